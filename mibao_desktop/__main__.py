@@ -1,0 +1,3 @@
+from mibao_desktop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""Opening the SQLite database: pragmas, migrations, a copy set aside before each upgrade."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened; the message says why in plain Chinese."""
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives power loss up to the last commit
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def alembic_config(connection=None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a live database with SQLite's online backup API."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(str(source))
+    dst = sqlite3.connect(str(target))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+class Database:
+    """One SQLite file with its engine and session factory."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        self.path = path
+        self.engine = engine
+        self.session_factory = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, path: Path, *, backup_dir: Path | None = None, migrate: bool = True) -> "Database":
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(f"sqlite:///{path}")
+        event.listen(engine, "connect", _sqlite_pragmas)
+        db = cls(path, engine)
+        if migrate:
+            db.upgrade(backup_dir=backup_dir or path.parent / "backups")
+        return db
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def upgrade(self, *, backup_dir: Path, target: str = "head") -> Path | None:
+        """Bring the schema to ``target``; an existing database is copied aside first.
+
+        Returns the path of the copy, or None when nothing had to change.
+        """
+        head = head_revision()
+        current = self.current_revision()
+        script = ScriptDirectory.from_config(alembic_config())
+        if current is not None and current != head:
+            try:
+                script.get_revision(current)
+            except Exception:
+                raise DatabaseError(
+                    f"数据库文件 {self.path} 由更新版本的密保创建(版本 {current}),"
+                    "请安装新版本的密保后再打开。"
+                ) from None
+        if current == head and target == "head":
+            return None
+        saved = None
+        if current is not None:
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            saved = backup_dir / f"mibao-before-upgrade-from-{current}-{stamp}.sqlite"
+            copy_database(self.path, saved)
+        with self.engine.begin() as conn:
+            command.upgrade(alembic_config(conn), target)
+        return saved
+
+    def session(self) -> Session:
+        return self.session_factory()
+
+    def close(self) -> None:
+        self.engine.dispose()

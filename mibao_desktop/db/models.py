@@ -1,0 +1,133 @@
+"""ORM tables. Every ledger shares ``records``: its declared fields live in the JSON ``data``
+column, so adding a field to a ledger's declaration needs no schema change. Values that are
+queried on every keystroke (asset number, status, the search text) are kept as real, indexed
+columns. Types stay portable to PostgreSQL (JSON, not SQLite-only types).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Record(Base):
+    """One row of a ledger (台账记录)."""
+
+    __tablename__ = "records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ledger: Mapped[str] = mapped_column(String(40))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), default=None)
+    asset_number: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    void_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    events: Mapped[list["RecordEvent"]] = relationship(
+        back_populates="record", order_by="RecordEvent.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_records_ledger_listing", "ledger", "voided", "asset_number"),
+        Index("ix_records_ledger_status", "ledger", "status"),
+        Index("ix_records_parent", "parent_id"),
+    )
+
+
+class UniqueValue(Base):
+    """A value that must not repeat within a uniqueness scope (asset numbers, serials, MACs).
+
+    A separate table because a computer has several disks and MACs, each of which must be
+    unique; the database constraint backs up the service's friendly check.
+    """
+
+    __tablename__ = "unique_values"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(200))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+
+    __table_args__ = (
+        UniqueConstraint("scope", "field", "value", name="uq_unique_values_scope_field_value"),
+        Index("ix_unique_values_record", "record_id"),
+    )
+
+
+class RecordEvent(Base):
+    """One change to a record: created, edited, status changed, voided or restored."""
+
+    __tablename__ = "record_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    effective_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
+
+    record: Mapped[Record] = relationship(back_populates="events")
+    changes: Mapped[list["FieldChange"]] = relationship(
+        back_populates="event", order_by="FieldChange.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_record_events_record", "record_id"), Index("ix_record_events_at", "at"))
+
+
+class FieldChange(Base):
+    """Old and new value of one field in one event, as displayed text."""
+
+    __tablename__ = "field_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("record_events.id"))
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text, default=None)
+    new_value: Mapped[str | None] = mapped_column(Text, default=None)
+
+    event: Mapped[RecordEvent] = relationship(back_populates="changes")
+
+    __table_args__ = (Index("ix_field_changes_event", "event_id"),)
+
+
+class Setting(Base):
+    """A unit's own setting (training hours, password policy, label offsets …)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(60))
+
+
+class AuditEntry(Base):
+    """The audit log (审计日志): append-only, each entry holding the hash of the one before."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_log_at", "at"),)

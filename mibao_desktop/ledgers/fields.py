@@ -1,0 +1,263 @@
+"""Field types and the :class:`Field` declaration that every ledger is built from.
+
+A field says once what it is (Chinese label, type, required, choices, uniqueness, search);
+validation, storage, the table, the edit form, Excel columns and the change history all read
+that one declaration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field as dc_field
+from typing import Any
+
+from mibao_desktop.ledgers.normalize import (
+    LEVELS,
+    FieldError,
+    clean_text,
+    is_blank,
+    normalise_date,
+    normalise_id_number,
+    normalise_level,
+    normalise_mac,
+    split_values,
+)
+
+
+class FieldType:
+    """How one value is normalised, stored (JSON-safe) and shown."""
+
+    editor = "line"  # the kind of widget the edit form builds: line, text, choice, date, int
+    sort_numeric = False
+
+    def normalise(self, raw: Any) -> Any:
+        raise NotImplementedError
+
+    def to_storage(self, value: Any) -> Any:
+        return value
+
+    def from_storage(self, stored: Any) -> Any:
+        return stored
+
+    def display(self, value: Any) -> str:
+        return "" if value is None else str(value)
+
+    def search_forms(self, value: Any) -> list[str]:
+        """Extra spellings the search box should find the value by."""
+        return [self.display(value)]
+
+
+@dataclass(frozen=True)
+class Text(FieldType):
+    max_length: int = 100
+    multiline: bool = False
+    upper: bool = False  # identifiers such as serial numbers compare case-insensitively
+
+    @property
+    def editor(self) -> str:  # type: ignore[override]
+        return "text" if self.multiline else "line"
+
+    def normalise(self, raw: Any) -> str:
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)  # spreadsheets turn serial numbers such as 2023001 into 2023001.0
+        text = clean_text(raw, multiline=self.multiline)
+        if self.upper:
+            text = text.upper()
+        if len(text) > self.max_length:
+            raise FieldError(f"内容过长:最多 {self.max_length} 个字,现有 {len(text)} 个字")
+        return text
+
+
+@dataclass(frozen=True)
+class Choice(FieldType):
+    """One of a fixed list; ``open_list`` also accepts values not in the list (e.g. OS names)."""
+
+    choices: tuple[str, ...] = ()
+    open_list: bool = False
+    max_length: int = 50
+    editor = "choice"
+
+    def normalise(self, raw: Any) -> str:
+        text = clean_text(raw)
+        compact = text.replace(" ", "")
+        for choice in self.choices:
+            if compact == choice.replace(" ", ""):
+                return choice
+        if self.open_list:
+            if len(text) > self.max_length:
+                raise FieldError(f"内容过长:最多 {self.max_length} 个字")
+            return text
+        raise FieldError(f"“{text}”不是可选值,应为:{'、'.join(self.choices)}")
+
+
+@dataclass(frozen=True)
+class Level(FieldType):
+    """密级. Accepts ``机密级``, ``秘 密``, ``秘密★`` and stores the bare level."""
+
+    allowed: tuple[str, ...] = LEVELS
+    editor = "choice"
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return self.allowed
+
+    def normalise(self, raw: Any) -> str:
+        return normalise_level(raw, self.allowed)
+
+
+@dataclass(frozen=True)
+class Date(FieldType):
+    not_future: bool = True  # a registration, classification or purchase date lies in the past
+    editor = "date"
+
+    def normalise(self, raw: Any) -> dt.date:
+        value = normalise_date(raw)
+        if value.year < 1950:
+            raise FieldError(f"日期 {value.isoformat()} 过早,请核对年份")
+        if self.not_future and value > dt.date.today():
+            raise FieldError(f"日期 {value.isoformat()} 晚于今天,请核对")
+        return value
+
+    def to_storage(self, value: dt.date) -> str:
+        return value.isoformat()
+
+    def from_storage(self, stored: Any) -> dt.date | None:
+        return None if stored is None else dt.date.fromisoformat(stored)
+
+    def display(self, value: Any) -> str:
+        return "" if value is None else value.isoformat()
+
+
+@dataclass(frozen=True)
+class Integer(FieldType):
+    minimum: int = 0
+    maximum: int = 10**9
+    unit: str = ""
+    editor = "int"
+    sort_numeric = True
+
+    def normalise(self, raw: Any) -> int:
+        if isinstance(raw, bool):
+            raise FieldError("应为整数")
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        text = clean_text(raw)
+        if self.unit and text.upper().endswith(self.unit.upper()):
+            text = text[: -len(self.unit)].strip()
+        try:
+            number = int(text)
+        except ValueError:
+            raise FieldError(f"“{text}”不是整数") from None
+        if not self.minimum <= number <= self.maximum:
+            raise FieldError(f"应在 {self.minimum} 到 {self.maximum} 之间")
+        return number
+
+    def display(self, value: Any) -> str:
+        return "" if value is None else f"{value}{self.unit}"
+
+
+@dataclass(frozen=True)
+class MacAddress(FieldType):
+    """网卡物理地址, stored as ``00-1A-2B-3C-4D-5E``; found by search in any spelling."""
+
+    def normalise(self, raw: Any) -> str:
+        return normalise_mac(raw)
+
+    def search_forms(self, value: str) -> list[str]:
+        return [value, value.replace("-", ""), value.replace("-", ":")]
+
+
+@dataclass(frozen=True)
+class IdNumber(FieldType):
+    """居民身份证号码 with its check digit verified."""
+
+    def normalise(self, raw: Any) -> str:
+        return normalise_id_number(raw)
+
+
+# --- the declaration of one field ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a ledger.
+
+    ``many`` fields hold a list (a computer's disks and MACs); a cell may carry several values
+    separated by ``；``, ``,`` or line breaks. ``unique`` values may not repeat within the
+    ledger's uniqueness scope, across records and inside one record's list. ``synonyms`` are
+    other header names hand-kept spreadsheets use for the column.
+    """
+
+    name: str
+    label: str
+    type: FieldType = dc_field(default_factory=Text)
+    required: bool = False
+    unique: bool = False
+    searchable: bool = False
+    many: bool = False
+    synonyms: tuple[str, ...] = ()
+    default: Any = None
+    shown: bool = True  # a table column by default (the column chooser can change it)
+    editable: bool = True  # False: set by lifecycle actions, not the edit form
+    help: str = ""
+
+    # -- values ---------------------------------------------------------------------------
+
+    def normalise(self, raw: Any) -> Any:
+        """Raw input → canonical value (``None`` when empty). Raises FieldError."""
+        if self.many:
+            items = []
+            for part in split_values(raw):
+                value = self.type.normalise(part)
+                if value not in items:
+                    items.append(value)
+            if not items:
+                return None
+            return items
+        if is_blank(raw):
+            return None
+        return self.type.normalise(raw)
+
+    def to_storage(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if self.many:
+            return [self.type.to_storage(v) for v in value]
+        return self.type.to_storage(value)
+
+    def from_storage(self, stored: Any) -> Any:
+        if stored is None:
+            return None
+        if self.many:
+            return [self.type.from_storage(v) for v in stored]
+        return self.type.from_storage(stored)
+
+    def display(self, value: Any) -> str:
+        """The text shown in tables, history, Excel and labels (lists joined by ``；``)."""
+        if value is None:
+            return ""
+        if self.many:
+            return "；".join(self.type.display(v) for v in value)
+        return self.type.display(value)
+
+    def search_forms(self, value: Any) -> list[str]:
+        if value is None:
+            return []
+        values = value if self.many else [value]
+        return [form for v in values for form in self.type.search_forms(v)]
+
+    def unique_keys(self, value: Any) -> list[str]:
+        """The strings that must be unique in the scope (case-folded)."""
+        if not self.unique or value is None:
+            return []
+        values = value if self.many else [value]
+        return [str(self.type.to_storage(v)).casefold() for v in values]
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(getattr(self.type, "choices", ()) or ())
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        """Names a spreadsheet column may carry for this field: label first, then synonyms."""
+        return (self.label, *self.synonyms)

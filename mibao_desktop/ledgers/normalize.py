@@ -1,0 +1,169 @@
+"""Normalisers for what people type into hand-kept ledgers.
+
+Each function takes raw user or spreadsheet input and returns a canonical value, or raises
+:class:`FieldError` with a plain-Chinese message that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+
+class FieldError(ValueError):
+    """A single field's value is wrong; the message is shown to the user as is."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(raw: object, *, multiline: bool = False) -> str:
+    """Fold full-width letters/digits/spaces to half width (NFKC) and trim.
+
+    Hand-kept Chinese spreadsheets mix ``ＪＭ－００１`` with ``JM-001``; NFKC makes them the
+    same string so that uniqueness and search behave.
+    """
+    text = unicodedata.normalize("NFKC", str(raw))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _CONTROL.search(text):
+        raise FieldError("含有不可见的控制字符,请重新输入")
+    if not multiline:
+        text = re.sub(r"\s+", " ", text)
+    return text.strip()
+
+
+def is_blank(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+
+
+# --- MAC addresses ---------------------------------------------------------------------
+
+_MAC_SEPARATORS = re.compile(r"[\s:\-.]")
+
+
+def normalise_mac(raw: object) -> str:
+    """Any usual spelling (``00:1a:2b:3c:4d:5e``, ``001a.2b3c.4d5e``, full width) → ``00-1A-2B-3C-4D-5E``."""
+    text = clean_text(raw)
+    compact = _MAC_SEPARATORS.sub("", text).upper()
+    if len(compact) != 12 or not re.fullmatch(r"[0-9A-F]{12}", compact):
+        raise FieldError(
+            f"“{text}”不是有效的MAC地址:应为12位十六进制数,如 00-1A-2B-3C-4D-5E"
+        )
+    if compact in ("000000000000", "FFFFFFFFFFFF"):
+        raise FieldError(f"“{text}”不是网卡的物理地址(全0或全F),请核对网卡标签或 ipconfig /all 的结果")
+    return "-".join(compact[i : i + 2] for i in range(0, 12, 2))
+
+
+# --- classification levels (密级) --------------------------------------------------------
+
+LEVELS = ("绝密", "机密", "秘密")  # highest first
+UNCLASSIFIED = "非涉密"
+WORK_SECRET = "内部"
+LEVEL_RANK = {"绝密": 3, "机密": 2, "秘密": 1, WORK_SECRET: 0, UNCLASSIFIED: -1}
+
+_LEVEL_ALIASES = {
+    "绝密": "绝密",
+    "机密": "机密",
+    "秘密": "秘密",
+    "非涉密": UNCLASSIFIED,
+    "非密": UNCLASSIFIED,
+    "公开": UNCLASSIFIED,
+    "无": UNCLASSIFIED,
+    "内部": WORK_SECRET,
+    "工作秘密": WORK_SECRET,
+    # traditional characters appear in documents copied from Hong Kong/Taiwan sources
+    "絕密": "绝密",
+    "機密": "机密",
+}
+
+
+def normalise_level(raw: object, allowed: tuple[str, ...]) -> str:
+    """``机密级``, ``秘 密``, ``秘密★``, ``秘密★10年`` → ``机密``/``秘密`` (the level only)."""
+    text = clean_text(raw)
+    key = re.sub(r"\s", "", text)
+    key = re.split(r"[★☆*]", key, maxsplit=1)[0]
+    if key.endswith("级") and len(key) > 1:
+        key = key[:-1]
+    level = _LEVEL_ALIASES.get(key)
+    if level is None or level not in allowed:
+        raise FieldError(f"密级“{text}”无法识别,应为:{'、'.join(allowed)}")
+    return level
+
+
+# --- dates -------------------------------------------------------------------------------
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_DATE_PATTERN = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?$")
+
+
+def normalise_date(raw: object) -> dt.date:
+    """Dates in every usual spelling: ``2019-03-05``, ``2019.3.5``, ``2019年3月5日``,
+    ``2019/3/5``, ``20190305``, an Excel serial number, or a real date."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if 1 <= raw < 2958466:  # Excel's serial range (1900-01-01 .. 9999-12-31)
+            return _EXCEL_EPOCH + dt.timedelta(days=int(raw))
+        raise FieldError(f"“{raw}”不是有效日期")
+    text = clean_text(raw)
+    if " " in text and re.match(r"^\d{4}-\d{2}-\d{2} ", text):
+        text = text.split(" ", 1)[0]  # "2019-03-05 00:00:00" from spreadsheets
+    match = _DATE_PATTERN.match(text)
+    if not match and re.fullmatch(r"\d{8}", text):
+        match = re.match(r"(\d{4})(\d{2})(\d{2})", text)
+    if not match and re.fullmatch(r"\d{5}(\.0+)?", text):
+        return normalise_date(float(text))
+    if not match:
+        raise FieldError(f"“{text}”不是可识别的日期,请写成 2024-03-05、2024.3.5 或 2024年3月5日")
+    year, month, day = (int(g) for g in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise FieldError(f"“{text}”不是存在的日期,请核对年月日") from None
+
+
+# --- identity numbers (居民身份证号码) --------------------------------------------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def normalise_id_number(raw: object) -> str:
+    """A mainland resident ID number: 18 characters with a valid ISO 7064 check digit."""
+    text = clean_text(raw).replace(" ", "").upper()
+    if not re.fullmatch(r"\d{17}[\dX]", text):
+        raise FieldError(f"身份证号码“{text}”应为18位(最后一位可以是X)")
+    total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS))
+    if _ID_CHECK[total % 11] != text[-1]:
+        raise FieldError(f"身份证号码“{text}”的校验位不对,请核对是否输错")
+    try:
+        dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        raise FieldError(f"身份证号码“{text}”中的出生日期无效") from None
+    return text
+
+
+# --- several values in one cell ----------------------------------------------------------
+
+_LIST_SPLIT = re.compile(r"[;；,\uff0c、\n]+")
+
+
+def split_values(raw: object) -> list[str]:
+    """``A；B``, ``A,B`` and line breaks all separate several disks or MACs in one cell."""
+    if raw is None:
+        return []
+    if isinstance(raw, (list, tuple)):
+        parts: list[str] = []
+        for item in raw:
+            parts.extend(split_values(item))
+        return parts
+    text = str(raw).replace("\r", "\n")
+    return [p.strip() for p in _LIST_SPLIT.split(text) if p.strip()]
+
+
+def search_form(text: str) -> str:
+    """The form in which values are stored for, and compared against, the search box."""
+    return unicodedata.normalize("NFKC", text).casefold()

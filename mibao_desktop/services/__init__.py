@@ -1,0 +1,1 @@
+"""Services: every read and write of ledger data goes through here. Qt-free."""
