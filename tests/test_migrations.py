@@ -1,0 +1,78 @@
+"""Alembic migrations: an empty file, the previous revision's real file, and schema drift."""
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from mibao_desktop.db.database import Database, DatabaseError, head_revision
+from mibao_desktop.db.models import Base
+from mibao_desktop.security import Actor
+from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.services.repository import LedgerQuery
+from tests.conftest import computer
+
+OLD_FILE = Path(__file__).parent / "data" / "mibao-rev0001.sqlite"
+
+
+def _drift(db: Database):
+    with db.engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+
+
+def test_empty_file_is_created_at_head_and_matches_the_models(tmp_path):
+    db = Database.open(tmp_path / "new.sqlite")
+    assert db.current_revision() == head_revision() == "0002"
+    assert _drift(db) == []
+    assert not (tmp_path / "backups").exists()  # nothing to set aside for a new file
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_previous_revision_file_is_copied_aside_then_upgraded(tmp_path):
+    path = tmp_path / "mibao.sqlite"
+    shutil.copy(OLD_FILE, path)
+    db = Database.open(path)
+    assert db.current_revision() == head_revision()
+    assert _drift(db) == []
+    saved = list((tmp_path / "backups").glob("mibao-before-upgrade-from-0001-*.sqlite"))
+    assert len(saved) == 1
+    with sqlite3.connect(saved[0]) as old:
+        assert old.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    service = LedgerService(db, Actor.local_security_admin())
+    page = service.query("computers", LedgerQuery(text="老张"))
+    assert [r.asset_number for r in page.rows] == ["JM-OLD-1"]
+    with pytest.raises(Exception, match="JM-OLD-1"):  # the old uniqueness keys still hold
+        service.create("computers", computer(mac_addresses="00:11:22:33:44:55"))
+    service.update(page.rows[0].id, {"user": "小王"})  # and the new tables work (audit log)
+    assert [h.action_label for h in service.history(page.rows[0].id)] == ["修改", "登记"]
+    db.close()
+    assert Database.open(path).current_revision() == head_revision()
+    assert len(list((tmp_path / "backups").glob("*.sqlite"))) == 1  # no second copy when nothing changes
+
+
+def test_a_database_from_a_newer_version_is_refused_plainly(tmp_path):
+    path = tmp_path / "mibao.sqlite"
+    Database.open(path).close()
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(DatabaseError, match="更新版本的密保"):
+        Database.open(path)
+
+
+def test_the_core_imports_no_qt():
+    code = (
+        "import sys, mibao_desktop.ledgers, mibao_desktop.services.ledger_service, mibao_desktop.db.database;"
+        "import pkgutil, importlib, mibao_desktop;"
+        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(mibao_desktop.__path__, 'mibao_desktop.')"
+        " if not m.name.startswith('mibao_desktop.ui') and m.name != 'mibao_desktop.__main__'];"
+        "print(sorted(m for m in sys.modules if m.startswith('PySide6')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
