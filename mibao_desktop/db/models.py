@@ -40,7 +40,8 @@ class Record(Base):
     )
 
     __table_args__ = (
-        Index("ix_records_ledger_listing", "ledger", "voided", "asset_number"),
+        # search_text is in the listing index so that the search box scans the index alone
+        Index("ix_records_ledger_listing", "ledger", "voided", "asset_number", "search_text"),
         Index("ix_records_ledger_status", "ledger", "status"),
         Index("ix_records_parent", "parent_id"),
     )

@@ -466,8 +466,8 @@ class LedgerService:
     def query(self, ledger_key: str | Ledger, query: LedgerQuery) -> Page:
         ledger = self.ledger(ledger_key)
         with self._read() as session:
-            repo = RecordRepository(session)
-            return Page([self.view(r) for r in repo.page(ledger, query)], repo.count(ledger, query))
+            records, total = RecordRepository(session).page_with_total(ledger, query)
+            return Page([self.view(r) for r in records], total)
 
     def count(self, ledger_key: str | Ledger, query: LedgerQuery | None = None) -> int:
         ledger = self.ledger(ledger_key)

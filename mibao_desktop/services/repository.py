@@ -65,12 +65,19 @@ class RecordRepository:
         if not query.include_voided:
             conds.append(Record.voided.is_(False))
         for term in search_form(query.text).split():
-            conds.append(Record.search_text.like(_like_pattern(term), escape="\\"))
+            conds.append(self._contains(term))
         for name, value in query.filters.items():
             if value is None or value == "":
                 continue
             conds.append(self._column(ledger, name) == value)
         return conds
+
+    def _contains(self, term: str) -> ColumnElement[bool]:
+        # search_text is already case-folded; SQLite's instr() is a plain substring search,
+        # cheaper than LIKE's per-character case folding. Other databases get LIKE.
+        if self.session.get_bind().dialect.name == "sqlite":
+            return func.instr(Record.search_text, term) > 0
+        return Record.search_text.like(_like_pattern(term), escape="\\")
 
     def _column(self, ledger: Ledger, name: str):
         if name == ledger.key_field:
@@ -85,17 +92,37 @@ class RecordRepository:
     def count(self, ledger: Ledger, query: LedgerQuery) -> int:
         return self.session.scalar(select(func.count(Record.id)).where(*self.conditions(ledger, query))) or 0
 
-    def page(self, ledger: Ledger, query: LedgerQuery) -> Sequence[Record]:
-        sort = query.sort or ledger.default_sort
-        column = self._column(ledger, sort)
+    def _ordered(self, stmt, ledger: Ledger, query: LedgerQuery):
+        column = self._column(ledger, query.sort or ledger.default_sort)
         order = column.desc() if query.descending else column.asc()
         tie = Record.id.desc() if query.descending else Record.id.asc()
-        stmt = select(Record).where(*self.conditions(ledger, query)).order_by(order, tie)
+        stmt = stmt.where(*self.conditions(ledger, query)).order_by(order, tie)
         if query.offset:
             stmt = stmt.offset(query.offset)
         if query.limit is not None:
             stmt = stmt.limit(query.limit)
-        return self.session.scalars(stmt).all()
+        return stmt
+
+    def page(self, ledger: Ledger, query: LedgerQuery) -> Sequence[Record]:
+        return self.session.scalars(self._ordered(select(Record), ledger, query)).all()
+
+    def page_with_total(self, ledger: Ledger, query: LedgerQuery) -> tuple[list[Record], int]:
+        """One page and the number of matches, in one pass over the listing index.
+
+        With search text, the ids and the total come from one query (a window count), so a
+        keystroke scans the index once instead of twice; the page's rows are then read by id.
+        Without it, counting is an index range and the window would only slow the sort.
+        """
+        if not query.text.strip():
+            return list(self.page(ledger, query)), self.count(ledger, query)
+        found = self.session.execute(
+            self._ordered(select(Record.id, func.count().over()), ledger, query)
+        ).all()
+        if not found:
+            return [], (self.count(ledger, query) if query.offset else 0)
+        ids = [row[0] for row in found]
+        by_id = {r.id: r for r in self.session.scalars(select(Record).where(Record.id.in_(ids)))}
+        return [by_id[i] for i in ids], found[0][1]
 
     def distinct_values(self, ledger: Ledger, name: str) -> list[str]:
         column = self._column(ledger, name)
