@@ -294,3 +294,28 @@ def test_adding_a_field_to_a_declaration_needs_no_schema_change(service, monkeyp
     view = service.create(extended, medium(seal_number="FT-7"))
     assert service.get(view.id).values["seal_number"] == "FT-7"
     assert numbers(service.query(extended, LedgerQuery(text="ft-7"))) == ["JMU-0001"]
+
+
+def test_a_sub_ledger_is_a_declaration_too(service, monkeypatch):
+    """Carriers per copy (份号) and staff sub-records are sub-ledgers: a declaration with a
+    parent, stored and queried by the same code."""
+    from mibao_desktop.ledgers.declaration import Ledger, Lifecycle
+    from mibao_desktop.ledgers.fields import Choice, Integer
+
+    copies = Ledger(
+        key="test_media_seals", title="封存记录", noun="封存记录", parent="media",
+        lifecycle=Lifecycle(("有效", "已拆封"), "有效"),
+        fields=(Field("asset_number", "封条号", Text(max_length=20), required=True, unique=True, searchable=True),
+                Field("copy_number", "份号", Integer(minimum=1), required=True),
+                Field("status", "状态", Choice(("有效", "已拆封")), editable=False)),
+    )
+    monkeypatch.setitem(LEDGERS, copies.key, copies)
+    owner = service.create("media", medium())
+    other = service.create("media", medium(asset_number="JMU-2", serial_number="K2"))
+    with pytest.raises(ServiceError, match="必须属于一条移动存储介质记录"):
+        service.create(copies, {"asset_number": "F-1", "copy_number": 1})
+    service.create(copies, {"asset_number": "F-1", "copy_number": "1"}, parent_id=owner.id)
+    service.create(copies, {"asset_number": "F-2", "copy_number": 2}, parent_id=owner.id)
+    service.create(copies, {"asset_number": "F-3", "copy_number": 1}, parent_id=other.id)
+    page = service.query(copies, LedgerQuery(parent_id=owner.id, sort="copy_number", descending=True))
+    assert [(r.asset_number, r.values["copy_number"]) for r in page.rows] == [("F-2", 2), ("F-1", 1)]

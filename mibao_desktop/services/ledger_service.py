@@ -227,6 +227,10 @@ class LedgerService:
         ledger = self.ledger(ledger_key)
         raw = {k: v for k, v in raw.items() if k != "status"}
         with self._write(f"登记{ledger.noun}") as session, session.begin():
+            if ledger.parent is not None:
+                parent = self._get(session, parent_id) if parent_id is not None else None
+                if parent is None or parent.ledger != ledger.parent:
+                    raise ServiceError(f"{ledger.noun}必须属于一条{LEDGERS[ledger.parent].noun}记录。")
             values = self.validate(ledger, raw, session=session)
             values["status"] = ledger.lifecycle.initial
             now = self.clock()
@@ -488,7 +492,7 @@ class LedgerService:
         while True:
             page = self.rows(ledger_key, LedgerQuery(
                 text=base.text, filters=dict(base.filters), include_voided=base.include_voided,
-                sort=base.sort, descending=base.descending, offset=offset, limit=batch))
+                parent_id=base.parent_id, sort=base.sort, descending=base.descending, offset=offset, limit=batch))
             yield from page
             if len(page) < batch:
                 return

@@ -27,6 +27,7 @@ class LedgerQuery:
     text: str = ""
     filters: dict[str, Any] = field(default_factory=dict)
     include_voided: bool = False
+    parent_id: int | None = None  # a sub-ledger's records of one parent (a carrier's copies)
     sort: str | None = None
     descending: bool = False
     offset: int = 0
@@ -64,6 +65,8 @@ class RecordRepository:
         conds: list[ColumnElement[bool]] = [Record.ledger == ledger.key]
         if not query.include_voided:
             conds.append(Record.voided.is_(False))
+        if query.parent_id is not None:
+            conds.append(Record.parent_id == query.parent_id)
         for term in search_form(query.text).split():
             conds.append(self._contains(term))
         for name, value in query.filters.items():
