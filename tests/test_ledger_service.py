@@ -319,3 +319,22 @@ def test_a_sub_ledger_is_a_declaration_too(service, monkeypatch):
     service.create(copies, {"asset_number": "F-3", "copy_number": 1}, parent_id=other.id)
     page = service.query(copies, LedgerQuery(parent_id=owner.id, sort="copy_number", descending=True))
     assert [(r.asset_number, r.values["copy_number"]) for r in page.rows] == [("F-2", 2), ("F-1", 1)]
+
+
+def test_an_edit_can_be_undone_and_the_undo_is_history_too(service):
+    view = service.create("computers", computer())
+    service.update(view.id, {"user": "王芳", "mac_addresses": "00-1A-2B-3C-4D-5E；AA-BB-CC-DD-EE-01",
+                             "classified_on": "2024-01-02"})
+    mistake = service.history(view.id)[0]
+    assert mistake.revertible
+    restored = service.revert(view.id, mistake.id)
+    assert restored.values["user"] == "张伟"
+    assert restored.values["mac_addresses"] == ["00-1A-2B-3C-4D-5E"]
+    assert restored.values["classified_on"] == dt.date(2023, 3, 5)
+    undo = service.history(view.id)[0]
+    assert undo.reason.startswith("撤销") and {c.label for c in undo.changes} == {"使用人", "MAC地址", "定密时间"}
+    # the freed MAC can be used elsewhere again
+    service.create("computers", computer(asset_number="JM-9", serial_number="S9", disk_serials="D9",
+                                         mac_addresses="AA-BB-CC-DD-EE-01"))
+    with pytest.raises(LifecycleError):
+        service.revert(view.id, service.history(view.id)[-1].id)  # 登记 is not an edit

@@ -78,6 +78,7 @@ class FieldChangeView:
 
 @dataclass(frozen=True)
 class HistoryEntry:
+    id: int
     at: dt.datetime
     actor: str
     action: str
@@ -88,6 +89,10 @@ class HistoryEntry:
     @property
     def action_label(self) -> str:
         return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def revertible(self) -> bool:
+        return self.action == "update" and bool(self.changes)
 
 
 @dataclass(frozen=True)
@@ -244,7 +249,8 @@ class LedgerService:
             self._flush_or_explain(session)
             return self.view(record)
 
-    def update(self, record_id: int, raw: Mapping[str, Any], *, expected_version: int | None = None) -> RecordView:
+    def update(self, record_id: int, raw: Mapping[str, Any], *, expected_version: int | None = None,
+               reason: str | None = None) -> RecordView:
         """修改 editable fields; each changed field goes into the history with old and new value."""
         with self._write("修改台账") as session, session.begin():
             record = self._get(session, record_id)
@@ -274,7 +280,7 @@ class LedgerService:
             now = self.clock()
             self._store(record, ledger, values, now)
             RecordRepository(session).set_keys(record, ledger.unique_scope, self.unique_keys(ledger, values))
-            event = RecordEvent(record_id=record.id, at=now, actor=self.actor.name, action="update")
+            event = RecordEvent(record_id=record.id, at=now, actor=self.actor.name, action="update", reason=reason)
             event.changes = [FieldChange(field=f.name, old_value=old, new_value=new) for f, old, new in changes]
             session.add(event)
             audit.append(session, self.actor, "record.update", f"{ledger.key}:{record.asset_number}",
@@ -370,6 +376,17 @@ class LedgerService:
                          {"record_id": record.id}, at=now)
             self._flush_or_explain(session)
             return self.view(record)
+
+    def revert(self, record_id: int, event_id: int) -> RecordView:
+        """撤销 one edit: put back the old values of the fields it changed (itself a new,
+        recorded edit, so nothing leaves the history)."""
+        with self._read() as session:
+            event = session.get(RecordEvent, event_id)
+            if event is None or event.record_id != record_id or event.action != "update":
+                raise LifecycleError("只能撤销“修改”记录。")
+            old = {c.field: c.old_value or None for c in event.changes}
+            stamp = event.at.strftime("%Y-%m-%d %H:%M")
+        return self.update(record_id, old, reason=f"撤销 {stamp} 的修改")
 
     def create_many(self, ledger_key: str | Ledger, rows: Iterable[Mapping[str, Any]], *,
                     all_or_nothing: bool = False, progress: Progress | None = None,
@@ -514,7 +531,7 @@ class LedgerService:
             labels = {f.name: f.label for f in ledger.fields}
             return [
                 HistoryEntry(
-                    at=e.at, actor=e.actor, action=e.action, reason=e.reason, effective_date=e.effective_date,
+                    id=e.id, at=e.at, actor=e.actor, action=e.action, reason=e.reason, effective_date=e.effective_date,
                     changes=tuple(FieldChangeView(c.field, labels.get(c.field, c.field), c.old_value or "",
                                                   c.new_value or "") for c in e.changes),
                 )
