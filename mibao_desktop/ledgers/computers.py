@@ -25,7 +25,7 @@ def _computer_fields(*, classified: bool) -> tuple[Field, ...]:
     return (
         common.asset_number(),
         Field("device_type", "设备类型", Choice(("台式机", "便携机", "服务器")), required=True,
-              default="台式机", synonyms=("类型", "设备种类", "计算机类型")),
+              default="台式机", searchable=True, synonyms=("类型", "设备种类", "计算机类型")),
         common.brand_model(),
         common.serial_number("机器序列号"),
         *level_fields,

@@ -13,7 +13,7 @@ REMOVABLE_MEDIA = Ledger(
     fields=(
         common.asset_number("介质编号"),
         Field("media_type", "介质类型", Choice(("U盘", "移动硬盘", "光盘", "存储卡")), required=True,
-              default="U盘", synonyms=("类型", "介质种类", "种类")),
+              default="U盘", searchable=True, synonyms=("类型", "介质种类", "种类")),
         common.brand_model(),
         common.serial_number(),
         Field("capacity", "容量", Text(max_length=20, upper=True), synonyms=("存储容量", "容量(GB)")),

@@ -114,6 +114,7 @@ class RowRefusal:
 class BatchResult:
     created: list[int] = field(default_factory=list)
     refused: list[RowRefusal] = field(default_factory=list)
+    accepted: int = 0  # rows that passed every check (stored, unless a dry run or all-or-nothing)
 
 
 Progress = Callable[[int, int], None]
@@ -389,14 +390,15 @@ class LedgerService:
         return self.update(record_id, old, reason=f"撤销 {stamp} 的修改")
 
     def create_many(self, ledger_key: str | Ledger, rows: Iterable[Mapping[str, Any]], *,
-                    all_or_nothing: bool = False, progress: Progress | None = None,
+                    all_or_nothing: bool = False, dry_run: bool = False, progress: Progress | None = None,
                     cancelled: Callable[[], bool] | None = None, total: int | None = None,
                     source: str = "") -> BatchResult:
         """Register many records in one transaction (import, sample data).
 
         Every row is validated like :meth:`create`, including duplicates against the database
         and inside the batch. Good rows are stored and bad ones named in the result; with
-        ``all_or_nothing`` nothing is stored while any row is bad. Cancelling stores nothing.
+        ``all_or_nothing`` nothing is stored while any row is bad. A ``dry_run`` checks every
+        row and stores nothing (an import preview). Cancelling stores nothing.
         """
         ledger = self.ledger(ledger_key)
         result = BatchResult()
@@ -438,9 +440,10 @@ class LedgerService:
                 good.append((index, values))
                 if progress and index % 200 == 0:
                     progress(index, total)
-            if all_or_nothing and result.refused:
+            result.accepted = len(good)
+            if dry_run or (all_or_nothing and result.refused):
                 session.rollback()
-                return BatchResult(created=[], refused=result.refused)
+                return result
             now = self.clock()
             records = [self._new_record(ledger, values, now) for _, values in good]
             session.add_all(records)

@@ -1,0 +1,154 @@
+"""Excel export and import on real files: round trip, messy hand-kept sheets, hostile input."""
+
+import datetime as dt
+import zipfile
+
+import openpyxl
+import pytest
+
+from mibao_desktop.excel import SpreadsheetError, export_ledger, import_ledger
+from mibao_desktop.ledgers import LEDGERS
+from mibao_desktop.services.errors import Cancelled
+from mibao_desktop.services.repository import LedgerQuery
+from tests.conftest import computer, medium
+
+COMPUTERS = LEDGERS["computers"]
+
+
+def workbook(path, rows, title=None):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    if title:
+        ws.append([title])
+        ws.append(["填报单位:某研究所", None, "填报日期:2025年1月"])
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+HEADER = ["序号", "设备编号", "品牌型号", "密级", "定密日期", "使用人", "责任人", "所在部门", "硬盘序号", "物理地址"]
+
+
+def test_export_then_import_changes_nothing(service, tmp_path, db):
+    service.create("computers", computer(remarks="=SUM(A1:A2) 不是公式", protection="三合一、主机审计",
+                                         mac_addresses="00-1A-2B-3C-4D-5E\n00-1A-2B-3C-4D-5F"))
+    service.create("computers", computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2;D3",
+                                         mac_addresses="AA-00-00-00-00-02", user="-李娜", start_date="2020.1.2"))
+    out = tmp_path / "台账.xlsx"
+    assert export_ledger(service, COMPUTERS, out) == 2
+    before = [dict(r.values) for r in service.query("computers", LedgerQuery()).rows]
+
+    ws = openpyxl.load_workbook(out).active
+    assert ws["A1"].value.startswith("涉密计算机台账")
+    assert [c.value for c in ws[2]][:3] == ["设备编号", "设备类型", "品牌型号"]
+    assert ws.freeze_panes == "A3"
+    formulas = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+    date_col = [c.value for c in ws[2]].index("定密时间") + 1
+    assert isinstance(ws.cell(3, date_col).value, dt.datetime)
+
+    for r in service.query("computers", LedgerQuery()).rows:
+        service.void(r.id, "测试导入")
+    report = import_ledger(service, COMPUTERS, out)
+    assert (report.created, report.refused, report.header_row) == (2, [], 2)
+    after = [dict(r.values) for r in service.query("computers", LedgerQuery()).rows]
+    assert after == before
+
+
+def test_hand_kept_sheet_with_title_synonyms_and_spellings(service, tmp_path):
+    path = workbook(tmp_path / "旧台账.xlsx", [
+        HEADER,
+        [1, "JM-01", "联想 M720", "机密级", "2019.3.5", "张伟", "张伟", "保密办", "WD1；WD2", "00:1a:2b:3c:4d:5e"],
+        [2, "JM-02", "华为", "秘 密", "2019年3月6日", "李娜", "李娜", "科研一处", "WD3", "001a.2b3c.4d60\n001a.2b3c.4d61"],
+        [3, "ＪＭ－０３", "浪潮", "秘密★", dt.datetime(2019, 3, 7), "王芳", "王芳", "办公室", "WD4", "00-1A-2B-3C-4D-62"],
+        [4, "JM-04", "长城", "绝密", 43531, "赵六", "赵六", "财务处", "WD5", "00-1A-2B-3C-4D-63"],
+        [None] * 10,
+        ["制表人:张伟", None, None, "审核人:", None],
+    ], title="2024年度涉密计算机台账")
+    report = import_ledger(service, COMPUTERS, path)
+    assert report.refused == []
+    assert (report.created, report.header_row, report.skipped_rows) == (4, 3, [9])
+    rows = {r.asset_number: r for r in service.query("computers", LedgerQuery()).rows}
+    assert rows["JM-01"].values["disk_serials"] == ["WD1", "WD2"]
+    assert rows["JM-02"].values["mac_addresses"] == ["00-1A-2B-3C-4D-60", "00-1A-2B-3C-4D-61"]
+    assert rows["JM-02"].values["classified_on"] == dt.date(2019, 3, 6)
+    assert rows["JM-03"].values["level"] == "秘密"
+    assert rows["JM-04"].values["classified_on"] == dt.date(2019, 3, 7)  # Excel serial 43531
+    assert rows["JM-01"].values["department"] == "保密办"
+
+
+def test_bad_rows_are_named_by_row_and_column_and_good_rows_stored(service, tmp_path):
+    service.create("computers", computer(asset_number="JM-EXIST", serial_number="E", disk_serials="E",
+                                         mac_addresses="EE-00-00-00-00-01"))
+    path = workbook(tmp_path / "a.xlsx", [
+        HEADER,
+        [1, "JM-01", "联想", "机密", "2019-03-05", "张伟", "张伟", "保密办", "D1", "00-1A-2B-3C-4D-01"],
+        [2, "JM-01", "联想", "机密", "2019-03-05", "张伟", "张伟", "保密办", "D2", "00-1A-2B-3C-4D-02"],
+        [3, "jm-exist", "联想", "机密", "2019-03-05", "张伟", "张伟", "保密办", "D3", "00-1A-2B-3C-4D-03"],
+        [4, "JM-04", "联想", "机密", "2019-03-05", "张伟", "张伟", "保密办", "D4", "00-1A-2B-3C-4D"],
+        [5, "JM-05", "=HYPERLINK(\"http://x\")", "机密", "2019-03-05", "张伟", "张伟", "保密办", "D5", "00-1A-2B-3C-4D-05"],
+        [6, "JM-06", "联想", "机密", "2019-03-05", "张" * 10000, "张伟", "保密办", "D6", "00-1A-2B-3C-4D-06"],
+        [7, "JM-07", "联想", "机密", "下周", "张伟", "张伟", "保密办", "D7", "00-1A-2B-3C-4D-07"],
+    ])
+    report = import_ledger(service, COMPUTERS, path)
+    found = {(r.row, r.column): r.message for r in report.refused}
+    assert found[(3, "设备编号")] == "与本批第 1 条重复"
+    assert "JM-EXIST" in found[(4, "设备编号")]
+    assert "MAC" in found[(5, "物理地址")]
+    assert "公式" in found[(6, "品牌型号")]
+    assert "最多 20 个字" in found[(7, "使用人")]
+    assert "日期" in found[(8, "定密日期")]
+    assert str(report.refused[0]).startswith("第 3 行 [设备编号]")
+    assert report.created == 1 and report.refused_rows == 6
+    assert [r.asset_number for r in service.query("computers", LedgerQuery()).rows] == ["JM-01", "JM-EXIST"]
+
+
+def test_all_or_nothing_stores_nothing_when_a_row_is_bad(service, tmp_path):
+    path = workbook(tmp_path / "a.xlsx", [
+        HEADER,
+        [1, "JM-01", "联想", "机密", "2019-03-05", "张伟", "张伟", "保密办", "D1", "00-1A-2B-3C-4D-01"],
+        [2, "JM-02", "=1+1", "机密", "2019-03-05", "张伟", "张伟", "保密办", "D2", "00-1A-2B-3C-4D-02"],
+    ])
+    report = import_ledger(service, COMPUTERS, path, all_or_nothing=True)
+    assert report.created == 0 and report.refused_rows == 1
+    assert service.count("computers") == 0
+
+
+def test_gbk_and_bom_csv(service, tmp_path):
+    text = "介质编号,介质类型,品牌型号,密级,责任人,使用部门\nU-1,U盘,金士顿,秘密,李娜,科研一处\nU-2,光盘,铼德,机密级,王芳,办公室\n"
+    (tmp_path / "gbk.csv").write_bytes(text.encode("gbk"))
+    (tmp_path / "bom.csv").write_bytes(text.replace("U-", "V-").encode("utf-8-sig"))
+    assert import_ledger(service, LEDGERS["media"], tmp_path / "gbk.csv").created == 2
+    assert import_ledger(service, LEDGERS["media"], tmp_path / "bom.csv").created == 2
+    assert service.find("media", "U-2").values["level"] == "机密"
+
+
+@pytest.mark.parametrize("maker,message", [
+    (lambda p: p.write_text("这不是表格"), "不是有效的 Excel"),
+    (lambda p: openpyxl.Workbook().save(p), "没有任何数据"),
+    (lambda p: workbook(p, [["甲", "乙"], [1, 2]]), "找不到涉密计算机台账的表头"),
+    (lambda p: workbook(p, [["设备编号", "品牌型号", "使用人"], ["A", "B", "C"]]), "缺少必需的列"),
+])
+def test_unreadable_files_get_a_clear_error_and_change_nothing(service, tmp_path, maker, message):
+    path = tmp_path / "x.xlsx"
+    maker(path)
+    with pytest.raises(SpreadsheetError, match=message):
+        import_ledger(service, COMPUTERS, path)
+    assert service.count("computers") == 0
+
+
+def test_zip_bomb_is_refused_before_unpacking(service, tmp_path):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (400 * 1024 * 1024))
+    with pytest.raises(SpreadsheetError, match="过大"):
+        import_ledger(service, COMPUTERS, path)
+
+
+def test_cancelled_export_leaves_no_file(service, tmp_path):
+    service.create("media", medium())
+    out = tmp_path / "out.xlsx"
+    with pytest.raises(Cancelled):
+        export_ledger(service, LEDGERS["media"], out, cancelled=lambda: True)
+    assert list(tmp_path.glob("*.xlsx*")) + list(tmp_path.glob(".mibao-export-*")) == []
