@@ -219,12 +219,18 @@ class LedgerService:
 
     # -- writes ----------------------------------------------------------------------------
 
+    @staticmethod
+    def _stored(ledger: Ledger, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The JSON ``data`` of a record: empty fields are left out (they read back as None)."""
+        return {f.name: f.to_storage(values[f.name]) for f in ledger.fields
+                if f.name != "status" and values.get(f.name) is not None}
+
     def _new_record(self, ledger: Ledger, values: Mapping[str, Any], now: dt.datetime,
                     parent_id: int | None = None) -> Record:
         return Record(
             ledger=ledger.key, parent_id=parent_id, asset_number=values[ledger.key_field],
             status=values["status"] or ledger.lifecycle.initial, voided=False,
-            data={f.name: f.to_storage(values[f.name]) for f in ledger.fields if f.name != "status"},
+            data=self._stored(ledger, values),
             search_text=build_search_text(ledger, values), created_at=now, updated_at=now, version=1,
         )
 
@@ -290,7 +296,7 @@ class LedgerService:
             return self.view(record)
 
     def _store(self, record: Record, ledger: Ledger, values: Mapping[str, Any], now: dt.datetime) -> None:
-        record.data = {f.name: f.to_storage(values[f.name]) for f in ledger.fields if f.name != "status"}
+        record.data = self._stored(ledger, values)
         record.asset_number = values[ledger.key_field]
         record.status = values["status"]
         record.search_text = build_search_text(ledger, values)
