@@ -42,7 +42,7 @@ def keystrokes(service, words: list[str]) -> list[float]:
     for word in words:
         for end in range(1, len(word) + 1):
             elapsed, _ = timed(lambda: service.query("computers", LedgerQuery(text=word[:end], limit=100)))
-            times.append(elapsed)
+            times.append((elapsed, word[:end]))
     return times
 
 
@@ -92,7 +92,8 @@ def main() -> None:
     insert = time.perf_counter() - start
 
     first, page = timed(lambda: service.query("computers", LedgerQuery(limit=100)))
-    typing = keystrokes(service, ["科研一处", "王芳", "JM-0999", "00-1A-2B-00-0F", "联想 启天", "zzzz"])
+    typed = keystrokes(service, ["科研一处", "王芳", "JM-0999", "00-1A-2B-00-0F", "联想 启天", "zzzz"])
+    typing = [t for t, _ in typed]
     sorts = {}
     for name in ("brand_model", "department", "classified_on", "user", "status"):
         for descending in (False, True):
@@ -107,6 +108,7 @@ def main() -> None:
         "keystroke_p50_ms": ms(statistics.median(typing)),
         "keystroke_p95_ms": ms(statistics.quantiles(typing, n=20)[18]),
         "keystroke_max_ms": ms(max(typing)),
+        "slowest_keystrokes": {text: ms(t) for t, text in sorted(typed, reverse=True)[:5]},
         "sort_ms": sorts,
         "sort_max_ms": max(sorts.values()),
         "database_mb": round((folder / "mibao.sqlite").stat().st_size / 2**20, 1),

@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from mibao_desktop.db.database import Database, DatabaseError, head_revision
+from mibao_desktop.db.database import Database, DatabaseError, head_revision, include_object
 from mibao_desktop.db.models import Base
 from mibao_desktop.security import Actor
 from mibao_desktop.services.ledger_service import LedgerService
@@ -22,12 +22,13 @@ OLD_FILE = Path(__file__).parent / "data" / "mibao-rev0001.sqlite"
 
 def _drift(db: Database):
     with db.engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        opts = {"compare_type": True, "include_object": include_object}
+        return compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
 
 
 def test_empty_file_is_created_at_head_and_matches_the_models(tmp_path):
     db = Database.open(tmp_path / "new.sqlite")
-    assert db.current_revision() == head_revision() == "0002"
+    assert db.current_revision() == head_revision() == "0003"
     assert _drift(db) == []
     assert not (tmp_path / "backups").exists()  # nothing to set aside for a new file
     with db.engine.connect() as conn:

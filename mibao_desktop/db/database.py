@@ -22,6 +22,12 @@ class DatabaseError(Exception):
     """The database cannot be opened; the message says why in plain Chinese."""
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """For Alembic's model comparison: the FTS5 search index (``records_fts`` and its
+    shadow tables) is written by hand in revision 0003, not declared as a model."""
+    return not (type_ == "table" and name.startswith("records_fts"))
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer

@@ -8,12 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, column, func, select, table
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.models import Record, UniqueValue
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.normalize import search_form
+
+
+# The FTS5 table of revision 0003, named for queries only (it is not a model).
+_FTS = table("records_fts", column("rowid"), column("records_fts"))
 
 
 @dataclass
@@ -49,6 +53,7 @@ def build_search_text(ledger: Ledger, values: dict[str, Any]) -> str:
 class RecordRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.scans = False  # whether the last conditions() search must scan the listing index
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -67,6 +72,7 @@ class RecordRepository:
             conds.append(Record.voided.is_(False))
         if query.parent_id is not None:
             conds.append(Record.parent_id == query.parent_id)
+        self.scans = False
         for term in search_form(query.text).split():
             conds.append(self._contains(term))
         for name, value in query.filters.items():
@@ -76,11 +82,24 @@ class RecordRepository:
         return conds
 
     def _contains(self, term: str) -> ColumnElement[bool]:
-        # search_text is already case-folded; SQLite's instr() is a plain substring search,
-        # cheaper than LIKE's per-character case folding. Other databases get LIKE.
-        if self.session.get_bind().dialect.name == "sqlite":
-            return func.instr(Record.search_text, term) > 0
-        return Record.search_text.like(_like_pattern(term), escape="\\")
+        """search_text contains ``term`` (already case-folded).
+
+        On SQLite a word of three or more characters is looked up in the FTS5 trigram index
+        (revision 0003); shorter ones use instr(), a plain substring scan of the listing
+        index, cheaper than LIKE's per-character case folding. Other databases get LIKE.
+        """
+        if self.session.get_bind().dialect.name != "sqlite":
+            return Record.search_text.like(_like_pattern(term), escape="\\")
+        if len(term) >= 3:
+            phrase = '"' + term.replace('"', '""') + '"'
+            matching = select(_FTS.c.rowid).where(_FTS.c.records_fts.op("MATCH")(phrase))
+            # The index answers a selective word at once; for a word in most rows (the start
+            # of a MAC, a common department) walking the listing index is cheaper.
+            probe = select(func.count()).select_from(matching.limit(self.SPARSE + 1).subquery())
+            if self.session.scalar(probe) <= self.SPARSE:
+                return Record.id.in_(matching)
+        self.scans = True
+        return func.instr(Record.search_text, term) > 0
 
     def _column(self, ledger: Ledger, name: str):
         if name == ledger.key_field:
@@ -95,11 +114,12 @@ class RecordRepository:
     def count(self, ledger: Ledger, query: LedgerQuery) -> int:
         return self.session.scalar(select(func.count(Record.id)).where(*self.conditions(ledger, query))) or 0
 
-    def _ordered(self, stmt, ledger: Ledger, query: LedgerQuery):
+    def _ordered(self, stmt, ledger: Ledger, query: LedgerQuery, conds=None):
         column = self._column(ledger, query.sort or ledger.default_sort)
         order = column.desc() if query.descending else column.asc()
         tie = Record.id.desc() if query.descending else Record.id.asc()
-        stmt = stmt.where(*self.conditions(ledger, query)).order_by(order, tie)
+        conds = self.conditions(ledger, query) if conds is None else conds
+        stmt = stmt.where(*conds).order_by(order, tie)
         if query.offset:
             stmt = stmt.offset(query.offset)
         if query.limit is not None:
@@ -109,23 +129,27 @@ class RecordRepository:
     def page(self, ledger: Ledger, query: LedgerQuery) -> Sequence[Record]:
         return self.session.scalars(self._ordered(select(Record), ledger, query)).all()
 
-    def page_with_total(self, ledger: Ledger, query: LedgerQuery) -> tuple[list[Record], int]:
-        """One page and the number of matches, in one pass over the listing index.
+    SPARSE = 5000  # up to this many matches: found from the FTS index, or gathered in one scan
 
-        With search text, the ids and the total come from one query (a window count), so a
-        keystroke scans the index once instead of twice; the page's rows are then read by id.
-        Without it, counting is an index range and the window would only slow the sort.
+    def page_with_total(self, ledger: Ledger, query: LedgerQuery) -> tuple[list[Record], int]:
+        """One page and the number of matches, scanning the listing index about once.
+
+        Without search text the count is an index range. With it, the matching ids are first
+        gathered unordered from the listing index alone (it carries search_text), stopping
+        after SPARSE of them: a selective search then has every match from that one scan and
+        sorts just those; a broad one stops early, and its count scans while its ordered page
+        is found near the start of the index.
         """
-        if not query.text.strip():
+        conds = self.conditions(ledger, query)
+        if not self.scans:  # no search, or every word answered by the FTS index: both cheap
             return list(self.page(ledger, query)), self.count(ledger, query)
-        found = self.session.execute(
-            self._ordered(select(Record.id, func.count().over()), ledger, query)
-        ).all()
-        if not found:
-            return [], (self.count(ledger, query) if query.offset else 0)
-        ids = [row[0] for row in found]
-        by_id = {r.id: r for r in self.session.scalars(select(Record).where(Record.id.in_(ids)))}
-        return [by_id[i] for i in ids], found[0][1]
+        ids = list(self.session.scalars(select(Record.id).where(*conds).limit(self.SPARSE + 1)))
+        if len(ids) > self.SPARSE:
+            return list(self.page(ledger, query)), self.count(ledger, query)
+        if not ids:
+            return [], 0
+        stmt = self._ordered(select(Record), ledger, query, conds=[Record.id.in_(ids)])
+        return list(self.session.scalars(stmt)), len(ids)
 
     def distinct_values(self, ledger: Ledger, name: str) -> list[str]:
         column = self._column(ledger, name)
