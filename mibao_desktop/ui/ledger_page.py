@@ -1,0 +1,442 @@
+"""One ledger's page: search, filters, the table, the detail pane and the record actions.
+
+Everything it shows comes from the ledger's declaration; every change goes through the
+ledger service, which validates, stores in one transaction and writes the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mibao_desktop.excel import export_ledger, import_ledger
+from mibao_desktop.ledgers import Ledger
+from mibao_desktop.services.errors import Cancelled, ServiceError
+from mibao_desktop.services.ledger_service import LedgerService, RecordView
+from mibao_desktop.services.repository import LedgerQuery
+from mibao_desktop.ui import messages
+from mibao_desktop.ui.detail_pane import DetailPane
+from mibao_desktop.ui.lifecycle_dialogs import StatusDialog, VoidDialog
+from mibao_desktop.ui.record_dialog import RecordDialog
+from mibao_desktop.ui.table_model import LedgerTableModel
+from mibao_desktop.ui.tasks import BackgroundTask, run_in_background
+
+SEARCH_DELAY_MS = 150  # wait for a pause in typing, so a fast typist is not slowed by each key
+ALL = "全部"
+
+
+class LedgerPage(QWidget):
+    changed = Signal()  # a record was added, changed or voided (the navigation counts follow)
+
+    def __init__(self, service: LedgerService, ledger: Ledger, settings: QSettings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.ledger = ledger
+        self.settings = settings
+        self.dialog = None  # the open record/status/void dialog (tests reach it here)
+        self.task: BackgroundTask | None = None
+        self.model = LedgerTableModel(service, ledger, self)
+
+        self.search = QLineEdit()
+        words = [f.label for f in ledger.searchable_fields if f.type.editor != "choice"][:6]
+        self.search.setPlaceholderText(f"输入即查找:{'、'.join(words)}……(Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(260)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_search)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._search_to_table)
+
+        self.filters: dict[str, QComboBox] = {}
+        filter_bar = QHBoxLayout()
+        filter_bar.addWidget(self.search, 1)
+        for name in ("status", "level", "department"):
+            if not ledger.has_field(name):
+                continue
+            combo = QComboBox()
+            combo.setMinimumWidth(90)
+            combo.setToolTip(f"按{ledger.field(name).label}筛选")
+            combo.currentIndexChanged.connect(lambda _i, n=name: self._filter_changed(n))
+            self.filters[name] = combo
+            filter_bar.addWidget(QLabel(ledger.field(name).label))
+            filter_bar.addWidget(combo)
+        self.show_voided = QCheckBox("显示已作废")
+        self.show_voided.toggled.connect(self._voided_toggled)
+        filter_bar.addWidget(self.show_voided)
+        self.count_label = QLabel()
+        self.count_label.setMinimumWidth(110)
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        filter_bar.addWidget(self.count_label)
+
+        self.add_button = QPushButton(f"新增{ledger.noun}")
+        self.add_button.setToolTip("Ctrl+N")
+        self.add_button.clicked.connect(self.add_record)
+        self.edit_button = QPushButton("修改")
+        self.edit_button.setToolTip("Enter 或双击")
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.status_button = QPushButton("变更状态")
+        self.status_button.setToolTip("停用、维修、外出、报废、销毁……")
+        self.status_button.clicked.connect(self.change_status_selected)
+        self.void_button = QPushButton("作废")
+        self.void_button.setToolTip("Del:作废登记错误的记录(可恢复)")
+        self.void_button.clicked.connect(self.void_selected)
+        self.restore_button = QPushButton("恢复")
+        self.restore_button.setToolTip("恢复已作废的记录")
+        self.restore_button.clicked.connect(self.restore_selected)
+        self.columns_button = QToolButton()
+        self.columns_button.setText("显示列")
+        self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.columns_button.setMenu(QMenu(self.columns_button))
+        self.columns_button.menu().aboutToShow.connect(lambda: self._fill_column_menu(self.columns_button.menu()))
+        self.import_button = QPushButton("从Excel导入…")
+        self.import_button.clicked.connect(lambda: self.import_file())
+        self.export_button = QPushButton("导出Excel…")
+        self.export_button.clicked.connect(lambda: self.export_file())
+        action_bar = QHBoxLayout()
+        for button in (self.add_button, self.edit_button, self.status_button, self.void_button,
+                       self.restore_button):
+            action_bar.addWidget(button)
+        action_bar.addStretch(1)
+        for button in (self.columns_button, self.import_button, self.export_button):
+            action_bar.addWidget(button)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        header.setSortIndicator(self.model.column_of(ledger.default_sort), Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)  # the model sorts in the database
+        self.table.doubleClicked.connect(lambda _i: self.edit_selected())
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.selectionModel().selectionChanged.connect(lambda _s, _d: self._update_actions())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._row_menu)
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            QShortcut(QKeySequence(key), self.table, self.edit_selected,
+                      context=Qt.ShortcutContext.WidgetShortcut)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, self.void_selected,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+
+        self.detail = DetailPane(service)
+        self.detail.revert_requested.connect(self.revert)
+        splitter = QSplitter()
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([900, 360])
+        self.splitter = splitter
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(filter_bar)
+        layout.addLayout(action_bar)
+        layout.addWidget(splitter, 1)
+
+        self._fill_filters()
+        self._apply_column_settings()
+        self.model.refresh()
+        self._fit_columns()
+        self._after_refresh(None)
+
+    # -- what the table shows ---------------------------------------------------------------
+
+    def _fill_filters(self) -> None:
+        for name, combo in self.filters.items():
+            current = combo.currentText()
+            f = self.ledger.field(name)
+            values = list(f.choices) if f.choices else self.service.distinct_values(self.ledger, name)
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(ALL)
+            combo.addItems(values)
+            combo.setCurrentText(current if current in values else ALL)
+            combo.blockSignals(False)
+
+    def apply_search(self) -> None:
+        self._search_timer.stop()
+        selected = self.selected_record()
+        self.model.set_text(self.search.text())
+        self._after_refresh(selected.id if selected else None)
+
+    def _filter_changed(self, name: str) -> None:
+        value = self.filters[name].currentText()
+        self.model.set_filter(name, None if value == ALL else value)
+        self._after_refresh(None)
+
+    def _voided_toggled(self, checked: bool) -> None:
+        self.model.set_include_voided(checked)
+        self._after_refresh(None)
+
+    def refresh(self, select_id: int | None = None) -> None:
+        """Read again (F5, or after a change), keeping the selected record where it can."""
+        if select_id is None and self.selected_record() is not None:
+            select_id = self.selected_record().id
+        self._fill_filters()
+        self.model.refresh()
+        self._after_refresh(select_id)
+
+    def _after_refresh(self, select_id: int | None) -> None:
+        total = self.model.total
+        filtered = bool(self.model.query.text.strip() or self.model.query.filters)
+        text = f"共 {total} 条"
+        if filtered:
+            everything = self.service.count(self.ledger, LedgerQuery(include_voided=self.model.query.include_voided))
+            text = f"找到 {total} 条(共 {everything} 条)"
+        self.count_label.setText(text)
+        row = self.model.row_of(select_id) if select_id is not None else None
+        if row is None and total:
+            row = 0 if select_id is None or filtered else None
+        if row is not None:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+        else:
+            self.table.clearSelection()
+            self.detail.show_record(None)
+        self._update_actions()
+
+    def _search_to_table(self) -> None:
+        self.apply_search()
+        self.table.setFocus()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    # -- selection --------------------------------------------------------------------------
+
+    def selected_record(self) -> RecordView | None:
+        index = self.table.currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            return None
+        return self.model.record_at(index.row())
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.detail.show_record(self.model.record_at(current.row()) if current.isValid() else None)
+        self._update_actions()
+
+    def _open_for_change(self, record: RecordView | None) -> bool:
+        """Whether the record may still be edited: not voided, not at the end of its life."""
+        return record is not None and not record.voided and record.status not in self.ledger.lifecycle.terminal
+
+    def _update_actions(self) -> None:
+        record = self.selected_record()
+        live = record is not None and not record.voided
+        self.edit_button.setEnabled(self._open_for_change(record))
+        self.status_button.setEnabled(self._open_for_change(record))
+        self.void_button.setEnabled(bool(live))
+        self.restore_button.setEnabled(record is not None and record.voided)
+
+    # -- columns ----------------------------------------------------------------------------
+
+    def _settings_key(self) -> str:
+        return f"ledgers/{self.ledger.key}/hidden_columns"
+
+    def _apply_column_settings(self) -> None:
+        stored = self.settings.value(self._settings_key())
+        hidden = set(stored.split(",")) if isinstance(stored, str) else {f.name for f in self.ledger.fields if not f.shown}
+        if isinstance(stored, str) and not stored:
+            hidden = set()
+        for i, f in enumerate(self.model.fields):
+            self.table.setColumnHidden(i, f.name in hidden)
+
+    def _fit_columns(self) -> None:
+        """Size columns to the first page's text, within limits, so more of the record shows."""
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        for i in range(len(self.model.fields)):
+            header.resizeSection(i, max(64, min(header.sectionSize(i) + 8, 200)))
+
+    def set_column_visible(self, name: str, visible: bool) -> None:
+        column = self.model.column_of(name)
+        if not visible and sum(not self.table.isColumnHidden(i) for i in range(len(self.model.fields))) <= 1:
+            return  # keep at least one column
+        self.table.setColumnHidden(column, not visible)
+        hidden = [f.name for i, f in enumerate(self.model.fields) if self.table.isColumnHidden(i)]
+        self.settings.setValue(self._settings_key(), ",".join(hidden))
+
+    def visible_fields(self) -> list[str]:
+        """Shown columns in the order the user arranged them (exports follow it)."""
+        header = self.table.horizontalHeader()
+        columns = sorted((header.visualIndex(i), i) for i in range(len(self.model.fields))
+                         if not self.table.isColumnHidden(i))
+        return [self.model.fields[i].name for _, i in columns]
+
+    def _fill_column_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        for i, f in enumerate(self.model.fields):
+            action = QAction(f.label, menu)
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(i))
+            action.toggled.connect(lambda on, n=f.name: self.set_column_visible(n, on))
+            menu.addAction(action)
+        menu.addSeparator()
+        reset = menu.addAction("恢复默认列")
+        reset.triggered.connect(self._reset_columns)
+
+    def _reset_columns(self) -> None:
+        self.settings.remove(self._settings_key())
+        self._apply_column_settings()
+
+    def _header_menu(self, pos) -> None:
+        menu = QMenu(self)
+        self._fill_column_menu(menu)
+        menu.exec(self.table.horizontalHeader().mapToGlobal(pos))
+
+    def _row_menu(self, pos) -> None:
+        if self.selected_record() is None:
+            return
+        menu = QMenu(self)
+        for button in (self.edit_button, self.status_button, self.void_button, self.restore_button):
+            if button.isEnabled():
+                menu.addAction(button.text(), button.click)
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    # -- record actions -----------------------------------------------------------------------
+
+    def _open(self, dialog) -> None:
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._saved(dialog.saved))
+        dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        dialog.open()
+
+    def _saved(self, record: RecordView | None) -> None:
+        self.changed.emit()
+        self.refresh(select_id=record.id if record else None)
+        if record is not None and self.model.row_of(record.id) is None:
+            self.detail.show_record(record)  # outside the first page or the filter: still show it
+
+    def add_record(self) -> None:
+        self._open(RecordDialog(self.service, self.ledger, parent=self))
+
+    def edit_selected(self) -> None:
+        record = self.selected_record()
+        if not self._open_for_change(record):
+            return
+        self._open(RecordDialog(self.service, self.ledger, self.service.get(record.id), parent=self))
+
+    def change_status_selected(self) -> None:
+        record = self.selected_record()
+        if not self._open_for_change(record):
+            return
+        self._open(StatusDialog(self.service, self.service.get(record.id), parent=self))
+
+    def void_selected(self) -> None:
+        record = self.selected_record()
+        if record is None or record.voided:
+            return
+        self._open(VoidDialog(self.service, record, parent=self))
+
+    def restore_selected(self) -> None:
+        record = self.selected_record()
+        if record is None or not record.voided:
+            return
+        if not messages.confirm(self, "恢复记录", f"恢复已作废的 {record.asset_number} 吗?", action="恢复"):
+            return
+        try:
+            restored = self.service.restore(record.id)
+        except ServiceError as exc:
+            messages.error(self, "无法恢复", exc.message)
+            return
+        self._saved(restored)
+
+    def revert(self, record_id: int, event_id: int) -> None:
+        entry = next((e for e in self.detail.entries if e.id == event_id), None)
+        fields = "、".join(c.label for c in entry.changes) if entry else ""
+        if not messages.confirm(self, "撤销修改", f"把{fields}恢复为这次修改之前的值吗?\n撤销本身也会记入变更记录。",
+                                action="撤销修改"):
+            return
+        try:
+            record = self.service.revert(record_id, event_id)
+        except ServiceError as exc:
+            messages.error(self, "无法撤销", exc.message)
+            return
+        self._saved(record)
+
+    # -- Excel ------------------------------------------------------------------------------
+
+    def import_file(self, path: str | Path | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, f"导入{self.ledger.title}", "",
+                                                  "Excel 或 csv (*.xlsx *.xlsm *.csv);;所有文件 (*)")
+            if not path:
+                return
+        source = Path(path)
+
+        def work(progress, cancelled):
+            return import_ledger(self.service, self.ledger, source, progress=progress, cancelled=cancelled)
+
+        self.task = run_in_background(self, f"正在导入 {source.name} ……", work,
+                                      on_done=self._imported, on_error=lambda e: self._task_failed("导入失败", e))
+
+    def _imported(self, report) -> None:
+        self.changed.emit()
+        self.refresh()
+        text = f"导入 {report.created} 条,拒绝 {report.refused_rows} 行。"
+        if report.refused:
+            text += "\n被拒绝的行未导入,改正后可再次导入(已导入的行会因编号重复被拒绝,不会重复登记)。"
+        details = "\n".join(str(r) for r in report.refused)
+        if report.skipped_rows:
+            details += f"\n已跳过非数据行:第 {'、'.join(map(str, report.skipped_rows))} 行"
+        messages.error(self, "导入结果", text, details.strip()) if report.refused else messages.inform(self, "导入结果", text)
+
+    def export_file(self, path: str | Path | None = None) -> None:
+        if path is None:
+            default = f"{self.ledger.title}-{dt.date.today().isoformat()}.xlsx"
+            path, _ = QFileDialog.getSaveFileName(self, f"导出{self.ledger.title}", default, "Excel 工作簿 (*.xlsx)")
+            if not path:
+                return
+        target = Path(path)
+        if target.suffix.lower() != ".xlsx":
+            target = target.with_suffix(".xlsx")
+        query, fields = self.model.current_query(limit=None), self.visible_fields()
+
+        def work(progress, cancelled):
+            return export_ledger(self.service, self.ledger, target, query=query, fields=fields,
+                                 progress=progress, cancelled=cancelled)
+
+        self.task = run_in_background(
+            self, f"正在导出到 {target.name} ……", work,
+            on_done=lambda n: messages.inform(self, "导出完成", f"已导出 {n} 条记录到\n{target}"),
+            on_error=lambda e: self._task_failed("导出失败", e))
+
+    def _task_failed(self, title: str, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            messages.inform(self, title.replace("失败", "已取消"), exc.message)
+            self.refresh()
+            return
+        messages.show_error(self, title, exc)

@@ -1,0 +1,152 @@
+"""变更状态 and 作废: the two lifecycle actions, each with its reason and a confirmation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mibao_desktop.services.errors import ServiceError, ValidationFailed
+from mibao_desktop.services.ledger_service import LedgerService, RecordView
+from mibao_desktop.ui import messages
+from mibao_desktop.ui.record_dialog import ERROR_STYLE
+
+VOID_REASONS = ("重复登记", "录入错误", "登记了不属于本台账的设备")
+
+
+def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
+class StatusDialog(QDialog):
+    """Move a record to its next status (停用、维修、外出、报废、已销毁 …) with date and reason."""
+
+    def __init__(self, service: LedgerService, record: RecordView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.record = record
+        self.saved: RecordView | None = None
+        lifecycle = record.ledger.lifecycle
+        self.setWindowTitle(f"变更状态 · {record.asset_number}")
+        self.status = QComboBox()
+        self.status.addItems(list(lifecycle.allowed_next(record.status)))
+        self.date = QDateEdit(QDate.currentDate())
+        self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date.setMaximumDate(QDate.currentDate())
+        self.reason = QPlainTextEdit()
+        self.reason.setTabChangesFocus(True)
+        self.reason.setFixedHeight(70)
+        self.reason_label = QLabel("原因")
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+        self.error.hide()
+        form = QFormLayout()
+        form.addRow("当前状态", QLabel(record.status))
+        form.addRow("改为", self.status)
+        form.addRow("日期", self.date)
+        form.addRow(self.reason_label, self.reason)
+        buttons = _buttons(self, "确定")
+        buttons.accepted.connect(self.save)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.status.currentTextChanged.connect(self._explain)
+        self._explain(self.status.currentText())
+
+    def _explain(self, status: str) -> None:
+        lifecycle = self.record.ledger.lifecycle
+        self.reason_label.setText("原因 *" if status in lifecycle.closing else "原因")
+        if status in lifecycle.terminal:
+            self.warning.setText(f"改为“{status}”后,这条记录将只能查看,不能再修改或变更状态。")
+        elif status in lifecycle.closing:
+            self.warning.setText(f"改为“{status}”须填写原因;此后只能再改为:"
+                                 f"{'、'.join(lifecycle.allowed_next(status))}。")
+        else:
+            self.warning.setText("")
+
+    def save(self) -> None:
+        status = self.status.currentText()
+        if status in self.record.ledger.lifecycle.terminal and not messages.confirm(
+            self, "确认", f"确定将 {self.record.asset_number} 改为“{status}”吗?此操作不能撤销。", action=f"改为{status}"
+        ):
+            return
+        qdate = self.date.date()
+        try:
+            self.saved = self.service.change_status(
+                self.record.id, status, reason=self.reason.toPlainText(),
+                effective_date=dt.date(qdate.year(), qdate.month(), qdate.day()))
+        except ValidationFailed as exc:
+            self.error.setText(";".join(exc.errors.values()))
+            self.error.show()
+            return
+        except ServiceError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            return
+        self.accept()
+
+
+class VoidDialog(QDialog):
+    """作废 a record entered by mistake: it stays in the ledger's history and can be restored."""
+
+    def __init__(self, service: LedgerService, record: RecordView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.record = record
+        self.saved: RecordView | None = None
+        self.setWindowTitle(f"作废 · {record.asset_number}")
+        text = QLabel(
+            f"确定作废{record.ledger.noun} {record.asset_number} 吗?\n"
+            "作废用于登记错误的记录:记录不会删除,仍可在“显示已作废”中查看并恢复,"
+            "其编号、序列号和MAC地址将可重新登记。\n设备报废或销毁请用“变更状态”。")
+        text.setWordWrap(True)
+        self.reason = QComboBox()
+        self.reason.setEditable(True)
+        self.reason.addItems(["", *VOID_REASONS])
+        self.reason.lineEdit().setPlaceholderText("请填写或选择作废原因(必填)")
+        self.error = QLabel()
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.hide()
+        form = QFormLayout()
+        form.addRow("作废原因 *", self.reason)
+        self.buttons = _buttons(self, "作废")
+        self.buttons.accepted.connect(self.save)
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setEnabled(False)
+        self.reason.currentTextChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(440)
+
+    def save(self) -> None:
+        try:
+            self.saved = self.service.void(self.record.id, self.reason.currentText())
+        except ServiceError as exc:
+            self.error.setText(exc.message)
+            self.error.show()
+            return
+        self.accept()

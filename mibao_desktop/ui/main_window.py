@@ -1,0 +1,136 @@
+"""The main window: the list of ledgers on the left, the chosen ledger's page on the right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+)
+
+from mibao_desktop import __version__
+from mibao_desktop.ledgers import ALL_LEDGERS, Ledger
+from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.ui import messages
+from mibao_desktop.ui.ledger_page import LedgerPage
+
+TOP_LEVEL_LEDGERS = [l for l in ALL_LEDGERS if l.parent is None]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, service: LedgerService, data_dir: Path) -> None:
+        super().__init__()
+        self.service = service
+        self.data_dir = Path(data_dir)
+        # Window preferences (columns shown, sizes) live beside the data, not in the registry.
+        self.settings = QSettings(str(self.data_dir / "mibao-ui.ini"), QSettings.Format.IniFormat)
+        self.setWindowTitle("密保 · 保密台账管理")
+        self.pages: dict[str, LedgerPage] = {}
+
+        self.navigation = QListWidget()
+        self.navigation.setIconSize(QSize(0, 0))
+        self.navigation.setMinimumWidth(150)
+        self.navigation.setMaximumWidth(220)
+        self.navigation.setStyleSheet("QListWidget { font-size: 14px; } QListWidget::item { padding: 8px 6px; }")
+        for ledger in TOP_LEVEL_LEDGERS:
+            item = QListWidgetItem(ledger.noun)
+            item.setData(Qt.ItemDataRole.UserRole, ledger.key)
+            item.setToolTip(ledger.title)
+            self.navigation.addItem(item)
+        self.stack = QStackedWidget()
+        splitter = QSplitter()
+        splitter.addWidget(self.navigation)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([170, 1190])
+        self.setCentralWidget(splitter)
+        self.navigation.currentRowChanged.connect(self._ledger_chosen)
+
+        self._build_menus()
+        self.location = QLabel(f"数据文件:{service.db.path}")
+        self.statusBar().addPermanentWidget(self.location)
+        self.refresh_counts()
+        self.navigation.setCurrentRow(0)
+
+    # -- ledgers --------------------------------------------------------------------------
+
+    def page(self, key: str) -> LedgerPage:
+        """The page of a ledger, built the first time it is shown."""
+        if key not in self.pages:
+            ledger = next(l for l in TOP_LEVEL_LEDGERS if l.key == key)
+            page = LedgerPage(self.service, ledger, self.settings, self)
+            page.changed.connect(self.refresh_counts)
+            self.pages[key] = page
+            self.stack.addWidget(page)
+        return self.pages[key]
+
+    def show_ledger(self, key: str) -> LedgerPage:
+        row = next(i for i, l in enumerate(TOP_LEVEL_LEDGERS) if l.key == key)
+        self.navigation.setCurrentRow(row)
+        return self.current_page()
+
+    def current_page(self) -> LedgerPage:
+        return self.page(TOP_LEVEL_LEDGERS[max(self.navigation.currentRow(), 0)].key)
+
+    def current_ledger(self) -> Ledger:
+        return self.current_page().ledger
+
+    def _ledger_chosen(self, row: int) -> None:
+        if row < 0:
+            return
+        page = self.page(TOP_LEVEL_LEDGERS[row].key)
+        self.stack.setCurrentWidget(page)
+        self.statusBar().showMessage(page.ledger.title, 3000)
+
+    def refresh_counts(self) -> None:
+        for i, ledger in enumerate(TOP_LEVEL_LEDGERS):
+            self.navigation.item(i).setText(f"{ledger.noun}  {self.service.count(ledger)}")
+
+    # -- menus ----------------------------------------------------------------------------
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("文件(&F)")
+        self._action(file_menu, "从Excel导入…", lambda: self.current_page().import_file(), "Ctrl+I",
+                     "按列名把手工台账导入当前台账")
+        self._action(file_menu, "导出Excel…", lambda: self.current_page().export_file(), "Ctrl+E",
+                     "按当前筛选和显示列导出")
+        file_menu.addSeparator()
+        self._action(file_menu, "退出", self.close, QKeySequence.StandardKey.Quit)
+        records = bar.addMenu("记录(&R)")
+        self.new_action = self._action(records, "新增…", lambda: self.current_page().add_record(), "Ctrl+N")
+        self._action(records, "修改…\tEnter", lambda: self.current_page().edit_selected())
+        self._action(records, "变更状态…", lambda: self.current_page().change_status_selected(), "Ctrl+T")
+        self._action(records, "作废…\tDel", lambda: self.current_page().void_selected())
+        self._action(records, "恢复", lambda: self.current_page().restore_selected())
+        records.addSeparator()
+        self.find_action = self._action(records, "查找", lambda: self.current_page().focus_search(), "Ctrl+F")
+        self._action(records, "刷新", lambda: self.current_page().refresh(), "F5")
+        help_menu = bar.addMenu("帮助(&H)")
+        self._action(help_menu, "快捷键", self._show_shortcuts)
+        self._action(help_menu, "关于密保", self._about)
+
+    def _show_shortcuts(self) -> None:
+        messages.inform(self, "快捷键", "Ctrl+N 新增记录\nCtrl+F 查找\nEnter 修改所选记录\nDel 作废所选记录\n"
+                                         "Ctrl+T 变更状态\nF5 刷新\nCtrl+I 导入  Ctrl+E 导出")
+
+    def _about(self) -> None:
+        messages.inform(self, "关于密保", f"密保 {__version__}\n保密台账管理(涉密计算机、存储介质等)\n"
+                                          f"数据文件:{self.service.db.path}")

@@ -1,0 +1,48 @@
+"""Message boxes in one place, so every dialog speaks alike and tests can answer them."""
+
+from __future__ import annotations
+
+import traceback
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from mibao_desktop.services.errors import ServiceError
+
+
+def confirm(parent: QWidget | None, title: str, text: str, *, action: str = "确定") -> bool:
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    yes = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(yes)
+    box.exec()
+    return box.clickedButton() is yes
+
+
+def inform(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.information(parent, title, text)
+
+
+def error(parent: QWidget | None, title: str, text: str, details: str = "") -> None:
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    if details:
+        box.setDetailedText(details)
+    box.exec()
+
+
+def explain(exc: BaseException) -> tuple[str, str]:
+    """(plain Chinese message, technical details) for an error reaching the UI."""
+    if isinstance(exc, ServiceError):
+        return exc.message, ""
+    if isinstance(exc, OSError):
+        where = f"({exc.filename})" if getattr(exc, "filename", None) else ""
+        return f"读写文件失败{where}:{exc.strerror or exc}。请检查磁盘空间、U盘是否已拔出或文件是否被占用。", ""
+    details = "".join(traceback.format_exception(exc))
+    known = type(exc).__name__ in ("SpreadsheetError", "DatabaseError")
+    if known:
+        return str(exc), ""
+    return f"发生了意外错误,数据未作改动:{exc}", details
+
+
+def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:
+    text, details = explain(exc)
+    error(parent, title, text, details)

@@ -1,0 +1,159 @@
+"""新增 / 修改 dialog, generated from the ledger's declaration.
+
+Each field is checked as the user leaves it (the same normaliser an import uses) and its
+message shown right under it; on 保存 the service validates again, uniqueness included,
+and any field it refuses gets its message the same way. Nothing is stored until all is right.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mibao_desktop.ledgers import Ledger
+from mibao_desktop.ledgers.normalize import FieldError
+from mibao_desktop.services.errors import ServiceError, ValidationFailed
+from mibao_desktop.services.ledger_service import LedgerService, RecordView
+from mibao_desktop.ui.editors import FieldEditor, editor_for
+
+ERROR_STYLE = "color: #b00020;"
+
+
+class RecordDialog(QDialog):
+    def __init__(self, service: LedgerService, ledger: Ledger, record: RecordView | None = None,
+                 parent: QWidget | None = None, *, parent_id: int | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.ledger = ledger
+        self.record = record
+        self.parent_id = parent_id
+        self.saved: RecordView | None = None
+        self.editors: dict[str, FieldEditor] = {}
+        self.error_labels: dict[str, QLabel] = {}
+        self.setWindowTitle(f"修改{ledger.noun} {record.asset_number}" if record else f"新增{ledger.noun}")
+        self.setMinimumWidth(560)
+
+        form_host = QWidget()
+        form = QFormLayout(form_host)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for f in ledger.form_fields:
+            editor = editor_for(f)
+            value = record.values.get(f.name) if record else f.default
+            editor.set_text(f.display(value) if value is not None else "")
+            editor.edited.connect(lambda name=f.name: self.check_field(name))
+            error = QLabel()
+            error.setStyleSheet(ERROR_STYLE)
+            error.setWordWrap(True)
+            error.hide()
+            cell = QWidget()
+            cell_layout = QVBoxLayout(cell)
+            cell_layout.setContentsMargins(0, 0, 0, 0)
+            cell_layout.setSpacing(2)
+            cell_layout.addWidget(editor)
+            cell_layout.addWidget(error)
+            label = QLabel(f"{f.label}{' *' if f.required else ''}")
+            label.setBuddy(editor.focus_widget())
+            if f.required:
+                label.setToolTip("必填")
+            form.addRow(label, cell)
+            self.editors[f.name] = editor
+            self.error_labels[f.name] = error
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(form_host)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("修改原因(选填,记入变更记录)")
+        self.banner = QLabel()
+        self.banner.setStyleSheet(ERROR_STYLE + " font-weight: bold;")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+
+        layout = QVBoxLayout(self)
+        hint = QLabel("带 * 的为必填项。日期、MAC地址、密级可按常见写法填写,保存时自动规范。")
+        hint.setStyleSheet("color: #555;")
+        layout.addWidget(hint)
+        layout.addWidget(scroll, 1)
+        if record is not None:
+            layout.addWidget(self.reason)
+        layout.addWidget(self.banner)
+        layout.addWidget(buttons)
+        first = ledger.form_fields[0].name
+        self.editors[first].focus_widget().setFocus()
+        self.resize(600, min(760, 120 + 52 * len(self.editors)))
+
+    # -- checking -------------------------------------------------------------------------
+
+    def raw_values(self) -> dict[str, Any]:
+        return {name: editor.text() for name, editor in self.editors.items()}
+
+    def show_error(self, name: str, message: str) -> None:
+        label = self.error_labels[name]
+        label.setText(message)
+        label.setVisible(bool(message))
+
+    def check_field(self, name: str) -> bool:
+        """Check one field as the user leaves it; True when it is acceptable."""
+        f = self.ledger.field(name)
+        try:
+            value = f.normalise(self.editors[name].text())
+        except FieldError as exc:
+            self.show_error(name, str(exc))
+            return False
+        if value is None and f.required:
+            self.show_error(name, "必填,不能为空")
+            return False
+        self.show_error(name, "")
+        return True
+
+    def save(self) -> None:
+        self.banner.hide()
+        bad = [name for name in self.editors if not self.check_field(name)]
+        if bad:
+            self._report(bad)
+            return
+        try:
+            if self.record is None:
+                self.saved = self.service.create(self.ledger, self.raw_values(), parent_id=self.parent_id)
+            else:
+                self.saved = self.service.update(self.record.id, self.raw_values(),
+                                                 expected_version=self.record.version,
+                                                 reason=self.reason.text().strip() or None)
+        except ValidationFailed as exc:
+            for name, message in exc.errors.items():
+                if name in self.error_labels:
+                    self.show_error(name, message)
+            self._report([n for n in exc.errors if n in self.editors], exc.summary())
+            return
+        except ServiceError as exc:
+            self.banner.setText(exc.message)
+            self.banner.show()
+            return
+        self.accept()
+
+    def _report(self, names: list[str], summary: str = "") -> None:
+        labels = "、".join(self.ledger.field(n).label for n in names)
+        self.banner.setText(summary.replace("\n", " ") if summary and not names else f"请改正标红的项目:{labels}")
+        self.banner.show()
+        if names:
+            self.editors[names[0]].focus_widget().setFocus()

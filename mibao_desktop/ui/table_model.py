@@ -1,0 +1,156 @@
+"""The ledger table: a Qt model over the ledger service, fetched page by page.
+
+Filtering, sorting and counting happen in the database (the service), so 100,000 records
+show as fast as 100: the model asks for the page a visible row is on, and keeps a few.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from mibao_desktop.ledgers import Ledger
+from mibao_desktop.services.ledger_service import LedgerService, RecordView
+from mibao_desktop.services.repository import LedgerQuery
+
+PAGE_SIZE = 200
+PAGES_KEPT = 30
+
+_STATUS_COLOURS = {"停用": "#8a6d00", "维修": "#8a6d00", "外出": "#1f5fa8", "借出": "#1f5fa8",
+                   "报废": "#a33", "已销毁": "#777"}
+_LEVEL_COLOURS = {"绝密": "#b00000", "机密": "#c2410c", "秘密": "#a16207"}
+
+RecordIdRole = Qt.ItemDataRole.UserRole + 1
+
+
+class LedgerTableModel(QAbstractTableModel):
+    def __init__(self, service: LedgerService, ledger: Ledger, parent=None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.ledger = ledger
+        self.fields = list(ledger.fields)
+        self.query = LedgerQuery(limit=PAGE_SIZE)
+        self.total = 0
+        self._pages: OrderedDict[int, list[RecordView]] = OrderedDict()
+        self._struck = QFont()
+        self._struck.setStrikeOut(True)
+
+    # -- what is shown --------------------------------------------------------------------
+
+    def set_text(self, text: str) -> None:
+        if text != self.query.text:
+            self.query.text = text
+            self.refresh()
+
+    def set_filter(self, name: str, value: str | None) -> None:
+        if value:
+            self.query.filters[name] = value
+        else:
+            self.query.filters.pop(name, None)
+        self.refresh()
+
+    def set_include_voided(self, include: bool) -> None:
+        self.query.include_voided = include
+        self.refresh()
+
+    def current_query(self, *, limit: int | None = None) -> LedgerQuery:
+        """The query the table shows (exports use it with no page limit)."""
+        q = self.query
+        return LedgerQuery(text=q.text, filters=dict(q.filters), include_voided=q.include_voided,
+                           parent_id=q.parent_id, sort=q.sort, descending=q.descending, limit=limit)
+
+    def refresh(self) -> None:
+        """Ask the database again: the first page and the count in one call."""
+        self.beginResetModel()
+        self._pages.clear()
+        page = self.service.query(self.ledger, self.current_query(limit=PAGE_SIZE))
+        self.total = page.total
+        self._pages[0] = page.rows
+        self.endResetModel()
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def _page(self, number: int) -> list[RecordView]:
+        if number in self._pages:
+            self._pages.move_to_end(number)
+            return self._pages[number]
+        query = self.current_query(limit=PAGE_SIZE)
+        query.offset = number * PAGE_SIZE
+        rows = self.service.rows(self.ledger, query)
+        self._pages[number] = rows
+        while len(self._pages) > PAGES_KEPT:
+            self._pages.popitem(last=False)
+        return rows
+
+    def record_at(self, row: int) -> RecordView | None:
+        if not 0 <= row < self.total:
+            return None
+        rows = self._page(row // PAGE_SIZE)
+        offset = row % PAGE_SIZE
+        return rows[offset] if offset < len(rows) else None
+
+    def row_of(self, record_id: int) -> int | None:
+        """The row of a record among the pages already fetched (after a refresh: page one)."""
+        for number, rows in self._pages.items():
+            for i, record in enumerate(rows):
+                if record.id == record_id:
+                    return number * PAGE_SIZE + i
+        return None
+
+    def column_of(self, name: str) -> int:
+        return next(i for i, f in enumerate(self.fields) if f.name == name)
+
+    # -- Qt model -------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else self.total
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.fields)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal:
+            f = self.fields[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return f.label
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f.help or f.label
+        elif role == Qt.ItemDataRole.DisplayRole:
+            return section + 1
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        record = self.record_at(index.row())
+        if record is None:
+            return None
+        f = self.fields[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return record.display(f.name)
+        if role == RecordIdRole:
+            return record.id
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if record.voided:
+                return QBrush(QColor("#999"))
+            colour = (_STATUS_COLOURS.get(record.status) if f.name == "status"
+                      else _LEVEL_COLOURS.get(record.values.get(f.name)) if f.name == "level" else None)
+            return QBrush(QColor(colour)) if colour else None
+        if role == Qt.ItemDataRole.FontRole and record.voided:
+            return self._struck
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if record.voided:
+                return f"已作废:{record.void_reason or ''}"
+            text = record.display(f.name)
+            return text if len(text) > 20 else None
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self.fields):
+            return
+        self.query.sort = self.fields[column].name
+        self.query.descending = order == Qt.SortOrder.DescendingOrder
+        self.refresh()

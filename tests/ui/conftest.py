@@ -1,0 +1,38 @@
+"""The real main window on a real SQLite file, offscreen; message boxes answered and recorded."""
+
+from __future__ import annotations
+
+import pytest
+
+from mibao_desktop.ui import messages
+from mibao_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def told(monkeypatch):
+    """Every message box the UI shows, as (kind, title, text); confirmations answer yes."""
+    class Told(list):
+        answers: list[bool]
+
+    shown = Told()
+    shown.answers = answers = []
+
+    def confirm(_parent, title, text, **_kw):
+        shown.append(("confirm", title, text))
+        return answers.pop(0) if answers else True
+
+    monkeypatch.setattr(messages, "confirm", confirm)
+    monkeypatch.setattr(messages, "inform", lambda _p, title, text: shown.append(("inform", title, text)))
+    monkeypatch.setattr(messages, "error",
+                        lambda _p, title, text, details="": shown.append(("error", title, text + "\n" + details)))
+    return shown
+
+
+@pytest.fixture
+def window(qtbot, service, data_dir, told):
+    win = MainWindow(service, data_dir)
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    return win

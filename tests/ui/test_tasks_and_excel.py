@@ -1,0 +1,136 @@
+"""Long work off the UI thread (progress, cancel), Excel in and out from the ledger page, the font."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import openpyxl
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QPushButton
+
+from mibao_desktop import paths
+from mibao_desktop.services.errors import Cancelled
+from mibao_desktop.ui.app import FONT_FILE, load_chinese_font
+from mibao_desktop.ui.tasks import BackgroundTask
+from tests.conftest import computer
+
+
+def test_work_runs_off_the_ui_thread_and_reports_progress(qtbot):
+    seen = []
+    main = threading.get_ident()
+
+    def work(progress, cancelled):
+        for i in range(1, 4):
+            progress(i, 3)
+        return threading.get_ident()
+
+    task = BackgroundTask(None, "测试", work, show_after_ms=0)
+    task.worker.progressed.connect(lambda d, t: seen.append((d, t)))
+    with qtbot.waitSignal(task.done, timeout=5000) as blocker:
+        task.start()
+    assert blocker.args[0] != main
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert task.dialog.maximum() == 3 or not task.running
+
+
+def test_cancel_stops_the_work_and_says_so(qtbot):
+    started = threading.Event()
+
+    def work(progress, cancelled):
+        started.set()
+        while not cancelled():
+            time.sleep(0.01)
+        raise Cancelled()
+
+    task = BackgroundTask(None, "测试", work, show_after_ms=0)
+    with qtbot.waitSignal(task.failed, timeout=5000) as blocker:
+        task.start()
+        assert started.wait(5)
+        task.dialog.findChild(QPushButton).click()  # the dialog's 取消 button
+    assert isinstance(blocker.args[0], Cancelled)
+    assert not task.running
+
+
+def test_a_failure_in_the_work_reaches_the_ui(qtbot):
+    def work(progress, cancelled):
+        raise OSError(28, "No space left on device", "/media/usb/台账.xlsx")
+
+    task = BackgroundTask(None, "测试", work)
+    with qtbot.waitSignal(task.failed, timeout=5000) as blocker:
+        task.start()
+    from mibao_desktop.ui.messages import explain
+
+    text, _ = explain(blocker.args[0])
+    assert "磁盘空间" in text and "/media/usb/台账.xlsx" in text
+
+
+def test_export_from_the_page_follows_filter_and_columns(window, qtbot, service, tmp_path, told):
+    service.create("computers", computer(asset_number="JM-0001", department="保密办"))
+    service.create("computers", computer(asset_number="JM-0002", department="科研一处", serial_number="S2",
+                                         disk_serials="D2", mac_addresses="00-00-00-00-00-02"))
+    page = window.current_page()
+    page.refresh()
+    page.filters["department"].setCurrentText("科研一处")
+    page.set_column_visible("remarks", False)
+    target = tmp_path / "导出.xlsx"
+    page.export_file(target)
+    qtbot.waitUntil(lambda: not page.task.running, timeout=10000)
+    assert told[-1][:2] == ("inform", "导出完成")
+    ws = openpyxl.load_workbook(target).active
+    rows = list(ws.iter_rows(values_only=True))
+    header = rows[1]
+    assert header[0] == "设备编号" and "备注" not in header and "部门" in header
+    assert [r[0] for r in rows[2:]] == ["JM-0002"]
+
+
+def test_import_from_the_page_names_refused_rows(window, qtbot, service, tmp_path, told):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["某单位涉密计算机台账"])
+    labels = ["设备编号", "设备类型", "品牌型号", "密级", "定密时间", "使用人", "责任人", "部门", "硬盘序列号", "MAC地址",
+              "联网情况"]
+    ws.append(labels)
+    ws.append(["JM-0101", "台式机", "联想", "机密", "2020.3.5", "张伟", "张伟", "保密办", "D101", "00-00-00-00-01-01", "单机"])
+    ws.append(["JM-0102", "台式机", "联想", "机密", "2020.3.5", "李娜", "李娜", "保密办", "D102", "00-00-00-00-01", "单机"])
+    source = tmp_path / "手工台账.xlsx"
+    wb.save(source)
+    page = window.current_page()
+    page.import_file(source)
+    qtbot.waitUntil(lambda: not page.task.running, timeout=10000)
+    kind, title, text = told[-1]
+    assert kind == "error" and "导入 1 条,拒绝 1 行" in text
+    assert "第 4 行" in text and "MAC" in text
+    assert page.model.total == 1 and service.find("computers", "JM-0101") is not None
+    assert window.navigation.item(0).text().endswith(" 1")
+
+
+def test_an_unreadable_file_is_explained(window, qtbot, tmp_path, told):
+    bogus = tmp_path / "不是表格.xlsx"
+    bogus.write_text("这不是 Excel 文件", encoding="utf-8")
+    page = window.current_page()
+    page.import_file(bogus)
+    qtbot.waitUntil(lambda: not page.task.running, timeout=10000)
+    kind, title, text = told[-1]
+    assert kind == "error" and title == "导入失败"
+    assert "意外" not in text and text.strip()
+
+
+def test_the_bundled_font_renders_chinese(qapp):
+    font_id = QFontDatabase.addApplicationFont(str(paths.resources_dir() / "fonts" / FONT_FILE))
+    assert font_id >= 0
+    assert "WenQuanYi Micro Hei" in QFontDatabase.applicationFontFamilies(font_id)
+    family = load_chinese_font(qapp)
+    assert QFontDatabase.writingSystems(family).count(QFontDatabase.WritingSystem.SimplifiedChinese)
+
+
+@pytest.mark.parametrize("ledger", ["computers", "unclassified_computers", "media"])
+def test_every_ledger_page_opens_with_its_declared_columns(window, ledger):
+    page = window.show_ledger(ledger)
+    labels = [page.model.headerData(i, Qt.Orientation.Horizontal) for i in range(page.model.columnCount())]
+    assert labels == [f.label for f in page.ledger.fields]
+    page.add_record()
+    assert set(page.dialog.editors) == {f.name for f in page.ledger.form_fields}
+    page.dialog.reject()
