@@ -36,14 +36,19 @@ def timed(fn):
     return time.perf_counter() - start, result
 
 
-def keystrokes(service, words: list[str]) -> list[float]:
-    """Each keystroke = the count and the first page for the text typed so far."""
-    times = []
-    for word in words:
-        for end in range(1, len(word) + 1):
-            elapsed, _ = timed(lambda: service.query("computers", LedgerQuery(text=word[:end], limit=100)))
-            times.append((elapsed, word[:end]))
-    return times
+def keystrokes(service, words: list[str], passes: int = 3) -> list[tuple[float, str]]:
+    """Each keystroke = the count and the first page for the text typed so far.
+
+    The words are typed ``passes`` times and each keystroke's median is kept, so that one
+    hiccup of a shared machine does not decide the p95 of 36 keystrokes.
+    """
+    runs: dict[str, list[float]] = {}
+    for _ in range(passes):
+        for word in words:
+            for end in range(1, len(word) + 1):
+                elapsed, _ = timed(lambda: service.query("computers", LedgerQuery(text=word[:end], limit=100)))
+                runs.setdefault(word[:end], []).append(elapsed)
+    return [(statistics.median(times), text) for text, times in runs.items()]
 
 
 def through_table_model(service) -> dict:
@@ -68,7 +73,7 @@ def through_table_model(service) -> dict:
     sort_time, _ = timed(lambda: (model.sort(2, Qt.SortOrder.AscendingOrder), first_page()))
     type_times = []
     for end in range(1, 4):
-        t, _ = timed(lambda: (model.set_query_text("科研一"[:end]), first_page()))
+        t, _ = timed(lambda: (model.set_text("科研一"[:end]), first_page()))
         type_times.append(t)
     del app
     return {"model_first_page_ms": ms(elapsed + shown), "model_sort_brand_ms": ms(sort_time),

@@ -164,7 +164,7 @@ class MacAddress(FieldType):
         return normalise_mac(raw)
 
     def search_forms(self, value: str) -> list[str]:
-        return [value, value.replace("-", ""), value.replace("-", ":")]
+        return [value, value.replace("-", "")]  # the colon spelling is searched as hyphens
 
 
 @dataclass(frozen=True)

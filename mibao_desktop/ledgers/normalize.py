@@ -167,3 +167,13 @@ def split_values(raw: object) -> list[str]:
 def search_form(text: str) -> str:
     """The form in which values are stored for, and compared against, the search box."""
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+_COLON_MAC = re.compile(r"[0-9a-f]{0,2}(?::[0-9a-f]{0,2})+")
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a search, in search form. A MAC typed with colons (``00:1a:2b``) is
+    looked for in its stored hyphen form, so the colon spelling need not be stored too."""
+    return [term.replace(":", "-") if _COLON_MAC.fullmatch(term) else term
+            for term in search_form(text).split()]

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import ColumnElement, column, func, select, table
+from sqlalchemy import ColumnElement, column, func, literal_column, select, table
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.models import Record, UniqueValue
 from mibao_desktop.ledgers.declaration import Ledger
-from mibao_desktop.ledgers.normalize import search_form
+from mibao_desktop.ledgers.normalize import search_form, search_terms
 
 
 # The FTS5 table of revision 0003, named for queries only (it is not a model).
@@ -47,13 +47,15 @@ def build_search_text(ledger: Ledger, values: dict[str, Any]) -> str:
     forms: list[str] = []
     for f in ledger.searchable_fields:
         forms.extend(f.search_forms(values.get(f.name)))
-    return "\n".join(search_form(form) for form in forms if form)
+    # each form once (使用人 and 责任人 are often the same person): a shorter text scans faster
+    return "\n".join(dict.fromkeys(search_form(form) for form in forms if form))
 
 
 class RecordRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.scans = False  # whether the last conditions() search must scan the listing index
+        self.driver: str | None = None  # the word the FTS index answered, if any
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -67,38 +69,66 @@ class RecordRepository:
         )
 
     def conditions(self, ledger: Ledger, query: LedgerQuery) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = [Record.ledger == ledger.key]
+        """The WHERE clause of a query, and how it will be answered (``driver``, ``scans``).
+
+        On SQLite the most selective search word of three or more characters drives the
+        query from the FTS5 trigram index (revision 0003): its few matching rows are looked
+        up by rowid, and the other words are checked on just those rows. The listing index
+        is then kept out of the plan (the ``+`` prefix), or SQLite would walk all of it and
+        probe the matches. Without such a word (one or two characters, or a word in most
+        rows) every row of the listing index is scanned with instr().
+        """
+        terms = search_terms(query.text)
+        self.driver = self._pick_driver(terms)
+        self.scans = bool(terms) and self.driver is None
+        col = self._unindexed if self.driver is not None else (lambda name: getattr(Record, name))
+        conds: list[ColumnElement[bool]] = [col("ledger") == ledger.key]
         if not query.include_voided:
-            conds.append(Record.voided.is_(False))
+            conds.append(col("voided") == False)  # noqa: E712 (SQL, not Python)
         if query.parent_id is not None:
-            conds.append(Record.parent_id == query.parent_id)
-        self.scans = False
-        for term in search_form(query.text).split():
-            conds.append(self._contains(term))
+            conds.append(col("parent_id") == query.parent_id)
+        if self.driver is not None:
+            phrase = '"' + self.driver.replace('"', '""') + '"'
+            conds.append(Record.id.in_(select(_FTS.c.rowid).where(_FTS.c.records_fts.op("MATCH")(phrase))))
+        for term in terms:
+            if term != self.driver:
+                conds.append(self._contains(term))
         for name, value in query.filters.items():
             if value is None or value == "":
                 continue
-            conds.append(self._column(ledger, name) == value)
+            column = self._column(ledger, name)
+            conds.append((col("status") if column is Record.status else column) == value)
         return conds
 
-    def _contains(self, term: str) -> ColumnElement[bool]:
-        """search_text contains ``term`` (already case-folded).
+    def _sqlite(self) -> bool:
+        return self.session.get_bind().dialect.name == "sqlite"
 
-        On SQLite a word of three or more characters is looked up in the FTS5 trigram index
-        (revision 0003); shorter ones use instr(), a plain substring scan of the listing
-        index, cheaper than LIKE's per-character case folding. Other databases get LIKE.
-        """
-        if self.session.get_bind().dialect.name != "sqlite":
-            return Record.search_text.like(_like_pattern(term), escape="\\")
-        if len(term) >= 3:
+    @staticmethod
+    def _unindexed(name: str):
+        # SQLite's documented way to keep an index out of a plan: a unary + on the column.
+        return literal_column(f"+{Record.__tablename__}.{name}")
+
+    DRIVER_MAX = 20_000  # a word in more rows than this is cheaper to find by scanning
+
+    def _pick_driver(self, terms: list[str]) -> str | None:
+        if not self._sqlite():
+            return None
+        best, best_count = None, self.DRIVER_MAX + 1
+        for term in terms:
+            if len(term) < 3:
+                continue
             phrase = '"' + term.replace('"', '""') + '"'
             matching = select(_FTS.c.rowid).where(_FTS.c.records_fts.op("MATCH")(phrase))
-            # The index answers a selective word at once; for a word in most rows (the start
-            # of a MAC, a common department) walking the listing index is cheaper.
-            probe = select(func.count()).select_from(matching.limit(self.SPARSE + 1).subquery())
-            if self.session.scalar(probe) <= self.SPARSE:
-                return Record.id.in_(matching)
-        self.scans = True
+            found = self.session.scalar(select(func.count()).select_from(matching.limit(best_count).subquery()))
+            if found < best_count:
+                best, best_count = term, found
+        return best
+
+    def _contains(self, term: str) -> ColumnElement[bool]:
+        """search_text contains ``term`` (already case-folded): instr() on SQLite, a plain
+        substring test cheaper than LIKE's per-character case folding; LIKE elsewhere."""
+        if not self._sqlite():
+            return Record.search_text.like(_like_pattern(term), escape="\\")
         return func.instr(Record.search_text, term) > 0
 
     def _column(self, ledger: Ledger, name: str):
@@ -111,8 +141,9 @@ class RecordRepository:
             return Record.data[name].as_integer()
         return Record.data[name].as_string()
 
-    def count(self, ledger: Ledger, query: LedgerQuery) -> int:
-        return self.session.scalar(select(func.count(Record.id)).where(*self.conditions(ledger, query))) or 0
+    def count(self, ledger: Ledger, query: LedgerQuery, conds=None) -> int:
+        conds = self.conditions(ledger, query) if conds is None else conds
+        return self.session.scalar(select(func.count(Record.id)).where(*conds)) or 0
 
     def _ordered(self, stmt, ledger: Ledger, query: LedgerQuery, conds=None):
         column = self._column(ledger, query.sort or ledger.default_sort)
@@ -126,30 +157,50 @@ class RecordRepository:
             stmt = stmt.limit(query.limit)
         return stmt
 
-    def page(self, ledger: Ledger, query: LedgerQuery) -> Sequence[Record]:
-        return self.session.scalars(self._ordered(select(Record), ledger, query)).all()
+    def page(self, ledger: Ledger, query: LedgerQuery, conds=None) -> Sequence[Record]:
+        return self.session.scalars(self._ordered(select(Record), ledger, query, conds=conds)).all()
 
-    SPARSE = 5000  # up to this many matches: found from the FTS index, or gathered in one scan
+    SPARSE = 1000  # up to this many matches a scanning search gathers them all in one pass
 
     def page_with_total(self, ledger: Ledger, query: LedgerQuery) -> tuple[list[Record], int]:
-        """One page and the number of matches, scanning the listing index about once.
+        """One page and the number of matches, scanning the listing index at most about once.
 
-        Without search text the count is an index range. With it, the matching ids are first
+        Without search text the count is an index range. A search driven by the FTS index
+        counts its few rows in the same query that sorts them (a window count). A scanning
+        search first gathers the matching ids
         gathered unordered from the listing index alone (it carries search_text), stopping
         after SPARSE of them: a selective search then has every match from that one scan and
         sorts just those; a broad one stops early, and its count scans while its ordered page
         is found near the start of the index.
         """
         conds = self.conditions(ledger, query)
-        if not self.scans:  # no search, or every word answered by the FTS index: both cheap
-            return list(self.page(ledger, query)), self.count(ledger, query)
-        ids = list(self.session.scalars(select(Record.id).where(*conds).limit(self.SPARSE + 1)))
-        if len(ids) > self.SPARSE:
-            return list(self.page(ledger, query)), self.count(ledger, query)
-        if not ids:
+        if self.driver is not None:  # a few thousand rows from the FTS index: count as we sort
+            # Only (sort key, id) go through the sorter, not whole rows; then one page is read.
+            stmt = self._ordered(select(Record.id, func.count().over()), ledger, query, conds=conds)
+            ranked = self.session.execute(stmt).all()
+            if not ranked:
+                return [], self.count(ledger, query, conds) if query.offset else 0
+            return self._by_ids([r[0] for r in ranked]), ranked[0][1]
+        if not self.scans:  # no search: the count is an index range
+            return list(self.page(ledger, query, conds)), self.count(ledger, query, conds)
+        by_key = (query.sort or ledger.default_sort) == ledger.key_field
+        gather = select(Record.id, Record.asset_number) if by_key else select(Record.id)
+        found = self.session.execute(gather.where(*conds).limit(self.SPARSE + 1)).all()
+        if len(found) > self.SPARSE:
+            return list(self.page(ledger, query, conds)), self.count(ledger, query, conds)
+        if not found:
             return [], 0
-        stmt = self._ordered(select(Record), ledger, query, conds=[Record.id.in_(ids)])
-        return list(self.session.scalars(stmt)), len(ids)
+        if by_key:  # the listing index gave the sort key too: order here, fetch one page
+            found.sort(key=lambda r: (r[1], r[0]), reverse=query.descending)
+            end = None if query.limit is None else query.offset + query.limit
+            return self._by_ids([r[0] for r in found[query.offset:end]]), len(found)
+        stmt = self._ordered(select(Record), ledger, query, conds=[Record.id.in_([r[0] for r in found])])
+        return list(self.session.scalars(stmt)), len(found)
+
+    def _by_ids(self, ids: list[int]) -> list[Record]:
+        """The records of ``ids``, in that order."""
+        records = {r.id: r for r in self.session.scalars(select(Record).where(Record.id.in_(ids)))}
+        return [records[i] for i in ids if i in records]
 
     def distinct_values(self, ledger: Ledger, name: str) -> list[str]:
         column = self._column(ledger, name)

@@ -45,6 +45,13 @@ SEARCH_DELAY_MS = 150  # wait for a pause in typing, so a fast typist is not slo
 ALL = "全部"
 
 
+def _button(text: str, tip: str, slot) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(lambda _checked=False: slot())
+    return button
+
+
 class LedgerPage(QWidget):
     changed = Signal()  # a record was added, changed or voided (the navigation counts follow)
 
@@ -91,30 +98,18 @@ class LedgerPage(QWidget):
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         filter_bar.addWidget(self.count_label)
 
-        self.add_button = QPushButton(f"新增{ledger.noun}")
-        self.add_button.setToolTip("Ctrl+N")
-        self.add_button.clicked.connect(self.add_record)
-        self.edit_button = QPushButton("修改")
-        self.edit_button.setToolTip("Enter 或双击")
-        self.edit_button.clicked.connect(self.edit_selected)
-        self.status_button = QPushButton("变更状态")
-        self.status_button.setToolTip("停用、维修、外出、报废、销毁……")
-        self.status_button.clicked.connect(self.change_status_selected)
-        self.void_button = QPushButton("作废")
-        self.void_button.setToolTip("Del:作废登记错误的记录(可恢复)")
-        self.void_button.clicked.connect(self.void_selected)
-        self.restore_button = QPushButton("恢复")
-        self.restore_button.setToolTip("恢复已作废的记录")
-        self.restore_button.clicked.connect(self.restore_selected)
+        self.add_button = _button(f"新增{ledger.noun}", "Ctrl+N", self.add_record)
+        self.edit_button = _button("修改", "Enter 或双击", self.edit_selected)
+        self.status_button = _button("变更状态", "停用、维修、外出、报废、销毁……", self.change_status_selected)
+        self.void_button = _button("作废", "Del:作废登记错误的记录(可恢复)", self.void_selected)
+        self.restore_button = _button("恢复", "恢复已作废的记录", self.restore_selected)
         self.columns_button = QToolButton()
         self.columns_button.setText("显示列")
         self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.columns_button.setMenu(QMenu(self.columns_button))
         self.columns_button.menu().aboutToShow.connect(lambda: self._fill_column_menu(self.columns_button.menu()))
-        self.import_button = QPushButton("从Excel导入…")
-        self.import_button.clicked.connect(lambda: self.import_file())
-        self.export_button = QPushButton("导出Excel…")
-        self.export_button.clicked.connect(lambda: self.export_file())
+        self.import_button = _button("从Excel导入…", "Ctrl+I:按列名导入手工台账", lambda: self.import_file())
+        self.export_button = _button("导出Excel…", "Ctrl+E:按当前筛选和显示列导出", lambda: self.export_file())
         action_bar = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.status_button, self.void_button,
                        self.restore_button):

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QScrollArea,
@@ -42,12 +43,21 @@ class RecordDialog(QDialog):
         self.editors: dict[str, FieldEditor] = {}
         self.error_labels: dict[str, QLabel] = {}
         self.setWindowTitle(f"修改{ledger.noun} {record.asset_number}" if record else f"新增{ledger.noun}")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(760)
 
+        # Two columns of fields, long text across the bottom: the whole record fits on a
+        # 1366×768 screen without scrolling.
         form_host = QWidget()
-        form = QFormLayout(form_host)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        grid = QGridLayout(form_host)
+        grid.setHorizontalSpacing(18)
+        columns = (QFormLayout(), QFormLayout())
+        for column in columns:
+            column.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            column.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        wide = QFormLayout()
+        wide.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        short = [f for f in ledger.form_fields if f.type.editor != "text"]
+        half = (len(short) + 1) // 2
         for f in ledger.form_fields:
             editor = editor_for(f)
             value = record.values.get(f.name) if record else f.default
@@ -67,9 +77,18 @@ class RecordDialog(QDialog):
             label.setBuddy(editor.focus_widget())
             if f.required:
                 label.setToolTip("必填")
-            form.addRow(label, cell)
+            target = wide if f not in short else columns[0 if short.index(f) < half else 1]
+            target.addRow(label, cell)
             self.editors[f.name] = editor
             self.error_labels[f.name] = error
+        grid.addLayout(columns[0], 0, 0)
+        grid.addLayout(columns[1], 0, 1)
+        grid.addLayout(wide, 1, 0, 1, 2)
+        grid.setRowStretch(2, 1)
+        # Tab walks down the first column, then the second, as the eye reads.
+        order = [self.editors[f.name].focus_widget() for f in ledger.form_fields]
+        for before, after in zip(order, order[1:]):
+            QWidget.setTabOrder(before, after)
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -100,7 +119,7 @@ class RecordDialog(QDialog):
         layout.addWidget(buttons)
         first = ledger.form_fields[0].name
         self.editors[first].focus_widget().setFocus()
-        self.resize(600, min(760, 120 + 52 * len(self.editors)))
+        self.resize(900, min(700, form_host.sizeHint().height() + 150))
 
     # -- checking -------------------------------------------------------------------------
 

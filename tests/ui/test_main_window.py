@@ -159,13 +159,19 @@ def test_clicking_a_header_sorts_in_the_database(window, qtbot, service):
     assert {page.model.record_at(0).asset_number, first} == {"JM-0001", "JM-0003"}
 
 
-def test_edit_with_enter_then_read_and_undo_the_history(window, qtbot, service, told):
+def press_on_row(window, qtbot, service, row, key):
+    """Seed three computers, select a row in the table and press a key there."""
     seed(service)
     page = window.current_page()
     page.refresh()
-    page.table.selectRow(1)
+    page.table.selectRow(row)
     page.table.setFocus()
-    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    qtbot.keyClick(page.table, key)
+    return page
+
+
+def test_edit_with_enter_then_read_and_undo_the_history(window, qtbot, service, told):
+    page = press_on_row(window, qtbot, service, 1, Qt.Key.Key_Return)
     dialog = page.dialog
     assert dialog is not None and dialog.windowTitle() == "修改涉密计算机 JM-0002"
     assert dialog.editors["user"].text() == "李娜"
@@ -188,12 +194,7 @@ def test_edit_with_enter_then_read_and_undo_the_history(window, qtbot, service, 
 
 
 def test_delete_voids_after_a_reason_and_the_record_can_be_restored(window, qtbot, service):
-    seed(service)
-    page = window.current_page()
-    page.refresh()
-    page.table.selectRow(0)
-    page.table.setFocus()
-    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    page = press_on_row(window, qtbot, service, 0, Qt.Key.Key_Delete)
     dialog = page.dialog
     assert dialog is not None and "作废" in dialog.windowTitle()
     assert not dialog.ok.isEnabled()  # a reason is required
