@@ -338,3 +338,35 @@ def test_an_edit_can_be_undone_and_the_undo_is_history_too(service):
                                          mac_addresses="AA-BB-CC-DD-EE-01"))
     with pytest.raises(LifecycleError):
         service.revert(view.id, service.history(view.id)[-1].id)  # 登记 is not an edit
+
+
+@pytest.mark.parametrize("driver_max, sparse", [(20_000, 1000), (0, 1000), (20_000, 2), (3, 2)])
+def test_every_search_plan_finds_the_same_records(service, monkeypatch, driver_max, sparse):
+    """The FTS-driven plan, the gathering scan and the broad scan must agree with a plain
+    substring test, in the same order and with the same count."""
+    from mibao_desktop.services.repository import RecordRepository
+
+    monkeypatch.setattr(RecordRepository, "DRIVER_MAX", driver_max)
+    monkeypatch.setattr(RecordRepository, "SPARSE", sparse)
+    people = ["张伟", "李娜", "王强", "王芳", "赵磊"]
+    for i in range(12):
+        service.create("computers", computer(
+            asset_number=f"JM-{i:04d}", user=people[i % 5], department=["保密办", "科研一处"][i % 2],
+            serial_number=f"SN{i:03d}", disk_serials=f"DISK{i:03d}", mac_addresses=f"00-1A-2B-00-00-{i:02X}"))
+    service.void(service.find("computers", "JM-0003").id, "录入错误")
+    everyone = service.query("computers", LedgerQuery(limit=None)).rows
+    for text in ["王", "科研一处", "jm-000", "00:1a:2b:00:00:0a", "王 科研", "sn00", "disk011", "不存在", "jm-0003"]:
+        words = text.casefold().replace(":", "-").split()
+        expected = [r.asset_number for r in everyone
+                    if all(any(w in v.casefold() for v in _searchable(r)) for w in words)]
+        for descending in (False, True):
+            page = service.query("computers", LedgerQuery(text=text, limit=4, descending=descending))
+            wanted = sorted(expected, reverse=descending)
+            assert page.total == len(wanted), text
+            assert [r.asset_number for r in page.rows] == wanted[:4], text
+        rest = service.query("computers", LedgerQuery(text=text, offset=4, limit=100))
+        assert [r.asset_number for r in rest.rows] == sorted(expected)[4:], text
+
+
+def _searchable(record):
+    return [record.display(f.name) for f in record.ledger.searchable_fields]
