@@ -26,6 +26,22 @@ _HEADER_FONT = Font(name="宋体", bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 
 
+def save_atomically(wb: Workbook, path: Path) -> None:
+    """Save under a temporary name beside ``path``, fsync, then rename: a full disk or a
+    pulled-out drive leaves no file that looks complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=".mibao-export-", suffix=".xlsx.part", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(temp_name)
+        with open(temp_name, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
 def display_width(text: str) -> int:
     """Excel column width units: a CJK character is about two Latin ones."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -106,17 +122,9 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
     except BaseException:
         ws.close()  # end openpyxl's streaming writer cleanly; its temp file is discarded
         raise
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=".mibao-export-", suffix=".xlsx.part", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(temp_name)
-        with open(temp_name, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    save_atomically(wb, path)
+    service.record_output("ledger.export", ledger, str(path), done,
+                          {"search": query.text, "filters": query.filters, "columns": [f.label for f in chosen]})
     if progress:
         progress(total, total)
     return done

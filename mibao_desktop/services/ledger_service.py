@@ -480,6 +480,15 @@ class LedgerService:
             # The friendly check runs first; this is the database's backstop against a race.
             raise ServiceError("编号、序列号或MAC地址与已有记录重复,未保存。请检查后重试。") from None
 
+    def record_output(self, action: str, ledger_key: str | Ledger, target: str, count: int,
+                      detail: dict[str, Any] | None = None) -> None:
+        """Audit an output of information (导出, 打印): what, how many records, to where
+        (seed 002 §七.5: 严格控制信息输出)."""
+        ledger = self.ledger(ledger_key)
+        with self._write("输出台账信息") as session, session.begin():
+            audit.append(session, self.actor, action, target,
+                         {"ledger": ledger.title, "count": count, **(detail or {})}, at=self.clock())
+
     # -- reads -----------------------------------------------------------------------------
 
     def get(self, record_id: int) -> RecordView:

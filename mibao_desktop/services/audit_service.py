@@ -1,0 +1,146 @@
+"""The security auditor's view of the audit log (安全审计员): read, filter, verify, export.
+
+Only the auditor may read it; reading the ledgers is not the auditor's job (三员分立).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from sqlalchemy import func, select
+
+from mibao_desktop.db.database import Database
+from mibao_desktop.db.models import AuditEntry
+from mibao_desktop.security import Actor, Role, require
+from mibao_desktop.services import audit
+
+ACTION_LABELS = {
+    "auth.login": "登录", "auth.login_failed": "登录失败", "auth.locked_out": "账户锁定", "auth.logout": "退出",
+    "auth.lock": "锁屏", "auth.unlock": "解除锁屏", "auth.unlock_failed": "解除锁屏失败",
+    "account.setup": "初始化账户", "account.create": "新建账户", "account.reset_password": "重置口令",
+    "account.password_change": "修改口令", "account.disable": "停用账户", "account.enable": "启用账户",
+    "account.unlock": "解锁账户", "settings.change": "修改设置",
+    "record.create": "登记", "record.update": "修改记录", "record.status": "变更状态", "record.void": "作废",
+    "record.restore": "恢复", "record.import": "导入", "ledger.export": "导出", "ledger.print": "打印",
+    "audit.verify": "校验审计日志", "audit.export": "导出审计日志", "backup.make": "备份", "backup.restore": "恢复备份",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    actor: str = ""
+    action: str = ""  # an action, or its prefix ("auth." for all logins and locks)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: dt.datetime
+    actor: str
+    role: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def detail_text(self) -> str:
+        parts = []
+        for key, value in self.detail.items():
+            if isinstance(value, (list, tuple)):
+                value = "、".join(map(str, value))
+            elif isinstance(value, dict):
+                value = ";".join(f"{k}:{v}" for k, v in value.items())
+            parts.append(f"{key}={value}")
+        return ";".join(parts)
+
+
+class AuditService:
+    def __init__(self, db: Database, actor: Actor, *, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+        self.db, self.actor, self.clock = db, actor, clock
+
+    def _require(self, doing: str) -> None:
+        require(self.actor, Role.AUDITOR, doing=doing)
+
+    @staticmethod
+    def _where(f: AuditFilter) -> list:
+        conds = []
+        if f.since:
+            conds.append(AuditEntry.at >= f.since)
+        if f.until:
+            conds.append(AuditEntry.at < f.until)
+        if f.actor:
+            conds.append(AuditEntry.actor == f.actor)
+        if f.action:
+            conds.append(AuditEntry.action.startswith(f.action) if f.action.endswith(".")
+                         else AuditEntry.action == f.action)
+        return conds
+
+    def entries(self, f: AuditFilter = AuditFilter(), *, offset: int = 0, limit: int | None = 500) -> list[AuditRow]:
+        """Newest first."""
+        self._require("查看审计日志")
+        with self.db.session() as session:
+            stmt = select(AuditEntry).where(*self._where(f)).order_by(AuditEntry.id.desc()).offset(offset)
+            if limit is not None:
+                stmt = stmt.limit(limit)
+            return [AuditRow(e.id, e.at, e.actor, e.role, e.action, e.target, e.detail or {})
+                    for e in session.scalars(stmt)]
+
+    def count(self, f: AuditFilter = AuditFilter()) -> int:
+        self._require("查看审计日志")
+        with self.db.session() as session:
+            return session.scalar(select(func.count(AuditEntry.id)).where(*self._where(f))) or 0
+
+    def actors(self) -> list[str]:
+        self._require("查看审计日志")
+        with self.db.session() as session:
+            return sorted(session.scalars(select(AuditEntry.actor).distinct()))
+
+    def verify(self) -> audit.Verification:
+        """校验: walk the whole chain. The check itself is recorded."""
+        self._require("校验审计日志")
+        with self.db.session() as session:
+            result = audit.verify(session)
+        with self.db.session() as session, session.begin():
+            audit.append(session, self.actor, "audit.verify", "审计日志",
+                         {"result": "完整" if result.ok else "异常", "checked": result.checked,
+                          "broken_id": result.broken_id}, at=self.clock())
+        return result
+
+    def export(self, path: Path, f: AuditFilter = AuditFilter(), *,
+               progress: Callable[[int, int], None] | None = None,
+               cancelled: Callable[[], bool] | None = None) -> int:
+        """The filtered log to xlsx (oldest first), written whole or not at all; recorded."""
+        from mibao_desktop.excel.audit_export import write_audit_workbook
+
+        self._require("导出审计日志")
+        total = self.count(f)
+        count = write_audit_workbook(Path(path), self._iter(f), total, progress=progress, cancelled=cancelled)
+        with self.db.session() as session, session.begin():
+            audit.append(session, self.actor, "audit.export", str(path),
+                         {"count": count, "file": str(path)}, at=self.clock())
+        return count
+
+    def _iter(self, f: AuditFilter, batch: int = 2000) -> Iterator[AuditRow]:
+        last = 0
+        while True:
+            with self.db.session() as session:
+                rows = session.scalars(select(AuditEntry).where(*self._where(f), AuditEntry.id > last)
+                                       .order_by(AuditEntry.id).limit(batch)).all()
+                out = [AuditRow(e.id, e.at, e.actor, e.role, e.action, e.target, e.detail or {}) for e in rows]
+            if not out:
+                return
+            yield from out
+            last = out[-1].id

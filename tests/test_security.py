@@ -1,0 +1,276 @@
+"""Accounts and the three roles, login and lockout, password age, the audit chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import openpyxl
+import pytest
+
+from mibao_desktop.passwords import SecurityPolicy, hash_password, verify_password
+from mibao_desktop.security import Actor, Role
+from mibao_desktop.services.accounts import AccountLocked, AccountService, AuthError
+from mibao_desktop.services.audit_service import AuditFilter, AuditService
+from mibao_desktop.services.errors import PermissionDenied, ServiceError, ValidationFailed
+from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.services.repository import LedgerQuery
+from mibao_desktop.services.settings import SettingsService
+from tests.conftest import computer
+
+PASSWORDS = {Role.SYSTEM_ADMIN: "Sys-Admin-2026", Role.SECURITY_ADMIN: "Sec-Admin-2026", Role.AUDITOR: "Aud-Itor-2026"}
+NAMES = {Role.SYSTEM_ADMIN: "xitong", Role.SECURITY_ADMIN: "baomi", Role.AUDITOR: "shenji"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 2, 9, 0, 0)
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(microseconds=1)  # each audit entry its own instant
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def accounts(db, clock):
+    service = AccountService(db, clock=clock)
+    service.setup({role: (NAMES[role], f"{role.value}甲", PASSWORDS[role]) for role in Role})
+    return service
+
+
+def actor(role: Role) -> Actor:
+    return Actor(NAMES[role], role)
+
+
+def test_passwords_are_hashed_with_scrypt_and_salted():
+    stored = hash_password("Sec-Admin-2026")
+    assert stored.startswith("scrypt$16384$8$1$") and "Sec-Admin-2026" not in stored
+    assert stored != hash_password("Sec-Admin-2026")
+    assert verify_password("Sec-Admin-2026", stored) and not verify_password("sec-admin-2026", stored)
+    assert not verify_password("x", "md5$abc")
+
+
+def test_the_policy_follows_seed_002_by_default():
+    policy = SecurityPolicy()
+    assert (policy.min_length, policy.min_classes, policy.max_age_days) == (10, 3, 7)
+    assert policy.password_problems("Abcdefgh12") == []
+    assert "长度不少于 10 位" in policy.password_problems("Abc-12")[0]
+    assert any("至少 3 种" in p for p in policy.password_problems("abcdefghijkl"))
+    assert any("用户名" in p for p in policy.password_problems("Baomi-2026-x", name="baomi"))
+
+
+def test_setup_makes_three_accounts_once(db, clock):
+    service = AccountService(db, clock=clock)
+    assert service.needs_setup()
+    with pytest.raises(ServiceError, match="各不相同"):
+        service.setup({role: ("same", "某人", PASSWORDS[role]) for role in Role})
+    with pytest.raises(ValidationFailed) as weak:
+        service.setup({role: (NAMES[role], "某人", "short") for role in Role})
+    assert "口令" in str(weak.value)
+    assert service.needs_setup()  # nothing half-made
+    service.setup({role: (NAMES[role], "某人", PASSWORDS[role]) for role in Role})
+    assert not service.needs_setup()
+    with pytest.raises(ServiceError, match="不能再次初始化"):
+        service.setup({role: (NAMES[role] + "2", "某人", PASSWORDS[role]) for role in Role})
+
+
+def test_login_gives_the_account_its_one_role(accounts):
+    for role in Role:
+        result = accounts.login(NAMES[role].upper(), PASSWORDS[role])  # names are case-insensitive
+        assert result.actor == actor(role)
+        assert not result.must_change_password
+    with pytest.raises(AuthError, match="用户名或口令错误"):
+        accounts.login("nobody", "whatever")
+
+
+ROLE_MATRIX = [
+    # (what, the one role allowed)
+    ("ledger.create", Role.SECURITY_ADMIN),
+    ("ledger.read", Role.SECURITY_ADMIN),
+    ("ledger.export", Role.SECURITY_ADMIN),
+    ("settings.policy", Role.SECURITY_ADMIN),
+    ("accounts.list", Role.SYSTEM_ADMIN),
+    ("accounts.create", Role.SYSTEM_ADMIN),
+    ("accounts.reset", Role.SYSTEM_ADMIN),
+    ("audit.read", Role.AUDITOR),
+    ("audit.verify", Role.AUDITOR),
+    ("audit.export", Role.AUDITOR),
+]
+
+
+def _do(what: str, who: Actor, db, accounts, clock, tmp_path):
+    from mibao_desktop.excel import export_ledger
+
+    ledgers = LedgerService(db, who, clock=clock)
+    n = len(list(tmp_path.iterdir()))
+    return {
+        "ledger.create": lambda: ledgers.create("computers", computer(asset_number=f"JM-{n}", serial_number=f"S{n}",
+                                                                     disk_serials=f"D{n}",
+                                                                     mac_addresses=f"00-00-00-00-01-{n:02X}")),
+        "ledger.read": lambda: ledgers.query("computers", LedgerQuery()),
+        "ledger.export": lambda: export_ledger(ledgers, ledgers.ledger("computers"), tmp_path / f"e{n}.xlsx"),
+        "settings.policy": lambda: SettingsService(db, who, clock=clock).set_security_policy(SecurityPolicy(max_age_days=30)),
+        "accounts.list": lambda: accounts.accounts(who),
+        "accounts.create": lambda: accounts.create_account(who, f"user{n}", "新人", Role.AUDITOR, "Temp-Pass-2026"),
+        "accounts.reset": lambda: accounts.reset_password(who, NAMES[Role.AUDITOR], "Temp-Pass-2027"),
+        "audit.read": lambda: AuditService(db, who, clock=clock).entries(),
+        "audit.verify": lambda: AuditService(db, who, clock=clock).verify(),
+        "audit.export": lambda: AuditService(db, who, clock=clock).export(tmp_path / f"a{n}.xlsx"),
+    }[what]()
+
+
+@pytest.mark.parametrize("what, allowed", ROLE_MATRIX)
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_does_exactly_its_job(what, allowed, role, db, accounts, clock, tmp_path):
+    if role is allowed:
+        _do(what, actor(role), db, accounts, clock, tmp_path)
+    else:
+        with pytest.raises(PermissionDenied) as refused:
+            _do(what, actor(role), db, accounts, clock, tmp_path)
+        assert role.value in str(refused.value) and allowed.value in str(refused.value)
+
+
+def test_five_wrong_passwords_lock_the_account_for_thirty_minutes(accounts, clock):
+    name = NAMES[Role.SECURITY_ADMIN]
+    for left in (4, 3, 2, 1):
+        with pytest.raises(AuthError, match=f"再错 {left} 次"):
+            accounts.login(name, "wrong-Password-1")
+    with pytest.raises(AccountLocked, match="连续 5 次口令错误") as locked:
+        accounts.login(name, "wrong-Password-1")
+    assert locked.value.until - clock.now > dt.timedelta(minutes=29)
+    with pytest.raises(AccountLocked, match="账户已锁定"):
+        accounts.login(name, PASSWORDS[Role.SECURITY_ADMIN])  # the right password does not help while locked
+    clock.advance(minutes=29)
+    with pytest.raises(AccountLocked):
+        accounts.login(name, PASSWORDS[Role.SECURITY_ADMIN])
+    clock.advance(minutes=2)
+    assert accounts.login(name, PASSWORDS[Role.SECURITY_ADMIN]).actor.role is Role.SECURITY_ADMIN
+    auditor = AuditService(accounts.db, actor(Role.AUDITOR), clock=clock)
+    assert auditor.count(AuditFilter(action="auth.login_failed")) == 7
+    assert auditor.count(AuditFilter(action="auth.locked_out")) == 1
+
+
+def test_the_system_administrator_can_unlock_and_the_policy_is_a_setting(accounts, db, clock):
+    SettingsService(db, actor(Role.SECURITY_ADMIN), clock=clock).set_security_policy(
+        SecurityPolicy(lockout_attempts=3, lockout_minutes=60))
+    name = NAMES[Role.AUDITOR]
+    for _ in range(2):
+        with pytest.raises(AuthError):
+            accounts.login(name, "nope-Nope-123")
+    with pytest.raises(AccountLocked, match="连续 3 次"):
+        accounts.login(name, "nope-Nope-123")
+    accounts.unlock_account(actor(Role.SYSTEM_ADMIN), name)
+    assert accounts.login(name, PASSWORDS[Role.AUDITOR])
+    with pytest.raises(ValidationFailed, match="口令最短长度"):
+        SettingsService(db, actor(Role.SECURITY_ADMIN), clock=clock).set_security_policy(SecurityPolicy(min_length=3))
+
+
+def test_password_age_and_reset_force_a_change(accounts, clock):
+    name = NAMES[Role.SECURITY_ADMIN]
+    clock.advance(days=6)
+    assert not accounts.login(name, PASSWORDS[Role.SECURITY_ADMIN]).must_change_password
+    clock.advance(days=1)
+    result = accounts.login(name, PASSWORDS[Role.SECURITY_ADMIN])
+    assert result.must_change_password and "7 天" in result.why_change
+    with pytest.raises(ValidationFailed, match="不能与原口令相同"):
+        accounts.change_password(result.actor, PASSWORDS[Role.SECURITY_ADMIN], PASSWORDS[Role.SECURITY_ADMIN])
+    with pytest.raises(ValidationFailed, match="原口令不正确"):
+        accounts.change_password(result.actor, "wrong", "New-Password-2026")
+    accounts.change_password(result.actor, PASSWORDS[Role.SECURITY_ADMIN], "New-Password-2026")
+    assert not accounts.login(name, "New-Password-2026").must_change_password
+    accounts.reset_password(actor(Role.SYSTEM_ADMIN), name, "Temp-Pass-2026")
+    again = accounts.login(name, "Temp-Pass-2026")
+    assert again.must_change_password and "重置" in again.why_change
+
+
+def test_an_account_cannot_be_left_without_its_role(accounts):
+    admin = actor(Role.SYSTEM_ADMIN)
+    with pytest.raises(ServiceError, match="唯一在用"):
+        accounts.set_active(admin, NAMES[Role.AUDITOR], False)
+    with pytest.raises(ServiceError, match="自己"):
+        accounts.set_active(admin, NAMES[Role.SYSTEM_ADMIN], False)
+    accounts.create_account(admin, "shenji2", "审计员乙", Role.AUDITOR, "Temp-Pass-2026")
+    accounts.set_active(admin, NAMES[Role.AUDITOR], False)
+    with pytest.raises(AuthError, match="已停用"):
+        accounts.login(NAMES[Role.AUDITOR], PASSWORDS[Role.AUDITOR])
+    assert accounts.login("shenji2", "Temp-Pass-2026").must_change_password
+
+
+# -- the audit chain -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def logged(accounts, db, clock):
+    """A short real session: logins, a failure, a write, an export."""
+    ledgers = LedgerService(db, actor(Role.SECURITY_ADMIN), clock=clock)
+    accounts.login(NAMES[Role.SECURITY_ADMIN], PASSWORDS[Role.SECURITY_ADMIN])
+    with pytest.raises(AuthError):
+        accounts.login(NAMES[Role.AUDITOR], "bad-Password-1")
+    record = ledgers.create("computers", computer())
+    ledgers.update(record.id, {"department": "科研一处"})
+    accounts.record(actor(Role.SECURITY_ADMIN), "auth.logout")
+    return AuditService(db, actor(Role.AUDITOR), clock=clock)
+
+
+def _raw(db):
+    return sqlite3.connect(db.path)
+
+
+def test_every_event_is_in_the_log_and_the_chain_verifies(logged):
+    actions = [row.action for row in reversed(logged.entries())]
+    assert actions[-5:] == ["auth.login", "auth.login_failed", "record.create", "record.update", "auth.logout"]
+    update = logged.entries(AuditFilter(action="record.update"))[0]
+    assert update.detail["fields"] == ["部门"] and update.actor == NAMES[Role.SECURITY_ADMIN]
+    assert logged.entries(AuditFilter(actor=NAMES[Role.AUDITOR]))[0].action == "auth.login_failed"
+    result = logged.verify()
+    assert result.ok and result.checked == len(actions)
+    assert logged.entries(limit=1)[0].action == "audit.verify"  # the check is itself recorded
+
+
+def test_a_changed_entry_is_named(logged, db):
+    with _raw(db) as conn:
+        conn.execute("UPDATE audit_log SET actor = 'someone' WHERE id = 5")
+    result = logged.verify()
+    assert not result.ok and result.broken_id == 5 and "第 5 条" in result.message and "改动" in result.message
+
+
+def test_a_deleted_entry_is_named_by_the_one_after_it(logged, db):
+    with _raw(db) as conn:
+        conn.execute("DELETE FROM audit_log WHERE id = 4")
+    result = logged.verify()
+    assert not result.ok and result.broken_id == 5 and "第 3 条" in result.message
+
+
+def test_an_inserted_entry_is_named(logged, db):
+    with _raw(db) as conn:
+        last_id, last_hash = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        conn.execute("UPDATE audit_log SET id = id + 100 WHERE id = ?", (last_id,))
+        conn.execute("INSERT INTO audit_log (id, at, actor, role, action, target, detail, prev_hash, hash) "
+                     "VALUES (?, '2026-11-02 09:00:00', 'x', '', 'record.create', '', '{}', ?, ?)",
+                     (last_id, "0" * 64, "f" * 64))
+    result = logged.verify()
+    assert not result.ok and result.broken_id == last_id
+
+
+def test_entries_removed_from_the_end_are_seen(logged, db):
+    with _raw(db) as conn:
+        conn.execute("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)")
+    result = logged.verify()
+    assert not result.ok and "末尾" in result.message
+
+
+def test_the_auditor_exports_the_filtered_log(logged, tmp_path):
+    out = tmp_path / "审计.xlsx"
+    count = logged.export(out, AuditFilter(action="auth."))
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=3, values_only=True))
+    assert count == len(rows) == 3
+    assert [r[4] for r in rows] == ["登录", "登录失败", "退出"]
+    assert logged.entries(limit=1)[0].action == "audit.export"
