@@ -1,9 +1,15 @@
 """The ``mibao`` command: the desktop app, and the same core from a terminal.
 
-    mibao [--data-dir D]                         start the desktop app
-    mibao [--data-dir D] demo [--count N] [--if-empty]
-    mibao [--data-dir D] export LEDGER OUT.xlsx [--search TEXT] [--include-voided]
-    mibao [--data-dir D] import LEDGER IN.xlsx [--all-or-nothing]
+    mibao [--data-dir D]                                   start the desktop app
+    mibao [--data-dir D] demo [--scale X] [--if-empty]     sample data (and demo accounts)
+    mibao [--data-dir D] --user U export LEDGER OUT.xlsx [--search TEXT] [--include-voided]
+    mibao [--data-dir D] --user U import LEDGER IN.xlsx [--all-or-nothing]
+    mibao [--data-dir D] --user U audit verify | audit export OUT.xlsx
+    mibao [--data-dir D] --user U backup
+    mibao [--data-dir D] [--user U] restore FILE [--yes]
+
+Commands that read or change data log in as ``--user``; the password comes from the
+``MIBAO_PASSWORD`` environment variable or is asked for without echo.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     ledgers = ", ".join(f"{l.key}({l.noun})" for l in ALL_LEDGERS)
     parser = argparse.ArgumentParser(prog="mibao", description="密保 · 保密台账管理")
     parser.add_argument("--data-dir", help="数据文件夹(默认:MIBAO_DATA_DIR 或用户数据目录)")
+    parser.add_argument("--user", help="用户名(口令取自 MIBAO_PASSWORD,或在提示时输入)")
     parser.add_argument("--version", action="version", version=f"mibao {__version__}")
     sub = parser.add_subparsers(dest="command")
-    demo = sub.add_parser("demo", help="生成演示数据")
+    demo = sub.add_parser("demo", help="生成演示数据(空数据库时同时建立演示账户)")
     demo.add_argument("--scale", type=float, default=1.0, help="数量倍数(默认 1:约 300 台涉密计算机等)")
     demo.add_argument("--if-empty", action="store_true", help="数据库已有记录时什么也不做")
     export = sub.add_parser("export", help="导出台账到 Excel")
@@ -36,15 +43,38 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("ledger", help=f"台账:{ledgers}")
     imp.add_argument("input", type=Path)
     imp.add_argument("--all-or-nothing", action="store_true", help="有任何一行出错时一条也不导入")
+    aud = sub.add_parser("audit", help="审计日志(安全审计员)")
+    aud_sub = aud.add_subparsers(dest="audit_command", required=True)
+    aud_sub.add_parser("verify", help="校验审计日志是否完整")
+    aud_export = aud_sub.add_parser("export", help="导出审计日志到 Excel")
+    aud_export.add_argument("output", type=Path)
+    sub.add_parser("backup", help="立即备份数据库")
+    restore = sub.add_parser("restore", help="从备份恢复数据库(当前文件先另存)")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--yes", action="store_true", help="不再询问,直接恢复")
     return parser
 
 
-def _service(data_dir: Path):
-    from mibao_desktop.db.database import Database
-    from mibao_desktop.security import Actor
-    from mibao_desktop.services.ledger_service import LedgerService
+class LoginRequired(Exception):
+    pass
 
-    return LedgerService(Database.open(paths.database_path(data_dir)), Actor.local_security_admin())
+
+def _login(db, args):
+    """Log in as ``--user``; returns the actor. Raises LoginRequired with what to do."""
+    import getpass
+    import os
+
+    from mibao_desktop.services.accounts import AccountService
+
+    if not args.user:
+        raise LoginRequired("此命令需要登录:请用 --user 指定用户名(口令可放在环境变量 MIBAO_PASSWORD 中)。")
+    password = os.environ.get("MIBAO_PASSWORD")
+    if password is None:
+        password = getpass.getpass(f"{args.user} 的口令:")
+    result = AccountService(db).login(args.user, password)
+    if result.must_change_password:
+        raise LoginRequired(f"{result.why_change} 请先在桌面程序中修改口令。")
+    return result.actor
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,42 +84,92 @@ def main(argv: list[str] | None = None) -> int:
         from mibao_desktop.ui.app import run
 
         return run(data_dir)
+    from mibao_desktop.backup import BackupError
     from mibao_desktop.db.database import DatabaseError
     from mibao_desktop.excel import SpreadsheetError
     from mibao_desktop.services.errors import ServiceError
 
     try:
-        service = _service(data_dir)
+        if args.command == "restore":
+            return _restore(data_dir, args)
+        from mibao_desktop.startup import open_database
+
+        db = open_database(data_dir)
         if args.command == "demo":
-            return _demo(service, args)
+            return _demo(db, args)
+        actor = _login(db, args)
+        if args.command == "audit":
+            return _audit(db, actor, args)
+        if args.command == "backup":
+            return _backup(db, actor, data_dir)
+        service = _ledger_service(db, actor)
         ledger = get_ledger(args.ledger)
         if args.command == "export":
             return _export(service, ledger, args)
         return _import(service, ledger, args)
-    except (KeyError, SpreadsheetError, DatabaseError, ServiceError, OSError) as exc:
+    except (KeyError, SpreadsheetError, DatabaseError, ServiceError, BackupError, LoginRequired, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"错误:{message}", file=sys.stderr)
         return EXIT_ERROR
 
 
-def _demo(service, args) -> int:
-    from mibao_desktop.demo import fill_demo
+def _ledger_service(db, actor):
+    from mibao_desktop.services.ledger_service import LedgerService
 
-    existing = sum(service.count(l, _all()) for l in ALL_LEDGERS)
-    if args.if_empty and existing:
-        print(f"数据库已有 {existing} 条记录,未添加演示数据:{service.db.path}")
-        return EXIT_OK
-    made = fill_demo(service, scale=args.scale)
+    return LedgerService(db, actor)
+
+
+DEMO_ACCOUNTS = {  # role name → (login name, 姓名)
+    "SYSTEM_ADMIN": ("xitong", "王系统(演示)"),
+    "SECURITY_ADMIN": ("baomi", "李保密(演示)"),
+    "AUDITOR": ("shenji", "赵审计(演示)"),
+}
+
+
+def demo_password() -> str:
+    """A fresh password that meets the default policy (length, upper, lower, digits, symbol)."""
+    import secrets
+
+    upper = secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ")
+    return f"Mb-{secrets.token_hex(3)}-{upper}{secrets.randbelow(90) + 10}"
+
+
+def _demo(db, args) -> int:
+    """Sample data. On an empty database it first makes the three demo accounts and prints
+    their passwords once; on a database with accounts it needs the security administrator."""
+    from mibao_desktop.demo import fill_demo
+    from mibao_desktop.security import Role
+    from mibao_desktop.services.accounts import AccountService
+
+    accounts = AccountService(db)
+    if accounts.needs_setup():
+        chosen = {role: (*DEMO_ACCOUNTS[role.name], demo_password()) for role in Role}
+        accounts.setup(chosen)
+        print("已建立演示账户(三员分立;口令只显示这一次,请记下):")
+        for role, (name, _display, password) in chosen.items():
+            print(f"  {role.value}:用户名 {name}  口令 {password}")
+        name, _display, password = chosen[Role.SECURITY_ADMIN]
+        actor = accounts.login(name, password).actor
+    else:
+        existing = _count_all(db)
+        if args.if_empty and existing:
+            print(f"数据库已有 {existing} 条记录,未添加演示数据:{db.path}")
+            return EXIT_OK
+        actor = _login(db, args)
+    made = fill_demo(_ledger_service(db, actor), scale=args.scale)
     for ledger in ALL_LEDGERS:
         print(f"{ledger.title}:新增 {made.get(ledger.key, 0)} 条")
-    print(f"数据库:{service.db.path}")
+    print(f"数据库:{db.path}")
     return EXIT_OK
 
 
-def _all():
-    from mibao_desktop.services.repository import LedgerQuery
+def _count_all(db) -> int:
+    from sqlalchemy import func, select
 
-    return LedgerQuery(include_voided=True)
+    from mibao_desktop.db.models import Record
+
+    with db.session() as session:
+        return session.scalar(select(func.count(Record.id))) or 0
 
 
 def _export(service, ledger, args) -> int:
@@ -115,3 +195,65 @@ def _import(service, ledger, args) -> int:
         print("因有出错的行,按 --all-or-nothing 一条也未导入。")
     print(f"imported {report.created}, refused {report.refused_rows}")
     return EXIT_REFUSED if report.refused else EXIT_OK
+
+
+def _audit(db, actor, args) -> int:
+    from mibao_desktop.services.audit_service import AuditService
+
+    service = AuditService(db, actor)
+    if args.audit_command == "verify":
+        result = service.verify()
+        print(("OK " if result.ok else "BROKEN ") + result.message)
+        return EXIT_OK if result.ok else EXIT_REFUSED
+    count = service.export(args.output)
+    print(f"exported {count} audit entries to {args.output}")
+    return EXIT_OK
+
+
+def _backup(db, actor, data_dir) -> int:
+    from mibao_desktop.backup import make_backup
+    from mibao_desktop.security import Role, require
+    from mibao_desktop.services import audit
+
+    require(actor, Role.SECURITY_ADMIN, doing="备份数据库")
+    made = make_backup(db.path, paths.backup_dir(data_dir), "manual")
+    with db.session() as session, session.begin():
+        audit.append(session, actor, "backup.make", made.path.name, {"file": str(made.path)})
+    print(f"备份完成:{made.path}({made.path.stat().st_size // 1024} KB)")
+    return EXIT_OK
+
+
+def _restore(data_dir, args) -> int:
+    """Restore a backup. A healthy database needs the security administrator's login first;
+    a damaged one cannot be logged into, so it is replaced after confirmation alone."""
+    from mibao_desktop import backup
+    from mibao_desktop.db.database import Database
+    from mibao_desktop.security import Role, require
+    from mibao_desktop.services import audit
+
+    path = paths.database_path(data_dir)
+    actor = None
+    if path.exists() and backup.integrity_problem(path) is None:
+        db = Database.open(path, backup_dir=paths.backup_dir(data_dir))
+        try:
+            actor = _login(db, args)
+            require(actor, Role.SECURITY_ADMIN, doing="恢复备份")
+        finally:
+            db.close()
+    problem = backup.integrity_problem(args.file)
+    if problem:
+        print(f"错误:备份文件不可用:{problem}", file=sys.stderr)
+        return EXIT_ERROR
+    if not args.yes:
+        answer = input(f"将用 {args.file} 替换当前数据库(当前文件先另存到 backups)。输入 yes 确认:")
+        if answer.strip().lower() != "yes":
+            print("未恢复,数据未作改动。")
+            return EXIT_REFUSED
+    aside = backup.restore(path, args.file, paths.backup_dir(data_dir))
+    db = Database.open(path, backup_dir=paths.backup_dir(data_dir))
+    with db.session() as session, session.begin():
+        audit.append(session, actor or "(命令行恢复)", "backup.restore", args.file.name,
+                     {"file": str(args.file), "previous_saved_as": str(aside.path) if aside else ""})
+    db.close()
+    print(f"已恢复:{args.file}" + (f";原数据库已另存为 {aside.path}" if aside else ""))
+    return EXIT_OK

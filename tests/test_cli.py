@@ -1,29 +1,59 @@
-"""The command line over the same core: demo, export, import, errors and exit codes."""
+"""The command line over the same core: demo, login, export, import, audit, backup, restore."""
+
+import re
+import sqlite3
 
 import openpyxl
 import pytest
 
 from mibao_desktop.cli import main
 from mibao_desktop.db.database import Database
-from mibao_desktop.security import Actor
+from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
 
 
 def service_for(path):
-    return LedgerService(Database.open(path / "mibao.sqlite"), Actor.local_security_admin())
+    return LedgerService(Database.open(path / "mibao.sqlite"), Actor("baomi", Role.SECURITY_ADMIN))
 
 
-def test_demo_fills_realistic_data_once(tmp_path, capsys):
+def demo(path, capsys, scale="0.2") -> dict[str, str]:
+    """Run the demo on an empty folder; the passwords it prints once, by login name."""
+    assert main(["--data-dir", str(path), "demo", "--scale", scale]) == 0
+    out = capsys.readouterr().out
+    return dict(re.findall(r"用户名 (\w+)  口令 (\S+)", out))
+
+
+def accounts_only(path) -> dict[str, str]:
+    """An empty database with the three accounts and known passwords."""
+    from mibao_desktop.services.accounts import AccountService
+
+    passwords = {"xitong": "Sys-Admin-2026", "baomi": "Sec-Admin-2026", "shenji": "Aud-Itor-2026"}
+    roles = dict(zip(passwords, (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR)))
+    db = Database.open(path / "mibao.sqlite")
+    AccountService(db).setup({roles[n]: (n, n, p) for n, p in passwords.items()})
+    db.close()
+    return passwords
+
+
+def as_user(monkeypatch, passwords, name, *args):
+    monkeypatch.setenv("MIBAO_PASSWORD", passwords[name])
+    return main(["--user", name, *args])
+
+
+def test_demo_makes_accounts_and_realistic_data_once(tmp_path, capsys, monkeypatch):
     assert main(["--data-dir", str(tmp_path), "demo", "--scale", "0.2"]) == 0
     out = capsys.readouterr().out
-    assert "涉密计算机台账:新增 60 条" in out
+    assert "涉密计算机台账:新增 60 条" in out and "只显示这一次" in out
+    passwords = dict(re.findall(r"用户名 (\w+)  口令 (\S+)", out))
+    assert set(passwords) == {"xitong", "baomi", "shenji"}
     svc = service_for(tmp_path)
     assert svc.count("computers") == 59  # one voided as a demo of voiding
-    statuses = set(svc.distinct_values("computers", "status"))
-    assert {"在用", "维修"} <= statuses
+    assert {"在用", "维修"} <= set(svc.distinct_values("computers", "status"))
     assert main(["--data-dir", str(tmp_path), "demo", "--if-empty"]) == 0
     assert "未添加演示数据" in capsys.readouterr().out
+    assert main(["--data-dir", str(tmp_path), "demo"]) == 2  # more data needs a login now
+    assert "--user" in capsys.readouterr().err
     assert svc.count("computers") == 59
 
 
@@ -33,30 +63,68 @@ def test_data_dir_from_the_environment(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "env" / "mibao.sqlite").exists()
 
 
-def test_export_and_import_round_trip(tmp_path, capsys):
+def test_export_and_import_round_trip(tmp_path, capsys, monkeypatch):
     src, dst = tmp_path / "a", tmp_path / "b"
-    main(["--data-dir", str(src), "demo", "--scale", "0.2"])
+    pa, pb = demo(src, capsys), accounts_only(dst)
     out = tmp_path / "计算机.xlsx"
-    assert main(["--data-dir", str(src), "export", "涉密计算机", str(out)]) == 0
+    assert as_user(monkeypatch, pa, "baomi", "--data-dir", str(src), "export", "涉密计算机", str(out)) == 0
     assert f"exported 59 records to {out}" in capsys.readouterr().out
     assert openpyxl.load_workbook(out).active.max_row == 59 + 2
-    assert main(["--data-dir", str(dst), "import", "computers", str(out)]) == 0
+    assert as_user(monkeypatch, pb, "baomi", "--data-dir", str(dst), "import", "computers", str(out)) == 0
     assert "imported 59, refused 0" in capsys.readouterr().out
     a = [dict(r.values, status=None) for r in service_for(src).query("computers", LedgerQuery(limit=None)).rows]
     b = [dict(r.values, status=None) for r in service_for(dst).query("computers", LedgerQuery(limit=None)).rows]
     assert a == b
-    # the same file again: every row is refused as a duplicate, with its row number
-    assert main(["--data-dir", str(dst), "import", "computers", str(out)]) == 1
-    out_text = capsys.readouterr().out
-    assert "第 3 行 [设备编号]" in out_text and "imported 0, refused 59" in out_text
+    assert as_user(monkeypatch, pb, "baomi", "--data-dir", str(dst), "import", "computers", str(out)) == 1
+    again = capsys.readouterr().out
+    assert "第 3 行 [设备编号]" in again and "imported 0, refused 59" in again
 
 
-def test_search_filters_the_export(tmp_path, capsys):
-    main(["--data-dir", str(tmp_path), "demo", "--scale", "0.2"])
+def test_search_filters_the_export(tmp_path, capsys, monkeypatch):
+    passwords = demo(tmp_path, capsys)
     out = tmp_path / "x.xlsx"
-    assert main(["--data-dir", str(tmp_path), "export", "media", str(out), "--search", "光盘"]) == 0
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "export", "media", str(out),
+                   "--search", "光盘") == 0
     rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=3, values_only=True))
     assert rows and all(r[1] == "光盘" for r in rows)
+
+
+def test_a_wrong_password_or_the_wrong_role_is_refused(tmp_path, capsys, monkeypatch):
+    passwords = demo(tmp_path, capsys)
+    monkeypatch.setenv("MIBAO_PASSWORD", "wrong-Pass-123")
+    assert main(["--data-dir", str(tmp_path), "--user", "baomi", "export", "media", str(tmp_path / "m.xlsx")]) == 2
+    assert "用户名或口令错误" in capsys.readouterr().err
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "export", "media",
+                   str(tmp_path / "m.xlsx")) == 2
+    assert "安全审计员无权" in capsys.readouterr().err
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_audit_verify_reports_ok_then_the_broken_entry(tmp_path, capsys, monkeypatch):
+    passwords = demo(tmp_path, capsys, scale="0.05")
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 0
+    assert capsys.readouterr().out.startswith("OK ")
+    with sqlite3.connect(tmp_path / "mibao.sqlite") as conn:
+        conn.execute("UPDATE audit_log SET target = 'x' WHERE id = 7")
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 1
+    assert "第 7 条" in capsys.readouterr().out
+    out = tmp_path / "audit.xlsx"
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "export", str(out)) == 0
+    assert openpyxl.load_workbook(out).active.max_row > 10
+
+
+def test_backup_and_restore(tmp_path, capsys, monkeypatch):
+    passwords = demo(tmp_path, capsys, scale="0.05")
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "backup") == 0
+    made = re.search(r"备份完成:(\S+\.sqlite)", capsys.readouterr().out)[1]
+    svc = service_for(tmp_path)
+    record = svc.query("computers", LedgerQuery()).rows[0]
+    svc.void(record.id, "测试")
+    before = svc.count("computers")
+    svc.db.close()
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "restore", made, "--yes") == 0
+    assert "原数据库已另存为" in capsys.readouterr().out
+    assert service_for(tmp_path).count("computers") == before + 1
 
 
 @pytest.mark.parametrize("args,message", [
@@ -64,9 +132,10 @@ def test_search_filters_the_export(tmp_path, capsys):
     (["import", "computers", "{fake}"], "不是有效的 Excel"),
     (["import", "printers", "x.xlsx"], "没有名为“printers”的台账"),
 ])
-def test_errors_exit_2_with_a_clear_message(tmp_path, capsys, args, message):
+def test_errors_exit_2_with_a_clear_message(tmp_path, capsys, monkeypatch, args, message):
+    passwords = demo(tmp_path, capsys, scale="0.01")
     fake = tmp_path / "fake.xlsx"
     fake.write_text("not a workbook")
     args = [a.replace("{fake}", str(fake)) for a in args]
-    assert main(["--data-dir", str(tmp_path), *args]) == 2
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), *args) == 2
     assert message in capsys.readouterr().err

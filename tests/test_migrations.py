@@ -42,7 +42,7 @@ def test_previous_revision_file_is_copied_aside_then_upgraded(tmp_path):
     db = Database.open(path)
     assert db.current_revision() == head_revision()
     assert _drift(db) == []
-    saved = list((tmp_path / "backups").glob("mibao-before-upgrade-from-0001-*.sqlite"))
+    saved = list((tmp_path / "backups").glob("mibao-before-upgrade-*.sqlite"))
     assert len(saved) == 1
     with sqlite3.connect(saved[0]) as old:
         assert old.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)

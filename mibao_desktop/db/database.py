@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -48,18 +46,6 @@ def alembic_config(connection=None) -> Config:
 
 def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
-def copy_database(source: Path, target: Path) -> None:
-    """A consistent copy of a live database with SQLite's online backup API."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(str(source))
-    dst = sqlite3.connect(str(target))
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
 
 
 class Database:
@@ -106,10 +92,10 @@ class Database:
         if current == head and target == "head":
             return None
         saved = None
-        if current is not None:
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            saved = backup_dir / f"mibao-before-upgrade-from-{current}-{stamp}.sqlite"
-            copy_database(self.path, saved)
+        if current is not None:  # keep the file as it was before any migration touches it
+            from mibao_desktop.backup import make_backup
+
+            saved = make_backup(self.path, backup_dir, "before-upgrade").path
         with self.engine.begin() as conn:
             command.upgrade(alembic_config(conn), target)
         return saved

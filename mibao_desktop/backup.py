@@ -1,0 +1,224 @@
+"""Backups of the database file (备份): daily on first start, before upgrades and restores,
+on demand; kept with rotation; restored after the current file is set aside. Qt-free.
+
+Copies are made with SQLite's online backup API, so they are consistent while the app has
+the file open, and appear under their final name only when complete and checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = ("daily", "manual", "before-upgrade", "before-restore")
+_NAME = re.compile(r"^mibao-(?P<kind>daily|manual|before-upgrade|before-restore)-(?P<stamp>\d{8}-\d{6})(?:-\d+)?\.sqlite$")
+
+
+class BackupError(Exception):
+    """A backup or restore that could not be done; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    path: Path
+    kind: str
+    made_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Rotation:
+    daily: int = 7
+    weekly: int = 4
+    monthly: int = 12
+
+
+def integrity_problem(path: Path) -> str | None:
+    """None when SQLite's integrity check passes; else what is wrong, in plain Chinese.
+
+    Opened read-only, so checking never creates or changes a file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return "文件不存在"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"不是可读的数据库文件({exc})"
+    if rows == ["ok"]:
+        return None
+    return "完整性检查未通过(" + ";".join(rows[:3]) + ")"
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _copy_live(source: Path, target: Path) -> None:
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(str(target))
+    try:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")  # a backup is one self-contained file
+    finally:
+        dst.close()
+        src.close()
+
+
+def _final_name(backup_dir: Path, kind: str, when: dt.datetime) -> Path:
+    base = f"mibao-{kind}-{when:%Y%m%d-%H%M%S}"
+    candidate, n = backup_dir / f"{base}.sqlite", 2
+    while candidate.exists():
+        candidate, n = backup_dir / f"{base}-{n}.sqlite", n + 1
+    return candidate
+
+
+def make_backup(db_path: Path, backup_dir: Path, kind: str = "manual", *, now: dt.datetime | None = None) -> BackupInfo:
+    if kind not in KINDS:
+        raise ValueError(kind)
+    now = now or dt.datetime.now()
+    backup_dir = Path(backup_dir)
+    temp: Path | None = None
+    try:
+        backup_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".mibao-backup-", suffix=".part", dir=backup_dir)
+        os.close(fd)
+        temp = Path(name)
+        _copy_live(Path(db_path), temp)
+        _fsync(temp)
+        problem = integrity_problem(temp)
+        if problem:
+            raise BackupError(f"备份副本校验未通过:{problem}。原数据库可能已损坏,请勿覆盖现有备份。")
+        final = _final_name(backup_dir, kind, now)
+        os.replace(temp, final)
+        temp = None
+        return BackupInfo(final, kind, now.replace(microsecond=0))
+    except OSError as exc:
+        raise BackupError(f"无法在 {backup_dir} 中写入备份:{exc.strerror or exc}。请检查磁盘空间和文件夹权限。") from exc
+    except sqlite3.Error as exc:
+        raise BackupError(f"读取数据库 {db_path} 失败,未能备份:{exc}") from exc
+    finally:
+        if temp is not None:
+            _remove(temp)
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def list_backups(backup_dir: Path) -> list[BackupInfo]:
+    """Every backup in the folder, newest first."""
+    found = []
+    folder = Path(backup_dir)
+    if not folder.is_dir():
+        return []
+    for path in folder.iterdir():
+        match = _NAME.match(path.name)
+        if match:
+            made = dt.datetime.strptime(match["stamp"], "%Y%m%d-%H%M%S")
+            found.append(BackupInfo(path, match["kind"], made))
+    return sorted(found, key=lambda b: (b.made_at, b.path.name), reverse=True)
+
+
+def daily_backup_if_due(db_path: Path, backup_dir: Path, rotation: Rotation = Rotation(), *,
+                        now: dt.datetime | None = None) -> BackupInfo | None:
+    now = now or dt.datetime.now()
+    if not Path(db_path).exists():
+        return None
+    if any(b.kind == "daily" and b.made_at.date() == now.date() for b in list_backups(backup_dir)):
+        return None
+    made = make_backup(db_path, backup_dir, "daily", now=now)
+    rotate(backup_dir, rotation, now=now)
+    return made
+
+
+def rotate(backup_dir: Path, rotation: Rotation = Rotation(), *, now: dt.datetime | None = None) -> list[Path]:
+    """Keep the newest daily backup of each of the last ``daily`` days, ``weekly`` ISO weeks
+    and ``monthly`` months that have one; delete the other daily backups. Other kinds stay."""
+    daily = [b for b in list_backups(backup_dir) if b.kind == "daily"]  # newest first
+    keep: set[Path] = set()
+    for count, period in ((rotation.daily, lambda d: d.date()),
+                          (rotation.weekly, lambda d: d.isocalendar()[:2]),
+                          (rotation.monthly, lambda d: (d.year, d.month))):
+        seen: list = []
+        for b in daily:
+            key = period(b.made_at)
+            if key in seen:
+                continue
+            if len(seen) >= count:
+                break
+            seen.append(key)
+            keep.add(b.path)
+    deleted = []
+    for b in daily:
+        if b.path not in keep:
+            b.path.unlink(missing_ok=True)
+            deleted.append(b.path)
+    return deleted
+
+
+def newest_good_backup(backup_dir: Path) -> BackupInfo | None:
+    for b in list_backups(backup_dir):
+        if integrity_problem(b.path) is None:
+            return b
+    return None
+
+
+def _is_mibao(path: Path) -> bool:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone() is not None
+    finally:
+        conn.close()
+
+
+def restore(db_path: Path, backup_file: Path, backup_dir: Path, *, now: dt.datetime | None = None) -> BackupInfo | None:
+    """Put ``backup_file`` in place of the database; the current file is first kept aside as a
+    before-restore backup. Every connection to ``db_path`` must be closed before this runs.
+
+    Returns the aside copy (None when there was no current file).
+    """
+    db_path, backup_file = Path(db_path), Path(backup_file)
+    problem = integrity_problem(backup_file)
+    if problem:
+        raise BackupError(f"备份文件 {backup_file.name} 不能用于恢复:{problem}")
+    if not _is_mibao(backup_file):
+        raise BackupError(f"{backup_file.name} 不是密保的数据库备份,未恢复。")
+    now = now or dt.datetime.now()
+    aside = None
+    if db_path.exists():
+        if integrity_problem(db_path) is None:
+            aside = make_backup(db_path, backup_dir, "before-restore", now=now)
+        else:  # a damaged file cannot be read through SQLite: keep its bytes as they are
+            target = _final_name(Path(backup_dir), "before-restore", now)
+            Path(backup_dir).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(db_path, target)
+            aside = BackupInfo(target, "before-restore", now.replace(microsecond=0))
+    temp = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=".mibao-restore-", suffix=".part", dir=db_path.parent)
+        os.close(fd)
+        temp = Path(name)
+        _copy_live(backup_file, temp)
+        _fsync(temp)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        os.replace(temp, db_path)
+        temp = None
+    except OSError as exc:
+        raise BackupError(f"恢复失败:{exc.strerror or exc}。当前数据库未被替换。") from exc
+    finally:
+        if temp is not None:
+            _remove(temp)
+    return aside
