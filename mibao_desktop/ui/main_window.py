@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -25,6 +25,12 @@ TOP_LEVEL_LEDGERS = [l for l in ALL_LEDGERS if l.parent is None]
 
 
 class MainWindow(QMainWindow):
+    """The security administrator's window (安全保密管理员)."""
+
+    logout_requested = Signal()
+    change_password_requested = Signal()
+    restore_requested = Signal(object)  # the backup file chosen
+
     def __init__(self, service: LedgerService, data_dir: Path) -> None:
         super().__init__()
         self.service = service
@@ -54,7 +60,7 @@ class MainWindow(QMainWindow):
         self.navigation.currentRowChanged.connect(self._ledger_chosen)
 
         self._build_menus()
-        self.location = QLabel(f"数据文件:{service.db.path}")
+        self.location = QLabel(f"当前用户:{service.actor.name}({service.actor.role.value})  数据文件:{service.db.path}")
         self.statusBar().addPermanentWidget(self.location)
         self.refresh_counts()
         self.navigation.setCurrentRow(0)
@@ -123,9 +129,57 @@ class MainWindow(QMainWindow):
         records.addSeparator()
         self.find_action = self._action(records, "查找", lambda: self.current_page().focus_search(), "Ctrl+F")
         self._action(records, "刷新", lambda: self.current_page().refresh(), "F5")
+        system = bar.addMenu("系统(&S)")
+        self._action(system, "安全策略…", self.edit_policy)
+        self._action(system, "立即备份", self.backup_now)
+        self._action(system, "从备份恢复…", self.choose_backup)
+        system.addSeparator()
+        self._action(system, "修改口令…", self.change_password_requested.emit)
+        self._action(system, "退出登录", self.logout_requested.emit, "Ctrl+L")
         help_menu = bar.addMenu("帮助(&H)")
         self._action(help_menu, "快捷键", self._show_shortcuts)
         self._action(help_menu, "关于密保", self._about)
+
+    # -- system -----------------------------------------------------------------------------
+
+    def edit_policy(self) -> None:
+        from mibao_desktop.services.settings import SettingsService
+        from mibao_desktop.ui.settings_dialog import SettingsDialog
+
+        self.dialog = SettingsDialog(SettingsService(self.service.db, self.service.actor), self)
+        self.dialog.open()
+
+    def backup_now(self) -> None:
+        from mibao_desktop import backup, paths
+        from mibao_desktop.services import audit
+        from mibao_desktop.ui.tasks import run_in_background
+
+        db, actor = self.service.db, self.service.actor
+
+        def work(progress, cancelled):
+            made = backup.make_backup(db.path, paths.backup_dir(self.data_dir), "manual")
+            with db.session() as session, session.begin():
+                audit.append(session, actor, "backup.make", made.path.name, {"file": str(made.path)})
+            return made
+
+        self.task = run_in_background(
+            self, "正在备份……", work,
+            on_done=lambda made: messages.inform(self, "备份完成", f"已备份到\n{made.path}"),
+            on_error=lambda e: messages.show_error(self, "备份失败", e))
+
+    def choose_backup(self, path: str | Path | None = None) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from mibao_desktop import paths
+
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "选择要恢复的备份", str(paths.backup_dir(self.data_dir)),
+                                                  "密保备份 (*.sqlite)")
+            if not path:
+                return
+        if messages.confirm(self, "从备份恢复", f"用备份 {Path(path).name} 替换当前数据库?\n"
+                            "当前数据库会先另存到备份文件夹;恢复后需要重新登录。", action="恢复"):
+            self.restore_requested.emit(Path(path))
 
     def _show_shortcuts(self) -> None:
         messages.inform(self, "快捷键", "Ctrl+N 新增记录\nCtrl+F 查找\nEnter 修改所选记录\nDel 作废所选记录\n"

@@ -1,0 +1,197 @@
+"""First-start setup of the three accounts, login, password change (UI over AccountService)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mibao_desktop.passwords import SecurityPolicy
+from mibao_desktop.security import Actor, Role
+from mibao_desktop.services.accounts import AccountLocked, AccountService, LoginResult
+from mibao_desktop.services.errors import ServiceError, ValidationFailed
+from mibao_desktop.ui.record_dialog import ERROR_STYLE
+
+ROLE_DUTIES = {
+    Role.SYSTEM_ADMIN: "管理账户(新建、重置口令、停用、解锁),不接触台账数据",
+    Role.SECURITY_ADMIN: "管理保密台账、打印、导出和安全策略",
+    Role.AUDITOR: "查看、校验和导出审计日志",
+}
+
+
+def _password_field() -> QLineEdit:
+    line = QLineEdit()
+    line.setEchoMode(QLineEdit.EchoMode.Password)
+    return line
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _buttons(dialog: QDialog, ok_text: str, slot) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+    buttons.accepted.connect(slot)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
+def policy_hint(policy: SecurityPolicy) -> str:
+    return (f"口令要求:不少于 {policy.min_length} 位,含大写字母、小写字母、数字、符号中至少 {policy.min_classes} 种,"
+            f"每 {policy.max_age_days} 天更换。")
+
+
+class SetupDialog(QDialog):
+    """首次使用: one account per role, held by three different people (三员分立)."""
+
+    def __init__(self, accounts: AccountService, policy: SecurityPolicy, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.accounts = accounts
+        self.setWindowTitle("密保 · 首次使用:建立三员账户")
+        self.fields: dict[Role, tuple[QLineEdit, QLineEdit, QLineEdit, QLineEdit]] = {}
+        layout = QVBoxLayout(self)
+        intro = QLabel("按“三员分立”的要求,系统管理员、安全保密管理员、安全审计员须由三人分别担任。"
+                       "请为每个角色设一个账户,并由本人设置口令。\n" + policy_hint(policy))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        for role in Role:
+            box = QGroupBox(f"{role.value}:{ROLE_DUTIES[role]}")
+            form = QFormLayout(box)
+            name, display, password, again = QLineEdit(), QLineEdit(), _password_field(), _password_field()
+            form.addRow("用户名", name)
+            form.addRow("姓名", display)
+            form.addRow("口令", password)
+            form.addRow("再次输入口令", again)
+            self.fields[role] = (name, display, password, again)
+            layout.addWidget(box)
+        self.error = _error_label()
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "建立账户", self.save))
+        self.setMinimumWidth(560)
+
+    def save(self) -> None:
+        for role, (_, _, password, again) in self.fields.items():
+            if password.text() != again.text():
+                return self._fail(f"{role.value}两次输入的口令不一致。")
+        chosen = {role: (n.text(), d.text(), p.text()) for role, (n, d, p, _) in self.fields.items()}
+        try:
+            self.accounts.setup(chosen)
+        except ValidationFailed as exc:
+            return self._fail(";".join(f"{exc.labels.get(k, k)}:{v}" for k, v in exc.errors.items()))
+        except ServiceError as exc:
+            return self._fail(exc.message)
+        self.accept()
+
+    def _fail(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+
+class LoginDialog(QDialog):
+    """登录; with ``locked_actor`` it is the idle lock's prompt for the same person."""
+
+    def __init__(self, accounts: AccountService, parent: QWidget | None = None, *,
+                 locked_actor: Actor | None = None) -> None:
+        super().__init__(parent)
+        self.accounts = accounts
+        self.locked_actor = locked_actor
+        self.result_: LoginResult | None = None
+        self.setWindowTitle("密保 · 已锁定" if locked_actor else "密保 · 登录")
+        title = QLabel("屏幕已锁定,请输入口令继续。未保存的内容仍在。" if locked_actor else "密保 · 保密台账管理")
+        title.setStyleSheet("font-size: 16px; font-weight: bold;")
+        title.setWordWrap(True)
+        self.name = QLineEdit(locked_actor.name if locked_actor else "")
+        self.name.setReadOnly(locked_actor is not None)
+        self.password = _password_field()
+        self.error = _error_label()
+        form = QFormLayout()
+        form.addRow("用户名", self.name)
+        form.addRow("口令", self.password)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        self.buttons = _buttons(self, "解锁" if locked_actor else "登录", self.submit)
+        if locked_actor:  # the lock can only be lifted, not dismissed
+            self.buttons.button(QDialogButtonBox.StandardButton.Cancel).hide()
+        layout.addWidget(self.buttons)
+        (self.password if locked_actor else self.name).setFocus()
+        self.setMinimumWidth(380)
+
+    def submit(self) -> None:
+        try:
+            if self.locked_actor:
+                self.accounts.unlock_screen(self.locked_actor, self.password.text())
+            else:
+                self.result_ = self.accounts.login(self.name.text(), self.password.text())
+        except AccountLocked as exc:
+            self._fail(exc.message, locked=True)
+            return
+        except ServiceError as exc:
+            self._fail(exc.message)
+            return
+        self.accept()
+
+    def _fail(self, message: str, *, locked: bool = False) -> None:
+        self.error.setText(("🔒 " if locked else "") + message)
+        self.error.show()
+        self.password.clear()
+        self.password.setFocus()
+
+    def reject(self) -> None:
+        if self.locked_actor is None:
+            super().reject()
+
+    def keyPressEvent(self, event) -> None:  # Esc must not dismiss the lock screen
+        if self.locked_actor is not None and event.key() == Qt.Key.Key_Escape:
+            return
+        super().keyPressEvent(event)
+
+
+class ChangePasswordDialog(QDialog):
+    def __init__(self, accounts: AccountService, actor: Actor, policy: SecurityPolicy, reason: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.accounts, self.actor = accounts, actor
+        self.setWindowTitle("修改口令")
+        self.old, self.new, self.again = _password_field(), _password_field(), _password_field()
+        form = QFormLayout()
+        form.addRow("原口令", self.old)
+        form.addRow("新口令", self.new)
+        form.addRow("再次输入新口令", self.again)
+        hint = QLabel((reason + "\n" if reason else "") + policy_hint(policy))
+        hint.setWordWrap(True)
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "修改口令", self.save))
+        self.setMinimumWidth(420)
+
+    def save(self) -> None:
+        if self.new.text() != self.again.text():
+            self.error.setText("两次输入的新口令不一致。")
+            self.error.show()
+            return
+        try:
+            self.accounts.change_password(self.actor, self.old.text(), self.new.text())
+        except ValidationFailed as exc:
+            self.error.setText(";".join(exc.errors.values()))
+            self.error.show()
+            return
+        self.accept()

@@ -1,0 +1,203 @@
+"""Setup of the three accounts, login and lockout, idle lock, and the other two roles' windows."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+from mibao_desktop.passwords import SecurityPolicy
+from mibao_desktop.security import Actor, Role
+from mibao_desktop.services.accounts import AccountService
+from mibao_desktop.services.audit_service import AuditFilter, AuditService
+from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.ui.idle import IdleLock
+from mibao_desktop.ui.login import ChangePasswordDialog, LoginDialog, SetupDialog
+
+PASSWORDS = {Role.SYSTEM_ADMIN: "Sys-Admin-2026", Role.SECURITY_ADMIN: "Sec-Admin-2026", Role.AUDITOR: "Aud-Itor-2026"}
+NAMES = {Role.SYSTEM_ADMIN: "xitong", Role.SECURITY_ADMIN: "baomi", Role.AUDITOR: "shenji"}
+
+
+@pytest.fixture
+def accounts(db):
+    return AccountService(db)
+
+
+@pytest.fixture
+def ready(accounts):
+    accounts.setup({r: (NAMES[r], f"{r.value}甲", PASSWORDS[r]) for r in Role})
+    return accounts
+
+
+def ok_button(dialog):
+    return dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+
+
+def test_the_setup_dialog_makes_the_three_accounts(qtbot, accounts):
+    dialog = SetupDialog(accounts, SecurityPolicy())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for role, (name, display, password, again) in dialog.fields.items():
+        name.setText(NAMES[role])
+        display.setText("某人")
+        password.setText(PASSWORDS[role])
+        again.setText(PASSWORDS[role])
+    dialog.fields[Role.AUDITOR][3].setText("different-Pass-1")
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "安全审计员两次输入的口令不一致" in dialog.error.text()
+    dialog.fields[Role.AUDITOR][2].setText("short")
+    dialog.fields[Role.AUDITOR][3].setText("short")
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert "长度不少于 10 位" in dialog.error.text() and accounts.needs_setup()
+    dialog.fields[Role.AUDITOR][2].setText(PASSWORDS[Role.AUDITOR])
+    dialog.fields[Role.AUDITOR][3].setText(PASSWORDS[Role.AUDITOR])
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible() and not accounts.needs_setup()
+    assert accounts.login("shenji", PASSWORDS[Role.AUDITOR]).actor.role is Role.AUDITOR
+
+
+def test_login_names_the_failures_and_the_lockout(qtbot, ready):
+    dialog = LoginDialog(ready)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name, "baomi")
+    for attempt in range(1, 6):
+        qtbot.keyClicks(dialog.password, "Wrong-pass-1")
+        qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+        assert dialog.isVisible() and dialog.password.text() == ""
+        if attempt < 5:
+            assert f"再错 {5 - attempt} 次" in dialog.error.text()
+    assert "账户已锁定" in dialog.error.text() and "连续 5 次" in dialog.error.text()
+    qtbot.keyClicks(dialog.password, PASSWORDS[Role.SECURITY_ADMIN])
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    assert dialog.isVisible() and "账户已锁定" in dialog.error.text()
+    other = LoginDialog(ready)
+    qtbot.addWidget(other)
+    other.name.setText("shenji")
+    other.password.setText(PASSWORDS[Role.AUDITOR])
+    qtbot.mouseClick(ok_button(other), Qt.MouseButton.LeftButton)
+    assert other.result() == LoginDialog.DialogCode.Accepted and other.result_.actor.role is Role.AUDITOR
+
+
+def test_change_password_dialog(qtbot, ready):
+    actor = Actor("baomi", Role.SECURITY_ADMIN)
+    dialog = ChangePasswordDialog(ready, actor, SecurityPolicy(), "口令已使用 8 天")
+    qtbot.addWidget(dialog)
+    dialog.old.setText(PASSWORDS[Role.SECURITY_ADMIN])
+    dialog.new.setText("abc")
+    dialog.again.setText("abc")
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert "长度不少于" in dialog.error.text()
+    dialog.new.setText("New-Secret-2026")
+    dialog.again.setText("New-Secret-2026")
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert dialog.result() == ChangePasswordDialog.DialogCode.Accepted
+    assert ready.login("baomi", "New-Secret-2026")
+
+
+def test_idle_lock_hides_everything_and_keeps_unsaved_input(qtbot, ready, db, data_dir, told):
+    from mibao_desktop.ui.main_window import MainWindow
+
+    actor = Actor("baomi", Role.SECURITY_ADMIN)
+    window = MainWindow(LedgerService(db, actor), data_dir)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.current_page()
+    page.add_record()
+    page.dialog.editors["user"].set_text("未保存的张三")
+    idle = IdleLock(ready, actor, minutes=0.003)  # about 0.2 s
+    with qtbot.waitSignal(idle.locked, timeout=5000):
+        pass
+    assert not window.isVisible() and not page.dialog.isVisible()
+    prompt = idle.prompt
+    assert prompt.isVisible() and prompt.name.text() == "baomi" and prompt.name.isReadOnly()
+    prompt.reject()  # Esc or the close button do not lift the lock
+    assert prompt.isVisible()
+    prompt.password.setText("Wrong-pass-1")
+    qtbot.mouseClick(ok_button(prompt), Qt.MouseButton.LeftButton)
+    assert prompt.isVisible() and "再错 4 次" in prompt.error.text()
+    prompt.password.setText(PASSWORDS[Role.SECURITY_ADMIN])
+    with qtbot.waitSignal(idle.unlocked, timeout=5000):
+        qtbot.mouseClick(ok_button(prompt), Qt.MouseButton.LeftButton)
+    assert window.isVisible() and page.dialog.isVisible()
+    assert page.dialog.editors["user"].text() == "未保存的张三"
+    idle.stop()
+    log = AuditService(db, Actor("shenji", Role.AUDITOR))
+    assert log.count(AuditFilter(action="auth.lock")) == 1
+    assert log.count(AuditFilter(action="auth.unlock")) == 1
+    assert log.count(AuditFilter(action="auth.unlock_failed")) == 1
+
+
+def test_input_postpones_the_idle_lock(qtbot, ready):
+    idle = IdleLock(ready, Actor("baomi", Role.SECURITY_ADMIN), minutes=0.005)  # 0.3 s
+    widget = LoginDialog(ready)
+    qtbot.addWidget(widget)
+    widget.show()
+    for _ in range(6):
+        qtbot.wait(100)
+        qtbot.keyClick(widget.name, Qt.Key.Key_A)
+    assert idle.prompt is None
+    idle.stop()
+
+
+def test_the_system_administrator_manages_accounts(qtbot, ready, told):
+    from mibao_desktop.ui.role_windows import AccountsWindow
+
+    admin = Actor("xitong", Role.SYSTEM_ADMIN)
+    window = AccountsWindow(ready, admin)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.table.rowCount() == 3
+    window.new_account()
+    dialog = window.dialog
+    dialog.name.setText("baomi2")
+    dialog.display.setText("保密员乙")
+    dialog.role.setCurrentIndex(1)
+    dialog.password.setText("Temp-Pass-2026")
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert window.table.rowCount() == 4
+    assert ready.login("baomi2", "Temp-Pass-2026").must_change_password
+    row = next(i for i, a in enumerate(window.rows) if a.name == "shenji")
+    window.table.selectRow(row)
+    window.reset_password()
+    window.dialog.password.setText("Reset-Pass-2026")
+    qtbot.mouseClick(ok_button(window.dialog), Qt.MouseButton.LeftButton)
+    assert ready.login("shenji", "Reset-Pass-2026").must_change_password
+    window.table.selectRow(next(i for i, a in enumerate(window.rows) if a.name == "shenji"))
+    window.toggle_active()  # the only auditor: refused, and said so
+    assert told[-1][0] == "error" and "唯一在用" in told[-1][2]
+
+
+def test_the_auditor_filters_verifies_and_exports(qtbot, ready, db, tmp_path, told):
+    from mibao_desktop.ui.role_windows import AuditWindow
+
+    ready.login("baomi", PASSWORDS[Role.SECURITY_ADMIN])
+    auditor = Actor("shenji", Role.AUDITOR)
+    window = AuditWindow(AuditService(db, auditor), auditor)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.table.rowCount() == 4  # three setups and a login
+    window.user.setCurrentIndex(window.user.findData("baomi"))
+    assert window.table.rowCount() == 2
+    qtbot.mouseClick(window.verify_button, Qt.MouseButton.LeftButton)
+    assert window.result_label.text().startswith("✔") and "完整" in window.result_label.text()
+    out = tmp_path / "审计.xlsx"
+    window.export(out)
+    qtbot.waitUntil(lambda: not window.task.running, timeout=10000)
+    assert out.exists() and told[-1][:2] == ("inform", "导出完成")
+
+
+def test_each_role_gets_its_own_window(qtbot, ready, data_dir, db, monkeypatch):
+    from mibao_desktop.ui.app import AppSession
+    from mibao_desktop.ui.main_window import MainWindow
+    from mibao_desktop.ui.role_windows import AccountsWindow, AuditWindow
+
+    session = AppSession(data_dir)
+    session.db = db
+    for role, kind in ((Role.SECURITY_ADMIN, MainWindow), (Role.SYSTEM_ADMIN, AccountsWindow),
+                       (Role.AUDITOR, AuditWindow)):
+        session.show_window(ready.login(NAMES[role], PASSWORDS[role]))
+        assert isinstance(session.window, kind) and session.window.isVisible()
+        qtbot.addWidget(session.window)
+        session._end_window()
+    QApplication.instance().setQuitOnLastWindowClosed(True)
