@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,23 @@ def medium(**overrides):
     )
     values.update(overrides)
     return values
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open an internet socket fails the test (and is recorded)."""
+    attempts = []
+    real = socket.socket
+
+    class Guarded(real):
+        def __init__(self, family=socket.AF_INET, *args, **kwargs):
+            if family in (socket.AF_INET, socket.AF_INET6):
+                attempts.append((family, args))
+                raise AssertionError("MiBao opened a network socket")
+            super().__init__(family, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "socket", Guarded)
+    for name in ("create_connection", "getaddrinfo", "gethostbyname"):
+        monkeypatch.setattr(socket, name, lambda *a, **k: attempts.append(a) or (_ for _ in ()).throw(
+            AssertionError("MiBao looked up or connected to a network address")))
+    return attempts

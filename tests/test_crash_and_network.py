@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from mibao_desktop import backup
 from mibao_desktop.db.database import Database
@@ -65,26 +63,6 @@ def test_kill_9_during_a_large_import_leaves_it_whole_or_absent(tmp_path):
     service = LedgerService(Database.open(data / "mibao.sqlite"), Actor("baomi", Role.SECURITY_ADMIN))
     assert service.count("computers") in (0, len(rows))
     assert service.count("computers") == 0  # killed before its commit: nothing half-stored
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open an internet socket fails the test (and is recorded)."""
-    attempts = []
-    real = socket.socket
-
-    class Guarded(real):
-        def __init__(self, family=socket.AF_INET, *args, **kwargs):
-            if family in (socket.AF_INET, socket.AF_INET6):
-                attempts.append((family, args))
-                raise AssertionError("MiBao opened a network socket")
-            super().__init__(family, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "socket", Guarded)
-    for name in ("create_connection", "getaddrinfo", "gethostbyname"):
-        monkeypatch.setattr(socket, name, lambda *a, **k: attempts.append(a) or (_ for _ in ()).throw(
-            AssertionError("MiBao looked up or connected to a network address")))
-    return attempts
 
 
 def test_a_whole_session_never_touches_the_network(no_network, tmp_path):

@@ -7,7 +7,7 @@ import os
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -24,6 +24,28 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 _TITLE_FONT = Font(name="宋体", size=14, bold=True)
 _HEADER_FONT = Font(name="宋体", bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+
+
+def stream_rows(ws, rows: Iterable[Iterable[Any]], total: int, *,
+                progress: Callable[[int, int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> int:
+    """Append rows to a write-only sheet, reporting progress and stopping on cancel."""
+    done = 0
+    try:
+        for values in rows:
+            ws.append([_cell(ws, v) for v in values])
+            done += 1
+            if done % 500 == 0:
+                if cancelled and cancelled():
+                    raise Cancelled("导出已取消,未生成文件")
+                if progress:
+                    progress(done, total)
+        if cancelled and cancelled():
+            raise Cancelled("导出已取消,未生成文件")
+    except BaseException:
+        ws.close()  # end openpyxl's streaming writer cleanly; its temp file is discarded
+        raise
+    return done
 
 
 def save_atomically(wb: Workbook, path: Path) -> None:
@@ -108,20 +130,7 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
         for record in records:
             yield [cell_value(f, record.values.get(f.name)) for f in chosen]
 
-    try:
-        for values in rows():
-            ws.append([_cell(ws, v) for v in values])
-            done += 1
-            if done % 500 == 0:
-                if cancelled and cancelled():
-                    raise Cancelled("导出已取消,未生成文件")
-                if progress:
-                    progress(done, total)
-        if cancelled and cancelled():
-            raise Cancelled("导出已取消,未生成文件")
-    except BaseException:
-        ws.close()  # end openpyxl's streaming writer cleanly; its temp file is discarded
-        raise
+    done = stream_rows(ws, rows(), total, progress=progress, cancelled=cancelled)
     save_atomically(wb, path)
     service.record_output("ledger.export", ledger, str(path), done,
                           {"search": query.text, "filters": query.filters, "columns": [f.label for f in chosen]})

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mibao_desktop.services.errors import ServiceError, ValidationFailed
+from mibao_desktop.services.errors import ServiceError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.record_dialog import ERROR_STYLE
@@ -96,13 +96,8 @@ class StatusDialog(QDialog):
             self.saved = self.service.change_status(
                 self.record.id, status, reason=self.reason.toPlainText(),
                 effective_date=dt.date(qdate.year(), qdate.month(), qdate.day()))
-        except ValidationFailed as exc:
-            self.error.setText(";".join(exc.errors.values()))
-            self.error.show()
-            return
         except ServiceError as exc:
-            self.error.setText(exc.message)
-            self.error.show()
+            messages.inline(self.error, exc)
             return
         self.accept()
 

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
 from mibao_desktop.passwords import SecurityPolicy
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountLocked, AccountService, LoginResult
-from mibao_desktop.services.errors import ServiceError, ValidationFailed
+from mibao_desktop.services.errors import ServiceError
+from mibao_desktop.ui import messages
 from mibao_desktop.ui.record_dialog import ERROR_STYLE
 
 ROLE_DUTIES = {
@@ -90,10 +91,9 @@ class SetupDialog(QDialog):
         chosen = {role: (n.text(), d.text(), p.text()) for role, (n, d, p, _) in self.fields.items()}
         try:
             self.accounts.setup(chosen)
-        except ValidationFailed as exc:
-            return self._fail(";".join(f"{exc.labels.get(k, k)}:{v}" for k, v in exc.errors.items()))
         except ServiceError as exc:
-            return self._fail(exc.message)
+            messages.inline(self.error, exc)
+            return
         self.accept()
 
     def _fail(self, message: str) -> None:
@@ -190,8 +190,7 @@ class ChangePasswordDialog(QDialog):
             return
         try:
             self.accounts.change_password(self.actor, self.old.text(), self.new.text())
-        except ValidationFailed as exc:
-            self.error.setText(";".join(exc.errors.values()))
-            self.error.show()
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
             return
         self.accept()

@@ -29,6 +29,18 @@ def error(parent: QWidget | None, title: str, text: str, details: str = "") -> N
     box.exec()
 
 
+def inline(label, exc: ServiceError) -> None:
+    """Show a refused write's message in a dialog's own error line (fields named)."""
+    from mibao_desktop.services.errors import ValidationFailed
+
+    if isinstance(exc, ValidationFailed):
+        text = ";".join(f"{exc.labels[k]}:{v}" if k in exc.labels else v for k, v in exc.errors.items())
+    else:
+        text = exc.message
+    label.setText(text)
+    label.show()
+
+
 def explain(exc: BaseException) -> tuple[str, str]:
     """(plain Chinese message, technical details) for an error reaching the UI."""
     if isinstance(exc, ServiceError):

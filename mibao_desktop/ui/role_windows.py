@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.audit_service import ACTION_LABELS, AuditFilter, AuditService
-from mibao_desktop.services.errors import ServiceError, ValidationFailed
+from mibao_desktop.services.errors import ServiceError
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.login import _buttons, _error_label, _password_field
 from mibao_desktop.ui.tasks import run_in_background
@@ -97,13 +97,8 @@ class NewAccountDialog(QDialog):
         try:
             self.accounts.create_account(self.actor, self.name.text(), self.display.text(), self.role.currentData(),
                                          self.password.text())
-        except ValidationFailed as exc:
-            self.error.setText(";".join(f"{exc.labels.get(k, k)}:{v}" for k, v in exc.errors.items()))
-            self.error.show()
-            return
         except ServiceError as exc:
-            self.error.setText(exc.message)
-            self.error.show()
+            messages.inline(self.error, exc)
             return
         self.accept()
 
@@ -127,8 +122,7 @@ class ResetPasswordDialog(QDialog):
         try:
             self.accounts.reset_password(self.actor, self.name, self.password.text())
         except ServiceError as exc:
-            self.error.setText(";".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message)
-            self.error.show()
+            messages.inline(self.error, exc)
             return
         self.accept()
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QSpinBox, QVBoxLayou
 from mibao_desktop.passwords import SecurityPolicy
 from mibao_desktop.services.errors import ServiceError
 from mibao_desktop.services.settings import SettingsService
+from mibao_desktop.ui import messages
 from mibao_desktop.ui.login import _buttons, _error_label
 
 
@@ -40,7 +41,6 @@ class SettingsDialog(QDialog):
         try:
             self.settings.set_security_policy(SecurityPolicy(**{k: s.value() for k, s in self.spins.items()}))
         except ServiceError as exc:
-            self.error.setText(exc.message)
-            self.error.show()
+            messages.inline(self.error, exc)
             return
         self.accept()

@@ -201,3 +201,57 @@ def test_each_role_gets_its_own_window(qtbot, ready, data_dir, db, monkeypatch):
         qtbot.addWidget(session.window)
         session._end_window()
     QApplication.instance().setQuitOnLastWindowClosed(True)
+
+
+def test_a_desktop_session_opens_no_socket_and_restores_a_backup(qtbot, no_network, data_dir, tmp_path, told,
+                                                                  monkeypatch):
+    """Start, log in, add a record through the dialog, export, back up and restore from the
+    menu: no network socket is ever opened."""
+    from mibao_desktop.ui.app import AppSession
+    from tests.conftest import computer
+
+    session = AppSession(data_dir)
+    assert session.open()
+    session.accounts().setup({r: (NAMES[r], "某人", PASSWORDS[r]) for r in Role})
+    session.show_window(session.accounts().login("baomi", PASSWORDS[Role.SECURITY_ADMIN]))
+    window = session.window
+    qtbot.addWidget(window)
+    page = window.current_page()
+    page.add_record()
+    for name, value in computer().items():
+        if name in page.dialog.editors:
+            page.dialog.editors[name].set_text(value)
+    qtbot.mouseClick(page.dialog.save_button, Qt.MouseButton.LeftButton)
+    assert page.model.total == 1
+    page.export_file(tmp_path / "out.xlsx")
+    qtbot.waitUntil(lambda: not page.task.running, timeout=10000)
+    window.backup_now()
+    qtbot.waitUntil(lambda: not window.task.running, timeout=10000)
+    made = told[-1][2].split("\n")[-1]
+    assert made.endswith(".sqlite")
+    LedgerService(session.db, Actor("baomi", Role.SECURITY_ADMIN)).create(
+        "computers", computer(asset_number="JM-9", serial_number="S9", disk_serials="D9", mac_addresses="00-00-00-00-00-09"))
+    monkeypatch.setattr(AppSession, "login", lambda self: True)  # the login dialog after a restore
+    window.choose_backup(made)  # confirmed by the `told` fixture
+    assert LedgerService(session.db, Actor("baomi", Role.SECURITY_ADMIN)).count("computers") == 1
+    restored = AuditService(session.db, Actor("shenji", Role.AUDITOR)).entries(limit=1)[0]
+    assert restored.action == "backup.restore"
+    assert no_network == []
+    QApplication.instance().setQuitOnLastWindowClosed(True)
+
+
+def test_the_security_policy_dialog_changes_the_settings(qtbot, ready, db):
+    from mibao_desktop.services.settings import SettingsService
+    from mibao_desktop.ui.settings_dialog import SettingsDialog
+
+    settings = SettingsService(db, Actor("baomi", Role.SECURITY_ADMIN))
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    assert dialog.spins["max_age_days"].value() == 7
+    dialog.spins["max_age_days"].setValue(30)
+    dialog.spins["idle_lock_minutes"].setValue(5)
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert settings.security_policy().max_age_days == 30
+    assert ready.login("baomi", PASSWORDS[Role.SECURITY_ADMIN]).idle_lock_minutes == 5
+    change = AuditService(db, Actor("shenji", Role.AUDITOR)).entries(AuditFilter(action="settings.change"))[0]
+    assert change.detail["changed"]["口令最长使用天数"] == [7, 30]
