@@ -5,6 +5,8 @@
     mibao [--data-dir D] --user U export LEDGER OUT.xlsx [--search TEXT] [--include-voided]
     mibao [--data-dir D] --user U import LEDGER IN.xlsx [--all-or-nothing]
     mibao [--data-dir D] --user U audit verify | audit export OUT.xlsx
+    mibao [--data-dir D] --user U labels LEDGER -o OUT.pdf [--ids A B …] [--layout NAME] [--start N]
+    mibao [--data-dir D] --user U form NAME --id ASSET -o OUT.pdf
     mibao [--data-dir D] --user U backup
     mibao [--data-dir D] [--user U] restore FILE [--yes]
 
@@ -48,6 +50,23 @@ def _parser() -> argparse.ArgumentParser:
     aud_sub.add_parser("verify", help="校验审计日志是否完整")
     aud_export = aud_sub.add_parser("export", help="导出审计日志到 Excel")
     aud_export.add_argument("output", type=Path)
+    from mibao_desktop.printing.labels import DEFAULT_LAYOUT, PRESETS
+    from mibao_desktop.printing.templates import FORM_TEMPLATES
+
+    lab = sub.add_parser("labels", help="打印标识(生成 PDF)")
+    lab.add_argument("ledger", help=f"台账:{ledgers}")
+    lab.add_argument("-o", "--output", type=Path, required=True)
+    lab.add_argument("--ids", nargs="+", default=[], help="设备编号(默认:全部在册记录)")
+    lab.add_argument("--layout", default=DEFAULT_LAYOUT, choices=sorted(PRESETS),
+                     help="版式:" + ";".join(f"{k}={v.title}" for k, v in PRESETS.items()))
+    lab.add_argument("--start", type=int, default=1, help="从标签纸的第几个位置开始(用过一部分的纸)")
+    lab.add_argument("--copies", type=int, default=1, help="每条记录打印几张")
+    lab.add_argument("--kind", default="level", choices=("level", "reminder"), help="level=密级标识,reminder=保密提醒标识")
+    frm = sub.add_parser("form", help="打印审批表(生成 PDF)")
+    frm.add_argument("name", choices=sorted(FORM_TEMPLATES),
+                     help=";".join(f"{k}={t.title}" for k, t in FORM_TEMPLATES.items()))
+    frm.add_argument("--id", dest="ids", action="append", default=[], help="设备编号(可重复)")
+    frm.add_argument("-o", "--output", type=Path, required=True)
     sub.add_parser("backup", help="立即备份数据库")
     restore = sub.add_parser("restore", help="从备份恢复数据库(当前文件先另存)")
     restore.add_argument("file", type=Path)
@@ -102,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
             return _audit(db, actor, args)
         if args.command == "backup":
             return _backup(db, actor, data_dir)
+        if args.command == "labels":
+            return _labels(db, actor, args)
+        if args.command == "form":
+            return _form(db, actor, args)
         service = _ledger_service(db, actor)
         ledger = get_ledger(args.ledger)
         if args.command == "export":
@@ -256,4 +279,50 @@ def _restore(data_dir, args) -> int:
                      {"file": str(args.file), "previous_saved_as": str(aside.path) if aside else ""})
     db.close()
     print(f"已恢复:{args.file}" + (f";原数据库已另存为 {aside.path}" if aside else ""))
+    return EXIT_OK
+
+
+def _find_records(service, ledger, numbers):
+    """RecordViews by asset number, in the order given; raises KeyError naming a missing one."""
+    from mibao_desktop.services.repository import LedgerQuery
+
+    if not numbers:
+        return service.query(ledger, LedgerQuery(limit=None)).rows
+    found = []
+    for number in numbers:
+        record = service.find(ledger, number)
+        if record is None or record.voided:
+            raise KeyError(f"{ledger.title}中没有编号为 {number} 的在册记录")
+        found.append(record)
+    return found
+
+
+def _labels(db, actor, args) -> int:
+    from mibao_desktop.printing.labels import PRESETS
+    from mibao_desktop.services.print_service import PrintService
+
+    printing = PrintService(db, actor)
+    ledger = get_ledger(args.ledger)
+    records = _find_records(printing.ledgers, ledger, args.ids)
+    drawn = printing.labels(ledger, records, args.output, PRESETS[args.layout], kind=args.kind,
+                            start=args.start, copies=args.copies)
+    print(f"printed {drawn} labels for {len(records)} records to {args.output}")
+    return EXIT_OK
+
+
+def _form(db, actor, args) -> int:
+    from mibao_desktop.printing.templates import FORM_TEMPLATES
+    from mibao_desktop.services.print_service import PrintService
+
+    printing = PrintService(db, actor)
+    template = FORM_TEMPLATES[args.name]
+    records, ledger = [], None
+    for number in args.ids:
+        matches = [r for key in template.ledgers if (r := printing.ledgers.find(key, number)) and not r.voided]
+        if not matches:
+            raise KeyError(f"没有编号为 {number} 的在册记录(可用于:{'、'.join(get_ledger(k).title for k in template.ledgers)})")
+        records.append(matches[0])
+        ledger = matches[0].ledger
+    pages = printing.form(args.name, ledger, records, args.output)
+    print(f"printed {template.title} ({pages} pages) to {args.output}")
     return EXIT_OK

@@ -139,3 +139,27 @@ def test_errors_exit_2_with_a_clear_message(tmp_path, capsys, monkeypatch, args,
     args = [a.replace("{fake}", str(fake)) for a in args]
     assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), *args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_labels_and_forms_from_the_command_line(tmp_path, capsys, monkeypatch):
+    import subprocess
+
+    passwords = demo(tmp_path, capsys, scale="0.05")
+    svc = service_for(tmp_path)
+    numbers = [r.asset_number for r in svc.query("computers", LedgerQuery(limit=2)).rows]
+    out = tmp_path / "labels.pdf"
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "labels", "computers", "-o", str(out),
+                   "--ids", *numbers, "--layout", "a4-3x7", "--start", "3") == 0
+    assert "printed 2 labels for 2 records" in capsys.readouterr().out
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert all(n in text for n in numbers)
+    form = tmp_path / "takeout.pdf"
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "form", "takeout",
+                   "--id", numbers[0], "-o", str(form)) == 0
+    assert "涉密信息设备外出审核表 (1 pages)" in capsys.readouterr().out
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "form", "takeout",
+                   "--id", "NO-SUCH", "-o", str(form)) == 2
+    assert "没有编号为 NO-SUCH" in capsys.readouterr().err
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "labels", "computers",
+                   "-o", str(tmp_path / "x.pdf")) == 2
+    assert "安全审计员无权" in capsys.readouterr().err

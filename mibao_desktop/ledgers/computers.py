@@ -7,7 +7,7 @@ protection installed; the unclassified one has no level and its own network choi
 from __future__ import annotations
 
 from mibao_desktop.ledgers import common
-from mibao_desktop.ledgers.declaration import DEVICE_LIFECYCLE, Ledger
+from mibao_desktop.ledgers.declaration import DEVICE_LIFECYCLE, LabelSpec, Ledger
 from mibao_desktop.ledgers.fields import Choice, Field, MacAddress, Text
 
 OPERATING_SYSTEMS = ("Windows 7", "Windows 10", "Windows 11", "银河麒麟", "中标麒麟", "统信UOS", "Linux")
@@ -59,6 +59,7 @@ CLASSIFIED_COMPUTERS = Ledger(
     lifecycle=DEVICE_LIFECYCLE,
     unique_scope="computers",
     aliases=("classified_computers", "涉密计算机"),
+    label=LabelSpec("涉密计算机", "涉密计算机严禁接入互联网及其他公共信息网络"),
 )
 
 UNCLASSIFIED_COMPUTERS = Ledger(
@@ -69,4 +70,6 @@ UNCLASSIFIED_COMPUTERS = Ledger(
     lifecycle=DEVICE_LIFECYCLE,
     unique_scope="computers",
     aliases=("非涉密计算机",),
+    label=LabelSpec("非涉密计算机", "禁止处理涉密信息", level_field=None,
+                    lines=("asset_number", "responsible_person", "department")),
 )

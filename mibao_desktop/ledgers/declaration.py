@@ -52,6 +52,20 @@ MEDIA_LIFECYCLE = Lifecycle(
 
 
 @dataclass(frozen=True)
+class LabelSpec:
+    """What a ledger's labels say (标识, seed 002 §七.4).
+
+    The level label shows ``title``, the level from ``level_field`` (None: the ledger has no
+    level label) and the ``lines`` fields; the reminder label shows ``reminder``.
+    """
+
+    title: str
+    reminder: str
+    level_field: str | None = "level"
+    lines: tuple[str, ...] = ("asset_number", "responsible_person", "classified_on")
+
+
+@dataclass(frozen=True)
 class Ledger:
     """One ledger, declared once.
 
@@ -72,6 +86,7 @@ class Ledger:
     aliases: tuple[str, ...] = ()  # other names the command line accepts
     rules: tuple[Rule, ...] = ()
     default_sort: str = ""
+    label: LabelSpec | None = None
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]

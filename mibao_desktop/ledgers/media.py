@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mibao_desktop.ledgers import common
-from mibao_desktop.ledgers.declaration import MEDIA_LIFECYCLE, Ledger
+from mibao_desktop.ledgers.declaration import MEDIA_LIFECYCLE, LabelSpec, Ledger
 from mibao_desktop.ledgers.fields import Choice, Field, Text
 
 REMOVABLE_MEDIA = Ledger(
@@ -27,4 +27,6 @@ REMOVABLE_MEDIA = Ledger(
     ),
     lifecycle=MEDIA_LIFECYCLE,
     aliases=("removable_media", "介质", "移动存储介质"),
+    label=LabelSpec("涉密移动存储介质", "涉密移动存储介质严禁在非涉密计算机上使用",
+                    lines=("asset_number", "responsible_person", "start_date")),
 )

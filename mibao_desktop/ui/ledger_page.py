@@ -110,12 +110,16 @@ class LedgerPage(QWidget):
         self.columns_button.menu().aboutToShow.connect(lambda: self._fill_column_menu(self.columns_button.menu()))
         self.import_button = _button("从Excel导入…", "Ctrl+I:按列名导入手工台账", lambda: self.import_file())
         self.export_button = _button("导出Excel…", "Ctrl+E:按当前筛选和显示列导出", lambda: self.export_file())
+        self.labels_button = _button("打印标识…", "Ctrl+P:为所选记录打印密级标识或保密提醒标识", self.print_labels)
+        self.forms_button = _button("打印审批表…", "外出审核表、维护淘汰档案、销毁审批表……", self.print_forms)
+        self.labels_button.setVisible(ledger.label is not None)
         action_bar = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.status_button, self.void_button,
                        self.restore_button):
             action_bar.addWidget(button)
         action_bar.addStretch(1)
-        for button in (self.columns_button, self.import_button, self.export_button):
+        for button in (self.labels_button, self.forms_button, self.columns_button, self.import_button,
+                       self.export_button):
             action_bar.addWidget(button)
 
         self.table = QTableView()
@@ -381,6 +385,35 @@ class LedgerPage(QWidget):
             messages.error(self, "无法撤销", exc.message)
             return
         self._saved(record)
+
+    # -- printing ---------------------------------------------------------------------------
+
+    def selected_records(self) -> list[RecordView]:
+        """Every selected row's record (in table order), voided ones left out."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        records = [self.model.record_at(row) for row in rows]
+        return [r for r in records if r is not None and not r.voided]
+
+    def _print_service(self):
+        from mibao_desktop.services.print_service import PrintService
+
+        return PrintService(self.service.db, self.service.actor)
+
+    def print_labels(self) -> None:
+        from mibao_desktop.ui.print_dialog import LabelPrintDialog
+
+        records = self.selected_records()
+        if not records:
+            messages.inform(self, "打印标识", "请先在表中选择要打印标识的记录(可按住 Ctrl 或 Shift 多选)。")
+            return
+        self.dialog = LabelPrintDialog(self._print_service(), self.ledger, records, self)
+        self.dialog.open()
+
+    def print_forms(self) -> None:
+        from mibao_desktop.ui.print_dialog import FormPrintDialog
+
+        self.dialog = FormPrintDialog(self._print_service(), self.ledger, self.selected_records(), self)
+        self.dialog.open()
 
     # -- Excel ------------------------------------------------------------------------------
 

@@ -119,6 +119,10 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "导出Excel…", lambda: self.current_page().export_file(), "Ctrl+E",
                      "按当前筛选和显示列导出")
         file_menu.addSeparator()
+        self._action(file_menu, "打印标识…", lambda: self.current_page().print_labels(), "Ctrl+P",
+                     "为所选记录打印密级标识或保密提醒标识")
+        self._action(file_menu, "打印审批表…", lambda: self.current_page().print_forms())
+        file_menu.addSeparator()
         self._action(file_menu, "退出", self.close, QKeySequence.StandardKey.Quit)
         records = bar.addMenu("记录(&R)")
         self.new_action = self._action(records, "新增…", lambda: self.current_page().add_record(), "Ctrl+N")

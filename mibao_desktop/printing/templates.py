@@ -1,0 +1,206 @@
+"""The approval forms MiBao prints, as templates over the form framework (seed 003 附表,
+seed 002 §八). Each takes the selected records and returns a Form; nothing here draws."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from mibao_desktop.printing.forms import BLANK_DATE, Form, Grid, L, Signatures, Table, Text, V
+
+SIGN = "签字:                日期:" + BLANK_DATE
+
+
+@dataclass(frozen=True)
+class FormContext:
+    unit: str = ""  # 单位名称, from the settings
+    today: dt.date = dt.date.today()
+    history: dict | None = None  # record id → its HistoryEntry list (maintenance record)
+
+
+def _v(record, name: str) -> str:
+    return record.display(name) if record is not None and record.ledger.has_field(name) else ""
+
+
+def _device_name(record) -> str:
+    if record is None:
+        return ""
+    kind = _v(record, "device_type") or _v(record, "media_type")
+    return " ".join(p for p in (kind, _v(record, "brand_model")) if p)
+
+
+def _unit_line(ctx: FormContext, extra: str = "") -> str:
+    unit = ctx.unit or "                        "
+    return f"单位:{unit}    {extra}".rstrip()
+
+
+def takeout(records: Sequence, ctx: FormContext) -> Form:
+    """涉密信息设备外出审核表 (seed 003 附表1)."""
+    r = records[0] if records else None
+    return Form("涉密信息设备外出审核表", note=_unit_line(ctx, f"填表日期:{ctx.today:%Y年%m月%d日}"), blocks=[
+        Grid([
+            (11, [L("部门"), V(_v(r, "department")), L("使用人"), V(_v(r, "user") or _v(r, "responsible_person"))]),
+            (11, [L("设备名称"), V(_device_name(r)), L("设备编号"), V(_v(r, "asset_number"))]),
+            (11, [L("密级"), V(_v(r, "level")), L("序列号"), V(_v(r, "serial_number"))]),
+            (11, [L("责任人"), V(_v(r, "responsible_person")), L("硬盘序列号" if r is not None and r.ledger.has_field("disk_serials") else "容量"),
+                  V(_v(r, "disk_serials") or _v(r, "capacity"))]),
+            (11, [L("外出地点"), V("", 3)]),
+            (24, [L("外出事由"), V("", 3)]),
+            (11, [L("起止日期"), V(f"{BLANK_DATE}  至 {BLANK_DATE}", 3)]),
+            (11, [L("是否存储涉密信息"), V("□ 是(须加密并采取严格保护措施)      □ 否", 3)]),
+            (20, [L("携带保护措施"), V("□ 专人携带、不离身    □ 存储信息已加密    □ 保密柜/保密包", 3)]),
+            (26, [L("返回检查情况"), V("□ 设备完好  □ 封条/标识完好  □ 未接入其他网络  □ 信息无异常", 3,
+                                  sign="检查人:                日期:" + BLANK_DATE)]),
+            (24, [L("部门领导意见"), V("", 3, sign=SIGN)]),
+            (24, [L("保密部门意见"), V("", 3, sign=SIGN)]),
+        ], widths=(1.1, 1.6, 1.1, 1.6)),
+        Signatures(["使用人:", "安全保密负责人:", "领导签字:"]),
+    ])
+
+
+def maintenance(records: Sequence, ctx: FormContext) -> Form:
+    """涉密信息系统、设备维护淘汰管理档案 (seed 003 附表2)."""
+    r = records[0] if records else None
+    events = (ctx.history or {}).get(r.id, []) if r is not None else []
+    rows = [(e.effective_date.isoformat() if e.effective_date else e.at.strftime("%Y-%m-%d"),
+             e.changes[0].old + " → " + e.changes[0].new, e.reason or "", e.actor)
+            for e in events if e.action == "status" and e.changes][:8]
+    return Form("涉密信息系统、设备维护淘汰管理档案", note=_unit_line(ctx, f"建档日期:{ctx.today:%Y年%m月%d日}"), blocks=[
+        Grid([
+            (11, [L("设备名称"), V(_device_name(r)), L("设备编号"), V(_v(r, "asset_number"))]),
+            (11, [L("密级"), V(_v(r, "level")), L("序列号"), V(_v(r, "serial_number"))]),
+            (11, [L("部门"), V(_v(r, "department")), L("责任人"), V(_v(r, "responsible_person"))]),
+            (11, [L("硬盘序列号"), V(_v(r, "disk_serials") or _v(r, "capacity"), 3)]),
+            (11, [L("类别"), V("□ 维护维修      □ 淘汰报废      □ 改作非涉密使用      □ 销毁", 3)]),
+            (26, [L("原因及内容"), V("", 3)]),
+            (11, [L("维修地点"), V("□ 本单位内部(专人全程监督)      □ 送外维修(已拆除涉密存储部件)", 3)]),
+            (22, [L("涉密存储部件处理"), V("□ 拆除后留存    □ 交承销单位销毁    □ 无存储部件\n部件名称及序列号:", 3)]),
+            (11, [L("维护单位/人员"), V(""), L("全程监督人"), V("")]),
+            (20, [L("处理结果"), V("", 3)]),
+        ], widths=(1.1, 1.6, 1.1, 1.6)),
+        Table(["日期", "状态变更", "原因", "经办人"], [1.2, 1.4, 3, 1.2], rows, blank_rows=max(0, 3 - len(rows))),
+        Signatures(["维护淘汰负责人:", "日期:"], per_line=2),
+        Signatures(["监督人员(安全保密、运行管理负责人):"], per_line=1),
+    ])
+
+
+def destruction(records: Sequence, ctx: FormContext) -> Form:
+    """涉密载体销毁审批表 with its inventory list over as many pages as needed."""
+    kinds = Counter(_v(r, "device_type") or _v(r, "media_type") or r.ledger.noun for r in records)
+    rows = [(i, _device_name(r) or r.ledger.noun, r.asset_number, _v(r, "level") or "非涉密", 1, _v(r, "serial_number"))
+            for i, r in enumerate(records, start=1)]
+    totals = ["合计:" + ",".join(f"{k} {n} 件" for k, n in sorted(kinds.items())) + f";共 {len(records)} 件"]
+    return Form("涉密载体销毁审批表", note=_unit_line(ctx, "申请部门:                申请日期:" + BLANK_DATE), blocks=[
+        Grid([
+            (18, [L("销毁原因"), V("", 3)]),
+            (11, [L("销毁方式"), V("□ 送交承销单位销毁    □ 粉碎    □ 消磁    □ 物理损毁存储部件", 3)]),
+            (11, [L("承销单位"), V(""), L("销毁地点"), V("")]),
+            (11, [L("销毁数量"), V(f"共 {len(records)} 件(清单附后)"), L("销毁日期"), V(BLANK_DATE)]),
+            (24, [L("部门领导意见"), V("", 3, sign=SIGN)]),
+            (24, [L("保密部门审批"), V("", 3, sign="批准人:                日期:" + BLANK_DATE)]),
+        ], widths=(1.1, 1.6, 1.1, 1.6)),
+        Signatures(["销毁人:", "监销人:", "监销人:", "批准人:", "承销单位经办人:"], per_line=3),
+        Table(["序号", "名称", "编号", "密级", "数量", "序列号/备注"], [0.6, 2.2, 1.8, 0.8, 0.6, 2.0], rows,
+              totals=totals),
+    ])
+
+
+def copy_approval(records: Sequence, ctx: FormContext) -> Form:
+    """复制审批表: copying a carrier is approved and registered; the copy is managed as an original."""
+    r = records[0] if records else None
+    return Form("国家秘密载体复制审批表", note=_unit_line(ctx, "申请日期:" + BLANK_DATE), blocks=[
+        Grid([
+            (11, [L("载体名称"), V(_device_name(r) or "", 3)]),
+            (11, [L("编号/文号"), V(_v(r, "asset_number")), L("密级"), V(_v(r, "level"))]),
+            (11, [L("原件份号"), V(""), L("复制份数"), V("")]),
+            (11, [L("复制方式"), V("□ 复印  □ 拷贝  □ 摘录  □ 汇编", 3)]),
+            (22, [L("复制事由"), V("", 3)]),
+            (11, [L("复制人"), V(""), L("复制日期"), V(BLANK_DATE)]),
+            (11, [L("复制件份号"), V("", 3)]),
+            (24, [L("部门领导意见"), V("", 3, sign=SIGN)]),
+            (24, [L("保密部门意见"), V("复制件按原件密级标注、登记和管理;绝密级载体原则上不得复制。", 3, sign=SIGN)]),
+        ], widths=(1.1, 1.6, 1.1, 1.6)),
+        Signatures(["申请人:", "复制经办人:", "登记人:"]),
+    ])
+
+
+def borrowing(records: Sequence, ctx: FormContext) -> Form:
+    """借阅登记簿: one line per loan, signed on lending and on return."""
+    rows = [(i, _device_name(r) or r.ledger.noun, r.asset_number, _v(r, "level"), "", "", "", "", "", "", "")
+            for i, r in enumerate(records, start=1)]
+    return Form("涉密载体借阅登记簿", note=_unit_line(ctx), landscape=True, blocks=[
+        Table(["序号", "名称", "编号", "密级", "借阅人", "部门", "借出日期", "应还日期", "归还日期", "借阅人签字", "经办人签字"],
+              [0.6, 2.2, 1.7, 0.8, 1.1, 1.3, 1.2, 1.2, 1.2, 1.3, 1.3], rows, row_height=9,
+              blank_rows=max(0, 14 - len(rows))),
+    ])
+
+
+COMMITMENT_ITEMS = (  # seed 003 附件:保密承诺书
+    "认真遵守国家保密法律、法规和规章制度,履行保密义务,不提供虚假个人信息,自愿接受保密审查。",
+    "不违规记录、存储、复制国家秘密信息,不违规留存国家秘密载体;不以任何方式泄露所接触和知悉的国家秘密;"
+    "未经单位审查批准,不擅自发表涉及未公开工作内容的文件、信息;离岗时,自愿接受脱密期管理,签订保密承诺书。",
+    "涉密岗位的相关人员要进行保密知识教育,要求涉密人员带头履行承诺,带头学习保密知识,掌握保密技能,"
+    "真正做到懂保密、会保密、善保密。",
+    "《保密承诺书》签订后,将建立保密承诺档案,保密承诺执行情况纳入干部年度考核内容,对不履行保密义务的将依法依纪追究责任。",
+)
+
+
+def _person_line(records: Sequence, ctx: FormContext) -> str:
+    r = records[0] if records else None
+    name = _v(r, "responsible_person") or "            "
+    dept = _v(r, "department") or "            "
+    return _unit_line(ctx, f"姓名:{name}    部门:{dept}")
+
+
+def commitment(records: Sequence, ctx: FormContext) -> Form:
+    """保密承诺书 (text of seed 003)."""
+    return Form("保密承诺书", note=_person_line(records, ctx), blocks=[
+        Text(["为进一步加强机关涉密人员的保密教育和管理,提高保密意识,强化保密责任,落实涉密人员的保密法律义务,"
+              "确保国家秘密安全。本人在了解有关保密法规制度,知悉应当承担的保密义务和法律责任的前提下,做出以下承诺:"]),
+        Text(COMMITMENT_ITEMS, numbered=True),
+        Text(["违反以上承诺,自愿承担党纪、政纪责任和法律后果。"]),
+        Signatures(["承诺人(签字):", "日期:"], per_line=2),
+    ])
+
+
+DEPARTURE_ITEMS = (
+    "本人已按规定清退个人承办、保管的全部国家秘密载体和涉密信息设备,经保密工作机构验证无误,未私自留存任何涉密载体和信息。",
+    "离岗后继续履行保密义务,不以任何方式泄露在岗期间接触和知悉的国家秘密和工作秘密。",
+    "自觉接受脱密期管理,脱密期自      年    月    日至      年    月    日;脱密期内不违反规定就业,"
+    "不为境外组织、机构和人员提供服务。",
+    "脱密期内因私出国(境)按规定报批,因私出入境证件按规定交由单位统一管理。",
+    "如发现有泄密隐患或被窃密的情况,及时向原单位和保密工作部门报告。",
+)
+
+
+def departure(records: Sequence, ctx: FormContext) -> Form:
+    """离岗保密承诺书 (seed 003 涉密人员管理制度 第七、八条; seed 000)."""
+    return Form("离岗保密承诺书", note=_person_line(records, ctx), blocks=[
+        Text(["本人因调动、辞职或退休离开涉密岗位,现郑重承诺:"]),
+        Text(DEPARTURE_ITEMS, numbered=True),
+        Text(["违反以上承诺,自愿承担党纪、政纪责任和法律后果。"]),
+        Signatures(["承诺人(签字):", "日期:"], per_line=2),
+        Signatures(["单位保密工作机构经办人:", "日期:"], per_line=2),
+    ])
+
+
+@dataclass(frozen=True)
+class FormTemplate:
+    key: str
+    title: str
+    build: Callable[[Sequence, FormContext], Form]
+    selection: str  # "one": one record; "many": one or more records; "any": none needed
+    ledgers: tuple[str, ...] = ("computers", "unclassified_computers", "media")
+
+
+FORM_TEMPLATES: dict[str, FormTemplate] = {t.key: t for t in (
+    FormTemplate("takeout", "涉密信息设备外出审核表", takeout, "one", ("computers", "media")),
+    FormTemplate("maintenance", "设备维护淘汰管理档案", maintenance, "one", ("computers", "media")),
+    FormTemplate("destruction", "销毁审批表(附清单)", destruction, "many", ("computers", "media")),
+    FormTemplate("copy", "复制审批表", copy_approval, "one", ("media",)),
+    FormTemplate("borrowing", "借阅登记簿", borrowing, "many", ("media",)),
+    FormTemplate("commitment", "保密承诺书", commitment, "any"),
+    FormTemplate("departure", "离岗保密承诺书", departure, "any"),
+)}

@@ -1,0 +1,142 @@
+"""Printing labels and forms (打印): the security administrator's job, every print audited
+(seed 002 §七.5: 对打印行为进行审计). Writes PDF; the desktop previews and prints that file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import BinaryIO, Callable, Sequence
+
+from mibao_desktop.db.database import Database
+from mibao_desktop.ledgers import Ledger
+from mibao_desktop.printing import labels as L
+from mibao_desktop.printing.forms import render_form
+from mibao_desktop.printing.templates import FORM_TEMPLATES, FormContext
+from mibao_desktop.security import Actor, Role, require
+from mibao_desktop.services import audit, settings
+from mibao_desktop.services.errors import ServiceError
+from mibao_desktop.services.ledger_service import LedgerService, RecordView
+
+OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", "unit_name"
+
+
+class PrintService:
+    def __init__(self, db: Database, actor: Actor, *, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+        self.db, self.actor, self.clock = db, actor, clock
+        self.ledgers = LedgerService(db, actor, clock=clock)
+
+    def _require(self, doing: str = "打印") -> None:
+        require(self.actor, Role.SECURITY_ADMIN, doing=doing)
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def _read(self, key: str, default):
+        self._require("查看打印设置")
+        with self.db.session() as session:
+            return settings.read(session, key, default)
+
+    def _write(self, key: str, value, detail: dict) -> None:
+        self._require("修改打印设置")
+        with self.db.session() as session, session.begin():
+            now = self.clock()
+            settings.write(session, key, value, self.actor.name, now)
+            audit.append(session, self.actor, "settings.change", key, detail, at=now)
+
+    def offset(self, printer: str) -> tuple[float, float]:
+        """The x/y correction (mm) kept for a printer (its feed shifts the paper)."""
+        dx, dy = self._read(OFFSETS, {}).get(printer or "PDF", (0.0, 0.0))
+        return float(dx), float(dy)
+
+    def set_offset(self, printer: str, dx: float, dy: float) -> None:
+        if not (-20 <= dx <= 20 and -20 <= dy <= 20):
+            raise ServiceError("偏移量应在 -20 到 20 毫米之间。")
+        offsets = dict(self._read(OFFSETS, {}))
+        offsets[printer or "PDF"] = [round(dx, 1), round(dy, 1)]
+        self._write(OFFSETS, offsets, {"printer": printer or "PDF", "offset_mm": [round(dx, 1), round(dy, 1)]})
+
+    def colours(self) -> dict[str, str]:
+        return {**L.DEFAULT_COLOURS, **self._read(COLOURS, {})}
+
+    def set_colour(self, level: str, colour: str) -> None:
+        if level not in L.DEFAULT_COLOURS or not (len(colour) == 7 and colour.startswith("#")):
+            raise ServiceError("颜色应为 #RRGGBB 形式,密级应为 绝密、机密、秘密 或 非涉密。")
+        colours = dict(self._read(COLOURS, {}))
+        colours[level] = colour.upper()
+        self._write(COLOURS, colours, {"level": level, "colour": colour.upper()})
+
+    def unit_name(self) -> str:
+        return self._read(UNIT_NAME, "") or ""
+
+    def set_unit_name(self, name: str) -> None:
+        self._write(UNIT_NAME, name.strip()[:60], {"unit": name.strip()[:60]})
+
+    # -- labels -------------------------------------------------------------------------------
+
+    def records(self, ledger: Ledger, ids: Sequence[int]) -> list[RecordView]:
+        self._require()
+        found = [self.ledgers.get(i) for i in ids]
+        wrong = [r.asset_number for r in found if r.ledger.key != ledger.key]
+        if wrong:
+            raise ServiceError(f"{'、'.join(wrong)} 不属于{ledger.title}")
+        return found
+
+    def labels(self, ledger: Ledger, records: Sequence[RecordView], target: str | Path | BinaryIO,
+               layout: L.LabelLayout, *, kind: str = L.LEVEL_LABEL, start: int = 1, copies: int = 1,
+               printer: str = "", medium: str = "", record: bool = True) -> int:
+        """Render the labels of ``records`` (PDF) and record the print; returns labels drawn.
+        A preview on screen is not an output of information: ``record=False``."""
+        self._require("打印标识")
+        if not records:
+            raise ServiceError("请先选择要打印标识的记录。")
+        if ledger.label is None:
+            raise ServiceError(f"{ledger.title}没有标识。")
+        dx, dy = self.offset(printer)
+        options = L.SheetOptions(kind=kind, start=start, copies=copies, offset_x=dx, offset_y=dy,
+                                 colours=self.colours())
+        try:
+            drawn = L.render_labels(target, [L.content_of(r) for r in records], layout, options)
+        except L.LayoutError as exc:
+            raise ServiceError(str(exc)) from None
+        if not record:
+            return drawn
+        self.ledgers.record_output("ledger.print", ledger, medium or _name(target), len(records), {
+            "what": L.KIND_TITLES[kind], "layout": layout.title, "labels": drawn, "printer": printer,
+            "asset_numbers": [r.asset_number for r in records[:200]]})
+        return drawn
+
+    def calibration(self, target: str | Path | BinaryIO, layout: L.LabelLayout, printer: str = "") -> None:
+        self._require("打印校准页")
+        dx, dy = self.offset(printer)
+        L.calibration_page(target, layout, dx, dy)
+
+    # -- forms --------------------------------------------------------------------------------
+
+    def form(self, key: str, ledger: Ledger | None, records: Sequence[RecordView], target: str | Path | BinaryIO,
+             *, printer: str = "", medium: str = "", record: bool = True) -> int:
+        """Fill and render an approval form; returns its pages. Recorded like any print."""
+        self._require("打印审批表")
+        template = FORM_TEMPLATES.get(key)
+        if template is None:
+            raise ServiceError(f"没有名为“{key}”的审批表,可选:{'、'.join(FORM_TEMPLATES)}")
+        if template.selection == "one" and len(records) != 1:
+            raise ServiceError(f"“{template.title}”一次填写一条记录,请只选择一条。")
+        if template.selection == "many" and not records:
+            raise ServiceError(f"请先选择要列入“{template.title}”的记录。")
+        history = {r.id: self.ledgers.history(r.id) for r in records[:1]} if key == "maintenance" else None
+        context = FormContext(unit=self.unit_name(), today=self.clock().date(), history=history)
+        pages = render_form(target, template.build(list(records), context))
+        if not record:
+            return pages
+        if ledger is not None or records:
+            self.ledgers.record_output("ledger.print", ledger or records[0].ledger, medium or _name(target),
+                                       len(records), {"what": template.title, "pages": pages, "printer": printer,
+                                                      "asset_numbers": [r.asset_number for r in records[:200]]})
+        else:
+            with self.db.session() as session, session.begin():
+                audit.append(session, self.actor, "ledger.print", medium or _name(target),
+                             {"what": template.title, "pages": pages, "printer": printer}, at=self.clock())
+        return pages
+
+
+def _name(target) -> str:
+    return str(target) if isinstance(target, (str, Path)) else "打印机"
