@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self._action(records, "刷新", lambda: self.current_page().refresh(), "F5")
         system = bar.addMenu("系统(&S)")
         self._action(system, "安全策略…", self.edit_policy)
+        self._action(system, "打印设置…", self.edit_print_settings)
         self._action(system, "立即备份", self.backup_now)
         self._action(system, "从备份恢复…", self.choose_backup)
         system.addSeparator()
@@ -151,6 +152,13 @@ class MainWindow(QMainWindow):
         from mibao_desktop.ui.settings_dialog import SettingsDialog
 
         self.dialog = SettingsDialog(SettingsService(self.service.db, self.service.actor), self)
+        self.dialog.open()
+
+    def edit_print_settings(self) -> None:
+        from mibao_desktop.services.print_service import PrintService
+        from mibao_desktop.ui.settings_dialog import PrintSettingsDialog
+
+        self.dialog = PrintSettingsDialog(PrintService(self.service.db, self.service.actor), self)
         self.dialog.open()
 
     def backup_now(self) -> None:

@@ -44,3 +44,60 @@ class SettingsDialog(QDialog):
             messages.inline(self.error, exc)
             return
         self.accept()
+
+
+class PrintSettingsDialog(QDialog):
+    """打印设置: the unit's name on forms, and the colour of each level on labels."""
+
+    def __init__(self, printing, parent: QWidget | None = None) -> None:
+        from PySide6.QtWidgets import QColorDialog, QLineEdit, QPushButton
+
+        super().__init__(parent)
+        self.printing = printing
+        self.setWindowTitle("打印设置")
+        self.unit = QLineEdit(printing.unit_name())
+        self.unit.setPlaceholderText("印在审批表上的单位名称")
+        self.colours = dict(printing.colours())
+        self.buttons: dict[str, QPushButton] = {}
+        form = QFormLayout()
+        form.addRow("单位名称", self.unit)
+        for level in self.colours:
+            button = QPushButton(self.colours[level])
+            button.clicked.connect(lambda _c=False, lv=level: self._pick(lv, QColorDialog))
+            self.buttons[level] = button
+            form.addRow(f"{level}标识颜色", button)
+        self._paint()
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "保存", self.save))
+
+    def _paint(self) -> None:
+        for level, button in self.buttons.items():
+            button.setText(self.colours[level])
+            button.setStyleSheet(f"background: {self.colours[level]}; color: white; font-weight: bold;")
+
+    def _pick(self, level: str, dialog) -> None:
+        from PySide6.QtGui import QColor
+
+        chosen = dialog.getColor(QColor(self.colours[level]), self, f"{level}标识颜色")
+        if chosen.isValid():
+            self.set_colour(level, chosen.name())
+
+    def set_colour(self, level: str, colour: str) -> None:
+        self.colours[level] = colour.upper()
+        self._paint()
+
+    def save(self) -> None:
+        try:
+            if self.unit.text().strip() != self.printing.unit_name():
+                self.printing.set_unit_name(self.unit.text())
+            current = self.printing.colours()
+            for level, colour in self.colours.items():
+                if current.get(level) != colour:
+                    self.printing.set_colour(level, colour)
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
+            return
+        self.accept()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtPrintSupport import QPrinter
 
 from mibao_desktop.security import Actor, Role
+from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.services.audit_service import AuditFilter, AuditService
 from tests.conftest import computer
 
@@ -101,3 +103,28 @@ def test_form_dialog_fills_the_chosen_form(window, qtbot, service, tmp_path, tol
 
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
     assert "JM-001" in text and "外出审核表" in text
+
+
+def test_print_settings_unit_name_and_level_colours(window, qtbot, service, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from mibao_desktop.printing import labels as L
+    from mibao_desktop.services.print_service import PrintService
+
+    window.edit_print_settings()
+    dialog = window.dialog
+    dialog.unit.setText("某某研究所")
+    dialog.set_colour("机密", "#800080")
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    printing = PrintService(service.db, service.actor)
+    assert printing.unit_name() == "某某研究所" and printing.colours()["机密"] == "#800080"
+    seed(service, 1)
+    record = service.query("computers", LedgerQuery()).rows[0]
+    out = tmp_path / "l.pdf"
+    printing.labels(record.ledger, [record], out, L.PRESETS["roll-60x40"])
+    page = PdfReader(out).pages[0]
+    fills = {tuple(round(float(v), 3) for v in operands)
+             for operands, operator in ContentStream(page.get_contents(), page.pdf).operations if operator == b"rg"}
+    assert (0.502, 0.0, 0.502) in fills  # the 机密 band in the chosen purple
