@@ -69,7 +69,7 @@ def test_export_and_import_round_trip(tmp_path, capsys, monkeypatch):
     out = tmp_path / "计算机.xlsx"
     assert as_user(monkeypatch, pa, "baomi", "--data-dir", str(src), "export", "涉密计算机", str(out)) == 0
     assert f"exported 59 records to {out}" in capsys.readouterr().out
-    assert openpyxl.load_workbook(out).active.max_row == 59 + 2
+    assert openpyxl.load_workbook(out).active.max_row == 59 + 3  # marking, title, header
     assert as_user(monkeypatch, pb, "baomi", "--data-dir", str(dst), "import", "computers", str(out)) == 0
     assert "imported 59, refused 0" in capsys.readouterr().out
     a = [dict(r.values, status=None) for r in service_for(src).query("computers", LedgerQuery(limit=None)).rows]
@@ -77,7 +77,7 @@ def test_export_and_import_round_trip(tmp_path, capsys, monkeypatch):
     assert a == b
     assert as_user(monkeypatch, pb, "baomi", "--data-dir", str(dst), "import", "computers", str(out)) == 1
     again = capsys.readouterr().out
-    assert "第 3 行 [设备编号]" in again and "imported 0, refused 59" in again
+    assert "第 4 行 [设备编号]" in again and "imported 0, refused 59" in again
 
 
 def test_search_filters_the_export(tmp_path, capsys, monkeypatch):
@@ -85,7 +85,7 @@ def test_search_filters_the_export(tmp_path, capsys, monkeypatch):
     out = tmp_path / "x.xlsx"
     assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "export", "media", str(out),
                    "--search", "光盘") == 0
-    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=3, values_only=True))
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=4, values_only=True))
     assert rows and all(r[1] == "光盘" for r in rows)
 
 

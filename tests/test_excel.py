@@ -40,18 +40,22 @@ def test_export_then_import_changes_nothing(service, tmp_path, db):
     before = [dict(r.values) for r in service.query("computers", LedgerQuery()).rows]
 
     ws = openpyxl.load_workbook(out).active
-    assert ws["A1"].value.startswith("涉密计算机台账")
-    assert [c.value for c in ws[2]][:3] == ["设备编号", "设备类型", "品牌型号"]
-    assert ws.freeze_panes == "A3"
+    assert ws["A1"].value == "机密★"  # the highest level in the data marks the report
+    assert ws["A2"].value.startswith("涉密计算机台账")
+    assert [c.value for c in ws[3]][:3] == ["设备编号", "设备类型", "品牌型号"]
+    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:S5"
+    assert ws.print_title_rows == "$1:$3" and ws.page_setup.orientation == "landscape"
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert "机密★" in ws.oddHeader.center.text and "机密★" in ws.oddFooter.center.text
     formulas = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
-    date_col = [c.value for c in ws[2]].index("定密时间") + 1
-    assert isinstance(ws.cell(3, date_col).value, dt.datetime)
+    date_col = [c.value for c in ws[3]].index("定密时间") + 1
+    assert isinstance(ws.cell(4, date_col).value, dt.datetime)
 
     for r in service.query("computers", LedgerQuery()).rows:
         service.void(r.id, "测试导入")
     report = import_ledger(service, COMPUTERS, out)
-    assert (report.created, report.refused, report.header_row) == (2, [], 2)
+    assert (report.created, report.refused, report.header_row) == (2, [], 3)
     after = [dict(r.values) for r in service.query("computers", LedgerQuery()).rows]
     assert after == before
 
@@ -152,3 +156,16 @@ def test_cancelled_export_leaves_no_file(service, tmp_path):
     with pytest.raises(Cancelled):
         export_ledger(service, LEDGERS["media"], out, cancelled=lambda: True)
     assert list(tmp_path.glob("*.xlsx*")) + list(tmp_path.glob(".mibao-export-*")) == []
+
+
+def test_rows_past_the_sheet_limit_continue_on_a_further_sheet(service, tmp_path):
+    from mibao_desktop.demo import computer_rows
+
+    service.create_many("computers", list(computer_rows(5)))
+    out = tmp_path / "long.xlsx"
+    assert export_ledger(service, COMPUTERS, out, max_rows=5, marking="秘密") == 5  # 3 heading rows + 2 records a sheet
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["涉密计算机台账", "涉密计算机台账(续1)", "涉密计算机台账(续2)"]
+    numbers = [row[0] for ws in wb.worksheets for row in ws.iter_rows(min_row=4, values_only=True)]
+    assert numbers == sorted(r["asset_number"] for r in computer_rows(5))
+    assert all(ws["A1"].value == "秘密★" and ws[3][0].value == "设备编号" for ws in wb.worksheets)

@@ -270,7 +270,7 @@ def test_entries_removed_from_the_end_are_seen(logged, db):
 def test_the_auditor_exports_the_filtered_log(logged, tmp_path):
     out = tmp_path / "审计.xlsx"
     count = logged.export(out, AuditFilter(action="auth."))
-    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=3, values_only=True))
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=4, values_only=True))
     assert count == len(rows) == 3
     assert [r[4] for r in rows] == ["登录", "登录失败", "退出"]
     assert logged.entries(limit=1)[0].action == "audit.export"

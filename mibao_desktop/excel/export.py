@@ -7,7 +7,7 @@ import os
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -24,28 +24,6 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 _TITLE_FONT = Font(name="宋体", size=14, bold=True)
 _HEADER_FONT = Font(name="宋体", bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
-
-
-def stream_rows(ws, rows: Iterable[Iterable[Any]], total: int, *,
-                progress: Callable[[int, int], None] | None = None,
-                cancelled: Callable[[], bool] | None = None) -> int:
-    """Append rows to a write-only sheet, reporting progress and stopping on cancel."""
-    done = 0
-    try:
-        for values in rows:
-            ws.append([_cell(ws, v) for v in values])
-            done += 1
-            if done % 500 == 0:
-                if cancelled and cancelled():
-                    raise Cancelled("导出已取消,未生成文件")
-                if progress:
-                    progress(done, total)
-        if cancelled and cancelled():
-            raise Cancelled("导出已取消,未生成文件")
-    except BaseException:
-        ws.close()  # end openpyxl's streaming writer cleanly; its temp file is discarded
-        raise
-    return done
 
 
 def save_atomically(wb: Workbook, path: Path) -> None:
@@ -90,9 +68,132 @@ def _cell(ws, value: Any, **style) -> WriteOnlyCell:
     return cell
 
 
+MAX_ROWS = 1_048_576  # Excel's limit per sheet; the rest continues on a further sheet
+HEAD_ROWS = 3  # marking, title, column headers
+MARKINGS = ("绝密", "机密", "秘密", "内部", "非涉密")
+_MARK_FONT = Font(name="黑体", size=14, bold=True, color="C00000")
+
+
+def marking_text(level: str) -> str:
+    """How a report is marked: ``机密★`` for a state-secret level, the word itself otherwise."""
+    return f"{level}★" if level in ("绝密", "机密", "秘密") else level
+
+
+def default_marking(service: LedgerService, ledger: Ledger, query: LedgerQuery | None = None) -> str:
+    """The highest level among the records a report holds (非涉密 when it holds none)."""
+    if not ledger.has_field("level"):
+        return "非涉密"
+    base = query or LedgerQuery()
+    for level in ("绝密", "机密", "秘密"):
+        probe = LedgerQuery(text=base.text, filters={**base.filters, "level": level},
+                            include_voided=base.include_voided, parent_id=base.parent_id, limit=1)
+        if service.count(ledger, probe):
+            return level
+    return "非涉密"
+
+
+class SheetStream:
+    """One report table on write-only sheets: marking, title and header rows on each sheet,
+    repeated on every printed page; A4 landscape fitted to the width; the marking also in the
+    page header and footer; past Excel's row limit the rows go on to a further sheet."""
+
+    def __init__(self, wb: Workbook, name: str, heading: str, headers: list[str], widths: list[float],
+                 marking: str, *, max_rows: int = MAX_ROWS) -> None:
+        self.wb, self.name, self.heading, self.headers, self.widths = wb, name, heading, headers, widths
+        self.marking, self.max_rows = marking_text(marking), max_rows
+        self.sheets: list = []
+        self._open()
+
+    def _open(self) -> None:
+        part = len(self.sheets)
+        title = self.name if not part else f"{self.name[:26]}(续{part})"
+        ws = self.wb.create_sheet(title[:31])
+        for i, width in enumerate(self.widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.freeze_panes = f"A{HEAD_ROWS + 1}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = "9"  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = f"1:{HEAD_ROWS}"
+        ws.oddHeader.center.text = self.marking
+        ws.oddHeader.center.size = 14
+        ws.oddFooter.center.text = f"{self.marking}    第 &P 页 共 &N 页"
+        ws.append([_cell(ws, self.marking, font=_MARK_FONT)])
+        ws.append([_cell(ws, self.heading if not part else f"{self.heading}(续)", font=_TITLE_FONT)])
+        ws.append([_cell(ws, h, font=_HEADER_FONT, fill=_HEADER_FILL, alignment=Alignment(horizontal="center"))
+                   for h in self.headers])
+        self.ws, self.rows = ws, HEAD_ROWS
+        self.sheets.append(ws)
+
+    def _close(self) -> None:
+        self.ws.auto_filter.ref = f"A{HEAD_ROWS}:{get_column_letter(len(self.headers))}{max(self.rows, HEAD_ROWS)}"
+
+    def append(self, values: Iterable[Any]) -> None:
+        if self.rows >= self.max_rows:
+            self._close()
+            self._open()
+        self.ws.append([_cell(self.ws, v) for v in values])
+        self.rows += 1
+
+    def close(self) -> None:
+        self._close()
+
+    def abandon(self) -> None:
+        for ws in self.sheets:
+            ws.close()
+
+
+def stream_to(sheet: SheetStream, rows: Iterable[Iterable[Any]], total: int, *,
+              progress: Callable[[int, int], None] | None = None,
+              cancelled: Callable[[], bool] | None = None) -> int:
+    done = 0
+    try:
+        for values in rows:
+            sheet.append(values)
+            done += 1
+            if done % 500 == 0:
+                if cancelled and cancelled():
+                    raise Cancelled("导出已取消,未生成文件")
+                if progress:
+                    progress(done, total)
+        if cancelled and cancelled():
+            raise Cancelled("导出已取消,未生成文件")
+    except BaseException:
+        sheet.abandon()
+        raise
+    sheet.close()
+    return done
+
+
+def ledger_rows(service: LedgerService, ledger: Ledger, query: LedgerQuery, chosen: list) -> tuple[list[float], Iterator]:
+    """Column widths fitted to the first rows, and every row's cell values (streamed)."""
+    widths = [display_width(f.label) + 2 for f in chosen]
+    records = service.iter_all(ledger, query)
+    sample: list[list[Any]] = []
+    for record in records:  # widths must be set before the first row is streamed
+        values = [cell_value(f, record.values.get(f.name)) for f in chosen]
+        sample.append(values)
+        for i, v in enumerate(values):
+            shown = v.isoformat() if isinstance(v, dt.date) else str(v or "")
+            widths[i] = max(widths[i], min(display_width(shown) + 2, 60))
+        if len(sample) >= 200:
+            break
+
+    def rows():
+        yield from sample
+        for record in records:
+            yield [cell_value(f, record.values.get(f.name)) for f in chosen]
+
+    return widths, rows()
+
+
 def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: LedgerQuery | None = None,
-                  fields: list[str] | None = None, progress: Callable[[int, int], None] | None = None,
-                  cancelled: Callable[[], bool] | None = None) -> int:
+                  fields: list[str] | None = None, marking: str | None = None, unit: str = "",
+                  progress: Callable[[int, int], None] | None = None,
+                  cancelled: Callable[[], bool] | None = None, max_rows: int = MAX_ROWS,
+                  audit_target: str | None = None) -> int:
     """Write the ledger (with the current filter and chosen columns) to ``path``.
 
     The file appears only when complete: it is written to a temporary name beside the target
@@ -101,39 +202,19 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
     path = Path(path)
     query = query or LedgerQuery()
     chosen = [ledger.field(n) for n in fields] if fields else list(ledger.fields)
+    marking = marking or default_marking(service, ledger, query)
+    if marking not in MARKINGS:
+        raise ValueError(marking)
     total = service.count(ledger, query)
+    widths, rows = ledger_rows(service, ledger, query, chosen)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(ledger.title[:31])
-    widths = [display_width(f.label) + 2 for f in chosen]
-    sample: list[list[Any]] = []
-    ws.freeze_panes = "A3"
-    ws.auto_filter.ref = f"A2:{get_column_letter(len(chosen))}{total + 2}"
-    # widths must be set before the first row is streamed: measure the first rows first
-    records = service.iter_all(ledger, query)
-    for record in records:
-        values = [cell_value(f, record.values.get(f.name)) for f in chosen]
-        sample.append(values)
-        for i, v in enumerate(values):
-            shown = v.isoformat() if isinstance(v, dt.date) else str(v or "")
-            widths[i] = max(widths[i], min(display_width(shown) + 2, 60))
-        if len(sample) >= 200:
-            break
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.append([_cell(ws, f"{ledger.title}(共 {total} 条,导出于 {dt.date.today().isoformat()})", font=_TITLE_FONT)])
-    ws.append([_cell(ws, f.label, font=_HEADER_FONT, fill=_HEADER_FILL,
-                     alignment=Alignment(horizontal="center")) for f in chosen])
-    done = 0
-
-    def rows():
-        yield from sample
-        for record in records:
-            yield [cell_value(f, record.values.get(f.name)) for f in chosen]
-
-    done = stream_rows(ws, rows(), total, progress=progress, cancelled=cancelled)
+    heading = f"{unit}{ledger.title}(共 {total} 条,导出于 {dt.date.today().isoformat()})"
+    sheet = SheetStream(wb, ledger.title, heading, [f.label for f in chosen], widths, marking, max_rows=max_rows)
+    done = stream_to(sheet, rows, total, progress=progress, cancelled=cancelled)
     save_atomically(wb, path)
-    service.record_output("ledger.export", ledger, str(path), done,
-                          {"search": query.text, "filters": query.filters, "columns": [f.label for f in chosen]})
+    service.record_output("ledger.export", ledger, audit_target or str(path), done,
+                          {"search": query.text, "filters": query.filters, "columns": [f.label for f in chosen],
+                           "marking": marking})
     if progress:
         progress(total, total)
     return done

@@ -81,9 +81,9 @@ def test_export_from_the_page_follows_filter_and_columns(window, qtbot, service,
     assert told[-1][:2] == ("inform", "导出完成")
     ws = openpyxl.load_workbook(target).active
     rows = list(ws.iter_rows(values_only=True))
-    header = rows[1]
+    header = rows[2]
     assert header[0] == "设备编号" and "备注" not in header and "部门" in header
-    assert [r[0] for r in rows[2:]] == ["JM-0002"]
+    assert [r[0] for r in rows[3:]] == ["JM-0002"]
 
 
 def test_import_from_the_page_names_refused_rows(window, qtbot, service, tmp_path, told):
