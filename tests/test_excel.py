@@ -169,3 +169,33 @@ def test_rows_past_the_sheet_limit_continue_on_a_further_sheet(service, tmp_path
     numbers = [row[0] for ws in wb.worksheets for row in ws.iter_rows(min_row=4, values_only=True)]
     assert numbers == sorted(r["asset_number"] for r in computer_rows(5))
     assert all(ws["A1"].value == "秘密★" and ws[3][0].value == "设备编号" for ws in wb.worksheets)
+
+
+def test_the_annual_report_summarises_the_year(service, tmp_path):
+    from mibao_desktop.excel import export_annual_report
+    from tests.conftest import medium
+
+    a = service.create("computers", computer())
+    b = service.create("computers", computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2",
+                                             mac_addresses="AA-00-00-00-00-02", level="秘密"))
+    service.create("media", medium())
+    service.change_status(a.id, "报废", reason="超过使用年限")
+    service.change_status(a.id, "已销毁", reason="送销毁")
+    service.void(b.id, "重复登记")
+    out = tmp_path / "年度.xlsx"
+    year = dt.date.today().year
+    listed = export_annual_report(service, year, out, marking="机密", unit="某研究所")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["汇总", "涉密计算机台账", "非涉密计算机台账", "涉密移动存储介质台账", "本年变更"]
+    summary = wb["汇总"]
+    header = [c.value for c in summary[3]]
+    rows = {r[0]: dict(zip(header, r)) for r in summary.iter_rows(min_row=4, values_only=True)}
+    computers = rows["涉密计算机台账"]
+    assert computers["在册合计"] == 1 and computers["机密"] == 1 and computers["状态:已销毁"] == 1
+    assert (computers["本年新增"], computers["本年报废"], computers["本年销毁"], computers["本年作废"]) == (2, 1, 1, 1)
+    assert rows["涉密移动存储介质台账"]["本年新增"] == 1
+    assert summary["A1"].value == "机密★" and "某研究所" in summary["A2"].value
+    changes = list(wb["本年变更"].iter_rows(min_row=4, values_only=True))
+    assert [c[3] for c in changes] == ["登记", "登记", "登记", "状态变更", "状态变更", "作废"]
+    assert "在用 → 报废" in changes[3][4] and changes[3][5] == "超过使用年限"
+    assert listed == 2  # records on the ledger sheets (the voided one is not listed)

@@ -28,7 +28,7 @@ def _drift(db: Database):
 
 def test_empty_file_is_created_at_head_and_matches_the_models(tmp_path):
     db = Database.open(tmp_path / "new.sqlite")
-    assert db.current_revision() == head_revision() == "0004"
+    assert db.current_revision() == head_revision() == "0005"
     assert _drift(db) == []
     assert not (tmp_path / "backups").exists()  # nothing to set aside for a new file
     with db.engine.connect() as conn:

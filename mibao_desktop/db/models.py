@@ -151,3 +151,20 @@ class Account(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+
+
+class OutputEntry(Base):
+    """输出登记: each report written to removable media, with its size and SHA-256."""
+
+    __tablename__ = "output_register"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(60))
+    what: Mapped[str] = mapped_column(String(200))  # 涉密计算机台账(共 300 条), 2026 年度报表 …
+    file_name: Mapped[str] = mapped_column(String(260))
+    target: Mapped[str] = mapped_column(String(500))  # the drive and folder written to
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    marking: Mapped[str] = mapped_column(String(20))
+    records: Mapped[int] = mapped_column(Integer, default=0)

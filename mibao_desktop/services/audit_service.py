@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "account.unlock": "解锁账户", "settings.change": "修改设置",
     "record.create": "登记", "record.update": "修改记录", "record.status": "变更状态", "record.void": "作废",
     "record.restore": "恢复", "record.import": "导入", "ledger.export": "导出", "ledger.print": "打印",
+    "ledger.export_media": "导出到移动介质", "report.annual": "年度报表",
     "audit.verify": "校验审计日志", "audit.export": "导出审计日志", "backup.make": "备份", "backup.restore": "恢复备份",
 }
 

@@ -96,6 +96,24 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class ChangeRow:
+    """One event of any record in a period (the annual report's changes sheet)."""
+
+    ledger: Ledger
+    asset_number: str
+    at: dt.datetime
+    actor: str
+    action: str
+    reason: str | None
+    effective_date: dt.date | None
+    changes: tuple[FieldChangeView, ...]
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+
+@dataclass(frozen=True)
 class Page:
     rows: list[RecordView]
     total: int
@@ -538,6 +556,30 @@ class LedgerService:
         with self._read() as session:
             return RecordRepository(session).distinct_values(ledger, name)
 
+    def changes_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[ChangeRow]:
+        """Every event of every ledger from ``start`` up to ``end``, oldest first (streamed)."""
+        last = 0
+        while True:
+            with self._read() as session:
+                rows = session.execute(
+                    select(RecordEvent, Record.ledger, Record.asset_number)
+                    .join(Record, Record.id == RecordEvent.record_id)
+                    .where(RecordEvent.at >= start, RecordEvent.at < end, RecordEvent.id > last)
+                    .order_by(RecordEvent.id).limit(2000)
+                ).all()
+                out = []
+                for event, ledger_key, number in rows:
+                    ledger = LEDGERS[ledger_key]
+                    labels = {f.name: f.label for f in ledger.fields}
+                    out.append(ChangeRow(ledger, number, event.at, event.actor, event.action, event.reason,
+                                         event.effective_date,
+                                         tuple(FieldChangeView(c.field, labels.get(c.field, c.field), c.old_value or "",
+                                                               c.new_value or "") for c in event.changes)))
+                    last = event.id
+            if not out:
+                return
+            yield from out
+
     def history(self, record_id: int) -> list[HistoryEntry]:
         """The record's history, newest first, with each changed field's old and new value."""
         with self._read() as session:
@@ -558,6 +600,6 @@ class LedgerService:
 
 
 __all__ = [
-    "BatchResult", "FieldChangeView", "HistoryEntry", "LedgerQuery", "LedgerService", "Page",
+    "BatchResult", "ChangeRow", "FieldChangeView", "HistoryEntry", "LedgerQuery", "LedgerService", "Page",
     "RecordView", "RowRefusal",
 ]

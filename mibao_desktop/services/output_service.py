@@ -1,0 +1,74 @@
+"""Reports to removable media, and the output register (输出登记) that lists them.
+
+The report is first written whole to a local temporary file, then copied onto the medium with
+a manifest and a read-back check (mibao_desktop.media); only a verified copy is registered and
+audited (seed 002 §七.5: 严格控制信息输出).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import select
+
+from mibao_desktop.db.database import Database
+from mibao_desktop.db.models import OutputEntry
+from mibao_desktop.media import Written, copy_to_medium
+from mibao_desktop.security import Actor, Role, require
+from mibao_desktop.services import audit
+
+
+@dataclass(frozen=True)
+class OutputView:
+    id: int
+    at: dt.datetime
+    actor: str
+    what: str
+    file_name: str
+    target: str
+    size: int
+    sha256: str
+    marking: str
+    records: int
+
+
+class OutputService:
+    def __init__(self, db: Database, actor: Actor, *, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+        self.db, self.actor, self.clock = db, actor, clock
+
+    def _require(self, doing: str) -> None:
+        require(self.actor, Role.SECURITY_ADMIN, doing=doing)
+
+    def to_medium(self, produce: Callable[[Path], int], file_name: str, folder: Path, *, what: str,
+                  marking: str) -> tuple[Written, int]:
+        """``produce(path)`` writes the report locally and returns its record count; the file
+        then goes onto ``folder`` (on the medium), verified, and is registered."""
+        self._require("导出到移动介质")
+        work = Path(tempfile.mkdtemp(prefix="mibao-out-"))
+        try:
+            local = work / file_name
+            count = produce(local)
+            written = copy_to_medium(local, Path(folder), file_name)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        now = self.clock()
+        with self.db.session() as session, session.begin():
+            session.add(OutputEntry(at=now, actor=self.actor.name, what=what, file_name=file_name,
+                                    target=str(Path(folder)), size=written.size, sha256=written.sha256,
+                                    marking=marking, records=count))
+            audit.append(session, self.actor, "ledger.export_media", str(written.path),
+                         {"what": what, "size": written.size, "sha256": written.sha256, "records": count,
+                          "marking": marking, "manifest": str(written.manifest)}, at=now)
+        return written, count
+
+    def register(self, limit: int = 1000) -> list[OutputView]:
+        self._require("查看输出登记")
+        with self.db.session() as session:
+            rows = session.scalars(select(OutputEntry).order_by(OutputEntry.id.desc()).limit(limit))
+            return [OutputView(r.id, r.at, r.actor, r.what, r.file_name, r.target, r.size, r.sha256, r.marking,
+                               r.records) for r in rows]
