@@ -199,3 +199,92 @@ def test_the_annual_report_summarises_the_year(service, tmp_path):
     assert [c[3] for c in changes] == ["登记", "登记", "登记", "状态变更", "状态变更", "作废"]
     assert "在用 → 报废" in changes[3][4] and changes[3][5] == "超过使用年限"
     assert listed == 2  # records on the ledger sheets (the voided one is not listed)
+
+
+def test_merged_cells_and_wrong_types_are_named(service, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["某研究所涉密计算机台账"])
+    ws.merge_cells("A1:J1")  # a merged title over the table
+    ws.append(HEADER)
+    ws.append([1, "JM-01", "联想", "机密", dt.datetime(2019, 3, 5), "张伟", "张伟", "保密办", "D1", "00-1A-2B-3C-4D-01"])
+    ws.append([2, 12345, "联想", "机密", 43531, "张伟", "张伟", "保密办", "D2", "00-1A-2B-3C-4D-02"])  # numbers
+    ws.append([3, "JM-03", "联想", True, "2019-03-05", "张伟", "张伟", "保密办", "D3", "00-1A-2B-3C-4D-03"])  # a bool
+    ws.append([4, "JM-04", "联想", "机密", "2019-03-05", "张伟", "张伟", None, "D4", "00-1A-2B-3C-4D-04"])
+    ws.merge_cells("H5:H6")  # a department merged over two rows: the second row has it empty
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    report = import_ledger(service, COMPUTERS, path)
+    found = {(r.row, r.column): r.message for r in report.refused}
+    assert "密级" in found[(5, "密级")] or "TRUE" in found[(5, "密级")].upper()
+    assert found[(6, "所在部门")] == "必填,不能为空"
+    assert service.find("computers", "12345").values["classified_on"] == dt.date(2019, 3, 7)
+    assert report.created == 2
+
+
+def test_the_user_maps_a_column_by_hand_and_it_is_remembered(service, tmp_path):
+    from mibao_desktop.excel.importer import plan_import, run_import
+
+    path = workbook(tmp_path / "odd.xlsx", [
+        ["编号", "机型", "密级", "定密日期", "使用人", "责任人", "部门", "盘号", "网卡号"],
+        ["JM-01", "联想", "机密", "2019-03-05", "张伟", "张伟", "保密办", "D1", "00-1A-2B-3C-4D-01"],
+    ])
+    plan = plan_import(COMPUTERS, path)
+    assert set(plan.missing_required()) == {"品牌型号", "硬盘序列号", "MAC地址"}
+    with pytest.raises(SpreadsheetError, match="缺少必需的列"):
+        run_import(service, plan, dry_run=True)
+    plan.set_column(1, "brand_model")
+    plan.set_column(7, "disk_serials")
+    plan.set_column(8, "mac_addresses")
+    preview = run_import(service, plan, dry_run=True)
+    assert (preview.accepted, preview.created, preview.refused) == (1, 0, [])
+    assert service.count("computers") == 0  # the preview stores nothing
+    service.save_import_mapping(COMPUTERS, plan.mapping_to_save())
+    again = plan_import(COMPUTERS, path, service.import_mapping(COMPUTERS))
+    assert again.mapping == plan.mapping and again.missing_required() == []
+    assert import_ledger(service, COMPUTERS, path).created == 1  # the command line uses the saved mapping too
+
+
+def test_refused_rows_are_saved_to_fix_and_import_again(service, tmp_path):
+    from mibao_desktop.excel.importer import REASON_HEADER, plan_import, run_import, write_refused
+
+    path = workbook(tmp_path / "a.xlsx", [
+        HEADER,
+        [1, "JM-01", "联想", "机密", "2019-03-05", "张伟", "张伟", "保密办", "D1", "00-1A-2B-3C-4D-01"],
+        [2, "JM-02", "联想", "机密", "2019-03-05", "李娜", "李娜", "保密办", "D2", "00-1A-2B-3C-4D"],
+        [3, "JM-03", "联想", "绝密级", "明天", "王强", "王强", "保密办", "D3", "00-1A-2B-3C-4D-03"],
+    ], title="涉密计算机台账")
+    plan = plan_import(COMPUTERS, path)
+    report = run_import(service, plan)
+    assert report.created == 1 and report.refused_rows == 2
+    fix = tmp_path / "未导入.xlsx"
+    assert write_refused(plan, report, fix) == 2
+    ws = openpyxl.load_workbook(fix).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADER + [REASON_HEADER]
+    assert rows[1][1] == "JM-02" and "第 5 行" in rows[1][-1] and "物理地址" in rows[1][-1]
+    ws.cell(2, 10).value = "00-1A-2B-3C-4D-02"
+    ws.cell(3, 5).value = "2019-03-07"  # the user corrects the two cells and saves
+    ws.parent.save(fix)
+    second = import_ledger(service, COMPUTERS, fix)
+    assert (second.created, second.refused) == (2, [])
+    assert service.count("computers") == 3
+
+
+def test_exported_files_open_in_libreoffice_with_values_intact(service, tmp_path):
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice Calc is installed by scripts/setup test")
+    service.create("computers", computer(remarks="=SUM(A1:A2) 不是公式", user="-李娜"))
+    out = tmp_path / "台账.xlsx"
+    export_ledger(service, COMPUTERS, out, marking="机密")
+    subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path), str(out)],
+                   check=True, capture_output=True, timeout=180)
+    text = (tmp_path / "台账.csv").read_text(encoding="utf-8")
+    assert text.startswith("机密★")
+    assert "JM-0001" in text and "00-1A-2B-3C-4D-5E" in text and "2023-03-05" in text
+    assert "=SUM(A1:A2) 不是公式" in text and "-李娜" in text  # formula-like text stayed text

@@ -498,6 +498,21 @@ class LedgerService:
             # The friendly check runs first; this is the database's backstop against a race.
             raise ServiceError("编号、序列号或MAC地址与已有记录重复,未保存。请检查后重试。") from None
 
+    def import_mapping(self, ledger_key: str | Ledger) -> dict[str, str]:
+        """The column mapping the user chose in the last import of this ledger (header → field)."""
+        from mibao_desktop.services import settings
+
+        ledger = self.ledger(ledger_key)
+        with self._read() as session:
+            return dict(settings.read(session, f"import_mapping.{ledger.key}", {}) or {})
+
+    def save_import_mapping(self, ledger_key: str | Ledger, mapping: Mapping[str, str]) -> None:
+        from mibao_desktop.services import settings
+
+        ledger = self.ledger(ledger_key)
+        with self._write("保存导入列对应") as session, session.begin():
+            settings.write(session, f"import_mapping.{ledger.key}", dict(mapping), self.actor.name, self.clock())
+
     def record_output(self, action: str, ledger_key: str | Ledger, target: str, count: int,
                       detail: dict[str, Any] | None = None) -> None:
         """Audit an output of information (导出, 打印): what, how many records, to where
