@@ -155,8 +155,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         filled = [v for v in raw.values() if v not in (None, "")]
         if not filled:
             continue
-        if raw.get(ledger.key_field) in (None, "") and (len(filled) <= 2 or _looks_like_trailer(cells)):
-            report.skipped_rows.append(number)
+        key_empty, trailer = raw.get(ledger.key_field) in (None, ""), _looks_like_trailer(cells)
+        if (key_empty and (len(filled) <= 2 or trailer)) or (trailer and len(filled) <= 2):
+            report.skipped_rows.append(number)  # 制表人、审核人 lines under the table
             continue
         formulas = [n for n, v in raw.items() if isinstance(v, FormulaCell)]
         if formulas:

@@ -6,7 +6,6 @@ ledger service, which validates, stores in one transaction and writes the histor
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
@@ -15,7 +14,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,9 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mibao_desktop.excel import export_ledger, import_ledger
 from mibao_desktop.ledgers import Ledger
-from mibao_desktop.services.errors import Cancelled, ServiceError
+from mibao_desktop.services.errors import ServiceError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.ui import messages
@@ -39,7 +36,7 @@ from mibao_desktop.ui.detail_pane import DetailPane
 from mibao_desktop.ui.lifecycle_dialogs import StatusDialog, VoidDialog
 from mibao_desktop.ui.record_dialog import RecordDialog
 from mibao_desktop.ui.table_model import LedgerTableModel
-from mibao_desktop.ui.tasks import BackgroundTask, run_in_background
+from mibao_desktop.ui.tasks import BackgroundTask
 
 SEARCH_DELAY_MS = 150  # wait for a pause in typing, so a fast typist is not slowed by each key
 ALL = "全部"
@@ -418,53 +415,25 @@ class LedgerPage(QWidget):
     # -- Excel ------------------------------------------------------------------------------
 
     def import_file(self, path: str | Path | None = None) -> None:
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, f"导入{self.ledger.title}", "",
-                                                  "Excel 或 csv (*.xlsx *.xlsm *.csv);;所有文件 (*)")
-            if not path:
-                return
-        source = Path(path)
+        """The import wizard (file and sheet → columns → preview → import)."""
+        from mibao_desktop.ui.excel_dialogs import ImportWizard
 
-        def work(progress, cancelled):
-            return import_ledger(self.service, self.ledger, source, progress=progress, cancelled=cancelled)
-
-        self.task = run_in_background(self, f"正在导入 {source.name} ……", work,
-                                      on_done=self._imported, on_error=lambda e: self._task_failed("导入失败", e))
-
-    def _imported(self, report) -> None:
-        self.changed.emit()
-        self.refresh()
-        text = f"导入 {report.created} 条,拒绝 {report.refused_rows} 行。"
-        if report.refused:
-            text += "\n被拒绝的行未导入,改正后可再次导入(已导入的行会因编号重复被拒绝,不会重复登记)。"
-        details = "\n".join(str(r) for r in report.refused)
-        if report.skipped_rows:
-            details += f"\n已跳过非数据行:第 {'、'.join(map(str, report.skipped_rows))} 行"
-        messages.error(self, "导入结果", text, details.strip()) if report.refused else messages.inform(self, "导入结果", text)
+        wizard = ImportWizard(self.service, self.ledger, self, path=path)
+        wizard.finished.connect(lambda _r: (self.changed.emit(), self.refresh()) if wizard.result_ else None)
+        self.dialog = wizard
+        wizard.open()
 
     def export_file(self, path: str | Path | None = None) -> None:
-        if path is None:
-            default = f"{self.ledger.title}-{dt.date.today().isoformat()}.xlsx"
-            path, _ = QFileDialog.getSaveFileName(self, f"导出{self.ledger.title}", default, "Excel 工作簿 (*.xlsx)")
-            if not path:
-                return
-        target = Path(path)
-        if target.suffix.lower() != ".xlsx":
-            target = target.with_suffix(".xlsx")
-        query, fields = self.model.current_query(limit=None), self.visible_fields()
+        """The export dialog, with the table's filter and shown columns; with ``path`` it writes
+        that file at once (the dialog's defaults)."""
+        from mibao_desktop.ui.excel_dialogs import ExportDialog
 
-        def work(progress, cancelled):
-            return export_ledger(self.service, self.ledger, target, query=query, fields=fields,
-                                 progress=progress, cancelled=cancelled)
-
-        self.task = run_in_background(
-            self, f"正在导出到 {target.name} ……", work,
-            on_done=lambda n: messages.inform(self, "导出完成", f"已导出 {n} 条记录到\n{target}"),
-            on_error=lambda e: self._task_failed("导出失败", e))
-
-    def _task_failed(self, title: str, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
-            messages.inform(self, title.replace("失败", "已取消"), exc.message)
-            self.refresh()
-            return
-        messages.show_error(self, title, exc)
+        unit = self._print_service().unit_name()
+        dialog = ExportDialog(self.service, self.ledger, self.model.current_query(limit=None), self.visible_fields(),
+                              unit, self)
+        self.dialog = dialog
+        dialog.open()
+        if path is not None:
+            target = Path(path)
+            dialog.export(target if target.suffix.lower() == ".xlsx" else target.with_suffix(".xlsx"))
+            self.task = dialog.task

@@ -118,6 +118,8 @@ class MainWindow(QMainWindow):
                      "按列名把手工台账导入当前台账")
         self._action(file_menu, "导出Excel…", lambda: self.current_page().export_file(), "Ctrl+E",
                      "按当前筛选和显示列导出")
+        self._action(file_menu, "年度报表…", self.annual_report, tip="全部台账、本年变更和汇总,可导出到移动介质")
+        self._action(file_menu, "输出登记", self.output_register, tip="导出到移动介质的记录")
         file_menu.addSeparator()
         self._action(file_menu, "打印标识…", lambda: self.current_page().print_labels(), "Ctrl+P",
                      "为所选记录打印密级标识或保密提醒标识")
@@ -152,6 +154,21 @@ class MainWindow(QMainWindow):
         from mibao_desktop.ui.settings_dialog import SettingsDialog
 
         self.dialog = SettingsDialog(SettingsService(self.service.db, self.service.actor), self)
+        self.dialog.open()
+
+    def annual_report(self) -> None:
+        from mibao_desktop.services.print_service import PrintService
+        from mibao_desktop.ui.excel_dialogs import AnnualReportDialog
+
+        unit = PrintService(self.service.db, self.service.actor).unit_name()
+        self.dialog = AnnualReportDialog(self.service, unit, self)
+        self.dialog.open()
+
+    def output_register(self) -> None:
+        from mibao_desktop.services.output_service import OutputService
+        from mibao_desktop.ui.excel_dialogs import OutputRegisterDialog
+
+        self.dialog = OutputRegisterDialog(OutputService(self.service.db, self.service.actor), self)
         self.dialog.open()
 
     def edit_print_settings(self) -> None:

@@ -86,25 +86,45 @@ def test_export_from_the_page_follows_filter_and_columns(window, qtbot, service,
     assert [r[0] for r in rows[3:]] == ["JM-0002"]
 
 
-def test_import_from_the_page_names_refused_rows(window, qtbot, service, tmp_path, told):
+def test_the_import_wizard_maps_previews_and_imports(window, qtbot, service, tmp_path, told):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["某单位涉密计算机台账"])
-    labels = ["设备编号", "设备类型", "品牌型号", "密级", "定密时间", "使用人", "责任人", "部门", "硬盘序列号", "MAC地址",
+    labels = ["设备编号", "设备类型", "机型", "密级", "定密时间", "使用人", "责任人", "部门", "硬盘序列号", "MAC地址",
               "联网情况"]
     ws.append(labels)
     ws.append(["JM-0101", "台式机", "联想", "机密", "2020.3.5", "张伟", "张伟", "保密办", "D101", "00-00-00-00-01-01", "单机"])
     ws.append(["JM-0102", "台式机", "联想", "机密", "2020.3.5", "李娜", "李娜", "保密办", "D102", "00-00-00-00-01", "单机"])
+    ws.append(["制表人:王芳", None, None, None, "审核人:"])
     source = tmp_path / "手工台账.xlsx"
     wb.save(source)
     page = window.current_page()
     page.import_file(source)
-    qtbot.waitUntil(lambda: not page.task.running, timeout=10000)
-    kind, title, text = told[-1]
-    assert kind == "error" and "导入 1 条,拒绝 1 行" in text
-    assert "第 4 行" in text and "MAC" in text
+    wizard = page.dialog
+    assert wizard.file_page.isComplete() and "第 2 行" in wizard.file_page.info.text()
+    wizard.next()
+    mapping = wizard.mapping_page
+    assert "品牌型号" in mapping.missing.text() and not mapping.isComplete()  # "机型" is not a known name
+    mapping.set_column(2, "brand_model")
+    assert mapping.isComplete() and mapping.missing.text() == ""
+    wizard.next()
+    preview = wizard.preview_page
+    assert "1 行正确,1 行有错" in preview.summary.text() and "跳过签字栏等 1 行" in preview.summary.text()
+    assert preview.table.item(0, 0).text() == "4" and "MAC" in preview.table.item(0, 2).text()
+    assert service.count("computers") == 0  # nothing stored by the preview
+    wizard.next()  # 导入: runs on the worker thread, then the page turns
+    qtbot.waitUntil(lambda: wizard.result_ is not None, timeout=10000)
+    assert wizard.currentPage() is wizard.done_page
+    assert "已导入 1 条,未导入 1 行" in wizard.done_page.summary.text()
+    saved = wizard.done_page.save_refused(tmp_path / "未导入.xlsx")
+    rows = list(openpyxl.load_workbook(saved).active.iter_rows(values_only=True))
+    assert rows[1][0] == "JM-0102" and "MAC" in rows[1][-1]
+    wizard.accept()
     assert page.model.total == 1 and service.find("computers", "JM-0101") is not None
     assert window.navigation.item(0).text().endswith(" 1")
+    assert service.import_mapping("computers")  # the hand-made mapping is remembered
+    page.import_file(source)
+    assert page.dialog.plan.mapping.get(2) == "brand_model"
 
 
 def test_an_unreadable_file_is_explained(window, qtbot, tmp_path, told):
@@ -112,10 +132,46 @@ def test_an_unreadable_file_is_explained(window, qtbot, tmp_path, told):
     bogus.write_text("这不是 Excel 文件", encoding="utf-8")
     page = window.current_page()
     page.import_file(bogus)
-    qtbot.waitUntil(lambda: not page.task.running, timeout=10000)
+    wizard = page.dialog
+    assert "不是有效的 Excel" in wizard.file_page.error.text()
+    assert not wizard.file_page.isComplete()
+
+
+def test_export_to_a_removable_medium_from_the_dialog(window, qtbot, service, tmp_path, told, monkeypatch):
+    from mibao_desktop import media
+    from mibao_desktop.services.output_service import OutputService
+    from mibao_desktop.ui import excel_dialogs
+
+    service.create("computers", computer(asset_number="JM-0001"))
+    stick = tmp_path / "KINGSTON"
+    stick.mkdir()
+    monkeypatch.setattr(excel_dialogs, "removable_drives",
+                        lambda: [media.Drive(stick, "KINGSTON", 8 * 2**30, 16 * 2**30)])
+    page = window.current_page()
+    page.refresh()
+    window.current_page().export_file()
+    dialog = page.dialog
+    assert dialog.marking.currentText() == "机密★"  # the highest level in the data
+    dialog.target.to_medium.setChecked(True)
+    dialog.export()
+    qtbot.waitUntil(lambda: not dialog.task.running, timeout=10000)
     kind, title, text = told[-1]
-    assert kind == "error" and title == "导入失败"
-    assert "意外" not in text and text.strip()
+    assert title == "已导出到移动介质" and "SHA-256" in text
+    names = sorted(p.name for p in stick.iterdir())
+    assert len(names) == 2 and names[1] == names[0] + ".sha256"
+    assert OutputService(service.db, service.actor).register()[0].target == str(stick)
+
+
+def test_the_annual_report_dialog_writes_the_workbook(window, qtbot, service, tmp_path, told):
+    service.create("computers", computer())
+    window.annual_report()
+    dialog = window.dialog
+    out = tmp_path / "年度.xlsx"
+    dialog.export(out)
+    qtbot.waitUntil(lambda: not dialog.task.running, timeout=10000)
+    assert openpyxl.load_workbook(out).sheetnames[0] == "汇总"
+    window.output_register()
+    assert window.dialog.table.rowCount() == 0  # files saved locally are not media outputs
 
 
 def test_the_bundled_font_renders_chinese(qapp):
