@@ -26,13 +26,17 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     return not (type_ == "table" and name.startswith("records_fts"))
 
 
+CACHE_KIB = 65536  # 64 MB page cache for searching; a streaming export uses STREAM_CACHE_KIB
+STREAM_CACHE_KIB = 2048
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives power loss up to the last commit
     cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA cache_size=-65536")  # 64 MB: a search scans the whole listing index
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # a search scans the whole listing index
     cursor.close()
 
 

@@ -64,13 +64,13 @@ def export_annual_report(service: LedgerService, year: int, path: Path, *, marki
     total = sum(service.count(l) for l in ledgers) + len(changes)
     done = 0
     for ledger in ledgers:
-        query = LedgerQuery()
         chosen = list(ledger.fields)
-        widths, rows = ledger_rows(service, ledger, query, chosen)
-        sheet = SheetStream(wb, ledger.title, f"{unit}{ledger.title}({year} 年度)", [f.label for f in chosen], widths,
-                            marking)
-        done += stream_to(sheet, rows, total, progress=lambda d, t: progress and progress(done + d, t),
-                          cancelled=cancelled)
+        with service.stream(ledger) as stream:
+            widths, rows = ledger_rows(stream, chosen)
+            sheet = SheetStream(wb, ledger.title, f"{unit}{ledger.title}({year} 年度)", [f.label for f in chosen],
+                                widths, marking)
+            done += stream_to(sheet, rows, total, progress=lambda d, t: progress and progress(done + d, t),
+                              cancelled=cancelled)
     change_sheet = SheetStream(wb, "本年变更", f"{unit}{year} 年度台账变更记录",
                                ["日期", "台账", "编号", "操作", "内容", "原因", "操作人"], [12, 18, 16, 10, 50, 30, 12],
                                marking)

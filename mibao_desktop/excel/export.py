@@ -81,15 +81,14 @@ def marking_text(level: str) -> str:
 
 def default_marking(service: LedgerService, ledger: Ledger, query: LedgerQuery | None = None) -> str:
     """The highest level among the records a report holds (非涉密 when it holds none)."""
-    if not ledger.has_field("level"):
+    with service.stream(ledger, query) as stream:
+        return highest_level(stream)
+
+
+def highest_level(stream) -> str:
+    if not stream.ledger.has_field("level"):
         return "非涉密"
-    base = query or LedgerQuery()
-    for level in ("绝密", "机密", "秘密"):
-        probe = LedgerQuery(text=base.text, filters={**base.filters, "level": level},
-                            include_voided=base.include_voided, parent_id=base.parent_id, limit=1)
-        if service.count(ledger, probe):
-            return level
-    return "非涉密"
+    return next((level for level in ("绝密", "机密", "秘密") if stream.has_level(level)), "非涉密")
 
 
 class SheetStream:
@@ -134,7 +133,10 @@ class SheetStream:
         if self.rows >= self.max_rows:
             self._close()
             self._open()
-        self.ws.append([_cell(self.ws, v) for v in values])
+        # Plain values go in as they are (openpyxl reuses one cell for them, and gives dates a
+        # date format); only text that starts like a formula needs a cell of its own.
+        self.ws.append([_cell(self.ws, v) if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+                        for v in values])
         self.rows += 1
 
     def close(self) -> None:
@@ -167,15 +169,15 @@ def stream_to(sheet: SheetStream, rows: Iterable[Iterable[Any]], total: int, *,
     return done
 
 
-def ledger_rows(service: LedgerService, ledger: Ledger, query: LedgerQuery, chosen: list) -> tuple[list[float], Iterator]:
+def ledger_rows(stream, chosen: list) -> tuple[list[float], Iterator]:
     """Column widths fitted to the first rows, and every row's cell values (streamed)."""
     widths = [display_width(f.label) + 2 for f in chosen]
-    records = service.iter_all(ledger, query)
+    records = iter(stream)
     sample: list[list[Any]] = []
-    for record in records:  # widths must be set before the first row is streamed
-        values = [cell_value(f, record.values.get(f.name)) for f in chosen]
-        sample.append(values)
-        for i, v in enumerate(values):
+    for values in records:  # widths must be set before the first row is streamed
+        row = [cell_value(f, values[f.name]) for f in chosen]
+        sample.append(row)
+        for i, v in enumerate(row):
             shown = v.isoformat() if isinstance(v, dt.date) else str(v or "")
             widths[i] = max(widths[i], min(display_width(shown) + 2, 60))
         if len(sample) >= 200:
@@ -183,8 +185,8 @@ def ledger_rows(service: LedgerService, ledger: Ledger, query: LedgerQuery, chos
 
     def rows():
         yield from sample
-        for record in records:
-            yield [cell_value(f, record.values.get(f.name)) for f in chosen]
+        for values in records:
+            yield [cell_value(f, values[f.name]) for f in chosen]
 
     return widths, rows()
 
@@ -202,15 +204,16 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
     path = Path(path)
     query = query or LedgerQuery()
     chosen = [ledger.field(n) for n in fields] if fields else list(ledger.fields)
-    marking = marking or default_marking(service, ledger, query)
-    if marking not in MARKINGS:
-        raise ValueError(marking)
-    total = service.count(ledger, query)
-    widths, rows = ledger_rows(service, ledger, query, chosen)
     wb = Workbook(write_only=True)
-    heading = f"{unit}{ledger.title}(共 {total} 条,导出于 {dt.date.today().isoformat()})"
-    sheet = SheetStream(wb, ledger.title, heading, [f.label for f in chosen], widths, marking, max_rows=max_rows)
-    done = stream_to(sheet, rows, total, progress=progress, cancelled=cancelled)
+    with service.stream(ledger, query, fields=[f.name for f in chosen]) as stream:
+        marking = marking or highest_level(stream)
+        if marking not in MARKINGS:
+            raise ValueError(marking)
+        total = stream.total
+        widths, rows = ledger_rows(stream, chosen)
+        heading = f"{unit}{ledger.title}(共 {total} 条,导出于 {dt.date.today().isoformat()})"
+        sheet = SheetStream(wb, ledger.title, heading, [f.label for f in chosen], widths, marking, max_rows=max_rows)
+        done = stream_to(sheet, rows, total, progress=progress, cancelled=cancelled)
     save_atomically(wb, path)
     service.record_output("ledger.export", ledger, audit_target or str(path), done,
                           {"search": query.text, "filters": query.filters, "columns": [f.label for f in chosen],

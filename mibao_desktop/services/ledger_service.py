@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -136,6 +136,51 @@ class BatchResult:
 
 
 Progress = Callable[[int, int], None]
+
+
+class ValueStream:
+    """See LedgerService.stream."""
+
+    def __init__(self, service: "LedgerService", ledger: Ledger, query: LedgerQuery,
+                 fields: Sequence[str] | None) -> None:
+        self.service, self.ledger, self.query = service, ledger, query
+        self.fields = [ledger.field(n) for n in fields] if fields else list(ledger.fields)
+
+    def __enter__(self) -> "ValueStream":
+        from mibao_desktop.db.database import STREAM_CACHE_KIB
+
+        self.session = self.service._read("导出台账")
+        self.session.begin()
+        self.sqlite = self.session.get_bind().dialect.name == "sqlite"
+        if self.sqlite:
+            self.session.connection().exec_driver_sql(f"PRAGMA cache_size=-{STREAM_CACHE_KIB}")
+        self.repo = RecordRepository(self.session)
+        self.total = self.repo.count(self.ledger, self.query)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from mibao_desktop.db.database import CACHE_KIB
+
+        try:
+            if self.sqlite:
+                self.session.connection().exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
+        finally:
+            self.session.rollback()
+            self.session.close()
+
+    def has_level(self, level: str) -> bool:
+        q = self.query
+        probe = LedgerQuery(text=q.text, filters={**q.filters, "level": level}, include_voided=q.include_voided,
+                            parent_id=q.parent_id, limit=1)
+        return bool(self.repo.page(self.ledger, probe))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        q = self.query
+        whole = LedgerQuery(text=q.text, filters=dict(q.filters), include_voided=q.include_voided,
+                            parent_id=q.parent_id, sort=q.sort, descending=q.descending, limit=None)
+        stmt = self.repo._ordered(select(Record.data, Record.status), self.ledger, whole)
+        for data, status in self.session.execute(stmt.execution_options(yield_per=2000)):
+            yield {f.name: status if f.name == "status" else f.from_storage(data.get(f.name)) for f in self.fields}
 
 
 class LedgerService:
@@ -565,6 +610,13 @@ class LedgerService:
             if len(page) < batch:
                 return
             offset += batch
+
+    def stream(self, ledger_key: str | Ledger, query: LedgerQuery | None = None, *,
+               fields: Sequence[str] | None = None) -> "ValueStream":
+        """For an export: the count, the highest level and every row's typed values, read in
+        one transaction (a consistent snapshot) with a small page cache (each page is read
+        once; a large cache would only grow the process). Use as a context manager."""
+        return ValueStream(self, self.ledger(ledger_key), query or LedgerQuery(), fields)
 
     def distinct_values(self, ledger_key: str | Ledger, name: str) -> list[str]:
         ledger = self.ledger(ledger_key)
