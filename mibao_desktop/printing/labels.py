@@ -157,14 +157,20 @@ def _outline(c, box, colour, outline: bool) -> None:
         c.rect(x, y, w, h, stroke=1, fill=0)
 
 
-def _level_label(c, box, content: LabelContent, colour, outline: bool) -> None:
+def _frame(c, box, colour, outline: bool, pad: float, band: float) -> None:
+    """The cutting outline and the coloured band across the top, ready for white text."""
     x, y, w, h = box
-    pad = min(w, h) * 0.06
     _outline(c, box, colour, outline)
-    band = h * 0.30
     c.setFillColor(colour)
     c.rect(x + pad / 2, y + h - band - pad / 2, w - pad, band, stroke=0, fill=1)
     c.setFillColor(white)
+
+
+def _level_label(c, box, content: LabelContent, colour, outline: bool) -> None:
+    x, y, w, h = box
+    pad = min(w, h) * 0.06
+    band = h * 0.30
+    _frame(c, box, colour, outline, pad, band)
     level_text = f"{content.level}" if content.level == "非涉密" else f"{content.level}★"
     size = fit_size(level_text, (w - pad * 2) * 0.45, band * 0.78)
     c.setFont(FONT, size)
@@ -195,11 +201,8 @@ def _level_label(c, box, content: LabelContent, colour, outline: bool) -> None:
 def _reminder_label(c, box, content: LabelContent, colour, outline: bool) -> None:
     x, y, w, h = box
     pad = min(w, h) * 0.07
-    _outline(c, box, colour, outline)
     band = h * 0.24
-    c.setFillColor(colour)
-    c.rect(x + pad / 2, y + h - band - pad / 2, w - pad, band, stroke=0, fill=1)
-    c.setFillColor(white)
+    _frame(c, box, colour, outline, pad, band)
     heading = f"保密提醒 · {content.title}"
     size = fit_size(heading, w - pad * 2, band * 0.62)
     c.setFont(FONT, size)

@@ -96,21 +96,11 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
-class ChangeRow:
+class ChangeRow(HistoryEntry):
     """One event of any record in a period (the annual report's changes sheet)."""
 
     ledger: Ledger
     asset_number: str
-    at: dt.datetime
-    actor: str
-    action: str
-    reason: str | None
-    effective_date: dt.date | None
-    changes: tuple[FieldChangeView, ...]
-
-    @property
-    def action_label(self) -> str:
-        return ACTION_LABELS.get(self.action, self.action)
 
 
 @dataclass(frozen=True)
@@ -638,10 +628,10 @@ class LedgerService:
                 for event, ledger_key, number in rows:
                     ledger = LEDGERS[ledger_key]
                     labels = {f.name: f.label for f in ledger.fields}
-                    out.append(ChangeRow(ledger, number, event.at, event.actor, event.action, event.reason,
-                                         event.effective_date,
-                                         tuple(FieldChangeView(c.field, labels.get(c.field, c.field), c.old_value or "",
-                                                               c.new_value or "") for c in event.changes)))
+                    changes = tuple(FieldChangeView(c.field, labels.get(c.field, c.field), c.old_value or "",
+                                                    c.new_value or "") for c in event.changes)
+                    out.append(ChangeRow(event.id, event.at, event.actor, event.action, event.reason,
+                                         event.effective_date, changes, ledger, number))
                     last = event.id
             if not out:
                 return
