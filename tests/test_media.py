@@ -29,11 +29,11 @@ def test_removable_drives_are_found_from_the_mount_table(tmp_path):
         (sys_block / device / "removable").write_text(removable + "\n")
     mounts = tmp_path / "mounts"
     mounts.write_text(
-        f"/dev/sda2 / ext4 rw 0 0\n"
-        f"/dev/sdb1 /media/user/KINGSTON\\040USB vfat rw 0 0\n"
-        f"/dev/sda3 /media/user/DATA ext4 rw 0 0\n"
-        f"/dev/mmcblk0p1 /run/media/user/SD vfat rw 0 0\n"
-        f"tmpfs /run tmpfs rw 0 0\n")
+        "/dev/sda2 / ext4 rw 0 0\n"
+        "/dev/sdb1 /media/user/KINGSTON\\040USB vfat rw 0 0\n"
+        "/dev/sda3 /media/user/DATA ext4 rw 0 0\n"
+        "/dev/mmcblk0p1 /run/media/user/SD vfat rw 0 0\n"
+        "tmpfs /run tmpfs rw 0 0\n")
     real_usage = media.shutil.disk_usage
     media.shutil.disk_usage = lambda p: real_usage(tmp_path)
     try:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -39,18 +37,9 @@ from mibao_desktop.services.output_service import OutputService
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.record_dialog import ERROR_STYLE
 from mibao_desktop.ui.tasks import run_in_background
+from mibao_desktop.ui.widgets import read_only_table
 
 NOT_IMPORTED = "(不导入)"
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.setAlternatingRowColors(True)
-    return table
 
 
 # -- import wizard --------------------------------------------------------------------------------
@@ -150,7 +139,7 @@ class MappingPage(QWizardPage):
         self.w = wizard
         self.setTitle("第 2 步:核对列的对应关系")
         self.setSubTitle("左边是表格中的列名,右边选择它对应的台账字段;不需要的列选“(不导入)”。下次导入会记住。")
-        self.table = _table(["表格中的列", "示例", "对应的字段"])
+        self.table = read_only_table(["表格中的列", "示例", "对应的字段"])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.missing = QLabel()
         self.missing.setStyleSheet(ERROR_STYLE)
@@ -213,7 +202,7 @@ class PreviewPage(QWizardPage):
         self.setSubTitle("逐行按台账规则检查,尚未保存任何数据。")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.table = _table(["行号", "列", "原因"])
+        self.table = read_only_table(["行号", "列", "原因"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.good_rows = QRadioButton("导入所有正确的行,有错的行不导入")
         self.nothing = QRadioButton("只要有一行出错,就一行也不导入")
@@ -469,7 +458,7 @@ class OutputRegisterDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("输出登记")
         rows = outputs.register()
-        self.table = _table(["时间", "操作人", "内容", "文件", "介质/目录", "大小", "记录数", "密级", "SHA-256"])
+        self.table = read_only_table(["时间", "操作人", "内容", "文件", "介质/目录", "大小", "记录数", "密级", "SHA-256"])
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             for j, text in enumerate((r.at.strftime("%Y-%m-%d %H:%M"), r.actor, r.what, r.file_name, r.target,

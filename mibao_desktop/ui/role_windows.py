@@ -10,7 +10,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -22,8 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,25 +32,7 @@ from mibao_desktop.services.errors import ServiceError
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.login import _buttons, _error_label, _password_field
 from mibao_desktop.ui.tasks import run_in_background
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
-
-
-def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(text))
+from mibao_desktop.ui.widgets import fill_table, read_only_table
 
 
 class RoleWindow(QMainWindow):
@@ -136,7 +115,7 @@ class AccountsWindow(RoleWindow):
         super().__init__(actor, "账户管理(系统管理员)")
         self.accounts = accounts
         self.dialog = None
-        self.table = _table(self.HEADERS)
+        self.table = read_only_table(self.HEADERS)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         bar = QHBoxLayout()
         self.new_button = QPushButton("新建账户…")
@@ -159,7 +138,7 @@ class AccountsWindow(RoleWindow):
         self.rows = self.accounts.accounts(self.actor)
         stamp = lambda t: t.strftime("%Y-%m-%d %H:%M") if t else ""  # noqa: E731
         now = dt.datetime.now()
-        _fill(self.table, [[a.name, a.display_name, a.role.value, "在用" if a.active else "已停用",
+        fill_table(self.table, [[a.name, a.display_name, a.role.value, "在用" if a.active else "已停用",
                             stamp(a.locked_until) if a.locked_until and a.locked_until > now else "",
                             stamp(a.password_changed_at) + ("(待修改)" if a.must_change_password else ""),
                             stamp(a.last_login_at)] for a in self.rows])
@@ -251,7 +230,7 @@ class AuditWindow(RoleWindow):
         bar.addWidget(self.count_label)
         bar.addWidget(self.verify_button)
         bar.addWidget(self.export_button)
-        self.table = _table(self.HEADERS)
+        self.table = read_only_table(self.HEADERS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         host = QWidget()
         layout = QVBoxLayout(host)
@@ -280,7 +259,7 @@ class AuditWindow(RoleWindow):
         f = self.current_filter()
         self.rows = self.audit.entries(f, limit=self.LIMIT)
         total = self.audit.count(f)
-        _fill(self.table, [[str(r.id), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.role, r.action_label,
+        fill_table(self.table, [[str(r.id), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.role, r.action_label,
                             r.target, r.detail_text] for r in self.rows])
         self.table.resizeColumnsToContents()
         shown = f"(显示最近 {self.LIMIT} 条,全部请导出)" if total > self.LIMIT else ""
