@@ -20,6 +20,12 @@ KINDS = ("daily", "manual", "before-upgrade", "before-restore")
 _NAME = re.compile(r"^mibao-(?P<kind>daily|manual|before-upgrade|before-restore)-(?P<stamp>\d{8}-\d{6})(?:-\d+)?\.sqlite$")
 
 
+def _ro_uri(path: Path) -> str:
+    """A read-only SQLite URI. ``Path.as_uri`` percent-encodes ``#``, ``?`` and ``%``, which a
+    bare ``file:`` prefix would read as a fragment, a query or an escape (and open another file)."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
 class BackupError(Exception):
     """A backup or restore that could not be done; the message says what to do."""
 
@@ -46,8 +52,10 @@ def integrity_problem(path: Path) -> str | None:
     path = Path(path)
     if not path.is_file():
         return "文件不存在"
+    if path.stat().st_size == 0:
+        return "文件是空的,不含任何数据"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(_ro_uri(path), uri=True)
         try:
             rows = [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
         finally:
@@ -64,14 +72,24 @@ def _fsync(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+class _SourceUnreadable(Exception):
+    """The database being copied cannot be opened or read (as opposed to the copy not being written)."""
+
+
 def _copy_live(source: Path, target: Path) -> None:
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(str(target))
     try:
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")  # a backup is one self-contained file
+        src = sqlite3.connect(_ro_uri(source), uri=True)
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        raise _SourceUnreadable(str(exc)) from exc
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")  # a backup is one self-contained file
+        finally:
+            dst.close()
     finally:
-        dst.close()
         src.close()
 
 
@@ -103,10 +121,12 @@ def make_backup(db_path: Path, backup_dir: Path, kind: str = "manual", *, now: d
         os.replace(temp, final)
         temp = None
         return BackupInfo(final, kind, now.replace(microsecond=0))
-    except OSError as exc:
-        raise BackupError(f"无法在 {backup_dir} 中写入备份:{exc.strerror or exc}。请检查磁盘空间和文件夹权限。") from exc
-    except sqlite3.Error as exc:
-        raise BackupError(f"读取数据库 {db_path} 失败,未能备份:{exc}") from exc
+    except _SourceUnreadable as exc:
+        raise BackupError(f"无法读取数据库 {db_path},未能备份({exc})。请确认该文件存在且未损坏。") from None
+    except (OSError, sqlite3.Error) as exc:  # a full disk shows up as sqlite3.OperationalError
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise BackupError(f"无法在文件夹 {backup_dir} 中写入备份({detail})。"
+                          "请检查磁盘空间和文件夹权限,或换一个文件夹。") from exc
     finally:
         if temp is not None:
             _remove(temp)
@@ -201,10 +221,7 @@ def restore(db_path: Path, backup_file: Path, backup_dir: Path, *, now: dt.datet
         if integrity_problem(db_path) is None:
             aside = make_backup(db_path, backup_dir, "before-restore", now=now)
         else:  # a damaged file cannot be read through SQLite: keep its bytes as they are
-            target = _final_name(Path(backup_dir), "before-restore", now)
-            Path(backup_dir).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(db_path, target)
-            aside = BackupInfo(target, "before-restore", now.replace(microsecond=0))
+            aside = _keep_raw(db_path, Path(backup_dir), now)
     temp = None
     try:
         fd, name = tempfile.mkstemp(prefix=".mibao-restore-", suffix=".part", dir=db_path.parent)
@@ -216,9 +233,35 @@ def restore(db_path: Path, backup_file: Path, backup_dir: Path, *, now: dt.datet
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
         os.replace(temp, db_path)
         temp = None
-    except OSError as exc:
-        raise BackupError(f"恢复失败:{exc.strerror or exc}。当前数据库未被替换。") from exc
+    except _SourceUnreadable as exc:
+        raise BackupError(f"无法读取备份文件 {backup_file.name}({exc}),未恢复。") from None
+    except (OSError, sqlite3.Error) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        saved = f"原数据库已另存为 {aside.path}。" if aside else ""
+        raise BackupError(f"恢复失败({detail}),请检查 {db_path.parent} 所在磁盘的空间和权限后重试。{saved}") from exc
     finally:
         if temp is not None:
             _remove(temp)
     return aside
+
+
+def _keep_raw(db_path: Path, backup_dir: Path, now: dt.datetime) -> BackupInfo:
+    """Copy a damaged database byte for byte, with its WAL (which may hold the last commits and
+    is about to be removed), under a before-restore name; nothing is left half-written."""
+    try:
+        backup_dir.mkdir(parents=True, exist_ok=True)
+        target = _final_name(backup_dir, "before-restore", now)
+        wal = Path(f"{db_path}-wal")
+        parts = [(db_path, target)] + ([(wal, Path(f"{target}-wal"))] if wal.is_file() else [])
+        for source, dest in reversed(parts):  # the WAL first: the final name appears last
+            temp = dest.with_name(f".{dest.name}.part")
+            try:
+                shutil.copy2(source, temp)
+                _fsync(temp)
+                os.replace(temp, dest)
+            finally:
+                temp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise BackupError(f"无法把当前(已损坏的)数据库另存到文件夹 {backup_dir}({exc.strerror or exc}),"
+                          "未恢复。请检查磁盘空间和文件夹权限。") from exc
+    return BackupInfo(target, "before-restore", now.replace(microsecond=0))

@@ -152,3 +152,119 @@ def test_start_detects_a_corrupt_database_and_names_the_good_backup(data_dir):
     with pytest.raises(CorruptDatabase) as failed:
         open_database(data_dir)
     assert "已损坏" in str(failed.value) and good.path.name in str(failed.value)
+
+
+# --- proposed additions (review of 2026-11-23) ---------------------------------------------
+
+def test_a_hash_or_percent_in_the_folder_name_is_not_read_as_part_of_a_uri(db, service, tmp_path):
+    """``file:C:/C#项目/mibao.sqlite?mode=ro`` would open (and create) ``C:/C`` instead."""
+    service.create("computers", computer())
+    db.close()
+    for folder in ("C#data", "100%20done", "a?b"):
+        (tmp_path / folder).mkdir()
+        copy = tmp_path / folder / "mibao.sqlite"
+        copy.write_bytes(db.path.read_bytes())
+        assert backup.integrity_problem(copy) is None
+        made = backup.make_backup(copy, tmp_path / folder / "b")
+        with sqlite3.connect(made.path) as conn:
+            assert conn.execute("SELECT count(*) FROM records").fetchone() == (1,)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["100%20done", "C#data", "a?b", "data"]  # no stray "C"
+
+
+def test_the_backup_holds_committed_wal_pages_and_not_an_open_transaction(db, service, tmp_path):
+    service.create("computers", computer())
+    wal = db.path.with_name(db.path.name + "-wal")
+    writer = sqlite3.connect(db.path, timeout=5)
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("BEGIN IMMEDIATE")  # another writer is in the middle of a transaction
+    writer.execute("DELETE FROM records")
+    assert wal.stat().st_size > 0  # the committed record is (at least partly) only in the WAL
+    made = backup.make_backup(db.path, tmp_path / "b")
+    writer.rollback()
+    writer.close()
+    with sqlite3.connect(made.path) as conn:
+        assert conn.execute("SELECT count(*) FROM records").fetchone() == (1,)
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+def test_rotation_over_sixty_days_with_two_a_day_keeps_the_expected_files(tmp_path):
+    start = dt.datetime(2026, 3, 1, 8, 0)
+    made = []
+    for i in range(60):
+        for hour in (8, 20):
+            when = start + dt.timedelta(days=i, hours=hour - 8)
+            path = tmp_path / f"mibao-daily-{when:%Y%m%d-%H%M%S}.sqlite"
+            path.write_bytes(b"x")
+            made.append((when, path))
+    manual = tmp_path / "mibao-manual-20260301-090000.sqlite"
+    upgrade = tmp_path / "mibao-before-upgrade-20260302-090000.sqlite"
+    for p in (manual, upgrade):
+        p.write_bytes(b"x")
+    # Expected, worked out by hand: the last day is 2026-04-29 (a Wednesday, ISO week 18).
+    # daily 7: Apr 23..29; weekly 4: weeks 18, 17, 16, 15 -> Apr 29, Apr 26, Apr 19, Apr 12 (Sundays);
+    # monthly 3: Apr 29, Mar 31 (and Mar's newest is Mar 31); only the 20:00 copy of each kept day.
+    kept_days = {dt.date(2026, 4, d) for d in range(23, 30)} | {
+        dt.date(2026, 4, 26), dt.date(2026, 4, 19), dt.date(2026, 4, 12), dt.date(2026, 3, 31)}
+    deleted = backup.rotate(tmp_path, Rotation(daily=7, weekly=4, monthly=3), now=made[-1][0])
+    expected_left = {p for when, p in made if when.date() in kept_days and when.hour == 20}
+    left = {b.path for b in backup.list_backups(tmp_path) if b.kind == "daily"}
+    assert left == expected_left and len(left) == 10
+    assert set(deleted) == {p for _, p in made} - expected_left
+    assert manual.exists() and upgrade.exists()
+
+
+def test_restore_over_a_corrupt_database_keeps_its_raw_bytes_and_wal(db, service, tmp_path):
+    service.create_many("computers", list(computer_rows(300)))
+    good = backup.make_backup(db.path, tmp_path / "b")
+    db.close()
+    _corrupt(db.path)
+    wal = db.path.with_name(db.path.name + "-wal")
+    wal.write_bytes(b"pretend WAL left by a crash")
+    damaged = db.path.read_bytes()
+    aside = backup.restore(db.path, good.path, tmp_path / "b")
+    assert aside.kind == "before-restore" and aside.path.read_bytes() == damaged
+    assert aside.path.with_name(aside.path.name + "-wal").read_bytes() == b"pretend WAL left by a crash"
+    assert not wal.exists() and backup.integrity_problem(db.path) is None
+    # the kept WAL sits beside its database; it is not listed as a backup of its own
+    assert sorted(b.kind for b in backup.list_backups(tmp_path / "b")) == ["before-restore", "manual"]
+
+
+def test_an_empty_file_is_not_a_good_backup(tmp_path):
+    empty = tmp_path / "mibao-manual-20260101-080000.sqlite"
+    empty.write_bytes(b"")
+    assert backup.integrity_problem(empty)
+    assert backup.newest_good_backup(tmp_path) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="file size limit is POSIX only")
+def test_a_full_disk_during_the_copy_names_the_backup_folder(db, service, tmp_path):
+    import resource
+    import signal
+
+    service.create_many("computers", list(computer_rows(300)))
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, old_limit[1]))  # the copy cannot grow past 64 KB
+    try:
+        with pytest.raises(BackupError) as failed:
+            backup.make_backup(db.path, tmp_path / "b")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+        signal.signal(signal.SIGXFSZ, old_handler)
+    assert str(tmp_path / "b") in str(failed.value) and "磁盘" in str(failed.value)
+    assert list((tmp_path / "b").iterdir()) == []
+
+
+def test_a_database_that_opens_but_fails_the_check_is_reported(db, service, tmp_path):
+    """Not every damage raises: here SQLite opens the file and integrity_check lists the fault."""
+    service.create("computers", computer())
+    db.close()
+    data = bytearray(db.path.read_bytes())
+    data[36:40] = (5).to_bytes(4, "big")  # header: number of free pages, now wrong
+    db.path.write_bytes(bytes(data))
+    with sqlite3.connect(f"file:{db.path}?mode=ro", uri=True) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() != ("ok",)  # no exception
+    assert "完整性检查未通过" in backup.integrity_problem(db.path)
+    with pytest.raises(BackupError):
+        backup.make_backup(db.path, tmp_path / "b")  # a copy of a damaged file is refused
+    assert not (tmp_path / "b").exists() or list((tmp_path / "b").iterdir()) == []

@@ -77,3 +77,11 @@ def test_the_core_imports_no_qt():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_folder_name_with_url_like_characters_opens(tmp_path):
+    for name in ("C#data", "a%20b", "x?y"):
+        db = Database.open(tmp_path / name / "mibao.sqlite")
+        assert db.current_revision() == head_revision()
+        assert (tmp_path / name / "mibao.sqlite").exists()
+        db.close()

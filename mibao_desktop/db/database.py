@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import URL, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,7 +65,8 @@ class Database:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Chinese stored as itself, not as \uXXXX escapes: a third of the size
-        engine = create_engine(f"sqlite:///{path}",
+        # URL.create: a folder named "a%20b" or "C#data" is taken as it is, not as URL escapes
+        engine = create_engine(URL.create("sqlite", database=str(path)),
                                json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False))
         event.listen(engine, "connect", _sqlite_pragmas)
         db = cls(path, engine)
