@@ -215,10 +215,10 @@ class PreviewPage(QWizardPage):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.good_rows)
         layout.addWidget(self.nothing)
-        self.setButtonText(QWizard.WizardButton.NextButton, "导入")
+        self.setCommitPage(True)  # once imported there is no going back to import again
+        self.setButtonText(QWizard.WizardButton.CommitButton, "导入")
 
     def initializePage(self) -> None:
-        self.w.setButtonText(QWizard.WizardButton.NextButton, "导入")
         try:
             report = run_import(self.w.service, self.w.plan, dry_run=True)
         except SpreadsheetError as exc:
@@ -231,9 +231,6 @@ class PreviewPage(QWizardPage):
         for i, r in enumerate(report.refused):
             for j, text in enumerate((str(r.row), r.column, r.message)):
                 self.table.setItem(i, j, QTableWidgetItem(text))
-
-    def cleanupPage(self) -> None:
-        self.w.setButtonText(QWizard.WizardButton.NextButton, "下一步 >")
 
     def validatePage(self) -> bool:
         wizard = self.w
@@ -275,8 +272,7 @@ class DonePage(QWizardPage):
 
     def initializePage(self) -> None:
         report = self.w.result_
-        self.summary.setText(f"imported {report.created}, refused {report.refused_rows}\n"
-                             f"已导入 {report.created} 条,未导入 {report.refused_rows} 行。")
+        self.summary.setText(f"已导入 {report.created} 条,未导入 {report.refused_rows} 行。")
         self.save_button.setEnabled(bool(report.refused))
 
     def save_refused(self, path: str | Path | None = None) -> Path | None:
@@ -464,9 +460,10 @@ class OutputRegisterDialog(QDialog):
             for j, text in enumerate((r.at.strftime("%Y-%m-%d %H:%M"), r.actor, r.what, r.file_name, r.target,
                                       f"{r.size // 1024} KB", str(r.records), marking_text(r.marking), r.sha256)):
                 self.table.setItem(i, j, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
+        if rows:
+            self.table.resizeColumnsToContents()
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"共 {len(rows)} 次输出"))
+        layout.addWidget(QLabel(f"共 {len(rows)} 次输出到移动介质" if rows else "尚无输出到移动介质的记录"))
         layout.addWidget(self.table)
         self.resize(1100, 500)
 

@@ -115,6 +115,8 @@ def test_the_import_wizard_maps_previews_and_imports(window, qtbot, service, tmp
     wizard.next()  # 导入: runs on the worker thread, then the page turns
     qtbot.waitUntil(lambda: wizard.result_ is not None, timeout=10000)
     assert wizard.currentPage() is wizard.done_page
+    back = wizard.button(wizard.WizardButton.BackButton)
+    assert not (back.isVisible() and back.isEnabled())  # an import is not run twice by going back
     assert "已导入 1 条,未导入 1 行" in wizard.done_page.summary.text()
     saved = wizard.done_page.save_refused(tmp_path / "未导入.xlsx")
     rows = list(openpyxl.load_workbook(saved).active.iter_rows(values_only=True))
