@@ -103,15 +103,15 @@ def main(argv: list[str] | None = None) -> int:
         from mibao_desktop.ui.app import run
 
         return run(data_dir)
-    from mibao_desktop.backup import BackupError
+    from mibao_desktop.storage.backup import BackupError
     from mibao_desktop.db.database import DatabaseError
     from mibao_desktop.excel import SpreadsheetError
-    from mibao_desktop.services.errors import ServiceError
+    from mibao_desktop.errors import ServiceError
 
     try:
         if args.command == "restore":
             return _restore(data_dir, args)
-        from mibao_desktop.startup import open_database
+        from mibao_desktop.storage.startup import open_database
 
         db = open_database(data_dir)
         if args.command == "demo":
@@ -234,7 +234,7 @@ def _audit(db, actor, args) -> int:
 
 
 def _backup(db, actor, data_dir) -> int:
-    from mibao_desktop.backup import make_backup
+    from mibao_desktop.storage.backup import make_backup
     from mibao_desktop.security import Role, require
     from mibao_desktop.services import audit
 
@@ -249,7 +249,7 @@ def _backup(db, actor, data_dir) -> int:
 def _restore(data_dir, args) -> int:
     """Restore a backup. A healthy database needs the security administrator's login first;
     a damaged one cannot be logged into, so it is replaced after confirmation alone."""
-    from mibao_desktop import backup
+    from mibao_desktop.storage import backup
     from mibao_desktop.db.database import Database
     from mibao_desktop.security import Role, require
     from mibao_desktop.services import audit

@@ -8,13 +8,14 @@ import sqlite3
 
 import pytest
 
-from mibao_desktop import backup, paths
-from mibao_desktop.backup import BackupError, Rotation
+from mibao_desktop import paths
+from mibao_desktop.storage import backup
+from mibao_desktop.storage.backup import BackupError, Rotation
 from mibao_desktop.db.database import Database
 from mibao_desktop.demo import computer_rows
 from mibao_desktop.security import Actor
 from mibao_desktop.services.ledger_service import LedgerService
-from mibao_desktop.startup import CorruptDatabase, open_database
+from mibao_desktop.storage.startup import CorruptDatabase, open_database
 from tests.conftest import computer
 
 

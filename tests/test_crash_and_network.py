@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 
-from mibao_desktop import backup
+from mibao_desktop.storage import backup
 from mibao_desktop.db.database import Database
 from mibao_desktop.demo import computer_rows
 from mibao_desktop.ledgers import get_ledger

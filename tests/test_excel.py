@@ -8,7 +8,7 @@ import pytest
 
 from mibao_desktop.excel import SpreadsheetError, export_ledger, import_ledger
 from mibao_desktop.ledgers import LEDGERS
-from mibao_desktop.services.errors import Cancelled
+from mibao_desktop.errors import Cancelled
 from mibao_desktop.services.repository import LedgerQuery
 from tests.conftest import computer, medium
 

@@ -12,7 +12,7 @@ from mibao_desktop.db.models import AuditEntry, Record
 from mibao_desktop.ledgers import LEDGERS
 from mibao_desktop.ledgers.fields import Field, Text
 from mibao_desktop.security import Actor, Role
-from mibao_desktop.services.errors import (
+from mibao_desktop.errors import (
     Cancelled, LifecycleError, PermissionDenied, ServiceError, StaleRecord, ValidationFailed,
 )
 from mibao_desktop.services.ledger_service import LedgerService

@@ -10,11 +10,11 @@ import os
 import openpyxl
 import pytest
 
-from mibao_desktop import media
+from mibao_desktop import removable_drives
 from mibao_desktop.excel import export_ledger
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.audit_service import AuditFilter, AuditService
-from mibao_desktop.services.errors import PermissionDenied
+from mibao_desktop.errors import PermissionDenied
 from mibao_desktop.services.output_service import OutputService
 from tests.conftest import computer
 
@@ -34,12 +34,12 @@ def test_removable_drives_are_found_from_the_mount_table(tmp_path):
         "/dev/sda3 /media/user/DATA ext4 rw 0 0\n"
         "/dev/mmcblk0p1 /run/media/user/SD vfat rw 0 0\n"
         "tmpfs /run tmpfs rw 0 0\n")
-    real_usage = media.shutil.disk_usage
-    media.shutil.disk_usage = lambda p: real_usage(tmp_path)
+    real_usage = removable_drives.shutil.disk_usage
+    removable_drives.shutil.disk_usage = lambda p: real_usage(tmp_path)
     try:
-        drives = media.removable_drives(mounts=mounts, sys_block=sys_block)
+        drives = removable_drives.removable_drives(mounts=mounts, sys_block=sys_block)
     finally:
-        media.shutil.disk_usage = real_usage
+        removable_drives.shutil.disk_usage = real_usage
     assert [str(d.path) for d in drives] == ["/media/user/KINGSTON USB", "/run/media/user/SD"]
     assert drives[0].label == "KINGSTON USB" and "GB" in drives[0].title
 
@@ -77,28 +77,28 @@ def test_a_full_or_pulled_out_drive_leaves_nothing_complete_looking(service, out
     service.create("computers", computer())
     stick = tmp_path / "stick"
     stick.mkdir()
-    real_write = media._write_synced
+    real_write = removable_drives._write_synced
 
     def half_then_fail(source, temp):
         with open(temp, "wb") as handle:
             handle.write(source.read_bytes()[:100])  # part of the file reached the drive
         raise OSError(failure, os.strerror(failure))
 
-    monkeypatch.setattr(media, "_write_synced", half_then_fail)
-    with pytest.raises(media.MediaError, match=message):
+    monkeypatch.setattr(removable_drives, "_write_synced", half_then_fail)
+    with pytest.raises(removable_drives.MediaError, match=message):
         out.to_medium(lambda p: export_ledger(service, service.ledger("computers"), p), "台账.xlsx", stick,
                       what="涉密计算机台账", marking="机密")
     assert list(stick.iterdir()) == []
     assert out.register() == []
-    monkeypatch.setattr(media, "_write_synced", real_write)
+    monkeypatch.setattr(removable_drives, "_write_synced", real_write)
 
 
 def test_a_drive_too_small_is_refused_before_writing(service, out, tmp_path, monkeypatch):
     service.create("computers", computer())
     stick = tmp_path / "tiny"
     stick.mkdir()
-    monkeypatch.setattr(media.shutil, "disk_usage", lambda p: type("U", (), {"free": 10, "total": 100})())
-    with pytest.raises(media.MediaError, match="空间不足"):
+    monkeypatch.setattr(removable_drives.shutil, "disk_usage", lambda p: type("U", (), {"free": 10, "total": 100})())
+    with pytest.raises(removable_drives.MediaError, match="空间不足"):
         out.to_medium(lambda p: export_ledger(service, service.ledger("computers"), p), "台账.xlsx", stick,
                       what="台账", marking="机密")
     assert list(stick.iterdir()) == []
@@ -107,15 +107,15 @@ def test_a_drive_too_small_is_refused_before_writing(service, out, tmp_path, mon
 def test_a_bad_read_back_is_caught(service, out, tmp_path, monkeypatch):
     service.create("computers", computer())
     stick = tmp_path / "stick"
-    real = media.sha256_of
+    real = removable_drives.sha256_of
     calls = []
 
     def flaky(path):
         calls.append(path)
         return real(path) if len(calls) == 1 else "0" * 64  # the copy reads back different
 
-    monkeypatch.setattr(media, "sha256_of", flaky)
-    with pytest.raises(media.MediaError, match="读回校验不一致"):
+    monkeypatch.setattr(removable_drives, "sha256_of", flaky)
+    with pytest.raises(removable_drives.MediaError, match="读回校验不一致"):
         out.to_medium(lambda p: export_ledger(service, service.ledger("computers"), p), "台账.xlsx", stick,
                       what="台账", marking="机密")
     assert list(stick.iterdir()) == []

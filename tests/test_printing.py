@@ -14,7 +14,7 @@ from mibao_desktop.printing import labels as L
 from mibao_desktop.printing.templates import FORM_TEMPLATES
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.audit_service import AuditFilter, AuditService
-from mibao_desktop.services.errors import PermissionDenied, ServiceError
+from mibao_desktop.errors import PermissionDenied, ServiceError
 from mibao_desktop.services.print_service import PrintService
 from tests.conftest import computer, medium
 

@@ -8,11 +8,11 @@ import sqlite3
 import openpyxl
 import pytest
 
-from mibao_desktop.passwords import SecurityPolicy, hash_password, verify_password
+from mibao_desktop.security.passwords import SecurityPolicy, hash_password, verify_password
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountLocked, AccountService, AuthError
 from mibao_desktop.services.audit_service import AuditFilter, AuditService
-from mibao_desktop.services.errors import PermissionDenied, ServiceError, ValidationFailed
+from mibao_desktop.errors import PermissionDenied, ServiceError, ValidationFailed
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.services.settings import SettingsService

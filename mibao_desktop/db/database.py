@@ -98,7 +98,7 @@ class Database:
             return None
         saved = None
         if current is not None:  # keep the file as it was before any migration touches it
-            from mibao_desktop.backup import make_backup
+            from mibao_desktop.storage.backup import make_backup
 
             saved = make_backup(self.path, backup_dir, "before-upgrade").path
         with self.engine.begin() as conn:

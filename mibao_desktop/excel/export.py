@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.fields import Date, Integer
-from mibao_desktop.services.errors import Cancelled
+from mibao_desktop.errors import Cancelled
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
 

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from mibao_desktop.db.database import Database
 from mibao_desktop.db.models import Account
 from mibao_desktop.ledgers.normalize import clean_text
-from mibao_desktop.passwords import SecurityPolicy, hash_password, verify_password
+from mibao_desktop.security.passwords import SecurityPolicy, hash_password, verify_password
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit
-from mibao_desktop.services.errors import ServiceError, ValidationFailed
+from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.services.settings import security_policy
 
 

@@ -21,7 +21,7 @@ from mibao_desktop.ledgers.fields import Field
 from mibao_desktop.ledgers.normalize import FieldError, clean_text
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit
-from mibao_desktop.services.errors import (
+from mibao_desktop.errors import (
     Cancelled,
     LifecycleError,
     NotFound,

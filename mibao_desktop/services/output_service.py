@@ -1,7 +1,7 @@
 """Reports to removable media, and the output register (输出登记) that lists them.
 
 The report is first written whole to a local temporary file, then copied onto the medium with
-a manifest and a read-back check (mibao_desktop.media); only a verified copy is registered and
+a manifest and a read-back check (mibao_desktop.removable_drives); only a verified copy is registered and
 audited (seed 002 §七.5: 严格控制信息输出).
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from mibao_desktop.db.database import Database
 from mibao_desktop.db.models import OutputEntry
-from mibao_desktop.media import Written, copy_to_medium
+from mibao_desktop.removable_drives import Written, copy_to_medium
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit
 

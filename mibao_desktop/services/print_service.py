@@ -14,7 +14,7 @@ from mibao_desktop.printing.forms import render_form
 from mibao_desktop.printing.templates import FORM_TEMPLATES, FormContext
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit, settings
-from mibao_desktop.services.errors import ServiceError
+from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 
 OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", "unit_name"

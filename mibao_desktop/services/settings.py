@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from mibao_desktop.db.database import Database
 from mibao_desktop.db.models import Setting
-from mibao_desktop.passwords import SecurityPolicy
+from mibao_desktop.security.passwords import SecurityPolicy
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit
-from mibao_desktop.services.errors import ValidationFailed
+from mibao_desktop.errors import ValidationFailed
 
 SECURITY_POLICY = "security_policy"
 

@@ -52,9 +52,9 @@ class AppSession(QObject):
 
     def open(self) -> bool:
         """Open the database; a damaged one is reported and the newest good backup offered."""
-        from mibao_desktop import backup
+        from mibao_desktop.storage import backup
         from mibao_desktop.db.database import DatabaseError
-        from mibao_desktop.startup import CorruptDatabase, open_database
+        from mibao_desktop.storage.startup import CorruptDatabase, open_database
 
         while True:
             try:
@@ -166,7 +166,7 @@ class AppSession(QObject):
             QApplication.instance().quit()
 
     def restore(self, backup_file: Path) -> None:
-        from mibao_desktop import backup
+        from mibao_desktop.storage import backup
         from mibao_desktop.services import audit
 
         actor = self.actor

@@ -31,8 +31,8 @@ from mibao_desktop.excel import default_marking, export_annual_report, export_le
 from mibao_desktop.excel.export import MARKINGS, marking_text
 from mibao_desktop.excel.importer import ImportReport, plan_import, run_import, write_refused
 from mibao_desktop.excel.reader import SpreadsheetError
-from mibao_desktop.media import removable_drives
-from mibao_desktop.services.errors import Cancelled
+from mibao_desktop.removable_drives import removable_drives
+from mibao_desktop.errors import Cancelled
 from mibao_desktop.services.output_service import OutputService
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.record_dialog import ERROR_STYLE

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop.ledgers import Ledger
-from mibao_desktop.services.errors import ServiceError
+from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.ui import messages

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mibao_desktop.services.errors import ServiceError
+from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.record_dialog import ERROR_STYLE

@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mibao_desktop.passwords import SecurityPolicy
+from mibao_desktop.security.passwords import SecurityPolicy
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountLocked, AccountService, LoginResult
-from mibao_desktop.services.errors import ServiceError
+from mibao_desktop.errors import ServiceError
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.record_dialog import ERROR_STYLE
 

@@ -179,7 +179,8 @@ class MainWindow(QMainWindow):
         self.dialog.open()
 
     def backup_now(self) -> None:
-        from mibao_desktop import backup, paths
+        from mibao_desktop import paths
+        from mibao_desktop.storage import backup
         from mibao_desktop.services import audit
         from mibao_desktop.ui.tasks import run_in_background
 

@@ -6,7 +6,7 @@ import traceback
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from mibao_desktop.services.errors import ServiceError
+from mibao_desktop.errors import ServiceError
 
 
 def confirm(parent: QWidget | None, title: str, text: str, *, action: str = "确定") -> bool:
@@ -31,7 +31,7 @@ def error(parent: QWidget | None, title: str, text: str, details: str = "") -> N
 
 def inline(label, exc: ServiceError) -> None:
     """Show a refused write's message in a dialog's own error line (fields named)."""
-    from mibao_desktop.services.errors import ValidationFailed
+    from mibao_desktop.errors import ValidationFailed
 
     if isinstance(exc, ValidationFailed):
         text = ";".join(f"{exc.labels[k]}:{v}" if k in exc.labels else v for k, v in exc.errors.items())

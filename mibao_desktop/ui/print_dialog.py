@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.printing import labels as L
 from mibao_desktop.printing.templates import FORM_TEMPLATES
-from mibao_desktop.services.errors import ServiceError
+from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.print_service import PrintService
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.pdf_output import PdfPreview, print_pdf

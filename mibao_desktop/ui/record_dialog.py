@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.ledgers import Ledger
 from mibao_desktop.ledgers.normalize import FieldError
-from mibao_desktop.services.errors import ServiceError, ValidationFailed
+from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.ui.editors import FieldEditor, editor_for
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.audit_service import ACTION_LABELS, AuditFilter, AuditService
-from mibao_desktop.services.errors import ServiceError
+from mibao_desktop.errors import ServiceError
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.login import _buttons, _error_label, _password_field
 from mibao_desktop.ui.tasks import run_in_background

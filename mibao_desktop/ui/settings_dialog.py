@@ -6,8 +6,8 @@ from dataclasses import fields
 
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from mibao_desktop.passwords import SecurityPolicy
-from mibao_desktop.services.errors import ServiceError
+from mibao_desktop.security.passwords import SecurityPolicy
+from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.settings import SettingsService
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.login import _buttons, _error_label

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-from mibao_desktop.passwords import SecurityPolicy
+from mibao_desktop.security.passwords import SecurityPolicy
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.audit_service import AuditFilter, AuditService

@@ -12,7 +12,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPushButton
 
 from mibao_desktop import paths
-from mibao_desktop.services.errors import Cancelled
+from mibao_desktop.errors import Cancelled
 from mibao_desktop.ui.app import FONT_FILE, load_chinese_font
 from mibao_desktop.ui.tasks import BackgroundTask
 from tests.conftest import computer
@@ -140,7 +140,7 @@ def test_an_unreadable_file_is_explained(window, qtbot, tmp_path, told):
 
 
 def test_export_to_a_removable_medium_from_the_dialog(window, qtbot, service, tmp_path, told, monkeypatch):
-    from mibao_desktop import media
+    from mibao_desktop import removable_drives
     from mibao_desktop.services.output_service import OutputService
     from mibao_desktop.ui import excel_dialogs
 
@@ -148,7 +148,7 @@ def test_export_to_a_removable_medium_from_the_dialog(window, qtbot, service, tm
     stick = tmp_path / "KINGSTON"
     stick.mkdir()
     monkeypatch.setattr(excel_dialogs, "removable_drives",
-                        lambda: [media.Drive(stick, "KINGSTON", 8 * 2**30, 16 * 2**30)])
+                        lambda: [removable_drives.Drive(stick, "KINGSTON", 8 * 2**30, 16 * 2**30)])
     page = window.current_page()
     page.refresh()
     window.current_page().export_file()

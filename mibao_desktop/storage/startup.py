@@ -11,7 +11,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Callable
 
-from mibao_desktop import backup, paths
+from mibao_desktop import paths
+from mibao_desktop.storage import backup
 from mibao_desktop.db.database import Database, DatabaseError
 from mibao_desktop.services.settings import security_policy
 

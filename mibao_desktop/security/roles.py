@@ -1,7 +1,4 @@
-"""Roles (三员分立, seed 002 §七) and who is acting. Qt-free.
-
-Accounts, login and passwords come with the security issue; until then the desktop and the
-command line act as the local security administrator.
+"""Roles (三员分立, seed 002 §七), who is acting, and the check every service makes. Qt-free.
 """
 
 from __future__ import annotations
@@ -9,7 +6,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from mibao_desktop.services.errors import PermissionDenied
+from mibao_desktop.errors import PermissionDenied
 
 
 class Role(enum.Enum):
