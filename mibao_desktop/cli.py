@@ -240,7 +240,7 @@ def _backup(db, actor, data_dir) -> int:
 
     require(actor, Role.SECURITY_ADMIN, doing="备份数据库")
     made = make_backup(db.path, paths.backup_dir(data_dir), "manual")
-    with db.session() as session, session.begin():
+    with db.write() as session:
         audit.append(session, actor, "backup.make", made.path.name, {"file": str(made.path)})
     print(f"备份完成:{made.path}({made.path.stat().st_size // 1024} KB)")
     return EXIT_OK
@@ -274,7 +274,7 @@ def _restore(data_dir, args) -> int:
             return EXIT_REFUSED
     aside = backup.restore(path, args.file, paths.backup_dir(data_dir))
     db = Database.open(path, backup_dir=paths.backup_dir(data_dir))
-    with db.session() as session, session.begin():
+    with db.write() as session:
         audit.append(session, actor or "(命令行恢复)", "backup.restore", args.file.name,
                      {"file": str(args.file), "previous_saved_as": str(aside.path) if aside else ""})
     db.close()

@@ -49,3 +49,7 @@ class ValidationFailed(ServiceError):
 
     def __str__(self) -> str:
         return self.summary()
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or upgraded; the message says why in plain Chinese."""

@@ -1,43 +1,61 @@
-"""Opening the SQLite database: pragmas, migrations, a copy set aside before each upgrade."""
+"""Opening the database (SQLite file or PostgreSQL server): engine, sessions, migrations.
+
+Two kinds of session. ``session()`` reads: its transaction starts at the first statement and
+sees one snapshot. ``write()`` changes: on SQLite its transaction starts with ``BEGIN
+IMMEDIATE``, so it holds the one write lock *before* it reads what the change depends on (the
+last audit hash, a failed-login counter, a uniqueness key); two writers then follow each other
+instead of both reading the same state. On PostgreSQL several workstations write at once: the
+services take row or advisory locks where a write depends on what it read, and counters are
+updated in SQL (``n = n + 1``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
+from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL, create_engine, event
+from sqlalchemy import URL, create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from mibao_desktop.errors import DatabaseError
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-
-
-class DatabaseError(Exception):
-    """The database cannot be opened; the message says why in plain Chinese."""
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """For Alembic's model comparison: the FTS5 search index (``records_fts`` and its
-    shadow tables) is written by hand in revision 0003, not declared as a model."""
-    return not (type_ == "table" and name.startswith("records_fts"))
-
 
 CACHE_KIB = 65536  # 64 MB page cache for searching; a streaming export uses STREAM_CACHE_KIB
 STREAM_CACHE_KIB = 2048
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """For Alembic's model comparison: the search indexes (SQLite FTS5 tables and their shadow
+    tables, PostgreSQL trigram indexes) are written by hand in the revisions, not modelled."""
+    if type_ == "table" and "_fts" in name:
+        return False
+    if type_ == "index" and name.endswith("_trgm"):
+        return False
+    return True
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # SQLAlchemy emits BEGIN itself (see _begin); the driver must not start transactions of its own.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives power loss up to the last commit
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # a search scans the whole listing index
+    cursor.execute("PRAGMA busy_timeout=10000")  # a writer waits for the one before it
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("mibao_write") else "BEGIN")
 
 
 def alembic_config(connection=None) -> Config:
@@ -52,36 +70,69 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-class Database:
-    """One SQLite file with its engine and session factory."""
+def _json(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)  # Chinese stored as itself: a third of the size
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+
+def is_server_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql:", "postgresql+"))
+
+
+class Database:
+    """One database with its engine and session factories.
+
+    ``path`` is the SQLite file (None on PostgreSQL); ``url`` names the database without its
+    password, for messages.
+    """
+
+    def __init__(self, engine: Engine, path: Path | None) -> None:
         self.path = path
         self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=True)
+        self.dialect = engine.dialect.name
         self.session_factory = sessionmaker(engine, expire_on_commit=False)
+        self._write_factory = sessionmaker(engine.execution_options(mibao_write=True), expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def where(self) -> str:
+        """Where the data is, as the user knows it: the file, or the server and database."""
+        return str(self.path) if self.path is not None else self.url
 
     @classmethod
-    def open(cls, path: Path, *, backup_dir: Path | None = None, migrate: bool = True) -> "Database":
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Chinese stored as itself, not as \uXXXX escapes: a third of the size
-        # URL.create: a folder named "a%20b" or "C#data" is taken as it is, not as URL escapes
-        engine = create_engine(URL.create("sqlite", database=str(path)),
-                               json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False))
-        event.listen(engine, "connect", _sqlite_pragmas)
-        db = cls(path, engine)
+    def open(cls, target: Path | str, *, backup_dir: Path | None = None, migrate: bool = True) -> "Database":
+        """Open a SQLite file (a path) or a PostgreSQL database (a ``postgresql://`` URL)."""
+        if is_server_url(target):
+            db = cls(_server_engine(str(target)), None)
+        else:
+            path = Path(target)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # URL.create: a folder named "a%20b" or "C#data" is taken as it is, not as URL escapes
+            engine = create_engine(URL.create("sqlite", database=str(path)), json_serializer=_json)
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+            db = cls(engine, path)
         if migrate:
-            db.upgrade(backup_dir=backup_dir or path.parent / "backups")
+            try:
+                db.upgrade(backup_dir=backup_dir or (db.path.parent / "backups" if db.path else None))
+            except BaseException:
+                db.close()
+                raise
         return db
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
-    def upgrade(self, *, backup_dir: Path, target: str = "head") -> Path | None:
-        """Bring the schema to ``target``; an existing database is copied aside first.
+    def upgrade(self, *, backup_dir: Path | None, target: str = "head") -> Path | None:
+        """Bring the schema to ``target``; an existing SQLite file is copied aside first.
 
-        Returns the path of the copy, or None when nothing had to change.
+        Returns the path of the copy, or None when nothing had to change (or on a server,
+        whose backups are its administrator's). A database made by a newer MiBao is refused
+        and left as it is.
         """
         head = head_revision()
         current = self.current_revision()
@@ -91,22 +142,58 @@ class Database:
                 script.get_revision(current)
             except Exception:
                 raise DatabaseError(
-                    f"数据库文件 {self.path} 由更新版本的密保创建(版本 {current}),"
-                    "请安装新版本的密保后再打开。"
+                    f"数据库版本比程序新:{self.where} 由更新版本的密保创建(版本 {current}),"
+                    "请安装新版本的密保后再打开。数据未作任何改动。"
                 ) from None
         if current == head and target == "head":
             return None
         saved = None
-        if current is not None:  # keep the file as it was before any migration touches it
-            from mibao_desktop.storage.backup import make_backup
+        if current is not None and self.path is not None and backup_dir is not None:
+            from mibao_desktop.storage.backup import make_backup  # keep the file as it was before any migration
 
             saved = make_backup(self.path, backup_dir, "before-upgrade").path
-        with self.engine.begin() as conn:
-            command.upgrade(alembic_config(conn), target)
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                # Table rebuilds (Alembic's batch mode) drop and rename tables that others refer to:
+                # the references are checked once, at the end, instead of at every step.
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    command.upgrade(alembic_config(conn), target)
+                    if self.is_sqlite:
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise DatabaseError(f"升级后数据库的引用关系不一致({broken[:3]}),已撤销升级。")
+            finally:
+                if self.is_sqlite:
+                    conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
         return saved
 
     def session(self) -> Session:
+        """A session for reading (one snapshot from its first statement until it ends)."""
         return self.session_factory()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: begun before anything is read, committed when the block ends,
+        rolled back when it raises."""
+        with self._write_factory() as session, session.begin():
+            if not self.is_sqlite:
+                session.connection()  # begin now, so that what follows reads inside the transaction
+            yield session
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _server_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        engine = create_engine(parsed, json_serializer=_json, pool_pre_ping=True)
+        with engine.connect():
+            pass
+    except Exception as exc:  # psycopg's own message names host, port and what failed
+        raise DatabaseError(f"无法连接数据库服务器 {parsed.render_as_string(hide_password=True)}:{exc}") from None
+    return engine

@@ -90,7 +90,7 @@ class AccountService:
         names = [clean_text(name) for name, _, _ in accounts.values()]
         if len({n.casefold() for n in names}) != 3:
             raise ServiceError("三个账户的用户名必须各不相同(三员分立,不得由一人兼任)。")
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             if session.scalar(select(func.count(Account.id))):
                 raise ServiceError("账户已经建立,不能再次初始化。")
             policy = security_policy(session)
@@ -129,12 +129,15 @@ class AccountService:
     # -- login ------------------------------------------------------------------------------
 
     def _find(self, session: Session, name: str) -> Account | None:
-        return session.scalar(select(Account).where(func.lower(Account.name) == clean_text(name).casefold()))
+        """The account, locked for this transaction on PostgreSQL (SELECT … FOR UPDATE): parallel
+        guesses at one password then count one after another, and the lockout holds."""
+        return session.scalar(select(Account).where(func.lower(Account.name) == clean_text(name).casefold())
+                              .with_for_update())
 
     def login(self, name: str, password: str) -> LoginResult:
         """Check a name and password. Failures count towards the lockout; all are audited."""
         now = self.clock()
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             policy = security_policy(session)
             account = self._find(session, name)
             failure = self._check_password(session, account, name, password, policy, now, action="auth.login")
@@ -193,7 +196,7 @@ class AccountService:
     def unlock_screen(self, actor: Actor, password: str) -> None:
         """解除锁屏: the same person enters their password again (failures count, as at login)."""
         now = self.clock()
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             account = self._find(session, actor.name)
             failure = self._check_password(session, account, actor.name, password, security_policy(session), now,
                                            action="auth.unlock")
@@ -204,12 +207,12 @@ class AccountService:
 
     def record(self, actor: Actor, action: str, detail: dict | None = None) -> None:
         """Audit a session event that changes no data: auth.logout, auth.lock (idle lock)."""
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             audit.append(session, actor, action, actor.name, detail or {}, at=self.clock())
 
     def change_password(self, actor: Actor, old: str, new: str) -> None:
         now = self.clock()
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             account = self._find(session, actor.name)
             if account is None or not verify_password(old, account.password_hash):
                 raise ValidationFailed({"old": "原口令不正确"}, {"old": "原口令"})
@@ -237,7 +240,7 @@ class AccountService:
         """A new account with a temporary password, to be changed at its first login."""
         self._admin(actor, "新建账户")
         now = self.clock()
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             account = self._new(session, security_policy(session), clean_text(name), clean_text(display_name), role,
                                 password, now, must_change=True)
             session.flush()
@@ -254,7 +257,7 @@ class AccountService:
         """重置口令: a temporary password the person must change at the next login."""
         self._admin(actor, "重置口令")
         now = self.clock()
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             account = self._target(session, name)
             problems = security_policy(session).password_problems(password, name=account.name)
             if problems:
@@ -269,7 +272,7 @@ class AccountService:
     def set_active(self, actor: Actor, name: str, active: bool) -> None:
         self._admin(actor, "停用或启用账户")
         now = self.clock()
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             account = self._target(session, name)
             if not active:
                 if account.name == actor.name:
@@ -285,7 +288,7 @@ class AccountService:
     def unlock_account(self, actor: Actor, name: str) -> None:
         self._admin(actor, "解锁账户")
         now = self.clock()
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             account = self._target(session, name)
             account.locked_until = None
             account.failed_logins = 0

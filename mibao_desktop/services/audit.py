@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.models import AuditEntry, Setting
@@ -41,6 +41,7 @@ def append(session: Session, actor: Actor | str, action: str, target: str = "",
     """
     at = at or dt.datetime.now()
     detail = detail or {}
+    _serialise(session)
     name, role = (actor.name, actor.role.value) if isinstance(actor, Actor) else (str(actor)[:60], "")
     prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
     entry = AuditEntry(
@@ -57,6 +58,17 @@ def append(session: Session, actor: Actor | str, action: str, target: str = "",
     else:
         head.value, head.updated_at, head.updated_by = value, at, name
     return entry
+
+
+AUDIT_LOCK = 0x4D42_0001  # PostgreSQL advisory lock: one appender at a time, across workstations
+
+
+def _serialise(session: Session) -> None:
+    """Hold the chain while this transaction appends: two writers that both read the same last
+    hash would fork the chain. SQLite's write transactions (BEGIN IMMEDIATE) already follow
+    each other; PostgreSQL takes a transaction-scoped advisory lock, freed at commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
 
 
 @dataclass(frozen=True)

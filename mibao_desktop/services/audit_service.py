@@ -114,7 +114,7 @@ class AuditService:
         self._require("校验审计日志")
         with self.db.session() as session:
             result = audit.verify(session)
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             audit.append(session, self.actor, "audit.verify", "审计日志",
                          {"result": "完整" if result.ok else "异常", "checked": result.checked,
                           "broken_id": result.broken_id}, at=self.clock())
@@ -129,7 +129,7 @@ class AuditService:
         self._require("导出审计日志")
         total = self.count(f)
         count = write_audit_workbook(Path(path), self._iter(f), total, progress=progress, cancelled=cancelled)
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             audit.append(session, self.actor, "audit.export", str(path),
                          {"count": count, "file": str(path)}, at=self.clock())
         return count

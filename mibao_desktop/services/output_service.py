@@ -57,7 +57,7 @@ class OutputService:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         now = self.clock()
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             session.add(OutputEntry(at=now, actor=self.actor.name, what=what, file_name=file_name,
                                     target=str(Path(folder)), size=written.size, sha256=written.sha256,
                                     marking=marking, records=count))

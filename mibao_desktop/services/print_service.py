@@ -37,7 +37,7 @@ class PrintService:
 
     def _write(self, key: str, value, detail: dict) -> None:
         self._require("修改打印设置")
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             now = self.clock()
             settings.write(session, key, value, self.actor.name, now)
             audit.append(session, self.actor, "settings.change", key, detail, at=now)
@@ -132,7 +132,7 @@ class PrintService:
                                        len(records), {"what": template.title, "pages": pages, "printer": printer,
                                                       "asset_numbers": [r.asset_number for r in records[:200]]})
         else:
-            with self.db.session() as session, session.begin():
+            with self.db.write() as session:
                 audit.append(session, self.actor, "ledger.print", medium or _name(target),
                              {"what": template.title, "pages": pages, "printer": printer}, at=self.clock())
         return pages

@@ -49,7 +49,7 @@ class SettingsService:
         problems = policy.problems()
         if problems:
             raise ValidationFailed(problems, dict(SecurityPolicy.LABELS))
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             old = security_policy(session)
             now = self.clock()
             write(session, SECURITY_POLICY, policy.as_dict(), self.actor.name, now)

@@ -180,7 +180,7 @@ class AppSession(QObject):
         if not self.open():
             QApplication.instance().quit()
             return
-        with self.db.session() as session, session.begin():
+        with self.db.write() as session:
             audit.append(session, actor, "backup.restore", Path(backup_file).name,
                          {"file": str(backup_file), "previous_saved_as": str(aside.path) if aside else ""})
         if not self.login():

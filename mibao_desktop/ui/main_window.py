@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
 
         def work(progress, cancelled):
             made = backup.make_backup(db.path, paths.backup_dir(self.data_dir), "manual")
-            with db.session() as session, session.begin():
+            with db.write() as session:
                 audit.append(session, actor, "backup.make", made.path.name, {"file": str(made.path)})
             return made
 
