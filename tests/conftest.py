@@ -1,7 +1,32 @@
-"""Shared fixtures. Qt runs offscreen; one QApplication for the session (pytest-qt's qapp)."""
+"""Shared fixtures. Qt runs offscreen; one QApplication for the session (pytest-qt's qapp).
+
+Which database. By default every test that takes ``db`` (or ``service``) gets a new SQLite
+file in its own temporary folder. When the environment variable ``MIBAO_TEST_DATABASE`` holds
+a PostgreSQL URL (``scripts/pg-test-server start`` prints one), ``db`` is instead a fresh,
+empty, migrated PostgreSQL database of its own:
+
+- once per session, the template database ``mibao_template_<pid>`` is created empty and
+  migrated to head (fresh every session, so a changed migration is always the one tested);
+- per test, ``CREATE DATABASE mibao_t<pid>_<n> TEMPLATE mibao_template_<pid>`` (a file copy
+  in the server, a few tens of milliseconds), dropped after the test (its connections are
+  ended first); the template is dropped at the end of the session. ``<pid>`` keeps two test
+  sessions on one server apart; databases left by a session that was killed are dropped
+  by the next.
+
+``db_target`` is what ``db`` opens (the SQLite path, or the PostgreSQL URL); a test that needs
+several engines on one database (tests/test_concurrency.py) opens it again with
+``Database.open(db_target)``. ``on_postgresql`` tells a test which one it runs on.
+
+SQLite-only tests. A test about the SQLite file itself (backups and restore, the integrity
+check, raw ``sqlite3`` access, the command line's ``--data-dir``, the crash and no-network
+tests, which run the app on a data folder) carries the marker ``sqlite_only`` (per test, or
+``pytestmark`` for a module); the desktop UI tests (everything under tests/ui/) count as
+``sqlite_only`` as a whole. On PostgreSQL these are skipped, with the reason shown by ``-ra``.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 from pathlib import Path
@@ -10,9 +35,118 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from mibao_desktop.db.database import Database  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+
+from mibao_desktop.db.database import Database, is_server_url  # noqa: E402
 from mibao_desktop.security import Actor  # noqa: E402
 from mibao_desktop.services.ledger_service import LedgerService  # noqa: E402
+
+TEST_DATABASE = os.environ.get("MIBAO_TEST_DATABASE", "").strip() or None
+ON_POSTGRESQL = TEST_DATABASE is not None
+UI_TESTS = Path(__file__).parent / "ui"
+
+
+def pytest_configure(config):
+    if ON_POSTGRESQL and not is_server_url(TEST_DATABASE):
+        raise pytest.UsageError(f"MIBAO_TEST_DATABASE must be a postgresql:// URL, not {TEST_DATABASE!r}")
+
+
+def pytest_report_header(config):
+    if ON_POSTGRESQL:
+        return f"database: PostgreSQL, {make_url(TEST_DATABASE).render_as_string(hide_password=True)}"
+    return "database: SQLite files (set MIBAO_TEST_DATABASE to a postgresql:// URL for PostgreSQL)"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not ON_POSTGRESQL:
+        return
+    skip = pytest.mark.skip(reason="sqlite_only: about the SQLite file or the desktop; MIBAO_TEST_DATABASE is PostgreSQL")
+    for item in items:
+        if item.get_closest_marker("sqlite_only") or UI_TESTS in Path(item.path).parents:
+            item.add_marker(skip)
+
+
+class PostgresTestDatabases:
+    """The session's template database and the per-test copies of it, on one server."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        if self.url.drivername == "postgresql":
+            self.url = self.url.set(drivername="postgresql+psycopg")
+        self.prefix = f"mibao_t{os.getpid()}_"
+        self.template = f"mibao_template_{os.getpid()}"
+        self.numbers = itertools.count(1)
+        # CREATE and DROP DATABASE cannot run inside a transaction: an AUTOCOMMIT engine on the
+        # maintenance database (the one the URL names), which no test touches.
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+
+    def url_of(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def _drop(self, conn, name: str) -> None:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+
+    def drop_leftovers(self) -> None:
+        """Databases of earlier sessions whose process is gone (killed, or stopped in a debugger)."""
+        with self.admin.connect() as conn:
+            names = conn.scalars(text("SELECT datname FROM pg_database WHERE datname ~ '^mibao_(t|template_)[0-9]+'"))
+            for name in list(names):
+                pid = int(name.removeprefix("mibao_template_").removeprefix("mibao_t").split("_")[0])
+                if pid != os.getpid() and not _alive(pid):
+                    self._drop(conn, name)
+
+    def make_template(self) -> None:
+        with self.admin.connect() as conn:
+            self._drop(conn, self.template)
+            conn.exec_driver_sql(f'CREATE DATABASE "{self.template}"')
+        Database.open(self.url_of(self.template)).close()  # migrated to head; no connection stays
+
+    def create(self) -> str:
+        name = f"{self.prefix}{next(self.numbers)}"
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    def create_empty(self) -> str:
+        """A database with no tables at all (not even Alembic's), for migration tests."""
+        name = f"{self.prefix}{next(self.numbers)}"
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        return name
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            self._drop(conn, name)
+
+    def close(self) -> None:
+        self.drop(self.template)
+        self.admin.dispose()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture(scope="session")
+def postgres_databases():
+    databases = PostgresTestDatabases(TEST_DATABASE)
+    databases.drop_leftovers()
+    databases.make_template()
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def on_postgresql() -> bool:
+    return ON_POSTGRESQL
 
 
 @pytest.fixture
@@ -21,10 +155,34 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(data_dir: Path):
-    database = Database.open(data_dir / "mibao.sqlite")
+def db_target(request, data_dir: Path):
+    """What ``db`` opens: a SQLite file's path, or the URL of this test's own PostgreSQL database."""
+    if not ON_POSTGRESQL:
+        yield data_dir / "mibao.sqlite"
+        return
+    databases = request.getfixturevalue("postgres_databases")
+    name = databases.create()
+    yield databases.url_of(name)
+    databases.drop(name)
+
+
+@pytest.fixture
+def empty_db_target(request, tmp_path: Path):
+    """Like ``db_target``, but nothing in it: no tables, not migrated."""
+    if not ON_POSTGRESQL:
+        yield tmp_path / "empty" / "mibao.sqlite"
+        return
+    databases = request.getfixturevalue("postgres_databases")
+    name = databases.create_empty()
+    yield databases.url_of(name)
+    databases.drop(name)
+
+
+@pytest.fixture
+def db(db_target):
+    database = Database.open(db_target)
     yield database
-    database.close()
+    database.close()  # before db_target drops the database
 
 
 @pytest.fixture

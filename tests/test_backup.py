@@ -18,6 +18,8 @@ from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.storage.startup import CorruptDatabase, open_database
 from tests.conftest import computer
 
+pytestmark = pytest.mark.sqlite_only  # backups are copies of the SQLite file
+
 
 def second():
     return computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2", mac_addresses="00-00-00-00-00-02")

@@ -12,6 +12,8 @@ from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
 
+pytestmark = pytest.mark.sqlite_only  # the command line on a --data-dir (its SQLite file)
+
 
 def service_for(path):
     return LedgerService(Database.open(path / "mibao.sqlite"), Actor("baomi", Role.SECURITY_ADMIN))

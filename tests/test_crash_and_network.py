@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 
 from mibao_desktop.storage import backup
 from mibao_desktop.db.database import Database
@@ -21,6 +22,8 @@ from mibao_desktop.services.ledger_service import LedgerService
 
 PASSWORDS = {"xitong": "Sys-Admin-2026", "baomi": "Sec-Admin-2026", "shenji": "Aud-Itor-2026"}
 ROLES = {"xitong": Role.SYSTEM_ADMIN, "baomi": Role.SECURITY_ADMIN, "shenji": Role.AUDITOR}
+
+pytestmark = pytest.mark.sqlite_only  # the app on a data folder: its SQLite file, no sockets at all
 
 
 def with_accounts(path: Path) -> Database:

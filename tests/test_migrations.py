@@ -1,4 +1,7 @@
-"""Alembic migrations: an empty file, the previous revision's real file, and schema drift."""
+"""Alembic migrations: an empty file, the previous revision's real file, and schema drift.
+
+The tests that take ``db``, ``db_target`` or ``empty_db_target`` run on PostgreSQL too (see
+tests/conftest.py); those about SQLite files are ``sqlite_only``."""
 
 import shutil
 import sqlite3
@@ -9,8 +12,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
-from mibao_desktop.db.database import Database, DatabaseError, head_revision, include_object
+from mibao_desktop.db.database import Database, DatabaseError, alembic_config, head_revision, include_object
 from mibao_desktop.db.models import Base
 from mibao_desktop.security import Actor
 from mibao_desktop.services.ledger_service import LedgerService
@@ -26,6 +31,26 @@ def _drift(db: Database):
         return compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
 
 
+def test_a_new_database_is_at_head_and_matches_the_models(db):
+    assert db.current_revision() == head_revision()
+    assert _drift(db) == []
+
+
+def test_each_revision_upgrades_in_turn(empty_db_target):
+    db = Database.open(empty_db_target, migrate=False)
+    try:
+        assert db.current_revision() is None
+        revisions = [r.revision for r in reversed(list(ScriptDirectory.from_config(alembic_config()).walk_revisions()))]
+        assert revisions[-1] == head_revision()
+        for revision in revisions:
+            db.upgrade(backup_dir=None, target=revision)
+            assert db.current_revision() == revision
+        assert _drift(db) == []
+    finally:
+        db.close()
+
+
+@pytest.mark.sqlite_only
 def test_empty_file_is_created_at_head_and_matches_the_models(tmp_path):
     db = Database.open(tmp_path / "new.sqlite")
     assert db.current_revision() == head_revision() == "0005"
@@ -36,6 +61,7 @@ def test_empty_file_is_created_at_head_and_matches_the_models(tmp_path):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+@pytest.mark.sqlite_only
 def test_previous_revision_file_is_copied_aside_then_upgraded(tmp_path):
     path = tmp_path / "mibao.sqlite"
     shutil.copy(OLD_FILE, path)
@@ -58,13 +84,13 @@ def test_previous_revision_file_is_copied_aside_then_upgraded(tmp_path):
     assert len(list((tmp_path / "backups").glob("*.sqlite"))) == 1  # no second copy when nothing changes
 
 
-def test_a_database_from_a_newer_version_is_refused_plainly(tmp_path):
-    path = tmp_path / "mibao.sqlite"
-    Database.open(path).close()
-    with sqlite3.connect(path) as con:
-        con.execute("UPDATE alembic_version SET version_num = '9999'")
+def test_a_database_from_a_newer_version_is_refused_plainly(db, db_target):
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    db.close()
     with pytest.raises(DatabaseError, match="更新版本的密保"):
-        Database.open(path)
+        Database.open(db_target)
+    assert db.current_revision() == "9999"  # left as it was
 
 
 def test_the_core_imports_no_qt():
@@ -79,6 +105,7 @@ def test_the_core_imports_no_qt():
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.sqlite_only
 def test_a_folder_name_with_url_like_characters_opens(tmp_path):
     for name in ("C#data", "a%20b", "x?y"):
         db = Database.open(tmp_path / name / "mibao.sqlite")

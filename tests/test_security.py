@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import openpyxl
 import pytest
+from sqlalchemy import text
 
 from mibao_desktop.security.passwords import SecurityPolicy, hash_password, verify_password
 from mibao_desktop.security import Actor, Role
@@ -221,7 +221,9 @@ def logged(accounts, db, clock):
 
 
 def _raw(db):
-    return sqlite3.connect(db.path)
+    """Straight to the tables, past the services, as someone tampering with the database would;
+    committed when the block ends (SQLite file or PostgreSQL alike)."""
+    return db.engine.begin()
 
 
 def test_every_event_is_in_the_log_and_the_chain_verifies(logged):
@@ -237,32 +239,32 @@ def test_every_event_is_in_the_log_and_the_chain_verifies(logged):
 
 def test_a_changed_entry_is_named(logged, db):
     with _raw(db) as conn:
-        conn.execute("UPDATE audit_log SET actor = 'someone' WHERE id = 5")
+        conn.execute(text("UPDATE audit_log SET actor = 'someone' WHERE id = 5"))
     result = logged.verify()
     assert not result.ok and result.broken_id == 5 and "第 5 条" in result.message and "改动" in result.message
 
 
 def test_a_deleted_entry_is_named_by_the_one_after_it(logged, db):
     with _raw(db) as conn:
-        conn.execute("DELETE FROM audit_log WHERE id = 4")
+        conn.execute(text("DELETE FROM audit_log WHERE id = 4"))
     result = logged.verify()
     assert not result.ok and result.broken_id == 5 and "第 3 条" in result.message
 
 
 def test_an_inserted_entry_is_named(logged, db):
     with _raw(db) as conn:
-        last_id, last_hash = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-        conn.execute("UPDATE audit_log SET id = id + 100 WHERE id = ?", (last_id,))
-        conn.execute("INSERT INTO audit_log (id, at, actor, role, action, target, detail, prev_hash, hash) "
-                     "VALUES (?, '2026-11-02 09:00:00', 'x', '', 'record.create', '', '{}', ?, ?)",
-                     (last_id, "0" * 64, "f" * 64))
+        last_id, last_hash = conn.execute(text("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")).one()
+        conn.execute(text("UPDATE audit_log SET id = id + 100 WHERE id = :id"), {"id": last_id})
+        conn.execute(text("INSERT INTO audit_log (id, at, actor, role, action, target, detail, prev_hash, hash) "
+                          "VALUES (:id, '2026-11-02 09:00:00', 'x', '', 'record.create', '', '{}', :prev, :hash)"),
+                     {"id": last_id, "prev": "0" * 64, "hash": "f" * 64})
     result = logged.verify()
     assert not result.ok and result.broken_id == last_id
 
 
 def test_entries_removed_from_the_end_are_seen(logged, db):
     with _raw(db) as conn:
-        conn.execute("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)")
+        conn.execute(text("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)"))
     result = logged.verify()
     assert not result.ok and "末尾" in result.message
 
