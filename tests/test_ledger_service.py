@@ -27,7 +27,7 @@ def _counts(db):
 
 # -- create and normalise -------------------------------------------------------------------
 
-def test_create_normalises_every_usual_spelling(service):
+def test_create_normalises_every_usual_spelling(service, db_target):
     view = service.create("computers", computer(
         asset_number="ｊｍ－０００１", level="机密级", classified_on="2023年3月5日",
         mac_addresses="00:1a:2b:3c:4d:5e；001a.2b3c.4d5f", disk_serials="wd-1\nwd-2",
@@ -39,8 +39,10 @@ def test_create_normalises_every_usual_spelling(service):
     assert view.values["disk_serials"] == ["WD-1", "WD-2"]
     assert view.status == "在用"
     assert view.display("mac_addresses") == "00-1A-2B-3C-4D-5E；00-1A-2B-3C-4D-5F"
-    # and it is really stored: a fresh service on the same file reads it back
-    again = LedgerService(Database.open(service.db.path), service.actor).get(view.id)
+    # and it is really stored: a fresh service on the same file (or server database) reads it back
+    fresh = Database.open(db_target)
+    again = LedgerService(fresh, service.actor).get(view.id)
+    fresh.close()
     assert again.values == view.values
 
 
