@@ -44,7 +44,7 @@ def test_a_backup_taken_during_writes_is_consistent(db, service, tmp_path):
     service.create("computers", computer())
     assert backup.integrity_problem(made.path) is None
     with sqlite3.connect(made.path) as conn:
-        assert conn.execute("SELECT count(*) FROM records").fetchone() == (200,)
+        assert conn.execute("SELECT count(*) FROM ledger_computers").fetchone() == (200,)
 
 
 def _corrupt(path, offset=8192):
@@ -170,7 +170,7 @@ def test_a_hash_or_percent_in_the_folder_name_is_not_read_as_part_of_a_uri(db, s
         assert backup.integrity_problem(copy) is None
         made = backup.make_backup(copy, tmp_path / folder / "b")
         with sqlite3.connect(made.path) as conn:
-            assert conn.execute("SELECT count(*) FROM records").fetchone() == (1,)
+            assert conn.execute("SELECT count(*) FROM ledger_computers").fetchone() == (1,)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["100%20done", "C#data", "a?b", "data"]  # no stray "C"
 
 
@@ -180,13 +180,13 @@ def test_the_backup_holds_committed_wal_pages_and_not_an_open_transaction(db, se
     writer = sqlite3.connect(db.path, timeout=5)
     writer.execute("PRAGMA wal_autocheckpoint=0")
     writer.execute("BEGIN IMMEDIATE")  # another writer is in the middle of a transaction
-    writer.execute("DELETE FROM records")
+    writer.execute("DELETE FROM ledger_computers")
     assert wal.stat().st_size > 0  # the committed record is (at least partly) only in the WAL
     made = backup.make_backup(db.path, tmp_path / "b")
     writer.rollback()
     writer.close()
     with sqlite3.connect(made.path) as conn:
-        assert conn.execute("SELECT count(*) FROM records").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM ledger_computers").fetchone() == (1,)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
 
 

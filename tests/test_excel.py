@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from mibao_desktop.excel import SpreadsheetError, export_ledger, import_ledger
-from mibao_desktop.ledgers import LEDGERS
+from mibao_desktop.ledgers import LEDGERS, top_level
 from mibao_desktop.errors import Cancelled
 from mibao_desktop.services.repository import LedgerQuery
 from tests.conftest import computer, medium
@@ -186,7 +186,7 @@ def test_the_annual_report_summarises_the_year(service, tmp_path):
     year = dt.date.today().year
     listed = export_annual_report(service, year, out, marking="机密", unit="某研究所")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["汇总", "涉密计算机台账", "非涉密计算机台账", "涉密移动存储介质台账", "本年变更"]
+    assert wb.sheetnames == ["汇总", *[l.title for l in top_level()], "本年变更"]
     summary = wb["汇总"]
     header = [c.value for c in summary[3]]
     rows = {r[0]: dict(zip(header, r)) for r in summary.iter_rows(min_row=4, values_only=True)}
@@ -195,10 +195,12 @@ def test_the_annual_report_summarises_the_year(service, tmp_path):
     assert (computers["本年新增"], computers["本年报废"], computers["本年销毁"], computers["本年作废"]) == (2, 1, 1, 1)
     assert rows["涉密移动存储介质台账"]["本年新增"] == 1
     assert summary["A1"].value == "机密★" and "某研究所" in summary["A2"].value
-    changes = list(wb["本年变更"].iter_rows(min_row=4, values_only=True))
+    changes = [c for c in wb["本年变更"].iter_rows(min_row=4, values_only=True) if c[1] != "人员名册"]
     assert [c[3] for c in changes] == ["登记", "登记", "登记", "状态变更", "状态变更", "作废"]
     assert "在用 → 报废" in changes[3][4] and changes[3][5] == "超过使用年限"
-    assert listed == 2  # records on the ledger sheets (the voided one is not listed)
+    # the people named (张伟, 李娜) were added to the register, which is listed too
+    assert rows["人员名册"]["本年新增"] == 2
+    assert listed == 2 + 2  # records on the ledger sheets (the voided one is not listed)
 
 
 def test_merged_cells_and_wrong_types_are_named(service, tmp_path):

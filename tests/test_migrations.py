@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from mibao_desktop.db.database import Database, DatabaseError, alembic_config, head_revision, include_object
-from mibao_desktop.db.models import Base
+from mibao_desktop.db.schema import Base  # the fixed tables and every ledger's generated ones
 from mibao_desktop.security import Actor
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
@@ -53,7 +53,7 @@ def test_each_revision_upgrades_in_turn(empty_db_target):
 @pytest.mark.sqlite_only
 def test_empty_file_is_created_at_head_and_matches_the_models(tmp_path):
     db = Database.open(tmp_path / "new.sqlite")
-    assert db.current_revision() == head_revision() == "0005"
+    assert db.current_revision() == head_revision()
     assert _drift(db) == []
     assert not (tmp_path / "backups").exists()  # nothing to set aside for a new file
     with db.engine.connect() as conn:
@@ -112,3 +112,85 @@ def test_a_folder_name_with_url_like_characters_opens(tmp_path):
         assert db.current_revision() == head_revision()
         assert (tmp_path / name / "mibao.sqlite").exists()
         db.close()
+
+
+REV5_FILE = Path(__file__).parent / "data" / "mibao-rev0005.sqlite"
+
+
+def _old_records(path):
+    """Every record of the revision-0005 file as its JSON said it, with status and void."""
+    import json
+
+    with sqlite3.connect(path) as old:
+        rows = old.execute("SELECT id, ledger, asset_number, status, voided, void_reason, data FROM records").fetchall()
+        events = dict(old.execute("SELECT record_id, count(*) FROM record_events GROUP BY record_id").fetchall())
+        keys = old.execute("SELECT scope, field, value, record_id FROM unique_values").fetchall()
+    return [(i, ledger, number, status, bool(voided), reason, json.loads(data)) for i, ledger, number, status, voided,
+            reason, data in rows], events, keys
+
+
+@pytest.mark.sqlite_only
+def test_a_revision_0005_file_moves_into_ledger_tables_with_nothing_lost(tmp_path):
+    from collections import Counter
+
+    from mibao_desktop.ledgers import LEDGERS
+    from mibao_desktop.services.audit_service import AuditService
+    from mibao_desktop.services.repository import RecordRepository, build_search_text
+    from mibao_desktop.db.schema import search_table_of
+    from mibao_desktop.errors import ValidationFailed
+    from mibao_desktop.security import Role
+
+    path = tmp_path / "mibao.sqlite"
+    shutil.copy(REV5_FILE, path)
+    old, old_events, old_keys = _old_records(path)
+    db = Database.open(path)
+    assert db.current_revision() == head_revision()
+    assert _drift(db) == []
+    service = LedgerService(db, Actor("baomi", Role.SECURITY_ADMIN))
+
+    # every record: same id, number, status, void, and every value as the JSON had it
+    names = Counter()
+    for rid, ledger_key, number, status, voided, reason, data in old:
+        view = service.get(rid)
+        assert (view.ledger.key, view.number, view.status, view.voided, view.void_reason) == (
+            ledger_key, number, status, voided, reason)
+        for name, value in data.items():
+            shown = view.display(name)
+            expected = "；".join(value) if isinstance(value, list) else str(value)
+            assert shown == expected, (number, name)
+            if name in ("user", "responsible_person"):
+                names[value] += 1
+                assert view.values[name].id is not None
+        assert len(service.history(rid)) == old_events.get(rid, 0)
+    # the people: one per name, holding what their name held
+    people = service.query("people", LedgerQuery(limit=None)).rows
+    assert sorted(p.display("name") for p in people) == sorted(names)
+    nana = next(p for p in people if p.display("name") == "欧阳娜娜")
+    held = {(r.ledger.key, r.label) for r in service.referrers(nana.id)}
+    assert len(held) == 2 and all(k == "computers" for k, _ in held)
+    # uniqueness keys as they were (plus the people's numbers), and still enforced
+    with db.session() as s:
+        from mibao_desktop.db.models import UniqueValue
+
+        kept = {(u.scope, u.field, u.value, u.record_id) for u in s.query(UniqueValue)}
+    assert set(old_keys) <= kept and len(kept) == len(old_keys) + len(people)
+    computer_view = next(service.get(r[0]) for r in old if r[1] == "computers" and not r[4])
+    with pytest.raises(ValidationFailed, match=computer_view.number):
+        service.create("computers", computer(mac_addresses=computer_view.values["mac_addresses"][0]))
+    # search and counts work on the moved data, and the search text is what the code makes
+    person = computer_view.values["user"]
+    found = service.query("computers", LedgerQuery(text=person.text, limit=None))
+    assert computer_view.id in {r.id for r in found.rows}
+    with db.session() as s:
+        repo = RecordRepository(s)
+        for ledger in LEDGERS.values():
+            counted = repo.facet_counts(ledger, "status")
+            views = service.query(ledger, LedgerQuery(limit=None)).rows
+            assert counted == dict(Counter(v.status for v in views)), ledger.key
+            table = search_table_of(ledger)
+            stored = dict(s.execute(text(f"SELECT id, search_text FROM {table.name}")).all())
+            assert all(stored[v.id] == build_search_text(ledger, v.values) for v in views), ledger.key
+    # the audit chain of revision 0005 still verifies, and goes on
+    service.update(computer_view.id, {"location": "行政楼101室"})
+    assert AuditService(db, Actor("shenji", Role.AUDITOR)).verify().ok
+    db.close()

@@ -4,11 +4,11 @@ import datetime as dt
 
 import pytest
 
+from mibao_desktop.ledgers.levels import normalise_level
 from mibao_desktop.ledgers.normalize import (
     FieldError,
     normalise_date,
     normalise_id_number,
-    normalise_level,
     normalise_mac,
     split_values,
 )

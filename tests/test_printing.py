@@ -47,7 +47,7 @@ def test_label_text_holds_the_record_values(printing, machines, tmp_path):
     text = pdftotext(out)
     for record in machines:
         assert record.asset_number in text
-        assert record.values["responsible_person"] in text
+        assert record.display("responsible_person") in text
         assert f"{record.values['level']}★" in text
     assert "定密时间:2023-03-05" in text and "涉密计算机" in text
 

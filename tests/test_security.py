@@ -228,7 +228,11 @@ def _raw(db):
 
 def test_every_event_is_in_the_log_and_the_chain_verifies(logged):
     actions = [row.action for row in reversed(logged.entries())]
-    assert actions[-5:] == ["auth.login", "auth.login_failed", "record.create", "record.update", "auth.logout"]
+    # the computer's 使用人 张伟 was new: the person is registered first, then the computer
+    assert actions[-6:] == ["auth.login", "auth.login_failed", "record.create", "record.create", "record.update",
+                            "auth.logout"]
+    assert [e.target for e in logged.entries(AuditFilter(action="record.create"))] == ["computers:JM-0001",
+                                                                                       "people:RY-0001"]
     update = logged.entries(AuditFilter(action="record.update"))[0]
     assert update.detail["fields"] == ["部门"] and update.actor == NAMES[Role.SECURITY_ADMIN]
     assert logged.entries(AuditFilter(actor=NAMES[Role.AUDITOR]))[0].action == "auth.login_failed"

@@ -1,7 +1,9 @@
-"""ORM tables. Every ledger shares ``records``: its declared fields live in the JSON ``data``
-column, so adding a field to a ledger's declaration needs no schema change. Values that are
-queried on every keystroke (asset number, status, the search text) are kept as real, indexed
-columns. Types stay portable to PostgreSQL (JSON, not SQLite-only types).
+"""The fixed tables: the register of every record's id, uniqueness keys, links between
+records, facet counts, history, settings, audit log, accounts and the output register.
+
+Each ledger's own table (``ledger_computers`` …) is generated from its declaration in
+``mibao_desktop.db.schema``; the tables here are the same for every ledger. Types stay portable
+between SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,33 +20,50 @@ class Base(DeclarativeBase):
 
 
 class Record(Base):
-    """One row of a ledger (台账记录)."""
+    """Every record of every ledger, by id (台账记录登记): which ledger holds it and what a
+    reference to it shows (its number; a person's name). History, uniqueness keys and
+    references point here, so that a record is one id whatever ledger it is in."""
 
     __tablename__ = "records"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ledger: Mapped[str] = mapped_column(String(40))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), default=None)
-    asset_number: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(200))
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
-    void_reason: Mapped[str | None] = mapped_column(Text, default=None)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    search_text: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     events: Mapped[list["RecordEvent"]] = relationship(
         back_populates="record", order_by="RecordEvent.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (
-        # search_text is in the listing index so that the search box scans the index alone
-        Index("ix_records_ledger_listing", "ledger", "voided", "asset_number", "search_text"),
-        Index("ix_records_ledger_status", "ledger", "status"),
-        Index("ix_records_parent", "parent_id"),
-    )
+    __table_args__ = (Index("ix_records_ledger_label", "ledger", "label"),)
+
+
+class RecordLink(Base):
+    """One reference of a many-valued reference field (a printer's connected computers), so
+    that "who refers to this record" is an index look-up."""
+
+    __tablename__ = "record_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    field: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_record_links_record", "record_id"), Index("ix_record_links_target", "target_id"))
+
+
+class FacetCount(Base):
+    """How many records (not voided) of a ledger hold each value of a facet field (状态, 密级,
+    部门 …). Kept up to date in the transaction of every write, so that the counts by level,
+    the list of departments and the yearly summary never count a million rows."""
+
+    __tablename__ = "facet_counts"
+
+    ledger: Mapped[str] = mapped_column(String(40), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class UniqueValue(Base):
@@ -75,6 +94,7 @@ class RecordEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    ledger: Mapped[str] = mapped_column(String(40))  # the record's ledger, for the year's counts per ledger
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     actor: Mapped[str] = mapped_column(String(60))
     action: Mapped[str] = mapped_column(String(20))
@@ -86,7 +106,8 @@ class RecordEvent(Base):
         back_populates="event", order_by="FieldChange.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (Index("ix_record_events_record", "record_id"), Index("ix_record_events_at", "at"))
+    __table_args__ = (Index("ix_record_events_record", "record_id"), Index("ix_record_events_at", "at"),
+                      Index("ix_record_events_ledger_at", "ledger", "at"))
 
 
 class FieldChange(Base):

@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.fields import Date, Integer
 from mibao_desktop.errors import Cancelled
@@ -70,13 +71,9 @@ def _cell(ws, value: Any, **style) -> WriteOnlyCell:
 
 MAX_ROWS = 1_048_576  # Excel's limit per sheet; the rest continues on a further sheet
 HEAD_ROWS = 3  # marking, title, column headers
-MARKINGS = ("绝密", "机密", "秘密", "内部", "非涉密")
+MARKINGS = levels.MARKINGS
+marking_text = levels.marking_text
 _MARK_FONT = Font(name="黑体", size=14, bold=True, color="C00000")
-
-
-def marking_text(level: str) -> str:
-    """How a report is marked: ``机密★`` for a state-secret level, the word itself otherwise."""
-    return f"{level}★" if level in ("绝密", "机密", "秘密") else level
 
 
 def default_marking(service: LedgerService, ledger: Ledger, query: LedgerQuery | None = None) -> str:
@@ -86,9 +83,8 @@ def default_marking(service: LedgerService, ledger: Ledger, query: LedgerQuery |
 
 
 def highest_level(stream) -> str:
-    if not stream.ledger.has_field("level"):
-        return "非涉密"
-    return next((level for level in ("绝密", "机密", "秘密") if stream.has_level(level)), "非涉密")
+    """The highest state-secret level among the records (非涉密 when none holds one)."""
+    return next((level for level in levels.LEVELS if stream.has_level(level)), levels.UNCLASSIFIED)
 
 
 class SheetStream:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.declaration import Lifecycle
-from mibao_desktop.ledgers.fields import Choice, Date, Field, Level, Text
-from mibao_desktop.ledgers.normalize import LEVELS, UNCLASSIFIED
+from mibao_desktop.ledgers.fields import Choice, Date, Field, Level, Person, Text
 
 
 def asset_number(label: str = "设备编号") -> Field:
@@ -15,9 +15,10 @@ def asset_number(label: str = "设备编号") -> Field:
     )
 
 
-def level(*, with_unclassified: bool = False) -> Field:
-    allowed = LEVELS + ((UNCLASSIFIED,) if with_unclassified else ())
-    return Field("level", "密级", Level(allowed), required=True, synonyms=("密 级", "涉密等级", "密级程度"))
+def level(*, with_unclassified: bool = False, period_field: str | None = None) -> Field:
+    allowed = levels.DEVICE_LEVELS if with_unclassified else levels.LEVELS
+    return Field("level", "密级", Level(allowed, period_field=period_field), required=True, facet=True,
+                 synonyms=("密 级", "涉密等级", "密级程度"))
 
 
 def classified_on() -> Field:
@@ -40,14 +41,18 @@ def serial_number(label: str = "序列号") -> Field:
 
 def responsible_person() -> Field:
     return Field(
-        "responsible_person", "责任人", Text(max_length=20), required=True, searchable=True,
+        "responsible_person", "责任人", Person(), required=True, searchable=True,
         synonyms=("责任人", "保管人", "管理人", "负责人"),
     )
 
 
-def department() -> Field:
+def user() -> Field:
+    return Field("user", "使用人", Person(), required=True, searchable=True, synonyms=("使用者", "使用人员"))
+
+
+def department(*, required: bool = True) -> Field:
     return Field(
-        "department", "部门", Text(max_length=40), required=True, searchable=True,
+        "department", "部门", Text(max_length=40), required=required, searchable=True, facet=True,
         synonyms=("所在部门", "使用部门", "责任部门", "处室", "科室", "部门名称"),
     )
 
@@ -65,7 +70,7 @@ def start_date() -> Field:
 
 def status(lifecycle: Lifecycle) -> Field:
     return Field(
-        "status", "状态", Choice(lifecycle.statuses), required=True, editable=False,
+        "status", "状态", Choice(lifecycle.statuses), required=True, editable=False, facet=True,
         default=lifecycle.initial, synonyms=("使用状态", "设备状态"),
     )
 

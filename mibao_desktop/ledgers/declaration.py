@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from mibao_desktop.ledgers.fields import Field
+from mibao_desktop.ledgers.fields import Field, Level
 
-# A cross-field rule gets the normalised values and returns {field name: message} for faults.
-Rule = Callable[[Mapping[str, Any]], Mapping[str, str]]
+META_COLUMNS = ("id", "parent_id", "voided", "void_reason", "search_text", "created_at", "updated_at", "version")
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule sees: the record's normalised values, its id (None while new), and the
+    records its reference fields point to, as they are now (``referenced("connected_computers")``).
+    A rule that looks at other records names them in its message."""
+
+    values: Mapping[str, Any]
+    record_id: int | None
+    referenced: Callable[[str], Sequence[Any]]
+
+
+# A rule returns {field name: message} for each fault it finds (nothing when all is well).
+Rule = Callable[[RuleContext], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class SampleContext:
+    """What a ledger's sample rows (演示数据) are made from: a seeded random generator, a size
+    and the rows registered before (a printer is connected to sample computers)."""
+
+    rng: Any
+    scale: float
+    made: Mapping[str, Sequence[Mapping[str, Any]]]  # ledger key → the sample rows registered before
+    people: Sequence[str]  # names of the unit's sample people
+
+    def count(self, base: int) -> int:
+        return max(1, int(base * self.scale))
+
+
+SampleRows = Callable[[SampleContext], Iterable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +71,11 @@ DEVICE_LIFECYCLE = Lifecycle(
     closing=frozenset({"报废", "已销毁"}),
     terminal=frozenset({"已销毁"}),
     transitions={"报废": ("已销毁",)},
+)
+
+PEOPLE_LIFECYCLE = Lifecycle(
+    statuses=("在岗", "调离", "离职"),
+    initial="在岗",
 )
 
 MEDIA_LIFECYCLE = Lifecycle(
@@ -81,12 +117,17 @@ class Ledger:
     fields: tuple[Field, ...]
     lifecycle: Lifecycle
     key_field: str = "asset_number"
+    label_field: str = ""  # what a reference to a record shows (default: its number; a person: the name)
     unique_scope: str = ""
-    parent: str | None = None
+    parent: str | None = None  # a child ledger: each record belongs to a record of this ledger
+    parent_label: str = ""  # the column naming the parent in an import (所属载体)
     aliases: tuple[str, ...] = ()  # other names the command line accepts
     rules: tuple[Rule, ...] = ()
     default_sort: str = ""
     label: LabelSpec | None = None
+    forms: tuple[str, ...] = ()  # the approval forms printed from its records (printing.templates)
+    sample: SampleRows | None = None  # sample rows for the demo
+    auto_number: str = ""  # a format such as "RY-{:04d}": the number given when none is typed
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
@@ -95,10 +136,36 @@ class Ledger:
         for required in (self.key_field, "status"):
             if required not in names:
                 raise ValueError(f"{self.key}: missing field {required!r}")
+        clash = set(names) & set(META_COLUMNS)
+        if clash:
+            raise ValueError(f"{self.key}: field names {sorted(clash)} are kept for the storage")
         if not self.unique_scope:
             object.__setattr__(self, "unique_scope", self.key)
         if not self.default_sort:
             object.__setattr__(self, "default_sort", self.key_field)
+        if not self.label_field:
+            object.__setattr__(self, "label_field", self.key_field)
+
+    @property
+    def table_name(self) -> str:
+        return f"ledger_{self.key}"
+
+    @property
+    def reference_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.is_reference)
+
+    @property
+    def facet_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.facet)
+
+    @property
+    def computed_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.compute is not None)
+
+    @property
+    def level_field(self) -> Field | None:
+        """The 密级 field, if the ledger has one."""
+        return next((f for f in self.fields if isinstance(f.type, Level)), None)
 
     def field(self, name: str) -> Field:
         for f in self.fields:

@@ -8,17 +8,17 @@ that one declaration.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field as dc_field
-from typing import Any
+from typing import Any, Callable, Mapping
 
+from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.normalize import (
-    LEVELS,
     FieldError,
     clean_text,
     is_blank,
     normalise_date,
     normalise_id_number,
-    normalise_level,
     normalise_mac,
     split_values,
 )
@@ -92,9 +92,14 @@ class Choice(FieldType):
 
 @dataclass(frozen=True)
 class Level(FieldType):
-    """密级. Accepts ``机密级``, ``秘 密``, ``秘密★`` and stores the bare level."""
+    """密级. Accepts ``机密级``, ``秘 密``, ``秘密★`` and stores the bare level.
 
-    allowed: tuple[str, ...] = LEVELS
+    ``period_field`` names the ledger's 保密期限 field: a marking such as ``机密★10年`` then
+    fills it too (unless the period is given on its own).
+    """
+
+    allowed: tuple[str, ...] = levels.LEVELS
+    period_field: str | None = None
     editor = "choice"
 
     @property
@@ -102,7 +107,23 @@ class Level(FieldType):
         return self.allowed
 
     def normalise(self, raw: Any) -> str:
-        return normalise_level(raw, self.allowed)
+        return levels.normalise_level(raw, self.allowed)
+
+
+@dataclass(frozen=True)
+class SecrecyPeriod(FieldType):
+    """保密期限: a number of years, or 长期 (stored as :data:`levels.LONG_TERM`)."""
+
+    editor = "choice"
+    open_list = True
+    choices = ("长期", "30年", "20年", "10年", "5年")
+    sort_numeric = True
+
+    def normalise(self, raw: Any) -> int:
+        return levels.parse_period(raw)
+
+    def display(self, value: Any) -> str:
+        return levels.period_text(value)
 
 
 @dataclass(frozen=True)
@@ -118,11 +139,10 @@ class Date(FieldType):
             raise FieldError(f"日期 {value.isoformat()} 晚于今天,请核对")
         return value
 
-    def to_storage(self, value: dt.date) -> str:
-        return value.isoformat()
-
     def from_storage(self, stored: Any) -> dt.date | None:
-        return None if stored is None else dt.date.fromisoformat(stored)
+        if isinstance(stored, str):  # the ISO text of a database before revision 0006
+            return dt.date.fromisoformat(stored)
+        return stored
 
     def display(self, value: Any) -> str:
         return "" if value is None else value.isoformat()
@@ -167,6 +187,81 @@ class MacAddress(FieldType):
         return [value, value.replace("-", "")]  # the colon spelling is searched as hyphens
 
 
+@dataclass(frozen=True, eq=False)
+class Ref:
+    """A reference to another record: its id once resolved, and the text it is shown by (the
+    record's number, a person's name). Typed or imported text starts unresolved (``id`` None);
+    the ledger service resolves it against the database or the rows of the same import.
+
+    ``hint`` is what a person's name was qualified with: ``张伟(科研一处)`` → hint 科研一处.
+    """
+
+    id: int | None
+    text: str = ""
+    hint: str = ""
+    voided: bool = False
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Ref):
+            return NotImplemented
+        if self.id is not None and other.id is not None:
+            return self.id == other.id
+        return self.id is None and other.id is None and self.text.casefold() == other.text.casefold()
+
+    def __hash__(self) -> int:
+        return hash(self.id) if self.id is not None else hash(self.text.casefold())
+
+    def __str__(self) -> str:
+        return self.text + ("(已作废)" if self.voided else "")
+
+
+_QUALIFIED = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<hint>[^()]*)\)$")
+
+
+@dataclass(frozen=True)
+class Reference(FieldType):
+    """A record of another ledger, stored as its id and shown as its number. ``targets`` are
+    the ledgers it may point into (a printer serves classified or unclassified computers)."""
+
+    targets: tuple[str, ...] = ()
+    max_length: int = 60
+    editor = "reference"
+
+    def normalise(self, raw: Any) -> Ref:
+        if isinstance(raw, Ref):
+            return raw
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return Ref(raw)
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)  # a number such as 2023001 read from a spreadsheet cell
+        text = clean_text(raw)
+        if len(text) > self.max_length:
+            raise FieldError(f"内容过长:最多 {self.max_length} 个字")
+        match = _QUALIFIED.match(text)
+        if match:
+            return Ref(None, match["name"].strip(), hint=match["hint"].strip())
+        return Ref(None, text)
+
+    def to_storage(self, value: Ref) -> int | None:
+        return value.id
+
+    def display(self, value: Any) -> str:
+        return "" if value is None else str(value)
+
+    def search_forms(self, value: Any) -> list[str]:
+        return [value.text] if isinstance(value, Ref) and value.text else []
+
+
+@dataclass(frozen=True)
+class Person(Reference):
+    """责任人, 使用人, 保管人: one of the unit's people (the 人员 register). A name typed in a
+    form or an import that is not yet in the register adds the person."""
+
+    targets: tuple[str, ...] = ("people",)
+    max_length: int = 20
+    editor = "person"
+
+
 @dataclass(frozen=True)
 class IdNumber(FieldType):
     """居民身份证号码 with its check digit verified."""
@@ -198,8 +293,23 @@ class Field:
     synonyms: tuple[str, ...] = ()
     default: Any = None
     shown: bool = True  # a table column by default (the column chooser can change it)
-    editable: bool = True  # False: set by lifecycle actions, not the edit form
+    editable: bool = True  # False: set by lifecycle actions or computed, not typed in the form
     help: str = ""
+    facet: bool = False  # a filter list above the table; its values are counted as records change
+    compute: Callable[[Mapping[str, Any]], Any] | None = None  # derived from the other values when written
+    indexed: bool | None = None  # None: indexed when shown, a facet, a reference, a date or computed
+
+    def __post_init__(self) -> None:
+        if self.compute is not None and self.editable:
+            object.__setattr__(self, "editable", False)
+
+    @property
+    def is_reference(self) -> bool:
+        return isinstance(self.type, Reference)
+
+    @property
+    def is_person(self) -> bool:
+        return isinstance(self.type, Person)
 
     # -- values ---------------------------------------------------------------------------
 
@@ -219,17 +329,24 @@ class Field:
         return self.type.normalise(raw)
 
     def to_storage(self, value: Any) -> Any:
+        """The value of the field's database column. A list is kept as its items' text, one per
+        line (so it shows, sorts and searches as text); a list of references as their labels,
+        the ids going to the link table."""
         if value is None:
             return None
         if self.many:
-            return [self.type.to_storage(v) for v in value]
+            if self.is_reference:
+                return "\n".join(v.text for v in value)
+            return "\n".join(str(self.type.to_storage(v)) for v in value)
         return self.type.to_storage(value)
 
     def from_storage(self, stored: Any) -> Any:
         if stored is None:
             return None
         if self.many:
-            return [self.type.from_storage(v) for v in stored]
+            if isinstance(stored, list):  # a JSON list from a database before revision 0006
+                return [self.type.from_storage(v) for v in stored]
+            return [self.type.from_storage(v) for v in str(stored).split("\n") if v]
         return self.type.from_storage(stored)
 
     def display(self, value: Any) -> str:
@@ -252,6 +369,12 @@ class Field:
             return []
         values = value if self.many else [value]
         return [str(self.type.to_storage(v)).casefold() for v in values]
+
+    def refs(self, value: Any) -> list[Ref]:
+        """The references a value holds (none for other kinds of field)."""
+        if not self.is_reference or value is None:
+            return []
+        return list(value) if self.many else [value]
 
     @property
     def choices(self) -> tuple[str, ...]:

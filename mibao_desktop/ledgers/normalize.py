@@ -55,40 +55,7 @@ def normalise_mac(raw: object) -> str:
     return "-".join(compact[i : i + 2] for i in range(0, 12, 2))
 
 
-# --- classification levels (密级) --------------------------------------------------------
-
-LEVELS = ("绝密", "机密", "秘密")  # highest first
-UNCLASSIFIED = "非涉密"
-WORK_SECRET = "内部"
-LEVEL_RANK = {"绝密": 3, "机密": 2, "秘密": 1, WORK_SECRET: 0, UNCLASSIFIED: -1}
-
-_LEVEL_ALIASES = {
-    "绝密": "绝密",
-    "机密": "机密",
-    "秘密": "秘密",
-    "非涉密": UNCLASSIFIED,
-    "非密": UNCLASSIFIED,
-    "公开": UNCLASSIFIED,
-    "无": UNCLASSIFIED,
-    "内部": WORK_SECRET,
-    "工作秘密": WORK_SECRET,
-    # traditional characters appear in documents copied from Hong Kong/Taiwan sources
-    "絕密": "绝密",
-    "機密": "机密",
-}
-
-
-def normalise_level(raw: object, allowed: tuple[str, ...]) -> str:
-    """``机密级``, ``秘 密``, ``秘密★``, ``秘密★10年`` → ``机密``/``秘密`` (the level only)."""
-    text = clean_text(raw)
-    key = re.sub(r"\s", "", text)
-    key = re.split(r"[★☆*]", key, maxsplit=1)[0]
-    if key.endswith("级") and len(key) > 1:
-        key = key[:-1]
-    level = _LEVEL_ALIASES.get(key)
-    if level is None or level not in allowed:
-        raise FieldError(f"密级“{text}”无法识别,应为:{'、'.join(allowed)}")
-    return level
+# Classification levels (密级) and secrecy periods: mibao_desktop.ledgers.levels.
 
 
 # --- dates -------------------------------------------------------------------------------

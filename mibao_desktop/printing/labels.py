@@ -13,6 +13,7 @@ from typing import BinaryIO, Iterable, Mapping
 
 from reportlab.lib.colors import HexColor, white
 
+from mibao_desktop.ledgers import levels
 from mibao_desktop.printing.pdf import FONT, fit_size, mm, new_canvas, text_width, wrap
 from mibao_desktop.printing.qr import draw_qr
 
@@ -20,7 +21,7 @@ A4 = (210.0, 297.0)
 LEVEL_LABEL, REMINDER_LABEL = "level", "reminder"
 KIND_TITLES = {LEVEL_LABEL: "密级标识", REMINDER_LABEL: "保密提醒标识"}
 
-DEFAULT_COLOURS = {"绝密": "#B00000", "机密": "#D9480F", "秘密": "#1F5FA8", "非涉密": "#4D4D4D"}
+DEFAULT_COLOURS = dict(levels.COLOURS)
 
 
 class LayoutError(ValueError):

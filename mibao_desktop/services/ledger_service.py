@@ -1,176 +1,60 @@
 """The ledger service: every read and write of ledger records.
 
-Each write checks the role, validates against the ledger's declaration, runs in one
-transaction with its history event and audit entry, and either all of it is stored or none.
+Each write checks the role, validates against the ledger's declaration (types, required
+fields, references, rules that look at other records, uniqueness), runs in one write
+transaction that is begun before anything it depends on is read, records its history event
+and audit entry, and either all of it is stored or none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections import Counter
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.database import Database
-from mibao_desktop.db.models import FieldChange, Record, RecordEvent, UniqueValue
-from mibao_desktop.ledgers import LEDGERS, Ledger, get_ledger
-from mibao_desktop.ledgers.fields import Field
-from mibao_desktop.ledgers.normalize import FieldError, clean_text
+from mibao_desktop.db.models import FieldChange, Record, RecordEvent
+from mibao_desktop.errors import Cancelled, LifecycleError, NotFound, ServiceError, StaleRecord, ValidationFailed
+from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger, children_of, get_ledger
+from mibao_desktop.ledgers.declaration import RuleContext
+from mibao_desktop.ledgers.fields import Field, Level, Ref
+from mibao_desktop.ledgers.levels import parse_marking
+from mibao_desktop.ledgers.normalize import FieldError, clean_text, is_blank
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit
-from mibao_desktop.errors import (
-    Cancelled,
-    LifecycleError,
-    NotFound,
-    ServiceError,
-    StaleRecord,
-    ValidationFailed,
+from mibao_desktop.services.references import Resolver, person_text
+from mibao_desktop.services.repository import LedgerQuery, RecordRepository
+from mibao_desktop.services.views import (
+    BatchResult,
+    ChangeRow,
+    FieldChangeView,
+    HistoryEntry,
+    Page,
+    Progress,
+    RecordView,
+    Referrer,
+    RowRefusal,
 )
-from mibao_desktop.services.repository import LedgerQuery, RecordRepository, build_search_text
 
 LEDGER_ROLES = (Role.SECURITY_ADMIN,)  # 三员分立: only the security administrator keeps ledgers
-
-ACTION_LABELS = {
-    "create": "登记",
-    "update": "修改",
-    "status": "状态变更",
-    "void": "作废",
-    "restore": "恢复",
-    "import": "导入",
-}
+RELATED = "related"  # the error key of a fault found in another record (a rule of a referring record)
 
 
-@dataclass(frozen=True)
-class RecordView:
-    """A record as the UI, reports and labels see it: typed values, no ORM object."""
+class StillReferenced(ServiceError):
+    """The record is referred to by others; the user must be told which before it goes."""
 
-    id: int
-    ledger: Ledger
-    values: Mapping[str, Any]
-    voided: bool
-    void_reason: str | None
-    version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-    @property
-    def asset_number(self) -> str:
-        return self.values[self.ledger.key_field]
-
-    @property
-    def status(self) -> str:
-        return self.values["status"]
-
-    def display(self, name: str) -> str:
-        return self.ledger.field(name).display(self.values.get(name))
+    def __init__(self, message: str, referrers: list[Referrer]) -> None:
+        super().__init__(message)
+        self.referrers = referrers
 
 
-@dataclass(frozen=True)
-class FieldChangeView:
-    field: str
-    label: str
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    id: int
-    at: dt.datetime
-    actor: str
-    action: str
-    reason: str | None
-    effective_date: dt.date | None
-    changes: tuple[FieldChangeView, ...]
-
-    @property
-    def action_label(self) -> str:
-        return ACTION_LABELS.get(self.action, self.action)
-
-    @property
-    def revertible(self) -> bool:
-        return self.action == "update" and bool(self.changes)
-
-
-@dataclass(frozen=True)
-class ChangeRow(HistoryEntry):
-    """One event of any record in a period (the annual report's changes sheet)."""
-
-    ledger: Ledger
-    asset_number: str
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[RecordView]
-    total: int
-
-
-@dataclass(frozen=True)
-class RowRefusal:
-    """A row of a batch that was not stored: its index in the batch, the field and why."""
-
-    index: int
-    field: str  # Chinese label, "" when the row as a whole is refused
-    message: str
-
-
-@dataclass
-class BatchResult:
-    created: list[int] = field(default_factory=list)
-    refused: list[RowRefusal] = field(default_factory=list)
-    accepted: int = 0  # rows that passed every check (stored, unless a dry run or all-or-nothing)
-
-
-Progress = Callable[[int, int], None]
-
-
-class ValueStream:
-    """See LedgerService.stream."""
-
-    def __init__(self, service: "LedgerService", ledger: Ledger, query: LedgerQuery,
-                 fields: Sequence[str] | None) -> None:
-        self.service, self.ledger, self.query = service, ledger, query
-        self.fields = [ledger.field(n) for n in fields] if fields else list(ledger.fields)
-
-    def __enter__(self) -> "ValueStream":
-        from mibao_desktop.db.database import STREAM_CACHE_KIB
-
-        self.session = self.service._read("导出台账")
-        self.session.begin()
-        self.sqlite = self.session.get_bind().dialect.name == "sqlite"
-        if self.sqlite:
-            self.session.connection().exec_driver_sql(f"PRAGMA cache_size=-{STREAM_CACHE_KIB}")
-        self.repo = RecordRepository(self.session)
-        self.total = self.repo.count(self.ledger, self.query)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        from mibao_desktop.db.database import CACHE_KIB
-
-        try:
-            if self.sqlite:
-                self.session.connection().exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
-        finally:
-            self.session.rollback()
-            self.session.close()
-
-    def has_level(self, level: str) -> bool:
-        q = self.query
-        probe = LedgerQuery(text=q.text, filters={**q.filters, "level": level}, include_voided=q.include_voided,
-                            parent_id=q.parent_id, limit=1)
-        return bool(self.repo.page(self.ledger, probe))
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        q = self.query
-        whole = LedgerQuery(text=q.text, filters=dict(q.filters), include_voided=q.include_voided,
-                            parent_id=q.parent_id, sort=q.sort, descending=q.descending, limit=None)
-        stmt = self.repo._ordered(select(Record.data, Record.status), self.ledger, whole)
-        for data, status in self.session.execute(stmt.execution_options(yield_per=2000)):
-            yield {f.name: status if f.name == "status" else f.from_storage(data.get(f.name)) for f in self.fields}
+def _labels(ledger: Ledger) -> dict[str, str]:
+    return {f.name: f.label for f in ledger.fields} | {RELATED: "相关记录", "_parent": ledger.parent_label or "所属记录"}
 
 
 class LedgerService:
@@ -185,44 +69,62 @@ class LedgerService:
         require(self.actor, *LEDGER_ROLES, doing=doing)
         return self.db.session()
 
-    def _write(self, doing: str) -> Session:
-        """A session whose transaction the caller commits; roll back on any error."""
+    def _write(self, doing: str):
+        """A write transaction, begun before anything is read; committed when the block ends."""
         require(self.actor, *LEDGER_ROLES, doing=doing)
-        return self.db.session()
+        return self.db.write()
 
     @staticmethod
     def ledger(key: str | Ledger) -> Ledger:
         return key if isinstance(key, Ledger) else get_ledger(key)
 
-    @staticmethod
-    def view(record: Record) -> RecordView:
-        ledger = LEDGERS[record.ledger]
-        values = {f.name: f.from_storage(record.data.get(f.name)) for f in ledger.fields}
-        values["status"] = record.status
-        return RecordView(
-            id=record.id, ledger=ledger, values=values, voided=record.voided,
-            void_reason=record.void_reason, version=record.version,
-            created_at=record.created_at, updated_at=record.updated_at,
-        )
+    def _views(self, session: Session, ledger: Ledger, rows: Sequence[RowMapping]) -> list[RecordView]:
+        refs = RecordRepository(session).resolve(ledger, rows)
+        views = []
+        for row in rows:
+            values = {f.name: refs.get((row["id"], f.name)) if f.is_reference else f.from_storage(row[f.name])
+                      for f in ledger.fields}
+            views.append(RecordView(
+                id=row["id"], ledger=ledger, values=values, voided=bool(row["voided"]), void_reason=row["void_reason"],
+                version=row["version"], created_at=row["created_at"], updated_at=row["updated_at"],
+                parent_id=row.get("parent_id")))
+        return views
 
-    def _get(self, session: Session, record_id: int) -> Record:
-        record = RecordRepository(session).get(record_id)
-        if record is None:
+    def _view(self, session: Session, ledger: Ledger, row: RowMapping) -> RecordView:
+        return self._views(session, ledger, [row])[0]
+
+    def _locate(self, session: Session, record_id: int, *, lock: bool = False) -> tuple[Ledger, RowMapping]:
+        repo = RecordRepository(session)
+        located = repo.locate(record_id)
+        row = repo.row(LEDGERS[located.ledger], record_id, lock=lock) if located and located.ledger in LEDGERS else None
+        if row is None:
             raise NotFound(f"找不到编号为 {record_id} 的记录,它可能已被删除或数据库已更换。")
-        return record
+        return LEDGERS[located.ledger], row
+
+    def _get_view(self, session: Session, record_id: int, *, lock: bool = False) -> RecordView:
+        ledger, row = self._locate(session, record_id, lock=lock)
+        return self._view(session, ledger, row)
+
+    def _scope(self, ledger: Ledger, parent_id: int | None) -> str:
+        """The space a record's unique values may not repeat in: the ledger's scope, or, for a
+        child ledger, its parent's (份号 is unique within its carrier)."""
+        return f"{ledger.unique_scope}#{parent_id}" if ledger.parent is not None else ledger.unique_scope
 
     # -- validation ------------------------------------------------------------------------
 
-    def validate(self, ledger: Ledger, raw: Mapping[str, Any], *, current: Mapping[str, Any] | None = None,
-                 record_id: int | None = None, session: Session | None = None) -> dict[str, Any]:
-        """Normalise ``raw`` over ``current`` values; raise ValidationFailed naming each field.
-
-        Checks types, required fields, the ledger's cross-field rules and uniqueness against
-        the database (when a session is given).
-        """
+    def normalise(self, ledger: Ledger, raw: Mapping[str, Any], *, current: Mapping[str, Any] | None = None
+                  ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Typed values from ``raw`` over ``current`` (or the defaults) and the faults found,
+        without looking at the database: types, 密级 with its period, required fields and
+        computed values."""
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
+        unknown = set(raw) - {f.name for f in ledger.fields}
+        if unknown:
+            raise ServiceError(f"{ledger.title}没有这些字段:{'、'.join(sorted(unknown))}")
         for f in ledger.fields:
+            if f.compute is not None:
+                continue
             if f.name in raw:
                 try:
                     values[f.name] = f.normalise(raw[f.name])
@@ -233,209 +135,387 @@ class LedgerService:
                 values[f.name] = current.get(f.name)
             else:
                 values[f.name] = f.default
-            if values[f.name] is None and f.required:
-                errors[f.name] = "必填,不能为空"
-        unknown = set(raw) - {f.name for f in ledger.fields}
-        if unknown:
-            raise ServiceError(f"{ledger.title}没有这些字段:{'、'.join(sorted(unknown))}")
+        for f in ledger.fields:  # 机密★10年 fills the period too, unless the period is given itself
+            if isinstance(f.type, Level) and f.type.period_field and f.name in raw and f.name not in errors:
+                period_given = not is_blank(raw.get(f.type.period_field))
+                if not period_given:
+                    try:
+                        _level, period = parse_marking(raw[f.name], f.type.allowed)
+                    except FieldError:
+                        period = None
+                    if period is not None:
+                        values[f.type.period_field] = period
+        for f in ledger.fields:
+            if f.compute is None and values.get(f.name) is None and f.required and f.name not in errors:
+                if not (f.name == ledger.key_field and ledger.auto_number):
+                    errors[f.name] = "必填,不能为空"
         if not errors:
-            for rule in ledger.rules:
-                errors.update(rule(values))
+            for f in ledger.computed_fields:
+                values[f.name] = f.compute(values)
+        return values, errors
+
+    def validate(self, ledger: Ledger, raw: Mapping[str, Any], *, current: Mapping[str, Any] | None = None,
+                 record_id: int | None = None, session: Session | None = None, parent_id: int | None = None,
+                 resolver: Resolver | None = None) -> dict[str, Any]:
+        """Normalise ``raw`` over ``current`` values; raise ValidationFailed naming each field.
+
+        Without a session only what the values say is checked (a form's field as it is left);
+        with one, references are resolved, the ledger's rules run over the records they point
+        to, and uniqueness is checked against the database.
+        """
+        values, errors = self.normalise(ledger, raw, current=current)
         if not errors and session is not None:
-            errors.update(self._unique_errors(session, ledger, values, record_id))
+            resolver = resolver or self._resolver(session, preview=False)
+            errors.update(self._resolve(ledger, values, resolver))
+            if not errors:
+                errors.update(self._rules(session, ledger, values, record_id))
+            if not errors:
+                errors.update(self._unique_errors(session, ledger, values, record_id, parent_id))
         if errors:
-            raise ValidationFailed(errors, {f.name: f.label for f in ledger.fields})
+            raise ValidationFailed(errors, _labels(ledger))
         return values
+
+    def _resolve(self, ledger: Ledger, values: dict[str, Any], resolver: Resolver) -> dict[str, str]:
+        errors = {}
+        for f in ledger.reference_fields:
+            try:
+                values[f.name] = resolver.resolve(ledger, f, values.get(f.name), values)
+            except FieldError as exc:
+                errors[f.name] = str(exc)
+        return errors
+
+    def _rules(self, session: Session, ledger: Ledger, values: Mapping[str, Any], record_id: int | None,
+               *, replaced: RecordView | None = None) -> dict[str, str]:
+        """Run the ledger's rules; ``replaced`` stands in for the stored version of a record
+        being changed (a referring record's rules are checked against the change)."""
+        if not ledger.rules:
+            return {}
+        loaded: dict[str, list[RecordView]] = {}
+
+        def referenced(name: str) -> list[RecordView]:
+            if name not in loaded:
+                refs = [r for r in ledger.field(name).refs(values.get(name)) if r.id is not None]
+                loaded[name] = [replaced if replaced is not None and r.id == replaced.id else self._get_view(session, r.id)
+                                for r in refs]
+            return loaded[name]
+
+        errors: dict[str, str] = {}
+        context = RuleContext(values=values, record_id=record_id, referenced=referenced)
+        for rule in ledger.rules:
+            for name, message in rule(context).items():
+                errors.setdefault(name, message)
+        return errors
+
+    def _referrers_rules(self, session: Session, changed: RecordView) -> dict[str, str]:
+        """A change to a record may break a rule of a record that refers to it (a computer
+        raised to 绝密 above the printer it uses): those rules run against the change."""
+        errors = {}
+        repo = RecordRepository(session)
+        for ledger, _f, rid in repo.referrers(changed.id):
+            if not ledger.rules:
+                continue
+            other = self._get_view(session, rid)
+            found = self._rules(session, ledger, other.values, rid, replaced=changed)
+            if found:
+                errors[RELATED] = f"{ledger.noun} {other.label} 将不符合规定:" + ";".join(found.values())
+                break
+        return errors
 
     @staticmethod
     def unique_keys(ledger: Ledger, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         return [(f.name, key) for f in ledger.unique_fields for key in f.unique_keys(values.get(f.name))]
 
-    def _unique_errors(self, session: Session, ledger: Ledger, values: Mapping[str, Any],
-                       record_id: int | None) -> dict[str, str]:
-        clashes = RecordRepository(session).clashes(ledger.unique_scope, self.unique_keys(ledger, values), record_id)
+    def _unique_errors(self, session: Session, ledger: Ledger, values: Mapping[str, Any], record_id: int | None,
+                       parent_id: int | None = None) -> dict[str, str]:
+        repo = RecordRepository(session)
+        clashes = repo.clashes(self._scope(ledger, parent_id), self.unique_keys(ledger, values), record_id)
         errors: dict[str, str] = {}
-        for (name, _key), other in clashes.items():
-            errors.setdefault(name, self._clash_message(ledger.field(name), values[name], _key, other))
+        for (name, key), other in clashes.items():
+            errors.setdefault(name, self._clash_message(session, ledger.field(name), values[name], key, other))
         return errors
 
-    @staticmethod
-    def _clash_message(f: Field, value: Any, key: str, other: Record) -> str:
+    def _clash_message(self, session: Session, f: Field, value: Any, key: str, other: Record) -> str:
         values = value if f.many else [value]
         shown = next((f.type.display(v) for v in values if str(f.type.to_storage(v)).casefold() == key), key)
         other_ledger = LEDGERS.get(other.ledger)
         noun = other_ledger.noun if other_ledger else other.ledger
-        owner = other.data.get("user") or other.data.get("responsible_person") or ""
-        owner_text = f"({owner})" if owner else ""
+        owner_text = ""
+        if other_ledger is not None:
+            view = self._get_view(session, other.id)
+            owner = next((view.display(n) for n in ("user", "responsible_person") if other_ledger.has_field(n)
+                          and view.values.get(n)), "")
+            owner_text = f"({owner})" if owner else ""
         voided = "(已作废)" if other.voided else ""
-        return f"“{shown}”已登记在{noun} {other.asset_number}{owner_text}{voided}上,不能重复"
+        return f"“{shown}”已登记在{noun} {other.label}{owner_text}{voided}上,不能重复"
+
+    # -- people and references ----------------------------------------------------------------
+
+    def _resolver(self, session: Session, *, preview: bool, batch: dict | None = None) -> Resolver:
+        def add_person(name: str, department: str | None) -> int | None:
+            if preview:
+                return None
+            return self._add_person(session, name, department)
+
+        return Resolver(RecordRepository(session), add_person, batch=batch or {})
+
+    def _add_person(self, session: Session, name: str, department: str | None) -> int:
+        """A name not yet in the register becomes a person (人员), recorded like any other."""
+        values, errors = self.normalise(PEOPLE, {"name": name, "department": department or None})
+        if errors:
+            raise FieldError("无法把“" + name + "”加入人员名册:" + ";".join(errors.values()))
+        values["status"] = PEOPLE.lifecycle.initial
+        repo = RecordRepository(session)
+        record_id = repo.allocate_ids(1)[0]
+        values[PEOPLE.key_field] = self._next_number(session, PEOPLE)
+        now = self.clock()
+        repo.insert(PEOPLE, [(record_id, values, None)], now, lambda p: self._scope(PEOPLE, p))
+        session.add(RecordEvent(record_id=record_id, ledger=PEOPLE.key, at=now, actor=self.actor.name,
+                                action="create", reason="登记其他台账时新增"))
+        audit.append(session, self.actor, "record.create", f"{PEOPLE.key}:{values[PEOPLE.key_field]}",
+                     {"ledger": PEOPLE.title, "record_id": record_id, "name": name}, at=now)
+        return record_id
+
+    def _next_number(self, session: Session, ledger: Ledger) -> str:
+        """The next free automatic number (RY-0001 …), past every number in use. Remembered
+        for the transaction, so that an import numbering many records reads the numbers once."""
+        from mibao_desktop.db.schema import table_of
+
+        counters = session.info.setdefault("mibao_numbers", {})
+        if ledger.key not in counters:
+            t = table_of(ledger)
+            prefix = ledger.auto_number.split("{", 1)[0]
+            highest = 0
+            for number in session.scalars(select(t.c[ledger.key_field]).where(t.c[ledger.key_field].like(prefix + "%"))):
+                tail = str(number)[len(prefix):]
+                if tail.isdigit():
+                    highest = max(highest, int(tail))
+            counters[ledger.key] = highest
+        repo = RecordRepository(session)
+        while True:
+            counters[ledger.key] += 1
+            number = ledger.auto_number.format(counters[ledger.key])
+            if not repo.clashes(ledger.unique_scope, [(ledger.key_field, number.casefold())], None):
+                return number
+
+    def referrers(self, record_id: int, *, include_voided: bool = False) -> list[Referrer]:
+        """Every record that refers to this one (a person's devices, a computer's printers)."""
+        with self._read() as session:
+            return self._referrers(session, record_id, include_voided=include_voided)
+
+    def _referrers(self, session: Session, record_id: int, *, include_voided: bool = False) -> list[Referrer]:
+        repo = RecordRepository(session)
+        out = []
+        for ledger, f, rid in repo.referrers(record_id, include_voided=include_voided):
+            row = repo.row(ledger, rid)
+            out.append(Referrer(ledger, rid, str(row[ledger.label_field]), f.label, row["status"], bool(row["voided"])))
+        return out
+
+    def suggestions(self, ledger_key: str | Ledger, field_name: str, text: str, limit: int = 20
+                    ) -> list[tuple[Ref, str]]:
+        """What a reference field may be completed with as the user types: (reference, text
+        shown in the list), people told apart by department and number."""
+        ledger = self.ledger(ledger_key)
+        f = ledger.field(field_name)
+        text = clean_text(text or "")
+        out: list[tuple[Ref, str]] = []
+        with self._read() as session:
+            repo = RecordRepository(session)
+            for key in f.type.targets:
+                target = LEDGERS[key]
+                for row in repo.suggest(target, text, limit):
+                    label = str(row[target.label_field])
+                    shown = person_text(row) if target is PEOPLE else f"{label}({target.noun})" \
+                        if len(f.type.targets) > 1 else label
+                    out.append((Ref(row["id"], label), shown))
+        return out[:limit]
 
     # -- writes ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _stored(ledger: Ledger, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The JSON ``data`` of a record: empty fields are left out (they read back as None)."""
-        return {f.name: f.to_storage(values[f.name]) for f in ledger.fields
-                if f.name != "status" and values.get(f.name) is not None}
-
-    def _new_record(self, ledger: Ledger, values: Mapping[str, Any], now: dt.datetime,
-                    parent_id: int | None = None) -> Record:
-        return Record(
-            ledger=ledger.key, parent_id=parent_id, asset_number=values[ledger.key_field],
-            status=values["status"] or ledger.lifecycle.initial, voided=False,
-            data=self._stored(ledger, values),
-            search_text=build_search_text(ledger, values), created_at=now, updated_at=now, version=1,
-        )
+    def _event(self, session: Session, ledger: Ledger, record_id: int, now: dt.datetime, action: str, *,
+               reason: str | None = None, effective_date: dt.date | None = None,
+               changes: Iterable[tuple[str, str | None, str | None]] = ()) -> None:
+        event = RecordEvent(record_id=record_id, ledger=ledger.key, at=now, actor=self.actor.name, action=action,
+                            reason=reason, effective_date=effective_date)
+        event.changes = [FieldChange(field=n, old_value=o, new_value=v) for n, o, v in changes]
+        session.add(event)
 
     def create(self, ledger_key: str | Ledger, raw: Mapping[str, Any], *, parent_id: int | None = None) -> RecordView:
         """登记 a new record. Status starts at the lifecycle's initial status."""
         ledger = self.ledger(ledger_key)
         raw = {k: v for k, v in raw.items() if k != "status"}
-        with self._write(f"登记{ledger.noun}") as session, session.begin():
-            if ledger.parent is not None:
-                parent = self._get(session, parent_id) if parent_id is not None else None
-                if parent is None or parent.ledger != ledger.parent:
-                    raise ServiceError(f"{ledger.noun}必须属于一条{LEDGERS[ledger.parent].noun}记录。")
-            values = self.validate(ledger, raw, session=session)
+        with self._write(f"登记{ledger.noun}") as session:
+            self._check_parent(session, ledger, parent_id)
+            repo = RecordRepository(session)
+            if ledger.auto_number and is_blank(raw.get(ledger.key_field)):
+                raw[ledger.key_field] = self._next_number(session, ledger)
+            values = self.validate(ledger, raw, session=session, parent_id=parent_id)
             values["status"] = ledger.lifecycle.initial
             now = self.clock()
-            record = self._new_record(ledger, values, now, parent_id)
-            session.add(record)
-            session.flush()
-            RecordRepository(session).set_keys(record, ledger.unique_scope, self.unique_keys(ledger, values))
-            session.add(RecordEvent(record_id=record.id, at=now, actor=self.actor.name, action="create"))
-            audit.append(session, self.actor, "record.create", f"{ledger.key}:{record.asset_number}",
-                         {"ledger": ledger.title, "record_id": record.id}, at=now)
+            record_id = repo.allocate_ids(1)[0]
+            repo.insert(ledger, [(record_id, values, parent_id)], now, lambda p: self._scope(ledger, p))
+            self._event(session, ledger, record_id, now, "create")
+            audit.append(session, self.actor, "record.create", f"{ledger.key}:{values[ledger.key_field]}",
+                         {"ledger": ledger.title, "record_id": record_id}, at=now)
             self._flush_or_explain(session)
-            return self.view(record)
+            return self._get_view(session, record_id)
+
+    def _check_parent(self, session: Session, ledger: Ledger, parent_id: int | None) -> None:
+        if ledger.parent is None:
+            if parent_id is not None:
+                raise ServiceError(f"{ledger.noun}不属于其他记录。")
+            return
+        located = RecordRepository(session).locate(parent_id) if parent_id is not None else None
+        if located is None or located.ledger != ledger.parent:
+            raise ServiceError(f"{ledger.noun}必须属于一条{LEDGERS[ledger.parent].noun}记录。")
+        if located.voided:
+            raise LifecycleError(f"{LEDGERS[ledger.parent].noun} {located.label} 已作废,不能再添加{ledger.noun}。")
 
     def update(self, record_id: int, raw: Mapping[str, Any], *, expected_version: int | None = None,
                reason: str | None = None) -> RecordView:
-        """修改 editable fields; each changed field goes into the history with old and new value."""
-        with self._write("修改台账") as session, session.begin():
-            record = self._get(session, record_id)
-            current = self.view(record)
-            ledger = current.ledger
-            if expected_version is not None and expected_version != record.version:
+        """修改 editable fields; each changed field goes into the history with old and new value.
+        A new number or name carries through to every record that refers to this one."""
+        with self._write("修改台账") as session:
+            ledger, row = self._locate(session, record_id, lock=True)
+            current = self._view(session, ledger, row)
+            if expected_version is not None and expected_version != current.version:
                 raise StaleRecord("这条记录在您打开后已被修改,请关闭窗口重新打开后再改。")
-            if record.voided:
-                raise LifecycleError(f"{current.asset_number} 已作废,不能修改;如需修改请先恢复。")
+            if current.voided:
+                raise LifecycleError(f"{current.number} 已作废,不能修改;如需修改请先恢复。")
             if current.status in ledger.lifecycle.terminal:
-                raise LifecycleError(f"{current.asset_number} 已{current.status},记录只能查看,不能修改。")
+                raise LifecycleError(f"{current.number} 已{current.status},记录只能查看,不能修改。")
             unknown = set(raw) - {f.name for f in ledger.fields}
             if unknown:
                 raise ServiceError(f"{ledger.title}没有这些字段:{'、'.join(sorted(unknown))}")
             locked = [ledger.field(n).label for n in raw if not ledger.field(n).editable
+                      and ledger.field(n).compute is None and not is_blank(raw[n])
                       and ledger.field(n).normalise(raw[n]) != current.values.get(n)]
             if locked:
                 raise LifecycleError(f"{'、'.join(locked)}不能在此修改,请使用“变更状态”。")
             raw = {k: v for k, v in raw.items() if ledger.field(k).editable}
-            values = self.validate(ledger, raw, current=current.values, record_id=record.id, session=session)
-            changes = [
-                (f, f.display(current.values.get(f.name)), f.display(values.get(f.name)))
-                for f in ledger.fields if values.get(f.name) != current.values.get(f.name)
-            ]
+            values = self.validate(ledger, raw, current=current.values, record_id=record_id, session=session,
+                                   parent_id=current.parent_id)
+            changes = [(f, f.display(current.values.get(f.name)), f.display(values.get(f.name)))
+                       for f in ledger.fields if values.get(f.name) != current.values.get(f.name)
+                       or (f.many and f.is_reference and f.display(values.get(f.name)) != f.display(current.values.get(f.name)))]
             if not changes:
                 return current
+            changed = RecordView(**{**current.__dict__, "values": values})
+            related = self._referrers_rules(session, changed)
+            if related:
+                raise ValidationFailed(related, _labels(ledger))
             now = self.clock()
-            self._store(record, ledger, values, now)
-            RecordRepository(session).set_keys(record, ledger.unique_scope, self.unique_keys(ledger, values))
-            event = RecordEvent(record_id=record.id, at=now, actor=self.actor.name, action="update", reason=reason)
-            event.changes = [FieldChange(field=f.name, old_value=old, new_value=new) for f, old, new in changes]
-            session.add(event)
-            audit.append(session, self.actor, "record.update", f"{ledger.key}:{record.asset_number}",
-                         {"record_id": record.id, "fields": [f.label for f, _, _ in changes]}, at=now)
+            repo = RecordRepository(session)
+            repo.write_values(ledger, record_id, current.values, values, now, voided=False)
+            repo.set_keys(record_id, self._scope(ledger, current.parent_id), self.unique_keys(ledger, values))
+            self._event(session, ledger, record_id, now, "update", reason=reason,
+                        changes=[(f.name, old, new) for f, old, new in changes])
+            audit.append(session, self.actor, "record.update", f"{ledger.key}:{values[ledger.key_field]}",
+                         {"record_id": record_id, "fields": [f.label for f, _, _ in changes]}, at=now)
+            if current.label != str(values.get(ledger.label_field) or ""):
+                self._carry_label(session, record_id)
             self._flush_or_explain(session)
-            return self.view(record)
+            return self._get_view(session, record_id)
 
-    def _store(self, record: Record, ledger: Ledger, values: Mapping[str, Any], now: dt.datetime) -> None:
-        record.data = self._stored(ledger, values)
-        record.asset_number = values[ledger.key_field]
-        record.status = values["status"]
-        record.search_text = build_search_text(ledger, values)
-        record.updated_at = now
-        record.version += 1
+    def _carry_label(self, session: Session, record_id: int) -> None:
+        """A record renumbered (or a person renamed): those that refer to it show and find it
+        by its new number (their stored labels and search text follow; their ids never change)."""
+        repo = RecordRepository(session)
+        for ledger, _f, rid in repo.referrers(record_id, include_voided=True):
+            view = self._get_view(session, rid)
+            repo.refresh_labels(ledger, rid, view.values)
+            repo.reindex(ledger, rid, view.values)
 
     def change_status(self, record_id: int, new_status: str, *, reason: str = "",
-                      effective_date: dt.date | None = None) -> RecordView:
+                      effective_date: dt.date | None = None, confirm_referenced: bool = False) -> RecordView:
         """停用/维修/外出/报废/销毁 …: a status change with its date and reason in the history.
 
-        A closing status (报废, 已销毁) needs a reason; a terminal one ends the record's life.
+        A closing status (报废, 已销毁) needs a reason; a terminal one ends the record's life,
+        and is refused while other records refer to it until the user has seen which
+        (``confirm_referenced``).
         """
         reason = clean_text(reason or "", multiline=True)
-        with self._write("变更状态") as session, session.begin():
-            record = self._get(session, record_id)
-            current = self.view(record)
-            ledger = current.ledger
+        with self._write("变更状态") as session:
+            ledger, row = self._locate(session, record_id, lock=True)
             lifecycle = ledger.lifecycle
-            if record.voided:
-                raise LifecycleError(f"{current.asset_number} 已作废,不能变更状态。")
+            number = row[ledger.key_field]
+            if row["voided"]:
+                raise LifecycleError(f"{number} 已作废,不能变更状态。")
             if new_status not in lifecycle.statuses:
                 raise LifecycleError(f"“{new_status}”不是{ledger.noun}的状态,应为:{'、'.join(lifecycle.statuses)}")
-            if new_status not in lifecycle.allowed_next(record.status):
-                allowed = "、".join(lifecycle.allowed_next(record.status)) or "无"
-                raise LifecycleError(f"{current.asset_number} 当前为“{record.status}”,不能改为“{new_status}”。可改为:{allowed}")
+            if new_status not in lifecycle.allowed_next(row["status"]):
+                allowed = "、".join(lifecycle.allowed_next(row["status"])) or "无"
+                raise LifecycleError(f"{number} 当前为“{row['status']}”,不能改为“{new_status}”。可改为:{allowed}")
             if new_status in lifecycle.closing and not reason:
                 raise ValidationFailed({"reason": f"改为“{new_status}”必须填写原因"}, {"reason": "原因"})
             effective_date = effective_date or self.clock().date()
             if effective_date > self.clock().date():
                 raise ValidationFailed({"effective_date": "日期晚于今天,请核对"}, {"effective_date": "日期"})
+            if new_status in lifecycle.terminal and not confirm_referenced:
+                self._refuse_if_referenced(session, ledger, record_id, number, f"改为“{new_status}”")
             now = self.clock()
-            old = record.status
-            record.status = new_status
-            record.updated_at = now
-            record.version += 1
-            event = RecordEvent(record_id=record.id, at=now, actor=self.actor.name, action="status",
-                                reason=reason or None, effective_date=effective_date)
-            event.changes = [FieldChange(field="status", old_value=old, new_value=new_status)]
-            session.add(event)
-            audit.append(session, self.actor, "record.status", f"{ledger.key}:{record.asset_number}",
-                         {"record_id": record.id, "from": old, "to": new_status, "reason": reason}, at=now)
-            return self.view(record)
+            old = row["status"]
+            RecordRepository(session).set_status(ledger, record_id, old, new_status, now)
+            self._event(session, ledger, record_id, now, "status", reason=reason or None,
+                        effective_date=effective_date, changes=[("status", old, new_status)])
+            audit.append(session, self.actor, "record.status", f"{ledger.key}:{number}",
+                         {"record_id": record_id, "from": old, "to": new_status, "reason": reason}, at=now)
+            return self._get_view(session, record_id)
 
-    def void(self, record_id: int, reason: str) -> RecordView:
-        """作废 a record entered by mistake. It stays, marked, with its history; its asset
-        number, serials and MACs are freed so the record can be entered again correctly."""
+    def _refuse_if_referenced(self, session: Session, ledger: Ledger, record_id: int, number: str, doing: str) -> None:
+        referrers = self._referrers(session, record_id)
+        if referrers:
+            shown = "、".join(str(r) for r in referrers[:10]) + (f" 等 {len(referrers)} 条" if len(referrers) > 10 else "")
+            raise StillReferenced(f"{ledger.noun} {number} 仍被以下记录引用:{shown}。{doing}后这些记录仍会显示它"
+                                  "(标注已作废或已销毁),请确认。", referrers)
+
+    def void(self, record_id: int, reason: str, *, confirm_referenced: bool = False) -> RecordView:
+        """作废 a record entered by mistake. It stays, marked, with its history; its number,
+        serials and MACs are freed so the record can be entered again correctly. While other
+        records refer to it, the user must first have been told which."""
         reason = clean_text(reason or "", multiline=True)
         if not reason:
             raise ValidationFailed({"reason": "作废必须填写原因,例如“重复登记”或“录入错误”"}, {"reason": "原因"})
-        with self._write("作废记录") as session, session.begin():
-            record = self._get(session, record_id)
-            if record.voided:
-                raise LifecycleError(f"{record.asset_number} 已经作废。")
+        with self._write("作废记录") as session:
+            ledger, row = self._locate(session, record_id, lock=True)
+            number = row[ledger.key_field]
+            if row["voided"]:
+                raise LifecycleError(f"{number} 已经作废。")
+            if not confirm_referenced:
+                self._refuse_if_referenced(session, ledger, record_id, number, "作废")
+            children = [c for c in children_of(ledger)
+                        if RecordRepository(session).count(c, LedgerQuery(parent_id=record_id))]
+            if children:
+                raise LifecycleError(f"{ledger.noun} {number} 下还有在册的{'、'.join(c.noun for c in children)},"
+                                     "请先处理这些记录。")
+            current = self._view(session, ledger, row)
             now = self.clock()
-            record.voided = True
-            record.void_reason = reason
-            record.updated_at = now
-            record.version += 1
-            RecordRepository(session).release_keys(record)
-            session.add(RecordEvent(record_id=record.id, at=now, actor=self.actor.name, action="void", reason=reason))
-            audit.append(session, self.actor, "record.void", f"{record.ledger}:{record.asset_number}",
-                         {"record_id": record.id, "reason": reason}, at=now)
-            return self.view(record)
+            repo = RecordRepository(session)
+            repo.set_voided(ledger, record_id, True, reason, now, current.values)
+            repo.release_keys(record_id)
+            self._event(session, ledger, record_id, now, "void", reason=reason)
+            audit.append(session, self.actor, "record.void", f"{ledger.key}:{number}",
+                         {"record_id": record_id, "reason": reason}, at=now)
+            return self._get_view(session, record_id)
 
     def restore(self, record_id: int) -> RecordView:
         """恢复 a voided record (undo of a mistaken void), if its unique values are still free."""
-        with self._write("恢复记录") as session, session.begin():
-            record = self._get(session, record_id)
-            if not record.voided:
-                raise LifecycleError(f"{record.asset_number} 没有作废,无需恢复。")
-            current = self.view(record)
-            ledger = current.ledger
-            errors = self._unique_errors(session, ledger, current.values, record.id)
+        with self._write("恢复记录") as session:
+            ledger, row = self._locate(session, record_id, lock=True)
+            if not row["voided"]:
+                raise LifecycleError(f"{row[ledger.key_field]} 没有作废,无需恢复。")
+            current = self._view(session, ledger, row)
+            errors = self._unique_errors(session, ledger, current.values, record_id, current.parent_id)
             if errors:
-                raise ValidationFailed(errors, {f.name: f.label for f in ledger.fields})
+                raise ValidationFailed(errors, _labels(ledger))
             now = self.clock()
-            record.voided = False
-            record.void_reason = None
-            record.updated_at = now
-            record.version += 1
-            RecordRepository(session).set_keys(record, ledger.unique_scope, self.unique_keys(ledger, current.values))
-            session.add(RecordEvent(record_id=record.id, at=now, actor=self.actor.name, action="restore"))
-            audit.append(session, self.actor, "record.restore", f"{ledger.key}:{record.asset_number}",
-                         {"record_id": record.id}, at=now)
+            repo = RecordRepository(session)
+            repo.set_voided(ledger, record_id, False, None, now, current.values)
+            repo.set_keys(record_id, self._scope(ledger, current.parent_id), self.unique_keys(ledger, current.values))
+            self._event(session, ledger, record_id, now, "restore")
+            audit.append(session, self.actor, "record.restore", f"{ledger.key}:{current.number}",
+                         {"record_id": record_id}, at=now)
             self._flush_or_explain(session)
-            return self.view(record)
+            return self._get_view(session, record_id)
 
     def revert(self, record_id: int, event_id: int) -> RecordView:
         """撤销 one edit: put back the old values of the fields it changed (itself a new,
@@ -454,76 +534,151 @@ class LedgerService:
                     source: str = "") -> BatchResult:
         """Register many records in one transaction (import, sample data).
 
-        Every row is validated like :meth:`create`, including duplicates against the database
-        and inside the batch. Good rows are stored and bad ones named in the result; with
+        Every row is validated like :meth:`create`: references are resolved against the
+        database and against the other rows (in any order), new people are added to the
+        register, rules run, and duplicates are found against the database and inside the
+        batch. Good rows are stored and bad ones named in the result; with
         ``all_or_nothing`` nothing is stored while any row is bad. A ``dry_run`` checks every
         row and stores nothing (an import preview). Cancelling stores nothing.
+
+        A row of a child ledger names its parent by number under the key ``_parent``.
         """
         ledger = self.ledger(ledger_key)
         result = BatchResult()
         rows = list(rows)
         total = total or len(rows)
-        labels = {f.name: f.label for f in ledger.fields}
-        with self._write(f"导入{ledger.noun}") as session, session.begin():
+        labels = _labels(ledger)
+        with self._write(f"导入{ledger.noun}") as session:
             repo = RecordRepository(session)
-            held = repo.all_keys(ledger.unique_scope)
-            batch_keys: dict[tuple[str, str], int] = {}
-            good: list[tuple[int, dict[str, Any]]] = []
+            # 1. each row on its own: types, required fields, computed values
+            staged: list[tuple[int, dict[str, Any], int | None]] = []
             for index, raw in enumerate(rows):
-                if cancelled and cancelled():
+                if cancelled and index % 200 == 0 and cancelled():
                     raise Cancelled()
+                raw = {k: v for k, v in raw.items() if k != "status"}
+                parent_text = raw.pop("_parent", None)
                 try:
-                    values = self.validate(ledger, {k: v for k, v in raw.items() if k != "status"})
-                except ValidationFailed as exc:
-                    result.refused.extend(RowRefusal(index, labels.get(n, n), m) for n, m in exc.errors.items())
-                    continue
+                    values, errors = self.normalise(ledger, raw)
                 except ServiceError as exc:
                     result.refused.append(RowRefusal(index, "", str(exc)))
                     continue
+                parent_id = None
+                if ledger.parent is not None:
+                    parent_id, parent_error = self._parent_by_number(session, ledger, parent_text)
+                    if parent_error:
+                        errors["_parent"] = parent_error
+                if errors:
+                    result.refused.extend(RowRefusal(index, labels.get(n, n), m) for n, m in errors.items())
+                    continue
+                staged.append((index, values, parent_id))
+                if progress and index % 500 == 0:
+                    progress(index // 2, total)
+            # 2. numbers for the new records, so that rows may refer to rows further down
+            auto = [v for _, v, _ in staged if ledger.auto_number and v.get(ledger.key_field) is None]
+            for values in auto:
+                values[ledger.key_field] = None  # numbered when stored (below)
+            ids = repo.allocate_ids(len(staged)) if not dry_run else list(range(-len(staged), 0))
+            batch = {}
+            for (index, values, _), rid in zip(staged, ids):
+                if values.get(ledger.key_field):
+                    batch.setdefault((ledger.key, str(values[ledger.label_field] or "").casefold()), rid)
+            resolver = self._resolver(session, preview=dry_run, batch=batch)
+            person_names = {ref.text for _, v, _ in staged for f in ledger.reference_fields if f.is_person
+                            for ref in f.refs(v.get(f.name)) if ref.id is None and ref.text}
+            resolver.prefetch_people(person_names)
+            batch_keys = {k: v for k, v in repo.all_keys(ledger.unique_scope, {key for _, v, _ in staged
+                          for _f, key in self.unique_keys(ledger, v)}).items()} if ledger.parent is None else {}
+            seen_keys: dict[tuple[str, str, str], int] = {}
+            good: list[tuple[int, dict[str, Any], int | None]] = []
+            for n, ((index, values, parent_id), rid) in enumerate(zip(staged, ids)):
+                if cancelled and n % 200 == 0 and cancelled():
+                    raise Cancelled()
+                errors = self._resolve(ledger, values, resolver)
+                if not errors:
+                    errors = self._rules(session, ledger, values, None)
+                if errors:
+                    result.refused.extend(RowRefusal(index, labels.get(k, k), m) for k, m in errors.items())
+                    continue
                 refused = False
+                scope = self._scope(ledger, parent_id)
+                held = batch_keys if ledger.parent is None else repo.all_keys(scope, [k for _f, k in self.unique_keys(ledger, values)])
                 for name, key in self.unique_keys(ledger, values):
                     if (name, key) in held:
-                        other = repo.get(held[(name, key)])
-                        msg = self._clash_message(ledger.field(name), values[name], key, other)
-                    elif (name, key) in batch_keys:
-                        msg = f"与本批第 {batch_keys[(name, key)] + 1} 条重复"
+                        other = repo.locate(held[(name, key)])
+                        msg = self._clash_message(session, ledger.field(name), values[name], key, other)
+                    elif (scope, name, key) in seen_keys:
+                        msg = f"与本批第 {seen_keys[(scope, name, key)] + 1} 条重复"
                     else:
                         continue
                     result.refused.append(RowRefusal(index, labels[name], msg))
                     refused = True
                 if refused:
                     continue
-                for k in self.unique_keys(ledger, values):
-                    batch_keys[k] = index
+                for name, key in self.unique_keys(ledger, values):
+                    seen_keys[(scope, name, key)] = index
                 values["status"] = ledger.lifecycle.initial
-                good.append((index, values))
-                if progress and index % 200 == 0:
-                    progress(index, total)
+                good.append((rid, values, parent_id))
+                if progress and n % 500 == 0:
+                    progress((len(staged) + n) // 2, total)
+            good = self._drop_dangling(ledger, good, set(ids), staged, ids, result, labels)
             result.accepted = len(good)
+            result.people_added = resolver.added_people
             if dry_run or (all_or_nothing and result.refused):
                 session.rollback()
                 return result
             now = self.clock()
-            records = [self._new_record(ledger, values, now) for _, values in good]
-            session.add_all(records)
-            session.flush()
-            keys = []
-            for record, (_, values) in zip(records, good):
-                keys.extend({"scope": ledger.unique_scope, "field": f, "value": v, "record_id": record.id}
-                            for f, v in self.unique_keys(ledger, values))
-                session.add(RecordEvent(record_id=record.id, at=now, actor=self.actor.name, action="import",
-                                        reason=source or None))
-            if keys:
-                session.execute(UniqueValue.__table__.insert(), keys)
-            result.created = [r.id for r in records]
+            for rid, values, _ in good:
+                if values.get(ledger.key_field) is None and ledger.auto_number:
+                    values[ledger.key_field] = self._next_number(session, ledger)
+            repo.insert(ledger, good, now, lambda p: self._scope(ledger, p))
+            if good:
+                session.execute(insert(RecordEvent), [
+                    {"record_id": rid, "ledger": ledger.key, "at": now, "actor": self.actor.name, "action": "import",
+                     "reason": source or None, "effective_date": None} for rid, _, _ in good])
+            result.created = [rid for rid, _, _ in good]
             audit.append(session, self.actor, "record.import", ledger.key,
-                         {"ledger": ledger.title, "created": len(records), "refused_rows": len({r.index for r in result.refused}),
-                          "source": source, "asset_numbers": [r.asset_number for r in records[:1000]]}, at=now)
+                         {"ledger": ledger.title, "created": len(good),
+                          "refused_rows": len({r.index for r in result.refused}), "source": source,
+                          "people_added": result.people_added[:200],
+                          "asset_numbers": [v[ledger.key_field] for _, v, _ in good[:1000]]}, at=now)
             if cancelled and cancelled():
                 raise Cancelled()
             if progress:
                 progress(total, total)
         return result
+
+    @staticmethod
+    def _drop_dangling(ledger: Ledger, good: list, batch_ids: set[int], staged: list, ids: list[int],
+                       result: BatchResult, labels: dict[str, str]) -> list:
+        """Rows that refer to a row of the same import which was refused cannot be stored
+        either: refuse them too, naming the row they depend on."""
+        index_of = {rid: index for (index, _v, _p), rid in zip(staged, ids)}
+        while True:
+            stored = {rid for rid, _, _ in good}
+            kept, dropped = [], False
+            for rid, values, parent_id in good:
+                missing = [(f, ref) for f in ledger.reference_fields for ref in f.refs(values.get(f.name))
+                           if ref.id in batch_ids and ref.id not in stored]
+                if missing:
+                    f, ref = missing[0]
+                    result.refused.append(RowRefusal(index_of[rid], labels[f.name],
+                                                     f"引用的“{ref.text}”在本批第 {index_of[ref.id] + 1} 条,该条未能导入"))
+                    dropped = True
+                else:
+                    kept.append((rid, values, parent_id))
+            good = kept
+            if not dropped:
+                return good
+
+    def _parent_by_number(self, session: Session, ledger: Ledger, text: Any) -> tuple[int | None, str]:
+        parent = LEDGERS[ledger.parent]
+        if is_blank(text):
+            return None, f"须填写所属{parent.noun}的编号"
+        number = parent.field(parent.key_field).normalise(text)
+        row = RecordRepository(session).by_key(parent, number)
+        if row is None or row["voided"]:
+            return None, f"没有编号为“{number}”的{parent.noun}"
+        return row["id"], ""
 
     @staticmethod
     def _flush_or_explain(session: Session) -> None:
@@ -545,7 +700,7 @@ class LedgerService:
         from mibao_desktop.services import settings
 
         ledger = self.ledger(ledger_key)
-        with self._write("保存导入列对应") as session, session.begin():
+        with self._write("保存导入列对应") as session:
             settings.write(session, f"import_mapping.{ledger.key}", dict(mapping), self.actor.name, self.clock())
 
     def record_output(self, action: str, ledger_key: str | Ledger, target: str, count: int,
@@ -553,7 +708,7 @@ class LedgerService:
         """Audit an output of information (导出, 打印): what, how many records, to where
         (seed 002 §七.5: 严格控制信息输出)."""
         ledger = self.ledger(ledger_key)
-        with self._write("输出台账信息") as session, session.begin():
+        with self._write("输出台账信息") as session:
             audit.append(session, self.actor, action, target,
                          {"ledger": ledger.title, "count": count, **(detail or {})}, at=self.clock())
 
@@ -561,31 +716,55 @@ class LedgerService:
 
     def get(self, record_id: int) -> RecordView:
         with self._read() as session:
-            return self.view(self._get(session, record_id))
+            return self._get_view(session, record_id)
 
-    def find(self, ledger_key: str | Ledger, asset_number: str) -> RecordView | None:
-        ledger = self.ledger(ledger_key)
-        key = ledger.field(ledger.key_field).normalise(asset_number)
+    def get_many(self, ids: Sequence[int]) -> list[RecordView]:
+        """Records by id, in that order (a selection of the table)."""
         with self._read() as session:
-            record = RecordRepository(session).by_asset_number(ledger, key)
-            return self.view(record) if record else None
+            return [self._get_view(session, i) for i in ids]
+
+    def find(self, ledger_key: str | Ledger, number: str, *, parent_id: int | None = None) -> RecordView | None:
+        ledger = self.ledger(ledger_key)
+        key = ledger.field(ledger.key_field).normalise(number)
+        with self._read() as session:
+            row = RecordRepository(session).by_key(ledger, key, parent_id=parent_id)
+            return self._view(session, ledger, row) if row else None
 
     def query(self, ledger_key: str | Ledger, query: LedgerQuery) -> Page:
         ledger = self.ledger(ledger_key)
         with self._read() as session:
-            records, total = RecordRepository(session).page_with_total(ledger, query)
-            return Page([self.view(r) for r in records], total)
+            rows, total = RecordRepository(session).page_with_total(ledger, query)
+            return Page(self._views(session, ledger, rows), total)
 
     def count(self, ledger_key: str | Ledger, query: LedgerQuery | None = None) -> int:
         ledger = self.ledger(ledger_key)
         with self._read() as session:
             return RecordRepository(session).count(ledger, query or LedgerQuery())
 
+    def facet_counts(self, ledger_key: str | Ledger, name: str) -> dict[str, int]:
+        """How many records (in use, not voided) hold each value of a facet (状态, 密级 …)."""
+        ledger = self.ledger(ledger_key)
+        with self._read() as session:
+            return RecordRepository(session).facet_counts(ledger, name)
+
     def rows(self, ledger_key: str | Ledger, query: LedgerQuery) -> list[RecordView]:
         """One page without counting (the table model fetches pages as it scrolls)."""
         ledger = self.ledger(ledger_key)
         with self._read() as session:
-            return [self.view(r) for r in RecordRepository(session).page(ledger, query)]
+            return self._views(session, ledger, RecordRepository(session).page(ledger, query))
+
+    def children(self, parent_id: int, ledger_key: str | Ledger | None = None, *, include_voided: bool = False
+                 ) -> list[RecordView]:
+        """The records that belong to a parent (a carrier's copies), in number order."""
+        with self._read() as session:
+            parent_ledger = LEDGERS[RecordRepository(session).locate(parent_id).ledger]
+            kinds = [self.ledger(ledger_key)] if ledger_key else list(children_of(parent_ledger))
+            out = []
+            for child in kinds:
+                rows = RecordRepository(session).page(child, LedgerQuery(parent_id=parent_id, limit=None,
+                                                                          include_voided=include_voided))
+                out.extend(self._views(session, child, rows))
+            return out
 
     def iter_all(self, ledger_key: str | Ledger, query: LedgerQuery | None = None,
                  batch: int = 2000) -> Iterator[RecordView]:
@@ -593,19 +772,19 @@ class LedgerService:
         base = query or LedgerQuery()
         offset = 0
         while True:
-            page = self.rows(ledger_key, LedgerQuery(
-                text=base.text, filters=dict(base.filters), include_voided=base.include_voided,
-                parent_id=base.parent_id, sort=base.sort, descending=base.descending, offset=offset, limit=batch))
+            page = self.rows(ledger_key, base.but(offset=offset, limit=batch))
             yield from page
             if len(page) < batch:
                 return
             offset += batch
 
     def stream(self, ledger_key: str | Ledger, query: LedgerQuery | None = None, *,
-               fields: Sequence[str] | None = None) -> "ValueStream":
+               fields: Sequence[str] | None = None):
         """For an export: the count, the highest level and every row's typed values, read in
-        one transaction (a consistent snapshot) with a small page cache (each page is read
-        once; a large cache would only grow the process). Use as a context manager."""
+        one transaction (a consistent snapshot) with a small page cache. Use as a context manager."""
+        from mibao_desktop.services.value_stream import ValueStream
+
+        require(self.actor, *LEDGER_ROLES, doing="导出台账")
         return ValueStream(self, self.ledger(ledger_key), query or LedgerQuery(), fields)
 
     def distinct_values(self, ledger_key: str | Ledger, name: str) -> list[str]:
@@ -613,21 +792,24 @@ class LedgerService:
         with self._read() as session:
             return RecordRepository(session).distinct_values(ledger, name)
 
-    def changes_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[ChangeRow]:
-        """Every event of every ledger from ``start`` up to ``end``, oldest first (streamed)."""
+    def changes_between(self, start: dt.datetime, end: dt.datetime, ledger_key: str | Ledger | None = None
+                        ) -> Iterator[ChangeRow]:
+        """Every event (of one ledger, or all) from ``start`` up to ``end``, oldest first (streamed)."""
+        only = self.ledger(ledger_key).key if ledger_key else None
         last = 0
         while True:
             with self._read() as session:
-                rows = session.execute(
-                    select(RecordEvent, Record.ledger, Record.asset_number)
-                    .join(Record, Record.id == RecordEvent.record_id)
-                    .where(RecordEvent.at >= start, RecordEvent.at < end, RecordEvent.id > last)
-                    .order_by(RecordEvent.id).limit(2000)
-                ).all()
+                stmt = (select(RecordEvent, Record.label)
+                        .join(Record, Record.id == RecordEvent.record_id)
+                        .where(RecordEvent.at >= start, RecordEvent.at < end, RecordEvent.id > last)
+                        .order_by(RecordEvent.id).limit(2000))
+                if only:
+                    stmt = stmt.where(RecordEvent.ledger == only)
+                rows = session.execute(stmt).all()
                 out = []
-                for event, ledger_key, number in rows:
-                    ledger = LEDGERS[ledger_key]
-                    labels = {f.name: f.label for f in ledger.fields}
+                for event, number in rows:
+                    ledger = LEDGERS[event.ledger]
+                    labels = _labels(ledger)
                     changes = tuple(FieldChangeView(c.field, labels.get(c.field, c.field), c.old_value or "",
                                                     c.new_value or "") for c in event.changes)
                     out.append(ChangeRow(event.id, event.at, event.actor, event.action, event.reason,
@@ -637,15 +819,33 @@ class LedgerService:
                 return
             yield from out
 
+    def event_counts(self, ledger_key: str | Ledger, start: dt.datetime, end: dt.datetime) -> Counter:
+        """How many of each kind of event a ledger had in a period: (action, new status) → n.
+        Counted in SQL over the events' (ledger, time) index: a year of a million records."""
+        from sqlalchemy import func
+
+        ledger = self.ledger(ledger_key)
+        with self._read() as session:
+            counts: Counter = Counter()
+            base = (RecordEvent.ledger == ledger.key, RecordEvent.at >= start, RecordEvent.at < end)
+            for action, n in session.execute(select(RecordEvent.action, func.count()).where(*base)
+                                              .group_by(RecordEvent.action)):
+                counts[(action, "")] += n
+            status_events = (select(FieldChange.new_value, func.count()).join(RecordEvent, RecordEvent.id == FieldChange.event_id)
+                             .where(*base, RecordEvent.action == "status", FieldChange.field == "status")
+                             .group_by(FieldChange.new_value))
+            for status, n in session.execute(status_events):
+                counts[("status", status)] += n
+            return counts
+
     def history(self, record_id: int) -> list[HistoryEntry]:
         """The record's history, newest first, with each changed field's old and new value."""
         with self._read() as session:
-            record = self._get(session, record_id)
-            ledger = LEDGERS[record.ledger]
+            ledger, _row = self._locate(session, record_id)
             events = session.scalars(
                 select(RecordEvent).where(RecordEvent.record_id == record_id).order_by(RecordEvent.id.desc())
             ).all()
-            labels = {f.name: f.label for f in ledger.fields}
+            labels = _labels(ledger)
             return [
                 HistoryEntry(
                     id=e.id, at=e.at, actor=e.actor, action=e.action, reason=e.reason, effective_date=e.effective_date,
@@ -658,5 +858,5 @@ class LedgerService:
 
 __all__ = [
     "BatchResult", "ChangeRow", "FieldChangeView", "HistoryEntry", "LedgerQuery", "LedgerService", "Page",
-    "RecordView", "RowRefusal",
+    "RecordView", "Referrer", "RowRefusal", "StillReferenced",
 ]

@@ -59,7 +59,7 @@ class PrintService:
 
     def set_colour(self, level: str, colour: str) -> None:
         if level not in L.DEFAULT_COLOURS or not (len(colour) == 7 and colour.startswith("#")):
-            raise ServiceError("颜色应为 #RRGGBB 形式,密级应为 绝密、机密、秘密 或 非涉密。")
+            raise ServiceError(f"颜色应为 #RRGGBB 形式,密级应为 {'、'.join(L.DEFAULT_COLOURS)} 之一。")
         colours = dict(self._read(COLOURS, {}))
         colours[level] = colour.upper()
         self._write(COLOURS, colours, {"level": level, "colour": colour.upper()})

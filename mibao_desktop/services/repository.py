@@ -1,23 +1,28 @@
-"""SQL for ledger records: filtering, sorting, paging and uniqueness look-ups.
+"""SQL for ledger records: how a declared ledger maps onto its tables, for reading and writing.
 
-The only module that knows how a declared field maps onto the ``records`` table.
+The only module that knows the storage layout (``mibao_desktop.db.schema``): the ``records``
+register (id, ledger, label, voided), the ledger's own table with a typed column per field,
+its search table, the uniqueness keys, the links of many-valued references and the facet
+counts. The ledger service above it knows the rules, the history and the audit log.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import ColumnElement, column, func, literal_column, select, table
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, column, delete, exists, func, insert, or_, select, table, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.orm import Session, aliased
 
-from mibao_desktop.db.models import Record, UniqueValue
-from mibao_desktop.ledgers.declaration import Ledger
+from mibao_desktop.db import search_index
+from mibao_desktop.db.models import FacetCount, Record, RecordLink, UniqueValue
+from mibao_desktop.db.schema import search_table_of, table_of
+from mibao_desktop.ledgers import LEDGERS, Ledger, references_to
+from mibao_desktop.ledgers.fields import Field, Ref
 from mibao_desktop.ledgers.normalize import search_form, search_terms
-
-
-# The FTS5 table of revision 0003, named for queries only (it is not a model).
-_FTS = table("records_fts", column("rowid"), column("records_fts"))
 
 
 @dataclass
@@ -25,17 +30,25 @@ class LedgerQuery:
     """What the table shows: search text, exact filters, sort and the page wanted.
 
     ``text`` is split on spaces; every word must appear in one of the searchable fields.
-    ``filters`` maps a field name to the stored value it must equal (status, 密级, 部门 …).
+    ``filters`` maps a field name to the value it must equal (status, 密级, 部门 …; a person or
+    reference field to the record's id).
     """
 
     text: str = ""
     filters: dict[str, Any] = field(default_factory=dict)
     include_voided: bool = False
-    parent_id: int | None = None  # a sub-ledger's records of one parent (a carrier's copies)
+    parent_id: int | None = None  # a child ledger's records of one parent (a carrier's copies)
     sort: str | None = None
     descending: bool = False
     offset: int = 0
     limit: int | None = 100
+
+    def but(self, **changes) -> "LedgerQuery":
+        values = dict(text=self.text, filters=dict(self.filters), include_voided=self.include_voided,
+                      parent_id=self.parent_id, sort=self.sort, descending=self.descending, offset=self.offset,
+                      limit=self.limit)
+        values.update(changes)
+        return LedgerQuery(**values)
 
 
 def _like_pattern(term: str) -> str:
@@ -43,7 +56,7 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def build_search_text(ledger: Ledger, values: dict[str, Any]) -> str:
+def build_search_text(ledger: Ledger, values: Mapping[str, Any]) -> str:
     forms: list[str] = []
     for f in ledger.searchable_fields:
         forms.extend(f.search_forms(values.get(f.name)))
@@ -51,105 +64,276 @@ def build_search_text(ledger: Ledger, values: dict[str, Any]) -> str:
     return "\n".join(dict.fromkeys(search_form(form) for form in forms if form))
 
 
+def storage_row(ledger: Ledger, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ledger table's column values for a record's typed values."""
+    return {f.name: f.to_storage(values.get(f.name)) for f in ledger.fields}
+
+
+def facet_keys(ledger: Ledger, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (field, value) pairs a record counts under in the facet counts."""
+    keys = []
+    for f in ledger.facet_fields:
+        value = values.get(f.name)
+        if value is not None and value != "":
+            keys.append((f.name, f.display(value)))
+    return keys
+
+
 class RecordRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.scans = False  # whether the last conditions() search must scan the listing index
-        self.driver: str | None = None  # the word the FTS index answered, if any
+        self.dialect = session.get_bind().dialect.name
+        self.sqlite = self.dialect == "sqlite"
+        self.scans = False  # whether the last conditions() search must scan the search table
+        self.driver: str | None = None  # the word the search index answered, if any
+        self.terms: list[str] = []
 
-    # -- reading ---------------------------------------------------------------------------
+    # -- reading one record ----------------------------------------------------------------
 
-    def get(self, record_id: int) -> Record | None:
+    def row(self, ledger: Ledger, record_id: int, *, lock: bool = False) -> RowMapping | None:
+        t = table_of(ledger)
+        stmt = select(t).where(t.c.id == record_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.execute(stmt).mappings().first()
+
+    def locate(self, record_id: int) -> Record | None:
+        """The register entry of any record: its ledger, label and whether it is voided."""
         return self.session.get(Record, record_id)
 
-    def by_asset_number(self, ledger: Ledger, asset_number: str) -> Record | None:
-        return self.session.scalar(
-            select(Record).where(Record.ledger == ledger.key, Record.asset_number == asset_number)
-            .order_by(Record.voided, Record.id.desc()).limit(1)
-        )
+    def by_key(self, ledger: Ledger, number: str, *, parent_id: int | None = None) -> RowMapping | None:
+        """The record with this number (a record in use before a voided one of the same number)."""
+        t = table_of(ledger)
+        stmt = select(t).where(t.c[ledger.key_field] == number)
+        if parent_id is not None and ledger.parent is not None:
+            stmt = stmt.where(t.c.parent_id == parent_id)
+        return self.session.execute(stmt.order_by(t.c.voided, t.c.id.desc()).limit(1)).mappings().first()
+
+    def rows_by_ids(self, ledger: Ledger, ids: Sequence[int]) -> list[RowMapping]:
+        """The rows of ``ids``, in that order."""
+        if not ids:
+            return []
+        t = table_of(ledger)
+        found: dict[int, RowMapping] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            for r in self.session.execute(select(t).where(t.c.id.in_(chunk))).mappings():
+                found[r["id"]] = r
+        return [found[i] for i in ids if i in found]
+
+    # -- references ---------------------------------------------------------------------------
+
+    def resolve(self, ledger: Ledger, rows: Sequence[Mapping[str, Any]]) -> dict[tuple[int, str], Any]:
+        """The references the rows hold, as :class:`Ref` (one) or lists of them (many), keyed by
+        (row id, field name): one query for the register, one for the links."""
+        single = [f for f in ledger.reference_fields if not f.many]
+        many = [f for f in ledger.reference_fields if f.many]
+        out: dict[tuple[int, str], Any] = {}
+        if not rows or not (single or many):
+            return out
+        wanted = {r[f.name] for r in rows for f in single if r[f.name] is not None}
+        links: list = []
+        if many:
+            ids = [r["id"] for r in rows]
+            for start in range(0, len(ids), 500):
+                links += self.session.execute(
+                    select(RecordLink.record_id, RecordLink.field, RecordLink.target_id)
+                    .where(RecordLink.record_id.in_(ids[start:start + 500]))
+                    .order_by(RecordLink.record_id, RecordLink.position)).all()
+            wanted |= {link.target_id for link in links}
+        labels = self.labels(wanted)
+        for r in rows:
+            for f in single:
+                target = r[f.name]
+                out[(r["id"], f.name)] = labels.get(target, Ref(target, "?")) if target is not None else None
+        by_record: dict[tuple[int, str], list[Ref]] = {}
+        for link in links:
+            by_record.setdefault((link.record_id, link.field), []).append(labels.get(link.target_id, Ref(link.target_id, "?")))
+        for r in rows:
+            for f in many:
+                out[(r["id"], f.name)] = by_record.get((r["id"], f.name)) or None
+        return out
+
+    def labels(self, ids: Iterable[int]) -> dict[int, Ref]:
+        ids = [i for i in set(ids) if i is not None]
+        found: dict[int, Ref] = {}
+        for start in range(0, len(ids), 500):
+            for rid, label, voided in self.session.execute(
+                    select(Record.id, Record.label, Record.voided).where(Record.id.in_(ids[start:start + 500]))):
+                found[rid] = Ref(rid, label, voided=bool(voided))
+        return found
+
+    def referrers(self, target_id: int, *, include_voided: bool = False) -> list[tuple[Ledger, Field, int]]:
+        """Every (ledger, field, record id) that refers to ``target_id``."""
+        located = self.locate(target_id)
+        if located is None:
+            return []
+        found: list[tuple[Ledger, Field, int]] = []
+        for ledger, f in references_to(LEDGERS[located.ledger]):
+            t = table_of(ledger)
+            if f.many:
+                stmt = (select(RecordLink.record_id).join(t, t.c.id == RecordLink.record_id)
+                        .where(RecordLink.target_id == target_id, RecordLink.field == f.name))
+            else:
+                stmt = select(t.c.id).where(t.c[f.name] == target_id)
+            if not include_voided:
+                stmt = stmt.where(t.c.voided == False)  # noqa: E712 (SQL)
+            found.extend((ledger, f, rid) for rid in self.session.scalars(stmt.order_by(t.c.id)))
+        return found
+
+    def find_labelled(self, ledger: Ledger, text: str) -> list[RowMapping]:
+        """Records (not voided) whose label is ``text`` (case-insensitive): a number typed or
+        imported for a reference, a name typed for a person."""
+        t = table_of(ledger)
+        col = t.c[ledger.label_field]
+        stmt = select(t).where(t.c.voided == False, func.lower(col) == text.casefold()).order_by(t.c.id)  # noqa: E712
+        return list(self.session.execute(stmt.limit(50)).mappings())
+
+    def people_named(self, names: Sequence[str]) -> list[RowMapping]:
+        """People (not voided) with any of these names."""
+        from mibao_desktop.ledgers import PEOPLE
+
+        t = table_of(PEOPLE)
+        found: list[RowMapping] = []
+        names = list(names)
+        for start in range(0, len(names), 500):
+            found += self.session.execute(select(t).where(t.c.voided == False,  # noqa: E712
+                                                          t.c.name.in_(names[start:start + 500]))).mappings()
+        return found
+
+    def suggest(self, ledger: Ledger, text: str, limit: int = 20) -> list[RowMapping]:
+        """Records whose label or number starts with ``text`` (for completing a reference)."""
+        t = table_of(ledger)
+        pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds = [t.c[ledger.label_field].like(pattern, escape="\\")]
+        if ledger.key_field != ledger.label_field:
+            conds.append(t.c[ledger.key_field].like(pattern, escape="\\"))
+        stmt = (select(t).where(t.c.voided == False, or_(*conds))  # noqa: E712
+                .order_by(t.c[ledger.label_field], t.c.id).limit(limit))
+        return list(self.session.execute(stmt).mappings())
+
+    # -- querying a ledger ------------------------------------------------------------------
 
     def conditions(self, ledger: Ledger, query: LedgerQuery) -> list[ColumnElement[bool]]:
         """The WHERE clause of a query, and how it will be answered (``driver``, ``scans``).
 
         On SQLite the most selective search word of three or more characters drives the
-        query from the FTS5 trigram index (revision 0003): its few matching rows are looked
-        up by rowid, and the other words are checked on just those rows. The listing index
-        is then kept out of the plan (the ``+`` prefix), or SQLite would walk all of it and
-        probe the matches. Without such a word (one or two characters, or a word in most
-        rows) every row of the listing index is scanned with instr().
+        query from the FTS5 trigram index: its few matching ids are looked up, and the other
+        words are checked on just those rows. Without such a word (one or two characters, or
+        a word in most rows) each row's text is tested with instr() as the rows are walked in
+        the order shown, so that a broad word finds its first page at once. PostgreSQL
+        answers LIKE from its trigram index.
         """
+        t = table_of(ledger)
+        s = search_table_of(ledger)
         terms = search_terms(query.text)
-        self.driver = self._pick_driver(terms)
+        self.driver = self._pick_driver(ledger, terms)
         self.scans = bool(terms) and self.driver is None
-        col = self._unindexed if self.driver is not None else (lambda name: getattr(Record, name))
-        conds: list[ColumnElement[bool]] = [col("ledger") == ledger.key]
-        if not query.include_voided:
-            conds.append(col("voided") == False)  # noqa: E712 (SQL, not Python)
-        if query.parent_id is not None:
-            conds.append(col("parent_id") == query.parent_id)
+        self.terms = terms
+        conds = self.base_conditions(ledger, query)
         if self.driver is not None:
+            fts = search_index.fts_table(s.name)
+            fts_t = table(fts, column("rowid"), column(fts))
             phrase = '"' + self.driver.replace('"', '""') + '"'
-            conds.append(Record.id.in_(select(_FTS.c.rowid).where(_FTS.c.records_fts.op("MATCH")(phrase))))
-        for term in terms:
-            if term != self.driver:
-                conds.append(self._contains(term))
+            others = [self._contains(s, term) for term in terms if term != self.driver]
+            conds.append(t.c.id.in_(select(s.c.id).where(
+                s.c.id.in_(select(fts_t.c.rowid).where(fts_t.c[fts].op("MATCH")(phrase))), *others)))
+        elif terms:
+            conds.append(exists().where(s.c.id == t.c.id, *[self._contains(s, term) for term in terms]))
+        return conds
+
+    def base_conditions(self, ledger: Ledger, query: LedgerQuery) -> list[ColumnElement[bool]]:
+        """Everything but the search words: voided, parent and the filters."""
+        t = table_of(ledger)
+        conds: list[ColumnElement[bool]] = []
+        if not query.include_voided:
+            conds.append(t.c.voided == False)  # noqa: E712 (SQL, not Python)
+        if query.parent_id is not None:
+            conds.append(t.c.parent_id == query.parent_id)
         for name, value in query.filters.items():
             if value is None or value == "":
                 continue
-            column = self._column(ledger, name)
-            conds.append((col("status") if column is Record.status else column) == value)
+            declared = ledger.field(name)
+            if declared.is_reference and isinstance(value, Ref):
+                value = value.id
+            conds.append(t.c[name] == value)
         return conds
 
-    def _sqlite(self) -> bool:
-        return self.session.get_bind().dialect.name == "sqlite"
-
-    @staticmethod
-    def _unindexed(name: str):
-        # SQLite's documented way to keep an index out of a plan: a unary + on the column.
-        return literal_column(f"+{Record.__tablename__}.{name}")
+    def _scan(self, ledger: Ledger, query: LedgerQuery, what):
+        """``what`` over the search table joined to the rows: the narrow table is read in
+        order and only matching rows are looked up (a scan, not a walk of the whole table)."""
+        t, s = table_of(ledger), search_table_of(ledger)
+        return (select(what).select_from(s.join(t, t.c.id == s.c.id))
+                .where(*[self._contains(s, term) for term in self.terms], *self.base_conditions(ledger, query)))
 
     DRIVER_MAX = 20_000  # a word in more rows than this is cheaper to find by scanning
 
-    def _pick_driver(self, terms: list[str]) -> str | None:
-        if not self._sqlite():
+    def _pick_driver(self, ledger: Ledger, terms: list[str]) -> str | None:
+        if not self.sqlite:
             return None
+        fts = search_index.fts_table(search_table_of(ledger).name)
+        fts_t = table(fts, column("rowid"), column(fts))
         best, best_count = None, self.DRIVER_MAX + 1
         for term in terms:
             if len(term) < 3:
                 continue
             phrase = '"' + term.replace('"', '""') + '"'
-            matching = select(_FTS.c.rowid).where(_FTS.c.records_fts.op("MATCH")(phrase))
+            matching = select(fts_t.c.rowid).where(fts_t.c[fts].op("MATCH")(phrase))
             found = self.session.scalar(select(func.count()).select_from(matching.limit(best_count).subquery()))
             if found < best_count:
                 best, best_count = term, found
         return best
 
-    def _contains(self, term: str) -> ColumnElement[bool]:
+    def _contains(self, s, term: str) -> ColumnElement[bool]:
         """search_text contains ``term`` (already case-folded): instr() on SQLite, a plain
-        substring test cheaper than LIKE's per-character case folding; LIKE elsewhere."""
-        if not self._sqlite():
-            return Record.search_text.like(_like_pattern(term), escape="\\")
-        return func.instr(Record.search_text, term) > 0
+        substring test cheaper than LIKE's per-character case folding; LIKE elsewhere (the
+        trigram index of PostgreSQL answers it)."""
+        if not self.sqlite:
+            return s.c.search_text.like(_like_pattern(term), escape="\\")
+        return func.instr(s.c.search_text, term) > 0
 
-    def _column(self, ledger: Ledger, name: str):
-        if name == ledger.key_field:
-            return Record.asset_number
-        if name == "status":
-            return Record.status
+    def _sort_column(self, ledger: Ledger, name: str):
+        """The column a sort by ``name`` orders on, and the join it needs (a reference sorts by
+        the label of the record it points to)."""
+        t = table_of(ledger)
         declared = ledger.field(name)
-        if declared.type.sort_numeric and not declared.many:
-            return Record.data[name].as_integer()
-        return Record.data[name].as_string()
+        if declared.is_reference and not declared.many:
+            target = aliased(Record)
+            return target.label, (target, target.id == t.c[name])
+        return t.c[name], None
 
     def count(self, ledger: Ledger, query: LedgerQuery, conds=None) -> int:
-        conds = self.conditions(ledger, query) if conds is None else conds
-        return self.session.scalar(select(func.count(Record.id)).where(*conds)) or 0
+        if conds is None and not query.text and not query.include_voided and query.parent_id is None:
+            fast = self._facet_count(ledger, query.filters)
+            if fast is not None:
+                return fast
+        if conds is None:
+            conds = self.conditions(ledger, query)
+        if self.scans:
+            return self.session.scalar(self._scan(ledger, query, func.count())) or 0
+        t = table_of(ledger)
+        return self.session.scalar(select(func.count()).select_from(t).where(*conds)) or 0
 
-    def _ordered(self, stmt, ledger: Ledger, query: LedgerQuery, conds=None):
-        column = self._column(ledger, query.sort or ledger.default_sort)
-        order = column.desc() if query.descending else column.asc()
-        tie = Record.id.desc() if query.descending else Record.id.asc()
-        conds = self.conditions(ledger, query) if conds is None else conds
+    def _facet_count(self, ledger: Ledger, filters: Mapping[str, Any]) -> int | None:
+        """A count the facet counts answer: everything (the statuses summed), or one facet value."""
+        active = {k: v for k, v in filters.items() if v not in (None, "")}
+        if not active:
+            return sum(self.facet_counts(ledger, "status").values())
+        if len(active) == 1:
+            (name, value), = active.items()
+            declared = ledger.field(name)
+            if declared.facet:
+                return self.facet_counts(ledger, name).get(declared.display(value) if not isinstance(value, str)
+                                                           else value, 0)
+        return None
+
+    def _ordered(self, stmt, ledger: Ledger, query: LedgerQuery, conds):
+        t = table_of(ledger)
+        sort_col, join = self._sort_column(ledger, query.sort or ledger.default_sort)
+        if join is not None:
+            stmt = stmt.outerjoin(join[0], join[1])
+        order = sort_col.desc() if query.descending else sort_col.asc()
+        tie = t.c.id.desc() if query.descending else t.c.id.asc()
         stmt = stmt.where(*conds).order_by(order, tie)
         if query.offset:
             stmt = stmt.offset(query.offset)
@@ -157,57 +341,58 @@ class RecordRepository:
             stmt = stmt.limit(query.limit)
         return stmt
 
-    def page(self, ledger: Ledger, query: LedgerQuery, conds=None) -> Sequence[Record]:
-        return self.session.scalars(self._ordered(select(Record), ledger, query, conds=conds)).all()
+    def page(self, ledger: Ledger, query: LedgerQuery, conds=None) -> list[RowMapping]:
+        conds = self.conditions(ledger, query) if conds is None else conds
+        t = table_of(ledger)
+        return list(self.session.execute(self._ordered(select(t), ledger, query, conds)).mappings())
 
     SPARSE = 1000  # up to this many matches a scanning search gathers them all in one pass
 
-    def page_with_total(self, ledger: Ledger, query: LedgerQuery) -> tuple[list[Record], int]:
-        """One page and the number of matches, scanning the listing index at most about once.
+    def page_with_total(self, ledger: Ledger, query: LedgerQuery, *, count: bool = True
+                        ) -> tuple[list[RowMapping], int | None]:
+        """One page and the number of matches (None when ``count`` is False and the number is
+        not known for free).
 
-        Without search text the count is an index range. A search driven by the FTS index
-        counts its few rows in the same query that sorts them (a window count). A scanning
-        search first gathers the matching ids
-        gathered unordered from the listing index alone (it carries search_text), stopping
-        after SPARSE of them: a selective search then has every match from that one scan and
-        sorts just those; a broad one stops early, and its count scans while its ordered page
-        is found near the start of the index.
+        Without search text the count comes from the facet counts or an index. A search driven
+        by the FTS index counts its few rows in the same query that sorts them. A scanning
+        search first gathers matching ids from the narrow search table, stopping after SPARSE
+        of them: a selective search then has every match from that one scan and sorts just
+        those; a broad one finds its first page quickly in sort order (most rows match), and
+        its count is a scan of its own.
         """
+        t = table_of(ledger)
         conds = self.conditions(ledger, query)
         if self.driver is not None:  # a few thousand rows from the FTS index: count as we sort
-            # Only (sort key, id) go through the sorter, not whole rows; then one page is read.
-            stmt = self._ordered(select(Record.id, func.count().over()), ledger, query, conds=conds)
+            stmt = self._ordered(select(t.c.id, func.count().over()), ledger, query, conds)
             ranked = self.session.execute(stmt).all()
             if not ranked:
-                return [], self.count(ledger, query, conds) if query.offset else 0
-            return self._by_ids([r[0] for r in ranked]), ranked[0][1]
-        if not self.scans:  # no search: the count is an index range
-            return list(self.page(ledger, query, conds)), self.count(ledger, query, conds)
-        by_key = (query.sort or ledger.default_sort) == ledger.key_field
-        gather = select(Record.id, Record.asset_number) if by_key else select(Record.id)
-        found = self.session.execute(gather.where(*conds).limit(self.SPARSE + 1)).all()
+                return [], (self.count(ledger, query, conds) if query.offset else 0)
+            return self.rows_by_ids(ledger, [r[0] for r in ranked]), ranked[0][1]
+        if not self.scans:
+            rows = self.page(ledger, query, conds)
+            return rows, (self.count(ledger, query) if count else None)
+        found = [r[0] for r in self.session.execute(self._scan(ledger, query, t.c.id).limit(self.SPARSE + 1))]
         if len(found) > self.SPARSE:
-            return list(self.page(ledger, query, conds)), self.count(ledger, query, conds)
+            rows = self.page(ledger, query, conds)
+            return rows, (self.count(ledger, query, conds) if count else None)
         if not found:
             return [], 0
-        if by_key:  # the listing index gave the sort key too: order here, fetch one page
-            found.sort(key=lambda r: (r[1], r[0]), reverse=query.descending)
-            end = None if query.limit is None else query.offset + query.limit
-            return self._by_ids([r[0] for r in found[query.offset:end]]), len(found)
-        stmt = self._ordered(select(Record), ledger, query, conds=[Record.id.in_([r[0] for r in found])])
-        return list(self.session.scalars(stmt)), len(found)
+        stmt = self._ordered(select(t), ledger, query, [t.c.id.in_(found)])
+        return list(self.session.execute(stmt).mappings()), len(found)
 
-    def _by_ids(self, ids: list[int]) -> list[Record]:
-        """The records of ``ids``, in that order."""
-        records = {r.id: r for r in self.session.scalars(select(Record).where(Record.id.in_(ids)))}
-        return [records[i] for i in ids if i in records]
+    def facet_counts(self, ledger: Ledger, name: str) -> dict[str, int]:
+        rows = self.session.execute(select(FacetCount.value, FacetCount.count)
+                                    .where(FacetCount.ledger == ledger.key, FacetCount.field == name))
+        return {value: n for value, n in rows if n}
 
     def distinct_values(self, ledger: Ledger, name: str) -> list[str]:
-        column = self._column(ledger, name)
-        rows = self.session.execute(
-            select(column).where(Record.ledger == ledger.key, Record.voided.is_(False)).distinct()
-        ).scalars()
-        return sorted(str(v) for v in rows if v not in (None, ""))
+        declared = ledger.field(name)
+        if declared.facet:
+            return sorted(self.facet_counts(ledger, name))
+        t = table_of(ledger)
+        col = t.c[name]
+        rows = self.session.execute(select(col).where(t.c.voided == False).distinct()).scalars()  # noqa: E712
+        return sorted(declared.display(declared.from_storage(v)) for v in rows if v not in (None, ""))
 
     # -- uniqueness ------------------------------------------------------------------------
 
@@ -230,20 +415,183 @@ class RecordRepository:
                 found[(field_name, value)] = record
         return found
 
-    def all_keys(self, scope: str) -> dict[tuple[str, str], int]:
-        """Every unique key held in a scope (for large imports: one query instead of one per row)."""
-        rows = self.session.execute(
-            select(UniqueValue.field, UniqueValue.value, UniqueValue.record_id).where(UniqueValue.scope == scope)
-        )
-        return {(f, v): rid for f, v, rid in rows}
+    def all_keys(self, scope: str, values: Iterable[str] | None = None) -> dict[tuple[str, str], int]:
+        """The unique keys held in a scope (for large imports: one query per 500 values
+        instead of one per row); all of them when ``values`` is None."""
+        base = select(UniqueValue.field, UniqueValue.value, UniqueValue.record_id).where(UniqueValue.scope == scope)
+        if values is None:
+            return {(f, v): rid for f, v, rid in self.session.execute(base)}
+        values = list(set(values))
+        found: dict[tuple[str, str], int] = {}
+        for start in range(0, len(values), 500):
+            for f, v, rid in self.session.execute(base.where(UniqueValue.value.in_(values[start:start + 500]))):
+                found[(f, v)] = rid
+        return found
 
-    def set_keys(self, record: Record, scope: str, keys: Iterable[tuple[str, str]]) -> None:
-        self.release_keys(record)
-        self.session.add_all(
-            UniqueValue(scope=scope, field=f, value=v, record_id=record.id) for f, v in keys
-        )
+    def set_keys(self, record_id: int, scope: str, keys: Iterable[tuple[str, str]]) -> None:
+        self.release_keys(record_id)
+        rows = [{"scope": scope, "field": f, "value": v, "record_id": record_id} for f, v in keys]
+        if rows:
+            self.session.execute(insert(UniqueValue), rows)
 
-    def release_keys(self, record: Record) -> None:
-        self.session.query(UniqueValue).filter(UniqueValue.record_id == record.id).delete(
-            synchronize_session=False
-        )
+    def release_keys(self, record_id: int) -> None:
+        self.session.execute(delete(UniqueValue).where(UniqueValue.record_id == record_id))
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def allocate_ids(self, n: int) -> list[int]:
+        """Ids for ``n`` new records. SQLite: the write transaction holds the database, so the
+        next ids after the largest are free. PostgreSQL: taken from the register's sequence,
+        so that other workstations writing at the same time get others."""
+        if n <= 0:
+            return []
+        if self.sqlite:
+            # ids handed out earlier in this transaction may not be stored yet (an import
+            # numbers its rows, then adds a new person on the way): continue after them
+            start = max((self.session.scalar(select(func.max(Record.id))) or 0) + 1,
+                        self.session.info.get("mibao_next_id", 0))
+            self.session.info["mibao_next_id"] = start + n
+            return list(range(start, start + n))
+        rows = self.session.execute(select(func.nextval("records_id_seq")).select_from(
+            func.generate_series(1, n))).scalars()
+        return list(rows)
+
+    def insert(self, ledger: Ledger, items: Sequence[tuple[int, Mapping[str, Any], int | None]],
+               now: dt.datetime, scope_of) -> None:
+        """Store new records: (id, typed values, parent id) each. ``scope_of(parent_id)`` is the
+        uniqueness scope of the record's keys."""
+        if not items:
+            return
+        t, s = table_of(ledger), search_table_of(ledger)
+        self.session.execute(insert(Record), [
+            {"id": rid, "ledger": ledger.key, "label": str(values.get(ledger.label_field) or ""), "voided": False}
+            for rid, values, _ in items])
+        rows, texts, links, keys, facets = [], [], [], [], Counter()
+        for rid, values, parent_id in items:
+            row = storage_row(ledger, values)
+            row.update(id=rid, voided=False, void_reason=None, created_at=now, updated_at=now, version=1)
+            if ledger.parent is not None:
+                row["parent_id"] = parent_id
+            rows.append(row)
+            texts.append({"id": rid, "search_text": build_search_text(ledger, values)})
+            links.extend(self._link_rows(ledger, rid, values))
+            scope = scope_of(parent_id)
+            keys.extend({"scope": scope, "field": f, "value": v, "record_id": rid}
+                        for f, v in _unique_keys(ledger, values))
+            facets.update(facet_keys(ledger, values))
+        self.session.execute(insert(t), rows)
+        self.session.execute(insert(s), texts)
+        search_index.add(self.session, s.name, [(x["id"], x["search_text"]) for x in texts])
+        if links:
+            self.session.execute(insert(RecordLink), links)
+        if keys:
+            self.session.execute(insert(UniqueValue), keys)
+        self.add_facets(ledger, facets)
+
+    @staticmethod
+    def _link_rows(ledger: Ledger, record_id: int, values: Mapping[str, Any]) -> list[dict]:
+        out = []
+        for f in ledger.reference_fields:
+            if f.many:
+                out.extend({"record_id": record_id, "field": f.name, "target_id": ref.id, "position": i}
+                           for i, ref in enumerate(values.get(f.name) or ()))
+        return out
+
+    def write_values(self, ledger: Ledger, record_id: int, old: Mapping[str, Any], values: Mapping[str, Any],
+                     now: dt.datetime, *, voided: bool, counted: bool = True) -> None:
+        """Store changed values of a record: its row, label, search text and links; facet
+        counts move from the old values to the new (``counted``: the record is in the counts,
+        i.e. not voided)."""
+        t = table_of(ledger)
+        row = storage_row(ledger, values)
+        self.session.execute(update(t).where(t.c.id == record_id)
+                             .values(**row, updated_at=now, version=t.c.version + 1))
+        label = str(values.get(ledger.label_field) or "")
+        if str(old.get(ledger.label_field) or "") != label:
+            self.session.execute(update(Record).where(Record.id == record_id).values(label=label))
+        self.reindex(ledger, record_id, values)
+        if any(f.many and old.get(f.name) != values.get(f.name) for f in ledger.reference_fields):
+            self.session.execute(delete(RecordLink).where(RecordLink.record_id == record_id))
+            links = self._link_rows(ledger, record_id, values)
+            if links:
+                self.session.execute(insert(RecordLink), links)
+        if counted:
+            self.move_facets(ledger, old, values)
+
+    def reindex(self, ledger: Ledger, record_id: int, values: Mapping[str, Any]) -> None:
+        """Put the record's search text in line with its values."""
+        s = search_table_of(ledger)
+        new_text = build_search_text(ledger, values)
+        old_text = self.session.scalar(select(s.c.search_text).where(s.c.id == record_id))
+        if old_text == new_text:
+            return
+        if old_text is not None:
+            search_index.remove(self.session, s.name, [(record_id, old_text)])
+            self.session.execute(update(s).where(s.c.id == record_id).values(search_text=new_text))
+        else:
+            self.session.execute(insert(s), [{"id": record_id, "search_text": new_text}])
+        search_index.add(self.session, s.name, [(record_id, new_text)])
+
+    def refresh_labels(self, ledger: Ledger, record_id: int, values: Mapping[str, Any]) -> None:
+        """Keep a many-reference field's stored labels (what the table shows and sorts by) in
+        line with the records it refers to, after one of them was renumbered."""
+        t = table_of(ledger)
+        many = {f.name: "\n".join(r.text for r in values.get(f.name) or ()) or None
+                for f in ledger.reference_fields if f.many}
+        if many:
+            self.session.execute(update(t).where(t.c.id == record_id).values(**many))
+
+    def set_voided(self, ledger: Ledger, record_id: int, voided: bool, reason: str | None, now: dt.datetime,
+                   values: Mapping[str, Any]) -> None:
+        t = table_of(ledger)
+        self.session.execute(update(t).where(t.c.id == record_id)
+                             .values(voided=voided, void_reason=reason, updated_at=now, version=t.c.version + 1))
+        self.session.execute(update(Record).where(Record.id == record_id).values(voided=voided))
+        keys = facet_keys(ledger, values)
+        self.add_facets(ledger, Counter({k: -1 if voided else 1 for k in keys}))
+
+    def set_status(self, ledger: Ledger, record_id: int, old: str, new: str, now: dt.datetime) -> None:
+        t = table_of(ledger)
+        self.session.execute(update(t).where(t.c.id == record_id)
+                             .values(status=new, updated_at=now, version=t.c.version + 1))
+        if ledger.field("status").facet:
+            self.add_facets(ledger, Counter({("status", old): -1, ("status", new): 1}))
+
+    def move_facets(self, ledger: Ledger, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        delta = Counter(facet_keys(ledger, new))
+        delta.subtract(Counter(facet_keys(ledger, old)))
+        self.add_facets(ledger, delta)
+
+    def add_facets(self, ledger: Ledger, delta: Mapping[tuple[str, str], int]) -> None:
+        """Add ``delta`` to the facet counts, in SQL (``count = count + n``), so that writers on
+        several workstations never lose each other's changes."""
+        rows = [{"ledger": ledger.key, "field": f, "value": v[:200], "count": n} for (f, v), n in delta.items() if n]
+        if not rows:
+            return
+        if self.sqlite:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        stmt = upsert(FacetCount)
+        stmt = stmt.on_conflict_do_update(index_elements=["ledger", "field", "value"],
+                                          set_={"count": FacetCount.count + stmt.excluded.count})
+        self.session.execute(stmt, rows)
+
+    def recount_facets(self, ledger: Ledger) -> None:
+        """Count every facet again from the rows (after a migration, or to repair)."""
+        t = table_of(ledger)
+        self.session.execute(delete(FacetCount).where(FacetCount.ledger == ledger.key))
+        for f in ledger.facet_fields:
+            rows = self.session.execute(select(t.c[f.name], func.count()).where(t.c.voided == False)  # noqa: E712
+                                        .group_by(t.c[f.name])).all()
+            values = [{"ledger": ledger.key, "field": f.name, "value": f.display(f.from_storage(v))[:200], "count": n}
+                      for v, n in rows if v is not None and v != ""]
+            if values:
+                self.session.execute(insert(FacetCount), values)
+
+
+def _unique_keys(ledger: Ledger, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(f.name, key) for f in ledger.unique_fields for key in f.unique_keys(values.get(f.name))]
+
+
+__all__ = ["LedgerQuery", "RecordRepository", "build_search_text", "facet_keys", "storage_row"]

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from mibao_desktop.ledgers import Ledger
+from mibao_desktop.ledgers import Ledger, levels
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.services.repository import LedgerQuery
 
@@ -21,7 +21,7 @@ PAGES_KEPT = 30
 
 _STATUS_COLOURS = {"停用": "#8a6d00", "维修": "#8a6d00", "外出": "#1f5fa8", "借出": "#1f5fa8",
                    "报废": "#a33", "已销毁": "#777"}
-_LEVEL_COLOURS = {"绝密": "#b00000", "机密": "#c2410c", "秘密": "#a16207"}
+_LEVEL_COLOURS = {level: levels.COLOURS[level] for level in levels.LEVELS}
 
 RecordIdRole = Qt.ItemDataRole.UserRole + 1
 

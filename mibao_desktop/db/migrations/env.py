@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from mibao_desktop.db.database import include_object
-from mibao_desktop.db.models import Base
+from mibao_desktop.db.schema import Base  # the fixed tables and every ledger's generated ones
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,157 @@
+"""Resolving references (引用) and people (人员) typed or imported as text. Qt-free.
+
+A reference typed as a number (``JM-2023-0012``) is looked up among the target ledgers' records
+in use, then among the rows of the same import (so that rows may come in any order). A person
+typed as a name is looked up in the 人员 register: one match is that person; none adds the
+person to the register (entry stays as quick as typing a name); two or more are told apart by
+what the name was qualified with (``张伟(科研一处)``, ``张伟(RY-0012)``) or by the record's own
+department, or refused with both named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from sqlalchemy.engine import RowMapping
+
+from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger
+from mibao_desktop.ledgers.fields import Field, Ref
+from mibao_desktop.ledgers.normalize import FieldError
+from mibao_desktop.services.repository import RecordRepository
+
+
+def person_text(row: Mapping[str, Any]) -> str:
+    """How a person is told apart from a namesake: ``张伟(科研一处·RY-0012)``."""
+    parts = [p for p in (row.get("department"), row.get("person_number")) if p]
+    return f"{row['name']}({'·'.join(parts)})" if parts else str(row["name"])
+
+
+@dataclass
+class Resolver:
+    """Resolves the references of records written in one transaction.
+
+    ``batch`` maps (ledger key, case-folded number) to the ids given to the rows of the same
+    import. ``add_person(name, department)`` adds a person and returns the new id (None in a
+    preview, which adds nothing: the person then stays unresolved but is not an error).
+    """
+
+    repo: RecordRepository
+    add_person: Callable[[str, str | None], int | None]
+    batch: dict[tuple[str, str], int] = field(default_factory=dict)
+    _people: dict[str, list[RowMapping]] = field(default_factory=dict)
+    _added: dict[str, Ref] = field(default_factory=dict)
+    _targets: dict[tuple[str, str], list] = field(default_factory=dict)
+
+    @property
+    def added_people(self) -> list[str]:
+        return list(self._added)
+
+    def resolve(self, ledger: Ledger, f: Field, value: Any, values: Mapping[str, Any]) -> Any:
+        """The value with every reference resolved; raises FieldError naming what is wrong."""
+        if value is None:
+            return None
+        if f.many:
+            resolved, seen = [], set()
+            for ref in value:
+                one = self._one(f, ref, values)
+                if one.id is None or one.id not in seen:
+                    resolved.append(one)
+                    seen.add(one.id)
+            return resolved
+        return self._one(f, value, values)
+
+    def _one(self, f: Field, ref: Ref, values: Mapping[str, Any]) -> Ref:
+        if f.is_person:
+            return self._person(ref, values)
+        return self._reference(f, ref)
+
+    # -- records by number ----------------------------------------------------------------------
+
+    def _reference(self, f: Field, ref: Ref) -> Ref:
+        targets = [LEDGERS[k] for k in f.type.targets]
+        nouns = "或".join(t.noun for t in targets)
+        if ref.id is not None:
+            located = self.repo.locate(ref.id)
+            if located is None or located.ledger not in f.type.targets:
+                raise FieldError(f"引用的记录(编号 {ref.id})不是{nouns}")
+            return Ref(located.id, located.label, voided=bool(located.voided))
+        found: list[tuple[Ledger, int, str]] = []
+        for target in targets:
+            for row in self._by_label(target, ref.text):
+                found.append((target, row["id"], str(row[target.label_field])))
+            batch_id = self.batch.get((target.key, ref.text.casefold()))
+            if batch_id is not None and all(i != batch_id for _, i, _ in found):
+                found.append((target, batch_id, ref.text))
+        if not found:
+            raise FieldError(f"没有编号为“{ref.text}”的{nouns}(已作废的记录不能引用)")
+        if len(found) > 1:
+            raise FieldError(f"编号“{ref.text}”同时是" + "、".join(f"{t.noun} {label}" for t, _, label in found)
+                             + ",请核对")
+        _target, rid, label = found[0]
+        return Ref(rid, label)
+
+    def _by_label(self, ledger: Ledger, text: str) -> list:
+        key = (ledger.key, text.casefold())
+        if key not in self._targets:
+            self._targets[key] = self.repo.find_labelled(ledger, text)
+        return self._targets[key]
+
+    # -- people ---------------------------------------------------------------------------------
+
+    def prefetch_people(self, names: set[str]) -> None:
+        """Look up many names at once (an import): one query per few hundred names."""
+        missing = [n for n in names if n.casefold() not in self._people]
+        for n in missing:
+            self._people[n.casefold()] = []
+        for row in self.repo.people_named(missing):
+            self._people.setdefault(str(row["name"]).casefold(), []).append(row)
+
+    def _named(self, name: str) -> list[RowMapping]:
+        key = name.casefold()
+        if key not in self._people:
+            self._people[key] = self.repo.find_labelled(PEOPLE, name)
+        return self._people[key]
+
+    def _person(self, ref: Ref, values: Mapping[str, Any]) -> Ref:
+        if ref.id is not None:
+            located = self.repo.locate(ref.id)
+            if located is None or located.ledger != PEOPLE.key:
+                raise FieldError("所选的人员不在人员名册中")
+            return Ref(located.id, located.label, voided=bool(located.voided))
+        name = ref.text
+        if not name:
+            raise FieldError("姓名不能为空")
+        candidates = self._named(name)
+        if ref.hint:
+            hint = ref.hint.casefold()
+            matching = [p for p in candidates if hint in {str(p.get(k) or "").casefold()
+                                                          for k in ("department", "person_number", "id_tail")}]
+            if len(matching) == 1:
+                return Ref(matching[0]["id"], name)
+            if not matching and not candidates:
+                return self._new_person(name, ref.hint)
+            if not matching:
+                raise FieldError(f"人员名册中没有与“{ref.hint}”相符的“{name}”:"
+                                 + "、".join(person_text(p) for p in candidates))
+            candidates = matching
+        if len(candidates) == 1:
+            return Ref(candidates[0]["id"], name)
+        if not candidates:
+            return self._new_person(name, values.get("department"))
+        department = values.get("department")
+        if department:
+            same = [p for p in candidates if p.get("department") == department]
+            if len(same) == 1:
+                return Ref(same[0]["id"], name)
+        raise FieldError(f"人员名册中有 {len(candidates)} 位“{name}”:" + "、".join(person_text(p) for p in candidates)
+                         + f"。请注明是哪一位,如“{name}({candidates[0].get('department') or candidates[0]['person_number']})”")
+
+    def _new_person(self, name: str, department: str | None) -> Ref:
+        key = name.casefold()
+        if key in self._added:
+            return self._added[key]
+        new_id = self.add_person(name, department)
+        ref = Ref(new_id, name)
+        self._added[key] = ref
+        return ref

@@ -1,0 +1,74 @@
+"""Every matching record of a ledger, streamed for an export (see LedgerService.stream)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from sqlalchemy import select
+
+from mibao_desktop.db.database import CACHE_KIB, STREAM_CACHE_KIB
+from mibao_desktop.db.schema import table_of
+from mibao_desktop.ledgers import Ledger
+from mibao_desktop.services.repository import LedgerQuery, RecordRepository
+
+if TYPE_CHECKING:
+    from mibao_desktop.services.ledger_service import LedgerService
+
+CHUNK = 2000
+
+
+class ValueStream:
+    """The count, the highest level and every row's typed values, read in one transaction (a
+    consistent snapshot) with a small page cache: each page is read once, and a large cache
+    would only grow the process."""
+
+    def __init__(self, service: "LedgerService", ledger: Ledger, query: LedgerQuery,
+                 fields: Sequence[str] | None) -> None:
+        self.service, self.ledger, self.query = service, ledger, query
+        self.fields = [ledger.field(n) for n in fields] if fields else list(ledger.fields)
+
+    def __enter__(self) -> "ValueStream":
+        self.session = self.service._read("导出台账")
+        self.session.begin()
+        self.sqlite = self.session.get_bind().dialect.name == "sqlite"
+        if self.sqlite:
+            self.session.connection().exec_driver_sql(f"PRAGMA cache_size=-{STREAM_CACHE_KIB}")
+        self.repo = RecordRepository(self.session)
+        self.total = self.repo.count(self.ledger, self.query)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.sqlite:
+                self.session.connection().exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
+        finally:
+            self.session.rollback()
+            self.session.close()
+
+    def has_level(self, level: str) -> bool:
+        field = self.ledger.level_field
+        if field is None:
+            return False
+        probe = self.query.but(filters={**self.query.filters, field.name: level}, offset=0, limit=1)
+        return bool(self.repo.page(self.ledger, probe))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        whole = self.query.but(offset=0, limit=None)
+        t = table_of(self.ledger)
+        conds = self.repo.conditions(self.ledger, whole)
+        stmt = self.repo._ordered(select(t), self.ledger, whole, conds)
+        refs_needed = any(f.is_reference for f in self.fields)
+        chunk: list = []
+        for row in self.session.execute(stmt.execution_options(yield_per=CHUNK)).mappings():
+            chunk.append(row)
+            if len(chunk) >= CHUNK:
+                yield from self._values(chunk, refs_needed)
+                chunk = []
+        if chunk:
+            yield from self._values(chunk, refs_needed)
+
+    def _values(self, rows: list, refs_needed: bool) -> Iterator[dict[str, Any]]:
+        refs = self.repo.resolve(self.ledger, rows) if refs_needed else {}
+        for row in rows:
+            yield {f.name: refs.get((row["id"], f.name)) if f.is_reference else f.from_storage(row[f.name])
+                   for f in self.fields}

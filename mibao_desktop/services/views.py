@@ -1,0 +1,133 @@
+"""What the services hand out: plain values, never ORM objects or rows. Qt-free."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from mibao_desktop.ledgers import Ledger
+from mibao_desktop.ledgers.fields import Ref
+
+ACTION_LABELS = {
+    "create": "登记",
+    "update": "修改",
+    "status": "状态变更",
+    "void": "作废",
+    "restore": "恢复",
+    "import": "导入",
+}
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """A record as the UI, reports and labels see it: typed values (a reference as a
+    :class:`Ref` holding the id and the number or name it shows)."""
+
+    id: int
+    ledger: Ledger
+    values: Mapping[str, Any]
+    voided: bool
+    void_reason: str | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    parent_id: int | None = None
+
+    @property
+    def number(self) -> str:
+        """编号: the value of the ledger's key field."""
+        return self.values[self.ledger.key_field]
+
+    asset_number = number  # the name the device ledgers' callers know
+
+    @property
+    def label(self) -> str:
+        """What a reference to this record shows (the number; a person's name)."""
+        return str(self.values.get(self.ledger.label_field) or "")
+
+    @property
+    def status(self) -> str:
+        return self.values["status"]
+
+    def display(self, name: str) -> str:
+        return self.ledger.field(name).display(self.values.get(name))
+
+    def ref(self) -> Ref:
+        return Ref(self.id, self.label, voided=self.voided)
+
+
+@dataclass(frozen=True)
+class FieldChangeView:
+    field: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    reason: str | None
+    effective_date: dt.date | None
+    changes: tuple[FieldChangeView, ...]
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def revertible(self) -> bool:
+        return self.action == "update" and bool(self.changes)
+
+
+@dataclass(frozen=True)
+class ChangeRow(HistoryEntry):
+    """One event of any record in a period (the annual report's changes sheet)."""
+
+    ledger: Ledger
+    asset_number: str
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[RecordView]
+    total: int
+
+
+@dataclass(frozen=True)
+class Referrer:
+    """A record that refers to another one: which ledger, which record, through which field."""
+
+    ledger: Ledger
+    id: int
+    label: str
+    field_label: str
+    status: str
+    voided: bool
+
+    def __str__(self) -> str:
+        return f"{self.ledger.noun} {self.label}({self.field_label})"
+
+
+@dataclass(frozen=True)
+class RowRefusal:
+    """A row of a batch that was not stored: its index in the batch, the field and why."""
+
+    index: int
+    field: str  # Chinese label, "" when the row as a whole is refused
+    message: str
+
+
+@dataclass
+class BatchResult:
+    created: list[int] = field(default_factory=list)
+    refused: list[RowRefusal] = field(default_factory=list)
+    accepted: int = 0  # rows that passed every check (stored, unless a dry run or all-or-nothing)
+    people_added: list[str] = field(default_factory=list)  # names added to the register on the way
+
+
+Progress = Callable[[int, int], None]
