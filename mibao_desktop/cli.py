@@ -83,14 +83,14 @@ def _login(db, args):
     import getpass
     import os
 
-    from mibao_desktop.services.accounts import AccountService
+    from mibao_desktop.services.context import Services
 
     if not args.user:
         raise LoginRequired("此命令需要登录:请用 --user 指定用户名(口令可放在环境变量 MIBAO_PASSWORD 中)。")
     password = os.environ.get("MIBAO_PASSWORD")
     if password is None:
         password = getpass.getpass(f"{args.user} 的口令:")
-    result = AccountService(db).login(args.user, password)
+    result = Services(db).accounts.login(args.user, password)
     if result.must_change_password:
         raise LoginRequired(f"{result.why_change} 请先在桌面程序中修改口令。")
     return result.actor
@@ -137,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ledger_service(db, actor):
-    from mibao_desktop.services.ledger_service import LedgerService
+    from mibao_desktop.services.context import Services
 
-    return LedgerService(db, actor)
+    return Services(db, actor).ledgers
 
 
 DEMO_ACCOUNTS = {  # role name → (login name, 姓名)
@@ -162,9 +162,9 @@ def _demo(db, args) -> int:
     their passwords once; on a database with accounts it needs the security administrator."""
     from mibao_desktop.demo import fill_demo
     from mibao_desktop.security import Role
-    from mibao_desktop.services.accounts import AccountService
+    from mibao_desktop.services.context import Services
 
-    accounts = AccountService(db)
+    accounts = Services(db).accounts
     if accounts.needs_setup():
         chosen = {role: (*DEMO_ACCOUNTS[role.name], demo_password()) for role in Role}
         accounts.setup(chosen)
@@ -221,9 +221,9 @@ def _import(service, ledger, args) -> int:
 
 
 def _audit(db, actor, args) -> int:
-    from mibao_desktop.services.audit_service import AuditService
+    from mibao_desktop.services.context import Services
 
-    service = AuditService(db, actor)
+    service = Services(db, actor).audit
     if args.audit_command == "verify":
         result = service.verify()
         print(("OK " if result.ok else "BROKEN ") + result.message)
@@ -234,14 +234,9 @@ def _audit(db, actor, args) -> int:
 
 
 def _backup(db, actor, data_dir) -> int:
-    from mibao_desktop.storage.backup import make_backup
-    from mibao_desktop.security import Role, require
-    from mibao_desktop.services import audit
+    from mibao_desktop.services.context import Services
 
-    require(actor, Role.SECURITY_ADMIN, doing="备份数据库")
-    made = make_backup(db.path, paths.backup_dir(data_dir), "manual")
-    with db.write() as session:
-        audit.append(session, actor, "backup.make", made.path.name, {"file": str(made.path)})
+    made = Services(db, actor, data_dir).backups.make(db)
     print(f"备份完成:{made.path}({made.path.stat().st_size // 1024} KB)")
     return EXIT_OK
 
@@ -249,10 +244,10 @@ def _backup(db, actor, data_dir) -> int:
 def _restore(data_dir, args) -> int:
     """Restore a backup. A healthy database needs the security administrator's login first;
     a damaged one cannot be logged into, so it is replaced after confirmation alone."""
-    from mibao_desktop.storage import backup
     from mibao_desktop.db.database import Database
     from mibao_desktop.security import Role, require
-    from mibao_desktop.services import audit
+    from mibao_desktop.services.backup_service import BackupService
+    from mibao_desktop.storage import backup
 
     path = paths.database_path(data_dir)
     actor = None
@@ -272,13 +267,8 @@ def _restore(data_dir, args) -> int:
         if answer.strip().lower() != "yes":
             print("未恢复,数据未作改动。")
             return EXIT_REFUSED
-    aside = backup.restore(path, args.file, paths.backup_dir(data_dir))
-    db = Database.open(path, backup_dir=paths.backup_dir(data_dir))
-    with db.write() as session:
-        audit.append(session, actor or "(命令行恢复)", "backup.restore", args.file.name,
-                     {"file": str(args.file), "previous_saved_as": str(aside.path) if aside else ""})
-    db.close()
-    print(f"已恢复:{args.file}" + (f";原数据库已另存为 {aside.path}" if aside else ""))
+    restored = BackupService(data_dir, actor).restore(args.file)  # no database is open here
+    print(f"已恢复:{args.file}" + (f";原数据库已另存为 {restored.previous}" if restored.previous else ""))
     return EXIT_OK
 
 
@@ -299,9 +289,9 @@ def _find_records(service, ledger, numbers):
 
 def _labels(db, actor, args) -> int:
     from mibao_desktop.printing.labels import PRESETS
-    from mibao_desktop.services.print_service import PrintService
+    from mibao_desktop.services.context import Services
 
-    printing = PrintService(db, actor)
+    printing = Services(db, actor).printing
     ledger = get_ledger(args.ledger)
     records = _find_records(printing.ledgers, ledger, args.ids)
     drawn = printing.labels(ledger, records, args.output, PRESETS[args.layout], kind=args.kind,
@@ -312,9 +302,9 @@ def _labels(db, actor, args) -> int:
 
 def _form(db, actor, args) -> int:
     from mibao_desktop.printing.templates import FORM_TEMPLATES
-    from mibao_desktop.services.print_service import PrintService
+    from mibao_desktop.services.context import Services
 
-    printing = PrintService(db, actor)
+    printing = Services(db, actor).printing
     template = FORM_TEMPLATES[args.name]
     records, ledger = [], None
     for number in args.ids:

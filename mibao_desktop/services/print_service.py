@@ -21,9 +21,10 @@ OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", "unit_name"
 
 
 class PrintService:
-    def __init__(self, db: Database, actor: Actor, *, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+    def __init__(self, db: Database, actor: Actor, *, clock: Callable[[], dt.datetime] = dt.datetime.now,
+                 ledgers: LedgerService | None = None) -> None:
         self.db, self.actor, self.clock = db, actor, clock
-        self.ledgers = LedgerService(db, actor, clock=clock)
+        self.ledgers = ledgers or LedgerService(db, actor, clock=clock)
 
     def _require(self, doing: str = "打印") -> None:
         require(self.actor, Role.SECURITY_ADMIN, doing=doing)
