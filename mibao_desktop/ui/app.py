@@ -8,9 +8,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog
 
 from mibao_desktop import paths
+from mibao_desktop.errors import ServiceError
+from mibao_desktop.ui import messages
 
 FONT_FILE = "wqy-microhei.ttc"
 # A system font that already renders Chinese well is kept; otherwise the bundled one is used.
@@ -44,6 +46,7 @@ class AppSession(QObject):
         super().__init__()
         self.data_dir = Path(data_dir)
         self.db = None
+        self.services = None  # the composition root once the database is open (services.context)
         self.window = None
         self.idle = None
         self.actor = None
@@ -52,45 +55,40 @@ class AppSession(QObject):
 
     def open(self) -> bool:
         """Open the database; a damaged one is reported and the newest good backup offered."""
-        from mibao_desktop.storage import backup
         from mibao_desktop.db.database import DatabaseError
+        from mibao_desktop.services.context import Services
+        from mibao_desktop.storage.backup import BackupError
         from mibao_desktop.storage.startup import CorruptDatabase, open_database
 
         while True:
             try:
                 self.db = open_database(self.data_dir)
+                self.services = Services(self.db, data_dir=self.data_dir)
                 return True
             except CorruptDatabase as exc:
                 if exc.good is None:
-                    QMessageBox.critical(None, "数据库已损坏", str(exc))
+                    messages.error(None, "数据库已损坏", str(exc))
                     return False
-                box = QMessageBox(QMessageBox.Icon.Critical, "数据库已损坏", str(exc))
-                restore = box.addButton("恢复该备份", QMessageBox.ButtonRole.AcceptRole)
-                box.addButton("退出", QMessageBox.ButtonRole.RejectRole)
-                box.exec()
-                if box.clickedButton() is not restore:
+                if not messages.confirm(None, "数据库已损坏", str(exc), action="恢复该备份", cancel="退出", grave=True):
                     return False
+                # Nobody can log in to a damaged database: the backup service restores it
+                # with no actor, and only because it is damaged.
                 try:
-                    backup.restore(exc.path, exc.good.path, paths.backup_dir(self.data_dir))
-                except backup.BackupError as failed:
-                    QMessageBox.critical(None, "恢复失败", str(failed))
+                    Services(None, data_dir=self.data_dir).backups.restore(exc.good.path)
+                except (BackupError, ServiceError) as failed:
+                    messages.error(None, "恢复失败", str(failed))
                     return False
             except DatabaseError as exc:
-                QMessageBox.critical(None, "无法打开数据库", str(exc))
+                messages.error(None, "无法打开数据库", str(exc))
                 return False
 
     # -- who is working -------------------------------------------------------------------
 
     def accounts(self):
-        from mibao_desktop.services.accounts import AccountService
-
-        return AccountService(self.db)
+        return self.services.accounts
 
     def policy(self):
-        from mibao_desktop.services.settings import SettingsService
-        from mibao_desktop.security import Actor, Role
-
-        return SettingsService(self.db, Actor("", Role.SECURITY_ADMIN)).security_policy()
+        return self.services.settings.security_policy()
 
     def start(self) -> bool:
         from mibao_desktop.ui.login import SetupDialog
@@ -119,21 +117,20 @@ class AppSession(QObject):
 
     def show_window(self, result) -> None:
         from mibao_desktop.security import Role
-        from mibao_desktop.services.audit_service import AuditService
-        from mibao_desktop.services.ledger_service import LedgerService
         from mibao_desktop.ui.idle import IdleLock
         from mibao_desktop.ui.main_window import MainWindow
         from mibao_desktop.ui.role_windows import AccountsWindow, AuditWindow
 
         self.actor = result.actor
+        working = self.services.acting_as(result.actor)
         role = result.actor.role
         if role is Role.SECURITY_ADMIN:
-            window = MainWindow(LedgerService(self.db, result.actor), self.data_dir)
+            window = MainWindow(working)
             window.restore_requested.connect(self.restore)
         elif role is Role.SYSTEM_ADMIN:
-            window = AccountsWindow(self.accounts(), result.actor)
+            window = AccountsWindow(working.accounts, result.actor)
         else:
-            window = AuditWindow(AuditService(self.db, result.actor), result.actor)
+            window = AuditWindow(working.audit, result.actor)
         window.logout_requested.connect(self.logout)
         window.change_password_requested.connect(self.change_password)
         screen = QGuiApplication.primaryScreen().availableGeometry()
@@ -166,23 +163,18 @@ class AppSession(QObject):
             QApplication.instance().quit()
 
     def restore(self, backup_file: Path) -> None:
-        from mibao_desktop.storage import backup
-        from mibao_desktop.services import audit
+        from mibao_desktop.storage.backup import BackupError
 
-        actor = self.actor
+        backups = self.services.acting_as(self.actor).backups
         self._end_window()
-        self.db.close()
+        self.db.close()  # the backup service replaces the file: no connection may stay open
         try:
-            aside = backup.restore(self.db.path, backup_file, paths.backup_dir(self.data_dir))
-        except backup.BackupError as exc:
-            QMessageBox.critical(None, "恢复失败", str(exc))
-            aside = None
+            backups.restore(Path(backup_file))
+        except (BackupError, ServiceError) as exc:
+            messages.error(None, "恢复失败", str(exc))
         if not self.open():
             QApplication.instance().quit()
             return
-        with self.db.write() as session:
-            audit.append(session, actor, "backup.restore", Path(backup_file).name,
-                         {"file": str(backup_file), "previous_saved_as": str(aside.path) if aside else ""})
         if not self.login():
             QApplication.instance().quit()
 

@@ -329,9 +329,10 @@ class TargetChooser(QWidget):
 
 
 class _ExportBase(QDialog):
-    def __init__(self, service, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, service, outputs: OutputService, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.outputs = outputs  # registers what goes onto a removable medium
         self.task = None
         self.setWindowTitle(title)
         self.marking = QComboBox()
@@ -379,7 +380,7 @@ class _ExportBase(QDialog):
             if not path:
                 return
         if medium is not None:
-            outputs = OutputService(self.service.db, self.service.actor)
+            outputs = self.outputs
 
             def work(progress, cancelled):
                 return outputs.to_medium(lambda p: self.write(p, progress, cancelled), self.file_name(), medium,
@@ -408,8 +409,9 @@ class _ExportBase(QDialog):
 class ExportDialog(_ExportBase):
     """A ledger, with the table's current filter and columns, to a file or a medium."""
 
-    def __init__(self, service, ledger, query, fields: list[str], unit: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(service, f"导出{ledger.title}", parent)
+    def __init__(self, service, outputs: OutputService, ledger, query, fields: list[str], unit: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(service, outputs, f"导出{ledger.title}", parent)
         self.ledger, self.query, self.fields, self.unit = ledger, query, fields, unit
         count = service.count(ledger, query)
         self.form.insertRow(0, QLabel(f"将导出 {count} 条记录、{len(fields)} 列(按表格当前的筛选和显示列)。"))
@@ -427,8 +429,8 @@ class ExportDialog(_ExportBase):
 
 
 class AnnualReportDialog(_ExportBase):
-    def __init__(self, service, unit: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(service, "年度报表", parent)
+    def __init__(self, service, outputs: OutputService, unit: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(service, outputs, "年度报表", parent)
         self.unit = unit
         self.year = QSpinBox()
         self.year.setRange(2000, 2100)

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.ledgers import Ledger
 from mibao_desktop.errors import ServiceError
-from mibao_desktop.services.ledger_service import LedgerService, RecordView
+from mibao_desktop.services.context import Services
+from mibao_desktop.services.ledger_service import RecordView
 from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.detail_pane import DetailPane
@@ -52,10 +53,12 @@ def _button(text: str, tip: str, slot) -> QPushButton:
 class LedgerPage(QWidget):
     changed = Signal()  # a record was added, changed or voided (the navigation counts follow)
 
-    def __init__(self, service: LedgerService, ledger: Ledger, settings: QSettings,
+    def __init__(self, services: Services, ledger: Ledger, settings: QSettings,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.service = service
+        self.services = services
+        self.service = services.ledgers
+        service = self.service
         self.ledger = ledger
         self.settings = settings
         self.dialog = None  # the open record/status/void dialog (tests reach it here)
@@ -391,11 +394,6 @@ class LedgerPage(QWidget):
         records = [self.model.record_at(row) for row in rows]
         return [r for r in records if r is not None and not r.voided]
 
-    def _print_service(self):
-        from mibao_desktop.services.print_service import PrintService
-
-        return PrintService(self.service.db, self.service.actor)
-
     def print_labels(self) -> None:
         from mibao_desktop.ui.print_dialog import LabelPrintDialog
 
@@ -403,13 +401,13 @@ class LedgerPage(QWidget):
         if not records:
             messages.inform(self, "打印标识", "请先在表中选择要打印标识的记录(可按住 Ctrl 或 Shift 多选)。")
             return
-        self.dialog = LabelPrintDialog(self._print_service(), self.ledger, records, self)
+        self.dialog = LabelPrintDialog(self.services.printing, self.ledger, records, self)
         self.dialog.open()
 
     def print_forms(self) -> None:
         from mibao_desktop.ui.print_dialog import FormPrintDialog
 
-        self.dialog = FormPrintDialog(self._print_service(), self.ledger, self.selected_records(), self)
+        self.dialog = FormPrintDialog(self.services.printing, self.ledger, self.selected_records(), self)
         self.dialog.open()
 
     # -- Excel ------------------------------------------------------------------------------
@@ -428,9 +426,9 @@ class LedgerPage(QWidget):
         that file at once (the dialog's defaults)."""
         from mibao_desktop.ui.excel_dialogs import ExportDialog
 
-        unit = self._print_service().unit_name()
-        dialog = ExportDialog(self.service, self.ledger, self.model.current_query(limit=None), self.visible_fields(),
-                              unit, self)
+        unit = self.services.printing.unit_name()
+        dialog = ExportDialog(self.service, self.services.outputs, self.ledger, self.model.current_query(limit=None),
+                              self.visible_fields(), unit, self)
         self.dialog = dialog
         dialog.open()
         if path is not None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop import __version__
 from mibao_desktop.ledgers import ALL_LEDGERS, Ledger
-from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.services.context import Services
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.ledger_page import LedgerPage
 
@@ -31,10 +31,11 @@ class MainWindow(QMainWindow):
     change_password_requested = Signal()
     restore_requested = Signal(object)  # the backup file chosen
 
-    def __init__(self, service: LedgerService, data_dir: Path) -> None:
+    def __init__(self, services: Services) -> None:
         super().__init__()
-        self.service = service
-        self.data_dir = Path(data_dir)
+        self.services = services  # acting as the person logged in, with the data folder
+        self.service = services.ledgers
+        self.data_dir = Path(services.data_dir)
         # Window preferences (columns shown, sizes) live beside the data, not in the registry.
         self.settings = QSettings(str(self.data_dir / "mibao-ui.ini"), QSettings.Format.IniFormat)
         self.setWindowTitle("密保 · 保密台账管理")
@@ -60,7 +61,8 @@ class MainWindow(QMainWindow):
         self.navigation.currentRowChanged.connect(self._ledger_chosen)
 
         self._build_menus()
-        self.location = QLabel(f"当前用户:{service.actor.name}({service.actor.role.value})  数据文件:{service.db.path}")
+        actor = services.actor
+        self.location = QLabel(f"当前用户:{actor.name}({actor.role.value})  数据文件:{services.db.path}")
         self.statusBar().addPermanentWidget(self.location)
         self.refresh_counts()
         self.navigation.setCurrentRow(0)
@@ -71,7 +73,7 @@ class MainWindow(QMainWindow):
         """The page of a ledger, built the first time it is shown."""
         if key not in self.pages:
             ledger = next(l for l in TOP_LEVEL_LEDGERS if l.key == key)
-            page = LedgerPage(self.service, ledger, self.settings, self)
+            page = LedgerPage(self.services, ledger, self.settings, self)
             page.changed.connect(self.refresh_counts)
             self.pages[key] = page
             self.stack.addWidget(page)
@@ -150,60 +152,43 @@ class MainWindow(QMainWindow):
     # -- system -----------------------------------------------------------------------------
 
     def edit_policy(self) -> None:
-        from mibao_desktop.services.settings import SettingsService
         from mibao_desktop.ui.settings_dialog import SettingsDialog
 
-        self.dialog = SettingsDialog(SettingsService(self.service.db, self.service.actor), self)
+        self.dialog = SettingsDialog(self.services.settings, self)
         self.dialog.open()
 
     def annual_report(self) -> None:
-        from mibao_desktop.services.print_service import PrintService
         from mibao_desktop.ui.excel_dialogs import AnnualReportDialog
 
-        unit = PrintService(self.service.db, self.service.actor).unit_name()
-        self.dialog = AnnualReportDialog(self.service, unit, self)
+        self.dialog = AnnualReportDialog(self.service, self.services.outputs, self.services.printing.unit_name(), self)
         self.dialog.open()
 
     def output_register(self) -> None:
-        from mibao_desktop.services.output_service import OutputService
         from mibao_desktop.ui.excel_dialogs import OutputRegisterDialog
 
-        self.dialog = OutputRegisterDialog(OutputService(self.service.db, self.service.actor), self)
+        self.dialog = OutputRegisterDialog(self.services.outputs, self)
         self.dialog.open()
 
     def edit_print_settings(self) -> None:
-        from mibao_desktop.services.print_service import PrintService
         from mibao_desktop.ui.settings_dialog import PrintSettingsDialog
 
-        self.dialog = PrintSettingsDialog(PrintService(self.service.db, self.service.actor), self)
+        self.dialog = PrintSettingsDialog(self.services.printing, self)
         self.dialog.open()
 
     def backup_now(self) -> None:
-        from mibao_desktop import paths
-        from mibao_desktop.storage import backup
-        from mibao_desktop.services import audit
         from mibao_desktop.ui.tasks import run_in_background
 
-        db, actor = self.service.db, self.service.actor
-
-        def work(progress, cancelled):
-            made = backup.make_backup(db.path, paths.backup_dir(self.data_dir), "manual")
-            with db.write() as session:
-                audit.append(session, actor, "backup.make", made.path.name, {"file": str(made.path)})
-            return made
-
+        backups, db = self.services.backups, self.services.db
         self.task = run_in_background(
-            self, "正在备份……", work,
+            self, "正在备份……", lambda progress, cancelled: backups.make(db),
             on_done=lambda made: messages.inform(self, "备份完成", f"已备份到\n{made.path}"),
             on_error=lambda e: messages.show_error(self, "备份失败", e))
 
     def choose_backup(self, path: str | Path | None = None) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        from mibao_desktop import paths
-
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "选择要恢复的备份", str(paths.backup_dir(self.data_dir)),
+            path, _ = QFileDialog.getOpenFileName(self, "选择要恢复的备份", str(self.services.backups.folder),
                                                   "密保备份 (*.sqlite)")
             if not path:
                 return
@@ -217,4 +202,4 @@ class MainWindow(QMainWindow):
 
     def _about(self) -> None:
         messages.inform(self, "关于密保", f"密保 {__version__}\n保密台账管理(涉密计算机、存储介质等)\n"
-                                          f"数据文件:{self.service.db.path}")
+                                          f"数据文件:{self.services.db.path}")

@@ -9,10 +9,13 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from mibao_desktop.errors import ServiceError
 
 
-def confirm(parent: QWidget | None, title: str, text: str, *, action: str = "确定") -> bool:
-    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+def confirm(parent: QWidget | None, title: str, text: str, *, action: str = "确定", cancel: str = "取消",
+            grave: bool = False) -> bool:
+    """Ask before doing ``action``; ``grave`` shows the critical icon (a damaged database)."""
+    icon = QMessageBox.Icon.Critical if grave else QMessageBox.Icon.Question
+    box = QMessageBox(icon, title, text, parent=parent)
     yes = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
-    box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+    box.addButton(cancel, QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(yes)
     box.exec()
     return box.clickedButton() is yes
@@ -49,7 +52,7 @@ def explain(exc: BaseException) -> tuple[str, str]:
         where = f"({exc.filename})" if getattr(exc, "filename", None) else ""
         return f"读写文件失败{where}:{exc.strerror or exc}。请检查磁盘空间、U盘是否已拔出或文件是否被占用。", ""
     details = "".join(traceback.format_exception(exc))
-    known = type(exc).__name__ in ("SpreadsheetError", "DatabaseError")
+    known = type(exc).__name__ in ("SpreadsheetError", "DatabaseError", "BackupError")
     if known:
         return str(exc), ""
     return f"发生了意外错误,数据未作改动:{exc}", details

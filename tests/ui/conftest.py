@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mibao_desktop.services.context import Services
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.main_window import MainWindow
 
@@ -29,8 +30,14 @@ def told(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, service, data_dir, told):
-    win = MainWindow(service, data_dir)
+def services(service, data_dir) -> Services:
+    """The window's composition root, acting as the same person as the ``service`` fixture."""
+    return Services(service.db, data_dir=data_dir).acting_as(service.actor)
+
+
+@pytest.fixture
+def window(qtbot, services, told):
+    win = MainWindow(services)
     qtbot.addWidget(win)
     win.resize(1366, 768)
     win.show()

@@ -243,7 +243,7 @@ def test_status_change_to_scrapped_needs_a_reason_and_destroyed_ends_editing(win
     assert "已销毁" in page.detail.title.text()
 
 
-def test_the_column_chooser_is_remembered(window, qtbot, service, data_dir):
+def test_the_column_chooser_is_remembered(window, qtbot, services):
     page = window.current_page()
     column = page.model.column_of("os")
     assert page.table.isColumnHidden(column)  # declared shown=False
@@ -253,6 +253,6 @@ def test_the_column_chooser_is_remembered(window, qtbot, service, data_dir):
     assert "user" not in page.visible_fields() and "os" in page.visible_fields()
     from mibao_desktop.ui.main_window import MainWindow
 
-    again = MainWindow(service, data_dir)
+    again = MainWindow(services)
     qtbot.addWidget(again)
     assert again.current_page().visible_fields() == page.visible_fields()

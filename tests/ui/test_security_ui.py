@@ -10,6 +10,7 @@ from mibao_desktop.security.passwords import SecurityPolicy
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.audit_service import AuditFilter, AuditService
+from mibao_desktop.services.context import Services
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.ui.idle import IdleLock
 from mibao_desktop.ui.login import ChangePasswordDialog, LoginDialog, SetupDialog
@@ -99,7 +100,7 @@ def test_idle_lock_hides_everything_and_keeps_unsaved_input(qtbot, ready, db, da
     from mibao_desktop.ui.main_window import MainWindow
 
     actor = Actor("baomi", Role.SECURITY_ADMIN)
-    window = MainWindow(LedgerService(db, actor), data_dir)
+    window = MainWindow(Services(db, data_dir=data_dir).acting_as(actor))
     qtbot.addWidget(window)
     window.show()
     page = window.current_page()
@@ -193,7 +194,7 @@ def test_each_role_gets_its_own_window(qtbot, ready, data_dir, db, monkeypatch):
     from mibao_desktop.ui.role_windows import AccountsWindow, AuditWindow
 
     session = AppSession(data_dir)
-    session.db = db
+    session.db, session.services = db, Services(db, data_dir=data_dir)
     for role, kind in ((Role.SECURITY_ADMIN, MainWindow), (Role.SYSTEM_ADMIN, AccountsWindow),
                        (Role.AUDITOR, AuditWindow)):
         session.show_window(ready.login(NAMES[role], PASSWORDS[role]))
@@ -255,3 +256,36 @@ def test_the_security_policy_dialog_changes_the_settings(qtbot, ready, db):
     assert ready.login("baomi", PASSWORDS[Role.SECURITY_ADMIN]).idle_lock_minutes == 5
     change = AuditService(db, Actor("shenji", Role.AUDITOR)).entries(AuditFilter(action="settings.change"))[0]
     assert change.detail["changed"]["口令最长使用天数"] == [7, 30]
+
+
+def test_a_damaged_database_at_start_is_restored_through_the_backup_service(qtbot, data_dir, told):
+    """The start-up offers the newest good backup; on 恢复该备份 the backup service puts it in
+    place (no one is logged in) and records it in the restored database's audit log."""
+    import os
+
+    from mibao_desktop import paths
+    from mibao_desktop.ledgers.computers import computer_rows
+    from mibao_desktop.storage import backup
+    from mibao_desktop.storage.startup import open_database
+    from mibao_desktop.ui.app import AppSession
+
+    db = open_database(data_dir)
+    LedgerService(db, Actor.local_security_admin()).create_many("computers", list(computer_rows(300)))
+    db.close()
+    good = backup.make_backup(paths.database_path(data_dir), paths.backup_dir(data_dir), "manual")
+    with open(paths.database_path(data_dir), "r+b") as handle:
+        handle.seek(8192)
+        handle.write(os.urandom(4096))
+    session = AppSession(data_dir)
+    told.answers.append(False)  # 退出: nothing is replaced
+    assert not session.open()
+    assert backup.integrity_problem(paths.database_path(data_dir))
+    assert session.open()  # 恢复该备份
+    assert [t[1] for t in told] == ["数据库已损坏", "数据库已损坏"] and good.path.name in told[0][2]
+    try:
+        assert session.services.db is session.db  # the composition root is built on the restored file
+        entry = AuditService(session.db, Actor("shenji", Role.AUDITOR)).entries(limit=1)[0]
+        assert entry.action == "backup.restore" and entry.detail["damaged"] is True
+        assert LedgerService(session.db, Actor.local_security_admin()).count("computers") == 300
+    finally:
+        session.db.close()
