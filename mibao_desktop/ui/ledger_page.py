@@ -80,15 +80,16 @@ class LedgerPage(QWidget):
         self.filters: dict[str, QComboBox] = {}
         filter_bar = QHBoxLayout()
         filter_bar.addWidget(self.search, 1)
-        for name in ("status", "level", "department"):
-            if not ledger.has_field(name):
-                continue
+        for f in ledger.facet_fields:  # the declaration says which fields are worth a list
             combo = QComboBox()
-            combo.setMinimumWidth(90)
-            combo.setToolTip(f"按{ledger.field(name).label}筛选")
-            combo.currentIndexChanged.connect(lambda _i, n=name: self._filter_changed(n))
-            self.filters[name] = combo
-            filter_bar.addWidget(QLabel(ledger.field(name).label))
+            combo.setMinimumWidth(80)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setToolTip(f"按{f.label}筛选")
+            combo.currentIndexChanged.connect(lambda _i, n=f.name: self._filter_changed(n))
+            self.filters[f.name] = combo
+            label = QLabel(f.label)
+            label.setBuddy(combo)
+            filter_bar.addWidget(label)
             filter_bar.addWidget(combo)
         self.show_voided = QCheckBox("显示已作废")
         self.show_voided.toggled.connect(self._voided_toggled)
@@ -178,7 +179,9 @@ class LedgerPage(QWidget):
         for name, combo in self.filters.items():
             current = combo.currentText()
             f = self.ledger.field(name)
-            values = list(f.choices) if f.choices else self.service.distinct_values(self.ledger, name)
+            # A fixed list shows every choice; an open one (部门) the values in use, from the
+            # facet counts the service keeps (no scan of the ledger).
+            values = list(f.choices) if f.choices else sorted(self.service.facet_counts(self.ledger, name))
             combo.blockSignals(True)
             combo.clear()
             combo.addItem(ALL)

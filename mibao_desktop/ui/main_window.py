@@ -16,12 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop import __version__
-from mibao_desktop.ledgers import ALL_LEDGERS, Ledger
+from mibao_desktop.ledgers import Ledger, top_level
 from mibao_desktop.services.context import Services
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.ledger_page import LedgerPage
-
-TOP_LEVEL_LEDGERS = [l for l in ALL_LEDGERS if l.parent is None]
 
 
 class MainWindow(QMainWindow):
@@ -40,13 +38,14 @@ class MainWindow(QMainWindow):
         self.settings = QSettings(str(self.data_dir / "mibao-ui.ini"), QSettings.Format.IniFormat)
         self.setWindowTitle("密保 · 保密台账管理")
         self.pages: dict[str, LedgerPage] = {}
+        self.ledgers = top_level()  # a child ledger shows inside its parent's record, not here
 
         self.navigation = QListWidget()
         self.navigation.setIconSize(QSize(0, 0))
         self.navigation.setMinimumWidth(150)
         self.navigation.setMaximumWidth(220)
         self.navigation.setStyleSheet("QListWidget { font-size: 14px; } QListWidget::item { padding: 8px 6px; }")
-        for ledger in TOP_LEVEL_LEDGERS:
+        for ledger in self.ledgers:
             item = QListWidgetItem(ledger.noun)
             item.setData(Qt.ItemDataRole.UserRole, ledger.key)
             item.setToolTip(ledger.title)
@@ -72,7 +71,7 @@ class MainWindow(QMainWindow):
     def page(self, key: str) -> LedgerPage:
         """The page of a ledger, built the first time it is shown."""
         if key not in self.pages:
-            ledger = next(l for l in TOP_LEVEL_LEDGERS if l.key == key)
+            ledger = next(l for l in self.ledgers if l.key == key)
             page = LedgerPage(self.services, ledger, self.settings, self)
             page.changed.connect(self.refresh_counts)
             self.pages[key] = page
@@ -80,12 +79,12 @@ class MainWindow(QMainWindow):
         return self.pages[key]
 
     def show_ledger(self, key: str) -> LedgerPage:
-        row = next(i for i, l in enumerate(TOP_LEVEL_LEDGERS) if l.key == key)
+        row = next(i for i, l in enumerate(self.ledgers) if l.key == key)
         self.navigation.setCurrentRow(row)
         return self.current_page()
 
     def current_page(self) -> LedgerPage:
-        return self.page(TOP_LEVEL_LEDGERS[max(self.navigation.currentRow(), 0)].key)
+        return self.page(self.ledgers[max(self.navigation.currentRow(), 0)].key)
 
     def current_ledger(self) -> Ledger:
         return self.current_page().ledger
@@ -93,12 +92,12 @@ class MainWindow(QMainWindow):
     def _ledger_chosen(self, row: int) -> None:
         if row < 0:
             return
-        page = self.page(TOP_LEVEL_LEDGERS[row].key)
+        page = self.page(self.ledgers[row].key)
         self.stack.setCurrentWidget(page)
         self.statusBar().showMessage(page.ledger.title, 3000)
 
     def refresh_counts(self) -> None:
-        for i, ledger in enumerate(TOP_LEVEL_LEDGERS):
+        for i, ledger in enumerate(self.ledgers):
             self.navigation.item(i).setText(f"{ledger.noun}  {self.service.count(ledger)}")
 
     # -- menus ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from mibao_desktop.ledgers import Ledger, levels
+from mibao_desktop.ledgers.fields import Level
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.services.repository import LedgerQuery
 
@@ -136,8 +137,8 @@ class LedgerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if record.voided:
                 return QBrush(QColor("#999"))
-            colour = (_STATUS_COLOURS.get(record.status) if f.name == "status"
-                      else _LEVEL_COLOURS.get(record.values.get(f.name)) if f.name == "level" else None)
+            colour = (_STATUS_COLOURS.get(record.status) if f is self.ledger.status_field
+                      else _LEVEL_COLOURS.get(record.values.get(f.name)) if isinstance(f.type, Level) else None)
             return QBrush(QColor(colour)) if colour else None
         if role == Qt.ItemDataRole.FontRole and record.voided:
             return self._struck
