@@ -146,8 +146,11 @@ class AppSession(QObject):
         ChangePasswordDialog(self.accounts(), self.actor, self.policy(), parent=self.window).exec()
 
     def _end_window(self) -> None:
+        from mibao_desktop.ui.tasks import wait_for_quick_reads
+
         # Between this window and the next login no window is shown: that must not end the app.
         QApplication.instance().setQuitOnLastWindowClosed(False)
+        wait_for_quick_reads()  # a search still reading must not find the database closed
         if self.idle is not None:
             self.idle.stop()
             self.idle = None
@@ -188,6 +191,9 @@ def run(data_dir: Path) -> int:
     if not session.start():
         return 2 if session.db is None else 0
     code = app.exec()
+    from mibao_desktop.ui.tasks import wait_for_quick_reads
+
+    wait_for_quick_reads()
     if session.db is not None:
         session.db.close()
     return code

@@ -52,6 +52,7 @@ def _button(text: str, tip: str, slot) -> QPushButton:
 
 class LedgerPage(QWidget):
     changed = Signal()  # a record was added, changed or voided (the navigation counts follow)
+    told = Signal(str)  # a note for the status bar (a person added to the 人员名册 on the way)
 
     def __init__(self, services: Services, ledger: Ledger, settings: QSettings,
                  parent: QWidget | None = None) -> None:
@@ -332,11 +333,13 @@ class LedgerPage(QWidget):
 
     def _open(self, dialog) -> None:
         self.dialog = dialog
-        dialog.accepted.connect(lambda: self._saved(dialog.saved))
+        dialog.accepted.connect(lambda: self._saved(dialog.saved, getattr(dialog, "people_added", ())))
         dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
         dialog.open()
 
-    def _saved(self, record: RecordView | None) -> None:
+    def _saved(self, record: RecordView | None, people_added=()) -> None:
+        if people_added:
+            self.told.emit(f"已将 {'、'.join(people_added)} 新增到人员名册")
         self.changed.emit()
         self.refresh(select_id=record.id if record else None)
         if record is not None and self.model.row_of(record.id) is None:

@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
             ledger = next(l for l in self.ledgers if l.key == key)
             page = LedgerPage(self.services, ledger, self.settings, self)
             page.changed.connect(self.refresh_counts)
+            page.told.connect(lambda text: self.statusBar().showMessage(text, 15000))
             self.pages[key] = page
             self.stack.addWidget(page)
         return self.pages[key]

@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop.ledgers import Ledger
+from mibao_desktop.ledgers.fields import Ref
 from mibao_desktop.ledgers.normalize import FieldError
 from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
+from mibao_desktop.ui import messages
 from mibao_desktop.ui.editors import FieldEditor, editor_for
 
 ERROR_STYLE = "color: #b00020;"
@@ -59,9 +61,8 @@ class RecordDialog(QDialog):
         short = [f for f in ledger.form_fields if f.type.editor != "text"]
         half = (len(short) + 1) // 2
         for f in ledger.form_fields:
-            editor = editor_for(f)
-            value = record.values.get(f.name) if record else f.default
-            editor.set_text(f.display(value) if value is not None else "")
+            editor = editor_for(f, suggest=self._suggester(f) if f.is_reference else None)
+            editor.set_value(record.values.get(f.name) if record else f.default)
             editor.edited.connect(lambda name=f.name: self.check_field(name))
             error = QLabel()
             error.setStyleSheet(ERROR_STYLE)
@@ -120,11 +121,26 @@ class RecordDialog(QDialog):
         first = ledger.form_fields[0].name
         self.editors[first].focus_widget().setFocus()
         self.resize(900, min(700, form_host.sizeHint().height() + 150))
+        self.people_added: list[str] = []  # names the save added to the 人员名册
+        self._initial = self.raw_values()
+
+    def _suggester(self, f):
+        return lambda text: self.service.suggestions(self.ledger, f.name, text)
 
     # -- checking -------------------------------------------------------------------------
 
     def raw_values(self) -> dict[str, Any]:
-        return {name: editor.text() for name, editor in self.editors.items()}
+        return {name: editor.value() for name, editor in self.editors.items()}
+
+    def changed(self) -> bool:
+        return self.raw_values() != self._initial
+
+    def reject(self) -> None:
+        """Esc or 取消: a form with changes asks first, so that a stray key loses no typing."""
+        if self.saved is None and self.changed() and not messages.confirm(
+                self, "放弃修改", "表单中的修改尚未保存,确定放弃吗?", action="放弃修改", cancel="继续编辑"):
+            return
+        super().reject()
 
     def show_error(self, name: str, message: str) -> None:
         label = self.error_labels[name]
@@ -135,7 +151,7 @@ class RecordDialog(QDialog):
         """Check one field as the user leaves it; True when it is acceptable."""
         f = self.ledger.field(name)
         try:
-            value = f.normalise(self.editors[name].text())
+            value = f.normalise(self.editors[name].value())
         except FieldError as exc:
             self.show_error(name, str(exc))
             return False
@@ -152,6 +168,7 @@ class RecordDialog(QDialog):
             self._report(bad)
             return
         try:
+            new_people = self._new_people()
             if self.record is None:
                 self.saved = self.service.create(self.ledger, self.raw_values(), parent_id=self.parent_id)
             else:
@@ -162,17 +179,37 @@ class RecordDialog(QDialog):
             for name, message in exc.errors.items():
                 if name in self.error_labels:
                     self.show_error(name, message)
-            self._report([n for n in exc.errors if n in self.editors], exc.summary())
+            # A fault found in another record (a printer whose rule the change would break)
+            # belongs to no field of this form: it goes in the general error area.
+            others = [f"{exc.labels.get(k, k)}:{m}" for k, m in exc.errors.items() if k not in self.editors]
+            self._report([n for n in exc.errors if n in self.editors], ";".join(others))
             return
         except ServiceError as exc:
             self.banner.setText(exc.message)
             self.banner.show()
             return
+        self.people_added = new_people
         self.accept()
 
-    def _report(self, names: list[str], summary: str = "") -> None:
+    def _new_people(self) -> list[str]:
+        """The names typed in person fields that nobody in the 人员名册 has yet: the service
+        adds them on saving, and the user is told so afterwards."""
+        names = []
+        for name, editor in self.editors.items():
+            f = self.ledger.field(name)
+            value = editor.value()
+            if not f.is_person or isinstance(value, Ref) or not str(value).strip():
+                continue
+            typed = f.type.normalise(value)
+            known = self.service.suggestions(self.ledger, name, typed.text)
+            if not any(ref.text.casefold() == typed.text.casefold() for ref, _ in known) and typed.text not in names:
+                names.append(typed.text)
+        return names
+
+    def _report(self, names: list[str], other: str = "") -> None:
         labels = "、".join(self.ledger.field(n).label for n in names)
-        self.banner.setText(summary.replace("\n", " ") if summary and not names else f"请改正标红的项目:{labels}")
+        parts = ([f"请改正标红的项目:{labels}"] if names else []) + ([other] if other else [])
+        self.banner.setText("\n".join(parts))
         self.banner.show()
         if names:
             self.editors[names[0]].focus_widget().setFocus()

@@ -1,6 +1,7 @@
-"""Long work (import, export, printing, backup) off the UI thread, with a progress bar and cancel.
+"""Work off the UI thread: long work (import, export, printing, backup) with a progress bar and
+取消, and quick reads as the user types (search, completion) that the next keystroke supersedes.
 
-The work is a plain callable ``work(progress, cancelled)`` from the Qt-free core: it reports
+Long work is a plain callable ``work(progress, cancelled)`` from the Qt-free core: it reports
 ``progress(done, total)`` and stops (raising ``Cancelled``) when ``cancelled()`` turns true.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Qt, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 Work = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
@@ -106,3 +107,87 @@ def run_in_background(parent: QWidget | None, label: str, work: Work, *,
     task.done.connect(on_done)
     task.failed.connect(on_error)
     return task.start()
+
+
+# -- quick reads as the user types ------------------------------------------------------------
+
+_QUICK_POOL = QThreadPool()
+_QUICK_POOL.setMaxThreadCount(2)  # a read in flight and the one that supersedes it
+
+
+class _QuickSignals(QObject):
+    done = Signal(int, object)
+    failed = Signal(int, object)
+
+
+class _QuickRead(QRunnable):
+    def __init__(self, generation: int, read: Callable[[], Any], stop: threading.Event,
+                 signals: _QuickSignals) -> None:
+        super().__init__()
+        self.generation, self.read, self.stop, self.signals = generation, read, stop, signals
+
+    def run(self) -> None:
+        if self.stop.is_set():
+            return  # superseded before it started: not worth a query
+        try:
+            result = self.read()
+        except BaseException as exc:  # handed to the UI thread
+            self.signals.failed.emit(self.generation, exc)
+        else:
+            self.signals.done.emit(self.generation, result)
+
+
+class LatestRead(QObject):
+    """Quick reads as the user types (the search box, completing a name): off the UI thread,
+    silent (no progress dialog: a keystroke is not a task), and only the newest counts — a
+    later request supersedes the one in flight, whose result is dropped unseen.
+
+    ``read`` is a plain callable of the Qt-free core; ``on_done(result)`` runs on the UI thread.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._generation = 0
+        self._stop = threading.Event()
+        self._on_done: Callable[[Any], None] | None = None
+        self._on_error: Callable[[BaseException], None] | None = None
+        # Not a child of this object: a read still running when its widget goes away emits
+        # into an object that still exists (the connection to this one is gone with it).
+        self._signals = _QuickSignals()
+        self._signals.done.connect(self._done)
+        self._signals.failed.connect(self._failed)
+        self.pending = False  # a read is in flight whose result will be shown
+
+    def submit(self, read: Callable[[], Any], on_done: Callable[[Any], None],
+               on_error: Callable[[BaseException], None] | None = None) -> None:
+        self._stop.set()
+        self._stop = threading.Event()
+        self._generation += 1
+        self._on_done, self._on_error = on_done, on_error
+        self.pending = True
+        _QUICK_POOL.start(_QuickRead(self._generation, read, self._stop, self._signals))
+
+    def cancel(self) -> None:
+        """Drop the read in flight (its result is not wanted any more)."""
+        self._stop.set()
+        self._generation += 1
+        self.pending = False
+
+    def _done(self, generation: int, result: Any) -> None:
+        if generation != self._generation:
+            return
+        self.pending = False
+        if self._on_done is not None:
+            self._on_done(result)
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self.pending = False
+        if self._on_error is not None:
+            self._on_error(exc)
+
+
+def wait_for_quick_reads(timeout_ms: int = 5000) -> bool:
+    """Let the reads in flight finish (before the database closes: logout, quit, a test's end)."""
+    return _QUICK_POOL.waitForDone(timeout_ms)

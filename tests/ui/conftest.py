@@ -7,6 +7,7 @@ import pytest
 from mibao_desktop.services.context import Services
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.main_window import MainWindow
+from mibao_desktop.ui.tasks import wait_for_quick_reads
 
 
 @pytest.fixture
@@ -42,4 +43,5 @@ def window(qtbot, services, told):
     win.resize(1366, 768)
     win.show()
     qtbot.waitExposed(win)
-    return win
+    yield win
+    wait_for_quick_reads()  # nothing reads the database after the test closes it

@@ -11,6 +11,15 @@ from mibao_desktop.ledgers import LEDGERS, levels, top_level
 from tests.conftest import computer
 
 
+def unclassified(**overrides):
+    """A valid unclassified computer (no 密级 field)."""
+    values = computer(asset_number="FM-0001", serial_number="S-F1", disk_serials="D-F1",
+                      mac_addresses="00-00-00-00-0F-01", network="互联网")
+    del values["level"], values["classified_on"]
+    values.update(overrides)
+    return values
+
+
 def device(**overrides):
     """A valid office-automation device (a printer connected to nothing)."""
     values = dict(asset_number="JB-0001", device_type="打印机", brand_model="奔图 P3305DN", serial_number="OA1",
@@ -48,3 +57,136 @@ def test_navigation_and_filters_follow_the_declarations(window, service):
     assert brush.color().name().lower() == levels.COLOURS["机密"].lower()
     people_page = window.show_ledger("people")  # no 密级 there: no level list either
     assert list(people_page.filters) == ["department", "status"]
+
+
+# -- 3. reference and person fields in the record dialog ---------------------------------------
+
+def pick(qtbot, editor, typed, wanted):
+    """Type into a reference field, wait for the list, and choose ``wanted`` with the arrow
+    keys and Enter, as a user does."""
+    line = editor.focus_widget()
+    line.setFocus()
+    if typed.isascii():
+        qtbot.keyClicks(line, typed)
+    else:
+        line.insert(typed)  # an input method commits Chinese whole
+        line.textEdited.emit(line.text())
+    popup = editor.completer.popup()
+    qtbot.waitUntil(lambda: popup.isVisible() and wanted in editor.offered(), timeout=3000)
+    shown = editor.completer.completionModel()
+    row = next(r for r in range(shown.rowCount()) if shown.index(r, 0).data() == wanted)
+    popup.setCurrentIndex(shown.index(row, 0))
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    assert not popup.isVisible()
+
+
+def fill_computer(dialog, **values):
+    for name, value in {**GOOD_COMPUTER, **values}.items():
+        dialog.editors[name].set_text(value)
+
+
+GOOD_COMPUTER = dict(asset_number="JM-2024-001", brand_model="联想 启天M437", serial_number="PC01", level="机密",
+                     classified_on="2023-03-05", department="保密办", disk_serials="WD-1", mac_addresses="00-1A-2B-3C-4D-5E",
+                     location="行政楼301")
+
+
+def test_two_namesakes_are_both_offered_and_the_one_chosen_is_stored(window, qtbot, service):
+    first = service.create("people", {"name": "张伟", "department": "科研一处"})
+    second = service.create("people", {"name": "张伟", "department": "科研二处"})
+    page = window.current_page()
+    page.add_record()
+    dialog = page.dialog
+    fill_computer(dialog)
+    person = dialog.editors["responsible_person"]
+    pick(qtbot, person, "张", f"张伟(科研二处·{second.number})")
+    assert sorted(person.offered()) == sorted([f"张伟(科研一处·{first.number})", f"张伟(科研二处·{second.number})"])
+    assert person.text() == f"张伟(科研二处·{second.number})" and person.value().id == second.id
+    user = dialog.editors["user"]
+    user.focus_widget().setFocus()
+    user.focus_widget().insert("张伟")  # typed, not chosen: which of the two?
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    message = dialog.error_labels["user"]
+    assert message.isVisible() and first.number in message.text() and second.number in message.text()
+    assert "使用人" in dialog.banner.text()
+    user.focus_widget().clear()
+    pick(qtbot, user, "RY", f"张伟(科研一处·{first.number})")  # the number finds the person too
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    stored = service.find("computers", "JM-2024-001")
+    assert stored.values["responsible_person"].id == second.id and stored.values["user"].id == first.id
+    assert service.count("people") == 2  # nobody added
+
+
+def test_a_new_name_is_added_to_the_register_and_the_user_is_told(window, qtbot, service):
+    page = window.current_page()
+    page.add_record()
+    dialog = page.dialog
+    fill_computer(dialog, user="赵六", responsible_person="赵六")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert window.statusBar().currentMessage() == "已将 赵六 新增到人员名册"
+    assert [p.values["name"] for p in service.iter_all("people")] == ["赵六"]
+    # the record just saved is selected; editing it keeps the person it refers to
+    assert page.selected_record().asset_number == "JM-2024-001"
+    page.edit_selected()
+    dialog = page.dialog
+    assert dialog.editors["user"].value().id == service.find("computers", "JM-2024-001").values["user"].id
+    dialog.editors["location"].set_text("行政楼302")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible() and service.count("people") == 1
+
+
+def test_a_printer_shared_by_a_classified_and_an_unclassified_computer_is_refused(window, qtbot, service):
+    service.create("computers", computer(asset_number="JM-0001"))
+    service.create("unclassified_computers", unclassified())
+    page = window.show_ledger("office_devices")
+    page.add_record()
+    dialog = page.dialog
+    for name, value in device(asset_number="JB-0009").items():
+        dialog.editors[name].set_text(value)
+    connected = dialog.editors["connected_computers"]
+    pick(qtbot, connected, "JM", "JM-0001(涉密计算机)")
+    assert connected.text() == "JM-0001；"
+    pick(qtbot, connected, "FM", "FM-0001(非涉密计算机)")
+    assert connected.text() == "JM-0001；FM-0001；"
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    message = dialog.error_labels["connected_computers"]
+    assert message.isVisible() and "JM-0001" in message.text() and "FM-0001" in message.text()
+    assert "共用" in message.text()
+    assert service.count("office_devices") == 0
+
+
+def test_a_change_that_breaks_a_referring_record_is_named_in_the_general_area(window, qtbot, service):
+    target = service.create("computers", computer(asset_number="JM-0001", level="秘密"))
+    service.create("office_devices", device(level="秘密", connected_computers="JM-0001"))
+    page = window.current_page()
+    page.refresh(select_id=target.id)
+    page.edit_selected()
+    dialog = page.dialog
+    dialog.editors["level"].set_text("机密")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert "JB-0001" in dialog.banner.text() and "相关记录" in dialog.banner.text()
+    assert not any(label.isVisible() for label in dialog.error_labels.values())
+    assert service.get(target.id).values["level"] == "秘密"
+
+
+def test_tab_reaches_every_field_in_order_and_esc_on_a_changed_form_asks(window, qtbot, told):
+    page = window.show_ledger("office_devices")
+    page.add_record()
+    dialog = page.dialog
+    order = [dialog.editors[f.name].focus_widget() for f in LEDGERS["office_devices"].form_fields]
+    order[0].setFocus()
+    seen = [dialog.focusWidget()]
+    for _ in order[1:]:
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(dialog.focusWidget())
+    assert seen == order
+    dialog.editors["location"].set_text("会议室")
+    told.answers.append(False)  # 继续编辑
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Escape)
+    assert dialog.isVisible() and told[-1][:2] == ("confirm", "放弃修改")
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Escape)  # now confirmed
+    assert not dialog.isVisible()
