@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop.errors import ServiceError
-from mibao_desktop.services.ledger_service import LedgerService, RecordView
+from mibao_desktop.services.ledger_service import LedgerService, RecordView, StillReferenced
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.record_dialog import ERROR_STYLE
 
@@ -92,14 +92,12 @@ class StatusDialog(QDialog):
         ):
             return
         qdate = self.date.date()
-        try:
-            self.saved = self.service.change_status(
-                self.record.id, status, reason=self.reason.toPlainText(),
-                effective_date=dt.date(qdate.year(), qdate.month(), qdate.day()))
-        except ServiceError as exc:
-            messages.inline(self.error, exc)
-            return
-        self.accept()
+        change = lambda confirmed: self.service.change_status(  # noqa: E731
+            self.record.id, status, reason=self.reason.toPlainText(),
+            effective_date=dt.date(qdate.year(), qdate.month(), qdate.day()), confirm_referenced=confirmed)
+        self.saved = _referenced_first(self, self.record, f"改为{status}", change, self.error)
+        if self.saved is not None:
+            self.accept()
 
 
 class VoidDialog(QDialog):
@@ -122,6 +120,7 @@ class VoidDialog(QDialog):
         self.reason.lineEdit().setPlaceholderText("请填写或选择作废原因(必填)")
         self.error = QLabel()
         self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
         self.error.hide()
         form = QFormLayout()
         form.addRow("作废原因 *", self.reason)
@@ -138,10 +137,25 @@ class VoidDialog(QDialog):
         self.setMinimumWidth(440)
 
     def save(self) -> None:
+        reason = self.reason.currentText()
+        self.saved = _referenced_first(
+            self, self.record, "作废", lambda confirmed: self.service.void(self.record.id, reason,
+                                                                          confirm_referenced=confirmed), self.error)
+        if self.saved is not None:
+            self.accept()
+
+
+def _referenced_first(dialog: QDialog, record: RecordView, doing: str, act, error: QLabel) -> RecordView | None:
+    """Run ``act(confirm_referenced)``; when other records still refer to this one, the service
+    refuses with their list: show it, and only on the user's word do it again, confirmed.
+    Cancelling changes nothing. Returns the record as changed, or None."""
+    try:
         try:
-            self.saved = self.service.void(self.record.id, self.reason.currentText())
-        except ServiceError as exc:
-            self.error.setText(exc.message)
-            self.error.show()
-            return
-        self.accept()
+            return act(False)
+        except StillReferenced as exc:
+            if not messages.confirm_referenced(dialog, record, exc.referrers, doing):
+                return None
+            return act(True)
+    except ServiceError as exc:
+        messages.inline(error, exc)
+        return None

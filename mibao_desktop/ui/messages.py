@@ -10,15 +10,34 @@ from mibao_desktop.errors import ServiceError
 
 
 def confirm(parent: QWidget | None, title: str, text: str, *, action: str = "确定", cancel: str = "取消",
-            grave: bool = False) -> bool:
-    """Ask before doing ``action``; ``grave`` shows the critical icon (a damaged database)."""
+            grave: bool = False, details: str = "") -> bool:
+    """Ask before doing ``action``; ``grave`` shows the critical icon (a damaged database);
+    ``details`` a long list behind 显示详细信息."""
     icon = QMessageBox.Icon.Critical if grave else QMessageBox.Icon.Question
     box = QMessageBox(icon, title, text, parent=parent)
+    if details:
+        box.setDetailedText(details)
     yes = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
     box.addButton(cancel, QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(yes)
     box.exec()
     return box.clickedButton() is yes
+
+
+SHOWN_REFERRERS = 12  # more than this go behind 显示详细信息
+
+
+def confirm_referenced(parent: QWidget | None, record, referrers, doing: str) -> bool:
+    """A record others refer to is about to be voided or destroyed: name each of them
+    (ledger, number, field) and ask. Those records keep showing it, marked."""
+    lines = [f"· {r}" for r in referrers]
+    shown = lines[:SHOWN_REFERRERS]
+    if len(lines) > SHOWN_REFERRERS:
+        shown.append(f"…… 等共 {len(lines)} 条(见详细信息)")
+    text = (f"{record.ledger.noun} {record.number} 仍被以下 {len(lines)} 条记录引用:\n" + "\n".join(shown)
+            + f"\n\n{doing}后,这些记录仍会显示它(标注已作废或已销毁)。确定{doing}吗?")
+    return confirm(parent, f"确认{doing}", text, action=doing,
+                   details="\n".join(lines) if len(lines) > SHOWN_REFERRERS else "")
 
 
 def inform(parent: QWidget | None, title: str, text: str) -> None:

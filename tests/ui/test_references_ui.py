@@ -190,3 +190,45 @@ def test_tab_reaches_every_field_in_order_and_esc_on_a_changed_form_asks(window,
     assert dialog.isVisible() and told[-1][:2] == ("confirm", "放弃修改")
     qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Escape)  # now confirmed
     assert not dialog.isVisible()
+
+
+# -- 4. voiding or destroying a record others refer to -----------------------------------------
+
+def test_voiding_a_computer_a_printer_uses_names_the_printer_and_needs_confirmation(window, qtbot, service, told):
+    target = service.create("computers", computer(asset_number="JM-0001"))
+    service.create("office_devices", device(connected_computers="JM-0001"))
+    page = window.current_page()
+    page.refresh(select_id=target.id)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    dialog = page.dialog
+    dialog.reason.setCurrentText("录入错误")
+    told.answers.append(False)  # 取消 at the list: nothing changes
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    kind, title, text = told[-1]
+    assert (kind, title) == ("confirm", "确认作废")
+    assert "办公自动化设备 JB-0001(连接的计算机)" in text and "涉密计算机 JM-0001 仍被以下 1 条记录引用" in text
+    assert dialog.isVisible() and not service.get(target.id).voided
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)  # confirmed this time
+    assert not dialog.isVisible() and service.get(target.id).voided
+    printer = service.find("office_devices", "JB-0001")
+    assert printer.display("connected_computers") == "JM-0001(已作废)"
+
+
+def test_destroying_a_computer_a_printer_uses_asks_with_the_list(window, qtbot, service, told):
+    target = service.create("computers", computer(asset_number="JM-0001"))
+    service.create("office_devices", device(connected_computers="JM-0001"))
+    service.change_status(target.id, "报废", reason="老化")
+    page = window.current_page()
+    page.refresh(select_id=target.id)
+    page.change_status_selected()
+    dialog = page.dialog
+    assert dialog.status.currentText() == "已销毁"
+    dialog.reason.setPlainText("送交销毁")
+    told.answers.extend([True, False])  # yes, irrevocable; then no, at the list of referrers
+    dialog.save()
+    assert [t[1] for t in told[-2:]] == ["确认", "确认改为已销毁"] and "JB-0001" in told[-1][2]
+    assert service.get(target.id).status == "报废" and dialog.isVisible()
+    told.answers.extend([True, True])
+    dialog.save()
+    assert service.get(target.id).status == "已销毁" and not dialog.isVisible()
