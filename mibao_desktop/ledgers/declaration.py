@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
+from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from mibao_desktop.ledgers.fields import Field, Level
@@ -146,48 +147,52 @@ class Ledger:
         if not self.label_field:
             object.__setattr__(self, "label_field", self.key_field)
 
-    @property
+    @cached_property
     def table_name(self) -> str:
         return f"ledger_{self.key}"
 
-    @property
+    @cached_property
     def reference_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.is_reference)
 
-    @property
+    @cached_property
     def facet_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.facet)
 
-    @property
+    @cached_property
     def computed_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.compute is not None)
 
-    @property
+    @cached_property
     def level_field(self) -> Field | None:
         """The 密级 field, if the ledger has one."""
         return next((f for f in self.fields if isinstance(f.type, Level)), None)
 
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
     def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(f"{self.key} has no field {name!r}")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.key} has no field {name!r}") from None
 
     def has_field(self, name: str) -> bool:
-        return any(f.name == name for f in self.fields)
+        return name in self._by_name
 
-    @property
+    @cached_property
     def form_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.editable)
 
-    @property
+    @cached_property
     def searchable_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.searchable)
 
-    @property
+    @cached_property
     def unique_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.unique)
 
-    @property
+    @cached_property
     def status_field(self) -> Field:
         return self.field("status")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field as dc_field
+from functools import cached_property
 from typing import Any, Callable, Mapping
 
 from mibao_desktop.ledgers import levels
@@ -303,11 +304,11 @@ class Field:
         if self.compute is not None and self.editable:
             object.__setattr__(self, "editable", False)
 
-    @property
+    @cached_property
     def is_reference(self) -> bool:
         return isinstance(self.type, Reference)
 
-    @property
+    @cached_property
     def is_person(self) -> bool:
         return isinstance(self.type, Person)
 

@@ -16,20 +16,28 @@ class FieldError(ValueError):
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
+_PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words with single spaces: nothing to fold
 
 
 def clean_text(raw: object, *, multiline: bool = False) -> str:
     """Fold full-width letters/digits/spaces to half width (NFKC) and trim.
 
     Hand-kept Chinese spreadsheets mix ``ＪＭ－００１`` with ``JM-001``; NFKC makes them the
-    same string so that uniqueness and search behave.
+    same string so that uniqueness and search behave. (Plain ASCII, most of an import, is
+    returned as it is without the Unicode work: an import checks a million cells.)
     """
-    text = unicodedata.normalize("NFKC", str(raw))
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = raw if isinstance(raw, str) else str(raw)
+    if _PLAIN.fullmatch(text):
+        return text
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _CONTROL.search(text):
         raise FieldError("含有不可见的控制字符,请重新输入")
     if not multiline:
-        text = re.sub(r"\s+", " ", text)
+        text = _SPACES.sub(" ", text)
     return text.strip()
 
 

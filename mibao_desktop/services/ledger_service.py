@@ -53,6 +53,30 @@ class StillReferenced(ServiceError):
         self.referrers = referrers
 
 
+class _Plan:
+    """What normalising a ledger's rows needs, worked out once per ledger (an import normalises
+    a million rows with it)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.names = frozenset(f.name for f in ledger.fields)
+        self.typed = tuple(f for f in ledger.fields if f.compute is None)
+        self.computed = ledger.computed_fields
+        self.marked = tuple(f for f in ledger.fields if isinstance(f.type, Level) and f.type.period_field)
+        self.required = tuple(f.name for f in self.typed if f.required
+                              and not (f.name == ledger.key_field and ledger.auto_number))
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(ledger: Ledger) -> _Plan:
+    plan = _PLANS.get(id(ledger))
+    if plan is None or plan.ledger is not ledger:
+        plan = _PLANS[id(ledger)] = _Plan(ledger)
+    return plan
+
+
 def _labels(ledger: Ledger) -> dict[str, str]:
     return {f.name: f.label for f in ledger.fields} | {RELATED: "相关记录", "_parent": ledger.parent_label or "所属记录"}
 
@@ -117,40 +141,36 @@ class LedgerService:
         """Typed values from ``raw`` over ``current`` (or the defaults) and the faults found,
         without looking at the database: types, 密级 with its period, required fields and
         computed values."""
+        plan = _plan(ledger)
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
-        unknown = set(raw) - {f.name for f in ledger.fields}
-        if unknown:
+        if not raw.keys() <= plan.names:
+            unknown = set(raw) - plan.names
             raise ServiceError(f"{ledger.title}没有这些字段:{'、'.join(sorted(unknown))}")
-        for f in ledger.fields:
-            if f.compute is not None:
-                continue
-            if f.name in raw:
+        for f in plan.typed:
+            name = f.name
+            if name in raw:
                 try:
-                    values[f.name] = f.normalise(raw[f.name])
+                    values[name] = f.normalise(raw[name])
                 except FieldError as exc:
-                    errors[f.name] = str(exc)
-                    continue
+                    errors[name] = str(exc)
             elif current is not None:
-                values[f.name] = current.get(f.name)
+                values[name] = current.get(name)
             else:
-                values[f.name] = f.default
-        for f in ledger.fields:  # 机密★10年 fills the period too, unless the period is given itself
-            if isinstance(f.type, Level) and f.type.period_field and f.name in raw and f.name not in errors:
-                period_given = not is_blank(raw.get(f.type.period_field))
-                if not period_given:
-                    try:
-                        _level, period = parse_marking(raw[f.name], f.type.allowed)
-                    except FieldError:
-                        period = None
-                    if period is not None:
-                        values[f.type.period_field] = period
-        for f in ledger.fields:
-            if f.compute is None and values.get(f.name) is None and f.required and f.name not in errors:
-                if not (f.name == ledger.key_field and ledger.auto_number):
-                    errors[f.name] = "必填,不能为空"
+                values[name] = f.default
+        for f in plan.marked:  # 机密★10年 fills the period too, unless the period is given itself
+            if f.name in raw and f.name not in errors and is_blank(raw.get(f.type.period_field)):
+                try:
+                    _level, period = parse_marking(raw[f.name], f.type.allowed)
+                except FieldError:
+                    period = None
+                if period is not None:
+                    values[f.type.period_field] = period
+        for name in plan.required:
+            if values.get(name) is None and name not in errors:
+                errors[name] = "必填,不能为空"
         if not errors:
-            for f in ledger.computed_fields:
+            for f in plan.computed:
                 values[f.name] = f.compute(values)
         return values, errors
 
@@ -586,11 +606,12 @@ class LedgerService:
             person_names = {ref.text for _, v, _ in staged for f in ledger.reference_fields if f.is_person
                             for ref in f.refs(v.get(f.name)) if ref.id is None and ref.text}
             resolver.prefetch_people(person_names)
-            batch_keys = {k: v for k, v in repo.all_keys(ledger.unique_scope, {key for _, v, _ in staged
-                          for _f, key in self.unique_keys(ledger, v)}).items()} if ledger.parent is None else {}
+            row_keys = [self.unique_keys(ledger, v) for _, v, _ in staged]
+            batch_keys = repo.all_keys(ledger.unique_scope, [k for keys in row_keys for k in keys]
+                                       ) if ledger.parent is None else {}
             seen_keys: dict[tuple[str, str, str], int] = {}
             good: list[tuple[int, dict[str, Any], int | None]] = []
-            for n, ((index, values, parent_id), rid) in enumerate(zip(staged, ids)):
+            for n, ((index, values, parent_id), rid, keys) in enumerate(zip(staged, ids, row_keys)):
                 if cancelled and n % 200 == 0 and cancelled():
                     raise Cancelled()
                 errors = self._resolve(ledger, values, resolver)
@@ -601,8 +622,8 @@ class LedgerService:
                     continue
                 refused = False
                 scope = self._scope(ledger, parent_id)
-                held = batch_keys if ledger.parent is None else repo.all_keys(scope, [k for _f, k in self.unique_keys(ledger, values)])
-                for name, key in self.unique_keys(ledger, values):
+                held = batch_keys if ledger.parent is None else repo.all_keys(scope, keys)
+                for name, key in keys:
                     if (name, key) in held:
                         other = repo.locate(held[(name, key)])
                         msg = self._clash_message(session, ledger.field(name), values[name], key, other)
@@ -614,7 +635,7 @@ class LedgerService:
                     refused = True
                 if refused:
                     continue
-                for name, key in self.unique_keys(ledger, values):
+                for name, key in keys:
                     seen_keys[(scope, name, key)] = index
                 values["status"] = ledger.lifecycle.initial
                 good.append((rid, values, parent_id))
@@ -632,7 +653,7 @@ class LedgerService:
                     values[ledger.key_field] = self._next_number(session, ledger)
             repo.insert(ledger, good, now, lambda p: self._scope(ledger, p))
             if good:
-                session.execute(insert(RecordEvent), [
+                repo.bulk_insert(RecordEvent.__table__, [
                     {"record_id": rid, "ledger": ledger.key, "at": now, "actor": self.actor.name, "action": "import",
                      "reason": source or None, "effective_date": None} for rid, _, _ in good])
             result.created = [rid for rid, _, _ in good]

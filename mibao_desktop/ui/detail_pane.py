@@ -1,20 +1,39 @@
-"""The selected record: every field, and its change history with undo of an edit."""
+"""The selected record: every field; its change history with undo of an edit; the records that
+refer to it (被引用 — for a person, everything they hold or use, with the list to print or
+export for the 离岗 check); and the records that belong to it (a child ledger's records).
+
+What lies beyond the record's own row (history, referrers, child records) is read off the UI
+thread, the newest selection superseding: arrowing down the table never waits on it.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from mibao_desktop.services.ledger_service import HistoryEntry, LedgerService, RecordView
+from mibao_desktop.ledgers import PEOPLE, Ledger, children_of, references_to
+from mibao_desktop.services.ledger_service import HistoryEntry, LedgerService, RecordView, Referrer
+from mibao_desktop.ui.tasks import LatestRead
+from mibao_desktop.ui.widgets import fill_table, read_only_table
+
+TargetRole = Qt.ItemDataRole.UserRole + 1  # (ledger key, record id) of a referring record
 
 
 def describe(entry: HistoryEntry) -> str:
@@ -32,21 +51,183 @@ def describe(entry: HistoryEntry) -> str:
     return ";".join(parts)
 
 
+@dataclass(frozen=True)
+class ReferringRecord:
+    """One record that refers to the shown one, however many of its fields do (a computer
+    whose 使用人 and 责任人 are the same person is listed once, as 使用人、责任人)."""
+
+    ledger: Ledger
+    id: int
+    label: str
+    fields: tuple[str, ...]
+    status: str
+
+
+def group_referrers(referrers: list[Referrer]) -> OrderedDict[str, list[ReferringRecord]]:
+    """Referrers by ledger (in the registry's order, as the service lists them), each record once."""
+    merged: OrderedDict[int, ReferringRecord] = OrderedDict()
+    for r in referrers:
+        known = merged.get(r.id)
+        fields = (*known.fields, r.field_label) if known else (r.field_label,)
+        merged[r.id] = ReferringRecord(r.ledger, r.id, r.label, tuple(dict.fromkeys(fields)), r.status)
+    groups: OrderedDict[str, list[ReferringRecord]] = OrderedDict()
+    for record in merged.values():
+        groups.setdefault(record.ledger.key, []).append(record)
+    for rows in groups.values():
+        rows.sort(key=lambda r: r.label)
+    return groups
+
+
+@dataclass(frozen=True)
+class _Around:
+    """What the pane reads beyond the record itself."""
+
+    record_id: int
+    history: list[HistoryEntry]
+    referrers: list[Referrer]
+    children: dict[str, list[RecordView]]
+
+
+class ChildSection(QWidget):
+    """The records of one child ledger that belong to the shown record, with 新增 and 修改."""
+
+    def __init__(self, ledger: Ledger, pane: "DetailPane") -> None:
+        super().__init__()
+        self.ledger = ledger
+        self.fields = [f for f in ledger.fields if f.shown]
+        self.rows: list[RecordView] = []
+        self.open_for_change = False  # the parent record can still change (not voided, not destroyed)
+        self.table = read_only_table([f.label for f in self.fields])
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.add_button = QPushButton(f"新增{ledger.noun}")
+        self.edit_button = QPushButton("修改")
+        self.add_button.clicked.connect(lambda: pane.child_add_requested.emit(ledger.key))
+        self.edit_button.clicked.connect(self._edit)
+        self.table.doubleClicked.connect(lambda _i: self._edit())
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            QShortcut(QKeySequence(key), self.table, self._edit, context=Qt.ShortcutContext.WidgetShortcut)
+        self.table.itemSelectionChanged.connect(self._update)
+        self.pane = pane
+        bar = QHBoxLayout()
+        bar.addStretch(1)
+        bar.addWidget(self.add_button)
+        bar.addWidget(self.edit_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(bar)
+
+    def show_rows(self, rows: list[RecordView], open_for_change: bool) -> None:
+        self.rows = rows
+        fill_table(self.table, [[r.display(f.name) for f in self.fields] for r in rows])
+        self.table.resizeColumnsToContents()
+        self.open_for_change = open_for_change
+        self.add_button.setEnabled(open_for_change)
+        self._update()
+
+    def selected(self) -> RecordView | None:
+        row = self.table.currentRow()
+        return self.rows[row] if 0 <= row < len(self.rows) and self.table.selectionModel().hasSelection() else None
+
+    def _update(self) -> None:
+        chosen = self.selected()
+        self.edit_button.setEnabled(bool(self.open_for_change and chosen is not None
+                                         and not chosen.voided
+                                         and chosen.status not in self.ledger.lifecycle.terminal))
+
+    def _edit(self) -> None:
+        chosen = self.selected()
+        if chosen is not None and self.edit_button.isEnabled():
+            self.pane.child_edit_requested.emit(chosen.id)
+
+
 class DetailPane(QWidget):
     revert_requested = Signal(int, int)  # record id, event id
+    open_requested = Signal(str, int)  # ledger key, record id: go to a record that refers to this one
+    child_add_requested = Signal(str)  # child ledger key: a new record belonging to the shown one
+    child_edit_requested = Signal(int)  # child record id
+    print_holdings_requested = Signal()  # a person's list: 打印清单
+    export_holdings_requested = Signal()  # a person's list: 导出Excel
 
-    def __init__(self, service: LedgerService, parent: QWidget | None = None) -> None:
+    def __init__(self, service: LedgerService, ledger: Ledger, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.ledger = ledger
         self.record: RecordView | None = None
         self.entries: list[HistoryEntry] = []
+        self.referrers: list[Referrer] = []
+        self.children: dict[str, list[RecordView]] = {}
+        self.reads = LatestRead(self)
+        self.is_person = ledger.key == PEOPLE.key
+
         self.title = QLabel("未选择记录")
         self.title.setStyleSheet("font-size: 15px; font-weight: bold;")
         self.title.setWordWrap(True)
         self.form_host = QWidget()
         self.form = QFormLayout(self.form_host)
-        self.form.setContentsMargins(0, 0, 0, 0)
+        self.form.setContentsMargins(0, 0, 4, 0)
         self.form.setVerticalSpacing(3)
+        fields = QScrollArea()
+        fields.setWidgetResizable(True)
+        fields.setFrameShape(QScrollArea.Shape.NoFrame)
+        fields.setWidget(self.form_host)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.holdings_tab = self._referrers_tab() if references_to(ledger) else None
+        self.history_tab = self._history_tab()
+        self.child_sections = {child.key: ChildSection(child, self) for child in children_of(ledger)}
+        for section in self.child_sections.values():
+            self.tabs.addTab(section, section.ledger.noun)
+        self._label_tabs()
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(fields)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        # A person's holdings are what their page is for; a device's own fields come first.
+        splitter.setSizes([220, 420] if self.is_person else [380, 260])
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(splitter, 1)
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _referrers_tab(self) -> QWidget:
+        host = QWidget()
+        self.referrer_note = QLabel()
+        self.referrer_note.setWordWrap(True)
+        self.referrer_tree = QTreeWidget()
+        self.referrer_tree.setColumnCount(3)
+        self.referrer_tree.setHeaderLabels(["编号", "责任关系" if self.is_person else "引用字段", "状态"])
+        self.referrer_tree.setAlternatingRowColors(True)
+        self.referrer_tree.setToolTip("双击或按 Enter 转到该记录")
+        self.referrer_tree.itemActivated.connect(self._activated)
+        layout = QVBoxLayout(host)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.referrer_note)
+        layout.addWidget(self.referrer_tree, 1)
+        if self.is_person:
+            self.print_button = QPushButton("打印清单…")
+            self.print_button.setToolTip("人员保管、使用的设备和介质清单(可作离岗清退核对单),打印或另存为 PDF")
+            self.print_button.clicked.connect(self.print_holdings_requested.emit)
+            self.export_button = QPushButton("导出Excel…")
+            self.export_button.setToolTip("同一清单导出为 Excel,按清单中最高密级标注")
+            self.export_button.clicked.connect(self.export_holdings_requested.emit)
+            bar = QHBoxLayout()
+            bar.addStretch(1)
+            bar.addWidget(self.print_button)
+            bar.addWidget(self.export_button)
+            layout.addLayout(bar)
+        self.tabs.addTab(host, "")
+        return host
+
+    def _history_tab(self) -> QWidget:
+        host = QWidget()
         self.history = QTreeWidget()
         self.history.setHeaderHidden(True)
         self.history.setColumnCount(1)
@@ -58,55 +239,157 @@ class DetailPane(QWidget):
         self.undo.setToolTip("把所选“修改”改动过的字段恢复为修改前的值(作为一次新的修改记入历史)")
         self.undo.setEnabled(False)
         self.undo.clicked.connect(self._request_revert)
-        history_bar = QHBoxLayout()
-        history_title = QLabel("变更记录")
-        history_title.setStyleSheet("font-weight: bold;")
-        history_bar.addWidget(history_title)
-        history_bar.addStretch(1)
-        history_bar.addWidget(self.undo)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(self.form_host)
-        layout.addLayout(history_bar)
+        bar = QHBoxLayout()
+        bar.addStretch(1)
+        bar.addWidget(self.undo)
+        layout = QVBoxLayout(host)
+        layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.history, 1)
+        layout.addLayout(bar)
+        self.tabs.addTab(host, "变更记录")
+        return host
+
+    def _label_tabs(self) -> None:
+        """Tab captions carry their counts, so that a record others refer to is seen to be one."""
+        loaded = self.record is not None and not self.reads.pending
+        if self.holdings_tab is not None:
+            word = "保管、使用" if self.is_person else "被引用"
+            count = len({r.id for r in self.referrers})
+            self.tabs.setTabText(self.tabs.indexOf(self.holdings_tab), f"{word}({count})" if loaded else word)
+        self.tabs.setTabText(self.tabs.indexOf(self.history_tab),
+                             f"变更记录({len(self.entries)})" if loaded else "变更记录")
+        for key, section in self.child_sections.items():
+            rows = self.children.get(key, [])
+            self.tabs.setTabText(self.tabs.indexOf(section),
+                                 f"{section.ledger.noun}({len(rows)})" if loaded else section.ledger.noun)
+
+    # -- showing a record ---------------------------------------------------------------------
+
+    @property
+    def loading(self) -> bool:
+        return self.reads.pending
 
     def show_record(self, record: RecordView | None) -> None:
         self.record = record
         while self.form.rowCount():
             self.form.removeRow(0)
         self.history.clear()
-        self.entries = []
+        self.entries, self.referrers, self.children = [], [], {}
+        if self.holdings_tab is not None:
+            self.referrer_tree.clear()
+            self.referrer_note.setText("")
         if record is None:
+            self.reads.cancel()
             self.title.setText("未选择记录")
+            self._show_children()
+            self._label_tabs()
             self._update_buttons()
             return
         state = f"已作废({record.void_reason})" if record.voided else record.status
-        self.title.setText(f"{record.asset_number} · {record.ledger.noun} · {state}")
+        self.title.setText(f"{record.number} · {record.label} · {record.ledger.noun} · {state}" if self.is_person
+                           else f"{record.number} · {record.ledger.noun} · {state}")
         for f in record.ledger.fields:
             value = QLabel(record.display(f.name) or "—")
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.form.addRow(f"{f.label}:", value)
-        self.entries = self.service.history(record.id)
+        service, record_id = self.service, record.id
+        wants_referrers, child_keys = self.holdings_tab is not None, list(self.child_sections)
+
+        def read() -> _Around:
+            return _Around(record_id, service.history(record_id),
+                           service.referrers(record_id) if wants_referrers else [],
+                           {key: service.children(record_id, key) for key in child_keys})
+
+        self.reads.submit(read, self._loaded)
+        self._label_tabs()
+        self._update_buttons()
+
+    def reload(self) -> None:
+        """Read again what surrounds the shown record (after a child record was saved)."""
+        if self.record is not None:
+            self.show_record(self.service.get(self.record.id))
+
+    def _loaded(self, around: _Around) -> None:
+        if self.record is None or around.record_id != self.record.id:
+            return
+        self.entries, self.referrers, self.children = around.history, around.referrers, around.children
         for entry in self.entries:
             what = describe(entry)
             head = f"{entry.at.strftime('%Y-%m-%d %H:%M')}  {entry.action_label}  {entry.actor}"
             item = QTreeWidgetItem([head + ("\n" + what.replace(";", "\n") if what else "")])
             item.setToolTip(0, what or head)
             self.history.addTopLevelItem(item)
+        if self.holdings_tab is not None:
+            self._show_referrers()
+        self._show_children()
+        self._label_tabs()
         self._update_buttons()
+
+    def _show_referrers(self) -> None:
+        groups = group_referrers(self.referrers)
+        total = sum(len(rows) for rows in groups.values())
+        if self.is_person:
+            self.referrer_note.setText(f"{self.record.label} 名下的设备和介质共 {total} 件(责任人或使用人)。"
+                                       "离岗时逐件清点交回;双击可转到该记录。" if total
+                                       else f"{self.record.label} 名下没有登记设备或介质。")
+            self.print_button.setEnabled(bool(total))
+            self.export_button.setEnabled(bool(total))
+        else:
+            self.referrer_note.setText(f"以下 {total} 条记录引用了 {self.record.number};双击可转到该记录。" if total
+                                       else "没有记录引用它。")
+        for key, rows in groups.items():
+            ledger = rows[0].ledger
+            group = QTreeWidgetItem([f"{ledger.noun}({len(rows)})", "", ""])
+            group.setFlags(group.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            font = group.font(0)
+            font.setBold(True)
+            group.setFont(0, font)
+            self.referrer_tree.addTopLevelItem(group)
+            for r in rows:
+                item = QTreeWidgetItem([r.label, "、".join(r.fields), r.status])
+                item.setData(0, TargetRole, (r.ledger.key, r.id))
+                item.setToolTip(0, f"{ledger.noun} {r.label}:双击转到该记录")
+                group.addChild(item)
+            group.setExpanded(True)
+        self.referrer_tree.resizeColumnToContents(0)
+
+    def _show_children(self) -> None:
+        editable = self._open_for_change()
+        for key, section in self.child_sections.items():
+            section.show_rows(self.children.get(key, []), editable)
+
+    def referrer_items(self) -> list[QTreeWidgetItem]:
+        """The records listed under 被引用 / 保管、使用 (group headings left out)."""
+        if self.holdings_tab is None:
+            return []
+        tree = self.referrer_tree
+        return [tree.topLevelItem(g).child(c) for g in range(tree.topLevelItemCount())
+                for c in range(tree.topLevelItem(g).childCount())]
+
+    def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        target = item.data(0, TargetRole)
+        if target:
+            self.open_requested.emit(*target)
+
+    # -- history ------------------------------------------------------------------------------
 
     def selected_entry(self) -> HistoryEntry | None:
         row = self.history.indexOfTopLevelItem(self.history.currentItem()) if self.history.currentItem() else -1
         return self.entries[row] if 0 <= row < len(self.entries) else None
 
+    def _open_for_change(self) -> bool:
+        return (self.record is not None and not self.record.voided
+                and self.record.status not in self.record.ledger.lifecycle.terminal)
+
     def _update_buttons(self) -> None:
         entry = self.selected_entry()
-        editable = (self.record is not None and not self.record.voided
-                    and self.record.status not in self.record.ledger.lifecycle.terminal)
-        self.undo.setEnabled(bool(entry and entry.revertible and editable))
+        self.undo.setEnabled(bool(entry and entry.revertible and self._open_for_change()))
 
     def _request_revert(self) -> None:
         entry = self.selected_entry()
         if self.record is not None and entry is not None and entry.revertible:
             self.revert_requested.emit(self.record.id, entry.id)
+
+
+__all__ = ["DetailPane", "ReferringRecord", "describe", "group_referrers"]

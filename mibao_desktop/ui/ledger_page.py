@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mibao_desktop.ledgers import Ledger
+from mibao_desktop.ledgers import LEDGERS, Ledger
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.context import Services
 from mibao_desktop.services.ledger_service import RecordView
@@ -52,6 +52,7 @@ def _button(text: str, tip: str, slot) -> QPushButton:
 
 class LedgerPage(QWidget):
     changed = Signal()  # a record was added, changed or voided (the navigation counts follow)
+    open_record = Signal(str, int)  # go to a record of any ledger (one that refers to the selected one)
     told = Signal(str)  # a note for the status bar (a person added to the 人员名册 on the way)
 
     def __init__(self, services: Services, ledger: Ledger, settings: QSettings,
@@ -152,8 +153,11 @@ class LedgerPage(QWidget):
         QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, self.void_selected,
                   context=Qt.ShortcutContext.WidgetShortcut)
 
-        self.detail = DetailPane(service)
+        self.detail = DetailPane(service, ledger)
         self.detail.revert_requested.connect(self.revert)
+        self.detail.open_requested.connect(self.open_record)
+        self.detail.child_add_requested.connect(self.add_child)
+        self.detail.child_edit_requested.connect(self.edit_child)
         splitter = QSplitter()
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
@@ -247,6 +251,34 @@ class LedgerPage(QWidget):
         if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
             return None
         return self.model.record_at(index.row())
+
+    def select_record(self, record_id: int) -> bool:
+        """Select a record in the table (a jump from another page). One not among the rows
+        read is looked up by its number, the filters cleared, so that it is always found."""
+        row = self.model.row_of(record_id)
+        if row is None:
+            record = self.service.get(record_id)
+            for combo in self.filters.values():
+                combo.blockSignals(True)
+                combo.setCurrentIndex(0)
+                combo.blockSignals(False)
+            self.model.query.filters.clear()
+            self.show_voided.blockSignals(True)
+            self.show_voided.setChecked(self.show_voided.isChecked() or record.voided)
+            self.show_voided.blockSignals(False)
+            self.model.query.include_voided = self.show_voided.isChecked()
+            self.search.blockSignals(True)
+            self.search.setText(record.number)
+            self.search.blockSignals(False)
+            self.model.query.text = record.number
+            self.refresh(select_id=record_id)
+            row = self.model.row_of(record_id)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        self.table.setFocus()
+        return True
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.detail.show_record(self.model.record_at(current.row()) if current.isValid() else None)
@@ -353,6 +385,23 @@ class LedgerPage(QWidget):
         if not self._open_for_change(record):
             return
         self._open(RecordDialog(self.service, self.ledger, self.service.get(record.id), parent=self))
+
+    def add_child(self, ledger_key: str) -> None:
+        """新增 a record belonging to the selected one (a child ledger's record)."""
+        record = self.selected_record()
+        if not self._open_for_change(record):
+            return
+        self._open_child(RecordDialog(self.service, LEDGERS[ledger_key], parent=self, parent_id=record.id))
+
+    def edit_child(self, record_id: int) -> None:
+        child = self.service.get(record_id)
+        self._open_child(RecordDialog(self.service, child.ledger, child, parent=self))
+
+    def _open_child(self, dialog) -> None:
+        self.dialog = dialog
+        dialog.accepted.connect(self.detail.reload)
+        dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        dialog.open()
 
     def change_status_selected(self) -> None:
         record = self.selected_record()

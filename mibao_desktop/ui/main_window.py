@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
             page = LedgerPage(self.services, ledger, self.settings, self)
             page.changed.connect(self.refresh_counts)
             page.told.connect(lambda text: self.statusBar().showMessage(text, 15000))
+            page.open_record.connect(self.open_record)
             self.pages[key] = page
             self.stack.addWidget(page)
         return self.pages[key]
@@ -83,6 +84,12 @@ class MainWindow(QMainWindow):
         row = next(i for i, l in enumerate(self.ledgers) if l.key == key)
         self.navigation.setCurrentRow(row)
         return self.current_page()
+
+    def open_record(self, ledger_key: str, record_id: int) -> LedgerPage:
+        """Go to a record in its ledger's page, selected (from a 被引用 list)."""
+        page = self.show_ledger(ledger_key)
+        page.select_record(record_id)
+        return page
 
     def current_page(self) -> LedgerPage:
         return self.page(self.ledgers[max(self.navigation.currentRow(), 0)].key)
