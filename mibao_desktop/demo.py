@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from mibao_desktop.errors import ServiceError
 from mibao_desktop.ledgers import PEOPLE, REGISTRY
 from mibao_desktop.ledgers.computers import computer_rows  # noqa: F401 (tests and benchmarks use it from here)
 from mibao_desktop.ledgers.declaration import SampleContext
@@ -35,6 +36,7 @@ def fill_demo(service: LedgerService, *, scale: float = 1.0, seed: int = DEMO_SE
     people = sample_people(rng, max(8, int(60 * scale)))
     made: dict[str, list[dict]] = {}
     counts: dict[str, int] = {}
+    created: dict[str, list[int]] = {}
     for ledger in _referenced_first():
         if ledger.sample is None:
             continue
@@ -45,8 +47,10 @@ def fill_demo(service: LedgerService, *, scale: float = 1.0, seed: int = DEMO_SE
             raise RuntimeError(f"{ledger.title}的演示数据有误:" + ";".join(r.message for r in result.refused[:3]))
         made[ledger.key] = rows
         counts[ledger.key] = counts.get(ledger.key, 0) + len(result.created)
-        if ledger is not PEOPLE:
-            _lifecycle(service, ledger, result.created, rng)
+        created[ledger.key] = result.created
+    for ledger in REGISTRY:  # once everything is there: a copy's carrier is not voided under it
+        if ledger is not PEOPLE and created.get(ledger.key):
+            _lifecycle(service, ledger, created[ledger.key], rng)
     return counts
 
 
@@ -81,5 +85,8 @@ def _lifecycle(service: LedgerService, ledger, ids: list[int], rng: random.Rando
         for record_id in rng.sample(ids, k=min(len(ids), max(1, len(ids) // 60))):
             if service.get(record_id).status == lifecycle.initial:
                 service.change_status(record_id, closing[0], reason="超过使用年限,经审批报废")
-    if len(ids) > 10 and not service.referrers(ids[-1]):
-        service.void(ids[-1], "重复登记(演示)")
+    if len(ids) > 10:
+        try:
+            service.void(ids[-1], "重复登记(演示)")
+        except ServiceError:  # others refer to it, or it has records under it: leave it
+            pass

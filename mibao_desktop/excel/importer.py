@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from mibao_desktop.excel.mapping import find_header, header_key
+from mibao_desktop.excel.mapping import CHILD, columns, find_header, header_key
 from mibao_desktop.excel.reader import FormulaCell, Sheet, SpreadsheetError, read_sheets
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.services.ledger_service import LedgerService
@@ -79,10 +79,20 @@ class ImportPlan:
     def data_rows(self) -> list[tuple[int, list]]:
         return self.sheet.rows[self.header_position + 1:]
 
+    def choices(self) -> list[tuple[str, str, bool]]:
+        """What a column may be mapped to: (name, label, required)."""
+        return [(name, label, required) for name, label, _headers, required in columns(self.ledger)]
+
+    def label_of(self, name: str) -> str:
+        return next((label for n, label, _r in self.choices() if n == name), name)
+
     def missing_required(self) -> list[str]:
         mapped = set(self.mapping.values())
-        return [f.label for f in self.ledger.fields
-                if f.required and f.editable and f.default is None and f.name not in mapped]
+        return [label for name, label, required in self.choices() if required and name not in mapped]
+
+    @property
+    def with_children(self) -> bool:
+        return any(name.startswith(CHILD) for name in self.mapping.values())
 
     def set_column(self, index: int, name: str | None) -> None:
         """Column ``index`` fills field ``name`` (None: the column is not imported)."""
@@ -104,7 +114,7 @@ class ImportPlan:
         """Columns whose header the user mapped by hand last time are mapped the same way."""
         for index, text in enumerate(self.headers):
             name = (saved or {}).get(header_key(text))
-            if name and self.ledger.has_field(name):
+            if name and name in {n for n, _l, _r in self.choices()}:
                 self.set_column(index, name)
 
     def mapping_to_save(self) -> dict[str, str]:
@@ -143,7 +153,7 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     ``all_or_nothing``, none while any is bad; with ``dry_run`` none at all: the preview)."""
     _check_plan(plan)
     ledger, mapping = plan.ledger, plan.mapping
-    labels = {f.name: f.label for f in ledger.fields}
+    labels = {name: label for name, label, _r in plan.choices()}
     headers = plan.headers
     header_text = {n: (headers[i] if i < len(headers) and headers[i] else labels[n]) for i, n in mapping.items()}
     report = ImportReport(sheet=plan.sheet.name, header_row=plan.header_number,
@@ -156,7 +166,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         if not filled:
             continue
         key_empty, trailer = raw.get(ledger.key_field) in (None, ""), _looks_like_trailer(cells)
-        if (key_empty and (len(filled) <= 2 or trailer)) or (trailer and len(filled) <= 2):
+        if plan.with_children and key_empty and not trailer:
+            pass  # a further child record of the row above (its number cell left blank or merged)
+        elif (key_empty and (len(filled) <= 2 or trailer)) or (trailer and len(filled) <= 2):
             report.skipped_rows.append(number)  # 制表人、审核人 lines under the table
             continue
         formulas = [n for n, v in raw.items() if isinstance(v, FormulaCell)]
@@ -166,17 +178,67 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
             continue
         batch.append(raw)
         batch_rows.append(number)
+    child_rows: list[list[int]] = []
+    if plan.with_children:
+        batch, batch_rows, child_rows = _group_by_parent(ledger, batch, batch_rows)
     pre_refused = bool(report.refused)
     result = service.create_many(
         ledger, batch, all_or_nothing=all_or_nothing, dry_run=dry_run or (all_or_nothing and pre_refused),
         progress=progress, cancelled=cancelled, source=plan.path.name)
     label_to_header = {labels[n]: header_text.get(n, labels[n]) for n in labels}
-    report.refused.extend(RefusedRow(batch_rows[r.index], label_to_header.get(r.field, r.field), r.message)
-                          for r in result.refused)
+    label_to_header.update({label: header_text.get(CHILD + n, label) for n, label in _child_labels(ledger).items()})
+    for r in result.refused:
+        row = child_rows[r.index][r.child] if r.child is not None else batch_rows[r.index]
+        report.refused.append(RefusedRow(row, label_to_header.get(r.field, r.field), r.message))
     report.refused.sort(key=lambda r: r.row)
     report.created = len(result.created)
     report.accepted = result.accepted
     return report
+
+
+def _child_labels(ledger: Ledger) -> dict[str, str]:
+    from mibao_desktop.ledgers import children_of
+
+    return {f.name: f.label for child in children_of(ledger) for f in child.fields}
+
+
+def _group_by_parent(ledger: Ledger, batch: list[dict], numbers: list[int]
+                     ) -> tuple[list[dict], list[int], list[list[int]]]:
+    """One row per child record (a carrier sheet listing each copy) → one parent row with its
+    children. Rows with the same number belong together wherever they are in the sheet; a row
+    whose number is blank continues the row above (merged cells in hand-kept sheets). A parent
+    value is taken from the first of its rows that has it."""
+    key = ledger.field(ledger.key_field)
+    groups: dict[str, dict] = {}
+    order: list[str] = []
+    child_rows: dict[str, list[int]] = {}
+    first_row: dict[str, int] = {}
+    current = None
+    for raw, number in zip(batch, numbers):
+        own = {k: v for k, v in raw.items() if not k.startswith(CHILD)}
+        child = {k[len(CHILD):]: v for k, v in raw.items() if k.startswith(CHILD) and v not in (None, "")}
+        number_cell = own.get(ledger.key_field)
+        if number_cell in (None, "") and current is not None:
+            group_key = current
+        else:
+            try:
+                group_key = str(key.normalise(number_cell)).casefold() if number_cell not in (None, "") else f"#{number}"
+            except Exception:  # a wrong number is reported by the service, on this row
+                group_key = f"#{number}"
+        current = group_key
+        if group_key not in groups:
+            groups[group_key] = {"_children": []}
+            order.append(group_key)
+            child_rows[group_key] = []
+            first_row[group_key] = number
+        merged = groups[group_key]
+        for k, v in own.items():
+            if merged.get(k) in (None, "") and v not in (None, ""):
+                merged[k] = v
+        if child:
+            merged["_children"].append(child)
+            child_rows[group_key].append(number)
+    return [groups[k] for k in order], [first_row[k] for k in order], [child_rows[k] for k in order]
 
 
 def import_ledger(service: LedgerService, ledger: Ledger, path: Path, *, all_or_nothing: bool = False,

@@ -20,11 +20,35 @@ def header_key(text: Any) -> str:
     return key
 
 
+CHILD = "child:"  # a column of a child record imported with its parent: "child:copy_number"
+PARENT = "_parent"  # the column naming a child record's parent by number
+
+
+def columns(ledger: Ledger) -> list[tuple[str, str, tuple[str, ...], bool]]:
+    """What a spreadsheet column may fill: (name, label, header names, required). The ledger's
+    own fields; for a child ledger the parent's number (所属载体); for a ledger with a child
+    ledger, the child's fields too (a carrier sheet with one row per copy)."""
+    from mibao_desktop.ledgers import LEDGERS, children_of
+
+    out = [(f.name, f.label, f.header_names, f.required and f.default is None and not
+            (f.name == ledger.key_field and ledger.auto_number))
+           for f in ledger.fields if f.editable]
+    if ledger.parent is not None:
+        parent = LEDGERS[ledger.parent]
+        label = ledger.parent_label or f"所属{parent.noun}"
+        out.append((PARENT, label, (label, *parent.field(parent.key_field).header_names), True))
+    for child in children_of(ledger):
+        for f in child.fields:
+            if f.editable:
+                out.append((CHILD + f.name, f"{f.label}({child.noun})", f.header_names, False))
+    return out
+
+
 def field_lookup(ledger: Ledger) -> dict[str, str]:
     lookup: dict[str, str] = {}
-    for f in ledger.fields:
-        for name in f.header_names:
-            lookup.setdefault(header_key(name), f.name)  # the label wins over another field's synonym
+    for name, _label, headers, _required in columns(ledger):
+        for header in headers:
+            lookup.setdefault(header_key(header), name)  # the ledger's own label wins over another's synonym
     return lookup
 
 

@@ -8,7 +8,7 @@ the Alembic revision that creates its table (docs/ARCHITECTURE.md says how).
 
 from __future__ import annotations
 
-from mibao_desktop.ledgers import computers, media, office_devices, people
+from mibao_desktop.ledgers import carriers, computers, media, office_devices, people
 from mibao_desktop.ledgers.declaration import Ledger, Lifecycle
 from mibao_desktop.ledgers.fields import Field, Ref
 from mibao_desktop.ledgers.normalize import FieldError
@@ -18,6 +18,8 @@ REGISTRY: tuple[Ledger, ...] = (
     computers.UNCLASSIFIED_COMPUTERS,
     media.REMOVABLE_MEDIA,
     office_devices.OFFICE_DEVICES,
+    carriers.CARRIERS,
+    carriers.CARRIER_COPIES,
     people.PEOPLE,
 )
 

@@ -561,7 +561,10 @@ class LedgerService:
         ``all_or_nothing`` nothing is stored while any row is bad. A ``dry_run`` checks every
         row and stores nothing (an import preview). Cancelling stores nothing.
 
-        A row of a child ledger names its parent by number under the key ``_parent``.
+        A row of a child ledger names its parent by number under the key ``_parent``. A row of
+        a ledger with a child ledger may bring its child records under ``_children`` (a carrier
+        with its copies): they are checked with it, and a carrier any of whose copies is wrong
+        is refused whole, so that no carrier is registered with copies missing.
         """
         ledger = self.ledger(ledger_key)
         result = BatchResult()
@@ -572,11 +575,14 @@ class LedgerService:
             repo = RecordRepository(session)
             # 1. each row on its own: types, required fields, computed values
             staged: list[tuple[int, dict[str, Any], int | None]] = []
+            children_raw: dict[int, list[Mapping[str, Any]]] = {}
             for index, raw in enumerate(rows):
                 if cancelled and index % 200 == 0 and cancelled():
                     raise Cancelled()
                 raw = {k: v for k, v in raw.items() if k != "status"}
                 parent_text = raw.pop("_parent", None)
+                if "_children" in raw:
+                    children_raw[index] = list(raw.pop("_children") or ())
                 try:
                     values, errors = self.normalise(ledger, raw)
                 except ServiceError as exc:
@@ -642,6 +648,10 @@ class LedgerService:
                 if progress and n % 500 == 0:
                     progress((len(staged) + n) // 2, total)
             good = self._drop_dangling(ledger, good, set(ids), staged, ids, result, labels)
+            children: list[tuple[Ledger, int, dict[str, Any], int]] = []
+            if children_raw:
+                good, children = self._stage_children(session, ledger, good, children_raw, staged, ids, resolver,
+                                                      result, dry_run)
             result.accepted = len(good)
             result.people_added = resolver.added_people
             if dry_run or (all_or_nothing and result.refused):
@@ -652,6 +662,12 @@ class LedgerService:
                 if values.get(ledger.key_field) is None and ledger.auto_number:
                     values[ledger.key_field] = self._next_number(session, ledger)
             repo.insert(ledger, good, now, lambda p: self._scope(ledger, p))
+            for child in {c.key: c for c, _, _, _ in children}.values():
+                repo.insert(child, [(rid, v, pid) for c, rid, v, pid in children if c is child], now,
+                            lambda p, c=child: self._scope(c, p))
+                repo.bulk_insert(RecordEvent.__table__, [
+                    {"record_id": rid, "ledger": child.key, "at": now, "actor": self.actor.name, "action": "import",
+                     "reason": source or None, "effective_date": None} for c, rid, _, _ in children if c is child])
             if good:
                 repo.bulk_insert(RecordEvent.__table__, [
                     {"record_id": rid, "ledger": ledger.key, "at": now, "actor": self.actor.name, "action": "import",
@@ -667,6 +683,47 @@ class LedgerService:
             if progress:
                 progress(total, total)
         return result
+
+    def _stage_children(self, session: Session, ledger: Ledger, good: list, children_raw: dict, staged: list,
+                        ids: list[int], resolver: Resolver, result: BatchResult, dry_run: bool):
+        """Check the child records brought with each good parent row; a parent with any bad
+        child is refused with it. Returns the parents kept and their children to store."""
+        kinds = children_of(ledger)
+        if len(kinds) != 1:
+            raise ServiceError(f"{ledger.noun}没有可以一同导入的下级记录。")
+        child = kinds[0]
+        labels = _labels(child)
+        index_of = {rid: index for (index, _v, _p), rid in zip(staged, ids)}
+        kept, out = [], []
+        for rid, values, parent_id in good:
+            index = index_of[rid]
+            bad = False
+            seen: dict[tuple[str, str], int] = {}
+            staged_children = []
+            for position, raw in enumerate(children_raw.get(index, ())):
+                raw = {k: v for k, v in raw.items() if k not in ("status", "_parent")}
+                cvalues, errors = self.normalise(child, raw)
+                if not errors:
+                    errors = self._resolve(child, cvalues, resolver)
+                for name, key in ([] if errors else self.unique_keys(child, cvalues)):
+                    if (name, key) in seen:
+                        errors[name] = f"与同一{ledger.noun}的另一行重复"
+                    seen[(name, key)] = position
+                if errors:
+                    bad = True
+                    result.refused.extend(RowRefusal(index, labels.get(k, k), m, child=position)
+                                          for k, m in errors.items())
+                    continue
+                cvalues["status"] = child.lifecycle.initial
+                staged_children.append(cvalues)
+            if bad:
+                result.refused.append(RowRefusal(index, "", f"其下的{child.noun}有误,这条{ledger.noun}连同其{child.noun}都未导入"))
+                continue
+            kept.append((rid, values, parent_id))
+            child_ids = RecordRepository(session).allocate_ids(len(staged_children)) if not dry_run else \
+                [-1] * len(staged_children)
+            out.extend((child, cid, cvalues, rid) for cid, cvalues in zip(child_ids, staged_children))
+        return kept, out
 
     @staticmethod
     def _drop_dangling(ledger: Ledger, good: list, batch_ids: set[int], staged: list, ids: list[int],

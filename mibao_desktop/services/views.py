@@ -120,7 +120,7 @@ class RowRefusal:
     index: int
     field: str  # Chinese label, "" when the row as a whole is refused
     message: str
-
+    child: int | None = None  # which of the row's child records (``_children``) it is about
 
 @dataclass
 class BatchResult:

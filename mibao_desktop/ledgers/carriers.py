@@ -1,0 +1,139 @@
+"""State-secret carriers (国家秘密载体) and their copies (份), seed 002 §八, seed 003.
+
+A carrier is a document or medium with its level, secrecy period (保密期限) and number of
+copies; each copy (份号) is tracked on its own — who keeps it, where it is — as a child
+record of the carrier: 份号 is unique within its carrier. The declassification date (解密时间)
+is computed from the classification date and the period (the statutory 30/20/10 years when
+none is set) and stored, so that the yearly declassification review can ask for it by date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterator, Mapping
+
+from mibao_desktop.ledgers import common, levels, samples
+from mibao_desktop.ledgers.declaration import LabelSpec, Ledger, Lifecycle, SampleContext
+from mibao_desktop.ledgers.fields import Choice, Date, Field, Integer, Person, SecrecyPeriod, Text
+
+CARRIER_LIFECYCLE = Lifecycle(
+    statuses=("在管", "清退", "已销毁"),
+    initial="在管",
+    closing=frozenset({"清退", "已销毁"}),
+    terminal=frozenset({"已销毁"}),
+    transitions={"清退": ("已销毁",)},
+)
+
+COPY_LIFECYCLE = Lifecycle(
+    statuses=("在管", "借出", "外出", "下落不明", "清退", "已销毁"),
+    initial="在管",
+    closing=frozenset({"清退", "已销毁"}),
+    terminal=frozenset({"已销毁"}),
+    transitions={"清退": ("已销毁",)},
+)
+
+FORMS = ("纸质", "光盘", "U盘", "移动硬盘", "存储卡", "其他")
+SOURCES = ("接收", "制作", "复制")
+
+
+def declassify_on(values: Mapping[str, Any]) -> dt.date | None:
+    """解密时间: 定密时间 plus the secrecy period (the statutory years of the level when none
+    is set); none for 长期."""
+    start = values.get("classified_on")
+    level = values.get("level")
+    years = values.get("secrecy_period") or levels.STATUTORY_YEARS.get(level)
+    if start is None or years is None or years >= levels.LONG_TERM:
+        return None
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + years, day=28)
+
+
+def _sample(ctx: SampleContext) -> Iterator[dict]:
+    rng = ctx.rng
+    titles = ("关于加强保密管理工作的通知", "年度科研计划", "型号设计图纸", "技术方案评审意见", "保密检查情况通报")
+    for n in range(1, ctx.count(30) + 1):
+        level = rng.choices(levels.LEVELS, (1, 4, 8))[0]
+        made = samples.past_date(rng, 6)
+        yield {
+            "carrier_number": f"ZT-{made[:4]}-{n:03d}",
+            "title": rng.choice(titles),
+            "doc_number": f"保字〔{made[:4]}〕{rng.randint(1, 99)}号",
+            "issuer": rng.choice(("上级机关", "本单位", "合作单位")),
+            "level": f"{level}★{rng.choice(('', '10年', '长期'))}" if rng.random() < 0.5 else level,
+            "classified_on": made,
+            "form": rng.choices(FORMS, (8, 2, 1, 1, 1, 1))[0],
+            "copies": rng.randint(1, 5),
+            "pages": rng.randint(2, 40),
+            "source": rng.choice(SOURCES),
+            "received_on": made,
+            "keeper": rng.choice(ctx.people),
+            "department": rng.choice(samples.DEPARTMENTS),
+            "location": f"{rng.choice(samples.DEPARTMENTS)}保密柜",
+        }
+
+
+def _copy_sample(ctx: SampleContext) -> Iterator[dict]:
+    for carrier in ctx.made.get("carriers", ()):
+        for copy in range(1, int(carrier["copies"]) + 1):
+            yield {"_parent": carrier["carrier_number"], "copy_number": copy, "holder": ctx.rng.choice(ctx.people)}
+
+
+CARRIERS = Ledger(
+    key="carriers",
+    title="国家秘密载体台账",
+    noun="涉密载体",
+    fields=(
+        Field("carrier_number", "登记编号", Text(max_length=40, upper=True), required=True, unique=True,
+              searchable=True, synonyms=("编号", "载体编号", "登记号", "收文编号")),
+        Field("title", "标题", Text(max_length=200), required=True, searchable=True,
+              synonyms=("名称", "文件名称", "载体名称", "文件标题")),
+        Field("doc_number", "文号", Text(max_length=60), searchable=True, synonyms=("发文字号", "文件编号")),
+        Field("issuer", "发文单位", Text(max_length=60), searchable=True, synonyms=("制发单位", "来文单位", "发文机关")),
+        common.level(period_field="secrecy_period"),
+        Field("secrecy_period", "保密期限", SecrecyPeriod(), synonyms=("期限",),
+              help="不填时按密级的法定期限:绝密30年、机密20年、秘密10年"),
+        Field("classified_on", "定密时间", Date(), synonyms=("成文日期", "定密日期", "印发日期")),
+        Field("declassify_on", "解密时间", Date(not_future=False), compute=declassify_on,
+              synonyms=("解密日期",), help="按定密时间和保密期限算出"),
+        Field("form", "载体形式", Choice(FORMS, open_list=True), default="纸质", facet=True,
+              synonyms=("形式", "载体类型")),
+        Field("copies", "份数", Integer(minimum=1, maximum=10_000), required=True, default=1, synonyms=("数量",)),
+        Field("pages", "页数", Integer(minimum=0, maximum=100_000), shown=False, synonyms=("页码",)),
+        Field("scope", "知悉范围", Text(max_length=200), shown=False, synonyms=("发放范围", "分发范围")),
+        Field("source", "来源", Choice(SOURCES), default="接收", facet=True, synonyms=("载体来源",)),
+        Field("received_on", "收到日期", Date(), synonyms=("接收日期", "制作日期", "登记日期")),
+        Field("keeper", "保管人", Person(), required=True, searchable=True, synonyms=("保管人员", "管理人", "责任人")),
+        common.department(),
+        common.location("存放位置"),
+        common.status(CARRIER_LIFECYCLE),
+        common.remarks(),
+    ),
+    lifecycle=CARRIER_LIFECYCLE,
+    key_field="carrier_number",
+    aliases=("载体", "涉密载体", "国家秘密载体"),
+    label=LabelSpec("国家秘密载体", "国家秘密载体严禁私自留存、复制和带出",
+                    lines=("carrier_number", "keeper", "classified_on")),
+    forms=("destruction", "copy", "borrowing"),
+    sample=_sample,
+)
+
+CARRIER_COPIES = Ledger(
+    key="carrier_copies",
+    title="载体份号登记",
+    noun="载体份",
+    fields=(
+        Field("copy_number", "份号", Integer(minimum=1, maximum=10_000), required=True, unique=True,
+              synonyms=("份数号", "份次")),
+        Field("holder", "持有人", Person(), searchable=True, synonyms=("保管人", "领取人", "借阅人")),
+        Field("due_on", "应归还日期", Date(not_future=False), synonyms=("归还日期", "应还日期")),
+        common.status(COPY_LIFECYCLE),
+        common.remarks(),
+    ),
+    lifecycle=COPY_LIFECYCLE,
+    key_field="copy_number",
+    parent="carriers",
+    parent_label="所属载体",
+    sample=_copy_sample,
+)
