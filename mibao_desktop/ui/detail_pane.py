@@ -12,7 +12,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -31,7 +30,7 @@ from PySide6.QtWidgets import (
 from mibao_desktop.ledgers import PEOPLE, Ledger, children_of, references_to
 from mibao_desktop.services.ledger_service import HistoryEntry, LedgerService, RecordView, Referrer
 from mibao_desktop.ui.tasks import LatestRead
-from mibao_desktop.ui.widgets import fill_table, read_only_table
+from mibao_desktop.ui.widgets import fill_table, key_on, read_only_table
 
 TargetRole = Qt.ItemDataRole.UserRole + 1  # (ledger key, record id) of a referring record
 
@@ -105,7 +104,7 @@ class ChildSection(QWidget):
         self.edit_button.clicked.connect(self._edit)
         self.table.doubleClicked.connect(lambda _i: self._edit())
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            QShortcut(QKeySequence(key), self.table, self._edit, context=Qt.ShortcutContext.WidgetShortcut)
+            key_on(self.table, key, self._edit)
         self.table.itemSelectionChanged.connect(self._update)
         self.pane = pane
         bar = QHBoxLayout()

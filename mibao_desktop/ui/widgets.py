@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem, QWidget
 
 
 def read_only_table(headers: list[str], *, select_rows: bool = True) -> QTableWidget:
@@ -24,3 +26,13 @@ def fill_table(table: QTableWidget, rows: list[list[str]]) -> None:
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             table.setItem(r, c, QTableWidgetItem(text))
+
+
+def key_on(widget: QWidget, key, slot) -> QShortcut:
+    """A key that acts only while ``widget`` has the focus (Enter or Del on a table). The
+    context is set apart: PySide6's constructor ignores a ``context=`` keyword, and a window-wide
+    Del or Enter would act on the table from any other field."""
+    shortcut = QShortcut(QKeySequence(key), widget)
+    shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+    shortcut.activated.connect(slot)
+    return shortcut

@@ -181,6 +181,7 @@ def test_edit_with_enter_then_read_and_undo_the_history(window, qtbot, service, 
     assert not dialog.isVisible()
     assert service.find("computers", "JM-0002").values["department"] == "档案室"
     history = page.detail.history
+    qtbot.waitUntil(lambda: not page.detail.loading)  # history is read off the UI thread
     assert history.topLevelItemCount() == 2
     latest = history.topLevelItem(0).text(0)
     assert "修改" in latest and "部门:科研一处 → 档案室" in latest and "调岗" in latest
@@ -189,6 +190,7 @@ def test_edit_with_enter_then_read_and_undo_the_history(window, qtbot, service, 
     qtbot.mouseClick(page.detail.undo, Qt.MouseButton.LeftButton)
     assert told[-1][0] == "confirm"
     assert service.find("computers", "JM-0002").values["department"] == "科研一处"
+    qtbot.waitUntil(lambda: not page.detail.loading)
     assert page.detail.history.topLevelItemCount() == 3
     assert "撤销" in page.detail.history.topLevelItem(0).text(0)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from mibao_desktop.ledgers import LEDGERS, levels, top_level
+from mibao_desktop.ui.tasks import wait_for_quick_reads
 from tests.conftest import computer
 
 
@@ -232,3 +233,115 @@ def test_destroying_a_computer_a_printer_uses_asks_with_the_list(window, qtbot, 
     told.answers.extend([True, True])
     dialog.save()
     assert service.get(target.id).status == "已销毁" and not dialog.isVisible()
+
+
+# -- 5. the detail pane: records that refer to this one, records that belong to it -------------
+
+def test_referrers_are_listed_and_enter_goes_to_the_one_chosen(window, qtbot, service):
+    target = service.create("computers", computer(asset_number="JM-0001"))
+    service.create("office_devices", device(connected_computers="JM-0001"))
+    service.create("office_devices", device(asset_number="JB-0002", serial_number="OA2", device_type="扫描仪",
+                                            connected_computers="JM-0001"))
+    service.create("office_devices", device(asset_number="JB-0003", serial_number="OA3"))  # refers to nothing
+    devices = window.show_ledger("office_devices")
+    devices.filters["device_type"].setCurrentText("传真机")  # hides the printer there
+    assert devices.model.total == 0
+    page = window.show_ledger("computers")
+    page.refresh(select_id=target.id)
+    detail = page.detail
+    qtbot.waitUntil(lambda: not detail.loading)
+    items = detail.referrer_items()
+    assert [(i.text(0), i.text(1), i.text(2)) for i in items] == [("JB-0001", "连接的计算机", "在用"),
+                                                                   ("JB-0002", "连接的计算机", "在用")]
+    assert detail.tabs.tabText(detail.tabs.indexOf(detail.holdings_tab)) == "被引用(2)"
+    assert detail.referrer_tree.topLevelItem(0).text(0) == "办公自动化设备(2)"
+    detail.tabs.setCurrentWidget(detail.holdings_tab)
+    detail.referrer_tree.setFocus()
+    detail.referrer_tree.setCurrentItem(items[0])
+    qtbot.keyClick(detail.referrer_tree, Qt.Key.Key_Return)
+    assert page.dialog is None  # Enter there is the list's, not the table's 修改
+    assert window.current_page() is devices
+    assert devices.selected_record().asset_number == "JB-0001"  # found although the filter hid it
+    assert devices.filters["device_type"].currentText() == "全部" and devices.search.text() == "JB-0001"
+    assert window.focusWidget() is devices.table
+
+
+def focus(qtbot, widget):
+    """Give ``widget`` the keyboard focus. Offscreen, a window does not become active again by
+    itself when a dialog over it closes, as it does on a desktop."""
+    widget.window().activateWindow()
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=2000)
+
+
+def seals_ledger(service, monkeypatch):
+    """A child ledger of the media ledger, for this test only (none is registered yet): its
+    tables made as a revision would make them (tests/test_ledger_service.py does the same)."""
+    import mibao_desktop.ledgers as registry
+    from mibao_desktop.db import schema, search_index
+    from mibao_desktop.ledgers.declaration import Ledger, Lifecycle
+    from mibao_desktop.ledgers.fields import Choice, Field, Integer, Text
+
+    seals = Ledger(
+        key="test_media_seals", title="封存记录", noun="封存记录", parent="media",
+        lifecycle=Lifecycle(("有效", "已拆封"), "有效"),
+        fields=(Field("asset_number", "封条号", Text(max_length=20), required=True, unique=True, searchable=True),
+                Field("copy_number", "份号", Integer(minimum=1), required=True),
+                Field("status", "状态", Choice(("有效", "已拆封")), editable=False)),
+    )
+    monkeypatch.setitem(LEDGERS, seals.key, seals)
+    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, seals))
+    tables = (schema.build_table(seals, schema.Base.metadata), schema.build_search_table(seals, schema.Base.metadata))
+    monkeypatch.setitem(schema.TABLES, seals.key, tables[0])
+    monkeypatch.setitem(schema.SEARCH_TABLES, seals.key, tables[1])
+    with service.db.engine.begin() as conn:
+        for t in tables:
+            t.create(conn)
+        search_index.create(conn, tables[1].name)
+    for t in tables:
+        schema.Base.metadata.remove(t)
+    return seals
+
+
+def test_a_child_ledger_shows_in_its_parents_detail_with_add_and_edit(qtbot, services, service, monkeypatch, told):
+    from mibao_desktop.ui.main_window import MainWindow
+    from tests.conftest import medium
+
+    seals = seals_ledger(service, monkeypatch)
+    owner = service.create("media", medium())
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert "test_media_seals" not in [window.navigation.item(i).data(Qt.ItemDataRole.UserRole)
+                                      for i in range(window.navigation.count())]
+    page = window.show_ledger("media")
+    page.refresh(select_id=owner.id)
+    detail = page.detail
+    qtbot.waitUntil(lambda: not detail.loading)
+    section = detail.child_sections[seals.key]
+    assert detail.tabs.tabText(detail.tabs.indexOf(section)) == "封存记录(0)"
+    assert section.add_button.isEnabled() and not section.edit_button.isEnabled()
+    detail.tabs.setCurrentWidget(section)
+    qtbot.mouseClick(section.add_button, Qt.MouseButton.LeftButton)
+    dialog = page.dialog
+    assert dialog.windowTitle() == "新增封存记录"
+    dialog.editors["asset_number"].set_text("F-1")
+    dialog.editors["copy_number"].set_text("2")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: not detail.loading)
+    assert [c.asset_number for c in service.children(owner.id, seals)] == ["F-1"]
+    assert section.table.rowCount() == 1 and section.table.item(0, 0).text() == "F-1"
+    assert detail.tabs.tabText(detail.tabs.indexOf(section)) == "封存记录(1)"
+    section.table.selectRow(0)
+    focus(qtbot, section.table)
+    qtbot.keyClick(section.table, Qt.Key.Key_Return)
+    dialog = page.dialog
+    assert dialog.windowTitle() == "修改封存记录 F-1"
+    dialog.editors["copy_number"].set_text("3")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not detail.loading)
+    assert section.table.item(0, 1).text() == "3"
+    assert service.children(owner.id, seals)[0].values["copy_number"] == 3
+    wait_for_quick_reads()
