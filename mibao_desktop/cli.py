@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     ledgers = ", ".join(f"{l.key}({l.noun})" for l in ALL_LEDGERS)
     parser = argparse.ArgumentParser(prog="mibao", description="密保 · 保密台账管理")
     parser.add_argument("--data-dir", help="数据文件夹(默认:MIBAO_DATA_DIR 或用户数据目录)")
+    parser.add_argument("--database", help="PostgreSQL 数据库(postgresql://用户@服务器/库名);"
+                                           "默认为数据文件夹中的 database.ini 所指,或其中的 SQLite 文件")
     parser.add_argument("--user", help="用户名(口令取自 MIBAO_PASSWORD,或在提示时输入)")
     parser.add_argument("--version", action="version", version=f"mibao {__version__}")
     sub = parser.add_subparsers(dest="command")
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             return _restore(data_dir, args)
         from mibao_desktop.storage.startup import open_database
 
-        db = open_database(data_dir)
+        db = open_database(data_dir, database=args.database)
         if args.command == "demo":
             return _demo(db, args)
         actor = _login(db, args)

@@ -27,6 +27,27 @@ def database_path(directory: Path) -> Path:
     return directory / DATABASE_NAME
 
 
+SERVER_SETTINGS = "database.ini"
+
+
+def database_target(directory: Path, explicit: str | None = None) -> Path | str:
+    """Where the data is: ``--database URL``, else the ``url`` in the data folder's
+    database.ini (several workstations sharing a PostgreSQL server on the classified LAN),
+    else the SQLite file in the data folder."""
+    if explicit:
+        return explicit
+    settings = directory / SERVER_SETTINGS
+    if settings.is_file():
+        import configparser
+
+        parser = configparser.ConfigParser()
+        parser.read(settings, encoding="utf-8")
+        url = parser.get("database", "url", fallback="").strip()
+        if url:
+            return url
+    return database_path(directory)
+
+
 def backup_dir(directory: Path) -> Path:
     path = directory / "backups"
     path.mkdir(parents=True, exist_ok=True)

@@ -44,10 +44,12 @@ class Rotation:
     monthly: int = 12
 
 
-def integrity_problem(path: Path) -> str | None:
+def integrity_problem(path: Path, *, quick: bool = False) -> str | None:
     """None when SQLite's integrity check passes; else what is wrong, in plain Chinese.
 
-    Opened read-only, so checking never creates or changes a file.
+    Opened read-only, so checking never creates or changes a file. ``quick`` runs
+    ``quick_check``: the structure of every page, but not that each index matches its table —
+    a fraction of the time on a large file (the full check reads every index entry).
     """
     path = Path(path)
     if not path.is_file():
@@ -57,7 +59,7 @@ def integrity_problem(path: Path) -> str | None:
     try:
         conn = sqlite3.connect(_ro_uri(path), uri=True)
         try:
-            rows = [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
+            rows = [r[0] for r in conn.execute("PRAGMA quick_check(20)" if quick else "PRAGMA integrity_check(20)")]
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:

@@ -1,8 +1,13 @@
 """Opening the database at start, for the desktop and the command line alike. Qt-free.
 
-Order: check the file's integrity (a damaged file is reported with the newest good backup,
-not opened); copy it aside and upgrade it when the schema is older (Database.open); then make
-the day's automatic backup on the first start of each day and rotate the old ones.
+Order: a quick check of the file (a damaged file is reported with the newest good backup, not
+opened); copy it aside and upgrade it when the schema is older (Database.open); then make the
+day's automatic backup on the first start of each day and rotate the old ones. The full check
+(every index against its table, the search indexes) reads the whole file — seconds on a large
+one — so the desktop runs :func:`full_check` after the login window is up, off the UI thread.
+
+A PostgreSQL database (``--database postgresql://…`` or the data folder's ``database.ini``)
+is opened as it is: its checks and backups are the server's.
 """
 
 from __future__ import annotations
@@ -29,11 +34,14 @@ class CorruptDatabase(DatabaseError):
 
 
 def open_database(data_dir: Path, *, clock: Callable[[], dt.datetime] = dt.datetime.now,
-                  daily_backup: bool = True) -> Database:
-    path = paths.database_path(data_dir)
+                  daily_backup: bool = True, database: str | None = None) -> Database:
+    target = paths.database_target(data_dir, database)
+    if isinstance(target, str):
+        return Database.open(target)
+    path = target
     backups = paths.backup_dir(data_dir)
     if path.exists():
-        problem = backup.integrity_problem(path)
+        problem = backup.integrity_problem(path, quick=True)
         if problem:
             raise CorruptDatabase(path, problem, backup.newest_good_backup(backups))
     db = Database.open(path, backup_dir=backups)
@@ -46,3 +54,23 @@ def open_database(data_dir: Path, *, clock: Callable[[], dt.datetime] = dt.datet
         except backup.BackupError:
             pass  # a missed daily copy must not keep the unit out of its ledgers; the next start retries
     return db
+
+
+def full_check(db: Database) -> str | None:
+    """The whole file against itself: SQLite's integrity check (every index entry against its
+    row) and each ledger's search index against its search table. None when all holds, else
+    what is wrong, in plain Chinese. Read-only; seconds on a large file."""
+    if not db.is_sqlite:
+        return None
+    problem = backup.integrity_problem(db.path)
+    if problem:
+        return f"数据库文件 {db.path} {problem}"
+    from mibao_desktop.db import search_index
+    from mibao_desktop.db.schema import SEARCH_TABLES
+
+    with db.engine.connect() as conn:
+        for table in SEARCH_TABLES.values():
+            problem = search_index.check(conn, table.name)
+            if problem:
+                return problem
+    return None
