@@ -168,6 +168,8 @@ def test_every_form_renders_filled_in(printing, machines, service, tmp_path):
         "borrowing": ([disk], ["借阅登记簿", "JMU-0001", "归还日期"]),
         "commitment": (machines[:1], ["保密承诺书", "张伟", "脱密期管理", "承诺人"]),
         "departure": (machines[:1], ["离岗保密承诺书", "脱密期", "清退"]),
+        "holdings": ([service.get(machines[0].values["user"].id)],  # 张伟, the person
+                     ["设备和介质清单", "张伟", "JM-2024-001", "使用人、责任人", "共 1 件", "部门负责人", "保密办"]),
     }
     assert set(expectations) == set(FORM_TEMPLATES)
     for key, (records, words) in expectations.items():

@@ -18,6 +18,7 @@ class FormContext:
     unit: str = ""  # 单位名称, from the settings
     today: dt.date = dt.date.today()
     history: dict | None = None  # record id → its HistoryEntry list (maintenance record)
+    holdings: Sequence | None = None  # a person's items, each with .record and .roles (holdings list)
 
 
 def _v(record, name: str) -> str:
@@ -186,6 +187,33 @@ def departure(records: Sequence, ctx: FormContext) -> Form:
     ])
 
 
+def holdings(records: Sequence, ctx: FormContext) -> Form:
+    """人员保管、使用的设备和介质清单: everything a person holds or uses, to be checked item by
+    item — the 离岗清退 check list (seed 003 涉密人员管理制度 第七条), also for a handover or the
+    yearly check — signed by the person, the head of department and the secrecy office."""
+    person = records[0] if records else None
+    items = list(ctx.holdings or ())
+    rows = []
+    for i, h in enumerate(items, start=1):
+        r = h.record
+        rows.append((i, r.ledger.noun, r.number, _device_name(r), _v(r, "level") or "—", "、".join(h.roles), r.status,
+                     "□ 已交回  □ 在用"))
+    kinds = Counter(h.record.ledger.noun for h in items)
+    totals = [f"共 {len(items)} 件" + (":" + ",".join(f"{k} {n} 件" for k, n in kinds.items()) if kinds else "")]
+    return Form("人员保管、使用的设备和介质清单", note=_unit_line(ctx, f"填表日期:{ctx.today:%Y年%m月%d日}"), blocks=[
+        Grid([
+            (10, [L("姓名"), V(person.label if person is not None else ""), L("人员编号"), V(_v(person, "person_number"))]),
+            (10, [L("部门"), V(_v(person, "department")), L("岗位"), V(_v(person, "post"))]),
+            (10, [L("清点事由"), V("□ 离岗清退    □ 调岗交接    □ 年度清查    □ 其他:", 3)]),
+        ], widths=(1.1, 1.6, 1.1, 1.6)),
+        Table(["序号", "类别", "编号", "名称/型号", "密级", "责任关系", "状态", "清点核对"],
+              [0.6, 1.5, 1.8, 2.4, 0.7, 1.6, 0.7, 1.7], rows, blank_rows=max(0, 3 - len(rows)), totals=totals),
+        Text(["以上设备和介质已逐件清点核对。离岗清退时,本人承办、保管的国家秘密载体和涉密信息设备已全部交回,"
+              "未私自留存;未列入本清单而由本人保管、使用的,须补充登记后一并交回。"], size=10.5),
+        Signatures(["本人:", "部门负责人:", "保密办:", "日期:", "日期:", "日期:"]),  # one block: never split
+    ])
+
+
 @dataclass(frozen=True)
 class FormTemplate:
     key: str
@@ -203,4 +231,5 @@ FORM_TEMPLATES: dict[str, FormTemplate] = {t.key: t for t in (
     FormTemplate("borrowing", "借阅登记簿", borrowing, "many", ("media",)),
     FormTemplate("commitment", "保密承诺书", commitment, "any"),
     FormTemplate("departure", "离岗保密承诺书", departure, "any"),
+    FormTemplate("holdings", "人员保管、使用的设备和介质清单", holdings, "one", ("people",)),
 )}

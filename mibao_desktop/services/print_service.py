@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 
 from mibao_desktop.db.database import Database
-from mibao_desktop.ledgers import Ledger
+from mibao_desktop.excel.person_holdings import PersonHoldings, collect
+from mibao_desktop.ledgers import PEOPLE, Ledger
 from mibao_desktop.printing import labels as L
 from mibao_desktop.printing.forms import render_form
 from mibao_desktop.printing.templates import FORM_TEMPLATES, FormContext
@@ -18,6 +19,7 @@ from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 
 OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", "unit_name"
+HOLDINGS = "holdings"  # the form template of a person's list (printing.templates)
 
 
 class PrintService:
@@ -113,8 +115,11 @@ class PrintService:
     # -- forms --------------------------------------------------------------------------------
 
     def form(self, key: str, ledger: Ledger | None, records: Sequence[RecordView], target: str | Path | BinaryIO,
-             *, printer: str = "", medium: str = "", record: bool = True) -> int:
-        """Fill and render an approval form; returns its pages. Recorded like any print."""
+             *, printer: str = "", medium: str = "", record: bool = True, holdings: PersonHoldings | None = None) -> int:
+        """Fill and render an approval form; returns its pages. Recorded like any print.
+
+        The holdings list reads what the selected person holds, unless ``holdings`` brings it
+        already read (the desktop reads it off the UI thread before the preview)."""
         self._require("打印审批表")
         template = FORM_TEMPLATES.get(key)
         if template is None:
@@ -124,19 +129,36 @@ class PrintService:
         if template.selection == "many" and not records:
             raise ServiceError(f"请先选择要列入“{template.title}”的记录。")
         history = {r.id: self.ledgers.history(r.id) for r in records[:1]} if key == "maintenance" else None
-        context = FormContext(unit=self.unit_name(), today=self.clock().date(), history=history)
+        if key == HOLDINGS:
+            if records[0].ledger.key != PEOPLE.key:
+                raise ServiceError(f"“{template.title}”为人员名册中的人填写,请在“人员”中选择一人。")
+            if holdings is None or holdings.person.id != records[0].id:
+                holdings = collect(self.ledgers, records[0].id)
+        context = FormContext(unit=self.unit_name(), today=self.clock().date(), history=history,
+                              holdings=holdings.items if key == HOLDINGS else None)
         pages = render_form(target, template.build(list(records), context))
         if not record:
             return pages
         if ledger is not None or records:
+            detail = {"what": template.title, "pages": pages, "printer": printer,
+                      "asset_numbers": [r.asset_number for r in records[:200]]}
+            if key == HOLDINGS:  # what the list named, as an export would record it
+                detail["items"] = [h.record.number for h in holdings.items[:1000]]
             self.ledgers.record_output("ledger.print", ledger or records[0].ledger, medium or _name(target),
-                                       len(records), {"what": template.title, "pages": pages, "printer": printer,
-                                                      "asset_numbers": [r.asset_number for r in records[:200]]})
+                                       len(records), detail)
         else:
             with self.db.write() as session:
                 audit.append(session, self.actor, "ledger.print", medium or _name(target),
                              {"what": template.title, "pages": pages, "printer": printer}, at=self.clock())
         return pages
+
+
+    def holdings_list(self, holdings: PersonHoldings, target: str | Path | BinaryIO, *, printer: str = "",
+                      medium: str = "", record: bool = True) -> int:
+        """人员保管、使用的设备和介质清单 of one person (the 离岗清退 check list), as PDF; returns
+        its pages. Every print of it is recorded in the audit log with the items it named."""
+        return self.form(HOLDINGS, PEOPLE, [holdings.person], target, printer=printer, medium=medium, record=record,
+                         holdings=holdings)
 
 
 def _name(target) -> str:

@@ -173,8 +173,13 @@ class DetailPane(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.holdings_tab = self._referrers_tab() if references_to(ledger) else None
-        self.history_tab = self._history_tab()
+        # A person's page opens on what they hold; any other record on its history.
+        if self.is_person:
+            self.holdings_tab = self._referrers_tab()
+            self.history_tab = self._history_tab()
+        else:
+            self.history_tab = self._history_tab()
+            self.holdings_tab = self._referrers_tab() if references_to(ledger) else None
         self.child_sections = {child.key: ChildSection(child, self) for child in children_of(ledger)}
         for section in self.child_sections.values():
             self.tabs.addTab(section, section.ledger.noun)

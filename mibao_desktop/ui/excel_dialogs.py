@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from mibao_desktop.excel import default_marking, export_annual_report, export_ledger
 from mibao_desktop.excel.export import MARKINGS, marking_text
 from mibao_desktop.excel.importer import ImportReport, plan_import, run_import, write_refused
+from mibao_desktop.excel.person_holdings import TITLE as HOLDINGS_TITLE, export_person_holdings
 from mibao_desktop.excel.reader import SpreadsheetError
 from mibao_desktop.removable_drives import removable_drives
 from mibao_desktop.errors import Cancelled
@@ -449,6 +450,29 @@ class AnnualReportDialog(_ExportBase):
                                     unit=self.unit, progress=progress, cancelled=cancelled)
 
 
+class HoldingsExportDialog(_ExportBase):
+    """A person's list (人员保管、使用的设备和介质清单) to a file or a medium, marked by default
+    with the highest level among the items."""
+
+    def __init__(self, service, outputs: OutputService, holdings, unit: str = "", parent: QWidget | None = None) -> None:
+        person = holdings.person
+        super().__init__(service, outputs, f"导出 {person.label} 的{HOLDINGS_TITLE}", parent)
+        self.holdings, self.unit = holdings, unit
+        who = "·".join(p for p in (person.display("department"), person.number) if p)
+        self.form.insertRow(0, QLabel(f"{person.label}({who}):{holdings.summary()}。"))
+        self.marking.setCurrentIndex(self.marking.findData(holdings.marking))
+
+    def file_name(self) -> str:
+        return f"{self.holdings.person.label}-保管使用清单-{dt.date.today():%Y%m%d}.xlsx"
+
+    def what(self) -> str:
+        return f"{self.holdings.person.label} {HOLDINGS_TITLE}"
+
+    def write(self, path: Path, progress, cancelled) -> int:
+        return export_person_holdings(self.service, self.holdings, path, marking=self.marking.currentData(),
+                                      unit=self.unit, progress=progress, cancelled=cancelled)
+
+
 class OutputRegisterDialog(QDialog):
     """输出登记: what went out on removable media, when, by whom, with its hash."""
 
@@ -470,4 +494,4 @@ class OutputRegisterDialog(QDialog):
         self.resize(1100, 500)
 
 
-__all__ = ["AnnualReportDialog", "ExportDialog", "ImportWizard", "OutputRegisterDialog"]
+__all__ = ["AnnualReportDialog", "ExportDialog", "HoldingsExportDialog", "ImportWizard", "OutputRegisterDialog"]

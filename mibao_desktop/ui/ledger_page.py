@@ -37,7 +37,7 @@ from mibao_desktop.ui.detail_pane import DetailPane
 from mibao_desktop.ui.lifecycle_dialogs import StatusDialog, VoidDialog
 from mibao_desktop.ui.record_dialog import RecordDialog
 from mibao_desktop.ui.table_model import LedgerTableModel
-from mibao_desktop.ui.tasks import BackgroundTask
+from mibao_desktop.ui.tasks import BackgroundTask, run_in_background
 from mibao_desktop.ui.widgets import key_on
 
 SEARCH_DELAY_MS = 150  # wait for a pause in typing, so a fast typist is not slowed by each key
@@ -157,6 +157,8 @@ class LedgerPage(QWidget):
         self.detail.open_requested.connect(self.open_record)
         self.detail.child_add_requested.connect(self.add_child)
         self.detail.child_edit_requested.connect(self.edit_child)
+        self.detail.print_holdings_requested.connect(self.print_holdings)
+        self.detail.export_holdings_requested.connect(self.export_holdings)
         splitter = QSplitter()
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
@@ -463,6 +465,55 @@ class LedgerPage(QWidget):
 
         self.dialog = FormPrintDialog(self.services.printing, self.ledger, self.selected_records(), self)
         self.dialog.open()
+
+    # -- a person's holdings (人员保管、使用的设备和介质) ---------------------------------------
+
+    def _with_holdings(self, then) -> None:
+        """Read everything the person shown holds or uses (through tasks: a person may hold
+        many), then ``then(holdings)``."""
+        from mibao_desktop.errors import Cancelled
+        from mibao_desktop.excel.person_holdings import collect
+
+        person = self.detail.record
+        if person is None or person.ledger.key != "people":
+            return
+        ledgers = self.service
+
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, Cancelled):
+                messages.show_error(self, "无法整理清单", exc)
+
+        self.task = run_in_background(
+            self, "正在整理清单……", lambda progress, cancelled: collect(ledgers, person.id, progress=progress,
+                                                                     cancelled=cancelled),
+            on_done=then, on_error=failed)
+
+    def print_holdings(self) -> None:
+        """打印清单: the person's list (the 离岗清退 check list), previewed, printed or saved as PDF."""
+        from mibao_desktop.ui.print_dialog import FormPrintDialog
+
+        def show(holdings) -> None:
+            self.dialog = FormPrintDialog(self.services.printing, self.ledger, [holdings.person], self,
+                                          forms=("holdings",), holdings=holdings)
+            self.dialog.open()
+
+        self._with_holdings(show)
+
+    def export_holdings(self, path: str | Path | None = None) -> None:
+        """导出Excel: the same list as a workbook, to a file or a removable medium; with ``path``
+        it writes that file at once (the dialog's defaults)."""
+        from mibao_desktop.ui.excel_dialogs import HoldingsExportDialog
+
+        def show(holdings) -> None:
+            dialog = HoldingsExportDialog(self.service, self.services.outputs, holdings,
+                                          self.services.printing.unit_name(), self)
+            self.dialog = dialog
+            dialog.open()
+            if path is not None:
+                dialog.export(Path(path))
+                self.task = dialog.task
+
+        self._with_holdings(show)
 
     # -- Excel ------------------------------------------------------------------------------
 

@@ -283,13 +283,18 @@ class LabelPrintDialog(_PrintDialog):
 
 
 class FormPrintDialog(_PrintDialog):
-    def __init__(self, service: PrintService, ledger, records, parent: QWidget | None = None) -> None:
-        super().__init__(service, f"打印审批表 · {ledger.title}", parent)
-        self.ledger, self.records = ledger, list(records)
+    """``forms`` limits the choice (a person's page prints its list); ``holdings`` is that list
+    already read, so that the preview does not read it again at each change."""
+
+    def __init__(self, service: PrintService, ledger, records, parent: QWidget | None = None, *,
+                 forms: tuple[str, ...] | None = None, holdings=None) -> None:
+        keys = forms if forms is not None else tuple(k for k, t in FORM_TEMPLATES.items() if ledger.key in t.ledgers)
+        title = FORM_TEMPLATES[keys[0]].title if forms is not None and len(keys) == 1 else f"打印审批表 · {ledger.title}"
+        super().__init__(service, title, parent)
+        self.ledger, self.records, self.holdings = ledger, list(records), holdings
         self.form_choice = QComboBox()
-        for key, template in FORM_TEMPLATES.items():
-            if ledger.key in template.ledgers:
-                self.form_choice.addItem(template.title, key)
+        for key in keys:
+            self.form_choice.addItem(FORM_TEMPLATES[key].title, key)
         if len(self.records) > 1:  # several rows chosen: start with a form that lists them
             many = [i for i in range(self.form_choice.count())
                     if FORM_TEMPLATES[self.form_choice.itemData(i)].selection == "many"]
@@ -309,5 +314,5 @@ class FormPrintDialog(_PrintDialog):
     def render(self, target, *, record: bool, printer: str = "", medium: str = "") -> str:
         key = self.form_choice.currentData()
         pages = self.service.form(key, self.ledger, self.records, target, printer=printer, medium=medium,
-                                  record=record)
+                                  record=record, holdings=self.holdings)
         return f"{FORM_TEMPLATES[key].title}:{pages} 页"

@@ -345,3 +345,88 @@ def test_a_child_ledger_shows_in_its_parents_detail_with_add_and_edit(qtbot, ser
     assert section.table.item(0, 1).text() == "3"
     assert service.children(owner.id, seals)[0].values["copy_number"] == 3
     wait_for_quick_reads()
+
+
+# -- 6. a person's page: what they hold or use, printed and exported ---------------------------
+
+def holdings_of_zhang(service):
+    from tests.conftest import medium
+
+    zhang = service.create("people", {"name": "张伟", "department": "科研一处", "post": "工程师"})
+    service.create("people", {"name": "李娜", "department": "保密办"})
+    service.create("computers", computer(asset_number="JM-0001", user=zhang.id, responsible_person=zhang.id))
+    service.create("media", medium(asset_number="JMU-0007", responsible_person=zhang.id, level="秘密"))
+    service.create("office_devices", device(asset_number="JB-0003", responsible_person=zhang.id, level="秘密"))
+    service.create("media", medium(asset_number="JMU-0008", serial_number="K8", responsible_person="李娜"))
+    return zhang
+
+
+def person_page(window, qtbot, zhang):
+    page = window.show_ledger("people")
+    page.refresh(select_id=zhang.id)
+    qtbot.waitUntil(lambda: not page.detail.loading)
+    return page
+
+
+def test_a_persons_page_lists_everything_they_hold_or_use(window, qtbot, service):
+    zhang = holdings_of_zhang(service)
+    page = person_page(window, qtbot, zhang)
+    detail = page.detail
+    assert detail.tabs.currentWidget() is detail.holdings_tab  # what a person's page is for
+    assert detail.tabs.tabText(0) == "保管、使用(3)"
+    tree = detail.referrer_tree
+    assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == \
+        ["涉密计算机(1)", "移动存储介质(1)", "办公自动化设备(1)"]
+    assert [(i.text(0), i.text(1), i.text(2)) for i in detail.referrer_items()] == [
+        ("JM-0001", "使用人、责任人", "在用"), ("JMU-0007", "责任人", "在用"), ("JB-0003", "责任人", "在用")]
+    assert "共 3 件" in detail.referrer_note.text()
+    assert detail.print_button.isEnabled() and detail.export_button.isEnabled()
+
+
+def test_the_holdings_list_prints_as_a_pdf_with_the_items_and_signatures(window, qtbot, service, tmp_path, told):
+    import subprocess
+
+    from mibao_desktop.security import Actor, Role
+    from mibao_desktop.services.audit_service import AuditFilter, AuditService
+
+    zhang = holdings_of_zhang(service)
+    page = person_page(window, qtbot, zhang)
+    qtbot.mouseClick(page.detail.print_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.dialog is not None, timeout=5000)
+    dialog = page.dialog
+    assert dialog.windowTitle() == "人员保管、使用的设备和介质清单"
+    assert dialog.preview.page_count == 1 and dialog.print_button.isEnabled()
+    out = dialog.save_pdf(tmp_path / "清单.pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True).stdout
+    for wanted in ("人员保管、使用的设备和介质清单", "张伟", zhang.number, "科研一处", "工程师", "JM-0001", "JMU-0007",
+                   "JB-0003", "使用人、责任人", "共 3 件", "本人", "部门负责人", "保密办"):
+        assert wanted in text, wanted
+    assert "JMU-0008" not in text  # 李娜's
+    printed = AuditService(service.db, Actor("shenji", Role.AUDITOR)).entries(AuditFilter(action="ledger.print"))
+    assert len(printed) == 1 and printed[0].detail["items"] == ["JM-0001", "JMU-0007", "JB-0003"]
+
+
+def test_the_holdings_list_exports_to_excel_marked_with_the_highest_level(window, qtbot, service, tmp_path, told):
+    import openpyxl
+
+    from mibao_desktop.security import Actor, Role
+    from mibao_desktop.services.audit_service import AuditFilter, AuditService
+
+    zhang = holdings_of_zhang(service)
+    page = person_page(window, qtbot, zhang)
+    out = tmp_path / "清单.xlsx"
+    page.export_holdings(out)
+    qtbot.waitUntil(lambda: bool(out.exists() and told and told[-1][1] == "导出完成"), timeout=10000)
+    sheet = openpyxl.load_workbook(out).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][0] == "机密★"  # JM-0001 is 机密: the highest among the items
+    assert "张伟" in rows[1][0] and "共 3 件" in rows[1][0]
+    assert rows[2][:8] == ["序号", "类别", "编号", "类型", "品牌型号", "密级", "责任关系", "状态"]
+    items = [(r[1], r[2], r[5], r[6]) for r in rows[3:6]]
+    assert items == [("涉密计算机", "JM-0001", "机密", "使用人、责任人"), ("移动存储介质", "JMU-0007", "秘密", "责任人"),
+                     ("办公自动化设备", "JB-0003", "秘密", "责任人")]
+    assert sheet.oddHeader.center.text == "机密★"
+    assert any(r[1] == "本人签字:" for r in rows[6:])
+    exported = AuditService(service.db, Actor("shenji", Role.AUDITOR)).entries(AuditFilter(action="ledger.export"))
+    assert exported[0].detail["asset_numbers"] == ["JM-0001", "JMU-0007", "JB-0003"]
+    assert exported[0].detail["marking"] == "机密"

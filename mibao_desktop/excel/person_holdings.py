@@ -1,0 +1,146 @@
+"""What one person holds or uses (人员保管、使用的设备和介质): gathered from every ledger that
+refers to the 人员名册, and written as an xlsx list. Qt-free.
+
+The same list is printed (printing.templates ``holdings``) as the check list of a 离岗清退
+(seed 003 涉密人员管理制度 第七条: on leaving, every carrier and device in their charge is
+returned and checked). The workbook follows the ledger exports: streamed sheet, marking at the
+top and in every page's header and footer — the highest level among the items — A4
+landscape, saved atomically, and recorded as an output of information.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from openpyxl import Workbook
+
+from mibao_desktop.excel.export import MARKINGS, SheetStream, display_width, save_atomically, stream_to
+from mibao_desktop.ledgers import PEOPLE, REGISTRY, levels
+from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.services.views import RecordView
+
+TITLE = "人员保管、使用的设备和介质清单"
+COLUMNS = ("序号", "类别", "编号", "类型", "品牌型号", "密级", "责任关系", "状态", "放置地点", "清点核对")
+BATCH = 200  # records read per call, so that progress can be shown and a cancel heard
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One record in the person's charge, and through which fields (责任人、使用人)."""
+
+    record: RecordView
+    roles: tuple[str, ...]
+
+    @property
+    def level(self) -> str:
+        field = self.record.ledger.level_field
+        return self.record.values.get(field.name) if field is not None else ""
+
+    @property
+    def kind(self) -> str:
+        """设备类型 or 介质类型: the ledger's first choice field that says what the item is."""
+        for name in ("device_type", "media_type"):
+            if self.record.ledger.has_field(name):
+                return self.record.display(name)
+        return ""
+
+    def show(self, name: str) -> str:
+        return self.record.display(name) if self.record.ledger.has_field(name) else ""
+
+
+@dataclass(frozen=True)
+class PersonHoldings:
+    person: RecordView
+    items: tuple[Holding, ...]
+
+    @property
+    def marking(self) -> str:
+        """The highest level among the items (非涉密 when none is classified): the list is
+        itself marked with it."""
+        return levels.highest(h.level for h in self.items)
+
+    def summary(self) -> str:
+        """共 5 件:涉密计算机 2 件,移动存储介质 3 件"""
+        kinds = Counter(h.record.ledger.noun for h in self.items)
+        order = [l.noun for l in REGISTRY if l.noun in kinds]
+        return f"共 {len(self.items)} 件" + (":" + ",".join(f"{k} {kinds[k]} 件" for k in order) if kinds else "")
+
+
+def collect(ledgers: LedgerService, person_id: int, *, progress: Callable[[int, int], None] | None = None,
+            cancelled: Callable[[], bool] | None = None) -> PersonHoldings:
+    """The person and every record (not voided) that names them in a person field, each record
+    once with all the fields that name them, in the navigation's order of ledgers, then by number."""
+    from mibao_desktop.errors import Cancelled
+
+    person = ledgers.get(person_id)
+    if person.ledger.key != PEOPLE.key:
+        raise ValueError(f"{person.number} 不是人员名册中的记录")
+    roles: dict[int, list[str]] = {}
+    for r in ledgers.referrers(person_id):
+        labels = roles.setdefault(r.id, [])
+        if r.field_label not in labels:
+            labels.append(r.field_label)
+    ids = list(roles)
+    records: list[RecordView] = []
+    for start in range(0, len(ids), BATCH):
+        if cancelled and cancelled():
+            raise Cancelled()
+        records.extend(ledgers.get_many(ids[start:start + BATCH]))
+        if progress:
+            progress(len(records), len(ids))
+    position = {l.key: i for i, l in enumerate(REGISTRY)}
+    records.sort(key=lambda r: (position.get(r.ledger.key, len(position)), r.number))
+    return PersonHoldings(person, tuple(Holding(r, tuple(roles[r.id])) for r in records))
+
+
+def rows(holdings: PersonHoldings) -> list[list[str | int]]:
+    return [[i, h.record.ledger.noun, h.record.number, h.kind, h.show("brand_model"), h.level or "—",
+             "、".join(h.roles), h.record.status, h.show("location"), ""]
+            for i, h in enumerate(holdings.items, start=1)]
+
+
+def write_person_holdings(holdings: PersonHoldings, path: Path, *, marking: str | None = None, unit: str = "",
+                          today: dt.date | None = None, progress: Callable[[int, int], None] | None = None,
+                          cancelled: Callable[[], bool] | None = None) -> int:
+    """The list as an xlsx workbook at ``path`` (written whole, then renamed); returns its rows."""
+    marking = marking or holdings.marking
+    if marking not in MARKINGS:
+        raise ValueError(marking)
+    person = holdings.person
+    today = today or dt.date.today()
+    who = "·".join(p for p in (person.display("department"), person.number) if p)
+    heading = f"{unit}{person.label}({who}){TITLE}({holdings.summary()},{today.isoformat()})"
+    values = rows(holdings)
+    widths = [display_width(h) + 2 for h in COLUMNS]
+    for row in values[:200]:
+        for i, v in enumerate(row):
+            widths[i] = max(widths[i], min(display_width(str(v)) + 2, 40))
+    wb = Workbook(write_only=True)
+    sheet = SheetStream(wb, "保管使用清单", heading, list(COLUMNS), widths, marking)
+    done = stream_to(sheet, values, len(values), progress=progress, cancelled=cancelled)
+    # The same signatures as the printed list: it may serve as the 离岗清退 check list.
+    sheet.ws.append([])
+    sheet.ws.append(["", "本人签字:", "", "", "部门负责人:", "", "", "保密办:"])
+    sheet.ws.append(["", "日期:", "", "", "日期:", "", "", "日期:"])
+    save_atomically(wb, Path(path))
+    return done
+
+
+def export_person_holdings(ledgers: LedgerService, holdings: PersonHoldings, path: Path, *,
+                           marking: str | None = None, unit: str = "",
+                           progress: Callable[[int, int], None] | None = None,
+                           cancelled: Callable[[], bool] | None = None, audit_target: str | None = None) -> int:
+    """Write the list and record the output (导出) in the audit log, as a ledger export is."""
+    marking = marking or holdings.marking
+    done = write_person_holdings(holdings, path, marking=marking, unit=unit, progress=progress, cancelled=cancelled)
+    ledgers.record_output("ledger.export", PEOPLE, audit_target or str(path), done, {
+        "what": TITLE, "person": f"{holdings.person.label}({holdings.person.number})", "marking": marking,
+        "asset_numbers": [h.record.number for h in holdings.items[:1000]]})
+    return done
+
+
+__all__ = ["Holding", "PersonHoldings", "TITLE", "collect", "export_person_holdings", "write_person_holdings"]
