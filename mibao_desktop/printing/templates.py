@@ -216,20 +216,41 @@ def holdings(records: Sequence, ctx: FormContext) -> Form:
 
 @dataclass(frozen=True)
 class FormTemplate:
+    """A form and how many records it takes. Which ledgers print it is the ledgers' business
+    (``Ledger.forms``): a new ledger lists the forms it uses, no template changes."""
+
     key: str
     title: str
     build: Callable[[Sequence, FormContext], Form]
     selection: str  # "one": one record; "many": one or more records; "any": none needed
-    ledgers: tuple[str, ...] = ("computers", "unclassified_computers", "media")
+
+    @property
+    def ledgers(self) -> tuple[str, ...]:
+        """Transitional, for callers not yet on :func:`ledgers_for`: the keys of the ledgers
+        that list this form."""
+        return tuple(l.key for l in ledgers_for(self.key))
 
 
 FORM_TEMPLATES: dict[str, FormTemplate] = {t.key: t for t in (
-    FormTemplate("takeout", "涉密信息设备外出审核表", takeout, "one", ("computers", "media")),
-    FormTemplate("maintenance", "设备维护淘汰管理档案", maintenance, "one", ("computers", "media")),
-    FormTemplate("destruction", "销毁审批表(附清单)", destruction, "many", ("computers", "media")),
-    FormTemplate("copy", "复制审批表", copy_approval, "one", ("media",)),
-    FormTemplate("borrowing", "借阅登记簿", borrowing, "many", ("media",)),
+    FormTemplate("takeout", "涉密信息设备外出审核表", takeout, "one"),
+    FormTemplate("maintenance", "设备维护淘汰管理档案", maintenance, "one"),
+    FormTemplate("destruction", "销毁审批表(附清单)", destruction, "many"),
+    FormTemplate("copy", "复制审批表", copy_approval, "one"),
+    FormTemplate("borrowing", "借阅登记簿", borrowing, "many"),
     FormTemplate("commitment", "保密承诺书", commitment, "any"),
     FormTemplate("departure", "离岗保密承诺书", departure, "any"),
-    FormTemplate("holdings", "人员保管、使用的设备和介质清单", holdings, "one", ("people",)),
+    FormTemplate("holdings", "人员保管、使用的设备和介质清单", holdings, "one"),
 )}
+
+
+def ledgers_for(form_key: str) -> tuple:
+    """The registered ledgers whose records may be printed on this form (``Ledger.forms``),
+    in the navigation's order: where the command line looks up the numbers it is given."""
+    from mibao_desktop.ledgers import REGISTRY  # the registry is read when asked: a test may add a ledger
+
+    return tuple(l for l in REGISTRY if form_key in l.forms)
+
+
+def forms_of(ledger) -> list[FormTemplate]:
+    """The templates a ledger's records can be printed on, in the ledger's order."""
+    return [FORM_TEMPLATES[key] for key in ledger.forms]

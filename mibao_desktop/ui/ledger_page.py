@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop.ledgers import LEDGERS, Ledger
+from mibao_desktop.printing.templates import forms_of
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.context import Services
 from mibao_desktop.services.ledger_service import RecordView
@@ -115,8 +116,9 @@ class LedgerPage(QWidget):
         self.import_button = _button("从Excel导入…", "Ctrl+I:按列名导入手工台账", lambda: self.import_file())
         self.export_button = _button("导出Excel…", "Ctrl+E:按当前筛选和显示列导出", lambda: self.export_file())
         self.labels_button = _button("打印标识…", "Ctrl+P:为所选记录打印密级标识或保密提醒标识", self.print_labels)
-        self.forms_button = _button("打印审批表…", "外出审核表、维护淘汰档案、销毁审批表……", self.print_forms)
+        self.forms_button = _button("打印审批表…", "、".join(t.title for t in forms_of(ledger)), self.print_forms)
         self.labels_button.setVisible(ledger.label is not None)
+        self.forms_button.setVisible(bool(ledger.forms))
         action_bar = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.status_button, self.void_button,
                        self.restore_button):
@@ -463,6 +465,9 @@ class LedgerPage(QWidget):
     def print_forms(self) -> None:
         from mibao_desktop.ui.print_dialog import FormPrintDialog
 
+        if not self.ledger.forms:
+            messages.inform(self, "打印审批表", f"{self.ledger.title}没有要打印的审批表。")
+            return
         self.dialog = FormPrintDialog(self.services.printing, self.ledger, self.selected_records(), self)
         self.dialog.open()
 

@@ -288,7 +288,7 @@ class FormPrintDialog(_PrintDialog):
 
     def __init__(self, service: PrintService, ledger, records, parent: QWidget | None = None, *,
                  forms: tuple[str, ...] | None = None, holdings=None) -> None:
-        keys = forms if forms is not None else tuple(k for k, t in FORM_TEMPLATES.items() if ledger.key in t.ledgers)
+        keys = forms if forms is not None else tuple(ledger.forms)  # the declaration lists its forms
         title = FORM_TEMPLATES[keys[0]].title if forms is not None and len(keys) == 1 else f"打印审批表 · {ledger.title}"
         super().__init__(service, title, parent)
         self.ledger, self.records, self.holdings = ledger, list(records), holdings

@@ -430,3 +430,35 @@ def test_the_holdings_list_exports_to_excel_marked_with_the_highest_level(window
     exported = AuditService(service.db, Actor("shenji", Role.AUDITOR)).entries(AuditFilter(action="ledger.export"))
     assert exported[0].detail["asset_numbers"] == ["JM-0001", "JMU-0007", "JB-0003"]
     assert exported[0].detail["marking"] == "机密"
+
+
+# -- 7. forms come from the ledger's declaration ---------------------------------------------
+
+def test_the_form_dialog_offers_the_ledgers_own_forms(window, qtbot, service, told, monkeypatch):
+    import dataclasses
+
+    import mibao_desktop.ledgers as registry
+    from mibao_desktop.printing.templates import FORM_TEMPLATES, ledgers_for
+
+    for ledger in registry.REGISTRY:  # every form a ledger names exists
+        assert all(key in FORM_TEMPLATES for key in ledger.forms), ledger.key
+    for key in FORM_TEMPLATES:
+        assert ledgers_for(key) == tuple(l for l in registry.REGISTRY if key in l.forms)
+    assert "media" in [l.key for l in ledgers_for("copy")] and "computers" not in [l.key for l in ledgers_for("copy")]
+    service.create("office_devices", device())
+    page = window.show_ledger("office_devices")
+    page.table.selectRow(0)
+    page.print_forms()
+    choice = page.dialog.form_choice
+    assert [choice.itemData(i) for i in range(choice.count())] == list(LEDGERS["office_devices"].forms)
+    page.dialog.reject()
+    # a ledger that starts listing a form offers it, and the command line's lookup follows
+    widened = dataclasses.replace(LEDGERS["office_devices"], forms=("takeout", *LEDGERS["office_devices"].forms))
+    monkeypatch.setattr(registry, "REGISTRY", tuple(widened if l.key == widened.key else l for l in registry.REGISTRY))
+    assert "office_devices" in [l.key for l in ledgers_for("takeout")]
+    assert "office_devices" in FORM_TEMPLATES["takeout"].ledgers  # cli.py's spelling, until it moves over
+    from mibao_desktop.printing.templates import forms_of
+
+    assert [t.key for t in forms_of(widened)] == ["takeout", "maintenance", "destruction"]
+    people = window.show_ledger("people")
+    assert people.forms_button.isHidden() == (not LEDGERS["people"].forms)
