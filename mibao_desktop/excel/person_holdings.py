@@ -24,32 +24,61 @@ from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.views import RecordView
 
 TITLE = "人员保管、使用的设备和介质清单"
-COLUMNS = ("序号", "类别", "编号", "类型", "品牌型号", "密级", "责任关系", "状态", "放置地点", "清点核对")
+COLUMNS = ("序号", "类别", "编号", "类型", "名称/型号", "密级", "责任关系", "状态", "存放地点", "清点核对")
 BATCH = 200  # records read per call, so that progress can be shown and a cancel heard
+
+
+def child_number(record: RecordView, parent: RecordView | None) -> str:
+    """编号 of a record: its own, or for a child ledger's record (a copy) its parent's with its
+    own after it (ZT-1·份号2) — a copy's number alone says nothing."""
+    if parent is None:
+        return record.number
+    key = record.ledger.field(record.ledger.key_field)
+    return f"{parent.number}·{key.label}{record.display(key.name)}"
 
 
 @dataclass(frozen=True)
 class Holding:
-    """One record in the person's charge, and through which fields (责任人、使用人)."""
+    """One record in the person's charge, and through which fields (责任人、使用人、持有人).
+    A record of a child ledger (a carrier's copy) comes with the record it belongs to, which
+    gives it its number, name and level."""
 
     record: RecordView
     roles: tuple[str, ...]
+    parent: RecordView | None = None
+
+    @property
+    def source(self) -> RecordView:
+        """Where the item's description lives: the carrier of a copy, the record itself otherwise."""
+        return self.parent or self.record
+
+    def show(self, name: str) -> str:
+        for r in (self.record, self.parent):
+            if r is not None and r.ledger.has_field(name) and r.values.get(name) is not None:
+                return r.display(name)
+        return ""
+
+    @property
+    def number(self) -> str:
+        return child_number(self.record, self.parent)
 
     @property
     def level(self) -> str:
-        field = self.record.ledger.level_field
-        return self.record.values.get(field.name) if field is not None else ""
+        for r in (self.record, self.parent):
+            field = r.ledger.level_field if r is not None else None
+            if field is not None and r.values.get(field.name):
+                return r.values[field.name]
+        return ""
 
     @property
     def kind(self) -> str:
-        """设备类型 or 介质类型: the ledger's first choice field that says what the item is."""
-        for name in ("device_type", "media_type"):
-            if self.record.ledger.has_field(name):
-                return self.record.display(name)
-        return ""
+        """What the item is: 设备类型, 介质类型 or 载体形式."""
+        return next((self.show(n) for n in ("device_type", "media_type", "form") if self.show(n)), "")
 
-    def show(self, name: str) -> str:
-        return self.record.display(name) if self.record.ledger.has_field(name) else ""
+    @property
+    def name(self) -> str:
+        """品牌型号 of a device or medium, 标题 of a carrier."""
+        return self.show("brand_model") or self.show("title")
 
 
 @dataclass(frozen=True)
@@ -92,14 +121,17 @@ def collect(ledgers: LedgerService, person_id: int, *, progress: Callable[[int, 
         records.extend(ledgers.get_many(ids[start:start + BATCH]))
         if progress:
             progress(len(records), len(ids))
+    parent_ids = list(dict.fromkeys(r.parent_id for r in records if r.parent_id is not None))
+    parents = {p.id: p for p in ledgers.get_many(parent_ids)} if parent_ids else {}
+    items = [Holding(r, tuple(roles[r.id]), parents.get(r.parent_id)) for r in records]
     position = {l.key: i for i, l in enumerate(REGISTRY)}
-    records.sort(key=lambda r: (position.get(r.ledger.key, len(position)), r.number))
-    return PersonHoldings(person, tuple(Holding(r, tuple(roles[r.id])) for r in records))
+    items.sort(key=lambda h: (position.get(h.record.ledger.key, len(position)), h.number))
+    return PersonHoldings(person, tuple(items))
 
 
 def rows(holdings: PersonHoldings) -> list[list[str | int]]:
-    return [[i, h.record.ledger.noun, h.record.number, h.kind, h.show("brand_model"), h.level or "—",
-             "、".join(h.roles), h.record.status, h.show("location"), ""]
+    return [[i, h.record.ledger.noun, h.number, h.kind, h.name, h.level or "—", "、".join(h.roles),
+             h.record.status, h.show("location"), ""]
             for i, h in enumerate(holdings.items, start=1)]
 
 
@@ -139,8 +171,8 @@ def export_person_holdings(ledgers: LedgerService, holdings: PersonHoldings, pat
     done = write_person_holdings(holdings, path, marking=marking, unit=unit, progress=progress, cancelled=cancelled)
     ledgers.record_output("ledger.export", PEOPLE, audit_target or str(path), done, {
         "what": TITLE, "person": f"{holdings.person.label}({holdings.person.number})", "marking": marking,
-        "asset_numbers": [h.record.number for h in holdings.items[:1000]]})
+        "asset_numbers": [h.number for h in holdings.items[:1000]]})
     return done
 
 
-__all__ = ["Holding", "PersonHoldings", "TITLE", "collect", "export_person_holdings", "write_person_holdings"]
+__all__ = ["Holding", "PersonHoldings", "TITLE", "child_number", "collect", "export_person_holdings", "write_person_holdings"]

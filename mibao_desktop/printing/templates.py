@@ -18,7 +18,7 @@ class FormContext:
     unit: str = ""  # 单位名称, from the settings
     today: dt.date = dt.date.today()
     history: dict | None = None  # record id → its HistoryEntry list (maintenance record)
-    holdings: Sequence | None = None  # a person's items, each with .record and .roles (holdings list)
+    holdings: Sequence | None = None  # a person's items (excel.person_holdings.Holding: number, name, level, roles)
 
 
 def _v(record, name: str) -> str:
@@ -193,11 +193,8 @@ def holdings(records: Sequence, ctx: FormContext) -> Form:
     yearly check — signed by the person, the head of department and the secrecy office."""
     person = records[0] if records else None
     items = list(ctx.holdings or ())
-    rows = []
-    for i, h in enumerate(items, start=1):
-        r = h.record
-        rows.append((i, r.ledger.noun, r.number, _device_name(r), _v(r, "level") or "—", "、".join(h.roles), r.status,
-                     "□ 已交回  □ 在用"))
+    rows = [(i, h.record.ledger.noun, h.number, " ".join(p for p in (h.kind, h.name) if p), h.level or "—",
+             "、".join(h.roles), h.record.status, "□ 已交回  □ 在用") for i, h in enumerate(items, start=1)]
     kinds = Counter(h.record.ledger.noun for h in items)
     totals = [f"共 {len(items)} 件" + (":" + ",".join(f"{k} {n} 件" for k, n in kinds.items()) if kinds else "")]
     return Form("人员保管、使用的设备和介质清单", note=_unit_line(ctx, f"填表日期:{ctx.today:%Y年%m月%d日}"), blocks=[

@@ -143,7 +143,7 @@ class PrintService:
             detail = {"what": template.title, "pages": pages, "printer": printer,
                       "asset_numbers": [r.asset_number for r in records[:200]]}
             if key == HOLDINGS:  # what the list named, as an export would record it
-                detail["items"] = [h.record.number for h in holdings.items[:1000]]
+                detail["items"] = [h.number for h in holdings.items[:1000]]
             self.ledgers.record_output("ledger.print", ledger or records[0].ledger, medium or _name(target),
                                        len(records), detail)
         else:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mibao_desktop.excel.person_holdings import child_number
 from mibao_desktop.ledgers import PEOPLE, Ledger, children_of, references_to
 from mibao_desktop.services.ledger_service import HistoryEntry, LedgerService, RecordView, Referrer
 from mibao_desktop.ui.tasks import LatestRead
@@ -62,13 +63,16 @@ class ReferringRecord:
     status: str
 
 
-def group_referrers(referrers: list[Referrer]) -> OrderedDict[str, list[ReferringRecord]]:
-    """Referrers by ledger (in the registry's order, as the service lists them), each record once."""
+def group_referrers(referrers: list[Referrer], labels: dict[int, str] | None = None
+                    ) -> OrderedDict[str, list[ReferringRecord]]:
+    """Referrers by ledger (in the registry's order, as the service lists them), each record
+    once; ``labels`` names some of them better (a copy by its carrier's number and its own)."""
     merged: OrderedDict[int, ReferringRecord] = OrderedDict()
     for r in referrers:
         known = merged.get(r.id)
         fields = (*known.fields, r.field_label) if known else (r.field_label,)
-        merged[r.id] = ReferringRecord(r.ledger, r.id, r.label, tuple(dict.fromkeys(fields)), r.status)
+        merged[r.id] = ReferringRecord(r.ledger, r.id, (labels or {}).get(r.id, r.label), tuple(dict.fromkeys(fields)),
+                                       r.status)
     groups: OrderedDict[str, list[ReferringRecord]] = OrderedDict()
     for record in merged.values():
         groups.setdefault(record.ledger.key, []).append(record)
@@ -85,6 +89,15 @@ class _Around:
     history: list[HistoryEntry]
     referrers: list[Referrer]
     children: dict[str, list[RecordView]]
+    labels: dict[int, str]  # referrers of a child ledger, named with their parent's number
+
+
+def _child_labels(service: LedgerService, referrers: list[Referrer]) -> dict[int, str]:
+    kids = service.get_many(list(dict.fromkeys(r.id for r in referrers if r.ledger.parent is not None)))
+    if not kids:
+        return {}
+    parents = {p.id: p for p in service.get_many(list(dict.fromkeys(k.parent_id for k in kids)))}
+    return {k.id: child_number(k, parents.get(k.parent_id)) for k in kids}
 
 
 class ChildSection(QWidget):
@@ -156,6 +169,8 @@ class DetailPane(QWidget):
         self.entries: list[HistoryEntry] = []
         self.referrers: list[Referrer] = []
         self.children: dict[str, list[RecordView]] = {}
+        self.labels: dict[int, str] = {}
+        self._wanted_child: tuple[str, int] | None = None  # a child record to select once read
         self.reads = LatestRead(self)
         self.is_person = ledger.key == PEOPLE.key
 
@@ -278,7 +293,8 @@ class DetailPane(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.history.clear()
-        self.entries, self.referrers, self.children = [], [], {}
+        self.entries, self.referrers, self.children, self.labels = [], [], {}, {}
+        self._wanted_child = None
         if self.holdings_tab is not None:
             self.referrer_tree.clear()
             self.referrer_note.setText("")
@@ -301,9 +317,10 @@ class DetailPane(QWidget):
         wants_referrers, child_keys = self.holdings_tab is not None, list(self.child_sections)
 
         def read() -> _Around:
-            return _Around(record_id, service.history(record_id),
-                           service.referrers(record_id) if wants_referrers else [],
-                           {key: service.children(record_id, key) for key in child_keys})
+            referrers = service.referrers(record_id) if wants_referrers else []
+            return _Around(record_id, service.history(record_id), referrers,
+                           {key: service.children(record_id, key) for key in child_keys},
+                           _child_labels(service, referrers))
 
         self.reads.submit(read, self._loaded)
         self._label_tabs()
@@ -318,6 +335,7 @@ class DetailPane(QWidget):
         if self.record is None or around.record_id != self.record.id:
             return
         self.entries, self.referrers, self.children = around.history, around.referrers, around.children
+        self.labels = around.labels
         for entry in self.entries:
             what = describe(entry)
             head = f"{entry.at.strftime('%Y-%m-%d %H:%M')}  {entry.action_label}  {entry.actor}"
@@ -329,9 +347,25 @@ class DetailPane(QWidget):
         self._show_children()
         self._label_tabs()
         self._update_buttons()
+        if self._wanted_child is not None:
+            self.focus_child(*self._wanted_child)
+
+    def focus_child(self, ledger_key: str, record_id: int) -> None:
+        """Show one of the record's child records, selected (a jump to a copy someone holds);
+        if the pane is still reading, as soon as it has read."""
+        self._wanted_child = (ledger_key, record_id)
+        if self.loading or ledger_key not in self.child_sections:
+            return
+        self._wanted_child = None
+        section = self.child_sections[ledger_key]
+        row = next((i for i, r in enumerate(section.rows) if r.id == record_id), None)
+        self.tabs.setCurrentWidget(section)
+        if row is not None:
+            section.table.selectRow(row)
+            section.table.setFocus()
 
     def _show_referrers(self) -> None:
-        groups = group_referrers(self.referrers)
+        groups = group_referrers(self.referrers, self.labels)
         total = sum(len(rows) for rows in groups.values())
         if self.is_person:
             self.referrer_note.setText(f"{self.record.label} 名下的设备和介质共 {total} 件(责任人或使用人)。"

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop import __version__
-from mibao_desktop.ledgers import Ledger, top_level
+from mibao_desktop.ledgers import LEDGERS, Ledger, top_level
 from mibao_desktop.services.context import Services
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.ledger_page import LedgerPage
@@ -86,9 +86,17 @@ class MainWindow(QMainWindow):
         return self.current_page()
 
     def open_record(self, ledger_key: str, record_id: int) -> LedgerPage:
-        """Go to a record in its ledger's page, selected (from a 被引用 list)."""
-        page = self.show_ledger(ledger_key)
-        page.select_record(record_id)
+        """Go to a record in its ledger's page, selected (from a 被引用 list). A child ledger's
+        record (a copy) is shown in its parent's detail, the parent selected in its page."""
+        ledger = LEDGERS[ledger_key]
+        if ledger.parent is None:
+            page = self.show_ledger(ledger_key)
+            page.select_record(record_id)
+            return page
+        child = self.service.get(record_id)
+        page = self.show_ledger(ledger.parent)
+        page.select_record(child.parent_id)
+        page.detail.focus_child(ledger_key, record_id)
         return page
 
     def current_page(self) -> LedgerPage:

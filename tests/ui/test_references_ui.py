@@ -421,7 +421,7 @@ def test_the_holdings_list_exports_to_excel_marked_with_the_highest_level(window
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][0] == "机密★"  # JM-0001 is 机密: the highest among the items
     assert "张伟" in rows[1][0] and "共 3 件" in rows[1][0]
-    assert rows[2][:8] == ["序号", "类别", "编号", "类型", "品牌型号", "密级", "责任关系", "状态"]
+    assert rows[2][:8] == ["序号", "类别", "编号", "类型", "名称/型号", "密级", "责任关系", "状态"]
     items = [(r[1], r[2], r[5], r[6]) for r in rows[3:6]]
     assert items == [("涉密计算机", "JM-0001", "机密", "使用人、责任人"), ("移动存储介质", "JMU-0007", "秘密", "责任人"),
                      ("办公自动化设备", "JB-0003", "秘密", "责任人")]
@@ -462,3 +462,30 @@ def test_the_form_dialog_offers_the_ledgers_own_forms(window, qtbot, service, to
     assert [t.key for t in forms_of(widened)] == ["takeout", "maintenance", "destruction"]
     people = window.show_ledger("people")
     assert people.forms_button.isHidden() == (not LEDGERS["people"].forms)
+
+
+def test_a_copy_someone_holds_is_named_by_its_carrier_and_opens_in_the_carriers_detail(window, qtbot, service, tmp_path):
+    from mibao_desktop.excel.person_holdings import collect, write_person_holdings
+
+    zhang = service.create("people", {"name": "张伟", "department": "科研一处"})
+    carrier = service.create("carriers", {"carrier_number": "ZT-1", "title": "年度计划", "level": "绝密",
+                                          "classified_on": "2020-03-01", "copies": 2, "keeper": "李娜",
+                                          "department": "保密办"})
+    service.create("carrier_copies", {"copy_number": 1, "holder": "李娜"}, parent_id=carrier.id)
+    copy = service.create("carrier_copies", {"copy_number": 2, "holder": zhang.id}, parent_id=carrier.id)
+    page = person_page(window, qtbot, zhang)
+    items = page.detail.referrer_items()
+    assert [(i.text(0), i.text(1)) for i in items] == [("ZT-1·份号2", "持有人")]
+    holdings = collect(service, zhang.id)
+    assert [(h.number, h.name, h.level) for h in holdings.items] == [("ZT-1·份号2", "年度计划", "绝密")]
+    assert holdings.marking == "绝密"  # the carrier's level marks the list
+    write_person_holdings(holdings, tmp_path / "l.xlsx")
+    page.detail.referrer_tree.setCurrentItem(items[0])
+    focus(qtbot, page.detail.referrer_tree)
+    qtbot.keyClick(page.detail.referrer_tree, Qt.Key.Key_Return)
+    carriers = window.current_page()
+    assert carriers.ledger.key == "carriers" and carriers.selected_record().id == carrier.id
+    qtbot.waitUntil(lambda: not carriers.detail.loading)
+    section = carriers.detail.child_sections["carrier_copies"]
+    assert carriers.detail.tabs.currentWidget() is section
+    assert section.selected().id == copy.id
