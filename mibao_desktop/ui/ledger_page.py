@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mibao_desktop.ledgers import LEDGERS, Ledger
+from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger
 from mibao_desktop.printing.templates import forms_of
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.context import Services
@@ -37,8 +37,8 @@ from mibao_desktop.ui import messages
 from mibao_desktop.ui.detail_pane import DetailPane
 from mibao_desktop.ui.lifecycle_dialogs import StatusDialog, VoidDialog
 from mibao_desktop.ui.record_dialog import RecordDialog
-from mibao_desktop.ui.table_model import LedgerTableModel
-from mibao_desktop.ui.tasks import BackgroundTask, run_in_background
+from mibao_desktop.ui.table_model import PAGE_SIZE, LedgerTableModel
+from mibao_desktop.ui.tasks import BackgroundTask, LatestRead, run_in_background
 from mibao_desktop.ui.widgets import key_on
 
 SEARCH_DELAY_MS = 150  # wait for a pause in typing, so a fast typist is not slowed by each key
@@ -53,7 +53,7 @@ def _button(text: str, tip: str, slot) -> QPushButton:
 
 
 class LedgerPage(QWidget):
-    changed = Signal()  # a record was added, changed or voided (the navigation counts follow)
+    changed = Signal(object)  # the keys of the ledgers a save changed (their navigation counts follow)
     open_record = Signal(str, int)  # go to a record of any ledger (one that refers to the selected one)
     told = Signal(str)  # a note for the status bar (a person added to the 人员名册 on the way)
 
@@ -78,6 +78,8 @@ class LedgerPage(QWidget):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_search)
+        self.searches = LatestRead(self)
+        self._ledger_total: dict[bool, int] = {}
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.search.returnPressed.connect(self._search_to_table)
 
@@ -145,6 +147,7 @@ class LedgerPage(QWidget):
         header.customContextMenuRequested.connect(self._header_menu)
         header.setSortIndicator(self.model.column_of(ledger.default_sort), Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)  # the model sorts in the database
+        header.sortIndicatorChanged.connect(lambda _c, _o: self._read_now(lambda: None))  # drop a search in flight
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.selectionModel().selectionChanged.connect(lambda _s, _d: self._update_actions())
@@ -198,35 +201,67 @@ class LedgerPage(QWidget):
             combo.blockSignals(False)
 
     def apply_search(self) -> None:
+        """Look for what the search box says, off the UI thread: typing never waits on the
+        database. A newer keystroke supersedes the search in flight; the first page shows
+        as soon as it comes."""
         self._search_timer.stop()
+        text = self.search.text()
+        if text == self.model.query.text:
+            self.searches.cancel()  # typed back to what is shown: nothing to wait for
+            return
+        query = self.model.current_query(limit=PAGE_SIZE)
+        query.text = text
         selected = self.selected_record()
-        self.model.set_text(self.search.text())
-        self._after_refresh(selected.id if selected else None)
+        keep = selected.id if selected else None
+        read = self.model.read
+        self.searches.submit(lambda: read(query), lambda page: self._searched(query, page, keep),
+                             lambda exc: messages.show_error(self, "查找失败", exc))
+
+    def _searched(self, query: LedgerQuery, page, select_id: int | None) -> None:
+        self.model.show(query, page)
+        self._after_refresh(select_id)
+
+    def _read_now(self, change) -> None:
+        """A change of filter, sort or 显示已作废: read at once, dropping a search in flight
+        (it read with the old filter); text typed since is searched again."""
+        self.searches.cancel()
+        change()
+        if self.search.text() != self.model.query.text:
+            self._search_timer.start()
 
     def _filter_changed(self, name: str) -> None:
         value = self.filters[name].currentText()
-        self.model.set_filter(name, None if value == ALL else value)
+        self._read_now(lambda: self.model.set_filter(name, None if value == ALL else value))
         self._after_refresh(None)
 
     def _voided_toggled(self, checked: bool) -> None:
-        self.model.set_include_voided(checked)
+        self._read_now(lambda: self.model.set_include_voided(checked))
         self._after_refresh(None)
 
     def refresh(self, select_id: int | None = None) -> None:
-        """Read again (F5, or after a change), keeping the selected record where it can."""
+        """Read the page again (F5, or after a change), keeping the selected record where it
+        can: its filter lists, its first page and its counts, nothing of other ledgers."""
         if select_id is None and self.selected_record() is not None:
             select_id = self.selected_record().id
         self._fill_filters()
-        self.model.refresh()
+        self._ledger_total.clear()
+        self._read_now(self.model.refresh)
         self._after_refresh(select_id)
+
+    def ledger_total(self) -> int:
+        """Every record of the ledger (with the voided ones when shown): the “共 N 条” of a
+        search. Kept until the ledger changes, so that a keystroke costs no count of its own."""
+        voided = self.model.query.include_voided
+        if voided not in self._ledger_total:
+            self._ledger_total[voided] = self.service.count(self.ledger, LedgerQuery(include_voided=voided))
+        return self._ledger_total[voided]
 
     def _after_refresh(self, select_id: int | None) -> None:
         total = self.model.total
         filtered = bool(self.model.query.text.strip() or self.model.query.filters)
         text = f"共 {total} 条"
         if filtered:
-            everything = self.service.count(self.ledger, LedgerQuery(include_voided=self.model.query.include_voided))
-            text = f"找到 {total} 条(共 {everything} 条)"
+            text = f"找到 {total} 条(共 {self.ledger_total()} 条)"
         self.count_label.setText(text)
         row = self.model.row_of(select_id) if select_id is not None else None
         if row is None and total:
@@ -375,7 +410,7 @@ class LedgerPage(QWidget):
     def _saved(self, record: RecordView | None, people_added=()) -> None:
         if people_added:
             self.told.emit(f"已将 {'、'.join(people_added)} 新增到人员名册")
-        self.changed.emit()
+        self.changed.emit((self.ledger.key, PEOPLE.key) if people_added else (self.ledger.key,))
         self.refresh(select_id=record.id if record else None)
         if record is not None and self.model.row_of(record.id) is None:
             self.detail.show_record(record)  # outside the first page or the filter: still show it
@@ -527,7 +562,9 @@ class LedgerPage(QWidget):
         from mibao_desktop.ui.excel_dialogs import ImportWizard
 
         wizard = ImportWizard(self.service, self.ledger, self, path=path)
-        wizard.finished.connect(lambda _r: (self.changed.emit(), self.refresh()) if wizard.result_ else None)
+        # an import may add people to the register on the way
+        wizard.finished.connect(lambda _r: (self.changed.emit((self.ledger.key, PEOPLE.key)), self.refresh())
+                                if wizard.result_ else None)
         self.dialog = wizard
         wizard.open()
 

@@ -112,9 +112,17 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(page)
         self.statusBar().showMessage(page.ledger.title, 3000)
 
-    def refresh_counts(self) -> None:
+    def refresh_counts(self, keys=None) -> None:
+        """The navigation's counts (from the facet counts: no scan); after a save, only those
+        of the ledgers it changed."""
         for i, ledger in enumerate(self.ledgers):
-            self.navigation.item(i).setText(f"{ledger.noun}  {self.service.count(ledger)}")
+            if keys is None or ledger.key in keys:
+                self.navigation.item(i).setText(f"{ledger.noun}  {self.service.count(ledger)}")
+
+    def refresh_all(self) -> None:
+        """F5: read the page again, and every count (others may have changed other ledgers)."""
+        self.current_page().refresh()
+        self.refresh_counts()
 
     # -- menus ----------------------------------------------------------------------------
 
@@ -151,7 +159,7 @@ class MainWindow(QMainWindow):
         self._action(records, "恢复", lambda: self.current_page().restore_selected())
         records.addSeparator()
         self.find_action = self._action(records, "查找", lambda: self.current_page().focus_search(), "Ctrl+F")
-        self._action(records, "刷新", lambda: self.current_page().refresh(), "F5")
+        self._action(records, "刷新", self.refresh_all, "F5")
         system = bar.addMenu("系统(&S)")
         self._action(system, "安全策略…", self.edit_policy)
         self._action(system, "打印设置…", self.edit_print_settings)

@@ -14,7 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from mibao_desktop.ledgers import Ledger, levels
 from mibao_desktop.ledgers.fields import Level
-from mibao_desktop.services.ledger_service import LedgerService, RecordView
+from mibao_desktop.services.ledger_service import LedgerService, Page, RecordView
 from mibao_desktop.services.repository import LedgerQuery
 
 PAGE_SIZE = 200
@@ -63,14 +63,24 @@ class LedgerTableModel(QAbstractTableModel):
         return LedgerQuery(text=q.text, filters=dict(q.filters), include_voided=q.include_voided,
                            parent_id=q.parent_id, sort=q.sort, descending=q.descending, limit=limit)
 
-    def refresh(self) -> None:
-        """Ask the database again: the first page and the count in one call."""
+    def read(self, query: LedgerQuery) -> Page:
+        """The first page of ``query`` and its count, in one call: plain work that may run on
+        a worker thread (the search box reads as the user types)."""
+        return self.service.query(self.ledger, query)
+
+    def show(self, query: LedgerQuery, page: Page) -> None:
+        """Show what :meth:`read` returned for ``query`` (on the UI thread)."""
         self.beginResetModel()
+        self.query = query
         self._pages.clear()
-        page = self.service.query(self.ledger, self.current_query(limit=PAGE_SIZE))
         self.total = page.total
         self._pages[0] = page.rows
         self.endResetModel()
+
+    def refresh(self) -> None:
+        """Ask the database again, and wait for the answer (after a change, F5, a filter)."""
+        query = self.current_query(limit=PAGE_SIZE)
+        self.show(query, self.read(query))
 
     # -- rows -----------------------------------------------------------------------------
 

@@ -489,3 +489,78 @@ def test_a_copy_someone_holds_is_named_by_its_carrier_and_opens_in_the_carriers_
     section = carriers.detail.child_sections["carrier_copies"]
     assert carriers.detail.tabs.currentWidget() is section
     assert section.selected().id == copy.id
+
+
+# -- 8. the search box reads off the UI thread; a save re-reads only what it changed -------------
+
+def three_computers(service):
+    for n, (user, dept) in enumerate((("张伟", "保密办"), ("李娜", "科研一处"), ("王强", "科研一处")), start=1):
+        service.create("computers", computer(asset_number=f"JM-000{n}", user=user, responsible_person=user,
+                                             department=dept, serial_number=f"S{n}", disk_serials=f"D{n}",
+                                             mac_addresses=f"00-00-00-00-00-0{n}"))
+
+
+def test_a_keystroke_searches_off_the_ui_thread_and_the_newest_wins(window, qtbot, service, monkeypatch):
+    import threading
+    import time
+
+    three_computers(service)
+    page = window.current_page()
+    page.refresh()
+    main = threading.get_ident()
+    seen = []
+    release = threading.Event()
+    real = page.model.read
+
+    def read(query):
+        seen.append((query.text, threading.get_ident() != main))
+        if query.text == "李娜":
+            release.wait(5)  # a slow search: the one typed after it comes back first
+        return real(query)
+
+    monkeypatch.setattr(page.model, "read", read)
+    started = time.monotonic()
+    page.search.setText("李娜")
+    page.apply_search()
+    assert time.monotonic() - started < 0.5  # the UI thread did not wait for the database
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1][0] == "李娜")
+    page.search.setText("王强")
+    page.apply_search()
+    qtbot.waitUntil(lambda: not page.searches.pending)
+    assert page.model.query.text == "王强" and page.model.record_at(0).asset_number == "JM-0003"
+    assert page.count_label.text() == "找到 1 条(共 3 条)"
+    release.set()
+    qtbot.wait(300)
+    assert page.model.query.text == "王强" and page.model.total == 1  # the older answer was dropped
+    assert all(off_thread for _t, off_thread in seen)
+    # Enter in the box goes to the table, and the first match is selected when it comes
+    page.search.setFocus()
+    page.search.setText("科研一处")
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    assert window.focusWidget() is page.table
+    qtbot.waitUntil(lambda: page.model.total == 2 and page.selected_record() is not None)
+
+
+def test_a_save_reads_the_page_and_the_counts_of_what_it_changed_only(window, qtbot, service, monkeypatch):
+    three_computers(service)
+    page = window.current_page()
+    page.refresh()
+    counted, read = [], []
+    real_count, real_read = service.count, page.model.read
+    monkeypatch.setattr(window.services.ledgers, "count",
+                        lambda ledger, query=None: counted.append(service.ledger(ledger).key) or real_count(ledger, query))
+    monkeypatch.setattr(page.model, "read", lambda query: read.append(query.text) or real_read(query))
+    page.table.selectRow(1)
+    page.edit_selected()
+    page.dialog.editors["location"].set_text("行政楼105")
+    qtbot.mouseClick(page.dialog.save_button, Qt.MouseButton.LeftButton)
+    assert page.dialog is None
+    assert read == [""]  # the table's first page, once
+    assert counted == ["computers"]  # its navigation count; no other ledger's
+    assert page.selected_record().asset_number == "JM-0002"  # the record just saved stays selected
+    counted.clear()
+    page.add_record()
+    fill_computer(page.dialog, user="新来的人", responsible_person="新来的人")
+    qtbot.mouseClick(page.dialog.save_button, Qt.MouseButton.LeftButton)
+    assert sorted(counted) == ["computers", "people"]  # a person was added on the way
+    assert window.navigation.item([l.key for l in top_level()].index("people")).text().endswith(" 4")
