@@ -96,7 +96,7 @@ def keystrokes(service, words: list[str], passes: int = 3) -> list[tuple[float, 
         for word in words:
             for end in range(1, len(word) + 1):
                 text = word[:end]
-                page, _ = timed(lambda: service.rows(COMPUTERS, LedgerQuery(text=text, limit=200)))
+                page, _ = timed(lambda: service.query(COMPUTERS, LedgerQuery(text=text, limit=200), count=False))
                 both, _ = timed(lambda: service.query(COMPUTERS, LedgerQuery(text=text, limit=200)))
                 runs.setdefault(text, []).append((page, both))
     return [(statistics.median(p for p, _ in t), statistics.median(b for _, b in t), text) for text, t in runs.items()]

@@ -808,10 +808,13 @@ class LedgerService:
             row = RecordRepository(session).by_key(ledger, key, parent_id=parent_id)
             return self._view(session, ledger, row) if row else None
 
-    def query(self, ledger_key: str | Ledger, query: LedgerQuery) -> Page:
+    def query(self, ledger_key: str | Ledger, query: LedgerQuery, *, count: bool = True) -> Page:
+        """One page and the number of matches. With ``count=False`` the number is given only
+        when it comes free with the page (``Page.total`` None otherwise): the table shows the
+        page of a broad search at once and asks :meth:`count` after it, off the UI thread."""
         ledger = self.ledger(ledger_key)
         with self._read() as session:
-            rows, total = RecordRepository(session).page_with_total(ledger, query)
+            rows, total = RecordRepository(session).page_with_total(ledger, query, count=count)
             return Page(self._views(session, ledger, rows), total)
 
     def count(self, ledger_key: str | Ledger, query: LedgerQuery | None = None) -> int:
@@ -829,7 +832,8 @@ class LedgerService:
         """One page without counting (the table model fetches pages as it scrolls)."""
         ledger = self.ledger(ledger_key)
         with self._read() as session:
-            return self._views(session, ledger, RecordRepository(session).page(ledger, query))
+            rows, _total = RecordRepository(session).page_with_total(ledger, query, count=False)
+            return self._views(session, ledger, rows)
 
     def children(self, parent_id: int, ledger_key: str | Ledger | None = None, *, include_voided: bool = False
                  ) -> list[RecordView]:

@@ -92,6 +92,12 @@ class Resolver:
         return Ref(rid, label)
 
     def _by_label(self, ledger: Ledger, text: str) -> list:
+        """Records whose label is ``text``, spelt as the label field stores it (a number in
+        capitals): an exact look-up on the label's index."""
+        try:
+            text = str(ledger.field(ledger.label_field).normalise(text))
+        except FieldError:
+            return []
         key = (ledger.key, text.casefold())
         if key not in self._targets:
             self._targets[key] = self.repo.find_labelled(ledger, text)
@@ -110,7 +116,7 @@ class Resolver:
     def _named(self, name: str) -> list[RowMapping]:
         key = name.casefold()
         if key not in self._people:
-            self._people[key] = self.repo.find_labelled(PEOPLE, name)
+            self._people[key] = list(self.repo.people_named([name]))
         return self._people[key]
 
     def _person(self, ref: Ref, values: Mapping[str, Any]) -> Ref:

@@ -182,11 +182,10 @@ class RecordRepository:
         return found
 
     def find_labelled(self, ledger: Ledger, text: str) -> list[RowMapping]:
-        """Records (not voided) whose label is ``text`` (case-insensitive): a number typed or
-        imported for a reference, a name typed for a person."""
+        """Records (not voided) whose label is ``text`` as stored (a number typed or imported
+        for a reference, normalised as its field normalises it): an index look-up."""
         t = table_of(ledger)
-        col = t.c[ledger.label_field]
-        stmt = select(t).where(t.c.voided == False, func.lower(col) == text.casefold()).order_by(t.c.id)  # noqa: E712
+        stmt = select(t).where(t.c.voided == False, t.c[ledger.label_field] == text).order_by(t.c.id)  # noqa: E712
         return list(self.session.execute(stmt.limit(50)).mappings())
 
     def people_named(self, names: Sequence[str]) -> list[RowMapping]:
@@ -260,11 +259,18 @@ class RecordRepository:
         return conds
 
     def _scan(self, ledger: Ledger, query: LedgerQuery, what):
-        """``what`` over the search table joined to the rows: the narrow table is read in
-        order and only matching rows are looked up (a scan, not a walk of the whole table)."""
+        """``what`` over the rows whose search text matches: the narrow search table is read
+        through and only its matches are looked up by id (never a walk of the wide rows)."""
         t, s = table_of(ledger), search_table_of(ledger)
-        return (select(what).select_from(s.join(t, t.c.id == s.c.id))
-                .where(*[self._contains(s, term) for term in self.terms], *self.base_conditions(ledger, query)))
+        matching = select(s.c.id).where(*[self._contains(s, term) for term in self.terms])
+        return select(what).select_from(t).where(t.c.id.in_(matching), *self.base_conditions(ledger, query))
+
+    def _gather(self, ledger: Ledger) -> list[int]:
+        """The ids of up to SPARSE + 1 rows whose search text matches, from the search table
+        alone: a selective word is then known whole, a broad one found to be broad at once."""
+        s = search_table_of(ledger)
+        stmt = select(s.c.id).where(*[self._contains(s, term) for term in self.terms]).limit(self.SPARSE + 1)
+        return [r[0] for r in self.session.execute(stmt)]
 
     DRIVER_MAX = 20_000  # a word in more rows than this is cheaper to find by scanning
 
@@ -285,12 +291,10 @@ class RecordRepository:
         return best
 
     def _contains(self, s, term: str) -> ColumnElement[bool]:
-        """search_text contains ``term`` (already case-folded): instr() on SQLite, a plain
-        substring test cheaper than LIKE's per-character case folding; LIKE elsewhere (the
-        trigram index of PostgreSQL answers it)."""
-        if not self.sqlite:
-            return s.c.search_text.like(_like_pattern(term), escape="\\")
-        return func.instr(s.c.search_text, term) > 0
+        """search_text contains ``term`` (already case-folded), as LIKE '%term%': on SQLite
+        twice as fast as instr() over a million Chinese texts (measured 0.24 against 0.50 s),
+        and on PostgreSQL what its trigram index answers."""
+        return s.c.search_text.like(_like_pattern(term), escape="\\")
 
     def _sort_column(self, ledger: Ledger, name: str):
         """The column a sort by ``name`` orders on, and the join it needs (a reference sorts by
@@ -344,7 +348,42 @@ class RecordRepository:
     def page(self, ledger: Ledger, query: LedgerQuery, conds=None) -> list[RowMapping]:
         conds = self.conditions(ledger, query) if conds is None else conds
         t = table_of(ledger)
+        declared = ledger.field(query.sort or ledger.default_sort)
+        if declared.is_reference and not declared.many and self.driver is None:
+            return self._page_by_reference(ledger, declared, query, conds)
         return list(self.session.execute(self._ordered(select(t), ledger, query, conds)).mappings())
+
+    def _page_by_reference(self, ledger: Ledger, declared: Field, query: LedgerQuery, conds) -> list[RowMapping]:
+        """A page sorted by a person's name (or a referenced number) over the whole ledger.
+
+        Walked from the register's (ledger, label) index into the rows of each person by the
+        reference's index, so that the first page costs a page, not a sort of a million rows;
+        the records that refer to no one follow at the end.
+        """
+        t = table_of(ledger)
+        target = aliased(Record)
+        if query.descending:
+            order = (target.label.desc(), t.c.id.desc())
+        else:
+            order = (target.label.asc(), t.c.id.asc())
+        referring = (select(t).join(target, target.id == t.c[declared.name])
+                     .where(target.ledger.in_(declared.type.targets), *conds).order_by(*order))
+        if query.offset:
+            referring = referring.offset(query.offset)
+        if query.limit is not None:
+            referring = referring.limit(query.limit)
+        rows = list(self.session.execute(referring).mappings())
+        if query.limit is not None and len(rows) >= query.limit:
+            return rows
+        # past the last referring record: those with no one, by id
+        before = query.offset
+        if before:
+            before = max(0, before - (self.session.scalar(
+                select(func.count()).select_from(t).where(t.c[declared.name].is_not(None), *conds)) or 0))
+        empty = select(t).where(t.c[declared.name].is_(None), *conds).order_by(t.c.id).offset(before)
+        if query.limit is not None:
+            empty = empty.limit(query.limit - len(rows))
+        return rows + list(self.session.execute(empty).mappings())
 
     SPARSE = 1000  # up to this many matches a scanning search gathers them all in one pass
 
@@ -366,19 +405,22 @@ class RecordRepository:
             stmt = self._ordered(select(t.c.id, func.count().over()), ledger, query, conds)
             ranked = self.session.execute(stmt).all()
             if not ranked:
-                return [], (self.count(ledger, query, conds) if query.offset else 0)
+                return [], (self.count(ledger, query, conds) if query.offset and count else (None if query.offset else 0))
             return self.rows_by_ids(ledger, [r[0] for r in ranked]), ranked[0][1]
         if not self.scans:
             rows = self.page(ledger, query, conds)
             return rows, (self.count(ledger, query) if count else None)
-        found = [r[0] for r in self.session.execute(self._scan(ledger, query, t.c.id).limit(self.SPARSE + 1))]
-        if len(found) > self.SPARSE:
+        found = self._gather(ledger)
+        if len(found) > self.SPARSE:  # broad: the first page comes at once in sort order
             rows = self.page(ledger, query, conds)
             return rows, (self.count(ledger, query, conds) if count else None)
         if not found:
             return [], 0
-        stmt = self._ordered(select(t), ledger, query, [t.c.id.in_(found)])
-        return list(self.session.execute(stmt).mappings()), len(found)
+        every = query.but(offset=0, limit=None)
+        ordered = [r[0] for r in self.session.execute(self._ordered(
+            select(t.c.id), ledger, every, [t.c.id.in_(found), *self.base_conditions(ledger, query)]))]
+        end = None if query.limit is None else query.offset + query.limit
+        return self.rows_by_ids(ledger, ordered[query.offset:end]), len(ordered)
 
     def facet_counts(self, ledger: Ledger, name: str) -> dict[str, int]:
         rows = self.session.execute(select(FacetCount.value, FacetCount.count)

@@ -95,7 +95,7 @@ class ChangeRow(HistoryEntry):
 @dataclass(frozen=True)
 class Page:
     rows: list[RecordView]
-    total: int
+    total: int | None  # None: not counted (LedgerService.query(count=False) of a broad search)
 
 
 @dataclass(frozen=True)
