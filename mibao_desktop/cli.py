@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     frm.add_argument("--id", dest="ids", action="append", default=[], help="设备编号(可重复)")
     frm.add_argument("-o", "--output", type=Path, required=True)
     sub.add_parser("backup", help="立即备份数据库")
+    sub.add_parser("check", help="全面检查数据库文件(逐页、逐个索引,大文件需数秒到数十秒)")
     restore = sub.add_parser("restore", help="从备份恢复数据库(当前文件先另存)")
     restore.add_argument("file", type=Path)
     restore.add_argument("--yes", action="store_true", help="不再询问,直接恢复")
@@ -118,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         db = open_database(data_dir, database=args.database)
         if args.command == "demo":
             return _demo(db, args)
+        if args.command == "check":
+            return _check(db, data_dir)
         actor = _login(db, args)
         if args.command == "audit":
             return _audit(db, actor, args)
@@ -233,6 +236,22 @@ def _audit(db, actor, args) -> int:
     count = service.export(args.output)
     print(f"exported {count} audit entries to {args.output}")
     return EXIT_OK
+
+
+def _check(db, data_dir) -> int:
+    """The full check the desktop runs after its window is up: every page, every index, the
+    search indexes. Reads only; needs no login."""
+    from mibao_desktop.storage.startup import corrupt_after_start
+
+    if not db.is_sqlite:
+        print("数据库在 PostgreSQL 服务器上,由服务器自行检查。")
+        return EXIT_OK
+    problem = corrupt_after_start(db, data_dir)
+    if problem is None:
+        print(f"数据库完好:{db.path}")
+        return EXIT_OK
+    print(f"错误:{problem}", file=sys.stderr)
+    return EXIT_REFUSED
 
 
 def _backup(db, actor, data_dir) -> int:

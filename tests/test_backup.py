@@ -15,7 +15,7 @@ from mibao_desktop.db.database import Database
 from mibao_desktop.demo import computer_rows
 from mibao_desktop.security import Actor
 from mibao_desktop.services.ledger_service import LedgerService
-from mibao_desktop.storage.startup import CorruptDatabase, open_database
+from mibao_desktop.storage.startup import CorruptDatabase, corrupt_after_start, open_database
 from tests.conftest import computer
 
 pytestmark = pytest.mark.sqlite_only  # backups are copies of the SQLite file
@@ -151,10 +151,20 @@ def test_start_detects_a_corrupt_database_and_names_the_good_backup(data_dir):
     LedgerService(db, Actor.local_security_admin()).create_many("computers", list(computer_rows(300)))
     db.close()
     good = backup.make_backup(paths.database_path(data_dir), paths.backup_dir(data_dir), "manual")
-    _corrupt(paths.database_path(data_dir))
-    with pytest.raises(CorruptDatabase) as failed:
-        open_database(data_dir)
-    assert "已损坏" in str(failed.value) and good.path.name in str(failed.value)
+    path = paths.database_path(data_dir)
+    _corrupt(path)
+    # a page damaged deep inside: the start goes on (in milliseconds, whatever the size), and
+    # the full check run after the window names the problem and the good backup
+    db = open_database(data_dir, daily_backup=False)
+    found = corrupt_after_start(db, data_dir)
+    db.close()
+    assert "已损坏" in str(found) and good.path.name in str(found)
+    # a file cut short, or whose first page is gone, is refused before anything opens it
+    for damage in (lambda: os.truncate(path, path.stat().st_size // 2), lambda: _corrupt(path, 0)):
+        damage()
+        with pytest.raises(CorruptDatabase) as failed:
+            open_database(data_dir)
+        assert "已损坏" in str(failed.value) and good.path.name in str(failed.value)
 
 
 # --- proposed additions (review of 2026-11-23) ---------------------------------------------

@@ -169,3 +169,21 @@ def test_labels_and_forms_from_the_command_line(tmp_path, capsys, monkeypatch):
     assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "labels", "computers",
                    "-o", str(tmp_path / "x.pdf")) == 2
     assert "安全审计员无权" in capsys.readouterr().err
+
+
+def test_check_reads_every_page_and_names_a_damaged_one(tmp_path, capsys):
+    from mibao_desktop.demo import computer_rows
+    from mibao_desktop.db.database import Database
+    from mibao_desktop.security import Actor, Role
+    from mibao_desktop.services.ledger_service import LedgerService
+
+    db = Database.open(tmp_path / "mibao.sqlite")
+    LedgerService(db, Actor("baomi", Role.SECURITY_ADMIN)).create_many("computers", list(computer_rows(300)))
+    db.close()
+    assert main(["--data-dir", str(tmp_path), "check"]) == 0
+    assert "数据库完好" in capsys.readouterr().out
+    with open(tmp_path / "mibao.sqlite", "r+b") as handle:
+        handle.seek(8192)
+        handle.write(b"\xff" * 4096)
+    assert main(["--data-dir", str(tmp_path), "check"]) == 1
+    assert "已损坏" in capsys.readouterr().err

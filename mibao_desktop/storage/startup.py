@@ -1,10 +1,12 @@
 """Opening the database at start, for the desktop and the command line alike. Qt-free.
 
-Order: a quick check of the file (a damaged file is reported with the newest good backup, not
-opened); copy it aside and upgrade it when the schema is older (Database.open); then make the
-day's automatic backup on the first start of each day and rotate the old ones. The full check
-(every index against its table, the search indexes) reads the whole file — seconds on a large
-one — so the desktop runs :func:`full_check` after the login window is up, off the UI thread.
+Order: a check of the file's structure in milliseconds (a damaged file is reported with the
+newest good backup, not opened); copy it aside — a copy that is itself checked page by page —
+and upgrade it when the schema is older (Database.open); then make the day's automatic backup
+on the first start of each day and rotate the old ones. The full check (every page, every index
+against its table, the search indexes) reads the whole file — seconds on a large one — so the
+desktop runs :func:`full_check` and the day's backup after the login window is up, off the UI
+thread; the command line runs it with ``mibao check``.
 
 A PostgreSQL database (``--database postgresql://…`` or the data folder's ``database.ini``)
 is opened as it is: its checks and backups are the server's.
@@ -41,19 +43,37 @@ def open_database(data_dir: Path, *, clock: Callable[[], dt.datetime] = dt.datet
     path = target
     backups = paths.backup_dir(data_dir)
     if path.exists():
-        problem = backup.integrity_problem(path, quick=True)
+        problem = backup.structure_problem(path)
         if problem:
             raise CorruptDatabase(path, problem, backup.newest_good_backup(backups))
     db = Database.open(path, backup_dir=backups)
     if daily_backup:
-        with db.session() as session:
-            policy = security_policy(session)
-        try:
-            backup.daily_backup_if_due(path, backups, backup.Rotation(policy.keep_daily, policy.keep_weekly,
-                                                                     policy.keep_monthly), now=clock())
-        except backup.BackupError:
-            pass  # a missed daily copy must not keep the unit out of its ledgers; the next start retries
+        daily_backup_if_due(db, data_dir, clock=clock)
     return db
+
+
+def daily_backup_if_due(db: Database, data_dir: Path, *, clock: Callable[[], dt.datetime] = dt.datetime.now
+                        ) -> backup.BackupInfo | None:
+    """The day's automatic backup, on the first start of each day, rotated as the policy keeps
+    them. A missed copy must not keep the unit out of its ledgers: the next start retries."""
+    if not db.is_sqlite:
+        return None
+    with db.session() as session:
+        policy = security_policy(session)
+    try:
+        return backup.daily_backup_if_due(db.path, paths.backup_dir(data_dir), backup.Rotation(
+            policy.keep_daily, policy.keep_weekly, policy.keep_monthly), now=clock())
+    except backup.BackupError:
+        return None
+
+
+def corrupt_after_start(db: Database, data_dir: Path) -> CorruptDatabase | None:
+    """The full check run after the window is up: None, or the problem with the newest good
+    backup named (the desktop then offers to restore it)."""
+    problem = full_check(db)
+    if problem is None:
+        return None
+    return CorruptDatabase(db.path, problem, backup.newest_good_backup(paths.backup_dir(data_dir)))
 
 
 def full_check(db: Database) -> str | None:
@@ -64,7 +84,7 @@ def full_check(db: Database) -> str | None:
         return None
     problem = backup.integrity_problem(db.path)
     if problem:
-        return f"数据库文件 {db.path} {problem}"
+        return problem
     from mibao_desktop.db import search_index
     from mibao_desktop.db.schema import SEARCH_TABLES
 
