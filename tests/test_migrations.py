@@ -190,6 +190,14 @@ def test_a_revision_0005_file_moves_into_ledger_tables_with_nothing_lost(tmp_pat
             table = search_table_of(ledger)
             stored = dict(s.execute(text(f"SELECT id, search_text FROM {table.name}")).all())
             assert all(stored[v.id] == build_search_text(ledger, v.values) for v in views), ledger.key
+    # the yearly tallies (revision 0008) hold what the history holds
+    import datetime as dt
+
+    for ledger in LEDGERS.values():
+        for year in {e.at.year for e in service.changes_between(dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1))}:
+            events = list(service.changes_between(dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1), ledger))
+            expected = Counter((e.action, e.changes[0].new if e.action == "status" else "") for e in events)
+            assert service.year_counts(ledger, year) == dict(expected), (ledger.key, year)
     # the audit chain of revision 0005 still verifies, and goes on
     service.update(computer_view.id, {"location": "行政楼101室"})
     assert AuditService(db, Actor("shenji", Role.AUDITOR)).verify().ok

@@ -18,7 +18,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session, aliased
 
 from mibao_desktop.db import search_index
-from mibao_desktop.db.models import FacetCount, Record, RecordLink, UniqueValue
+from mibao_desktop.db.models import EventTally, FacetCount, Record, RecordLink, UniqueValue
 from mibao_desktop.db.schema import search_table_of, table_of
 from mibao_desktop.ledgers import LEDGERS, Ledger, references_to
 from mibao_desktop.ledgers.fields import Field, Ref
@@ -629,15 +629,27 @@ class RecordRepository:
         """Add ``delta`` to the facet counts, in SQL (``count = count + n``), so that writers on
         several workstations never lose each other's changes."""
         rows = [{"ledger": ledger.key, "field": f, "value": v[:200], "count": n} for (f, v), n in delta.items() if n]
+        self._add_counts(FacetCount, ["ledger", "field", "value"], rows)
+
+    def tally(self, ledger: Ledger, year: int, action: str, status: str = "", n: int = 1) -> None:
+        """Count ``n`` events of a kind in the ledger's year (see EventTally)."""
+        self._add_counts(EventTally, ["ledger", "year", "action", "status"],
+                         [{"ledger": ledger.key, "year": year, "action": action, "status": status or "", "count": n}])
+
+    def tallies(self, ledger: Ledger, year: int) -> dict[tuple[str, str], int]:
+        rows = self.session.execute(select(EventTally.action, EventTally.status, EventTally.count)
+                                    .where(EventTally.ledger == ledger.key, EventTally.year == year))
+        return {(action, status): n for action, status, n in rows}
+
+    def _add_counts(self, model, keys: list[str], rows: list[dict]) -> None:
         if not rows:
             return
         if self.sqlite:
             from sqlalchemy.dialects.sqlite import insert as upsert
         else:
             from sqlalchemy.dialects.postgresql import insert as upsert
-        stmt = upsert(FacetCount)
-        stmt = stmt.on_conflict_do_update(index_elements=["ledger", "field", "value"],
-                                          set_={"count": FacetCount.count + stmt.excluded.count})
+        stmt = upsert(model)
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={"count": model.count + stmt.excluded.count})
         self.session.execute(stmt, rows)
 
     def recount_facets(self, ledger: Ledger) -> None:
