@@ -8,10 +8,12 @@ thread, the newest selection superseding: arrowing down the table never waits on
 
 from __future__ import annotations
 
+import html
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -27,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mibao_desktop.excel.person_holdings import child_number
-from mibao_desktop.ledgers import PEOPLE, Ledger, children_of, references_to
+from mibao_desktop.excel.person_holdings import PersonHoldings, child_number, collect
+from mibao_desktop.ledgers import PEOPLE, Ledger, children_of, levels, references_to
 from mibao_desktop.services.ledger_service import HistoryEntry, LedgerService, RecordView, Referrer
 from mibao_desktop.ui.tasks import LatestRead
 from mibao_desktop.ui.widgets import fill_table, key_on, read_only_table
@@ -90,6 +92,7 @@ class _Around:
     referrers: list[Referrer]
     children: dict[str, list[RecordView]]
     labels: dict[int, str]  # referrers of a child ledger, named with their parent's number
+    holdings: PersonHoldings | None  # a person's: the records that name them, read whole
 
 
 def _child_labels(service: LedgerService, referrers: list[Referrer]) -> dict[int, str]:
@@ -155,7 +158,7 @@ class ChildSection(QWidget):
 
 class DetailPane(QWidget):
     revert_requested = Signal(int, int)  # record id, event id
-    open_requested = Signal(str, int)  # ledger key, record id: go to a record that refers to this one
+    open_requested = Signal(str, int)  # ledger key ("" when not known), record id: go to that record
     child_add_requested = Signal(str)  # child ledger key: a new record belonging to the shown one
     child_edit_requested = Signal(int)  # child record id
     print_holdings_requested = Signal()  # a person's list: 打印清单
@@ -170,6 +173,7 @@ class DetailPane(QWidget):
         self.referrers: list[Referrer] = []
         self.children: dict[str, list[RecordView]] = {}
         self.labels: dict[int, str] = {}
+        self.holdings: PersonHoldings | None = None
         self._wanted_child: tuple[str, int] | None = None  # a child record to select once read
         self.reads = LatestRead(self)
         self.is_person = ledger.key == PEOPLE.key
@@ -207,7 +211,7 @@ class DetailPane(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         # A person's holdings are what their page is for; a device's own fields come first.
-        splitter.setSizes([220, 420] if self.is_person else [380, 260])
+        splitter.setSizes([180, 460] if self.is_person else [380, 260])
         self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 0, 0)
@@ -221,8 +225,9 @@ class DetailPane(QWidget):
         self.referrer_note = QLabel()
         self.referrer_note.setWordWrap(True)
         self.referrer_tree = QTreeWidget()
-        self.referrer_tree.setColumnCount(3)
-        self.referrer_tree.setHeaderLabels(["编号", "责任关系" if self.is_person else "引用字段", "状态"])
+        headers = ["编号", "名称/型号", "密级", "责任关系", "状态"] if self.is_person else ["编号", "引用字段", "状态"]
+        self.referrer_tree.setColumnCount(len(headers))
+        self.referrer_tree.setHeaderLabels(headers)
         self.referrer_tree.setAlternatingRowColors(True)
         self.referrer_tree.setToolTip("双击或按 Enter 转到该记录")
         self.referrer_tree.itemActivated.connect(self._activated)
@@ -273,7 +278,7 @@ class DetailPane(QWidget):
         loaded = self.record is not None and not self.reads.pending
         if self.holdings_tab is not None:
             word = "保管、使用" if self.is_person else "被引用"
-            count = len({r.id for r in self.referrers})
+            count = len(self.holdings.items) if self.holdings is not None else len({r.id for r in self.referrers})
             self.tabs.setTabText(self.tabs.indexOf(self.holdings_tab), f"{word}({count})" if loaded else word)
         self.tabs.setTabText(self.tabs.indexOf(self.history_tab),
                              f"变更记录({len(self.entries)})" if loaded else "变更记录")
@@ -293,7 +298,7 @@ class DetailPane(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.history.clear()
-        self.entries, self.referrers, self.children, self.labels = [], [], {}, {}
+        self.entries, self.referrers, self.children, self.labels, self.holdings = [], [], {}, {}, None
         self._wanted_child = None
         if self.holdings_tab is not None:
             self.referrer_tree.clear()
@@ -309,18 +314,27 @@ class DetailPane(QWidget):
         self.title.setText(f"{record.number} · {record.label} · {record.ledger.noun} · {state}" if self.is_person
                            else f"{record.number} · {record.ledger.noun} · {state}")
         for f in record.ledger.fields:
-            value = QLabel(record.display(f.name) or "—")
+            refs = [r for r in f.refs(record.values.get(f.name)) if r.id is not None]
+            if refs:  # a person or a record it refers to: a link that goes there
+                value = QLabel("；".join(f'<a href="{r.id}">{html.escape(str(r))}</a>' for r in refs))
+                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+                value.linkActivated.connect(lambda target: self.open_requested.emit("", int(target)))
+                value.setToolTip("单击转到该记录")
+            else:
+                value = QLabel(record.display(f.name) or "—")
+                value.setTextFormat(Qt.TextFormat.PlainText)
+                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.form.addRow(f"{f.label}:", value)
         service, record_id = self.service, record.id
-        wants_referrers, child_keys = self.holdings_tab is not None, list(self.child_sections)
+        wants_referrers = self.holdings_tab is not None and not self.is_person
+        person, child_keys = self.is_person, list(self.child_sections)
 
         def read() -> _Around:
             referrers = service.referrers(record_id) if wants_referrers else []
             return _Around(record_id, service.history(record_id), referrers,
                            {key: service.children(record_id, key) for key in child_keys},
-                           _child_labels(service, referrers))
+                           _child_labels(service, referrers), collect(service, record_id) if person else None)
 
         self.reads.submit(read, self._loaded)
         self._label_tabs()
@@ -335,7 +349,7 @@ class DetailPane(QWidget):
         if self.record is None or around.record_id != self.record.id:
             return
         self.entries, self.referrers, self.children = around.history, around.referrers, around.children
-        self.labels = around.labels
+        self.labels, self.holdings = around.labels, around.holdings
         for entry in self.entries:
             what = describe(entry)
             head = f"{entry.at.strftime('%Y-%m-%d %H:%M')}  {entry.action_label}  {entry.actor}"
@@ -365,32 +379,61 @@ class DetailPane(QWidget):
             section.table.setFocus()
 
     def _show_referrers(self) -> None:
+        if self.holdings is not None:
+            self._show_holdings()
+            return
         groups = group_referrers(self.referrers, self.labels)
         total = sum(len(rows) for rows in groups.values())
-        if self.is_person:
-            self.referrer_note.setText(f"{self.record.label} 名下的设备和介质共 {total} 件(责任人或使用人)。"
-                                       "离岗时逐件清点交回;双击可转到该记录。" if total
-                                       else f"{self.record.label} 名下没有登记设备或介质。")
-            self.print_button.setEnabled(bool(total))
-            self.export_button.setEnabled(bool(total))
-        else:
-            self.referrer_note.setText(f"以下 {total} 条记录引用了 {self.record.number};双击可转到该记录。" if total
-                                       else "没有记录引用它。")
-        for key, rows in groups.items():
-            ledger = rows[0].ledger
-            group = QTreeWidgetItem([f"{ledger.noun}({len(rows)})", "", ""])
-            group.setFlags(group.flags() & ~Qt.ItemFlag.ItemIsSelectable)
-            font = group.font(0)
-            font.setBold(True)
-            group.setFont(0, font)
-            self.referrer_tree.addTopLevelItem(group)
+        self.referrer_note.setText(f"以下 {total} 条记录引用了 {self.record.number};双击可转到该记录。" if total
+                                   else "没有记录引用它。")
+        for rows in groups.values():
+            group = self._group(rows[0].ledger, len(rows))
             for r in rows:
-                item = QTreeWidgetItem([r.label, "、".join(r.fields), r.status])
-                item.setData(0, TargetRole, (r.ledger.key, r.id))
-                item.setToolTip(0, f"{ledger.noun} {r.label}:双击转到该记录")
-                group.addChild(item)
-            group.setExpanded(True)
-        self.referrer_tree.resizeColumnToContents(0)
+                self._add(group, r.ledger, r.id, [r.label, "、".join(r.fields), r.status])
+        self._fit_tree()
+
+    def _show_holdings(self) -> None:
+        """A person's page: what they hold or use, by ledger, with what each item is."""
+        items = self.holdings.items
+        self.referrer_note.setText(f"{self.record.label} 名下{self.holdings.summary()}(责任人、使用人或持有人)。"
+                                   "离岗时逐件清点交回;双击可转到该记录。" if items
+                                   else f"{self.record.label} 名下没有登记设备、介质或载体。")
+        self.print_button.setEnabled(bool(items))
+        self.export_button.setEnabled(bool(items))
+        groups: OrderedDict[str, list] = OrderedDict()
+        for h in items:
+            groups.setdefault(h.record.ledger.key, []).append(h)
+        for rows in groups.values():
+            group = self._group(rows[0].record.ledger, len(rows))
+            for h in rows:
+                item = self._add(group, h.record.ledger, h.record.id,
+                                 [h.number, " ".join(p for p in (h.kind, h.name) if p), h.level or "—",
+                                  "、".join(h.roles), h.record.status])
+                if h.level in levels.COLOURS:
+                    item.setForeground(2, QColor(levels.COLOURS[h.level]))
+        self._fit_tree()
+
+    def _group(self, ledger: Ledger, count: int) -> QTreeWidgetItem:
+        group = QTreeWidgetItem([f"{ledger.noun}({count})"])
+        group.setFlags(group.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+        font = group.font(0)
+        font.setBold(True)
+        group.setFont(0, font)
+        group.setFirstColumnSpanned(True)
+        self.referrer_tree.addTopLevelItem(group)
+        group.setExpanded(True)
+        return group
+
+    def _add(self, group: QTreeWidgetItem, ledger: Ledger, record_id: int, texts: list[str]) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(texts)
+        item.setData(0, TargetRole, (ledger.key, record_id))
+        item.setToolTip(0, f"{ledger.noun} {texts[0]}:双击转到该记录")
+        group.addChild(item)
+        return item
+
+    def _fit_tree(self) -> None:
+        for column in range(self.referrer_tree.columnCount() - 1):
+            self.referrer_tree.resizeColumnToContents(column)
 
     def _show_children(self) -> None:
         editable = self._open_for_change()

@@ -169,7 +169,8 @@ class LedgerPage(QWidget):
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([900, 360])
+        # A person's page is read in its detail (what they hold); a device's in its table.
+        splitter.setSizes([560, 700] if ledger.key == PEOPLE.key else [900, 360])
         self.splitter = splitter
 
         layout = QVBoxLayout(self)

@@ -86,17 +86,18 @@ class MainWindow(QMainWindow):
         return self.current_page()
 
     def open_record(self, ledger_key: str, record_id: int) -> LedgerPage:
-        """Go to a record in its ledger's page, selected (from a 被引用 list). A child ledger's
-        record (a copy) is shown in its parent's detail, the parent selected in its page."""
-        ledger = LEDGERS[ledger_key]
+        """Go to a record in its ledger's page, selected (from a 被引用 list, or a link to a
+        person or a record in the detail pane). A child ledger's record (a copy) is shown in
+        its parent's detail, the parent selected in its page."""
+        ledger = LEDGERS[ledger_key] if ledger_key else self.service.get(record_id).ledger  # a link says no ledger
         if ledger.parent is None:
-            page = self.show_ledger(ledger_key)
+            page = self.show_ledger(ledger.key)
             page.select_record(record_id)
             return page
         child = self.service.get(record_id)
         page = self.show_ledger(ledger.parent)
         page.select_record(child.parent_id)
-        page.detail.focus_child(ledger_key, record_id)
+        page.detail.focus_child(ledger.key, record_id)
         return page
 
     def current_page(self) -> LedgerPage:

@@ -120,7 +120,9 @@ class RecordDialog(QDialog):
         layout.addWidget(buttons)
         first = ledger.form_fields[0].name
         self.editors[first].focus_widget().setFocus()
-        self.resize(900, min(700, form_host.sizeHint().height() + 150))
+        # As tall as the fields need (up to what a 1366×768 screen has room for), no blank band.
+        self.resize(900, min(700, form_host.sizeHint().height() + hint.sizeHint().height()
+                             + buttons.sizeHint().height() + (self.reason.sizeHint().height() if record else 0) + 60))
         self.people_added: list[str] = []  # names the save added to the 人员名册
         self._initial = self.raw_values()
 

@@ -377,8 +377,10 @@ def test_a_persons_page_lists_everything_they_hold_or_use(window, qtbot, service
     tree = detail.referrer_tree
     assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == \
         ["涉密计算机(1)", "移动存储介质(1)", "办公自动化设备(1)"]
-    assert [(i.text(0), i.text(1), i.text(2)) for i in detail.referrer_items()] == [
-        ("JM-0001", "使用人、责任人", "在用"), ("JMU-0007", "责任人", "在用"), ("JB-0003", "责任人", "在用")]
+    assert [[i.text(c) for c in range(5)] for i in detail.referrer_items()] == [
+        ["JM-0001", "台式机 联想 启天M437", "机密", "使用人、责任人", "在用"],
+        ["JMU-0007", "U盘 金士顿 DT50", "秘密", "责任人", "在用"],
+        ["JB-0003", "打印机 奔图 P3305DN", "秘密", "责任人", "在用"]]
     assert "共 3 件" in detail.referrer_note.text()
     assert detail.print_button.isEnabled() and detail.export_button.isEnabled()
 
@@ -475,7 +477,7 @@ def test_a_copy_someone_holds_is_named_by_its_carrier_and_opens_in_the_carriers_
     copy = service.create("carrier_copies", {"copy_number": 2, "holder": zhang.id}, parent_id=carrier.id)
     page = person_page(window, qtbot, zhang)
     items = page.detail.referrer_items()
-    assert [(i.text(0), i.text(1)) for i in items] == [("ZT-1·份号2", "持有人")]
+    assert [(i.text(0), i.text(1), i.text(2), i.text(3)) for i in items] == [("ZT-1·份号2", "纸质 年度计划", "绝密", "持有人")]
     holdings = collect(service, zhang.id)
     assert [(h.number, h.name, h.level) for h in holdings.items] == [("ZT-1·份号2", "年度计划", "绝密")]
     assert holdings.marking == "绝密"  # the carrier's level marks the list
@@ -564,3 +566,29 @@ def test_a_save_reads_the_page_and_the_counts_of_what_it_changed_only(window, qt
     qtbot.mouseClick(page.dialog.save_button, Qt.MouseButton.LeftButton)
     assert sorted(counted) == ["computers", "people"]  # a person was added on the way
     assert window.navigation.item([l.key for l in top_level()].index("people")).text().endswith(" 4")
+
+
+def test_a_person_or_record_in_the_detail_is_a_link_that_goes_there(window, qtbot, service):
+    from PySide6.QtWidgets import QLabel
+
+    target = service.create("computers", computer(asset_number="JM-0001"))
+    printer = service.create("office_devices", device(connected_computers="JM-0001"))
+    page = window.show_ledger("office_devices")
+    page.refresh(select_id=printer.id)
+    form = page.detail.form
+
+    def value_of(label):
+        row = next(r for r in range(form.rowCount())
+                   if form.itemAt(r, form.ItemRole.LabelRole).widget().text() == label)
+        return form.itemAt(row, form.ItemRole.FieldRole).widget()
+
+    connected = value_of("连接的计算机:")
+    assert isinstance(connected, QLabel) and f'href="{target.id}"' in connected.text()
+    connected.linkActivated.emit(str(target.id))
+    assert window.current_page().ledger.key == "computers"
+    assert window.current_page().selected_record().id == target.id
+    person = service.get(printer.id).values["responsible_person"]
+    page = window.show_ledger("office_devices")
+    value_of("责任人:").linkActivated.emit(str(person.id))
+    assert window.current_page().ledger.key == "people"
+    assert window.current_page().selected_record().values["name"] == "张伟"
