@@ -42,10 +42,12 @@ def load_chinese_font(app: QApplication, point_size: int = 10) -> str:
 class AppSession(QObject):
     """One run of the desktop app over one data folder."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database: str | None = None) -> None:
         super().__init__()
         self.data_dir = Path(data_dir)
+        self.database = database  # a PostgreSQL URL, or None: the data folder's file (or its database.ini)
         self.db = None
+        self.check = None  # the full check of the database after the first window (tasks.BackgroundTask)
         self.services = None  # the composition root once the database is open (services.context)
         self.window = None
         self.idle = None
@@ -62,7 +64,9 @@ class AppSession(QObject):
 
         while True:
             try:
-                self.db = open_database(self.data_dir)
+                # In milliseconds, whatever the size: only the file's structure is checked here;
+                # the full check and the day's backup run after the window is up.
+                self.db = open_database(self.data_dir, daily_backup=False, database=self.database)
                 self.services = Services(self.db, data_dir=self.data_dir)
                 return True
             except CorruptDatabase as exc:
@@ -139,6 +143,39 @@ class AppSession(QObject):
         QApplication.instance().setQuitOnLastWindowClosed(True)
         self.window = window
         self.idle = IdleLock(self.accounts(), result.actor, result.idle_lock_minutes, self)
+        if self.check is None:
+            self.check_after_start()
+
+    # -- the full check after start -----------------------------------------------------------
+
+    def check_after_start(self) -> None:
+        """Read the whole file (every page and index, the search indexes) while the user works,
+        then make the day's backup; a damaged file is reported with the newest good backup
+        offered. Once per run: seconds on a large file, off the UI thread, with no dialog."""
+        from mibao_desktop.storage.startup import corrupt_after_start, daily_backup_if_due
+        from mibao_desktop.ui.tasks import BackgroundTask
+
+        db, data_dir = self.db, self.data_dir
+
+        def work(_progress, _cancelled):
+            found = corrupt_after_start(db, data_dir)
+            if found is None:
+                daily_backup_if_due(db, data_dir)  # a copy of a damaged file would be refused anyway
+            return found
+
+        self.check = BackgroundTask(self, "", work, quiet=True)
+        self.check.done.connect(self._checked)
+        self.check.start()
+
+    def _checked(self, found) -> None:
+        if found is None or self.window is None:
+            return
+        if found.good is None:
+            messages.error(self.window, "数据库已损坏", str(found))
+            return
+        if messages.confirm(self.window, "数据库已损坏", f"{found}\n\n恢复后需要重新登录。", action="恢复该备份",
+                            cancel="暂不恢复", grave=True):
+            self.restore(found.good.path, damaged=True)
 
     def change_password(self) -> None:
         from mibao_desktop.ui.login import ChangePasswordDialog
@@ -159,17 +196,26 @@ class AppSession(QObject):
             self.window.deleteLater()
             self.window = None
 
+    def wait_for_check(self) -> None:
+        if self.check is not None and self.check.running:
+            self.check.wait()
+
     def logout(self) -> None:
         self.accounts().record(self.actor, "auth.logout")
         self._end_window()
         if not self.login():
             QApplication.instance().quit()
 
-    def restore(self, backup_file: Path) -> None:
+    def restore(self, backup_file: Path, *, damaged: bool = False) -> None:
+        """Put a backup in place of the database and log in again. The security administrator
+        restores from the menu; a damaged file found after start may be restored by whoever is
+        working, as at start (the backup service allows it only for a damaged file)."""
+        from mibao_desktop.services.context import Services
         from mibao_desktop.storage.backup import BackupError
 
-        backups = self.services.acting_as(self.actor).backups
+        backups = (Services(None, data_dir=self.data_dir) if damaged else self.services.acting_as(self.actor)).backups
         self._end_window()
+        self.wait_for_check()
         self.db.close()  # the backup service replaces the file: no connection may stay open
         try:
             backups.restore(Path(backup_file))
@@ -182,18 +228,19 @@ class AppSession(QObject):
             QApplication.instance().quit()
 
 
-def run(data_dir: Path) -> int:
+def run(data_dir: Path, database: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("密保")
     app.setApplicationDisplayName("密保")
     load_chinese_font(app)
-    session = AppSession(data_dir)
+    session = AppSession(data_dir, database)
     if not session.start():
         return 2 if session.db is None else 0
     code = app.exec()
     from mibao_desktop.ui.tasks import wait_for_quick_reads
 
     wait_for_quick_reads()
+    session.wait_for_check()
     if session.db is not None:
         session.db.close()
     return code

@@ -36,7 +36,9 @@ class _Worker(QThread):
 
 
 class BackgroundTask(QObject):
-    """One piece of work on a worker thread, with a modal progress dialog that can cancel it.
+    """One piece of work on a worker thread, with a modal progress dialog that can cancel it,
+    or none (``quiet``: a check the user need not wait for, such as the full check of the
+    database after start).
 
     ``done`` carries the result; ``failed`` the exception (``Cancelled`` after a cancel).
     """
@@ -45,16 +47,19 @@ class BackgroundTask(QObject):
     failed = Signal(object)
     finished = Signal()
 
-    def __init__(self, parent: QWidget | None, label: str, work: Work, *, show_after_ms: int = 300) -> None:
+    def __init__(self, parent: QWidget | None, label: str, work: Work, *, show_after_ms: int = 300,
+                 quiet: bool = False) -> None:
         super().__init__(parent)
         self._stop = threading.Event()
-        self.dialog = QProgressDialog(label, "取消", 0, 0, parent)
-        self.dialog.setWindowTitle("请稍候")
-        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.dialog.setMinimumDuration(show_after_ms)
-        self.dialog.setAutoClose(False)
-        self.dialog.setAutoReset(False)
-        self.dialog.canceled.connect(self.cancel)
+        self.dialog: QProgressDialog | None = None
+        if not quiet:
+            self.dialog = QProgressDialog(label, "取消", 0, 0, parent)
+            self.dialog.setWindowTitle("请稍候")
+            self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            self.dialog.setMinimumDuration(show_after_ms)
+            self.dialog.setAutoClose(False)
+            self.dialog.setAutoReset(False)
+            self.dialog.canceled.connect(self.cancel)
         self.worker = _Worker(work, self._stop)
         self.worker.progressed.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_success)
@@ -69,7 +74,7 @@ class BackgroundTask(QObject):
         return self
 
     def cancel(self) -> None:
-        if self.running:
+        if self.running and self.dialog is not None:
             self.dialog.setLabelText("正在取消……")
         self._stop.set()
 
@@ -78,16 +83,21 @@ class BackgroundTask(QObject):
         return self._stop.is_set()
 
     def _on_progress(self, done: int, total: int) -> None:
-        if total > 0:
+        if total > 0 and self.dialog is not None:
             self.dialog.setMaximum(total)
             self.dialog.setValue(min(done, total))
+
+    def wait(self) -> None:
+        """Block until the work has ended (before the database it reads is closed)."""
+        self.worker.wait()
 
     def _finish(self) -> None:
         self.running = False
         self.worker.wait()
-        self.dialog.canceled.disconnect(self.cancel)
-        self.dialog.close()
-        self.dialog.deleteLater()
+        if self.dialog is not None:
+            self.dialog.canceled.disconnect(self.cancel)
+            self.dialog.close()
+            self.dialog.deleteLater()
         self.finished.emit()
 
     def _on_success(self, result: Any) -> None:

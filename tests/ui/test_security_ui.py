@@ -274,8 +274,7 @@ def test_a_damaged_database_at_start_is_restored_through_the_backup_service(qtbo
     db.close()
     good = backup.make_backup(paths.database_path(data_dir), paths.backup_dir(data_dir), "manual")
     with open(paths.database_path(data_dir), "r+b") as handle:
-        handle.seek(8192)
-        handle.write(os.urandom(4096))
+        handle.write(os.urandom(4096))  # its first page: refused before anything opens it
     session = AppSession(data_dir)
     told.answers.append(False)  # 退出: nothing is replaced
     assert not session.open()
@@ -289,3 +288,44 @@ def test_a_damaged_database_at_start_is_restored_through_the_backup_service(qtbo
         assert LedgerService(session.db, Actor.local_security_admin()).count("computers") == 300
     finally:
         session.db.close()
+
+
+def test_a_page_damaged_deep_inside_is_found_after_the_window_and_the_backup_offered(qtbot, data_dir, told,
+                                                                                      monkeypatch):
+    """The start checks only the file's structure (milliseconds); the full check runs after
+    the window is up, off the UI thread, then offers the newest good backup."""
+    from mibao_desktop import paths
+    from mibao_desktop.ledgers.computers import computer_rows
+    from mibao_desktop.storage import backup
+    from mibao_desktop.storage.startup import open_database
+    from mibao_desktop.ui.app import AppSession
+
+    db = open_database(data_dir)
+    AccountService(db).setup({r: (NAMES[r], "某人", PASSWORDS[r]) for r in Role})
+    LedgerService(db, Actor.local_security_admin()).create_many("computers", list(computer_rows(300)))
+    db.close()
+    path = paths.database_path(data_dir)
+    good = backup.make_backup(path, paths.backup_dir(data_dir), "manual")
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:  # a page of the computers' table: logging in reads none of it
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = [p for (p,) in conn.execute("SELECT pageno FROM dbstat WHERE name = 'ledger_computers' "
+                                            "AND pagetype = 'leaf' ORDER BY pageno")]
+    conn.close()
+    with open(path, "r+b") as handle:
+        handle.seek((pages[len(pages) // 2] - 1) * page_size)
+        handle.write(b"\xff" * page_size)
+    session = AppSession(data_dir)
+    assert session.open()  # nothing seen yet
+    told.answers.append(True)  # 恢复该备份
+    monkeypatch.setattr(AppSession, "login", lambda self: True)  # the login dialog after the restore
+    session.show_window(session.accounts().login("shenji", PASSWORDS[Role.AUDITOR]))  # any role
+    qtbot.addWidget(session.window)
+    qtbot.waitUntil(lambda: any(t[1] == "数据库已损坏" for t in told), timeout=20000)
+    assert good.path.name in told[-1][2]
+    qtbot.waitUntil(lambda: session.window is None and backup.integrity_problem(path) is None, timeout=10000)
+    entry = AuditService(session.db, Actor("shenji", Role.AUDITOR)).entries(limit=1)[0]
+    assert entry.action == "backup.restore" and entry.detail["damaged"] is True
+    session.db.close()
+    QApplication.instance().setQuitOnLastWindowClosed(True)
