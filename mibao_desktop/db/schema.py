@@ -18,7 +18,8 @@ a list (``many``)           TEXT, one item per line; a list of references keeps 
                             here and the ids in ``record_links``
 ==========================  =========================================================
 
-Every field that is shown, filtered (a facet), a reference, a date or computed gets an index,
+Every field that is shown, filtered (a facet), a reference, a date or computed gets an index
+on (field, id),
 so that sorting by any shown column and every reminder query is an index range. What the
 search box looks in is ``ledger_<key>_search`` (id, search_text); its index (FTS5 on SQLite,
 pg_trgm on PostgreSQL) is made by the revision that creates the table
@@ -87,7 +88,9 @@ def build_table(ledger: Ledger, metadata) -> Table:
         Column("version", Integer, nullable=False, default=1),
     ]
     name = ledger.table_name
-    indexes = [Index(f"ix_{name}_{f.name}", f.name) for f in ledger.fields if is_indexed(f)]
+    # (column, id): the table's tie-break is part of the index, so that a page sorted by any
+    # column is read in index order on PostgreSQL too (SQLite's rowid is in every index anyway)
+    indexes = [Index(f"ix_{name}_{f.name}", f.name, "id") for f in ledger.fields if is_indexed(f)]
     if ledger.parent is not None:
         indexes.append(Index(f"ix_{name}_parent_id", "parent_id"))
     return Table(name, metadata, *columns, *indexes)
