@@ -556,10 +556,17 @@ class RecordRepository:
         format, so that they read back the same."""
         if not rows:
             return
+        columns = list(rows[0])
+        if self.dialect == "postgresql":  # COPY: one stream instead of a statement per row
+            dbapi = self.session.connection().connection.dbapi_connection
+            with dbapi.cursor() as cursor:
+                with cursor.copy(f"COPY {table.name} ({', '.join(_quote(c) for c in columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(tuple(row[c] for c in columns))
+            return
         if not self.sqlite:
             self.session.execute(insert(table), rows)
             return
-        columns = list(rows[0])
         sql = f"INSERT INTO {table.name} ({', '.join(_quote(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
         self.session.connection().exec_driver_sql(sql, [tuple(_sqlite_value(row[c]) for c in columns) for row in rows])
 
