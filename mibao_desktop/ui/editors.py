@@ -56,8 +56,7 @@ class FieldEditor(QWidget):
 
     def set_value(self, value: Any) -> None:
         """Show a stored value (the form of a record being changed)."""
-        values = value if isinstance(value, list) else [value]
-        self.set_text("；".join(self.field.type.display(v) for v in values) if value is not None else "")
+        self.set_text(self.field.display(value))
 
     def focus_widget(self) -> QWidget:
         return self

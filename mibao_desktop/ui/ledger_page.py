@@ -516,7 +516,7 @@ class LedgerPage(QWidget):
         from mibao_desktop.excel.person_holdings import collect
 
         person = self.detail.record
-        if person is None or person.ledger.key != "people":
+        if person is None or person.ledger.key != PEOPLE.key:
             return
         ledgers = self.service
 
