@@ -74,9 +74,9 @@ class RecordDialog(QDialog):
             cell_layout.setSpacing(2)
             cell_layout.addWidget(editor)
             cell_layout.addWidget(error)
-            label = QLabel(f"{f.label}{' *' if f.required else ''}")
+            label = QLabel(f"{f.label}{' *' if self._required(f) else ''}")
             label.setBuddy(editor.focus_widget())
-            if f.required:
+            if self._required(f):
                 label.setToolTip("必填")
             target = wide if f not in short else columns[0 if short.index(f) < half else 1]
             target.addRow(label, cell)
@@ -126,6 +126,10 @@ class RecordDialog(QDialog):
         self.people_added: list[str] = []  # names the save added to the 人员名册
         self._initial = self.raw_values()
 
+    def _required(self, f) -> bool:
+        """Required, unless the service numbers it when left empty (人员编号 RY-0001 …)."""
+        return f.required and not (f.name == self.ledger.key_field and self.ledger.auto_number)
+
     def _suggester(self, f):
         return lambda text: self.service.suggestions(self.ledger, f.name, text)
 
@@ -157,7 +161,7 @@ class RecordDialog(QDialog):
         except FieldError as exc:
             self.show_error(name, str(exc))
             return False
-        if value is None and f.required:
+        if value is None and self._required(f):
             self.show_error(name, "必填,不能为空")
             return False
         self.show_error(name, "")

@@ -592,3 +592,16 @@ def test_a_person_or_record_in_the_detail_is_a_link_that_goes_there(window, qtbo
     value_of("责任人:").linkActivated.emit(str(person.id))
     assert window.current_page().ledger.key == "people"
     assert window.current_page().selected_record().values["name"] == "张伟"
+
+
+def test_a_person_added_by_hand_is_numbered_when_the_number_is_left_empty(window, qtbot, service):
+    page = window.show_ledger("people")
+    page.add_record()
+    dialog = page.dialog
+    assert dialog.editors["person_number"].text() == ""
+    dialog.editors["name"].set_text("周敏")
+    dialog.editors["department"].set_text("档案室")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible(), dialog.banner.text()
+    assert page.selected_record().values["name"] == "周敏"
+    assert page.selected_record().number.startswith("RY-")
