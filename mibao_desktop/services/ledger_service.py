@@ -294,8 +294,9 @@ class LedgerService:
                      {"ledger": PEOPLE.title, "record_id": record_id, "name": name}, at=now)
         return record_id
 
-    def _next_number(self, session: Session, ledger: Ledger) -> str:
-        """The next free automatic number (RY-0001 …), past every number in use. Remembered
+    def _next_number(self, session: Session, ledger: Ledger, taken: frozenset[str] | set[str] = frozenset()) -> str:
+        """The next free automatic number (RY-0001 …), past every number in use and the
+        (case-folded) ``taken`` ones (numbers given to other rows of the same import). Remembered
         for the transaction, so that an import numbering many records reads the numbers once."""
         from mibao_desktop.db.schema import table_of
 
@@ -313,7 +314,8 @@ class LedgerService:
         while True:
             counters[ledger.key] += 1
             number = ledger.auto_number.format(counters[ledger.key])
-            if not repo.clashes(ledger.unique_scope, [(ledger.key_field, number.casefold())], None):
+            if number.casefold() not in taken and not repo.clashes(
+                    ledger.unique_scope, [(ledger.key_field, number.casefold())], None):
                 return number
 
     def referrers(self, record_id: int, *, include_voided: bool = False) -> list[Referrer]:
@@ -659,9 +661,11 @@ class LedgerService:
                 session.rollback()
                 return result
             now = self.clock()
+            given = {key for _rid, values, _ in good for name, key in self.unique_keys(ledger, values)
+                     if name == ledger.key_field}  # numbers typed in other rows are not given again
             for rid, values, _ in good:
                 if values.get(ledger.key_field) is None and ledger.auto_number:
-                    values[ledger.key_field] = self._next_number(session, ledger)
+                    values[ledger.key_field] = self._next_number(session, ledger, given)
             repo.insert(ledger, good, now, lambda p: self._scope(ledger, p))
             for child in {c.key: c for c, _, _, _ in children}.values():
                 repo.insert(child, [(rid, v, pid) for c, rid, v, pid in children if c is child], now,
