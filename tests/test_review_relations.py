@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from mibao_desktop.errors import LifecycleError
 from mibao_desktop.services.repository import LedgerQuery
 
 
@@ -19,3 +22,14 @@ def test_people_numbered_automatically_skip_the_numbers_given_in_the_same_import
     assert not result.refused and len(result.created) == 4
     numbers = sorted(p.number for p in service.query("people", LedgerQuery(limit=None)).rows)
     assert numbers == ["RY-0001", "RY-0002", "RY-0003", "RY-0004"]
+
+
+def test_a_copy_is_not_restored_under_a_voided_carrier(service):
+    parent = service.create("carriers", carrier())
+    copy = service.create("carrier_copies", {"copy_number": 1, "holder": "张伟"}, parent_id=parent.id)
+    service.void(copy.id, "录入错误")
+    service.void(parent.id, "录入错误")
+    with pytest.raises(LifecycleError):
+        service.restore(copy.id)
+    assert service.get(copy.id).voided
+    assert service.count("carrier_copies") == 0

@@ -527,6 +527,11 @@ class LedgerService:
             if not row["voided"]:
                 raise LifecycleError(f"{row[ledger.key_field]} 没有作废,无需恢复。")
             current = self._view(session, ledger, row)
+            if ledger.parent is not None:  # a copy comes back only under a carrier in use
+                parent = RecordRepository(session).locate(current.parent_id)
+                if parent is not None and parent.voided:
+                    noun = LEDGERS[ledger.parent].noun
+                    raise LifecycleError(f"{noun} {parent.label} 已作废,不能恢复其下的{ledger.noun};请先恢复该{noun}。")
             errors = self._unique_errors(session, ledger, current.values, record_id, current.parent_id)
             if errors:
                 raise ValidationFailed(errors, _labels(ledger))
