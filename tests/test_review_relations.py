@@ -7,6 +7,8 @@ import pytest
 
 from mibao_desktop.errors import LifecycleError
 from mibao_desktop.services.repository import LedgerQuery
+from tests.conftest import computer
+from tests.test_relations import printer
 
 
 def carrier(**overrides):
@@ -33,3 +35,21 @@ def test_a_copy_is_not_restored_under_a_voided_carrier(service):
         service.restore(copy.id)
     assert service.get(copy.id).voided
     assert service.count("carrier_copies") == 0
+
+
+def test_a_printer_serving_a_voided_computer_can_still_be_edited(service):
+    a = service.create("computers", computer())
+    service.create("computers", computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2",
+                                         mac_addresses="00-1A-2B-3C-4D-60"))
+    device = service.create("office_devices", printer(connected_computers="JM-0001；JM-0002"))
+    service.void(a.id, "录入错误", confirm_referenced=True)
+    shown = service.get(device.id)
+    # the record form shows the list as text and hands back what it shows
+    form = {f.name: shown.display(f.name) for f in shown.ledger.form_fields}
+    assert form["connected_computers"] == "JM-0001(已作废)；JM-0002"
+    changed = service.update(device.id, {**form, "location": "保密办205"})
+    assert changed.display("location") == "保密办205"
+    assert [r.id for r in changed.values["connected_computers"]] == [r.id for r in shown.values["connected_computers"]]
+    # the list handed back as the references it holds (ids kept, not looked up by their text)
+    again = service.update(device.id, {"connected_computers": shown.values["connected_computers"], "location": "205"})
+    assert [r.id for r in again.values["connected_computers"]] == [r.id for r in shown.values["connected_computers"]]

@@ -318,7 +318,7 @@ class Field:
         """Raw input → canonical value (``None`` when empty). Raises FieldError."""
         if self.many:
             items = []
-            for part in split_values(raw):
+            for part in self._parts(raw):
                 value = self.type.normalise(part)
                 if value not in items:
                     items.append(value)
@@ -328,6 +328,14 @@ class Field:
         if is_blank(raw):
             return None
         return self.type.normalise(raw)
+
+    @staticmethod
+    def _parts(raw: Any) -> list[Any]:
+        """The items of a many field's raw value; a reference already chosen (a :class:`Ref`)
+        is kept whole, with its id (its text would not find a voided record again)."""
+        if isinstance(raw, (list, tuple)):
+            return [p for item in raw for p in ([item] if isinstance(item, Ref) else split_values(item))]
+        return split_values(raw)
 
     def to_storage(self, value: Any) -> Any:
         """The value of the field's database column. A list is kept as its items' text, one per

@@ -24,7 +24,7 @@ from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger, children_of, get_ledg
 from mibao_desktop.ledgers.declaration import RuleContext
 from mibao_desktop.ledgers.fields import Field, Level, Ref
 from mibao_desktop.ledgers.levels import parse_marking
-from mibao_desktop.ledgers.normalize import FieldError, clean_text, is_blank
+from mibao_desktop.ledgers.normalize import FieldError, clean_text, is_blank, split_values
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit
 from mibao_desktop.services.references import Resolver, person_text
@@ -415,6 +415,12 @@ class LedgerService:
             if locked:
                 raise LifecycleError(f"{'、'.join(locked)}不能在此修改,请使用“变更状态”。")
             raw = {k: v for k, v in raw.items() if ledger.field(k).editable}
+            for f in ledger.reference_fields:
+                if f.many and isinstance(raw.get(f.name), str) and current.values.get(f.name):
+                    # the form hands a list back as it showed it (JM-0001(已作废)；JM-0002): an item
+                    # shown as a reference the record holds stays that reference
+                    shown = {str(r): r for r in current.values[f.name]}
+                    raw = {**raw, f.name: [shown.get(part, part) for part in split_values(raw[f.name])]}
             values = self.validate(ledger, raw, current=current.values, record_id=record_id, session=session,
                                    parent_id=current.parent_id)
             changes = [(f, f.display(current.values.get(f.name)), f.display(values.get(f.name)))
