@@ -8,7 +8,7 @@ import pytest
 from mibao_desktop.errors import LifecycleError
 from mibao_desktop.services.repository import LedgerQuery
 from tests.conftest import computer
-from tests.test_relations import printer
+from tests.test_relations import people_named, printer
 
 
 def carrier(**overrides):
@@ -53,3 +53,17 @@ def test_a_printer_serving_a_voided_computer_can_still_be_edited(service):
     # the list handed back as the references it holds (ids kept, not looked up by their text)
     again = service.update(device.id, {"connected_computers": shown.values["connected_computers"], "location": "205"})
     assert [r.id for r in again.values["connected_computers"]] == [r.id for r in shown.values["connected_computers"]]
+
+
+def test_a_row_refused_in_an_import_adds_no_person(service):
+    service.create("computers", computer())
+    rows = [computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2", mac_addresses="00-1A-2B-3C-4D-5E",
+                     user="新来的甲", responsible_person="新来的甲"),  # the MAC of JM-0001
+            computer(asset_number="JM-0003", serial_number="S3", disk_serials="D3", mac_addresses="00-1A-2B-3C-4D-61",
+                     user="新来的乙", responsible_person="新来的乙")]
+    assert service.create_many("computers", rows, dry_run=True).people_added == ["新来的乙"]
+    result = service.create_many("computers", rows)
+    assert {r.index for r in result.refused} == {0} and len(result.created) == 1
+    assert people_named(service, "新来的甲") == []
+    assert len(people_named(service, "新来的乙")) == 1
+    assert result.people_added == ["新来的乙"]

@@ -270,22 +270,35 @@ class LedgerService:
 
     # -- people and references ----------------------------------------------------------------
 
-    def _resolver(self, session: Session, *, preview: bool, batch: dict | None = None) -> Resolver:
+    def _resolver(self, session: Session, *, preview: bool, batch: dict | None = None,
+                  pending: dict[int, tuple[str, str | None]] | None = None) -> Resolver:
+        """``pending`` (an import): a new person gets an id at once but is stored only when a
+        row that is kept refers to them (:meth:`create_many`), so that a refused row adds no one."""
         def add_person(name: str, department: str | None) -> int | None:
             if preview:
                 return None
+            if pending is not None:
+                self._person_values(name, department)
+                record_id = RecordRepository(session).allocate_ids(1)[0]
+                pending[record_id] = (name, department)
+                return record_id
             return self._add_person(session, name, department)
 
         return Resolver(RecordRepository(session), add_person, batch=batch or {})
 
-    def _add_person(self, session: Session, name: str, department: str | None) -> int:
-        """A name not yet in the register becomes a person (人员), recorded like any other."""
+    def _person_values(self, name: str, department: str | None) -> dict[str, Any]:
         values, errors = self.normalise(PEOPLE, {"name": name, "department": department or None})
         if errors:
             raise FieldError("无法把“" + name + "”加入人员名册:" + ";".join(errors.values()))
+        return values
+
+    def _add_person(self, session: Session, name: str, department: str | None, record_id: int | None = None) -> int:
+        """A name not yet in the register becomes a person (人员), recorded like any other."""
+        values = self._person_values(name, department)
         values["status"] = PEOPLE.lifecycle.initial
         repo = RecordRepository(session)
-        record_id = repo.allocate_ids(1)[0]
+        if record_id is None:
+            record_id = repo.allocate_ids(1)[0]
         values[PEOPLE.key_field] = self._next_number(session, PEOPLE)
         now = self.clock()
         repo.insert(PEOPLE, [(record_id, values, None)], now, lambda p: self._scope(PEOPLE, p))
@@ -622,7 +635,8 @@ class LedgerService:
             for (index, values, _), rid in zip(staged, ids):
                 if values.get(ledger.key_field):
                     batch.setdefault((ledger.key, str(values[ledger.label_field] or "").casefold()), rid)
-            resolver = self._resolver(session, preview=dry_run, batch=batch)
+            pending: dict[int, tuple[str, str | None]] = {}  # new people, stored if a row kept names them
+            resolver = self._resolver(session, preview=dry_run, batch=batch, pending=pending)
             person_names = {ref.text for _, v, _ in staged for f in ledger.reference_fields if f.is_person
                             for ref in f.refs(v.get(f.name)) if ref.id is None and ref.text}
             resolver.prefetch_people(person_names)
@@ -667,10 +681,17 @@ class LedgerService:
                 good, children = self._stage_children(session, ledger, good, children_raw, staged, ids, resolver,
                                                       result, dry_run)
             result.accepted = len(good)
-            result.people_added = resolver.added_people
+            named = [ref for owner, values in [(ledger, v) for _, v, _ in good] + [(c, v) for c, _, v, _ in children]
+                     for f in owner.reference_fields if f.is_person for ref in f.refs(values.get(f.name))]
+            used = {ref.id for ref in named}
+            new_people = [(pid, name, department) for pid, (name, department) in pending.items() if pid in used]
+            result.people_added = (list(dict.fromkeys(ref.text for ref in named if ref.id is None)) if dry_run
+                                   else [name for _, name, _ in new_people])
             if dry_run or (all_or_nothing and result.refused):
                 session.rollback()
                 return result
+            for pid, name, department in new_people:  # before the rows that refer to them
+                self._add_person(session, name, department, record_id=pid)
             now = self.clock()
             given = {key for _rid, values, _ in good for name, key in self.unique_keys(ledger, values)
                      if name == ledger.key_field}  # numbers typed in other rows are not given again
