@@ -67,3 +67,11 @@ def test_a_row_refused_in_an_import_adds_no_person(service):
     assert people_named(service, "新来的甲") == []
     assert len(people_named(service, "新来的乙")) == 1
     assert result.people_added == ["新来的乙"]
+
+
+def test_a_copy_naming_an_impossible_carrier_number_is_a_refused_row(service):
+    parent = service.create("carriers", carrier())
+    result = service.create_many("carrier_copies", [{"_parent": "Z" * 50, "copy_number": 1},
+                                                    {"_parent": parent.number, "copy_number": 2}])
+    assert [r.index for r in result.refused] == [0] and "所属载体" == result.refused[0].field
+    assert len(result.created) == 1

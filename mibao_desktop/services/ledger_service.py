@@ -792,7 +792,10 @@ class LedgerService:
         parent = LEDGERS[ledger.parent]
         if is_blank(text):
             return None, f"须填写所属{parent.noun}的编号"
-        number = parent.field(parent.key_field).normalise(text)
+        try:
+            number = parent.field(parent.key_field).normalise(text)
+        except FieldError as exc:  # too long, control characters: this row's fault, not the import's
+            return None, f"所属{parent.noun}的编号有误:{exc}"
         row = RecordRepository(session).by_key(parent, number)
         if row is None or row["voided"]:
             return None, f"没有编号为“{number}”的{parent.noun}"
