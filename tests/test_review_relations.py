@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+import json
 
+import pytest
+from sqlalchemy import text
+
+from mibao_desktop.db.database import Database
 from mibao_desktop.errors import LifecycleError
+from mibao_desktop.security import Actor
+from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
 from tests.conftest import computer
 from tests.test_relations import people_named, printer
@@ -75,3 +82,28 @@ def test_a_copy_naming_an_impossible_carrier_number_is_a_refused_row(service):
                                                     {"_parent": parent.number, "copy_number": 2}])
     assert [r.index for r in result.refused] == [0] and "所属载体" == result.refused[0].field
     assert len(result.created) == 1
+
+
+def test_records_made_after_an_upgraded_0005_database_get_fresh_ids(empty_db_target):
+    """A 0005 database with records (ids from records' own sequence on PostgreSQL) upgraded to
+    head: revision 0006 gives the people it makes the next ids; records added afterwards must
+    not be given those ids again."""
+    db = Database.open(empty_db_target, migrate=False)
+    try:
+        db.upgrade(backup_dir=None, target="0005")
+        now = dt.datetime(2025, 5, 1, 9, 0)
+        data = {"device_type": "台式机", "brand_model": "联想", "level": "机密", "classified_on": "2024-01-02",
+                "user": "王五", "responsible_person": "赵六", "department": "保密办",
+                "disk_serials": ["D-OLD"], "mac_addresses": ["00-1A-2B-3C-4D-70"], "network": "单机"}
+        with db.engine.begin() as conn:  # as the 0005 program stored a record: its id from the table's default
+            conn.execute(text(
+                "INSERT INTO records (ledger, asset_number, status, voided, data, search_text, created_at,"
+                " updated_at, version) VALUES ('computers', 'JM-OLD', '在用', false, :data, 'jm-old', :now, :now, 1)"),
+                {"data": json.dumps(data), "now": now})
+        db.upgrade(backup_dir=None)
+        service = LedgerService(db, Actor.local_security_admin())
+        made = service.create("computers", computer(user="新来的", responsible_person="王五"))
+        assert made.values["user"].text == "新来的" and made.values["responsible_person"].text == "王五"
+        assert service.find("computers", "JM-OLD").values["user"].text == "王五"
+    finally:
+        db.close()

@@ -226,6 +226,8 @@ def _move_records(bind) -> None:
             for p in people_rows])
         bind.execute(unique_values.insert(), keys)
         bind.execute(record_events.insert(), events)
+        if bind.dialect.name == "postgresql":  # the ids given here are not the sequence's: move it past them
+            bind.execute(sa.text("SELECT setval(pg_get_serial_sequence('records', 'id'), (SELECT max(id) FROM records))"))
 
     # 2. every record into its table, 2,000 at a time
     tables = {key: sa.Table(f"ledger_{key}", meta, autoload_with=bind) for key in OLD_LEDGERS}
