@@ -79,6 +79,7 @@ class LedgerPage(QWidget):
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_search)
         self.searches = LatestRead(self)
+        self.counting = LatestRead(self)  # the count of a broad search, after its first page
         self._ledger_total: dict[bool, int] = {}
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.search.returnPressed.connect(self._search_to_table)
@@ -215,17 +216,29 @@ class LedgerPage(QWidget):
         selected = self.selected_record()
         keep = selected.id if selected else None
         read = self.model.read
-        self.searches.submit(lambda: read(query), lambda page: self._searched(query, page, keep),
-                             lambda exc: messages.show_error(self, "查找失败", exc))
+        self.counting.cancel()
+        self.searches.submit(lambda: read(query, count=False), lambda page: self._searched(query, page, keep),
+                             self._search_failed)
 
     def _searched(self, query: LedgerQuery, page, select_id: int | None) -> None:
         self.model.show(query, page)
         self._after_refresh(select_id)
+        if not self.model.counted:  # a broad search: its page is shown, its count follows
+            service, ledger = self.service, self.ledger
+            self.counting.submit(lambda: service.count(ledger, query), self._counted, self._search_failed)
+
+    def _counted(self, total: int) -> None:
+        self.model.set_total(total)
+        self._show_count()
+
+    def _search_failed(self, exc: BaseException) -> None:
+        messages.show_error(self, "查找失败", exc)
 
     def _read_now(self, change) -> None:
         """A change of filter, sort or 显示已作废: read at once, dropping a search in flight
         (it read with the old filter); text typed since is searched again."""
         self.searches.cancel()
+        self.counting.cancel()
         change()
         if self.search.text() != self.model.query.text:
             self._search_timer.start()
@@ -257,13 +270,18 @@ class LedgerPage(QWidget):
             self._ledger_total[voided] = self.service.count(self.ledger, LedgerQuery(include_voided=voided))
         return self._ledger_total[voided]
 
+    def _show_count(self) -> None:
+        total = self.model.total
+        found = f"{total} 条" if self.model.counted else f"{total} 多条,正在计数……"
+        if self.model.query.text.strip() or self.model.query.filters:
+            self.count_label.setText(f"找到 {found}(共 {self.ledger_total()} 条)")
+        else:
+            self.count_label.setText(f"共 {found}")
+
     def _after_refresh(self, select_id: int | None) -> None:
         total = self.model.total
         filtered = bool(self.model.query.text.strip() or self.model.query.filters)
-        text = f"共 {total} 条"
-        if filtered:
-            text = f"找到 {total} 条(共 {self.ledger_total()} 条)"
-        self.count_label.setText(text)
+        self._show_count()
         row = self.model.row_of(select_id) if select_id is not None else None
         if row is None and total:
             row = 0 if select_id is None or filtered else None

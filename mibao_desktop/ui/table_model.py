@@ -35,6 +35,7 @@ class LedgerTableModel(QAbstractTableModel):
         self.fields = list(ledger.fields)
         self.query = LedgerQuery(limit=PAGE_SIZE)
         self.total = 0
+        self.counted = True  # False while a broad search's count is still being read
         self._pages: OrderedDict[int, list[RecordView]] = OrderedDict()
         self._struck = QFont()
         self._struck.setStrikeOut(True)
@@ -63,19 +64,30 @@ class LedgerTableModel(QAbstractTableModel):
         return LedgerQuery(text=q.text, filters=dict(q.filters), include_voided=q.include_voided,
                            parent_id=q.parent_id, sort=q.sort, descending=q.descending, limit=limit)
 
-    def read(self, query: LedgerQuery) -> Page:
-        """The first page of ``query`` and its count, in one call: plain work that may run on
-        a worker thread (the search box reads as the user types)."""
-        return self.service.query(self.ledger, query)
+    def read(self, query: LedgerQuery, *, count: bool = True) -> Page:
+        """The first page of ``query`` and its count: plain work that may run on a worker
+        thread (the search box reads as the user types). With ``count=False`` a broad search
+        gives its first page without waiting for the count (``Page.total`` None)."""
+        return self.service.query(self.ledger, query, count=count)
 
     def show(self, query: LedgerQuery, page: Page) -> None:
-        """Show what :meth:`read` returned for ``query`` (on the UI thread)."""
+        """Show what :meth:`read` returned for ``query`` (on the UI thread). Without a count,
+        the rows read are shown and :attr:`counted` is False until :meth:`set_total`."""
         self.beginResetModel()
         self.query = query
         self._pages.clear()
-        self.total = page.total
+        self.counted = page.total is not None or len(page.rows) < PAGE_SIZE  # a short page is all there is
+        self.total = page.total if page.total is not None else len(page.rows)
         self._pages[0] = page.rows
         self.endResetModel()
+
+    def set_total(self, total: int) -> None:
+        """The count of a search shown without one: the rows past the first page appear."""
+        if total > self.total:
+            self.beginInsertRows(QModelIndex(), self.total, total - 1)
+            self.total = total
+            self.endInsertRows()
+        self.counted = True
 
     def refresh(self) -> None:
         """Ask the database again, and wait for the answer (after a change, F5, a filter)."""

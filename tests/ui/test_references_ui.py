@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from mibao_desktop.ledgers import LEDGERS, levels, top_level
+from mibao_desktop.ledgers.computers import computer_rows
 from mibao_desktop.ui.tasks import wait_for_quick_reads
 from tests.conftest import computer
 
@@ -514,11 +515,11 @@ def test_a_keystroke_searches_off_the_ui_thread_and_the_newest_wins(window, qtbo
     release = threading.Event()
     real = page.model.read
 
-    def read(query):
+    def read(query, **kw):
         seen.append((query.text, threading.get_ident() != main))
         if query.text == "李娜":
             release.wait(5)  # a slow search: the one typed after it comes back first
-        return real(query)
+        return real(query, **kw)
 
     monkeypatch.setattr(page.model, "read", read)
     started = time.monotonic()
@@ -543,6 +544,44 @@ def test_a_keystroke_searches_off_the_ui_thread_and_the_newest_wins(window, qtbo
     qtbot.waitUntil(lambda: page.model.total == 2 and page.selected_record() is not None)
 
 
+def test_a_broad_search_shows_its_first_page_then_its_count(window, qtbot, service, monkeypatch):
+    """A search matching most of a large ledger comes back without its count (the service
+    counts only when it is free): the page shows at once, the count follows off the UI thread."""
+    import threading
+
+    from mibao_desktop.services.views import Page
+    from mibao_desktop.ui.table_model import PAGE_SIZE
+
+    service.create_many("computers", list(computer_rows(PAGE_SIZE + 30)))
+    page = window.current_page()
+    page.refresh()
+    real_query, real_count = service.query, service.count
+    gate = threading.Event()
+
+    def query(ledger, q, count=True):
+        found = real_query(ledger, q, count=count)
+        return found if count else Page(found.rows, None)  # as a broad search at a million records
+
+    def count(ledger, q=None):
+        if q is not None and q.text:
+            gate.wait(5)  # the count is slow; the page is not
+        return real_count(ledger, q)
+
+    monkeypatch.setattr(window.services.ledgers, "query", query)
+    monkeypatch.setattr(window.services.ledgers, "count", count)
+    page.search.setText("JM")
+    page.apply_search()
+    qtbot.waitUntil(lambda: page.model.query.text == "JM")
+    assert page.model.total == PAGE_SIZE and not page.model.counted
+    assert page.count_label.text().startswith(f"找到 {PAGE_SIZE} 多条,正在计数")
+    assert page.selected_record() is not None  # the first match is selected already
+    gate.set()
+    qtbot.waitUntil(lambda: page.model.counted)
+    assert page.model.total == PAGE_SIZE + 30
+    assert page.count_label.text() == f"找到 {PAGE_SIZE + 30} 条(共 {PAGE_SIZE + 30} 条)"
+    assert page.model.record_at(PAGE_SIZE + 29) is not None  # the rows past the first page are there
+
+
 def test_a_save_reads_the_page_and_the_counts_of_what_it_changed_only(window, qtbot, service, monkeypatch):
     three_computers(service)
     page = window.current_page()
@@ -551,7 +590,7 @@ def test_a_save_reads_the_page_and_the_counts_of_what_it_changed_only(window, qt
     real_count, real_read = service.count, page.model.read
     monkeypatch.setattr(window.services.ledgers, "count",
                         lambda ledger, query=None: counted.append(service.ledger(ledger).key) or real_count(ledger, query))
-    monkeypatch.setattr(page.model, "read", lambda query: read.append(query.text) or real_read(query))
+    monkeypatch.setattr(page.model, "read", lambda query, **kw: read.append(query.text) or real_read(query, **kw))
     page.table.selectRow(1)
     page.edit_selected()
     page.dialog.editors["location"].set_text("行政楼105")
