@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from mibao_desktop.db.database import Database
-from mibao_desktop.errors import LifecycleError
+from mibao_desktop.errors import LifecycleError, ServiceError
 from mibao_desktop.security import Actor
 from mibao_desktop.services.ledger_service import LedgerService
-from mibao_desktop.services.repository import LedgerQuery
+from mibao_desktop.services.repository import LedgerQuery, RecordRepository
 from tests.conftest import computer
 from tests.test_relations import people_named, printer
 
@@ -107,3 +107,13 @@ def test_records_made_after_an_upgraded_0005_database_get_fresh_ids(empty_db_tar
         assert service.find("computers", "JM-OLD").values["user"].text == "王五"
     finally:
         db.close()
+
+
+def test_a_number_taken_between_check_and_write_is_refused_plainly(service, monkeypatch):
+    """Another workstation may store the same number after this one checked it (PostgreSQL
+    writes in parallel): the database's unique index then refuses, and the user is told so."""
+    service.create("computers", computer())
+    monkeypatch.setattr(RecordRepository, "clashes", lambda self, scope, keys, exclude: {})  # as if checked before
+    with pytest.raises(ServiceError, match="与已有记录重复"):
+        service.create("computers", computer(serial_number="S2", disk_serials="D2", mac_addresses="00-1A-2B-3C-4D-60"))
+    assert service.count("computers") == 1

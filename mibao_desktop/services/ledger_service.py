@@ -8,6 +8,7 @@ and audit entry, and either all of it is stored or none.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,6 +44,17 @@ from mibao_desktop.services.views import (
 
 LEDGER_ROLES = (Role.SECURITY_ADMIN,)  # 三员分立: only the security administrator keeps ledgers
 RELATED = "related"  # the error key of a fault found in another record (a rule of a referring record)
+
+
+DUPLICATE = "编号、序列号或MAC地址与已有记录重复,未保存。请检查后重试。"
+
+
+def _unique_violation(exc: BaseException) -> bool:
+    """A unique index refused a row: SQLite's UNIQUE constraint or PostgreSQL's 23505, raised
+    through SQLAlchemy or straight from the driver (a COPY)."""
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) == "23505" or (
+        type(orig).__name__ == "IntegrityError" and str(orig).startswith("UNIQUE constraint failed"))
 
 
 class StillReferenced(ServiceError):
@@ -93,10 +105,19 @@ class LedgerService:
         require(self.actor, *LEDGER_ROLES, doing=doing)
         return self.db.session()
 
-    def _write(self, doing: str):
-        """A write transaction, begun before anything is read; committed when the block ends."""
+    @contextlib.contextmanager
+    def _write(self, doing: str) -> Iterator[Session]:
+        """A write transaction, begun before anything is read; committed when the block ends.
+        A unique index refusing a value (another workstation stored it after this one checked:
+        the database's backstop against a race) is told as such, whichever statement met it."""
         require(self.actor, *LEDGER_ROLES, doing=doing)
-        return self.db.write()
+        try:
+            with self.db.write() as session:
+                yield session
+        except Exception as exc:
+            if _unique_violation(exc):
+                raise ServiceError(DUPLICATE) from None
+            raise
 
     @staticmethod
     def ledger(key: str | Ledger) -> Ledger:
@@ -807,7 +828,7 @@ class LedgerService:
             session.flush()
         except IntegrityError:
             # The friendly check runs first; this is the database's backstop against a race.
-            raise ServiceError("编号、序列号或MAC地址与已有记录重复,未保存。请检查后重试。") from None
+            raise ServiceError(DUPLICATE) from None
 
     def import_mapping(self, ledger_key: str | Ledger) -> dict[str, str]:
         """The column mapping the user chose in the last import of this ledger (header → field)."""
