@@ -117,3 +117,13 @@ def test_a_number_taken_between_check_and_write_is_refused_plainly(service, monk
     with pytest.raises(ServiceError, match="与已有记录重复"):
         service.create("computers", computer(serial_number="S2", disk_serials="D2", mac_addresses="00-1A-2B-3C-4D-60"))
     assert service.count("computers") == 1
+
+
+def test_an_export_reads_its_count_and_rows_in_one_snapshot(service, db):
+    service.create("computers", computer())
+    with service.stream("computers") as stream:
+        assert stream.total == 1
+        service.create("computers", computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2",
+                                             mac_addresses="00-1A-2B-3C-4D-60"))  # another workstation, meanwhile
+        rows = list(stream)
+    assert [r["asset_number"] for r in rows] == ["JM-0001"]

@@ -90,7 +90,10 @@ class Database:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=True)
         self.dialect = engine.dialect.name
-        self.session_factory = sessionmaker(engine, expire_on_commit=False)
+        # A read sees one snapshot: SQLite's read transactions do; PostgreSQL's default (READ
+        # COMMITTED) takes a new one per statement, so a count and the rows after it could differ.
+        reads = engine if self.dialect == "sqlite" else engine.execution_options(isolation_level="REPEATABLE READ")
+        self.session_factory = sessionmaker(reads, expire_on_commit=False)
         self._write_factory = sessionmaker(engine.execution_options(mibao_write=True), expire_on_commit=False)
 
     @property
