@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from mibao_desktop.db.database import Database
-from mibao_desktop.errors import LifecycleError, ServiceError
+from mibao_desktop.errors import LifecycleError, ServiceError, ValidationFailed
 from mibao_desktop.security import Actor
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery, RecordRepository
@@ -127,3 +127,33 @@ def test_an_export_reads_its_count_and_rows_in_one_snapshot(service, db):
                                              mac_addresses="00-1A-2B-3C-4D-60"))  # another workstation, meanwhile
         rows = list(stream)
     assert [r["asset_number"] for r in rows] == ["JM-0001"]
+
+
+def test_two_new_namesakes_told_apart_in_one_import_are_two_people(service):
+    result = service.create_many("computers", [
+        computer(user="张伟(科研一处)", responsible_person="张伟(科研一处)", department="科研一处"),
+        computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2", mac_addresses="00-1A-2B-3C-4D-60",
+                 user="张伟(财务处)", responsible_person="张伟(财务处)", department="财务处"),
+        computer(asset_number="JM-0003", serial_number="S3", disk_serials="D3", mac_addresses="00-1A-2B-3C-4D-61",
+                 user="张伟(财务处)", responsible_person="张伟(科研一处)", department="保密办")])
+    assert not result.refused
+    people = {p.display("department"): p.id for p in people_named(service, "张伟")}
+    assert set(people) == {"科研一处", "财务处"}
+    got = {r.number: (r.values["user"].id, r.values["responsible_person"].id)
+           for r in service.query("computers", LedgerQuery(limit=None)).rows}
+    assert got == {"JM-0001": (people["科研一处"], people["科研一处"]), "JM-0002": (people["财务处"], people["财务处"]),
+                   "JM-0003": (people["财务处"], people["科研一处"])}
+
+
+def test_a_new_name_given_for_two_namesakes_in_one_form_is_not_one_person(service):
+    made = service.create("computers", computer(user="王芳(科研一处)", responsible_person="王芳(财务处)"))
+    assert made.values["user"].id != made.values["responsible_person"].id
+    assert {p.display("department") for p in people_named(service, "王芳")} == {"科研一处", "财务处"}
+    # once there are two, a bare name is told apart by the record's department, or refused
+    same = service.create("computers", computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2",
+                                                mac_addresses="00-1A-2B-3C-4D-60", user="王芳", responsible_person="王芳",
+                                                department="财务处"))
+    assert same.values["user"].id == made.values["responsible_person"].id
+    with pytest.raises(ValidationFailed, match="2 位“王芳”"):
+        service.create("computers", computer(asset_number="JM-0003", serial_number="S3", disk_serials="D3",
+                                             mac_addresses="00-1A-2B-3C-4D-61", user="王芳", department="保密办"))

@@ -40,12 +40,12 @@ class Resolver:
     add_person: Callable[[str, str | None], int | None]
     batch: dict[tuple[str, str], int] = field(default_factory=dict)
     _people: dict[str, list[RowMapping]] = field(default_factory=dict)
-    _added: dict[str, Ref] = field(default_factory=dict)
+    _added: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # name → the people added for it here
     _targets: dict[tuple[str, str], list] = field(default_factory=dict)
 
     @property
     def added_people(self) -> list[str]:
-        return list(self._added)
+        return [p["name"] for added in self._added.values() for p in added]
 
     def resolve(self, ledger: Ledger, f: Field, value: Any, values: Mapping[str, Any]) -> Any:
         """The value with every reference resolved; raises FieldError naming what is wrong."""
@@ -128,14 +128,16 @@ class Resolver:
         name = ref.text
         if not name:
             raise FieldError("姓名不能为空")
-        candidates = self._named(name)
+        registered = self._named(name)
+        # the people added for this name earlier in the same transaction count as namesakes too
+        candidates = [*registered, *self._added.get(name.casefold(), ())]
         if ref.hint:
             hint = ref.hint.casefold()
             matching = [p for p in candidates if hint in {str(p.get(k) or "").casefold()
                                                           for k in ("department", "person_number", "id_tail")}]
             if len(matching) == 1:
                 return Ref(matching[0]["id"], name)
-            if not matching and not candidates:
+            if not matching and not registered:  # 张伟(财务处) beside a 张伟(科研一处) added just now
                 return self._new_person(name, ref.hint)
             if not matching:
                 raise FieldError(f"人员名册中没有与“{ref.hint}”相符的“{name}”:"
@@ -154,10 +156,7 @@ class Resolver:
                          + f"。请注明是哪一位,如“{name}({candidates[0].get('department') or candidates[0]['person_number']})”")
 
     def _new_person(self, name: str, department: str | None) -> Ref:
-        key = name.casefold()
-        if key in self._added:
-            return self._added[key]
         new_id = self.add_person(name, department)
-        ref = Ref(new_id, name)
-        self._added[key] = ref
-        return ref
+        self._added.setdefault(name.casefold(), []).append(
+            {"id": new_id, "name": name, "department": department, "person_number": None, "id_tail": None})
+        return Ref(new_id, name)
