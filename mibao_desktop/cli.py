@@ -266,10 +266,13 @@ def _restore(data_dir, args) -> int:
     """Restore a backup. A healthy database needs the security administrator's login first;
     a damaged one cannot be logged into, so it is replaced after confirmation alone."""
     from mibao_desktop.db.database import Database
+    from mibao_desktop.errors import ServiceError
     from mibao_desktop.security import Role, require
-    from mibao_desktop.services.backup_service import BackupService
+    from mibao_desktop.services.backup_service import SERVER_BACKUPS, BackupService
     from mibao_desktop.storage import backup
 
+    if isinstance(paths.database_target(data_dir, args.database), str):
+        raise ServiceError(SERVER_BACKUPS)
     path = paths.database_path(data_dir)
     actor = None
     if path.exists() and backup.integrity_problem(path) is None:

@@ -157,3 +157,26 @@ def test_a_new_name_given_for_two_namesakes_in_one_form_is_not_one_person(servic
     with pytest.raises(ValidationFailed, match="2 位“王芳”"):
         service.create("computers", computer(asset_number="JM-0003", serial_number="S3", disk_serials="D3",
                                              mac_addresses="00-1A-2B-3C-4D-61", user="王芳", department="保密办"))
+
+
+@pytest.mark.sqlite_only
+def test_restore_on_a_data_folder_that_uses_postgresql_says_it_is_the_servers_job(tmp_path):
+    from mibao_desktop import paths
+    from mibao_desktop.cli import main
+    from mibao_desktop.db.database import Database
+    from mibao_desktop.services.backup_service import BackupService
+    from mibao_desktop.storage import backup
+
+    other = tmp_path / "elsewhere"
+    Database.open(other / "mibao.sqlite").close()
+    good = backup.make_backup(other / "mibao.sqlite", other / "backups")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / paths.SERVER_SETTINGS).write_text("[database]\nurl = postgresql://mibao@10.0.0.5/mibao\n",
+                                                  encoding="utf-8")
+    with pytest.raises(ServiceError, match="pg_restore"):
+        BackupService(data_dir, None).restore(good.path)
+    assert main(["--data-dir", str(data_dir), "restore", str(good.path), "--yes"]) == 2
+    assert main(["--data-dir", str(tmp_path / "cli"), "--database", "postgresql://mibao@10.0.0.5/mibao",
+                 "restore", str(good.path), "--yes"]) == 2
+    assert not (data_dir / "mibao.sqlite").exists() and not (tmp_path / "cli" / "mibao.sqlite").exists()

@@ -63,6 +63,8 @@ class BackupService:
         is replaced only by the security administrator; a damaged one (nobody can log in to
         it) after the user's confirmation alone, recorded as done at start-up.
         """
+        if isinstance(paths.database_target(self.data_dir), str):  # the folder's database.ini names a server
+            raise ServiceError(SERVER_BACKUPS)
         db_path = paths.database_path(self.data_dir)
         damaged = not db_path.exists() or backup.integrity_problem(db_path) is not None
         if self.actor is not None:
