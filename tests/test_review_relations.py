@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import openpyxl
 import pytest
 from sqlalchemy import text
 
 from mibao_desktop.db.database import Database
 from mibao_desktop.errors import LifecycleError, ServiceError, ValidationFailed
+from mibao_desktop.excel import import_ledger
 from mibao_desktop.security import Actor
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery, RecordRepository
@@ -180,3 +182,15 @@ def test_restore_on_a_data_folder_that_uses_postgresql_says_it_is_the_servers_jo
     assert main(["--data-dir", str(tmp_path / "cli"), "--database", "postgresql://mibao@10.0.0.5/mibao",
                  "restore", str(good.path), "--yes"]) == 2
     assert not (data_dir / "mibao.sqlite").exists() and not (tmp_path / "cli" / "mibao.sqlite").exists()
+
+
+def test_a_carriers_fault_is_named_by_its_own_column_not_a_copy_fields(service, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["登记编号", "标题", "密级", "定密时间", "份数", "保管人", "部门", "说明", "份号", "持有人"])
+    ws.append(["ZT-1", "年度计划", "机密", "2020-03-01", 1, "李娜", "保密办", "长" * 501, 1, "李娜"])
+    ws.append(["ZT-2", "图纸", "秘密", "2021-01-01", 1, "王芳", "科研一处", None, "第一", "王芳"])
+    path = tmp_path / "载体.xlsx"
+    wb.save(path)
+    report = import_ledger(service, service.ledger("carriers"), path)
+    assert {(r.row, r.column) for r in report.refused if r.column} == {(2, "说明"), (3, "份号")}

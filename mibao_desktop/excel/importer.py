@@ -186,10 +186,14 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         ledger, batch, all_or_nothing=all_or_nothing, dry_run=dry_run or (all_or_nothing and pre_refused),
         progress=progress, cancelled=cancelled, source=plan.path.name)
     label_to_header = {labels[n]: header_text.get(n, labels[n]) for n in labels}
-    label_to_header.update({label: header_text.get(CHILD + n, label) for n, label in _child_labels(ledger).items()})
+    # a copy's fields by their own columns (备注 of a copy is not the carrier's 备注)
+    child_to_header = {label: header_text.get(CHILD + n, label) for n, label in _child_labels(ledger).items()}
     for r in result.refused:
-        row = child_rows[r.index][r.child] if r.child is not None else batch_rows[r.index]
-        report.refused.append(RefusedRow(row, label_to_header.get(r.field, r.field), r.message))
+        if r.child is not None:
+            row, column = child_rows[r.index][r.child], child_to_header.get(r.field, r.field)
+        else:
+            row, column = batch_rows[r.index], label_to_header.get(r.field, r.field)
+        report.refused.append(RefusedRow(row, column, r.message))
     report.refused.sort(key=lambda r: r.row)
     report.created = len(result.created)
     report.accepted = result.accepted
