@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from mibao_desktop.ui.app import run
 
-        return run(data_dir)
+        return run(data_dir, database=args.database)
     from mibao_desktop.storage.backup import BackupError
     from mibao_desktop.db.database import DatabaseError
     from mibao_desktop.excel import SpreadsheetError
@@ -325,16 +325,17 @@ def _labels(db, actor, args) -> int:
 
 
 def _form(db, actor, args) -> int:
-    from mibao_desktop.printing.templates import FORM_TEMPLATES
+    from mibao_desktop.printing.templates import FORM_TEMPLATES, ledgers_for
     from mibao_desktop.services.context import Services
 
     printing = Services(db, actor).printing
     template = FORM_TEMPLATES[args.name]
+    candidates = ledgers_for(args.name)
     records, ledger = [], None
     for number in args.ids:
-        matches = [r for key in template.ledgers if (r := printing.ledgers.find(key, number)) and not r.voided]
+        matches = [r for l in candidates if (r := printing.ledgers.find(l, number)) and not r.voided]
         if not matches:
-            raise KeyError(f"没有编号为 {number} 的在册记录(可用于:{'、'.join(get_ledger(k).title for k in template.ledgers)})")
+            raise KeyError(f"没有编号为 {number} 的在册记录(可用于:{'、'.join(l.title for l in candidates)})")
         records.append(matches[0])
         ledger = matches[0].ledger
     pages = printing.form(args.name, ledger, records, args.output)

@@ -144,7 +144,9 @@ def test_a_referenced_record_is_voided_or_destroyed_only_once_the_user_was_told(
         service.void(pc.id, "录入错误")
     assert [str(r) for r in told.value.referrers] == ["办公自动化设备 DY-0001(连接的计算机)"]
     assert not service.get(pc.id).voided
-    service.change_status(pc.id, "报废", reason="老化")  # not the end of its life: no question
+    with pytest.raises(StillReferenced):  # retiring it: the printer still names it
+        service.change_status(pc.id, "报废", reason="老化")
+    service.change_status(pc.id, "报废", reason="老化", confirm_referenced=True)
     with pytest.raises(StillReferenced):
         service.change_status(pc.id, "已销毁", reason="送销毁")
     service.change_status(pc.id, "已销毁", reason="送销毁", confirm_referenced=True)
@@ -157,11 +159,15 @@ def test_a_referenced_record_is_voided_or_destroyed_only_once_the_user_was_told(
     assert service.get(device.id).display("connected_computers") == "JM-2(已作废)"
 
 
-def test_a_person_holding_devices_is_voided_only_once_the_user_was_told(service):
+def test_a_person_holding_devices_is_voided_or_leaves_only_once_the_user_was_told(service):
     made = service.create("computers", computer())
     person = made.values["user"]
     with pytest.raises(StillReferenced, match="JM-0001"):
         service.void(person.id, "录入错误")
+    with pytest.raises(StillReferenced, match="JM-0001"):  # 离岗: everything in their charge is listed first
+        service.change_status(person.id, "离职", reason="辞职")
+    service.change_status(person.id, "离职", reason="辞职", confirm_referenced=True)
+    assert service.get(person.id).status == "离职"
 
 
 # -- child records, computed fields, secrecy periods ---------------------------------------------

@@ -77,6 +77,7 @@ DEVICE_LIFECYCLE = Lifecycle(
 PEOPLE_LIFECYCLE = Lifecycle(
     statuses=("在岗", "调离", "离职"),
     initial="在岗",
+    closing=frozenset({"调离", "离职"}),  # with a reason; and what they hold is shown first
 )
 
 MEDIA_LIFECYCLE = Lifecycle(

@@ -44,5 +44,6 @@ PEOPLE = Ledger(
     default_sort="person_number",
     aliases=("人员", "人员名册", "person"),
     auto_number="RY-{:04d}",
+    forms=("holdings", "commitment", "departure"),
     sample=_sample,
 )

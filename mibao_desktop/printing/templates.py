@@ -221,12 +221,6 @@ class FormTemplate:
     build: Callable[[Sequence, FormContext], Form]
     selection: str  # "one": one record; "many": one or more records; "any": none needed
 
-    @property
-    def ledgers(self) -> tuple[str, ...]:
-        """Transitional, for callers not yet on :func:`ledgers_for`: the keys of the ledgers
-        that list this form."""
-        return tuple(l.key for l in ledgers_for(self.key))
-
 
 FORM_TEMPLATES: dict[str, FormTemplate] = {t.key: t for t in (
     FormTemplate("takeout", "涉密信息设备外出审核表", takeout, "one"),

@@ -492,9 +492,10 @@ class LedgerService:
                       effective_date: dt.date | None = None, confirm_referenced: bool = False) -> RecordView:
         """停用/维修/外出/报废/销毁 …: a status change with its date and reason in the history.
 
-        A closing status (报废, 已销毁) needs a reason; a terminal one ends the record's life,
-        and is refused while other records refer to it until the user has seen which
-        (``confirm_referenced``).
+        A closing status (报废, 已销毁, a person's 调离 or 离职) needs a reason, and is refused while
+        other records refer to the record until the user has seen which (``confirm_referenced``):
+        a retired computer still named by a printer, a leaver still holding devices. A terminal
+        status ends the record's life.
         """
         reason = clean_text(reason or "", multiline=True)
         with self._write("变更状态") as session:
@@ -513,7 +514,7 @@ class LedgerService:
             effective_date = effective_date or self.clock().date()
             if effective_date > self.clock().date():
                 raise ValidationFailed({"effective_date": "日期晚于今天,请核对"}, {"effective_date": "日期"})
-            if new_status in lifecycle.terminal and not confirm_referenced:
+            if new_status in lifecycle.closing and not confirm_referenced:
                 self._refuse_if_referenced(session, ledger, record_id, number, f"改为“{new_status}”")
             now = self.clock()
             old = row["status"]
