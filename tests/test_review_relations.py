@@ -194,3 +194,23 @@ def test_a_carriers_fault_is_named_by_its_own_column_not_a_copy_fields(service, 
     wb.save(path)
     report = import_ledger(service, service.ledger("carriers"), path)
     assert {(r.row, r.column) for r in report.refused if r.column} == {(2, "说明"), (3, "份号")}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("folder", ["C#data", "a?b", "100%20done"])
+def test_a_backup_in_a_folder_with_url_like_characters_can_be_restored(db, service, tmp_path, folder):
+    from mibao_desktop.storage import backup
+
+    service.create("computers", computer())
+    (tmp_path / folder).mkdir()
+    good = backup.make_backup(db.path, tmp_path / folder)
+    service.create("computers", computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2",
+                                         mac_addresses="00-1A-2B-3C-4D-60"))
+    db.close()
+    backup.restore(db.path, good.path, tmp_path / "aside")
+    reopened = type(db).open(db.path)
+    try:
+        assert type(service)(reopened, service.actor).count("computers") == 1
+    finally:
+        reopened.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["aside", "data", folder])  # nothing stray

@@ -231,7 +231,7 @@ def newest_good_backup(backup_dir: Path) -> BackupInfo | None:
 
 
 def _is_mibao(path: Path) -> bool:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(_ro_uri(path), uri=True)
     try:
         return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone() is not None
     finally:
