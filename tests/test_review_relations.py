@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 
 import openpyxl
 import pytest
@@ -214,3 +215,34 @@ def test_a_backup_in_a_folder_with_url_like_characters_can_be_restored(db, servi
     finally:
         reopened.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["aside", "data", folder])  # nothing stray
+
+
+@pytest.mark.sqlite_only
+def test_a_search_index_found_damaged_after_start_can_be_restored_as_offered(data_dir):
+    from mibao_desktop import paths
+    from mibao_desktop.db.database import Database
+    from mibao_desktop.security import Actor
+    from mibao_desktop.services.backup_service import BackupService
+    from mibao_desktop.services.ledger_service import LedgerService
+    from mibao_desktop.storage import backup
+    from mibao_desktop.storage.startup import corrupt_after_start
+
+    path = paths.database_path(data_dir)
+    db = Database.open(path)
+    LedgerService(db, Actor.local_security_admin()).create("computers", computer())
+    good = backup.make_backup(path, paths.backup_dir(data_dir))
+    db.close()
+    with sqlite3.connect(path) as conn:  # the search table changed behind its index's back
+        conn.execute("UPDATE ledger_computers_search SET search_text = 'zzz'")
+    db = Database.open(path)
+    found = corrupt_after_start(db, data_dir)
+    db.close()
+    assert found is not None and found.good.path == good.path
+    # what the desktop does when the user accepts the offer: restore without a login
+    restored = BackupService(data_dir, None).restore(found.good.path)
+    assert restored.previous is not None
+    db = Database.open(path)
+    try:
+        assert corrupt_after_start(db, data_dir) is None
+    finally:
+        db.close()

@@ -67,6 +67,8 @@ class BackupService:
             raise ServiceError(SERVER_BACKUPS)
         db_path = paths.database_path(self.data_dir)
         damaged = not db_path.exists() or backup.integrity_problem(db_path) is not None
+        if not damaged and self.actor is None:  # the full check after start also finds a broken search index
+            damaged = _search_problem(db_path) is not None
         if self.actor is not None:
             require(self.actor, Role.SECURITY_ADMIN, doing="恢复备份")
         elif not damaged:
@@ -81,3 +83,13 @@ class BackupService:
         finally:
             db.close()
         return Restored(Path(backup_file), aside.path if aside else None)
+
+
+def _search_problem(db_path: Path) -> str | None:
+    from mibao_desktop.storage.startup import search_problem
+
+    db = Database.open(db_path, migrate=False)
+    try:
+        return search_problem(db)
+    finally:
+        db.close()

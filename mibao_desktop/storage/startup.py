@@ -82,9 +82,13 @@ def full_check(db: Database) -> str | None:
     what is wrong, in plain Chinese. Read-only; seconds on a large file."""
     if not db.is_sqlite:
         return None
-    problem = backup.integrity_problem(db.path)
-    if problem:
-        return problem
+    return backup.integrity_problem(db.path) or search_problem(db)
+
+
+def search_problem(db: Database) -> str | None:
+    """Each ledger's search index against its search table (SQLite's FTS5 integrity check)."""
+    if not db.is_sqlite:
+        return None
     from mibao_desktop.db import search_index
     from mibao_desktop.db.schema import SEARCH_TABLES
 
