@@ -233,7 +233,9 @@ def _audit(db, actor, args) -> int:
         result = service.verify()
         print(("OK " if result.ok else "BROKEN ") + result.message)
         return EXIT_OK if result.ok else EXIT_REFUSED
-    count = service.export(args.output)
+    from mibao_desktop.excel.audit_export import export_audit
+
+    count = export_audit(service, args.output)
     print(f"exported {count} audit entries to {args.output}")
     return EXIT_OK
 

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 
+from mibao_desktop.excel.audit_export import export_audit
 from mibao_desktop.security.passwords import SecurityPolicy, hash_password, verify_password
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountLocked, AccountService, AuthError
@@ -123,7 +124,7 @@ def _do(what: str, who: Actor, db, accounts, clock, tmp_path):
         "accounts.reset": lambda: accounts.reset_password(who, NAMES[Role.AUDITOR], "Temp-Pass-2027"),
         "audit.read": lambda: AuditService(db, who, clock=clock).entries(),
         "audit.verify": lambda: AuditService(db, who, clock=clock).verify(),
-        "audit.export": lambda: AuditService(db, who, clock=clock).export(tmp_path / f"a{n}.xlsx"),
+        "audit.export": lambda: export_audit(AuditService(db, who, clock=clock), tmp_path / f"a{n}.xlsx"),
     }[what]()
 
 
@@ -275,7 +276,7 @@ def test_entries_removed_from_the_end_are_seen(logged, db):
 
 def test_the_auditor_exports_the_filtered_log(logged, tmp_path):
     out = tmp_path / "审计.xlsx"
-    count = logged.export(out, AuditFilter(action="auth."))
+    count = export_audit(logged, out, AuditFilter(action="auth."))
     rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=4, values_only=True))
     assert count == len(rows) == 3
     assert [r[4] for r in rows] == ["登录", "登录失败", "退出"]

@@ -23,3 +23,15 @@ def write_audit_workbook(path: Path, rows: Iterable, total: int, *,
     done = stream_to(sheet, values, total, progress=progress, cancelled=cancelled)  # "=cmd" stays text
     save_atomically(wb, path)
     return done
+
+
+def export_audit(service, path: Path, f=None, *, progress: Callable[[int, int], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> int:
+    """The auditor's export: the filtered log to xlsx (oldest first), written whole or not at
+    all, and recorded in the log itself. ``service`` is an AuditService."""
+    from mibao_desktop.services.audit_service import AuditFilter
+
+    total, rows = service.for_export(f or AuditFilter())
+    count = write_audit_workbook(Path(path), rows, total, progress=progress, cancelled=cancelled)
+    service.record_export(path, count)
+    return count

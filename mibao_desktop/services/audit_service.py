@@ -120,19 +120,16 @@ class AuditService:
                           "broken_id": result.broken_id}, at=self.clock())
         return result
 
-    def export(self, path: Path, f: AuditFilter = AuditFilter(), *,
-               progress: Callable[[int, int], None] | None = None,
-               cancelled: Callable[[], bool] | None = None) -> int:
-        """The filtered log to xlsx (oldest first), written whole or not at all; recorded."""
-        from mibao_desktop.excel.audit_export import write_audit_workbook
-
+    def for_export(self, f: AuditFilter = AuditFilter()) -> tuple[int, Iterator[AuditRow]]:
+        """The number of entries and the entries (oldest first, streamed) an export writes;
+        the writing is excel.audit_export's, which records it with :meth:`record_export`."""
         self._require("导出审计日志")
-        total = self.count(f)
-        count = write_audit_workbook(Path(path), self._iter(f), total, progress=progress, cancelled=cancelled)
+        return self.count(f), self._iter(f)
+
+    def record_export(self, path: Path, count: int) -> None:
         with self.db.write() as session:
             audit.append(session, self.actor, "audit.export", str(path),
                          {"count": count, "file": str(path)}, at=self.clock())
-        return count
 
     def _iter(self, f: AuditFilter, batch: int = 2000) -> Iterator[AuditRow]:
         last = 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 
 from mibao_desktop.db.database import Database
-from mibao_desktop.excel.person_holdings import PersonHoldings, collect
+from mibao_desktop.services.holdings import PersonHoldings, collect
 from mibao_desktop.ledgers import PEOPLE, Ledger
 from mibao_desktop.printing import labels as L
 from mibao_desktop.printing.forms import render_form

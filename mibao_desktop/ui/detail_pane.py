@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mibao_desktop.excel.person_holdings import PersonHoldings, child_number, collect
+from mibao_desktop.services.holdings import PersonHoldings, child_number, collect
 from mibao_desktop.ledgers import PEOPLE, Ledger, children_of, levels, references_to
 from mibao_desktop.services.ledger_service import HistoryEntry, LedgerService, RecordView, Referrer
 from mibao_desktop.ui.tasks import LatestRead

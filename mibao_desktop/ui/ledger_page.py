@@ -531,7 +531,7 @@ class LedgerPage(QWidget):
         """Read everything the person shown holds or uses (through tasks: a person may hold
         many), then ``then(holdings)``."""
         from mibao_desktop.errors import Cancelled
-        from mibao_desktop.excel.person_holdings import collect
+        from mibao_desktop.services.holdings import collect
 
         person = self.detail.record
         if person is None or person.ledger.key != PEOPLE.key:

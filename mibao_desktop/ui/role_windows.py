@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mibao_desktop.excel.audit_export import export_audit
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.audit_service import ACTION_LABELS, AuditFilter, AuditService
@@ -285,7 +286,7 @@ class AuditWindow(RoleWindow):
         target, f = Path(path), self.current_filter()
         self.task = run_in_background(
             self, "正在导出审计日志……",
-            lambda progress, cancelled: self.audit.export(target, f, progress=progress, cancelled=cancelled),
+            lambda progress, cancelled: export_audit(self.audit, target, f, progress=progress, cancelled=cancelled),
             on_done=lambda n: (messages.inform(self, "导出完成", f"已导出 {n} 条审计记录到\n{target}"), self.refresh()),
             on_error=lambda e: messages.show_error(self, "导出失败", e))
 
