@@ -246,3 +246,49 @@ def test_a_search_index_found_damaged_after_start_can_be_restored_as_offered(dat
         assert corrupt_after_start(db, data_dir) is None
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("driver_max, sparse", [(20_000, 1000), (0, 1000), (20_000, 2), (0, 0)])
+def test_search_plans_agree_on_sorts_filters_pages_and_voided_records(service, monkeypatch, driver_max, sparse):
+    """The search planner's paths — FTS driver ids, gathering a few matches, the broad scan in
+    sort order, the walk of a person's name index — against a plain substring test: sorted by
+    number, by a person and by a facet, with filters, past the first page, with voided records."""
+    monkeypatch.setattr(RecordRepository, "DRIVER_MAX", driver_max)
+    monkeypatch.setattr(RecordRepository, "SPARSE", sparse)
+    people = ["张伟", "李娜", "王强", "王芳", "Wang Li"]
+    for i in range(11):
+        service.create("computers", computer(
+            asset_number=f"JM-{(i * 4) % 11:04d}", user=people[i % 5], responsible_person=people[(i + 2) % 5],
+            department=["保密办", "科研一处", "财务处"][i % 3], serial_number=f"SN{i:03d}", disk_serials=f"DISK{i:03d}",
+            mac_addresses=f"00-1A-2B-00-00-{i:02X}"))
+    for number in ("JM-0003", "JM-0008"):
+        service.void(service.find("computers", number).id, "录入错误")
+    everyone = service.query("computers", LedgerQuery(limit=None, include_voided=True)).rows
+    wang = next(r.values["user"] for r in everyone if r.display("user") == "王强")
+    for text in ["", "王", "科研一处", "jm-00", "00:1a:2b:00:00:0a", "王 科研", "不存在", "wang"]:
+        words = text.casefold().replace(":", "-").split()
+        for include_voided in (False, True):
+            for filters in ({}, {"department": "科研一处"}, {"user": wang}):
+                matching = [r for r in everyone if (include_voided or not r.voided)
+                            and all(r.values[n].id == v.id if n == "user" else r.values[n] == v for n, v in filters.items())
+                            and all(any(w in v.casefold() for v in _searchable(r)) for w in words)]
+                for sort in ("asset_number", "user", "department"):
+                    def key(r):
+                        return (r.values[sort].text if sort == "user" else r.display(sort), r.id)
+
+                    for descending in (False, True):
+                        wanted = [r.asset_number for r in sorted(matching, key=key, reverse=descending)]
+                        for offset in (0, 4):
+                            q = LedgerQuery(text=text, filters=dict(filters), include_voided=include_voided, sort=sort,
+                                            descending=descending, offset=offset, limit=4)
+                            what = (text, include_voided, filters, sort, descending, offset)
+                            page = service.query("computers", q, count=offset == 0)
+                            assert [r.asset_number for r in page.rows] == wanted[offset:offset + 4], what
+                            assert page.total in ((None, len(wanted)) if offset else (len(wanted),)), what
+                        with service.stream("computers", q.but(offset=0, limit=None)) as stream:
+                            assert stream.total == len(wanted)
+                            assert [v["asset_number"] for v in stream] == wanted
+
+
+def _searchable(record):
+    return [record.display(f.name) for f in record.ledger.searchable_fields]
