@@ -21,12 +21,13 @@ import sys
 from pathlib import Path
 
 from mibao_desktop import __version__, paths
-from mibao_desktop.ledgers import ALL_LEDGERS, get_ledger
 
 EXIT_OK, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
+    from mibao_desktop.ledgers import ALL_LEDGERS
+
     ledgers = ", ".join(f"{l.key}({l.noun})" for l in ALL_LEDGERS)
     parser = argparse.ArgumentParser(prog="mibao", description="密保 · 保密台账管理")
     parser.add_argument("--data-dir", help="数据文件夹(默认:MIBAO_DATA_DIR 或用户数据目录)")
@@ -99,7 +100,27 @@ def _login(db, args):
     return result.actor
 
 
+def _desktop_only(argv: list[str]) -> argparse.Namespace | None:
+    """The options of a plain desktop start (no command), read without building the whole
+    command parser, whose help lists the label layouts and forms (importing the PDF code:
+    a tenth of a second of the start to the login window)."""
+    start = argparse.ArgumentParser(add_help=False)
+    for option in ("--data-dir", "--database", "--user"):
+        start.add_argument(option)
+    try:
+        known, rest = start.parse_known_args(argv)
+    except SystemExit:
+        return None
+    return None if rest else known
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    desktop = _desktop_only(argv)
+    if desktop is not None:
+        from mibao_desktop.ui.app import run
+
+        return run(paths.data_dir(desktop.data_dir), database=desktop.database)
     args = _parser().parse_args(argv)
     data_dir = paths.data_dir(args.data_dir)
     if args.command is None:
@@ -131,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "form":
             return _form(db, actor, args)
         service = _ledger_service(db, actor)
+        from mibao_desktop.ledgers import get_ledger
+
         ledger = get_ledger(args.ledger)
         if args.command == "export":
             return _export(service, ledger, args)
@@ -185,6 +208,8 @@ def _demo(db, args) -> int:
             return EXIT_OK
         actor = _login(db, args)
     made = fill_demo(_ledger_service(db, actor), scale=args.scale)
+    from mibao_desktop.ledgers import ALL_LEDGERS
+
     for ledger in ALL_LEDGERS:
         print(f"{ledger.title}:新增 {made.get(ledger.key, 0)} 条")
     print(f"数据库:{db.path}")
@@ -318,6 +343,8 @@ def _labels(db, actor, args) -> int:
     from mibao_desktop.services.context import Services
 
     printing = Services(db, actor).printing
+    from mibao_desktop.ledgers import get_ledger
+
     ledger = get_ledger(args.ledger)
     records = _find_records(printing.ledgers, ledger, args.ids)
     drawn = printing.labels(ledger, records, args.output, PRESETS[args.layout], kind=args.kind,

@@ -84,7 +84,8 @@ def _lifecycle(service: LedgerService, ledger, ids: list[int], rng: random.Rando
     if closing:
         for record_id in rng.sample(ids, k=min(len(ids), max(1, len(ids) // 60))):
             if service.get(record_id).status == lifecycle.initial:
-                service.change_status(record_id, closing[0], reason="超过使用年限,经审批报废")
+                service.change_status(record_id, closing[0], reason="超过使用年限,经审批报废",
+                                      confirm_referenced=True)  # sample data: the printer keeps naming it
     if len(ids) > 10:
         try:
             service.void(ids[-1], "重复登记(演示)")

@@ -16,11 +16,7 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import URL, create_engine, event, make_url
+from sqlalchemy import URL, create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,7 +54,9 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("mibao_write") else "BEGIN")
 
 
-def alembic_config(connection=None) -> Config:
+def alembic_config(connection=None):
+    from alembic.config import Config  # Alembic is imported only when a migration is to run
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -67,7 +65,10 @@ def alembic_config(connection=None) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest revision: revisions are numbered (0001_…, 0002_…) in one line, so the
+    highest number is Alembic's head — read from the file names, without importing Alembic at
+    every start (a third of a second)."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def _json(obj) -> str:
@@ -128,7 +129,10 @@ class Database:
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            try:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except Exception:  # no such table: a new, empty database
+                return None
 
     def upgrade(self, *, backup_dir: Path | None, target: str = "head") -> Path | None:
         """Bring the schema to ``target``; an existing SQLite file is copied aside first.
@@ -139,6 +143,11 @@ class Database:
         """
         head = head_revision()
         current = self.current_revision()
+        if current == head and target == "head":
+            return None
+        from alembic import command
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(alembic_config())
         if current is not None and current != head:
             try:

@@ -3,10 +3,11 @@ the role that logged in, the idle lock; logout returns to the login."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -95,21 +96,55 @@ class AppSession(QObject):
         return self.services.settings.security_policy()
 
     def start(self) -> bool:
+        """The login window first, the database right after it: the window is up in a fraction
+        of a second, and the second it takes to load the database code and open the file passes
+        while the name is typed. A first start (no database yet) sets up the accounts first."""
         from mibao_desktop.ui.login import SetupDialog
 
-        if not self.open():
-            return False
-        if self.accounts().needs_setup() and SetupDialog(self.accounts(), self.policy()).exec() != QDialog.DialogCode.Accepted:
-            return False
-        return self.login()
+        target = paths.database_target(self.data_dir, self.database)
+        if isinstance(target, Path) and not target.exists():
+            if not self.open():
+                return False
+        while True:
+            if self.services is not None and self.accounts().needs_setup():
+                if SetupDialog(self.accounts(), self.policy()).exec() != QDialog.DialogCode.Accepted:
+                    return False
+            outcome = self.login()
+            if outcome != "setup":
+                return bool(outcome)
 
-    def login(self) -> bool:
+    def _open_behind(self, dialog) -> None:
+        """Open the database behind the login window that is already showing."""
+        if not dialog.isVisible():  # closed before the database was opened: nothing to do
+            return
+        if not self.open():
+            self.outcome = False
+        elif self.accounts().needs_setup():
+            self.outcome = "setup"  # a database without accounts: set them up first
+        else:
+            dialog.ready(self.accounts())
+            if os.environ.get("MIBAO_EXIT_AT_LOGIN"):
+                print("MIBAO_LOGIN_READY", flush=True)
+            return
+        dialog.done(QDialog.DialogCode.Rejected)
+
+    def login(self):
         from mibao_desktop.ui.login import ChangePasswordDialog, LoginDialog
 
         while True:
-            dialog = LoginDialog(self.accounts())
-            if dialog.exec() != QDialog.DialogCode.Accepted:
+            dialog = LoginDialog(self.accounts() if self.services is not None else None)
+            self.outcome = None
+            if os.environ.get("MIBAO_EXIT_AT_LOGIN"):  # bench/bench_start.py times the start to here
+                dialog.show()
+                print("MIBAO_LOGIN_SHOWN", flush=True)
+            if self.services is None:
+                QTimer.singleShot(0, lambda: self._open_behind(dialog))
+            if os.environ.get("MIBAO_EXIT_AT_LOGIN"):
+                QTimer.singleShot(0, lambda: QTimer.singleShot(0, dialog.reject))  # after the database opened
+                dialog.exec()
                 return False
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return self.outcome if self.outcome is not None else False
             result = dialog.result_
             if result.must_change_password:
                 change = ChangePasswordDialog(self.accounts(), result.actor, self.policy(), result.why_change)

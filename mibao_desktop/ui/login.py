@@ -16,10 +16,13 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.security.passwords import SecurityPolicy
 from mibao_desktop.security import Actor, Role
-from mibao_desktop.services.accounts import AccountLocked, AccountService, LoginResult
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the accounts service (and SQLAlchemy under it) is loaded after the window shows
+    from mibao_desktop.services.accounts import AccountService, LoginResult
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.ui import messages
-from mibao_desktop.ui.record_dialog import ERROR_STYLE
+from mibao_desktop.ui.messages import ERROR_STYLE
 
 ROLE_DUTIES = {
     Role.SYSTEM_ADMIN: "管理账户(新建、重置口令、停用、解锁),不接触台账数据",
@@ -104,8 +107,10 @@ class SetupDialog(QDialog):
 class LoginDialog(QDialog):
     """登录; with ``locked_actor`` it is the idle lock's prompt for the same person."""
 
-    def __init__(self, accounts: AccountService, parent: QWidget | None = None, *,
+    def __init__(self, accounts: AccountService | None, parent: QWidget | None = None, *,
                  locked_actor: Actor | None = None) -> None:
+        """``accounts`` None: the window shows at once while the database is still being opened;
+        :meth:`ready` then lets the person log in."""
         super().__init__(parent)
         self.accounts = accounts
         self.locked_actor = locked_actor
@@ -128,11 +133,25 @@ class LoginDialog(QDialog):
         self.buttons = _buttons(self, "解锁" if locked_actor else "登录", self.submit)
         if locked_actor:  # the lock can only be lifted, not dismissed
             self.buttons.button(QDialogButtonBox.StandardButton.Cancel).hide()
+        self.opening = QLabel("正在打开数据库……")
+        self.opening.setVisible(accounts is None)
+        layout.addWidget(self.opening)
         layout.addWidget(self.buttons)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(accounts is not None)
         (self.password if locked_actor else self.name).setFocus()
         self.setMinimumWidth(380)
 
+    def ready(self, accounts: AccountService) -> None:
+        """The database is open: logging in may start (what was typed stays)."""
+        self.accounts = accounts
+        self.opening.hide()
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+
     def submit(self) -> None:
+        from mibao_desktop.services.accounts import AccountLocked
+
+        if self.accounts is None:  # Enter pressed before the database was open
+            return
         try:
             if self.locked_actor:
                 self.accounts.unlock_screen(self.locked_actor, self.password.text())

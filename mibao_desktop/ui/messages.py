@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from mibao_desktop.errors import ServiceError
 
+ERROR_STYLE = "color: #b00020;"  # the red of an error under a field or at the foot of a dialog
+
 
 def confirm(parent: QWidget | None, title: str, text: str, *, action: str = "确定", cancel: str = "取消",
             grave: bool = False, details: str = "") -> bool:

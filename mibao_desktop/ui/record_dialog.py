@@ -30,7 +30,7 @@ from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.editors import FieldEditor, editor_for
 
-ERROR_STYLE = "color: #b00020;"
+from mibao_desktop.ui.messages import ERROR_STYLE  # noqa: E402 (kept importable from here)
 
 
 class RecordDialog(QDialog):

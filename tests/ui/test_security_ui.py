@@ -329,3 +329,36 @@ def test_a_page_damaged_deep_inside_is_found_after_the_window_and_the_backup_off
     assert entry.action == "backup.restore" and entry.detail["damaged"] is True
     session.db.close()
     QApplication.instance().setQuitOnLastWindowClosed(True)
+
+
+def test_the_login_window_shows_before_the_database_opens_and_then_takes_the_login(qtbot, ready, db, data_dir,
+                                                                                   monkeypatch):
+    """Start: the login window is up at once; the database opens behind it (the 登录 button
+    waits for it, what is typed stays); then the person logs in to their window."""
+    from mibao_desktop.ui.app import AppSession
+
+    db.close()
+    shown = []
+    session = AppSession(data_dir)
+    monkeypatch.setattr(AppSession, "show_window", lambda self, result: shown.append(result.actor.name))
+
+    def type_and_log_in():
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible())
+        seen.append(session.services is None)
+        if session.services is None:  # the window came first
+            assert not ok_button(dialog).isEnabled() and dialog.opening.isVisible()
+            dialog.name.setText("baomi")
+            QTimer.singleShot(0, type_and_log_in)  # again once the database is open behind it
+            return
+        assert ok_button(dialog).isEnabled() and not dialog.opening.isVisible()
+        assert dialog.name.text() == "baomi"  # typed while it opened
+        dialog.password.setText(PASSWORDS[Role.SECURITY_ADMIN])
+        ok_button(dialog).click()
+
+    from PySide6.QtCore import QTimer
+
+    seen: list[bool] = []
+    QTimer.singleShot(0, type_and_log_in)
+    assert session.start() is True
+    assert seen == [True, False] and shown == ["baomi"]
+    session.db.close()
