@@ -249,6 +249,24 @@ def test_a_search_index_found_damaged_after_start_can_be_restored_as_offered(dat
         db.close()
 
 
+def test_a_voided_person_chosen_by_id_is_refused_for_a_new_reference(service):
+    kept = service.create("computers", computer(user="李娜", responsible_person="王芳"))
+    gone = service.get(kept.values["responsible_person"].id)
+    other = service.create("people", {"name": "赵强", "department": "保密办"})
+    service.void(gone.id, "录入错误", confirm_referenced=True)
+    service.void(other.id, "录入错误")
+    # chosen in the form's list before another workstation voided them
+    with pytest.raises(ValidationFailed, match="已作废"):
+        service.create("computers", computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2",
+                                             mac_addresses="00-1A-2B-3C-4D-60", responsible_person=other.ref()))
+    with pytest.raises(ValidationFailed, match="已作废"):
+        service.update(kept.id, {"user": other.ref()})
+    # a record keeps the voided person it already names while other fields change
+    view = service.get(kept.id)
+    changed = service.update(kept.id, {"location": "档案室", "responsible_person": view.values["responsible_person"]})
+    assert changed.values["responsible_person"].id == gone.id and changed.values["responsible_person"].voided
+
+
 @pytest.mark.parametrize("driver_max, sparse", [(20_000, 1000), (0, 1000), (20_000, 2), (0, 0)])
 def test_search_plans_agree_on_sorts_filters_pages_and_voided_records(service, monkeypatch, driver_max, sparse):
     """The search planner's paths — FTS driver ids, gathering a few matches, the broad scan in

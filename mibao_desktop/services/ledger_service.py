@@ -207,7 +207,7 @@ class LedgerService:
         values, errors = self.normalise(ledger, raw, current=current)
         if not errors and session is not None:
             resolver = resolver or self._resolver(session, preview=False)
-            errors.update(self._resolve(ledger, values, resolver))
+            errors.update(self._resolve(ledger, values, resolver, current))
             if not errors:
                 errors.update(self._rules(session, ledger, values, record_id))
             if not errors:
@@ -216,13 +216,21 @@ class LedgerService:
             raise ValidationFailed(errors, _labels(ledger))
         return values
 
-    def _resolve(self, ledger: Ledger, values: dict[str, Any], resolver: Resolver) -> dict[str, str]:
+    def _resolve(self, ledger: Ledger, values: dict[str, Any], resolver: Resolver,
+                 current: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """Resolve the references; a voided record may stay where the record (``current``)
+        already names it, but is not named anew (chosen by id before it was voided)."""
         errors = {}
         for f in ledger.reference_fields:
             try:
                 values[f.name] = resolver.resolve(ledger, f, values.get(f.name), values)
             except FieldError as exc:
                 errors[f.name] = str(exc)
+                continue
+            held = {r.id for r in f.refs((current or {}).get(f.name))}
+            gone = [r for r in f.refs(values[f.name]) if r.voided and r.id not in held]
+            if gone:
+                errors[f.name] = f"“{gone[0].text}”已作废,不能引用"
         return errors
 
     def _rules(self, session: Session, ledger: Ledger, values: Mapping[str, Any], record_id: int | None,
