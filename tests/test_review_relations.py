@@ -267,6 +267,12 @@ def test_a_voided_person_chosen_by_id_is_refused_for_a_new_reference(service):
     assert changed.values["responsible_person"].id == gone.id and changed.values["responsible_person"].voided
 
 
+def test_a_persons_number_cleared_in_the_form_keeps_the_number_it_had(service):
+    person = service.create("people", {"name": "赵强", "department": "保密办"})
+    changed = service.update(person.id, {"person_number": "", "post": "保密员"})
+    assert (changed.number, changed.display("post")) == (person.number, "保密员")
+
+
 @pytest.mark.parametrize("driver_max, sparse", [(20_000, 1000), (0, 1000), (20_000, 2), (0, 0)])
 def test_search_plans_agree_on_sorts_filters_pages_and_voided_records(service, monkeypatch, driver_max, sparse):
     """The search planner's paths — FTS driver ids, gathering a few matches, the broad scan in

@@ -457,6 +457,8 @@ class LedgerService:
             if locked:
                 raise LifecycleError(f"{'、'.join(locked)}不能在此修改,请使用“变更状态”。")
             raw = {k: v for k, v in raw.items() if ledger.field(k).editable}
+            if ledger.auto_number and is_blank(raw.get(ledger.key_field, "x")):
+                del raw[ledger.key_field]  # 留空时自动编号: a record that has its number keeps it
             for f in ledger.reference_fields:
                 if f.many and isinstance(raw.get(f.name), str) and current.values.get(f.name):
                     # the form hands a list back as it showed it (JM-0001(已作废)；JM-0002): an item
