@@ -273,6 +273,16 @@ def test_a_persons_number_cleared_in_the_form_keeps_the_number_it_had(service):
     assert (changed.number, changed.display("post")) == (person.number, "保密员")
 
 
+def test_an_export_filtered_to_one_level_is_marked_with_that_level(service):
+    from mibao_desktop.excel.export import default_marking
+
+    service.create("computers", computer(level="绝密"))
+    service.create("computers", computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2",
+                                         mac_addresses="00-1A-2B-3C-4D-60", level="秘密"))
+    assert default_marking(service, service.ledger("computers")) == "绝密"
+    assert default_marking(service, service.ledger("computers"), LedgerQuery(filters={"level": "秘密"})) == "秘密"
+
+
 @pytest.mark.parametrize("driver_max, sparse", [(20_000, 1000), (0, 1000), (20_000, 2), (0, 0)])
 def test_search_plans_agree_on_sorts_filters_pages_and_voided_records(service, monkeypatch, driver_max, sparse):
     """The search planner's paths — FTS driver ids, gathering a few matches, the broad scan in

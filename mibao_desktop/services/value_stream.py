@@ -49,6 +49,9 @@ class ValueStream:
         field = self.ledger.level_field
         if field is None:
             return False
+        chosen = self.query.filters.get(field.name)
+        if chosen not in (None, "") and chosen != level:  # the report holds one level only
+            return False
         probe = self.query.but(filters={**self.query.filters, field.name: level}, offset=0, limit=1)
         return bool(self.repo.page(self.ledger, probe))
 
