@@ -273,7 +273,7 @@ def _check(db, data_dir) -> int:
     if not db.is_sqlite:
         print("数据库在 PostgreSQL 服务器上,由服务器自行检查。")
         return EXIT_OK
-    problem = corrupt_after_start(db, data_dir)
+    problem = corrupt_after_start(db, data_dir, thorough=True)
     if problem is None:
         print(f"数据库完好:{db.path}")
         return EXIT_OK

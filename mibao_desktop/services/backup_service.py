@@ -90,6 +90,6 @@ def _search_problem(db_path: Path) -> str | None:
 
     db = Database.open(db_path, migrate=False)
     try:
-        return search_problem(db)
+        return search_problem(db, thorough=True)  # nobody is working on it: the lock harms no one
     finally:
         db.close()

@@ -67,26 +67,31 @@ def daily_backup_if_due(db: Database, data_dir: Path, *, clock: Callable[[], dt.
         return None
 
 
-def corrupt_after_start(db: Database, data_dir: Path) -> CorruptDatabase | None:
-    """The full check run after the window is up: None, or the problem with the newest good
-    backup named (the desktop then offers to restore it)."""
-    problem = full_check(db)
+def corrupt_after_start(db: Database, data_dir: Path, *, thorough: bool = False) -> CorruptDatabase | None:
+    """The full check: None, or the problem with the newest good backup named (the desktop
+    then offers to restore it). After the window it reads only; ``thorough`` (``mibao
+    check``) also compares each search index token by token, which locks out saves while it
+    runs."""
+    problem = full_check(db, thorough=thorough)
     if problem is None:
         return None
     return CorruptDatabase(db.path, problem, backup.newest_good_backup(paths.backup_dir(data_dir)))
 
 
-def full_check(db: Database) -> str | None:
-    """The whole file against itself: SQLite's integrity check (every index entry against its
-    row) and each ledger's search index against its search table. None when all holds, else
-    what is wrong, in plain Chinese. Read-only; seconds on a large file."""
+def full_check(db: Database, *, thorough: bool = False) -> str | None:
+    """The whole file against itself: SQLite's integrity check (every page, every index entry
+    against its row) and each ledger's search index against its search table. None when all
+    holds, else what is wrong, in plain Chinese. Seconds on a large file; reads only unless
+    ``thorough``."""
     if not db.is_sqlite:
         return None
-    return backup.integrity_problem(db.path) or search_problem(db)
+    return backup.integrity_problem(db.path) or search_problem(db, thorough=thorough)
 
 
-def search_problem(db: Database) -> str | None:
-    """Each ledger's search index against its search table (SQLite's FTS5 integrity check)."""
+def search_problem(db: Database, *, thorough: bool = False) -> str | None:
+    """Each ledger's search index against its search table: the count of documents (read-only,
+    milliseconds), and with ``thorough`` FTS5's own integrity check (a write command: it holds
+    the write lock for seconds on a large file)."""
     if not db.is_sqlite:
         return None
     from mibao_desktop.db import search_index
@@ -94,7 +99,9 @@ def search_problem(db: Database) -> str | None:
 
     with db.engine.connect() as conn:
         for table in SEARCH_TABLES.values():
-            problem = search_index.check(conn, table.name)
+            problem = search_index.count_problem(conn, table.name)
+            if problem is None and thorough:
+                problem = search_index.check(conn, table.name)
             if problem:
                 return problem
     return None
