@@ -1,22 +1,37 @@
-"""Reading hand-kept spreadsheets (xlsx, csv in UTF-8 or GBK) into rows of raw cell values.
+"""Reading a unit's spreadsheet (读取台账表格) into rows of cell values, keeping what the unit
+wrote: xlsx/xlsm, legacy xls (BIFF8), ods (WPS/LibreOffice), and csv/txt in UTF-8, GBK/GB18030
+or UTF-16. The format is told by the bytes, not the file name.
 
-Refuses, with a plain-Chinese message, anything that is not a readable table: a text file
-named .xlsx, an empty workbook, a zip bomb.
+python-calamine (Rust) reads the cells; xlsx_styles adds what calamine does not give (number
+formats shown as text, strikethrough, formulas never calculated, error values); text_tables
+reads text tables. Anything that is not a readable table is refused with a plain-Chinese
+SpreadsheetError saying what to do; no exception from a library reaches the user.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import datetime as dt
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
+import python_calamine
+
+from mibao_desktop.errors import Cancelled
+from mibao_desktop.excel import text_tables, xlsx_styles
 
 MAX_UNCOMPRESSED = 300 * 1024 * 1024  # a ledger of 100,000 rows is ~60 MB unpacked
 MAX_RATIO = 200  # ordinary xlsx pack 5-20:1; a zip bomb thousands to one
+MAX_TEXT = 200 * 1024 * 1024
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2 compound file: .xls, or an encrypted .xlsx
+ENCRYPTED_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
+ERROR_VALUES = frozenset({"#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!"})
+PASSWORD_MESSAGE = "文件有密码保护,请先在 Excel/WPS 中去掉密码后再导入。"
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et"}
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 
 
 class SpreadsheetError(Exception):
@@ -24,87 +39,279 @@ class SpreadsheetError(Exception):
 
 
 class FormulaCell(str):
-    """A cell holding a formula (its text). Never evaluated; the importer refuses the row."""
+    """公式单元格: a formula with no calculated value in the file (its text, "=A2&B2"). Never
+    evaluated; the importer refuses the row. A formula Excel calculated is read as its value."""
 
 
-@dataclass(frozen=True)
+class ErrorCell(str):
+    """错误值: an Excel error value, "#N/A", "#REF!", "#DIV/0!" …"""
+
+
+@dataclass
 class Sheet:
+    """One worksheet (工作表)."""
+
     name: str
-    rows: list[tuple[int, list[Any]]]  # (1-based row number in the file, cell values)
+    rows: list[tuple[int, list[Any]]]  # (1-based row number as the file shows it, values from column A)
+    hidden: bool = False  # 隐藏 or very hidden
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row, col, last row, last col); rows 1-based, cols 0-based
+    struck: set[int] = field(default_factory=set)  # rows whose non-empty cells are all struck through (删除线)
+    notes: list[str] = field(default_factory=list)  # what reading changed, in Chinese
 
 
-def _check_zip(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except zipfile.BadZipFile:
-        raise SpreadsheetError(f"“{path.name}”不是有效的 Excel 文件(.xlsx),可能是改了扩展名的其他文件。"
-                               "请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入。") from None
-    unpacked = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos) or 1
-    if unpacked > MAX_UNCOMPRESSED or unpacked / packed > MAX_RATIO and unpacked > 20 * 1024 * 1024:
-        raise SpreadsheetError(f"“{path.name}”解压后过大({unpacked // (1024 * 1024)} MB),疑似异常文件,已拒绝读取。")
-
-
-def read_sheets(path: Path) -> list[Sheet]:
+def read_sheets(path, *, progress: Callable[[int, int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> list[Sheet]:
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise SpreadsheetError(f"找不到文件“{path}”。")
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return [Sheet(path.stem, _read_csv(path))]
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
-    if suffix == ".xls":
-        raise SpreadsheetError("暂不支持旧版 .xls 文件,请在 Excel 或 WPS 中另存为 .xlsx 后再导入。")
-    raise SpreadsheetError(f"不支持的文件类型“{suffix}”,请使用 .xlsx 或 .csv 文件。")
-
-
-def _read_xlsx(path: Path) -> list[Sheet]:
-    _check_zip(path)
-    try:
-        # data_only=False: formulas are seen as formulas, never evaluated or trusted as values
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for broken packages
-        raise SpreadsheetError(f"无法读取“{path.name}”:文件已损坏或不是 Excel 工作簿({type(exc).__name__})。") from None
-    sheets = []
-    try:
-        for ws in workbook.worksheets:
-            rows = []
-            for number, row in enumerate(ws.iter_rows(), start=1):
-                values = []
-                for cell in row:
-                    value = getattr(cell, "value", None)
-                    if getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("=")
-                                                                   and getattr(cell, "data_type", "s") == "f"):
-                        value = FormulaCell(str(value))
-                    values.append(value)
-                if any(v not in (None, "") for v in values):
-                    rows.append((number, values))
-            sheets.append(Sheet(ws.title, rows))
-    finally:
-        workbook.close()
+    if suffix not in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES:
+        raise SpreadsheetError(f"不支持的文件类型“{suffix}”,请使用 Excel(.xlsx、.xls)、WPS/ODS 表格或 .csv 文件。")
+    with path.open("rb") as stream:
+        head = stream.read(8)
+    if head.startswith(CFB_MAGIC):
+        sheets = _read_compound(path, progress, cancelled)
+    elif head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        sheets = _read_package(path, progress, cancelled)
+    else:
+        sheets = _read_text(path, progress, cancelled)
     if not any(s.rows for s in sheets):
         raise SpreadsheetError(f"“{path.name}”中没有任何数据。")
     return sheets
 
 
-def _read_csv(path: Path) -> list[tuple[int, list[Any]]]:
+# ---------------------------------------------------------------- by kind of file
+
+def _not_excel(path: Path) -> SpreadsheetError:
+    return SpreadsheetError(f"“{path.name}”不是有效的 Excel 文件,可能是改了扩展名的其他文件。"
+                            "请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入。")
+
+
+def _read_compound(path: Path, progress, cancelled) -> list[Sheet]:
+    data = path.read_bytes()
+    if any(name in data for name in ENCRYPTED_STREAMS):
+        # an encrypted xlsx is an OLE2 file holding EncryptionInfo + EncryptedPackage
+        raise SpreadsheetError(f"“{path.name}”{PASSWORD_MESSAGE}")
+    del data
+    return _read_calamine(path, "xls", progress, cancelled)
+
+
+def _check_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(path)
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _not_excel(path) from None
+    unpacked = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if unpacked > MAX_UNCOMPRESSED or unpacked / packed > MAX_RATIO and unpacked > 20 * 1024 * 1024:
+        archive.close()
+        raise SpreadsheetError(f"“{path.name}”解压后过大({unpacked // (1024 * 1024)} MB),疑似异常文件,已拒绝读取。")
+    return archive
+
+
+def _read_package(path: Path, progress, cancelled) -> list[Sheet]:
+    archive = _check_zip(path)
+    with archive:
+        names = set(archive.namelist())
+        if "xl/workbook.xml" in names:
+            return _read_calamine(path, "xlsx", progress, cancelled, archive)
+        if "xl/workbook.bin" in names:
+            return _read_calamine(path, "xlsb", progress, cancelled)
+        if "content.xml" in names:
+            try:
+                mimetype = archive.read("mimetype") if "mimetype" in names else b""
+            except (zipfile.BadZipFile, OSError, ValueError):
+                mimetype = b""
+            if b"spreadsheet" in mimetype or not mimetype:
+                return _read_calamine(path, "ods", progress, cancelled)
+        if "word/document.xml" in names or "ppt/presentation.xml" in names:
+            raise SpreadsheetError(f"“{path.name}”是 Word/PowerPoint 文档,不是表格。请把表格复制到 Excel 或 WPS 表格中保存为 .xlsx 再导入。")
+    raise _not_excel(path)
+
+
+def _read_text(path: Path, progress, cancelled) -> list[Sheet]:
+    if path.stat().st_size > MAX_TEXT:
+        raise SpreadsheetError(f"“{path.name}”过大({path.stat().st_size // (1024 * 1024)} MB),已拒绝读取。")
     raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):  # gb18030 is a superset of GBK and GB2312
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes almost anything
-        raise SpreadsheetError(f"无法识别“{path.name}”的文字编码,请另存为 UTF-8 或 Excel 格式。")
-    if "\x00" in text:
-        raise SpreadsheetError(f"“{path.name}”不是文本表格(含有二进制内容)。")
+    spreadsheet_name = path.suffix.lower() in SPREADSHEET_SUFFIXES
+    lowered = raw[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if spreadsheet_name and (lowered.startswith((b"<html", b"<!doctype", b"<table", b"<meta"))
+                             or (lowered.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in raw[:4096])):
+        # web systems export "xls" files that are really HTML or Excel 2003 XML
+        raise SpreadsheetError(f"“{path.name}”实际是网页(HTML/XML)格式,不是真正的 Excel 文件。"
+                               "请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入。")
+    try:
+        text, encoding = text_tables.decode(raw)
+    except text_tables.NotText:
+        if spreadsheet_name:
+            raise _not_excel(path) from None
+        raise SpreadsheetError(f"“{path.name}”不是文本表格(含有二进制内容或无法识别的编码)。"
+                               "请在 Excel 或 WPS 中打开后另存为 .xlsx 或 UTF-8 编码的 .csv 再导入。") from None
+    del raw
+    delimiter = text_tables.sniff_delimiter(text)
+    notes = []
+    if spreadsheet_name:
+        if delimiter is None:
+            raise _not_excel(path)  # prose or a single column of text: not what was meant
+        notes.append(f"文件名是 {path.suffix},内容实际是文本表格,已按文本读取({encoding} 编码)。")
+    elif encoding not in ("UTF-8",):
+        notes.append(f"按 {encoding} 编码读取。")
+    try:
+        rows = text_tables.parse(text, delimiter or ",", cancelled)
+    except text_tables.NotText:
+        raise SpreadsheetError(f"“{path.name}”的内容不是规范的表格(引号或分隔符错乱),请在 Excel 或 WPS 中打开后另存再导入。") from None
+    for _number, cells in rows:
+        for i, value in enumerate(cells):
+            if value in ERROR_VALUES:  # a text table keeps no types: Excel wrote its error value as text
+                cells[i] = ErrorCell(value)
+    if progress is not None:
+        progress(1, 1)
+    return [Sheet(path.stem, rows, notes=notes)]
+
+
+# ---------------------------------------------------------------- workbooks through calamine
+
+_CALAMINE_SUFFIX = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "xlsb": (".xlsb",), "ods": (".ods",)}
+
+
+def _open_workbook(path: Path, kind: str):
+    if path.suffix.lower() in _CALAMINE_SUFFIX[kind]:
+        return python_calamine.CalamineWorkbook.from_path(str(path))
+    # the name says another format (an xlsx named .xls, a .et): calamine tries each format on the bytes
+    with path.open("rb") as stream:
+        return python_calamine.CalamineWorkbook.from_filelike(stream)
+
+
+def _calamine_error(path: Path, exc: Exception, sheet: str | None = None) -> SpreadsheetError:
+    if isinstance(exc, python_calamine.PasswordError) or "password" in str(exc).lower():
+        return SpreadsheetError(f"“{path.name}”{PASSWORD_MESSAGE}")
+    if sheet is not None:
+        return SpreadsheetError(f"“{path.name}”中工作表“{sheet}”的内容已损坏,无法读取。"
+                                "请在 Excel/WPS 中打开后另存为新的 .xlsx 文件再导入。")
+    return SpreadsheetError(f"无法读取“{path.name}”:文件已损坏或不是 Excel 工作簿。"
+                            "请在 Excel/WPS 中打开后另存为新的 .xlsx 文件再导入。")
+
+
+def _read_calamine(path: Path, kind: str, progress, cancelled, archive: zipfile.ZipFile | None = None) -> list[Sheet]:
+    try:
+        workbook = _open_workbook(path, kind)
+    except Exception as exc:  # calamine raises CalamineError, its subclasses, OSError, ValueError …
+        raise _calamine_error(path, exc) from None
+    styles = parts = None
+    if archive is not None:
+        styles = xlsx_styles.read_styles(archive)
+        parts = xlsx_styles.sheet_parts(archive)
+    with workbook:
+        metadata = [m for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        sheets = []
+        for done, meta in enumerate(metadata):
+            if cancelled is not None and cancelled():
+                raise Cancelled()
+            try:
+                calamine_sheet = workbook.get_sheet_by_name(meta.name)
+                values = calamine_sheet.to_python(skip_empty_area=True)
+                start = calamine_sheet.start
+                merged_ranges = calamine_sheet.merged_cell_ranges or []
+            except Exception as exc:
+                raise _calamine_error(path, exc, meta.name) from None
+            sheet = Sheet(meta.name, _rows(values, start),
+                          hidden=meta.visible != python_calamine.SheetVisibleEnum.Visible,
+                          merged=[(r0 + 1, c0, r1 + 1, c1) for (r0, c0), (r1, c1) in merged_ranges])
+            del values
+            if archive is not None and meta.name in parts:
+                _apply_scan(sheet, xlsx_styles.scan_sheet(archive, parts[meta.name], styles, cancelled), styles)
+            # ods: merged ranges (table:number-rows-spanned) are not read; calamine gives None
+            # and a hand-kept ods with merged cells still reads each cell's own value
+            sheets.append(sheet)
+            if progress is not None:
+                progress(done + 1, len(metadata))
+    return sheets
+
+
+_MIDNIGHT = dt.time()
+
+
+def _rows(values: list[list[Any]], start: tuple[int, int] | None) -> list[tuple[int, list[Any]]]:
+    """calamine's grid (from its first used cell) → file row numbers and values from column A."""
+    if not start:
+        return []
+    first_row, first_col = start
+    pad = [None] * first_col
     rows = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if any(cell.strip() for cell in row):
-            rows.append((number, list(row)))
-    if not rows:
-        raise SpreadsheetError(f"“{path.name}”中没有任何数据。")
+    for index, row in enumerate(values):
+        cells = pad + row if first_col else row
+        kept = False
+        for i, v in enumerate(cells):
+            kind = type(v)
+            if kind is str:
+                if not v or v.isspace():
+                    cells[i] = None
+                    continue
+                if v in ERROR_VALUES:
+                    cells[i] = ErrorCell(v)  # see _apply_scan: calamine gives "" for error cells
+            elif kind is float:
+                if v.is_integer():
+                    cells[i] = int(v)
+            elif kind is dt.datetime:
+                if v.time() == _MIDNIGHT and v.tzinfo is None:
+                    cells[i] = v.date()
+            elif kind is dt.timedelta:  # a duration format ([h]:mm): a time of day when under a day
+                cells[i] = (dt.datetime.min + v).time() if dt.timedelta(0) <= v < dt.timedelta(days=1) else str(v)
+            elif v is None:
+                continue
+            kept = True
+        if kept:
+            rows.append((first_row + index + 1, cells))
     return rows
+
+
+def _apply_scan(sheet: Sheet, scan: xlsx_styles.Scan, styles: xlsx_styles.Styles) -> None:
+    if not (scan.styled or scan.formulas or scan.errors):
+        return
+    by_number = {number: cells for number, cells in sheet.rows}
+
+    def put(row: int, col: int, value: Any) -> None:
+        cells = by_number.get(row)
+        if cells is None:
+            cells = by_number[row] = []
+            sheet.rows.append((row, cells))
+        if col >= len(cells):
+            cells.extend([None] * (col + 1 - len(cells)))
+        cells[col] = value
+
+    added = len(sheet.rows)
+    formatted, example = 0, None
+    struck_cols: dict[int, set[int]] = {}
+    for (row, col), xf in scan.styled.items():
+        render = styles.text_formats.get(xf)
+        if render is not None:
+            cells = by_number.get(row)
+            value = cells[col] if cells is not None and col < len(cells) else None
+            if type(value) in (int, float):
+                text = render(value)
+                cells[col] = text
+                formatted += 1
+                example = example or text
+        if xf in styles.struck:
+            struck_cols.setdefault(row, set()).add(col)
+    for (row, col), formula in scan.formulas.items():
+        put(row, col, FormulaCell(formula))
+    for (row, col), code in scan.errors.items():
+        put(row, col, ErrorCell(code))
+    if len(sheet.rows) != added:
+        sheet.rows.sort(key=lambda r: r[0])
+    for row, cols in struck_cols.items():
+        cells = by_number.get(row)
+        filled = {i for i, v in enumerate(cells or ()) if v is not None}
+        if filled and filled <= cols:
+            sheet.struck.add(row)
+    if formatted:
+        sheet.notes.append(f"{formatted} 个数字按单元格格式读作文本(如 {example})")
+    if scan.formulas:
+        sheet.notes.append(f"{len(scan.formulas)} 个公式单元格没有计算结果(文件未在 Excel/WPS 中保存过),"
+                           "所在行不能导入;请在 Excel/WPS 中打开并保存后再导入")
+    if scan.errors:
+        sheet.notes.append(f"{len(scan.errors)} 个单元格是错误值(如 {next(iter(scan.errors.values()))})")
+    if sheet.struck:
+        sheet.notes.append(f"{len(sheet.struck)} 行整行带删除线")
