@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
+    QTabWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -31,7 +33,6 @@ from mibao_desktop.excel import default_marking, export_annual_report, export_le
 from mibao_desktop.excel.export import MARKINGS, marking_text
 from mibao_desktop.excel.importer import ImportReport, plan_import, run_import, write_refused
 from mibao_desktop.excel.person_holdings import TITLE as HOLDINGS_TITLE, export_person_holdings
-from mibao_desktop.excel.reader import SpreadsheetError
 from mibao_desktop.removable_drives import removable_drives
 from mibao_desktop.errors import Cancelled
 from mibao_desktop.services.output_service import OutputService
@@ -45,9 +46,46 @@ NOT_IMPORTED = "(不导入)"
 
 # -- import wizard --------------------------------------------------------------------------------
 
+FILE_FILTER = "表格文件 (*.xlsx *.xlsm *.xls *.ods *.csv *.txt);;所有文件 (*)"
+FORMATS = "Excel(.xlsx .xlsm .xls)、WPS/LibreOffice(.ods)和文本表格(.csv .txt,UTF-8 或 GBK)"
+FLAGGED_CHOICE = "也导入有删除线的行和小计/合计行"
+SHOWN_NAMES = 8  # people to be added named in the summary line
+
+
+def _cell_text(value) -> str:
+    """A raw cell as the mapping page shows it as an example."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _names(names: list[str], limit: int = SHOWN_NAMES) -> str:
+    shown = "、".join(names[:limit])
+    return shown + (f" 等 {len(names)} 人" if len(names) > limit else "")
+
+
+def _fill(table, rows: list[list[str]]) -> None:
+    table.setUpdatesEnabled(False)
+    table.setRowCount(0)
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(text))
+    table.setUpdatesEnabled(True)
+
 
 class ImportWizard(QWizard):
-    """Choose the file and sheet → check the column mapping → preview every row → import."""
+    """Choose the file and sheet → check the column mapping → preview every row → import.
+
+    The file is read, the preview checked and the import run off the UI thread (progress and
+    取消); the wizard only shows what the Qt-free importer found and passes on the user's choices.
+    """
 
     def __init__(self, service, ledger, parent: QWidget | None = None, *, path: str | Path | None = None) -> None:
         super().__init__(parent)
@@ -55,7 +93,8 @@ class ImportWizard(QWizard):
         self.plan = None
         self.preview: ImportReport | None = None
         self.result_: ImportReport | None = None
-        self.task = None
+        self.task = None  # the background task running now (reading, the preview, the import)
+        self.importing = False  # the task running is the import itself
         self.setWindowTitle(f"导入{ledger.title}")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setButtonText(QWizard.WizardButton.NextButton, "下一步 >")
@@ -66,21 +105,48 @@ class ImportWizard(QWizard):
         self.preview_page, self.done_page = PreviewPage(self), DonePage(self)
         for page in (self.file_page, self.mapping_page, self.preview_page, self.done_page):
             self.addPage(page)
-        self.resize(900, 620)
+        self.resize(1000, 660)  # fits a 1366×768 screen with the taskbar
         if path is not None:
             self.file_page.open_file(path)
+
+    @property
+    def busy(self) -> bool:
+        """Work is running in the background (reading the file, the preview or the import)."""
+        return self.task is not None and self.task.running
+
+    def start(self, label: str, work, on_done, on_error, *, importing: bool = False):
+        self.importing = importing
+        self.task = run_in_background(self, label, work, on_done=on_done, on_error=on_error)
+        return self.task
+
+    def reject(self) -> None:
+        """取消, Esc or closing the window. Reading and the preview stop without a question; a
+        running import is cancelled (nothing of it is kept) only when the user says so, and the
+        wizard closes once it has stopped."""
+        task = self.task
+        if task is None or not task.running:
+            super().reject()
+            return
+        if self.importing and not messages.confirm(
+                self, "正在导入", "导入正在进行。要取消导入并关闭吗?(取消后本次导入的数据都不会保存)",
+                action="取消导入", cancel="继续导入"):
+            return
+        task.finished.connect(lambda: QWizard.reject(self))
+        task.cancel()
 
 
 class FilePage(QWizardPage):
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__()
         self.w = wizard
+        self.fields: list[int] = []  # per sheet: how many of the ledger's fields its header names
         self.setTitle("第 1 步:选择文件和工作表")
-        self.setSubTitle("支持 .xlsx 和 .csv(UTF-8 或 GBK)。表头可以在标题行、填报单位行之下。")
+        self.setSubTitle(f"支持 {FORMATS}。表头可以在标题行、填报单位行之下,也可以是两行表头。")
         self.path = QLineEdit()
         self.path.setReadOnly(True)
-        choose = QPushButton("选择文件…")
-        choose.clicked.connect(lambda: self.open_file())
+        self.path.setPlaceholderText("尚未选择文件")
+        self.choose = QPushButton("选择文件…")
+        self.choose.clicked.connect(lambda: self.open_file())
         self.sheet = QComboBox()
         self.sheet.currentIndexChanged.connect(self._sheet_chosen)
         self.error = QLabel()
@@ -88,50 +154,120 @@ class FilePage(QWizardPage):
         self.error.setWordWrap(True)
         self.info = QLabel()
         self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
-        row.addWidget(choose)
+        row.addWidget(self.choose)
         form = QFormLayout(self)
-        form.addRow("文件", row)
-        form.addRow("工作表", self.sheet)
+        form.addRow("文件(&F)", row)
+        form.addRow("工作表(&S)", self.sheet)
         form.addRow(self.info)
         form.addRow(self.error)
+        self.setTabOrder(self.choose, self.sheet)
 
     def open_file(self, path: str | Path | None = None) -> None:
+        """Read the file in the background (progress, 取消); the page shows what was found."""
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "选择要导入的台账", "", "Excel 或 csv (*.xlsx *.xlsm *.csv)")
+            path, _ = QFileDialog.getOpenFileName(self, "选择要导入的台账", self.path.text(), FILE_FILTER)
             if not path:
                 return
+        path = Path(path)
+        ledger, saved = self.w.ledger, self.w.service.import_mapping(self.w.ledger)
         self.error.clear()
-        try:
-            self.w.plan = plan_import(self.w.ledger, Path(path), self.w.service.import_mapping(self.w.ledger))
-        except SpreadsheetError as exc:
+        self.info.setText(f"正在读取“{path.name}”……")
+
+        def work(progress, cancelled):
+            plan = plan_import(ledger, path, saved, progress=progress, cancelled=cancelled)
+            plan.flagged  # noqa: B018 - worked out here (every row, merged cells filled), not on the UI thread
+            return plan, [plan.sheet_fields(i) for i in range(len(plan.sheets))]
+
+        def done(result) -> None:
+            self._show(path, *result)
+
+        def failed(exc: BaseException) -> None:
             self.w.plan = None
-            self.error.setText(str(exc))
+            self.path.clear()
+            self.sheet.clear()
+            self.info.clear()
+            if isinstance(exc, Cancelled):
+                self.info.setText("已取消读取文件。")
+            else:
+                self.error.setText(messages.explain(exc)[0])
             self.completeChanged.emit()
-            return
+
+        self.w.plan = None
+        self.completeChanged.emit()
+        self.w.start(f"正在读取“{path.name}”……", work, done, failed)
+
+    def _show(self, path: Path, plan, fields: list[int]) -> None:
+        self.w.plan, self.fields = plan, fields
         self.path.setText(str(path))
         self.sheet.blockSignals(True)
         self.sheet.clear()
-        for s in self.w.plan.sheets:
-            self.sheet.addItem(f"{s.name}({len(s.rows)} 行)")
-        self.sheet.setCurrentIndex(self.w.plan.sheet_index)
+        for i, s in enumerate(plan.sheets):
+            marks = ("(隐藏)" if s.hidden else "") + ("" if fields[i] >= 2 else "(未识别表头)")
+            self.sheet.addItem(f"{s.name}({len(s.rows)} 行){marks}", i)
+        self.sheet.setCurrentIndex(plan.sheet_index)
         self.sheet.blockSignals(False)
         self._describe()
         self.completeChanged.emit()
 
     def _sheet_chosen(self, index: int) -> None:
-        if self.w.plan is not None and index >= 0:
-            self.w.plan.choose_sheet(index, self.w.service.import_mapping(self.w.ledger))
+        """The header found again on the sheet chosen; the rows that may not be records (删除线,
+        合计) are looked for in every row, which takes a second at 50,000 rows: off the UI thread."""
+        plan = self.w.plan
+        if plan is None or index < 0:
+            return
+        saved = self.w.service.import_mapping(self.w.ledger)
+        refocus = self.sheet.hasFocus()
+        self.sheet.setEnabled(False)  # one sheet at a time
+        self.choose.setEnabled(False)
+
+        def work(_progress, _cancelled):
+            plan.choose_sheet(index, saved)
+            plan.flagged  # noqa: B018 - worked out here, not on the UI thread
+
+        def ended() -> None:
+            self.sheet.setEnabled(True)
+            self.choose.setEnabled(True)
+            if refocus:
+                self.sheet.setFocus()
+            self.completeChanged.emit()
+
+        def done(_result) -> None:
+            ended()
             self._describe()
+
+        def failed(exc: BaseException) -> None:
+            ended()
+            self.error.setText(messages.explain(exc)[0])
+
+        self.error.clear()
+        self.completeChanged.emit()
+        self.w.start("正在查找表头……", work, done, failed)
 
     def _describe(self) -> None:
         plan = self.w.plan
-        self.info.setText(f"表头在第 {plan.header_number} 行,识别出 {len(plan.mapping)} 列;"
-                          f"其下有 {len(plan.data_rows)} 行。下一步可核对每一列。")
+        sheet = plan.sheets[plan.sheet_index]
+        if len(plan.mapping) >= 2:
+            lines = [f"表头在第 {plan.header_number} 行,识别出 {len(plan.mapping)} 列;其下有 {len(plan.data_rows)} 行。"
+                     "下一步可核对每一列。"]
+        else:
+            lines = [f"工作表“{sheet.name}”中找不到{self.w.ledger.title}的表头(如“"
+                     + "”“".join(label for _n, label, required in plan.choices() if required)
+                     + "”)。请选择其他工作表,或在下一步手工对应各列。"]
+        if sheet.hidden:
+            lines.append("这是一个隐藏的工作表。")
+        if plan.flagged:
+            lines.append(f"其中 {len(plan.flagged)} 行有删除线或是小计/合计,预览时可选择是否导入。")
+        others = plan.other_sheets()
+        if others:
+            lines.append("另有工作表 " + "、".join(f"“{name}”" for name in others) + f" 也像{self.w.ledger.title},"
+                         "这次只导入上面选择的工作表;其余的请导入后再逐个选择导入。")
+        self.info.setText("\n".join(lines))
 
     def isComplete(self) -> bool:
-        return self.w.plan is not None
+        return self.w.plan is not None and not self.w.busy
 
 
 class MappingPage(QWizardPage):
@@ -139,15 +275,20 @@ class MappingPage(QWizardPage):
         super().__init__()
         self.w = wizard
         self.setTitle("第 2 步:核对列的对应关系")
-        self.setSubTitle("左边是表格中的列名,右边选择它对应的台账字段;不需要的列选“(不导入)”。下次导入会记住。")
-        self.table = read_only_table(["表格中的列", "示例", "对应的字段"])
+        self.setSubTitle("左边是表格中的列名,右边选择它对应的台账字段(* 为必填);不需要的列选“(不导入)”。"
+                         "MAC 地址、备注等可由几列合并导入。下次导入会记住。")
+        self.table = read_only_table(["表格中的列", "示例(第一行数据)", "对应的字段"], select_rows=False)
+        self.table.setTabKeyNavigation(False)  # Tab goes from one field's list to the next
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.gathered = QLabel()
+        self.gathered.setWordWrap(True)
         self.missing = QLabel()
         self.missing.setStyleSheet(ERROR_STYLE)
         self.missing.setWordWrap(True)
         self.combos: list[QComboBox] = []
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
+        layout.addWidget(self.gathered)
         layout.addWidget(self.missing)
 
     def initializePage(self) -> None:
@@ -155,25 +296,35 @@ class MappingPage(QWizardPage):
         headers = plan.headers
         sample = plan.data_rows[0][1] if plan.data_rows else []
         width = max(len(headers), len(sample))
+        choices = plan.choices()
+        reason_column = getattr(getattr(plan, "header", None), "reason_column", None)
         self.table.setRowCount(width)
         self.combos = []
+        previous: QWidget = self.table
         for index in range(width):
-            self.table.setItem(index, 0, QTableWidgetItem(headers[index] if index < len(headers) else f"第 {index + 1} 列"))
-            value = sample[index] if index < len(sample) else ""
-            self.table.setItem(index, 1, QTableWidgetItem("" if value is None else str(value)))
+            self.table.setItem(index, 0, QTableWidgetItem(headers[index] if index < len(headers) and headers[index]
+                                                          else f"第 {index + 1} 列"))
+            self.table.setItem(index, 1, QTableWidgetItem(_cell_text(sample[index]) if index < len(sample) else ""))
             combo = QComboBox()
             combo.addItem(NOT_IMPORTED, None)
-            for f in self.w.ledger.form_fields:
-                combo.addItem(f.label + (" *" if f.required and f.default is None else ""), f.name)
+            for name, label, required in choices:
+                combo.addItem(label + (" *" if required else ""), name)
             combo.setCurrentIndex(max(0, combo.findData(plan.mapping.get(index))))
+            if index == reason_column:
+                combo.setEnabled(False)
+                combo.setToolTip("上次导入时写下的未导入原因,不导入")
             combo.currentIndexChanged.connect(lambda _i, col=index: self._changed(col))
             self.table.setCellWidget(index, 2, combo)
+            self.setTabOrder(previous, combo)
+            previous = combo
             self.combos.append(combo)
         self._show_missing()
 
     def _changed(self, column: int) -> None:
         self.w.plan.set_column(column, self.combos[column].currentData())
-        for index, combo in enumerate(self.combos):  # a field is filled from one column only
+        # The plan decides: a field of one value is filled from one column (another column that
+        # had it goes back to 不导入); a gathering field (MAC1/MAC2, two 备注) keeps every column.
+        for index, combo in enumerate(self.combos):
             combo.blockSignals(True)
             combo.setCurrentIndex(max(0, combo.findData(self.w.plan.mapping.get(index))))
             combo.blockSignals(False)
@@ -183,8 +334,20 @@ class MappingPage(QWizardPage):
         self.combos[column].setCurrentIndex(max(0, self.combos[column].findData(field_name)))
 
     def _show_missing(self) -> None:
-        missing = self.w.plan.missing_required()
-        self.missing.setText(f"还缺少必填字段:{'、'.join(missing)}。请为它们指定列。" if missing else "")
+        plan = self.w.plan
+        labels = {name: label for name, label, _r in plan.choices()}
+        by_field: dict[str, int] = {}
+        for name in plan.mapping.values():
+            by_field[name] = by_field.get(name, 0) + 1
+        several = [f"“{labels.get(n, n)}”由 {k} 列合并导入" for n, k in by_field.items() if k > 1]
+        self.gathered.setText(";".join(several) + "。" if several else "")
+        missing = plan.missing_required()
+        if missing:
+            self.missing.setText(f"还缺少必填字段:{'、'.join(missing)}。请为它们指定列。")
+        elif len(plan.mapping) < 2:
+            self.missing.setText("请至少为两列指定对应的字段。")
+        else:
+            self.missing.setText("")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
@@ -196,48 +359,157 @@ class MappingPage(QWizardPage):
 
 
 class PreviewPage(QWizardPage):
+    """The dry run: every problem at once, the rows as they will be stored, what was changed on
+    the way in, and the rows left out (struck through, 小计/合计) with the choice to take them."""
+
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__()
         self.w = wizard
         self.setTitle("第 3 步:预览并检查每一行")
-        self.setSubTitle("逐行按台账规则检查,尚未保存任何数据。")
+        self.setSubTitle("逐行按台账规则检查(含与已有记录重复),尚未保存任何数据。")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.table = read_only_table(["行号", "列", "原因"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.retry = QPushButton("重新检查")
+        self.retry.clicked.connect(lambda: self.check())
+        self.retry.hide()
+        self.table = read_only_table(["行号", "列", "原因"])  # the problems
+        self.rows = read_only_table(["行号"])  # the rows to be imported, as they will be stored
+        self.rows_note = QLabel()
+        self.left_out = read_only_table(["行号", "原因"])
+        self.notes = read_only_table(["行号", "列", "说明"])
+        for table in (self.table, self.left_out, self.notes):
+            table.setTabKeyNavigation(False)
+            table.setWordWrap(True)
+            table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.notes.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.rows.setTabKeyNavigation(False)
+        rows_tab = QWidget()
+        rows_layout = QVBoxLayout(rows_tab)
+        rows_layout.setContentsMargins(0, 0, 0, 0)
+        rows_layout.addWidget(self.rows_note)
+        rows_layout.addWidget(self.rows, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, "问题")
+        self.tabs.addTab(rows_tab, "将导入的行")
+        self.tabs.addTab(self.left_out, "不导入的行")
+        self.tabs.addTab(self.notes, "说明")
+        self.include_flagged = QCheckBox(FLAGGED_CHOICE)
+        self.include_flagged.toggled.connect(self._flagged_toggled)
         self.good_rows = QRadioButton("导入所有正确的行,有错的行不导入")
         self.nothing = QRadioButton("只要有一行出错,就一行也不导入")
         self.good_rows.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.good_rows)
         group.addButton(self.nothing)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.retry, 0, Qt.AlignmentFlag.AlignTop)
+        choices = QHBoxLayout()
+        choices.addWidget(self.good_rows)
+        choices.addWidget(self.nothing)
+        choices.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.good_rows)
-        layout.addWidget(self.nothing)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.include_flagged)
+        layout.addLayout(choices)
         self.setCommitPage(True)  # once imported there is no going back to import again
         self.setButtonText(QWizard.WizardButton.CommitButton, "导入")
 
     def initializePage(self) -> None:
-        try:
-            report = run_import(self.w.service, self.w.plan, dry_run=True)
-        except SpreadsheetError as exc:
-            self.summary.setText(str(exc))
-            return
+        self.include_flagged.blockSignals(True)
+        self.include_flagged.setChecked(self.w.plan.include_flagged)
+        self.include_flagged.blockSignals(False)
+        self.include_flagged.hide()  # shown with the preview when the sheet has such rows
+        self.check()
+
+    def _flagged_toggled(self, checked: bool) -> None:
+        self.w.plan.include_flagged = checked
+        self.check()
+
+    def check(self) -> None:
+        """The dry run in the background; the page fills in when it is done."""
+        wizard, plan = self.w, self.w.plan
+        wizard.preview = None
+        self.retry.hide()
+        self.summary.setStyleSheet("")
+        self.summary.setText("正在检查……")
+        for table in (self.table, self.rows, self.left_out, self.notes):
+            table.setRowCount(0)
+        self.completeChanged.emit()
+
+        def work(progress, cancelled):
+            return run_import(wizard.service, plan, dry_run=True, progress=progress, cancelled=cancelled)
+
+        def failed(exc: BaseException) -> None:
+            self.summary.setStyleSheet("" if isinstance(exc, Cancelled) else ERROR_STYLE)
+            self.summary.setText("检查已取消,可点“重新检查”。" if isinstance(exc, Cancelled) else messages.explain(exc)[0])
+            self.retry.show()
+            self.completeChanged.emit()
+
+        wizard.start("正在逐行检查……", work, self._show, failed)
+
+    def _show(self, report: ImportReport) -> None:
         self.w.preview = report
-        self.summary.setText(f"共检查 {report.accepted + report.refused_rows} 行:{report.accepted} 行正确,"
-                             f"{report.refused_rows} 行有错" + (f";跳过签字栏等 {len(report.skipped_rows)} 行" if report.skipped_rows else ""))
-        self.table.setRowCount(len(report.refused))
-        for i, r in enumerate(report.refused):
-            for j, text in enumerate((str(r.row), r.column, r.message)):
-                self.table.setItem(i, j, QTableWidgetItem(text))
+        self.summary.setText(self._summary(report))
+        self.include_flagged.setVisible(bool(report.left_out) or bool(self.w.plan.flagged))  # worked out by the run
+        _fill(self.table, [[str(r.row or ""), r.column, r.message] for r in report.refused])
+        labels = ["行号", *report.row_labels]
+        self.rows.setColumnCount(len(labels))
+        self.rows.setHorizontalHeaderLabels(labels)
+        _fill(self.rows, [[str(number), *cells] for number, cells in report.rows])
+        self.rows.resizeColumnsToContents()
+        shown = len(report.rows)
+        if not report.accepted:
+            self.rows_note.setText("没有可导入的行。")
+        elif not shown:
+            self.rows_note.setText(f"将导入 {report.accepted} 行。")
+        elif report.accepted > shown:
+            self.rows_note.setText(f"以下是导入后保存的样子(只显示前 {shown} 行,共 {report.accepted} 行)。")
+        else:
+            self.rows_note.setText("以下是导入后保存的样子。")
+        _fill(self.left_out, [[str(r.row), r.message] for r in report.left_out])
+        _fill(self.notes, [[str(r.row) if r.row else "整表", r.column, r.message] for r in report.notes])
+        for table in (self.table, self.left_out, self.notes):
+            table.resizeRowsToContents()
+        self.tabs.setTabText(0, f"问题({len(report.refused)})")
+        self.tabs.setTabText(1, f"将导入的行({report.accepted})")
+        self.tabs.setTabText(2, f"不导入的行({len(report.left_out)})")
+        self.tabs.setTabText(3, f"说明({len(report.notes)})")
+        self.tabs.setCurrentIndex(0 if report.refused else 1)
+        self.completeChanged.emit()
+
+    def _summary(self, report: ImportReport) -> str:
+        title = self.w.ledger.title
+        total = report.accepted + report.refused_rows + len(report.left_out)
+        parts = [f"共 {total} 行:{report.accepted} 行可导入,{report.refused_rows} 行有错"]
+        if report.left_out:
+            parts.append(f"{len(report.left_out)} 行不导入(删除线/合计)")
+        elif self.w.plan.include_flagged and self.w.plan.flagged:
+            parts.append(f"含删除线/合计的 {len(self.w.plan.flagged)} 行也导入")
+        if report.skipped_rows:
+            parts.append(f"跳过签字栏等 {len(report.skipped_rows)} 行")
+        text = ",".join(parts) + "。"
+        if report.people_added:
+            text += f"\n人员台账中没有的 {len(report.people_added)} 人将新增:{_names(report.people_added)}。"
+        if report.other_sheets:
+            text += ("\n另有工作表 " + "、".join(f"“{s}”" for s in report.other_sheets)
+                     + f" 也像{title},这次不导入。")
+        if report.refused:
+            text += "\n有错的行见“问题”;可只导入正确的行,再把有错的行另存、改正后导入。"
+        return text
+
+    def isComplete(self) -> bool:
+        return self.w.preview is not None and not self.w.busy
 
     def validatePage(self) -> bool:
         wizard = self.w
+        all_or_nothing = self.nothing.isChecked()
 
         def work(progress, cancelled):
-            return run_import(wizard.service, wizard.plan, all_or_nothing=self.nothing.isChecked(),
+            return run_import(wizard.service, wizard.plan, all_or_nothing=all_or_nothing,
                               progress=progress, cancelled=cancelled)
 
         def done(report):
@@ -245,6 +517,7 @@ class PreviewPage(QWizardPage):
             wizard.next()
 
         def failed(exc):
+            self.completeChanged.emit()
             if isinstance(exc, Cancelled):
                 messages.inform(wizard, "导入已取消", exc.message)
             else:
@@ -252,7 +525,8 @@ class PreviewPage(QWizardPage):
 
         if wizard.result_ is not None:
             return True
-        wizard.task = run_in_background(wizard, "正在导入……", work, on_done=done, on_error=failed)
+        wizard.start("正在导入……", work, done, failed, importing=True)
+        self.completeChanged.emit()
         return False  # the page turns when the import has finished
 
 
@@ -263,18 +537,33 @@ class DonePage(QWizardPage):
         self.setTitle("第 4 步:导入结果")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.save_button = QPushButton("保存未导入的行…")
         self.save_button.clicked.connect(lambda: self.save_refused())
+        hint = QLabel("未导入的行可另存为同样格式的表格(保留标题行和表头,末列注明未导入原因),改正后再次导入;"
+                      "已导入的行不会重复登记。")
+        hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(QLabel("未导入的行可另存为同样格式的表格(末列注明原因),改正后再次导入;已导入的行不会重复登记。"))
-        layout.addWidget(self.save_button)
+        layout.addWidget(hint)
+        layout.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
 
     def initializePage(self) -> None:
         report = self.w.result_
-        self.summary.setText(f"已导入 {report.created} 条,未导入 {report.refused_rows} 行。")
-        self.save_button.setEnabled(bool(report.refused))
+        text = f"已导入 {report.created} 条,未导入 {report.not_imported} 行"
+        why = []
+        if report.refused_rows:
+            why.append(f"有错 {report.refused_rows} 行")
+        if report.left_out:
+            why.append(f"删除线/合计 {len(report.left_out)} 行")
+        text += f"({','.join(why)})。" if why else "。"
+        if report.refused and not report.created and report.accepted:
+            text += f"\n按所选“只要有一行出错,就一行也不导入”,正确的 {report.accepted} 行也没有导入。"
+        if report.people_added:
+            text += f"\n已在人员台账中新增 {len(report.people_added)} 人:{_names(report.people_added)}。"
+        self.summary.setText(text)
+        self.save_button.setEnabled(bool(report.refused or report.left_out))
 
     def save_refused(self, path: str | Path | None = None) -> Path | None:
         if path is None:

@@ -101,6 +101,8 @@ def test_the_import_wizard_maps_previews_and_imports(window, qtbot, service, tmp
     page = window.current_page()
     page.import_file(source)
     wizard = page.dialog
+    assert wizard.busy  # the file is read off the UI thread
+    qtbot.waitUntil(lambda: not wizard.busy, timeout=20000)
     assert wizard.file_page.isComplete() and "第 2 行" in wizard.file_page.info.text()
     wizard.next()
     mapping = wizard.mapping_page
@@ -108,8 +110,9 @@ def test_the_import_wizard_maps_previews_and_imports(window, qtbot, service, tmp
     mapping.set_column(2, "brand_model")
     assert mapping.isComplete() and mapping.missing.text() == ""
     wizard.next()
+    qtbot.waitUntil(lambda: not wizard.busy, timeout=20000)  # the preview runs off the UI thread too
     preview = wizard.preview_page
-    assert "1 行正确,1 行有错" in preview.summary.text() and "跳过签字栏等 1 行" in preview.summary.text()
+    assert "1 行可导入,1 行有错" in preview.summary.text() and "跳过签字栏等 1 行" in preview.summary.text()
     assert preview.table.item(0, 0).text() == "4" and "MAC" in preview.table.item(0, 2).text()
     assert service.count("computers") == 0  # nothing stored by the preview
     wizard.next()  # 导入: runs on the worker thread, then the page turns
@@ -120,12 +123,14 @@ def test_the_import_wizard_maps_previews_and_imports(window, qtbot, service, tmp
     assert "已导入 1 条,未导入 1 行" in wizard.done_page.summary.text()
     saved = wizard.done_page.save_refused(tmp_path / "未导入.xlsx")
     rows = list(openpyxl.load_workbook(saved).active.iter_rows(values_only=True))
-    assert rows[1][0] == "JM-0102" and "MAC" in rows[1][-1]
+    assert rows[0][0] == "某单位涉密计算机台账" and rows[1][-1] == "未导入原因"  # title and header kept
+    assert rows[2][0] == "JM-0102" and "MAC" in rows[2][-1] and len(rows) == 3
     wizard.accept()
     assert page.model.total == 1 and service.find("computers", "JM-0101") is not None
     assert window.navigation.item(0).text().endswith(" 1")
     assert service.import_mapping("computers")  # the hand-made mapping is remembered
     page.import_file(source)
+    qtbot.waitUntil(lambda: not page.dialog.busy, timeout=20000)
     assert page.dialog.plan.mapping.get(2) == "brand_model"
 
 
@@ -135,6 +140,7 @@ def test_an_unreadable_file_is_explained(window, qtbot, tmp_path, told):
     page = window.current_page()
     page.import_file(bogus)
     wizard = page.dialog
+    qtbot.waitUntil(lambda: not wizard.busy, timeout=20000)
     assert "不是有效的 Excel" in wizard.file_page.error.text()
     assert not wizard.file_page.isComplete()
 
