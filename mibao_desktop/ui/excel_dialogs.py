@@ -563,7 +563,7 @@ class DonePage(QWizardPage):
         if report.people_added:
             text += f"\n已在人员台账中新增 {len(report.people_added)} 人:{_names(report.people_added)}。"
         self.summary.setText(text)
-        self.save_button.setEnabled(bool(report.refused or report.left_out))
+        self.save_button.setEnabled(bool(report.refused))  # the rows with errors (those left out were the user's choice)
 
     def save_refused(self, path: str | Path | None = None) -> Path | None:
         if path is None:
