@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field as dc_field
 from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -43,6 +44,21 @@ class SampleContext:
 SampleRows = Callable[[SampleContext], Iterable[dict[str, Any]]]
 
 
+# How hand-kept ledgers spell statuses, for any lifecycle that has the status meant (a
+# lifecycle's own ``synonyms`` come first): 已销毁 is also written 销毁 or 已销.
+COMMON_STATUS_SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("正常", "在用"), ("使用", "在用"), ("使用中", "在用"), ("在使用", "在用"), ("在用中", "在用"),
+    ("正常", "在管"), ("在库", "在管"), ("已报废", "报废"), ("报废处理", "报废"),
+    ("销毁", "已销毁"), ("已销", "已销毁"), ("销毁处理", "已销毁"),
+    ("借用", "借出"), ("已借出", "借出"), ("外借", "借出"), ("借出中", "借出"),
+    ("外出中", "外出"), ("携带外出", "外出"), ("已清退", "清退"), ("退回", "清退"),
+)
+
+
+def _status_key(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace(" ", "").strip()
+
+
 @dataclass(frozen=True)
 class Lifecycle:
     """The statuses a record moves through.
@@ -50,6 +66,8 @@ class Lifecycle:
     ``closing`` statuses (报废, 已销毁) need a reason and a date; ``terminal`` ones end the
     record's life: it is kept for ever but no longer changes. ``transitions`` limits where a
     status may go next; a status missing from it may go to any non-initial-only status.
+    ``synonyms`` are the other words hand-kept ledgers use for a status (使用中 → 在用), read
+    by an import (:meth:`status_of`) together with :data:`COMMON_STATUS_SYNONYMS`.
     """
 
     statuses: tuple[str, ...]
@@ -57,6 +75,12 @@ class Lifecycle:
     closing: frozenset[str] = frozenset()
     terminal: frozenset[str] = frozenset()
     transitions: Mapping[str, tuple[str, ...]] = dc_field(default_factory=dict)
+    synonyms: Mapping[str, str] = dc_field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        wrong = {s for s in self.synonyms.values() if s not in self.statuses}
+        if wrong:
+            raise ValueError(f"synonyms for statuses the lifecycle has not: {sorted(wrong)}")
 
     def allowed_next(self, current: str) -> tuple[str, ...]:
         if current in self.terminal:
@@ -65,6 +89,17 @@ class Lifecycle:
             return self.transitions[current]
         return tuple(s for s in self.statuses if s != current)
 
+    @cached_property
+    def _words(self) -> dict[str, str]:
+        words = {_status_key(text): status for text, status in COMMON_STATUS_SYNONYMS if status in self.statuses}
+        words.update({_status_key(text): status for text, status in self.synonyms.items()})
+        words.update({_status_key(s): s for s in self.statuses})
+        return words
+
+    def status_of(self, text: str) -> str | None:
+        """The status a ledger's word means (``停用 ``, ``使用中``, ``已报废``), None if none."""
+        return self._words.get(_status_key(text))
+
 
 DEVICE_LIFECYCLE = Lifecycle(
     statuses=("在用", "停用", "维修", "外出", "报废", "已销毁"),
@@ -72,12 +107,18 @@ DEVICE_LIFECYCLE = Lifecycle(
     closing=frozenset({"报废", "已销毁"}),
     terminal=frozenset({"已销毁"}),
     transitions={"报废": ("已销毁",)},
+    synonyms={"正常": "在用", "使用": "在用", "使用中": "在用", "在使用": "在用", "启用": "在用",
+              "已报废": "报废", "待报废": "报废", "销毁": "已销毁", "已销": "已销毁",
+              "封存": "停用", "停止使用": "停用", "闲置": "停用", "已停用": "停用",
+              "维修中": "维修", "送修": "维修", "在修": "维修", "外出中": "外出", "携带外出": "外出"},
 )
 
 PEOPLE_LIFECYCLE = Lifecycle(
     statuses=("在岗", "调离", "离职"),
     initial="在岗",
     closing=frozenset({"调离", "离职"}),  # with a reason; and what they hold is shown first
+    synonyms={"在职": "在岗", "正常": "在岗", "在编": "在岗", "已调离": "调离", "调出": "调离", "调走": "调离",
+              "已离职": "离职", "辞职": "离职", "离岗": "离职", "退休": "离职", "已退休": "离职"},
 )
 
 MEDIA_LIFECYCLE = Lifecycle(
@@ -86,6 +127,9 @@ MEDIA_LIFECYCLE = Lifecycle(
     closing=frozenset({"报废", "已销毁"}),
     terminal=frozenset({"已销毁"}),
     transitions={"报废": ("已销毁",)},
+    synonyms={"正常": "在用", "使用": "在用", "使用中": "在用", "在使用": "在用", "在库": "在用",
+              "借用": "借出", "已借出": "借出", "外借": "借出", "借用中": "借出",
+              "外出中": "外出", "携带外出": "外出", "已报废": "报废", "销毁": "已销毁", "已销": "已销毁"},
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass, field as dc_field, replace
 from functools import cached_property
 from typing import Any, Callable, Mapping
 
@@ -30,6 +30,7 @@ class FieldType:
 
     editor = "line"  # the kind of widget the edit form builds: line, text, choice, date, int
     sort_numeric = False
+    identifier = False  # folded (NFKC, invisible characters removed) before it is stored and compared
 
     def normalise(self, raw: Any) -> Any:
         raise NotImplementedError
@@ -50,18 +51,27 @@ class FieldType:
 
 @dataclass(frozen=True)
 class Text(FieldType):
+    """Text. Free text (remarks, models, places, names) is kept as typed; an identifier (a
+    number, serial or code: ``upper``, or a field declared ``unique``, see :class:`Field`) is
+    folded: ＪＭ－００１ is JM-001, invisible characters are removed."""
+
     max_length: int = 100
     multiline: bool = False
     upper: bool = False  # identifiers such as serial numbers compare case-insensitively
+    fold: bool | None = None  # None: fold when ``upper``
 
     @property
     def editor(self) -> str:  # type: ignore[override]
         return "text" if self.multiline else "line"
 
+    @property
+    def identifier(self) -> bool:  # type: ignore[override]
+        return self.upper if self.fold is None else self.fold
+
     def normalise(self, raw: Any) -> str:
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)  # spreadsheets turn serial numbers such as 2023001 into 2023001.0
-        text = clean_text(raw, multiline=self.multiline)
+        text = clean_text(raw, multiline=self.multiline, fold=self.identifier)
         if self.upper:
             text = text.upper()
         if len(text) > self.max_length:
@@ -79,12 +89,13 @@ class Choice(FieldType):
     editor = "choice"
 
     def normalise(self, raw: Any) -> str:
-        text = clean_text(raw)
+        text = clean_text(raw)  # folded for matching (Ｗｉｎｄｏｗｓ 10 is Windows 10)
         compact = text.replace(" ", "")
         for choice in self.choices:
             if compact == choice.replace(" ", ""):
                 return choice
-        if self.open_list:
+        if self.open_list:  # a value of its own is kept as typed
+            text = clean_text(raw, fold=False)
             if len(text) > self.max_length:
                 raise FieldError(f"内容过长:最多 {self.max_length} 个字")
             return text
@@ -181,6 +192,8 @@ class Integer(FieldType):
 class MacAddress(FieldType):
     """网卡物理地址, stored as ``00-1A-2B-3C-4D-5E``; found by search in any spelling."""
 
+    identifier = True
+
     def normalise(self, raw: Any) -> str:
         return normalise_mac(raw)
 
@@ -216,7 +229,8 @@ class Ref:
         return self.text + ("(已作废)" if self.voided else "")
 
 
-_QUALIFIED = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<hint>[^()]*)\)$")
+# 张伟(科研一处): the name kept as typed, so the full-width brackets count too
+_QUALIFIED = re.compile(r"^(?P<name>[^()（）]+?)\s*[(（](?P<hint>[^()（）]*)[)）]$")
 
 
 @dataclass(frozen=True)
@@ -227,6 +241,7 @@ class Reference(FieldType):
     targets: tuple[str, ...] = ()
     max_length: int = 60
     editor = "reference"
+    identifier = True  # a number, folded as the number it names is (a person's name: as typed)
 
     def normalise(self, raw: Any) -> Ref:
         if isinstance(raw, Ref):
@@ -235,7 +250,7 @@ class Reference(FieldType):
             return Ref(raw)
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)  # a number such as 2023001 read from a spreadsheet cell
-        text = clean_text(raw)
+        text = clean_text(raw, fold=self.identifier)
         if len(text) > self.max_length:
             raise FieldError(f"内容过长:最多 {self.max_length} 个字")
         match = _QUALIFIED.match(text)
@@ -261,11 +276,14 @@ class Person(Reference):
     targets: tuple[str, ...] = ("people",)
     max_length: int = 20
     editor = "person"
+    identifier = False  # a name, matched as the register keeps it: as typed
 
 
 @dataclass(frozen=True)
 class IdNumber(FieldType):
     """居民身份证号码 with its check digit verified."""
+
+    identifier = True
 
     def normalise(self, raw: Any) -> str:
         return normalise_id_number(raw)
@@ -303,6 +321,9 @@ class Field:
     def __post_init__(self) -> None:
         if self.compute is not None and self.editable:
             object.__setattr__(self, "editable", False)
+        if self.unique and isinstance(self.type, Text) and self.type.fold is None:
+            # a unique text is an identifier: folded before it is stored and compared
+            object.__setattr__(self, "type", replace(self.type, fold=True))
 
     @cached_property
     def is_reference(self) -> bool:
@@ -311,6 +332,12 @@ class Field:
     @cached_property
     def is_person(self) -> bool:
         return isinstance(self.type, Person)
+
+    @property
+    def identifier(self) -> bool:
+        """Folded before it is stored and compared (a number, serial, MAC): invisible
+        characters removed, full width to half (NFKC). Free text is kept as typed."""
+        return self.type.identifier
 
     # -- values ---------------------------------------------------------------------------
 

@@ -19,19 +19,43 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
 _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words with single spaces: nothing to fold
 
+# Characters that show as nothing (or as a plain space) but make two identifiers differ: a
+# number copied from a web page or a Word table often carries one. Removed from identifiers
+# before they are compared; the no-break and ideographic spaces count as spaces.
+INVISIBLE = {
+    "\u200b": "零宽空格", "\u200c": "零宽非连接符", "\u200d": "零宽连接符", "\u2060": "零宽不换行符",
+    "\ufeff": "BOM字符", "\u00ad": "软连字符",
+}
+_INVISIBLE = re.compile("[" + "".join(INVISIBLE) + "]")
+_ODD_SPACES = re.compile("[\u00a0\u3000]")
 
-def clean_text(raw: object, *, multiline: bool = False) -> str:
-    """Fold full-width letters/digits/spaces to half width (NFKC) and trim.
+
+def invisible_in(text: object) -> list[str]:
+    """The names of the invisible characters in ``text`` (for a note that they were removed)."""
+    if not isinstance(text, str) or text.isascii():
+        return []
+    return list(dict.fromkeys(INVISIBLE[c] for c in _INVISIBLE.findall(text)))
+
+
+def clean_text(raw: object, *, multiline: bool = False, fold: bool = True) -> str:
+    """Trim, refuse control characters, normalise line breaks and (on one-line text) collapse
+    spaces; with ``fold`` (identifiers, and text matched against a list) also remove invisible
+    characters and fold full-width letters/digits/spaces to half width (NFKC).
 
     Hand-kept Chinese spreadsheets mix ``ＪＭ－００１`` with ``JM-001``; NFKC makes them the
-    same string so that uniqueness and search behave. (Plain ASCII, most of an import, is
-    returned as it is without the Unicode work: an import checks a million cells.)
+    same string so that uniqueness and matching behave. Free text (``fold=False``: remarks,
+    models, places, names) keeps every character as typed: ②, Ⅱ, ㎡ and ℃ stay what they are.
+    (Plain ASCII, most of an import, is returned as it is without the Unicode work: an import
+    checks a million cells.)
     """
     text = raw if isinstance(raw, str) else str(raw)
     if _PLAIN.fullmatch(text):
         return text
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
+    if fold and not text.isascii():
+        if _INVISIBLE.search(text):
+            text = _INVISIBLE.sub("", text)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _CONTROL.search(text):
@@ -82,6 +106,12 @@ def normalise_date(raw: object) -> dt.date:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         if 1 <= raw < 2958466:  # Excel's serial range (1900-01-01 .. 9999-12-31)
             return _EXCEL_EPOCH + dt.timedelta(days=int(raw))
+        if 19000101 <= raw <= 99991231 and float(raw).is_integer():  # 20190305 typed as a number
+            number = int(raw)
+            try:
+                return dt.date(number // 10000, number // 100 % 100, number % 100)
+            except ValueError:
+                raise FieldError(f"“{number}”不是存在的日期,请核对年月日") from None
         raise FieldError(f"“{raw}”不是有效日期")
     text = clean_text(raw)
     if " " in text and re.match(r"^\d{4}-\d{2}-\d{2} ", text):
@@ -140,8 +170,12 @@ def split_values(raw: object) -> list[str]:
 
 
 def search_form(text: str) -> str:
-    """The form in which values are stored for, and compared against, the search box."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """The form in which values are stored for, and compared against, the search box: folded
+    (NFKC, case, no invisible characters), so that ＪＭ－００１ and ② are found as JM-001 and 2
+    while the record itself keeps them as typed."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+    return text.casefold()
 
 
 _COLON_MAC = re.compile(r"[0-9a-f]{0,2}(?::[0-9a-f]{0,2})+")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections import Counter
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Container, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
@@ -24,8 +24,8 @@ from mibao_desktop.errors import Cancelled, LifecycleError, NotFound, ServiceErr
 from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger, children_of, get_ledger
 from mibao_desktop.ledgers.declaration import RuleContext
 from mibao_desktop.ledgers.fields import Field, Level, Ref
-from mibao_desktop.ledgers.levels import parse_marking
-from mibao_desktop.ledgers.normalize import FieldError, clean_text, is_blank, split_values
+from mibao_desktop.ledgers.levels import LONG_TERM, parse_marking, period_text
+from mibao_desktop.ledgers.normalize import FieldError, clean_text, invisible_in, is_blank, split_values
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit
 from mibao_desktop.services.references import Resolver, person_text
@@ -39,6 +39,7 @@ from mibao_desktop.services.views import (
     Progress,
     RecordView,
     Referrer,
+    RowNote,
     RowRefusal,
 )
 
@@ -77,9 +78,27 @@ class _Plan:
         self.marked = tuple(f for f in ledger.fields if isinstance(f.type, Level) and f.type.period_field)
         self.required = tuple(f.name for f in self.typed if f.required
                               and not (f.name == ledger.key_field and ledger.auto_number))
+        # the cells worth remembering in an import: a unique value never comes twice
+        self.repeated = frozenset(f.name for f in self.typed if not f.unique)
+        self.labels = _labels(ledger)
+        self.unique = tuple(f for f in ledger.unique_fields)
+        self.people = tuple(f for f in ledger.reference_fields if f.is_person)
 
 
 _PLANS: dict[int, _Plan] = {}
+_MEMO_TYPES = frozenset({str, int, float, dt.date, dt.datetime})  # the cells an import's memo keeps
+_MEMO_LIMIT = 50_000  # values remembered per field (a field of free text repeats little)
+_MISSING = object()
+_MARKS = frozenset("★☆*＊")  # a level cell without one of these carries no period
+
+
+class _Fault:
+    """A cell's fault, as remembered by an import's memo."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
 def _plan(ledger: Ledger) -> _Plan:
@@ -87,6 +106,92 @@ def _plan(ledger: Ledger) -> _Plan:
     if plan is None or plan.ledger is not ledger:
         plan = _PLANS[id(ledger)] = _Plan(ledger)
     return plan
+
+
+class _RowNames:
+    """How a message names another row of the same import: by the spreadsheet's own row number
+    when the importer gives them (与第 5 行重复), else by its place in the batch (本批第 1 条)."""
+
+    def __init__(self, row_numbers: Sequence[int] | None) -> None:
+        self.numbers = row_numbers
+
+    def duplicate(self, index: int) -> str:
+        if self.numbers is not None:
+            return f"与第 {self.numbers[index]} 行重复"
+        return f"与本批第 {index + 1} 条重复"
+
+    def refused(self, text: str, index: int) -> str:
+        if self.numbers is not None:
+            return f"引用的“{text}”在第 {self.numbers[index]} 行,该行未能导入"
+        return f"引用的“{text}”在本批第 {index + 1} 条,该条未能导入"
+
+
+class _Row:
+    """One row of an import on its way through the checks."""
+
+    __slots__ = ("index", "values", "errors", "parent_id", "rid", "keys")
+
+    def __init__(self, index: int, values: dict[str, Any], errors: dict[str, str], parent_id: int | None) -> None:
+        self.index = index
+        self.values = values
+        self.errors = errors
+        self.parent_id = parent_id
+        self.rid = 0
+        self.keys: list[tuple[str, str]] = []
+
+
+class _StatusReader:
+    """The status a file gives, as the ledger's lifecycle has it (停用 , 使用中 → 在用,
+    已报废 → 报废); blank is the initial status. Each distinct word is read once."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.read: dict[Any, tuple[str | None, str, str]] = {}
+
+    def __call__(self, cell: Any) -> tuple[str | None, str, str]:
+        """(status or None, the fault, a note of what it was read as)."""
+        try:
+            return self.read[cell]
+        except (KeyError, TypeError):
+            pass
+        lifecycle = self.ledger.lifecycle
+        if is_blank(cell):
+            found: tuple[str | None, str, str] = (lifecycle.initial, "", "")
+        else:
+            try:
+                text = clean_text(cell)
+            except FieldError as exc:
+                text, found = "", (None, str(exc), "")
+            if text:
+                status = lifecycle.status_of(text)
+                if status is None:
+                    found = (None, f"“{text}”不是{self.ledger.noun}的状态,应为:{'、'.join(lifecycle.statuses)}", "")
+                else:
+                    found = (status, "", "" if status == text.replace(" ", "") else f"状态“{text}”读作 {status}")
+        if cell.__class__ in _MEMO_TYPES:
+            self.read[cell] = found
+        return found
+
+
+_SPECIAL = frozenset({"status", "_parent", "_children"})  # keys of an import's row that are not typed fields
+
+
+class _Ticker:
+    """An import's progress in three stages (reading the rows, checking them, storing), and
+    its cancel button, asked every few hundred rows."""
+
+    def __init__(self, progress: Progress | None, cancelled: Callable[[], bool] | None, total: int, rows: int) -> None:
+        self.progress, self.cancelled, self.total, self.rows = progress, cancelled, total, max(rows, 1)
+
+    def __call__(self, stage: int, done: int) -> None:
+        if self.cancelled and self.cancelled():
+            raise Cancelled()
+        if self.progress:
+            self.progress(min(self.total, self.total * (stage * self.rows + done) // (3 * self.rows)), self.total)
+
+    def done(self) -> None:
+        if self.progress:
+            self.progress(self.total, self.total)
 
 
 def _labels(ledger: Ledger) -> dict[str, str]:
@@ -157,11 +262,18 @@ class LedgerService:
 
     # -- validation ------------------------------------------------------------------------
 
-    def normalise(self, ledger: Ledger, raw: Mapping[str, Any], *, current: Mapping[str, Any] | None = None
+    def normalise(self, ledger: Ledger, raw: Mapping[str, Any], *, current: Mapping[str, Any] | None = None,
+                  notes: list[tuple[str, str]] | None = None, memo: dict | None = None
                   ) -> tuple[dict[str, Any], dict[str, str]]:
         """Typed values from ``raw`` over ``current`` (or the defaults) and the faults found,
         without looking at the database: types, 密级 with its period, required fields and
-        computed values."""
+        computed values.
+
+        ``notes`` (an import's preview) receives (field name, message) for what a person should
+        see the value was read as: invisible characters removed from an identifier, a period
+        read from ``机密★10年``. ``memo`` (one dict for the rows of one import) remembers what
+        each repeated cell of a field that is not unique was read as: a ledger's departments,
+        models, places and people repeat on every row."""
         plan = _plan(ledger)
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -171,22 +283,50 @@ class LedgerService:
         for f in plan.typed:
             name = f.name
             if name in raw:
-                try:
-                    values[name] = f.normalise(raw[name])
-                except FieldError as exc:
-                    errors[name] = str(exc)
+                cell = raw[name]
+                if memo is not None and name in plan.repeated and cell.__class__ in _MEMO_TYPES:
+                    known = memo.setdefault(name, {})
+                    found = known.get(cell, _MISSING)
+                    if found is _MISSING:
+                        try:
+                            found = f.normalise(cell)
+                        except FieldError as exc:
+                            found = _Fault(str(exc))
+                        if len(known) < _MEMO_LIMIT:
+                            known[cell] = found
+                    if found.__class__ is _Fault:
+                        errors[name] = found.message
+                        continue
+                    values[name] = list(found) if found.__class__ is list else found
+                else:
+                    try:
+                        values[name] = f.normalise(cell)
+                    except FieldError as exc:
+                        errors[name] = str(exc)
+                        continue
+                if notes is not None and f.identifier:
+                    hidden = invisible_in("".join(map(str, cell)) if isinstance(cell, (list, tuple)) else cell)
+                    if hidden:
+                        notes.append((name, f"{f.label}中的不可见字符({'、'.join(hidden)})已去除"))
             elif current is not None:
                 values[name] = current.get(name)
             else:
                 values[name] = f.default
         for f in plan.marked:  # 机密★10年 fills the period too, unless the period is given itself
             if f.name in raw and f.name not in errors and is_blank(raw.get(f.type.period_field)):
+                cell = raw[f.name]
+                if cell.__class__ is str and not _MARKS.intersection(cell):
+                    continue  # a bare level (most rows): no period in it
                 try:
-                    _level, period = parse_marking(raw[f.name], f.type.allowed)
+                    level, period = parse_marking(cell, f.type.allowed)
                 except FieldError:
                     period = None
                 if period is not None:
                     values[f.type.period_field] = period
+                    if notes is not None:
+                        notes.append((f.name, f"{f.label}“{clean_text(cell)}”读作 {level},保密期限 "
+                                              + (period_text(period) if period >= LONG_TERM
+                                                 else f"{period} 年")))
         for name in plan.required:
             if values.get(name) is None and name not in errors:
                 errors[name] = "必填,不能为空"
@@ -217,21 +357,55 @@ class LedgerService:
         return values
 
     def _resolve(self, ledger: Ledger, values: dict[str, Any], resolver: Resolver,
-                 current: Mapping[str, Any] | None = None) -> dict[str, str]:
+                 current: Mapping[str, Any] | None = None, *, memo: dict | None = None,
+                 skip: Container[str] = ()) -> dict[str, str]:
         """Resolve the references; a voided record may stay where the record (``current``)
-        already names it, but is not named anew (chosen by id before it was voided)."""
+        already names it, but is not named anew (chosen by id before it was voided).
+
+        ``memo`` (an import) remembers how each person's name was resolved, for as long as no
+        one of that name has been added since; ``skip`` names fields already found wrong."""
         errors = {}
         for f in ledger.reference_fields:
-            try:
-                values[f.name] = resolver.resolve(ledger, f, values.get(f.name), values)
-            except FieldError as exc:
-                errors[f.name] = str(exc)
+            name = f.name
+            if name in skip:
                 continue
-            held = {r.id for r in f.refs((current or {}).get(f.name))}
-            gone = [r for r in f.refs(values[f.name]) if r.voided and r.id not in held]
+            value = values.get(name)
+            try:
+                if memo is not None and value is not None and f.is_person and not f.many and value.id is None:
+                    resolved = self._person_memo(ledger, f, value, values, resolver, memo)
+                else:
+                    resolved = resolver.resolve(ledger, f, value, values)
+            except FieldError as exc:
+                errors[name] = str(exc)
+                continue
+            values[name] = resolved
+            if resolved is None:
+                continue
+            held = {r.id for r in f.refs(current.get(name))} if current else ()
+            gone = [r for r in f.refs(resolved) if r.voided and r.id not in held]
             if gone:
-                errors[f.name] = f"“{gone[0].text}”已作废,不能引用"
+                errors[name] = f"“{gone[0].text}”已作废,不能引用"
         return errors
+
+    @staticmethod
+    def _person_memo(ledger: Ledger, f: Field, ref: Ref, values: Mapping[str, Any], resolver: Resolver,
+                     memo: dict) -> Ref:
+        """A person's name resolved as the resolver would: the answer depends on the name, its
+        hint, the row's department and the people of that name added so far in the import."""
+        department = values.get("department") if not ref.hint else None
+        key = (ref.text, ref.hint, department)
+        added = resolver._added
+        folded = ref.text.casefold()
+        known = memo.get(key)
+        if known is None or known[0] != len(added.get(folded, ())):
+            try:
+                found: Any = resolver.resolve(ledger, f, ref, values)
+            except FieldError as exc:
+                found = _Fault(str(exc))
+            known = memo[key] = (len(added.get(folded, ())), found)
+        if known[1].__class__ is _Fault:
+            raise FieldError(known[1].message)
+        return known[1]
 
     def _rules(self, session: Session, ledger: Ledger, values: Mapping[str, Any], record_id: int | None,
                *, replaced: RecordView | None = None) -> dict[str, str]:
@@ -338,8 +512,14 @@ class LedgerService:
 
     def _next_number(self, session: Session, ledger: Ledger, taken: frozenset[str] | set[str] = frozenset()) -> str:
         """The next free automatic number (RY-0001 …), past every number in use and the
-        (case-folded) ``taken`` ones (numbers given to other rows of the same import). Remembered
-        for the transaction, so that an import numbering many records reads the numbers once."""
+        (case-folded) ``taken`` ones (numbers given to other rows of the same import)."""
+        return self._next_numbers(session, ledger, 1, taken)[0]
+
+    def _next_numbers(self, session: Session, ledger: Ledger, n: int,
+                      taken: frozenset[str] | set[str] = frozenset()) -> list[str]:
+        """The next ``n`` free automatic numbers. The highest number in use is read once per
+        transaction (an import numbering many records); the candidates are checked against the
+        numbers held in one query per few hundred."""
         from mibao_desktop.db.schema import table_of
 
         counters = session.info.setdefault("mibao_numbers", {})
@@ -353,12 +533,17 @@ class LedgerService:
                     highest = max(highest, int(tail))
             counters[ledger.key] = highest
         repo = RecordRepository(session)
-        while True:
-            counters[ledger.key] += 1
-            number = ledger.auto_number.format(counters[ledger.key])
-            if number.casefold() not in taken and not repo.clashes(
-                    ledger.unique_scope, [(ledger.key_field, number.casefold())], None):
-                return number
+        out: list[str] = []
+        while len(out) < n:
+            candidates = []
+            while len(candidates) < n - len(out):
+                counters[ledger.key] += 1
+                number = ledger.auto_number.format(counters[ledger.key])
+                if number.casefold() not in taken:
+                    candidates.append(number)
+            held = repo.all_keys(ledger.unique_scope, [(ledger.key_field, c.casefold()) for c in candidates])
+            out.extend(c for c in candidates if (ledger.key_field, c.casefold()) not in held)
+        return out
 
     def referrers(self, record_id: int, *, include_voided: bool = False) -> list[Referrer]:
         """Every record that refers to this one (a person's devices, a computer's printers)."""
@@ -610,15 +795,24 @@ class LedgerService:
     def create_many(self, ledger_key: str | Ledger, rows: Iterable[Mapping[str, Any]], *,
                     all_or_nothing: bool = False, dry_run: bool = False, progress: Progress | None = None,
                     cancelled: Callable[[], bool] | None = None, total: int | None = None,
-                    source: str = "") -> BatchResult:
+                    source: str = "", row_numbers: Sequence[int] | None = None) -> BatchResult:
         """Register many records in one transaction (import, sample data).
 
-        Every row is validated like :meth:`create`: references are resolved against the
-        database and against the other rows (in any order), new people are added to the
-        register, rules run, and duplicates are found against the database and inside the
-        batch. Good rows are stored and bad ones named in the result; with
-        ``all_or_nothing`` nothing is stored while any row is bad. A ``dry_run`` checks every
-        row and stores nothing (an import preview). Cancelling stores nothing.
+        Every row is validated like :meth:`create`, and each reports all that is wrong with it
+        at once: its fields' faults, and, for the values that are right, duplicates within the
+        batch and against the database, references (resolved against the database and against
+        the other rows, in any order; new people are added to the register) and rules. Good
+        rows are stored and bad ones named in the result; with ``all_or_nothing`` nothing is
+        stored while any row is bad. A ``dry_run`` checks every row and stores nothing (an
+        import preview). Cancelling stores nothing.
+
+        A row may give its ``status`` as the file has it (``停用``, ``已报废``, ``使用中``): read
+        against the ledger's lifecycle (its synonyms), stored, and recorded in the import event
+        of the record's history (导入,状态 维修); blank is the initial status; a word the
+        lifecycle does not know refuses the row. ``row_numbers`` (the spreadsheet's own number
+        of each row) are how messages name another row (与第 5 行重复). The result's ``notes``
+        say what cells were read as, its ``rows`` the values of each row stored (or, in a dry
+        run, that would be).
 
         A row of a child ledger names its parent by number under the key ``_parent``. A row of
         a ledger with a child ledger may bring its child records under ``_children`` (a carrier
@@ -627,137 +821,210 @@ class LedgerService:
         """
         ledger = self.ledger(ledger_key)
         result = BatchResult()
-        rows = list(rows)
-        total = total or len(rows)
-        labels = _labels(ledger)
+        rows = rows if isinstance(rows, list) else list(rows)
+        if row_numbers is not None and len(row_numbers) != len(rows):
+            raise ValueError(f"row_numbers: {len(row_numbers)} numbers for {len(rows)} rows")
+        plan = _plan(ledger)
+        labels = plan.labels
+        names = _RowNames(row_numbers)
+        tick = _Ticker(progress, cancelled, total or len(rows), len(rows))
         with self._write(f"导入{ledger.noun}") as session:
             repo = RecordRepository(session)
-            # 1. each row on its own: types, required fields, computed values
-            staged: list[tuple[int, dict[str, Any], int | None]] = []
+            # 1. each row on its own: types, required fields, computed values, status
+            staged: list[_Row] = []
             children_raw: dict[int, list[Mapping[str, Any]]] = {}
+            memo: dict = {}
+            found: list[tuple[str, str]] = []
+            statuses = _StatusReader(ledger)
+            parents: dict[Any, tuple[int | None, str]] = {}
             for index, raw in enumerate(rows):
-                if cancelled and index % 200 == 0 and cancelled():
-                    raise Cancelled()
-                raw = {k: v for k, v in raw.items() if k != "status"}
-                parent_text = raw.pop("_parent", None)
-                if "_children" in raw:
-                    children_raw[index] = list(raw.pop("_children") or ())
+                if index % 500 == 0:
+                    tick(0, index)
+                status_cell = parent_text = None
+                if "status" in raw or "_parent" in raw or "_children" in raw:
+                    status_cell, parent_text = raw.get("status"), raw.get("_parent")
+                    if "_children" in raw:
+                        children_raw[index] = list(raw["_children"] or ())
+                    raw = {k: v for k, v in raw.items() if k not in _SPECIAL}
                 try:
-                    values, errors = self.normalise(ledger, raw)
+                    values, errors = self.normalise(ledger, raw, notes=found, memo=memo)
                 except ServiceError as exc:
                     result.refused.append(RowRefusal(index, "", str(exc)))
+                    found.clear()
                     continue
+                status, fault, note = statuses(status_cell)
+                if fault:
+                    errors["status"] = fault
+                else:
+                    values["status"] = status
+                    if note:
+                        found.append(("status", note))
+                if found:
+                    result.notes.extend(RowNote(index, labels.get(n, n), m) for n, m in found)
+                    found.clear()
                 parent_id = None
                 if ledger.parent is not None:
-                    parent_id, parent_error = self._parent_by_number(session, ledger, parent_text)
+                    key = parent_text if parent_text.__class__ in _MEMO_TYPES else None
+                    if key is None or key not in parents:
+                        parents[key] = self._parent_by_number(session, ledger, parent_text)
+                    parent_id, parent_error = parents[key]
                     if parent_error:
                         errors["_parent"] = parent_error
-                if errors:
-                    result.refused.extend(RowRefusal(index, labels.get(n, n), m) for n, m in errors.items())
-                    continue
-                staged.append((index, values, parent_id))
-                if progress and index % 500 == 0:
-                    progress(index // 2, total)
-            # 2. numbers for the new records, so that rows may refer to rows further down
-            auto = [v for _, v, _ in staged if ledger.auto_number and v.get(ledger.key_field) is None]
-            for values in auto:
-                values[ledger.key_field] = None  # numbered when stored (below)
-            ids = repo.allocate_ids(len(staged)) if not dry_run else list(range(-len(staged), 0))
-            batch = {}
-            for (index, values, _), rid in zip(staged, ids):
-                if values.get(ledger.key_field):
-                    batch.setdefault((ledger.key, str(values[ledger.label_field] or "").casefold()), rid)
+                staged.append(_Row(index, values, errors, parent_id))
+            memo.clear()
+            # 2. ids for the new records, so that rows may refer to rows further down (and a
+            # reference to a row that is refused is told as such)
+            ids = repo.allocate_ids(len(staged)) if not dry_run else range(-len(staged), 0)
+            batch: dict[tuple[str, str], int] = {}
+            key_field, label_field = ledger.key_field, ledger.label_field
+            for row, rid in zip(staged, ids):
+                row.rid = rid
+                if row.values.get(key_field) and row.values.get(label_field):
+                    batch.setdefault((ledger.key, str(row.values[label_field]).casefold()), rid)
             pending: dict[int, tuple[str, str | None]] = {}  # new people, stored if a row kept names them
             resolver = self._resolver(session, preview=dry_run, batch=batch, pending=pending)
-            person_names = {ref.text for _, v, _ in staged for f in ledger.reference_fields if f.is_person
-                            for ref in f.refs(v.get(f.name)) if ref.id is None and ref.text}
-            resolver.prefetch_people(person_names)
-            row_keys = [self.unique_keys(ledger, v) for _, v, _ in staged]
-            batch_keys = repo.all_keys(ledger.unique_scope, [k for keys in row_keys for k in keys]
-                                       ) if ledger.parent is None else {}
-            seen_keys: dict[tuple[str, str, str], int] = {}
-            good: list[tuple[int, dict[str, Any], int | None]] = []
-            for n, ((index, values, parent_id), rid, keys) in enumerate(zip(staged, ids, row_keys)):
-                if cancelled and n % 200 == 0 and cancelled():
-                    raise Cancelled()
-                errors = self._resolve(ledger, values, resolver)
-                if not errors:
-                    errors = self._rules(session, ledger, values, None)
-                if errors:
-                    result.refused.extend(RowRefusal(index, labels.get(k, k), m) for k, m in errors.items())
-                    continue
-                refused = False
-                scope = self._scope(ledger, parent_id)
-                held = batch_keys if ledger.parent is None else repo.all_keys(scope, keys)
-                for name, key in keys:
-                    if (name, key) in held:
-                        other = repo.locate(held[(name, key)])
-                        msg = self._clash_message(session, ledger.field(name), values[name], key, other)
-                    elif (scope, name, key) in seen_keys:
-                        msg = f"与本批第 {seen_keys[(scope, name, key)] + 1} 条重复"
-                    else:
-                        continue
-                    result.refused.append(RowRefusal(index, labels[name], msg))
-                    refused = True
-                if refused:
-                    continue
-                for name, key in keys:
-                    seen_keys[(scope, name, key)] = index
-                values["status"] = ledger.lifecycle.initial
-                good.append((rid, values, parent_id))
-                if progress and n % 500 == 0:
-                    progress((len(staged) + n) // 2, total)
-            good = self._drop_dangling(ledger, good, set(ids), staged, ids, result, labels)
+            resolver.prefetch_people({ref.text for row in staged for f in plan.people
+                                      for ref in f.refs(row.values.get(f.name)) if ref.id is None and ref.text})
+            unique = plan.unique
+            held_all = repo.all_keys(ledger.unique_scope, (
+                (f.name, key) for row in staged for f in unique for key in f.unique_keys(row.values.get(f.name)))
+            ) if ledger.parent is None and unique else {}
+            # 3. what each row's right values say: references, rules, duplicates
+            seen: dict[tuple[str, str, str], int] = {}
+            people_memo: dict = {}
+            good: list[_Row] = []
+            for n, row in enumerate(staged):
+                if n % 500 == 0:
+                    tick(1, n)
+                values, errors = row.values, row.errors
+                found_refs = self._resolve(ledger, values, resolver, memo=people_memo, skip=errors)
+                if ledger.rules and not errors and not found_refs:
+                    found_refs = self._rules(session, ledger, values, None)
+                for name, message in found_refs.items():
+                    errors.setdefault(name, message)
+                clashes: list[RowRefusal] = []
+                if unique and (ledger.parent is None or row.parent_id is not None):
+                    scope = self._scope(ledger, row.parent_id)
+                    keys = [(f.name, key) for f in unique for key in f.unique_keys(values.get(f.name))]
+                    held = held_all if ledger.parent is None else repo.all_keys(scope, keys)
+                    for name, key in keys:
+                        if (name, key) in held:
+                            message = self._clash_message(session, ledger.field(name), values[name], key,
+                                                          repo.locate(held[(name, key)]))
+                        else:
+                            first = seen.setdefault((scope, name, key), row.index)
+                            if first == row.index:
+                                continue
+                            message = names.duplicate(first)
+                        clashes.append(RowRefusal(row.index, labels[name], message))
+                if errors or clashes:
+                    result.refused.extend(RowRefusal(row.index, labels.get(k, k), m) for k, m in errors.items())
+                    result.refused.extend(clashes)
+                else:
+                    good.append(row)
+            held_all = seen = people_memo = None  # type: ignore[assignment]
+            good = self._drop_dangling(ledger, good, staged, result, labels, names)
             children: list[tuple[Ledger, int, dict[str, Any], int]] = []
             if children_raw:
-                good, children = self._stage_children(session, ledger, good, children_raw, staged, ids, resolver,
-                                                      result, dry_run)
+                good, children = self._stage_children(session, ledger, good, children_raw, resolver, result,
+                                                      dry_run)
             result.accepted = len(good)
-            named = [ref for owner, values in [(ledger, v) for _, v, _ in good] + [(c, v) for c, _, v, _ in children]
+            result.rows = [(row.index, row.values) for row in good]
+            named = [ref for owner, values in [(ledger, row.values) for row in good] + [(c, v) for c, _, v, _ in children]
                      for f in owner.reference_fields if f.is_person for ref in f.refs(values.get(f.name))]
             used = {ref.id for ref in named}
             new_people = [(pid, name, department) for pid, (name, department) in pending.items() if pid in used]
             result.people_added = (list(dict.fromkeys(ref.text for ref in named if ref.id is None)) if dry_run
                                    else [name for _, name, _ in new_people])
+            del named, used
             if dry_run or (all_or_nothing and result.refused):
                 session.rollback()
+                tick.done()
                 return result
-            for pid, name, department in new_people:  # before the rows that refer to them
-                self._add_person(session, name, department, record_id=pid)
+            # 4. store
+            tick(2, 0)
             now = self.clock()
-            given = {key for _rid, values, _ in good for name, key in self.unique_keys(ledger, values)
-                     if name == ledger.key_field}  # numbers typed in other rows are not given again
-            for rid, values, _ in good:
-                if values.get(ledger.key_field) is None and ledger.auto_number:
-                    values[ledger.key_field] = self._next_number(session, ledger, given)
-            repo.insert(ledger, good, now, lambda p: self._scope(ledger, p))
+            self._add_people(session, new_people, now)  # before the rows that refer to them
+            if ledger.auto_number:
+                unnumbered = [row for row in good if row.values.get(key_field) is None]
+                if unnumbered:
+                    given = {key for row in good for name, key in self.unique_keys(ledger, row.values)
+                             if name == key_field}  # numbers typed in other rows are not given again
+                    for row, number in zip(unnumbered, self._next_numbers(session, ledger, len(unnumbered), given)):
+                        row.values[key_field] = number
+            repo.insert(ledger, [(row.rid, row.values, row.parent_id) for row in good], now,
+                        lambda p: self._scope(ledger, p), progress=lambda done: tick(2, done))
+            self._import_events(session, ledger, [(row.rid, row.values["status"]) for row in good], now, source)
             for child in {c.key: c for c, _, _, _ in children}.values():
-                repo.insert(child, [(rid, v, pid) for c, rid, v, pid in children if c is child], now,
-                            lambda p, c=child: self._scope(c, p))
-                stored = [rid for c, rid, _, _ in children if c is child]
-                repo.bulk_insert(RecordEvent.__table__, [
-                    {"record_id": rid, "ledger": child.key, "at": now, "actor": self.actor.name, "action": "import",
-                     "reason": source or None, "effective_date": None} for rid in stored])
-                repo.tally(child, now.year, "import", n=len(stored))
-            if good:
-                repo.bulk_insert(RecordEvent.__table__, [
-                    {"record_id": rid, "ledger": ledger.key, "at": now, "actor": self.actor.name, "action": "import",
-                     "reason": source or None, "effective_date": None} for rid, _, _ in good])
-                repo.tally(ledger, now.year, "import", n=len(good))
-            result.created = [rid for rid, _, _ in good]
+                mine = [(rid, v, pid) for c, rid, v, pid in children if c is child]
+                repo.insert(child, mine, now, lambda p, c=child: self._scope(c, p))
+                self._import_events(session, child, [(rid, v["status"]) for rid, v, _ in mine], now, source)
+            result.created = [row.rid for row in good]
             audit.append(session, self.actor, "record.import", ledger.key,
                          {"ledger": ledger.title, "created": len(good),
                           "refused_rows": len({r.index for r in result.refused}), "source": source,
                           "people_added": result.people_added[:200],
-                          "asset_numbers": [v[ledger.key_field] for _, v, _ in good[:1000]]}, at=now)
+                          "asset_numbers": [row.values[key_field] for row in good[:1000]]}, at=now)
             if cancelled and cancelled():
                 raise Cancelled()
-            if progress:
-                progress(total, total)
+            tick.done()
         return result
 
-    def _stage_children(self, session: Session, ledger: Ledger, good: list, children_raw: dict, staged: list,
-                        ids: list[int], resolver: Resolver, result: BatchResult, dry_run: bool):
+    def _import_events(self, session: Session, ledger: Ledger, stored: Sequence[tuple[int, str]], now: dt.datetime,
+                       source: str) -> None:
+        """The import event of each record stored, and the year's tally. A record that came with
+        a status other than the initial one has it in its event (导入,状态 维修(台账.xlsx), with
+        the change 状态: → 维修), so that its history says where the status came from."""
+        if not stored:
+            return
+        repo = RecordRepository(session)
+        initial = ledger.lifecycle.initial
+        where = f"({source})" if source else ""
+
+        def event(rid: int, reason: str | None) -> dict[str, Any]:
+            return {"record_id": rid, "ledger": ledger.key, "at": now, "actor": self.actor.name, "action": "import",
+                    "reason": reason, "effective_date": None}
+
+        repo.bulk_insert(RecordEvent.__table__, [event(rid, source or None) for rid, status in stored
+                                                 if status == initial])
+        moved = [(rid, status) for rid, status in stored if status != initial]
+        if moved:
+            event_ids = repo.insert_returning_ids(RecordEvent.__table__, [
+                event(rid, f"导入,状态 {status}{where}") for rid, status in moved])
+            repo.bulk_insert(FieldChange.__table__, [
+                {"event_id": eid, "field": "status", "old_value": None, "new_value": status}
+                for eid, (_rid, status) in zip(event_ids, moved)])
+        repo.tally(ledger, now.year, "import", n=len(stored))
+
+    def _add_people(self, session: Session, people: Sequence[tuple[int, str, str | None]], now: dt.datetime) -> None:
+        """The people rows of an import name who are not in the register yet, added with the
+        ids they were given: numbered, stored, each with its history event, and audited (one
+        entry naming them all)."""
+        if not people:
+            return
+        repo = RecordRepository(session)
+        items = []
+        for (pid, name, department), number in zip(people, self._next_numbers(session, PEOPLE, len(people))):
+            values = self._person_values(name, department)
+            values["status"] = PEOPLE.lifecycle.initial
+            values[PEOPLE.key_field] = number
+            items.append((pid, values, None))
+        repo.insert(PEOPLE, items, now, lambda p: self._scope(PEOPLE, p))
+        repo.bulk_insert(RecordEvent.__table__, [
+            {"record_id": pid, "ledger": PEOPLE.key, "at": now, "actor": self.actor.name, "action": "create",
+             "reason": "登记其他台账时新增", "effective_date": None} for pid, _v, _p in items])
+        repo.tally(PEOPLE, now.year, "create", n=len(items))
+        numbers = [v[PEOPLE.key_field] for _pid, v, _p in items]
+        if len(items) == 1:
+            detail: dict[str, Any] = {"ledger": PEOPLE.title, "record_id": items[0][0], "name": items[0][1]["name"]}
+        else:
+            detail = {"ledger": PEOPLE.title, "count": len(items),
+                      "people": [[pid, v[PEOPLE.key_field], v["name"]] for pid, v, _p in items]}
+        target = f"{PEOPLE.key}:{numbers[0]}" + (f"…{numbers[-1]}" if len(numbers) > 1 else "")
+        audit.append(session, self.actor, "record.create", target, detail, at=now)
+
+    def _stage_children(self, session: Session, ledger: Ledger, good: list[_Row], children_raw: dict,
+                        resolver: Resolver, result: BatchResult, dry_run: bool):
         """Check the child records brought with each good parent row; a parent with any bad
         child is refused with it. Returns the parents kept and their children to store."""
         kinds = children_of(ledger)
@@ -765,57 +1032,67 @@ class LedgerService:
             raise ServiceError(f"{ledger.noun}没有可以一同导入的下级记录。")
         child = kinds[0]
         labels = _labels(child)
-        index_of = {rid: index for (index, _v, _p), rid in zip(staged, ids)}
+        statuses = _StatusReader(child)
         kept, out = [], []
-        for rid, values, parent_id in good:
-            index = index_of[rid]
+        for row in good:
+            index = row.index
             bad = False
             seen: dict[tuple[str, str], int] = {}
             staged_children = []
             for position, raw in enumerate(children_raw.get(index, ())):
-                raw = {k: v for k, v in raw.items() if k not in ("status", "_parent")}
-                cvalues, errors = self.normalise(child, raw)
-                if not errors:
-                    errors = self._resolve(child, cvalues, resolver)
-                for name, key in ([] if errors else self.unique_keys(child, cvalues)):
+                status_cell = raw.get("status")
+                raw = {k: v for k, v in raw.items() if k not in _SPECIAL}
+                found: list[tuple[str, str]] = []
+                cvalues, errors = self.normalise(child, raw, notes=found)
+                status, fault, note = statuses(status_cell)
+                if fault:
+                    errors["status"] = fault
+                else:
+                    cvalues["status"] = status
+                    if note:
+                        found.append(("status", note))
+                result.notes.extend(RowNote(index, labels.get(n, n), m, child=position) for n, m in found)
+                errors.update({k: m for k, m in self._resolve(child, cvalues, resolver, skip=errors).items()
+                               if k not in errors})
+                for name, key in self.unique_keys(child, cvalues):
                     if (name, key) in seen:
-                        errors[name] = f"与同一{ledger.noun}的另一行重复"
-                    seen[(name, key)] = position
+                        errors.setdefault(name, f"与同一{ledger.noun}的另一行重复")
+                    seen.setdefault((name, key), position)
                 if errors:
                     bad = True
                     result.refused.extend(RowRefusal(index, labels.get(k, k), m, child=position)
                                           for k, m in errors.items())
                     continue
-                cvalues["status"] = child.lifecycle.initial
                 staged_children.append(cvalues)
             if bad:
                 result.refused.append(RowRefusal(index, "", f"其下的{child.noun}有误,这条{ledger.noun}连同其{child.noun}都未导入"))
                 continue
-            kept.append((rid, values, parent_id))
+            kept.append(row)
             child_ids = RecordRepository(session).allocate_ids(len(staged_children)) if not dry_run else \
                 [-1] * len(staged_children)
-            out.extend((child, cid, cvalues, rid) for cid, cvalues in zip(child_ids, staged_children))
+            out.extend((child, cid, cvalues, row.rid) for cid, cvalues in zip(child_ids, staged_children))
         return kept, out
 
     @staticmethod
-    def _drop_dangling(ledger: Ledger, good: list, batch_ids: set[int], staged: list, ids: list[int],
-                       result: BatchResult, labels: dict[str, str]) -> list:
+    def _drop_dangling(ledger: Ledger, good: list[_Row], staged: list[_Row], result: BatchResult,
+                       labels: dict[str, str], names: _RowNames) -> list[_Row]:
         """Rows that refer to a row of the same import which was refused cannot be stored
         either: refuse them too, naming the row they depend on."""
-        index_of = {rid: index for (index, _v, _p), rid in zip(staged, ids)}
+        fields = [f for f in ledger.reference_fields if ledger.key in f.type.targets]
+        if not fields or len(good) == len(staged):
+            return good
+        index_of = {row.rid: row.index for row in staged}
         while True:
-            stored = {rid for rid, _, _ in good}
+            refused = index_of.keys() - {row.rid for row in good}
             kept, dropped = [], False
-            for rid, values, parent_id in good:
-                missing = [(f, ref) for f in ledger.reference_fields for ref in f.refs(values.get(f.name))
-                           if ref.id in batch_ids and ref.id not in stored]
+            for row in good:
+                missing = [(f, ref) for f in fields for ref in f.refs(row.values.get(f.name)) if ref.id in refused]
                 if missing:
                     f, ref = missing[0]
-                    result.refused.append(RowRefusal(index_of[rid], labels[f.name],
-                                                     f"引用的“{ref.text}”在本批第 {index_of[ref.id] + 1} 条,该条未能导入"))
+                    result.refused.append(RowRefusal(row.index, labels[f.name], names.refused(ref.text, index_of[ref.id])))
                     dropped = True
                 else:
-                    kept.append((rid, values, parent_id))
+                    kept.append(row)
             good = kept
             if not dropped:
                 return good

@@ -12,9 +12,11 @@ import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import ColumnElement, column, delete, exists, func, insert, literal_column, or_, select, table, update
+from sqlalchemy import (ColumnElement, Date, DateTime, column, delete, exists, func, insert, literal_column, or_, select,
+                        table, update)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session, aliased
 
@@ -477,6 +479,8 @@ class RecordRepository:
         base = select(UniqueValue.field, UniqueValue.value, UniqueValue.record_id).where(UniqueValue.scope == scope)
         if keys is None:
             return {(f, v): rid for f, v, rid in self.session.execute(base)}
+        if self.session.scalar(select(UniqueValue.record_id).where(UniqueValue.scope == scope).limit(1)) is None:
+            return {}  # nothing held in the scope yet (a first import): no need to ask value by value
         by_field: dict[str, set[str]] = {}
         for f, v in keys:
             by_field.setdefault(f, set()).add(v)
@@ -517,37 +521,73 @@ class RecordRepository:
             func.generate_series(1, n))).scalars()
         return list(rows)
 
+    CHUNK = 5000  # records stored per round of an insert: the rows in flight stay a few MB
+
     def insert(self, ledger: Ledger, items: Sequence[tuple[int, Mapping[str, Any], int | None]],
-               now: dt.datetime, scope_of) -> None:
+               now: dt.datetime, scope_of, *, progress=None) -> None:
         """Store new records: (id, typed values, parent id) each. ``scope_of(parent_id)`` is the
-        uniqueness scope of the record's keys."""
+        uniqueness scope of the record's keys. Stored a few thousand at a time (an import of
+        100,000 records holds no more than that many storage rows at once); ``progress(done)``
+        is told after each round."""
         if not items:
             return
+        facets: Counter = Counter()
+        for start in range(0, len(items), self.CHUNK):
+            facets.update(self._insert_chunk(ledger, items[start:start + self.CHUNK], now, scope_of))
+            if progress is not None:
+                progress(min(start + self.CHUNK, len(items)))
+        self.add_facets(ledger, facets)
+
+    def _insert_chunk(self, ledger: Ledger, items: Sequence[tuple[int, Mapping[str, Any], int | None]],
+                      now: dt.datetime, scope_of) -> Counter:
         t, s = table_of(ledger), search_table_of(ledger)
+        label_field = ledger.label_field
         self.bulk_insert(Record.__table__, [
-            {"id": rid, "ledger": ledger.key, "label": str(values.get(ledger.label_field) or ""), "voided": False}
+            {"id": rid, "ledger": ledger.key, "label": str(values.get(label_field) or ""), "voided": False}
             for rid, values, _ in items])
         rows, texts, links, keys, facets = [], [], [], [], Counter()
+        child = ledger.parent is not None
+        many_refs = any(f.many for f in ledger.reference_fields)
+        scope = None if child else scope_of(None)
         for rid, values, parent_id in items:
             row = storage_row(ledger, values)
             row.update(id=rid, voided=False, void_reason=None, created_at=now, updated_at=now, version=1)
-            if ledger.parent is not None:
+            if child:
                 row["parent_id"] = parent_id
             rows.append(row)
-            texts.append({"id": rid, "search_text": build_search_text(ledger, values)})
-            links.extend(self._link_rows(ledger, rid, values))
-            scope = scope_of(parent_id)
-            keys.extend({"scope": scope, "field": f, "value": v, "record_id": rid}
+            texts.append((rid, build_search_text(ledger, values)))
+            if many_refs:
+                links.extend(self._link_rows(ledger, rid, values))
+            where = scope_of(parent_id) if child else scope
+            keys.extend({"scope": where, "field": f, "value": v, "record_id": rid}
                         for f, v in _unique_keys(ledger, values))
             facets.update(facet_keys(ledger, values))
         self.bulk_insert(t, rows)
-        self.bulk_insert(s, texts)
-        search_index.add(self.session, s.name, [(x["id"], x["search_text"]) for x in texts])
+        del rows
+        self.bulk_insert(s, [{"id": rid, "search_text": text} for rid, text in texts])
+        if self.sqlite:  # the FTS index straight through the driver (search_index.add, without its per-row cost)
+            self.session.connection().exec_driver_sql(
+                f"INSERT INTO {search_index.fts_table(s.name)}(rowid, search_text) VALUES (?, ?)", texts)
+        else:
+            search_index.add(self.session, s.name, texts)
         if links:
             self.bulk_insert(RecordLink.__table__, links)
         if keys:
             self.bulk_insert(UniqueValue.__table__, keys)
-        self.add_facets(ledger, facets)
+        return facets
+
+    def insert_returning_ids(self, table, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert rows whose ids are generated (history events) and return their ids, in order."""
+        if not rows:
+            return []
+        if self.sqlite:
+            # the write transaction holds the database: the ids after the largest are free
+            start = (self.session.scalar(select(func.max(table.c.id))) or 0) + 1
+            ids = list(range(start, start + len(rows)))
+            self.bulk_insert(table, [{"id": i, **row} for i, row in zip(ids, rows)])
+            return ids
+        return list(self.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                         rows).scalars())
 
     def bulk_insert(self, table, rows: list[dict[str, Any]]) -> None:
         """Insert many rows of one shape. On SQLite straight through the driver's executemany:
@@ -568,7 +608,18 @@ class RecordRepository:
             self.session.execute(insert(table), rows)
             return
         sql = f"INSERT INTO {table.name} ({', '.join(_quote(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
-        self.session.connection().exec_driver_sql(sql, [tuple(_sqlite_value(row[c]) for c in columns) for row in rows])
+        # only the date and time columns need converting: the others go through as they are
+        timed = [i for i, c in enumerate(columns) if c in table.c and isinstance(table.c[c].type, (Date, DateTime))]
+        getter = itemgetter(*columns)
+        params = list(map(getter, rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows]
+        if timed:
+            for n, values in enumerate(params):
+                values = list(values)
+                for i in timed:
+                    if values[i] is not None:
+                        values[i] = _sqlite_value(values[i])
+                params[n] = tuple(values)
+        self.session.connection().exec_driver_sql(sql, params)
 
     @staticmethod
     def _link_rows(ledger: Ledger, record_id: int, values: Mapping[str, Any]) -> list[dict]:

@@ -122,12 +122,28 @@ class RowRefusal:
     message: str
     child: int | None = None  # which of the row's child records (``_children``) it is about
 
+
+@dataclass(frozen=True)
+class RowNote:
+    """Something a batch's row was read as that a person should see before it is stored (the
+    import preview): invisible characters removed from a number, ``机密★10年`` read as 机密
+    with its period, a status word read as the ledger's status. Like :class:`RowRefusal`."""
+
+    index: int
+    field: str  # Chinese label, "" when about the row as a whole
+    message: str
+    child: int | None = None
+
+
 @dataclass
 class BatchResult:
     created: list[int] = field(default_factory=list)
     refused: list[RowRefusal] = field(default_factory=list)
     accepted: int = 0  # rows that passed every check (stored, unless a dry run or all-or-nothing)
     people_added: list[str] = field(default_factory=list)  # names added to the register on the way
+    notes: list[RowNote] = field(default_factory=list)  # what rows were read as (see RowNote)
+    # (input index, normalised values incl. status) of each row stored (a dry run: that would be)
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
 Progress = Callable[[int, int], None]
