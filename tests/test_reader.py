@@ -182,10 +182,11 @@ def test_error_values_are_error_cells(tmp_path):
                        '<c r="A1" t="e"><v>#N/A</v></c>'
                        '<c r="B1" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
                        "<c r='C1' t='e'><v>#REF!</v></c>"
+                       '<c t="e" r="D1"><v>#NAME?</v></c>'
                        '</row></sheetData>')
     (sheet,) = read_sheets(path)
-    assert sheet.rows[0][1][:3] == ["#N/A", "#DIV/0!", "#REF!"]
-    assert all(type(v) is ErrorCell for v in sheet.rows[0][1][:3])
+    assert sheet.rows[0][1] == ["#N/A", "#DIV/0!", "#REF!", "#NAME?"]
+    assert all(type(v) is ErrorCell for v in sheet.rows[0][1])
     # a text table keeps no types: Excel's error text is taken for the error it was
     (sheet,) = read_sheets(text_table(tmp_path / "e.csv", [["JM-01", "#N/A", "#VALUE!"]]))
     assert [type(v) for v in sheet.rows[0][1]] == [str, ErrorCell, ErrorCell]
@@ -311,3 +312,20 @@ def test_progress_per_sheet_and_cancel(tmp_path):
     assert seen == [(1, 2), (2, 2)]
     with pytest.raises(Cancelled):
         read_sheets(path, cancelled=lambda: True)
+
+
+def test_the_scan_finds_cells_whatever_the_attribute_order_prefix_or_missing_references(tmp_path):
+    import re
+
+    path = xlsx(tmp_path / "p.xlsx", [[1]], formats={"A1": "000000"})  # cellXfs 1 is 000000
+    replace_sheet_data(path, '<sheetData><row r="1"><c s="1" r="A1"><v>12</v></c>'
+                       '<c t="e" r="B1"><v>#N/A</v></c></row>'
+                       '<row r="3"><c s="1"><v>7</v></c><c><f>A1</f></c><c s="1" t="n"><v>8</v></c></row></sheetData>')
+    (sheet,) = read_sheets(path)
+    assert sheet.rows == [(1, ["000012", "#N/A", None]), (3, ["000007", '=A1', "000008"])]
+    # the same with every element prefixed (<x:c>), as some generators write
+    rewrite_part(path, "xl/worksheets/sheet1.xml", lambda xml: re.sub(
+        rb"<(/?)(?=[a-zA-Z])", rb"<\1x:", xml).replace(b"<x:worksheet xmlns=", b"<x:worksheet xmlns:x="))
+    assert b"<x:c " in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    (sheet,) = read_sheets(path)
+    assert sheet.rows == [(1, ["000012", "#N/A", None]), (3, ["000007", '=A1', "000008"])]
