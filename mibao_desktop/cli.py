@@ -3,7 +3,9 @@
     mibao [--data-dir D]                                   start the desktop app
     mibao [--data-dir D] demo [--scale X] [--if-empty]     sample data (and demo accounts)
     mibao [--data-dir D] --user U export LEDGER OUT.xlsx [--search TEXT] [--include-voided]
-    mibao [--data-dir D] --user U import LEDGER IN.xlsx [--all-or-nothing]
+    mibao [--data-dir D] --user U import LEDGER IN.xlsx [--all-or-nothing] [--dry-run] [--sheet S]
+                                     [--include-flagged] [--refused OUT.xlsx]
+        exit 0: every row imported; 1: rows not imported (each named); 2: the import failed
     mibao [--data-dir D] --user U audit verify | audit export OUT.xlsx
     mibao [--data-dir D] --user U labels LEDGER -o OUT.pdf [--ids A B …] [--layout NAME] [--start N]
     mibao [--data-dir D] --user U form NAME --id ASSET -o OUT.pdf
@@ -48,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("ledger", help=f"台账:{ledgers}")
     imp.add_argument("input", type=Path)
     imp.add_argument("--all-or-nothing", action="store_true", help="有任何一行出错时一条也不导入")
+    imp.add_argument("--dry-run", action="store_true", help="只检查,不导入(预览)")
+    imp.add_argument("--sheet", help="导入指定名称的工作表(默认:最像该台账的一张)")
+    imp.add_argument("--include-flagged", action="store_true",
+                     help="也导入有删除线的行和小计/合计行(默认不导入,并逐行列出)")
+    imp.add_argument("--refused", type=Path, metavar="OUT.xlsx",
+                     help="把未导入的行连同原因写入此文件,改正后可再次导入")
+    imp.epilog = "退出码:0 全部导入;1 有行未导入(逐行列出原因);2 导入失败(文件无法读取等)"
     aud = sub.add_parser("audit", help="审计日志(安全审计员)")
     aud_sub = aud.add_subparsers(dest="audit_command", required=True)
     aud_sub.add_parser("verify", help="校验审计日志是否完整")
@@ -162,6 +171,29 @@ def main(argv: list[str] | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"错误:{message}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("已中断,未完成的操作没有保存。", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - a terminal user gets a sentence, not a traceback
+        log = _log_failure(data_dir)
+        print(f"错误:操作未完成,数据未改动(内部错误 {type(exc).__name__}: {exc})。"
+              + (f"详细信息已写入“{log}”。" if log else ""), file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _log_failure(data_dir: Path) -> Path | None:
+    """The traceback of an unexpected failure, kept for whoever maintains the installation."""
+    import datetime as dt
+    import traceback
+
+    try:
+        log = Path(data_dir) / "logs" / "mibao-errors.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"--- {dt.datetime.now().isoformat(timespec='seconds')}\n{traceback.format_exc()}\n")
+        return log
+    except OSError:
+        return None
 
 
 def _ledger_service(db, actor):
@@ -236,18 +268,33 @@ def _export(service, ledger, args) -> int:
 
 
 def _import(service, ledger, args) -> int:
-    from mibao_desktop.excel import import_ledger
+    from mibao_desktop.excel.importer import plan_import, run_import, write_refused
 
-    report = import_ledger(service, ledger, args.input, all_or_nothing=args.all_or_nothing)
+    plan = plan_import(ledger, args.input, service.import_mapping(ledger), sheet=args.sheet)
+    plan.include_flagged = args.include_flagged
+    report = run_import(service, plan, all_or_nothing=args.all_or_nothing, dry_run=args.dry_run)
     print(f"工作表“{report.sheet}”,表头在第 {report.header_row} 行;识别的列:{'、'.join(report.columns)}")
+    if report.other_sheets:
+        print(f"另有工作表也像{ledger.title}:{'、'.join(report.other_sheets)}(本次未导入,可用 --sheet 指定)")
+    for note in report.notes:
+        print(f"说明:{note}")
+    for row in report.left_out:
+        print(f"未导入:{row}(如需导入,加 --include-flagged)")
     for refused in report.refused:
         print(str(refused))
     if report.skipped_rows:
         print(f"已跳过非数据行(签字栏等):第 {'、'.join(map(str, report.skipped_rows))} 行")
+    if report.people_added:
+        print(f"新加入人员名册:{'、'.join(report.people_added[:50])}"
+              + (f" 等 {len(report.people_added)} 人" if len(report.people_added) > 50 else ""))
     if args.all_or_nothing and report.refused:
         print("因有出错的行,按 --all-or-nothing 一条也未导入。")
-    print(f"imported {report.created}, refused {report.refused_rows}")
-    return EXIT_REFUSED if report.refused else EXIT_OK
+    if args.refused and report.refused:
+        count = write_refused(plan, report, args.refused)
+        print(f"未导入的 {count} 行及原因已写入“{args.refused}”,改正后可再次导入。")
+    done = "可导入" if args.dry_run else "已导入"
+    print(f"{done} {report.accepted if args.dry_run else report.created} 条;未导入 {report.not_imported} 行。")
+    return EXIT_REFUSED if report.not_imported else EXIT_OK
 
 
 def _audit(db, actor, args) -> int:

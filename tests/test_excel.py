@@ -97,7 +97,7 @@ def test_bad_rows_are_named_by_row_and_column_and_good_rows_stored(service, tmp_
     ])
     report = import_ledger(service, COMPUTERS, path)
     found = {(r.row, r.column): r.message for r in report.refused}
-    assert found[(3, "设备编号")] == "与本批第 1 条重复"
+    assert found[(3, "设备编号")] == "与第 2 行重复"  # the file's own row numbers
     assert "JM-EXIST" in found[(4, "设备编号")]
     assert "MAC" in found[(5, "物理地址")]
     assert "公式" in found[(6, "品牌型号")]
@@ -219,9 +219,11 @@ def test_merged_cells_and_wrong_types_are_named(service, tmp_path):
     report = import_ledger(service, COMPUTERS, path)
     found = {(r.row, r.column): r.message for r in report.refused}
     assert found[(5, "密级")] == "密级“True”无法识别,应为:绝密、机密、秘密"
-    assert found[(6, "所在部门")] == "必填,不能为空"
+    assert (6, "所在部门") not in found  # merged down: row 6 has the department of row 5
+    assert service.find("computers", "JM-04").values["department"] == "保密办"
+    assert any(n.row == 5 and "合并单元格" in n.message for n in report.notes)
     assert service.find("computers", "12345").values["classified_on"] == dt.date(2019, 3, 7)
-    assert report.created == 2
+    assert report.created == 3
 
 
 def test_the_user_maps_a_column_by_hand_and_it_is_remembered(service, tmp_path):
@@ -263,10 +265,11 @@ def test_refused_rows_are_saved_to_fix_and_import_again(service, tmp_path):
     assert write_refused(plan, report, fix) == 2
     ws = openpyxl.load_workbook(fix).active
     rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == HEADER + [REASON_HEADER]
-    assert rows[1][1] == "JM-02" and "第 5 行" in rows[1][-1] and "物理地址" in rows[1][-1]
-    ws.cell(2, 10).value = "00-1A-2B-3C-4D-02"
-    ws.cell(3, 5).value = "2019-03-07"  # the user corrects the two cells and saves
+    assert rows[0][0] == "涉密计算机台账" and rows[1][0] == "填报单位:某研究所"  # the title rows as the file has them
+    assert list(rows[2]) == HEADER + [REASON_HEADER]
+    assert rows[3][1] == "JM-02" and "第 5 行" in rows[3][-1] and "物理地址" in rows[3][-1]
+    ws.cell(4, 10).value = "00-1A-2B-3C-4D-02"
+    ws.cell(5, 5).value = "2019-03-07"  # the user corrects the two cells and saves
     ws.parent.save(fix)
     second = import_ledger(service, COMPUTERS, fix)
     assert (second.created, second.refused) == (2, [])

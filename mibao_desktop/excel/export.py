@@ -20,6 +20,7 @@ from mibao_desktop.ledgers.fields import Date, Integer
 from mibao_desktop.errors import Cancelled
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
+from mibao_desktop.services.value_stream import PARENT
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 _TITLE_FONT = Font(name="宋体", size=14, bold=True)
@@ -165,13 +166,19 @@ def stream_to(sheet: SheetStream, rows: Iterable[Iterable[Any]], total: int, *,
     return done
 
 
-def ledger_rows(stream, chosen: list) -> tuple[list[float], Iterator]:
-    """Column widths fitted to the first rows, and every row's cell values (streamed)."""
-    widths = [display_width(f.label) + 2 for f in chosen]
+def ledger_rows(stream, chosen: list, parent_label: str = "") -> tuple[list[float], Iterator]:
+    """Column widths fitted to the first rows, and every row's cell values (streamed). A child
+    ledger's rows begin with their parent's number (``parent_label``: 所属载体)."""
+    widths = [display_width(h) + 2 for h in ([parent_label] if parent_label else []) + [f.label for f in chosen]]
     records = iter(stream)
     sample: list[list[Any]] = []
-    for values in records:  # widths must be set before the first row is streamed
+
+    def cells(values: dict) -> list:
         row = [cell_value(f, values[f.name]) for f in chosen]
+        return [values.get(PARENT), *row] if parent_label else row
+
+    for values in records:  # widths must be set before the first row is streamed
+        row = cells(values)
         sample.append(row)
         for i, v in enumerate(row):
             shown = v.isoformat() if isinstance(v, dt.date) else str(v or "")
@@ -182,9 +189,16 @@ def ledger_rows(stream, chosen: list) -> tuple[list[float], Iterator]:
     def rows():
         yield from sample
         for values in records:
-            yield [cell_value(f, values[f.name]) for f in chosen]
+            yield cells(values)
 
     return widths, rows()
+
+
+def parent_column(ledger: Ledger) -> str:
+    """The header of the column naming a child record's parent (所属载体); "" for a top ledger."""
+    from mibao_desktop.excel.mapping import columns
+
+    return next((label for name, label, _h, _r in columns(ledger) if name == PARENT), "")
 
 
 def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: LedgerQuery | None = None,
@@ -206,9 +220,11 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
         if marking not in MARKINGS:
             raise ValueError(marking)
         total = stream.total
-        widths, rows = ledger_rows(stream, chosen)
+        parent_label = parent_column(ledger)
+        widths, rows = ledger_rows(stream, chosen, parent_label)
         heading = f"{unit}{ledger.title}(共 {total} 条,导出于 {dt.date.today().isoformat()})"
-        sheet = SheetStream(wb, ledger.title, heading, [f.label for f in chosen], widths, marking, max_rows=max_rows)
+        headers = ([parent_label] if parent_label else []) + [f.label for f in chosen]
+        sheet = SheetStream(wb, ledger.title, heading, headers, widths, marking, max_rows=max_rows)
         done = stream_to(sheet, rows, total, progress=progress, cancelled=cancelled)
     save_atomically(wb, path)
     service.record_output("ledger.export", ledger, audit_target or str(path), done,

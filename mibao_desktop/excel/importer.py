@@ -1,30 +1,54 @@
-"""Importing a hand-kept ledger spreadsheet: find the header, map columns, validate every row
-through the ledger service, store the good rows and name each refused one by row and column."""
+"""Importing a hand-kept ledger spreadsheet (导入台账): find the header, map columns, validate
+every row through the ledger service, store the good rows and name each refused one by the
+file's own row number and column.
+
+What the file says is kept or refused with the reason, never dropped: cells a person merged
+down fill each row they cover, a field spread over two columns is gathered, struck-through and
+小计/合计 rows are shown and left out only when the user agrees, and every sheet that looks like
+the ledger is named.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from mibao_desktop.excel.mapping import CHILD, columns, find_header, header_key
-from mibao_desktop.excel.reader import FormulaCell, Sheet, SpreadsheetError, read_sheets
+from mibao_desktop.excel.mapping import (
+    CHILD,
+    REASON_HEADER,
+    STATUS,
+    Header,
+    columns,
+    field_of,
+    find_header,
+    gathers,
+    header_key,
+)
+from mibao_desktop.excel.reader import ErrorCell, FormulaCell, Sheet, SpreadsheetError, read_sheets
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.services.ledger_service import LedgerService
 
 # Lines under a hand-kept table that are not records: 制表人, 审核人, 填表日期 …
-_TRAILER_WORDS = ("制表", "审核", "填表", "签字", "签名", "负责人:", "负责人:", "合计", "备注:", "说明:")
+_TRAILER_WORDS = ("制表", "审核", "填表", "签字", "签名", "负责人:", "负责人:", "备注:", "说明:")
+_TOTAL_WORDS = ("小计", "合计", "总计")
+PREVIEW_ROWS = 1000  # rows to be imported shown in the preview (all notes and refusals are shown)
 
 
 @dataclass(frozen=True)
 class RefusedRow:
-    row: int  # the row number as the spreadsheet shows it
+    row: int  # the row number as the spreadsheet shows it (0: the sheet as a whole)
     column: str  # the column's header (or field label); "" for the whole row
     message: str
 
     def __str__(self) -> str:
         column = f"[{self.column}] " if self.column else ""
-        return f"第 {self.row} 行 {column}{self.message}"
+        where = f"第 {self.row} 行 " if self.row else ""
+        return f"{where}{column}{self.message}"
+
+
+RowNote = RefusedRow  # a normalisation the preview shows: where and what was changed
 
 
 @dataclass
@@ -36,48 +60,115 @@ class ImportReport:
     accepted: int = 0
     refused: list[RefusedRow] = field(default_factory=list)
     skipped_rows: list[int] = field(default_factory=list)  # signature lines and other non-records
+    left_out: list[RefusedRow] = field(default_factory=list)  # struck-through and 合计 rows the user left out
+    notes: list[RowNote] = field(default_factory=list)  # what was normalised on the way in
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)  # the first rows to be imported, as shown
+    row_labels: list[str] = field(default_factory=list)  # the column labels of ``rows``
+    other_sheets: list[str] = field(default_factory=list)  # further sheets that look like this ledger
+    people_added: list[str] = field(default_factory=list)
 
     @property
     def refused_rows(self) -> int:
         return len({r.row for r in self.refused})
 
+    @property
+    def not_imported(self) -> int:
+        """Rows of the file that did not come in: refused, or left out by the user."""
+        return self.refused_rows + len(self.left_out)
+
+
+def _text(values: list) -> str:
+    return "".join(str(v) for v in values if v not in (None, ""))
+
 
 def _looks_like_trailer(values: list) -> bool:
-    text = "".join(str(v) for v in values if v not in (None, ""))
+    text = _text(values)
     return any(word in text for word in _TRAILER_WORDS)
+
+
+def _looks_like_total(values: list) -> bool:
+    return any(isinstance(v, str) and any(w in v.replace(" ", "") for w in _TOTAL_WORDS) and len(v.strip()) <= 12
+               for v in values)
 
 
 @dataclass
 class ImportPlan:
-    """What an import will read: the sheet, its header row and which column fills which field.
+    """What an import will read: the sheet, its header and which column fills which field.
 
-    Found automatically (header under a title, Chinese names and synonyms, a mapping saved from
-    the last import); the import wizard lets the user change the sheet and each column.
+    Found automatically (header under a title, two header rows, Chinese names and synonyms, a
+    mapping saved from the last import); the import wizard lets the user change the sheet and
+    each column, and agree to leave out the rows flagged.
     """
 
     ledger: Ledger
     path: Path
     sheets: list[Sheet]
     sheet_index: int = 0
-    header_position: int = 0  # index into the sheet's rows
-    mapping: dict[int, str] = field(default_factory=dict)  # column index → field name
+    header: Header = field(default_factory=Header)
+    include_flagged: bool = False  # import struck-through and 合计 rows as well
+
+    # -- the sheet ------------------------------------------------------------------------
 
     @property
     def sheet(self) -> Sheet:
         return self.sheets[self.sheet_index]
 
     @property
+    def mapping(self) -> dict[int, str]:
+        return self.header.mapping
+
+    @mapping.setter
+    def mapping(self, value: dict[int, str]) -> None:
+        self.header.mapping = value
+
+    @property
+    def header_position(self) -> int:
+        return self.header.position
+
+    @property
     def header_number(self) -> int:
-        return self.sheet.rows[self.header_position][0] if self.sheet.rows else 0
+        """The file's row number of the (last) header row."""
+        rows = self.sheet.rows
+        last = self.header.position + self.header.depth - 1
+        return rows[last][0] if 0 <= last < len(rows) else 0
 
     @property
     def headers(self) -> list[str]:
-        cells = self.sheet.rows[self.header_position][1] if self.sheet.rows else []
-        return ["" if c is None else str(c).strip() for c in cells]
+        return list(self.header.texts)
+
+    @property
+    def title_rows(self) -> list[tuple[int, list]]:
+        """The rows above the table (title, 填报单位 …), and its header rows."""
+        return self.sheet.rows[:self.header.position + self.header.depth]
+
+    @cached_property
+    def _filled(self) -> tuple[list[tuple[int, list]], list[RowNote]]:
+        return _fill_merged_down(self.sheet, self.sheet.rows[self.header.position + self.header.depth:],
+                                 self.header, self.label_of)
 
     @property
     def data_rows(self) -> list[tuple[int, list]]:
-        return self.sheet.rows[self.header_position + 1:]
+        """The rows under the header, cells a person merged down filled into each row."""
+        return self._filled[0]
+
+    def _reset(self) -> None:
+        self.__dict__.pop("_filled", None)
+        self.__dict__.pop("flagged", None)
+
+    @cached_property
+    def flagged(self) -> dict[int, str]:
+        """Rows that may not be records: struck through (deleted by hand) or a 小计/合计 line."""
+        out: dict[int, str] = {}
+        key_columns = [i for i, n in self.mapping.items() if n == self.ledger.key_field]
+        for number, cells in self.data_rows:
+            if number in self.sheet.struck:
+                out[number] = "整行有删除线(手工台账中通常表示已删除)"
+            elif _looks_like_total(cells) and (not key_columns or any(
+                    i >= len(cells) or cells[i] in (None, "") or _looks_like_total([cells[i]]) for i in key_columns)):
+                out[number] = "是小计/合计行,不是一条记录"
+        return out
+
+    # -- columns ----------------------------------------------------------------------------
 
     def choices(self) -> list[tuple[str, str, bool]]:
         """What a column may be mapped to: (name, label, required)."""
@@ -95,55 +186,145 @@ class ImportPlan:
         return any(name.startswith(CHILD) for name in self.mapping.values())
 
     def set_column(self, index: int, name: str | None) -> None:
-        """Column ``index`` fills field ``name`` (None: the column is not imported)."""
+        """Column ``index`` fills field ``name`` (None: the column is not imported). A field
+        that holds several values may be filled by several columns; another moves here."""
+        self._reset()
         if name is None:
             self.mapping.pop(index, None)
             return
-        for other, taken in list(self.mapping.items()):
-            if taken == name and other != index:
-                del self.mapping[other]
+        if not gathers(self.ledger, name):
+            for other, taken in list(self.mapping.items()):
+                if taken == name and other != index:
+                    del self.mapping[other]
         self.mapping[index] = name
 
     def choose_sheet(self, index: int, saved: dict[str, str] | None = None) -> None:
         self.sheet_index = index
-        self.header_position, self.mapping = find_header(self.ledger, self.sheet.rows)
-        self.header_position = max(self.header_position, 0)
+        sheet = self.sheet
+        self.header = find_header(self.ledger, sheet.rows, sheet.merged)
+        self.header.position = max(self.header.position, 0)
+        if not self.header.texts and sheet.rows:
+            self.header.texts = ["" if c is None else str(c).strip() for c in sheet.rows[0][1]]
+        self._reset()
         self.apply_saved(saved)
 
     def apply_saved(self, saved: dict[str, str] | None) -> None:
         """Columns whose header the user mapped by hand last time are mapped the same way."""
+        names = {n for n, _l, _r in self.choices()}
         for index, text in enumerate(self.headers):
             name = (saved or {}).get(header_key(text))
-            if name and name in {n for n, _l, _r in self.choices()}:
+            if name and name in names and index != self.header.reason_column:
                 self.set_column(index, name)
 
     def mapping_to_save(self) -> dict[str, str]:
         return {header_key(self.headers[i]): n for i, n in self.mapping.items() if i < len(self.headers) and self.headers[i]}
 
+    # -- sheets -----------------------------------------------------------------------------
 
-def plan_import(ledger: Ledger, path: Path, saved: dict[str, str] | None = None) -> ImportPlan:
-    """Read the file and find the sheet and header row that name the most of the ledger's fields."""
+    def sheet_fields(self, index: int) -> int:
+        sheet = self.sheets[index]
+        return find_header(self.ledger, sheet.rows, sheet.merged).fields
+
+    def other_sheets(self) -> list[str]:
+        """The other sheets whose header names this ledger's fields as well (none is skipped
+        without a word: a workbook may hold one sheet a year)."""
+        return [s.name + ("(隐藏)" if s.hidden else "") for i, s in enumerate(self.sheets)
+                if i != self.sheet_index and self.sheet_fields(i) >= 2]
+
+
+def _fill_merged_down(sheet: Sheet, rows: list[tuple[int, list]], header: Header, label_of: Callable[[str], str]
+                      ) -> tuple[list[tuple[int, list]], list[RowNote]]:
+    """A department or person merged down over several rows fills each of them."""
+    if not rows:
+        return rows, []
+    first, last = rows[0][0], rows[-1][0]
+    spans = [(r1, c1, r2) for r1, c1, r2, _c2 in sheet.merged if r2 > r1 and r2 >= first and r1 <= last]
+    if not spans:
+        return rows, []
+    by_number = {number: i for i, (number, _cells) in enumerate(rows)}
+    out = [(number, list(cells)) for number, cells in rows]
+    notes = []
+    for r1, c1, r2 in spans:
+        top = by_number.get(r1)
+        value = out[top][1][c1] if top is not None and c1 < len(out[top][1]) else None
+        if value in (None, ""):
+            continue
+        filled = 0
+        for number in range(max(r1 + 1, first), r2 + 1):
+            i = by_number.get(number)
+            if i is None:
+                continue
+            cells = out[i][1]
+            while len(cells) <= c1:
+                cells.append(None)
+            if cells[c1] in (None, ""):
+                cells[c1] = value
+                filled += 1
+        if filled:
+            name = header.mapping.get(c1)
+            column = header.texts[c1] if c1 < len(header.texts) and header.texts[c1] else (label_of(name) if name else "")
+            notes.append(RowNote(r1, column, f"第 {r1}–{r2} 行是合并单元格“{value}”,已填入每一行"))
+    return out, notes
+
+
+def plan_import(ledger: Ledger, path: Path, saved: dict[str, str] | None = None, *,
+                progress: Callable[[int, int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None, sheet: str | None = None) -> ImportPlan:
+    """Read the file and find the sheet and header that name the most of the ledger's fields
+    (``sheet`` names the sheet to take)."""
     path = Path(path)
-    sheets = read_sheets(path)
+    sheets = read_sheets(path, progress=progress, cancelled=cancelled)
     plan = ImportPlan(ledger, path, sheets)
-    best = -1
-    for index, sheet in enumerate(sheets):
-        _position, mapping = find_header(ledger, sheet.rows)
-        if len(mapping) > best:
-            best, plan.sheet_index = len(mapping), index
+    if sheet is not None:
+        names = [s.name for s in sheets]
+        if sheet not in names:
+            raise SpreadsheetError(f"“{path.name}”中没有名为“{sheet}”的工作表,有:{'、'.join(names)}。")
+        plan.sheet_index = names.index(sheet)
+    else:
+        best = -1
+        for index, s in enumerate(sheets):
+            score = plan.sheet_fields(index) - (0.5 if s.hidden else 0)  # a visible sheet first
+            if score > best:
+                best, plan.sheet_index = score, index
     plan.choose_sheet(plan.sheet_index, saved)
     return plan
 
 
 def _check_plan(plan: ImportPlan) -> None:
+    from mibao_desktop.excel.mapping import HEADER_SCAN_ROWS
+
     if len(plan.mapping) < 2:
         raise SpreadsheetError(
-            f"在“{plan.path.name}”中找不到{plan.ledger.title}的表头。请确认表头行包含“"
-            + "”“".join(f.label for f in plan.ledger.fields if f.required) + "”等列名,或在导入向导中手工对应各列。")
+            f"在“{plan.path.name}”工作表“{plan.sheet.name}”的前 {HEADER_SCAN_ROWS} 行中找不到{plan.ledger.title}的表头。"
+            "请确认表头行包含“" + "”“".join(f.label for f in plan.ledger.fields if f.required) +
+            "”等列名,或在导入向导中手工对应各列。")
     missing = plan.missing_required()
     if missing:
         raise SpreadsheetError(f"“{plan.path.name}”缺少必需的列:{'、'.join(missing)}。请在表头中加上这些列,"
                                "或在导入向导中指定对应的列。")
+
+
+def _gather(ledger: Ledger, cells: list, mapping: dict[int, str]) -> dict[str, Any]:
+    """One row's raw values by field; several columns of one field are gathered in order."""
+    raw: dict[str, Any] = {}
+    for i, name in mapping.items():
+        value = cells[i] if i < len(cells) else None
+        if name in raw:
+            if value in (None, ""):
+                continue
+            if raw[name] in (None, ""):
+                raw[name] = value
+            elif isinstance(raw[name], list):
+                raw[name].append(value)
+            else:
+                raw[name] = [raw[name], value]
+        else:
+            raw[name] = value
+    for name, value in raw.items():
+        f = field_of(ledger, name)
+        if isinstance(value, list) and (f is None or not f.many):
+            raw[name] = "\n".join(str(v) for v in value)  # free text (备注) from two columns, one per line
+    return raw
 
 
 def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool = False, dry_run: bool = False,
@@ -152,29 +333,39 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     """Validate every row as the ledger declares; store the good ones (or, with
     ``all_or_nothing``, none while any is bad; with ``dry_run`` none at all: the preview)."""
     _check_plan(plan)
-    ledger, mapping = plan.ledger, plan.mapping
+    ledger, mapping = plan.ledger, dict(sorted(plan.mapping.items()))
     labels = {name: label for name, label, _r in plan.choices()}
     headers = plan.headers
-    header_text = {n: (headers[i] if i < len(headers) and headers[i] else labels[n]) for i, n in mapping.items()}
+    header_text: dict[str, str] = {}
+    for i, n in mapping.items():
+        text = headers[i] if i < len(headers) and headers[i] else labels[n]
+        header_text[n] = f"{header_text[n]}、{text}" if n in header_text else text
     report = ImportReport(sheet=plan.sheet.name, header_row=plan.header_number,
-                          columns={header_text[n]: labels[n] for n in mapping.values()})
+                          columns={header_text[n]: labels[n] for n in mapping.values()},
+                          other_sheets=plan.other_sheets())
+    report.notes.extend(RowNote(0, "", note) for note in plan.sheet.notes)
+    report.notes.extend(plan._filled[1])
+    flagged = plan.flagged
     batch: list[dict] = []
     batch_rows: list[int] = []
     for number, cells in plan.data_rows:
-        raw = {name: cells[i] for i, name in mapping.items() if i < len(cells)}
+        raw = _gather(ledger, cells, mapping)
         filled = [v for v in raw.values() if v not in (None, "")]
         if not filled:
+            continue
+        if number in flagged and not plan.include_flagged:
+            report.left_out.append(RefusedRow(number, "", flagged[number]))
             continue
         key_empty, trailer = raw.get(ledger.key_field) in (None, ""), _looks_like_trailer(cells)
         if plan.with_children and key_empty and not trailer:
             pass  # a further child record of the row above (its number cell left blank or merged)
-        elif (key_empty and (len(filled) <= 2 or trailer)) or (trailer and len(filled) <= 2):
+        elif number not in flagged and ((key_empty and (len(filled) <= 2 or trailer)) or (trailer and len(filled) <= 2)):
             report.skipped_rows.append(number)  # 制表人、审核人 lines under the table
             continue
-        formulas = [n for n, v in raw.items() if isinstance(v, FormulaCell)]
-        if formulas:
-            report.refused.extend(RefusedRow(number, header_text[n], f"是公式“{raw[n][:30]}”,不会被计算;请改为实际内容后再导入")
-                                  for n in formulas)
+        bad = [(n, item) for n, v in raw.items() for item in (v if isinstance(v, list) else [v])
+               if isinstance(item, (FormulaCell, ErrorCell))]
+        if bad:
+            report.refused.extend(RefusedRow(number, header_text[n], _cell_fault(v)) for n, v in bad)
             continue
         batch.append(raw)
         batch_rows.append(number)
@@ -182,9 +373,11 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     if plan.with_children:
         batch, batch_rows, child_rows = _group_by_parent(ledger, batch, batch_rows)
     pre_refused = bool(report.refused)
+    import inspect  # TEMPORARY while the service learns row_numbers in parallel
+    extra = {"row_numbers": batch_rows} if "row_numbers" in inspect.signature(service.create_many).parameters else {}
     result = service.create_many(
         ledger, batch, all_or_nothing=all_or_nothing, dry_run=dry_run or (all_or_nothing and pre_refused),
-        progress=progress, cancelled=cancelled, source=plan.path.name)
+        progress=progress, cancelled=cancelled, source=plan.path.name, **extra)
     label_to_header = {labels[n]: header_text.get(n, labels[n]) for n in labels}
     # a copy's fields by their own columns (备注 of a copy is not the carrier's 备注)
     child_to_header = {label: header_text.get(CHILD + n, label) for n, label in _child_labels(ledger).items()}
@@ -194,10 +387,24 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         else:
             row, column = batch_rows[r.index], label_to_header.get(r.field, r.field)
         report.refused.append(RefusedRow(row, column, r.message))
+    for n in getattr(result, "notes", ()):
+        report.notes.append(RowNote(batch_rows[n.index], label_to_header.get(n.field, n.field), n.message))
     report.refused.sort(key=lambda r: r.row)
+    report.notes.sort(key=lambda r: r.row)
+    shown = [f for f in ledger.fields if f.name in set(mapping.values()) or f.name == STATUS]
+    report.row_labels = [f.label for f in shown]
+    for index, values in list(getattr(result, "rows", ()))[:PREVIEW_ROWS]:
+        report.rows.append((batch_rows[index], [f.display(values.get(f.name)) for f in shown]))
     report.created = len(result.created)
     report.accepted = result.accepted
+    report.people_added = list(result.people_added)
     return report
+
+
+def _cell_fault(value: Any) -> str:
+    if isinstance(value, ErrorCell):
+        return f"是 Excel 错误值“{value}”(公式出错或引用失效),请改为实际内容后再导入"
+    return f"是公式“{value[:30]}”,文件中没有它的计算结果;请在 Excel/WPS 中打开并保存,或改为实际内容后再导入"
 
 
 def _child_labels(ledger: Ledger) -> dict[str, str]:
@@ -247,19 +454,19 @@ def _group_by_parent(ledger: Ledger, batch: list[dict], numbers: list[int]
 
 def import_ledger(service: LedgerService, ledger: Ledger, path: Path, *, all_or_nothing: bool = False,
                   dry_run: bool = False, progress: Callable[[int, int], None] | None = None,
-                  cancelled: Callable[[], bool] | None = None) -> ImportReport:
+                  cancelled: Callable[[], bool] | None = None, sheet: str | None = None,
+                  include_flagged: bool = False) -> ImportReport:
     """The command line's import: the plan found automatically (with the saved mapping)."""
-    plan = plan_import(ledger, path, service.import_mapping(ledger))
+    plan = plan_import(ledger, path, service.import_mapping(ledger), sheet=sheet)
+    plan.include_flagged = include_flagged
     return run_import(service, plan, all_or_nothing=all_or_nothing, dry_run=dry_run, progress=progress,
                       cancelled=cancelled)
 
 
-REASON_HEADER = "未导入原因"
-
-
 def write_refused(plan: ImportPlan, report: ImportReport, path: Path) -> int:
-    """The refused rows in the file's own layout, with a reason column, to correct and import
-    again. Returns the number of rows written."""
+    """The refused rows in the file's own layout, to correct and import again: the title rows
+    and header as the file has them, and one 未导入原因 column (an earlier round's replaced).
+    Returns the number of rows written."""
     from openpyxl import Workbook
 
     from mibao_desktop.excel.export import _cell, save_atomically
@@ -267,16 +474,26 @@ def write_refused(plan: ImportPlan, report: ImportReport, path: Path) -> int:
     reasons: dict[int, list[str]] = {}
     for r in report.refused:
         reasons.setdefault(r.row, []).append(f"[{r.column}] {r.message}" if r.column else r.message)
+    drop = plan.header.reason_column
+    width = max([len(c) for _, c in plan.title_rows] + [len(c) for _, c in plan.data_rows] + [len(plan.headers)])
+    keep = [i for i in range(width) if i != drop]
+
+    def row(cells: list) -> list:
+        cells = list(cells) + [None] * (width - len(cells))
+        return [str(cells[i]) if isinstance(cells[i], (FormulaCell, ErrorCell)) else cells[i] for i in keep]
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(plan.sheet.name[:31])
-    width = max(len(plan.headers), max((len(c) for _, c in plan.data_rows), default=0))
-    ws.append([_cell(ws, v) for v in [*plan.headers, *[""] * (width - len(plan.headers)), REASON_HEADER]])
+    header_numbers = {n for n, _ in plan.title_rows[plan.header.position:]}
+    for number, cells in plan.title_rows:
+        out = row(cells)
+        if number == max(header_numbers):
+            out.append(REASON_HEADER)
+        ws.append([_cell(ws, v) for v in out])
     written = 0
     for number, cells in plan.data_rows:
         if number in reasons:
-            values = [str(v) if isinstance(v, FormulaCell) else v for v in cells]
-            values += [None] * (width - len(values))
-            ws.append([_cell(ws, v) for v in [*values, f"第 {number} 行:" + ";".join(reasons[number])]])
+            ws.append([_cell(ws, v) for v in [*row(cells), f"第 {number} 行:" + ";".join(reasons[number])]])
             written += 1
     save_atomically(wb, Path(path))
     return written

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from sqlalchemy import select
 
 from mibao_desktop.db.database import CACHE_KIB, STREAM_CACHE_KIB
+from mibao_desktop.db.models import Record
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import Ledger
 from mibao_desktop.services.repository import LedgerQuery, RecordRepository
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from mibao_desktop.services.ledger_service import LedgerService
 
 CHUNK = 2000
+PARENT = "_parent"  # a child record's parent, by its number (the import's column of the same name)
 
 
 class ValueStream:
@@ -72,6 +74,16 @@ class ValueStream:
 
     def _values(self, rows: list, refs_needed: bool) -> Iterator[dict[str, Any]]:
         refs = self.repo.resolve(self.ledger, rows) if refs_needed else {}
+        parents = self._parent_labels(rows) if self.ledger.parent is not None else {}
         for row in rows:
-            yield {f.name: refs.get((row["id"], f.name)) if f.is_reference else f.from_storage(row[f.name])
-                   for f in self.fields}
+            values = {f.name: refs.get((row["id"], f.name)) if f.is_reference else f.from_storage(row[f.name])
+                      for f in self.fields}
+            if self.ledger.parent is not None:  # a copy names its carrier (所属载体), so the file imports again
+                values[PARENT] = parents.get(row["parent_id"])
+            yield values
+
+    def _parent_labels(self, rows: list) -> dict[int, str]:
+        ids = {row["parent_id"] for row in rows if row["parent_id"] is not None}
+        if not ids:
+            return {}
+        return dict(self.session.execute(select(Record.id, Record.label).where(Record.id.in_(ids))).all())

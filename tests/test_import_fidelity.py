@@ -1,0 +1,263 @@
+"""Import keeps what the unit wrote (issue 10): columns spread over two, two-row headers, merged
+cells, status, struck-through and 合计 rows, the file's own row numbers, the refused-rows file,
+the command line's exit codes, and the round trip of every ledger through export and import."""
+
+import datetime as dt
+
+import openpyxl
+import pytest
+from openpyxl.styles import Font
+
+from mibao_desktop.excel import export_ledger, import_ledger
+from mibao_desktop.excel.importer import REASON_HEADER, plan_import, run_import, write_refused
+from mibao_desktop.ledgers import LEDGERS, REGISTRY
+from mibao_desktop.services.repository import LedgerQuery
+
+COMPUTERS = LEDGERS["computers"]
+BASE = ["设备编号", "品牌型号", "密级", "定密日期", "使用人", "责任人", "所在部门", "硬盘序号"]
+
+
+def row(n, **over):
+    values = {"设备编号": f"JM-{n:02d}", "品牌型号": "联想", "密级": "机密", "定密日期": "2019-03-05",
+              "使用人": "张伟", "责任人": "张伟", "所在部门": "保密办", "硬盘序号": f"D{n}"}
+    values.update(over)
+    return values
+
+
+def save(path, rows, *, before=(), merges=(), struck=()):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for line in before:
+        ws.append(line)
+    for line in rows:
+        ws.append(line)
+    for cells in merges:
+        ws.merge_cells(cells)
+    for number in struck:
+        for cell in ws[number]:
+            cell.font = Font(strike=True)
+    wb.save(path)
+    return path
+
+
+def test_a_mac_spread_over_two_columns_and_two_remarks_are_gathered(service, tmp_path):
+    header = BASE + ["MAC1", "MAC2", "备注", "备注"]
+    path = save(tmp_path / "a.xlsx", [header,
+                                     [*row(1).values(), "00-1A-2B-3C-4D-01", "00-1A-2B-3C-4D-02", "三楼", "已贴标"],
+                                     [*row(2).values(), "00-1A-2B-3C-4D-03", None, None, "借用中"]])
+    report = import_ledger(service, COMPUTERS, path)
+    assert (report.created, report.refused) == (2, [])
+    first = service.find("computers", "JM-01").values
+    assert first["mac_addresses"] == ["00-1A-2B-3C-4D-01", "00-1A-2B-3C-4D-02"]
+    assert first["remarks"] == "三楼\n已贴标"
+    assert service.find("computers", "JM-02").values["remarks"] == "借用中"
+
+
+def test_a_mac_header_merged_over_two_columns(service, tmp_path):
+    path = save(tmp_path / "a.xlsx", [BASE + ["MAC地址", None],
+                                     [*row(1).values(), "00-1A-2B-3C-4D-01", "00-1A-2B-3C-4D-02"]],
+                merges=["I1:J1"])
+    report = import_ledger(service, COMPUTERS, path)
+    assert (report.created, report.refused) == (1, [])
+    assert service.find("computers", "JM-01").values["mac_addresses"] == ["00-1A-2B-3C-4D-01", "00-1A-2B-3C-4D-02"]
+
+
+def test_a_two_row_header_main_over_sub(service, tmp_path):
+    top = ["设备编号", "设备信息", None, "密级", "定密日期", "人员", None, "所在部门", "硬盘序号", "网络信息"]
+    sub = [None, "品牌型号", "序列号", None, None, "使用人", "责任人", None, None, "MAC地址"]
+    data = ["JM-01", "联想", "SN-1", "机密", "2019-03-05", "张伟", "李娜", "保密办", "D1", "00-1A-2B-3C-4D-01"]
+    path = save(tmp_path / "a.xlsx", [top, sub, data], before=[["2024年涉密计算机台账"]],
+                merges=["A2:A3", "B2:C2", "D2:D3", "E2:E3", "F2:G2", "H2:H3", "I2:I3"])
+    plan = plan_import(COMPUTERS, path)
+    assert plan.header_number == 3 and plan.headers[1] == "设备信息/品牌型号"
+    report = run_import(service, plan)
+    assert (report.created, report.refused) == (1, [])
+    values = service.find("computers", "JM-01").values
+    assert (values["serial_number"], values["user"].text, values["responsible_person"].text) == ("SN-1", "张伟", "李娜")
+
+
+def test_a_department_merged_down_fills_each_row_and_the_preview_says_so(service, tmp_path):
+    header = BASE + ["MAC地址"]
+    rows = [header] + [[*row(n, 所在部门="科研一处" if n == 1 else None).values(), f"00-1A-2B-3C-4D-0{n}"]
+                       for n in (1, 2, 3)]
+    path = save(tmp_path / "a.xlsx", rows, merges=["G2:G4"])
+    preview = run_import(service, plan_import(COMPUTERS, path), dry_run=True)
+    assert preview.accepted == 3 and preview.refused == []
+    assert any("第 2–4 行" in n.message and n.column == "所在部门" for n in preview.notes)
+    import_ledger(service, COMPUTERS, path)
+    assert {r.values["department"] for r in service.query("computers", LedgerQuery()).rows} == {"科研一处"}
+
+
+def test_status_and_period_from_the_file_are_kept(service, tmp_path):
+    header = BASE + ["MAC地址", "状态"]
+    path = save(tmp_path / "a.xlsx", [
+        header,
+        [*row(1, 密级="机密★10年").values(), "00-1A-2B-3C-4D-01", "维修"],
+        [*row(2).values(), "00-1A-2B-3C-4D-02", "已销毁"],
+        [*row(3).values(), "00-1A-2B-3C-4D-03", ""],
+        [*row(4).values(), "00-1A-2B-3C-4D-04", "坏了"],
+    ])
+    report = import_ledger(service, COMPUTERS, path)
+    assert report.created == 3
+    assert [(r.row, r.column) for r in report.refused] == [(5, "状态")]
+    assert "坏了" in report.refused[0].message
+    repaired = service.find("computers", "JM-01")
+    assert (repaired.status, repaired.values["level"]) == ("维修", "机密")
+    assert repaired.display("secrecy_period") == "10年" if COMPUTERS.has_field("secrecy_period") else True
+    assert service.find("computers", "JM-02").status == "已销毁"
+    assert service.find("computers", "JM-03").status == "在用"
+    history = service.history(repaired.id)
+    assert any("状态 维修" in (h.reason or "") for h in history)
+
+
+def test_struck_through_and_total_rows_are_left_out_only_when_the_user_agrees(service, tmp_path):
+    header = BASE + ["MAC地址"]
+    path = save(tmp_path / "a.xlsx", [
+        header,
+        [*row(1).values(), "00-1A-2B-3C-4D-01"],
+        [*row(2).values(), "00-1A-2B-3C-4D-02"],  # struck through: deleted by hand
+        [None, "合计", None, None, None, None, None, None, None],
+    ], struck=[3])
+    plan = plan_import(COMPUTERS, path)
+    assert plan.flagged == {3: "整行有删除线(手工台账中通常表示已删除)", 4: "是小计/合计行,不是一条记录"}
+    preview = run_import(service, plan, dry_run=True)
+    assert [r.row for r in preview.left_out] == [3, 4] and preview.accepted == 1
+    plan.include_flagged = True
+    agreed = run_import(service, plan, dry_run=True)
+    assert agreed.accepted == 2 and agreed.left_out == []  # the 合计 line is no record: refused or skipped
+    assert 4 in agreed.skipped_rows or 4 in {r.row for r in agreed.refused}
+
+
+def test_every_problem_in_one_pass_with_the_files_row_numbers(service, tmp_path):
+    from tests.conftest import computer
+
+    service.create("computers", computer(asset_number="JM-99", serial_number="E", disk_serials="E",
+                                         mac_addresses="EE-00-00-00-00-01"))
+    header = BASE + ["MAC地址"]
+    path = save(tmp_path / "a.xlsx", [
+        header,
+        [*row(1).values(), "00-1A-2B-3C-4D-01"],
+        [*row(1, 硬盘序号="D9", 定密日期="下周").values(), "00-1A-2B-3C-4D-09"],  # a duplicate AND a bad date
+        [*row(99, 硬盘序号="D8", 密级="绝密级").values(), "00-1A-2B-3C-4D"],  # clashes with the database AND a bad MAC
+    ], before=[["涉密计算机台账"], ["填报单位:某研究所"]])
+    report = run_import(service, plan_import(COMPUTERS, path), dry_run=True)
+    found = {(r.row, r.column): r.message for r in report.refused}
+    assert found[(5, "设备编号")] == "与第 4 行重复"
+    assert "日期" in found[(5, "定密日期")]
+    assert "JM-99" in found[(6, "设备编号")] and "MAC" in found[(6, "MAC地址")]
+    assert report.accepted == 1 and [r[0] for r in report.rows] == [4]
+
+
+def test_the_refused_file_keeps_the_title_rows_and_one_reason_column_each_round(service, tmp_path):
+    header = BASE + ["MAC地址"]
+    path = save(tmp_path / "a.xlsx", [
+        header,
+        [*row(1).values(), "00-1A-2B-3C-4D-01"],
+        [*row(2).values(), "00-1A-2B-3C-4D"],
+    ], before=[["2024年度涉密计算机台账"], ["填报单位:某研究所", None, "填报日期:2025年1月"]])
+    plan = plan_import(COMPUTERS, path)
+    first = run_import(service, plan)
+    fix = tmp_path / "未导入.xlsx"
+    assert write_refused(plan, first, fix) == 1
+    rows = list(openpyxl.load_workbook(fix).active.iter_rows(values_only=True))
+    assert rows[0][0] == "2024年度涉密计算机台账" and rows[1][2] == "填报日期:2025年1月"
+    assert list(rows[2]) == header + [REASON_HEADER]
+    assert rows[3][0] == "JM-02" and rows[3][-1].startswith("第 5 行:")
+    # round 2: still wrong; the reason column is replaced, not added to
+    plan2 = plan_import(COMPUTERS, fix)
+    assert REASON_HEADER not in [plan2.label_of(n) for n in plan2.mapping.values()]
+    second = run_import(service, plan2)
+    again = tmp_path / "未导入2.xlsx"
+    write_refused(plan2, second, again)
+    rows2 = list(openpyxl.load_workbook(again).active.iter_rows(values_only=True))
+    assert list(rows2[2]).count(REASON_HEADER) == 1 and len(rows2[2]) == len(header) + 1
+    assert rows2[3][-1].startswith("第 4 行:")
+
+
+def test_other_sheets_that_look_like_the_ledger_are_named(service, tmp_path):
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "2024年"
+    first.append(BASE + ["MAC地址"])
+    first.append([*row(1).values(), "00-1A-2B-3C-4D-01"])
+    first.append([*row(2).values(), "00-1A-2B-3C-4D-02"])
+    older = wb.create_sheet("2023年")
+    older.append(BASE + ["MAC地址"])
+    older.append([*row(3).values(), "00-1A-2B-3C-4D-03"])
+    older.sheet_state = "hidden"
+    wb.create_sheet("说明").append(["本表由保密办填写"])
+    wb.save(tmp_path / "a.xlsx")
+    report = import_ledger(service, COMPUTERS, tmp_path / "a.xlsx")
+    assert report.sheet == "2024年" and report.other_sheets == ["2023年(隐藏)"]
+    assert import_ledger(service, COMPUTERS, tmp_path / "a.xlsx", sheet="2023年").created == 1
+
+
+def test_the_command_line_exit_codes_and_no_traceback(service, tmp_path, capsys, monkeypatch):
+    from mibao_desktop import cli
+
+    header = BASE + ["MAC地址"]
+    good = save(tmp_path / "good.xlsx", [header, [*row(1).values(), "00-1A-2B-3C-4D-01"]])
+    bad = save(tmp_path / "bad.xlsx", [header, [*row(2).values(), "00-1A-2B-3C-4D"]])
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+
+    monkeypatch.setattr(cli, "_login", lambda db, args: service.actor)
+    monkeypatch.setattr(cli, "_ledger_service", lambda db, actor: service)
+    monkeypatch.setattr("mibao_desktop.storage.startup.open_database", lambda *a, **k: service.db)
+    assert cli.main(["--data-dir", str(tmp_path), "--user", "baomi", "import", "computers", str(good)]) == 0
+    refused = tmp_path / "refused.xlsx"
+    assert cli.main(["--data-dir", str(tmp_path), "--user", "baomi", "import", "computers", str(bad),
+                     "--refused", str(refused)]) == 1
+    assert refused.exists()
+    assert cli.main(["--data-dir", str(tmp_path), "--user", "baomi", "import", "computers", str(broken)]) == 2
+
+    def explode(*a, **k):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr("mibao_desktop.excel.importer.read_sheets", explode)
+    assert cli.main(["--data-dir", str(tmp_path), "--user", "baomi", "import", "computers", str(good)]) == 2
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err + out.out and "内部错误 ZeroDivisionError" in out.err
+    assert "ZeroDivisionError" in (tmp_path / "logs" / "mibao-errors.log").read_text(encoding="utf-8")
+
+
+def _referenced_first():
+    from mibao_desktop.demo import _referenced_first as order
+
+    return order()
+
+
+def _sheet_rows(path):
+    ws = openpyxl.load_workbook(path).active
+    return [tuple(r) for r in ws.iter_rows(min_row=3, values_only=True)]  # past the marking and title rows
+
+
+def test_every_ledger_round_trips_through_export_and_import(tmp_path, db_target, empty_db_target):
+    """Export every ledger of the demo, import the files into an empty database in an order where
+    referenced records come first, export again: the same rows, status and references."""
+    from mibao_desktop.db.database import Database
+    from mibao_desktop.demo import fill_demo
+    from mibao_desktop.security import Actor
+    from mibao_desktop.services.ledger_service import LedgerService
+
+    actor = Actor.local_security_admin()
+    source = LedgerService(Database.open(db_target), actor)
+    fill_demo(source, scale=0.05)
+    target_db = Database.open(empty_db_target)
+    target = LedgerService(target_db, actor)
+    exported = {}
+    for ledger in REGISTRY:
+        exported[ledger.key] = tmp_path / f"{ledger.key}.xlsx"
+        export_ledger(source, ledger, exported[ledger.key], marking="机密")
+    statuses = set()
+    for ledger in _referenced_first():
+        report = import_ledger(target, ledger, exported[ledger.key])
+        assert report.refused == [], (ledger.key, report.refused[:3])
+        statuses |= {r.status for r in target.query(ledger, LedgerQuery(limit=10_000)).rows}
+    assert {"报废", "已销毁"} & statuses  # the demo retires and destroys some records
+    for ledger in REGISTRY:
+        again = tmp_path / f"{ledger.key}-again.xlsx"
+        export_ledger(target, ledger, again, marking="机密")
+        assert _sheet_rows(again) == _sheet_rows(exported[ledger.key]), ledger.key
+    target_db.close()
+    source.db.close()
