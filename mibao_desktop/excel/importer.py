@@ -373,11 +373,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     if plan.with_children:
         batch, batch_rows, child_rows = _group_by_parent(ledger, batch, batch_rows)
     pre_refused = bool(report.refused)
-    import inspect  # TEMPORARY while the service learns row_numbers in parallel
-    extra = {"row_numbers": batch_rows} if "row_numbers" in inspect.signature(service.create_many).parameters else {}
     result = service.create_many(
         ledger, batch, all_or_nothing=all_or_nothing, dry_run=dry_run or (all_or_nothing and pre_refused),
-        progress=progress, cancelled=cancelled, source=plan.path.name, **extra)
+        progress=progress, cancelled=cancelled, source=plan.path.name, row_numbers=batch_rows)
     label_to_header = {labels[n]: header_text.get(n, labels[n]) for n in labels}
     # a copy's fields by their own columns (备注 of a copy is not the carrier's 备注)
     child_to_header = {label: header_text.get(CHILD + n, label) for n, label in _child_labels(ledger).items()}
@@ -387,13 +385,13 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         else:
             row, column = batch_rows[r.index], label_to_header.get(r.field, r.field)
         report.refused.append(RefusedRow(row, column, r.message))
-    for n in getattr(result, "notes", ()):
+    for n in result.notes:
         report.notes.append(RowNote(batch_rows[n.index], label_to_header.get(n.field, n.field), n.message))
     report.refused.sort(key=lambda r: r.row)
     report.notes.sort(key=lambda r: r.row)
     shown = [f for f in ledger.fields if f.name in set(mapping.values()) or f.name == STATUS]
     report.row_labels = [f.label for f in shown]
-    for index, values in list(getattr(result, "rows", ()))[:PREVIEW_ROWS]:
+    for index, values in result.rows[:PREVIEW_ROWS]:
         report.rows.append((batch_rows[index], [f.display(values.get(f.name)) for f in shown]))
     report.created = len(result.created)
     report.accepted = result.accepted
