@@ -261,3 +261,12 @@ def test_every_ledger_round_trips_through_export_and_import(tmp_path, db_target,
         assert _sheet_rows(again) == _sheet_rows(exported[ledger.key]), ledger.key
     target_db.close()
     source.db.close()
+
+
+def test_a_header_repeated_down_the_sheet_is_skipped_with_a_note(service, tmp_path):
+    header = BASE + ["MAC地址"]
+    path = save(tmp_path / "a.xlsx", [header, [*row(1).values(), "00-1A-2B-3C-4D-01"], header,
+                                     [*row(2).values(), "00-1A-2B-3C-4D-02"]])
+    report = import_ledger(service, COMPUTERS, path)
+    assert (report.created, report.refused, report.skipped_rows) == (2, [], [3])
+    assert any("第 3 行重复了表头" in n.message for n in report.notes)

@@ -346,12 +346,19 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     report.notes.extend(RowNote(0, "", note) for note in plan.sheet.notes)
     report.notes.extend(plan._filled[1])
     flagged = plan.flagged
+    names_of_column = {i: {header_key(part) for part in headers[i].split("/")} - {""}
+                       for i in mapping if i < len(headers)}
     batch: list[dict] = []
     batch_rows: list[int] = []
+    repeated: list[int] = []
     for number, cells in plan.data_rows:
         raw = _gather(ledger, cells, mapping)
         filled = [v for v in raw.values() if v not in (None, "")]
         if not filled:
+            continue
+        if sum(1 for i, keys in names_of_column.items()
+               if i < len(cells) and isinstance(cells[i], str) and header_key(cells[i]) in keys) * 2 > len(mapping):
+            repeated.append(number)  # the header again (printed on every page, or two tables pasted together)
             continue
         if number in flagged and not plan.include_flagged:
             report.left_out.append(RefusedRow(number, "", flagged[number]))
@@ -369,6 +376,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
             continue
         batch.append(raw)
         batch_rows.append(number)
+    if repeated:
+        report.skipped_rows.extend(repeated)
+        report.notes.append(RowNote(repeated[0], "", f"第 {'、'.join(map(str, repeated[:20]))} 行重复了表头,不是记录,已跳过"))
     child_rows: list[list[int]] = []
     if plan.with_children:
         batch, batch_rows, child_rows = _group_by_parent(ledger, batch, batch_rows)
