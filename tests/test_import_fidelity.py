@@ -270,3 +270,84 @@ def test_a_header_repeated_down_the_sheet_is_skipped_with_a_note(service, tmp_pa
     report = import_ledger(service, COMPUTERS, path)
     assert (report.created, report.refused, report.skipped_rows) == (2, [], [3])
     assert any("第 3 行重复了表头" in n.message for n in report.notes)
+
+
+# -- hostile files, end to end through the importer (builders in tests/spreadsheets.py) -------------
+
+from tests import spreadsheets  # noqa: E402
+
+HEADER9 = BASE + ["MAC地址", "备注"]
+
+
+def _rows9(*extra):
+    return [[*row(n).values(), f"00-1A-2B-3C-4D-0{n}", f"第{n}台"] for n in (1, 2)] + list(extra)
+
+
+@pytest.mark.parametrize("kind", ["xls", "ods", "csv-semicolon", "txt-utf16-tab", "csv-gb18030"])
+def test_every_format_a_unit_has_imports_whole(service, tmp_path, kind):
+    rows = [HEADER9, *_rows9()]
+    if kind == "xls":
+        path = spreadsheets.xls(tmp_path / "a.xls", rows)
+    elif kind == "ods":
+        path = spreadsheets.ods(tmp_path / "a.ods", [("台账", rows, False)])
+    elif kind == "csv-semicolon":
+        path = spreadsheets.text_table(tmp_path / "a.csv", rows, delimiter=";")
+    elif kind == "txt-utf16-tab":
+        path = spreadsheets.text_table(tmp_path / "a.txt", rows, encoding="utf-16-le", delimiter="\t", bom=True)
+    else:
+        path = spreadsheets.text_table(tmp_path / "a.csv", rows, encoding="gb18030")
+    report = import_ledger(service, COMPUTERS, path)
+    assert (report.created, report.refused) == (2, [])
+    assert service.find("computers", "JM-02").values["remarks"] == "第2台"
+
+
+def test_text_is_kept_as_typed_and_identifiers_are_cleaned(service, tmp_path):
+    path = save(tmp_path / "a.xlsx", [
+        HEADER9,
+        [*row(1, 品牌型号="联想 Ⅱ型").values(), "00-1A-2B-3C-4D-01", "②号柜 15㎡ 室温25℃"],
+        [*row(2, 设备编号="JM-01\u200b").values(), "00-1A-2B-3C-4D-02", "零宽空格"],
+        [*row(3, 设备编号="ＪＭ－０３").values(), "00-1A-2B-3C-4D-03", "全角编号_x000D_换行"],
+    ])
+    report = import_ledger(service, COMPUTERS, path)
+    first = service.find("computers", "JM-01").values
+    assert (first["brand_model"], first["remarks"]) == ("联想 Ⅱ型", "②号柜 15㎡ 室温25℃")
+    assert [(r.row, r.column) for r in report.refused] == [(3, "设备编号")]  # JM-01 once its invisible space is gone
+    assert "第 2 行" in report.refused[0].message
+    assert any("不可见字符" in n.message and n.row == 3 for n in report.notes)
+    assert service.find("computers", "JM-03") is not None
+
+
+def test_numbers_shown_with_leading_zeros_and_yyyymmdd_dates(service, tmp_path):
+    path = spreadsheets.xlsx(tmp_path / "a.xlsx", [
+        HEADER9,
+        [12, "联想", "机密", 20190305, "张伟", "张伟", "保密办", "D1", "00-1A-2B-3C-4D-01", None],
+    ], formats={"A2": "000000"})
+    report = import_ledger(service, COMPUTERS, path)
+    assert (report.created, report.refused) == (1, [])
+    stored = service.find("computers", "000012")
+    assert stored.values["classified_on"] == dt.date(2019, 3, 5)
+
+
+@pytest.mark.parametrize("maker,name", [(spreadsheets.encrypted_xlsx, "secret.xlsx"),
+                                        (spreadsheets.encrypted_xls, "secret.xls")])
+def test_encrypted_workbooks_are_refused_in_plain_words(service, tmp_path, maker, name):
+    from mibao_desktop.excel import SpreadsheetError
+
+    path = maker(tmp_path / name)
+    with pytest.raises(SpreadsheetError, match="文件有密码保护,请先在 Excel/WPS 中去掉密码"):
+        import_ledger(service, COMPUTERS, path)
+
+
+def test_error_cells_refuse_their_row(service, tmp_path):
+    path = save(tmp_path / "a.xlsx", [HEADER9, *_rows9([*row(3, 品牌型号="#N/A").values(), "00-1A-2B-3C-4D-03", None])])
+    report = import_ledger(service, COMPUTERS, path)
+    assert report.created == 2
+    assert [(r.row, r.column) for r in report.refused] == [(4, "品牌型号")] and "#N/A" in report.refused[0].message
+
+
+def test_a_header_not_in_the_first_rows_is_explained(service, tmp_path):
+    from mibao_desktop.excel import SpreadsheetError
+
+    path = save(tmp_path / "a.xlsx", [HEADER9, *_rows9()], before=[[f"说明第{n}行"] for n in range(25)])
+    with pytest.raises(SpreadsheetError, match="前 20 行中找不到涉密计算机台账的表头"):
+        import_ledger(service, COMPUTERS, path)
