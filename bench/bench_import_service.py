@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import inspect
 import json
 import pstats
@@ -42,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     people = sample_people(random.Random(7), 2000)
     rows = [as_cells(r) for r in computer_rows(args.rows, people=people)]
-    out: dict = {"rows": args.rows}
+    out: dict = {"rows": args.rows, "rss_with_input_rows_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
     with tempfile.TemporaryDirectory() as folder:
         db = Database.open(Path(folder) / "mibao.sqlite")
         service = LedgerService(db, Actor.local_security_admin())
@@ -60,7 +61,7 @@ def main() -> None:
             assert not result.refused, result.refused[:3]
             out[kind] = {"seconds": round(elapsed, 2), "rows_per_s": round(args.rows / elapsed)}
             if profiler:
-                pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+                pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(45)
         db.close() if hasattr(db, "close") else None
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(out, ensure_ascii=False))

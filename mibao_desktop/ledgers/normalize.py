@@ -72,19 +72,21 @@ def is_blank(raw: object) -> bool:
 # --- MAC addresses ---------------------------------------------------------------------
 
 _MAC_SEPARATORS = re.compile(r"[\s:\-.]")
+_HEX12 = re.compile(r"[0-9A-F]{12}")
 
 
 def normalise_mac(raw: object) -> str:
     """Any usual spelling (``00:1a:2b:3c:4d:5e``, ``001a.2b3c.4d5e``, full width) → ``00-1A-2B-3C-4D-5E``."""
     text = clean_text(raw)
-    compact = _MAC_SEPARATORS.sub("", text).upper()
-    if len(compact) != 12 or not re.fullmatch(r"[0-9A-F]{12}", compact):
+    compact = (text if len(text) == 12 else _MAC_SEPARATORS.sub("", text)).upper()
+    if len(compact) != 12 or not _HEX12.fullmatch(compact):
         raise FieldError(
             f"“{text}”不是有效的MAC地址:应为12位十六进制数,如 00-1A-2B-3C-4D-5E"
         )
     if compact in ("000000000000", "FFFFFFFFFFFF"):
         raise FieldError(f"“{text}”不是网卡的物理地址(全0或全F),请核对网卡标签或 ipconfig /all 的结果")
-    return "-".join(compact[i : i + 2] for i in range(0, 12, 2))
+    c = compact
+    return f"{c[0:2]}-{c[2:4]}-{c[4:6]}-{c[6:8]}-{c[8:10]}-{c[10:12]}"
 
 
 # Classification levels (密级) and secrecy periods: mibao_desktop.ledgers.levels.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 from collections import Counter
 from typing import Any, Callable, Container, Iterable, Iterator, Mapping, Sequence
 
@@ -29,7 +30,7 @@ from mibao_desktop.ledgers.normalize import FieldError, clean_text, invisible_in
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit
 from mibao_desktop.services.references import Resolver, person_text
-from mibao_desktop.services.repository import LedgerQuery, RecordRepository
+from mibao_desktop.services.repository import LedgerQuery, RecordRepository, unique_keys
 from mibao_desktop.services.views import (
     BatchResult,
     ChangeRow,
@@ -80,6 +81,7 @@ class _Plan:
                               and not (f.name == ledger.key_field and ledger.auto_number))
         # the cells worth remembering in an import: a unique value never comes twice
         self.repeated = frozenset(f.name for f in self.typed if not f.unique)
+        self.steps = tuple((f.name, f, f.name in self.repeated, f.identifier) for f in self.typed)
         self.labels = _labels(ledger)
         self.unique = tuple(f for f in ledger.unique_fields)
         self.people = tuple(f for f in ledger.reference_fields if f.is_person)
@@ -194,6 +196,20 @@ class _Ticker:
             self.progress(self.total, self.total)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while an import holds its rows: it would walk the hundreds
+    of thousands of values held, again and again, for no garbage (a third of a large import's
+    time); what cycles there are are collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _labels(ledger: Ledger) -> dict[str, str]:
     return {f.name: f.label for f in ledger.fields} | {RELATED: "相关记录", "_parent": ledger.parent_label or "所属记录"}
 
@@ -280,38 +296,38 @@ class LedgerService:
         if not raw.keys() <= plan.names:
             unknown = set(raw) - plan.names
             raise ServiceError(f"{ledger.title}没有这些字段:{'、'.join(sorted(unknown))}")
-        for f in plan.typed:
-            name = f.name
-            if name in raw:
-                cell = raw[name]
-                if memo is not None and name in plan.repeated and cell.__class__ in _MEMO_TYPES:
-                    known = memo.setdefault(name, {})
-                    found = known.get(cell, _MISSING)
-                    if found is _MISSING:
-                        try:
-                            found = f.normalise(cell)
-                        except FieldError as exc:
-                            found = _Fault(str(exc))
-                        if len(known) < _MEMO_LIMIT:
-                            known[cell] = found
-                    if found.__class__ is _Fault:
-                        errors[name] = found.message
-                        continue
-                    values[name] = list(found) if found.__class__ is list else found
-                else:
+        for name, f, repeated, identifier in plan.steps:
+            cell = raw.get(name, _MISSING)
+            if cell is _MISSING:
+                values[name] = f.default if current is None else current.get(name)
+                continue
+            if repeated and memo is not None:
+                known = memo.get(name)
+                if known is None:
+                    known = memo[name] = {}
+                try:
+                    found = known[cell]
+                except (KeyError, TypeError):  # not seen yet, or a list (not remembered)
                     try:
-                        values[name] = f.normalise(cell)
+                        found = f.normalise(cell)
                     except FieldError as exc:
-                        errors[name] = str(exc)
-                        continue
-                if notes is not None and f.identifier:
-                    hidden = invisible_in("".join(map(str, cell)) if isinstance(cell, (list, tuple)) else cell)
-                    if hidden:
-                        notes.append((name, f"{f.label}中的不可见字符({'、'.join(hidden)})已去除"))
-            elif current is not None:
-                values[name] = current.get(name)
+                        found = _Fault(str(exc))
+                    if len(known) < _MEMO_LIMIT and cell.__class__ in _MEMO_TYPES:
+                        known[cell] = found
+                if found.__class__ is _Fault:
+                    errors[name] = found.message
+                    continue
+                values[name] = list(found) if found.__class__ is list else found
             else:
-                values[name] = f.default
+                try:
+                    values[name] = f.normalise(cell)
+                except FieldError as exc:
+                    errors[name] = str(exc)
+                    continue
+            if identifier and notes is not None and not (cell.__class__ is str and cell.isascii()):
+                hidden = invisible_in("".join(map(str, cell)) if isinstance(cell, (list, tuple)) else cell)
+                if hidden:
+                    notes.append((name, f"{f.label}中的不可见字符({'、'.join(hidden)})已去除"))
         for f in plan.marked:  # 机密★10年 fills the period too, unless the period is given itself
             if f.name in raw and f.name not in errors and is_blank(raw.get(f.type.period_field)):
                 cell = raw[f.name]
@@ -392,10 +408,13 @@ class LedgerService:
                      memo: dict) -> Ref:
         """A person's name resolved as the resolver would: the answer depends on the name, its
         hint, the row's department and the people of that name added so far in the import."""
-        department = values.get("department") if not ref.hint else None
-        key = (ref.text, ref.hint, department)
         added = resolver._added
         folded = ref.text.casefold()
+        registered = resolver._people.get(folded)
+        # the row's department tells namesakes apart, and is a new person's: it matters unless
+        # the name has one person (prefetched) and no hint
+        alone = not ref.hint and registered is not None and len(registered) + len(added.get(folded, ())) == 1
+        key = (ref.text, ref.hint, None if alone else values.get("department"))
         known = memo.get(key)
         if known is None or known[0] != len(added.get(folded, ())):
             try:
@@ -446,7 +465,7 @@ class LedgerService:
 
     @staticmethod
     def unique_keys(ledger: Ledger, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-        return [(f.name, key) for f in ledger.unique_fields for key in f.unique_keys(values.get(f.name))]
+        return unique_keys(ledger, values)
 
     def _unique_errors(self, session: Session, ledger: Ledger, values: Mapping[str, Any], record_id: int | None,
                        parent_id: int | None = None) -> dict[str, str]:
@@ -477,12 +496,16 @@ class LedgerService:
                   pending: dict[int, tuple[str, str | None]] | None = None) -> Resolver:
         """``pending`` (an import): a new person gets an id at once but is stored only when a
         row that is kept refers to them (:meth:`create_many`), so that a refused row adds no one."""
+        pool: list[int] = []  # ids for the new people of an import, taken a few hundred at a time
+
         def add_person(name: str, department: str | None) -> int | None:
             if preview:
                 return None
             if pending is not None:
                 self._person_values(name, department)
-                record_id = RecordRepository(session).allocate_ids(1)[0]
+                if not pool:
+                    pool.extend(reversed(RecordRepository(session).allocate_ids(256)))
+                record_id = pool.pop()
                 pending[record_id] = (name, department)
                 return record_id
             return self._add_person(session, name, department)
@@ -828,7 +851,7 @@ class LedgerService:
         labels = plan.labels
         names = _RowNames(row_numbers)
         tick = _Ticker(progress, cancelled, total or len(rows), len(rows))
-        with self._write(f"导入{ledger.noun}") as session:
+        with _collector_paused(), self._write(f"导入{ledger.noun}") as session:
             repo = RecordRepository(session)
             # 1. each row on its own: types, required fields, computed values, status
             staged: list[_Row] = []
@@ -887,7 +910,7 @@ class LedgerService:
                                       for ref in f.refs(row.values.get(f.name)) if ref.id is None and ref.text})
             unique = plan.unique
             held_all = repo.all_keys(ledger.unique_scope, (
-                (f.name, key) for row in staged for f in unique for key in f.unique_keys(row.values.get(f.name)))
+                key for row in staged for key in unique_keys(ledger, row.values))
             ) if ledger.parent is None and unique else {}
             # 3. what each row's right values say: references, rules, duplicates
             seen: dict[tuple[str, str, str], int] = {}
@@ -905,7 +928,7 @@ class LedgerService:
                 clashes: list[RowRefusal] = []
                 if unique and (ledger.parent is None or row.parent_id is not None):
                     scope = self._scope(ledger, row.parent_id)
-                    keys = [(f.name, key) for f in unique for key in f.unique_keys(values.get(f.name))]
+                    keys = unique_keys(ledger, values)
                     held = held_all if ledger.parent is None else repo.all_keys(scope, keys)
                     for name, key in keys:
                         if (name, key) in held:

@@ -24,7 +24,7 @@ from mibao_desktop.db import search_index
 from mibao_desktop.db.models import EventTally, FacetCount, Record, RecordLink, UniqueValue
 from mibao_desktop.db.schema import search_table_of, table_of
 from mibao_desktop.ledgers import LEDGERS, Ledger, references_to
-from mibao_desktop.ledgers.fields import Field, Ref
+from mibao_desktop.ledgers.fields import Field, FieldType, Ref
 from mibao_desktop.ledgers.normalize import search_form, search_terms
 
 
@@ -59,17 +59,70 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def build_search_text(ledger: Ledger, values: Mapping[str, Any]) -> str:
+def build_search_text(ledger: Ledger, values: Mapping[str, Any], memo: dict[str, str] | None = None) -> str:
+    """What the search box finds a record by: the search form of each searchable value, each
+    once. ``memo`` (many records written at once) keeps the forms of repeated values."""
     forms: list[str] = []
-    for f in ledger.searchable_fields:
-        forms.extend(f.search_forms(values.get(f.name)))
+    for name, f, plain in _search_plan(ledger):
+        value = values.get(name)
+        if value is None:
+            continue
+        if plain:  # text as it is shown (most fields): no list to build
+            forms.append(value if value.__class__ is str else str(value))
+        else:
+            forms.extend(f.search_forms(value))
+    if memo is None:
+        folded = [search_form(form) for form in forms if form]
+    else:
+        folded = []
+        for form in forms:
+            known = memo.get(form)
+            if known is None:
+                if not form:
+                    continue
+                known = search_form(form)
+                if len(memo) < 100_000:
+                    memo[form] = known
+            folded.append(known)
     # each form once (使用人 and 责任人 are often the same person): a shorter text scans faster
-    return "\n".join(dict.fromkeys(search_form(form) for form in forms if form))
+    return "\n".join(dict.fromkeys(folded))
+
+
+def _search_plan(ledger: Ledger) -> list[tuple[str, Field, bool]]:
+    """(name, field, whether its search form is just its text) of each searchable field."""
+    plan = _SEARCH_PLANS.get(ledger.key)
+    if plan is None or plan[0] is not ledger:
+        fields = []
+        for f in ledger.searchable_fields:
+            kind = type(f.type)
+            plain = (not f.many and kind.search_forms is FieldType.search_forms and kind.display is FieldType.display)
+            fields.append((f.name, f, plain))
+        plan = _SEARCH_PLANS[ledger.key] = (ledger, fields)
+    return plan[1]
+
+
+_SEARCH_PLANS: dict[str, tuple[Ledger, list]] = {}
+
+
+def _storage_plan(ledger: Ledger) -> list[tuple[str, Any]]:
+    """(field name, how its value is stored: None when as it is) for each field."""
+    plan = _STORAGE_PLANS.get(ledger.key)
+    if plan is None or plan[0] is not ledger:
+        conversions = []
+        for f in ledger.fields:
+            plain = not f.many and type(f.type).to_storage is FieldType.to_storage
+            conversions.append((f.name, None if plain else f.to_storage))
+        plan = _STORAGE_PLANS[ledger.key] = (ledger, conversions)
+    return plan[1]
+
+
+_STORAGE_PLANS: dict[str, tuple[Ledger, list]] = {}
 
 
 def storage_row(ledger: Ledger, values: Mapping[str, Any]) -> dict[str, Any]:
     """The ledger table's column values for a record's typed values."""
-    return {f.name: f.to_storage(values.get(f.name)) for f in ledger.fields}
+    get = values.get
+    return {name: get(name) if convert is None else convert(get(name)) for name, convert in _storage_plan(ledger)}
 
 
 def facet_keys(ledger: Ledger, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -549,20 +602,34 @@ class RecordRepository:
         child = ledger.parent is not None
         many_refs = any(f.many for f in ledger.reference_fields)
         scope = None if child else scope_of(None)
+        memo: dict[str, str] = {}
+        # the ledger table's rows as tuples in the driver's form, straight from the values
+        steps = []
+        for name, convert in _storage_plan(ledger):
+            if self.sqlite and isinstance(t.c[name].type, (Date, DateTime)):
+                convert = _sqlite_value
+            steps.append((name, convert))
+        columns = [name for name, _ in steps] + ["id", "voided", "void_reason", "created_at", "updated_at", "version"]
+        stamp = _sqlite_value(now) if self.sqlite else now
+        tail = (False, None, stamp, stamp, 1)
+        if child:
+            columns.append("parent_id")
         for rid, values, parent_id in items:
-            row = storage_row(ledger, values)
-            row.update(id=rid, voided=False, void_reason=None, created_at=now, updated_at=now, version=1)
+            get = values.get
+            row = [get(name) if convert is None else convert(get(name)) for name, convert in steps]
+            row.append(rid)
+            row.extend(tail)
             if child:
-                row["parent_id"] = parent_id
-            rows.append(row)
-            texts.append((rid, build_search_text(ledger, values)))
+                row.append(parent_id)
+            rows.append(tuple(row))
+            texts.append((rid, build_search_text(ledger, values, memo)))
             if many_refs:
                 links.extend(self._link_rows(ledger, rid, values))
             where = scope_of(parent_id) if child else scope
             keys.extend({"scope": where, "field": f, "value": v, "record_id": rid}
                         for f, v in _unique_keys(ledger, values))
             facets.update(facet_keys(ledger, values))
-        self.bulk_insert(t, rows)
+        self._insert_tuples(t, columns, rows)
         del rows
         self.bulk_insert(s, [{"id": rid, "search_text": text} for rid, text in texts])
         if self.sqlite:  # the FTS index straight through the driver (search_index.add, without its per-row cost)
@@ -597,28 +664,39 @@ class RecordRepository:
         if not rows:
             return
         columns = list(rows[0])
+        if not self.sqlite and self.dialect != "postgresql":
+            self.session.execute(insert(table), rows)
+            return
+        getter = itemgetter(*columns)
+        params = list(map(getter, rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows]
+        if self.sqlite:
+            # only the date and time columns need converting: the others go through as they are
+            timed = [i for i, c in enumerate(columns) if c in table.c and isinstance(table.c[c].type, (Date, DateTime))]
+            if timed:
+                for n, values in enumerate(params):
+                    values = list(values)
+                    for i in timed:
+                        if values[i] is not None:
+                            values[i] = _sqlite_value(values[i])
+                    params[n] = tuple(values)
+        self._insert_tuples(table, columns, params)
+
+    def _insert_tuples(self, table, columns: list[str], params: list[tuple]) -> None:
+        """Insert rows given as tuples in the order of ``columns``, already in the driver's form
+        (SQLite: dates as text, see :func:`_sqlite_value`)."""
+        if not params:
+            return
         if self.dialect == "postgresql":  # COPY: one stream instead of a statement per row
             dbapi = self.session.connection().connection.dbapi_connection
             with dbapi.cursor() as cursor:
                 with cursor.copy(f"COPY {table.name} ({', '.join(_quote(c) for c in columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(tuple(row[c] for c in columns))
+                    for row in params:
+                        copy.write_row(row)
             return
         if not self.sqlite:
-            self.session.execute(insert(table), rows)
+            self.session.execute(insert(table), [dict(zip(columns, row)) for row in params])
             return
         sql = f"INSERT INTO {table.name} ({', '.join(_quote(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
-        # only the date and time columns need converting: the others go through as they are
-        timed = [i for i, c in enumerate(columns) if c in table.c and isinstance(table.c[c].type, (Date, DateTime))]
-        getter = itemgetter(*columns)
-        params = list(map(getter, rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows]
-        if timed:
-            for n, values in enumerate(params):
-                values = list(values)
-                for i in timed:
-                    if values[i] is not None:
-                        values[i] = _sqlite_value(values[i])
-                params[n] = tuple(values)
         self.session.connection().exec_driver_sql(sql, params)
 
     @staticmethod
@@ -747,8 +825,26 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def _unique_keys(ledger: Ledger, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [(f.name, key) for f in ledger.unique_fields for key in f.unique_keys(values.get(f.name))]
+def unique_keys(ledger: Ledger, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (field, case-folded value) pairs of a record that must be unique in its scope: what
+    :meth:`Field.unique_keys` gives, without its calls for text stored as it is (an import
+    asks this of every row)."""
+    plan = _UNIQUE_PLANS.get(ledger.key)
+    if plan is None or plan[0] is not ledger:
+        plan = _UNIQUE_PLANS[ledger.key] = (ledger, [
+            (f.name, f.many, type(f.type).to_storage is FieldType.to_storage, f) for f in ledger.unique_fields])
+    out: list[tuple[str, str]] = []
+    for name, many, plain, f in plan[1]:
+        value = values.get(name)
+        if value is None:
+            continue
+        for v in (value if many else (value,)):
+            out.append((name, (v if plain and v.__class__ is str else str(f.type.to_storage(v))).casefold()))
+    return out
 
 
-__all__ = ["LedgerQuery", "RecordRepository", "build_search_text", "facet_keys", "storage_row"]
+_unique_keys = unique_keys
+_UNIQUE_PLANS: dict[str, tuple[Ledger, list]] = {}
+
+
+__all__ = ["LedgerQuery", "RecordRepository", "build_search_text", "facet_keys", "storage_row", "unique_keys"]
