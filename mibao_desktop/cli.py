@@ -127,11 +127,20 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     desktop = _desktop_only(argv)
     if desktop is not None:
-        from mibao_desktop.ui.app import run
+        from mibao_desktop.ui.app import refuse_to_start, run
 
-        return run(paths.data_dir(desktop.data_dir), database=desktop.database)
+        try:
+            data_dir = paths.data_dir(desktop.data_dir)
+        except paths.DataFolderError as exc:  # started from the menu: no terminal to print to
+            print(f"错误:{exc}", file=sys.stderr)
+            return refuse_to_start("无法使用数据文件夹", str(exc))
+        return run(data_dir, database=desktop.database)
     args = _parser().parse_args(argv)
-    data_dir = paths.data_dir(args.data_dir)
+    try:
+        data_dir = paths.data_dir(args.data_dir)
+    except paths.DataFolderError as exc:
+        print(f"错误:{exc}", file=sys.stderr)
+        return EXIT_ERROR
     if args.command is None:
         from mibao_desktop.ui.app import run
 
@@ -183,17 +192,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _log_failure(data_dir: Path) -> Path | None:
     """The traceback of an unexpected failure, kept for whoever maintains the installation."""
-    import datetime as dt
-    import traceback
+    from mibao_desktop import errorlog
 
-    try:
-        log = Path(data_dir) / "logs" / "mibao-errors.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as out:
-            out.write(f"--- {dt.datetime.now().isoformat(timespec='seconds')}\n{traceback.format_exc()}\n")
-        return log
-    except OSError:
-        return None
+    return errorlog.write(data_dir)
 
 
 def _ledger_service(db, actor):

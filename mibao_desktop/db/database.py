@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mibao_desktop.errors import DatabaseError
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+from mibao_desktop.db.revisions import (  # noqa: F401 - re-exported
+    MIGRATIONS_DIR, NewerDatabase, head_revision, known_revisions, newer_revision)
 
 CACHE_KIB = 65536  # 64 MB page cache for searching; a streaming export uses STREAM_CACHE_KIB
 STREAM_CACHE_KIB = 2048
@@ -62,13 +62,6 @@ def alembic_config(connection=None):
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
-
-
-def head_revision() -> str:
-    """The newest revision: revisions are numbered (0001_…, 0002_…) in one line, so the
-    highest number is Alembic's head — read from the file names, without importing Alembic at
-    every start (a third of a second)."""
-    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def _json(obj) -> str:
@@ -113,6 +106,9 @@ class Database:
             db = cls(_server_engine(str(target)), None)
         else:
             path = Path(target)
+            newer = newer_revision(path) if migrate else None
+            if newer is not None:  # before the engine: its first connection would switch the file to WAL
+                raise NewerDatabase(str(path), newer)
             path.parent.mkdir(parents=True, exist_ok=True)
             # URL.create: a folder named "a%20b" or "C#data" is taken as it is, not as URL escapes
             engine = create_engine(URL.create("sqlite", database=str(path)), json_serializer=_json)
@@ -145,20 +141,9 @@ class Database:
         current = self.current_revision()
         if current == head and target == "head":
             return None
+        if current is not None and current not in known_revisions():  # read only so far: nothing changed
+            raise NewerDatabase(self.where, current)
         from alembic import command
-        from alembic.script import ScriptDirectory
-
-        script = ScriptDirectory.from_config(alembic_config())
-        if current is not None and current != head:
-            try:
-                script.get_revision(current)
-            except Exception:
-                raise DatabaseError(
-                    f"数据库版本比程序新:{self.where} 由更新版本的密保创建(版本 {current}),"
-                    "请安装新版本的密保后再打开。数据未作任何改动。"
-                ) from None
-        if current == head and target == "head":
-            return None
         saved = None
         if current is not None and self.path is not None and backup_dir is not None:
             from mibao_desktop.storage.backup import make_backup  # keep the file as it was before any migration

@@ -250,6 +250,11 @@ def restore(db_path: Path, backup_file: Path, backup_dir: Path, *, now: dt.datet
         raise BackupError(f"备份文件 {backup_file.name} 不能用于恢复:{problem}")
     if not _is_mibao(backup_file):
         raise BackupError(f"{backup_file.name} 不是密保的数据库备份,未恢复。")
+    from mibao_desktop.db.database import newer_revision
+
+    if newer_revision(backup_file) is not None:  # this program could not open it once in place
+        raise BackupError(f"备份文件 {backup_file.name} 由更新版本的密保建立(数据库版本比程序新),"
+                          "请安装新版本后再恢复。当前数据库未作任何改动。")
     now = now or dt.datetime.now()
     aside = None
     if db_path.exists():

@@ -58,7 +58,7 @@ class AppSession(QObject):
 
     def open(self) -> bool:
         """Open the database; a damaged one is reported and the newest good backup offered."""
-        from mibao_desktop.db.database import DatabaseError
+        from mibao_desktop.db.database import DatabaseError, NewerDatabase
         from mibao_desktop.services.context import Services
         from mibao_desktop.storage.backup import BackupError
         from mibao_desktop.storage.startup import CorruptDatabase, open_database
@@ -83,6 +83,9 @@ class AppSession(QObject):
                 except (BackupError, ServiceError) as failed:
                     messages.error(None, "恢复失败", str(failed))
                     return False
+            except NewerDatabase as exc:
+                messages.error(None, "数据库版本比程序新", str(exc))
+                return False
             except DatabaseError as exc:
                 messages.error(None, "无法打开数据库", str(exc))
                 return False
@@ -105,6 +108,8 @@ class AppSession(QObject):
         if isinstance(target, Path) and not target.exists():
             if not self.open():
                 return False
+        elif isinstance(target, Path) and not self.refuse_newer(target):
+            return False
         while True:
             if self.services is not None and self.accounts().needs_setup():
                 if SetupDialog(self.accounts(), self.policy()).exec() != QDialog.DialogCode.Accepted:
@@ -113,11 +118,27 @@ class AppSession(QObject):
             if outcome != "setup":
                 return bool(outcome)
 
+    def refuse_newer(self, path: Path) -> bool:
+        """A file a newer MiBao upgraded is refused before the login window (a read-only look
+        at its version, milliseconds): nothing is opened, written or backed up. False then."""
+        from mibao_desktop.db.revisions import NewerDatabase, newer_revision
+
+        revision = newer_revision(path)
+        if revision is None:
+            return True
+        messages.error(None, "数据库版本比程序新", str(NewerDatabase(str(path), revision)))
+        return False
+
     def _open_behind(self, dialog) -> None:
         """Open the database behind the login window that is already showing."""
         if not dialog.isVisible():  # closed before the database was opened: nothing to do
             return
-        if not self.open():
+        try:
+            opened = self.open()
+        except Exception as exc:  # noqa: BLE001 - a slot's exception would only reach stderr
+            tell_start_failed(self.data_dir, exc)
+            opened = False
+        if not opened:
             self.outcome = False
         elif self.accounts().needs_setup():
             self.outcome = "setup"  # a database without accounts: set them up first
@@ -263,14 +284,38 @@ class AppSession(QObject):
             QApplication.instance().quit()
 
 
+def tell_start_failed(data_dir: Path, exc: BaseException) -> None:
+    """An unexpected failure at start: its traceback to ``<data folder>/logs/mibao-errors.log``
+    and a message box that names the file (started from the menu, there is no terminal)."""
+    from mibao_desktop import errorlog
+
+    log = errorlog.write(data_dir, exc, what="桌面程序启动失败")
+    where = f"详细信息已写入日志文件:\n{log}\n\n请把该文件交给负责维护的技术人员。" if log else "(日志文件无法写入。)"
+    messages.error(None, "密保无法启动", f"启动时发生意外错误,数据未作改动:{type(exc).__name__}: {exc}\n\n{where}")
+
+
+def refuse_to_start(title: str, text: str) -> int:
+    """A start that cannot go on, before any database is opened: a message box, then exit 2."""
+    QApplication.instance() or QApplication(sys.argv[:1])
+    messages.error(None, title, text)
+    return 2
+
+
 def run(data_dir: Path, database: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("密保")
     app.setApplicationDisplayName("密保")
-    load_chinese_font(app)
-    session = AppSession(data_dir, database)
-    if not session.start():
-        return 2 if session.db is None else 0
+    session = None
+    try:
+        load_chinese_font(app)
+        session = AppSession(data_dir, database)
+        if not session.start():
+            return 2 if session.db is None else 0
+    except Exception as exc:  # noqa: BLE001 - logged and told; the app then ends
+        tell_start_failed(data_dir, exc)
+        if session is not None and session.db is not None:
+            session.db.close()
+        return 2
     code = app.exec()
     from mibao_desktop.ui.tasks import wait_for_quick_reads
 

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from mibao_desktop import __version__
 from mibao_desktop.ledgers import LEDGERS, Ledger, top_level
 from mibao_desktop.services.context import Services
 from mibao_desktop.ui import messages
@@ -225,5 +224,7 @@ class MainWindow(QMainWindow):
                                          "Ctrl+T 变更状态\nF5 刷新\nCtrl+I 导入  Ctrl+E 导出")
 
     def _about(self) -> None:
-        messages.inform(self, "关于密保", f"密保 {__version__}\n保密台账管理(涉密计算机、存储介质等)\n"
-                                          f"数据文件:{self.services.db.path}")
+        from mibao_desktop.ui.about import AboutDialog
+
+        self.dialog = AboutDialog(self.services.db, self.data_dir, self)
+        self.dialog.open()
