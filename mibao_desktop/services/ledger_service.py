@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import gc
 from collections import Counter
-from typing import Any, Callable, Container, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Container, Iterable, Iterator, Mapping, Sequence, Sized
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
@@ -189,7 +189,8 @@ class _Ticker:
         if self.cancelled and self.cancelled():
             raise Cancelled()
         if self.progress:
-            self.progress(min(self.total, self.total * (stage * self.rows + done) // (3 * self.rows)), self.total)
+            rows = max(self.rows, done, 1)
+            self.progress(min(self.total, self.total * (stage * rows + min(done, rows)) // (3 * rows)), self.total)
 
     def done(self) -> None:
         if self.progress:
@@ -821,6 +822,9 @@ class LedgerService:
                     source: str = "", row_numbers: Sequence[int] | None = None) -> BatchResult:
         """Register many records in one transaction (import, sample data).
 
+        ``rows`` may be any iterable (an importer streaming a large file: give ``total``); each
+        row is read once, and only its normalised values are kept.
+
         Every row is validated like :meth:`create`, and each reports all that is wrong with it
         at once: its fields' faults, and, for the values that are right, duplicates within the
         batch and against the database, references (resolved against the database and against
@@ -844,13 +848,13 @@ class LedgerService:
         """
         ledger = self.ledger(ledger_key)
         result = BatchResult()
-        rows = rows if isinstance(rows, list) else list(rows)
-        if row_numbers is not None and len(row_numbers) != len(rows):
-            raise ValueError(f"row_numbers: {len(row_numbers)} numbers for {len(rows)} rows")
+        count = len(rows) if isinstance(rows, Sized) else (total or 0)
+        if row_numbers is not None and isinstance(rows, Sized) and len(row_numbers) != count:
+            raise ValueError(f"row_numbers: {len(row_numbers)} numbers for {count} rows")
         plan = _plan(ledger)
         labels = plan.labels
         names = _RowNames(row_numbers)
-        tick = _Ticker(progress, cancelled, total or len(rows), len(rows))
+        tick = _Ticker(progress, cancelled, total or count, count)
         with _collector_paused(), self._write(f"导入{ledger.noun}") as session:
             repo = RecordRepository(session)
             # 1. each row on its own: types, required fields, computed values, status
@@ -860,7 +864,9 @@ class LedgerService:
             found: list[tuple[str, str]] = []
             statuses = _StatusReader(ledger)
             parents: dict[Any, tuple[int | None, str]] = {}
+            seen_rows = 0
             for index, raw in enumerate(rows):
+                seen_rows = index + 1
                 if index % 500 == 0:
                     tick(0, index)
                 status_cell = parent_text = None
@@ -894,6 +900,9 @@ class LedgerService:
                     if parent_error:
                         errors["_parent"] = parent_error
                 staged.append(_Row(index, values, errors, parent_id))
+            if row_numbers is not None and len(row_numbers) < seen_rows:
+                raise ValueError(f"row_numbers: {len(row_numbers)} numbers for {seen_rows} rows")
+            tick.rows = seen_rows
             memo.clear()
             # 2. ids for the new records, so that rows may refer to rows further down (and a
             # reference to a row that is refused is told as such)
