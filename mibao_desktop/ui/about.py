@@ -59,3 +59,15 @@ class AboutDialog(QDialog):
 
     def text(self) -> str:
         return "\n".join(f"{k}:{v}" for k, v in self.rows.items())
+
+
+def add_about_menu(window, db, data_dir: Path) -> None:
+    """帮助 → 关于密保 on a window that has no 帮助 menu of its own (the system administrator's and
+    the auditor's windows): every role can tell a maintainer the version and where the data is."""
+    menu = window.menuBar().addMenu("帮助(&H)")
+
+    def show() -> None:
+        window.about = AboutDialog(db, data_dir, window)
+        window.about.open()
+
+    menu.addAction("关于密保", show)

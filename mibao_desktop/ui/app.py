@@ -191,6 +191,10 @@ class AppSession(QObject):
             window = AccountsWindow(working.accounts, result.actor)
         else:
             window = AuditWindow(working.audit, result.actor)
+        if role is not Role.SECURITY_ADMIN:  # the main window has its own 帮助 menu
+            from mibao_desktop.ui.about import add_about_menu
+
+            add_about_menu(window, self.db, self.data_dir)
         window.logout_requested.connect(self.logout)
         window.change_password_requested.connect(self.change_password)
         screen = QGuiApplication.primaryScreen().availableGeometry()

@@ -128,3 +128,34 @@ def test_a_failure_opening_behind_the_login_window_is_logged_too(qtbot, data_dir
     assert [t[:2] for t in told] == [("error", "密保无法启动")]
     assert "RuntimeError: 打开时出错" in (data_dir / "logs" / "mibao-errors.log").read_text(encoding="utf-8")
     assert len(logins) == 1 and not logins[0].isVisible()
+
+
+def test_every_roles_window_has_about(qtbot, data_dir, db, monkeypatch):
+    """The system administrator's and the auditor's windows get 帮助 → 关于密保 too."""
+    from mibao_desktop.security import Role
+    from mibao_desktop.services.accounts import AccountService
+    from mibao_desktop.services.context import Services
+    from mibao_desktop.ui.about import AboutDialog
+    from mibao_desktop.ui.app import AppSession
+    from PySide6.QtWidgets import QApplication
+
+    passwords = {Role.SYSTEM_ADMIN: "Sys-Admin-2026", Role.SECURITY_ADMIN: "Sec-Admin-2026",
+                 Role.AUDITOR: "Aud-Itor-2026"}
+    names = {Role.SYSTEM_ADMIN: "xitong", Role.SECURITY_ADMIN: "baomi", Role.AUDITOR: "shenji"}
+    accounts = AccountService(db)
+    accounts.setup({r: (names[r], names[r], passwords[r]) for r in Role})
+    session = AppSession(data_dir)
+    session.db, session.services = db, Services(db, data_dir=data_dir)
+    for role in (Role.SYSTEM_ADMIN, Role.AUDITOR, Role.SECURITY_ADMIN):
+        session.show_window(accounts.login(names[role], passwords[role]))
+        window = session.window
+        qtbot.addWidget(window)
+        helps = [a.menu() for a in window.menuBar().actions() if a.text() == "帮助(&H)"]
+        assert len(helps) == 1, role
+        next(a for a in helps[0].actions() if a.text() == "关于密保").trigger()
+        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, AboutDialog) and w.isVisible()]
+        assert len(shown) == 1 and f"数据文件夹:{data_dir}" in shown[0].text()
+        shown[0].reject()
+        session._end_window()
+    session.wait_for_check()
+    QApplication.instance().setQuitOnLastWindowClosed(True)
