@@ -477,14 +477,35 @@ class LedgerService:
             errors.setdefault(name, self._clash_message(session, ledger.field(name), values[name], key, other))
         return errors
 
-    def _clash_message(self, session: Session, f: Field, value: Any, key: str, other: Record) -> str:
+    def _clash_messages(self, session: Session, clashes: Sequence[tuple[Field, Any, str, int]]) -> list[str]:
+        """The messages of many clashes (an import of a file already imported), each naming the
+        record that holds the value: the records are read a few hundred at a time."""
+        repo = RecordRepository(session)
+        others: dict[int, Record] = {}
+        ids = sorted({rid for _f, _v, _k, rid in clashes})
+        for start in range(0, len(ids), 500):
+            others.update((r.id, r) for r in session.scalars(select(Record).where(Record.id.in_(ids[start:start + 500]))))
+        views: dict[int, RecordView] = {}
+        by_ledger: dict[str, list[int]] = {}
+        for rid, other in others.items():
+            by_ledger.setdefault(other.ledger, []).append(rid)
+        for key, rids in by_ledger.items():
+            if key in LEDGERS:
+                for start in range(0, len(rids), 500):
+                    rows = repo.rows_by_ids(LEDGERS[key], rids[start:start + 500])
+                    views.update((v.id, v) for v in self._views(session, LEDGERS[key], rows))
+        return [self._clash_message(session, f, value, key, others[rid], views.get(rid))
+                for f, value, key, rid in clashes]
+
+    def _clash_message(self, session: Session, f: Field, value: Any, key: str, other: Record,
+                       view: RecordView | None = None) -> str:
         values = value if f.many else [value]
         shown = next((f.type.display(v) for v in values if str(f.type.to_storage(v)).casefold() == key), key)
         other_ledger = LEDGERS.get(other.ledger)
         noun = other_ledger.noun if other_ledger else other.ledger
         owner_text = ""
         if other_ledger is not None:
-            view = self._get_view(session, other.id)
+            view = view or self._get_view(session, other.id)
             owner = next((view.display(n) for n in ("user", "responsible_person") if other_ledger.has_field(n)
                           and view.values.get(n)), "")
             owner_text = f"({owner})" if owner else ""
@@ -923,6 +944,7 @@ class LedgerService:
             ) if ledger.parent is None and unique else {}
             # 3. what each row's right values say: references, rules, duplicates
             seen: dict[tuple[str, str, str], int] = {}
+            stored: list[tuple[int, tuple[Field, Any, str, int]]] = []  # clashes with the database
             people_memo: dict = {}
             good: list[_Row] = []
             for n, row in enumerate(staged):
@@ -940,9 +962,10 @@ class LedgerService:
                     keys = unique_keys(ledger, values)
                     held = held_all if ledger.parent is None else repo.all_keys(scope, keys)
                     for name, key in keys:
-                        if (name, key) in held:
-                            message = self._clash_message(session, ledger.field(name), values[name], key,
-                                                          repo.locate(held[(name, key)]))
+                        if (name, key) in held:  # told below, with the records that hold them read together
+                            message = ""
+                            stored.append((len(result.refused) + len(errors) + len(clashes),
+                                           (ledger.field(name), values[name], key, held[(name, key)])))
                         else:
                             first = seen.setdefault((scope, name, key), row.index)
                             if first == row.index:
@@ -954,7 +977,11 @@ class LedgerService:
                     result.refused.extend(clashes)
                 else:
                     good.append(row)
-            held_all = seen = people_memo = None  # type: ignore[assignment]
+            if stored:
+                for (at, _clash), message in zip(stored, self._clash_messages(session, [c for _a, c in stored])):
+                    r = result.refused[at]
+                    result.refused[at] = RowRefusal(r.index, r.field, message)
+            held_all = seen = people_memo = stored = None  # type: ignore[assignment]
             good = self._drop_dangling(ledger, good, staged, result, labels, names)
             children: list[tuple[Ledger, int, dict[str, Any], int]] = []
             if children_raw:
