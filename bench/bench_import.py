@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-HEADER = ["序号", "设备编号", "设备类型", "品牌型号", "机器序列号", "密级", "使用人", "责任人", "所在部门",
+HEADER = ["序号", "设备编号", "设备类型", "品牌型号", "机器序列号", "密级", "定密时间", "使用人", "责任人", "所在部门",
           "硬盘序列号", "MAC地址", "操作系统", "存放地点", "启用日期", "状态"]
 CACHE = Path(tempfile.gettempdir()) / "mibao-bench-import"
 XLS_SHEET_ROWS = 60_000
@@ -37,14 +37,14 @@ def rows(count: int):
     rng = random.Random(11)
     for n, r in enumerate(computer_rows(count, people=people), start=1):
         yield [n, r["asset_number"], r["device_type"], r["brand_model"], r["serial_number"], r["level"],
-               r["user"], r["responsible_person"], r["department"], "；".join(r["disk_serials"]),
+               r["classified_on"], r["user"], r["responsible_person"], r["department"], "；".join(r["disk_serials"]),
                "；".join(r["mac_addresses"]), r["os"], r["location"], r["start_date"], rng.choice(statuses)]
 
 
 def make_xlsx(count: int) -> Path:
     import openpyxl
 
-    path = CACHE / f"computers-{count}.xlsx"
+    path = CACHE / f"computers-{count}-v2.xlsx"
     if path.exists():
         return path
     wb = openpyxl.Workbook(write_only=True)
@@ -61,7 +61,7 @@ def make_xlsx(count: int) -> Path:
 def make_xls(count: int) -> Path:
     import xlwt
 
-    path = CACHE / f"computers-{count}.xls"
+    path = CACHE / f"computers-{count}-v2.xls"
     if path.exists():
         return path
     wb = xlwt.Workbook(encoding="utf-8")

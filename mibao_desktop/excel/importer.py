@@ -87,7 +87,7 @@ def _looks_like_trailer(values: list) -> bool:
 
 
 def _looks_like_total(values: list) -> bool:
-    return any(isinstance(v, str) and any(w in v.replace(" ", "") for w in _TOTAL_WORDS) and len(v.strip()) <= 12
+    return any(v.__class__ is str and "计" in v and len(v.strip()) <= 12 and any(w in v.replace(" ", "") for w in _TOTAL_WORDS)
                for v in values)
 
 
@@ -160,10 +160,14 @@ class ImportPlan:
         """Rows that may not be records: struck through (deleted by hand) or a 小计/合计 line."""
         out: dict[int, str] = {}
         key_columns = [i for i, n in self.mapping.items() if n == self.ledger.key_field]
+        # where a 合计 line says so: its first cells, or the number column (a total further right,
+        # 合计 25 台 under a count, comes with an empty number column and is caught there)
+        looked_at = sorted({0, 1, 2, *key_columns})
+        struck = self.sheet.struck
         for number, cells in self.data_rows:
-            if number in self.sheet.struck:
+            if number in struck:
                 out[number] = "整行有删除线(手工台账中通常表示已删除)"
-            elif _looks_like_total(cells) and (not key_columns or any(
+            elif _looks_like_total([cells[i] for i in looked_at if i < len(cells)]) and (not key_columns or any(
                     i >= len(cells) or cells[i] in (None, "") or _looks_like_total([cells[i]]) for i in key_columns)):
                 out[number] = "是小计/合计行,不是一条记录"
         return out
@@ -304,27 +308,54 @@ def _check_plan(plan: ImportPlan) -> None:
                                "或在导入向导中指定对应的列。")
 
 
-def _gather(ledger: Ledger, cells: list, mapping: dict[int, str]) -> dict[str, Any]:
-    """One row's raw values by field; several columns of one field are gathered in order."""
-    raw: dict[str, Any] = {}
-    for i, name in mapping.items():
-        value = cells[i] if i < len(cells) else None
-        if name in raw:
-            if value in (None, ""):
-                continue
-            if raw[name] in (None, ""):
+def _gatherer(ledger: Ledger, mapping: dict[int, str]) -> Callable[[list], dict[str, Any]]:
+    """A function from one row's cells to its raw values by field; several columns of one field
+    are gathered in order (a list for MACs and disks, lines of text for 备注). Built once per
+    import: it runs for every row."""
+    items = list(mapping.items())
+    names = [name for _i, name in items]
+    gathered = {name for name in names if names.count(name) > 1}
+    if not gathered:
+        def gather(cells: list) -> dict[str, Any]:
+            n = len(cells)
+            return {name: cells[i] if i < n else None for i, name in items}
+        return gather
+    joined = {name for name in gathered if (f := field_of(ledger, name)) is None or not f.many}
+
+    def gather_columns(cells: list) -> dict[str, Any]:
+        n = len(cells)
+        raw: dict[str, Any] = {}
+        for i, name in items:
+            value = cells[i] if i < n else None
+            if name not in gathered:
                 raw[name] = value
-            elif isinstance(raw[name], list):
-                raw[name].append(value)
-            else:
-                raw[name] = [raw[name], value]
-        else:
-            raw[name] = value
+            elif value not in (None, ""):
+                raw.setdefault(name, []).append(value)
+        for name in gathered:
+            values = raw.get(name)
+            if not values:
+                raw[name] = None
+            elif name in joined:
+                raw[name] = "\n".join(map(str, values))  # free text (备注) from two columns, one per line
+            elif len(values) == 1:
+                raw[name] = values[0]
+        return raw
+    return gather_columns
+
+
+_FAULTS = (FormulaCell, ErrorCell)
+
+
+def _faults(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """The formula and error cells of a row: (field, cell)."""
+    out = []
     for name, value in raw.items():
-        f = field_of(ledger, name)
-        if isinstance(value, list) and (f is None or not f.many):
-            raw[name] = "\n".join(str(v) for v in value)  # free text (备注) from two columns, one per line
-    return raw
+        cls = value.__class__
+        if cls in _FAULTS:
+            out.append((name, value))
+        elif cls is list:
+            out.extend((name, item) for item in value if item.__class__ in _FAULTS)
+    return out
 
 
 def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool = False, dry_run: bool = False,
@@ -348,44 +379,67 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     flagged = plan.flagged
     names_of_column = {i: {header_key(part) for part in headers[i].split("/")} - {""}
                        for i in mapping if i < len(headers)}
-    batch: list[dict] = []
     batch_rows: list[int] = []
     repeated: list[int] = []
-    for number, cells in plan.data_rows:
-        raw = _gather(ledger, cells, mapping)
-        filled = [v for v in raw.values() if v not in (None, "")]
-        if not filled:
-            continue
-        if sum(1 for i, keys in names_of_column.items()
-               if i < len(cells) and isinstance(cells[i], str) and header_key(cells[i]) in keys) * 2 > len(mapping):
-            repeated.append(number)  # the header again (printed on every page, or two tables pasted together)
-            continue
-        if number in flagged and not plan.include_flagged:
-            report.left_out.append(RefusedRow(number, "", flagged[number]))
-            continue
-        key_empty, trailer = raw.get(ledger.key_field) in (None, ""), _looks_like_trailer(cells)
-        if plan.with_children and key_empty and not trailer:
-            pass  # a further child record of the row above (its number cell left blank or merged)
-        elif number not in flagged and ((key_empty and (len(filled) <= 2 or trailer)) or (trailer and len(filled) <= 2)):
-            report.skipped_rows.append(number)  # 制表人、审核人 lines under the table
-            continue
-        bad = [(n, item) for n, v in raw.items() for item in (v if isinstance(v, list) else [v])
-               if isinstance(item, (FormulaCell, ErrorCell))]
-        if bad:
-            report.refused.extend(RefusedRow(number, header_text[n], _cell_fault(v)) for n, v in bad)
-            continue
-        batch.append(raw)
-        batch_rows.append(number)
+
+    gather = _gatherer(ledger, mapping)
+    with_children, include_flagged = plan.with_children, plan.include_flagged
+    key_field = ledger.key_field
+    first_column = min(names_of_column) if names_of_column else None
+
+    def repeats_header(cells: list) -> bool:
+        # cheap test on one column first: most rows are not the header again
+        cell = cells[first_column] if first_column is not None and first_column < len(cells) else None
+        if cell.__class__ is not str or header_key(cell) not in names_of_column[first_column]:
+            return False
+        return sum(1 for i, keys in names_of_column.items()
+                   if i < len(cells) and isinstance(cells[i], str) and header_key(cells[i]) in keys) * 2 > len(mapping)
+
+    def rows_to_check():
+        """Each row that may be a record, as raw values by field; what is not is noted on the way."""
+        for number, cells in plan.data_rows:
+            raw = gather(cells)
+            filled = sum(1 for v in raw.values() if v is not None and v != "")
+            if not filled:
+                continue
+            if repeats_header(cells):
+                repeated.append(number)  # the header again (printed on every page, or two tables pasted together)
+                continue
+            if number in flagged and not include_flagged:
+                report.left_out.append(RefusedRow(number, "", flagged[number]))
+                continue
+            key_empty = raw.get(key_field) in (None, "")
+            if key_empty or filled <= 2:  # only then can it be a 制表人/审核人 line under the table
+                trailer = _looks_like_trailer(cells)
+                if with_children and key_empty and not trailer:
+                    pass  # a further child record of the row above (its number cell left blank or merged)
+                elif number not in flagged and ((key_empty and (filled <= 2 or trailer)) or (trailer and filled <= 2)):
+                    report.skipped_rows.append(number)
+                    continue
+            bad = _faults(raw)
+            if bad:
+                report.refused.extend(RefusedRow(number, header_text[n], _cell_fault(v)) for n, v in bad)
+                continue
+            batch_rows.append(number)
+            yield raw
+
+    child_rows: list[list[int]] = []
+    if plan.with_children or all_or_nothing:
+        batch = list(rows_to_check())
+        if plan.with_children:
+            batch, grouped_rows, child_rows = _group_by_parent(ledger, batch, batch_rows)
+            batch_rows[:] = grouped_rows
+    else:
+        # streamed: the service keeps only each row's normalised values, not the raw cells as well
+        batch = rows_to_check()
+    result = service.create_many(
+        ledger, batch, all_or_nothing=all_or_nothing, dry_run=dry_run or (all_or_nothing and bool(report.refused)),
+        progress=progress, cancelled=cancelled, source=plan.path.name, row_numbers=batch_rows,
+        total=len(plan.data_rows))
     if repeated:
         report.skipped_rows.extend(repeated)
+        report.skipped_rows.sort()
         report.notes.append(RowNote(repeated[0], "", f"第 {'、'.join(map(str, repeated[:20]))} 行重复了表头,不是记录,已跳过"))
-    child_rows: list[list[int]] = []
-    if plan.with_children:
-        batch, batch_rows, child_rows = _group_by_parent(ledger, batch, batch_rows)
-    pre_refused = bool(report.refused)
-    result = service.create_many(
-        ledger, batch, all_or_nothing=all_or_nothing, dry_run=dry_run or (all_or_nothing and pre_refused),
-        progress=progress, cancelled=cancelled, source=plan.path.name, row_numbers=batch_rows)
     label_to_header = {labels[n]: header_text.get(n, labels[n]) for n in labels}
     # a copy's fields by their own columns (备注 of a copy is not the carrier's 备注)
     child_to_header = {label: header_text.get(CHILD + n, label) for n, label in _child_labels(ledger).items()}
