@@ -351,3 +351,18 @@ def test_a_header_not_in_the_first_rows_is_explained(service, tmp_path):
     path = save(tmp_path / "a.xlsx", [HEADER9, *_rows9()], before=[[f"说明第{n}行"] for n in range(25)])
     with pytest.raises(SpreadsheetError, match="前 20 行中找不到涉密计算机台账的表头"):
         import_ledger(service, COMPUTERS, path)
+
+
+def test_long_numbers_stored_as_numbers_and_periods_a_ledger_does_not_keep_are_explained(service, tmp_path):
+    path = save(tmp_path / "a.xlsx", [
+        HEADER9 + ["机器序列号"],
+        [*row(1, 密级="机密★10年").values(), "00-1A-2B-3C-4D-01", None, 123456789012345678],
+        [*row(2).values(), "00-1A-2B-3C-4D-02", None, 2023001.0],
+    ])
+    report = run_import(service, plan_import(COMPUTERS, path), dry_run=True)
+    assert [(r.row, r.column) for r in report.refused] == [(2, "机器序列号")]
+    assert "超过 15 位" in report.refused[0].message and "文本" in report.refused[0].message
+    assert report.rows[0][0] == 3 and "2023001" in report.rows[0][1]
+    plain = save(tmp_path / "b.xlsx", [HEADER9, [*row(1, 密级="机密★10年").values(), "00-1A-2B-3C-4D-01", None]])
+    notes = run_import(service, plan_import(COMPUTERS, plain), dry_run=True).notes
+    assert any("不记保密期限" in n.message and "10年" in n.message for n in notes)

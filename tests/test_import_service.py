@@ -165,7 +165,8 @@ def test_a_dry_run_gives_the_rows_it_would_store_with_their_status(service):
     assert result.created == [] and service.count("computers") == 0
     assert [(i, v["asset_number"], v["status"], v["level"]) for i, v in result.rows] == [
         (0, "JM-0001", "维修", "机密"), (1, "JM-0002", "在用", "机密")]
-    assert result.notes == []  # computers have no period: 机密★10年 is just 机密
+    # computers keep no period: 机密★10年 is stored as 机密, and the preview says the period is not kept
+    assert [(n.index, n.field) for n in result.notes] == [(1, "密级")] and "不记保密期限" in result.notes[0].message
 
 
 # -- 6. text as typed, identifiers folded ---------------------------------------------------------

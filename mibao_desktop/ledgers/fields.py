@@ -17,6 +17,7 @@ from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.normalize import (
     FieldError,
     clean_text,
+    exact_number,
     is_blank,
     normalise_date,
     normalise_id_number,
@@ -69,8 +70,8 @@ class Text(FieldType):
         return self.upper if self.fold is None else self.fold
 
     def normalise(self, raw: Any) -> str:
-        if isinstance(raw, float) and raw.is_integer():
-            raw = int(raw)  # spreadsheets turn serial numbers such as 2023001 into 2023001.0
+        if raw.__class__ is not str:
+            raw = exact_number(raw)  # 2023001.0 → 2023001; an 18-digit number has lost its end
         text = clean_text(raw, multiline=self.multiline, fold=self.identifier)
         if self.upper:
             text = text.upper()

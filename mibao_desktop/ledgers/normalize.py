@@ -138,8 +138,21 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
+def exact_number(raw: object) -> object:
+    """A number cell that is to be read as text (a serial, an ID): refused when it has more
+    digits than a spreadsheet number keeps. Excel holds 15 significant digits, so the end of a
+    longer number typed into a number cell is already lost (110105199001011234 → …1200)."""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # spreadsheets turn serial numbers such as 2023001 into 2023001.0
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 10**15:
+        raise FieldError(f"“{raw}”在表格中存成了数字,超过 15 位的数字末几位已被 Excel/WPS 改成 0 或丢失;"
+                         "请把该列设为“文本”格式,重新录入后再导入")
+    return raw
+
+
 def normalise_id_number(raw: object) -> str:
     """A mainland resident ID number: 18 characters with a valid ISO 7064 check digit."""
+    raw = exact_number(raw)
     text = clean_text(raw).replace(" ", "").upper()
     if not re.fullmatch(r"\d{17}[\dX]", text):
         raise FieldError(f"身份证号码“{text}”应为18位(最后一位可以是X)")

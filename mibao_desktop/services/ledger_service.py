@@ -77,6 +77,7 @@ class _Plan:
         self.typed = tuple(f for f in ledger.fields if f.compute is None)
         self.computed = ledger.computed_fields
         self.marked = tuple(f for f in ledger.fields if isinstance(f.type, Level) and f.type.period_field)
+        self.unmarked = tuple(f for f in ledger.fields if isinstance(f.type, Level) and not f.type.period_field)
         self.required = tuple(f.name for f in self.typed if f.required
                               and not (f.name == ledger.key_field and ledger.auto_number))
         # the cells worth remembering in an import: a unique value never comes twice
@@ -329,6 +330,17 @@ class LedgerService:
                 hidden = invisible_in("".join(map(str, cell)) if isinstance(cell, (list, tuple)) else cell)
                 if hidden:
                     notes.append((name, f"{f.label}中的不可见字符({'、'.join(hidden)})已去除"))
+        if notes is not None:
+            for f in plan.unmarked:  # 机密★10年 where the ledger keeps no period: say it is not kept
+                cell = raw.get(f.name)
+                if cell.__class__ is str and _MARKS.intersection(cell) and f.name not in errors:
+                    try:
+                        level, period = parse_marking(cell, f.type.allowed)
+                    except FieldError:
+                        continue
+                    if period is not None:
+                        notes.append((f.name, f"{f.label}“{clean_text(cell)}”读作 {level};{ledger.title}不记保密期限,"
+                                              f"“{period_text(period)}”未保存"))
         for f in plan.marked:  # 机密★10年 fills the period too, unless the period is given itself
             if f.name in raw and f.name not in errors and is_blank(raw.get(f.type.period_field)):
                 cell = raw[f.name]
