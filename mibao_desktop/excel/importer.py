@@ -530,6 +530,7 @@ def write_refused(plan: ImportPlan, report: ImportReport, path: Path) -> int:
     and header as the file has them, and one 未导入原因 column (an earlier round's replaced).
     Returns the number of rows written."""
     from openpyxl import Workbook
+    from openpyxl.worksheet.cell_range import CellRange
 
     from mibao_desktop.excel.export import _cell, save_atomically
 
@@ -547,11 +548,21 @@ def write_refused(plan: ImportPlan, report: ImportReport, path: Path) -> int:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(plan.sheet.name[:31])
     header_numbers = {n for n, _ in plan.title_rows[plan.header.position:]}
+    written_as: dict[int, int] = {}  # the file's row number → the row it is written as
     for number, cells in plan.title_rows:
         out = row(cells)
         if number == max(header_numbers):
             out.append(REASON_HEADER)
         ws.append([_cell(ws, v) for v in out])
+        written_as[number] = len(written_as) + 1
+    # the title's and header's merged cells as the file has them: MAC地址 merged over three
+    # columns heads all three when the file is imported again
+    for r1, c1, r2, c2 in plan.sheet.merged:
+        top, bottom = written_as.get(r1), written_as.get(r2)
+        if top is None or bottom is None or bottom - top != r2 - r1 or (drop is not None and c1 <= drop <= c2):
+            continue
+        shift = 0 if drop is None or c1 < drop else 1
+        ws.merged_cells.add(CellRange(min_row=top, max_row=bottom, min_col=c1 + 1 - shift, max_col=c2 + 1 - shift))
     written = 0
     for number, cells in plan.data_rows:
         if number in reasons:
