@@ -47,3 +47,47 @@ def test_the_refused_file_keeps_a_header_merged_over_several_columns(service, tm
     report = run_import(service, plan_import(COMPUTERS, tmp_path / "fixed.xlsx"))
     assert (report.created, report.refused) == (1, [])
     assert service.find("computers", "JM-01").values["mac_addresses"] == macs
+
+
+CARRIERS = LEDGERS["carriers"]
+CARRIER_HEADER = ["登记编号", "标题", "密级", "份数", "保管人", "部门", "份号", "持有人", "状态", "备注"]
+
+
+def carrier_sheet(path, copy_rows):
+    """ZT-001 with one row per copy, its own cells merged down over them, and ZT-002 under it."""
+    rows = [["国家秘密载体台账"], CARRIER_HEADER]
+    for i, (copy, holder, status, remark) in enumerate(copy_rows):
+        own = ["ZT-001", "关于某事的通知", "机密", len(copy_rows), "张伟", "保密办"] if i == 0 else [None] * 6
+        rows.append(own + [copy, holder, status, remark])
+    rows.append(["ZT-002", "关于另一事", "秘密", 1, "张伟", "保密办", 1, "李娜", "在管", None])
+    last = 2 + len(copy_rows)
+    return save(path, rows, merges=[f"{c}3:{c}{last}" for c in "ABCDEF"])
+
+
+def test_a_carriers_value_that_differs_on_a_copys_row_is_not_dropped(service, tmp_path):
+    """One row per copy, the 状态 written on each row: the second copy's 已销毁 was dropped
+    (the carrier took the first row's 在管) and the carrier came in as if all were 在管."""
+    path = carrier_sheet(tmp_path / "k.xlsx", [(1, "李娜", "在管", "第一份"), (2, "王五", "已销毁", "第二份")])
+    report = run_import(service, plan_import(CARRIERS, path))
+    assert report.created == 1 and service.find("carriers", "ZT-001") is None
+    assert {r.row for r in report.refused} == {3, 4}
+    message = next(str(r) for r in report.refused if r.row == 4)
+    assert "状态" in message and "已销毁" in message and "在管" in message and "第 3 行" in message
+
+
+def test_free_text_on_a_copys_row_is_gathered_into_the_carrier(service, tmp_path):
+    path = carrier_sheet(tmp_path / "k.xlsx", [(1, "李娜", "在管", "第一份"), (2, "王五", None, "第二份"),
+                                              (3, "赵六", None, "第一份")])
+    report = run_import(service, plan_import(CARRIERS, path))
+    assert (report.created, report.refused) == (2, [])
+    assert service.find("carriers", "ZT-001").values["remarks"] == "第一份\n第二份"
+
+
+def test_a_copy_row_with_an_error_cell_refuses_its_carrier_whole(service, tmp_path):
+    """A copy row refused for an error cell (#N/A) left its carrier stored with the other copies:
+    a carrier registered with a copy missing, which importing the corrected row could not add."""
+    path = carrier_sheet(tmp_path / "k.xlsx", [(1, "李娜", None, None), (2, "#N/A", None, None)])
+    report = run_import(service, plan_import(CARRIERS, path))
+    assert report.created == 1 and service.find("carriers", "ZT-001") is None
+    assert {r.row for r in report.refused} == {3, 4}
+    assert any("#N/A" in r.message for r in report.refused if r.row == 4)

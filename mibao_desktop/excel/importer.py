@@ -419,6 +419,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
             bad = _faults(raw)
             if bad:
                 report.refused.extend(RefusedRow(number, header_text[n], _cell_fault(v)) for n, v in bad)
+                if with_children:  # its carrier is refused with it (no carrier stored with a copy missing)
+                    batch_rows.append(number)
+                    yield {key_field: raw.get(key_field), _FAULTED: True}
                 continue
             batch_rows.append(number)
             yield raw
@@ -427,8 +430,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     if plan.with_children or all_or_nothing:
         batch = list(rows_to_check())
         if plan.with_children:
-            batch, grouped_rows, child_rows = _group_by_parent(ledger, batch, batch_rows)
+            batch, grouped_rows, child_rows, refused = _group_by_parent(ledger, batch, batch_rows, header_text)
             batch_rows[:] = grouped_rows
+            report.refused.extend(refused)
     else:
         # streamed: the service keeps only each row's normalised values, not the raw cells as well
         batch = rows_to_check()
@@ -475,20 +479,29 @@ def _child_labels(ledger: Ledger) -> dict[str, str]:
     return {f.name: f.label for child in children_of(ledger) for f in child.fields}
 
 
-def _group_by_parent(ledger: Ledger, batch: list[dict], numbers: list[int]
-                     ) -> tuple[list[dict], list[int], list[list[int]]]:
+_FAULTED = "_faulted"  # a row of a carrier sheet refused for its cells: its carrier is refused too
+
+
+def _group_by_parent(ledger: Ledger, batch: list[dict], numbers: list[int], header_text: dict[str, str]
+                     ) -> tuple[list[dict], list[int], list[list[int]], list[RefusedRow]]:
     """One row per child record (a carrier sheet listing each copy) → one parent row with its
     children. Rows with the same number belong together wherever they are in the sheet; a row
     whose number is blank continues the row above (merged cells in hand-kept sheets). A parent
-    value is taken from the first of its rows that has it."""
+    value is taken from the first of its rows that has it; free text (备注) on several of its
+    rows is gathered. A row that gives a parent value differing from an earlier row's (状态
+    written on each copy's row) refuses the parent whole, as does a row refused for its cells:
+    nothing the file says is dropped, and no parent is stored with a child missing."""
     key = ledger.field(ledger.key_field)
     groups: dict[str, dict] = {}
     order: list[str] = []
     child_rows: dict[str, list[int]] = {}
     first_row: dict[str, int] = {}
+    taken_from: dict[tuple[str, str], int] = {}
+    refusals: dict[str, list[RefusedRow]] = {}
+    faulted: dict[str, set[int]] = {}
     current = None
     for raw, number in zip(batch, numbers):
-        own = {k: v for k, v in raw.items() if not k.startswith(CHILD)}
+        own = {k: v for k, v in raw.items() if not k.startswith(CHILD) and k != _FAULTED}
         child = {k[len(CHILD):]: v for k, v in raw.items() if k.startswith(CHILD) and v not in (None, "")}
         number_cell = own.get(ledger.key_field)
         if number_cell in (None, "") and current is not None:
@@ -504,14 +517,45 @@ def _group_by_parent(ledger: Ledger, batch: list[dict], numbers: list[int]
             order.append(group_key)
             child_rows[group_key] = []
             first_row[group_key] = number
+        if raw.get(_FAULTED):  # refused already, for its cells
+            faulted.setdefault(group_key, set()).add(number)
+            continue
         merged = groups[group_key]
         for k, v in own.items():
-            if merged.get(k) in (None, "") and v not in (None, ""):
+            if v in (None, ""):
+                continue
+            held = merged.get(k)
+            if held in (None, ""):
                 merged[k] = v
+                taken_from[(group_key, k)] = number
+            elif str(held).strip() != str(v).strip():
+                f = field_of(ledger, k)
+                if f is not None and not f.many and gathers(ledger, k):
+                    if str(v).strip() not in str(held).split("\n"):
+                        merged[k] = f"{held}\n{v}"  # 备注 written on a copy's row: kept with the rest
+                    continue
+                refusals.setdefault(group_key, []).append(RefusedRow(
+                    number, header_text.get(k, k),
+                    f"与第 {taken_from[(group_key, k)]} 行是同一{ledger.noun},但这一列不同(“{held}”与“{v}”)。"
+                    f"若这一列是每一{_child_noun(ledger)}的,请在导入向导中把它对应到{_child_noun(ledger)}的列"))
         if child:
             merged["_children"].append(child)
             child_rows[group_key].append(number)
-    return [groups[k] for k in order], [first_row[k] for k in order], [child_rows[k] for k in order]
+    refused: list[RefusedRow] = []
+    for k in order:
+        if k in faulted or k in refusals:
+            refused.extend(refusals.get(k, ()))
+            refused.extend(RefusedRow(n, "", f"同一{ledger.noun}的其他行有误,这条{ledger.noun}连同其各行都未导入")
+                           for n in sorted({first_row[k], *child_rows[k]} - {r.row for r in refusals.get(k, ())}
+                                           - faulted.get(k, set())))
+    kept = [k for k in order if k not in faulted and k not in refusals]
+    return [groups[k] for k in kept], [first_row[k] for k in kept], [child_rows[k] for k in kept], refused
+
+
+def _child_noun(ledger: Ledger) -> str:
+    from mibao_desktop.ledgers import children_of
+
+    return "、".join(child.noun for child in children_of(ledger))
 
 
 def import_ledger(service: LedgerService, ledger: Ledger, path: Path, *, all_or_nothing: bool = False,
