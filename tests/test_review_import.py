@@ -91,3 +91,27 @@ def test_a_copy_row_with_an_error_cell_refuses_its_carrier_whole(service, tmp_pa
     assert report.created == 1 and service.find("carriers", "ZT-001") is None
     assert {r.row for r in report.refused} == {3, 4}
     assert any("#N/A" in r.message for r in report.refused if r.row == 4)
+
+
+def test_a_sub_header_that_only_adds_a_second_column_of_a_field(service, tmp_path):
+    """MAC地址 over MAC1 and MAC2 (not merged; the other sub-header cells empty): the two rows
+    name no more fields than the first alone, so the first was taken alone, and the MAC2 column
+    under its empty top cell was dropped from every row without a word."""
+    path = save(tmp_path / "a.xlsx", [HEADER + ["MAC地址", None],
+                                     [None] * 9 + ["MAC1", "MAC2"],
+                                     computer_cells(1) + ["00-1A-2B-3C-4D-01", "00-1A-2B-3C-4D-02"]])
+    plan = plan_import(COMPUTERS, path)
+    assert plan.header.depth == 2 and plan.header_number == 2
+    report = run_import(service, plan)
+    assert (report.created, report.refused) == (1, [])
+    assert service.find("computers", "JM-01").values["mac_addresses"] == ["00-1A-2B-3C-4D-01", "00-1A-2B-3C-4D-02"]
+
+
+def test_a_first_record_is_not_taken_for_a_sub_header(service, tmp_path):
+    """A record under a one-row header, one of whose cells happens to name a field, stays a record."""
+    path = save(tmp_path / "a.xlsx", [HEADER + ["MAC地址", None],
+                                     computer_cells(1, 品牌型号="备注") + ["00-1A-2B-3C-4D-01", "备注2"],
+                                     computer_cells(2) + ["00-1A-2B-3C-4D-02", None]])
+    plan = plan_import(COMPUTERS, path)
+    assert plan.header.depth == 1
+    assert run_import(service, plan, dry_run=True).accepted == 2

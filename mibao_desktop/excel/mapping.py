@@ -182,11 +182,20 @@ def find_header(ledger: Ledger, rows: list[tuple[int, list[Any]]],
         if position + 1 < len(rows) and rows[position + 1][0] == rows[position][0] + 1:
             double = map_columns(ledger, rows, position, 2, merged)
             below = map_columns(ledger, rows, position + 1, 1, merged)
-            if double.fields > max(single.fields, below.fields):
-                candidate = double
+            if double.fields > max(single.fields, below.fields) or (
+                    double.fields == single.fields >= below.fields and len(double.mapping) > len(single.mapping)
+                    and _names_fields(ledger, rows[position + 1][1])):
+                candidate = double  # (or a sub-header that adds a column to a field: MAC地址 over MAC1, MAC2)
         if candidate.fields > best.fields:
             best = candidate
     return best
+
+
+def _names_fields(ledger: Ledger, cells: list[Any]) -> bool:
+    """Every text of the row names a field: a sub-header (MAC1, MAC2), not a record."""
+    lookup = field_lookup(ledger)
+    texts = [c for c in cells if c not in (None, "")]
+    return bool(texts) and all(isinstance(c, str) and _match(lookup, [c]) is not None for c in texts)
 
 
 def match_headers(ledger: Ledger, cells: list[Any]) -> dict[int, str]:
