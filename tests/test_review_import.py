@@ -1,10 +1,15 @@
 """Review of the import (issue 10): hostile but realistic hand-kept files that lost data, were
 refused or accepted wrongly, or told the wrong row."""
 
+import datetime as dt
+
 import openpyxl
+import pytest
 
 from mibao_desktop.excel.importer import plan_import, run_import, write_refused
 from mibao_desktop.ledgers import LEDGERS
+from mibao_desktop.ledgers.fields import FieldError
+from tests import spreadsheets
 
 COMPUTERS = LEDGERS["computers"]
 HEADER = ["设备编号", "设备类型", "品牌型号", "密级", "定密时间", "使用人", "责任人", "部门", "硬盘序列号"]
@@ -115,3 +120,24 @@ def test_a_first_record_is_not_taken_for_a_sub_header(service, tmp_path):
     plan = plan_import(COMPUTERS, path)
     assert plan.header.depth == 1
     assert run_import(service, plan, dry_run=True).accepted == 2
+
+
+def test_dates_with_a_time_as_excel_and_wps_write_them_in_a_csv(service, tmp_path):
+    """A csv saved by Excel/WPS writes a date-and-time cell as 2019/3/5 14:30 (and other systems
+    2019-3-5 0:00:00): the date was refused as not a date."""
+    rows = [HEADER + ["MAC地址"]]
+    for n, when in enumerate(["2019/3/5 14:30", "2019-3-5 0:00:00", "2019/03/05 9:05:00", "2019.3.5 14:30"], 1):
+        rows.append(computer_cells(n, 定密时间=when) + [f"00-1A-2B-3C-4D-0{n}"])
+    path = spreadsheets.text_table(tmp_path / "a.csv", rows)
+    report = run_import(service, plan_import(COMPUTERS, path))
+    assert (report.created, report.refused) == (4, [])
+    assert service.find("computers", "JM-02").values["classified_on"] == dt.date(2019, 3, 5)
+
+
+@pytest.mark.parametrize("typed", [2019, 2019.03, "2019"])
+def test_a_year_alone_in_a_date_cell_is_told_as_such(typed):
+    """2019 typed in a date cell was read as Excel's day number 2019 and refused as
+    “日期 1905-07-11 过早”, a date the user never wrote."""
+    with pytest.raises(FieldError) as caught:
+        COMPUTERS.field("classified_on").normalise(typed)
+    assert "1905" not in str(caught.value) and "只有年份" in str(caught.value)

@@ -95,6 +95,7 @@ def normalise_mac(raw: object) -> str:
 # --- dates -------------------------------------------------------------------------------
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_TIME_AFTER = re.compile(r"(?<=\d)\s+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _DATE_PATTERN = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?$")
 
 
@@ -106,6 +107,8 @@ def normalise_date(raw: object) -> dt.date:
     if isinstance(raw, dt.date):
         return raw
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if 1900 <= raw < 2200:  # a year typed alone (2019, or 2019.03): as a day number it is 1905
+            raise FieldError(f"“{raw}”只有年份,请写出年月日,如 {int(raw)}-03-05")
         if 1 <= raw < 2958466:  # Excel's serial range (1900-01-01 .. 9999-12-31)
             return _EXCEL_EPOCH + dt.timedelta(days=int(raw))
         if 19000101 <= raw <= 99991231 and float(raw).is_integer():  # 20190305 typed as a number
@@ -116,14 +119,16 @@ def normalise_date(raw: object) -> dt.date:
                 raise FieldError(f"“{number}”不是存在的日期,请核对年月日") from None
         raise FieldError(f"“{raw}”不是有效日期")
     text = clean_text(raw)
-    if " " in text and re.match(r"^\d{4}-\d{2}-\d{2} ", text):
-        text = text.split(" ", 1)[0]  # "2019-03-05 00:00:00" from spreadsheets
+    if " " in text:  # "2019-03-05 00:00:00", "2019/3/5 14:30": a date and time as spreadsheets write them
+        text = _TIME_AFTER.sub("", text)
     match = _DATE_PATTERN.match(text)
     if not match and re.fullmatch(r"\d{8}", text):
         match = re.match(r"(\d{4})(\d{2})(\d{2})", text)
     if not match and re.fullmatch(r"\d{5}(\.0+)?", text):
         return normalise_date(float(text))
     if not match:
+        if re.fullmatch(r"(19|20|21)\d\d\s*年?", text):
+            raise FieldError(f"“{text}”只有年份,请写出年月日,如 {text[:4]}-03-05")
         raise FieldError(f"“{text}”不是可识别的日期,请写成 2024-03-05、2024.3.5 或 2024年3月5日")
     year, month, day = (int(g) for g in match.groups())
     try:
