@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import qVersion
 
+from PySide6.QtWidgets import QMenu
+
 from mibao_desktop.ui import login
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +25,7 @@ def test_about_names_the_version_the_database_the_data_folder_and_qt(window, qtb
 
     with open(ROOT / "pyproject.toml", "rb") as handle:
         version = tomllib.load(handle)["project"]["version"]
-    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "帮助(&H)")
+    help_menu = next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "帮助(&H)")
     about = next(a for a in help_menu.actions() if a.text() == "关于密保")
     about.trigger()
     dialog = window.dialog
@@ -150,7 +152,8 @@ def test_every_roles_window_has_about(qtbot, data_dir, db, monkeypatch):
         session.show_window(accounts.login(names[role], passwords[role]))
         window = session.window
         qtbot.addWidget(window)
-        helps = [a.menu() for a in window.menuBar().actions() if a.text() == "帮助(&H)"]
+        # the menus by their titles (QAction.menu() of PySide6 6.8 hands back a wrapper already deleted)
+        helps = [m for m in window.menuBar().findChildren(QMenu) if m.title() == "帮助(&H)"]
         assert len(helps) == 1, role
         next(a for a in helps[0].actions() if a.text() == "关于密保").trigger()
         shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, AboutDialog) and w.isVisible()]
