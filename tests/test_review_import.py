@@ -141,3 +141,18 @@ def test_a_year_alone_in_a_date_cell_is_told_as_such(typed):
     with pytest.raises(FieldError) as caught:
         COMPUTERS.field("classified_on").normalise(typed)
     assert "1905" not in str(caught.value) and "只有年份" in str(caught.value)
+
+
+def test_a_two_character_name_padded_with_a_space_is_the_same_person(service, tmp_path):
+    """Hand-kept lists pad two-character names to line up with three-character ones (张  伟,
+    张　伟): the import added a second person “张 伟” beside 张伟, and beside two registered
+    张伟 it even passed over the namesakes' question."""
+    service.create_many("people", [{"name": "张伟", "department": "保密办"}, {"name": "李娜", "department": "保密办"}])
+    path = save(tmp_path / "a.xlsx", [HEADER + ["MAC地址"],
+                                     computer_cells(1, 使用人="张  伟", 责任人="李　娜") + ["00-1A-2B-3C-4D-01"],
+                                     computer_cells(2, 使用人="王 小 明", 责任人="张伟") + ["00-1A-2B-3C-4D-02"]])
+    report = run_import(service, plan_import(COMPUTERS, path))
+    assert (report.created, report.refused, report.people_added) == (2, [], ["王小明"])
+    first = service.find("computers", "JM-01")
+    assert (first.display("user"), first.display("responsible_person")) == ("张伟", "李娜")
+    assert service.count("people") == 3

@@ -17,6 +17,7 @@ from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.normalize import (
     FieldError,
     clean_text,
+    compact_name,
     exact_number,
     is_blank,
     normalise_date,
@@ -278,6 +279,23 @@ class Person(Reference):
     max_length: int = 20
     editor = "person"
     identifier = False  # a name, matched as the register keeps it: as typed
+
+    def normalise(self, raw: Any) -> Ref:
+        ref = super().normalise(raw)
+        if ref.id is None and " " in ref.text:
+            return Ref(None, compact_name(ref.text), hint=ref.hint)
+        return ref
+
+
+@dataclass(frozen=True)
+class PersonName(Text):
+    """The name in the 人员 register: as typed, but without the spaces that line up a Chinese
+    name in a list (张  伟 is 张伟), as :class:`Person` reads the names other ledgers give."""
+
+    max_length: int = 20
+
+    def normalise(self, raw: Any) -> str:
+        return compact_name(super().normalise(raw))
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,16 @@ def clean_text(raw: object, *, multiline: bool = False, fold: bool = True) -> st
     return text.strip()
 
 
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_GAP = re.compile(f"(?<=[{_HAN}])\\s+(?=[{_HAN}])")
+
+
+def compact_name(text: str) -> str:
+    """A Chinese name without the spaces that line it up in a list: 张  伟, 张　伟 → 张伟 (a space
+    between Latin letters, Li Na, stays)."""
+    return _HAN_GAP.sub("", text) if " " in text else text
+
+
 def is_blank(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
