@@ -156,3 +156,24 @@ def test_a_two_character_name_padded_with_a_space_is_the_same_person(service, tm
     first = service.find("computers", "JM-01")
     assert (first.display("user"), first.display("responsible_person")) == ("张伟", "李娜")
     assert service.count("people") == 3
+
+
+def test_an_xls_keeps_numbers_shown_as_text_and_struck_through_rows(service, tmp_path):
+    """A .xls (what WPS saves by default) lost what calamine does not give: 000123 came in as
+    123, and a computer struck through by hand came back as a live record 在用."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("台账")
+    padded, struck = xlwt.easyxf(num_format_str="000000"), xlwt.easyxf("font: struck_out on")
+    rows = [HEADER + ["MAC地址"], computer_cells(1, 设备编号=123) + ["00-1A-2B-3C-4D-01"],
+            computer_cells(2) + ["00-1A-2B-3C-4D-02"]]
+    for r, cells in enumerate(rows):
+        for c, value in enumerate(cells):
+            style = padded if (r, c) == (1, 0) else struck if r == 2 else xlwt.Style.default_style
+            ws.write(r, c, value, style)
+    wb.save(str(tmp_path / "a.xls"))
+    report = run_import(service, plan_import(COMPUTERS, tmp_path / "a.xls"))
+    assert (report.created, report.refused) == (1, [])
+    assert [r.row for r in report.left_out] == [3]
+    assert service.find("computers", "000123") is not None and service.find("computers", "JM-02") is None

@@ -22,7 +22,7 @@ from typing import Any
 import python_calamine
 
 from mibao_desktop.errors import Cancelled
-from mibao_desktop.excel import text_tables, xlsx_styles
+from mibao_desktop.excel import text_tables, xls_styles, xlsx_styles
 
 MAX_UNCOMPRESSED = 300 * 1024 * 1024  # a ledger of 100,000 rows is ~60 MB unpacked
 MAX_RATIO = 200  # ordinary xlsx pack 5-20:1; a zip bomb thousands to one
@@ -212,9 +212,12 @@ def _read_calamine(path: Path, kind: str, progress, cancelled, archive: zipfile.
     except Exception as exc:  # calamine raises CalamineError, its subclasses, OSError, ValueError …
         raise _calamine_error(path, exc) from None
     styles = parts = None
+    scans: dict[str, xlsx_styles.Scan] = {}
     if archive is not None:
         styles = xlsx_styles.read_styles(archive)
         parts = xlsx_styles.sheet_parts(archive)
+    elif kind == "xls":  # number formats and struck-through rows from the BIFF records
+        styles, scans = xls_styles.read_xls(path)
     with workbook:
         metadata = [m for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
         sheets = []
@@ -235,6 +238,8 @@ def _read_calamine(path: Path, kind: str, progress, cancelled, archive: zipfile.
             del values
             if archive is not None and meta.name in parts:
                 _apply_scan(sheet, xlsx_styles.scan_sheet(archive, parts[meta.name], styles, cancelled), styles)
+            elif meta.name in scans:
+                _apply_scan(sheet, scans.pop(meta.name), styles)
             # ods: merged ranges (table:number-rows-spanned) are not read; calamine gives None
             # and a hand-kept ods with merged cells still reads each cell's own value
             sheets.append(sheet)
