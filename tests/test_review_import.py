@@ -177,3 +177,15 @@ def test_an_xls_keeps_numbers_shown_as_text_and_struck_through_rows(service, tmp
     assert (report.created, report.refused) == (1, [])
     assert [r.row for r in report.left_out] == [3]
     assert service.find("computers", "000123") is not None and service.find("computers", "JM-02") is None
+
+
+def test_a_total_line_with_its_count_in_the_number_column_is_flagged(service, tmp_path):
+    """序号 | 设备编号 …, and under the table 合计 | 2台: the count sits in the number column, so
+    the line was taken for a record and refused with ten “必填” faults."""
+    path = save(tmp_path / "a.xlsx", [["序号"] + HEADER + ["MAC地址"],
+                                     [1] + computer_cells(1) + ["00-1A-2B-3C-4D-01"],
+                                     [2] + computer_cells(2) + ["00-1A-2B-3C-4D-02"],
+                                     ["合计", "2台"]])
+    report = run_import(service, plan_import(COMPUTERS, path))
+    assert (report.created, report.refused) == (2, [])
+    assert [r.row for r in report.left_out] == [4]

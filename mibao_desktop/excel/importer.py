@@ -168,7 +168,9 @@ class ImportPlan:
             if number in struck:
                 out[number] = "整行有删除线(手工台账中通常表示已删除)"
             elif _looks_like_total([cells[i] for i in looked_at if i < len(cells)]) and (not key_columns or any(
-                    i >= len(cells) or cells[i] in (None, "") or _looks_like_total([cells[i]]) for i in key_columns)):
+                    i >= len(cells) or cells[i] in (None, "") or _looks_like_total([cells[i]]) for i in key_columns)
+                    or sum(1 for i in self.mapping if i < len(cells) and cells[i] not in (None, "")) <= 1):
+                # (合计 | 25台: a count in the number column, and nothing else a record would have)
                 out[number] = "是小计/合计行,不是一条记录"
         return out
 
