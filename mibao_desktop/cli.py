@@ -275,6 +275,8 @@ def _import(service, ledger, args) -> int:
     plan.include_flagged = args.include_flagged
     report = run_import(service, plan, all_or_nothing=args.all_or_nothing, dry_run=args.dry_run)
     print(f"工作表“{report.sheet}”,表头在第 {report.header_row} 行;识别的列:{'、'.join(report.columns)}")
+    if report.unmapped:
+        print(f"未导入的列:{'、'.join(report.unmapped)}(没有对应的字段;如需导入,请在导入向导中指定对应的列)")
     if report.other_sheets:
         print(f"另有工作表也像{ledger.title}:{'、'.join(report.other_sheets)}(本次未导入,可用 --sheet 指定)")
     for note in report.notes:

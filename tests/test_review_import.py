@@ -189,3 +189,17 @@ def test_a_total_line_with_its_count_in_the_number_column_is_flagged(service, tm
     report = run_import(service, plan_import(COMPUTERS, path))
     assert (report.created, report.refused) == (2, [])
     assert [r.row for r in report.left_out] == [4]
+
+
+def test_the_command_line_names_the_columns_it_does_not_import(service, tmp_path, capsys, monkeypatch):
+    """A column no field takes (IP地址 on a computer sheet) was left out of the import without a
+    word on the command line: only the columns recognised were listed."""
+    from mibao_desktop import cli
+
+    path = save(tmp_path / "a.xlsx", [HEADER + ["MAC地址", "IP地址"],
+                                     computer_cells(1) + ["00-1A-2B-3C-4D-01", "10.0.0.5"]])
+    monkeypatch.setattr(cli, "_login", lambda db, args: service.actor)
+    monkeypatch.setattr(cli, "_ledger_service", lambda db, actor: service)
+    monkeypatch.setattr("mibao_desktop.storage.startup.open_database", lambda *a, **k: service.db)
+    assert cli.main(["--data-dir", str(tmp_path), "--user", "baomi", "import", "computers", str(path)]) == 0
+    assert "未导入的列:IP地址" in capsys.readouterr().out

@@ -65,6 +65,7 @@ class ImportReport:
     rows: list[tuple[int, list[str]]] = field(default_factory=list)  # the first rows to be imported, as shown
     row_labels: list[str] = field(default_factory=list)  # the column labels of ``rows``
     other_sheets: list[str] = field(default_factory=list)  # further sheets that look like this ledger
+    unmapped: list[str] = field(default_factory=list)  # headers of the columns no field takes (not imported)
     people_added: list[str] = field(default_factory=list)
 
     @property
@@ -375,7 +376,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         header_text[n] = f"{header_text[n]}、{text}" if n in header_text else text
     report = ImportReport(sheet=plan.sheet.name, header_row=plan.header_number,
                           columns={header_text[n]: labels[n] for n in mapping.values()},
-                          other_sheets=plan.other_sheets())
+                          other_sheets=plan.other_sheets(),
+                          unmapped=[t for i, t in enumerate(headers) if t and i not in mapping
+                                    and i != plan.header.reason_column])
     report.notes.extend(RowNote(0, "", note) for note in plan.sheet.notes)
     report.notes.extend(plan._filled[1])
     flagged = plan.flagged
