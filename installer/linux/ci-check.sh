@@ -2,7 +2,8 @@
 # CI (issue 17 item 5): the .deb that scripts/package left in dist/ is installed with dpkg -i
 # in a fresh copy of a clean Debian 11 root and used there as a user would, with no network
 # (unshare -n) and every socket call traced (strace): no AF_INET/AF_INET6 socket may be opened.
-#   installer/linux/ci-check.sh          (root; after scripts/package)
+#   installer/linux/ci-check.sh             (root; after scripts/package)
+#   installer/linux/ci-check.sh --prepare   only make (or find in the cache) the clean root
 # Writes dist/ci/: the screenshot of the login window (login-debian11.png), the PDF, the
 # workbook, the traces and a summary (summary.txt). Exits non-zero on the first failure.
 set -euo pipefail
@@ -13,9 +14,7 @@ HOST_PY=python3
 [ -x .venv/bin/python ] && HOST_PY=.venv/bin/python
 VERSION=$("$HOST_PY" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
 DEB="dist/mibao_${VERSION}_amd64.deb"
-[ -f "$DEB" ] || { echo "no $DEB: run scripts/package first" >&2; exit 1; }
 OUT=dist/ci
-rm -rf "$OUT" && mkdir -p "$OUT"
 
 # What a Debian-based desktop has (X, GL, fontconfig, D-Bus; the .deb's Depends), and the tools
 # the check itself uses: Xvfb and xwd/xwininfo for the screenshot, pdftotext, strace.
@@ -23,6 +22,9 @@ TEST_PACKAGES="libgl1 libegl1 libfontconfig1 libfreetype6 libdbus-1-3 libx11-6 l
  poppler-utils xvfb x11-apps x11-utils strace"
 TEST_PACKAGES=$(echo $TEST_PACKAGES)
 CLEAN=$(debian_root test-root "$TEST_PACKAGES")
+[ "${1:-}" = "--prepare" ] && exit 0
+[ -f "$DEB" ] || { echo "no $DEB: run scripts/package first" >&2; exit 1; }
+rm -rf "$OUT" && mkdir -p "$OUT"
 
 # A fresh root for this run: an overlay over the clean one (instant), else a copy.
 RUN=$(mktemp -d /var/tmp/mibao-check.XXXXXX)
