@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from mibao_desktop import paths
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.ui import messages
+from mibao_desktop.ui.translations import install_qt_chinese
 
 FONT_FILE = "wqy-microhei.ttc"
 # A system font that already renders Chinese well is kept; otherwise the bundled one is used.
@@ -300,7 +301,7 @@ def tell_start_failed(data_dir: Path, exc: BaseException) -> None:
 
 def refuse_to_start(title: str, text: str) -> int:
     """A start that cannot go on, before any database is opened: a message box, then exit 2."""
-    QApplication.instance() or QApplication(sys.argv[:1])
+    install_qt_chinese(QApplication.instance() or QApplication(sys.argv[:1]))
     messages.error(None, title, text)
     return 2
 
@@ -309,6 +310,7 @@ def run(data_dir: Path, database: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("密保")
     app.setApplicationDisplayName("密保")
+    install_qt_chinese(app)  # Qt's own buttons and dialogs (file, print) in Chinese too
     session = None
     try:
         load_chinese_font(app)
