@@ -366,3 +366,54 @@ def test_long_numbers_stored_as_numbers_and_periods_a_ledger_does_not_keep_are_e
     plain = save(tmp_path / "b.xlsx", [HEADER9, [*row(1, 密级="机密★10年").values(), "00-1A-2B-3C-4D-01", None]])
     notes = run_import(service, plan_import(COMPUTERS, plain), dry_run=True).notes
     assert any("不记保密期限" in n.message and "10年" in n.message for n in notes)
+
+
+@pytest.mark.sqlite_only
+def test_a_large_first_import_rebuilds_the_indexes_and_search_and_a_cancel_keeps_them(service, monkeypatch):
+    """A load into a near-empty ledger sets its indexes aside and builds them (and the FTS index)
+    again at the end, inside the import's transaction: afterwards every index is there and search
+    finds the rows; a load cancelled after the indexes were set aside leaves them as they were."""
+    from sqlalchemy import text
+
+    from mibao_desktop.demo import computer_rows
+    from mibao_desktop.errors import Cancelled
+    from mibao_desktop.services.repository import RecordRepository
+
+    monkeypatch.setattr(RecordRepository, "BULK_MIN", 20)
+    loads = []
+    real_bulk_load = RecordRepository._bulk_load
+
+    def spy(self, ledger, count):
+        loads.append(real_bulk_load(self, ledger, count))
+        return loads[-1]
+
+    monkeypatch.setattr(RecordRepository, "_bulk_load", spy)
+
+    def indexes():
+        with service.db.engine.connect() as conn:
+            return sorted(r[0] for r in conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='ledger_computers' AND sql IS NOT NULL")))
+
+    before = indexes()
+    assert len(before) > 5
+    calls = {"n": 0}
+
+    def cancel_late():  # past the checks, while the rows are being stored
+        calls["n"] += 1
+        return calls["n"] > 3
+
+    rows = list(computer_rows(40))
+    with pytest.raises(Cancelled):
+        service.create_many("computers", rows[:30], cancelled=cancel_late)
+    # cancelled after the indexes were set aside (the new people's and the computers'): the
+    # rollback brings them back
+    assert loads and all(loads)
+    loads.clear()
+    assert indexes() == before and service.count("computers") == 0
+    result = service.create_many("computers", rows)
+    assert len(result.created) == 40 and indexes() == before
+    number = rows[7]["asset_number"]
+    assert [r.asset_number for r in service.query("computers", LedgerQuery(text=number[-6:])).rows] == [number]
+    assert loads and all(loads)
+    with service.db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
