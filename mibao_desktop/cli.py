@@ -264,7 +264,7 @@ def _export(service, ledger, args) -> int:
 
     query = LedgerQuery(text=args.search, include_voided=args.include_voided)
     count = export_ledger(service, ledger, args.output, query=query)
-    print(f"exported {count} records to {args.output}")
+    print(f"已导出 {count} 条记录到“{args.output}”。")
     return EXIT_OK
 
 
@@ -311,7 +311,7 @@ def _audit(db, actor, args) -> int:
     from mibao_desktop.excel.audit_export import export_audit
 
     count = export_audit(service, args.output)
-    print(f"exported {count} audit entries to {args.output}")
+    print(f"已导出 {count} 条审计记录到“{args.output}”。")
     return EXIT_OK
 
 
@@ -399,7 +399,7 @@ def _labels(db, actor, args) -> int:
     records = _find_records(printing.ledgers, ledger, args.ids)
     drawn = printing.labels(ledger, records, args.output, PRESETS[args.layout], kind=args.kind,
                             start=args.start, copies=args.copies)
-    print(f"printed {drawn} labels for {len(records)} records to {args.output}")
+    print(f"已为 {len(records)} 条记录生成 {drawn} 张标识,写入“{args.output}”。")
     return EXIT_OK
 
 
@@ -418,5 +418,5 @@ def _form(db, actor, args) -> int:
         records.append(matches[0])
         ledger = matches[0].ledger
     pages = printing.form(args.name, ledger, records, args.output)
-    print(f"printed {template.title} ({pages} pages) to {args.output}")
+    print(f"已生成{template.title}(共 {pages} 页),写入“{args.output}”。")
     return EXIT_OK

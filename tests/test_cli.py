@@ -71,7 +71,7 @@ def test_export_and_import_round_trip(tmp_path, capsys, monkeypatch):
     pa, pb = demo(src, capsys), accounts_only(dst)
     out = tmp_path / "计算机.xlsx"
     assert as_user(monkeypatch, pa, "baomi", "--data-dir", str(src), "export", "涉密计算机", str(out)) == 0
-    assert f"exported 59 records to {out}" in capsys.readouterr().out
+    assert f"已导出 59 条记录到“{out}”。" in capsys.readouterr().out
     assert openpyxl.load_workbook(out).active.max_row == 59 + 3  # marking, title, header
     assert as_user(monkeypatch, pb, "baomi", "--data-dir", str(dst), "import", "computers", str(out)) == 0
     assert "已导入 59 条;未导入 0 行。" in capsys.readouterr().out
@@ -156,13 +156,13 @@ def test_labels_and_forms_from_the_command_line(tmp_path, capsys, monkeypatch):
     out = tmp_path / "labels.pdf"
     assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "labels", "computers", "-o", str(out),
                    "--ids", *numbers, "--layout", "a4-3x7", "--start", "3") == 0
-    assert "printed 2 labels for 2 records" in capsys.readouterr().out
+    assert "已为 2 条记录生成 2 张标识" in capsys.readouterr().out
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
     assert all(n in text for n in numbers)
     form = tmp_path / "takeout.pdf"
     assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "form", "takeout",
                    "--id", numbers[0], "-o", str(form)) == 0
-    assert "涉密信息设备外出审核表 (1 pages)" in capsys.readouterr().out
+    assert "已生成涉密信息设备外出审核表(共 1 页)" in capsys.readouterr().out
     assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "form", "takeout",
                    "--id", "NO-SUCH", "-o", str(form)) == 2
     assert "没有编号为 NO-SUCH" in capsys.readouterr().err
