@@ -129,6 +129,18 @@ class _RowNames:
         return f"引用的“{text}”在本批第 {index + 1} 条,该条未能导入"
 
 
+
+def _take_status(values: dict, errors: dict, notes: list, read: tuple[str, str, str]) -> None:
+    """The status a row of an import gives, as read against the lifecycle: stored, or its fault
+    (an unknown status); a synonym read as a status is noted for the preview."""
+    status, fault, note = read
+    if fault:
+        errors["status"] = fault
+        return
+    values["status"] = status
+    if note:
+        notes.append(("status", note))
+
 class _Row:
     """One row of an import on its way through the checks."""
 
@@ -914,13 +926,7 @@ class LedgerService:
                     result.refused.append(RowRefusal(index, "", str(exc)))
                     found.clear()
                     continue
-                status, fault, note = statuses(status_cell)
-                if fault:
-                    errors["status"] = fault
-                else:
-                    values["status"] = status
-                    if note:
-                        found.append(("status", note))
+                _take_status(values, errors, found, statuses(status_cell))
                 if found:
                     result.notes.extend(RowNote(index, labels.get(n, n), m) for n, m in found)
                     found.clear()
@@ -1115,13 +1121,7 @@ class LedgerService:
                 raw = {k: v for k, v in raw.items() if k not in _SPECIAL}
                 found: list[tuple[str, str]] = []
                 cvalues, errors = self.normalise(child, raw, notes=found)
-                status, fault, note = statuses(status_cell)
-                if fault:
-                    errors["status"] = fault
-                else:
-                    cvalues["status"] = status
-                    if note:
-                        found.append(("status", note))
+                _take_status(cvalues, errors, found, statuses(status_cell))
                 result.notes.extend(RowNote(index, labels.get(n, n), m, child=position) for n, m in found)
                 errors.update({k: m for k, m in self._resolve(child, cvalues, resolver, skip=errors).items()
                                if k not in errors})
