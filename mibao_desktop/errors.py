@@ -39,13 +39,15 @@ class ValidationFailed(ServiceError):
 
     errors: dict[str, str]
     labels: dict[str, str] = field(default_factory=dict)
+    # the summary's first line; a record that cannot be restored has nothing to correct in it
+    lead: str = "请改正以下内容后再保存:"
 
     def __post_init__(self) -> None:
         super().__init__(self.summary())
 
     def summary(self) -> str:
         lines = [f"{self.labels.get(name, name)}:{msg}" for name, msg in self.errors.items()]
-        return "请改正以下内容后再保存:\n" + "\n".join(lines)
+        return self.lead + "\n" + "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()

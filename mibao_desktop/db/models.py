@@ -125,7 +125,12 @@ class RecordEvent(Base):
 
 
 class FieldChange(Base):
-    """Old and new value of one field in one event, as displayed text."""
+    """Old and new value of one field in one event, as displayed text.
+
+    A reference's text is the number or name it showed then, which may since belong to another
+    record (renumbered, renamed, a namesake): ``old_ids``/``new_ids`` keep the ids it held (one
+    per line), so that undoing the edit puts back the very records and people (revision 0010;
+    None for other fields and for history written before)."""
 
     __tablename__ = "field_changes"
 
@@ -134,6 +139,8 @@ class FieldChange(Base):
     field: Mapped[str] = mapped_column(String(40))
     old_value: Mapped[str | None] = mapped_column(Text, default=None)
     new_value: Mapped[str | None] = mapped_column(Text, default=None)
+    old_ids: Mapped[str | None] = mapped_column(Text, default=None)
+    new_ids: Mapped[str | None] = mapped_column(Text, default=None)
 
     event: Mapped[RecordEvent] = relationship(back_populates="changes")
 

@@ -27,6 +27,10 @@ from mibao_desktop.ledgers.normalize import (
 )
 
 
+LIST_JOINER = "；"  # how a list is shown (tables, history, Excel): what the history's text is split by again
+VOIDED_MARK = "(已作废)"  # after a reference to a voided record, wherever it is shown
+
+
 class FieldType:
     """How one value is normalised, stored (JSON-safe) and shown."""
 
@@ -109,7 +113,8 @@ class Level(FieldType):
     """密级. Accepts ``机密级``, ``秘 密``, ``秘密★`` and stores the bare level.
 
     ``period_field`` names the ledger's 保密期限 field: a marking such as ``机密★10年`` then
-    fills it too (unless the period is given on its own).
+    fills it too (a period given on its own as well must agree). Without one, the ledger keeps
+    no period: the service notes (import) or refuses (form) a marking that carries one.
     """
 
     allowed: tuple[str, ...] = levels.LEVELS
@@ -228,7 +233,7 @@ class Ref:
         return hash(self.id) if self.id is not None else hash(self.text.casefold())
 
     def __str__(self) -> str:
-        return self.text + ("(已作废)" if self.voided else "")
+        return self.text + (VOIDED_MARK if self.voided else "")
 
 
 # 张伟(科研一处): the name kept as typed, so the full-width brackets count too
@@ -409,7 +414,7 @@ class Field:
         if value is None:
             return ""
         if self.many:
-            return "；".join(self.type.display(v) for v in value)
+            return LIST_JOINER.join(self.type.display(v) for v in value)
         return self.type.display(value)
 
     def search_forms(self, value: Any) -> list[str]:

@@ -24,7 +24,7 @@ from mibao_desktop.db.models import FieldChange, Record, RecordEvent
 from mibao_desktop.errors import Cancelled, LifecycleError, NotFound, ServiceError, StaleRecord, ValidationFailed
 from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger, children_of, get_ledger
 from mibao_desktop.ledgers.declaration import RuleContext
-from mibao_desktop.ledgers.fields import Field, Level, Ref
+from mibao_desktop.ledgers.fields import LIST_JOINER, VOIDED_MARK, Field, Level, Ref
 from mibao_desktop.ledgers.levels import LONG_TERM, parse_marking, period_text
 from mibao_desktop.ledgers.normalize import FieldError, clean_text, invisible_in, is_blank, split_values
 from mibao_desktop.security import Actor, Role, require
@@ -224,6 +224,50 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _would_change(f: Field, cell: Any, value: Any) -> bool:
+    """Whether ``cell`` would change a field the form does not edit (the status): a value the
+    field cannot even take (a status the lifecycle does not know) is a change all the same, to
+    be made through the status action, not a raw fault of the field."""
+    try:
+        return f.normalise(cell) != value
+    except FieldError:
+        return True
+
+
+def _ids(f: Field, value: Any) -> str | None:
+    """The ids a reference field's value holds, one per line, as the history keeps them beside
+    the text shown (None for other fields and for no value)."""
+    if not f.is_reference or value is None:
+        return None
+    return "\n".join(str(r.id) for r in f.refs(value) if r.id is not None) or None
+
+
+def _value_before(f: Field, change: FieldChange, held: Any) -> Any:
+    """What a field held before an edit, from the history's entry of the change: the text shown
+    (which reads back as the value for every kind of field but a reference), or, for a
+    reference, the records by id. History without ids (before revision 0010) gives a reference
+    only as the text shown, each item marked if voided: the mark is dropped, and an item the
+    record still holds (``held``) stays that record."""
+    if not f.is_reference:
+        return change.old_value or None
+    if change.old_ids:
+        refs = [Ref(int(i)) for i in change.old_ids.split("\n") if i]
+        return refs if f.many else refs[0]
+    if not change.old_value:
+        return None
+    kept = {r.text.casefold(): r for r in f.refs(held)}
+    items = [item.removesuffix(VOIDED_MARK) for item in (change.old_value.split(LIST_JOINER) if f.many
+                                                         else [change.old_value])]
+    refs = [kept.get(item.casefold(), item) for item in items if item]
+    return refs if f.many else (refs[0] if refs else None)
+
+
+def _nobody_new(name: str, _department: str | None) -> int | None:
+    """An undo puts back a person who was in the register: a name that finds nobody now
+    (renamed since, in history that kept no ids) is refused, not registered anew."""
+    raise FieldError(f"人员名册中已没有“{name}”(可能已改名),无法按变更记录恢复;请直接修改这一项")
+
+
 def _labels(ledger: Ledger) -> dict[str, str]:
     return {f.name: f.label for f in ledger.fields} | {RELATED: "相关记录", "_parent": ledger.parent_label or "所属记录"}
 
@@ -261,13 +305,14 @@ class LedgerService:
     def _views(self, session: Session, ledger: Ledger, rows: Sequence[RowMapping]) -> list[RecordView]:
         refs = RecordRepository(session).resolve(ledger, rows)
         views = []
+        child = ledger.parent is not None  # (asking a row for a column it lacks costs an exception)
         for row in rows:
             values = {f.name: refs.get((row["id"], f.name)) if f.is_reference else f.from_storage(row[f.name])
                       for f in ledger.fields}
             views.append(RecordView(
                 id=row["id"], ledger=ledger, values=values, voided=bool(row["voided"]), void_reason=row["void_reason"],
                 version=row["version"], created_at=row["created_at"], updated_at=row["updated_at"],
-                parent_id=row.get("parent_id")))
+                parent_id=row["parent_id"] if child else None))
         return views
 
     def _view(self, session: Session, ledger: Ledger, row: RowMapping) -> RecordView:
@@ -301,9 +346,15 @@ class LedgerService:
 
         ``notes`` (an import's preview) receives (field name, message) for what a person should
         see the value was read as: invisible characters removed from an identifier, a period
-        read from ``机密★10年``. ``memo`` (one dict for the rows of one import) remembers what
-        each repeated cell of a field that is not unique was read as: a ledger's departments,
-        models, places and people repeat on every row."""
+        read from ``机密★10年``, a period a ledger keeps no field for (the period is not kept).
+        Without ``notes`` (one record, from a form) such a period is a fault of the level
+        instead: nothing would tell the user it was dropped. A period in the level and one in
+        the period field must agree; in an edit (``current``) the period field's own value, as
+        the form hands it back unchanged, gives way to the one typed in the level.
+
+        ``memo`` (one dict for the rows of one import) remembers what each repeated cell of a
+        field that is not unique was read as: a ledger's departments, models, places and people
+        repeat on every row."""
         plan = _plan(ledger)
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -342,32 +393,45 @@ class LedgerService:
                 hidden = invisible_in("".join(map(str, cell)) if isinstance(cell, (list, tuple)) else cell)
                 if hidden:
                     notes.append((name, f"{f.label}中的不可见字符({'、'.join(hidden)})已去除"))
-        if notes is not None:
-            for f in plan.unmarked:  # 机密★10年 where the ledger keeps no period: say it is not kept
-                cell = raw.get(f.name)
-                if cell.__class__ is str and _MARKS.intersection(cell) and f.name not in errors:
-                    try:
-                        level, period = parse_marking(cell, f.type.allowed)
-                    except FieldError:
-                        continue
-                    if period is not None:
-                        notes.append((f.name, f"{f.label}“{clean_text(cell)}”读作 {level};{ledger.title}不记保密期限,"
-                                              f"“{period_text(period)}”未保存"))
-        for f in plan.marked:  # 机密★10年 fills the period too, unless the period is given itself
-            if f.name in raw and f.name not in errors and is_blank(raw.get(f.type.period_field)):
-                cell = raw[f.name]
-                if cell.__class__ is str and not _MARKS.intersection(cell):
-                    continue  # a bare level (most rows): no period in it
+        for f in plan.unmarked:  # 机密★10年 where the ledger keeps no period
+            cell = raw.get(f.name)
+            if cell.__class__ is str and _MARKS.intersection(cell) and f.name not in errors:
                 try:
                     level, period = parse_marking(cell, f.type.allowed)
                 except FieldError:
-                    period = None
-                if period is not None:
-                    values[f.type.period_field] = period
-                    if notes is not None:
-                        notes.append((f.name, f"{f.label}“{clean_text(cell)}”读作 {level},保密期限 "
-                                              + (period_text(period) if period >= LONG_TERM
-                                                 else f"{period} 年")))
+                    continue
+                if period is None:
+                    continue
+                if notes is not None:  # an import's preview says the period is not kept
+                    notes.append((f.name, f"{f.label}“{clean_text(cell)}”读作 {level};{ledger.title}不记保密期限,"
+                                          f"“{period_text(period)}”未保存"))
+                else:  # one record, with nowhere to say so: refused rather than dropped silently
+                    errors[f.name] = (f"{ledger.title}不记保密期限,“{period_text(period)}”无法保存;"
+                                      f"请只填写{f.label}“{level}”")
+        for f in plan.marked:  # 机密★10年 fills the period too
+            if f.name not in raw or f.name in errors or f.type.period_field in errors:
+                continue
+            cell = raw[f.name]
+            if cell.__class__ is str and not _MARKS.intersection(cell):
+                continue  # a bare level (most rows): no period in it
+            try:
+                level, period = parse_marking(cell, f.type.allowed)
+            except FieldError:
+                period = None
+            if period is None:
+                continue
+            period_name = f.type.period_field
+            given = None if is_blank(raw.get(period_name)) else values.get(period_name)
+            if current is not None and given == current.get(period_name):
+                given = None  # the form hands back the period it showed: not one given anew
+            if given is not None and given != period:  # two periods: which one is meant is not ours to guess
+                errors[f.name] = (f"{f.label}“{clean_text(cell)}”中的保密期限“{period_text(period)}”与"
+                                  f"{plan.labels[period_name]}“{period_text(given)}”不一致,请改为一致或只填写一处")
+                continue
+            values[period_name] = period
+            if notes is not None and given is None:
+                notes.append((f.name, f"{f.label}“{clean_text(cell)}”读作 {level},保密期限 "
+                                      + (period_text(period) if period >= LONG_TERM else f"{period} 年")))
         for name in plan.required:
             if values.get(name) is None and name not in errors:
                 errors[name] = "必填,不能为空"
@@ -650,10 +714,14 @@ class LedgerService:
 
     def _event(self, session: Session, ledger: Ledger, record_id: int, now: dt.datetime, action: str, *,
                reason: str | None = None, effective_date: dt.date | None = None,
-               changes: Iterable[tuple[str, str | None, str | None]] = ()) -> None:
+               changes: Iterable[tuple[str, str | None, str | None]] = (),
+               ids: Mapping[str, tuple[str | None, str | None]] | None = None) -> None:
+        """``ids``: field name → the ids a reference held before and after (see :func:`_ids`)."""
+        ids = ids or {}
         event = RecordEvent(record_id=record_id, ledger=ledger.key, at=now, actor=self.actor.name, action=action,
                             reason=reason, effective_date=effective_date)
-        event.changes = [FieldChange(field=n, old_value=o, new_value=v) for n, o, v in changes]
+        event.changes = [FieldChange(field=n, old_value=o, new_value=v, old_ids=ids.get(n, (None, None))[0],
+                                     new_ids=ids.get(n, (None, None))[1]) for n, o, v in changes]
         session.add(event)
         moved_into = next((v for n, _o, v in changes if n == "status"), "") if action == "status" else ""
         RecordRepository(session).tally(ledger, now.year, action, moved_into or "")
@@ -688,60 +756,87 @@ class LedgerService:
             raise ServiceError(f"{ledger.noun}必须属于一条{LEDGERS[ledger.parent].noun}记录。")
         if located.voided:
             raise LifecycleError(f"{LEDGERS[ledger.parent].noun} {located.label} 已作废,不能再添加{ledger.noun}。")
+        ended = self._ended_parent(session, ledger, parent_id, ledger.lifecycle.initial)
+        if ended:
+            raise LifecycleError(f"{ended},其下不能再添加{ledger.noun}。")
+
+    def _ended_parent(self, session: Session, ledger: Ledger, parent_id: int, status: str) -> str:
+        """Why a child record in ``status`` may not be under this parent: the parent's life has
+        ended (a carrier 已销毁) and the child would still be held (see
+        :meth:`_refuse_if_children_held`); "" when it may."""
+        parent = LEDGERS[ledger.parent]
+        row = RecordRepository(session).row(parent, parent_id)
+        if row is None or row["status"] not in parent.lifecycle.terminal or status in ledger.lifecycle.closing:
+            return ""
+        return f"{parent.noun} {row[parent.key_field]} 为“{row['status']}”"
 
     def update(self, record_id: int, raw: Mapping[str, Any], *, expected_version: int | None = None,
                reason: str | None = None) -> RecordView:
         """修改 editable fields; each changed field goes into the history with old and new value.
         A new number or name carries through to every record that refers to this one."""
         with self._write("修改台账") as session:
-            ledger, row = self._locate(session, record_id, lock=True)
-            current = self._view(session, ledger, row)
-            if expected_version is not None and expected_version != current.version:
-                raise StaleRecord("这条记录在您打开后已被修改,请关闭窗口重新打开后再改。")
-            if current.voided:
-                raise LifecycleError(f"{current.number} 已作废,不能修改;如需修改请先恢复。")
-            if current.status in ledger.lifecycle.terminal:
-                raise LifecycleError(f"{current.number} 已{current.status},记录只能查看,不能修改。")
-            unknown = set(raw) - {f.name for f in ledger.fields}
-            if unknown:
-                raise ServiceError(f"{ledger.title}没有这些字段:{'、'.join(sorted(unknown))}")
-            locked = [ledger.field(n).label for n in raw if not ledger.field(n).editable
-                      and ledger.field(n).compute is None and not is_blank(raw[n])
-                      and ledger.field(n).normalise(raw[n]) != current.values.get(n)]
-            if locked:
-                raise LifecycleError(f"{'、'.join(locked)}不能在此修改,请使用“变更状态”。")
-            raw = {k: v for k, v in raw.items() if ledger.field(k).editable}
-            if ledger.auto_number and is_blank(raw.get(ledger.key_field, "x")):
-                del raw[ledger.key_field]  # 留空时自动编号: a record that has its number keeps it
-            for f in ledger.reference_fields:
-                if f.many and isinstance(raw.get(f.name), str) and current.values.get(f.name):
-                    # the form hands a list back as it showed it (JM-0001(已作废)；JM-0002): an item
-                    # shown as a reference the record holds stays that reference
-                    shown = {str(r): r for r in current.values[f.name]}
-                    raw = {**raw, f.name: [shown.get(part, part) for part in split_values(raw[f.name])]}
-            values = self.validate(ledger, raw, current=current.values, record_id=record_id, session=session,
-                                   parent_id=current.parent_id)
-            changes = [(f, f.display(current.values.get(f.name)), f.display(values.get(f.name)))
-                       for f in ledger.fields if values.get(f.name) != current.values.get(f.name)
-                       or (f.many and f.is_reference and f.display(values.get(f.name)) != f.display(current.values.get(f.name)))]
-            if not changes:
-                return current
-            changed = RecordView(**{**current.__dict__, "values": values})
-            related = self._referrers_rules(session, changed)
-            if related:
-                raise ValidationFailed(related, _labels(ledger))
-            now = self.clock()
-            repo = RecordRepository(session)
-            repo.write_values(ledger, record_id, current.values, values, now, voided=False)
-            repo.set_keys(record_id, self._scope(ledger, current.parent_id), self.unique_keys(ledger, values))
-            self._event(session, ledger, record_id, now, "update", reason=reason,
-                        changes=[(f.name, old, new) for f, old, new in changes])
-            audit.append(session, self.actor, "record.update", f"{ledger.key}:{values[ledger.key_field]}",
-                         {"record_id": record_id, "fields": [f.label for f, _, _ in changes]}, at=now)
-            if current.label != str(values.get(ledger.label_field) or ""):
-                self._carry_label(session, record_id)
-            self._flush_or_explain(session)
-            return self._get_view(session, record_id)
+            ledger, current = self._editable(session, record_id, expected_version)
+            return self._edit(session, ledger, current, raw, reason=reason)
+
+    def _editable(self, session: Session, record_id: int, expected_version: int | None = None
+                  ) -> tuple[Ledger, RecordView]:
+        """The record to be edited, locked, as it is now; refused if it may not be edited."""
+        ledger, row = self._locate(session, record_id, lock=True)
+        current = self._view(session, ledger, row)
+        if expected_version is not None and expected_version != current.version:
+            raise StaleRecord("这条记录在您打开后已被修改,请关闭窗口重新打开后再改。")
+        if current.voided:
+            raise LifecycleError(f"{current.number} 已作废,不能修改;如需修改请先恢复。")
+        if current.status in ledger.lifecycle.terminal:
+            raise LifecycleError(f"{current.number} 已{current.status},记录只能查看,不能修改。")
+        return ledger, current
+
+    def _edit(self, session: Session, ledger: Ledger, current: RecordView, raw: Mapping[str, Any], *,
+              reason: str | None, resolver: Resolver | None = None) -> RecordView:
+        """An edit of ``current`` (locked by :meth:`_editable`) with the values ``raw`` gives."""
+        record_id = current.id
+        unknown = set(raw) - {f.name for f in ledger.fields}
+        if unknown:
+            raise ServiceError(f"{ledger.title}没有这些字段:{'、'.join(sorted(unknown))}")
+        locked = [ledger.field(n).label for n in raw if not ledger.field(n).editable
+                  and ledger.field(n).compute is None and not is_blank(raw[n])
+                  and _would_change(ledger.field(n), raw[n], current.values.get(n))]
+        if locked:
+            raise LifecycleError(f"{'、'.join(locked)}不能在此修改,请使用“变更状态”。")
+        raw = {k: v for k, v in raw.items() if ledger.field(k).editable}
+        if ledger.auto_number and is_blank(raw.get(ledger.key_field, "x")):
+            del raw[ledger.key_field]  # 留空时自动编号: a record that has its number keeps it
+        for f in ledger.reference_fields:
+            if f.many and isinstance(raw.get(f.name), str) and current.values.get(f.name):
+                # the form hands a list back as it showed it (JM-0001(已作废)；JM-0002): an item
+                # shown as a reference the record holds stays that reference
+                shown = {str(r): r for r in current.values[f.name]}
+                raw = {**raw, f.name: [shown.get(part, part) for part in split_values(raw[f.name])]}
+        values = self.validate(ledger, raw, current=current.values, record_id=record_id, session=session,
+                               parent_id=current.parent_id, resolver=resolver)
+        changes = [(f, f.display(current.values.get(f.name)), f.display(values.get(f.name)))
+                   for f in ledger.fields if values.get(f.name) != current.values.get(f.name)
+                   or (f.many and f.is_reference and f.display(values.get(f.name)) != f.display(current.values.get(f.name)))]
+        if not changes:
+            return current
+        changed = RecordView(**{**current.__dict__, "values": values})
+        related = self._referrers_rules(session, changed)
+        if related:
+            raise ValidationFailed(related, _labels(ledger))
+        now = self.clock()
+        repo = RecordRepository(session)
+        repo.write_values(ledger, record_id, current.values, values, now, voided=False)
+        repo.set_keys(record_id, self._scope(ledger, current.parent_id), self.unique_keys(ledger, values))
+        self._event(session, ledger, record_id, now, "update", reason=reason,
+                    changes=[(f.name, old, new) for f, old, new in changes],
+                    ids={f.name: (_ids(f, current.values.get(f.name)), _ids(f, values.get(f.name)))
+                         for f, _old, _new in changes if f.is_reference})
+        audit.append(session, self.actor, "record.update", f"{ledger.key}:{values[ledger.key_field]}",
+                     {"record_id": record_id, "fields": [f.label for f, _, _ in changes]}, at=now)
+        if current.label != str(values.get(ledger.label_field) or ""):
+            self._carry_label(session, record_id)
+        self._flush_or_explain(session)
+        return self._get_view(session, record_id)
 
     def _carry_label(self, session: Session, record_id: int) -> None:
         """A record renumbered (or a person renamed): those that refer to it show and find it
@@ -778,6 +873,8 @@ class LedgerService:
             effective_date = effective_date or self.clock().date()
             if effective_date > self.clock().date():
                 raise ValidationFailed({"effective_date": "日期晚于今天,请核对"}, {"effective_date": "日期"})
+            if new_status in lifecycle.terminal:
+                self._refuse_if_children_held(session, ledger, record_id, number, new_status)
             if new_status in lifecycle.closing and not confirm_referenced:
                 self._refuse_if_referenced(session, ledger, record_id, number, f"改为“{new_status}”")
             now = self.clock()
@@ -788,6 +885,28 @@ class LedgerService:
             audit.append(session, self.actor, "record.status", f"{ledger.key}:{number}",
                          {"record_id": record_id, "from": old, "to": new_status, "reason": reason}, at=now)
             return self._get_view(session, record_id)
+
+    def _refuse_if_children_held(self, session: Session, ledger: Ledger, record_id: int, number: str,
+                                 new_status: str) -> None:
+        """A record whose life ends (a carrier 已销毁) leaves nothing of it in anyone's hands:
+        each of its child records (a copy, tracked on its own, seed 002 §八) must first be
+        closed itself (清退 or 已销毁), or the ledger would show copies held of a carrier that
+        no longer exists; none could be closed after, under a record that no longer changes.
+        Voided children are no records of it."""
+        repo = RecordRepository(session)
+        for child in children_of(ledger):
+            rows = repo.page(child, LedgerQuery(parent_id=record_id, limit=None))
+            held = self._views(session, child, [r for r in rows if r["status"] not in child.lifecycle.closing])
+            if not held:
+                continue
+            key_label = child.field(child.key_field).label
+            person = next((f.name for f in child.reference_fields if f.is_person), None)
+            shown = "、".join(f"{key_label} {v.display(child.key_field)}("
+                             + ",".join(filter(None, (v.status, v.display(person) if person else "")))
+                             + ")" for v in held[:20]) + (f" 等 {len(held)} 条" if len(held) > 20 else "")
+            closing = "或".join(f"“{s}”" for s in child.lifecycle.statuses if s in child.lifecycle.closing)
+            raise LifecycleError(f"{ledger.noun} {number} 下还有未了结的{child.noun}:{shown}。"
+                                 f"请先把这些{child.noun}改为{closing},再改为“{new_status}”。")
 
     def _refuse_if_referenced(self, session: Session, ledger: Ledger, record_id: int, number: str, doing: str) -> None:
         referrers = self._referrers(session, record_id)
@@ -826,7 +945,13 @@ class LedgerService:
             return self._get_view(session, record_id)
 
     def restore(self, record_id: int) -> RecordView:
-        """恢复 a voided record (undo of a mistaken void), if its unique values are still free."""
+        """恢复 a voided record (undo of a mistaken void), if it may be as it stands today: its
+        unique values still free, its rules still kept, and (a child record) its parent in use.
+
+        While it was voided the world moved on: its number given to another record, a computer
+        it serves raised above its level (a voided record's rules are not asked when the
+        records it names change). It comes back only if it would be accepted as a new entry,
+        and the refusal names the other records."""
         with self._write("恢复记录") as session:
             ledger, row = self._locate(session, record_id, lock=True)
             if not row["voided"]:
@@ -837,9 +962,16 @@ class LedgerService:
                 if parent is not None and parent.voided:
                     noun = LEDGERS[ledger.parent].noun
                     raise LifecycleError(f"{noun} {parent.label} 已作废,不能恢复其下的{ledger.noun};请先恢复该{noun}。")
+                ended = self._ended_parent(session, ledger, current.parent_id, current.status)
+                if ended:
+                    raise LifecycleError(f"{ended},不能恢复其下{current.status}的{ledger.noun}。")
             errors = self._unique_errors(session, ledger, current.values, record_id, current.parent_id)
+            if not errors:
+                errors = self._rules(session, ledger, current.values, record_id)
+            if not errors:
+                errors = self._referrers_rules(session, current)
             if errors:
-                raise ValidationFailed(errors, _labels(ledger))
+                raise ValidationFailed(errors, _labels(ledger), lead=f"{ledger.noun} {current.number} 不能恢复:")
             now = self.clock()
             repo = RecordRepository(session)
             repo.set_voided(ledger, record_id, False, None, now, current.values)
@@ -852,14 +984,22 @@ class LedgerService:
 
     def revert(self, record_id: int, event_id: int) -> RecordView:
         """撤销 one edit: put back the old values of the fields it changed (itself a new,
-        recorded edit, so nothing leaves the history)."""
-        with self._read() as session:
+        recorded edit, so nothing leaves the history).
+
+        A reference comes back as the record or person it held (by the ids the history keeps),
+        whatever number or name it has now; one voided since is refused like any reference
+        named anew. History written before the ids were kept gives only the text shown: it is
+        resolved as typed, but never registers a new person (the person it named existed)."""
+        with self._write("撤销修改") as session:
             event = session.get(RecordEvent, event_id)
             if event is None or event.record_id != record_id or event.action != "update":
                 raise LifecycleError("只能撤销“修改”记录。")
-            old = {c.field: c.old_value or None for c in event.changes}
+            ledger, current = self._editable(session, record_id)
+            old = {c.field: _value_before(ledger.field(c.field), c, current.values.get(c.field))
+                   for c in event.changes if ledger.has_field(c.field)}
             stamp = event.at.strftime("%Y-%m-%d %H:%M")
-        return self.update(record_id, old, reason=f"撤销 {stamp} 的修改")
+            return self._edit(session, ledger, current, old, reason=f"撤销 {stamp} 的修改",
+                              resolver=Resolver(RecordRepository(session), _nobody_new))
 
     def create_many(self, ledger_key: str | Ledger, rows: Iterable[Mapping[str, Any]], *,
                     all_or_nothing: bool = False, dry_run: bool = False, progress: Progress | None = None,
@@ -935,9 +1075,14 @@ class LedgerService:
                     key = parent_text if parent_text.__class__ in _MEMO_TYPES else None
                     if key is None or key not in parents:
                         parents[key] = self._parent_by_number(session, ledger, parent_text)
-                    parent_id, parent_error = parents[key]
+                    parent_id, parent_error, parent_status = parents[key]
                     if parent_error:
                         errors["_parent"] = parent_error
+                    elif parent_status in LEDGERS[ledger.parent].lifecycle.terminal \
+                            and values.get("status") not in ledger.lifecycle.closing:
+                        # nothing still held comes under a record whose life has ended (a carrier 已销毁)
+                        errors["_parent"] = (f"{LEDGERS[ledger.parent].noun} {parent_text} 为“{parent_status}”,"
+                                             f"其下不能再添加{values.get('status')}的{ledger.noun}")
                 staged.append(_Row(index, values, errors, parent_id))
             if row_numbers is not None and len(row_numbers) < seen_rows:
                 raise ValueError(f"row_numbers: {len(row_numbers)} numbers for {seen_rows} rows")
@@ -1125,6 +1270,13 @@ class LedgerService:
                 result.notes.extend(RowNote(index, labels.get(n, n), m, child=position) for n, m in found)
                 errors.update({k: m for k, m in self._resolve(child, cvalues, resolver, skip=errors).items()
                                if k not in errors})
+                if row.values["status"] in ledger.lifecycle.terminal and "status" not in errors \
+                        and cvalues["status"] not in child.lifecycle.closing:
+                    # a carrier 已销毁 comes with no copy still held (see _refuse_if_children_held)
+                    errors["status"] = (f"{ledger.noun}为“{row.values['status']}”,其下的{child.noun}不能为"
+                                        f"“{cvalues['status']}”,应为"
+                                        + "或".join(f"“{s}”" for s in child.lifecycle.statuses
+                                                    if s in child.lifecycle.closing))
                 for name, key in self.unique_keys(child, cvalues):
                     if (name, key) in seen:
                         errors.setdefault(name, f"与同一{ledger.noun}的另一行重复")
@@ -1168,18 +1320,19 @@ class LedgerService:
             if not dropped:
                 return good
 
-    def _parent_by_number(self, session: Session, ledger: Ledger, text: Any) -> tuple[int | None, str]:
+    def _parent_by_number(self, session: Session, ledger: Ledger, text: Any) -> tuple[int | None, str, str]:
+        """(the parent's id, the fault, the parent's status) of a child row naming its parent."""
         parent = LEDGERS[ledger.parent]
         if is_blank(text):
-            return None, f"须填写所属{parent.noun}的编号"
+            return None, f"须填写所属{parent.noun}的编号", ""
         try:
             number = parent.field(parent.key_field).normalise(text)
         except FieldError as exc:  # too long, control characters: this row's fault, not the import's
-            return None, f"所属{parent.noun}的编号有误:{exc}"
+            return None, f"所属{parent.noun}的编号有误:{exc}", ""
         row = RecordRepository(session).by_key(parent, number)
         if row is None or row["voided"]:
-            return None, f"没有编号为“{number}”的{parent.noun}"
-        return row["id"], ""
+            return None, f"没有编号为“{number}”的{parent.noun}", ""
+        return row["id"], "", row["status"]
 
     @staticmethod
     def _flush_or_explain(session: Session) -> None:
@@ -1262,7 +1415,7 @@ class LedgerService:
                  ) -> list[RecordView]:
         """The records that belong to a parent (a carrier's copies), in number order."""
         with self._read() as session:
-            parent_ledger = LEDGERS[RecordRepository(session).locate(parent_id).ledger]
+            parent_ledger, _row = self._locate(session, parent_id)  # NotFound, in Chinese, if there is none
             kinds = [self.ledger(ledger_key)] if ledger_key else list(children_of(parent_ledger))
             out = []
             for child in kinds:
