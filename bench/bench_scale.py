@@ -1,7 +1,7 @@
 """Benchmark: one ledger of a million records that hold relations. Prints one JSON object.
 
     .venv/bin/python bench/bench_scale.py [--rows 1000000] [--database postgresql://…]
-                                          [--keep DIR | --reuse DIR]
+                                          [--keep DIR | --reuse DIR] [--measure-only]
 
 The ledger is the classified computers: every record refers to two people (使用人, 责任人)
 drawn from a register of 10 people per 1,000 records, and 3 per 1,000 records are referred to
@@ -151,13 +151,15 @@ def main() -> None:
     parser.add_argument("--database", help="a postgresql:// URL (default: a new SQLite file)")
     parser.add_argument("--keep", type=Path, help="build the SQLite file in this folder and keep it")
     parser.add_argument("--reuse", type=Path, help="measure the SQLite file kept in this folder")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="with --database: measure the PostgreSQL database built by an earlier run")
     args = parser.parse_args()
     folder = args.reuse or args.keep or Path(tempfile.mkdtemp(prefix="mibao-bench-"))
     target = args.database or folder / "mibao.sqlite"
     db = Database.open(target)
     services = Services(db, Actor("bench", Role.SECURITY_ADMIN), folder)
     figures: dict = {"engine": db.dialect}
-    if not args.reuse:
+    if not (args.reuse or args.measure_only):
         build(services.ledgers, args.rows, figures)
     measure(services, figures)
     if db.is_sqlite:

@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from mibao_desktop.db import search_index
 from mibao_desktop.db.database import Database, DatabaseError, alembic_config, head_revision, include_object
 from mibao_desktop.db.schema import Base  # the fixed tables and every ledger's generated ones
 from mibao_desktop.security import Actor
@@ -75,6 +76,13 @@ def test_previous_revision_file_is_copied_aside_then_upgraded(tmp_path):
     service = LedgerService(db, Actor.local_security_admin())
     page = service.query("computers", LedgerQuery(text="老张"))
     assert [r.asset_number for r in page.rows] == ["JM-OLD-1"]
+    with db.engine.connect() as conn:  # revision 0011: texts end so that a short word's trigrams exist
+        texts = [t for (t,) in conn.exec_driver_sql("SELECT search_text FROM ledger_computers_search")]
+        assert texts and all(t.endswith(search_index.TEXT_END) for t in texts)
+        fts = search_index.fts_table("ledger_computers_search")
+        assert search_index.term_ids(conn.connection.driver_connection, "ledger_computers_search", "老张", 10) \
+            == ([page.rows[0].id], True)
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM {fts}_vocab").scalar() > 0
     with pytest.raises(Exception, match="JM-OLD-1"):  # the old uniqueness keys still hold
         service.create("computers", computer(mac_addresses="00:11:22:33:44:55"))
     service.update(page.rows[0].id, {"user": "小王"})  # and the new tables work (audit log)

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import (ColumnElement, Date, DateTime, column, delete, exists, func, insert, literal_column, or_, select,
-                        table, update)
+from sqlalchemy import ColumnElement, Date, DateTime, delete, exists, func, insert, literal_column, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session, aliased
 
@@ -89,7 +88,7 @@ def build_search_text(ledger: Ledger, values: Mapping[str, Any], memo: dict[str,
                     memo[form] = known
             folded.append(known)
     # each form once (使用人 and 责任人 are often the same person): a shorter text scans faster
-    return "\n".join(dict.fromkeys(folded))
+    return "\n".join(dict.fromkeys(folded)) + search_index.TEXT_END
 
 
 def _search_plan(ledger: Ledger) -> list[tuple[str, Field, bool]]:
@@ -148,6 +147,8 @@ class RecordRepository:
         self.driver: str | None = None  # the word the search index answered, if any
         self.terms: list[str] = []
         self.driver_ids: list[int] | None = None
+        self.broad = False  # the last search is known to match many rows: walk them in order
+        self.driver_exact = True  # whether every driver id surely holds the driver word
 
     # -- reading one record ----------------------------------------------------------------
 
@@ -292,16 +293,10 @@ class RecordRepository:
         self.terms = terms
         conds = self.base_conditions(ledger, query)
         if self.driver is not None:
-            if self.driver_ids is not None:
-                # one JSON parameter rather than thousands of bound ones (each costs to compile)
-                ids = select(literal_column("value")).select_from(func.json_each(json.dumps(self.driver_ids)))
-                matching = s.c.id.in_(ids)
-            else:
-                fts = search_index.fts_table(s.name)
-                fts_t = table(fts, column("rowid"), column(fts))
-                phrase = '"' + self.driver.replace('"', '""') + '"'
-                matching = s.c.id.in_(select(fts_t.c.rowid).where(fts_t.c[fts].op("MATCH")(phrase)))
-            others = [self._contains(s, term) for term in terms if term != self.driver]
+            # one JSON parameter rather than thousands of bound ones (each costs to compile)
+            ids = select(literal_column("value")).select_from(func.json_each(json.dumps(self.driver_ids)))
+            matching = s.c.id.in_(ids)
+            others = [self._contains(s, term) for term in terms if term != self.driver or not self.driver_exact]
             conds.append(t.c.id.in_(select(s.c.id).where(matching, *others)))
         elif terms:
             conds.append(exists().where(s.c.id == t.c.id, *[self._contains(s, term) for term in terms]))
@@ -338,28 +333,43 @@ class RecordRepository:
         stmt = select(s.c.id).where(*[self._contains(s, term) for term in self.terms]).limit(self.SPARSE + 1)
         return [r[0] for r in self.session.execute(stmt)]
 
-    DRIVER_MAX = 20_000  # a word in more rows than this is cheaper to find by scanning
+    DRIVER_MAX = 20_000  # a word in more rows than this is cheaper to find by walking the rows in order
+    BROAD_SHARE = 0.01  # words together in this share of the probe's rows: walk the rows in order
 
     def _pick_driver(self, ledger: Ledger, terms: list[str]) -> str | None:
-        if not self.sqlite:
+        """The word whose matching ids the index gives (``driver_ids``), or None.
+
+        A sample of a few thousand texts spread over the table first tells a broad search
+        (its words together in more rows than the index should list) from a selective one:
+        a broad one is best answered by walking the rows in the order shown, which finds a
+        page of 200 in a few thousand rows, while asking the index would list tens of
+        thousands of ids (科研一处 at a million records: 18 ms for the index, 4 ms for the
+        walk). Of a selective search the rarest word in the sample is asked first; when the
+        index lists too many after all, the rows are walked if the words are common (1 % of
+        the sample), else scanned.
+        """
+        self.driver_ids = None
+        self.driver_exact = True
+        self.broad = False
+        if not self.sqlite or not terms:
             return None
-        fts = search_index.fts_table(search_table_of(ledger).name)
-        fts_t = table(fts, column("rowid"), column(fts))
-        best, best_count, best_ids = None, self.DRIVER_MAX + 1, None
-        for term in terms:
-            if len(term) < 3:
-                continue
-            phrase = '"' + term.replace('"', '""') + '"'
-            # The matches are kept, not just counted: the query then looks them up instead of
-            # asking the index again (a phrase of common trigrams, such as the start of a serial
-            # or a MAC, costs tens of milliseconds at a million records). Read through the
-            # driver: twenty thousand ids through the ORM cost more than the search itself.
-            found = [r[0] for r in self.session.connection().exec_driver_sql(
-                f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? LIMIT ?", (phrase, best_count))]
-            if len(found) < best_count:
-                best, best_count, best_ids = term, len(found), found
-        self.driver_ids = best_ids
-        return best
+        name = search_table_of(ledger).name
+        conn = self.session.connection().connection.driver_connection
+        known = search_index.sample(conn, name)
+        if known is None:  # a small table: a scan is as quick
+            return None
+        together, _parts = known.together(terms)
+        rows = self._facet_count(ledger, {}) or 0
+        if together / known.rows * rows > self.DRIVER_MAX * 1.5:
+            self.broad = True  # the index would list more ids than a walk reads rows
+            return None
+        for _n, _longer, term in sorted((known.count(t), -len(t), t) for t in terms)[:2]:
+            found = search_index.term_ids(conn, name, term, self.DRIVER_MAX, known, rows)
+            if found is not None:
+                self.driver_ids, self.driver_exact = found
+                return term
+        self.broad = together >= known.rows * self.BROAD_SHARE
+        return None
 
     def _contains(self, s, term: str) -> ColumnElement[bool]:
         """search_text contains ``term`` (already case-folded), as LIKE '%term%': on SQLite
@@ -481,8 +491,8 @@ class RecordRepository:
         if not self.scans:
             rows = self.page(ledger, query, conds)
             return rows, (self.count(ledger, query) if count else None)
-        found = self._gather(ledger)
-        if len(found) > self.SPARSE:  # broad: the first page comes at once in sort order
+        found = [] if self.broad else self._gather(ledger)
+        if self.broad or len(found) > self.SPARSE:  # broad: the first page comes at once in sort order
             rows = self.page(ledger, query, conds)
             return rows, (self.count(ledger, query, conds) if count else None)
         if not found:

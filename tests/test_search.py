@@ -1,0 +1,121 @@
+"""The search box: every way a search is answered gives exactly the rows whose search text
+holds every word.
+
+At a million records a search is answered in one of four ways (db/search_index.py and
+RecordRepository._pick_driver): the FTS5 phrase of a word of three or more characters, the
+rows holding the two rarest trigrams of a long word (then tested), the trigrams that begin
+with a word of one or two characters (from the index's vocabulary), or a walk of the rows in
+the order shown. The thresholds are made small here so that a few hundred records take
+each way; the answer is compared with every search text read and tested in Python.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import text
+
+from mibao_desktop.db import search_index
+from mibao_desktop.ledgers import LEDGERS
+from mibao_desktop.ledgers.computers import computer_rows
+from mibao_desktop.ledgers.normalize import search_terms
+from mibao_desktop.services.repository import LedgerQuery, RecordRepository
+
+COMPUTERS = LEDGERS["computers"]
+
+
+@pytest.fixture
+def small_thresholds(monkeypatch):
+    """A sample of 10 × 5 texts for any table over 150 rows; the index lists at most 40 ids."""
+    monkeypatch.setattr(search_index, "SAMPLE_CHUNK_ROWS", 5)
+    monkeypatch.setattr(RecordRepository, "DRIVER_MAX", 40)
+
+
+@pytest.fixture
+def ledger(service):
+    rows = list(computer_rows(400, seed=5))
+    # words at the very end of a text (the last searchable field), rare and common ones
+    for i, row in enumerate(rows):
+        row["location"] = ["档案室", "科研楼B座508室", f"库房{i % 7}", "zq"][i % 4] if i % 50 else "独栋小屋"
+    result = service.create_many("computers", rows)
+    assert not result.refused
+    return service
+
+
+def expected(service, words: str) -> set[int]:
+    terms = search_terms(words)
+    with service.db.session() as session:
+        texts = session.execute(text("SELECT s.id, s.search_text FROM ledger_computers_search s "
+                                     "JOIN ledger_computers t ON t.id = s.id WHERE NOT t.voided")).all()
+    return {i for i, t in texts if all(term in t for term in terms)}
+
+
+def found(service, words: str) -> tuple[set[int], int | None, str]:
+    with service.db.session() as session:
+        repo = RecordRepository(session)
+        rows, total = repo.page_with_total(COMPUTERS, LedgerQuery(text=words, limit=None))
+        way = "index" if repo.driver else ("walk" if repo.broad else "scan")
+        return {r["id"] for r in rows}, total, way
+
+
+WORDS = ["屋", "小屋", "独栋小屋", "zq", "z", "q", "室", "8室", "库房3", "jm-0001", "jm-00012", "jmsn", "zzz", "zz",
+         "00-1a-2b", "00-1a-2b-00-01-", "科研 508", "档案 zq", "联想"]
+
+
+@pytest.mark.parametrize("words", WORDS)
+def test_every_way_finds_exactly_the_matching_rows(ledger, small_thresholds, words):
+    want = expected(ledger, words)
+    got, total, _way = found(ledger, words)
+    assert got == want
+    assert total == len(want)
+
+
+def test_the_ways_are_all_taken(ledger, small_thresholds, on_postgresql):
+    if on_postgresql:
+        pytest.skip("the sample and the FTS5 vocabulary are SQLite's")
+    ways = {words: found(ledger, words)[2] for words in WORDS}
+    assert ways["小屋"] == "index"  # a rare two-character word, from the vocabulary
+    assert ways["zzz"] == "index"
+    assert ways["zz"] == "index"
+    assert ways["室"] == "walk"  # in most rows
+    assert ways["jm-00012"] == "index"
+
+
+def test_a_short_word_at_the_end_of_the_last_text(service, small_thresholds, on_postgresql):
+    """The very last characters of a record's search text start a trigram (TEXT_END)."""
+    rows = list(computer_rows(200, seed=8))
+    rows[-1]["location"] = "甲乙"
+    service.create_many("computers", rows)
+    for word in ("乙", "甲乙"):
+        got, total, way = found(service, word)
+        assert got == expected(service, word) and len(got) == 1
+        if not on_postgresql:
+            assert way == "index"
+
+
+def test_an_edit_and_a_void_keep_the_short_words_right(ledger, small_thresholds):
+    with ledger.db.session() as session:
+        some = [r["id"] for r in RecordRepository(session).page(COMPUTERS, LedgerQuery(text="独栋小屋", limit=3))]
+    ledger.update(some[0], {"location": "丙丁"})
+    ledger.void(some[1], "登记错误")
+    for word in ("丙丁", "丁", "小屋"):
+        got, total, _way = found(ledger, word)
+        assert got == expected(ledger, word)
+    assert found(ledger, "丙丁")[0] == {some[0]}
+    assert some[1] not in found(ledger, "小屋")[0]
+
+
+def test_random_words_against_the_texts(ledger, small_thresholds):
+    """Words cut from the records' own texts at random: any length, any place."""
+    with ledger.db.session() as session:
+        texts = [t for (t,) in session.execute(text("SELECT search_text FROM ledger_computers_search"))]
+    rng = random.Random(3)
+    for _ in range(40):
+        source = rng.choice(texts).split("\n")[rng.randrange(3)]
+        start = rng.randrange(len(source))
+        word = source[start:start + rng.randint(1, 6)]
+        if not word.strip():
+            continue
+        got, total, way = found(ledger, word)
+        assert got == expected(ledger, word), (word, way)
