@@ -162,7 +162,8 @@ def sample(conn, table_name: str) -> Sample | None:
     when the table is no larger than a few samples: then reading all of it is as cheap.
     ``conn`` is a DB-API connection."""
     small = SAMPLE_CHUNKS * SAMPLE_CHUNK_ROWS * 3
-    if conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table_name} LIMIT {small + 1})").fetchone()[0] <= small:
+    if conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table_name} LIMIT {small + 1}) AS head"
+                    ).fetchone()[0] <= small:
         return None
     # (two queries: SQLite reads min() or max() from the end of the key only when it is alone)
     low = conn.execute(f"SELECT min(id) FROM {table_name}").fetchone()[0]
@@ -171,7 +172,7 @@ def sample(conn, table_name: str) -> Sample | None:
     chunks: list[list[str]] = [[] for _ in range(SAMPLE_CHUNKS)]
     union = " UNION ALL ".join(
         f"SELECT * FROM (SELECT {k}, search_text FROM {table_name} WHERE id >= {low + k * step} ORDER BY id "
-        f"LIMIT {SAMPLE_CHUNK_ROWS})" for k in range(SAMPLE_CHUNKS))
+        f"LIMIT {SAMPLE_CHUNK_ROWS}) AS part{k}" for k in range(SAMPLE_CHUNKS))
     for k, found in conn.execute(union):
         chunks[k].append(found)
     return Sample(chunks)
@@ -224,3 +225,15 @@ def term_ids(conn, table_name: str, term: str, limit: int, known: Sample | None 
             return term_ids(conn, table_name, term, limit)
         return None
     return ids, exact
+
+
+def like_ids(conn, table_name: str, term: str, limit: int) -> tuple[list[int], bool] | None:
+    """PostgreSQL: the ids of the rows whose search text contains ``term``, from the pg_trgm
+    index (a word of three or more characters; None for a shorter one, which it cannot
+    answer, and when there are more than ``limit``). ``conn`` is psycopg's connection."""
+    if len(term) < 3:
+        return None
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    ids = [r[0] for r in conn.execute(f"SELECT id FROM {table_name} WHERE search_text LIKE %s LIMIT %s",
+                                      (pattern, limit + 1)).fetchall()]
+    return None if len(ids) > limit else (ids, True)

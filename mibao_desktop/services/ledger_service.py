@@ -11,10 +11,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-from collections import Counter
 from typing import Any, Callable, Container, Iterable, Iterator, Mapping, Sequence, Sized
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,7 +23,7 @@ from mibao_desktop.db.models import FieldChange, Record, RecordEvent
 from mibao_desktop.errors import Cancelled, LifecycleError, NotFound, ServiceError, StaleRecord, ValidationFailed
 from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger, children_of, get_ledger
 from mibao_desktop.ledgers.declaration import RuleContext
-from mibao_desktop.ledgers.fields import LIST_JOINER, VOIDED_MARK, Field, Level, Ref
+from mibao_desktop.ledgers.fields import LIST_JOINER, VOIDED_MARK, Field, FieldType, Level, Ref
 from mibao_desktop.ledgers.levels import LONG_TERM, parse_marking, period_text
 from mibao_desktop.ledgers.normalize import FieldError, clean_text, invisible_in, is_blank, split_values
 from mibao_desktop.security import Actor, Role, require
@@ -272,6 +271,30 @@ def _labels(ledger: Ledger) -> dict[str, str]:
     return {f.name: f.label for f in ledger.fields} | {RELATED: "相关记录", "_parent": ledger.parent_label or "所属记录"}
 
 
+
+_PLAIN, _REFERENCE, _CONVERTED = "plain", "reference", "converted"
+_VIEW_PLANS: dict[str, tuple[Ledger, list]] = {}
+
+
+def _view_plan(ledger: Ledger) -> list[tuple[str, str, Field]]:
+    """How each field's value comes out of a row: as stored (most text fields), from the
+    resolved references, or converted. Worked out once per ledger: a page of 200 rows asks it
+    3,400 times."""
+    known = _VIEW_PLANS.get(ledger.key)
+    if known is None or known[0] is not ledger:
+        plan = []
+        for f in ledger.fields:
+            if f.is_reference:
+                kind = _REFERENCE
+            elif not f.many and type(f.type).from_storage is FieldType.from_storage:
+                kind = _PLAIN
+            else:
+                kind = _CONVERTED
+            plan.append((f.name, kind, f))
+        known = _VIEW_PLANS[ledger.key] = (ledger, plan)
+    return known[1]
+
+
 class LedgerService:
     def __init__(self, db: Database, actor: Actor, *, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
         self.db = db
@@ -306,9 +329,17 @@ class LedgerService:
         refs = RecordRepository(session).resolve(ledger, rows)
         views = []
         child = ledger.parent is not None  # (asking a row for a column it lacks costs an exception)
+        plan = _view_plan(ledger)
         for row in rows:
-            values = {f.name: refs.get((row["id"], f.name)) if f.is_reference else f.from_storage(row[f.name])
-                      for f in ledger.fields}
+            rid = row["id"]
+            values = {}
+            for name, kind, f in plan:
+                if kind is _PLAIN:
+                    values[name] = row[name]
+                elif kind is _REFERENCE:
+                    values[name] = refs.get((rid, name))
+                else:
+                    values[name] = f.from_storage(row[name])
             views.append(RecordView(
                 id=row["id"], ledger=ledger, values=values, voided=bool(row["voided"]), void_reason=row["void_reason"],
                 version=row["version"], created_at=row["created_at"], updated_at=row["updated_at"],

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import ColumnElement, Date, DateTime, delete, exists, func, insert, literal_column, or_, select, update
+from sqlalchemy import (ColumnElement, Date, DateTime, Integer, any_, delete, exists, func, insert, literal, literal_column,
+                        or_, select, update)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session, aliased
 
@@ -219,10 +221,18 @@ class RecordRepository:
     def labels(self, ids: Iterable[int]) -> dict[int, Ref]:
         ids = [i for i in set(ids) if i is not None]
         found: dict[int, Ref] = {}
-        for start in range(0, len(ids), 500):
-            for rid, label, voided in self.session.execute(
-                    select(Record.id, Record.label, Record.voided).where(Record.id.in_(ids[start:start + 500]))):
-                found[rid] = Ref(rid, label, voided=bool(voided))
+        if not ids:
+            return found
+        # the ids as one parameter (a JSON text or an array): a page's few hundred references
+        # as bound parameters cost more to compile than the query costs to run
+        if self.sqlite:
+            sql = "SELECT id, label, voided FROM records WHERE id IN (SELECT value FROM json_each(?))"
+            param: Any = (json.dumps(ids),)
+        else:
+            sql = "SELECT id, label, voided FROM records WHERE id = ANY(%s)"
+            param = (ids,)
+        for rid, label, voided in self.session.connection().exec_driver_sql(sql, param):
+            found[rid] = Ref(rid, label, voided=bool(voided))
         return found
 
     def referrers(self, target_id: int, *, include_voided: bool = False) -> list[tuple[Ledger, Field, int]]:
@@ -293,14 +303,19 @@ class RecordRepository:
         self.terms = terms
         conds = self.base_conditions(ledger, query)
         if self.driver is not None:
-            # one JSON parameter rather than thousands of bound ones (each costs to compile)
-            ids = select(literal_column("value")).select_from(func.json_each(json.dumps(self.driver_ids)))
-            matching = s.c.id.in_(ids)
+            matching = self._among(s.c.id, self.driver_ids)
             others = [self._contains(s, term) for term in terms if term != self.driver or not self.driver_exact]
             conds.append(t.c.id.in_(select(s.c.id).where(matching, *others)))
         elif terms:
             conds.append(exists().where(s.c.id == t.c.id, *[self._contains(s, term) for term in terms]))
         return conds
+
+    def _among(self, col, ids: Sequence[int]) -> ColumnElement[bool]:
+        """``col`` is one of ``ids``, given as one parameter (a JSON text on SQLite, an array on
+        PostgreSQL): thousands of bound parameters cost more to compile than the query to run."""
+        if self.sqlite:
+            return col.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(list(ids)))))
+        return col == any_(literal(list(ids), ARRAY(Integer)))
 
     def base_conditions(self, ledger: Ledger, query: LedgerQuery) -> list[ColumnElement[bool]]:
         """Everything but the search words: voided, parent and the filters."""
@@ -351,7 +366,7 @@ class RecordRepository:
         self.driver_ids = None
         self.driver_exact = True
         self.broad = False
-        if not self.sqlite or not terms:
+        if not terms:
             return None
         name = search_table_of(ledger).name
         conn = self.session.connection().connection.driver_connection
@@ -364,7 +379,10 @@ class RecordRepository:
             self.broad = True  # the index would list more ids than a walk reads rows
             return None
         for _n, _longer, term in sorted((known.count(t), -len(t), t) for t in terms)[:2]:
-            found = search_index.term_ids(conn, name, term, self.DRIVER_MAX, known, rows)
+            if self.sqlite:
+                found = search_index.term_ids(conn, name, term, self.DRIVER_MAX, known, rows)
+            else:
+                found = search_index.like_ids(conn, name, term, self.DRIVER_MAX)
             if found is not None:
                 self.driver_ids, self.driver_exact = found
                 return term
@@ -466,6 +484,19 @@ class RecordRepository:
             empty = empty.limit(query.limit - len(rows))
         return rows + list(self.session.execute(empty).mappings())
 
+    def _walk(self, ledger: Ledger, query: LedgerQuery, conds) -> list[RowMapping]:
+        """A page of a broad search, walked in the order shown. PostgreSQL's planner cannot
+        know how common a word is and would read every match from pg_trgm and sort them all
+        (a million for 00-1a-2b): it is told not to, for this query only."""
+        if self.sqlite:
+            return self.page(ledger, query, conds)
+        conn = self.session.connection()
+        conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        try:
+            return self.page(ledger, query, conds)
+        finally:
+            conn.exec_driver_sql("SET LOCAL enable_bitmapscan = on")
+
     SPARSE = 1000  # up to this many matches a scanning search gathers them all in one pass
 
     def page_with_total(self, ledger: Ledger, query: LedgerQuery, *, count: bool = True
@@ -493,7 +524,7 @@ class RecordRepository:
             return rows, (self.count(ledger, query) if count else None)
         found = [] if self.broad else self._gather(ledger)
         if self.broad or len(found) > self.SPARSE:  # broad: the first page comes at once in sort order
-            rows = self.page(ledger, query, conds)
+            rows = self._walk(ledger, query, conds)
             return rows, (self.count(ledger, query, conds) if count else None)
         if not found:
             return [], 0
