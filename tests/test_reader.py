@@ -11,8 +11,8 @@ import pytest
 from mibao_desktop.errors import Cancelled
 from mibao_desktop.excel.reader import ErrorCell, FormulaCell, SpreadsheetError, read_sheets
 from mibao_desktop.excel.xlsx_styles import text_format
-from tests.spreadsheets import (OdsCell, encrypted_xls, encrypted_xlsx, ods, replace_sheet_data, rewrite_part,
-                                shared_strings_xlsx, text_table, xls, xlsx)
+from tests.spreadsheets import (OdsCell, OdsRow, XlsError, encrypted_xls, encrypted_xlsx, ods, replace_sheet_data,
+                                rewrite_part, shared_strings_xlsx, text_table, xls, xlsx)
 
 ROWS = [["设备编号", "密级", "责任人"], ["JM-01", "机密", "张伟"], ["JM-02", "秘密", "李娜"]]
 
@@ -192,19 +192,27 @@ def test_error_values_are_error_cells(tmp_path):
     assert [type(v) for v in sheet.rows[0][1]] == [str, ErrorCell, ErrorCell]
 
 
-def test_what_calamine_gives_for_xls_and_ods_error_cells(tmp_path):
-    """calamine 0.9.1 reads error cells of .xls and .ods as empty: the cell is lost, not
-    mistaken for a value (documented, not worked around)."""
-    import xlwt
-    wb = xlwt.Workbook()
-    ws = wb.add_sheet("S")
-    ws.write(0, 0, "JM-01")
-    ws.row(0).set_cell_error(1, 0x2A)  # #N/A
-    wb.save(str(tmp_path / "e.xls"))
-    (sheet,) = read_sheets(tmp_path / "e.xls")
-    assert sheet.rows == [(1, ["JM-01", None])]
-    (sheet,) = read_sheets(ods(tmp_path / "e.ods", [("S", [["JM-01", OdsCell(error="#DIV/0!", formula="=1/0")]], False)]))
-    assert sheet.rows[0][1][:2] == ["JM-01", None]
+def test_error_cells_of_xls_and_ods_are_error_cells(tmp_path):
+    """calamine 0.9.1 reads the error cells of an .xls and an .ods as empty: the records
+    (BOOLERR, a FORMULA whose result is an error) and content.xml say what they are."""
+    (sheet,) = read_sheets(xls(tmp_path / "e.xls", [
+        ["设备编号", "品牌型号", "序列号"],
+        ["JM-01", XlsError("#N/A"), "SN-1"],
+        ["JM-02", XlsError("#DIV/0!", formula="1/0"), XlsError("#REF!", formula="A1+1")],
+        ["JM-03", True, 1.5],  # a boolean and a number are not errors
+    ]))
+    assert values(sheet)[2] == ["JM-01", "#N/A", "SN-1"] and values(sheet)[3] == ["JM-02", "#DIV/0!", "#REF!"]
+    assert [type(v) for v in values(sheet)[3]] == [str, ErrorCell, ErrorCell]
+    assert values(sheet)[4] == ["JM-03", True, 1.5]
+    assert "3 个单元格是错误值(如 #N/A)" in sheet.notes
+    (sheet,) = read_sheets(ods(tmp_path / "e.ods", [("S", [
+        ["JM-01", OdsCell(error="#DIV/0!", formula="=1/0"), OdsCell(error="Err:502", formula="=SQRT(-1)")],
+        ["JM-02", OdsCell(error="#N/A", formula="=NA()", calcext=False), OdsCell(formula="=A1&A2")],
+        ["JM-03", "#N/A", 7],  # the text of an error value, as a csv has it: taken for the error too
+    ], False)]))
+    assert values(sheet)[1] == ["JM-01", "#DIV/0!", "Err:502"] and values(sheet)[2] == ["JM-02", "#N/A", "=A1&A2"]
+    assert [type(v) for v in values(sheet)[1] + values(sheet)[2]] == [str, ErrorCell, ErrorCell, str, ErrorCell, FormulaCell]
+    assert values(sheet)[3] == ["JM-03", "#N/A", 7] and type(values(sheet)[3][1]) is ErrorCell
 
 
 # ---------------------------------------------------------------- escapes, sheets, merges
@@ -256,6 +264,172 @@ def test_merged_ranges_in_file_row_numbers(tmp_path):
     assert sorted(sheet.merged) == [(1, 0, 1, 2), (3, 1, 4, 1)]
     (sheet,) = read_sheets(xls(tmp_path / "m.xls", [["某单位台账"], *ROWS[:2], ["JM-02", None, "李娜"]], merges=((0, 0, 0, 2), (2, 3, 1, 1))))
     assert sorted(sheet.merged) == [(1, 0, 1, 2), (3, 1, 4, 1)]
+
+
+def test_centre_across_selection_is_read_as_a_merge(tmp_path):
+    """跨列居中 (centerContinuous, no merge): a text over the empty cells to its right that are
+    centred across too shows over all of them; it is taken as merged over them."""
+    from openpyxl.styles import Alignment
+
+    across = Alignment(horizontal="centerContinuous")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["某单位台账"])
+    ws.append(["设备编号", "MAC地址", None, "备注", "x", "y", None])
+    ws.append(["JM-01", "00-1A", "00-1B", "三楼"])
+    for ref in ("A1", "B1", "C1", "D1", "B2", "C2", "E2", "F2"):
+        ws[ref].alignment = across  # E2 spans nothing (F2 has text), nor F2 (G2 is centred, not across)
+    ws["G2"].alignment = Alignment(horizontal="center")
+    wb.save(tmp_path / "c.xlsx")
+    (sheet,) = read_sheets(tmp_path / "c.xlsx")
+    assert sorted(sheet.merged) == [(1, 0, 1, 3), (2, 1, 2, 2)]
+    assert values(sheet)[2] == ["设备编号", "MAC地址", None, "备注", "x", "y"]  # the cells are as they were
+    # the same in a legacy .xls (XF alignment 6), the empty cells written as BLANK records
+    rows = [["某单位台账"], ["设备编号", "MAC地址", None, "备注", "x", "y", None], ["JM-01", "00-1A", "00-1B", "三楼"]]
+    centred = "align: horiz centre_across_selection"
+    styles = {(0, c): centred for c in range(4)} | {(1, c): centred for c in (1, 2, 4, 5)} | {(1, 6): "align: horiz centre"}
+    (sheet,) = read_sheets(xls(tmp_path / "c.xls", rows, styles=styles))
+    assert sorted(sheet.merged) == [(1, 0, 1, 3), (2, 1, 2, 2)]
+
+
+def test_ods_merged_cells_are_merged_ranges_as_in_an_xlsx(tmp_path):
+    """calamine gives no merged ranges for an .ods: a title over the table, MAC地址 over two
+    columns and a department merged down were read as their first cell only."""
+    rows = [
+        OdsRow(repeat=2),  # two empty rows above, written once (rows 1-2)
+        [OdsCell("某单位涉密计算机台账", cols=4)],  # row 3
+        ["设备编号", "所在部门", OdsCell("MAC地址", cols=2)],  # row 4
+        ["JM-01", OdsCell("科研一处", rows=2), "00-1A", "00-1B"],
+        ["JM-02", None, "00-1C", None],
+        [OdsCell("JM-03", repeat=2), "00-1D"],  # identical neighbours written once
+    ]
+    (sheet,) = read_sheets(ods(tmp_path / "m.ods", [("台账", rows, False)]))
+    assert sorted(sheet.merged) == [(3, 0, 3, 3), (4, 2, 4, 3), (5, 1, 6, 1)]
+    assert [n for n, _ in sheet.rows] == [3, 4, 5, 6, 7]
+    assert values(sheet)[7][:3] == ["JM-03", "JM-03", "00-1D"]
+    # the same table in an xlsx reads the same
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for line in ([], [], ["某单位涉密计算机台账"], ["设备编号", "所在部门", "MAC地址"], ["JM-01", "科研一处", "00-1A", "00-1B"],
+                 ["JM-02", None, "00-1C"], ["JM-03", "JM-03", "00-1D"]):
+        ws.append(line)
+    for cells in ("A3:D3", "C4:D4", "B5:B6"):
+        ws.merge_cells(cells)
+    wb.save(tmp_path / "m.xlsx")
+    (twin,) = read_sheets(tmp_path / "m.xlsx")
+    assert sorted(twin.merged) == sorted(sheet.merged)
+    assert twin.rows == sheet.rows
+
+
+def test_ods_numbers_read_as_the_text_their_format_shows(tmp_path):
+    rows = [
+        ["设备编号", "合同号", "数量"],
+        [OdsCell(12, style="zeros", shown="000012"), OdsCell(12, style="contract", shown="HT00012"),
+         OdsCell(1234567, style="grouped", shown="1,234,567")],
+        # a generator that wrote the bare number as the cell's text: the format still shows 000013
+        [OdsCell(13, style="zeros"), OdsCell(13, style="contract", shown=""), OdsCell(7, style="grouped")],
+        OdsRow([OdsCell(14, shown="14"), 5], style="zeros"),  # the row's default style
+    ]
+    (sheet,) = read_sheets(ods(tmp_path / "f.ods", [("S", rows, False)]))
+    assert values(sheet)[2] == ["000012", "HT00012", 1234567]  # thousands are a number shown, not text
+    assert values(sheet)[3] == ["000013", "HT00013", 7]
+    assert values(sheet)[4] == ["000014", "000005", None]
+    assert "6 个数字按单元格格式读作文本(如 000012)" in sheet.notes
+    # a column whose default cell style has the format
+    columns = '<table:table-column table:default-cell-style-name="zeros"/><table:table-column table:number-columns-repeated="2"/>'
+    (sheet,) = read_sheets(ods(tmp_path / "c.ods", [("S", [[12, 12], [OdsCell(3, style="grouped"), 4]], False)],
+                               columns=columns))
+    assert values(sheet) == {1: ["000012", 12], 2: [3, 4]}
+
+
+def test_ods_rows_struck_through_are_told(tmp_path):
+    struck = OdsCell("JM-02", style="struck")
+    rows = [
+        ROWS[0],
+        ROWS[1],
+        [struck, OdsCell("秘密", style="struck"), OdsCell("李娜", style="inherits")],  # 2: all struck (one by its parent)
+        [OdsCell("JM-03", style="struck"), "机密", OdsCell("王芳", style="struck")],  # 4: one cell not
+        [OdsCell("JM-04", style="struck"), OdsCell("机密", style="unstruck"), None],  # 5: the parent's strike undone
+        OdsRow(["JM-05", "机密", "赵六"], style="struck"),  # 6: the row's default style
+        [OdsCell(6, style="struck-zeros"), OdsCell(None, style="struck"), OdsCell("周七", style="struck")],  # 7
+    ]
+    (sheet,) = read_sheets(ods(tmp_path / "s.ods", [("S", rows, False)]))
+    assert sheet.struck == {3, 6, 7}
+    assert values(sheet)[7][0] == "000006"
+    assert "3 行整行带删除线" in sheet.notes
+    # a column struck through by its default style strikes the rows whose cells are all in it
+    columns = '<table:table-column table:default-cell-style-name="struck"/><table:table-column/>'
+    (sheet,) = read_sheets(ods(tmp_path / "c.ods", [("S", [["JM-01"], ["JM-02", "机密"]], False)], columns=columns))
+    assert sheet.struck == {1}
+
+
+def test_an_ods_whose_attributes_are_spelled_otherwise_is_read_alike(tmp_path):
+    """attr = 'value' (single quotes, spaces around =) as some generators write: the scan that
+    looks for LibreOffice's spelling first finds these too."""
+    import re
+
+    rows = [OdsRow(repeat=2), [OdsCell("标题", cols=3)],
+            ["设备编号", OdsCell("科研一处", rows=2), OdsCell(12, style="zeros", shown="000012")],
+            ["JM-02", None, OdsCell(error="#N/A", formula="=NA()")],
+            [OdsCell("JM-03", style="struck"), OdsCell("综合处", style="inherits")]]
+    path = ods(tmp_path / "o.ods", [("S", rows, False)])
+    (plain,) = read_sheets(path)
+    rewrite_part(path, "content.xml", lambda xml: re.sub(rb'(\s[\w-]+:[\w.-]+)="([^"]*)"', rb"\1 = '\2'", xml))
+    assert b"table:number-rows-spanned = '2'" in zipfile.ZipFile(path).read("content.xml")
+    (odd,) = read_sheets(path)
+    assert values(odd) == values(plain) == {3: ["标题", None, None], 4: ["设备编号", "科研一处", "000012"],
+                                            5: ["JM-02", None, "#N/A"], 6: ["JM-03", "综合处", None]}
+    assert sorted(odd.merged) == sorted(plain.merged) == [(3, 0, 3, 2), (4, 1, 5, 1)]
+    assert odd.struck == plain.struck == {6}
+
+
+def test_an_ods_as_libreoffice_writes_it_reads_as_the_xlsx_it_came_from(tmp_path):
+    """An xlsx with every such thing, saved as .ods and .xls by LibreOffice itself: the three
+    read alike (namespaces, repeated cells and rows, styles as LibreOffice writes them)."""
+    import shutil
+    import subprocess
+
+    from openpyxl.styles import Alignment, Font
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice Calc is installed by scripts/setup test")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "台账"
+    for line in (["某单位涉密计算机台账"], ["设备编号", "密级", "责任人", "所在部门", "MAC地址", None],
+                 [12, "机密", "张伟", "科研一处", "00-1A", "00-1B"], [13, "机密", "李娜", None, "00-1C", None],
+                 [14, "秘密", "王芳", "综合处", "00-1D", None], [15, "秘密", "王芳", "综合处", "=1/0", 1234567],
+                 [15, "秘密", "王芳", "综合处", "=NA()", 1234567]):
+        ws.append(line)
+    for cells in ("A1:F1", "D3:D4", "E2:F2"):
+        ws.merge_cells(cells)
+    for r in range(3, 6):
+        ws[f"A{r}"].number_format = "000000"
+    ws["A6"].number_format = '"HT"00000'
+    ws["F6"].number_format = "#,##0"
+    for cell in ws[5]:
+        cell.font = Font(strike=True)
+    ws["A2"].alignment = Alignment(horizontal="center")
+    source = tmp_path / "源.xlsx"
+    wb.save(source)
+    for kind in ("ods", "xls"):
+        subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
+                        "--convert-to", kind, "--outdir", str(tmp_path), str(source)],
+                       check=True, capture_output=True, timeout=180)
+    expected = {1: ["某单位涉密计算机台账", None, None, None, None, None],
+                2: ["设备编号", "密级", "责任人", "所在部门", "MAC地址", None],
+                3: ["000012", "机密", "张伟", "科研一处", "00-1A", "00-1B"],
+                4: ["000013", "机密", "李娜", None, "00-1C", None],
+                5: ["000014", "秘密", "王芳", "综合处", "00-1D", None],
+                6: ["HT00015", "秘密", "王芳", "综合处", "#DIV/0!", 1234567],
+                7: [15, "秘密", "王芳", "综合处", "#N/A", 1234567]}
+    for name in ("源.ods", "源.xls"):
+        (sheet,) = read_sheets(tmp_path / name)
+        assert values(sheet) == expected, name
+        assert type(values(sheet)[6][4]) is ErrorCell and type(values(sheet)[7][4]) is ErrorCell
+        assert sorted(sheet.merged) == [(1, 0, 1, 5), (2, 4, 2, 5), (3, 3, 4, 3)], name
+        assert sheet.struck == {5}, name
 
 
 # ---------------------------------------------------------------- refusals

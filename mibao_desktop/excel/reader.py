@@ -2,9 +2,10 @@
 wrote: xlsx/xlsm, legacy xls (BIFF8), ods (WPS/LibreOffice), and csv/txt in UTF-8, GBK/GB18030
 or UTF-16. The format is told by the bytes, not the file name.
 
-python-calamine (Rust) reads the cells; xlsx_styles adds what calamine does not give (number
-formats shown as text, strikethrough, formulas never calculated, error values); text_tables
-reads text tables. Anything that is not a readable table is refused with a plain-Chinese
+python-calamine (Rust) reads the cells; xlsx_styles, xls_styles and ods_styles add what
+calamine does not give (number formats shown as text, strikethrough, formulas never
+calculated, error values, centre across selection; an ods's merged cells); text_tables reads
+text tables. Anything that is not a readable table is refused with a plain-Chinese
 SpreadsheetError saying what to do; no exception from a library reaches the user.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 import python_calamine
 
 from mibao_desktop.errors import Cancelled
-from mibao_desktop.excel import text_tables, xls_styles, xlsx_styles
+from mibao_desktop.excel import ods_styles, text_tables, xls_styles, xlsx_styles
 
 MAX_UNCOMPRESSED = 300 * 1024 * 1024  # a ledger of 100,000 rows is ~60 MB unpacked
 MAX_RATIO = 200  # ordinary xlsx pack 5-20:1; a zip bomb thousands to one
@@ -137,7 +138,7 @@ def _read_package(path: Path, progress, cancelled) -> list[Sheet]:
             except (zipfile.BadZipFile, OSError, ValueError):
                 mimetype = b""
             if b"spreadsheet" in mimetype or not mimetype:
-                return _read_calamine(path, "ods", progress, cancelled)
+                return _read_calamine(path, "ods", progress, cancelled, archive)
         if "word/document.xml" in names or "ppt/presentation.xml" in names:
             raise SpreadsheetError(f"“{path.name}”是 Word/PowerPoint 文档,不是表格。请把表格复制到 Excel 或 WPS 表格中保存为 .xlsx 再导入。")
     raise _not_excel(path)
@@ -213,11 +214,13 @@ def _read_calamine(path: Path, kind: str, progress, cancelled, archive: zipfile.
         raise _calamine_error(path, exc) from None
     styles = parts = None
     scans: dict[str, xlsx_styles.Scan] = {}
-    if archive is not None:
+    if kind == "xlsx":
         styles = xlsx_styles.read_styles(archive)
         parts = xlsx_styles.sheet_parts(archive)
-    elif kind == "xls":  # number formats and struck-through rows from the BIFF records
+    elif kind == "xls":  # number formats, struck-through rows and error cells from the BIFF records
         styles, scans = xls_styles.read_xls(path)
+    elif kind == "ods":  # merged cells, formats, struck-through rows and error cells from content.xml
+        styles, scans = ods_styles.read_ods(archive, cancelled)
     with workbook:
         metadata = [m for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
         sheets = []
@@ -236,12 +239,10 @@ def _read_calamine(path: Path, kind: str, progress, cancelled, archive: zipfile.
                           hidden=meta.visible != python_calamine.SheetVisibleEnum.Visible,
                           merged=[(r0 + 1, c0, r1 + 1, c1) for (r0, c0), (r1, c1) in merged_ranges])
             del values
-            if archive is not None and meta.name in parts:
+            if parts and meta.name in parts:
                 _apply_scan(sheet, xlsx_styles.scan_sheet(archive, parts[meta.name], styles, cancelled), styles)
             elif meta.name in scans:
                 _apply_scan(sheet, scans.pop(meta.name), styles)
-            # ods: merged ranges (table:number-rows-spanned) are not read; calamine gives None
-            # and a hand-kept ods with merged cells still reads each cell's own value
             sheets.append(sheet)
             if progress is not None:
                 progress(done + 1, len(metadata))
@@ -291,7 +292,7 @@ def _rows(values: list[list[Any]], start: tuple[int, int] | None) -> list[tuple[
 
 
 def _apply_scan(sheet: Sheet, scan: xlsx_styles.Scan, styles: xlsx_styles.Styles) -> None:
-    if not (scan.styled or scan.formulas or scan.errors):
+    if not (scan.styled or scan.formulas or scan.errors or scan.shown or scan.merged):
         return
     by_number = {number: cells for number, cells in sheet.rows}
 
@@ -319,12 +320,21 @@ def _apply_scan(sheet: Sheet, scan: xlsx_styles.Scan, styles: xlsx_styles.Styles
                 example = example or text
         if xf in styles.struck:
             struck_cols.setdefault(row, set()).add(col)
+    for (row, col), text in scan.shown.items():  # ods: the text its number format shows
+        cells = by_number.get(row)
+        if cells is not None and col < len(cells) and type(cells[col]) in (int, float):
+            cells[col] = text
+            formatted += 1
+            example = example or text
     for (row, col), formula in scan.formulas.items():
         put(row, col, FormulaCell(formula))
     for (row, col), code in scan.errors.items():
         put(row, col, ErrorCell(code))
     if len(sheet.rows) != added:
         sheet.rows.sort(key=lambda r: r[0])
+    sheet.merged.extend(scan.merged)
+    if styles.centred:
+        sheet.merged.extend(_centred_spans(sheet, scan, styles.centred, by_number))
     for row, cols in struck_cols.items():
         cells = by_number.get(row)
         filled = {i for i, v in enumerate(cells or ()) if v is not None}
@@ -339,3 +349,28 @@ def _apply_scan(sheet: Sheet, scan: xlsx_styles.Scan, styles: xlsx_styles.Styles
         sheet.notes.append(f"{len(scan.errors)} 个单元格是错误值(如 {next(iter(scan.errors.values()))})")
     if sheet.struck:
         sheet.notes.append(f"{len(sheet.struck)} 行整行带删除线")
+
+
+def _centred_spans(sheet: Sheet, scan: xlsx_styles.Scan, centred: frozenset[int],
+                   by_number: dict[int, list[Any]]) -> list[tuple[int, int, int, int]]:
+    """跨列居中 (centre across selection): a text over the empty cells to its right that are
+    centred across as well is shown over all of them, as a merged cell is; it is taken as one
+    (MAC地址 over MAC1 and MAC2 heads both columns)."""
+    by_row: dict[int, set[int]] = {}
+    for (row, col), xf in scan.styled.items():
+        if xf in centred:
+            by_row.setdefault(row, set()).add(col)
+    merged = sheet.merged
+    spans = []
+    for row, cols in by_row.items():
+        cells = by_number.get(row) or []
+        for col in sorted(cols):
+            if col >= len(cells) or cells[col] is None:
+                continue
+            end = col
+            while end + 1 in cols and (end + 1 >= len(cells) or cells[end + 1] is None) and not any(
+                    r1 <= row <= r2 and c1 <= end + 1 <= c2 for r1, c1, r2, c2 in merged):
+                end += 1
+            if end > col and not any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in merged):
+                spans.append((row, col, row, end))
+    return spans

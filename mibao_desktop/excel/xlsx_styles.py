@@ -5,6 +5,8 @@
 - 删除线(strikethrough): rows a unit struck out by hand instead of deleting them.
 - 公式(formulas) that have no cached value (a script wrote them; Excel never calculated them).
 - 错误值(error values, ``t="e"``): calamine reads them as empty cells.
+- 跨列居中(centre across selection, ``centerContinuous``): a title or header shown over the
+  empty cells to its right without a merge; taken as merged, as a person reads it.
 
 The sheet XML is scanned as bytes with regular expressions that only match the cells
 concerned, a few megabytes at a time, cut at row ends. Nothing is scanned for styles when
@@ -86,10 +88,11 @@ class Styles:
 
     text_formats: dict[int, Callable[[float], str]] = field(default_factory=dict)
     struck: frozenset[int] = frozenset()
+    centred: frozenset[int] = frozenset()  # 跨列居中 (centre across selection): a title or header over several columns
 
     @property
     def ids(self) -> frozenset[int]:
-        return frozenset(self.text_formats) | self.struck
+        return frozenset(self.text_formats) | self.struck | self.centred
 
 
 @dataclass
@@ -97,6 +100,8 @@ class Scan:
     styled: dict[tuple[int, int], int] = field(default_factory=dict)  # (row, col) → xf index
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # no cached value: "=A2&B2"
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # "#N/A"
+    shown: dict[tuple[int, int], str] = field(default_factory=dict)  # ods: the text a number cell shows ("000012")
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # ods: spans calamine does not give
 
 
 def _local(tag: str) -> str:
@@ -115,6 +120,7 @@ def read_styles(archive: zipfile.ZipFile) -> Styles:
     codes: dict[int, str] = dict(BUILTIN_TEXT_FORMATS)
     struck_fonts: set[int] = set()
     xfs: list[tuple[int, int]] = []
+    centred: set[int] = set()
     for child in root:
         name = _local(child.tag)
         if name == "numFmts":
@@ -134,6 +140,8 @@ def read_styles(archive: zipfile.ZipFile) -> Styles:
                     xfs.append((int(xf.get("numFmtId", "0")), int(xf.get("fontId", "0"))))
                 except ValueError:
                     xfs.append((0, 0))
+                if any(_local(a.tag) == "alignment" and a.get("horizontal") == "centerContinuous" for a in xf):
+                    centred.add(len(xfs) - 1)
     formatters: dict[str, Callable[[float], str] | None] = {}
     text_formats = {}
     struck = set()
@@ -146,7 +154,7 @@ def read_styles(archive: zipfile.ZipFile) -> Styles:
                 text_formats[index] = formatters[code]
         if font_id in struck_fonts:
             struck.add(index)
-    return Styles(text_formats, frozenset(struck))
+    return Styles(text_formats, frozenset(struck), frozenset(centred))
 
 
 # ---------------------------------------------------------------- number formats (单元格格式)

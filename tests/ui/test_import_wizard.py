@@ -7,6 +7,7 @@ import threading
 import time
 
 import openpyxl
+import pytest
 from openpyxl.styles import Font
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -264,6 +265,60 @@ def test_the_import_says_what_came_in_and_saves_what_did_not(window, qtbot, serv
     assert rows[1][-1] == "未导入原因"
     written = {r[-1].split(" ")[1] for r in rows[2:]}  # 第 6 行:[MAC地址] ……
     assert written == {str(r.row) for r in report.refused}
+
+
+def hand_kept(path, kind):
+    """A hand-kept ledger as an .ods (LibreOffice/WPS) or .xls (older Excel/WPS) keeps it: a title
+    over the table, a department merged down, an asset number shown 000012 by its format, a
+    computer struck through by hand, and an Excel error cell."""
+    import xlwt
+
+    from tests import spreadsheets
+
+    rows = [["某单位涉密计算机台账"], HEADER, row("JM-0101", department="科研一处"), row("JM-0102", department=None),
+            row("JM-0103"), row("JM-0104"), row("JM-0105")]
+    rows[4][0] = 12  # 000012
+    if kind == "ods":
+        cell = spreadsheets.OdsCell
+        rows[0] = [cell(rows[0][0], cols=len(HEADER))]
+        rows[2][7] = cell("科研一处", rows=2)
+        rows[4][0] = cell(12, style="zeros", shown="000012")
+        rows[5] = [cell(v, style="struck") for v in rows[5]]
+        rows[6][2] = cell(error="#N/A", formula="=VLOOKUP(A7;型号表;2;0)")
+        return spreadsheets.ods(path, [("台账", rows, False)])
+    rows[6][2] = spreadsheets.XlsError("#N/A")
+    struck, padded = xlwt.easyxf("font: struck_out on"), xlwt.easyxf(num_format_str="000000")
+    styles = {(5, c): struck for c in range(len(HEADER))} | {(4, 0): padded}
+    return spreadsheets.xls(path, rows, merges=((0, 0, 0, len(HEADER) - 1), (2, 3, 7, 7)), styles=styles)
+
+
+@pytest.mark.parametrize("kind", ["ods", "xls"])
+def test_an_ods_and_an_xls_preview_import_and_save_what_did_not_come_in(window, qtbot, service, tmp_path, kind):
+    source = hand_kept(tmp_path / f"手工台账.{kind}", kind)
+    wizard = open_wizard(window, qtbot, source)
+    assert wizard.plan.header_number == 2
+    wizard.next()
+    wizard.next()
+    wait(qtbot, wizard)
+    report, preview = wizard.preview, wizard.preview_page
+    assert (report.accepted, [r.row for r in report.left_out]) == (3, [6])
+    assert [(r.row, r.column) for r in report.refused] == [(7, "品牌型号")] and "#N/A" in report.refused[0].message
+    problems = [[preview.table.item(i, j).text() for j in range(3)] for i in range(preview.table.rowCount())]
+    assert problems == [["7", "品牌型号", report.refused[0].message]]
+    shown = {preview.rows.item(i, 0).text(): preview.rows.item(i, 1).text() for i in range(preview.rows.rowCount())}
+    assert shown == {"3": "JM-0101", "4": "JM-0102", "5": "000012"}
+    notes = " ".join(preview.notes.item(i, 2).text() for i in range(preview.notes.rowCount()))
+    assert "第 3–4 行是合并单元格“科研一处”" in notes and "000012" in notes
+    assert [preview.left_out.item(0, j).text() for j in range(2)][0] == "6"
+    wizard.next()  # 导入
+    qtbot.waitUntil(lambda: wizard.result_ is not None, timeout=30000)
+    assert wizard.result_.created == 3 and service.find("computers", "JM-0102").values["department"] == "科研一处"
+    saved = wizard.done_page.save_refused(tmp_path / "未导入.xlsx")
+    sheet = openpyxl.load_workbook(saved).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "某单位涉密计算机台账" and rows[1][-1] == "未导入原因"
+    assert rows[2][:3] == ("JM-0105", "台式机", "#N/A") and rows[2][-1].startswith("第 7 行:")
+    assert "A1:K1" in {str(r) for r in sheet.merged_cells.ranges}
 
 
 def test_all_or_nothing_imports_nothing_and_says_so(window, qtbot, service, tmp_path):
