@@ -25,6 +25,7 @@ from mibao_desktop.security import Actor, Role
 from mibao_desktop.services import audit
 from mibao_desktop.services.accounts import AccountLocked, AccountService, AuthError
 from mibao_desktop.services.settings import security_policy
+from mibao_desktop.errors import ValidationFailed
 
 WORKSTATIONS = 8
 PASSWORDS = {Role.SYSTEM_ADMIN: "Sys-Admin-2026", Role.SECURITY_ADMIN: "Sec-Admin-2026", Role.AUDITOR: "Aud-Itor-2026"}
@@ -96,6 +97,43 @@ def test_parallel_wrong_passwords_lock_the_account_after_exactly_five(db, workst
         assert result.checked == session.scalar(select(func.count(AuditEntry.id)))
     with pytest.raises(AccountLocked):  # the right password too, while locked
         AccountService(db).login("baomi", PASSWORDS[Role.SECURITY_ADMIN])
+
+
+def test_parallel_guesses_by_login_unlock_and_password_change_stop_at_the_limit(db, workstations):
+    """An account the system administrator made and the security administrator granted, logged
+    in on one workstation; guesses at once through the login, the idle lock's prompt and the
+    change-password dialog's old password: each is a password checked, all count, and no more
+    than the policy's limit are checked before the account locks (issue 11: a wrong old
+    password was neither counted nor audited)."""
+    accounts = AccountService(db)
+    accounts.setup({role: (NAMES[role], f"{role.value}甲", PASSWORDS[role]) for role in Role})
+    accounts.create_account(Actor("xitong", Role.SYSTEM_ADMIN), "baomi2", "保密员乙", "GH-0002", "Temp-Pass-2026")
+    accounts.grant_role(Actor("baomi", Role.SECURITY_ADMIN), "baomi2", Role.SECURITY_ADMIN)
+    session = accounts.login("baomi2", "Temp-Pass-2026").actor
+    guesses = 36
+
+    def guess(database, n):
+        service = AccountService(database)
+        wrong = f"Wrong-Guess-{n:04d}"
+        if n % 3 == 0:
+            return service.login("baomi2", wrong)
+        if n % 3 == 1:
+            return service.unlock_screen(session, wrong)
+        return service.change_password(session, wrong, "Brand-New-2026")
+
+    results = at_once(workstations, guesses, guess)
+
+    assert [r for r in results if not isinstance(r, (AuthError, ValidationFailed))] == []
+    with db.session() as session_:
+        checked = session_.scalars(select(AuditEntry).where(AuditEntry.action.in_(
+            ["auth.login_failed", "auth.unlock_failed", "auth.password_change_failed"]),
+            AuditEntry.target == "baomi2").order_by(AuditEntry.id)).all()
+        wrong = [e for e in checked if e.detail["reason"] == "口令错误"]
+        assert [e.detail["failures"] for e in wrong] == [1, 2, 3, 4, 5]  # five checked, one after the other
+        assert len(checked) == guesses  # every guess recorded, whichever way it came
+        assert session_.scalar(select(func.count()).where(AuditEntry.action == "auth.locked_out")) == 1
+        assert audit.verify(session_).ok
+    assert sum(isinstance(r, AccountLocked) for r in results) == guesses - 5 + 1
 
 
 def test_parallel_audit_appends_make_one_unbroken_chain(db, workstations):

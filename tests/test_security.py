@@ -74,13 +74,15 @@ def test_setup_makes_three_accounts_once(db, clock):
     with pytest.raises(ServiceError, match="各不相同"):
         service.setup({role: ("same", "某人", PASSWORDS[role]) for role in Role})
     with pytest.raises(ValidationFailed) as weak:
-        service.setup({role: (NAMES[role], "某人", "short") for role in Role})
+        service.setup({role: (NAMES[role], f"{role.value}甲", "short") for role in Role})
     assert "口令" in str(weak.value)
+    with pytest.raises(ServiceError, match="同一人“某人”"):  # one person cannot hold the three roles
+        service.setup({role: (NAMES[role], "某人", PASSWORDS[role]) for role in Role})
     assert service.needs_setup()  # nothing half-made
-    service.setup({role: (NAMES[role], "某人", PASSWORDS[role]) for role in Role})
+    service.setup({role: (NAMES[role], f"{role.value}甲", PASSWORDS[role]) for role in Role})
     assert not service.needs_setup()
     with pytest.raises(ServiceError, match="不能再次初始化"):
-        service.setup({role: (NAMES[role] + "2", "某人", PASSWORDS[role]) for role in Role})
+        service.setup({role: (NAMES[role] + "2", f"{role.value}乙", PASSWORDS[role]) for role in Role})
 
 
 def test_login_gives_the_account_its_one_role(accounts):
@@ -120,7 +122,7 @@ def _do(what: str, who: Actor, db, accounts, clock, tmp_path):
         "ledger.export": lambda: export_ledger(ledgers, ledgers.ledger("computers"), tmp_path / f"e{n}.xlsx"),
         "settings.policy": lambda: SettingsService(db, who, clock=clock).set_security_policy(SecurityPolicy(max_age_days=30)),
         "accounts.list": lambda: accounts.accounts(who),
-        "accounts.create": lambda: accounts.create_account(who, f"user{n}", "新人", Role.AUDITOR, "Temp-Pass-2026"),
+        "accounts.create": lambda: accounts.create_account(who, f"user{n}", "新人", f"GH-{n}", "Temp-Pass-2026"),
         "accounts.reset": lambda: accounts.reset_password(who, NAMES[Role.AUDITOR], "Temp-Pass-2027"),
         "audit.read": lambda: AuditService(db, who, clock=clock).entries(),
         "audit.verify": lambda: AuditService(db, who, clock=clock).verify(),
@@ -141,8 +143,8 @@ def test_each_role_does_exactly_its_job(what, allowed, role, db, accounts, clock
 
 def test_five_wrong_passwords_lock_the_account_for_thirty_minutes(accounts, clock):
     name = NAMES[Role.SECURITY_ADMIN]
-    for left in (4, 3, 2, 1):
-        with pytest.raises(AuthError, match=f"再错 {left} 次"):
+    for _ in range(4):
+        with pytest.raises(AuthError, match="用户名或口令错误。连续 5 次口令错误,账户将被锁定 30 分钟"):
             accounts.login(name, "wrong-Password-1")
     with pytest.raises(AccountLocked, match="连续 5 次口令错误") as locked:
         accounts.login(name, "wrong-Password-1")
@@ -198,7 +200,10 @@ def test_an_account_cannot_be_left_without_its_role(accounts):
         accounts.set_active(admin, NAMES[Role.AUDITOR], False)
     with pytest.raises(ServiceError, match="自己"):
         accounts.set_active(admin, NAMES[Role.SYSTEM_ADMIN], False)
-    accounts.create_account(admin, "shenji2", "审计员乙", Role.AUDITOR, "Temp-Pass-2026")
+    accounts.create_account(admin, "shenji2", "审计员乙", "GH-0002", "Temp-Pass-2026")
+    with pytest.raises(ServiceError, match="唯一在用"):  # made, but no auditor until it is granted
+        accounts.set_active(admin, NAMES[Role.AUDITOR], False)
+    accounts.grant_role(actor(Role.SECURITY_ADMIN), "shenji2", Role.AUDITOR)
     accounts.set_active(admin, NAMES[Role.AUDITOR], False)
     with pytest.raises(AuthError, match="已停用"):
         accounts.login(NAMES[Role.AUDITOR], PASSWORDS[Role.AUDITOR])

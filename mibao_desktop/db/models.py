@@ -177,14 +177,25 @@ class AuditEntry(Base):
 
 
 class Account(Base):
-    """A person who may log in (账户), holding exactly one of the three roles (三员分立)."""
+    """A person who may log in (账户), holding at most one of the three roles (三员分立).
+
+    The system administrator creates an account with no role; the security administrator
+    grants its role and so activates it (revision 0012): no grant of power rests with one
+    person. Until then it cannot log in."""
 
     __tablename__ = "accounts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)  # the login name
     display_name: Mapped[str] = mapped_column(String(40))
-    role: Mapped[str] = mapped_column(String(30))  # a Role's name: SYSTEM_ADMIN, SECURITY_ADMIN, AUDITOR
+    # a Role's name: SYSTEM_ADMIN, SECURITY_ADMIN, AUDITOR; None until the security administrator grants one
+    role: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    person_id: Mapped[str | None] = mapped_column(String(40), default=None)  # 工号或身份证号: tells namesakes apart
+    created_by: Mapped[str | None] = mapped_column(String(40), default=None)
+    granted_by: Mapped[str | None] = mapped_column(String(40), default=None)  # who granted the role
+    granted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    reset_by: Mapped[str | None] = mapped_column(String(40), default=None)  # the last reset not yet followed by a change
+    reset_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
     password_hash: Mapped[str] = mapped_column(String(200))
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)

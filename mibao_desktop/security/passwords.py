@@ -13,6 +13,8 @@ import os
 import string
 from dataclasses import asdict, dataclass, fields
 
+from mibao_desktop.security.inputs import unreadable
+
 # scrypt at N=2**14, r=8 (16 MB, ~50 ms here): slow for a guesser, quick enough for a login.
 _N, _R, _P, _DKLEN = 2**14, 8, 1, 32
 
@@ -56,11 +58,16 @@ class SecurityPolicy:
         "idle_lock_minutes": "无操作自动锁屏(分钟)", "keep_daily": "保留每日备份(份)",
         "keep_weekly": "保留每周备份(份)", "keep_monthly": "保留每月备份(份)",
     }
+    # The floors (min_length ≥ 8, min_classes ≥ 2, lockout_attempts ≤ 10, lockout_minutes ≥ 10)
+    # are what no unit may go under, whoever sets the policy: a security administrator who could
+    # allow 4-character passwords or endless guesses could open every other account to guessing.
     LIMITS = {
-        "min_length": (8, 64), "min_classes": (2, 4), "max_age_days": (1, 365), "lockout_attempts": (3, 20),
-        "lockout_minutes": (1, 1440), "idle_lock_minutes": (1, 120), "keep_daily": (1, 60),
+        "min_length": (8, 64), "min_classes": (2, 4), "max_age_days": (1, 365), "lockout_attempts": (3, 10),
+        "lockout_minutes": (10, 1440), "idle_lock_minutes": (1, 120), "keep_daily": (1, 60),
         "keep_weekly": (0, 52), "keep_monthly": (0, 120),
     }
+    FLOORS = ("口令不少于 8 位、至少含 2 种字符;连续口令错误不超过 10 次即锁定,锁定不少于 10 分钟。"
+              "这些下限不能再放宽。")
 
     def problems(self) -> dict[str, str]:
         found = {}
@@ -76,12 +83,23 @@ class SecurityPolicy:
 
     @classmethod
     def from_dict(cls, stored: dict | None) -> "SecurityPolicy":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in (stored or {}).items() if k in known})
+        """The stored policy, each value held within its limits: a value written straight into
+        the settings table (or by an older version, which allowed a 1-minute lockout) cannot
+        take the policy under its floors."""
+        known = {f.name: f for f in fields(cls)}
+        values = {}
+        for key, value in (stored or {}).items():
+            if key in known:
+                low, high = cls.LIMITS[key]
+                values[key] = min(max(value, low), high) if isinstance(value, int) else known[key].default
+        return cls(**values)
 
     def password_problems(self, password: str, *, name: str = "") -> list[str]:
         """What is wrong with a new password under this policy, in plain Chinese."""
         found = []
+        why = unreadable(password)
+        if why:
+            return [why]
         if len(password) < self.min_length:
             found.append(f"长度不少于 {self.min_length} 位(现有 {len(password)} 位)")
         classes = [

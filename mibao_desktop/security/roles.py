@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 from mibao_desktop.errors import PermissionDenied
 
@@ -15,10 +16,20 @@ class Role(enum.Enum):
     AUDITOR = "安全审计员"
 
 
+class SessionEnded(PermissionDenied):
+    """The account behind a logged-in session was disabled or lost its role: the session ends
+    at its next action, whatever it was (the desktop then goes back to the login)."""
+
+
 @dataclass(frozen=True)
 class Actor:
     name: str
     role: Role
+    # Set by a login (services.accounts): asks the database whether the account may still act
+    # as this role, and raises SessionEnded if not. Without it a session made before its
+    # account was disabled would go on writing. Not part of equality: the same person acting
+    # is the same actor, whether the check is attached or not.
+    still_valid: Callable[["Actor"], None] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def local_security_admin(cls) -> "Actor":
@@ -26,6 +37,10 @@ class Actor:
 
 
 def require(actor: Actor, *roles: Role, doing: str) -> None:
+    # The session is checked first: a disabled account is told its session ended, not that its
+    # role may not do this.
+    if actor.still_valid is not None:
+        actor.still_valid(actor)
     if actor.role not in roles:
         allowed = "、".join(r.value for r in roles)
         raise PermissionDenied(f"{actor.role.value}无权{doing},此操作仅限{allowed}。")

@@ -1,13 +1,19 @@
 """Accounts, login, lockout and passwords (账户与登录). Qt-free; the desktop and the command
 line both log in here.
 
-三员分立 (seed 002 §七): an account holds exactly one role; the system administrator manages
-accounts and nothing else. Every login, failure, lockout, lock and account change is audited.
+三员分立 (seed 002 §七), with two people for every grant: the system administrator creates
+accounts (with no role) and resets passwords; the security administrator grants each account
+its role, which activates it. One person holds one role: 姓名 with 工号 is unique across the
+roles. A logged-in session asks at each action whether its account is still enabled and still
+holds its role. Every login, failure, lockout, lock and account change is audited; a name that
+is no account is recorded as 未知用户名 with its length only (it may be a password typed into
+the wrong field).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -17,11 +23,31 @@ from sqlalchemy.orm import Session
 from mibao_desktop.db.database import Database
 from mibao_desktop.db.models import Account
 from mibao_desktop.ledgers.normalize import clean_text
+from mibao_desktop.security.inputs import unreadable
 from mibao_desktop.security.passwords import SecurityPolicy, hash_password, verify_password
 from mibao_desktop.security import Actor, Role, require
+from mibao_desktop.security.roles import SessionEnded
 from mibao_desktop.services import audit
+from mibao_desktop.services import audit_service
 from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.services.settings import security_policy
+
+UNKNOWN_NAME = "未知用户名"
+
+# The entries this module adds to the audit log, in the auditor's words. They belong beside the
+# others in audit_service.ACTION_LABELS; that module is being reworked by the audit-chain work
+# of issue 11 at the same time, so they are added to it from here (setdefault: a label given
+# there wins) and move there once both have landed.
+ACTION_LABELS = {
+    "account.grant_role": "授予角色并启用", "auth.login_after_reset": "口令重置后首次登录",
+    "auth.password_change_failed": "修改口令时原口令错误", "auth.session_ended": "会话结束(账户已停用或角色已变)",
+}
+for _action, _label in ACTION_LABELS.items():
+    audit_service.ACTION_LABELS.setdefault(_action, _label)
+
+# What the auditor is shown as alerts: each is a moment where one person could have taken
+# another's power (a reset password, a new grant, someone using a reset password).
+ALERT_ACTIONS = ("account.reset_password", "account.grant_role", "auth.login_after_reset")
 
 
 class AuthError(ServiceError):
@@ -39,12 +65,27 @@ class AccountView:
     id: int
     name: str
     display_name: str
-    role: Role
+    role: Role | None  # None: waiting for the security administrator's grant (待授权)
     active: bool
     locked_until: dt.datetime | None
     must_change_password: bool
     password_changed_at: dt.datetime
     last_login_at: dt.datetime | None
+    person_id: str = ""
+    created_by: str = ""
+    created_at: dt.datetime | None = None
+    granted_by: str = ""
+    granted_at: dt.datetime | None = None
+
+    @property
+    def role_text(self) -> str:
+        return self.role.value if self.role else "待授权"
+
+    @property
+    def status_text(self) -> str:
+        if self.role is None:
+            return "待授权"
+        return "在用" if self.active else "已停用"
 
 
 @dataclass(frozen=True)
@@ -57,21 +98,44 @@ class LoginResult:
 
 
 def _view(a: Account) -> AccountView:
-    return AccountView(a.id, a.name, a.display_name, Role[a.role], a.active, a.locked_until,
-                       a.must_change_password, a.password_changed_at, a.last_login_at)
+    return AccountView(a.id, a.name, a.display_name, Role[a.role] if a.role else None, a.active, a.locked_until,
+                       a.must_change_password, a.password_changed_at, a.last_login_at, a.person_id or "",
+                       a.created_by or "", a.created_at, a.granted_by or "", a.granted_at)
 
 
-def _actor(a: Account) -> Actor:
-    return Actor(a.name, Role[a.role])
+def _actor(a: Account) -> Actor | str:
+    """Who the audit entry names: the account with its role, or its bare name while it has none."""
+    return Actor(a.name, Role[a.role]) if a.role else a.name
 
 
-PASSWORD_LABELS = {"password": "口令", "name": "用户名", "display_name": "姓名", "role": "角色"}
+def _same_person(a: Account, display: str, person_id: str | None) -> bool:
+    """One person, by 姓名 and 工号: the same 工号 is the same person; the same 姓名 is too
+    unless both carry a 工号 and they differ (two namesakes)."""
+    if a.person_id and person_id:
+        return a.person_id.casefold() == person_id.casefold()
+    return a.display_name == display
+
+
+PASSWORD_LABELS = {"password": "口令", "name": "用户名", "display_name": "姓名", "role": "角色",
+                   "person_id": "工号或身份证号"}
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash no password matches, checked for a name that is no account: the answer then takes
+    the same scrypt time as for a real account, so timing does not tell which names exist."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(os.urandom(16).hex()))
+    return _DUMMY_HASH[0]
 
 
 class AccountService:
     def __init__(self, db: Database, *, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
         self.db = db
         self.clock = clock
+        # Called (from whatever thread acted) when a logged-in session is ended because its
+        # account was disabled: the desktop goes back to its login window.
+        self.session_listeners: list[Callable[[Actor, str], None]] = []
 
     # -- first start ------------------------------------------------------------------------
 
@@ -79,26 +143,38 @@ class AccountService:
         with self.db.session() as session:
             return not session.scalar(select(func.count(Account.id)))
 
-    def setup(self, accounts: Mapping[Role, tuple[str, str, str]]) -> list[AccountView]:
-        """首次使用: create the three accounts, one per role, as (login name, 姓名, password).
+    def setup(self, accounts: Mapping[Role, tuple[str, ...]]) -> list[AccountView]:
+        """首次使用: create the three accounts, one per role, as (login name, 姓名, password[, 工号]).
 
-        Allowed only while there is no account at all. The passwords chosen here are the
-        people's own, so they need not be changed at the first login.
+        Allowed only while there is no account at all: the three people set their own accounts
+        together, so these alone are granted their roles without a second step. Their passwords
+        are their own, so they need not be changed at the first login.
         """
         if set(accounts) != set(Role):
             raise ServiceError("须为系统管理员、安全保密管理员、安全审计员各设一个账户。")
-        names = [clean_text(name) for name, _, _ in accounts.values()]
+        names = [self._clean(chosen[0], "用户名") for chosen in accounts.values()]
         if len({n.casefold() for n in names}) != 3:
             raise ServiceError("三个账户的用户名必须各不相同(三员分立,不得由一人兼任)。")
+        people = [(self._clean(c[1], "姓名"), self._clean(c[3] if len(c) > 3 else "", "工号或身份证号"))
+                  for c in accounts.values()]
+        for i, (display, person_id) in enumerate(people):
+            for other_display, other_id in people[:i]:
+                if (person_id and other_id and person_id.casefold() == other_id.casefold()) or (
+                        display == other_display and not (person_id and other_id)):
+                    raise ServiceError(f"三个账户属于同一人“{display}”:三员须由三人分别担任。"
+                                       "如确为同名的两人,请分别填写工号或身份证号。")
         with self.db.write() as session:
             if session.scalar(select(func.count(Account.id))):
                 raise ServiceError("账户已经建立,不能再次初始化。")
             policy = security_policy(session)
             now = self.clock()
             made = []
-            for role, (name, display, password) in accounts.items():
-                account = self._new(session, policy, clean_text(name), clean_text(display), role, password, now,
-                                    must_change=False)
+            for role, chosen in accounts.items():
+                name, display, password = chosen[:3]
+                account = self._new(session, policy, self._clean(name, "用户名"), self._clean(display, "姓名"),
+                                    self._clean(chosen[3] if len(chosen) > 3 else "", "工号或身份证号"), password,
+                                    now, must_change=False)
+                account.role, account.granted_at = role.name, now
                 made.append(account)
             session.flush()
             for account in made:
@@ -106,23 +182,37 @@ class AccountService:
                              {"role": Role[account.role].value}, at=now)
             return [_view(a) for a in made]
 
-    def _new(self, session: Session, policy: SecurityPolicy, name: str, display: str, role: Role, password: str,
-             now: dt.datetime, *, must_change: bool) -> Account:
+    @staticmethod
+    def _clean(text: str, label: str) -> str:
+        why = unreadable(text or "")
+        if why:
+            raise ValidationFailed({"field": why}, {"field": label})
+        return clean_text(text or "")
+
+    def _new(self, session: Session, policy: SecurityPolicy, name: str, display: str, person_id: str,
+             password: str, now: dt.datetime, *, must_change: bool, created_by: str | None = None) -> Account:
         errors = {}
         if not name or len(name) > 40:
             errors["name"] = "用户名须为 1 到 40 个字"
         if not display or len(display) > 40:
             errors["display_name"] = "姓名须为 1 到 40 个字"
+        if len(person_id) > 40:
+            errors["person_id"] = "工号或身份证号不能超过 40 个字"
         problems = policy.password_problems(password, name=name)
         if problems:
             errors["password"] = ";".join(problems)
         if not errors and session.scalar(select(Account.id).where(func.lower(Account.name) == name.casefold())):
             errors["name"] = f"用户名“{name}”已被使用"
+        if not errors and person_id:
+            holder = session.scalar(select(Account).where(func.lower(Account.person_id) == person_id.casefold()))
+            if holder is not None:
+                errors["person_id"] = (f"工号“{person_id}”已属于账户“{holder.name}”({holder.display_name}):"
+                                       "一人只能有一个账户")
         if errors:
             raise ValidationFailed(errors, PASSWORD_LABELS)
-        account = Account(name=name, display_name=display, role=role.name, password_hash=hash_password(password),
-                          password_changed_at=now, must_change_password=must_change, failed_logins=0,
-                          active=True, created_at=now)
+        account = Account(name=name, display_name=display, role=None, person_id=person_id or None,
+                          created_by=created_by, password_hash=hash_password(password), password_changed_at=now,
+                          must_change_password=must_change, failed_logins=0, active=True, created_at=now)
         session.add(account)
         return account
 
@@ -139,8 +229,13 @@ class AccountService:
         now = self.clock()
         with self.db.write() as session:
             policy = security_policy(session)
-            account = self._find(session, name)
-            failure = self._check_password(session, account, name, password, policy, now, action="auth.login")
+            why = unreadable(name or "") or unreadable(password or "")
+            account = None if why else self._find(session, name)
+            failure = self._check_password(session, account, name, password, policy, now, action="auth.login",
+                                           unreadable_input=why)
+            if failure is None and account.role is None:
+                audit.append(session, account.name, "auth.login_failed", account.name, {"reason": "尚未授权"}, at=now)
+                failure = AuthError("该账户尚未由安全保密管理员授予角色并启用,暂不能登录。请联系安全保密管理员。")
             if failure is None:
                 result = self._logged_in(session, account, policy, now)
         if failure is not None:
@@ -149,30 +244,70 @@ class AccountService:
 
     def _logged_in(self, session: Session, account: Account, policy: SecurityPolicy, now: dt.datetime) -> LoginResult:
         account.last_login_at = now
-        audit.append(session, _actor(account), "auth.login", account.name, {}, at=now)
         age = (now - account.password_changed_at).days
         why = ""
-        if account.must_change_password:
-            why = "首次登录或口令已由系统管理员重置,请设置自己的新口令。"
-        elif age >= policy.max_age_days:
-            why = f"口令已使用 {age} 天,超过 {policy.max_age_days} 天的更换周期,请更换口令。"
-        return LoginResult(_actor(account), account.display_name, bool(why), why, policy.idle_lock_minutes)
+        if account.must_change_password and account.reset_at is not None:
+            # Told to whoever logs in: the owner learns of a reset they did not ask for, and
+            # the auditor sees this login among the alerts.
+            why = (f"您的口令已于 {account.reset_at:%Y-%m-%d %H:%M} 由系统管理员“{account.reset_by}”重置。"
+                   "如果不是您本人申请的重置,请立即报告安全审计员。请设置自己的新口令。")
+            audit.append(session, _actor(account), "auth.login_after_reset", account.name,
+                         {"重置人": account.reset_by, "重置时间": account.reset_at.isoformat(timespec="seconds")},
+                         at=now)
+        else:
+            audit.append(session, _actor(account), "auth.login", account.name, {}, at=now)
+            if account.must_change_password:
+                why = "首次登录,请设置自己的新口令。"
+            elif age >= policy.max_age_days:
+                why = f"口令已使用 {age} 天,超过 {policy.max_age_days} 天的更换周期,请更换口令。"
+        actor = Actor(account.name, Role[account.role], still_valid=self._guard(account.id))
+        return LoginResult(actor, account.display_name, bool(why), why, policy.idle_lock_minutes)
+
+    def _guard(self, account_id: int) -> Callable[[Actor], None]:
+        """The check a logged-in session makes at each action (security.require calls it): its
+        account still enabled and still holding the role it logged in with."""
+        ended: list[str] = []
+
+        def still_valid(actor: Actor) -> None:
+            if not ended:
+                with self.db.session() as session:
+                    row = session.execute(select(Account.active, Account.role).where(Account.id == account_id)).first()
+                if row is not None and row.active and row.role == actor.role.name:
+                    return
+                ended.append("该账户已被停用" if row is None or not row.active else "该账户的角色已被更改")
+                with self.db.write() as session:
+                    audit.append(session, Actor(actor.name, actor.role), "auth.session_ended", actor.name,
+                                 {"reason": ended[0]}, at=self.clock())
+                for listener in list(self.session_listeners):
+                    listener(actor, ended[0])
+            raise SessionEnded(f"{ended[0]},本次登录已结束,未完成的操作没有保存。")
+
+        return still_valid
 
     def _check_password(self, session: Session, account: Account | None, name: str, password: str,
-                        policy: SecurityPolicy, now: dt.datetime, *, action: str) -> AuthError | None:
+                        policy: SecurityPolicy, now: dt.datetime, *, action: str,
+                        unreadable_input: str | None = None) -> AuthError | None:
         """None when the password is right; else the error to raise once the failure (and a
-        lockout it causes) has been committed, so that raising cannot roll it back."""
+        lockout it causes) has been committed, so that raising cannot roll it back.
+
+        A name that is no account and a wrong password for a real one take the same time (one
+        scrypt check either way) and get the same words, so neither tells which names exist. The
+        unknown name is not recorded: it is often a password typed into the name field."""
+        wrong = AuthError(f"用户名或口令错误。连续 {policy.lockout_attempts} 次口令错误,"
+                          f"账户将被锁定 {policy.lockout_minutes} 分钟。")
+        right = verify_password(password, account.password_hash if account is not None else _dummy_hash())
+        if unreadable_input:
+            audit.append(session, UNKNOWN_NAME, f"{action}_failed", "", {"reason": "含有无法识别的字符",
+                                                                          "length": len(name or "")}, at=now)
+            return AuthError(f"用户名或口令{unreadable_input}。")
         if account is None:
-            audit.append(session, clean_text(name)[:60] or "(空)", f"{action}_failed", clean_text(name)[:60],
-                         {"reason": "无此用户"}, at=now)
-            return AuthError("用户名或口令错误。")
-        if not account.active:
-            audit.append(session, _actor(account), f"{action}_failed", account.name, {"reason": "账户已停用"}, at=now)
-            return AuthError("该账户已停用,请联系系统管理员。")
+            audit.append(session, UNKNOWN_NAME, f"{action}_failed", "",
+                         {"reason": "无此用户", "length": len(name or "")}, at=now)
+            return wrong
         if account.locked_until and account.locked_until > now:
             audit.append(session, _actor(account), f"{action}_failed", account.name, {"reason": "账户锁定中"}, at=now)
             return AccountLocked(self._locked_message(account.locked_until), account.locked_until)
-        if not verify_password(password, account.password_hash):
+        if not right:
             account.failed_logins += 1
             left = policy.lockout_attempts - account.failed_logins
             audit.append(session, _actor(account), f"{action}_failed", account.name,
@@ -183,8 +318,11 @@ class AccountService:
                 audit.append(session, _actor(account), "auth.locked_out", account.name,
                              {"minutes": policy.lockout_minutes, "until": account.locked_until.isoformat()}, at=now)
                 return AccountLocked(f"连续 {policy.lockout_attempts} 次口令错误,"
-                                    + self._locked_message(account.locked_until), account.locked_until)
-            return AuthError(f"用户名或口令错误。再错 {left} 次,账户将被锁定 {policy.lockout_minutes} 分钟。")
+                                     + self._locked_message(account.locked_until), account.locked_until)
+            return wrong
+        if not account.active:  # told only to whoever knows the password
+            audit.append(session, _actor(account), f"{action}_failed", account.name, {"reason": "账户已停用"}, at=now)
+            return AuthError("该账户已停用,请联系安全保密管理员。")
         account.failed_logins = 0
         account.locked_until = None
         return None
@@ -199,11 +337,13 @@ class AccountService:
         with self.db.write() as session:
             account = self._find(session, actor.name)
             failure = self._check_password(session, account, actor.name, password, security_policy(session), now,
-                                           action="auth.unlock")
+                                           action="auth.unlock", unreadable_input=unreadable(password or ""))
             if failure is None:
                 audit.append(session, actor, "auth.unlock", actor.name, {}, at=now)
         if failure is not None:
             raise failure
+        if actor.still_valid is not None:  # disabled while the screen was locked: the session ends here
+            actor.still_valid(actor)
 
     def record(self, actor: Actor, action: str, detail: dict | None = None) -> None:
         """Audit a session event that changes no data: auth.logout, auth.lock (idle lock)."""
@@ -211,20 +351,33 @@ class AccountService:
             audit.append(session, actor, action, actor.name, detail or {}, at=self.clock())
 
     def change_password(self, actor: Actor, old: str, new: str) -> None:
+        """A wrong old password is a guess like a wrong one at the login: counted towards the
+        lockout and audited (a session left open must not be a free guessing ground)."""
+        if actor.still_valid is not None:
+            actor.still_valid(actor)
         now = self.clock()
         with self.db.write() as session:
+            policy = security_policy(session)
             account = self._find(session, actor.name)
-            if account is None or not verify_password(old, account.password_hash):
-                raise ValidationFailed({"old": "原口令不正确"}, {"old": "原口令"})
-            problems = security_policy(session).password_problems(new, name=account.name)
-            if old == new:
-                problems.append("新口令不能与原口令相同")
-            if problems:
-                raise ValidationFailed({"password": ";".join(problems)}, {"password": "新口令"})
-            account.password_hash = hash_password(new)
-            account.password_changed_at = now
-            account.must_change_password = False
-            audit.append(session, actor, "account.password_change", account.name, {}, at=now)
+            failure = self._check_password(session, account, actor.name, old, policy, now,
+                                           action="auth.password_change", unreadable_input=unreadable(old or ""))
+            if failure is None:
+                problems = policy.password_problems(new, name=account.name)
+                if old == new:
+                    problems.append("新口令不能与原口令相同")
+                if problems:
+                    raise ValidationFailed({"password": ";".join(problems)}, {"password": "新口令"})
+                account.password_hash = hash_password(new)
+                account.password_changed_at = now
+                account.must_change_password = False
+                account.reset_by = account.reset_at = None
+                audit.append(session, actor, "account.password_change", account.name, {}, at=now)
+        if isinstance(failure, AccountLocked):
+            raise failure
+        if failure is not None:
+            message = failure.message.split("。", 1)[1] if failure.message.startswith("用户名或口令错误") else ""
+            raise ValidationFailed({"old": "原口令不正确" + (f"({message.rstrip('。')})" if message else "")},
+                                   {"old": "原口令"})
 
     # -- the system administrator's work ------------------------------------------------------
 
@@ -236,15 +389,22 @@ class AccountService:
         with self.db.session() as session:
             return [_view(a) for a in session.scalars(select(Account).order_by(Account.role, Account.name))]
 
-    def create_account(self, actor: Actor, name: str, display_name: str, role: Role, password: str) -> AccountView:
-        """A new account with a temporary password, to be changed at its first login."""
+    def create_account(self, actor: Actor, name: str, display_name: str, person_id: str,
+                       password: str) -> AccountView:
+        """A new account with a temporary password and no role: it cannot log in until the
+        security administrator grants it a role, and must change the password at its first login."""
         self._admin(actor, "新建账户")
+        name, display_name = self._clean(name, "用户名"), self._clean(display_name, "姓名")
+        person_id = self._clean(person_id, "工号或身份证号")
+        if not person_id:
+            raise ValidationFailed({"person_id": "请填写,安全保密管理员授权时据此核对本人"}, PASSWORD_LABELS)
         now = self.clock()
         with self.db.write() as session:
-            account = self._new(session, security_policy(session), clean_text(name), clean_text(display_name), role,
-                                password, now, must_change=True)
+            account = self._new(session, security_policy(session), name, display_name, person_id, password, now,
+                                must_change=True, created_by=actor.name)
             session.flush()
-            audit.append(session, actor, "account.create", account.name, {"role": role.value}, at=now)
+            audit.append(session, actor, "account.create", account.name,
+                         {"姓名": account.display_name, "工号": person_id, "role": "待授权"}, at=now)
             return _view(account)
 
     def _target(self, session: Session, name: str) -> Account:
@@ -254,36 +414,46 @@ class AccountService:
         return account
 
     def reset_password(self, actor: Actor, name: str, password: str) -> None:
-        """重置口令: a temporary password the person must change at the next login."""
+        """重置口令: a temporary password the person must change at the next login, where they
+        are told who reset it and when; the auditor sees the reset among the alerts."""
         self._admin(actor, "重置口令")
         now = self.clock()
         with self.db.write() as session:
             account = self._target(session, name)
+            if account.name == actor.name:
+                raise ServiceError("不能重置自己的口令,请用“修改口令”。")
             problems = security_policy(session).password_problems(password, name=account.name)
             if problems:
                 raise ValidationFailed({"password": ";".join(problems)}, {"password": "临时口令"})
             account.password_hash = hash_password(password)
             account.password_changed_at = now
             account.must_change_password = True
+            account.reset_by, account.reset_at = actor.name, now
             account.failed_logins = 0
             account.locked_until = None
-            audit.append(session, actor, "account.reset_password", account.name, {}, at=now)
+            audit.append(session, actor, "account.reset_password", account.name,
+                         {"role": Role[account.role].value if account.role else "待授权"}, at=now)
 
     def set_active(self, actor: Actor, name: str, active: bool) -> None:
-        self._admin(actor, "停用或启用账户")
+        """停用 is the system administrator's; enabling an account again gives its power back,
+        so it is a grant: the security administrator's (:meth:`grant_role`)."""
+        self._admin(actor, "停用账户")
+        if active:
+            raise ServiceError("启用账户须由安全保密管理员授权(三员分立:每次授权须经两人)。"
+                               "请安全保密管理员在“账户授权”中启用。")
         now = self.clock()
         with self.db.write() as session:
             account = self._target(session, name)
-            if not active:
-                if account.name == actor.name:
-                    raise ServiceError("不能停用自己正在使用的账户。")
+            if account.name == actor.name:
+                raise ServiceError("不能停用自己正在使用的账户。")
+            if account.role is not None and account.active:
                 others = session.scalar(select(func.count(Account.id)).where(
                     Account.role == account.role, Account.active.is_(True), Account.id != account.id))
                 if not others:
                     raise ServiceError(f"这是唯一在用的{Role[account.role].value}账户,停用后将无人能履行该职责。"
-                                       "请先为该角色新建账户。")
-            account.active = active
-            audit.append(session, actor, "account.enable" if active else "account.disable", account.name, {}, at=now)
+                                       "请先为该角色新建账户并由安全保密管理员授权。")
+            account.active = False
+            audit.append(session, actor, "account.disable", account.name, {}, at=now)
 
     def unlock_account(self, actor: Actor, name: str) -> None:
         self._admin(actor, "解锁账户")
@@ -293,3 +463,43 @@ class AccountService:
             account.locked_until = None
             account.failed_logins = 0
             audit.append(session, actor, "account.unlock", account.name, {}, at=now)
+
+    # -- the security administrator's grant -----------------------------------------------------
+
+    def awaiting_grant(self, actor: Actor) -> list[AccountView]:
+        """Accounts with no role yet, or disabled: what the security administrator may grant."""
+        require(actor, Role.SECURITY_ADMIN, doing="授予角色")
+        with self.db.session() as session:
+            rows = session.scalars(select(Account).where((Account.role.is_(None)) | (Account.active.is_(False)))
+                                   .order_by(Account.created_at, Account.name))
+            return [_view(a) for a in rows]
+
+    def grant_role(self, actor: Actor, name: str, role: Role) -> AccountView:
+        """授予角色并启用: the second person of every grant. The account is one the system
+        administrator made (or disabled); one person holds one role, so an account of the same
+        person (姓名 with 工号) in another role refuses the grant."""
+        require(actor, Role.SECURITY_ADMIN, doing="授予角色")
+        now = self.clock()
+        with self.db.write() as session:
+            account = self._target(session, name)
+            if account.name == actor.name:
+                raise ServiceError("不能给自己的账户授权。")
+            if account.role is not None and account.active:
+                raise ServiceError(f"账户“{account.name}”已是在用的{Role[account.role].value},无需授权。")
+            for other in session.scalars(select(Account).where(Account.id != account.id, Account.role.is_not(None),
+                                                               Account.role != role.name,
+                                                               Account.active.is_(True))):
+                if _same_person(other, account.display_name, account.person_id):
+                    raise ServiceError(
+                        f"“{account.display_name}”" + (f"(工号 {account.person_id})" if account.person_id else "")
+                        + f"已是{Role[other.role].value}(账户“{other.name}”):三员分立,一人只能担任一个角色。"
+                        + ("如确为同名的两人,请系统管理员为两个账户都登记工号。" if not (account.person_id and other.person_id)
+                           else ""))
+            previous = account.role
+            account.role, account.active = role.name, True
+            account.granted_by, account.granted_at = actor.name, now
+            audit.append(session, actor, "account.grant_role", account.name,
+                         {"role": role.value, "姓名": account.display_name, "工号": account.person_id or "",
+                          "建立人": account.created_by or "", "原角色": Role[previous].value if previous else "待授权"},
+                         at=now)
+            return _view(account)

@@ -66,6 +66,12 @@ class Services:
         return AuditService(self.db, self.actor, clock=self.clock)
 
     @cached_property
+    def oversight(self):
+        from mibao_desktop.services.oversight import OversightService
+
+        return OversightService(self.db, self.actor, clock=self.clock)
+
+    @cached_property
     def backups(self):
         from mibao_desktop.services.backup_service import BackupService
 
