@@ -120,3 +120,25 @@ def test_random_words_against_the_texts(ledger, small_thresholds):
             continue
         got, total, way = found(ledger, word)
         assert got == expected(ledger, word), (word, way)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_copies_without_a_holder_sort_last_whichever_way_the_page_is_found(service, descending):
+    """A page sorted by a person walks the register when nothing is searched and sorts the
+    matches when something is: records that name no one come last either way, on both engines."""
+    parent = service.create("carriers", dict(carrier_number="ZT-1", title="年度计划", level="机密",
+                                             classified_on="2020-03-01", copies=8, keeper="李娜", department="保密办"))
+    for n in range(1, 9):
+        holder = None if n % 3 == 1 else f"持有人{min(n, 6)}"  # 持有人6 holds two copies
+        service.create("carrier_copies", {"copy_number": n, "holder": holder, "remarks": "第一批"},
+                       parent_id=parent.id)
+    shown = {}
+    for words in ("", "持有人", "第一批"):
+        page = service.query("carrier_copies", LedgerQuery(text=words, parent_id=parent.id, sort="holder",
+                                                           descending=descending, limit=None))
+        shown[words] = [f'{r.display("holder") or "(无)"}/{r.values["copy_number"]}' for r in page.rows]
+    named = sorted(((f"持有人{min(n, 6)}", n) for n in range(1, 9) if n % 3 != 1), reverse=descending)
+    named = [f"{h}/{n}" for h, n in named]
+    assert shown[""] == named + ["(无)/1", "(无)/4", "(无)/7"]
+    assert shown["第一批"] == shown[""]  # every copy matches: the search's own sort
+    assert shown["持有人"] == named

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import (ColumnElement, Date, DateTime, Integer, any_, delete, exists, func, insert, literal, literal_column,
+from sqlalchemy import (ColumnElement, Date, DateTime, Integer, any_, case, delete, exists, func, insert, literal, literal_column,
                         or_, select, update)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import RowMapping
@@ -437,6 +437,13 @@ class RecordRepository:
             stmt = stmt.outerjoin(join[0], join[1])
         order = sort_col.desc() if query.descending else sort_col.asc()
         tie = t.c.id.desc() if query.descending else t.c.id.asc()
+        if join is not None:
+            # records that refer to no one come last either way, as _page_by_reference gives
+            # them (SQLite would put them first going up, PostgreSQL first going down); these
+            # are the few rows of a search, so the sort this costs is small
+            order = order.nulls_last()
+            if query.descending:  # namesakes newest first, those with no one oldest first
+                tie = case((sort_col.is_(None), t.c.id), else_=-t.c.id).asc()
         stmt = stmt.where(*conds).order_by(order, tie)
         if query.offset:
             stmt = stmt.offset(query.offset)
