@@ -6,11 +6,11 @@
     mibao [--data-dir D] --user U import LEDGER IN.xlsx [--all-or-nothing] [--dry-run] [--sheet S]
                                      [--include-flagged] [--refused OUT.xlsx]
         exit 0: every row imported; 1: rows not imported (each named); 2: the import failed
-    mibao [--data-dir D] --user U audit verify | audit export OUT.xlsx
+    mibao [--data-dir D] --user U audit verify [--anchor N:HASH …] | audit export OUT.xlsx
     mibao [--data-dir D] --user U labels LEDGER -o OUT.pdf [--ids A B …] [--layout NAME] [--start N]
     mibao [--data-dir D] --user U form NAME --id ASSET -o OUT.pdf
     mibao [--data-dir D] --user U backup
-    mibao [--data-dir D] [--user U] restore FILE [--yes]
+    mibao [--data-dir D] --user U restore FILE [--yes] [--unregistered]
 
 Commands that read or change data log in as ``--user``; the password comes from the
 ``MIBAO_PASSWORD`` environment variable or is asked for without echo.
@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.epilog = "退出码:0 全部导入;1 有行未导入(逐行列出原因);2 导入失败(文件无法读取等)"
     aud = sub.add_parser("audit", help="审计日志(安全审计员)")
     aud_sub = aud.add_subparsers(dest="audit_command", required=True)
-    aud_sub.add_parser("verify", help="校验审计日志是否完整")
+    aud_verify = aud_sub.add_parser("verify", help="校验审计日志是否完整")
+    aud_verify.add_argument("--anchor", action="append", default=[], metavar="N:HASH",
+                            help="核对凭证:导出文件、打印件页脚或备份登记上的“审计链头 序号:校验值前16位”(可重复)")
     aud_export = aud_sub.add_parser("export", help="导出审计日志到 Excel")
     aud_export.add_argument("output", type=Path)
     from mibao_desktop.printing.labels import DEFAULT_LAYOUT, PRESETS
@@ -84,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="从备份恢复数据库(当前文件先另存)")
     restore.add_argument("file", type=Path)
     restore.add_argument("--yes", action="store_true", help="不再询问,直接恢复")
+    restore.add_argument("--unregistered", action="store_true",
+                         help="使用不在备份登记中的文件(无法确认其来源,慎用)")
     return parser
 
 
@@ -305,8 +309,10 @@ def _audit(db, actor, args) -> int:
 
     service = Services(db, actor).audit
     if args.audit_command == "verify":
-        result = service.verify()
+        result = service.verify(args.anchor)
         print(("OK " if result.ok else "BROKEN ") + result.message)
+        for note in result.anchors:
+            print(f"  {note}")
         return EXIT_OK if result.ok else EXIT_REFUSED
     from mibao_desktop.excel.audit_export import export_audit
 
@@ -340,18 +346,22 @@ def _backup(db, actor, data_dir) -> int:
 
 
 def _restore(data_dir, args) -> int:
-    """Restore a backup. A healthy database needs the security administrator's login first;
-    a damaged one cannot be logged into, so it is replaced after confirmation alone."""
+    """Restore a backup: the security administrator's, logged in against the current database,
+    or — when that cannot be opened — against the accounts inside the backup. A file that the
+    backup register does not list needs --unregistered, and is warned about."""
+    import getpass
+    import os
+
     from mibao_desktop.db.database import Database
     from mibao_desktop.errors import ServiceError
     from mibao_desktop.security import Role, require
-    from mibao_desktop.services.backup_service import SERVER_BACKUPS, BackupService
+    from mibao_desktop.services.backup_service import SERVER_BACKUPS, UNREGISTERED, BackupService
     from mibao_desktop.storage import backup
 
     if isinstance(paths.database_target(data_dir, args.database), str):
         raise ServiceError(SERVER_BACKUPS)
     path = paths.database_path(data_dir)
-    actor = None
+    actor, login = None, None
     if path.exists() and backup.integrity_problem(path) is None:
         db = Database.open(path, backup_dir=paths.backup_dir(data_dir))
         try:
@@ -359,17 +369,32 @@ def _restore(data_dir, args) -> int:
             require(actor, Role.SECURITY_ADMIN, doing="恢复备份")
         finally:
             db.close()
-    problem = backup.integrity_problem(args.file)
-    if problem:
-        print(f"错误:备份文件不可用:{problem}", file=sys.stderr)
-        return EXIT_ERROR
+    else:
+        if not args.user:
+            raise LoginRequired("当前数据库无法打开,恢复备份须由安全保密管理员登录:请用 --user 指定所选备份中"
+                                "安全保密管理员的用户名(口令可放在环境变量 MIBAO_PASSWORD 中)。")
+        password = os.environ.get("MIBAO_PASSWORD")
+        if password is None:
+            password = getpass.getpass(f"{args.user} 的口令(按所选备份中的账户核对):")
+        login = (args.user, password)
+    service = BackupService(data_dir, actor)
+    if not service.is_registered(args.file):
+        if not args.unregistered:
+            print(f"错误:{UNREGISTERED.format(name=args.file.name)}如确需使用,请加 --unregistered。", file=sys.stderr)
+            return EXIT_REFUSED
+        print(f"警告:{args.file.name} 不在备份登记中,无法确认它由密保建立且未被改动。", file=sys.stderr)
     if not args.yes:
         answer = input(f"将用 {args.file} 替换当前数据库(当前文件先另存到 backups)。输入 yes 确认:")
         if answer.strip().lower() != "yes":
             print("未恢复,数据未作改动。")
             return EXIT_REFUSED
-    restored = BackupService(data_dir, actor).restore(args.file)  # no database is open here
+    restored = service.restore(args.file, login=login, unregistered=args.unregistered)  # no database is open here
     print(f"已恢复:{args.file}" + (f";原数据库已另存为 {restored.previous}" if restored.previous else ""))
+    if restored.dropped:
+        print(f"所恢复的文件比原审计日志少 {restored.dropped} 条记录(原链头 {restored.previous_head}),"
+              "这些记录已转记到恢复后的审计日志中。")
+    elif restored.dropped is None and restored.previous:
+        print("原数据库的审计日志无法读取,未能比对恢复撤下的审计记录(已记入审计日志)。")
     return EXIT_OK
 
 

@@ -191,7 +191,7 @@ def test_an_older_program_refuses_a_newer_database_and_changes_nothing(tmp_path)
     data = tmp_path / "data"
     path = newer_data_folder(data)
     before = snapshot(data)
-    assert len([n for n in before if n.startswith("backups")]) == 15  # a rotation would keep 7 + …
+    assert len([n for n in before if n.startswith("backups/mibao-")]) == 15  # a rotation would keep 7 + …
     with pytest.raises(NewerDatabase, match=NEWER) as refused:
         Database.open(path)
     assert FUTURE in str(refused.value) and "数据未作任何改动" in str(refused.value)

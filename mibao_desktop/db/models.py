@@ -221,3 +221,6 @@ class OutputEntry(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     marking: Mapped[str] = mapped_column(String(20))
     records: Mapped[int] = mapped_column(Integer, default=0)
+    # the audit chain's head when the report was written (N:HASH16, revision 0013): the register
+    # names what the copy on the medium can be checked against
+    anchor: Mapped[str | None] = mapped_column(String(100), nullable=True)

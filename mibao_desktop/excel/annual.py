@@ -17,6 +17,7 @@ from openpyxl import Workbook
 
 from mibao_desktop.excel.export import SheetStream, ledger_rows, save_atomically, stream_to
 from mibao_desktop.ledgers import Ledger, levels, top_level
+from mibao_desktop.services import audit
 from mibao_desktop.services.ledger_service import LedgerService
 
 TOTAL, ADDED, VOIDED = "在册合计", "本年新增", "本年作废"
@@ -61,9 +62,10 @@ def export_annual_report(service: LedgerService, year: int, path: Path, *, marki
     ledgers = list(top_level())
     shown_levels, statuses, kinds = summary_columns(ledgers)
     wb = Workbook(write_only=True)
+    anchor = audit.current_anchor(service.db)
     headers = ["台账", TOTAL, *shown_levels, *[f"状态:{st}" for st in statuses], *kinds]
     summary = SheetStream(wb, "汇总", f"{unit}{year} 年度保密台账汇总(截至 {dt.date.today():%Y-%m-%d})", headers,
-                          [18, 10] + [8] * (len(headers) - 2), marking)
+                          [18, 10] + [8] * (len(headers) - 2), marking, anchor=anchor.label)
     summary_rows = []
     for ledger in ledgers:
         figures = annual_summary(service, ledger, year)
@@ -82,12 +84,12 @@ def export_annual_report(service: LedgerService, year: int, path: Path, *, marki
         with service.stream(ledger) as stream:
             widths, rows = ledger_rows(stream, chosen)
             sheet = SheetStream(wb, ledger.title, f"{unit}{ledger.title}({year} 年度)", [f.label for f in chosen],
-                                widths, marking)
+                                widths, marking, anchor=anchor.label)
             done += stream_to(sheet, rows, total, progress=lambda d, t: progress and progress(done + d, t),
                               cancelled=cancelled)
     change_sheet = SheetStream(wb, "本年变更", f"{unit}{year} 年度台账变更记录",
                                ["日期", "台账", "编号", "操作", "内容", "原因", "操作人"], [12, 18, 16, 10, 50, 30, 12],
-                               marking)
+                               marking, anchor=anchor.label)
     listed = done
     counted = {"changes": 0}
 
@@ -101,7 +103,7 @@ def export_annual_report(service: LedgerService, year: int, path: Path, *, marki
     stream_to(change_sheet, change_rows(), total, cancelled=cancelled)
     save_atomically(wb, path)
     service.record_output("report.annual", ledgers[0], str(path), listed,
-                          {"year": year, "marking": marking, "changes": counted["changes"]})
+                          {"year": year, "marking": marking, "changes": counted["changes"], "anchor": str(anchor)})
     if progress:
         progress(total, total)
     return listed

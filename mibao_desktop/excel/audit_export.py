@@ -14,10 +14,10 @@ COLUMNS = (("序号", 8), ("时间", 20), ("用户", 14), ("角色", 14), ("操�
 
 def write_audit_workbook(path: Path, rows: Iterable, total: int, *,
                          progress: Callable[[int, int], None] | None = None,
-                         cancelled: Callable[[], bool] | None = None) -> int:
+                         cancelled: Callable[[], bool] | None = None, anchor: str = "") -> int:
     wb = Workbook(write_only=True)
     sheet = SheetStream(wb, "审计日志", f"审计日志(共 {total} 条)", [n for n, _ in COLUMNS], [w for _, w in COLUMNS],
-                        "内部")
+                        "内部", anchor=anchor)
     values = ((r.id, r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.role, r.action_label, r.target, r.detail_text)
               for r in rows)
     done = stream_to(sheet, values, total, progress=progress, cancelled=cancelled)  # "=cmd" stays text
@@ -31,7 +31,11 @@ def export_audit(service, path: Path, f=None, *, progress: Callable[[int, int], 
     all, and recorded in the log itself. ``service`` is an AuditService."""
     from mibao_desktop.services.audit_service import AuditFilter
 
+    from mibao_desktop.services import audit
+
     total, rows = service.for_export(f or AuditFilter())
-    count = write_audit_workbook(Path(path), rows, total, progress=progress, cancelled=cancelled)
-    service.record_export(path, count)
+    anchor = audit.current_anchor(service.db)
+    count = write_audit_workbook(Path(path), rows, total, progress=progress, cancelled=cancelled,
+                                 anchor=anchor.label)
+    service.record_export(path, count, anchor=str(anchor))
     return count

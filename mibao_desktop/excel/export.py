@@ -18,6 +18,7 @@ from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.fields import Date, Integer
 from mibao_desktop.errors import Cancelled
+from mibao_desktop.services import audit
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.services.value_stream import PARENT
@@ -91,12 +92,16 @@ def highest_level(stream) -> str:
 class SheetStream:
     """One report table on write-only sheets: marking, title and header rows on each sheet,
     repeated on every printed page; A4 landscape fitted to the width; the marking also in the
-    page header and footer; past Excel's row limit the rows go on to a further sheet."""
+    page header and footer; past Excel's row limit the rows go on to a further sheet.
+
+    ``anchor`` (the audit chain's head when the report was written, ``审计链头 N:HASH16``) goes
+    in every page's footer: a paper or USB copy then lets the auditor check that the log
+    still holds that entry (``mibao audit verify --anchor``)."""
 
     def __init__(self, wb: Workbook, name: str, heading: str, headers: list[str], widths: list[float],
-                 marking: str, *, max_rows: int = MAX_ROWS) -> None:
+                 marking: str, *, max_rows: int = MAX_ROWS, anchor: str = "") -> None:
         self.wb, self.name, self.heading, self.headers, self.widths = wb, name, heading, headers, widths
-        self.marking, self.max_rows = marking_text(marking), max_rows
+        self.marking, self.max_rows, self.anchor = marking_text(marking), max_rows, anchor
         self.sheets: list = []
         self._open()
 
@@ -116,6 +121,9 @@ class SheetStream:
         ws.oddHeader.center.text = self.marking
         ws.oddHeader.center.size = 14
         ws.oddFooter.center.text = f"{self.marking}    第 &P 页 共 &N 页"
+        if self.anchor:
+            ws.oddFooter.right.text = self.anchor
+            ws.oddFooter.right.size = 8
         ws.append([_cell(ws, self.marking, font=_MARK_FONT)])
         ws.append([_cell(ws, self.heading if not part else f"{self.heading}(续)", font=_TITLE_FONT)])
         ws.append([_cell(ws, h, font=_HEADER_FONT, fill=_HEADER_FILL, alignment=Alignment(horizontal="center"))
@@ -224,12 +232,14 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
         widths, rows = ledger_rows(stream, chosen, parent_label)
         heading = f"{unit}{ledger.title}(共 {total} 条,导出于 {dt.date.today().isoformat()})"
         headers = ([parent_label] if parent_label else []) + [f.label for f in chosen]
-        sheet = SheetStream(wb, ledger.title, heading, headers, widths, marking, max_rows=max_rows)
+        anchor = audit.current_anchor(service.db)
+        sheet = SheetStream(wb, ledger.title, heading, headers, widths, marking, max_rows=max_rows,
+                            anchor=anchor.label)
         done = stream_to(sheet, rows, total, progress=progress, cancelled=cancelled)
     save_atomically(wb, path)
     service.record_output("ledger.export", ledger, audit_target or str(path), done,
                           {"search": query.text, "filters": query.filters, "columns": [f.label for f in chosen],
-                           "marking": marking})
+                           "marking": marking, "anchor": str(anchor)})
     if progress:
         progress(total, total)
     return done

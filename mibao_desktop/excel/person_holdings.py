@@ -32,7 +32,7 @@ def rows(holdings: PersonHoldings) -> list[list[str | int]]:
 
 def write_person_holdings(holdings: PersonHoldings, path: Path, *, marking: str | None = None, unit: str = "",
                           today: dt.date | None = None, progress: Callable[[int, int], None] | None = None,
-                          cancelled: Callable[[], bool] | None = None) -> int:
+                          cancelled: Callable[[], bool] | None = None, anchor: str = "") -> int:
     """The list as an xlsx workbook at ``path`` (written whole, then renamed); returns its rows."""
     marking = marking or holdings.marking
     if marking not in MARKINGS:
@@ -47,7 +47,7 @@ def write_person_holdings(holdings: PersonHoldings, path: Path, *, marking: str 
         for i, v in enumerate(row):
             widths[i] = max(widths[i], min(display_width(str(v)) + 2, 40))
     wb = Workbook(write_only=True)
-    sheet = SheetStream(wb, "保管使用清单", heading, list(COLUMNS), widths, marking)
+    sheet = SheetStream(wb, "保管使用清单", heading, list(COLUMNS), widths, marking, anchor=anchor)
     done = stream_to(sheet, values, len(values), progress=progress, cancelled=cancelled)
     # The same signatures as the printed list: it may serve as the 离岗清退 check list.
     sheet.ws.append([])
@@ -62,10 +62,15 @@ def export_person_holdings(ledgers: LedgerService, holdings: PersonHoldings, pat
                            progress: Callable[[int, int], None] | None = None,
                            cancelled: Callable[[], bool] | None = None, audit_target: str | None = None) -> int:
     """Write the list and record the output (导出) in the audit log, as a ledger export is."""
+    from mibao_desktop.services import audit
+
     marking = marking or holdings.marking
-    done = write_person_holdings(holdings, path, marking=marking, unit=unit, progress=progress, cancelled=cancelled)
+    anchor = audit.current_anchor(ledgers.db)
+    done = write_person_holdings(holdings, path, marking=marking, unit=unit, progress=progress, cancelled=cancelled,
+                                 anchor=anchor.label)
     ledgers.record_output("ledger.export", PEOPLE, audit_target or str(path), done, {
         "what": TITLE, "person": f"{holdings.person.label}({holdings.person.number})", "marking": marking,
+        "anchor": str(anchor),
         "asset_numbers": [h.number for h in holdings.items[:1000]]})
     return done
 

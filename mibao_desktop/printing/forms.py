@@ -82,9 +82,10 @@ class Form:
 class _Pen:
     """Draws blocks down the page, starting a new page when one is full."""
 
-    def __init__(self, target, form: Form) -> None:
+    def __init__(self, target, form: Form, anchor: str = "") -> None:
         size = (297 * mm, 210 * mm) if form.landscape else (210 * mm, 297 * mm)
-        self.c = new_canvas(target, size, form.title)
+        self.c = new_canvas(target, size, form.title, anchor=anchor)
+        self.anchor = anchor
         self.width, self.height = size
         self.left, self.right = MARGIN * mm, self.width - MARGIN * mm
         self.form = form
@@ -106,6 +107,9 @@ class _Pen:
             self.y -= 14
         c.setFont(FONT, 8)
         c.drawCentredString(self.width / 2, MARGIN * mm / 2, f"第 {self.page} 页")
+        if self.anchor:  # the audit chain's head on paper: the auditor can check the log still holds it
+            c.setFont(FONT, 7)
+            c.drawRightString(self.right, MARGIN * mm / 2, self.anchor)
 
     def room(self, needed: float) -> None:
         if self.y - needed < MARGIN * mm:
@@ -232,9 +236,10 @@ class _Pen:
         return self.page
 
 
-def render_form(target: str | Path | BinaryIO, form: Form) -> int:
-    """Draw the form; returns its number of pages."""
-    pen = _Pen(target, form)
+def render_form(target: str | Path | BinaryIO, form: Form, *, anchor: str = "") -> int:
+    """Draw the form; returns its number of pages. ``anchor`` (审计链头 N:HASH16) is printed in
+    every page's footer."""
+    pen = _Pen(target, form, anchor)
     for block in form.blocks:
         getattr(pen, type(block).__name__.lower())(block)
     return pen.done()

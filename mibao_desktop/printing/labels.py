@@ -117,8 +117,10 @@ class SheetOptions:
 
 
 def render_labels(target: str | Path | BinaryIO, contents: Iterable[LabelContent], layout: LabelLayout,
-                  options: SheetOptions = SheetOptions()) -> int:
-    """Draw the labels; returns the number of labels drawn."""
+                  options: SheetOptions = SheetOptions(), *, anchor: str = "") -> int:
+    """Draw the labels; returns the number of labels drawn. ``anchor`` (审计链头 N:HASH16) goes
+    into the PDF's properties, not onto the sheet: label stock has no margin to spare, and a
+    label's backing is thrown away; the print's audit entry holds it too."""
     layout.check()
     if options.kind not in KIND_TITLES:
         raise LayoutError(f"未知的标识种类:{options.kind}")
@@ -127,7 +129,8 @@ def render_labels(target: str | Path | BinaryIO, contents: Iterable[LabelContent
     if not 1 <= options.copies <= 100:
         raise LayoutError("每条记录的份数应在 1 到 100 之间")
     colours = {**DEFAULT_COLOURS, **(options.colours or {})}
-    c = new_canvas(target, (layout.page_width * mm, layout.page_height * mm), KIND_TITLES[options.kind])
+    c = new_canvas(target, (layout.page_width * mm, layout.page_height * mm), KIND_TITLES[options.kind],
+                   anchor=anchor)
     position, drawn = options.start - 1, 0
     for content in contents:
         if options.kind == LEVEL_LABEL and content.level is None:

@@ -29,7 +29,8 @@ def register_font() -> str:
     return FONT
 
 
-def new_canvas(target: str | Path | BinaryIO, pagesize: tuple[float, float], title: str) -> canvas.Canvas:
+def new_canvas(target: str | Path | BinaryIO, pagesize: tuple[float, float], title: str, *,
+               anchor: str = "") -> canvas.Canvas:
     register_font()
     c = canvas.Canvas(str(target) if isinstance(target, Path) else target, pagesize=pagesize,
                       initialFontName=FONT, initialFontSize=10, pageCompression=1)
@@ -38,7 +39,9 @@ def new_canvas(target: str | Path | BinaryIO, pagesize: tuple[float, float], tit
     c.setTitle(title)
     c.setAuthor("密保")
     c.setCreator("密保 MiBao")
-    c.setSubject(f"生成于 {dt.datetime.now():%Y-%m-%d %H:%M}")
+    c.setSubject(f"生成于 {dt.datetime.now():%Y-%m-%d %H:%M}" + (f";{anchor}" if anchor else ""))
+    if anchor:
+        c.setKeywords(anchor)
     return c
 
 

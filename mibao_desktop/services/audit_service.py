@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import func, select
 
 from mibao_desktop.db.database import Database
 from mibao_desktop.db.models import AuditEntry
+from mibao_desktop.errors import ServiceError
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit
 
@@ -26,7 +27,8 @@ ACTION_LABELS = {
     "record.create": "登记", "record.update": "修改记录", "record.status": "变更状态", "record.void": "作废",
     "record.restore": "恢复", "record.import": "导入", "ledger.export": "导出", "ledger.print": "打印",
     "ledger.export_media": "导出到移动介质", "report.annual": "年度报表",
-    "audit.verify": "校验审计日志", "audit.export": "导出审计日志", "backup.make": "备份", "backup.restore": "恢复备份",
+    "audit.verify": "校验审计日志", "audit.export": "导出审计日志",
+    "audit.head_mismatch": "审计日志末尾异常", "audit.carried": "恢复时撤下的记录", "backup.make": "备份", "backup.restore": "恢复备份",
 }
 
 
@@ -109,15 +111,21 @@ class AuditService:
         with self.db.session() as session:
             return sorted(session.scalars(select(AuditEntry.actor).distinct()))
 
-    def verify(self) -> audit.Verification:
-        """校验: walk the whole chain. The check itself is recorded."""
+    def verify(self, anchors: Iterable[str | audit.Anchor] = ()) -> audit.Verification:
+        """校验: walk the whole chain, and check each anchor (``N:HASH16`` from the footer of an
+        export, a printout or the backup register) against it. The check itself is recorded,
+        after it ran: the entry it appends cannot hide what it found."""
         self._require("校验审计日志")
+        try:
+            parsed = [a if isinstance(a, audit.Anchor) else audit.Anchor.parse(a) for a in anchors]
+        except audit.AnchorError as exc:
+            raise ServiceError(str(exc)) from None
         with self.db.session() as session:
-            result = audit.verify(session)
+            result = audit.verify(session, anchors=parsed)
         with self.db.write() as session:
             audit.append(session, self.actor, "audit.verify", "审计日志",
                          {"result": "完整" if result.ok else "异常", "checked": result.checked,
-                          "broken_id": result.broken_id}, at=self.clock())
+                          "broken_id": result.broken_id, "anchors": [str(a) for a in parsed]}, at=self.clock())
         return result
 
     def for_export(self, f: AuditFilter = AuditFilter()) -> tuple[int, Iterator[AuditRow]]:
@@ -126,10 +134,10 @@ class AuditService:
         self._require("导出审计日志")
         return self.count(f), self._iter(f)
 
-    def record_export(self, path: Path, count: int) -> None:
+    def record_export(self, path: Path, count: int, *, anchor: str = "") -> None:
         with self.db.write() as session:
             audit.append(session, self.actor, "audit.export", str(path),
-                         {"count": count, "file": str(path)}, at=self.clock())
+                         {"count": count, "file": str(path), "anchor": anchor}, at=self.clock())
 
     def _iter(self, f: AuditFilter, batch: int = 2000) -> Iterator[AuditRow]:
         last = 0

@@ -4,30 +4,46 @@ and the start-up use, each with its role check and audit entry. Qt-free.
 The copying itself is ``mibao_desktop.storage.backup`` (the SQLite file's life). On PostgreSQL
 the data lives on the server: backups are then its administrator's job (pg_dump/pg_restore),
 and the service says so instead of copying anything.
+
+A restore is the security administrator's, logged in: against the current database, or, when
+that cannot be opened, against the accounts inside the backup being restored (the desktop and
+the command line ask for the name and password). Only a file of the backup register is taken
+without an explicit choice. The audit entries the restored file lacks, compared with the chain
+it replaces, are copied into the restored chain with the old head, and counted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
+
 from mibao_desktop import paths
 from mibao_desktop.db.database import Database
-from mibao_desktop.errors import ServiceError
+from mibao_desktop.errors import PermissionDenied, ServiceError
 from mibao_desktop.security import Actor, Role, require
+from mibao_desktop.security.passwords import verify_password
 from mibao_desktop.services import audit
 from mibao_desktop.storage import backup
 
 SERVER_BACKUPS = ("数据库在 PostgreSQL 服务器上:备份和恢复由数据库管理员在服务器上用 pg_dump / pg_restore 完成,"
                   "密保不复制服务器上的数据。")
+NEEDS_LOGIN = "恢复备份须由安全保密管理员登录后进行。"
+UNREGISTERED = ("{name} 不在备份登记中(不是密保在本机建立的备份,或建立后被改动过)。"
+                "只有明确选择“恢复未登记的文件”并确认后才能用它恢复。")
 
 
 @dataclass(frozen=True)
 class Restored:
     backup_file: Path
     previous: Path | None  # where the database that was replaced was kept
+    dropped: int | None = None  # audit entries the restored file lacked (None: the old log could not be read)
+    previous_head: str = ""  # the replaced chain's head, N:HASH16
 
 
 class BackupService:
@@ -44,45 +60,107 @@ class BackupService:
             raise ServiceError(SERVER_BACKUPS)
 
     def make(self, db: Database, kind: str = "manual") -> backup.BackupInfo:
-        """立即备份: a checked copy in the backup folder, recorded in the audit log."""
+        """立即备份: a checked copy in the backup folder, listed in the register with its
+        SHA-256 and the audit head inside it, and recorded in the audit log."""
         require(self.actor, Role.SECURITY_ADMIN, doing="备份数据库")
         self._file_only(db)
         made = backup.make_backup(db.path, self.folder, kind, now=self.clock())
         with db.write() as session:
-            audit.append(session, self.actor, "backup.make", made.path.name, {"file": str(made.path)}, at=self.clock())
+            audit.append(session, self.actor, "backup.make", made.path.name,
+                         {"file": str(made.path), "sha256": made.sha256, "anchor": made.anchor}, at=self.clock())
         return made
 
     def backups(self) -> list[backup.BackupInfo]:
-        return backup.list_backups(self.folder)
+        """The backups the register lists, unchanged since they were made: the only ones offered."""
+        return backup.registered_backups(self.folder)
 
-    def restore(self, backup_file: Path) -> Restored:
+    def is_registered(self, backup_file: Path) -> bool:
+        return backup.registered(Path(backup_file), self.folder) is not None
+
+    def _login_in_backup(self, backup_file: Path, login: tuple[str, str] | None) -> Actor:
+        """The security administrator, checked against the accounts inside ``backup_file``."""
+        if login is None:
+            raise PermissionDenied("当前数据库无法打开:" + NEEDS_LOGIN + "请输入备份中安全保密管理员的用户名和口令。")
+        name, password = login
+        found = backup.read_account(backup_file, name)
+        # one message whatever was wrong: a restore must not tell which names exist
+        if found is None or not verify_password(password, found[1]):
+            raise PermissionDenied("用户名或口令不正确(按所选备份中的账户核对),未恢复。")
+        role, _hash, active = found
+        if role != Role.SECURITY_ADMIN.name or not active:
+            raise PermissionDenied("该账户在所选备份中不是启用的安全保密管理员,未恢复。" + NEEDS_LOGIN)
+        return Actor(name, Role.SECURITY_ADMIN)
+
+    def restore(self, backup_file: Path, *, login: tuple[str, str] | None = None,
+                unregistered: bool = False) -> Restored:
         """从备份恢复: put ``backup_file`` in place of the database, the current file kept aside
-        first, and record it in the restored database's audit log.
+        first, and record it in the restored database's audit log, with the entries it lacks.
 
-        Every connection to the database must be closed before this runs. A healthy database
-        is replaced only by the security administrator; a damaged one (nobody can log in to
-        it) after the user's confirmation alone, recorded as done at start-up.
-        """
+        Every connection to the database must be closed before this runs. With an actor (logged
+        in against the current database) only the security administrator restores; without one
+        the current database must be damaged or missing, and ``login`` (name, password) is
+        checked against the backup's own accounts. A file not in the register needs
+        ``unregistered=True`` (the user's explicit choice after a warning)."""
         if isinstance(paths.database_target(self.data_dir), str):  # the folder's database.ini names a server
             raise ServiceError(SERVER_BACKUPS)
+        backup_file = Path(backup_file)
         db_path = paths.database_path(self.data_dir)
-        damaged = not db_path.exists() or backup.integrity_problem(db_path) is not None
-        if not damaged and self.actor is None:  # the full check after start also finds a broken search index
-            damaged = _search_problem(db_path) is not None
         if self.actor is not None:
             require(self.actor, Role.SECURITY_ADMIN, doing="恢复备份")
-        elif not damaged:
-            raise ServiceError("数据库完好,恢复备份须由安全保密管理员登录后进行。")
-        aside = backup.restore(db_path, Path(backup_file), self.folder, now=self.clock())
+        elif db_path.exists() and backup.integrity_problem(db_path) is None and _search_problem(db_path) is None:
+            raise PermissionDenied("数据库完好," + NEEDS_LOGIN)
+        if not self.is_registered(backup_file) and not unregistered:
+            raise ServiceError(UNREGISTERED.format(name=backup_file.name))
+        backup.check_restorable(backup_file, db_path)
+        actor = self.actor or self._login_in_backup(backup_file, login)
+        damaged = not db_path.exists() or backup.integrity_problem(db_path) is not None
+        aside = backup.restore(db_path, backup_file, self.folder, now=self.clock())
         db = Database.open(db_path, backup_dir=self.folder)
         try:
-            with db.write() as session:
-                audit.append(session, self.actor or "(启动时恢复)", "backup.restore", Path(backup_file).name,
-                             {"file": str(backup_file), "previous_saved_as": str(aside.path) if aside else "",
-                              "damaged": damaged}, at=self.clock())
+            return self._record(db, actor, backup_file, aside, damaged, unregistered)
         finally:
             db.close()
-        return Restored(Path(backup_file), aside.path if aside else None)
+
+    def _record(self, db: Database, actor: Actor, backup_file: Path, aside: backup.BackupInfo | None,
+                damaged: bool, unregistered: bool) -> Restored:
+        """The restore's audit entry, after the entries of the replaced chain that the restored
+        one lacks (copied as ``audit.carried``): a restore to an older state shows in the log."""
+        now = self.clock()
+        old = _open_read_only(aside.path) if aside else None
+        dropped, previous_head, note = None, "", ""
+        try:
+            with db.write() as session:
+                first = last = None
+                if old is not None:
+                    try:
+                        with old.connect() as conn:
+                            previous_head = str(audit.last_of(conn) or audit.Anchor(0, audit.GENESIS))
+                            shared = audit.shared_until(conn, session.connection())
+                            dropped, first, last = audit.carry(session, audit.entries_after(conn, shared),
+                                                               at=now, actor=actor)
+                    except (sqlite3.Error, SQLAlchemyError) as exc:
+                        note = f"原数据库的审计日志无法读取({exc}),无法比对恢复撤下了多少条记录。"
+                        dropped = None
+                elif aside is None:
+                    note = "恢复前没有数据库文件,无可比对。"
+                detail = {"file": str(backup_file), "previous_saved_as": str(aside.path) if aside else "",
+                          "damaged": damaged, "registered": not unregistered,
+                          "dropped": dropped, "previous_head": previous_head, "restored_head": backup.audit_head(backup_file)}
+                if first is not None:
+                    detail["carried"] = f"第 {first}–{last} 条"
+                if note:
+                    detail["note"] = note
+                audit.append(session, actor, "backup.restore", backup_file.name, detail, at=now)
+        finally:
+            if old is not None:
+                old.dispose()
+        return Restored(backup_file, aside.path if aside else None, dropped, previous_head)
+
+
+def _open_read_only(path: Path):
+    """An engine that reads a kept database file without changing a byte of it."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
 
 
 def _search_problem(db_path: Path) -> str | None:

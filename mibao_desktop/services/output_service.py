@@ -35,6 +35,7 @@ class OutputView:
     sha256: str
     marking: str
     records: int
+    anchor: str = ""  # the audit chain's head when the report was written (N:HASH16)
 
 
 class OutputService:
@@ -49,6 +50,7 @@ class OutputService:
         """``produce(path)`` writes the report locally and returns its record count; the file
         then goes onto ``folder`` (on the medium), verified, and is registered."""
         self._require("导出到移动介质")
+        anchor = audit.current_anchor(self.db)  # what the report's footer shows (read as it is written)
         work = Path(tempfile.mkdtemp(prefix="mibao-out-"))
         try:
             local = work / file_name
@@ -60,10 +62,10 @@ class OutputService:
         with self.db.write() as session:
             session.add(OutputEntry(at=now, actor=self.actor.name, what=what, file_name=file_name,
                                     target=str(Path(folder)), size=written.size, sha256=written.sha256,
-                                    marking=marking, records=count))
+                                    marking=marking, records=count, anchor=str(anchor)))
             audit.append(session, self.actor, "ledger.export_media", str(written.path),
                          {"what": what, "size": written.size, "sha256": written.sha256, "records": count,
-                          "marking": marking, "manifest": str(written.manifest)}, at=now)
+                          "marking": marking, "manifest": str(written.manifest), "anchor": str(anchor)}, at=now)
         return written, count
 
     def register(self, limit: int = 1000) -> list[OutputView]:
@@ -71,4 +73,4 @@ class OutputService:
         with self.db.session() as session:
             rows = session.scalars(select(OutputEntry).order_by(OutputEntry.id.desc()).limit(limit))
             return [OutputView(r.id, r.at, r.actor, r.what, r.file_name, r.target, r.size, r.sha256, r.marking,
-                               r.records) for r in rows]
+                               r.records, r.anchor or "") for r in rows]

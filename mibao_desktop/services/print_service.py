@@ -96,15 +96,16 @@ class PrintService:
         dx, dy = self.offset(printer)
         options = L.SheetOptions(kind=kind, start=start, copies=copies, offset_x=dx, offset_y=dy,
                                  colours=self.colours())
+        anchor = audit.current_anchor(self.db)
         try:
-            drawn = L.render_labels(target, [L.content_of(r) for r in records], layout, options)
+            drawn = L.render_labels(target, [L.content_of(r) for r in records], layout, options, anchor=anchor.label)
         except L.LayoutError as exc:
             raise ServiceError(str(exc)) from None
         if not record:
             return drawn
         self.ledgers.record_output("ledger.print", ledger, medium or _name(target), len(records), {
             "what": L.KIND_TITLES[kind], "layout": layout.title, "labels": drawn, "printer": printer,
-            "asset_numbers": [r.asset_number for r in records[:200]]})
+            "anchor": str(anchor), "asset_numbers": [r.asset_number for r in records[:200]]})
         return drawn
 
     def calibration(self, target: str | Path | BinaryIO, layout: L.LabelLayout, printer: str = "") -> None:
@@ -136,11 +137,12 @@ class PrintService:
                 holdings = collect(self.ledgers, records[0].id)
         context = FormContext(unit=self.unit_name(), today=self.clock().date(), history=history,
                               holdings=holdings.items if key == HOLDINGS else None)
-        pages = render_form(target, template.build(list(records), context))
+        anchor = audit.current_anchor(self.db)
+        pages = render_form(target, template.build(list(records), context), anchor=anchor.label)
         if not record:
             return pages
         if ledger is not None or records:
-            detail = {"what": template.title, "pages": pages, "printer": printer,
+            detail = {"what": template.title, "pages": pages, "printer": printer, "anchor": str(anchor),
                       "asset_numbers": [r.asset_number for r in records[:200]]}
             if key == HOLDINGS:  # what the list named, as an export would record it
                 detail["items"] = [h.number for h in holdings.items[:1000]]
@@ -149,7 +151,8 @@ class PrintService:
         else:
             with self.db.write() as session:
                 audit.append(session, self.actor, "ledger.print", medium or _name(target),
-                             {"what": template.title, "pages": pages, "printer": printer}, at=self.clock())
+                             {"what": template.title, "pages": pages, "printer": printer, "anchor": str(anchor)},
+                         at=self.clock())
         return pages
 
 

@@ -3,11 +3,20 @@ on demand; kept with rotation; restored after the current file is set aside. Qt-
 
 Copies are made with SQLite's online backup API, so they are consistent while the app has
 the file open, and appear under their final name only when complete and checked.
+
+Every backup MiBao makes is listed in a register beside the backups (``register.jsonl``: file
+name, SHA-256, size, kind, time and the audit chain's head inside it). A file that is not
+listed with the same SHA-256 was not made here — or was changed since — and is restored only
+on an explicit choice. A file whose schema holds anything the migrations do not make (a
+trigger, a view, an extra table) is never restored: a trigger could delete the audit entries
+written after the restore.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -35,6 +44,154 @@ class BackupInfo:
     path: Path
     kind: str
     made_at: dt.datetime
+    sha256: str = ""
+    anchor: str = ""  # the audit chain's head inside the copy (N:HASH16); "" when unknown
+
+
+REGISTER = "register.jsonl"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def audit_head(path: Path) -> str:
+    """The last audit entry of a database file as ``N:HASH16``, read-only; "" when it has none."""
+    try:
+        conn = sqlite3.connect(_ro_uri(path), uri=True)
+        try:
+            row = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return ""
+    return f"{row[0]}:{row[1][:16]}" if row else ""
+
+
+def _register(info: BackupInfo) -> None:
+    """One line per backup, appended and synced; the file is only ever appended to."""
+    line = json.dumps({"file": info.path.name, "sha256": info.sha256, "size": info.path.stat().st_size,
+                       "kind": info.kind, "made_at": info.made_at.isoformat(sep=" "), "anchor": info.anchor},
+                      ensure_ascii=False)
+    fd = os.open(info.path.parent / REGISTER, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, (line + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def register_entries(backup_dir: Path) -> dict[str, dict]:
+    """The register by file name (the last line of a name counts)."""
+    found: dict[str, dict] = {}
+    try:
+        lines = (Path(backup_dir) / REGISTER).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line cut by a crash: that backup is simply not listed
+        if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+            found[entry["file"]] = entry
+    return found
+
+
+def registered(path: Path, backup_dir: Path) -> dict | None:
+    """The register's entry of ``path`` when it lies in the backup folder and still has the
+    SHA-256 it was made with; else None."""
+    path, backup_dir = Path(path), Path(backup_dir)
+    try:
+        if path.resolve().parent != backup_dir.resolve() or not path.is_file():
+            return None
+    except OSError:
+        return None
+    entry = register_entries(backup_dir).get(path.name)
+    if entry is None or entry.get("sha256") != sha256_of(path):
+        return None
+    return entry
+
+
+def registered_backups(backup_dir: Path) -> list[BackupInfo]:
+    """The backups of the folder that the register lists with their present SHA-256, newest first."""
+    entries = register_entries(backup_dir)
+    found = []
+    for b in list_backups(backup_dir):
+        entry = entries.get(b.path.name)
+        if entry is not None and entry.get("sha256") == sha256_of(b.path):
+            found.append(BackupInfo(b.path, b.kind, b.made_at, entry["sha256"], entry.get("anchor", "")))
+    return found
+
+
+# -- what a restored file may hold ------------------------------------------------------------
+
+_expected_schemas: dict[str, set] = {}
+
+
+def _schema_of(conn) -> set:
+    """Each object of a SQLite schema: (type, name, table), and for triggers and views their SQL."""
+    found = set()
+    for kind, name, table, sql in conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"):
+        if name.startswith("sqlite_"):  # SQLite's own (sequence, statistics, automatic indexes)
+            continue
+        body = " ".join((sql or "").split()) if kind in ("trigger", "view") else ""
+        found.add((kind, name, table, body))
+    return found
+
+
+def expected_schema(revision: str) -> set:
+    """The schema the migrations make up to ``revision``, from a new database built in a
+    temporary folder (a second or two, once per revision and process)."""
+    if revision not in _expected_schemas:
+        from mibao_desktop.db.database import Database
+
+        with tempfile.TemporaryDirectory(prefix=".mibao-schema-") as folder:
+            db = Database.open(Path(folder) / "schema.sqlite", migrate=False)
+            try:
+                db.upgrade(backup_dir=None, target=revision)
+            finally:
+                db.close()
+            conn = sqlite3.connect(Path(folder) / "schema.sqlite")
+            try:
+                _expected_schemas[revision] = _schema_of(conn)
+            finally:
+                conn.close()
+    return _expected_schemas[revision]
+
+
+def foreign_objects(path: Path) -> list[str]:
+    """What the file's schema holds that the migrations to its revision do not make, in words
+    (``触发器 x``); empty when nothing. Read-only."""
+    conn = sqlite3.connect(_ro_uri(path), uri=True)
+    try:
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        present = _schema_of(conn)
+    finally:
+        conn.close()
+    if revision is None:
+        return ["版本记录为空"]
+    expected = expected_schema(revision[0])
+    names = {"table": "表", "index": "索引", "trigger": "触发器", "view": "视图"}
+    return sorted(f"{names.get(kind, kind)} {name}" for kind, name, _table, _sql in present - expected)
+
+
+def read_account(path: Path, name: str) -> tuple[str | None, str, bool] | None:
+    """(role, password hash, active) of the account ``name`` inside a database file, read-only;
+    None when it has no such account. For a restore when the current database cannot be
+    opened: the security administrator then logs in against the backup's own accounts."""
+    conn = sqlite3.connect(_ro_uri(path), uri=True)
+    try:
+        row = conn.execute("SELECT role, password_hash, active FROM accounts WHERE name = ?", (name,)).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return (row[0], row[1], bool(row[2])) if row else None
 
 
 @dataclass(frozen=True)
@@ -152,10 +309,13 @@ def make_backup(db_path: Path, backup_dir: Path, kind: str = "manual", *, now: d
         problem = integrity_problem(temp)
         if problem:
             raise BackupError(f"备份副本校验未通过:{problem}。原数据库可能已损坏,请勿覆盖现有备份。")
+        digest, anchor = sha256_of(temp), audit_head(temp)
         final = _final_name(backup_dir, kind, now)
         os.replace(temp, final)
         temp = None
-        return BackupInfo(final, kind, now.replace(microsecond=0))
+        made = BackupInfo(final, kind, now.replace(microsecond=0), digest, anchor)
+        _register(made)
+        return made
     except _SourceUnreadable as exc:
         raise BackupError(f"无法读取数据库 {db_path},未能备份({exc})。请确认该文件存在且未损坏。") from None
     except (OSError, sqlite3.Error) as exc:  # a full disk shows up as sqlite3.OperationalError
@@ -224,7 +384,9 @@ def rotate(backup_dir: Path, rotation: Rotation = Rotation(), *, now: dt.datetim
 
 
 def newest_good_backup(backup_dir: Path) -> BackupInfo | None:
-    for b in list_backups(backup_dir):
+    """The newest registered backup that passes the integrity check: only a file MiBao made,
+    unchanged since, is ever offered."""
+    for b in registered_backups(backup_dir):
         if integrity_problem(b.path) is None:
             return b
     return None
@@ -238,13 +400,14 @@ def _is_mibao(path: Path) -> bool:
         conn.close()
 
 
-def restore(db_path: Path, backup_file: Path, backup_dir: Path, *, now: dt.datetime | None = None) -> BackupInfo | None:
-    """Put ``backup_file`` in place of the database; the current file is first kept aside as a
-    before-restore backup. Every connection to ``db_path`` must be closed before this runs.
-
-    Returns the aside copy (None when there was no current file).
-    """
-    db_path, backup_file = Path(db_path), Path(backup_file)
+def check_restorable(backup_file: Path, db_path: Path | None = None, backup_dir: Path | None = None) -> None:
+    """Raise BackupError, in plain Chinese, when ``backup_file`` must not be restored: damaged,
+    not MiBao's, made by a newer version, holding objects the migrations do not make, or being
+    the database itself."""
+    backup_file = Path(backup_file)
+    if db_path is not None and backup_file.exists() and Path(db_path).exists() \
+            and os.path.samefile(backup_file, db_path):
+        raise BackupError("所选文件就是当前数据库本身,不能用它恢复。")
     problem = integrity_problem(backup_file)
     if problem:
         raise BackupError(f"备份文件 {backup_file.name} 不能用于恢复:{problem}")
@@ -255,6 +418,20 @@ def restore(db_path: Path, backup_file: Path, backup_dir: Path, *, now: dt.datet
     if newer_revision(backup_file) is not None:  # this program could not open it once in place
         raise BackupError(f"备份文件 {backup_file.name} 由更新版本的密保建立(数据库版本比程序新),"
                           "请安装新版本后再恢复。当前数据库未作任何改动。")
+    foreign = foreign_objects(backup_file)
+    if foreign:
+        raise BackupError(f"备份文件 {backup_file.name} 含有密保不会建立的数据库对象({'、'.join(foreign[:5])}),"
+                          "可能被人改动过(例如加入了会删除审计记录的触发器),拒绝恢复。当前数据库未作任何改动。")
+
+
+def restore(db_path: Path, backup_file: Path, backup_dir: Path, *, now: dt.datetime | None = None) -> BackupInfo | None:
+    """Put ``backup_file`` in place of the database; the current file is first kept aside as a
+    before-restore backup. Every connection to ``db_path`` must be closed before this runs.
+
+    Returns the aside copy (None when there was no current file).
+    """
+    db_path, backup_file = Path(db_path), Path(backup_file)
+    check_restorable(backup_file, db_path)
     now = now or dt.datetime.now()
     aside = None
     if db_path.exists():
@@ -301,7 +478,9 @@ def _keep_raw(db_path: Path, backup_dir: Path, now: dt.datetime) -> BackupInfo:
                 os.replace(temp, dest)
             finally:
                 temp.unlink(missing_ok=True)
+        made = BackupInfo(target, "before-restore", now.replace(microsecond=0), sha256_of(target))
+        _register(made)
     except OSError as exc:
         raise BackupError(f"无法把当前(已损坏的)数据库另存到文件夹 {backup_dir}({exc.strerror or exc}),"
                           "未恢复。请检查磁盘空间和文件夹权限。") from exc
-    return BackupInfo(target, "before-restore", now.replace(microsecond=0))
+    return made

@@ -60,9 +60,11 @@ class AppSession(QObject):
     def open(self) -> bool:
         """Open the database; a damaged one is reported and the newest good backup offered."""
         from mibao_desktop.db.database import DatabaseError, NewerDatabase
+        from mibao_desktop.errors import PermissionDenied
         from mibao_desktop.services.context import Services
         from mibao_desktop.storage.backup import BackupError
         from mibao_desktop.storage.startup import CorruptDatabase, open_database
+        from mibao_desktop.ui import restore_dialog
 
         while True:
             try:
@@ -77,10 +79,15 @@ class AppSession(QObject):
                     return False
                 if not messages.confirm(None, "数据库已损坏", str(exc), action="恢复该备份", cancel="退出", grave=True):
                     return False
-                # Nobody can log in to a damaged database: the backup service restores it
-                # with no actor, and only because it is damaged.
+                # Nobody can log in to a damaged database: the security administrator logs in
+                # against the accounts inside the backup, which the backup service checks.
+                login = restore_dialog.ask_restore_login(None, exc.good.path.name)
+                if login is None:
+                    return False
                 try:
-                    Services(None, data_dir=self.data_dir).backups.restore(exc.good.path)
+                    Services(None, data_dir=self.data_dir).backups.restore(exc.good.path, login=login)
+                except PermissionDenied as refused:  # a wrong password: asked again
+                    messages.error(None, "恢复失败", str(refused))
                 except (BackupError, ServiceError) as failed:
                     messages.error(None, "恢复失败", str(failed))
                     return False
@@ -234,9 +241,14 @@ class AppSession(QObject):
         if found.good is None:
             messages.error(self.window, "数据库已损坏", str(found))
             return
+        from mibao_desktop.security import Role
+
+        if self.actor is None or self.actor.role is not Role.SECURITY_ADMIN:  # restoring is theirs alone
+            messages.error(self.window, "数据库已损坏", f"{found}\n\n恢复备份须由安全保密管理员登录后进行,请通知安全保密管理员。")
+            return
         if messages.confirm(self.window, "数据库已损坏", f"{found}\n\n恢复后需要重新登录。", action="恢复该备份",
                             cancel="暂不恢复", grave=True):
-            self.restore(found.good.path, damaged=True)
+            self.restore(found.good.path)
 
     def change_password(self) -> None:
         from mibao_desktop.ui.login import ChangePasswordDialog
@@ -267,19 +279,21 @@ class AppSession(QObject):
         if not self.login():
             QApplication.instance().quit()
 
-    def restore(self, backup_file: Path, *, damaged: bool = False) -> None:
-        """Put a backup in place of the database and log in again. The security administrator
-        restores from the menu; a damaged file found after start may be restored by whoever is
-        working, as at start (the backup service allows it only for a damaged file)."""
-        from mibao_desktop.services.context import Services
+    def restore(self, backup_file: Path, unregistered: bool = False) -> None:
+        """Put a backup in place of the database and log in again: the security administrator's
+        (the backup service checks the role), from the menu or when the check after start found
+        the file damaged. Tells how many audit entries the restored file lacked."""
         from mibao_desktop.storage.backup import BackupError
 
-        backups = (Services(None, data_dir=self.data_dir) if damaged else self.services.acting_as(self.actor)).backups
+        backups = self.services.acting_as(self.actor).backups
         self._end_window()
         self.wait_for_check()
         self.db.close()  # the backup service replaces the file: no connection may stay open
         try:
-            backups.restore(Path(backup_file))
+            restored = backups.restore(Path(backup_file), unregistered=unregistered)
+            if restored.dropped:
+                messages.inform(None, "恢复完成", f"所恢复的备份比原审计日志少 {restored.dropped} 条记录"
+                                f"(原链头 {restored.previous_head});这些记录已转记到恢复后的审计日志中。")
         except (BackupError, ServiceError) as exc:
             messages.error(None, "恢复失败", str(exc))
         if not self.open():

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -26,7 +27,7 @@ class MainWindow(QMainWindow):
 
     logout_requested = Signal()
     change_password_requested = Signal()
-    restore_requested = Signal(object)  # the backup file chosen
+    restore_requested = Signal(object, bool)  # the backup file chosen; True when not in the backup register
 
     def __init__(self, services: Services) -> None:
         super().__init__()
@@ -208,16 +209,25 @@ class MainWindow(QMainWindow):
             on_error=lambda e: messages.show_error(self, "备份失败", e))
 
     def choose_backup(self, path: str | Path | None = None) -> None:
-        from PySide6.QtWidgets import QFileDialog
+        """The registered backups to choose from; any other file only after a warning (the
+        backup service refuses it otherwise)."""
+        from mibao_desktop.ui.restore_dialog import UNREGISTERED_WARNING, BackupChooser
 
+        backups = self.services.backups
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "选择要恢复的备份", str(self.services.backups.folder),
-                                                  "密保备份 (*.sqlite)")
-            if not path:
+            chooser = BackupChooser(backups, self)
+            if chooser.exec() != QDialog.DialogCode.Accepted or chooser.chosen is None:
+                return
+            path, unregistered = chooser.chosen, chooser.unregistered
+        else:
+            path = Path(path)
+            unregistered = not backups.is_registered(path)
+            if unregistered and not messages.confirm(self, "未登记的文件", UNREGISTERED_WARNING.format(name=path.name),
+                                                     action="仍然恢复", grave=True):
                 return
         if messages.confirm(self, "从备份恢复", f"用备份 {Path(path).name} 替换当前数据库?\n"
                             "当前数据库会先另存到备份文件夹;恢复后需要重新登录。", action="恢复"):
-            self.restore_requested.emit(Path(path))
+            self.restore_requested.emit(Path(path), unregistered)
 
     def _show_shortcuts(self) -> None:
         messages.inform(self, "快捷键", "Ctrl+N 新增记录\nCtrl+F 查找\nEnter 修改所选记录\nDel 作废所选记录\n"

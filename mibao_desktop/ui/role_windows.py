@@ -217,7 +217,9 @@ class AuditWindow(RoleWindow):
         self.user.currentIndexChanged.connect(lambda _i: self.refresh())
         self.action.currentIndexChanged.connect(lambda _i: self.refresh())
         self.verify_button = QPushButton("校验完整性")
-        self.verify_button.clicked.connect(self.verify)
+        self.verify_button.clicked.connect(lambda: self.verify())
+        self.anchor_button = QPushButton("核对凭证…")  # anchors from paper and USB copies (restore_dialog)
+        self.anchor_button.clicked.connect(lambda: self.verify_anchors())
         self.export_button = QPushButton("导出Excel…")
         self.export_button.clicked.connect(lambda: self.export())
         self.count_label = QLabel()
@@ -230,6 +232,7 @@ class AuditWindow(RoleWindow):
         bar.addStretch(1)
         bar.addWidget(self.count_label)
         bar.addWidget(self.verify_button)
+        bar.addWidget(self.anchor_button)
         bar.addWidget(self.export_button)
         self.table = read_only_table(self.HEADERS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -266,11 +269,26 @@ class AuditWindow(RoleWindow):
         shown = f"(显示最近 {self.LIMIT} 条,全部请导出)" if total > self.LIMIT else ""
         self.count_label.setText(f"共 {total} 条{shown}")
 
-    def verify(self) -> None:
-        result = self.audit.verify()
+    def verify_anchors(self, anchors: list[str] | None = None) -> None:
+        """校验 against the anchors (审计链头 N:HASH16) typed from exports, printouts, backups."""
+        from mibao_desktop.ui.restore_dialog import AnchorDialog
+
+        if anchors is None:
+            dialog = AnchorDialog(self)
+            if dialog.exec() != AnchorDialog.DialogCode.Accepted:
+                return
+            anchors = dialog.anchors()
+        try:
+            self.verify(anchors)
+        except ServiceError as exc:  # an anchor typed wrongly
+            messages.show_error(self, "核对凭证", exc)
+
+    def verify(self, anchors: list[str] | None = None) -> None:
+        result = self.audit.verify(anchors or [])
         colour = "#1a7f37" if result.ok else "#b00020"
         self.result_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
-        self.result_label.setText(("✔ " if result.ok else "✘ ") + result.message)
+        self.result_label.setText(("✔ " if result.ok else "✘ ") + result.message
+                                  + "".join(f"\n{note}" for note in result.anchors))
         if not result.ok and result.broken_id is not None:
             for row, entry in enumerate(self.rows):
                 if entry.id == result.broken_id:

@@ -213,7 +213,7 @@ def test_a_desktop_session_opens_no_socket_and_restores_a_backup(qtbot, no_netwo
 
     session = AppSession(data_dir)
     assert session.open()
-    session.accounts().setup({r: (NAMES[r], "某人", PASSWORDS[r]) for r in Role})
+    session.accounts().setup({r: (NAMES[r], f"{r.value}甲", PASSWORDS[r]) for r in Role})
     session.show_window(session.accounts().login("baomi", PASSWORDS[Role.SECURITY_ADMIN]))
     window = session.window
     qtbot.addWidget(window)
@@ -258,18 +258,21 @@ def test_the_security_policy_dialog_changes_the_settings(qtbot, ready, db):
     assert change.detail["changed"]["口令最长使用天数"] == [7, 30]
 
 
-def test_a_damaged_database_at_start_is_restored_through_the_backup_service(qtbot, data_dir, told):
-    """The start-up offers the newest good backup; on 恢复该备份 the backup service puts it in
-    place (no one is logged in) and records it in the restored database's audit log."""
+def test_a_damaged_database_at_start_is_restored_through_the_backup_service(qtbot, data_dir, told, monkeypatch):
+    """The start-up offers the newest registered good backup; on 恢复该备份 the security
+    administrator logs in against the backup's own accounts (the database cannot be opened),
+    and the backup service puts it in place and records it in the restored audit log."""
     import os
 
     from mibao_desktop import paths
     from mibao_desktop.ledgers.computers import computer_rows
     from mibao_desktop.storage import backup
     from mibao_desktop.storage.startup import open_database
+    from mibao_desktop.ui import restore_dialog
     from mibao_desktop.ui.app import AppSession
 
     db = open_database(data_dir)
+    AccountService(db).setup({r: (NAMES[r], f"{r.value}甲", PASSWORDS[r]) for r in Role})
     LedgerService(db, Actor.local_security_admin()).create_many("computers", list(computer_rows(300)))
     db.close()
     good = backup.make_backup(paths.database_path(data_dir), paths.backup_dir(data_dir), "manual")
@@ -279,12 +282,15 @@ def test_a_damaged_database_at_start_is_restored_through_the_backup_service(qtbo
     told.answers.append(False)  # 退出: nothing is replaced
     assert not session.open()
     assert backup.integrity_problem(paths.database_path(data_dir))
-    assert session.open()  # 恢复该备份
-    assert [t[1] for t in told] == ["数据库已损坏", "数据库已损坏"] and good.path.name in told[0][2]
+    logins = [("shenji", PASSWORDS[Role.AUDITOR]), ("baomi", PASSWORDS[Role.SECURITY_ADMIN])]
+    monkeypatch.setattr(restore_dialog, "ask_restore_login", lambda _parent, _name: logins.pop(0))
+    assert session.open()  # 恢复该备份: the auditor is refused, then the security administrator
+    assert [t[1] for t in told] == ["数据库已损坏", "数据库已损坏", "恢复失败", "数据库已损坏"]
+    assert good.path.name in told[0][2] and "安全保密管理员" in told[2][2]
     try:
         assert session.services.db is session.db  # the composition root is built on the restored file
         entry = AuditService(session.db, Actor("shenji", Role.AUDITOR)).entries(limit=1)[0]
-        assert entry.action == "backup.restore" and entry.detail["damaged"] is True
+        assert entry.action == "backup.restore" and entry.detail["damaged"] is True and entry.actor == "baomi"
         assert LedgerService(session.db, Actor.local_security_admin()).count("computers") == 300
     finally:
         session.db.close()
@@ -301,7 +307,7 @@ def test_a_page_damaged_deep_inside_is_found_after_the_window_and_the_backup_off
     from mibao_desktop.ui.app import AppSession
 
     db = open_database(data_dir)
-    AccountService(db).setup({r: (NAMES[r], "某人", PASSWORDS[r]) for r in Role})
+    AccountService(db).setup({r: (NAMES[r], f"{r.value}甲", PASSWORDS[r]) for r in Role})
     LedgerService(db, Actor.local_security_admin()).create_many("computers", list(computer_rows(300)))
     db.close()
     path = paths.database_path(data_dir)
@@ -318,15 +324,21 @@ def test_a_page_damaged_deep_inside_is_found_after_the_window_and_the_backup_off
         handle.write(b"\xff" * page_size)
     session = AppSession(data_dir)
     assert session.open()  # nothing seen yet
-    told.answers.append(True)  # 恢复该备份
     monkeypatch.setattr(AppSession, "login", lambda self: True)  # the login dialog after the restore
-    session.show_window(session.accounts().login("shenji", PASSWORDS[Role.AUDITOR]))  # any role
+    session.show_window(session.accounts().login("shenji", PASSWORDS[Role.AUDITOR]))
     qtbot.addWidget(session.window)
     qtbot.waitUntil(lambda: any(t[1] == "数据库已损坏" for t in told), timeout=20000)
-    assert good.path.name in told[-1][2]
+    # the auditor is told whom to call; before, any role restored (issue 11 item 3)
+    assert told[-1][0] == "error" and good.path.name in told[-1][2] and "须由安全保密管理员" in told[-1][2]
+    assert backup.integrity_problem(path) is not None
+    from mibao_desktop.storage.startup import corrupt_after_start
+
+    session.actor = Actor("baomi", Role.SECURITY_ADMIN)  # the security administrator's window finds it
+    told.answers.append(True)  # 恢复该备份
+    session._checked(corrupt_after_start(session.db, data_dir))
     qtbot.waitUntil(lambda: session.window is None and backup.integrity_problem(path) is None, timeout=10000)
     entry = AuditService(session.db, Actor("shenji", Role.AUDITOR)).entries(limit=1)[0]
-    assert entry.action == "backup.restore" and entry.detail["damaged"] is True
+    assert entry.action == "backup.restore" and entry.detail["damaged"] is True and entry.actor == "baomi"
     session.db.close()
     QApplication.instance().setQuitOnLastWindowClosed(True)
 

@@ -1,0 +1,210 @@
+"""Restore behind a login, only from trusted files, and what it drops shown in the audit log
+(issue 11, items 2 and 3): a backup with a trigger, a restore without the security
+administrator's login, an unregistered file, and the entries a restore to an older state
+lacks, counted and copied into the new chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+
+import pytest
+
+from mibao_desktop import paths
+from mibao_desktop.cli import main
+from mibao_desktop.db.database import Database
+from mibao_desktop.errors import PermissionDenied, ServiceError
+from mibao_desktop.security import Actor, Role
+from mibao_desktop.services import audit
+from mibao_desktop.services.accounts import AccountService
+from mibao_desktop.services.audit_service import AuditFilter
+from mibao_desktop.services.context import Services
+from mibao_desktop.storage import backup
+from mibao_desktop.storage.backup import BackupError
+from tests.conftest import computer
+
+pytestmark = pytest.mark.sqlite_only  # restore replaces the SQLite file; on PostgreSQL it is the server's job
+
+BAOMI, SHENJI = Actor("baomi", Role.SECURITY_ADMIN), Actor("shenji", Role.AUDITOR)
+PASSWORDS = {"xitong": "Sys-Admin-2026", "baomi": "Sec-Admin-2026", "shenji": "Aud-Itor-2026"}
+
+
+def one(n: int) -> dict:
+    return computer(asset_number=f"JM-{n:04d}", serial_number=f"S{n}", disk_serials=f"D{n}",
+                    mac_addresses=f"00-00-00-00-{n // 100:02d}-{n % 100:02d}")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A data folder with the three accounts, two records and a registered backup of it."""
+    data = tmp_path / "data"
+    db = Database.open(paths.database_path(data))
+    roles = dict(zip(PASSWORDS, (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR)))
+    AccountService(db).setup({roles[n]: (n, n, p) for n, p in PASSWORDS.items()})
+    services = Services(db, BAOMI, data)
+    services.ledgers.create("computers", one(1))
+    services.ledgers.create("computers", one(2))
+    db.close()
+    return data
+
+
+def open_services(data, actor=BAOMI) -> Services:
+    return Services(Database.open(paths.database_path(data)), actor, data)
+
+
+def make_backup(data) -> backup.BackupInfo:
+    services = open_services(data)
+    try:
+        return services.backups.make(services.db)
+    finally:
+        services.db.close()
+
+
+def test_a_restore_counts_and_keeps_the_entries_the_backup_lacks(folder, tmp_path):
+    made = make_backup(folder)
+    assert made.anchor == backup.audit_head(made.path) and made.sha256 == backup.sha256_of(made.path)
+    services = open_services(folder)
+    for n in range(3, 6):
+        services.ledgers.create("computers", one(n))
+    from mibao_desktop.excel import export_ledger
+
+    export_ledger(services.ledgers, services.ledgers.ledger("computers"), tmp_path / "later.xlsx")
+    later = audit.current_anchor(services.db)  # on a copy made after the backup
+    head_before = str(later)
+    with services.db.session() as s:
+        lacking = s.scalar(__import__("sqlalchemy").text("SELECT count(*) FROM audit_log WHERE id > :n"),
+                           {"n": int(made.anchor.split(":")[0])})
+    services.db.close()
+    restored = Services(None, BAOMI, folder).backups.restore(made.path)
+    assert restored.dropped == lacking > 0 and restored.previous_head == head_before
+    after = open_services(folder, SHENJI)
+    try:
+        carried = after.audit.entries(AuditFilter(action=audit.CARRIED), limit=None)
+        assert len(carried) == lacking
+        assert {e.detail["action"] for e in carried} >= {"record.create", "ledger.export"}
+        entry = after.audit.entries(AuditFilter(action="backup.restore"))[0]
+        assert entry.detail["dropped"] == lacking and entry.detail["previous_head"] == head_before
+        # the anchor on the copy made after the backup: its entry is gone from the chain, and
+        # the check says where the restore put it
+        result = after.audit.verify([str(later)])
+        assert result.ok and "恢复备份时被撤下" in result.anchors[0]
+    finally:
+        after.db.close()
+
+
+def test_an_unrecorded_rollback_is_caught_by_a_later_anchor(folder):
+    """A restore done past MiBao (the old file copied back) leaves a consistent older chain:
+    the anchor of a later copy shows it."""
+    made = make_backup(folder)
+    services = open_services(folder)
+    services.ledgers.create("computers", one(7))
+    later = audit.current_anchor(services.db)
+    services.db.close()
+    shutil.copyfile(made.path, paths.database_path(folder))
+    for suffix in ("-wal", "-shm"):
+        paths.database_path(folder).with_name(f"mibao.sqlite{suffix}").unlink(missing_ok=True)
+    after = open_services(folder, SHENJI)
+    try:
+        assert after.audit.verify().ok
+        result = after.audit.verify([str(later)])
+        assert not result.ok and f"凭证 {later} 不符" in result.message
+    finally:
+        after.db.close()
+
+
+def test_a_backup_holding_a_trigger_is_refused(folder):
+    made = make_backup(folder)
+    rigged = made.path.with_name("mibao-manual-20990101-000000.sqlite")
+    shutil.copyfile(made.path, rigged)
+    with sqlite3.connect(rigged) as conn:
+        conn.execute("CREATE TRIGGER hide AFTER INSERT ON audit_log WHEN new.actor = 'baomi' "
+                      "BEGIN DELETE FROM audit_log WHERE id = new.id; END")
+    conn.close()
+    before = paths.database_path(folder).read_bytes()
+    with pytest.raises(BackupError, match="触发器 hide"):
+        Services(None, BAOMI, folder).backups.restore(rigged, unregistered=True)
+    assert paths.database_path(folder).read_bytes() == before
+    with sqlite3.connect(rigged) as conn:  # a view or an extra table too
+        conn.execute("DROP TRIGGER hide")
+        conn.execute("CREATE VIEW v AS SELECT 1")
+    conn.close()
+    with pytest.raises(BackupError, match="视图 v"):
+        backup.check_restorable(rigged)
+    assert backup.foreign_objects(made.path) == []
+
+
+def test_a_restore_needs_the_security_administrators_login(folder):
+    made = make_backup(folder)
+    with pytest.raises(PermissionDenied, match="安全保密管理员"):
+        Services(None, None, folder).backups.restore(made.path)  # nobody logged in, database sound
+    with pytest.raises(PermissionDenied):
+        Services(None, Actor("xitong", Role.SYSTEM_ADMIN), folder).backups.restore(made.path)
+    db_path = paths.database_path(folder)
+    with open(db_path, "r+b") as handle:
+        handle.write(b"\xff" * 4096)  # damaged: nobody can log in to it
+    damaged = db_path.read_bytes()
+    backups = Services(None, None, folder).backups
+    with pytest.raises(PermissionDenied, match="用户名和口令"):
+        backups.restore(made.path)  # before: restored with no login at all
+    with pytest.raises(PermissionDenied, match="不正确"):
+        backups.restore(made.path, login=("baomi", "wrong-Password-1"))
+    with pytest.raises(PermissionDenied, match="不是启用的安全保密管理员"):
+        backups.restore(made.path, login=("shenji", PASSWORDS["shenji"]))
+    assert db_path.read_bytes() == damaged
+    restored = backups.restore(made.path, login=("baomi", PASSWORDS["baomi"]))
+    assert restored.dropped is None  # the damaged file's log could not be read: said so
+    after = open_services(folder, SHENJI)
+    try:
+        entry = after.audit.entries(AuditFilter(action="backup.restore"))[0]
+        assert entry.actor == "baomi" and entry.detail["damaged"] is True and "无法读取" in entry.detail["note"]
+    finally:
+        after.db.close()
+
+
+def test_only_registered_backups_are_offered_and_taken(folder, tmp_path):
+    made = make_backup(folder)
+    foreign = paths.backup_dir(folder) / "mibao-manual-20991231-235959.sqlite"  # named like a backup, newest
+    shutil.copyfile(made.path, foreign)
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("UPDATE ledger_computers SET location = '某处'")
+    conn.close()
+    backups = Services(None, BAOMI, folder).backups
+    assert [b.path for b in backups.backups()] == [made.path]
+    assert backup.newest_good_backup(paths.backup_dir(folder)).path == made.path  # before: the planted file
+    with pytest.raises(ServiceError, match="不在备份登记中"):
+        backups.restore(foreign)
+    changed = made.path.read_bytes()
+    made.path.write_bytes(changed[:-1] + bytes([changed[-1] ^ 1]))  # a registered name, changed since
+    assert backups.backups() == [] and not backups.is_registered(made.path)
+    made.path.write_bytes(changed)
+    outside = tmp_path / made.path.name  # the same bytes elsewhere are not the registered file
+    shutil.copyfile(made.path, outside)
+    assert not backups.is_registered(outside) and backups.is_registered(made.path)
+    restored = backups.restore(foreign, unregistered=True)  # the explicit choice
+    assert restored.previous is not None
+    after = open_services(folder, SHENJI)
+    try:
+        assert after.audit.entries(AuditFilter(action="backup.restore"))[0].detail["registered"] is False
+    finally:
+        after.db.close()
+
+
+def test_the_command_line_restores_only_after_a_login_and_from_the_register(folder, capsys, monkeypatch):
+    made = make_backup(folder)
+    monkeypatch.setenv("MIBAO_PASSWORD", PASSWORDS["baomi"])
+    db_path = paths.database_path(folder)
+    with open(db_path, "r+b") as handle:
+        handle.write(b"\xff" * 4096)
+    assert main(["--data-dir", str(folder), "restore", str(made.path), "--yes"]) == 2  # before: restored
+    assert "安全保密管理员登录" in capsys.readouterr().err
+    unlisted = made.path.with_name("copy.sqlite")
+    shutil.copyfile(made.path, unlisted)
+    assert main(["--user", "baomi", "--data-dir", str(folder), "restore", str(unlisted), "--yes"]) == 1
+    assert "不在备份登记中" in capsys.readouterr().err
+    monkeypatch.setenv("MIBAO_PASSWORD", PASSWORDS["shenji"])
+    assert main(["--user", "shenji", "--data-dir", str(folder), "restore", str(made.path), "--yes"]) == 2
+    assert backup.integrity_problem(db_path) is not None
+    monkeypatch.setenv("MIBAO_PASSWORD", PASSWORDS["baomi"])
+    assert main(["--user", "baomi", "--data-dir", str(folder), "restore", str(made.path), "--yes"]) == 0
+    assert backup.integrity_problem(db_path) is None
