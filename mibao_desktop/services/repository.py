@@ -178,11 +178,7 @@ class RecordRepository:
         if not ids:
             return []
         t = table_of(ledger)
-        found: dict[int, RowMapping] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start:start + 500])
-            for r in self.session.execute(select(t).where(t.c.id.in_(chunk))).mappings():
-                found[r["id"]] = r
+        found = {r["id"]: r for r in self.session.execute(select(t).where(self._among(t.c.id, ids))).mappings()}
         return [found[i] for i in ids if i in found]
 
     # -- references ---------------------------------------------------------------------------
@@ -303,9 +299,11 @@ class RecordRepository:
         self.terms = terms
         conds = self.base_conditions(ledger, query)
         if self.driver is not None:
-            matching = self._among(s.c.id, self.driver_ids)
             others = [self._contains(s, term) for term in terms if term != self.driver or not self.driver_exact]
-            conds.append(t.c.id.in_(select(s.c.id).where(matching, *others)))
+            if others:  # the other words tested on the driver's rows only
+                conds.append(t.c.id.in_(select(s.c.id).where(self._among(s.c.id, self.driver_ids), *others)))
+            else:
+                conds.append(self._among(t.c.id, self.driver_ids))
         elif terms:
             conds.append(exists().where(s.c.id == t.c.id, *[self._contains(s, term) for term in terms]))
         return conds
