@@ -22,7 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mibao_desktop import __version__, paths
+from mibao_desktop import __version__, files, paths
 
 EXIT_OK, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
 
@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         except paths.DataFolderError as exc:  # started from the menu: no terminal to print to
             print(f"错误:{exc}", file=sys.stderr)
             return refuse_to_start("无法使用数据文件夹", str(exc))
-        return run(data_dir, database=desktop.database)
+        with files.secured(data_dir):  # umask 077, temp files inside the data folder
+            return run(data_dir, database=desktop.database)
     args = _parser().parse_args(argv)
     try:
         data_dir = paths.data_dir(args.data_dir)
@@ -148,7 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from mibao_desktop.ui.app import run
 
-        return run(data_dir, database=args.database)
+        with files.secured(data_dir):
+            return run(data_dir, database=args.database)
+    with files.secured(data_dir):  # umask 077, temp files inside the data folder, leftovers cleared
+        return _command(data_dir, args)
+
+
+def _command(data_dir: Path, args) -> int:
     from mibao_desktop.storage.backup import BackupError
     from mibao_desktop.db.database import DatabaseError
     from mibao_desktop.excel import SpreadsheetError

@@ -58,7 +58,7 @@ def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
             f"即 {Path(platformdirs.user_data_dir('MiBao', appauthor=False))}),"
             "或用 --data-dir / 环境变量 MIBAO_DATA_DIR 指定其他文件夹。")
     try:
-        chosen.mkdir(parents=True, exist_ok=True)
+        chosen.mkdir(parents=True, exist_ok=True, mode=0o700)  # the ledgers are nobody else's to read
     except OSError as exc:
         raise DataFolderError(f"无法建立数据文件夹 {chosen}({exc.strerror or exc})。"
                               "请检查该位置的权限和磁盘空间,或用 --data-dir 指定其他文件夹。") from None
@@ -92,7 +92,7 @@ def database_target(directory: Path, explicit: str | None = None) -> Path | str:
 
 def backup_dir(directory: Path) -> Path:
     path = directory / "backups"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 

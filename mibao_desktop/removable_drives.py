@@ -3,7 +3,9 @@
 The drive list comes from the system (Linux: removable block devices mounted under /media or
 /run/media; Windows: drives of type DRIVE_REMOVABLE). A file is written under a temporary name,
 synced, renamed, given a SHA-256 manifest beside it and read back to check; a full or pulled-out
-drive is reported plainly and leaves nothing that looks complete.
+drive is reported plainly and leaves nothing that looks complete. The temporary files have
+unpredictable names and are opened with O_EXCL|O_NOFOLLOW; the read-back reads the very files
+written (same device and inode).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import secrets
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Iterator
 
 CHUNK = 1024 * 1024
 
@@ -114,12 +118,52 @@ def _explain(exc: OSError, target: Path) -> MediaError:
     return MediaError(f"写入 {target} 失败:{exc.strerror or exc}。文件未写入。")
 
 
-def _write_synced(source: Path, temp: Path) -> None:
-    with open(source, "rb") as src, open(temp, "wb") as dst:
-        while chunk := src.read(CHUNK):
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # not on Windows, where a user cannot plant a symlink unprivileged
+BINARY = getattr(os, "O_BINARY", 0)
+
+
+def _exclusive(folder: Path, name: str) -> tuple[Path, int]:
+    """A new file beside ``name`` with an unpredictable name, created exclusively and never
+    through a symlink: a link planted at a guessable temporary name would send the report to a
+    file of the planter's choosing, and the read-back would still have said it was verified."""
+    for _ in range(10):
+        temp = folder / f".{name[:60]}.{secrets.token_hex(8)}.part"
+        try:
+            return temp, os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o600)
+        except FileExistsError:
+            continue
+    raise OSError(errno.EEXIST, "无法建立临时文件")
+
+
+def _write_synced(data: Iterable[bytes], fd: int) -> tuple[int, int]:
+    """Write, sync and keep the file's identity (device, inode) for the read-back."""
+    with os.fdopen(fd, "wb", closefd=True) as dst:
+        for chunk in data:
             dst.write(chunk)
         dst.flush()
         os.fsync(dst.fileno())
+        st = os.fstat(dst.fileno())
+    return st.st_dev, st.st_ino
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as src:
+        while chunk := src.read(CHUNK):
+            yield chunk
+
+
+def _read_back(path: Path, identity: tuple[int, int]) -> tuple[str, int]:
+    """SHA-256 and size of the very file written: opened without following a link, and the
+    same device and inode as the file that was written, or refused."""
+    fd = os.open(path, os.O_RDONLY | NOFOLLOW | BINARY)
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if NOFOLLOW and (st.st_dev, st.st_ino) != identity:
+            raise MediaError(f"读回校验时 {path} 已不是刚写入的文件(被替换或链接到别处),已删除。请检查该介质。")
+        digest = hashlib.sha256()
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest(), st.st_size
 
 
 def _sync_dir(folder: Path) -> None:
@@ -140,29 +184,33 @@ class Written:
 
 
 def copy_to_medium(source: Path, folder: Path, name: str | None = None) -> Written:
-    """Copy a finished file onto the medium: temporary name, fsync, rename, a ``.sha256``
-    manifest beside it, then read both back and compare. All or nothing."""
+    """Copy a finished file onto the medium: an exclusive temporary name, fsync, rename, a
+    ``.sha256`` manifest beside it the same way, then read both back — the very files written —
+    and compare. All or nothing."""
     source, folder = Path(source), Path(folder)
     name = name or source.name
     final, manifest = folder / name, folder / f"{name}.sha256"
-    temp, temp_manifest = folder / f".{name}.part", folder / f".{name}.sha256.part"
     digest = sha256_of(source)
     size = source.stat().st_size
+    temps: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if shutil.disk_usage(folder).free < size + 4096:
             raise OSError(errno.ENOSPC, "No space left on device")
-        _write_synced(source, temp)
-        os.replace(temp, final)
-        temp_manifest.write_text(f"{digest}  {name}\n", encoding="utf-8")
-        with open(temp_manifest, "rb+") as handle:
-            os.fsync(handle.fileno())
+        temp, fd = _exclusive(folder, name)
+        temps.append(temp)
+        identity = _write_synced(_chunks(source), fd)
+        os.replace(temp, final)  # a rename replaces a link planted at the final name, never follows it
+        temp_manifest, fd = _exclusive(folder, f"{name}.sha256")
+        temps.append(temp_manifest)
+        manifest_identity = _write_synced([f"{digest}  {name}\n".encode("utf-8")], fd)
         os.replace(temp_manifest, manifest)
         _sync_dir(folder)
-        if sha256_of(final) != digest or final.stat().st_size != size:
+        if _read_back(final, identity) != (digest, size):
             raise MediaError(f"写入 {final} 后读回校验不一致,介质可能有坏块。已删除该文件,请换一个介质。")
+        _read_back(manifest, manifest_identity)
     except (OSError, MediaError) as exc:
-        for path in (temp, temp_manifest, final, manifest):
+        for path in (*temps, final, manifest):
             try:
                 path.unlink(missing_ok=True)
             except OSError:

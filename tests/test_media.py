@@ -79,9 +79,9 @@ def test_a_full_or_pulled_out_drive_leaves_nothing_complete_looking(service, out
     stick.mkdir()
     real_write = removable_drives._write_synced
 
-    def half_then_fail(source, temp):
-        with open(temp, "wb") as handle:
-            handle.write(source.read_bytes()[:100])  # part of the file reached the drive
+    def half_then_fail(data, fd):
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(next(iter(data))[:100])  # part of the file reached the drive
         raise OSError(failure, os.strerror(failure))
 
     monkeypatch.setattr(removable_drives, "_write_synced", half_then_fail)
@@ -107,14 +107,13 @@ def test_a_drive_too_small_is_refused_before_writing(service, out, tmp_path, mon
 def test_a_bad_read_back_is_caught(service, out, tmp_path, monkeypatch):
     service.create("computers", computer())
     stick = tmp_path / "stick"
-    real = removable_drives.sha256_of
-    calls = []
+    real = removable_drives._read_back
 
-    def flaky(path):
-        calls.append(path)
-        return real(path) if len(calls) == 1 else "0" * 64  # the copy reads back different
+    def flaky(path, identity):
+        digest, size = real(path, identity)
+        return "0" * 64, size  # the copy reads back different
 
-    monkeypatch.setattr(removable_drives, "sha256_of", flaky)
+    monkeypatch.setattr(removable_drives, "_read_back", flaky)
     with pytest.raises(removable_drives.MediaError, match="读回校验不一致"):
         out.to_medium(lambda p: export_ledger(service, service.ledger("computers"), p), "台账.xlsx", stick,
                       what="台账", marking="机密")

@@ -19,6 +19,7 @@ from mibao_desktop.excel.export import SheetStream, ledger_rows, save_atomically
 from mibao_desktop.ledgers import Ledger, levels, top_level
 from mibao_desktop.services import audit
 from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.services.output_service import check_target
 
 TOTAL, ADDED, VOIDED = "在册合计", "本年新增", "本年作废"
 
@@ -59,6 +60,7 @@ def export_annual_report(service: LedgerService, year: int, path: Path, *, marki
                          cancelled: Callable[[], bool] | None = None) -> int:
     """Write the year's report; returns the number of records listed on the ledger sheets."""
     path = Path(path)
+    check_target(service.db, path)
     ledgers = list(top_level())
     shown_levels, statuses, kinds = summary_columns(ledgers)
     wb = Workbook(write_only=True)

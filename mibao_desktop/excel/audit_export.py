@@ -32,7 +32,9 @@ def export_audit(service, path: Path, f=None, *, progress: Callable[[int, int], 
     from mibao_desktop.services.audit_service import AuditFilter
 
     from mibao_desktop.services import audit
+    from mibao_desktop.services.output_service import check_target
 
+    check_target(service.db, path)  # the auditor once exported the log onto mibao.sqlite
     total, rows = service.for_export(f or AuditFilter())
     anchor = audit.current_anchor(service.db)
     count = write_audit_workbook(Path(path), rows, total, progress=progress, cancelled=cancelled,

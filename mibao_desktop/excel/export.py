@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import os
 import tempfile
 import unicodedata
@@ -17,8 +19,10 @@ from openpyxl.utils import get_column_letter
 from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.fields import Date, Integer
-from mibao_desktop.errors import Cancelled
+from mibao_desktop import files
+from mibao_desktop.errors import Cancelled, ServiceError
 from mibao_desktop.services import audit
+from mibao_desktop.services.output_service import check_target
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.services.value_stream import PARENT
@@ -31,18 +35,42 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 
 def save_atomically(wb: Workbook, path: Path) -> None:
     """Save under a temporary name beside ``path``, fsync, then rename: a full disk or a
-    pulled-out drive leaves no file that looks complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=".mibao-export-", suffix=".xlsx.part", dir=path.parent)
-    os.close(fd)
+    pulled-out drive leaves no file that looks complete, and is told in Chinese (openpyxl's
+    zip writer would end in a traceback). The sheets' own temporary files are removed too."""
+    path = Path(path)
     try:
-        wb.save(temp_name)
-        with open(temp_name, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+        with files.atomic_path(path) as temp:
+            wb.save(temp)
+    except WRITE_ERRORS as exc:
+        raise ServiceError(files.explain(_as_os_error(exc), path)) from exc
+    finally:
+        _drop_sheet_temps(wb)
+
+
+try:  # openpyxl writes its sheets through lxml when present, which reports a full disk its own way
+    from lxml.etree import SerialisationError
+    WRITE_ERRORS: tuple = (OSError, SerialisationError)
+except ImportError:  # pragma: no cover
+    WRITE_ERRORS = (OSError,)
+
+
+def _as_os_error(exc: BaseException) -> OSError:
+    if isinstance(exc, OSError):
+        return exc
+    text = str(exc)  # lxml: "IO_ENOSPC", "IO_EFBIG" …
+    code = errno.ENOSPC if "ENOSPC" in text or "EFBIG" in text else errno.EIO
+    return OSError(code, os.strerror(code))
+
+
+def _drop_sheet_temps(wb: Workbook) -> None:
+    """openpyxl's write-only sheets keep their rows in temporary files until saved; a failed
+    save leaves them (ledger rows) behind until the process exits, or for ever if it is killed."""
+    for ws in getattr(wb, "_sheets", []):
+        writer = getattr(ws, "_writer", None)
+        out = getattr(writer, "out", None)
+        if out and os.path.exists(out):
+            with contextlib.suppress(OSError, ValueError):
+                writer.cleanup()
 
 
 def display_width(text: str) -> int:
@@ -149,7 +177,8 @@ class SheetStream:
 
     def abandon(self) -> None:
         for ws in self.sheets:
-            ws.close()
+            with contextlib.suppress(Exception):  # closing a sheet whose disk is full fails again
+                ws.close()
 
 
 def stream_to(sheet: SheetStream, rows: Iterable[Iterable[Any]], total: int, *,
@@ -167,8 +196,13 @@ def stream_to(sheet: SheetStream, rows: Iterable[Iterable[Any]], total: int, *,
                     progress(done, total)
         if cancelled and cancelled():
             raise Cancelled("导出已取消,未生成文件")
+    except WRITE_ERRORS as exc:  # the sheet's temporary file: a full disk shows here before the save
+        sheet.abandon()
+        _drop_sheet_temps(sheet.wb)
+        raise ServiceError(files.explain(_as_os_error(exc), Path(tempfile.gettempdir()))) from exc
     except BaseException:
         sheet.abandon()
+        _drop_sheet_temps(sheet.wb)
         raise
     sheet.close()
     return done
@@ -220,6 +254,7 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
     and renamed, so a cancelled or failed export leaves nothing that looks finished.
     """
     path = Path(path)
+    check_target(service.db, path)
     query = query or LedgerQuery()
     chosen = [ledger.field(n) for n in fields] if fields else list(ledger.fields)
     wb = Workbook(write_only=True)

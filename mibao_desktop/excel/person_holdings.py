@@ -63,7 +63,9 @@ def export_person_holdings(ledgers: LedgerService, holdings: PersonHoldings, pat
                            cancelled: Callable[[], bool] | None = None, audit_target: str | None = None) -> int:
     """Write the list and record the output (导出) in the audit log, as a ledger export is."""
     from mibao_desktop.services import audit
+    from mibao_desktop.services.output_service import check_target
 
+    check_target(ledgers.db, path)
     marking = marking or holdings.marking
     anchor = audit.current_anchor(ledgers.db)
     done = write_person_holdings(holdings, path, marking=marking, unit=unit, progress=progress, cancelled=cancelled,

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 
+from mibao_desktop import files
 from mibao_desktop.db.database import Database
 from mibao_desktop.services.holdings import PersonHoldings, collect
 from mibao_desktop.ledgers import PEOPLE, Ledger
@@ -17,6 +19,7 @@ from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit, settings
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
+from mibao_desktop.services.output_service import check_target
 
 OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", "unit_name"
 HOLDINGS = "holdings"  # the form template of a person's list (printing.templates)
@@ -89,6 +92,7 @@ class PrintService:
         """Render the labels of ``records`` (PDF) and record the print; returns labels drawn.
         A preview on screen is not an output of information: ``record=False``."""
         self._require("打印标识")
+        check_target(self.db, target)
         if not records:
             raise ServiceError("请先选择要打印标识的记录。")
         if ledger.label is None:
@@ -98,7 +102,9 @@ class PrintService:
                                  colours=self.colours())
         anchor = audit.current_anchor(self.db)
         try:
-            drawn = L.render_labels(target, [L.content_of(r) for r in records], layout, options, anchor=anchor.label)
+            with _written(target) as out:
+                drawn = L.render_labels(out, [L.content_of(r) for r in records], layout, options,
+                                        anchor=anchor.label)
         except L.LayoutError as exc:
             raise ServiceError(str(exc)) from None
         if not record:
@@ -122,6 +128,7 @@ class PrintService:
         The holdings list reads what the selected person holds, unless ``holdings`` brings it
         already read (the desktop reads it off the UI thread before the preview)."""
         self._require("打印审批表")
+        check_target(self.db, target)
         template = FORM_TEMPLATES.get(key)
         if template is None:
             raise ServiceError(f"没有名为“{key}”的审批表,可选:{'、'.join(FORM_TEMPLATES)}")
@@ -138,7 +145,8 @@ class PrintService:
         context = FormContext(unit=self.unit_name(), today=self.clock().date(), history=history,
                               holdings=holdings.items if key == HOLDINGS else None)
         anchor = audit.current_anchor(self.db)
-        pages = render_form(target, template.build(list(records), context), anchor=anchor.label)
+        with _written(target) as out:
+            pages = render_form(out, template.build(list(records), context), anchor=anchor.label)
         if not record:
             return pages
         if ledger is not None or records:
@@ -162,6 +170,21 @@ class PrintService:
         its pages. Every print of it is recorded in the audit log with the items it named."""
         return self.form(HOLDINGS, PEOPLE, [holdings.person], target, printer=printer, medium=medium, record=record,
                          holdings=holdings)
+
+
+@contextlib.contextmanager
+def _written(target):
+    """A file target is drawn to a temporary file beside it, synced and renamed when complete:
+    a kill in the last seconds of a 20,000-label run, or a full disk, left a broken PDF under
+    its final name. A stream (the preview, the printer) is drawn to as it is."""
+    if not isinstance(target, (str, Path)):
+        yield target
+        return
+    try:
+        with files.atomic_path(Path(target)) as temp:
+            yield temp
+    except OSError as exc:
+        raise ServiceError(files.explain(exc, Path(target))) from exc
 
 
 def _name(target) -> str:

@@ -25,6 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mibao_desktop import files
+
 KINDS = ("daily", "manual", "before-upgrade", "before-restore")
 _NAME = re.compile(r"^mibao-(?P<kind>daily|manual|before-upgrade|before-restore)-(?P<stamp>\d{8}-\d{6})(?:-\d+)?\.sqlite$")
 
@@ -301,7 +303,7 @@ def make_backup(db_path: Path, backup_dir: Path, kind: str = "manual", *, now: d
     temp: Path | None = None
     try:
         backup_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".mibao-backup-", suffix=".part", dir=backup_dir)
+        fd, name = tempfile.mkstemp(prefix=files.part_name("backup"), suffix=".part", dir=backup_dir)
         os.close(fd)
         temp = Path(name)
         _copy_live(Path(db_path), temp)
@@ -441,7 +443,7 @@ def restore(db_path: Path, backup_file: Path, backup_dir: Path, *, now: dt.datet
             aside = _keep_raw(db_path, Path(backup_dir), now)
     temp = None
     try:
-        fd, name = tempfile.mkstemp(prefix=".mibao-restore-", suffix=".part", dir=db_path.parent)
+        fd, name = tempfile.mkstemp(prefix=files.part_name("restore"), suffix=".part", dir=db_path.parent)
         os.close(fd)
         temp = Path(name)
         _copy_live(backup_file, temp)
