@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -107,6 +108,7 @@ def _search_plan(ledger: Ledger) -> list[tuple[str, Field, bool]]:
 
 
 _SEARCH_PLANS: dict[str, tuple[Ledger, list]] = {}
+_SAMPLES: dict[tuple[str, str], tuple[float, "search_index.Sample | None"]] = {}  # (database, table) → (when, sample)
 
 
 def _storage_plan(ledger: Ledger) -> list[tuple[str, Any]]:
@@ -368,7 +370,7 @@ class RecordRepository:
             return None
         name = search_table_of(ledger).name
         conn = self.session.connection().connection.driver_connection
-        known = search_index.sample(conn, name)
+        known = self._sample(conn, name)
         if known is None:  # a small table: a scan is as quick
             return None
         together, _parts = known.together(terms)
@@ -386,6 +388,21 @@ class RecordRepository:
                 return term
         self.broad = together >= known.rows * self.BROAD_SHARE
         return None
+
+    SAMPLE_SECONDS = 60.0  # a sample is kept this long: it steers the plan, never the answer
+
+    def _sample(self, conn, table_name: str) -> search_index.Sample | None:
+        """The table's sample, read again once a minute rather than at every keystroke (the
+        same few thousand texts, 4-5 ms at a million records): a plan from a sample a minute
+        old is as good, and the words are always tested against the rows themselves."""
+        key = (str(self.session.get_bind().url), table_name)
+        now = time.monotonic()
+        kept = _SAMPLES.get(key)
+        if kept is not None and now - kept[0] < self.SAMPLE_SECONDS:
+            return kept[1]
+        known = search_index.sample(conn, table_name)
+        _SAMPLES[key] = (now, known)
+        return known
 
     def _contains(self, s, term: str) -> ColumnElement[bool]:
         """search_text contains ``term`` (already case-folded), as LIKE '%term%': on SQLite
@@ -634,6 +651,8 @@ class RecordRepository:
         is told after each round."""
         if not items:
             return
+        # a sample taken before a large import would steer the next searches wrongly
+        _SAMPLES.pop((str(self.session.get_bind().url), search_table_of(ledger).name), None)
         facets: Counter = Counter()
         bulk = self._bulk_load(ledger, len(items))
         for start in range(0, len(items), self.CHUNK):
