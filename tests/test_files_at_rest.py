@@ -204,3 +204,25 @@ def test_atomic_path_removes_its_temporary_file_on_failure(tmp_path):
             temp.write_bytes(b"half")
             raise RuntimeError("killed")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_import_while_the_first_still_writes_is_told_why(db_target, monkeypatch):
+    """Two imports of the same file at once: the one that waits past the busy timeout gets a
+    plain sentence (before: sqlite3.OperationalError 'database is locked', a traceback)."""
+    from mibao_desktop.db import database
+    from mibao_desktop.demo import computer_rows
+    from mibao_desktop.services.ledger_service import LedgerService
+
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 300)
+    db = Database.open(db_target)
+    holder = sqlite3.connect(db_target, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the first import, still writing
+        with pytest.raises(ServiceError, match="正被另一项操作") as told:
+            LedgerService(db, BAOMI).create_many("computers", list(computer_rows(20)))
+        assert isinstance(told.value, database.Busy)
+        holder.execute("ROLLBACK")
+        assert len(LedgerService(db, BAOMI).create_many("computers", list(computer_rows(20))).created) == 20
+    finally:
+        holder.close()
+        db.close()

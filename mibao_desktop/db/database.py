@@ -18,12 +18,18 @@ from typing import Iterator
 
 from sqlalchemy import URL, create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mibao_desktop.errors import DatabaseError
+from mibao_desktop.errors import DatabaseError, ServiceError
+
+
+class Busy(ServiceError):
+    """Another writer held the database past the busy timeout; nothing of this write was kept."""
 from mibao_desktop.db.revisions import (  # noqa: F401 - re-exported
     MIGRATIONS_DIR, NewerDatabase, head_revision, known_revisions, newer_revision)
 
+BUSY_TIMEOUT_MS = 10_000  # how long a write waits for the one before it (another import, a backup)
 CACHE_KIB = 65536  # 64 MB page cache for searching; a streaming export uses STREAM_CACHE_KIB
 STREAM_CACHE_KIB = 2048
 
@@ -45,7 +51,7 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives power loss up to the last commit
-    cursor.execute("PRAGMA busy_timeout=10000")  # a writer waits for the one before it
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # a writer waits for the one before it
     cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cursor.close()
 
@@ -174,10 +180,18 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A write transaction: begun before anything is read, committed when the block ends,
         rolled back when it raises."""
-        with self._write_factory() as session, session.begin():
-            if not self.is_sqlite:
-                session.connection()  # begin now, so that what follows reads inside the transaction
-            yield session
+        try:
+            with self._write_factory() as session, session.begin():
+                if not self.is_sqlite:
+                    session.connection()  # begin now, so that what follows reads inside the transaction
+                yield session
+        except OperationalError as exc:
+            # Two imports of the same file at once: the second waited the busy timeout for the
+            # first and got "database is locked"; it is told so, not shown a traceback.
+            if "database is locked" in str(exc.orig):
+                raise Busy(f"数据库正被另一项操作(例如另一次导入或备份)写入,等待 {BUSY_TIMEOUT_MS // 1000} 秒后仍未结束。"
+                           "本次操作没有保存任何内容,请等它完成后再试。") from None
+            raise
 
     def close(self) -> None:
         self.engine.dispose()

@@ -769,11 +769,14 @@ class OutputRegisterDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("输出登记")
         rows = outputs.register()
-        self.table = read_only_table(["时间", "操作人", "内容", "文件", "介质/目录", "大小", "记录数", "密级", "SHA-256"])
+        # 审计链头: the head the copy carries, for the auditor's 核对凭证 even when the copy is gone
+        self.table = read_only_table(["时间", "操作人", "内容", "文件", "介质/目录", "大小", "记录数", "密级", "SHA-256",
+                                      "审计链头"])
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             for j, text in enumerate((r.at.strftime("%Y-%m-%d %H:%M"), r.actor, r.what, r.file_name, r.target,
-                                      f"{r.size // 1024} KB", str(r.records), marking_text(r.marking), r.sha256)):
+                                      f"{r.size // 1024} KB", str(r.records), marking_text(r.marking), r.sha256,
+                                      r.anchor or "—")):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         if rows:
             self.table.resizeColumnsToContents()
