@@ -30,8 +30,9 @@ class CorruptDatabase(DatabaseError):
     def __init__(self, path: Path, problem: str, good: backup.BackupInfo | None) -> None:
         self.path, self.problem, self.good = path, problem, good
         advice = (f"最新的完好备份是 {good.path.name}({good.made_at:%Y-%m-%d %H:%M}),"
-                  f"可在启动时选择恢复,或运行:mibao restore \"{good.path}\"" if good else
-                  "没有找到完好的备份,请联系技术支持,不要删除该文件。")
+                  "可由安全保密管理员在启动时选择恢复,或运行:"
+                  f"mibao --user 安全保密管理员的用户名 restore \"{good.path}\"" if good else
+                  "备份登记中没有完好的备份,请联系技术支持,不要删除该文件。")
         super().__init__(f"数据库文件 {path} 已损坏:{problem}。{advice}")
 
 
