@@ -332,7 +332,10 @@ class AccountService:
         return f"账户已锁定,请于 {until.strftime('%H:%M')} 后再试,或请系统管理员解锁。"
 
     def unlock_screen(self, actor: Actor, password: str) -> None:
-        """解除锁屏: the same person enters their password again (failures count, as at login)."""
+        """解除锁屏: the same person enters their password again (failures count, as at login).
+        A session whose account was disabled meanwhile ends here instead of waiting at the lock."""
+        if actor.still_valid is not None:
+            actor.still_valid(actor)
         now = self.clock()
         with self.db.write() as session:
             account = self._find(session, actor.name)
@@ -342,8 +345,6 @@ class AccountService:
                 audit.append(session, actor, "auth.unlock", actor.name, {}, at=now)
         if failure is not None:
             raise failure
-        if actor.still_valid is not None:  # disabled while the screen was locked: the session ends here
-            actor.still_valid(actor)
 
     def record(self, actor: Actor, action: str, detail: dict | None = None) -> None:
         """Audit a session event that changes no data: auth.logout, auth.lock (idle lock)."""

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -43,6 +43,9 @@ def load_chinese_font(app: QApplication, point_size: int = 10) -> str:
 
 class AppSession(QObject):
     """One run of the desktop app over one data folder."""
+
+    # the account behind the session was disabled (or lost its role): from whatever thread acted
+    session_ended = Signal(object, str)
 
     def __init__(self, data_dir: Path, database: str | None = None) -> None:
         super().__init__()
@@ -198,7 +201,8 @@ class AppSession(QObject):
         elif role is Role.SYSTEM_ADMIN:
             window = AccountsWindow(working.accounts, result.actor)
         else:
-            window = AuditWindow(working.audit, result.actor)
+            window = AuditWindow(working.audit, result.actor, working.oversight)
+        self._listen_for_session_end()
         if role is not Role.SECURITY_ADMIN:  # the main window has its own 帮助 menu
             from mibao_desktop.ui.about import add_about_menu
 
@@ -213,6 +217,26 @@ class AppSession(QObject):
         self.idle = IdleLock(self.accounts(), result.actor, result.idle_lock_minutes, self)
         if self.check is None:
             self.check_after_start()
+
+    def _listen_for_session_end(self) -> None:
+        """The accounts service tells when a session's account was disabled (at that session's
+        next action, from whichever thread acted); the window then ends and the login comes
+        back. Queued, so that the action that found it out finishes (and says so) first."""
+        accounts = self.accounts()
+        if getattr(self, "_listening_to", None) is not accounts:
+            if getattr(self, "_listening_to", None) is None:
+                self.session_ended.connect(self._session_ended, Qt.ConnectionType.QueuedConnection)
+            accounts.session_listeners.append(self.session_ended.emit)
+            self._listening_to = accounts
+
+    def _session_ended(self, actor, why: str) -> None:
+        if self.window is None or self.actor is None or actor.name != self.actor.name:
+            return
+        self._end_window()
+        messages.error(None, "本次登录已结束", f"{why},本次登录已结束,未完成的操作没有保存。"
+                       "如有疑问,请联系安全保密管理员。")
+        if not self.login():
+            QApplication.instance().quit()
 
     # -- the full check after start -----------------------------------------------------------
 

@@ -61,3 +61,7 @@ class IdleLock(QObject):
     def stop(self) -> None:
         self.timer.stop()
         QApplication.instance().removeEventFilter(self)
+        if self.prompt is not None:  # the session ended under the lock (its account disabled)
+            self.prompt.done(0)  # not reject(): the lock prompt refuses that
+            self.prompt.deleteLater()
+            self.prompt = None

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the accounts service (and SQLAlchemy under it) is loaded after the window shows
     from mibao_desktop.services.accounts import AccountService, LoginResult
-from mibao_desktop.errors import ServiceError
+from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.messages import ERROR_STYLE
 
 ROLE_DUTIES = {
-    Role.SYSTEM_ADMIN: "管理账户(新建、重置口令、停用、解锁),不接触台账数据",
-    Role.SECURITY_ADMIN: "管理保密台账、打印、导出和安全策略",
-    Role.AUDITOR: "查看、校验和导出审计日志",
+    Role.SYSTEM_ADMIN: "新建账户、重置口令、停用、解锁,不接触台账数据",
+    Role.SECURITY_ADMIN: "管理保密台账、打印、导出和安全策略,为新账户授予角色,审查安全审计员的操作",
+    Role.AUDITOR: "查看、校验和导出审计日志,审查另外两员的操作",
 }
 
 
@@ -67,6 +67,7 @@ class SetupDialog(QDialog):
         self.accounts = accounts
         self.setWindowTitle("密保 · 首次使用:建立三员账户")
         self.fields: dict[Role, tuple[QLineEdit, QLineEdit, QLineEdit, QLineEdit]] = {}
+        self.person_ids: dict[Role, QLineEdit] = {}
         layout = QVBoxLayout(self)
         intro = QLabel("按“三员分立”的要求,系统管理员、安全保密管理员、安全审计员须由三人分别担任。"
                        "请为每个角色设一个账户,并由本人设置口令。\n" + policy_hint(policy))
@@ -78,6 +79,10 @@ class SetupDialog(QDialog):
             name, display, password, again = QLineEdit(), QLineEdit(), _password_field(), _password_field()
             form.addRow("用户名", name)
             form.addRow("姓名", display)
+            person_id = QLineEdit()
+            person_id.setPlaceholderText("三人中有同名者时必填,以区分本人")
+            form.addRow("工号或身份证号", person_id)
+            self.person_ids[role] = person_id
             form.addRow("口令", password)
             form.addRow("再次输入口令", again)
             self.fields[role] = (name, display, password, again)
@@ -91,7 +96,8 @@ class SetupDialog(QDialog):
         for role, (_, _, password, again) in self.fields.items():
             if password.text() != again.text():
                 return self._fail(f"{role.value}两次输入的口令不一致。")
-        chosen = {role: (n.text(), d.text(), p.text()) for role, (n, d, p, _) in self.fields.items()}
+        chosen = {role: (n.text(), d.text(), p.text(), self.person_ids[role].text())
+                  for role, (n, d, p, _) in self.fields.items()}
         try:
             self.accounts.setup(chosen)
         except ServiceError as exc:
@@ -186,16 +192,23 @@ class ChangePasswordDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.accounts, self.actor = accounts, actor
-        self.setWindowTitle("修改口令")
+        # At the login (a reset, a first login, an old password) the reason comes first: the
+        # owner reads there who reset the password and when.
+        self.setWindowTitle("登录 · 须修改口令" if reason else "修改口令")
         self.old, self.new, self.again = _password_field(), _password_field(), _password_field()
         form = QFormLayout()
         form.addRow("原口令", self.old)
         form.addRow("新口令", self.new)
         form.addRow("再次输入新口令", self.again)
-        hint = QLabel((reason + "\n" if reason else "") + policy_hint(policy))
+        self.reason = QLabel(reason)
+        self.reason.setWordWrap(True)
+        self.reason.setStyleSheet("font-weight: bold;")
+        self.reason.setVisible(bool(reason))
+        hint = QLabel(policy_hint(policy))
         hint.setWordWrap(True)
         self.error = _error_label()
         layout = QVBoxLayout(self)
+        layout.addWidget(self.reason)
         layout.addWidget(hint)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -211,5 +224,7 @@ class ChangePasswordDialog(QDialog):
             self.accounts.change_password(self.actor, self.old.text(), self.new.text())
         except ServiceError as exc:
             messages.inline(self.error, exc)
+            if not isinstance(exc, ValidationFailed) or "old" in exc.errors:
+                self.old.clear()  # a wrong old password counted: the next one is typed afresh
             return
         self.accept()

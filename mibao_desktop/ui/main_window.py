@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         self._action(records, "刷新", self.refresh_all, "F5")
         system = bar.addMenu("系统(&S)")
         self._action(system, "安全策略…", self.edit_policy)
+        self._action(system, "账户授权…", self.grant_accounts, tip="为系统管理员新建的账户核对本人、授予角色并启用")
+        self._action(system, "安全审计员操作记录…", self.auditor_actions, tip="审查安全审计员本人的操作")
         self._action(system, "打印设置…", self.edit_print_settings)
         self._action(system, "立即备份", self.backup_now)
         self._action(system, "从备份恢复…", self.choose_backup)
@@ -179,6 +181,18 @@ class MainWindow(QMainWindow):
         from mibao_desktop.ui.settings_dialog import SettingsDialog
 
         self.dialog = SettingsDialog(self.services.settings, self)
+        self.dialog.open()
+
+    def grant_accounts(self) -> None:
+        from mibao_desktop.ui.role_windows import GrantDialog
+
+        self.dialog = GrantDialog(self.services.accounts, self.services.actor, self)
+        self.dialog.open()
+
+    def auditor_actions(self) -> None:
+        from mibao_desktop.ui.role_windows import AuditorActionsDialog
+
+        self.dialog = AuditorActionsDialog(self.services.oversight, self)
         self.dialog.open()
 
     def annual_report(self) -> None:

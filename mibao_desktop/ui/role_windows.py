@@ -27,8 +27,10 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.excel.audit_export import export_audit
 from mibao_desktop.security import Actor, Role
+from mibao_desktop.services.accounts import ACTION_LABELS as ACCOUNT_ACTION_LABELS
 from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.audit_service import ACTION_LABELS, AuditFilter, AuditService
+from mibao_desktop.services.oversight import OversightService
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.login import _buttons, _error_label, _password_field
@@ -53,29 +55,32 @@ class RoleWindow(QMainWindow):
 
 
 class NewAccountDialog(QDialog):
+    """新建账户: no role here. The security administrator grants it (三员分立: two people for
+    every grant); until then the account cannot log in."""
+
     def __init__(self, accounts: AccountService, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.accounts, self.actor = accounts, actor
         self.setWindowTitle("新建账户")
         self.name, self.display, self.password = QLineEdit(), QLineEdit(), _password_field()
-        self.role = QComboBox()
-        for role in Role:
-            self.role.addItem(role.value, role)
+        self.person_id = QLineEdit()
         form = QFormLayout()
         form.addRow("用户名", self.name)
         form.addRow("姓名", self.display)
-        form.addRow("角色", self.role)
+        form.addRow("工号或身份证号", self.person_id)
         form.addRow("临时口令", self.password)
         self.error = _error_label()
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("新账户首次登录时须修改口令。"))
+        note = QLabel("新账户须由安全保密管理员核对本人、授予角色并启用后才能登录;首次登录时须修改口令。")
+        note.setWordWrap(True)
+        layout.addWidget(note)
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(_buttons(self, "建立", self.save))
 
     def save(self) -> None:
         try:
-            self.accounts.create_account(self.actor, self.name.text(), self.display.text(), self.role.currentData(),
+            self.accounts.create_account(self.actor, self.name.text(), self.display.text(), self.person_id.text(),
                                          self.password.text())
         except ServiceError as exc:
             messages.inline(self.error, exc)
@@ -110,7 +115,7 @@ class ResetPasswordDialog(QDialog):
 class AccountsWindow(RoleWindow):
     """系统管理员: accounts, and nothing of the ledgers."""
 
-    HEADERS = ["用户名", "姓名", "角色", "状态", "锁定至", "口令修改于", "最近登录"]
+    HEADERS = ["用户名", "姓名", "工号或身份证号", "角色", "状态", "锁定至", "口令修改于", "最近登录"]
 
     def __init__(self, accounts: AccountService, actor: Actor) -> None:
         super().__init__(actor, "账户管理(系统管理员)")
@@ -139,7 +144,7 @@ class AccountsWindow(RoleWindow):
         self.rows = self.accounts.accounts(self.actor)
         stamp = lambda t: t.strftime("%Y-%m-%d %H:%M") if t else ""  # noqa: E731
         now = dt.datetime.now()
-        fill_table(self.table, [[a.name, a.display_name, a.role.value, "在用" if a.active else "已停用",
+        fill_table(self.table, [[a.name, a.display_name, a.person_id, a.role_text, a.status_text,
                             stamp(a.locked_until) if a.locked_until and a.locked_until > now else "",
                             stamp(a.password_changed_at) + ("(待修改)" if a.must_change_password else ""),
                             stamp(a.last_login_at)] for a in self.rows])
@@ -152,9 +157,12 @@ class AccountsWindow(RoleWindow):
 
     def _update_buttons(self) -> None:
         account = self.selected()
-        for button in (self.reset_button, self.toggle_button, self.unlock_button):
+        for button in (self.reset_button, self.unlock_button):
             button.setEnabled(account is not None)
-        self.toggle_button.setText("启用" if account is not None and not account.active else "停用")
+        # Enabling gives power back: a grant, the security administrator's (账户授权)
+        self.toggle_button.setEnabled(account is not None and account.active)
+        self.toggle_button.setToolTip("" if account is None or account.active
+                                      else "重新启用须由安全保密管理员在“账户授权”中进行")
 
     def _open(self, dialog: QDialog) -> None:
         self.dialog = dialog
@@ -170,16 +178,15 @@ class AccountsWindow(RoleWindow):
 
     def toggle_active(self) -> None:
         account = self.selected()
-        if account is None:
+        if account is None or not account.active:
             return
-        verb = "启用" if not account.active else "停用"
-        if not messages.confirm(self, f"{verb}账户", f"确定{verb}账户 {account.name}({account.display_name})吗?",
-                                action=verb):
+        if not messages.confirm(self, "停用账户", f"确定停用账户 {account.name}({account.display_name})吗?"
+                                "停用后,该账户正在进行的登录在下一次操作时结束。", action="停用"):
             return
         try:
-            self.accounts.set_active(self.actor, account.name, not account.active)
+            self.accounts.set_active(self.actor, account.name, False)
         except ServiceError as exc:
-            messages.error(self, f"无法{verb}", exc.message)
+            messages.error(self, "无法停用", exc.message)
         self.refresh()
 
     def unlock(self) -> None:
@@ -189,13 +196,112 @@ class AccountsWindow(RoleWindow):
             self.refresh()
 
 
+def alert_label(action: str) -> str:
+    return ACTION_LABELS.get(action) or ACCOUNT_ACTION_LABELS.get(action, action)
+
+
+class GrantDialog(QDialog):
+    """账户授权 (安全保密管理员): the accounts the system administrator made, or disabled, waiting
+    for a role. The second person of every grant checks who the account belongs to (姓名, 工号,
+    who made it) before granting its role, which also enables it."""
+
+    HEADERS = ["用户名", "姓名", "工号或身份证号", "状态", "原角色", "建立人", "建立时间"]
+
+    def __init__(self, accounts: AccountService, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.accounts, self.actor = accounts, actor
+        self.setWindowTitle("账户授权")
+        self.table = read_only_table(self.HEADERS)
+        self.table.itemSelectionChanged.connect(self._update)
+        self.role = QComboBox()
+        for role in Role:
+            self.role.addItem(role.value, role)
+        self.grant_button = QPushButton("授予角色并启用")
+        self.grant_button.clicked.connect(self.grant)
+        self.error = _error_label()
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("角色"))
+        bar.addWidget(self.role)
+        bar.addWidget(self.grant_button)
+        bar.addStretch(1)
+        note = QLabel("系统管理员新建的账户须经您核对本人并授予角色后才能登录。三员分立:"
+                      "一人只能担任一个角色,与其他角色同名同工号的账户不能授权。")
+        note.setWordWrap(True)
+        close = QPushButton("关闭")
+        close.clicked.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addWidget(self.table)
+        layout.addLayout(bar)
+        layout.addWidget(self.error)
+        layout.addWidget(close)
+        self.resize(760, 360)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.rows = self.accounts.awaiting_grant(self.actor)
+        fill_table(self.table, [[a.name, a.display_name, a.person_id, a.status_text if a.role is None else "已停用",
+                                 a.role.value if a.role else "", a.created_by,
+                                 a.created_at.strftime("%Y-%m-%d %H:%M") if a.created_at else ""] for a in self.rows])
+        self.table.resizeColumnsToContents()
+        self._update()
+
+    def selected(self):
+        row = self.table.currentRow()
+        return self.rows[row] if 0 <= row < len(self.rows) and self.table.selectedItems() else None
+
+    def _update(self) -> None:
+        self.grant_button.setEnabled(self.selected() is not None)
+
+    def grant(self) -> None:
+        account, role = self.selected(), self.role.currentData()
+        if account is None:
+            return
+        if not messages.confirm(self, "授予角色", f"确认账户 {account.name} 属于 {account.display_name}"
+                                + (f"(工号 {account.person_id})" if account.person_id else "")
+                                + f",授予{role.value}角色并启用?", action="授予"):
+            return
+        try:
+            self.accounts.grant_role(self.actor, account.name, role)
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
+            return
+        self.error.hide()
+        self.refresh()
+
+
+class AuditorActionsDialog(QDialog):
+    """审计员操作记录 (安全保密管理员): the auditor's own actions, and nobody else's."""
+
+    HEADERS = ["序号", "时间", "用户", "操作", "对象", "详情"]
+
+    def __init__(self, oversight: OversightService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("安全审计员操作记录")
+        self.table = read_only_table(self.HEADERS)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.rows = oversight.auditor_actions()
+        fill_table(self.table, [[str(r.id), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, alert_label(r.action),
+                                 r.target, r.detail_text] for r in self.rows])
+        self.table.resizeColumnsToContents()
+        note = QLabel("三员互相监督:安全审计员审查另外两员,其本人的操作由安全保密管理员审查。")
+        note.setWordWrap(True)
+        close = QPushButton("关闭")
+        close.clicked.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addWidget(self.table)
+        layout.addWidget(close)
+        self.resize(860, 480)
+
+
 class AuditWindow(RoleWindow):
     """安全审计员: the audit log by time, user and action; verify; export."""
 
     HEADERS = ["序号", "时间", "用户", "角色", "操作", "对象", "详情"]
     LIMIT = 2000
 
-    def __init__(self, audit: AuditService, actor: Actor) -> None:
+    def __init__(self, audit: AuditService, actor: Actor, oversight: OversightService | None = None) -> None:
         super().__init__(actor, "审计日志(安全审计员)")
         self.audit = audit
         self.task = None
@@ -244,6 +350,12 @@ class AuditWindow(RoleWindow):
         self.setCentralWidget(host)
         self._fill_users()
         self.refresh()
+        self.oversight = oversight
+        self.alerts = QLabel()  # resets, grants, first logins after a reset: the moments to look at
+        self.alerts.setWordWrap(True)
+        self.alerts.setStyleSheet("color: #8a4b00;")
+        layout.insertWidget(0, self.alerts)
+        self.show_alerts()
 
     def _fill_users(self) -> None:
         self.user.blockSignals(True)
@@ -252,6 +364,17 @@ class AuditWindow(RoleWindow):
         for name in self.audit.actors():
             self.user.addItem(name, name)
         self.user.blockSignals(False)
+
+    ALERTS_SHOWN = 5
+
+    def show_alerts(self) -> None:
+        """The newest account alerts above the log; all of them are in the log (账户管理)."""
+        rows = self.oversight.alerts(limit=self.ALERTS_SHOWN) if self.oversight is not None else []
+        lines = [f"{r.at:%Y-%m-%d %H:%M} {r.actor} {alert_label(r.action)} {r.target}"
+                 + (f"({r.detail['role']})" if r.detail.get("role") else "") for r in rows]
+        self.alerts.setText(("⚠ 需关注的账户事件(重置口令、授予角色、重置后首次登录):\n" + "\n".join(lines))
+                            if lines else "")
+        self.alerts.setVisible(bool(lines))
 
     def current_filter(self) -> AuditFilter:
         since, until = self.since.date(), self.until.date().addDays(1)
@@ -309,4 +432,4 @@ class AuditWindow(RoleWindow):
             on_error=lambda e: messages.show_error(self, "导出失败", e))
 
 
-__all__ = ["AccountsWindow", "AuditWindow"]
+__all__ = ["AccountsWindow", "AuditWindow", "AuditorActionsDialog", "GrantDialog"]

@@ -31,8 +31,13 @@ class SettingsDialog(QDialog):
         self.error = _error_label()
         note = QLabel("默认值依据保密管理制度:口令不少于10位、三种以上字符、每周更换;连续5次错误锁定30分钟。")
         note.setWordWrap(True)
+        # the floors come from the policy itself, so that what is said is what is enforced
+        self.floors = QLabel("下限:" + SecurityPolicy.FLOORS)
+        self.floors.setWordWrap(True)
+        self.floors.setStyleSheet("font-weight: bold;")
         layout = QVBoxLayout(self)
         layout.addWidget(note)
+        layout.addWidget(self.floors)
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(_buttons(self, "保存", self.save))

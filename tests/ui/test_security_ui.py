@@ -40,7 +40,7 @@ def test_the_setup_dialog_makes_the_three_accounts(qtbot, accounts):
     dialog.show()
     for role, (name, display, password, again) in dialog.fields.items():
         name.setText(NAMES[role])
-        display.setText("某人")
+        display.setText(f"{role.value}甲")
         password.setText(PASSWORDS[role])
         again.setText(PASSWORDS[role])
     dialog.fields[Role.AUDITOR][3].setText("different-Pass-1")
@@ -67,7 +67,7 @@ def test_login_names_the_failures_and_the_lockout(qtbot, ready):
         qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
         assert dialog.isVisible() and dialog.password.text() == ""
         if attempt < 5:
-            assert f"再错 {5 - attempt} 次" in dialog.error.text()
+            assert "用户名或口令错误。连续 5 次口令错误" in dialog.error.text()
     assert "账户已锁定" in dialog.error.text() and "连续 5 次" in dialog.error.text()
     qtbot.keyClicks(dialog.password, PASSWORDS[Role.SECURITY_ADMIN])
     qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
@@ -116,7 +116,7 @@ def test_idle_lock_hides_everything_and_keeps_unsaved_input(qtbot, ready, db, da
     assert prompt.isVisible()
     prompt.password.setText("Wrong-pass-1")
     qtbot.mouseClick(ok_button(prompt), Qt.MouseButton.LeftButton)
-    assert prompt.isVisible() and "再错 4 次" in prompt.error.text()
+    assert prompt.isVisible() and "用户名或口令错误" in prompt.error.text()
     prompt.password.setText(PASSWORDS[Role.SECURITY_ADMIN])
     with qtbot.waitSignal(idle.unlocked, timeout=5000):
         qtbot.mouseClick(ok_button(prompt), Qt.MouseButton.LeftButton)
@@ -153,10 +153,11 @@ def test_the_system_administrator_manages_accounts(qtbot, ready, told):
     dialog = window.dialog
     dialog.name.setText("baomi2")
     dialog.display.setText("保密员乙")
-    dialog.role.setCurrentIndex(1)
+    dialog.person_id.setText("GH-0002")
     dialog.password.setText("Temp-Pass-2026")
     qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
     assert window.table.rowCount() == 4
+    ready.grant_role(Actor("baomi", Role.SECURITY_ADMIN), "baomi2", Role.SECURITY_ADMIN)  # the second person
     assert ready.login("baomi2", "Temp-Pass-2026").must_change_password
     row = next(i for i, a in enumerate(window.rows) if a.name == "shenji")
     window.table.selectRow(row)
