@@ -42,6 +42,12 @@ class Services:
         return LedgerService(self.db, self.actor, clock=self.clock)
 
     @cached_property
+    def bulk_edit(self):
+        from mibao_desktop.services.bulk_edit import BulkEditService
+
+        return BulkEditService(self.ledgers)
+
+    @cached_property
     def printing(self):
         from mibao_desktop.services.print_service import PrintService
 
