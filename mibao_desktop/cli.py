@@ -10,10 +10,15 @@
     mibao [--data-dir D] --user U labels LEDGER -o OUT.pdf [--ids A B …] [--layout NAME] [--start N]
     mibao [--data-dir D] --user U form NAME --id ASSET -o OUT.pdf
     mibao [--data-dir D] --user U backup
+    mibao [--data-dir D] --user U accounts list | create NAME 姓名 工号 | reset NAME | disable NAME
+                                       | unlock NAME                  (系统管理员)
+    mibao [--data-dir D] --user U accounts pending | grant NAME 角色   (安全保密管理员)
+    mibao [--data-dir D] --user U passwd                              (修改自己的口令)
     mibao [--data-dir D] --user U restore FILE [--yes] [--unregistered]
 
 Commands that read or change data log in as ``--user``; the password comes from the
-``MIBAO_PASSWORD`` environment variable or is asked for without echo.
+``MIBAO_PASSWORD`` environment variable or is asked for without echo; a new or temporary
+password (create, reset, passwd) from ``MIBAO_NEW_PASSWORD`` or asked for twice.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ EXIT_OK, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
 
 def _parser() -> argparse.ArgumentParser:
     from mibao_desktop.ledgers import ALL_LEDGERS
+    from mibao_desktop.security import Role
 
     ledgers = ", ".join(f"{l.key}({l.noun})" for l in ALL_LEDGERS)
     parser = argparse.ArgumentParser(prog="mibao", description="密保 · 保密台账管理")
@@ -82,6 +88,20 @@ def _parser() -> argparse.ArgumentParser:
     frm.add_argument("--id", dest="ids", action="append", default=[], help="设备编号(可重复)")
     frm.add_argument("-o", "--output", type=Path, required=True)
     sub.add_parser("backup", help="立即备份数据库")
+    acc = sub.add_parser("accounts", help="账户:系统管理员新建、重置、停用、解锁;安全保密管理员授予角色")
+    acc_sub = acc.add_subparsers(dest="accounts_command", required=True)
+    acc_sub.add_parser("list", help="列出全部账户(系统管理员)")
+    create = acc_sub.add_parser("create", help="新建账户(无角色,须经安全保密管理员授权后才能登录)")
+    create.add_argument("name", help="用户名")
+    create.add_argument("display_name", help="姓名")
+    create.add_argument("person_id", help="工号或身份证号")
+    for verb, text in (("reset", "重置口令(本人下次登录时须修改)"), ("disable", "停用账户"), ("unlock", "解锁账户")):
+        acc_sub.add_parser(verb, help=text).add_argument("name", help="用户名")
+    acc_sub.add_parser("pending", help="列出待授权和已停用的账户(安全保密管理员)")
+    grant = acc_sub.add_parser("grant", help="授予角色并启用(安全保密管理员)")
+    grant.add_argument("name", help="用户名")
+    grant.add_argument("role", choices=[r.value for r in Role], help="角色")
+    sub.add_parser("passwd", help="修改自己的口令")
     sub.add_parser("check", help="全面检查数据库文件(逐页、逐个索引,大文件需数秒到数十秒)")
     restore = sub.add_parser("restore", help="从备份恢复数据库(当前文件先另存)")
     restore.add_argument("file", type=Path)
@@ -95,8 +115,9 @@ class LoginRequired(Exception):
     pass
 
 
-def _login(db, args):
-    """Log in as ``--user``; returns the actor. Raises LoginRequired with what to do."""
+def _login(db, args, *, changing: bool = False):
+    """Log in as ``--user``; returns the actor (``changing``: the login result, for passwd, which
+    is what a login that must change its password may do). Raises LoginRequired with what to do."""
     import getpass
     import os
 
@@ -108,9 +129,69 @@ def _login(db, args):
     if password is None:
         password = getpass.getpass(f"{args.user} 的口令:")
     result = Services(db).accounts.login(args.user, password)
+    if changing:
+        return result, password
     if result.must_change_password:
-        raise LoginRequired(f"{result.why_change} 请先在桌面程序中修改口令。")
+        raise LoginRequired(f"{result.why_change} 请先修改口令(桌面程序,或 mibao --user {args.user} passwd)。")
     return result.actor
+
+
+def _new_password(prompt: str) -> str:
+    """A new or temporary password: MIBAO_NEW_PASSWORD, or typed twice without echo."""
+    import getpass
+    import os
+
+    chosen = os.environ.get("MIBAO_NEW_PASSWORD")
+    if chosen is not None:
+        return chosen
+    first = getpass.getpass(f"{prompt}:")
+    if getpass.getpass(f"再次输入{prompt}:") != first:
+        raise LoginRequired("两次输入的口令不一致,未作改动。")
+    return first
+
+
+def _passwd(db, args) -> int:
+    from mibao_desktop.services.context import Services
+
+    result, old = _login(db, args, changing=True)
+    if result.why_change:
+        print(result.why_change)
+    Services(db).accounts.change_password(result.actor, old, _new_password("新口令"))
+    print(f"{args.user} 的口令已修改。")
+    return EXIT_OK
+
+
+def _accounts(db, actor, args) -> int:
+    """The account work of the command line, through the same service as the desktop: the
+    system administrator's (list, create, reset, disable, unlock) and the security
+    administrator's grant (pending, grant)."""
+    from mibao_desktop.security import Role
+    from mibao_desktop.services.context import Services
+
+    accounts = Services(db, actor).accounts
+    command = args.accounts_command
+    if command in ("list", "pending"):
+        rows = accounts.accounts(actor) if command == "list" else accounts.awaiting_grant(actor)
+        for a in rows:
+            print(f"{a.name}\t{a.display_name}\t{a.person_id or '-'}\t{a.role_text}\t{a.status_text}"
+                  + (f"\t建立人 {a.created_by}" if a.created_by else ""))
+        print(f"共 {len(rows)} 个账户。")
+    elif command == "create":
+        made = accounts.create_account(actor, args.name, args.display_name, args.person_id, _new_password("临时口令"))
+        print(f"已新建账户 {made.name}({made.display_name}),待安全保密管理员授予角色后才能登录。")
+    elif command == "reset":
+        accounts.reset_password(actor, args.name, _new_password("临时口令"))
+        print(f"已重置 {args.name} 的口令;其下次登录时须修改,并会看到由谁、何时重置。")
+    elif command == "disable":
+        accounts.set_active(actor, args.name, False)
+        print(f"已停用账户 {args.name}。")
+    elif command == "unlock":
+        accounts.unlock_account(actor, args.name)
+        print(f"已解锁账户 {args.name}。")
+    else:
+        granted = accounts.grant_role(actor, args.name, Role(args.role))
+        print(f"已授予 {granted.name}({granted.display_name}){granted.role_text}角色并启用。")
+    return EXIT_OK
 
 
 def _desktop_only(argv: list[str]) -> argparse.Namespace | None:
@@ -171,7 +252,11 @@ def _command(data_dir: Path, args) -> int:
             return _demo(db, args)
         if args.command == "check":
             return _check(db, data_dir)
+        if args.command == "passwd":
+            return _passwd(db, args)
         actor = _login(db, args)
+        if args.command == "accounts":
+            return _accounts(db, actor, args)
         if args.command == "audit":
             return _audit(db, actor, args)
         if args.command == "backup":

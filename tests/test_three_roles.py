@@ -231,3 +231,17 @@ def test_control_characters_and_lone_surrogates_are_refused_in_plain_chinese(acc
     with pytest.raises(ValidationFailed, match="新口令:含有"):
         accounts.change_password(BAOMI, PASSWORDS[Role.SECURITY_ADMIN], "New-" + bad + "-2026A")
     assert accounts.login("baomi", PASSWORDS[Role.SECURITY_ADMIN]).actor.role is Role.SECURITY_ADMIN
+
+
+@pytest.mark.parametrize("bad", ["JM\ud800", "\udcffJM", "JM\x00", "JM\x1b"])
+def test_a_search_or_a_record_with_a_control_character_or_lone_surrogate_is_refused_in_words(db, bad):
+    from mibao_desktop.services.repository import LedgerQuery
+
+    ledgers = Services(db, BAOMI).ledgers
+    for ask in (lambda: ledgers.query("computers", LedgerQuery(text=bad)),
+                lambda: ledgers.count("computers", LedgerQuery(text=bad))):
+        with pytest.raises(ValidationFailed, match="搜索词:含有"):
+            ask()
+    with pytest.raises(ValidationFailed, match="使用人:含有"):
+        ledgers.create("computers", computer(user="张" + bad))
+    assert ledgers.count("computers") == 0

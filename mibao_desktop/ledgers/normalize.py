@@ -16,6 +16,7 @@ class FieldError(ValueError):
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words with single spaces: nothing to fold
 
@@ -60,6 +61,8 @@ def clean_text(raw: object, *, multiline: bool = False, fold: bool = True) -> st
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _CONTROL.search(text):
         raise FieldError("含有不可见的控制字符,请重新输入")
+    if _SURROGATE.search(text):  # half of a character pair: UTF-8 (and so the database) refuses it
+        raise FieldError("含有无法识别的字符(不成对的代理字符),请重新输入")
     if not multiline:
         text = _SPACES.sub(" ", text)
     return text.strip()

@@ -27,6 +27,7 @@ from mibao_desktop.ledgers.fields import LIST_JOINER, VOIDED_MARK, Field, FieldT
 from mibao_desktop.ledgers.levels import LONG_TERM, parse_marking, period_text
 from mibao_desktop.ledgers.normalize import FieldError, clean_text, invisible_in, is_blank, split_values
 from mibao_desktop.security import Actor, Role, require
+from mibao_desktop.security.inputs import unreadable
 from mibao_desktop.services import audit
 from mibao_desktop.services.references import Resolver, person_text
 from mibao_desktop.services.repository import LedgerQuery, RecordRepository, unique_keys
@@ -293,6 +294,14 @@ def _view_plan(ledger: Ledger) -> list[tuple[str, str, Field]]:
             plan.append((f.name, kind, f))
         known = _VIEW_PLANS[ledger.key] = (ledger, plan)
     return known[1]
+
+
+def _searchable(query: LedgerQuery | None) -> None:
+    """A search typed or pasted with a control character or a lone surrogate is refused in
+    words (issue 11); the surrogate would otherwise end in the database driver's traceback."""
+    why = unreadable(query.text) if query is not None and query.text else None
+    if why:
+        raise ValidationFailed({"text": why}, {"text": "搜索词"})
 
 
 class LedgerService:
@@ -1422,12 +1431,14 @@ class LedgerService:
         when it comes free with the page (``Page.total`` None otherwise): the table shows the
         page of a broad search at once and asks :meth:`count` after it, off the UI thread."""
         ledger = self.ledger(ledger_key)
+        _searchable(query)
         with self._read() as session:
             rows, total = RecordRepository(session).page_with_total(ledger, query, count=count)
             return Page(self._views(session, ledger, rows), total)
 
     def count(self, ledger_key: str | Ledger, query: LedgerQuery | None = None) -> int:
         ledger = self.ledger(ledger_key)
+        _searchable(query)
         with self._read() as session:
             return RecordRepository(session).count(ledger, query or LedgerQuery())
 
@@ -1440,6 +1451,7 @@ class LedgerService:
     def rows(self, ledger_key: str | Ledger, query: LedgerQuery) -> list[RecordView]:
         """One page without counting (the table model fetches pages as it scrolls)."""
         ledger = self.ledger(ledger_key)
+        _searchable(query)
         with self._read() as session:
             rows, _total = RecordRepository(session).page_with_total(ledger, query, count=False)
             return self._views(session, ledger, rows)
@@ -1476,6 +1488,7 @@ class LedgerService:
         from mibao_desktop.services.value_stream import ValueStream
 
         require(self.actor, *LEDGER_ROLES, doing="导出台账")
+        _searchable(query)
         return ValueStream(self, self.ledger(ledger_key), query or LedgerQuery(), fields)
 
     def distinct_values(self, ledger_key: str | Ledger, name: str) -> list[str]:

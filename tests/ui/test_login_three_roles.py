@@ -216,3 +216,15 @@ def test_a_password_typed_into_the_name_field_is_not_recorded(qtbot, ready, db):
     pasted.password.setText(PASSWORDS[Role.SECURITY_ADMIN])
     qtbot.mouseClick(ok_button(pasted), Qt.MouseButton.LeftButton)
     assert "控制字符" in pasted.error.text() and pasted.result() != LoginDialog.DialogCode.Accepted
+
+
+def test_a_control_character_pasted_into_the_search_box_is_refused_in_words(qtbot, window, told):
+    # (a lone surrogate cannot reach the service from here: Qt turns it into "?" in the box;
+    # it comes through the command line's --search, tested in tests/test_three_roles.py)
+    page = window.current_page()
+    page.search.setText("JM\x07")
+    page.apply_search()
+    qtbot.waitUntil(lambda: any(t[1] == "查找失败" for t in told), timeout=5000)
+    title, text = next((t[1], t[2]) for t in told if t[1] == "查找失败")
+    assert "搜索词" in text and "控制字符" in text
+    assert "Traceback" not in text and "Error" not in text
