@@ -111,6 +111,9 @@ class LedgerPage(QWidget):
         self.status_button = _button("变更状态", "停用、维修、外出、报废、销毁……", self.change_status_selected)
         self.void_button = _button("作废", "Del:作废登记错误的记录(可恢复)", self.void_selected)
         self.restore_button = _button("恢复", "恢复已作废的记录", self.restore_selected)
+        self.bulk_button = _button("批量修改…", "为所选的多条记录同时改一个字段(部门更名、一批设备换人……)",
+                                   self.bulk_edit_selected)
+        self.replace_button = _button("查找替换…", "Ctrl+H:把一个字段中的某个值全部替换,先预览", self.find_replace)
         self.columns_button = QToolButton()
         self.columns_button.setText("显示列")
         self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -124,7 +127,7 @@ class LedgerPage(QWidget):
         self.forms_button.setVisible(bool(ledger.forms))
         action_bar = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.status_button, self.void_button,
-                       self.restore_button):
+                       self.restore_button, self.bulk_button, self.replace_button):
             action_bar.addWidget(button)
         action_bar.addStretch(1)
         for button in (self.labels_button, self.forms_button, self.columns_button, self.import_button,
@@ -484,6 +487,27 @@ class LedgerPage(QWidget):
             messages.error(self, "无法恢复", exc.message)
             return
         self._saved(restored)
+
+    def bulk_edit_selected(self) -> None:
+        """批量修改: one field set on every selected record, after a preview."""
+        from mibao_desktop.ui.bulk_edit_dialog import BulkEditDialog
+
+        records = self.selected_records()
+        if not records:
+            messages.inform(self, "批量修改", "请先在表中选择要修改的记录(可按住 Ctrl 或 Shift 多选)。")
+            return
+        self._open(BulkEditDialog(self.services.bulk_edit, self.ledger, [r.id for r in records],
+                                  suggest=self._suggester, parent=self))
+
+    def find_replace(self) -> None:
+        """查找替换 in one field, within what the table shows (its search and filters)."""
+        from mibao_desktop.ui.bulk_edit_dialog import BulkEditDialog
+
+        self._open(BulkEditDialog(self.services.bulk_edit, self.ledger, query=self.model.current_query(limit=None),
+                                  suggest=self._suggester, parent=self))
+
+    def _suggester(self, f):
+        return lambda text: self.service.suggestions(self.ledger, f.name, text)
 
     def revert(self, record_id: int, event_id: int) -> None:
         entry = next((e for e in self.detail.entries if e.id == event_id), None)

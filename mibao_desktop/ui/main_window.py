@@ -159,6 +159,9 @@ class MainWindow(QMainWindow):
         self._action(records, "作废…\tDel", lambda: self.current_page().void_selected())
         self._action(records, "恢复", lambda: self.current_page().restore_selected())
         records.addSeparator()
+        self._action(records, "批量修改…", lambda: self.current_page().bulk_edit_selected())
+        self._action(records, "查找替换…", lambda: self.current_page().find_replace(), "Ctrl+H")
+        records.addSeparator()
         self.find_action = self._action(records, "查找", lambda: self.current_page().focus_search(), "Ctrl+F")
         self._action(records, "刷新", self.refresh_all, "F5")
         system = bar.addMenu("系统(&S)")
@@ -245,7 +248,7 @@ class MainWindow(QMainWindow):
 
     def _show_shortcuts(self) -> None:
         messages.inform(self, "快捷键", "Ctrl+N 新增记录\nCtrl+F 查找\nEnter 修改所选记录\nDel 作废所选记录\n"
-                                         "Ctrl+T 变更状态\nF5 刷新\nCtrl+I 导入  Ctrl+E 导出")
+                                         "Ctrl+T 变更状态\nCtrl+H 查找替换\nF5 刷新\nCtrl+I 导入  Ctrl+E 导出")
 
     def _about(self) -> None:
         from mibao_desktop.ui.about import AboutDialog
