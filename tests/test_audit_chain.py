@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from mibao_desktop.db.database import Database
 from mibao_desktop.db.models import AuditEntry, Setting
 from mibao_desktop.excel import export_ledger
 from mibao_desktop.excel.annual import export_annual_report
@@ -164,3 +165,34 @@ def test_the_anchor_is_typed_plainly_or_refused_in_chinese(work):
         auditor(work).verify(["12-abc"])
     gone = auditor(work).verify([f"{head.id + 500}:{head.hash[:16]}"])
     assert not gone.ok and "已不存在" in gone.message and "截断" in gone.message
+
+
+def test_a_chain_carries_what_another_chain_has_past_their_shared_part(db, tmp_path):
+    """What a restore does with the log it replaces, on either engine: the shared prefix is
+    found, the rest copied as audit.carried, and an anchor of a copied entry is explained."""
+    old = Database.open(tmp_path / "old.sqlite")
+    at = dt.datetime(2026, 11, 2, 9, 0, 0)
+    try:
+        for target in (old, db):
+            with target.write() as s:
+                for n in range(5):
+                    audit.append(s, BAOMI, "record.create", f"computers:JM-{n}", {"n": n}, at=at)
+        with old.write() as s:
+            for n in range(5, 8):
+                audit.append(s, BAOMI, "record.void", f"computers:JM-{n}", {"n": n}, at=at)
+        gone = audit.current_anchor(old)
+        with old.engine.connect() as conn, db.write() as s:
+            shared = audit.shared_until(conn, s.connection())
+            assert shared == 5
+            count, first, last = audit.carry(s, audit.entries_after(conn, shared), at=at, actor=BAOMI)
+            audit.append(s, BAOMI, "backup.restore", "x", {"dropped": count}, at=at)
+        assert (count, first, last) == (3, 6, 8)
+        with db.session() as s:
+            result = audit.verify(s, anchors=[gone])
+        assert result.ok and "恢复备份时被撤下" in result.anchors[0]
+        another = Services(db, BAOMI, None, Clock())
+        another_write(another)  # the ids given to the copies did not upset the next append
+        with db.session() as s:
+            assert audit.verify(s).ok
+    finally:
+        old.close()

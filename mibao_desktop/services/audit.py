@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.models import AuditEntry, Setting
@@ -165,14 +165,25 @@ def carry(session: Session, entries: Iterable[dict[str, Any]], *, at: dt.datetim
     problem = _head_problem(session, last)
     if problem is not None:  # the restored file's own head must not be hidden by what follows
         prev = _add(session, prev, at, SELF_CHECK, "", MISMATCH, "审计日志", problem).hash
+    # Written in batches with their ids given: a restore from a month-old backup carries tens
+    # of thousands of entries, and one flush per entry took a second per thousand.
+    next_id = (last_entry(session) or Anchor(0, GENESIS)).id + 1
+    batch: list[dict[str, Any]] = []
     for old in entries:
         detail = {"id": old["id"], "at": old["at"], "actor": old["actor"], "role": old["role"],
                   "action": old["action"], "target": old["target"], "detail": old["detail"], "hash": old["hash"]}
-        entry = _add(session, prev, at, name, "", CARRIED, f"原第 {old['id']} 条", detail)
-        prev, count, final = entry.hash, count + 1, entry.id
-        first = first or entry.id
-        if count % 2000 == 0:
-            session.expunge_all()
+        target = f"原第 {old['id']} 条"
+        digest = entry_hash(prev, at, name, "", CARRIED, target, detail)
+        batch.append({"id": next_id, "at": at, "actor": name, "role": "", "action": CARRIED, "target": target,
+                      "detail": detail, "prev_hash": prev, "hash": digest})
+        first, final, prev, count, next_id = first or next_id, next_id, digest, count + 1, next_id + 1
+        if len(batch) >= 2000:
+            session.execute(insert(AuditEntry), batch)
+            batch = []
+    if batch:
+        session.execute(insert(AuditEntry), batch)
+    if final is not None and session.get_bind().dialect.name == "postgresql":  # the ids were given
+        session.execute(text("SELECT setval(pg_get_serial_sequence('audit_log', 'id'), :id)"), {"id": final})
     if final is not None or problem is not None:
         _set_head(session, last_entry(session), at, name)
     return count, first, final

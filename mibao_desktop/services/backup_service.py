@@ -132,15 +132,20 @@ class BackupService:
             with db.write() as session:
                 first = last = None
                 if old is not None:
+                    # in a savepoint: the file is already replaced, so whatever goes wrong while
+                    # reading the old log, the restore's own entry must still be written
+                    savepoint = session.begin_nested()
                     try:
                         with old.connect() as conn:
                             previous_head = str(audit.last_of(conn) or audit.Anchor(0, audit.GENESIS))
                             shared = audit.shared_until(conn, session.connection())
                             dropped, first, last = audit.carry(session, audit.entries_after(conn, shared),
                                                                at=now, actor=actor)
-                    except (sqlite3.Error, SQLAlchemyError) as exc:
-                        note = f"原数据库的审计日志无法读取({exc}),无法比对恢复撤下了多少条记录。"
-                        dropped = None
+                        savepoint.commit()
+                    except (sqlite3.Error, SQLAlchemyError, ValueError, KeyError, TypeError) as exc:
+                        savepoint.rollback()
+                        note = "原数据库的审计日志无法读取(文件已损坏),无法比对恢复撤下了多少条记录。"
+                        dropped, first, last = None, None, None
                 elif aside is None:
                     note = "恢复前没有数据库文件,无可比对。"
                 detail = {"file": str(backup_file), "previous_saved_as": str(aside.path) if aside else "",
