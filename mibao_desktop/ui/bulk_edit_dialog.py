@@ -125,7 +125,10 @@ class BulkEditDialog(QDialog):
 
     def _field_changed(self) -> None:
         if self.editors:
-            self.value_stack.setCurrentWidget(self.editors[self.field_name])
+            editor = self.editors[self.field_name]
+            self.value_stack.setCurrentWidget(editor)
+            # as tall as the editor shown (a stack is as tall as its tallest, the 备注 box)
+            self.value_stack.setFixedHeight(editor.sizeHint().height())
         self._inputs_changed()
 
     def _inputs_changed(self, *_args) -> None:
