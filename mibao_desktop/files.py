@@ -129,12 +129,37 @@ def explain(exc: OSError, path: Path) -> str:
     return f"无法写入 {path}({exc.strerror or exc})。文件未写入。"
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+WAL_MAGIC = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
+BACKUP_REGISTER = "register.jsonl"
+
+
+def refuse_overwrite(path: Path) -> None:
+    """No output replaces a database file, a WAL or anything in a backup folder, whoever
+    chose the name: the last line behind the services' own check (output_service.check_target),
+    which knows only the database in use. Raises ServiceError."""
+    from mibao_desktop.errors import ServiceError
+
+    path = Path(path)
+    if (path.parent / BACKUP_REGISTER).exists():
+        raise ServiceError(f"不能把文件写到备份文件夹 {path.parent} 中:那里只存放密保建立的备份。请另选文件夹。")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return  # nothing there (or nothing readable): nothing to lose
+    if head.startswith(SQLITE_MAGIC) or head[:4] in WAL_MAGIC:
+        raise ServiceError(f"{path.name} 是数据库文件,不能用导出或报表覆盖它(会毁掉其中的数据)。请另选文件名。")
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` (an unpredictable name, created exclusively) to write
     to; on success it is synced and renamed to ``path``, on any failure removed. A kill or a
-    full disk leaves nothing under the final name that looks finished."""
+    full disk leaves nothing under the final name that looks finished. A database file or a
+    backup folder is refused before anything is written."""
     path = Path(path)
+    refuse_overwrite(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name[:60]}.", suffix=".part", dir=path.parent)
     os.close(fd)
@@ -168,5 +193,5 @@ def random_part(folder: Path, name: str) -> Path:
     return Path(folder) / f".{name[:60]}.{secrets.token_hex(8)}.part"
 
 
-__all__ = ["OutputError", "atomic_path", "clear_leftovers", "close_up", "explain", "part_name", "private_temp",
+__all__ = ["OutputError", "atomic_path", "refuse_overwrite", "clear_leftovers", "close_up", "explain", "part_name", "private_temp",
            "random_part", "secure_start", "secured", "sync_dir"]

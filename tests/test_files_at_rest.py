@@ -226,3 +226,21 @@ def test_a_second_import_while_the_first_still_writes_is_told_why(db_target, mon
     finally:
         holder.close()
         db.close()
+
+
+def test_no_output_replaces_any_database_file_or_lands_in_a_backup_folder(db, service, tmp_path):
+    """Also a database the services do not know (another data folder's) and the refused-rows
+    file of an import, which are written through the same atomic save."""
+    other = Database.open(tmp_path / "other" / "mibao.sqlite")
+    other.close()
+    before = (tmp_path / "other" / "mibao.sqlite").read_bytes()
+    with pytest.raises(ServiceError, match="是数据库文件"):
+        with files.atomic_path(tmp_path / "other" / "mibao.sqlite") as temp:
+            temp.write_bytes(b"PK")
+    assert (tmp_path / "other" / "mibao.sqlite").read_bytes() == before
+    service.create("computers", computer())
+    made = Services(db, BAOMI, db.path.parent).backups.make(db)
+    with pytest.raises(ServiceError, match="备份文件夹"):
+        export_ledger(service, service.ledger("computers"), tmp_path / "x.xlsx")  # fine
+        export_ledger(service, service.ledger("computers"), made.path.with_name("y.xlsx"))
+    assert sorted(p.name for p in made.path.parent.iterdir()) == [made.path.name, "register.jsonl"]
