@@ -150,8 +150,9 @@ def test_every_output_carries_the_head(work, db, tmp_path):
     assert all(f"审计链头 {head}" in page.extract_text() for page in PdfReader(form).pages)
     head = audit.current_anchor(db)
     sheet = tmp_path / "labels.pdf"
-    work.printing.labels(ledger, records, sheet, L.PRESETS["a4-3x8"])
+    work.printing.labels(ledger, records, sheet, L.PRESETS["a4-3x7"])
     assert PdfReader(sheet).metadata["/Keywords"] == f"审计链头 {head}"
+    assert f"审计链头 {head}" in PdfReader(sheet).pages[0].extract_text()  # in the sheet's bottom margin
     printed = auditor(work).entries(limit=1)[0]
     assert printed.action == "ledger.print" and printed.detail["anchor"] == str(head)
 

@@ -119,8 +119,9 @@ class SheetOptions:
 def render_labels(target: str | Path | BinaryIO, contents: Iterable[LabelContent], layout: LabelLayout,
                   options: SheetOptions = SheetOptions(), *, anchor: str = "") -> int:
     """Draw the labels; returns the number of labels drawn. ``anchor`` (审计链头 N:HASH16) goes
-    into the PDF's properties, not onto the sheet: label stock has no margin to spare, and a
-    label's backing is thrown away; the print's audit entry holds it too."""
+    into the PDF's properties, and onto each sheet only where its margin leaves room below or
+    above the labels (a roll label or a 24-up sheet has none); the print's audit entry holds it
+    too."""
     layout.check()
     if options.kind not in KIND_TITLES:
         raise LayoutError(f"未知的标识种类:{options.kind}")
@@ -137,6 +138,7 @@ def render_labels(target: str | Path | BinaryIO, contents: Iterable[LabelContent
             raise LayoutError(f"{content.title}没有密级标识,请选择“保密提醒标识”")
         for _ in range(options.copies):
             if position and position % layout.per_page == 0:
+                _anchor_in_margin(c, layout, anchor)
                 c.showPage()
             x, y = layout.box(position)
             box = ((x + options.offset_x) * mm, (layout.page_height - y - layout.label_height - options.offset_y) * mm,
@@ -148,9 +150,29 @@ def render_labels(target: str | Path | BinaryIO, contents: Iterable[LabelContent
                 _reminder_label(c, box, content, colour, options.outline)
             position += 1
             drawn += 1
+    _anchor_in_margin(c, layout, anchor)
     c.showPage()
     c.save()
     return drawn
+
+
+ANCHOR_ROOM = 5.0  # mm of margin needed for the 6-point line of the audit head
+
+
+def _anchor_in_margin(c, layout: LabelLayout, anchor: str) -> None:
+    """The audit head in small type in the sheet's bottom (else top) margin, never on a label."""
+    if not anchor:
+        return
+    bottom = layout.page_height - layout.margin_top - layout.rows * layout.label_height - (layout.rows - 1) * layout.gap_y
+    if bottom >= ANCHOR_ROOM:
+        y = bottom / 2 - 1
+    elif layout.margin_top >= ANCHOR_ROOM:
+        y = layout.page_height - layout.margin_top / 2 - 1
+    else:
+        return
+    c.setFont(FONT, 6)
+    c.setFillColor(HexColor("#808080"))
+    c.drawRightString((layout.page_width - 5) * mm, y * mm, anchor)
 
 
 def _outline(c, box, colour, outline: bool) -> None:
