@@ -24,6 +24,10 @@ from typing import Iterator
 
 TEMP_DIR = "tmp"
 PART = re.compile(r"^\.mibao-(?:backup|restore)-(?P<pid>\d+)-.*\.part(?:-wal|-shm|-journal)?$")
+# what versions before the pid was in the name left (.mibao-backup-k3j2x9.part): taken as a
+# killed run's once it has not changed for an hour
+OLD_PART = re.compile(r"^\.mibao-(?:backup|restore)-[^-]+\.part(?:-wal|-shm|-journal)?$")
+OLD_PART_AGE = 3600
 
 
 def _alive(pid: int) -> bool:
@@ -72,11 +76,22 @@ def clear_leftovers(data_dir: Path) -> list[Path]:
             continue
         for path in folder.iterdir():
             match = PART.match(path.name)
-            if match and not _alive(int(match["pid"])):
+            stale = (match is not None and not _alive(int(match["pid"]))) or (
+                OLD_PART.match(path.name) is not None and _age(path) > OLD_PART_AGE)
+            if stale:
                 with contextlib.suppress(OSError):
                     path.unlink()
                     removed.append(path)
     return removed
+
+
+def _age(path: Path) -> float:
+    import time
+
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def private_temp(data_dir: Path) -> Path:

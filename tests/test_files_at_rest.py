@@ -115,6 +115,9 @@ def test_an_exports_temporary_files_stay_in_the_data_folder_and_a_killed_runs_ar
     half.write_bytes(b"x" * 1000)
     live = data / "backups" / f".mibao-backup-{os.getpid()}-live.part"  # a backup still being written here
     live.write_bytes(b"x")
+    older = data / "backups" / ".mibao-backup-k3j2x9.part"  # named as versions before this one did
+    older.write_bytes(b"x" * 1000)
+    os.utime(older, (older.stat().st_atime - 7200, older.stat().st_mtime - 7200))
     made = []
     real = _writer.create_temporary_file
 
@@ -126,7 +129,7 @@ def test_an_exports_temporary_files_stay_in_the_data_folder_and_a_killed_runs_ar
     out = tmp_path / "out.xlsx"
     assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(data), "export", "computers", str(out)) == 0
     assert made and all(str(p).startswith(str(data / "tmp")) for p in made), made  # before: /tmp
-    assert not (data / "tmp" / str(dead)).exists() and not half.exists() and live.exists()
+    assert not (data / "tmp" / str(dead)).exists() and not half.exists() and not older.exists() and live.exists()
     assert not (data / "tmp" / str(os.getpid())).exists()  # this run's own folder went at its end
     assert tempfile.gettempdir() != str(data / "tmp" / str(os.getpid()))
 
