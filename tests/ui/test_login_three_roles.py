@@ -228,3 +228,29 @@ def test_a_control_character_pasted_into_the_search_box_is_refused_in_words(qtbo
     title, text = next((t[1], t[2]) for t in told if t[1] == "查找失败")
     assert "搜索词" in text and "控制字符" in text
     assert "Traceback" not in text and "Error" not in text
+
+
+def test_a_session_disabled_under_the_idle_lock_ends_instead_of_waiting_at_it(qtbot, ready, db, data_dir, told,
+                                                                               monkeypatch):
+    from mibao_desktop.ui.app import AppSession
+
+    ready.create_account(XITONG, "shenji2", "审计员乙", "GH-0003", "Temp-Pass-2026")
+    ready.grant_role(BAOMI, "shenji2", Role.AUDITOR)
+    session = AppSession(data_dir)
+    session.db, session.services = db, Services(db, data_dir=data_dir)
+    session.check = object()  # no full check after start in this test
+    logins = []
+    monkeypatch.setattr(AppSession, "login", lambda self: logins.append(True) or True)
+    session.show_window(session.accounts().login("shenji2", "Temp-Pass-2026"))
+    qtbot.addWidget(session.window)
+    idle = session.idle
+    idle.lock()
+    prompt = idle.prompt
+    assert prompt.isVisible() and not session.window.isVisible()
+    ready.set_active(XITONG, "shenji2", False)
+    prompt.password.setText("Temp-Pass-2026")
+    qtbot.mouseClick(ok_button(prompt), Qt.MouseButton.LeftButton)
+    assert "本次登录已结束" in prompt.error.text()
+    qtbot.waitUntil(lambda: session.window is None and not prompt.isVisible(), timeout=5000)
+    assert logins == [True]
+    QApplication.instance().setQuitOnLastWindowClosed(True)
