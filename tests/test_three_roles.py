@@ -103,10 +103,13 @@ def test_one_person_holds_one_role(accounts):
 
 
 def test_a_reset_is_told_at_the_next_login_and_shown_to_the_auditor(accounts, db, clock):
+    accounts.login("baomi", PASSWORDS[Role.SECURITY_ADMIN])
+    clock.advance(hours=1)
     accounts.reset_password(XITONG, "baomi", "Reset-Pass-2026")
     result = accounts.login("baomi", "Reset-Pass-2026")
     assert result.must_change_password
-    assert "2026-11-02 09:00" in result.why_change and "“xitong”重置" in result.why_change
+    assert "已于 2026-11-02 10:00 由系统管理员“xitong”重置" in result.why_change
+    assert "上次登录:2026-11-02 09:00" in result.why_change  # a login since that was not theirs would show
     with pytest.raises(ServiceError, match="不能重置自己的口令"):
         accounts.reset_password(XITONG, "xitong", "Reset-Pass-2027")
     accounts.change_password(result.actor, "Reset-Pass-2026", "Own-Secret-2026")
@@ -114,7 +117,7 @@ def test_a_reset_is_told_at_the_next_login_and_shown_to_the_auditor(accounts, db
     accounts.create_account(XITONG, "wangwu", "王五", "GH-3001", "Temp-Pass-2026")
     accounts.grant_role(BAOMI, "wangwu", Role.SYSTEM_ADMIN)
     alerts = Services(db, SHENJI, clock=clock).oversight.alerts()
-    assert [(a.action_label, a.target) for a in alerts] == [
+    assert [(a.action_label, a.target) for a in alerts] == [  # newest first
         ("授予角色并启用", "wangwu"), ("口令重置后首次登录", "baomi"), ("重置口令", "baomi")]
     assert alerts[1].detail["重置人"] == "xitong"
     for other in (BAOMI, XITONG):

@@ -243,14 +243,15 @@ class AccountService:
         return result
 
     def _logged_in(self, session: Session, account: Account, policy: SecurityPolicy, now: dt.datetime) -> LoginResult:
-        account.last_login_at = now
+        previous_login, account.last_login_at = account.last_login_at, now
         age = (now - account.password_changed_at).days
         why = ""
         if account.must_change_password and account.reset_at is not None:
-            # Told to whoever logs in: the owner learns of a reset they did not ask for, and
-            # the auditor sees this login among the alerts.
-            why = (f"您的口令已于 {account.reset_at:%Y-%m-%d %H:%M} 由系统管理员“{account.reset_by}”重置。"
-                   "如果不是您本人申请的重置,请立即报告安全审计员。请设置自己的新口令。")
+            # Told to whoever logs in: the owner learns of a reset they did not ask for (and of a
+            # login since that was not theirs), and the auditor sees this login among the alerts.
+            last = f"该账户上次登录:{previous_login:%Y-%m-%d %H:%M}。" if previous_login else ""
+            why = (f"您的口令已于 {account.reset_at:%Y-%m-%d %H:%M} 由系统管理员“{account.reset_by}”重置。{last}"
+                   "如果不是您本人申请的重置,或上次登录不是您本人,请立即报告安全审计员。请设置自己的新口令。")
             audit.append(session, _actor(account), "auth.login_after_reset", account.name,
                          {"重置人": account.reset_by, "重置时间": account.reset_at.isoformat(timespec="seconds")},
                          at=now)
