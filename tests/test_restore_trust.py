@@ -176,7 +176,9 @@ def test_only_registered_backups_are_offered_and_taken(folder, tmp_path):
         backups.restore(foreign)
     changed = made.path.read_bytes()
     made.path.write_bytes(changed[:-1] + bytes([changed[-1] ^ 1]))  # a registered name, changed since
-    assert backups.backups() == [] and not backups.is_registered(made.path)
+    assert not backups.is_registered(made.path) and backup.newest_good_backup(paths.backup_dir(folder)) is None
+    with pytest.raises(ServiceError, match="不在备份登记中"):
+        backups.restore(made.path)  # listed by its size, refused by its hash
     made.path.write_bytes(changed)
     outside = tmp_path / made.path.name  # the same bytes elsewhere are not the registered file
     shutil.copyfile(made.path, outside)

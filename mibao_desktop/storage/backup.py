@@ -120,12 +120,18 @@ def registered(path: Path, backup_dir: Path) -> dict | None:
 
 
 def registered_backups(backup_dir: Path) -> list[BackupInfo]:
-    """The backups of the folder that the register lists with their present SHA-256, newest first."""
+    """The backups of the folder that the register lists, at their registered size, newest
+    first. Reading every file's SHA-256 to list them would take minutes over a year of large
+    backups: the hash is checked on the one chosen (:func:`registered`, at restore)."""
     entries = register_entries(backup_dir)
     found = []
     for b in list_backups(backup_dir):
         entry = entries.get(b.path.name)
-        if entry is not None and entry.get("sha256") == sha256_of(b.path):
+        try:
+            size = b.path.stat().st_size
+        except OSError:
+            continue
+        if entry is not None and entry.get("size") == size and entry.get("sha256"):
             found.append(BackupInfo(b.path, b.kind, b.made_at, entry["sha256"], entry.get("anchor", "")))
     return found
 
@@ -389,7 +395,7 @@ def newest_good_backup(backup_dir: Path) -> BackupInfo | None:
     """The newest registered backup that passes the integrity check: only a file MiBao made,
     unchanged since, is ever offered."""
     for b in registered_backups(backup_dir):
-        if integrity_problem(b.path) is None:
+        if registered(b.path, backup_dir) is not None and integrity_problem(b.path) is None:
             return b
     return None
 
