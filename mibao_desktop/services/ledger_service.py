@@ -956,34 +956,79 @@ class LedgerService:
             raise StillReferenced(f"{ledger.noun} {number} 仍被以下记录引用:{shown}。{doing}后这些记录仍会显示它"
                                   "(标注已作废或已销毁),请确认。", referrers)
 
+    @staticmethod
+    def open_for_change(record: RecordView | None) -> bool:
+        """Whether 修改 and 变更状态 may act on the record: not voided, and its lifecycle has not
+        ended (a terminal status such as 已销毁 leaves it only to be read)."""
+        return (record is not None and not record.voided
+                and record.status not in record.ledger.lifecycle.terminal)
+
+    @staticmethod
+    def void_refusal(record: RecordView) -> str:
+        """Why 作废 may not act on the record as shown, "" when it may. A record whose lifecycle
+        has ended (已销毁) is a fact of the ledger, not an entry made by mistake: voiding it
+        would take a destroyed device out of the ledger and free its number and serials."""
+        if record.voided:
+            return f"{record.number} 已经作废。"
+        if record.status in record.ledger.lifecycle.terminal:
+            return f"{record.number} 已{record.status},记录只能查看,不能作废。"
+        return ""
+
     def void(self, record_id: int, reason: str, *, confirm_referenced: bool = False) -> RecordView:
         """作废 a record entered by mistake. It stays, marked, with its history; its number,
         serials and MACs are freed so the record can be entered again correctly. While other
         records refer to it, the user must first have been told which."""
+        return self.void_many([record_id], reason, confirm_referenced=confirm_referenced)[0]
+
+    def void_many(self, record_ids: Sequence[int], reason: str, *,
+                  confirm_referenced: bool = False) -> list[RecordView]:
+        """作废 several records at once (a batch entered twice), with one reason, in one
+        transaction: all of them or, when any may not be voided, none, the refusal naming
+        every record refused. While any is referred to, the user must first have seen which
+        records refer to them (one :class:`StillReferenced` listing them all)."""
         reason = clean_text(reason or "", multiline=True)
         if not reason:
             raise ValidationFailed({"reason": "作废必须填写原因,例如“重复登记”或“录入错误”"}, {"reason": "原因"})
         with self._write("作废记录") as session:
-            ledger, row = self._locate(session, record_id, lock=True)
-            number = row[ledger.key_field]
-            if row["voided"]:
-                raise LifecycleError(f"{number} 已经作废。")
-            if not confirm_referenced:
-                self._refuse_if_referenced(session, ledger, record_id, number, "作废")
-            children = [c for c in children_of(ledger)
-                        if RecordRepository(session).count(c, LedgerQuery(parent_id=record_id))]
-            if children:
-                raise LifecycleError(f"{ledger.noun} {number} 下还有在册的{'、'.join(c.noun for c in children)},"
-                                     "请先处理这些记录。")
-            current = self._view(session, ledger, row)
-            now = self.clock()
             repo = RecordRepository(session)
-            repo.set_voided(ledger, record_id, True, reason, now, current.values)
-            repo.release_keys(record_id)
-            self._event(session, ledger, record_id, now, "void", reason=reason)
-            audit.append(session, self.actor, "record.void", f"{ledger.key}:{number}",
-                         {"record_id": record_id, "reason": reason}, at=now)
-            return self._get_view(session, record_id)
+            located = []
+            refused = []
+            for record_id in dict.fromkeys(record_ids):
+                ledger, row = self._locate(session, record_id, lock=True)
+                number = row[ledger.key_field]
+                current = self._view(session, ledger, row)
+                why = self.void_refusal(current)
+                children = [c for c in children_of(ledger) if repo.count(c, LedgerQuery(parent_id=record_id))]
+                if not why and children:
+                    why = (f"{ledger.noun} {number} 下还有在册的{'、'.join(c.noun for c in children)},"
+                           "请先处理这些记录。")
+                if why:
+                    refused.append(why)
+                located.append((ledger, number, current))
+            if refused:
+                raise LifecycleError("".join(refused) if len(refused) == 1
+                                     else f"以下 {len(refused)} 条记录不能作废,均未作废:" + "".join(refused))
+            if not confirm_referenced:
+                batch = {current.id for _l, _n, current in located}  # voided together: no one left to show it
+                referrers = [r for _l, _n, current in located for r in self._referrers(session, current.id)
+                             if r.id not in batch]
+                if referrers:
+                    ledger, number, _current = located[0]
+                    if len(located) == 1:
+                        self._refuse_if_referenced(session, ledger, located[0][2].id, number, "作废")
+                    shown = "、".join(str(r) for r in referrers[:10]) + (f" 等 {len(referrers)} 条" if len(referrers) > 10 else "")
+                    raise StillReferenced(f"所选记录仍被以下记录引用:{shown}。作废后这些记录仍会显示它们"
+                                          "(标注已作废),请确认。", referrers)
+            now = self.clock()
+            voided = []
+            for ledger, number, current in located:
+                repo.set_voided(ledger, current.id, True, reason, now, current.values)
+                repo.release_keys(current.id)
+                self._event(session, ledger, current.id, now, "void", reason=reason)
+                audit.append(session, self.actor, "record.void", f"{ledger.key}:{number}",
+                             {"record_id": current.id, "reason": reason}, at=now)
+                voided.append(self._get_view(session, current.id))
+            return voided
 
     def restore(self, record_id: int) -> RecordView:
         """恢复 a voided record (undo of a mistaken void), if it may be as it stands today: its

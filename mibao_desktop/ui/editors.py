@@ -13,7 +13,7 @@ import re
 from typing import Any, Callable
 
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCalendarWidget,
     QComboBox,
@@ -60,6 +60,10 @@ class FieldEditor(QWidget):
 
     def focus_widget(self) -> QWidget:
         return self
+
+    def tab_widgets(self) -> list[QWidget]:
+        """What Tab stops at in this editor, in order (the form chains them field by field)."""
+        return [self.focus_widget()]
 
 
 class LineEditor(FieldEditor):
@@ -136,8 +140,14 @@ class DateEditor(LineEditor):
         self.line.setPlaceholderText("如 2023-03-05 或 2023年3月5日")
         self.pick = QToolButton()
         self.pick.setText("日历")
-        self.pick.setToolTip("从日历中选择日期")
         self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # Not a Tab stop between two fields (a date is typed); Alt+↓ in the date opens it, as
+        # it opens a drop-down list.
+        self.pick.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.pick.setToolTip("从日历中选择日期(Alt+↓)")
+        open_calendar = QShortcut(QKeySequence(Qt.KeyboardModifier.AltModifier | Qt.Key.Key_Down), self.line)
+        open_calendar.setContext(Qt.ShortcutContext.WidgetShortcut)
+        open_calendar.activated.connect(self.pick.showMenu)
         menu = QMenu(self.pick)
         self.calendar = QCalendarWidget()
         self.calendar.setMaximumDate(QDate.currentDate())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSplitter,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,14 +34,16 @@ from mibao_desktop.services.ledger_service import RecordView
 from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.detail_pane import DetailPane
+from mibao_desktop.ui.ledger_table import LedgerTableView
 from mibao_desktop.ui.lifecycle_dialogs import StatusDialog, VoidDialog
 from mibao_desktop.ui.record_dialog import RecordDialog
-from mibao_desktop.ui.table_model import PAGE_SIZE, LedgerTableModel
+from mibao_desktop.ui.table_model import PAGE_SIZE, LedgerTableModel, read_rows
 from mibao_desktop.ui.tasks import BackgroundTask, LatestRead, run_in_background
 from mibao_desktop.ui.widgets import key_on
 
 SEARCH_DELAY_MS = 150  # wait for a pause in typing, so a fast typist is not slowed by each key
 ALL = "全部"
+MAX_VOIDED_AT_ONCE = 200  # a larger selection is more likely a slip of Shift than a batch to void
 
 
 def _button(text: str, tip: str, slot) -> QPushButton:
@@ -134,14 +135,17 @@ class LedgerPage(QWidget):
                        self.export_button):
             action_bar.addWidget(button)
 
-        self.table = QTableView()
+        self.table = LedgerTableView()
         self.table.setModel(self.model)
+        self.table.freeze(self.model.column_of(ledger.key_field))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setVisible(True)  # the 序号 (row numbers), as in the paper ledger
+        self.table.verticalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.table.verticalHeader().setSectionsClickable(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(26)
         header = self.table.horizontalHeader()
@@ -157,9 +161,15 @@ class LedgerPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda _s, _d: self._update_actions())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._row_menu)
+        self.table.frozen.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.frozen.customContextMenuRequested.connect(self._row_menu)
+        # A key held down repeats: the repeats must not open a form (typing would then go into
+        # it) or a second void; each action needs a press of its own.
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            key_on(self.table, key, self.edit_selected)
-        key_on(self.table, QKeySequence.StandardKey.Delete, self.void_selected)
+            key_on(self.table, key, self.edit_selected).setAutoRepeat(False)
+        key_on(self.table, QKeySequence.StandardKey.Delete, self.void_selected).setAutoRepeat(False)
+        key_on(self.table, QKeySequence.StandardKey.Copy, self.copy_selected)
+        self._first_row_wanted = False  # Enter in the search box: select the first row found
 
         self.detail = DetailPane(service, ledger)
         self.detail.revert_requested.connect(self.revert)
@@ -185,6 +195,8 @@ class LedgerPage(QWidget):
 
         self._fill_filters()
         self._apply_column_settings()
+        # 状态 right after the number: what a record is (在用, 维修, 已销毁) is read with its number.
+        header.moveSection(header.visualIndex(self.model.column_of(ledger.status_field.name)), 1)
         self.model.refresh()
         self._fit_columns()
         self._after_refresh(None)
@@ -225,6 +237,9 @@ class LedgerPage(QWidget):
 
     def _searched(self, query: LedgerQuery, page, select_id: int | None) -> None:
         self.model.show(query, page)
+        if self._first_row_wanted:  # Enter was pressed in the search box: the first row found
+            self._first_row_wanted = False
+            select_id = None
         self._after_refresh(select_id)
         if not self.model.counted:  # a broad search: its page is shown, its count follows
             service, ledger = self.service, self.ledger
@@ -235,6 +250,7 @@ class LedgerPage(QWidget):
         self._show_count()
 
     def _search_failed(self, exc: BaseException) -> None:
+        self._first_row_wanted = False
         messages.show_error(self, "查找失败", exc)
 
     def _read_now(self, change) -> None:
@@ -256,14 +272,26 @@ class LedgerPage(QWidget):
         self._after_refresh(None)
 
     def refresh(self, select_id: int | None = None) -> None:
-        """Read the page again (F5, or after a change), keeping the selected record where it
-        can: its filter lists, its first page and its counts, nothing of other ledgers."""
-        if select_id is None and self.selected_record() is not None:
-            select_id = self.selected_record().id
+        """Read the page again (F5, or after a change): its filter lists, its rows and its
+        counts, nothing of other ledgers. The selected record stays selected and the table
+        where it was scrolled to, so that a refresh never loses one's place in a long ledger."""
+        selected = self.selected_record()
+        if select_id is None and selected is not None:
+            select_id = selected.id
+        was_at = self.table.currentIndex().row() if selected is not None else -1
+        vertical, horizontal = self.table.verticalScrollBar(), self.table.horizontalScrollBar()
+        scrolled = (vertical.value(), horizontal.value())
         self._fill_filters()
         self._ledger_total.clear()
         self._read_now(self.model.refresh)
-        self._after_refresh(select_id)
+        if self.model.total:
+            # The page the record was on, read again as scrolling there reads it: an edited
+            # record is found where it was (its row, or near it), not only on the first page.
+            self.model.record_at(min(max(was_at, 0), self.model.total - 1))
+        self.table.updateGeometries()  # the scroll bars' ranges for the rows read, before placing them
+        vertical.setValue(scrolled[0])
+        horizontal.setValue(scrolled[1])
+        self._after_refresh(select_id, keep_place=True)
 
     def ledger_total(self) -> int:
         """Every record of the ledger (with the voided ones when shown): the “共 N 条” of a
@@ -281,24 +309,36 @@ class LedgerPage(QWidget):
         else:
             self.count_label.setText(f"共 {found}")
 
-    def _after_refresh(self, select_id: int | None) -> None:
+    def _after_refresh(self, select_id: int | None, *, keep_place: bool = False) -> None:
         total = self.model.total
         filtered = bool(self.model.query.text.strip() or self.model.query.filters)
         self._show_count()
         row = self.model.row_of(select_id) if select_id is not None else None
         if row is None and total:
-            row = 0 if select_id is None or filtered else None
+            row = 0 if select_id is None or (filtered and not keep_place) else None
         if row is not None:
+            sideways = self.table.horizontalScrollBar().value()
             self.table.selectRow(row)
-            self.table.scrollTo(self.model.index(row, 0))
+            self.table.scrollTo(self.model.index(row, self.table.frozen_column))
+            self.table.horizontalScrollBar().setValue(sideways)  # the columns scrolled to stay in view
         else:
             self.table.clearSelection()
             self.detail.show_record(None)
         self._update_actions()
 
     def _search_to_table(self) -> None:
-        self.apply_search()
+        """Enter in the search box: to the first row of what was searched for. Until that
+        answer comes nothing is selected, so that a second Enter (修改) or Del (作废) cannot
+        act on a row of the list shown before."""
+        self._first_row_wanted = True
+        self.table.clearSelection()
+        self.table.setCurrentIndex(QModelIndex())
+        self._update_actions()
         self.table.setFocus()
+        self.apply_search()
+        if not self.searches.pending:  # already showing what the box says: its first row now
+            self._first_row_wanted = False
+            self._after_refresh(None)
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -345,15 +385,24 @@ class LedgerPage(QWidget):
         self._update_actions()
 
     def _open_for_change(self, record: RecordView | None) -> bool:
-        """Whether the record may still be edited: not voided, not at the end of its life."""
-        return record is not None and not record.voided and record.status not in self.ledger.lifecycle.terminal
+        """Whether the record may still be edited (the service's rule: not voided, not at the
+        end of its life)."""
+        return self.service.open_for_change(record)
+
+    def selected_count(self) -> int:
+        """How many rows are selected, from the selection's ranges (no row is read)."""
+        return sum(r.bottom() - r.top() + 1 for r in self.table.selectionModel().selection())
 
     def _update_actions(self) -> None:
         record = self.selected_record()
-        live = record is not None and not record.voided
         self.edit_button.setEnabled(self._open_for_change(record))
         self.status_button.setEnabled(self._open_for_change(record))
-        self.void_button.setEnabled(bool(live))
+        # Several rows: the void dialog names those it leaves out; one row: the service says.
+        self.void_button.setEnabled(record is not None and (self.selected_count() > 1
+                                                            or not self.service.void_refusal(record)))
+        self.void_button.setToolTip(self.service.void_refusal(record) if record is not None and not record.voided
+                                    and self.selected_count() == 1 and self.service.void_refusal(record)
+                                    else "Del:作废登记错误的记录(可恢复);可多选")
         self.restore_button.setEnabled(record is not None and record.voided)
 
     # -- columns ----------------------------------------------------------------------------
@@ -361,11 +410,18 @@ class LedgerPage(QWidget):
     def _settings_key(self) -> str:
         return f"ledgers/{self.ledger.key}/hidden_columns"
 
+    def _always_shown(self) -> set[str]:
+        """The number: the column that stays in view, by which every row is known."""
+        return {self.ledger.key_field}
+
     def _apply_column_settings(self) -> None:
         stored = self.settings.value(self._settings_key())
         hidden = set(stored.split(",")) if isinstance(stored, str) else {f.name for f in self.ledger.fields if not f.shown}
         if isinstance(stored, str) and not stored:
             hidden = set()
+        if not isinstance(stored, str):
+            hidden.discard(self.ledger.status_field.name)  # 状态 is shown unless the user hid it
+        hidden -= self._always_shown()
         for i, f in enumerate(self.model.fields):
             self.table.setColumnHidden(i, f.name in hidden)
 
@@ -377,6 +433,8 @@ class LedgerPage(QWidget):
             header.resizeSection(i, max(64, min(header.sectionSize(i) + 8, 200)))
 
     def set_column_visible(self, name: str, visible: bool) -> None:
+        if not visible and name in self._always_shown():
+            return
         column = self.model.column_of(name)
         if not visible and sum(not self.table.isColumnHidden(i) for i in range(len(self.model.fields))) <= 1:
             return  # keep at least one column
@@ -397,6 +455,7 @@ class LedgerPage(QWidget):
             action = QAction(f.label, menu)
             action.setCheckable(True)
             action.setChecked(not self.table.isColumnHidden(i))
+            action.setEnabled(f.name not in self._always_shown())
             action.toggled.connect(lambda on, n=f.name: self.set_column_visible(n, on))
             menu.addAction(action)
         menu.addSeparator()
@@ -434,8 +493,16 @@ class LedgerPage(QWidget):
             self.told.emit(f"已将 {'、'.join(people_added)} 新增到人员名册")
         self.changed.emit((self.ledger.key, PEOPLE.key) if people_added else (self.ledger.key,))
         self.refresh(select_id=record.id if record else None)
-        if record is not None and self.model.row_of(record.id) is None:
-            self.detail.show_record(record)  # outside the first page or the filter: still show it
+        if record is None or self.model.row_of(record.id) is not None:
+            return
+        if record.voided and not self.show_voided.isChecked():
+            self.detail.show_record(record)  # voided out of the list: still show what was done
+            return
+        # Outside the rows read or the filter (a new number sorted far down, another
+        # department): looked up by its number, so that it is selected and its actions
+        # (修改, 变更状态, 打印标识) act on it, as they would on any record just entered.
+        if not self.select_record(record.id):
+            self.detail.show_record(record)
 
     def add_record(self) -> None:
         self._open(RecordDialog(self.service, self.ledger, parent=self))
@@ -470,10 +537,46 @@ class LedgerPage(QWidget):
         self._open(StatusDialog(self.service, self.service.get(record.id), parent=self))
 
     def void_selected(self) -> None:
-        record = self.selected_record()
-        if record is None or record.voided:
+        """作废 every row selected, after one confirmation that lists them (those that may not
+        be voided, a destroyed record, are named and left out)."""
+        if self.selected_record() is None:
             return
-        self._open(VoidDialog(self.service, record, parent=self))
+        count = self.selected_count()
+        if count > MAX_VOIDED_AT_ONCE:
+            messages.inform(self, "作废", f"已选择 {count} 条记录。一次最多作废 {MAX_VOIDED_AT_ONCE} 条,请缩小选择。")
+            return
+        records = self.selected_records()
+        refusals = [why for why in map(self.service.void_refusal, records) if why]
+        allowed = [r for r in records if not self.service.void_refusal(r)]
+        if not allowed:
+            if refusals:
+                messages.inform(self, "不能作废", "\n".join(refusals))
+            return
+        self._open(VoidDialog(self.service, allowed, parent=self, left_out=refusals))
+
+    def copy_selected(self) -> None:
+        """Ctrl+C: the selected rows' shown columns, tab-separated as Excel pastes them. Rows
+        not read yet (a long Shift selection) are read off the UI thread first."""
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        if not rows:
+            return
+        names = self.visible_fields()
+        ledger = self.ledger
+
+        def put(records) -> None:
+            lines = ["\t".join(r.display(n).replace("\t", " ").replace("\n", " ") for n in names)
+                     for r in records if r is not None]
+            QGuiApplication.clipboard().setText("\n".join(lines) + "\n")
+            self.told.emit(f"已复制 {len(lines)} 行")
+
+        known = [self.model.cached_record(row) for row in rows]
+        if all(r is not None for r in known):
+            put(known)
+            return
+        service, query = self.service, self.model.current_query(limit=PAGE_SIZE)
+        self.task = run_in_background(
+            self, "正在复制……", lambda progress, cancelled: read_rows(service, ledger, query, rows, cancelled),
+            on_done=put, on_error=lambda exc: messages.show_error(self, "复制失败", exc))
 
     def restore_selected(self) -> None:
         record = self.selected_record()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Sequence
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -23,6 +24,21 @@ from mibao_desktop.ui import messages
 from mibao_desktop.ui.record_dialog import ERROR_STYLE
 
 VOID_REASONS = ("重复登记", "录入错误", "登记了不属于本台账的设备")
+SHOWN_RECORDS = 12  # numbers listed in the void dialog; more go behind “等共 N 条”
+
+
+class DateEdit(QDateEdit):
+    """A date whose Tab goes to the next field. QDateEdit's own Tab walks year → month → day
+    first, so a typist tabbing on from the date never reached the reason (the status was
+    saved without it); the arrow keys still move between the parts."""
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002,N802 (Qt's names)
+        return QWidget.focusNextPrevChild(self, next)
+
+
+def _ask_before_discarding(dialog: QDialog) -> bool:
+    """Esc or 取消 on a form with something typed: ask, so that a stray key loses no typing."""
+    return messages.confirm(dialog, "放弃修改", "已填写的内容尚未保存,确定放弃吗?", action="放弃修改", cancel="继续编辑")
 
 
 def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
@@ -45,7 +61,7 @@ class StatusDialog(QDialog):
         self.setWindowTitle(f"变更状态 · {record.asset_number}")
         self.status = QComboBox()
         self.status.addItems(list(lifecycle.allowed_next(record.status)))
-        self.date = QDateEdit(QDate.currentDate())
+        self.date = DateEdit(QDate.currentDate())
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
         self.date.setMaximumDate(QDate.currentDate())
@@ -73,6 +89,19 @@ class StatusDialog(QDialog):
         layout.addWidget(buttons)
         self.status.currentTextChanged.connect(self._explain)
         self._explain(self.status.currentText())
+        QWidget.setTabOrder(self.status, self.date)
+        QWidget.setTabOrder(self.date, self.reason)
+        QWidget.setTabOrder(self.reason, buttons.button(QDialogButtonBox.StandardButton.Ok))
+        self.status.setFocus()
+        self._initial = self._typed()
+
+    def _typed(self) -> tuple:
+        return self.status.currentText(), self.date.date(), self.reason.toPlainText()
+
+    def reject(self) -> None:
+        if self.saved is None and self._typed() != self._initial and not _ask_before_discarding(self):
+            return
+        super().reject()
 
     def _explain(self, status: str) -> None:
         lifecycle = self.record.ledger.lifecycle
@@ -101,19 +130,33 @@ class StatusDialog(QDialog):
 
 
 class VoidDialog(QDialog):
-    """作废 a record entered by mistake: it stays in the ledger's history and can be restored."""
+    """作废 records entered by mistake (one, or every row selected, with one reason and one
+    confirmation that lists them): they stay in the ledger's history and can be restored."""
 
-    def __init__(self, service: LedgerService, record: RecordView, parent: QWidget | None = None) -> None:
+    def __init__(self, service: LedgerService, records: RecordView | Sequence[RecordView],
+                 parent: QWidget | None = None, *, left_out: Sequence[str] = ()) -> None:
         super().__init__(parent)
         self.service = service
-        self.record = record
+        self.records = [records] if isinstance(records, RecordView) else list(records)
+        record = self.record = self.records[0]
         self.saved: RecordView | None = None
-        self.setWindowTitle(f"作废 · {record.asset_number}")
+        self.voided: list[RecordView] = []
+        numbers = [r.asset_number for r in self.records]
+        if len(numbers) == 1:
+            self.setWindowTitle(f"作废 · {record.asset_number}")
+            what = f"确定作废{record.ledger.noun} {record.asset_number} 吗?"
+        else:
+            self.setWindowTitle(f"作废 {len(numbers)} 条记录")
+            shown = "、".join(numbers[:SHOWN_RECORDS]) + (f" 等共 {len(numbers)} 条" if len(numbers) > SHOWN_RECORDS else "")
+            what = f"确定作废以下 {len(numbers)} 条{record.ledger.noun}记录吗?\n{shown}"
+        if left_out:
+            what += "\n\n以下记录不能作废,不在此列:\n" + "\n".join(left_out)
         text = QLabel(
-            f"确定作废{record.ledger.noun} {record.asset_number} 吗?\n"
+            f"{what}\n"
             "作废用于登记错误的记录:记录不会删除,仍可在“显示已作废”中查看并恢复,"
             "其编号、序列号和MAC地址将可重新登记。\n设备报废或销毁请用“变更状态”。")
         text.setWordWrap(True)
+        self.text = text
         self.reason = QComboBox()
         self.reason.setEditable(True)
         self.reason.addItems(["", *VOID_REASONS])
@@ -135,17 +178,26 @@ class VoidDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(440)
+        self.reason.setFocus()
+
+    def reject(self) -> None:
+        if self.saved is None and self.reason.currentText().strip() and not _ask_before_discarding(self):
+            return
+        super().reject()
 
     def save(self) -> None:
         reason = self.reason.currentText()
-        self.saved = _referenced_first(
-            self, self.record, "作废", lambda confirmed: self.service.void(self.record.id, reason,
-                                                                          confirm_referenced=confirmed), self.error)
-        if self.saved is not None:
+        ids = [r.id for r in self.records]
+        voided = _referenced_first(
+            self, self.record, "作废", lambda confirmed: self.service.void_many(ids, reason,
+                                                                               confirm_referenced=confirmed), self.error)
+        if voided:
+            self.voided = voided
+            self.saved = voided[0]
             self.accept()
 
 
-def _referenced_first(dialog: QDialog, record: RecordView, doing: str, act, error: QLabel) -> RecordView | None:
+def _referenced_first(dialog: QDialog, record: RecordView, doing: str, act, error: QLabel):
     """Run ``act(confirm_referenced)``; when other records still refer to this one, the service
     refuses with their list: show it, and only on the user's word do it again, confirmed.
     Cancelling changes nothing. Returns the record as changed, or None."""

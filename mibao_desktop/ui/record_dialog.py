@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -86,8 +86,10 @@ class RecordDialog(QDialog):
         grid.addLayout(columns[1], 0, 1)
         grid.addLayout(wide, 1, 0, 1, 2)
         grid.setRowStretch(2, 1)
-        # Tab walks down the first column, then the second, as the eye reads.
-        order = [self.editors[f.name].focus_widget() for f in ledger.form_fields]
+        # Tab walks down the first column, then the second, then the long texts across the
+        # bottom, as the eye reads; a date's 日历 button right after its date.
+        self.reading_order = short + [f for f in ledger.form_fields if f not in short]
+        order = [w for f in self.reading_order for w in self.editors[f.name].tab_widgets()]
         for before, after in zip(order, order[1:]):
             QWidget.setTabOrder(before, after)
 
@@ -95,6 +97,7 @@ class RecordDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(form_host)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # not a stop of its own between 取消 and the first field
 
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("修改原因(选填,记入变更记录)")
@@ -118,6 +121,12 @@ class RecordDialog(QDialog):
             layout.addWidget(self.reason)
         layout.addWidget(self.banner)
         layout.addWidget(buttons)
+        last = order[-1]
+        if record is not None:
+            QWidget.setTabOrder(last, self.reason)
+            last = self.reason
+        QWidget.setTabOrder(last, self.save_button)
+        QWidget.setTabOrder(self.save_button, buttons.button(QDialogButtonBox.StandardButton.Cancel))
         first = ledger.form_fields[0].name
         self.editors[first].focus_widget().setFocus()
         # As tall as the fields need (up to what a 1366×768 screen has room for), no blank band.
@@ -125,6 +134,19 @@ class RecordDialog(QDialog):
                              + buttons.sizeHint().height() + (self.reason.sizeHint().height() if record else 0) + 60))
         self.people_added: list[str] = []  # names the save added to the 人员名册
         self._initial = self.raw_values()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The form opens with the cursor after the first field's text, nothing selected: a
+        number shown selected was overwritten by the first key typed (an Enter meant for the
+        search box opened the form, and the next keys replaced 设备编号)."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self._nothing_selected)
+
+    def _nothing_selected(self) -> None:
+        widget = self.focusWidget()
+        if isinstance(widget, QLineEdit) and widget.hasSelectedText():
+            widget.deselect()
+            widget.end(False)
 
     def _required(self, f) -> bool:
         """Required, unless the service numbers it when left empty (人员编号 RY-0001 …)."""

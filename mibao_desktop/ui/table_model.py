@@ -7,11 +7,13 @@ show as fast as 100: the model asks for the page a visible row is on, and keeps 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from mibao_desktop.errors import Cancelled
 from mibao_desktop.ledgers import Ledger, levels
 from mibao_desktop.ledgers.fields import Level
 from mibao_desktop.services.ledger_service import LedgerService, Page, RecordView
@@ -25,6 +27,24 @@ _STATUS_COLOURS = {"停用": "#8a6d00", "维修": "#8a6d00", "外出": "#1f5fa8"
 _LEVEL_COLOURS = {level: levels.COLOURS[level] for level in levels.LEVELS}
 
 RecordIdRole = Qt.ItemDataRole.UserRole + 1
+
+
+def read_rows(service: LedgerService, ledger: Ledger, query: LedgerQuery, rows: list[int],
+              cancelled=lambda: False) -> list[RecordView]:
+    """The records of these rows of ``query`` (a page limit), page by page: plain work for a
+    worker thread (copying a long selection)."""
+    out: list[RecordView] = []
+    pages: dict[int, list[RecordView]] = {}
+    for row in rows:
+        number = row // query.limit
+        if number not in pages:
+            if cancelled():
+                raise Cancelled()
+            pages[number] = service.rows(ledger, replace(query, filters=dict(query.filters), offset=number * query.limit))
+        found = pages[number]
+        if row % query.limit < len(found):
+            out.append(found[row % query.limit])
+    return out
 
 
 class LedgerTableModel(QAbstractTableModel):
@@ -114,6 +134,12 @@ class LedgerTableModel(QAbstractTableModel):
         rows = self._page(row // PAGE_SIZE)
         offset = row % PAGE_SIZE
         return rows[offset] if offset < len(rows) else None
+
+    def cached_record(self, row: int) -> RecordView | None:
+        """The record of a row already read, or None (nothing is read here)."""
+        rows = self._pages.get(row // PAGE_SIZE) if 0 <= row < self.total else None
+        offset = row % PAGE_SIZE
+        return rows[offset] if rows is not None and offset < len(rows) else None
 
     def row_of(self, record_id: int) -> int | None:
         """The row of a record among the pages already fetched (after a refresh: page one)."""
