@@ -1,10 +1,12 @@
 """批量修改 and 查找替换: one field set, or one value replaced, across many records of a ledger.
 
 A department is renamed, a batch of U盘 changes hands: the administrator sets one field on
-the rows selected, or replaces a value wherever a field holds it. Both first preview exactly
-what would happen (each record's old → new value, the records refused and why, the people
-that would be added), then apply it. The preview is the same work as the apply, done in the
-write transaction and rolled back, so it cannot promise what the apply then refuses.
+the rows selected, or replaces a value wherever a field holds it. Both first preview what
+would happen (each record's old → new value, the records refused and why, the people that
+would be added), then apply it. The preview makes every check the apply makes (fields, the
+ledger's rules, the rules of referring records) in the write transaction, without writing the
+records, and is rolled back (with the people it added), so it does not promise what the apply
+then refuses.
 
 Each record is edited as the form would edit it (:meth:`LedgerService._edit`: the field's
 checks, the ledger's rules, the rules of records that refer to it, one history event and one
@@ -166,7 +168,7 @@ class BulkEditService:
                 for done, rid in enumerate(ids):
                     if cancelled is not None and cancelled():
                         raise Cancelled("已取消,没有记录被修改。")
-                    self._one(session, ledger, f, rid, new_value, reason, resolver, result)
+                    self._one(session, ledger, f, rid, new_value, reason, resolver, result, preview)
                     if progress is not None and (done % 50 == 0 or done == len(ids) - 1):
                         progress(done + 1, len(ids))
                 result.people_added = list(dict.fromkeys(added))
@@ -181,8 +183,8 @@ class BulkEditService:
             return ended.result
         return result
 
-    def _one(self, session, ledger: Ledger, f: Field, rid: int, new_value, reason, resolver, result: BulkEdit
-             ) -> None:
+    def _one(self, session, ledger: Ledger, f: Field, rid: int, new_value, reason, resolver, result: BulkEdit,
+             preview: bool) -> None:
         service = self.ledgers
         located = RecordRepository(session).locate(rid)  # its number, for a refusal that comes before the record
         number = located.label if located is not None else str(rid)
@@ -192,10 +194,11 @@ class BulkEditService:
                 number = current.number
                 old = f.display(current.values.get(f.name))
                 value = new_value(current)
+                # a preview makes every check and writes nothing (the people it adds are rolled back)
                 edited = service._edit(session, ledger, current, {f.name: value}, reason=reason or "批量修改",
-                                       resolver=resolver)
+                                       resolver=resolver, check_only=preview, fresh=False)
                 new = f.display(edited.values.get(f.name))
-                if edited.version == current.version:
+                if edited is current:
                     result.unchanged.append(number)
                 else:
                     result.changes.append(BulkChange(rid, number, old, new))

@@ -833,8 +833,12 @@ class LedgerService:
         return ledger, current
 
     def _edit(self, session: Session, ledger: Ledger, current: RecordView, raw: Mapping[str, Any], *,
-              reason: str | None, resolver: Resolver | None = None) -> RecordView:
-        """An edit of ``current`` (locked by :meth:`_editable`) with the values ``raw`` gives."""
+              reason: str | None, resolver: Resolver | None = None, check_only: bool = False,
+              fresh: bool = True) -> RecordView:
+        """An edit of ``current`` (locked by :meth:`_editable`) with the values ``raw`` gives;
+        ``current`` itself when nothing changes. ``check_only`` (a bulk edit's preview) makes
+        every check and writes nothing; ``fresh`` False returns the edited values without
+        reading the record again (a bulk edit needs only them)."""
         record_id = current.id
         unknown = set(raw) - {f.name for f in ledger.fields}
         if unknown:
@@ -864,6 +868,8 @@ class LedgerService:
         related = self._referrers_rules(session, changed)
         if related:
             raise ValidationFailed(related, _labels(ledger))
+        if check_only:
+            return changed
         now = self.clock()
         repo = RecordRepository(session)
         repo.write_values(ledger, record_id, current.values, values, now, voided=False)
@@ -877,6 +883,8 @@ class LedgerService:
         if current.label != str(values.get(ledger.label_field) or ""):
             self._carry_label(session, record_id)
         self._flush_or_explain(session)
+        if not fresh:
+            return RecordView(**{**changed.__dict__, "version": current.version + 1, "updated_at": now})
         return self._get_view(session, record_id)
 
     def _carry_label(self, session: Session, record_id: int) -> None:
