@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -33,6 +34,8 @@ OLD_PART_AGE = 3600
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
+    if sys.platform.startswith("win"):  # os.kill(pid, 0) there sends CTRL_C_EVENT, not a probe
+        return _alive_windows(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -83,6 +86,21 @@ def clear_leftovers(data_dir: Path) -> list[Path]:
                     path.unlink()
                     removed.append(path)
     return removed
+
+
+def _alive_windows(pid: int) -> bool:  # pragma: no cover - exercised on Windows only
+    import ctypes
+
+    kernel32 = ctypes.windll.kernel32
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return kernel32.GetLastError() == 5  # access denied: a process that exists
+    try:
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def _age(path: Path) -> float:
