@@ -829,7 +829,7 @@ class LedgerService:
         if current.voided:
             raise LifecycleError(f"{current.number} 已作废,不能修改;如需修改请先恢复。")
         if current.status in ledger.lifecycle.terminal:
-            raise LifecycleError(f"{current.number} 已{current.status},记录只能查看,不能修改。")
+            raise LifecycleError(f"{current.number} 为“{current.status}”,记录只能查看,不能修改。")
         return ledger, current
 
     def _edit(self, session: Session, ledger: Ledger, current: RecordView, raw: Mapping[str, Any], *,
@@ -979,7 +979,7 @@ class LedgerService:
         if record.voided:
             return f"{record.number} 已经作废。"
         if record.status in record.ledger.lifecycle.terminal:
-            return f"{record.number} 已{record.status},记录只能查看,不能作废。"
+            return f"{record.number} 为“{record.status}”,记录只能查看,不能作废。"
         return ""
 
     def void(self, record_id: int, reason: str, *, confirm_referenced: bool = False) -> RecordView:

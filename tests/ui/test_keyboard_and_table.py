@@ -308,3 +308,20 @@ def test_selection_and_scroll_position_survive_a_refresh(window, qtbot, service,
     qtbot.keyClick(window, Qt.Key.Key_F5)
     assert page.selected_record().asset_number == "JM-0030"
     assert (bar.value(), sideways.value()) == where
+
+
+def test_ctrl_c_of_rows_not_read_yet_reads_them_off_the_ui_thread(window, qtbot, service, monkeypatch):
+    monkeypatch.setattr(table_model, "PAGE_SIZE", 3)
+    monkeypatch.setattr(table_model, "PAGES_KEPT", 2)
+    many(service, 12)
+    page = window.current_page()
+    page.refresh()
+    page.table.selectAll()
+    assert page.model.cached_record(0) is None or page.model.cached_record(11) is None  # some pages not kept
+    QApplication.clipboard().clear()
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(QApplication.clipboard().text().splitlines()) == 12)
+    assert page.task is not None  # read by a task, not on the UI thread
+    numbers = [line.split("\t")[0] for line in QApplication.clipboard().text().splitlines()]
+    assert numbers == [f"JM-{i:04d}" for i in range(12)]
