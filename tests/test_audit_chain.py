@@ -5,6 +5,7 @@ that every export, report, printout, backup and output register entry carries.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import openpyxl
 import pytest
@@ -197,3 +198,40 @@ def test_a_chain_carries_what_another_chain_has_past_their_shared_part(db, tmp_p
             assert audit.verify(s).ok
     finally:
         old.close()
+
+
+@pytest.mark.sqlite_only  # the command line on a --data-dir
+def test_the_command_line_check_is_not_fooled_by_its_own_login(tmp_path, capsys, monkeypatch):
+    """The review's attack: cut the last entries and the head with them, then verify. The
+    command logs in first; that login re-anchored the head and verify said OK."""
+    import sqlite3
+
+    from mibao_desktop.cli import main
+    from tests.test_cli import accounts_only, as_user
+
+    passwords = accounts_only(tmp_path)
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "backup") == 0
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 0
+    capsys.readouterr()
+    with sqlite3.connect(tmp_path / "mibao.sqlite") as conn:
+        top = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+        conn.execute("DELETE FROM audit_log WHERE id > ?", (top - 2,))
+        last_id, last_hash = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        conn.execute("UPDATE settings SET value = ? WHERE key = 'audit_head'",
+                     (f'{{"id": {last_id}, "hash": "{last_hash}"}}',))  # even the head moved back
+    conn.close()
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 0
+    # the head agrees with the cut chain: only an anchor made before can tell
+    register = (tmp_path / "backups" / "register.jsonl").read_text(encoding="utf-8")
+    anchor = json.loads(register.splitlines()[-1])["anchor"]  # the backup's, made before the cut
+    capsys.readouterr()
+    later = f"{top}:{'0' * 16}"  # an anchor from a copy made at the old top
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify",
+                   "--anchor", anchor, "--anchor", later) == 1
+    out = capsys.readouterr().out
+    assert f"凭证 {anchor} 相符" in out and f"凭证 {later} 不符" in out
+    with sqlite3.connect(tmp_path / "mibao.sqlite") as conn:  # now the plain cut: head left as it was
+        conn.execute("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)")
+    conn.close()
+    assert main(["--user", "shenji", "--data-dir", str(tmp_path), "audit", "verify"]) == 1
+    assert "末尾" in capsys.readouterr().out
