@@ -46,6 +46,9 @@ class LedgerTableView(QTableView):
         self.frozen.verticalScrollBar().valueChanged.connect(self.verticalScrollBar().setValue)
         self.verticalScrollBar().valueChanged.connect(self.frozen.verticalScrollBar().setValue)
         self.frozen.doubleClicked.connect(self.doubleClicked)
+        # A click on a number selects its row in the table and gives the table the keys
+        # (Enter, Del, Ctrl+C act on it), as a click on any other cell does.
+        self.frozen.pressed.connect(lambda _index: self.setFocus())
 
     # -- set up -------------------------------------------------------------------------------
 

@@ -190,14 +190,15 @@ class VoidDialog(QDialog):
         ids = [r.id for r in self.records]
         voided = _referenced_first(
             self, self.record, "作废", lambda confirmed: self.service.void_many(ids, reason,
-                                                                               confirm_referenced=confirmed), self.error)
+                                                                               confirm_referenced=confirmed), self.error,
+            subject=f"所选的 {len(ids)} 条{self.record.ledger.noun}" if len(ids) > 1 else "")
         if voided:
             self.voided = voided
             self.saved = voided[0]
             self.accept()
 
 
-def _referenced_first(dialog: QDialog, record: RecordView, doing: str, act, error: QLabel):
+def _referenced_first(dialog: QDialog, record: RecordView, doing: str, act, error: QLabel, subject: str = ""):
     """Run ``act(confirm_referenced)``; when other records still refer to this one, the service
     refuses with their list: show it, and only on the user's word do it again, confirmed.
     Cancelling changes nothing. Returns the record as changed, or None."""
@@ -205,7 +206,7 @@ def _referenced_first(dialog: QDialog, record: RecordView, doing: str, act, erro
         try:
             return act(False)
         except StillReferenced as exc:
-            if not messages.confirm_referenced(dialog, record, exc.referrers, doing):
+            if not messages.confirm_referenced(dialog, record, exc.referrers, doing, subject=subject):
                 return None
             return act(True)
     except ServiceError as exc:

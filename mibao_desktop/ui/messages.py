@@ -29,14 +29,15 @@ def confirm(parent: QWidget | None, title: str, text: str, *, action: str = "确
 SHOWN_REFERRERS = 12  # more than this go behind 显示详细信息
 
 
-def confirm_referenced(parent: QWidget | None, record, referrers, doing: str) -> bool:
+def confirm_referenced(parent: QWidget | None, record, referrers, doing: str, *, subject: str = "") -> bool:
     """A record others refer to is about to be voided or destroyed: name each of them
-    (ledger, number, field) and ask. Those records keep showing it, marked."""
+    (ledger, number, field) and ask. Those records keep showing it, marked. ``subject`` names
+    several records voided together (所选的 3 条涉密计算机)."""
     lines = [f"· {r}" for r in referrers]
     shown = lines[:SHOWN_REFERRERS]
     if len(lines) > SHOWN_REFERRERS:
         shown.append(f"…… 等共 {len(lines)} 条(见详细信息)")
-    text = (f"{record.ledger.noun} {record.number} 仍被以下 {len(lines)} 条记录引用:\n" + "\n".join(shown)
+    text = (f"{subject or f'{record.ledger.noun} {record.number}'} 仍被以下 {len(lines)} 条记录引用:\n" + "\n".join(shown)
             + f"\n\n{doing}后,这些记录仍会显示它(标注已作废或已销毁)。确定{doing}吗?")
     return confirm(parent, f"确认{doing}", text, action=doing,
                    details="\n".join(lines) if len(lines) > SHOWN_REFERRERS else "")

@@ -325,3 +325,39 @@ def test_ctrl_c_of_rows_not_read_yet_reads_them_off_the_ui_thread(window, qtbot,
     assert page.task is not None  # read by a task, not on the UI thread
     numbers = [line.split("\t")[0] for line in QApplication.clipboard().text().splitlines()]
     assert numbers == [f"JM-{i:04d}" for i in range(12)]
+
+
+def test_a_click_on_a_frozen_number_selects_its_row_and_gives_the_table_the_keys(window, qtbot, service):
+    seed(service)
+    page = window.current_page()
+    page.refresh()
+    page.search.setFocus()
+    frozen = page.table.frozen
+    key = page.model.column_of(page.ledger.key_field)
+    cell = frozen.visualRect(page.model.index(2, key)).center()
+    qtbot.mouseClick(frozen.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    assert page.selected_record().asset_number == "JM-0003"
+    assert page.table.hasFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    assert page.dialog is not None and page.dialog.record.asset_number == "JM-0003"
+    page.dialog.reject()
+
+
+def test_voiding_several_rows_still_referred_to_names_the_selection_and_the_referrers(window, qtbot, service, told):
+    seed(service)
+    service.create("office_devices", {"asset_number": "BG-0001", "device_type": "打印机", "brand_model": "惠普 M403",
+                                      "level": "机密", "responsible_person": "张伟", "department": "保密办",
+                                      "connected_computers": "JM-0001"})
+    page = window.current_page()
+    page.refresh()
+    select_rows(page, [0, 1])
+    page.void_selected()
+    page.dialog.reason.setCurrentText("重复登记")
+    told.answers.append(False)
+    page.dialog.ok.click()
+    kind, title, text = told[-1]
+    assert title == "确认作废" and "所选的 2 条涉密计算机" in text and "BG-0001" in text
+    assert service.count("computers") == 3  # not confirmed: nothing voided
+    told.answers.append(True)
+    page.dialog.ok.click()
+    assert service.count("computers") == 1
