@@ -83,6 +83,7 @@ def test_previous_revision_file_is_copied_aside_then_upgraded(tmp_path):
         assert search_index.term_ids(conn.connection.driver_connection, "ledger_computers_search", "老张", 10) \
             == ([page.rows[0].id], True)
         assert conn.exec_driver_sql(f"SELECT count(*) FROM {fts}_vocab").scalar() > 0
+    assert [r.asset_number for r in service.query("computers", LedgerQuery(text="lz")).rows] == ["JM-OLD-1"]  # 0014: 老张
     with pytest.raises(Exception, match="JM-OLD-1"):  # the old uniqueness keys still hold
         service.create("computers", computer(mac_addresses="00:11:22:33:44:55"))
     service.update(page.rows[0].id, {"user": "小王"})  # and the new tables work (audit log)

@@ -157,3 +157,28 @@ def test_a_sample_kept_from_before_an_import_is_not_used_after_it(service, small
     got, total, way = found(service, "小屋")
     assert got == expected(service, "小屋") and total == 1
     assert way != "index" if on_postgresql else way == "index"
+
+
+def test_pinyin_initials_find_names_departments_and_places(service):
+    """zw finds 张伟, kyyc finds 科研一处, kylbz finds 科研楼B座 (issue 12: typed as the input
+    method taught the administrator)."""
+    rows = list(computer_rows(3, seed=40))
+    rows[0].update(user="张伟", responsible_person="张伟", department="科研一处", location="科研楼B座508室")
+    rows[1].update(user="李娜", responsible_person="李娜", department="综合处", location="档案室")
+    rows[2].update(user="王芳", responsible_person="王芳", department="重庆办事处", location="机房")
+    created = service.create_many("computers", rows).created
+    assert not service.create_many("computers", []).refused
+
+    def numbers(words):
+        return [r.id for r in service.query("computers", LedgerQuery(text=words, limit=None)).rows]
+
+    assert numbers("zw") == [created[0]]
+    assert numbers("kyyc") == [created[0]]
+    assert numbers("KYLBZ") == [created[0]]  # as typed with caps lock on
+    assert numbers("zhc") == [created[1]]
+    assert numbers("cqbsc") == [created[2]]  # 重庆 read as a place: chongqing, not zhongqing
+    assert numbers("zw kyyc") == [created[0]] and numbers("zw zhc") == []
+    service.update(created[1], {"user": "赵六"})  # an edit writes the new initials, not the old
+    assert numbers("zl") == [created[1]] and numbers("ln") == [created[1]]  # 李娜 is still 责任人
+    service.update(created[1], {"responsible_person": "赵六"})
+    assert numbers("ln") == []

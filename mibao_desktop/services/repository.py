@@ -29,6 +29,7 @@ from mibao_desktop.db.schema import search_table_of, table_of
 from mibao_desktop.ledgers import LEDGERS, Ledger, references_to
 from mibao_desktop.ledgers.fields import Field, FieldType, Ref
 from mibao_desktop.ledgers.normalize import search_form, search_terms
+from mibao_desktop.ledgers.pinyin import initials
 
 
 @dataclass
@@ -90,8 +91,11 @@ def build_search_text(ledger: Ledger, values: Mapping[str, Any], memo: dict[str,
                 if len(memo) < 100_000:
                     memo[form] = known
             folded.append(known)
-    # each form once (使用人 and 责任人 are often the same person): a shorter text scans faster
-    return "\n".join(dict.fromkeys(folded)) + search_index.TEXT_END
+    # each form once (使用人 and 责任人 are often the same person): a shorter text scans faster;
+    # then the pinyin initials of those with Chinese in them (zw finds 张伟)
+    lines = dict.fromkeys(folded)
+    spoken = [found for form in lines if (found := initials(form))]
+    return "\n".join(dict.fromkeys([*lines, *spoken]) if spoken else lines) + search_index.TEXT_END
 
 
 def _search_plan(ledger: Ledger) -> list[tuple[str, Field, bool]]:
