@@ -19,14 +19,26 @@ def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
 
+_HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+
+
 @lru_cache(maxsize=200_000)
 def initials(text: str) -> str:
     """The text with each Chinese character replaced by its pinyin initial, other characters
-    kept, case-folded: 科研楼B座508室 → kylbz508s. The common reading of each character
-    (phrases read as phrases: 重庆 → cq); "" when the text holds no Chinese."""
+    kept, case-folded, without spaces: 科研楼B座508室 → kylbz508s. The common reading of each
+    character, phrases read as phrases (重庆 → cq); "" when the text holds no Chinese.
+
+    Each run of Chinese is read on its own and remembered: rooms and numbers vary from record
+    to record (科研楼B座508室, 科研楼B座509室) while the runs (科研楼, 座, 室) repeat, so an
+    import of 100,000 records reads a few hundred runs instead of 100,000 texts (80 µs each)."""
     if not has_han(text):
         return ""
+    parts = _HAN_RUN.split(text)  # odd items are the runs of Chinese
+    return "".join(_run(p) if i % 2 else p for i, p in enumerate(parts)).casefold().replace(" ", "")
+
+
+@lru_cache(maxsize=100_000)
+def _run(han: str) -> str:
     from pypinyin import Style, lazy_pinyin
 
-    # without spaces: 联想 启天 → lxqt, so that the initials of both words are one word too
-    return "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, strict=False)).casefold().replace(" ", "")
+    return "".join(lazy_pinyin(han, style=Style.FIRST_LETTER, strict=False))
