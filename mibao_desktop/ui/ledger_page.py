@@ -43,6 +43,7 @@ from mibao_desktop.ui.widgets import key_on
 
 SEARCH_DELAY_MS = 150  # wait for a pause in typing, so a fast typist is not slowed by each key
 ALL = "全部"
+VOID_TIP = "Del:作废登记错误的记录(可恢复);可多选"
 MAX_VOIDED_AT_ONCE = 200  # a larger selection is more likely a slip of Shift than a batch to void
 
 
@@ -110,7 +111,7 @@ class LedgerPage(QWidget):
         self.add_button = _button(f"新增{ledger.noun}", "Ctrl+N", self.add_record)
         self.edit_button = _button("修改", "Enter 或双击", self.edit_selected)
         self.status_button = _button("变更状态", "停用、维修、外出、报废、销毁……", self.change_status_selected)
-        self.void_button = _button("作废", "Del:作废登记错误的记录(可恢复)", self.void_selected)
+        self.void_button = _button("作废", VOID_TIP, self.void_selected)
         self.restore_button = _button("恢复", "恢复已作废的记录", self.restore_selected)
         self.bulk_button = _button("批量修改…", "为所选的多条记录同时改一个字段(部门更名、一批设备换人……)",
                                    self.bulk_edit_selected)
@@ -397,12 +398,12 @@ class LedgerPage(QWidget):
         record = self.selected_record()
         self.edit_button.setEnabled(self._open_for_change(record))
         self.status_button.setEnabled(self._open_for_change(record))
-        # Several rows: the void dialog names those it leaves out; one row: the service says.
-        self.void_button.setEnabled(record is not None and (self.selected_count() > 1
-                                                            or not self.service.void_refusal(record)))
-        self.void_button.setToolTip(self.service.void_refusal(record) if record is not None and not record.voided
-                                    and self.selected_count() == 1 and self.service.void_refusal(record)
-                                    else "Del:作废登记错误的记录(可恢复);可多选")
+        # Several rows: the void dialog names those it leaves out; one row: the service says
+        # whether it may be voided, and the button tells why not (a destroyed record).
+        several = self.selected_count() > 1
+        refusal = self.service.void_refusal(record) if record is not None and not several else ""
+        self.void_button.setEnabled(record is not None and (several or not refusal))
+        self.void_button.setToolTip(refusal if refusal and not record.voided else VOID_TIP)
         self.restore_button.setEnabled(record is not None and record.voided)
 
     # -- columns ----------------------------------------------------------------------------
