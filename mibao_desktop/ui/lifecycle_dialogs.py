@@ -8,7 +8,6 @@ from typing import Sequence
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -22,18 +21,10 @@ from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView, StillReferenced
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.record_dialog import ERROR_STYLE
+from mibao_desktop.ui.widgets import DateEdit
 
 VOID_REASONS = ("重复登记", "录入错误", "登记了不属于本台账的设备")
 SHOWN_RECORDS = 12  # numbers listed in the void dialog; more go behind “等共 N 条”
-
-
-class DateEdit(QDateEdit):
-    """A date whose Tab goes to the next field. QDateEdit's own Tab walks year → month → day
-    first, so a typist tabbing on from the date never reached the reason (the status was
-    saved without it); the arrow keys still move between the parts."""
-
-    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002,N802 (Qt's names)
-        return QWidget.focusNextPrevChild(self, next)
 
 
 def _ask_before_discarding(dialog: QDialog) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QDateEdit, QTableWidget, QTableWidgetItem, QWidget
 
 
 def read_only_table(headers: list[str], *, select_rows: bool = True) -> QTableWidget:
@@ -36,3 +36,12 @@ def key_on(widget: QWidget, key, slot) -> QShortcut:
     shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
     shortcut.activated.connect(slot)
     return shortcut
+
+
+class DateEdit(QDateEdit):
+    """A date whose Tab goes to the next field. QDateEdit's own Tab walks year → month → day
+    first, so a typist tabbing on from the date never reached the reason (the status was
+    saved without it); the arrow keys still move between the parts."""
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002,N802 (Qt's names)
+        return QWidget.focusNextPrevChild(self, next)
