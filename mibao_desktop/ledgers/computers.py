@@ -109,7 +109,7 @@ CLASSIFIED_COMPUTERS = Ledger(
     lifecycle=DEVICE_LIFECYCLE,
     unique_scope="computers",
     aliases=("classified_computers", "涉密计算机"),
-    label=LabelSpec("涉密计算机", "涉密计算机严禁接入互联网及其他公共信息网络"),
+    label=LabelSpec("涉密计算机", ("涉密计算机", "严禁接入", "互联网", "及其他", "公共信息网络")),
     forms=("takeout", "maintenance", "destruction"),
     sample=_classified_sample,
 )
@@ -122,7 +122,7 @@ UNCLASSIFIED_COMPUTERS = Ledger(
     lifecycle=DEVICE_LIFECYCLE,
     unique_scope="computers",
     aliases=("非涉密计算机",),
-    label=LabelSpec("非涉密计算机", "禁止处理涉密信息", level_field=None,
+    label=LabelSpec("非涉密计算机", ("禁止处理", "涉密信息"), level_field=None,
                     lines=("asset_number", "responsible_person", "department")),
     sample=_unclassified_sample,
 )

@@ -139,12 +139,48 @@ class LabelSpec:
 
     The level label shows ``title``, the level from ``level_field`` (None: the ledger has no
     level label) and the ``lines`` fields; the reminder label shows ``reminder``.
+
+    ``reminder`` may be declared as its phrases, ``("涉密计算机", "严禁接入", "互联网", …)``: a
+    line of the label then breaks only between two of them, never inside 互联网 or 公共信息网络,
+    and the text is shrunk until its phrases fit. ``reminder`` holds the whole text either way
+    and ``phrases`` the parts (a text declared whole is one phrase per clause, broken after
+    its punctuation only).
     """
 
     title: str
-    reminder: str
+    reminder: str  # declared as a text or as its phrases (a tuple); a text once made
     level_field: str | None = "level"
     lines: tuple[str, ...] = ("asset_number", "responsible_person", "classified_on")
+    phrases: tuple[str, ...] = dc_field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reminder, str):
+            parts = tuple(self.reminder)
+            if not parts or not all(isinstance(p, str) and p for p in parts):
+                raise ValueError(f"{self.title}的保密提醒应为文字或非空的短语序列")
+            object.__setattr__(self, "reminder", "".join(parts))
+            object.__setattr__(self, "phrases", parts)
+        elif not self.phrases:
+            object.__setattr__(self, "phrases", clauses(self.reminder))
+        elif "".join(self.phrases) != self.reminder:
+            raise ValueError(f"{self.title}的保密提醒短语连起来应为“{self.reminder}”")
+
+
+CLAUSE_ENDS = "、,,。;;::!!??))」』"
+
+
+def clauses(text: str) -> tuple[str, ...]:
+    """A text cut after each punctuation mark: the places a Chinese line may break when nothing
+    finer is declared (the mark stays at the end of its line, never starts the next)."""
+    parts, current = [], ""
+    for ch in text:
+        current += ch
+        if ch in CLAUSE_ENDS:
+            parts.append(current)
+            current = ""
+    if current:
+        parts.append(current)
+    return tuple(parts)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ REMOVABLE_MEDIA = Ledger(
     ),
     lifecycle=MEDIA_LIFECYCLE,
     aliases=("removable_media", "介质", "移动存储介质"),
-    label=LabelSpec("涉密移动存储介质", "涉密移动存储介质严禁在非涉密计算机上使用",
+    label=LabelSpec("涉密移动存储介质", ("涉密移动存储介质", "严禁在", "非涉密计算机", "上使用"),
                     lines=("asset_number", "responsible_person", "start_date")),
     forms=("takeout", "maintenance", "destruction", "copy", "borrowing"),
     sample=_sample,

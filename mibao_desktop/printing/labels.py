@@ -8,13 +8,15 @@ would; a printer's feed error is corrected by a whole-page offset.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Iterable, Mapping
 
 from reportlab.lib.colors import HexColor, white
 
 from mibao_desktop.ledgers import levels
-from mibao_desktop.printing.pdf import FONT, fit_size, mm, new_canvas, text_width, wrap
+from mibao_desktop.ledgers.declaration import CLAUSE_ENDS, clauses
+from mibao_desktop.printing.pdf import FONT, fit_size, mm, new_canvas, text_width
 from mibao_desktop.printing.qr import draw_qr
 
 A4 = (210.0, 297.0)
@@ -93,6 +95,13 @@ class LabelContent:
     lines: tuple[tuple[str, str], ...]  # (field label, value)
     asset_number: str
     reminder: str
+    reminder_phrases: tuple[str, ...] = ()  # where a line may break (the declaration's phrases)
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        if self.reminder_phrases and "".join(self.reminder_phrases) == self.reminder:
+            return self.reminder_phrases
+        return clauses(self.reminder)
 
 
 def content_of(record) -> LabelContent:
@@ -102,7 +111,7 @@ def content_of(record) -> LabelContent:
         raise LayoutError(f"{record.ledger.title}没有标识")
     level = record.display(spec.level_field) if spec.level_field else None
     lines = tuple((record.ledger.field(n).label, record.display(n)) for n in spec.lines)
-    return LabelContent(spec.title, level, lines, record.asset_number, spec.reminder)
+    return LabelContent(spec.title, level, lines, record.asset_number, spec.reminder, spec.phrases)
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,12 @@ class SheetOptions:
     offset_y: float = 0.0  # mm, + moves everything down
     colours: Mapping[str, str] | None = None
     outline: bool = True  # a thin cutting outline (die-cut sheets print well without it too)
+    unit: str = ""  # the unit's name, printed small at the foot of each label ("": none)
+    safe_margin: float = 0.0  # mm kept free of print inside each label's edges (printers that
+    #                           cannot print to the edge of the sheet); the outline stays on the edge
+
+
+MAX_SAFE_MARGIN = 8.0
 
 
 def render_labels(target: str | Path | BinaryIO, contents: Iterable[LabelContent], layout: LabelLayout,
@@ -129,6 +144,12 @@ def render_labels(target: str | Path | BinaryIO, contents: Iterable[LabelContent
         raise LayoutError(f"起始位置应在 1 到 {layout.per_page} 之间")
     if not 1 <= options.copies <= 100:
         raise LayoutError("每条记录的份数应在 1 到 100 之间")
+    margin = options.safe_margin
+    if not 0 <= margin <= MAX_SAFE_MARGIN:
+        raise LayoutError(f"安全边距应在 0 到 {MAX_SAFE_MARGIN:.0f} 毫米之间")
+    if min(layout.label_width, layout.label_height) - 2 * margin < 15:
+        raise LayoutError(f"安全边距 {margin:g} mm 太大:留给标识内容的宽和高至少 15 mm,请减小安全边距")
+    unit = " ".join(options.unit.split())
     colours = {**DEFAULT_COLOURS, **(options.colours or {})}
     c = new_canvas(target, (layout.page_width * mm, layout.page_height * mm), KIND_TITLES[options.kind],
                    anchor=anchor)
@@ -144,10 +165,12 @@ def render_labels(target: str | Path | BinaryIO, contents: Iterable[LabelContent
             box = ((x + options.offset_x) * mm, (layout.page_height - y - layout.label_height - options.offset_y) * mm,
                    layout.label_width * mm, layout.label_height * mm)
             colour = HexColor(colours.get(content.level or "非涉密", "#4D4D4D"))
+            _outline(c, box, colour, options.outline)
+            inner = (box[0] + margin * mm, box[1] + margin * mm, box[2] - 2 * margin * mm, box[3] - 2 * margin * mm)
             if options.kind == LEVEL_LABEL:
-                _level_label(c, box, content, colour, options.outline)
+                _level_label(c, inner, content, colour, unit)
             else:
-                _reminder_label(c, box, content, colour, options.outline)
+                _reminder_label(c, inner, content, colour, unit)
             position += 1
             drawn += 1
     _anchor_in_margin(c, layout, anchor)
@@ -183,20 +206,37 @@ def _outline(c, box, colour, outline: bool) -> None:
         c.rect(x, y, w, h, stroke=1, fill=0)
 
 
-def _frame(c, box, colour, outline: bool, pad: float, band: float) -> None:
-    """The cutting outline and the coloured band across the top, ready for white text."""
+def _band(c, box, colour, pad: float, band: float) -> None:
+    """The coloured band across the top, ready for white text."""
     x, y, w, h = box
-    _outline(c, box, colour, outline)
     c.setFillColor(colour)
     c.rect(x + pad / 2, y + h - band - pad / 2, w - pad, band, stroke=0, fill=1)
     c.setFillColor(white)
 
 
-def _level_label(c, box, content: LabelContent, colour, outline: bool) -> None:
+UNIT_GREY = "#333333"
+
+
+def _foot(c, x: float, y: float, w: float, size: float, unit: str, number: str = "") -> None:
+    """The label's foot: the unit's name on the left, the number (if given) on the right."""
+    gap = size
+    if number:
+        c.setFillColorRGB(0.3, 0.3, 0.3)
+        c.setFont(FONT, size)
+        c.drawRightString(x + w, y, number)
+    if unit:
+        room = w - (text_width(number, size) + gap if number else 0)
+        unit_size = fit_size(unit, room, size, minimum=3.0)
+        c.setFillColor(HexColor(UNIT_GREY))
+        c.setFont(FONT, unit_size)
+        c.drawString(x, y, unit)
+
+
+def _level_label(c, box, content: LabelContent, colour, unit: str) -> None:
     x, y, w, h = box
     pad = min(w, h) * 0.06
     band = h * 0.30
-    _frame(c, box, colour, outline, pad, band)
+    _band(c, box, colour, pad, band)
     level_text = f"{content.level}" if content.level == "非涉密" else f"{content.level}★"
     size = fit_size(level_text, (w - pad * 2) * 0.45, band * 0.78)
     c.setFont(FONT, size)
@@ -204,17 +244,25 @@ def _level_label(c, box, content: LabelContent, colour, outline: bool) -> None:
     title_size = fit_size(content.title, (w - pad * 2) * 0.5, band * 0.42)
     c.setFont(FONT, title_size)
     c.drawRightString(x + w - pad, y + h - pad / 2 - band / 2 - title_size * 0.36, content.title)
-    body_top = y + h - band - pad
-    qr = min(body_top - y - pad * 2.2, w * 0.36)
-    number_size = fit_size(content.asset_number, qr + pad, qr * 0.16)
+    body_top, body_bottom = y + h - band - pad, y + pad * 0.9
+    if unit:
+        foot_size = min(h * 0.085, 8.0)
+        _foot(c, x + pad, body_bottom, w - pad * 2, foot_size, unit)
+        body_bottom += foot_size * 1.3
+    # The number is printed once: on its line when the declaration lists it (设备编号:…), else
+    # under the QR code that holds it.
+    caption = not any(value == content.asset_number for _, value in content.lines)
+    qr = min(body_top - body_bottom - pad * 0.3, w * 0.36)
+    number_size = fit_size(content.asset_number, qr + pad, qr * 0.16) if caption else 0.0
     qr_size = qr - number_size * 0.9
     qr_x = x + w - pad - qr_size
     draw_qr(c, content.asset_number, qr_x, body_top - qr_size, qr_size)
     c.setFillColorRGB(0, 0, 0)
-    c.setFont(FONT, number_size)
-    c.drawCentredString(qr_x + qr_size / 2, y + pad * 0.9, content.asset_number)
+    if caption:
+        c.setFont(FONT, number_size)
+        c.drawCentredString(qr_x + qr_size / 2, body_bottom, content.asset_number)
     text_width_available = qr_x - x - pad * 1.5
-    line_height = (body_top - y - pad) / max(len(content.lines), 1)
+    line_height = (body_top - body_bottom) / max(len(content.lines), 1)
     size = min(line_height * 0.62, 11)
     longest = max((f"{k}:{v}" for k, v in content.lines), key=lambda s: text_width(s, size), default="")
     size = fit_size(longest, text_width_available, size)
@@ -224,33 +272,97 @@ def _level_label(c, box, content: LabelContent, colour, outline: bool) -> None:
         c.drawString(x + pad, baseline, f"{label}:{value}")
 
 
-def _reminder_label(c, box, content: LabelContent, colour, outline: bool) -> None:
+def _reminder_label(c, box, content: LabelContent, colour, unit: str) -> None:
     x, y, w, h = box
     pad = min(w, h) * 0.07
     band = h * 0.24
-    _frame(c, box, colour, outline, pad, band)
+    _band(c, box, colour, pad, band)
     heading = f"保密提醒 · {content.title}"
     size = fit_size(heading, w - pad * 2, band * 0.62)
     c.setFont(FONT, size)
     c.drawCentredString(x + w / 2, y + h - pad / 2 - band / 2 - size * 0.36, heading)
+    small = fit_size(content.asset_number, w / 2, pad * 1.1)
+    area_top, area_bottom = y + h - band - pad, y + pad * 0.6 + small * 1.4
+    size, lines = fit_phrases(content.phrases, w - pad * 2, area_top - area_bottom,
+                              min((area_top - area_bottom) * 0.4, 20))
     c.setFillColor(colour)
-    area_top, area_bottom = y + h - band - pad, y + pad * 1.8
-    size = min((area_top - area_bottom) * 0.4, 20)
-    while size > 5:
-        lines = wrap(content.reminder, w - pad * 2, size)
-        if len(lines) * size * 1.25 <= area_top - area_bottom:
-            break
-        size -= 0.5
-    lines = wrap(content.reminder, w - pad * 2, size)
     c.setFont(FONT, size)
-    block = len(lines) * size * 1.25
+    block = len(lines) * size * LEADING
     first = area_bottom + (area_top - area_bottom + block) / 2 - size
     for i, line in enumerate(lines):
-        c.drawCentredString(x + w / 2, first - i * size * 1.25, line)
-    c.setFillColorRGB(0.3, 0.3, 0.3)
-    small = fit_size(content.asset_number, w / 2, pad * 1.1)
-    c.setFont(FONT, small)
-    c.drawRightString(x + w - pad, y + pad * 0.6, content.asset_number)
+        c.drawCentredString(x + w / 2, first - i * size * LEADING, line)
+    _foot(c, x + pad, y + pad * 0.6, w - pad * 2, small, unit, content.asset_number)
+
+
+LEADING = 1.25  # line distance of a reminder text, in font sizes
+SMALLEST = 5.0  # points: below this a phrase is broken rather than shrunk further
+
+
+def fit_phrases(phrases: tuple[str, ...], width: float, height: float, largest: float) -> tuple[float, tuple[str, ...]]:
+    """The reminder text in the largest size (≤ ``largest``, in quarter points) at which it fits
+    ``width`` × ``height`` (points) with lines broken only between ``phrases``; the lines as
+    even as they can be. Only when a phrase cannot fit even at ``SMALLEST`` are its characters
+    broken apart (a mark of punctuation never starts a line)."""
+    return _fit(tuple(phrases), round(width, 2), round(height, 2), round(largest, 2))
+
+
+@lru_cache(maxsize=512)  # every label of a run asks the same question
+def _fit(phrases: tuple[str, ...], width: float, height: float, largest: float) -> tuple[float, tuple[str, ...]]:
+    size, lines = _best_lines(phrases, width, height, largest)
+    if size < SMALLEST:
+        size, lines = _best_lines(_characters("".join(phrases)), width, height, largest)
+    return max(size, 1.0), lines
+
+
+def _best_lines(phrases: tuple[str, ...], width: float, height: float, largest: float) -> tuple[float, tuple[str, ...]]:
+    widths = [text_width(p, 1.0) for p in phrases]  # at 1 pt; widths add up (no kerning)
+    best: tuple[float, tuple[str, ...]] = (0.0, ("".join(phrases),))
+    for count in range(1, len(phrases) + 1):
+        widest, lines = _even_split(phrases, widths, count)
+        size = min(largest, width / widest if widest else largest, height / (count * LEADING))
+        size = int(size * 4) / 4  # quarter points: a tie keeps the fewer lines
+        if size > best[0]:
+            best = (size, lines)
+        if height / ((count + 1) * LEADING) <= best[0]:
+            break  # more lines can only be smaller
+    return best
+
+
+def _even_split(phrases: tuple[str, ...], widths: list[float], count: int) -> tuple[float, tuple[str, ...]]:
+    """``phrases`` in ``count`` lines, in order, with the widest line as narrow as it can be."""
+    n = len(phrases)
+    prefix = [0.0]
+    for wd in widths:
+        prefix.append(prefix[-1] + wd)
+    inf = float("inf")
+    # cost[m][j]: the widest line when the first j phrases make m lines; cut[m][j]: where the last begins
+    cost = [[inf] * (n + 1) for _ in range(count + 1)]
+    cut = [[0] * (n + 1) for _ in range(count + 1)]
+    cost[0][0] = 0.0
+    for m in range(1, count + 1):
+        for j in range(m, n + 1):
+            for i in range(m - 1, j):
+                value = max(cost[m - 1][i], prefix[j] - prefix[i])
+                if value < cost[m][j]:
+                    cost[m][j], cut[m][j] = value, i
+    lines, j = [], n
+    for m in range(count, 0, -1):
+        i = cut[m][j]
+        lines.append("".join(phrases[i:j]))
+        j = i
+    return cost[count][n], tuple(reversed(lines))
+
+
+def _characters(text: str) -> tuple[str, ...]:
+    """A text's characters as units to break between, each mark of punctuation kept with the
+    character before it."""
+    units: list[str] = []
+    for ch in text:
+        if units and ch in CLAUSE_ENDS:
+            units[-1] += ch
+        else:
+            units.append(ch)
+    return tuple(units)
 
 
 def calibration_page(target: str | Path | BinaryIO, layout: LabelLayout, offset_x: float = 0.0,
@@ -296,4 +408,5 @@ def calibration_page(target: str | Path | BinaryIO, layout: LabelLayout, offset_
 
 
 __all__ = ["A4", "DEFAULT_COLOURS", "DEFAULT_LAYOUT", "LEVEL_LABEL", "PRESETS", "REMINDER_LABEL", "LabelContent",
-           "LabelLayout", "LayoutError", "SheetOptions", "calibration_page", "content_of", "render_labels"]
+           "LabelLayout", "LayoutError", "MAX_SAFE_MARGIN", "SheetOptions", "calibration_page", "content_of",
+           "fit_phrases", "render_labels"]

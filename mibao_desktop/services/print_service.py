@@ -88,18 +88,26 @@ class PrintService:
 
     def labels(self, ledger: Ledger, records: Sequence[RecordView], target: str | Path | BinaryIO,
                layout: L.LabelLayout, *, kind: str = L.LEVEL_LABEL, start: int = 1, copies: int = 1,
-               printer: str = "", medium: str = "", record: bool = True) -> int:
+               printer: str = "", medium: str = "", record: bool = True, unit: bool = False,
+               safe_margin: float = 0.0) -> int:
         """Render the labels of ``records`` (PDF) and record the print; returns labels drawn.
-        A preview on screen is not an output of information: ``record=False``."""
+        A preview on screen is not an output of information: ``record=False``.
+
+        ``unit`` prints the unit's name (打印设置) at the foot of each label; ``safe_margin``
+        (mm) keeps the print that far inside each label's edges, for printers that cannot
+        print to the edge of the sheet."""
         self._require("打印标识")
         check_target(self.db, target)
         if not records:
             raise ServiceError("请先选择要打印标识的记录。")
         if ledger.label is None:
             raise ServiceError(f"{ledger.title}没有标识。")
+        unit_name = self.unit_name() if unit else ""
+        if unit and not unit_name:
+            raise ServiceError("尚未填写单位名称:请在“打印设置”中填写后再在标识上印单位名称。")
         dx, dy = self.offset(printer)
         options = L.SheetOptions(kind=kind, start=start, copies=copies, offset_x=dx, offset_y=dy,
-                                 colours=self.colours())
+                                 colours=self.colours(), unit=unit_name, safe_margin=safe_margin)
         anchor = audit.current_anchor(self.db)
         try:
             with _written(target) as out:
@@ -111,7 +119,7 @@ class PrintService:
             return drawn
         self.ledgers.record_output("ledger.print", ledger, medium or _name(target), len(records), {
             "what": L.KIND_TITLES[kind], "layout": layout.title, "labels": drawn, "printer": printer,
-            "anchor": str(anchor), "asset_numbers": [r.asset_number for r in records[:200]]})
+            "unit": unit_name, "safe_margin_mm": safe_margin, "anchor": str(anchor), "asset_numbers": [r.asset_number for r in records[:200]]})
         return drawn
 
     def calibration(self, target: str | Path | BinaryIO, layout: L.LabelLayout, printer: str = "") -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -177,6 +178,20 @@ class LabelPrintDialog(_PrintDialog):
         form.addRow("版式", self.layout_choice)
         form.addRow("从第几个位置开始", self.start)
         form.addRow("每条打印份数", self.copies)
+        unit_name = service.unit_name()
+        self.unit = QCheckBox(f"印单位名称:{unit_name}" if unit_name else "印单位名称(未填写)")
+        self.unit.setEnabled(bool(unit_name))
+        if not unit_name:
+            self.unit.setToolTip("单位名称在“打印设置”中填写。")
+        self.safe_margin = QDoubleSpinBox()
+        self.safe_margin.setRange(0, L.MAX_SAFE_MARGIN)
+        self.safe_margin.setDecimals(1)
+        self.safe_margin.setSingleStep(0.5)
+        self.safe_margin.setSuffix(" mm")
+        self.safe_margin.setSpecialValueText("无")
+        self.safe_margin.setToolTip("打印机印不到纸边时,让标识的文字、色条和二维码离标签四边留出这么多空白。")
+        form.addRow("单位名称", self.unit)
+        form.addRow("安全边距", self.safe_margin)
         self.controls.addLayout(form)
 
         self.custom_box = QGroupBox("自定义网格(毫米)")
@@ -226,8 +241,9 @@ class LabelPrintDialog(_PrintDialog):
 
         for widget in (self.kind, self.layout_choice, self.printer):
             widget.currentIndexChanged.connect(lambda _i: self._choices_changed())
-        for widget in (self.start, self.copies, *self.custom.values()):
+        for widget in (self.start, self.copies, self.safe_margin, *self.custom.values()):
             widget.valueChanged.connect(lambda _v: self.changed())
+        self.unit.toggled.connect(lambda _on: self.changed())
         self._choices_changed()
         self.refresh()
 
@@ -266,7 +282,8 @@ class LabelPrintDialog(_PrintDialog):
             raise ServiceError(str(exc)) from None
         drawn = self.service.labels(self.ledger, self.records, target, layout, kind=self.kind.currentData(),
                                     start=self.start.value(), copies=self.copies.value(), printer=printer,
-                                    medium=medium, record=record)
+                                    medium=medium, record=record, unit=self.unit.isChecked(),
+                                    safe_margin=self.safe_margin.value())
         first = self.start.value() - 1 + drawn
         sheets = -(-first // layout.per_page)
         return f"共 {drawn} 张标识,{sheets} 页;偏移 X {self.offset_x.value():+.1f} mm,Y {self.offset_y.value():+.1f} mm"
