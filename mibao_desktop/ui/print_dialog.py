@@ -179,7 +179,7 @@ class LabelPrintDialog(_PrintDialog):
         form.addRow("从第几个位置开始", self.start)
         form.addRow("每条打印份数", self.copies)
         unit_name = service.unit_name()
-        self.unit = QCheckBox(f"印单位名称:{unit_name}" if unit_name else "印单位名称(未填写)")
+        self.unit = QCheckBox(f"印上“{unit_name}”" if unit_name else "未填写(在“打印设置”中填写)")
         self.unit.setEnabled(bool(unit_name))
         if not unit_name:
             self.unit.setToolTip("单位名称在“打印设置”中填写。")

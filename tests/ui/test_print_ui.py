@@ -128,3 +128,38 @@ def test_print_settings_unit_name_and_level_colours(window, qtbot, service, tmp_
     fills = {tuple(round(float(v), 3) for v in operands)
              for operands, operator in ContentStream(page.get_contents(), page.pdf).operations if operator == b"rg"}
     assert (0.502, 0.0, 0.502) in fills  # the 机密 band in the chosen purple
+
+
+def test_label_dialog_prints_the_unit_name_and_a_safe_margin(window, qtbot, service, tmp_path, told):
+    import subprocess
+
+    from mibao_desktop.printing import labels as L
+    from mibao_desktop.services.print_service import PrintService
+
+    seed(service, 1)
+    page = window.current_page()
+    page.refresh()
+    select_rows(page, [0])
+    page.print_labels()
+    assert not page.dialog.unit.isEnabled()  # no unit name yet: nothing to print
+    PrintService(service.db, service.actor).set_unit_name("某某市某某研究所")
+    page.print_labels()
+    dialog = page.dialog
+    assert dialog.unit.isEnabled() and "某某市某某研究所" in dialog.unit.text()
+    dialog.layout_choice.setCurrentIndex(dialog.layout_choice.findData("a4-3x8"))
+    dialog.unit.setChecked(True)
+    dialog.safe_margin.setValue(4)
+    dialog.refresh()
+    out = dialog.save_pdf(tmp_path / "labels.pdf")
+    layout = L.PRESETS["a4-3x8"]
+    text = subprocess.run(["pdftotext", "-r", "72", "-x", "0", "-y", "0", "-W", str(int(layout.label_width * 72 / 25.4)),
+                           "-H", str(int(layout.label_height * 72 / 25.4)), str(out), "-"],
+                          capture_output=True, text=True).stdout.replace(" ", "")
+    assert "某某市某某研究所" in text and text.count("JM-000") == 1
+    html = subprocess.run(["pdftotext", "-bbox", str(out), "-"], capture_output=True, text=True).stdout
+    import re
+
+    lefts = [float(v) for v in re.findall(r'<word xMin="([\d.]+)"', html)]
+    assert lefts and min(lefts) >= 4 * 72 / 25.4 - 0.5  # nothing within 4 mm of the sheet's left edge
+    entries = AuditService(service.db, Actor("shenji", Role.AUDITOR)).entries(AuditFilter(action="ledger.print"))
+    assert entries[0].detail["unit"] == "某某市某某研究所" and entries[0].detail["safe_margin_mm"] == 4
