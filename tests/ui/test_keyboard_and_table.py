@@ -361,3 +361,22 @@ def test_voiding_several_rows_still_referred_to_names_the_selection_and_the_refe
     told.answers.append(True)
     page.dialog.ok.click()
     assert service.count("computers") == 1
+
+
+def test_the_left_arrow_never_leaves_the_current_cell_under_the_frozen_number(window, qtbot, service):
+    seed(service)
+    page = window.current_page()
+    page.refresh()
+    page.splitter.setSizes([500, 500])
+    qtbot.wait(20)
+    table = page.table
+    header = table.horizontalHeader()
+    shown = [header.logicalIndex(v) for v in range(header.count()) if not table.isColumnHidden(header.logicalIndex(v))]
+    table.setFocus()
+    table.setCurrentIndex(page.model.index(0, shown[-1]))  # the last column, scrolled to
+    assert table.horizontalScrollBar().value() > 0
+    frozen_width = table.columnWidth(table.frozen_column)
+    for column in reversed(shown[1:-1]):
+        qtbot.keyClick(table, Qt.Key.Key_Left)
+        assert table.currentIndex().column() == column
+        assert table.visualRect(table.currentIndex()).left() >= frozen_width  # in view, beside the number
