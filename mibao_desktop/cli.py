@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("--start", type=int, default=1, help="从标签纸的第几个位置开始(用过一部分的纸)")
     lab.add_argument("--copies", type=int, default=1, help="每条记录打印几张")
     lab.add_argument("--kind", default="level", choices=("level", "reminder"), help="level=密级标识,reminder=保密提醒标识")
+    lab.add_argument("--unit", action="store_true", help="在标识上印单位名称(打印设置中的单位名称)")
+    lab.add_argument("--safe-margin", type=float, default=0.0, metavar="MM",
+                     help="安全边距(毫米,0-8):打印机印不到纸边时,标识内容离标签四边留出的空白")
     frm = sub.add_parser("form", help="打印审批表(生成 PDF)")
     frm.add_argument("name", choices=sorted(FORM_TEMPLATES),
                      help=";".join(f"{k}={t.title}" for k, t in FORM_TEMPLATES.items()))
@@ -515,7 +518,7 @@ def _labels(db, actor, args) -> int:
     ledger = get_ledger(args.ledger)
     records = _find_records(printing.ledgers, ledger, args.ids)
     drawn = printing.labels(ledger, records, args.output, PRESETS[args.layout], kind=args.kind,
-                            start=args.start, copies=args.copies)
+                            start=args.start, copies=args.copies, unit=args.unit, safe_margin=args.safe_margin)
     print(f"已为 {len(records)} 条记录生成 {drawn} 张标识,写入“{args.output}”。")
     return EXIT_OK
 

@@ -184,3 +184,22 @@ def test_the_print_record_names_the_unit_and_margin(db, printing, machine, tmp_p
     printing.labels(machine.ledger, [machine], tmp_path / "l.pdf", L.PRESETS["a4-3x8"], unit=True, safe_margin=3)
     entry = AuditService(db, Actor("shenji", Role.AUDITOR)).entries(AuditFilter(action="ledger.print"))[0]
     assert entry.detail["unit"] == UNIT and entry.detail["safe_margin_mm"] == 3
+
+
+def test_the_command_line_prints_the_unit_name_and_a_safe_margin(tmp_path, capsys, monkeypatch):
+    from mibao_desktop.db.database import Database
+    from tests.test_cli import accounts_only, as_user, service_for
+
+    passwords = accounts_only(tmp_path)
+    machine = service_for(tmp_path).create("computers", computer(asset_number="JM-2024-001"))
+    PrintService(Database.open(tmp_path / "mibao.sqlite"), Actor("baomi", Role.SECURITY_ADMIN)).set_unit_name(UNIT)
+    out = tmp_path / "labels.pdf"
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "labels", "computers", "-o", str(out),
+                   "--kind", "reminder", "--unit", "--safe-margin", "4") == 0
+    layout = L.PRESETS[L.DEFAULT_LAYOUT]
+    lines = label_text(str(out), layout)
+    assert any(UNIT in line for line in lines) and "".join(lines).count(machine.asset_number) == 1
+    assert min(box[0] for box in printed_boxes(out.read_bytes(), layout)) >= 4 - 0.3
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "labels", "computers", "-o", str(out),
+                   "--safe-margin", "20") == 2
+    assert "安全边距" in capsys.readouterr().err
