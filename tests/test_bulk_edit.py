@@ -117,3 +117,71 @@ def test_a_voided_record_is_not_replaced_in(service, bulk, computers):
     service.void(computers[0].id, "登记错误")
     done = bulk.replace_value("computers", "department", "科研一处", "第一研究室")
     assert computers[0].id not in [c.record_id for c in done.changes] and len(done.changes) == 3
+
+
+# -- found in review --------------------------------------------------------------------------
+
+def test_one_new_name_given_to_records_of_two_departments_is_one_new_person(service, bulk, computers):
+    ids = [c.id for c in computers]  # 科研一处 and 综合处
+    preview = bulk.set_field("computers", ids, "responsible_person", "新来的", preview=True)
+    assert preview.people_added == ["新来的"] and len(preview.changes) == 6
+    done = bulk.set_field("computers", ids, "responsible_person", "新来的", previewed=preview)
+    people = service.query("people", LedgerQuery(text="新来的")).rows
+    assert len(people) == 1 and done.people_added == ["新来的"]
+    assert {service.get(i).values["responsible_person"].id for i in ids} == {people[0].id}
+
+
+def test_a_new_person_survives_the_refusal_of_the_first_record(service, bulk, computers):
+    """The person is added once, before any record's savepoint: a first record refused (its
+    printer's rule) does not take the person away from the next one (a foreign key error)."""
+    from sqlalchemy import text
+
+    a, b = computers[0], computers[1]
+    printer = service.create("office_devices", {
+        "asset_number": "JB-0001", "device_type": "打印机", "brand_model": "HP", "serial_number": "OA1",
+        "level": a.values["level"], "responsible_person": "李娜", "department": "科研一处",
+        "connected_computers": [a.number], "start_date": "2020-01-01"})
+    with service.db.write() as session:  # kept before the level rule existed: it breaks it now
+        session.execute(text("UPDATE ledger_office_devices SET level = '内部' WHERE id = :i"), {"i": printer.id})
+    preview = bulk.set_field("computers", [a.id, b.id], "responsible_person", "新来的", preview=True)
+    assert [r.number for r in preview.refused] == [a.number] and [c.number for c in preview.changes] == [b.number]
+    done = bulk.set_field("computers", [a.id, b.id], "responsible_person", "新来的", previewed=preview)
+    assert [c.number for c in done.changes] == [b.number]
+    assert service.get(b.id).display("responsible_person") == "新来的"
+
+
+def test_the_apply_makes_only_the_changes_previewed(service, bulk, computers):
+    """Another workstation writes between the preview and 确定修改: a record that came to match
+    is left alone, and a record changed since is refused, not overwritten."""
+    preview = bulk.replace_value("computers", "department", "科研一处", "第一研究室", preview=True)
+    assert len(preview.changes) == 4
+    service.update(computers[4].id, {"department": "科研一处"})  # now matches too
+    service.update(computers[0].id, {"location": "新位置"})  # changed since the preview
+    done = bulk.replace_value("computers", "department", "科研一处", "第一研究室", previewed=preview)
+    assert sorted(c.record_id for c in done.changes) == [c.id for c in computers[1:4]]
+    assert [r.number for r in done.refused] == [computers[0].number] and "重新预览" in done.refused[0].reason
+    assert service.get(computers[4].id).values["department"] == "科研一处"
+    assert service.get(computers[0].id).values["department"] == "科研一处"
+
+
+def test_a_part_is_replaced_only_in_text_and_case_by_case(service, bulk, computers):
+    with pytest.raises(ServiceError, match="只能按整个值替换"):
+        bulk.replace_value("computers", "start_date", "2026", "2001", whole=False)
+    assert not bulk.replace_value("computers", "location", "科研楼", "X", whole=False).unchanged
+    service.update(computers[0].id, {"location": "Lab A"})
+    done = bulk.replace_value("computers", "location", "LAB", "Room", whole=False, preview=True)
+    assert not done.changes and not done.unchanged  # "LAB" is not in "Lab A"
+    done = bulk.replace_value("computers", "location", "Lab", "Room", whole=False)
+    assert [c.new for c in done.changes] == ["Room A"]
+
+
+def test_the_preview_holds_no_write_lock(service, bulk, computers):
+    """While the user reads a preview, another save goes through (the preview is a read)."""
+    seen = []
+
+    def progress(done, total):
+        if not seen:  # half-way through the preview, another workstation saves
+            seen.append(service.update(computers[5].id, {"location": "别处"}).values["location"])
+
+    bulk.set_field("computers", [c.id for c in computers[:5]], "location", "机房", preview=True, progress=progress)
+    assert seen == ["别处"]

@@ -819,10 +819,11 @@ class LedgerService:
             ledger, current = self._editable(session, record_id, expected_version)
             return self._edit(session, ledger, current, raw, reason=reason)
 
-    def _editable(self, session: Session, record_id: int, expected_version: int | None = None
-                  ) -> tuple[Ledger, RecordView]:
-        """The record to be edited, locked, as it is now; refused if it may not be edited."""
-        ledger, row = self._locate(session, record_id, lock=True)
+    def _editable(self, session: Session, record_id: int, expected_version: int | None = None, *,
+                  lock: bool = True) -> tuple[Ledger, RecordView]:
+        """The record to be edited, locked (unless ``lock`` is False: a preview that will write
+        nothing), as it is now; refused if it may not be edited."""
+        ledger, row = self._locate(session, record_id, lock=lock)
         current = self._view(session, ledger, row)
         if expected_version is not None and expected_version != current.version:
             raise StaleRecord("这条记录在您打开后已被修改,请关闭窗口重新打开后再改。")

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.errors import Cancelled
 from mibao_desktop.ledgers import Ledger
-from mibao_desktop.services.bulk_edit import BulkEdit, BulkEditService, bulk_fields, replace_fields
+from mibao_desktop.services.bulk_edit import BulkEdit, BulkEditService, bulk_fields, part_replaceable, replace_fields
 from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.editors import FieldEditor, editor_for
@@ -124,6 +124,10 @@ class BulkEditDialog(QDialog):
         return self.field.currentData()
 
     def _field_changed(self) -> None:
+        plain = part_replaceable(self.ledger.field(self.field_name))
+        self.part.setEnabled(plain)  # a date or a choice is replaced whole
+        if not plain:
+            self.part.setChecked(False)
         if self.editors:
             editor = self.editors[self.field_name]
             self.value_stack.setCurrentWidget(editor)
@@ -139,16 +143,19 @@ class BulkEditDialog(QDialog):
         self.ok.setEnabled(False)
 
     def _work(self, preview: bool):
+        """The preview, or the apply of exactly the changes it listed (a record changed since
+        by another workstation is refused, not overwritten)."""
         name, reason = self.field_name, self.reason.text().strip() or None
+        previewed = None if preview else self.previewed
         if self.record_ids is not None:
             value = self.editors[name].value()
             return lambda progress, cancelled: self.bulk.set_field(
-                self.ledger, self.record_ids, name, value, reason=reason, preview=preview, progress=progress,
-                cancelled=cancelled)
+                self.ledger, self.record_ids, name, value, reason=reason, preview=preview, previewed=previewed,
+                progress=progress, cancelled=cancelled)
         find, replacement, whole = self.find.text(), self.replacement.text(), not self.part.isChecked()
         return lambda progress, cancelled: self.bulk.replace_value(
             self.ledger, name, find, replacement, whole=whole, query=self.query, reason=reason, preview=preview,
-            progress=progress, cancelled=cancelled)
+            previewed=previewed, progress=progress, cancelled=cancelled)
 
     # -- preview and apply ------------------------------------------------------------------
 
