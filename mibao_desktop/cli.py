@@ -405,7 +405,7 @@ def _audit(db, actor, args) -> int:
     service = Services(db, actor).audit
     if args.audit_command == "verify":
         result = service.verify(args.anchor)
-        print(("OK " if result.ok else "BROKEN ") + result.message)
+        print(("校验通过:" if result.ok else "校验未通过:") + result.message)
         for note in result.anchors:
             print(f"  {note}")
         return EXIT_OK if result.ok else EXIT_REFUSED

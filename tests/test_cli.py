@@ -109,11 +109,12 @@ def test_a_wrong_password_or_the_wrong_role_is_refused(tmp_path, capsys, monkeyp
 def test_audit_verify_reports_ok_then_the_broken_entry(tmp_path, capsys, monkeypatch):
     passwords = demo(tmp_path, capsys, scale="0.05")
     assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 0
-    assert capsys.readouterr().out.startswith("OK ")
+    assert capsys.readouterr().out.startswith("校验通过:")
     with sqlite3.connect(tmp_path / "mibao.sqlite") as conn:
         conn.execute("UPDATE audit_log SET target = 'x' WHERE id = 7")
     assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 1
-    assert "第 7 条" in capsys.readouterr().out
+    broken = capsys.readouterr().out
+    assert broken.startswith("校验未通过:") and "第 7 条" in broken
     out = tmp_path / "audit.xlsx"
     assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "export", str(out)) == 0
     assert openpyxl.load_workbook(out).active.max_row > 10
@@ -187,3 +188,28 @@ def test_check_reads_every_page_and_names_a_damaged_one(tmp_path, capsys):
         handle.write(b"\xff" * 4096)
     assert main(["--data-dir", str(tmp_path), "check"]) == 1
     assert "已损坏" in capsys.readouterr().err
+
+
+def test_the_auditors_export_leaves_out_auditor_entries_and_verify_still_checks_them(tmp_path, capsys, monkeypatch):
+    """The auditor does not audit themselves: `audit export` lists the other two roles' entries
+    and says the auditors' are reviewed by the security administrator; `audit verify` still
+    walks every entry, so an edited auditor entry is caught by the auditor's own check."""
+    passwords = demo(tmp_path, capsys, scale="0.05")
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 0
+    capsys.readouterr()
+    out = tmp_path / "audit.xlsx"
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "export", str(out)) == 0
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    cells = [str(c) for row in rows for c in row if c is not None]
+    assert any("本人及其他审计员的操作由安全保密管理员审查" in c for c in cells)
+    assert "安全审计员" not in {row[3] for row in rows if row and isinstance(row[0], int)}
+    assert "shenji" not in {row[2] for row in rows if row and isinstance(row[0], int)}
+    with sqlite3.connect(tmp_path / "mibao.sqlite") as conn:
+        total = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+        own = conn.execute("SELECT min(id) FROM audit_log WHERE role = '安全审计员' AND action = 'audit.verify'").fetchone()[0]
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 0
+    assert f"共 {total + 1} 条" in capsys.readouterr().out  # every entry, the auditors' and this login's too
+    with sqlite3.connect(tmp_path / "mibao.sqlite") as conn:
+        conn.execute("UPDATE audit_log SET target = 'x' WHERE id = ?", (own,))
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 1
+    assert f"第 {own} 条" in capsys.readouterr().out

@@ -46,7 +46,7 @@ def test_two_people_for_a_new_account_on_the_command_line(tmp_path, capsys, monk
     code, out, _ = run(monkeypatch, capsys, tmp_path, "zhangsan", "Temp-Pass-2026", "passwd", new="Own-Secret-2026")
     assert code == 0 and "已修改" in out
     code, out, _ = run(monkeypatch, capsys, tmp_path, "zhangsan", "Own-Secret-2026", "audit", "verify")
-    assert code == 0 and out.startswith("OK ")
+    assert code == 0 and out.startswith("校验通过:")
     code, out, _ = run(monkeypatch, capsys, tmp_path, "xitong", x, "accounts", "reset", "zhangsan", new="Reset-Pass-2026")
     assert code == 0
     code, out, _ = run(monkeypatch, capsys, tmp_path, "zhangsan", "Reset-Pass-2026", "passwd", new="Own-Secret-2027")

@@ -99,6 +99,26 @@ def test_parallel_wrong_passwords_lock_the_account_after_exactly_five(db, workst
         AccountService(db).login("baomi", PASSWORDS[Role.SECURITY_ADMIN])
 
 
+def test_parallel_guesses_at_an_unknown_name_lock_it_after_exactly_five(db, workstations):
+    """A name that is no account locks like one (else 账户已锁定 would tell the real names):
+    parallel guesses from several workstations count one after another, 4 plain refusals then
+    账户已锁定, as for an account, with one lockout recorded and the chain unbroken."""
+    AccountService(db).setup({role: (NAMES[role], f"{role.value}甲", PASSWORDS[role]) for role in Role})
+    guesses = 24
+
+    results = at_once(workstations, guesses,
+                      lambda database, n: AccountService(database).login("nosuchuser", f"Wrong-Guess-{n:04d}"))
+
+    assert [r for r in results if not isinstance(r, AuthError)] == []
+    kinds = collections.Counter(type(r).__name__ for r in results)
+    assert kinds == {"AuthError": 4, "AccountLocked": guesses - 4}
+    with db.session() as session:
+        assert session.scalar(select(func.count()).where(AuditEntry.action == "auth.locked_out")) == 1
+        assert session.scalar(select(func.count()).where(AuditEntry.action == "auth.login_failed")) == guesses
+        result = audit.verify(session)
+        assert result.ok, result.message
+
+
 def test_parallel_guesses_by_login_unlock_and_password_change_stop_at_the_limit(db, workstations):
     """An account the system administrator made and the security administrator granted, logged
     in on one workstation; guesses at once through the login, the idle lock's prompt and the

@@ -141,6 +141,7 @@ def test_a_disabled_accounts_session_ends_at_its_next_action(accounts, db, clock
     accounts.create_account(XITONG, "baomi2", "保密员乙", "GH-4001", "Temp-Pass-2026")
     accounts.grant_role(BAOMI, "baomi2", Role.SECURITY_ADMIN)
     session = accounts.login("baomi2", "Temp-Pass-2026").actor
+    accounts.change_password(session, "Temp-Pass-2026", "Own-Secret-2026")  # the first login's one task
     told = []
     accounts.session_listeners.append(lambda who, why: told.append((who.name, why)))
     ledgers = Services(db, clock=clock).acting_as(session).ledgers
@@ -248,3 +249,101 @@ def test_a_search_or_a_record_with_a_control_character_or_lone_surrogate_is_refu
     with pytest.raises(ValidationFailed, match="使用人:含有"):
         ledgers.create("computers", computer(user="张" + bad))
     assert ledgers.count("computers") == 0
+
+
+def test_the_auditor_audits_the_other_two_and_not_themselves(accounts, db, clock, tmp_path):
+    """The auditor's listing, count, user list and export leave out every entry made as 安全审计员
+    (theirs and another auditor's); the security administrator sees exactly those. Verifying
+    still walks every entry."""
+    from mibao_desktop.excel.audit_export import export_audit
+    from mibao_desktop.services.audit_service import AuditFilter
+
+    auditor = accounts.login("shenji", PASSWORDS[Role.AUDITOR]).actor
+    accounts.create_account(XITONG, "shenji2", "审计员乙", "GH-5001", "Temp-Pass-2026")
+    accounts.grant_role(BAOMI, "shenji2", Role.AUDITOR)
+    accounts.login("shenji2", "Temp-Pass-2026")  # another auditor's entry
+    accounts.login("baomi", PASSWORDS[Role.SECURITY_ADMIN])
+    log = Services(db, auditor, clock=clock).audit
+    log.verify()
+    shown = log.entries(limit=None)
+    assert shown and not [e for e in shown if e.role == "安全审计员"]
+    assert "auth.login" in {e.action for e in shown if e.actor == "baomi"}
+    assert "shenji" not in log.actors() and "shenji2" not in log.actors() and "baomi" in log.actors()
+    assert log.count() == len(shown) and log.count(AuditFilter(actor="shenji")) == 0
+    assert log.entries(AuditFilter(action="audit.verify")) == []
+    stored = entries(db)
+    own = [e for e in stored if e.role == "安全审计员"]
+    assert {e.actor for e in own} == {"shenji", "shenji2"}
+    assert log.count() == len(stored) - len(own)
+    assert {e.id for e in Services(db, BAOMI, clock=clock).oversight.auditor_actions()} == {e.id for e in own}
+    out = tmp_path / "审计.xlsx"
+    assert export_audit(log, out) == len(stored) - len(own)
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert any("本人及其他审计员的操作由安全保密管理员审查" in str(c) for row in rows for c in row)
+    assert not [row for row in rows if row[3] == "安全审计员"]
+    assert log.verify().checked == len(entries(db)) - 1  # every entry before the check's own
+
+
+def test_an_unknown_name_locks_after_as_many_failures_as_an_account(accounts, db, clock):
+    """A guesser cannot tell a real name from an unknown one by locking it: both answer
+    用户名或口令错误 four times, then 账户已锁定 until the lockout ends, then count again. The
+    unknown name is counted by a keyed tag and found nowhere in the database."""
+    def answers(name: str, times: int) -> list[tuple[str, str]]:
+        got = []
+        for _ in range(times):
+            with pytest.raises(AuthError) as refused:
+                accounts.login(name, "Wrong-Guess-2026")
+            got.append((type(refused.value).__name__, refused.value.message))
+        return got
+
+    known, unknown = answers("shenji", 6), answers("nosuchuser", 6)
+    assert known == unknown
+    assert [kind for kind, _ in unknown] == ["AuthError"] * 4 + ["AccountLocked"] * 2
+    assert "账户已锁定" in unknown[-1][1] and "连续 5 次口令错误" in unknown[4][1]
+    assert answers("NoSuchUser", 1) == known[-1:]  # names are counted as logins look them up, case aside
+    assert answers("nosuchuser2", 1) == known[:1]  # another name has its own count
+    clock.advance(minutes=31)
+    again = answers("shenji", 5)  # counted afresh after the lockout, then locked again
+    assert again == answers("nosuchuser", 5) and [kind for kind, _ in again] == ["AuthError"] * 4 + ["AccountLocked"]
+    with db.session() as session:
+        from mibao_desktop.db.models import Setting
+
+        stored = json.dumps([[s.key, s.value, s.updated_by] for s in session.scalars(select(Setting))],
+                            ensure_ascii=False)
+    logged = json.dumps([[e.actor, e.target, e.detail] for e in entries(db)], ensure_ascii=False)
+    assert "nosuchuser" not in stored.casefold() and "nosuchuser" not in logged.casefold()
+    locked = [e for e in entries(db, "auth.locked_out") if e.actor == "未知用户名"]
+    assert len(locked) == 2 and locked[0].detail["length"] == 10  # told to the auditor, by length only
+
+
+def test_a_session_whose_password_must_be_changed_may_only_change_it(accounts, db, clock):
+    """After a reset (or a first login, or past its age) the services refuse every action of
+    the session but the change itself, whatever calls them, not only the desktop's dialog."""
+    from mibao_desktop.security import PasswordChangeRequired
+
+    accounts.reset_password(XITONG, "baomi", "Reset-Pass-2026")
+    session = accounts.login("baomi", "Reset-Pass-2026").actor
+    work = Services(db, clock=clock).acting_as(session)
+    for act in (lambda: work.ledgers.count("computers"), lambda: work.ledgers.create("computers", computer()),
+                lambda: work.settings.set_security_policy(SecurityPolicy()), lambda: work.oversight.auditor_actions()):
+        with pytest.raises(PasswordChangeRequired, match="须先修改口令"):
+            act()
+    assert Services(db, BAOMI).ledgers.count("computers") == 0
+    accounts.change_password(session, "Reset-Pass-2026", "Own-Secret-2026")
+    assert work.ledgers.count("computers") == 0 and work.ledgers.create("computers", computer())
+    # a reset during a session holds it too, until the temporary password is changed
+    accounts.reset_password(XITONG, "baomi", "Reset-Pass-2027")
+    with pytest.raises(PasswordChangeRequired):
+        work.ledgers.count("computers")
+    # a password past its age, told at the login, is changed before anything else as well
+    accounts.change_password(session, "Reset-Pass-2027", "Own-Secret-2027")
+    clock.advance(days=8)
+    aged = accounts.login("baomi", "Own-Secret-2027")
+    assert aged.must_change_password and "超过 7 天" in aged.why_change
+    aged_work = Services(db, clock=clock).acting_as(aged.actor)
+    with pytest.raises(PasswordChangeRequired):
+        aged_work.ledgers.count("computers")
+    accounts.change_password(aged.actor, "Own-Secret-2027", "Own-Secret-2028")
+    assert aged_work.ledgers.count("computers") == 1

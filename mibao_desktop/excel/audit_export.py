@@ -14,9 +14,10 @@ COLUMNS = (("序号", 8), ("时间", 20), ("用户", 14), ("角色", 14), ("操�
 
 def write_audit_workbook(path: Path, rows: Iterable, total: int, *,
                          progress: Callable[[int, int], None] | None = None,
-                         cancelled: Callable[[], bool] | None = None, anchor: str = "") -> int:
+                         cancelled: Callable[[], bool] | None = None, anchor: str = "", note: str = "") -> int:
     wb = Workbook(write_only=True)
-    sheet = SheetStream(wb, "审计日志", f"审计日志(共 {total} 条)", [n for n, _ in COLUMNS], [w for _, w in COLUMNS],
+    heading = f"审计日志(共 {total} 条)" + (f"  {note}" if note else "")
+    sheet = SheetStream(wb, "审计日志", heading, [n for n, _ in COLUMNS], [w for _, w in COLUMNS],
                         "内部", anchor=anchor)
     values = ((r.id, r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.role, r.action_label, r.target, r.detail_text)
               for r in rows)
@@ -28,8 +29,9 @@ def write_audit_workbook(path: Path, rows: Iterable, total: int, *,
 def export_audit(service, path: Path, f=None, *, progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> int:
     """The auditor's export: the filtered log to xlsx (oldest first), written whole or not at
-    all, and recorded in the log itself. ``service`` is an AuditService."""
-    from mibao_desktop.services.audit_service import AuditFilter
+    all, and recorded in the log itself. ``service`` is an AuditService, which leaves out the
+    auditors' own entries; the heading says so, so that the file is not taken for the whole log."""
+    from mibao_desktop.services.audit_service import OWN_ENTRIES_NOTE, AuditFilter
 
     from mibao_desktop.services import audit
     from mibao_desktop.services.output_service import check_target
@@ -38,6 +40,6 @@ def export_audit(service, path: Path, f=None, *, progress: Callable[[int, int], 
     total, rows = service.for_export(f or AuditFilter())
     anchor = audit.current_anchor(service.db)
     count = write_audit_workbook(Path(path), rows, total, progress=progress, cancelled=cancelled,
-                                 anchor=anchor.label)
+                                 anchor=anchor.label, note=OWN_ENTRIES_NOTE)
     service.record_export(path, count, anchor=str(anchor))
     return count

@@ -7,6 +7,6 @@ the logged-in session's own check that its account is still enabled).
 """
 
 from mibao_desktop.security.passwords import SecurityPolicy, hash_password, verify_password
-from mibao_desktop.security.roles import Actor, Role, SessionEnded, require
+from mibao_desktop.security.roles import Actor, PasswordChangeRequired, Role, SessionEnded, require
 
-__all__ = ["Actor", "Role", "SecurityPolicy", "SessionEnded", "hash_password", "require", "verify_password"]
+__all__ = ["Actor", "PasswordChangeRequired", "Role", "SecurityPolicy", "SessionEnded", "hash_password", "require", "verify_password"]

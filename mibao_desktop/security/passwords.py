@@ -38,6 +38,16 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+def name_tag(name: str, key: bytes) -> str:
+    """What counts the failed logins of a name that is no account, in place of the name: the
+    name is often a password typed into the wrong field, so only this is stored. scrypt with the
+    installation's own key, at a password check's cost (the login of an unknown name then takes
+    the time of a known one's, and a stored tag is as hard to guess back as a password hash);
+    64 bits, so that two names sharing a count is out of reach."""
+    digest = hashlib.scrypt(name.encode("utf-8", "surrogatepass"), salt=key, n=_N, r=_R, p=_P, dklen=8)
+    return digest.hex()
+
+
 @dataclass(frozen=True)
 class SecurityPolicy:
     """Settings the security administrator keeps (口令策略, 锁定, 自动锁屏, 备份保留)."""

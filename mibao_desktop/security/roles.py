@@ -21,15 +21,21 @@ class SessionEnded(PermissionDenied):
     at its next action, whatever it was (the desktop then goes back to the login)."""
 
 
+class PasswordChangeRequired(PermissionDenied):
+    """The session's password must be changed first (a first login, a reset, past its age):
+    until it is, the session may change the password and nothing else."""
+
+
 @dataclass(frozen=True)
 class Actor:
     name: str
     role: Role
     # Set by a login (services.accounts): asks the database whether the account may still act
-    # as this role, and raises SessionEnded if not. Without it a session made before its
-    # account was disabled would go on writing. Not part of equality: the same person acting
-    # is the same actor, whether the check is attached or not.
-    still_valid: Callable[["Actor"], None] | None = field(default=None, compare=False, repr=False)
+    # as this role, and raises SessionEnded if not (PasswordChangeRequired while its password
+    # must be changed, unless called with changing_password=True). Without it a session made
+    # before its account was disabled would go on writing. Not part of equality: the same person
+    # acting is the same actor, whether the check is attached or not.
+    still_valid: Callable[..., None] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def local_security_admin(cls) -> "Actor":

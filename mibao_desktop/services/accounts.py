@@ -12,38 +12,33 @@ the wrong field).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.database import Database
-from mibao_desktop.db.models import Account
+from mibao_desktop.db.models import Account, Setting
 from mibao_desktop.ledgers.normalize import clean_text
 from mibao_desktop.security.inputs import unreadable
-from mibao_desktop.security.passwords import SecurityPolicy, hash_password, verify_password
+from mibao_desktop.security.passwords import SecurityPolicy, hash_password, name_tag, verify_password
 from mibao_desktop.security import Actor, Role, require
-from mibao_desktop.security.roles import SessionEnded
+from mibao_desktop.security.roles import PasswordChangeRequired, SessionEnded
 from mibao_desktop.services import audit
-from mibao_desktop.services import audit_service
 from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.services.settings import security_policy
 
 UNKNOWN_NAME = "未知用户名"
-
-# The entries this module adds to the audit log, in the auditor's words. They belong beside the
-# others in audit_service.ACTION_LABELS; that module is being reworked by the audit-chain work
-# of issue 11 at the same time, so they are added to it from here (setdefault: a label given
-# there wins) and move there once both have landed.
-ACTION_LABELS = {
-    "account.grant_role": "授予角色并启用", "auth.login_after_reset": "口令重置后首次登录",
-    "auth.password_change_failed": "修改口令时原口令错误", "auth.session_ended": "会话结束(账户已停用或角色已变)",
-}
-for _action, _label in ACTION_LABELS.items():
-    audit_service.ACTION_LABELS.setdefault(_action, _label)
+# The failed logins of names that are no account, kept so that such a name locks after as many
+# failures as an account does (else “账户已锁定” would tell which names exist): in the settings,
+# {"key": the installation's key, "names": {tag: {"failures": n, "until": iso}}}, by tag only
+# (security.passwords.name_tag), never by the name.
+UNKNOWN_NAMES = "unknown_name_failures"
+UNKNOWN_LOCK = 0x4D42_0002  # PostgreSQL advisory lock: parallel guesses at unknown names count in turn
 
 # What the auditor is shown as alerts: each is a moment where one person could have taken
 # another's power (a reset password, a new grant, someone using a reset password).
@@ -261,19 +256,37 @@ class AccountService:
                 why = "首次登录,请设置自己的新口令。"
             elif age >= policy.max_age_days:
                 why = f"口令已使用 {age} 天,超过 {policy.max_age_days} 天的更换周期,请更换口令。"
-        actor = Actor(account.name, Role[account.role], still_valid=self._guard(account.id))
+        aged = bool(why) and not account.must_change_password  # past the policy's age, at this login
+        actor = Actor(account.name, Role[account.role],
+                      still_valid=self._guard(account.id, aged=aged, changed_at=account.password_changed_at))
         return LoginResult(actor, account.display_name, bool(why), why, policy.idle_lock_minutes)
 
-    def _guard(self, account_id: int) -> Callable[[Actor], None]:
+    def _guard(self, account_id: int, *, aged: bool = False,
+               changed_at: dt.datetime | None = None) -> Callable[..., None]:
         """The check a logged-in session makes at each action (security.require calls it): its
-        account still enabled and still holding the role it logged in with."""
+        account still enabled and still holding the role it logged in with, and its password not
+        waiting to be changed (after a reset, a first login, or past its age at the login), which
+        is all such a session may do (``changing_password=True``: the change itself, the unlock
+        of the screen). Enforced here and not only by the desktop's dialog and the command line's
+        refusal, so that no other way in (a script on the services) skips the change."""
         ended: list[str] = []
 
-        def still_valid(actor: Actor) -> None:
+        def still_valid(actor: Actor, *, changing_password: bool = False) -> None:
             if not ended:
                 with self.db.session() as session:
-                    row = session.execute(select(Account.active, Account.role).where(Account.id == account_id)).first()
+                    row = session.execute(select(Account.active, Account.role, Account.must_change_password,
+                                                 Account.password_changed_at)
+                                          .where(Account.id == account_id)).first()
                 if row is not None and row.active and row.role == actor.role.name:
+                    if changing_password:
+                        return
+                    # The flag is set by a reset (also one during this session) and cleared by a
+                    # change; a password past its age is changed once it is no longer the one of
+                    # the login.
+                    if row.must_change_password or (aged and row.password_changed_at == changed_at):
+                        raise PasswordChangeRequired(
+                            "须先修改口令:口令为首次登录的临时口令、已由系统管理员重置或已超过更换周期。"
+                            "修改口令之前,不能进行其他操作。")
                     return
                 ended.append("该账户已被停用" if row is None or not row.active else "该账户的角色已被更改")
                 with self.db.write() as session:
@@ -292,19 +305,19 @@ class AccountService:
         lockout it causes) has been committed, so that raising cannot roll it back.
 
         A name that is no account and a wrong password for a real one take the same time (one
-        scrypt check either way) and get the same words, so neither tells which names exist. The
-        unknown name is not recorded: it is often a password typed into the name field."""
+        scrypt check either way), get the same words and lock after the same number of failures
+        (:meth:`_unknown_name_failed`), so none of it tells which names exist. The unknown name is
+        not recorded: it is often a password typed into the name field."""
         wrong = AuthError(f"用户名或口令错误。连续 {policy.lockout_attempts} 次口令错误,"
                           f"账户将被锁定 {policy.lockout_minutes} 分钟。")
-        right = verify_password(password, account.password_hash if account is not None else _dummy_hash())
         if unreadable_input:
+            verify_password(password, _dummy_hash())  # the same time as any other answer
             audit.append(session, UNKNOWN_NAME, f"{action}_failed", "", {"reason": "含有无法识别的字符",
                                                                           "length": len(name or "")}, at=now)
             return AuthError(f"用户名或口令{unreadable_input}。")
         if account is None:
-            audit.append(session, UNKNOWN_NAME, f"{action}_failed", "",
-                         {"reason": "无此用户", "length": len(name or "")}, at=now)
-            return wrong
+            return self._unknown_name_failed(session, name, policy, now, action, wrong)
+        right = verify_password(password, account.password_hash)
         if account.locked_until and account.locked_until > now:
             audit.append(session, _actor(account), f"{action}_failed", account.name, {"reason": "账户锁定中"}, at=now)
             return AccountLocked(self._locked_message(account.locked_until), account.locked_until)
@@ -328,6 +341,65 @@ class AccountService:
         account.locked_until = None
         return None
 
+    def _unknown_name_failed(self, session: Session, name: str, policy: SecurityPolicy, now: dt.datetime,
+                             action: str, wrong: AuthError) -> AuthError:
+        """A failed login of a name that is no account, counted as an account's would be: after
+        ``lockout_attempts`` failures it answers 账户已锁定 until the lockout ends, then counts
+        from nought, so that a guesser cannot tell it from a real account by locking it. Counted
+        by the name's tag (its scrypt under the installation's key, which takes the time of the
+        password check a real account gets); the name itself is kept nowhere."""
+        if session.get_bind().dialect.name == "postgresql":  # SQLite's write transactions already queue
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UNKNOWN_LOCK})
+        row = session.get(Setting, UNKNOWN_NAMES)
+        stored = dict(row.value or {}) if row is not None else {}
+        try:
+            key = base64.b64decode(stored["key"], validate=True)
+        except (KeyError, TypeError, ValueError):
+            key = b""
+        if len(key) < 16:
+            key, stored = os.urandom(16), {}
+        tag = name_tag(clean_text(name or "").casefold(), key)
+
+        def locked_until(state: dict) -> dt.datetime | None:
+            try:
+                until = dt.datetime.fromisoformat(str(state.get("until")))
+            except ValueError:
+                return None
+            return until if until > now else None
+
+        # Only what still matters is kept: a count under the limit, or a lockout not yet over
+        # (an entry past both is the same as none).
+        names = {t: v for t, v in dict(stored.get("names") or {}).items()
+                 if isinstance(v, dict) and (v.get("failures") or locked_until(v))}
+        state = names.get(tag, {})
+        length = len(name or "")
+        until = locked_until(state)
+        if until is not None:
+            audit.append(session, UNKNOWN_NAME, f"{action}_failed", "",
+                         {"reason": "无此用户(锁定中)", "length": length}, at=now)
+            failure: AuthError = AccountLocked(self._locked_message(until), until)
+        else:
+            failures = int(state.get("failures") or 0) + 1
+            audit.append(session, UNKNOWN_NAME, f"{action}_failed", "", {"reason": "无此用户", "length": length},
+                         at=now)
+            if failures >= policy.lockout_attempts:
+                until = now + dt.timedelta(minutes=policy.lockout_minutes)
+                names[tag] = {"failures": 0, "until": until.isoformat()}
+                audit.append(session, UNKNOWN_NAME, "auth.locked_out", "",
+                             {"reason": "无此用户", "length": length, "minutes": policy.lockout_minutes,
+                              "until": until.isoformat()}, at=now)
+                failure = AccountLocked(f"连续 {policy.lockout_attempts} 次口令错误,"
+                                        + self._locked_message(until), until)
+            else:
+                names[tag] = {"failures": failures}
+                failure = wrong
+        value = {"key": base64.b64encode(key).decode(), "names": names}
+        if row is None:
+            session.add(Setting(key=UNKNOWN_NAMES, value=value, updated_at=now, updated_by=UNKNOWN_NAME))
+        else:
+            row.value, row.updated_at, row.updated_by = value, now, UNKNOWN_NAME
+        return failure
+
     @staticmethod
     def _locked_message(until: dt.datetime) -> str:
         return f"账户已锁定,请于 {until.strftime('%H:%M')} 后再试,或请系统管理员解锁。"
@@ -336,7 +408,7 @@ class AccountService:
         """解除锁屏: the same person enters their password again (failures count, as at login).
         A session whose account was disabled meanwhile ends here instead of waiting at the lock."""
         if actor.still_valid is not None:
-            actor.still_valid(actor)
+            actor.still_valid(actor, changing_password=True)
         now = self.clock()
         with self.db.write() as session:
             account = self._find(session, actor.name)
@@ -354,9 +426,10 @@ class AccountService:
 
     def change_password(self, actor: Actor, old: str, new: str) -> None:
         """A wrong old password is a guess like a wrong one at the login: counted towards the
-        lockout and audited (a session left open must not be a free guessing ground)."""
+        lockout and audited (a session left open must not be a free guessing ground). The one
+        thing a session whose password must be changed may do."""
         if actor.still_valid is not None:
-            actor.still_valid(actor)
+            actor.still_valid(actor, changing_password=True)
         now = self.clock()
         with self.db.write() as session:
             policy = security_policy(session)

@@ -1,6 +1,11 @@
 """The security auditor's view of the audit log (安全审计员): read, filter, verify, export.
 
 Only the auditor may read it; reading the ledgers is not the auditor's job (三员分立).
+
+The auditor audits the other two and not themselves: what the auditor reads and exports leaves
+out every entry made as 安全审计员 (their own and any other auditor's), which the security
+administrator reviews instead (services/oversight.py). Verifying still walks every entry: the
+chain is one, and a gap in the auditor's part must show in the auditor's check too.
 """
 
 from __future__ import annotations
@@ -29,7 +34,13 @@ ACTION_LABELS = {
     "ledger.export_media": "导出到移动介质", "report.annual": "年度报表",
     "audit.verify": "校验审计日志", "audit.export": "导出审计日志",
     "audit.head_mismatch": "审计日志末尾异常", "audit.carried": "恢复时撤下的记录", "backup.make": "备份", "backup.restore": "恢复备份",
+    "account.grant_role": "授予角色并启用", "auth.login_after_reset": "口令重置后首次登录",
+    "auth.password_change_failed": "修改口令时原口令错误", "auth.session_ended": "会话结束(账户已停用或角色已变)",
 }
+
+
+# Said wherever the auditor's listing is shown or exported, so that nobody takes it for the whole log.
+OWN_ENTRIES_NOTE = "本人及其他审计员的操作由安全保密管理员审查,不在此列出。"
 
 
 def action_label(action: str) -> str:
@@ -79,7 +90,9 @@ class AuditService:
 
     @staticmethod
     def _where(f: AuditFilter) -> list:
-        conds = []
+        # Entries made as 安全审计员 are the security administrator's to review, never the
+        # auditor's own: nobody reviews themselves (三员互相监督).
+        conds = [AuditEntry.role != Role.AUDITOR.value]
         if f.since:
             conds.append(AuditEntry.at >= f.since)
         if f.until:
@@ -109,7 +122,7 @@ class AuditService:
     def actors(self) -> list[str]:
         self._require("查看审计日志")
         with self.db.session() as session:
-            return sorted(session.scalars(select(AuditEntry.actor).distinct()))
+            return sorted(session.scalars(select(AuditEntry.actor).where(*self._where(AuditFilter())).distinct()))
 
     def verify(self, anchors: Iterable[str | audit.Anchor] = ()) -> audit.Verification:
         """校验: walk the whole chain, and check each anchor (``N:HASH16`` from the footer of an

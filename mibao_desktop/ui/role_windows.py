@@ -27,9 +27,8 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.excel.audit_export import export_audit
 from mibao_desktop.security import Actor, Role
-from mibao_desktop.services.accounts import ACTION_LABELS as ACCOUNT_ACTION_LABELS
 from mibao_desktop.services.accounts import AccountService
-from mibao_desktop.services.audit_service import ACTION_LABELS, AuditFilter, AuditService
+from mibao_desktop.services.audit_service import ACTION_LABELS, OWN_ENTRIES_NOTE, AuditFilter, AuditService
 from mibao_desktop.services.oversight import OversightService
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.ui import messages
@@ -197,7 +196,7 @@ class AccountsWindow(RoleWindow):
 
 
 def alert_label(action: str) -> str:
-    return ACTION_LABELS.get(action) or ACCOUNT_ACTION_LABELS.get(action, action)
+    return ACTION_LABELS.get(action, action)
 
 
 class GrantDialog(QDialog):
@@ -347,6 +346,11 @@ class AuditWindow(RoleWindow):
         layout.addLayout(bar)
         layout.addWidget(self.result_label)
         layout.addWidget(self.table)
+        # The list leaves out the auditors' own entries (the service does): said under it, so
+        # that nobody reads it as the whole log. The integrity check still covers every entry.
+        self.own_note = QLabel(OWN_ENTRIES_NOTE)
+        self.own_note.setWordWrap(True)
+        layout.addWidget(self.own_note)
         self.setCentralWidget(host)
         self._fill_users()
         self.refresh()

@@ -137,12 +137,14 @@ def test_a_disabled_accounts_desktop_session_ends_at_its_next_action(qtbot, read
 
     ready.create_account(XITONG, "baomi2", "保密员乙", "GH-0002", "Temp-Pass-2026")
     ready.grant_role(BAOMI, "baomi2", Role.SECURITY_ADMIN)
+    first = ready.login("baomi2", "Temp-Pass-2026")  # the temporary password changed first, as the desktop asks
+    ready.change_password(first.actor, "Temp-Pass-2026", "Own-Secret-2026")
     session = AppSession(data_dir)
     session.db, session.services = db, Services(db, data_dir=data_dir)
     session.check = object()  # no full check after start in this test
     logins = []
     monkeypatch.setattr(AppSession, "login", lambda self: logins.append(True) or True)
-    session.show_window(session.accounts().login("baomi2", "Temp-Pass-2026"))
+    session.show_window(session.accounts().login("baomi2", "Own-Secret-2026"))
     window = session.window
     assert isinstance(window, MainWindow)
     qtbot.addWidget(window)
@@ -236,19 +238,21 @@ def test_a_session_disabled_under_the_idle_lock_ends_instead_of_waiting_at_it(qt
 
     ready.create_account(XITONG, "shenji2", "审计员乙", "GH-0003", "Temp-Pass-2026")
     ready.grant_role(BAOMI, "shenji2", Role.AUDITOR)
+    first = ready.login("shenji2", "Temp-Pass-2026")  # the temporary password changed first, as the desktop asks
+    ready.change_password(first.actor, "Temp-Pass-2026", "Own-Secret-2026")
     session = AppSession(data_dir)
     session.db, session.services = db, Services(db, data_dir=data_dir)
     session.check = object()  # no full check after start in this test
     logins = []
     monkeypatch.setattr(AppSession, "login", lambda self: logins.append(True) or True)
-    session.show_window(session.accounts().login("shenji2", "Temp-Pass-2026"))
+    session.show_window(session.accounts().login("shenji2", "Own-Secret-2026"))
     qtbot.addWidget(session.window)
     idle = session.idle
     idle.lock()
     prompt = idle.prompt
     assert prompt.isVisible() and not session.window.isVisible()
     ready.set_active(XITONG, "shenji2", False)
-    prompt.password.setText("Temp-Pass-2026")
+    prompt.password.setText("Own-Secret-2026")
     qtbot.mouseClick(ok_button(prompt), Qt.MouseButton.LeftButton)
     assert "本次登录已结束" in prompt.error.text()
     qtbot.waitUntil(lambda: session.window is None and not prompt.isVisible(), timeout=5000)

@@ -178,7 +178,10 @@ def test_the_auditor_filters_verifies_and_exports(qtbot, ready, db, tmp_path, to
     window = AuditWindow(AuditService(db, auditor), auditor)
     qtbot.addWidget(window)
     window.show()
-    assert window.table.rowCount() == 4  # three setups and a login
+    # two setups and a login: the auditor's own entries are the security administrator's to review
+    assert window.table.rowCount() == 3 and "安全审计员" not in {window.table.item(r, 3).text() for r in range(3)}
+    assert window.user.findData("shenji") == -1
+    assert window.own_note.text() == "本人及其他审计员的操作由安全保密管理员审查,不在此列出。"
     window.user.setCurrentIndex(window.user.findData("baomi"))
     assert window.table.rowCount() == 2
     qtbot.mouseClick(window.verify_button, Qt.MouseButton.LeftButton)
