@@ -65,3 +65,40 @@ def test_voiding_several_names_every_record_still_referring_to_them(service):
     # voided together with the record referring to it: nobody is left to show it
     service.void_many([printer.id, one.id], "重复登记")
     assert service.get(one.id).voided
+
+
+def test_two_workstations_voiding_overlapping_selections_do_not_deadlock(service, monkeypatch):
+    """Selections made in opposite orders are locked in id order: one voids both, the other
+    is told they are voided already (found in review: a PostgreSQL deadlock before)."""
+    import threading
+    import time
+
+    from mibao_desktop.errors import ServiceError
+    from mibao_desktop.ledgers.computers import computer_rows
+    from mibao_desktop.services.ledger_service import LedgerService
+
+    ids = service.create_many("computers", list(computer_rows(2, seed=3))).created
+    real = LedgerService._view
+
+    def slow(self, session, ledger, row):  # widens the window between the two locks
+        time.sleep(0.3)
+        return real(self, session, ledger, row)
+
+    monkeypatch.setattr(LedgerService, "_view", slow)
+    out = {}
+
+    def run(name, order):
+        try:
+            out[name] = [v.id for v in service.void_many(order, "重复登记")]
+        except ServiceError as exc:
+            out[name] = exc
+        except Exception as exc:  # a deadlock or anything else unexpected
+            out[name] = ("unexpected", exc)
+
+    threads = [threading.Thread(target=run, args=("A", ids)), threading.Thread(target=run, args=("B", ids[::-1]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    kinds = sorted(type(v).__name__ for v in out.values())
+    assert kinds in (["LifecycleError", "list"], ["Busy", "list"]), out

@@ -178,6 +178,9 @@ def sample(conn, table_name: str) -> Sample | None:
     return Sample(chunks)
 
 
+MAX_TRIGRAMS = 200  # a short word followed by more different characters is walked or scanned
+
+
 def term_ids(conn, table_name: str, term: str, limit: int, known: Sample | None = None, rows: int = 0
              ) -> tuple[list[int], bool] | None:
     """The ids of the rows whose search text contains ``term`` (case-folded), from the FTS5
@@ -211,7 +214,9 @@ def term_ids(conn, table_name: str, term: str, limit: int, known: Sample | None 
                               (term, term + "\U0010ffff"))
         for trigram, doc in cursor:
             documents += doc
-            if documents > limit * 2:  # one record can hold the word in several trigrams
+            # one record can hold the word in several trigrams; and an OR of thousands of
+            # phrases costs seconds however few rows each holds (张 before every given name)
+            if documents > limit * 2 or len(trigrams) >= MAX_TRIGRAMS:
                 cursor.close()
                 return None
             trigrams.append(trigram)

@@ -1002,6 +1002,10 @@ class LedgerService:
             repo = RecordRepository(session)
             located = []
             refused = []
+            # locked in id order first: two workstations voiding overlapping selections made in
+            # different orders would otherwise wait for each other (a deadlock on PostgreSQL)
+            for record_id in sorted(set(record_ids)):
+                self._locate(session, record_id, lock=True)
             for record_id in dict.fromkeys(record_ids):
                 ledger, row = self._locate(session, record_id, lock=True)
                 number = row[ledger.key_field]

@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import (ColumnElement, Date, DateTime, Integer, any_, case, delete, exists, func, insert, literal, literal_column,
-                        or_, select, update)
+                        or_, select, text, update)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session, aliased
@@ -516,12 +516,13 @@ class RecordRepository:
         (a million for 00-1a-2b): it is told not to, for this query only."""
         if self.sqlite:
             return self.page(ledger, query, conds)
-        conn = self.session.connection()
-        conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
-        try:
-            return self.page(ledger, query, conds)
-        finally:
-            conn.exec_driver_sql("SET LOCAL enable_bitmapscan = on")
+        setting = text("SELECT set_config('enable_bitmapscan', :value, true)")
+        before = self.session.scalar(text("SELECT current_setting('enable_bitmapscan')"))
+        self.session.execute(setting, {"value": "off"})
+        rows = self.page(ledger, query, conds)
+        # put back what it was (a failed page leaves the transaction aborted: nothing to put back)
+        self.session.execute(setting, {"value": before})
+        return rows
 
     SPARSE = 1000  # up to this many matches a scanning search gathers them all in one pass
 
