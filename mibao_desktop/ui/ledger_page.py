@@ -73,7 +73,7 @@ class LedgerPage(QWidget):
 
         self.search = QLineEdit()
         words = [f.label for f in ledger.searchable_fields if f.type.editor != "choice"][:6]
-        self.search.setPlaceholderText(f"输入即查找:{'、'.join(words)}……(Ctrl+F)")
+        self.search.setPlaceholderText(f"输入即查找:{'、'.join(words[:4])}……或拼音首字母,如 zw 找张伟(Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(260)
         self._search_timer = QTimer(self)
