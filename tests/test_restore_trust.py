@@ -210,3 +210,22 @@ def test_the_command_line_restores_only_after_a_login_and_from_the_register(fold
     monkeypatch.setenv("MIBAO_PASSWORD", PASSWORDS["baomi"])
     assert main(["--user", "baomi", "--data-dir", str(folder), "restore", str(made.path), "--yes"]) == 0
     assert backup.integrity_problem(db_path) is None
+
+
+def test_a_temporary_password_in_the_backup_does_not_restore_it(folder):
+    """The system administrator who reset baomi's password knows the temporary one: with the
+    database damaged, it must not restore a backup that holds it (a session of a password that
+    must be changed may change it and nothing else)."""
+    services = open_services(folder)
+    try:
+        AccountService(services.db).reset_password(Actor("xitong", Role.SYSTEM_ADMIN), "baomi", "Reset-Pass-2026")
+    finally:
+        services.db.close()
+    made = make_backup(folder)
+    db_path = paths.database_path(folder)
+    with open(db_path, "r+b") as handle:
+        handle.write(b"\xff" * 4096)
+    damaged = db_path.read_bytes()
+    with pytest.raises(PermissionDenied, match="临时口令"):
+        Services(None, None, folder).backups.restore(made.path, login=("baomi", "Reset-Pass-2026"))
+    assert db_path.read_bytes() == damaged

@@ -86,9 +86,15 @@ class BackupService:
         # one message whatever was wrong: a restore must not tell which names exist
         if found is None or not verify_password(password, found[1]):
             raise PermissionDenied("用户名或口令不正确(按所选备份中的账户核对),未恢复。")
-        role, _hash, active = found
+        role, _hash, active, must_change = found
         if role != Role.SECURITY_ADMIN.name or not active:
             raise PermissionDenied("该账户在所选备份中不是启用的安全保密管理员,未恢复。" + NEEDS_LOGIN)
+        if must_change:
+            # A temporary password (a first login's, or one the system administrator set by a
+            # reset) is known to whoever set it: it may change the password and do nothing else,
+            # here as at every login, or the system administrator could restore as baomi.
+            raise PermissionDenied("该账户在所选备份中的口令是临时口令(首次登录或已被系统管理员重置),"
+                                   "须先修改口令,不能用它恢复备份,未恢复。请用口令已由本人修改过的备份。")
         return Actor(name, Role.SECURITY_ADMIN)
 
     def restore(self, backup_file: Path, *, login: tuple[str, str] | None = None,

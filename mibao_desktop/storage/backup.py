@@ -188,18 +188,20 @@ def foreign_objects(path: Path) -> list[str]:
     return sorted(f"{names.get(kind, kind)} {name}" for kind, name, _table, _sql in present - expected)
 
 
-def read_account(path: Path, name: str) -> tuple[str | None, str, bool] | None:
-    """(role, password hash, active) of the account ``name`` inside a database file, read-only;
-    None when it has no such account. For a restore when the current database cannot be
-    opened: the security administrator then logs in against the backup's own accounts."""
+def read_account(path: Path, name: str) -> tuple[str | None, str, bool, bool] | None:
+    """(role, password hash, active, must change its password) of the account ``name`` inside a
+    database file, read-only; None when it has no such account. For a restore when the current
+    database cannot be opened: the security administrator then logs in against the backup's own
+    accounts."""
     conn = sqlite3.connect(_ro_uri(path), uri=True)
     try:
-        row = conn.execute("SELECT role, password_hash, active FROM accounts WHERE name = ?", (name,)).fetchone()
+        row = conn.execute("SELECT role, password_hash, active, must_change_password FROM accounts WHERE name = ?",
+                           (name,)).fetchone()
     except sqlite3.Error:
         return None
     finally:
         conn.close()
-    return (row[0], row[1], bool(row[2])) if row else None
+    return (row[0], row[1], bool(row[2]), bool(row[3])) if row else None
 
 
 @dataclass(frozen=True)
