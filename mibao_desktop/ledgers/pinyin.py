@@ -2,43 +2,62 @@
 kyyc → 科研一处, kylbz → 科研楼B座). Administrators who lived in Excel filter by typing the
 initials of a name or a department, as their input methods taught them.
 
-pypinyin is imported on first use (a third of a second and some 50 MB of readings), so a
-start that only reads never pays for it; answers are kept per text, since names,
-departments and places repeat through a ledger.
+A character with several readings gives each of them (重庆 is found by cq and by zq, 单伟 by
+sw and dw): pypinyin's dictionary of single characters with all their readings, without its
+dictionary of phrases, which would pick one reading from context but holds 44 of the 56 MB
+pypinyin takes (an import of 100,000 rows must stay under 400 MB). pypinyin is imported on
+first use, so a start that only reads never pays for it.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
+from itertools import product
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+MAX_SPELLINGS = 4  # of a text with several characters of several readings, this many are kept
 
 
 def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
 
-_HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
-
-
 @lru_cache(maxsize=200_000)
-def initials(text: str) -> str:
-    """The text with each Chinese character replaced by its pinyin initial, other characters
-    kept, case-folded, without spaces: 科研楼B座508室 → kylbz508s. The common reading of each
-    character, phrases read as phrases (重庆 → cq); "" when the text holds no Chinese.
+def initials(text: str) -> tuple[str, ...]:
+    """The text with each Chinese character replaced by a pinyin initial, other characters
+    kept, case-folded, without spaces: 科研楼B座508室 → (kylbz508s,); one spelling per reading
+    of a character with several, the common one first, at most MAX_SPELLINGS; () when the text
+    holds no Chinese.
 
     Each run of Chinese is read on its own and remembered: rooms and numbers vary from record
     to record (科研楼B座508室, 科研楼B座509室) while the runs (科研楼, 座, 室) repeat, so an
-    import of 100,000 records reads a few hundred runs instead of 100,000 texts (80 µs each)."""
+    import of 100,000 records reads a few hundred runs instead of 100,000 texts."""
     if not has_han(text):
-        return ""
+        return ()
     parts = _HAN_RUN.split(text)  # odd items are the runs of Chinese
-    return "".join(_run(p) if i % 2 else p for i, p in enumerate(parts)).casefold().replace(" ", "")
+    choices = [_run(p) if i % 2 else (p,) for i, p in enumerate(parts)]
+    spellings = ("".join(c) for c in product(*choices))
+    return tuple(dict.fromkeys(s.casefold().replace(" ", "") for s in _first(spellings, MAX_SPELLINGS)))
 
 
 @lru_cache(maxsize=100_000)
-def _run(han: str) -> str:
-    from pypinyin import Style, lazy_pinyin
+def _run(han: str) -> tuple[str, ...]:
+    # without the phrases dictionary (see the module's docstring); set before the first import
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+    from pypinyin import Style, pinyin
 
-    return "".join(lazy_pinyin(han, style=Style.FIRST_LETTER, strict=False))
+    readings = pinyin(han, style=Style.FIRST_LETTER, heteronym=True, strict=False)
+    return tuple(_first(("".join(c) for c in product(*[list(dict.fromkeys(r)) for r in readings])),
+                        MAX_SPELLINGS))
+
+
+def _first(items, n: int) -> list:
+    out = []
+    for item in items:
+        out.append(item)
+        if len(out) == n:
+            break
+    return out

@@ -94,7 +94,7 @@ def build_search_text(ledger: Ledger, values: Mapping[str, Any], memo: dict[str,
     # each form once (使用人 and 责任人 are often the same person): a shorter text scans faster;
     # then the pinyin initials of those with Chinese in them (zw finds 张伟)
     lines = dict.fromkeys(folded)
-    spoken = [found for form in lines if not form.isascii() and (found := initials(form))]
+    spoken = [spelling for form in lines if not form.isascii() for spelling in initials(form)]
     return "\n".join(dict.fromkeys([*lines, *spoken]) if spoken else lines) + search_index.TEXT_END
 
 

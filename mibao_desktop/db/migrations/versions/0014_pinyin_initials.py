@@ -36,7 +36,7 @@ def with_initials(text: str) -> str | None:
     """The text with its initials lines, or None when it has nothing to add."""
     body = text[:-len(END)] if text.endswith(END) else text
     lines = body.split("\n")
-    spoken = [i for line in lines if has_han(line) and (i := initials(line))]
+    spoken = [spelling for line in lines if has_han(line) for spelling in initials(line)]
     if not spoken:
         return None
     return "\n".join(dict.fromkeys([*lines, *spoken])) + END
