@@ -541,9 +541,8 @@ class LedgerService:
         folded = ref.text.casefold()
         registered = resolver._people.get(folded)
         # the row's department tells namesakes apart, and is a new person's: it matters unless
-        # the name has one registered person (prefetched) and no hint (a person this import
-        # added is its own row's department's: a row of another department adds its own)
-        alone = not ref.hint and registered is not None and len(registered) == 1
+        # the name has one person (prefetched) and no hint
+        alone = not ref.hint and registered is not None and len(registered) + len(added.get(folded, ())) == 1
         key = (ref.text, ref.hint, None if alone else values.get("department"))
         known = memo.get(key)
         if known is None or known[0] != len(added.get(folded, ())):
@@ -1255,8 +1254,7 @@ class LedgerService:
                      for f in owner.reference_fields if f.is_person for ref in f.refs(values.get(f.name))]
             used = {ref.id for ref in named}
             new_people = [(pid, name, department) for pid, (name, department) in pending.items() if pid in used]
-            result.people_added = ([text for text, _ in dict.fromkeys((r.text, r.hint) for r in named if r.id is None)]
-                                   if dry_run
+            result.people_added = (list(dict.fromkeys(ref.text for ref in named if ref.id is None)) if dry_run
                                    else [name for _, name, _ in new_people])
             del named, used
             if dry_run or (all_or_nothing and result.refused):

@@ -136,43 +136,27 @@ class Resolver:
             matching = [p for p in candidates if hint in {str(p.get(k) or "").casefold()
                                                           for k in ("department", "person_number", "id_tail")}]
             if len(matching) == 1:
-                return _named_ref(matching[0], name)
+                return Ref(matching[0]["id"], name)
             if not matching and not registered:  # 张伟(财务处) beside a 张伟(科研一处) added just now
                 return self._new_person(name, ref.hint)
             if not matching:
                 raise FieldError(f"人员名册中没有与“{ref.hint}”相符的“{name}”:"
                                  + "、".join(person_text(p) for p in candidates))
             candidates = matching
-        department = values.get("department")
         if len(candidates) == 1:
-            only = candidates[0]
-            if registered or not department or not only.get("department") or only["department"] == department:
-                return _named_ref(only, name)
-            # 张伟 of 综合处 beside the 张伟 of 科研一处 this import added a row ago: another person,
-            # as two registered namesakes are told apart by the record's department
-            return self._new_person(name, department)
+            return Ref(candidates[0]["id"], name)
         if not candidates:
-            return self._new_person(name, department)
+            return self._new_person(name, values.get("department"))
+        department = values.get("department")
         if department:
             same = [p for p in candidates if p.get("department") == department]
             if len(same) == 1:
-                return _named_ref(same[0], name)
-            if not same and not registered:  # a third department of a name new to the register
-                return self._new_person(name, department)
-        where = "人员名册中" if registered else "本次新加入人员名册的人中"
-        raise FieldError(f"{where}有 {len(candidates)} 位“{name}”:" + "、".join(person_text(p) for p in candidates)
+                return Ref(same[0]["id"], name)
+        raise FieldError(f"人员名册中有 {len(candidates)} 位“{name}”:" + "、".join(person_text(p) for p in candidates)
                          + f"。请注明是哪一位,如“{name}({candidates[0].get('department') or candidates[0]['person_number']})”")
 
     def _new_person(self, name: str, department: str | None) -> Ref:
         new_id = self.add_person(name, department)
-        person = {"id": new_id, "name": name, "department": department, "person_number": None, "id_tail": None}
-        self._added.setdefault(name.casefold(), []).append(person)
-        return _named_ref(person, name)
-
-
-def _named_ref(person: Mapping[str, Any], name: str) -> Ref:
-    """A reference to ``person``. A person a preview would add has no id yet; its department
-    rides along as the hint, so that two new namesakes stay two in the preview's count."""
-    if person["id"] is None:
-        return Ref(None, name, hint=str(person.get("department") or ""))
-    return Ref(person["id"], name)
+        self._added.setdefault(name.casefold(), []).append(
+            {"id": new_id, "name": name, "department": department, "person_number": None, "id_tail": None})
+        return Ref(new_id, name)
