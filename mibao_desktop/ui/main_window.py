@@ -247,8 +247,9 @@ class MainWindow(QMainWindow):
             self.restore_requested.emit(Path(path), unregistered)
 
     def _show_shortcuts(self) -> None:
-        messages.inform(self, "快捷键", "Ctrl+N 新增记录\nCtrl+F 查找\nEnter 修改所选记录\nDel 作废所选记录\n"
-                                         "Ctrl+T 变更状态\nCtrl+H 查找替换\nF5 刷新\nCtrl+I 导入  Ctrl+E 导出")
+        messages.inform(self, "快捷键", "Ctrl+N 新增记录\nCtrl+F 查找(在查找框按 Enter 到第一行)\n"
+                                         "Enter 修改所选记录\nDel 作废所选记录\nCtrl+T 变更状态\nCtrl+H 查找替换\n"
+                                         "Ctrl+C 复制所选行\nAlt+↓ 日期框打开日历\nF5 刷新\nCtrl+I 导入  Ctrl+E 导出")
 
     def _about(self) -> None:
         from mibao_desktop.ui.about import AboutDialog

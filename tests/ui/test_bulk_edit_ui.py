@@ -104,3 +104,10 @@ def test_the_main_window_opens_both_from_the_records_menu(qtbot, window, told, c
     qtbot.keyClick(page.table, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)  # 查找替换 from the keyboard
     assert page.dialog is not None and "查找替换" in page.dialog.windowTitle()
     page.dialog.reject()
+
+
+def test_the_shortcut_help_names_the_new_keys(window, told):
+    window._show_shortcuts()
+    text = told[-1][2]
+    for key in ("Ctrl+H 查找替换", "Ctrl+C 复制所选行", "Alt+↓"):
+        assert key in text
