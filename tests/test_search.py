@@ -196,3 +196,24 @@ def test_a_short_word_followed_by_many_different_characters_is_not_asked_of_the_
         assert found is not None and len(found[0]) == len(expected(ledger, "库"))  # 库房0 … 库房6: 7 trigrams
         monkeypatch.setattr(search_index, "MAX_TRIGRAMS", 5)
         assert search_index.term_ids(conn, "ledger_computers_search", "库", 1000) is None
+
+
+def test_a_page_without_its_count_is_the_same_page(ledger, small_thresholds, monkeypatch):
+    """The table asks for a page alone and the count after it: an index-driven page of many
+    matches is then sorted for its first rows only, and is the same page."""
+    monkeypatch.setattr(RecordRepository, "SPARSE", 5)
+    took = []
+    for words in ("库房3", "库房", "jm-201"):
+        for offset in (0, 10, 10_000):
+            query = LedgerQuery(text=words, limit=10, offset=offset)
+            with ledger.db.session() as session:
+                counted, total = RecordRepository(session).page_with_total(COMPUTERS, query)
+            with ledger.db.session() as session:
+                repo = RecordRepository(session)
+                alone, maybe = repo.page_with_total(COMPUTERS, query, count=False)
+                took.append(repo.driver is not None and len(repo.driver_ids) > 5)
+            assert [r["id"] for r in alone] == [r["id"] for r in counted], (words, offset)
+            assert maybe in (None, total), (words, offset)
+            if offset == 0 and len(alone) < 10:
+                assert maybe == total
+    assert any(took)  # the page alone of an index-driven search was asked for

@@ -541,6 +541,13 @@ class RecordRepository:
         t = table_of(ledger)
         conds = self.conditions(ledger, query)
         if self.driver is not None:  # a few thousand rows from the FTS index: count as we sort
+            if not count and len(self.driver_ids) > self.SPARSE:
+                # the page alone (the table asks the count after it): sorting for the first
+                # rows keeps 200, a count over them all costs as much again (5 of 10 ms for jm-01)
+                ids = [r[0] for r in self.session.execute(self._ordered(select(t.c.id), ledger, query, conds))]
+                # the last page: every match is known (not past the end, where nothing is)
+                short = query.limit is not None and len(ids) < query.limit and (ids or not query.offset)
+                return self.rows_by_ids(ledger, ids), (query.offset + len(ids) if short else None)
             stmt = self._ordered(select(t.c.id, func.count().over()), ledger, query, conds)
             ranked = self.session.execute(stmt).all()
             if not ranked:
