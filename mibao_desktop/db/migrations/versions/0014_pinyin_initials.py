@@ -1,7 +1,9 @@
 """Search texts carry the pinyin initials of their Chinese (zw finds 张伟, kyyc finds 科研一处).
 
 Each line of a search text is one searchable value in search form; every line holding Chinese
-gets a line of its initials (``ledgers/pinyin.py``), as ``build_search_text`` now writes them.
+gets lines of its initials, as ``build_search_text`` writes them (``ledgers/pinyin.py`` as it was
+when this revision was written is copied below, so that a later change there does not change
+what this upgrade does).
 Worked from the stored texts alone, a few thousand rows at a time; on SQLite the FTS5 index is
 then rebuilt from the new texts in one pass. Downgrading leaves the initials: an older version
 only finds a little more by them.
@@ -15,8 +17,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import os
+import re
+from functools import lru_cache
+from itertools import islice, product
+
 from mibao_desktop.db import search_index
-from mibao_desktop.ledgers.pinyin import has_han, initials
 
 revision = "0014"
 down_revision = "0013"
@@ -25,6 +31,30 @@ depends_on = None
 
 END = search_index.TEXT_END
 BATCH = 5000
+SPELLINGS = 4
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+
+
+def has_han(text: str) -> bool:
+    return _HAN.search(text) is not None
+
+
+@lru_cache(maxsize=200_000)
+def initials(text: str) -> tuple[str, ...]:
+    parts = _HAN_RUN.split(text)
+    choices = [_run(p) if i % 2 else (p,) for i, p in enumerate(parts)]
+    spellings = islice(("".join(c) for c in product(*choices)), SPELLINGS)
+    return tuple(dict.fromkeys(s.casefold().replace(" ", "") for s in spellings))
+
+
+@lru_cache(maxsize=100_000)
+def _run(han: str) -> tuple[str, ...]:
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+    from pypinyin import Style, pinyin
+
+    readings = pinyin(han, style=Style.FIRST_LETTER, heteronym=True, strict=False)
+    return tuple(islice(("".join(c) for c in product(*[list(dict.fromkeys(r)) for r in readings])), SPELLINGS))
 
 
 def _search_tables(bind) -> list[str]:
