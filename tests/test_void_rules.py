@@ -102,3 +102,19 @@ def test_two_workstations_voiding_overlapping_selections_do_not_deadlock(service
         t.join()
     kinds = sorted(type(v).__name__ for v in out.values())
     assert kinds in (["LifecycleError", "list"], ["Busy", "list"]), out
+
+
+def test_a_carrier_is_voided_with_its_copies_selected_with_it(service):
+    """A carrier entered by mistake is voided together with its copies in one selection; alone,
+    it is still refused while its copies are in the ledger (found in review)."""
+    from mibao_desktop.errors import LifecycleError
+
+    carrier = service.create("carriers", dict(carrier_number="ZT-9", title="误登记", level="秘密",
+                                              classified_on="2024-01-02", copies=2, keeper="李娜",
+                                              department="保密办"))
+    copies = [service.create("carrier_copies", {"copy_number": n, "holder": "李娜"}, parent_id=carrier.id)
+              for n in (1, 2)]
+    with pytest.raises(LifecycleError, match="载体份"):
+        service.void_many([carrier.id, copies[0].id], "重复登记")  # the second copy is left
+    voided = service.void_many([carrier.id, *[c.id for c in copies]], "重复登记")
+    assert [v.voided for v in voided] == [True, True, True]

@@ -1005,12 +1005,16 @@ class LedgerService:
             # different orders would otherwise wait for each other (a deadlock on PostgreSQL)
             for record_id in sorted(set(record_ids)):
                 self._locate(session, record_id, lock=True)
+            selected = set(record_ids)
             for record_id in dict.fromkeys(record_ids):
                 ledger, row = self._locate(session, record_id, lock=True)
                 number = row[ledger.key_field]
                 current = self._view(session, ledger, row)
                 why = self.void_refusal(current)
-                children = [c for c in children_of(ledger) if repo.count(c, LedgerQuery(parent_id=record_id))]
+                # its children in use, those voided with it in the same selection left aside
+                children = [c for c in children_of(ledger)
+                            if any(r["id"] not in selected
+                                   for r in repo.page(c, LedgerQuery(parent_id=record_id, limit=None)))]
                 if not why and children:
                     why = (f"{ledger.noun} {number} 下还有在册的{'、'.join(c.noun for c in children)},"
                            "请先处理这些记录。")
