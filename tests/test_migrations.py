@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from mibao_desktop.db import search_index
+from mibao_desktop.ledgers.pinyin import initials
 from mibao_desktop.db.database import Database, DatabaseError, alembic_config, head_revision, include_object
 from mibao_desktop.db.schema import Base  # the fixed tables and every ledger's generated ones
 from mibao_desktop.security import Actor
@@ -207,6 +208,16 @@ def test_a_revision_0005_file_moves_into_ledger_tables_with_nothing_lost(tmp_pat
             events = list(service.changes_between(dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1), ledger))
             expected = Counter((e.action, e.changes[0].new if e.action == "status" else "") for e in events)
             assert service.year_counts(ledger, year) == dict(expected), (ledger.key, year)
+    # revisions 0011 and 0014: every stored text ends so that a short word is found from the
+    # index, and carries the initials of its Chinese (a voided record's text too)
+    with db.engine.connect() as conn:
+        texts = dict(conn.exec_driver_sql("SELECT id, search_text FROM ledger_computers_search").all())
+    assert texts and all(t.endswith(search_index.TEXT_END) for t in texts.values())
+    name = computer_view.display("responsible_person")
+    spoken = initials(name)[0]
+    assert spoken in texts[computer_view.id].split("\n")
+    assert computer_view.id in [r.id for r in service.query("computers", LedgerQuery(text=spoken, limit=None)).rows]
+    assert computer_view.id in [r.id for r in service.query("computers", LedgerQuery(text=name[:2], limit=None)).rows]
     # the audit chain of revision 0005 still verifies, and goes on
     service.update(computer_view.id, {"location": "行政楼101室"})
     assert AuditService(db, Actor("shenji", Role.AUDITOR)).verify().ok
