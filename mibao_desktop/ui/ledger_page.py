@@ -73,7 +73,10 @@ class LedgerPage(QWidget):
 
         self.search = QLineEdit()
         words = [f.label for f in ledger.searchable_fields if f.type.editor != "choice"][:6]
-        self.search.setPlaceholderText(f"输入即查找:{'、'.join(words[:4])}……或拼音首字母,如 zw 找张伟(Ctrl+F)")
+        # the box is narrow at 1366×768: the pinyin hint would be cut off, so it is the tooltip
+        self.search.setPlaceholderText(f"输入即查找:{'、'.join(words[:2])}……或拼音首字母(Ctrl+F)")
+        self.search.setToolTip("按空格分隔多个词;姓名、部门等可输拼音首字母,如 zw 找张伟、kyyc 找科研一处;"
+                               "按 Enter 到表中第一行")
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(260)
         self._search_timer = QTimer(self)
