@@ -34,7 +34,7 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from mibao_desktop.errors import Cancelled
-from mibao_desktop.excel.xlsx_styles import Scan, Styles, text_format
+from mibao_desktop.excel.xlsx_styles import Scan, Styles, row_chunks, text_format
 
 TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -167,25 +167,15 @@ def read_ods(archive: zipfile.ZipFile, cancelled: Callable[[], bool] | None = No
 
 def _chunks(archive: zipfile.ZipFile, cancelled):
     """content.xml a few MB at a time, each piece ending just after a row's end tag."""
-    rest = b""
-    with archive.open("content.xml") as stream:
-        while True:
-            chunk = stream.read(_CHUNK)
-            if cancelled is not None and cancelled():
-                raise Cancelled()
-            if not chunk:
-                if rest:
-                    yield rest
-                return
-            buffer = rest + chunk
-            cut = buffer.rfind(b"-row>")
-            while cut >= 0 and buffer[buffer.rfind(b"<", 0, cut):][:2] != b"</":  # an end tag, not <table:table-row>
-                cut = buffer.rfind(b"-row>", 0, cut)
-            if cut < 0:
-                rest = buffer
-                continue
-            yield buffer[:cut + 5]
-            rest = buffer[cut + 5:]
+    return row_chunks(archive, "content.xml", cancelled, _last_row_end)
+
+
+def _last_row_end(buffer: bytes) -> int:
+    """Just after the last </table:table-row> of ``buffer``; 0 when it holds none."""
+    cut = buffer.rfind(b"-row>")
+    while cut >= 0 and buffer[buffer.rfind(b"<", 0, cut):][:2] != b"</":  # an end tag, not <table:table-row>
+        cut = buffer.rfind(b"-row>", 0, cut)
+    return cut + 5 if cut >= 0 else 0
 
 
 class _Body:

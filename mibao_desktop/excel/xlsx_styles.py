@@ -341,7 +341,7 @@ def scan_sheet(archive: zipfile.ZipFile, part: str, styles: Styles,
     shared: dict[bytes, str] = {}  # shared formula index → the master's formula text
     patterns = None
     try:
-        for buffer in _row_chunks(archive, part, cancelled):
+        for buffer in row_chunks(archive, part, cancelled):
             if patterns is None:
                 found = _PREFIX.search(buffer)
                 patterns = _Patterns(found.group(1) or b"" if found else b"", styles.ids)
@@ -353,8 +353,10 @@ def scan_sheet(archive: zipfile.ZipFile, part: str, styles: Styles,
     return scan
 
 
-def _row_chunks(archive: zipfile.ZipFile, part: str, cancelled):
-    """The sheet XML a few MB at a time, each piece ending at a row end (</row>)."""
+def row_chunks(archive: zipfile.ZipFile, part: str, cancelled, last_end=None):
+    """The sheet XML a few MB at a time, each piece ending at a row end (</row>, or where
+    ``last_end(buffer)`` says the last row ends: the .ods scan's </table:table-row>)."""
+    last_end = last_end or _last_row_end
     rest = b""
     with archive.open(part) as stream:
         while True:
@@ -366,7 +368,7 @@ def _row_chunks(archive: zipfile.ZipFile, part: str, cancelled):
                     yield rest
                 return
             buffer = rest + chunk
-            cut = _last_row_end(buffer)
+            cut = last_end(buffer)
             if cut <= 0:
                 rest = buffer
                 continue
