@@ -6,10 +6,12 @@ lacks, counted and copied into the new chain."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import sqlite3
 
 import pytest
+import sqlalchemy
 
 from mibao_desktop import paths
 from mibao_desktop.cli import main
@@ -229,3 +231,49 @@ def test_a_temporary_password_in_the_backup_does_not_restore_it(folder):
     with pytest.raises(PermissionDenied, match="临时口令"):
         Services(None, None, folder).backups.restore(made.path, login=("baomi", "Reset-Pass-2026"))
     assert db_path.read_bytes() == damaged
+
+
+def test_entries_a_restore_carries_in_are_shown_by_their_original_role(folder):
+    """An auditor's entries that a restore carried in (audit.carried, written by the security
+    administrator who restored, with no role) are still the auditor's own: left out of the
+    auditor's listing, count, user list and export, and in the security administrator's review
+    of the auditor; a carried reset stays among the auditor's alerts. Also after a second
+    restore to the same backup, which carries the carried entries again. Before, the carried
+    entries slipped into the auditor's view and out of the security administrator's."""
+    from mibao_desktop.excel.audit_export import export_audit
+
+    made = make_backup(folder)
+    services = open_services(folder, SHENJI)
+    try:
+        services.audit.verify()  # the auditor's own entry, made after the backup
+        AccountService(services.db).reset_password(Actor("xitong", Role.SYSTEM_ADMIN), "baomi", "Reset-Pass-2026")
+    finally:
+        services.db.close()
+    for restores in (1, 2):
+        Services(None, BAOMI, folder).backups.restore(made.path)
+        after = open_services(folder, SHENJI)
+        try:
+            carried = after.db.session()
+            with carried as session:
+                rows = session.execute(sqlalchemy.text(
+                    "SELECT id, detail FROM audit_log WHERE action = 'audit.carried' ORDER BY id")).all()
+            by_id = {}
+            for entry_id, detail in rows:
+                detail = json.loads(detail) if isinstance(detail, str) else detail
+                while detail.get("action") == audit.CARRIED:  # carried again by the second restore
+                    detail = detail["detail"]
+                by_id[entry_id] = detail
+            auditors = {i for i, d in by_id.items() if d["role"] == "安全审计员"}
+            resets = {i for i, d in by_id.items() if d["action"] == "account.reset_password"}
+            assert auditors and resets and len(rows) >= 2 * restores
+            shown = {e.id for e in after.audit.entries(limit=None)}
+            assert shown and not shown & auditors  # before: the carried audit.verify was listed
+            assert resets <= shown
+            assert after.audit.count() == len(shown)
+            assert export_audit(after.audit, folder / f"审计{restores}.xlsx") == len(shown)
+            review = {e.id for e in Services(after.db, BAOMI, folder).oversight.auditor_actions()}
+            assert auditors <= review and not review & resets  # before: not in the review
+            alerts = {e.id for e in after.oversight.alerts()}
+            assert resets <= alerts and not alerts & auditors
+        finally:
+            after.db.close()

@@ -90,9 +90,12 @@ class AuditService:
 
     @staticmethod
     def _where(f: AuditFilter) -> list:
-        # Entries made as 安全审计员 are the security administrator's to review, never the
-        # auditor's own: nobody reviews themselves (三员互相监督).
-        conds = [AuditEntry.role != Role.AUDITOR.value]
+        # Entries made as 安全审计员 (also those a restore carried in, by their original role)
+        # are the security administrator's to review, never the auditor's own: nobody reviews
+        # themselves (三员互相监督). The rule is oversight's (imported here: it imports this module).
+        from mibao_desktop.services.oversight import not_the_auditors
+
+        conds = [not_the_auditors()]
         if f.since:
             conds.append(AuditEntry.at >= f.since)
         if f.until:
@@ -113,6 +116,21 @@ class AuditService:
                 stmt = stmt.limit(limit)
             return [AuditRow(e.id, e.at, e.actor, e.role, e.action, e.target, e.detail or {})
                     for e in session.scalars(stmt)]
+
+    def lines(self, f: AuditFilter = AuditFilter(), *, offset: int = 0, limit: int | None = 500) -> list:
+        """Newest first, as the auditor's window shows them (services/audit_lines): ledger
+        names, record numbers, 字段: 旧 → 新, 撤销. The records named are read for the whole
+        page at once."""
+        from mibao_desktop.services.audit_lines import describe_all
+
+        self._require("查看审计日志")
+        with self.db.session() as session:
+            stmt = select(AuditEntry).where(*self._where(f)).order_by(AuditEntry.id.desc()).offset(offset)
+            if limit is not None:
+                stmt = stmt.limit(limit)
+            rows = [AuditRow(e.id, e.at, e.actor, e.role, e.action, e.target, e.detail or {})
+                    for e in session.scalars(stmt)]
+            return describe_all(session, rows)
 
     def count(self, f: AuditFilter = AuditFilter()) -> int:
         self._require("查看审计日志")
@@ -141,25 +159,31 @@ class AuditService:
                           "broken_id": result.broken_id, "anchors": [str(a) for a in parsed]}, at=self.clock())
         return result
 
-    def for_export(self, f: AuditFilter = AuditFilter()) -> tuple[int, Iterator[AuditRow]]:
-        """The number of entries and the entries (oldest first, streamed) an export writes;
-        the writing is excel.audit_export's, which records it with :meth:`record_export`."""
+    def for_export(self, f: AuditFilter = AuditFilter()) -> tuple[int, Iterator]:
+        """The number of entries and the entries (oldest first, streamed, as the window shows
+        them: services/audit_lines) an export writes; the writing is excel.audit_export's,
+        which records it with :meth:`record_export`."""
         self._require("导出审计日志")
-        return self.count(f), self._iter(f)
+        return self.count(f), self._iter(f, described=True)
 
-    def record_export(self, path: Path, count: int, *, anchor: str = "") -> None:
+    def record_export(self, path: Path, count: int, *, anchor: str = "", marking: str = "") -> None:
+        detail = {"count": count, "file": str(path), "anchor": anchor}
+        if marking:
+            detail["marking"] = marking
         with self.db.write() as session:
-            audit.append(session, self.actor, "audit.export", str(path),
-                         {"count": count, "file": str(path), "anchor": anchor}, at=self.clock())
+            audit.append(session, self.actor, "audit.export", str(path), detail, at=self.clock())
 
-    def _iter(self, f: AuditFilter, batch: int = 2000) -> Iterator[AuditRow]:
+    def _iter(self, f: AuditFilter, batch: int = 2000, *, described: bool = False) -> Iterator:
+        from mibao_desktop.services.audit_lines import describe_all
+
         last = 0
         while True:
             with self.db.session() as session:
                 rows = session.scalars(select(AuditEntry).where(*self._where(f), AuditEntry.id > last)
                                        .order_by(AuditEntry.id).limit(batch)).all()
                 out = [AuditRow(e.id, e.at, e.actor, e.role, e.action, e.target, e.detail or {}) for e in rows]
+                shown = describe_all(session, out) if described else out
             if not out:
                 return
-            yield from out
+            yield from shown
             last = out[-1].id
