@@ -10,7 +10,7 @@
     mibao [--data-dir D] --user U labels LEDGER -o OUT.pdf [--ids A B …] [--layout NAME] [--start N]
     mibao [--data-dir D] --user U form NAME --id ASSET -o OUT.pdf
     mibao [--data-dir D] --user U backup
-    mibao [--data-dir D] --user U accounts list | create NAME 姓名 工号 | reset NAME | disable NAME
+    mibao [--data-dir D] --user U accounts list | create NAME 姓名 工号 | set-id NAME 工号 | reset NAME | disable NAME
                                        | unlock NAME                  (系统管理员)
     mibao [--data-dir D] --user U accounts pending | grant NAME 角色   (安全保密管理员)
     mibao [--data-dir D] --user U passwd                              (修改自己的口令)
@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("name", help="用户名")
     create.add_argument("display_name", help="姓名")
     create.add_argument("person_id", help="工号或身份证号")
+    set_id = acc_sub.add_parser("set-id", help="登记工号(早先建立、尚无工号的账户;登记后不能更改)")
+    set_id.add_argument("name", help="用户名")
+    set_id.add_argument("person_id", help="工号或身份证号")
     for verb, text in (("reset", "重置口令(本人下次登录时须修改)"), ("disable", "停用账户"), ("unlock", "解锁账户")):
         acc_sub.add_parser(verb, help=text).add_argument("name", help="用户名")
     acc_sub.add_parser("pending", help="列出待授权和已停用的账户(安全保密管理员)")
@@ -166,7 +169,7 @@ def _passwd(db, args) -> int:
 
 def _accounts(db, actor, args) -> int:
     """The account work of the command line, through the same service as the desktop: the
-    system administrator's (list, create, reset, disable, unlock) and the security
+    system administrator's (list, create, set-id, reset, disable, unlock) and the security
     administrator's grant (pending, grant)."""
     from mibao_desktop.security import Role
     from mibao_desktop.services.context import Services
@@ -182,6 +185,9 @@ def _accounts(db, actor, args) -> int:
     elif command == "create":
         made = accounts.create_account(actor, args.name, args.display_name, args.person_id, _new_password("临时口令"))
         print(f"已新建账户 {made.name}({made.display_name}),待安全保密管理员授予角色后才能登录。")
+    elif command == "set-id":
+        done = accounts.set_person_id(actor, args.name, args.person_id)
+        print(f"已为账户 {done.name}({done.display_name})登记工号 {done.person_id}。")
     elif command == "reset":
         accounts.reset_password(actor, args.name, _new_password("临时口令"))
         print(f"已重置 {args.name} 的口令;其下次登录时须修改,并会看到由谁、何时重置。")

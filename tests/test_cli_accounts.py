@@ -63,3 +63,21 @@ def test_a_lone_surrogate_in_the_search_is_refused_in_words(tmp_path, capsys, mo
                        str(tmp_path / "m.xlsx"), "--search", b"\xff\xfe".decode("utf-8", "surrogateescape"))
     assert code == 2 and "搜索词:含有无法识别的字符" in err and "Traceback" not in err
     assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_the_system_administrator_records_a_missing_person_id_on_the_command_line(tmp_path, capsys, monkeypatch):
+    """accounts set-id NAME 工号: the demo's accounts have none (like those made before
+    revision 0012); one held by another role is refused, one on record is not changed."""
+    assert main(["--data-dir", str(tmp_path), "demo", "--scale", "0.01"]) == 0
+    passwords = dict(re.findall(r"用户名 (\w+)  口令 (\S+)", capsys.readouterr().out))
+    x = passwords["xitong"]
+    code, _, err = run(monkeypatch, capsys, tmp_path, "baomi", passwords["baomi"], "accounts", "set-id", "baomi", "GH-1")
+    assert code == 2 and "系统管理员" in err
+    code, out, _ = run(monkeypatch, capsys, tmp_path, "xitong", x, "accounts", "set-id", "baomi", "GH-1")
+    assert code == 0 and "已为账户 baomi" in out and "GH-1" in out
+    code, _, err = run(monkeypatch, capsys, tmp_path, "xitong", x, "accounts", "set-id", "shenji", "GH-1")
+    assert code == 2 and "三员分立" in err
+    code, _, err = run(monkeypatch, capsys, tmp_path, "xitong", x, "accounts", "set-id", "baomi", "GH-2")
+    assert code == 2 and "不能更改" in err
+    code, out, _ = run(monkeypatch, capsys, tmp_path, "xitong", x, "accounts", "list")
+    assert "baomi\t李保密(演示)\tGH-1\t" in out and "shenji\t" in out and "GH-2" not in out

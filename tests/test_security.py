@@ -304,3 +304,44 @@ def test_every_audit_action_has_its_chinese_label_without_the_accounts_module():
             " 'auth.password_change_failed', 'auth.session_ended')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "授予角色并启用|口令重置后首次登录|修改口令时原口令错误|会话结束(账户已停用或角色已变)"
+
+
+def test_the_system_administrator_records_a_missing_person_id_once_and_never_one_of_another_role(accounts, db):
+    """Accounts made before revision 0012 have no 工号, which one-person-one-role is checked
+    by: the system administrator records it (audited), once, and never one that an account of
+    another role holds (or one awaiting its grant, or another person's of the same role)."""
+    from sqlalchemy import select
+
+    from mibao_desktop.db.models import AuditEntry
+
+    xitong, baomi = actor(Role.SYSTEM_ADMIN), actor(Role.SECURITY_ADMIN)
+    assert {a.name: a.person_id for a in accounts.accounts(xitong)} == {"xitong": "", "baomi": "", "shenji": ""}
+    for other in (baomi, actor(Role.AUDITOR)):
+        with pytest.raises(PermissionDenied):
+            accounts.set_person_id(other, "baomi", "GH-0001")
+    done = accounts.set_person_id(xitong, "baomi", " GH-0001 ")
+    assert done.person_id == "GH-0001"
+    with db.session() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "account.set_person_id")).one()
+    assert (entry.actor, entry.role, entry.target) == ("xitong", "系统管理员", "baomi")
+    assert entry.detail == {"工号": "GH-0001", "姓名": "安全保密管理员甲", "role": "安全保密管理员"}
+    with pytest.raises(ServiceError, match="已登记工号 GH-0001,不能更改"):
+        accounts.set_person_id(xitong, "baomi", "GH-0009")
+    with pytest.raises(ServiceError, match="已属于安全保密管理员“baomi”.*三员分立"):
+        accounts.set_person_id(xitong, "shenji", "gh-0001")  # the same 工号 in another case
+    accounts.create_account(xitong, "zhangsan", "张三", "GH-0002", "Temp-Pass-2026")
+    with pytest.raises(ServiceError, match="已属于待授权的账户“zhangsan”"):
+        accounts.set_person_id(xitong, "shenji", "GH-0002")
+    with pytest.raises(ValidationFailed):
+        accounts.set_person_id(xitong, "shenji", "")
+    with pytest.raises(ValidationFailed):
+        accounts.set_person_id(xitong, "shenji", "GH\x00-3")
+    with pytest.raises(ServiceError, match="没有用户名"):
+        accounts.set_person_id(xitong, "nobody", "GH-0003")
+    assert accounts.set_person_id(xitong, "shenji", "GH-0003").person_id == "GH-0003"
+    with db.write() as session:  # an account made before 工号 were asked for
+        session.execute(text("UPDATE accounts SET person_id = NULL WHERE name = 'zhangsan'"))
+    accounts.grant_role(baomi, "zhangsan", Role.AUDITOR)
+    with pytest.raises(ServiceError, match="已属于“安全审计员甲”.*不是同一人"):
+        accounts.set_person_id(xitong, "zhangsan", "GH-0003")  # same role, another 姓名
+    assert [a.person_id for a in accounts.accounts(xitong) if a.name == "zhangsan"] == [""]

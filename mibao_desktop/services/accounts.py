@@ -482,6 +482,41 @@ class AccountService:
                          {"姓名": account.display_name, "工号": person_id, "role": "待授权"}, at=now)
             return _view(account)
 
+    def set_person_id(self, actor: Actor, name: str, person_id: str) -> AccountView:
+        """登记工号: the 工号 (or ID number) of an account made before they were asked for
+        (revision 0012), which the one-person-one-role check needs. Only a missing one is set: a
+        工号 on record is what the security administrator checked at the grant, and changing it
+        would undo that check. Refused when an account of another role (or one awaiting its grant)
+        holds it, or one of the same role that is another person (another 姓名)."""
+        self._admin(actor, "登记工号")
+        person_id = self._clean(person_id, "工号或身份证号")
+        if not person_id:
+            raise ValidationFailed({"person_id": "请填写工号或身份证号"}, PASSWORD_LABELS)
+        if len(person_id) > 40:
+            raise ValidationFailed({"person_id": "工号或身份证号不能超过 40 个字"}, PASSWORD_LABELS)
+        now = self.clock()
+        with self.db.write() as session:
+            account = self._target(session, name)
+            if account.person_id:
+                raise ServiceError(f"账户“{account.name}”已登记工号 {account.person_id},不能更改"
+                                   "(授权时已据此核对本人)。如确有错误,请新建账户并由安全保密管理员授权。")
+            for holder in session.scalars(select(Account).where(
+                    Account.id != account.id, func.lower(Account.person_id) == person_id.casefold())):
+                if holder.role != account.role:
+                    held = Role[holder.role].value if holder.role else "待授权的账户"
+                    raise ServiceError(f"工号“{person_id}”已属于{held}“{holder.name}”({holder.display_name}):"
+                                       "三员分立,一人只能担任一个角色,不能登记给"
+                                       + (f"{Role[account.role].value}" if account.role else "待授权的")
+                                       + f"账户“{account.name}”。")
+                if holder.display_name != account.display_name:
+                    raise ServiceError(f"工号“{person_id}”已属于“{holder.display_name}”(账户“{holder.name}”),"
+                                       f"与“{account.display_name}”不是同一人。")
+            account.person_id = person_id
+            audit.append(session, actor, "account.set_person_id", account.name,
+                         {"工号": person_id, "姓名": account.display_name,
+                          "role": Role[account.role].value if account.role else "待授权"}, at=now)
+            return _view(account)
+
     def _target(self, session: Session, name: str) -> Account:
         account = self._find(session, name)
         if account is None:

@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "audit.head_mismatch": "审计日志末尾异常", "audit.carried": "恢复时撤下的记录", "backup.make": "备份", "backup.restore": "恢复备份",
     "account.grant_role": "授予角色并启用", "auth.login_after_reset": "口令重置后首次登录",
     "auth.password_change_failed": "修改口令时原口令错误", "auth.session_ended": "会话结束(账户已停用或角色已变)",
+    "account.set_person_id": "登记工号", "auth.restore_login_failed": "恢复备份时登录失败",
 }
 
 

@@ -111,6 +111,36 @@ class ResetPasswordDialog(QDialog):
         self.accept()
 
 
+class PersonIdDialog(QDialog):
+    """登记工号 of an account made before 工号 were asked for: the one-person-one-role check
+    needs it. The service refuses one that an account of another role holds."""
+
+    def __init__(self, accounts: AccountService, actor: Actor, account, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.accounts, self.actor, self.account = accounts, actor, account
+        self.setWindowTitle(f"登记工号 · {account.name}")
+        self.person_id = QLineEdit()
+        form = QFormLayout()
+        form.addRow("工号或身份证号", self.person_id)
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        note = QLabel(f"为 {account.name}({account.display_name},{account.role_text})登记工号。"
+                      "三员分立按姓名与工号核对一人一角色;登记后不能更改。")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "登记", self.save))
+
+    def save(self) -> None:
+        try:
+            self.accounts.set_person_id(self.actor, self.account.name, self.person_id.text())
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
+            return
+        self.accept()
+
+
 class AccountsWindow(RoleWindow):
     """系统管理员: accounts, and nothing of the ledgers."""
 
@@ -127,8 +157,10 @@ class AccountsWindow(RoleWindow):
         self.reset_button = QPushButton("重置口令…")
         self.toggle_button = QPushButton("停用")
         self.unlock_button = QPushButton("解锁")
+        self.person_id_button = QPushButton("登记工号…")
         for button, slot in ((self.new_button, self.new_account), (self.reset_button, self.reset_password),
-                             (self.toggle_button, self.toggle_active), (self.unlock_button, self.unlock)):
+                             (self.toggle_button, self.toggle_active), (self.unlock_button, self.unlock),
+                             (self.person_id_button, self.set_person_id)):
             button.clicked.connect(slot)
             bar.addWidget(button)
         bar.addStretch(1)
@@ -162,6 +194,11 @@ class AccountsWindow(RoleWindow):
         self.toggle_button.setEnabled(account is not None and account.active)
         self.toggle_button.setToolTip("" if account is None or account.active
                                       else "重新启用须由安全保密管理员在“账户授权”中进行")
+        # only a missing 工号 (an account made before they were asked for): one on record was
+        # what the security administrator checked at the grant
+        self.person_id_button.setEnabled(account is not None and not account.person_id)
+        self.person_id_button.setToolTip("" if account is None or not account.person_id
+                                         else "工号已登记,不能更改")
 
     def _open(self, dialog: QDialog) -> None:
         self.dialog = dialog
@@ -174,6 +211,11 @@ class AccountsWindow(RoleWindow):
     def reset_password(self) -> None:
         if self.selected():
             self._open(ResetPasswordDialog(self.accounts, self.actor, self.selected().name, self))
+
+    def set_person_id(self) -> None:
+        account = self.selected()
+        if account is not None and not account.person_id:
+            self._open(PersonIdDialog(self.accounts, self.actor, account, self))
 
     def toggle_active(self) -> None:
         account = self.selected()

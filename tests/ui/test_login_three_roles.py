@@ -258,3 +258,44 @@ def test_a_session_disabled_under_the_idle_lock_ends_instead_of_waiting_at_it(qt
     qtbot.waitUntil(lambda: session.window is None and not prompt.isVisible(), timeout=5000)
     assert logins == [True]
     QApplication.instance().setQuitOnLastWindowClosed(True)
+
+
+def test_the_system_administrator_records_a_missing_person_id_in_the_accounts_window(qtbot, ready, db):
+    """登记工号…: only for an account without one; the dialog shows the service's refusal of a
+    工号 held by another role and stays open; once recorded it shows and cannot be changed."""
+    from mibao_desktop.ui.role_windows import AccountsWindow, PersonIdDialog
+
+    window = AccountsWindow(ready, XITONG)
+    qtbot.addWidget(window)
+    window.show()
+
+    def select(name: str) -> int:
+        row = next(i for i, a in enumerate(window.rows) if a.name == name)
+        window.table.selectRow(row)
+        return row
+
+    select("baomi")
+    assert window.person_id_button.isEnabled()
+    qtbot.mouseClick(window.person_id_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialog
+    assert isinstance(dialog, PersonIdDialog) and "baomi" in dialog.windowTitle()
+    qtbot.keyClicks(dialog.person_id, "GH-0001")
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    row = select("baomi")
+    assert window.table.item(row, 2).text() == "GH-0001"
+    assert not window.person_id_button.isEnabled() and "不能更改" in window.person_id_button.toolTip()
+
+    select("shenji")
+    qtbot.mouseClick(window.person_id_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialog
+    qtbot.keyClicks(dialog.person_id, "GH-0001")  # the security administrator's
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "三员分立" in dialog.error.text() and "baomi" in dialog.error.text()
+    dialog.person_id.setText("GH-0002")
+    qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert {a.name: a.person_id for a in ready.accounts(XITONG)} == {"xitong": "", "baomi": "GH-0001",
+                                                                     "shenji": "GH-0002"}
+    seen = AuditService(db, SHENJI).entries(AuditFilter(action="account.set_person_id"))
+    assert [(e.target, e.detail["工号"]) for e in seen] == [("shenji", "GH-0002"), ("baomi", "GH-0001")]
