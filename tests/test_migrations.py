@@ -13,7 +13,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from mibao_desktop.db import search_index
 from mibao_desktop.ledgers.pinyin import initials
@@ -218,6 +218,22 @@ def test_a_revision_0005_file_moves_into_ledger_tables_with_nothing_lost(tmp_pat
     assert spoken in texts[computer_view.id].split("\n")
     assert computer_view.id in [r.id for r in service.query("computers", LedgerQuery(text=spoken, limit=None)).rows]
     assert computer_view.id in [r.id for r in service.query("computers", LedgerQuery(text=name[:2], limit=None)).rows]
+    # revision 0015: every name and department carries its pinyin sort key, as the app writes it
+    from mibao_desktop.db.schema import table_of
+    from mibao_desktop.ledgers.pinyin import sort_key
+
+    keyed = 0
+    with db.engine.connect() as conn:
+        for ledger in LEDGERS.values():
+            t = table_of(ledger)
+            for f in (f for f in ledger.fields if f.pinyin_sort):
+                pairs = conn.execute(select(t.c[f.name], t.c[f.sort_column])).all()
+                assert all(k == (sort_key(v) if v else None) for v, k in pairs), (ledger.key, f.name)
+                keyed += sum(1 for v, _ in pairs if v)
+    assert keyed >= len(old) + len(people) - 5  # departments of devices and names of people (a few without one)
+    by_department = service.query("computers", LedgerQuery(sort="department", limit=None)).rows
+    shown = [r.display("department") for r in by_department]
+    assert shown == sorted(shown, key=sort_key) and len(set(shown)) > 1
     # the audit chain of revision 0005 still verifies, and goes on
     service.update(computer_view.id, {"location": "行政楼101室"})
     assert AuditService(db, Actor("shenji", Role.AUDITOR)).verify().ok

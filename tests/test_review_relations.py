@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from mibao_desktop.db.database import Database
 from mibao_desktop.db.schema import search_table_of
+from mibao_desktop.ledgers.pinyin import sort_key
 from mibao_desktop.errors import Cancelled, LifecycleError, ServiceError, ValidationFailed
 from mibao_desktop.excel import import_ledger
 from mibao_desktop.ledgers import LEDGERS
@@ -317,8 +318,9 @@ def test_search_plans_agree_on_sorts_filters_pages_and_voided_records(service, m
                             and all(r.values[n].id == v.id if n == "user" else r.values[n] == v for n, v in filters.items())
                             and all(any(w in v.casefold() for v in _searchable(r)) for w in words)]
                 for sort in ("asset_number", "user", "department"):
-                    def key(r):
-                        return (r.values[sort].text if sort == "user" else r.display(sort), r.id)
+                    def key(r):  # names and departments in pinyin order (issue 12)
+                        shown = r.values[sort].text if sort == "user" else r.display(sort)
+                        return (shown if sort == "asset_number" else sort_key(shown), r.id)
 
                     for descending in (False, True):
                         wanted = [r.asset_number for r in sorted(matching, key=key, reverse=descending)]

@@ -18,6 +18,11 @@ a list (``many``)           TEXT, one item per line; a list of references keeps 
                             here and the ids in ``record_links``
 ==========================  =========================================================
 
+A field sorted in pinyin order (names, departments: ``pinyin_sort``) has a second column,
+``<field>__pinyin``, holding its sort key (``ledgers.pinyin.sort_key``), indexed like the field:
+a page sorted by 部门 is then an index range in 拼音 order. On PostgreSQL the key column is
+collated "C", so that the key's bytes decide and not the locale (which skips the separators).
+
 Every field that is shown, filtered (a facet), a reference, a date or computed gets an index
 on (field, id),
 so that sorting by any shown column and every reminder query is an index range. What the
@@ -37,6 +42,10 @@ from sqlalchemy.types import TypeEngine
 from mibao_desktop.db.models import Base
 from mibao_desktop.ledgers import REGISTRY, Ledger
 from mibao_desktop.ledgers import fields as F
+
+
+# a key is a few times its text's length (张 → zhang1 and a separator) plus the text itself
+SORT_KEY_TYPE = Text().with_variant(Text(collation="C"), "postgresql")
 
 
 def column_type(field: F.Field) -> TypeEngine:
@@ -80,6 +89,7 @@ def build_table(ledger: Ledger, metadata) -> Table:
     if ledger.parent is not None:
         columns.append(Column("parent_id", Integer, ForeignKey("records.id"), nullable=False))
     columns += [_field_column(ledger, f) for f in ledger.fields]
+    columns += [Column(f.sort_column, SORT_KEY_TYPE, nullable=True) for f in ledger.fields if f.pinyin_sort]
     columns += [
         Column("voided", Boolean, nullable=False, default=False),
         Column("void_reason", Text, nullable=True),
@@ -91,6 +101,7 @@ def build_table(ledger: Ledger, metadata) -> Table:
     # (column, id): the table's tie-break is part of the index, so that a page sorted by any
     # column is read in index order on PostgreSQL too (SQLite's rowid is in every index anyway)
     indexes = [Index(f"ix_{name}_{f.name}", f.name, "id") for f in ledger.fields if is_indexed(f)]
+    indexes += [Index(f"ix_{name}_{f.sort_column}", f.sort_column, "id") for f in ledger.fields if f.pinyin_sort]
     if ledger.parent is not None:
         indexes.append(Index(f"ix_{name}_parent_id", "parent_id"))
     return Table(name, metadata, *columns, *indexes)

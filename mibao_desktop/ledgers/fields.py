@@ -28,6 +28,7 @@ from mibao_desktop.ledgers.normalize import (
 
 
 LIST_JOINER = "；"  # how a list is shown (tables, history, Excel): what the history's text is split by again
+SORT_KEY_SUFFIX = "__pinyin"  # the column beside a field sorted in pinyin order (never a field's own name: no __)
 VOIDED_MARK = "(已作废)"  # after a reference to a voided record, wherever it is shown
 
 
@@ -341,6 +342,8 @@ class Field:
     facet: bool = False  # a filter list above the table; its values are counted as records change
     compute: Callable[[Mapping[str, Any]], Any] | None = None  # derived from the other values when written
     indexed: bool | None = None  # None: indexed when shown, a facet, a reference, a date or computed
+    # names and departments sort in pinyin order (按拼音排序), by a key column beside the value
+    pinyin_sort: bool = False
 
     def __post_init__(self) -> None:
         if self.compute is not None and self.editable:
@@ -348,6 +351,12 @@ class Field:
         if self.unique and isinstance(self.type, Text) and self.type.fold is None:
             # a unique text is an identifier: folded before it is stored and compared
             object.__setattr__(self, "type", replace(self.type, fold=True))
+
+    @property
+    def sort_column(self) -> str:
+        """The ledger table's column a sort by this field orders on: the field's own, or for a
+        field sorted in pinyin order the column of its key (:func:`pinyin.sort_key`)."""
+        return f"{self.name}{SORT_KEY_SUFFIX}" if self.pinyin_sort else self.name
 
     @cached_property
     def is_reference(self) -> bool:

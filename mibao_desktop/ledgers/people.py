@@ -29,7 +29,7 @@ PEOPLE = Ledger(
         Field("person_number", "人员编号", Text(max_length=20, upper=True), required=True, unique=True,
               searchable=True, synonyms=("编号", "工号", "职工号", "人员编号"),
               help="留空时自动编号;同名的人凭编号、部门区分"),
-        Field("name", "姓名", PersonName(max_length=20), required=True, searchable=True, synonyms=("名字", "人员姓名")),
+        Field("name", "姓名", PersonName(max_length=20), required=True, searchable=True, pinyin_sort=True, synonyms=("名字", "人员姓名")),
         common.department(required=False),
         Field("post", "岗位", Text(max_length=40), searchable=True, synonyms=("职务", "岗位名称")),
         Field("id_tail", "身份证号后四位", Text(max_length=4, upper=True), synonyms=("身份证后四位",),

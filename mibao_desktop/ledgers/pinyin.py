@@ -19,6 +19,10 @@ from itertools import product
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
 MAX_SPELLINGS = 4  # of a text with several characters of several readings, this many are kept
+# A sort key's parts: below every printable character, so that 张伟 comes before 张伟明 and a
+# syllable before a longer one that begins like it (西安 xi an before 先 xian); never shown
+SORT_SEPARATOR = "\x02"
+SORT_END = "\x01"
 
 
 def has_han(text: str) -> bool:
@@ -61,3 +65,32 @@ def _first(items, n: int) -> list:
         if len(out) == n:
             break
     return out
+
+
+@lru_cache(maxsize=200_000)
+def sort_key(text: str) -> str | None:
+    """What a name or a department sorts by (按拼音排序): each Chinese character as its pinyin
+    with the tone's number (张 → zhang1), other text case-folded, then the text itself, so
+    that 安全处 < 保密办 < 科研一处 < 张伟 < 章伟 < 赵敏 as an administrator expects from
+    Excel's 按拼音排序, and two different texts never share a key (equal keys: equal texts, so
+    a key can stand for its text in an index). ``None`` for an empty text.
+
+    The first reading of a character with several is taken (without pypinyin's phrase
+    dictionary, see the module's docstring): a sort only needs to be the same every time."""
+    if not text:
+        return None
+    tokens = []
+    for i, part in enumerate(_HAN_RUN.split(text)):
+        if i % 2:
+            tokens.extend(_syllables(part))
+        elif part:
+            tokens.append(part.casefold())
+    return SORT_SEPARATOR.join(tokens) + SORT_END + text
+
+
+@lru_cache(maxsize=100_000)
+def _syllables(han: str) -> tuple[str, ...]:
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+    from pypinyin import Style, lazy_pinyin
+
+    return tuple(lazy_pinyin(han, style=Style.TONE3, neutral_tone_with_five=True))

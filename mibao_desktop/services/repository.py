@@ -20,7 +20,7 @@ from sqlalchemy import (ColumnElement, Date, DateTime, Integer, any_, case, dele
                         or_, select, text, update)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from mibao_desktop.db import search_index
 from mibao_desktop.db.database import CACHE_KIB
@@ -29,6 +29,7 @@ from mibao_desktop.db.schema import search_table_of, table_of
 from mibao_desktop.ledgers import LEDGERS, Ledger, references_to
 from mibao_desktop.ledgers.fields import Field, FieldType, Ref
 from mibao_desktop.ledgers.normalize import search_form, search_terms
+from mibao_desktop.ledgers import pinyin
 from mibao_desktop.ledgers.pinyin import initials
 
 
@@ -115,16 +116,23 @@ _SEARCH_PLANS: dict[str, tuple[Ledger, list]] = {}
 _SAMPLES: dict[tuple[str, str], tuple[float, "search_index.Sample | None"]] = {}  # (database, table) → (when, sample)
 
 
-def _storage_plan(ledger: Ledger) -> list[tuple[str, Any]]:
-    """(field name, how its value is stored: None when as it is) for each field."""
+def _storage_plan(ledger: Ledger) -> list[tuple[str, str, Any]]:
+    """(column, the field it comes from, how the field's value is stored: None when as it is)
+    for each column of the ledger table that a value fills: the fields', then the pinyin sort
+    keys of names and departments."""
     plan = _STORAGE_PLANS.get(ledger.key)
     if plan is None or plan[0] is not ledger:
         conversions = []
         for f in ledger.fields:
             plain = not f.many and type(f.type).to_storage is FieldType.to_storage
-            conversions.append((f.name, None if plain else f.to_storage))
+            conversions.append((f.name, f.name, None if plain else f.to_storage))
+        conversions += [(f.sort_column, f.name, _pinyin_key) for f in ledger.fields if f.pinyin_sort]
         plan = _STORAGE_PLANS[ledger.key] = (ledger, conversions)
     return plan[1]
+
+
+def _pinyin_key(value: Any) -> str | None:
+    return pinyin.sort_key(str(value)) if value is not None else None
 
 
 _STORAGE_PLANS: dict[str, tuple[Ledger, list]] = {}
@@ -133,7 +141,7 @@ _STORAGE_PLANS: dict[str, tuple[Ledger, list]] = {}
 def storage_row(ledger: Ledger, values: Mapping[str, Any]) -> dict[str, Any]:
     """The ledger table's column values for a record's typed values."""
     get = values.get
-    return {name: get(name) if convert is None else convert(get(name)) for name, convert in _storage_plan(ledger)}
+    return {column: get(name) if convert is None else convert(get(name)) for column, name, convert in _storage_plan(ledger)}
 
 
 def facet_keys(ledger: Ledger, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -420,9 +428,24 @@ class RecordRepository:
         t = table_of(ledger)
         declared = ledger.field(name)
         if declared.is_reference and not declared.many:
-            target = aliased(Record)
-            return target.label, (target, target.id == t.c[name])
-        return t.c[name], None
+            target, key, _where = self._reference_sort(declared)
+            return key, (target, target.c.id == t.c[name])
+        return t.c[declared.sort_column], None
+
+    @staticmethod
+    def _reference_sort(declared: Field):
+        """What a reference sorts by: the referenced records' register entries by label (a
+        computer's number), or, when it points into one ledger whose label is sorted in pinyin
+        order (a person), that ledger's table by the label's key, so that 责任人 sorts as 姓名
+        does. (target, its key column, the condition that keeps the target to its ledgers)."""
+        targets = declared.type.targets
+        if len(targets) == 1:
+            label = LEDGERS[targets[0]].field(LEDGERS[targets[0]].label_field)
+            if label.pinyin_sort:
+                target = table_of(targets[0]).alias()
+                return target, target.c[label.sort_column], None
+        target = Record.__table__.alias()
+        return target, target.c.label, target.c.ledger.in_(targets)
 
     def count(self, ledger: Ledger, query: LedgerQuery, conds=None) -> int:
         if conds is None and not query.text and not query.include_voided and query.parent_id is None:
@@ -486,13 +509,15 @@ class RecordRepository:
         the records that refer to no one follow at the end.
         """
         t = table_of(ledger)
-        target = aliased(Record)
+        target, key, in_targets = self._reference_sort(declared)
         if query.descending:
-            order = (target.label.desc(), t.c.id.desc())
+            order = (key.desc(), t.c.id.desc())
         else:
-            order = (target.label.asc(), t.c.id.asc())
-        referring = (select(t).join(target, target.id == t.c[declared.name])
-                     .where(target.ledger.in_(declared.type.targets), *conds).order_by(*order))
+            order = (key.asc(), t.c.id.asc())
+        referring = select(t).join(target, target.c.id == t.c[declared.name])
+        if in_targets is not None:
+            referring = referring.where(in_targets)
+        referring = referring.where(*conds).order_by(*order)
         if query.offset:
             referring = referring.offset(query.offset)
         if query.limit is not None:
@@ -723,18 +748,18 @@ class RecordRepository:
         memo: dict[str, str] = {}
         # the ledger table's rows as tuples in the driver's form, straight from the values
         steps = []
-        for name, convert in _storage_plan(ledger):
-            if self.sqlite and isinstance(t.c[name].type, (Date, DateTime)):
+        for column, name, convert in _storage_plan(ledger):
+            if self.sqlite and isinstance(t.c[column].type, (Date, DateTime)):
                 convert = _sqlite_value
-            steps.append((name, convert))
-        columns = [name for name, _ in steps] + ["id", "voided", "void_reason", "created_at", "updated_at", "version"]
+            steps.append((column, name, convert))
+        columns = [column for column, _, _ in steps] + ["id", "voided", "void_reason", "created_at", "updated_at", "version"]
         stamp = _sqlite_value(now) if self.sqlite else now
         tail = (False, None, stamp, stamp, 1)
         if child:
             columns.append("parent_id")
         for rid, values, parent_id in items:
             get = values.get
-            row = [get(name) if convert is None else convert(get(name)) for name, convert in steps]
+            row = [get(name) if convert is None else convert(get(name)) for _, name, convert in steps]
             row.append(rid)
             row.extend(tail)
             if child:
