@@ -53,6 +53,8 @@ def test_a_page_sorted_by_department_is_in_pinyin_order_both_ways(service, fleet
     pages = [r.display("department") for offset in range(0, len(fleet), 5)
              for r in service.query("computers", LedgerQuery(sort="department", limit=5, offset=offset)).rows]
     assert pages == up
+    # the department filter's list in the same order
+    assert service.distinct_values("computers", "department") == PINYIN_DEPARTMENTS
     # a search's few rows, sorted the same way
     found = _shown(service, "department", text="JM-000")
     assert found == sorted(found, key=sort_key) and len(found) == 10

@@ -600,12 +600,13 @@ class RecordRepository:
 
     def distinct_values(self, ledger: Ledger, name: str) -> list[str]:
         declared = ledger.field(name)
+        order = _pinyin_key if declared.pinyin_sort else None  # a department list as the table sorts it
         if declared.facet:
-            return sorted(self.facet_counts(ledger, name))
+            return sorted(self.facet_counts(ledger, name), key=order)
         t = table_of(ledger)
         col = t.c[name]
         rows = self.session.execute(select(col).where(t.c.voided == False).distinct()).scalars()  # noqa: E712
-        return sorted(declared.display(declared.from_storage(v)) for v in rows if v not in (None, ""))
+        return sorted((declared.display(declared.from_storage(v)) for v in rows if v not in (None, "")), key=order)
 
     # -- uniqueness ------------------------------------------------------------------------
 
