@@ -7,7 +7,8 @@ what an older version left readable are closed to other local accounts; ``tempfi
 at a folder of this process inside the data folder (openpyxl's write-only sheets, which hold
 ledger rows, land there instead of /tmp); and what a killed run left behind (its temp folder,
 half-written backups and restores) is removed. On Windows the profile's ACL already keeps the
-user data folder private; the chmod calls there change only the read-only flag.
+user data folder private; a data folder configured outside the profile gets an ACL of its
+owner alone (security/owner_only.py, icacls); the chmod calls there change only the read-only flag.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ def close_up(data_dir: Path) -> None:
     data_dir = Path(data_dir)
     with contextlib.suppress(OSError):
         data_dir.chmod(0o700)
+    from mibao_desktop.security import owner_only
+
+    owner_only.restrict(data_dir)  # Windows, outside the profile: the modes mean nothing there
     for pattern in OWN_FILES:
         for path in data_dir.glob(pattern):
             with contextlib.suppress(OSError):
