@@ -51,6 +51,7 @@ def test_inside_the_profile_or_off_windows_nothing_runs(windows, tmp_path, monke
     profile = tmp_path / "Users" / "zhang"
     runs = Runs()
     assert not owner_only.restrict(profile / "AppData" / "Local" / "MiBao", run=runs, profile=profile)
+    assert not owner_only.restrict(Path(Path.cwd().anchor), run=runs, profile=profile)  # a whole drive: never
     monkeypatch.setattr(owner_only, "IS_WINDOWS", False)
     assert not owner_only.restrict(tmp_path / "elsewhere", run=runs, profile=profile)
     assert runs == []

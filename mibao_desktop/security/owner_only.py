@@ -70,6 +70,8 @@ def restrict(folder: Path, *, run: Runner = subprocess.run, profile: str | os.Pa
     stays as it was, as a chmod that failed would."""
     if not IS_WINDOWS or not outside_profile(folder, profile):
         return False
+    if Path(folder).resolve().parent == Path(folder).resolve():  # a drive's root holds more than MiBao's files
+        return False
     user = current_user(run)
     if not user:
         return False
