@@ -277,3 +277,115 @@ def test_entries_a_restore_carries_in_are_shown_by_their_original_role(folder):
             assert resets <= alerts and not alerts & auditors
         finally:
             after.db.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime.now().replace(microsecond=0) + dt.timedelta(seconds=1)
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(microseconds=1)
+        return self.now
+
+
+def damage(folder) -> bytes:
+    db_path = paths.database_path(folder)
+    with open(db_path, "r+b") as handle:
+        handle.write(b"\xff" * 4096)
+    return db_path.read_bytes()
+
+
+def test_the_restore_login_against_a_backup_locks_like_the_login_and_a_restart_keeps_it(folder):
+    """With the database damaged, the login against the backup's accounts locks after the
+    backup's policy's number of wrong passwords for its time (before: endless guesses), counted
+    in the data folder (0600, no name or typed text in it) so that a restart or another backup
+    does not start afresh; an unknown name locks the same way; every attempt goes into the
+    restored log at its own time, the unknown name as 未知用户名 with its length."""
+    from mibao_desktop.security.passwords import SecurityPolicy
+    from mibao_desktop.services.backup_service import BackupService, RestoreLoginLocked
+    from mibao_desktop.storage import restore_logins
+
+    services = open_services(folder)
+    try:
+        services.settings.set_security_policy(SecurityPolicy(lockout_attempts=3, lockout_minutes=15))
+    finally:
+        services.db.close()
+    older, made = make_backup(folder), make_backup(folder)
+    damaged = damage(folder)
+    clock = Clock()
+    started = clock.now
+    backups = BackupService(folder, None, clock=clock)
+    for n in (1, 2):
+        with pytest.raises(PermissionDenied, match="不正确.*连续 3 次口令错误,将锁定 15 分钟") as refused:
+            backups.restore(made.path, login=("baomi", f"wrong-Password-{n}"))
+        assert not isinstance(refused.value, RestoreLoginLocked)
+    with pytest.raises(RestoreLoginLocked, match="连续 3 次口令错误,恢复备份的登录已锁定"):
+        backups.restore(made.path, login=("BaoMi", "wrong-Password-3"))  # the name in any case
+    state = folder / restore_logins.FILE
+    assert state.stat().st_mode & 0o777 == 0o600
+    kept = json.loads(state.read_text(encoding="utf-8"))
+    assert len(kept["names"]) == 1 and "baomi" not in json.dumps(kept["names"]).lower()  # counted by tag
+    assert "wrong-Password" not in state.read_text(encoding="utf-8")
+    restarted = BackupService(folder, None, clock=clock)  # a new start reads the count from the file
+    for chosen in (made, older):  # nor does another backup start afresh
+        with pytest.raises(RestoreLoginLocked, match="已锁定"):
+            restarted.restore(chosen.path, login=("baomi", PASSWORDS["baomi"]))
+    assert paths.database_path(folder).read_bytes() == damaged
+    typed_as_name = "Sec-Admin-2026!"  # a password typed into the name field
+    for _ in range(2):
+        with pytest.raises(PermissionDenied, match="不正确"):
+            restarted.restore(made.path, login=(typed_as_name, "x"))
+    with pytest.raises(RestoreLoginLocked):
+        restarted.restore(made.path, login=(typed_as_name, "x"))
+    assert typed_as_name not in state.read_text(encoding="utf-8")
+    clock.now += dt.timedelta(minutes=15)
+    restored = restarted.restore(made.path, login=("baomi", PASSWORDS["baomi"]))
+    assert restored.previous is not None
+    assert json.loads(state.read_text(encoding="utf-8"))["pending"] == []
+    after = open_services(folder, SHENJI)
+    try:
+        tried = after.audit.entries(AuditFilter(since=started), limit=None)[::-1]  # oldest first
+        assert [(e.action, e.actor, e.detail.get("reason")) for e in tried] == [
+            ("auth.restore_login_failed", "baomi", "口令错误")] * 3 + [("auth.locked_out", "baomi", None)] + [
+            ("auth.restore_login_failed", "baomi", "账户锁定中")] * 2 + [
+            ("auth.restore_login_failed", "未知用户名", "无此用户")] * 3 + [("auth.locked_out", "未知用户名", None),
+                                                                    ("backup.restore", "baomi", None)]
+        assert [e.detail["failures"] for e in tried[:3]] == [1, 2, 3]
+        assert all(e.role == "安全保密管理员" for e in tried[:6]) and tried[3].detail["minutes"] == 15
+        assert all("补记" in e.detail and "恢复备份" in e.detail["场合"] for e in tried[:-1])
+        assert {e.detail["length"] for e in tried[6:10]} == {len(typed_as_name)}
+        assert not [e for e in tried if typed_as_name in json.dumps(e.detail, ensure_ascii=False)]
+        assert [e.at for e in tried] == sorted(e.at for e in tried) and tried[0].at < started + dt.timedelta(minutes=1)
+        assert tried[-1].detail["restore_login_attempts"] == 10
+        assert after.audit.verify().ok
+    finally:
+        after.db.close()
+
+
+def test_restore_logins_tried_while_the_database_was_damaged_are_audited_when_it_opens_again(folder):
+    """No restore followed (the file was mended otherwise): the next start writes the attempts
+    into the log, once."""
+    from mibao_desktop.services.backup_service import BackupService
+    from mibao_desktop.storage.startup import open_database
+
+    made = make_backup(folder)
+    damage(folder)
+    backups = BackupService(folder, None)
+    for _ in range(2):
+        with pytest.raises(PermissionDenied, match="不正确"):
+            backups.restore(made.path, login=("shenji", "wrong-Password-1"))
+    with pytest.raises(PermissionDenied, match="不是启用的安全保密管理员"):
+        backups.restore(made.path, login=("shenji", PASSWORDS["shenji"]))  # the right one: not a guess
+    shutil.copyfile(made.path, paths.database_path(folder))  # mended by hand
+    for _ in range(2):
+        db = open_database(folder, daily_backup=False)
+        db.close()
+    services = open_services(folder)
+    try:
+        seen = services.oversight.auditor_actions()  # shenji's attempts: the security administrator's review
+        assert [(e.action, e.detail["reason"]) for e in seen[:3]][::-1] == [
+            ("auth.restore_login_failed", "口令错误"), ("auth.restore_login_failed", "口令错误"),
+            ("auth.restore_login_failed", "不是启用的安全保密管理员")]
+        assert len([e for e in seen if e.action == "auth.restore_login_failed"]) == 3  # once, not at each start
+    finally:
+        services.db.close()

@@ -27,15 +27,62 @@ from mibao_desktop import paths
 from mibao_desktop.db.database import Database
 from mibao_desktop.errors import PermissionDenied, ServiceError
 from mibao_desktop.security import Actor, Role, require
-from mibao_desktop.security.passwords import verify_password
+from mibao_desktop.ledgers.normalize import clean_text
+from mibao_desktop.security.inputs import unreadable
+from mibao_desktop.security.passwords import SecurityPolicy, verify_password
 from mibao_desktop.services import audit
-from mibao_desktop.storage import backup
+from mibao_desktop.services.accounts import UNKNOWN_NAME, _dummy_hash
+from mibao_desktop.storage import backup, restore_logins
 
 SERVER_BACKUPS = ("数据库在 PostgreSQL 服务器上:备份和恢复由数据库管理员在服务器上用 pg_dump / pg_restore 完成,"
                   "密保不复制服务器上的数据。")
 NEEDS_LOGIN = "恢复备份须由安全保密管理员登录后进行。"
 UNREGISTERED = ("{name} 不在备份登记中(不是密保在本机建立的备份,或建立后被改动过)。"
                 "只有明确选择“恢复未登记的文件”并确认后才能用它恢复。")
+
+
+FAILED = "auth.restore_login_failed"
+_WHERE = {"场合": "恢复备份(数据库无法打开,按备份中的账户核对)"}
+
+
+class RestoreLoginLocked(PermissionDenied):
+    """Too many wrong passwords at a restore's login against a backup: locked until ``until``."""
+
+    def __init__(self, message: str, until: dt.datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+def _locked(until: dt.datetime) -> str:
+    return f"恢复备份的登录已锁定,请于 {until:%H:%M} 后再试。未恢复。"
+
+
+def record_restore_logins(db: Database, data_dir: Path, *, clock: Callable[[], dt.datetime] = dt.datetime.now
+                          ) -> int:
+    """Write the restore logins attempted while the database could not be opened (kept in the
+    data folder's restore-logins.json) into its audit log, at the times they happened; returns
+    how many. Called once a database is open again: by the restore itself, and at every start
+    (a database mended without a restore, a restore that failed after its login)."""
+    if not restore_logins.has_pending(data_dir):
+        return 0
+    with restore_logins.take_pending(data_dir, clock()) as taken:
+        with db.write() as session:
+            _append_attempts(session, taken)
+    return len(taken)
+
+
+def _append_attempts(session, taken: list[dict]) -> None:
+    for attempt in taken:
+        try:
+            at = dt.datetime.fromisoformat(str(attempt.get("at")))
+        except ValueError:
+            at = None
+        role = next((r for r in Role if r.value == attempt.get("role")), None)
+        name = str(attempt.get("actor") or UNKNOWN_NAME)
+        detail = dict(attempt.get("detail") or {})
+        detail["补记"] = "数据库无法打开时的尝试,数据库可用后记入"
+        audit.append(session, Actor(name, role) if role else name, str(attempt.get("action") or FAILED),
+                     str(attempt.get("target") or ""), detail, at=at)
 
 
 @dataclass(frozen=True)
@@ -78,24 +125,65 @@ class BackupService:
         return backup.registered(Path(backup_file), self.folder) is not None
 
     def _login_in_backup(self, backup_file: Path, login: tuple[str, str] | None) -> Actor:
-        """The security administrator, checked against the accounts inside ``backup_file``."""
+        """The security administrator, checked against the accounts inside ``backup_file``.
+
+        Wrong passwords lock as at the login, by the backup's own policy (within its floors):
+        counted per name across every backup (choosing another backup does not start afresh)
+        in the data folder's restore-logins.json, which a restart does not reset, and recorded
+        there as audit entries that the restored database's log takes in before the restore's
+        own entry (or the next database that opens, :func:`record_restore_logins`). A name that
+        is no account costs the same scrypt, gets the same words, locks the same way and is
+        recorded as 未知用户名 with its length only."""
         if login is None:
             raise PermissionDenied("当前数据库无法打开:" + NEEDS_LOGIN + "请输入备份中安全保密管理员的用户名和口令。")
         name, password = login
-        found = backup.read_account(backup_file, name)
-        # one message whatever was wrong: a restore must not tell which names exist
-        if found is None or not verify_password(password, found[1]):
-            raise PermissionDenied("用户名或口令不正确(按所选备份中的账户核对),未恢复。")
-        role, _hash, active, must_change = found
-        if role != Role.SECURITY_ADMIN.name or not active:
-            raise PermissionDenied("该账户在所选备份中不是启用的安全保密管理员,未恢复。" + NEEDS_LOGIN)
-        if must_change:
-            # A temporary password (a first login's, or one the system administrator set by a
-            # reset) is known to whoever set it: it may change the password and do nothing else,
-            # here as at every login, or the system administrator could restore as baomi.
-            raise PermissionDenied("该账户在所选备份中的口令是临时口令(首次登录或已被系统管理员重置),"
-                                   "须先修改口令,不能用它恢复备份,未恢复。请用口令已由本人修改过的备份。")
-        return Actor(name, Role.SECURITY_ADMIN)
+        policy = SecurityPolicy.from_dict(backup.read_policy(backup_file))
+        why = unreadable(name or "") or unreadable(password or "")
+        now = self.clock()
+        with restore_logins.held(self.data_dir, now) as attempts:
+            found = None if why else backup.read_account(backup_file, clean_text(name))
+            right = verify_password(password or "", found[1] if found else _dummy_hash())  # the same time
+            if why:
+                attempts.record(now, UNKNOWN_NAME, "", FAILED, "", {"reason": "含有无法识别的字符",
+                                                                     "length": len(name or ""), **_WHERE})
+                raise PermissionDenied(f"用户名或口令{why},未恢复。")
+            tag = attempts.tag(clean_text(name).casefold())
+            if found is not None:
+                who = target = found[4]
+                role_text, about = Role[found[0]].value if found[0] in Role.__members__ else "", {}
+            else:  # often a password typed into the name field: never kept
+                who, role_text, target, about = UNKNOWN_NAME, "", "", {"length": len(name or "")}
+            until = attempts.locked_until(tag, now)
+            if until is not None:
+                attempts.record(now, who, role_text, FAILED, target, {"reason": "账户锁定中", **about, **_WHERE})
+                raise RestoreLoginLocked(_locked(until), until)
+            if found is None or not right:
+                failures = attempts.failures(tag) + 1
+                attempts.record(now, who, role_text, FAILED, target,
+                                {"reason": "口令错误" if found else "无此用户", "failures": failures, **about, **_WHERE})
+                if failures >= policy.lockout_attempts:
+                    until = now + dt.timedelta(minutes=policy.lockout_minutes)
+                    attempts.failed(tag, failures, until)
+                    attempts.record(now, who, role_text, "auth.locked_out", target,
+                                    {"minutes": policy.lockout_minutes, "until": until.isoformat(), **about, **_WHERE})
+                    raise RestoreLoginLocked(f"连续 {policy.lockout_attempts} 次口令错误," + _locked(until), until)
+                attempts.failed(tag, failures)
+                # one message whatever was wrong: a restore must not tell which names exist
+                raise PermissionDenied(f"用户名或口令不正确(按所选备份中的账户核对),未恢复。"
+                                       f"连续 {policy.lockout_attempts} 次口令错误,将锁定 {policy.lockout_minutes} 分钟。")
+            attempts.clear(tag)  # the right password: the count starts again, as at the login
+            role, _hash, active, must_change, stored_name = found
+            if role != Role.SECURITY_ADMIN.name or not active:
+                attempts.record(now, who, role_text, FAILED, target, {"reason": "不是启用的安全保密管理员", **_WHERE})
+                raise PermissionDenied("该账户在所选备份中不是启用的安全保密管理员,未恢复。" + NEEDS_LOGIN)
+            if must_change:
+                # A temporary password (a first login's, or one the system administrator set by a
+                # reset) is known to whoever set it: it may change the password and do nothing else,
+                # here as at every login, or the system administrator could restore as baomi.
+                attempts.record(now, who, role_text, FAILED, target, {"reason": "临时口令,须先修改", **_WHERE})
+                raise PermissionDenied("该账户在所选备份中的口令是临时口令(首次登录或已被系统管理员重置),"
+                                       "须先修改口令,不能用它恢复备份,未恢复。请用口令已由本人修改过的备份。")
+        return Actor(stored_name, Role.SECURITY_ADMIN)
 
     def restore(self, backup_file: Path, *, login: tuple[str, str] | None = None,
                 unregistered: bool = False) -> Restored:
@@ -135,7 +223,7 @@ class BackupService:
         old = _open_read_only(aside.path) if aside else None
         dropped, previous_head, note = None, "", ""
         try:
-            with db.write() as session:
+            with restore_logins.take_pending(self.data_dir, now) as attempts, db.write() as session:
                 first = last = None
                 if old is not None:
                     # in a savepoint: the file is already replaced, so whatever goes wrong while
@@ -161,6 +249,11 @@ class BackupService:
                     detail["carried"] = f"第 {first}–{last} 条"
                 if note:
                     detail["note"] = note
+                # the logins tried while the database was damaged (this one's failures among
+                # them), after the carried entries: they happened after the replaced log's end
+                _append_attempts(session, attempts)
+                if attempts:
+                    detail["restore_login_attempts"] = len(attempts)
                 audit.append(session, actor, "backup.restore", backup_file.name, detail, at=now)
         finally:
             if old is not None:

@@ -188,20 +188,37 @@ def foreign_objects(path: Path) -> list[str]:
     return sorted(f"{names.get(kind, kind)} {name}" for kind, name, _table, _sql in present - expected)
 
 
-def read_account(path: Path, name: str) -> tuple[str | None, str, bool, bool] | None:
-    """(role, password hash, active, must change its password) of the account ``name`` inside a
-    database file, read-only; None when it has no such account. For a restore when the current
-    database cannot be opened: the security administrator then logs in against the backup's own
-    accounts."""
+def read_account(path: Path, name: str) -> tuple[str | None, str, bool, bool, str] | None:
+    """(role, password hash, active, must change its password, name as stored) of the account
+    ``name`` (in any case) inside a database file, read-only; None when it has no such account.
+    For a restore when the current database cannot be opened: the security administrator then
+    logs in against the backup's own accounts."""
     conn = sqlite3.connect(_ro_uri(path), uri=True)
     try:
-        row = conn.execute("SELECT role, password_hash, active, must_change_password FROM accounts WHERE name = ?",
-                           (name,)).fetchone()
+        # as the login finds it: whatever the case it is typed in (accounts._find)
+        row = conn.execute("SELECT role, password_hash, active, must_change_password, name FROM accounts "
+                           "WHERE lower(name) = ?", (name.casefold(),)).fetchone()
     except sqlite3.Error:
         return None
     finally:
         conn.close()
-    return (row[0], row[1], bool(row[2]), bool(row[3])) if row else None
+    return (row[0], row[1], bool(row[2]), bool(row[3]), row[4]) if row else None
+
+
+def read_policy(path: Path) -> dict | None:
+    """The security policy stored inside a database file (the settings' ``security_policy``),
+    read-only; None when it has none or cannot be read. The lockout of a restore against the
+    backup's accounts follows it (held within the policy's floors by SecurityPolicy.from_dict)."""
+    try:
+        conn = sqlite3.connect(_ro_uri(path), uri=True)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = 'security_policy'").fetchone()
+        finally:
+            conn.close()
+        value = json.loads(row[0]) if row and isinstance(row[0], str) else None
+    except (sqlite3.Error, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,22 @@ def open_database(data_dir: Path, *, clock: Callable[[], dt.datetime] = dt.datet
         if problem:
             raise CorruptDatabase(path, problem, backup.newest_good_backup(backups))
     db = Database.open(path, backup_dir=backups)
+    _record_restore_logins(db, data_dir, clock)
     if daily_backup:
         daily_backup_if_due(db, data_dir, clock=clock)
     return db
+
+
+def _record_restore_logins(db: Database, data_dir: Path, clock: Callable[[], dt.datetime]) -> None:
+    """The logins tried at a restore while the database could not be opened, kept in the data
+    folder, go into its log now that it opens (a restore writes them itself; this takes those of
+    a database mended otherwise, or of a restore that failed after its login)."""
+    from mibao_desktop.services.backup_service import record_restore_logins
+
+    try:
+        record_restore_logins(db, data_dir, clock=clock)
+    except OSError:  # the file unreadable: kept for the next start; the ledgers must still open
+        pass
 
 
 def daily_backup_if_due(db: Database, data_dir: Path, *, clock: Callable[[], dt.datetime] = dt.datetime.now

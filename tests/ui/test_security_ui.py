@@ -378,3 +378,57 @@ def test_the_login_window_shows_before_the_database_opens_and_then_takes_the_log
     assert session.start() is True
     assert seen == [True, False] and shown == ["baomi"]
     session.db.close()
+
+
+def test_the_restore_login_at_start_locks_after_wrong_passwords_and_a_restart_keeps_it(qtbot, data_dir, told,
+                                                                                          monkeypatch):
+    """The database damaged, the security administrator's login against the backup (the real
+    dialog, typed into): after the policy's number of wrong passwords it is locked, also for the
+    right password and after a restart of the desktop; nothing is replaced meanwhile."""
+    import os
+
+    from PySide6.QtCore import QTimer
+
+    from mibao_desktop import paths
+    from mibao_desktop.storage import backup
+    from mibao_desktop.storage.startup import open_database
+    from mibao_desktop.ui import restore_dialog
+    from mibao_desktop.ui.app import AppSession
+
+    db = open_database(data_dir)
+    AccountService(db).setup({r: (NAMES[r], f"{r.value}甲", PASSWORDS[r]) for r in Role})
+    db.close()
+    backup.make_backup(paths.database_path(data_dir), paths.backup_dir(data_dir), "manual")
+    with open(paths.database_path(data_dir), "r+b") as handle:
+        handle.write(os.urandom(4096))
+    damaged = paths.database_path(data_dir).read_bytes()
+    typed: list[tuple[str, str]] = []
+    real_ask = restore_dialog.ask_restore_login
+
+    def ask(parent, name):
+        """The real dialog: typed into and accepted with its button once it is shown."""
+        login = typed.pop(0)
+
+        def answer():
+            dialog = QApplication.activeModalWidget()
+            assert isinstance(dialog, restore_dialog.RestoreLoginDialog)
+            qtbot.keyClicks(dialog.name, login[0])
+            qtbot.keyClicks(dialog.password, login[1])
+            qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+
+        QTimer.singleShot(0, answer)
+        return real_ask(parent, name)
+
+    monkeypatch.setattr(restore_dialog, "ask_restore_login", ask)
+    typed.extend(("baomi", f"wrong-Password-{n}") for n in range(5))
+    told.answers.extend([True] * 5 + [False])  # 恢复该备份 five times, then 退出
+    assert not AppSession(data_dir).open()
+    failures = [t[2] for t in told if t[1] == "恢复失败"]
+    assert len(failures) == 5 and all("不正确" in f and "连续 5 次" in f for f in failures[:4])
+    assert "已锁定" in failures[4]  # before: a sixth, seventh … guess was asked for
+    del told[:]
+    typed.append(("baomi", PASSWORDS[Role.SECURITY_ADMIN]))
+    told.answers.extend([True, False])
+    assert not AppSession(data_dir).open()  # a restart: still locked, even for the right password
+    assert [t[1] for t in told] == ["数据库已损坏", "恢复失败", "数据库已损坏"] and "已锁定" in told[1][2]
+    assert paths.database_path(data_dir).read_bytes() == damaged and not typed
