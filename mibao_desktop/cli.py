@@ -5,6 +5,7 @@
     mibao [--data-dir D] --user U export LEDGER OUT.xlsx [--search TEXT] [--include-voided]
     mibao [--data-dir D] --user U import LEDGER IN.xlsx [--all-or-nothing] [--dry-run] [--sheet S]
                                      [--include-flagged] [--refused OUT.xlsx]
+                                     [--pending 字段 …] [--fill 字段=值 …] [--fill-from 字段=列名 …]
         exit 0: every row imported; 1: rows not imported (each named); 2: the import failed
     mibao [--data-dir D] --user U audit verify [--anchor N:HASH …] | audit export OUT.xlsx
     mibao [--data-dir D] --user U labels LEDGER -o OUT.pdf [--ids A B …] [--layout NAME] [--start N]
@@ -62,7 +63,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="也导入有删除线的行和小计/合计行(默认不导入,并逐行列出)")
     imp.add_argument("--refused", type=Path, metavar="OUT.xlsx",
                      help="把未导入的行连同原因写入此文件,改正后可再次导入")
-    imp.epilog = "退出码:0 全部导入;1 有行未导入(逐行列出原因);2 导入失败(文件无法读取等)"
+    imp.add_argument("--pending", action="append", default=[], metavar="字段",
+                     help="表中没有这一必填列:留空,记录标为“待补充”(不指定时的做法)")
+    imp.add_argument("--fill", action="append", default=[], metavar="字段=值",
+                     help="表中没有这一必填列:每一行都填这个值,如 --fill 定密时间=2020-01-01")
+    imp.add_argument("--fill-from", action="append", default=[], metavar="字段=列名",
+                     help="表中没有这一必填列:取自另一列,如 --fill-from 定密时间=启用时间")
+    imp.epilog = ("退出码:0 全部导入;1 有行未导入(逐行列出原因);2 导入失败(文件无法读取等)。"
+                  "表中没有的必填列不指定做法时,照样导入,记录标为“待补充”")
     aud = sub.add_parser("audit", help="审计日志(安全审计员)")
     aud_sub = aud.add_subparsers(dest="audit_command", required=True)
     aud_verify = aud_sub.add_parser("verify", help="校验审计日志是否完整")
@@ -374,16 +382,27 @@ def _export(service, ledger, args) -> int:
 
 
 def _import(service, ledger, args) -> int:
-    from mibao_desktop.excel.importer import plan_import, run_import, write_refused
+    from mibao_desktop.excel.importer import FROM, PENDING, VALUE, Fill, plan_import, run_import, write_refused
+    from mibao_desktop.excel.reader import SpreadsheetError
 
     plan = plan_import(ledger, args.input, service.import_mapping(ledger), sheet=args.sheet)
     plan.include_flagged = args.include_flagged
+    for word in args.pending:
+        plan.fills[plan.field_named(word)] = Fill(PENDING)
+    for how, given in [(VALUE, g) for g in args.fill] + [(FROM, g) for g in args.fill_from]:
+        word, sep, value = given.partition("=")
+        if not sep or not word.strip() or not value.strip():
+            raise SpreadsheetError(f"“{given}”应写成 字段=值,如 定密时间=2020-01-01")
+        plan.fills[plan.field_named(word.strip())] = Fill(how, plan.column_named(value.strip()) if how == FROM
+                                                           else value.strip())
     report = run_import(service, plan, all_or_nothing=args.all_or_nothing, dry_run=args.dry_run)
     print(f"工作表“{report.sheet}”,表头在第 {report.header_row} 行;识别的列:{'、'.join(report.columns)}")
     if report.unmapped:
         print(f"未导入的列:{'、'.join(report.unmapped)}(没有对应的字段;如需导入,请在导入向导中指定对应的列)")
     if report.other_sheets:
         print(f"另有工作表也像{ledger.title}:{'、'.join(report.other_sheets)}(本次未导入,可用 --sheet 指定)")
+    for line in report.form_lines:
+        print(f"表单行(未作为记录导入,已记入导入记录):第 {line.row} 行 {line}")
     for note in report.notes:
         print(f"说明:{note}")
     for row in report.left_out:
@@ -400,6 +419,10 @@ def _import(service, ledger, args) -> int:
     if args.refused and report.refused:
         count = write_refused(plan, report, args.refused)
         print(f"未导入的 {count} 行及原因已写入“{args.refused}”,改正后可再次导入。")
+    if report.pending:
+        print(f"{'将有' if args.dry_run else '其中'} {report.pending_records} 条记录标为“待补充”:表中没有"
+              + "、".join(f"“{label}”({n} 条)" for label, n in report.pending.items())
+              + ",请在台账“待补充”中补全")
     done = "可导入" if args.dry_run else "已导入"
     print(f"{done} {report.accepted if args.dry_run else report.created} 条;未导入 {report.not_imported} 行。")
     return EXIT_REFUSED if report.not_imported else EXIT_OK

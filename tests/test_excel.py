@@ -132,7 +132,8 @@ def test_gbk_and_bom_csv(service, tmp_path):
     (lambda p: p.write_text("这不是表格"), "不是有效的 Excel"),
     (lambda p: openpyxl.Workbook().save(p), "没有任何数据"),
     (lambda p: workbook(p, [["甲", "乙"], [1, 2]]), "找不到涉密计算机台账的表头"),
-    (lambda p: workbook(p, [["设备编号", "品牌型号", "使用人"], ["A", "B", "C"]]), "缺少必需的列"),
+    # a column the unit never kept comes in 待补充 (issue 18); only the number cannot wait
+    (lambda p: workbook(p, [["品牌型号", "使用人", "密级"], ["B", "C", "机密"]]), "缺少必需的列:设备编号"),
 ])
 def test_unreadable_files_get_a_clear_error_and_change_nothing(service, tmp_path, maker, message):
     path = tmp_path / "x.xlsx"
@@ -235,13 +236,13 @@ def test_the_user_maps_a_column_by_hand_and_it_is_remembered(service, tmp_path):
     ])
     plan = plan_import(COMPUTERS, path)
     assert set(plan.missing_required()) == {"品牌型号", "硬盘序列号", "MAC地址"}
-    with pytest.raises(SpreadsheetError, match="缺少必需的列"):
-        run_import(service, plan, dry_run=True)
+    unmapped = run_import(service, plan, dry_run=True)  # would come in 待补充 (issue 18), until mapped by hand
+    assert unmapped.pending == {"品牌型号": 1, "硬盘序列号": 1, "MAC地址": 1} and unmapped.refused == []
     plan.set_column(1, "brand_model")
     plan.set_column(7, "disk_serials")
     plan.set_column(8, "mac_addresses")
     preview = run_import(service, plan, dry_run=True)
-    assert (preview.accepted, preview.created, preview.refused) == (1, 0, [])
+    assert (preview.accepted, preview.created, preview.refused, preview.pending) == (1, 0, [], {})
     assert service.count("computers") == 0  # the preview stores nothing
     service.save_import_mapping(COMPUTERS, plan.mapping_to_save())
     again = plan_import(COMPUTERS, path, service.import_mapping(COMPUTERS))

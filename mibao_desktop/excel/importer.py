@@ -15,6 +15,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
+from mibao_desktop.excel import form_lines
+from mibao_desktop.excel.form_lines import FormLine
 from mibao_desktop.excel.mapping import (
     CHILD,
     REASON_HEADER,
@@ -28,6 +30,7 @@ from mibao_desktop.excel.mapping import (
 )
 from mibao_desktop.excel.reader import ErrorCell, FormulaCell, Sheet, SpreadsheetError, read_sheets
 from mibao_desktop.ledgers.declaration import Ledger
+from mibao_desktop.ledgers.pending import PENDING as PENDING_MARK
 from mibao_desktop.services.ledger_service import LedgerService
 
 # Lines under a hand-kept table that are not records: 制表人, 审核人, 填表日期 …
@@ -67,6 +70,10 @@ class ImportReport:
     other_sheets: list[str] = field(default_factory=list)  # further sheets that look like this ledger
     unmapped: list[str] = field(default_factory=list)  # headers of the columns no field takes (not imported)
     people_added: list[str] = field(default_factory=list)
+    form_lines: list[FormLine] = field(default_factory=list)  # what the lines above and below the table say
+    total_mismatch: str = ""  # a 合计 whose count is not the number of records the table holds
+    pending: dict[str, int] = field(default_factory=dict)  # field label → records stored 待补充 (no column)
+    pending_records: int = 0  # records with at least one field left 待补充 (its column was never kept)
 
     @property
     def refused_rows(self) -> int:
@@ -92,6 +99,20 @@ def _looks_like_total(values: list) -> bool:
                for v in values)
 
 
+PENDING, VALUE, FROM = "pending", "value", "from"
+
+
+@dataclass(frozen=True)
+class Fill:
+    """How a required field the file has no column for is filled: left empty and the record
+    marked 待补充 (``PENDING``), one ``value`` for every row (``VALUE``), or taken from another
+    column, ``value`` its index (``FROM``: 定密时间 from 启用时间). A row whose column is
+    empty there is marked 待补充 too."""
+
+    how: str = PENDING
+    value: Any = None
+
+
 @dataclass
 class ImportPlan:
     """What an import will read: the sheet, its header and which column fills which field.
@@ -107,6 +128,7 @@ class ImportPlan:
     sheet_index: int = 0
     header: Header = field(default_factory=Header)
     include_flagged: bool = False  # import struck-through and 合计 rows as well
+    fills: dict[str, Fill] = field(default_factory=dict)  # required fields with no column: how each is filled
 
     # -- the sheet ------------------------------------------------------------------------
 
@@ -185,20 +207,94 @@ class ImportPlan:
         return next((label for n, label, _r in self.choices() if n == name), name)
 
     def missing_required(self) -> list[str]:
+        """The labels of the required fields no column fills (each is filled as ``fills`` says,
+        by default left 待补充; the number is never left to be filled later)."""
+        return [self.label_of(name) for name in self.missing_fields()]
+
+    def missing_fields(self) -> list[str]:
         mapped = set(self.mapping.values())
-        return [label for name, label, required in self.choices() if required and name not in mapped]
+        return [name for name, _label, required in self.choices() if required and name not in mapped]
+
+    def must_map(self) -> list[str]:
+        """The labels of required fields that cannot be left 待补充 and have no column: the
+        record's number (unless the ledger numbers its records), or a field taken from a column."""
+        key = self.ledger.key_field
+        return [self.label_of(name) for name in self.missing_fields()
+                if name == key and self.fill_of(name).how != FROM]
+
+    def fill_of(self, name: str) -> Fill:
+        return self.fills.get(name, Fill())
+
+    def pending_fields(self) -> frozenset[str]:
+        """The fields a record may be stored without, marked 待补充: required, with no column,
+        left empty or taken from a column that may be empty on a row."""
+        return frozenset(n for n in self.missing_fields()
+                         if n != self.ledger.key_field and self.fill_of(n).how in (PENDING, FROM))
+
+    def field_named(self, word: str) -> str:
+        """The field a person names by its label or a synonym (定密时间, 定密日期)."""
+        key = header_key(word)
+        for name, label, headers, _required in columns(self.ledger):
+            if key in {header_key(h) for h in (label, *headers)}:
+                return name
+        raise SpreadsheetError(f"{self.ledger.title}没有“{word}”这一字段。")
+
+    def column_named(self, word: str) -> int:
+        """The column of the sheet whose header is ``word`` (启用时间)."""
+        key = header_key(word)
+        for index, text in enumerate(self.headers):
+            if text and key in {header_key(text), *(header_key(part) for part in text.split("/"))}:
+                return index
+        shown = "、".join(t for t in self.headers if t)
+        raise SpreadsheetError(f"表头中没有“{word}”这一列,有:{shown}。")
+
+    def understood(self, index: int) -> str:
+        """How column ``index`` was understood, as the wizard shows it."""
+        name = self.mapping.get(index)
+        if name is None:
+            return "未识别,不导入" if index < len(self.headers) and self.headers[index] else ""
+        how = self.header.how.get(index) or "列名"
+        return f"按{how}识别为“{self.label_of(name)}”" if not how.startswith("按") else how
+
+    @property
+    def lines_above(self) -> list[FormLine]:
+        """The form lines above the header: title, 单位(盖章), 填表人, 填表日期, 合计 …"""
+        return form_lines.read_lines(self.sheet.rows[:max(self.header.position, 0)], title=True)
+
+    def lines_below(self) -> list[FormLine]:
+        """The lines under the last record: 保管人签字, 批准人签字, 制表人 … (rows with no number
+        that name at most two fields, or a signature word)."""
+        key_columns = [i for i, n in self.mapping.items() if n == self.ledger.key_field]
+        flagged, rows = self.flagged, self.data_rows
+        tail: list[tuple[int, list]] = []
+        for number, cells in reversed(rows):
+            values = [c for c in cells if c not in (None, "")]
+            if not values:
+                continue
+            if number in flagged:
+                break
+            # as the import skips it: no number and little else, or a signature word and little else
+            key_empty = not any(i < len(cells) and cells[i] not in (None, "") for i in key_columns)
+            mapped = sum(1 for i in self.mapping if i < len(cells) and cells[i] not in (None, ""))
+            trailer = _looks_like_trailer(cells)
+            if not ((key_empty and (mapped <= 2 or trailer)) or (trailer and mapped <= 2)):
+                break
+            tail.append((number, cells))
+        return form_lines.read_lines(list(reversed(tail)))
 
     @property
     def with_children(self) -> bool:
         return any(name.startswith(CHILD) for name in self.mapping.values())
 
-    def set_column(self, index: int, name: str | None) -> None:
+    def set_column(self, index: int, name: str | None, how: str = "按您的指定") -> None:
         """Column ``index`` fills field ``name`` (None: the column is not imported). A field
         that holds several values may be filled by several columns; another moves here."""
         self._reset()
         if name is None:
             self.mapping.pop(index, None)
+            self.header.how.pop(index, None)
             return
+        self.header.how[index] = how
         if not gathers(self.ledger, name):
             for other, taken in list(self.mapping.items()):
                 if taken == name and other != index:
@@ -221,7 +317,7 @@ class ImportPlan:
         for index, text in enumerate(self.headers):
             name = (saved or {}).get(header_key(text))
             if name and name in names and index != self.header.reason_column:
-                self.set_column(index, name)
+                self.set_column(index, name, "按上次导入时的指定")
 
     def mapping_to_save(self) -> dict[str, str]:
         return {header_key(self.headers[i]): n for i, n in self.mapping.items() if i < len(self.headers) and self.headers[i]}
@@ -300,15 +396,20 @@ def plan_import(ledger: Ledger, path: Path, saved: dict[str, str] | None = None,
 def _check_plan(plan: ImportPlan) -> None:
     from mibao_desktop.excel.mapping import HEADER_SCAN_ROWS
 
-    if len(plan.mapping) < 2:
+    if len(plan.mapping) < 2 and not plan.fills:
         raise SpreadsheetError(
             f"在“{plan.path.name}”工作表“{plan.sheet.name}”的前 {HEADER_SCAN_ROWS} 行中找不到{plan.ledger.title}的表头。"
             "请确认表头行包含“" + "”“".join(f.label for f in plan.ledger.fields if f.required) +
             "”等列名,或在导入向导中手工对应各列。")
-    missing = plan.missing_required()
+    missing = plan.must_map()
     if missing:
         raise SpreadsheetError(f"“{plan.path.name}”缺少必需的列:{'、'.join(missing)}。请在表头中加上这些列,"
                                "或在导入向导中指定对应的列。")
+    for name, fill in plan.fills.items():
+        if fill.how == VALUE and fill.value in (None, ""):
+            raise SpreadsheetError(f"请填写“{plan.label_of(name)}”统一使用的值,或改为留空待补充。")
+        if fill.how == FROM and not isinstance(fill.value, int):
+            raise SpreadsheetError(f"请选择“{plan.label_of(name)}”取自哪一列。")
 
 
 def _gatherer(ledger: Ledger, mapping: dict[int, str]) -> Callable[[list], dict[str, Any]]:
@@ -388,6 +489,14 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     repeated: list[int] = []
 
     gather = _gatherer(ledger, mapping)
+    fills = [(name, fill) for name, fill in plan.fills.items() if name in plan.missing_fields()]
+    missing = plan.missing_fields()
+    pending = plan.pending_fields()
+    for name in missing:  # named where a refusal or a note points at the field
+        fill = plan.fill_of(name)
+        header_text[name] = (f"{labels[name]}(取自“{headers[fill.value]}”)"
+                             if fill.how == FROM and isinstance(fill.value, int) and fill.value < len(headers)
+                             else labels[name])
     with_children, include_flagged = plan.with_children, plan.include_flagged
     key_field = ledger.key_field
     first_column = min(names_of_column) if names_of_column else None
@@ -429,6 +538,11 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
                     yield {key_field: raw.get(key_field), _FAULTED: True}
                 continue
             batch_rows.append(number)
+            for name, fill in fills:  # the columns the unit never kept (after the tests above: not a row's content)
+                if fill.how == VALUE:
+                    raw[name] = fill.value
+                elif fill.how == FROM:
+                    raw[name] = cells[fill.value] if fill.value < len(cells) else None
             yield raw
 
     child_rows: list[list[int]] = []
@@ -441,10 +555,12 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     else:
         # streamed: the service keeps only each row's normalised values, not the raw cells as well
         batch = rows_to_check()
+    above, below = plan.lines_above, plan.lines_below()
+    report.form_lines = above + below
     result = service.create_many(
         ledger, batch, all_or_nothing=all_or_nothing, dry_run=dry_run or (all_or_nothing and bool(report.refused)),
         progress=progress, cancelled=cancelled, source=plan.path.name, row_numbers=batch_rows,
-        total=len(plan.data_rows))
+        total=len(plan.data_rows), pending=pending, form=form_lines.as_record(report.form_lines))
     if repeated:
         report.skipped_rows.extend(repeated)
         report.skipped_rows.sort()
@@ -462,14 +578,59 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         report.notes.append(RowNote(batch_rows[n.index], label_to_header.get(n.field, n.field), n.message))
     report.refused.sort(key=lambda r: r.row)
     report.notes.sort(key=lambda r: r.row)
-    shown = [f for f in ledger.fields if f.name in set(mapping.values()) or f.name == STATUS]
+    shown = [f for f in ledger.fields if f.name in set(mapping.values()) or f.name == STATUS or f.name in missing]
     report.row_labels = [f.label for f in shown]
     for index, values in result.rows[:PREVIEW_ROWS]:
-        report.rows.append((batch_rows[index], [f.display(values.get(f.name)) for f in shown]))
+        report.rows.append((batch_rows[index], [
+            f.display(values.get(f.name)) or (PENDING_MARK if f.name in pending and values.get(f.name) is None else "")
+            for f in shown]))
+    if pending:
+        gaps = {name: 0 for name in pending}
+        for _index, values in result.rows:
+            empty = [name for name in pending if values.get(name) is None]
+            for name in empty:
+                gaps[name] += 1
+            report.pending_records += bool(empty)
+        report.pending = {labels[name]: n for name, n in gaps.items() if n}
+    if not plan.with_children:
+        report.total_mismatch = _check_total(plan, report, above, [batch_rows[i] for i, _v in result.rows])
+        if report.total_mismatch:
+            row = next((line.row for line in above if line.label in form_lines.TOTAL_LABELS), 0)
+            report.notes.insert(0, RowNote(_total_row(plan) or row, "", report.total_mismatch))
     report.created = len(result.created)
     report.accepted = result.accepted
     report.people_added = list(result.people_added)
     return report
+
+
+def _total_row(plan: ImportPlan) -> int:
+    """The file's row of a 合计 line inside the table (0: none)."""
+    cells_of = dict(plan.data_rows)
+    return next((n for n, why in plan.flagged.items() if "合计" in why
+                 and form_lines.total_in_row(cells_of.get(n, [])) is not None), 0)
+
+
+def _check_total(plan: ImportPlan, report: ImportReport, above: list[FormLine], accepted_rows: list[int]) -> str:
+    """A 合计 (above the table, or a row inside it) whose count is not the number of records
+    the table holds: what to tell the user ("" when they agree or no 合计 gives a count)."""
+    stated, where = None, ""
+    row = _total_row(plan)
+    if row:
+        stated, where = form_lines.total_in_row(dict(plan.data_rows)[row]), f"第 {row} 行的合计"
+    else:
+        for line in above:
+            if line.label in form_lines.TOTAL_LABELS and form_lines.stated_count(line.value) is not None:
+                stated, where = form_lines.stated_count(line.value), f"表头上方第 {line.row} 行的{line.label}"
+                break
+    if stated is None:
+        return ""
+    flagged = plan.flagged
+    records = len(({r.row for r in report.refused if r.row} | set(accepted_rows)) - set(flagged))
+    if stated == records:
+        return ""
+    struck = sum(1 for why in flagged.values() if "删除线" in why)
+    also = f"(另有 {struck} 行有删除线,未计入)" if struck else ""
+    return f"{where}写的是 {stated},表中有 {records} 条记录{also},请核对是否漏行或合计有误"
 
 
 def _cell_fault(value: Any) -> str:

@@ -28,11 +28,16 @@ _NOISE = re.compile(r"[\s*:：()（）\[\]【】]")
 _ORDINAL = re.compile(r"(?:[-_#.]?\d{1,2}|[一二三四五六])$")  # MAC1, MAC-2, 硬盘序列号二
 
 
+# 帐 is the older form of 账 that many hand-kept books still use (台帐, 帐号)
+_VARIANTS = str.maketrans({"帐": "账"})
+
+
 def header_key(text: Any) -> str:
-    """``所在 部门*``, ``ＭＡＣ地址``, ``MAC 地址`` → comparable keys."""
+    """``所在 部门*``, ``ＭＡＣ地址``, ``mac地址``, ``使用⏎情况``, ``编号:``, ``台帐`` → comparable
+    keys: spaces, line breaks, case, full-width forms, colons and 帐/账 make no difference."""
     if text is None:
         return ""
-    key = unicodedata.normalize("NFKC", str(text)).casefold()
+    key = unicodedata.normalize("NFKC", str(text)).casefold().translate(_VARIANTS)
     return _NOISE.sub("", key)
 
 
@@ -40,7 +45,7 @@ def base_key(text: Any) -> str:
     """The key without a qualifier: ``MAC地址(有线)``, ``MAC2``, ``硬盘序列号1`` → their field's name."""
     if text is None:
         return ""
-    key = _BRACKETED.sub("", unicodedata.normalize("NFKC", str(text)).casefold())
+    key = _BRACKETED.sub("", unicodedata.normalize("NFKC", str(text)).casefold().translate(_VARIANTS))
     return _ORDINAL.sub("", _NOISE.sub("", key))
 
 
@@ -83,24 +88,37 @@ def gathers(ledger: Ledger, name: str) -> bool:
 
 
 def field_lookup(ledger: Ledger) -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for name, _label, headers, _required in columns(ledger):
-        for header in headers:
-            lookup.setdefault(header_key(header), name)  # the ledger's own label wins over another's synonym
+    return {key: name for key, (name, _how) in _lookup(ledger).items()}
+
+
+def _lookup(ledger: Ledger) -> dict[str, tuple[str, str]]:
+    """Header key → (field name, the declared word it is): every field's label first, so that a
+    field's own label wins over another field's synonym (使用人 is the user wherever a ledger
+    has one, and the 责任人 of a ledger without)."""
+    lookup: dict[str, tuple[str, str]] = {}
+    cols = columns(ledger)
+    for name, _label, headers, _required in cols:
+        lookup.setdefault(header_key(headers[0]), (name, ""))
+    for name, _label, headers, _required in cols:
+        for header in headers[1:]:
+            lookup.setdefault(header_key(header), (name, header))
     return lookup
 
 
-def _match(lookup: dict[str, str], texts: list[Any]) -> str | None:
-    """The field the first of ``texts`` that names one names: exactly, else without a qualifier."""
+def _match(lookup: dict[str, tuple[str, str]], texts: list[Any]) -> tuple[str, str] | None:
+    """The field the first of ``texts`` that names one names, exactly, else without a qualifier,
+    and how it was understood (the synonym it is, or the qualifier set aside)."""
     for text in texts:
         if text in (None, ""):
             continue
-        name = lookup.get(header_key(text))
-        if name is None:
-            base = base_key(text)
-            name = lookup.get(base) if base else None
-        if name is not None:
-            return name
+        found = lookup.get(header_key(text))
+        if found is not None:
+            name, synonym = found
+            return name, f"同义词“{synonym}”" if synonym else "列名"
+        base = base_key(text)
+        found = lookup.get(base) if base else None
+        if found is not None:
+            return found[0], "去掉序号或括注后的列名"
     return None
 
 
@@ -111,6 +129,7 @@ class Header:
     position: int = 0  # index into the sheet's rows of the (first) header row
     depth: int = 1  # 2: a 主表头 row over a 子表头 row
     mapping: dict[int, str] = dc_field(default_factory=dict)  # column index → field name
+    how: dict[int, str] = dc_field(default_factory=dict)  # column index → how it was understood (列名, 同义词“科室”)
     texts: list[str] = dc_field(default_factory=list)  # each column's header as shown (主表头/子表头)
     reason_column: int | None = None  # a 未导入原因 column from an earlier round: never imported
 
@@ -138,7 +157,7 @@ def map_columns(ledger: Ledger, rows: list[tuple[int, list[Any]]], position: int
                 merged: list[tuple[int, int, int, int]] | None = None) -> Header:
     """The mapping of the header at ``position`` (one row, or two: 主表头 over 子表头)."""
     merged = merged or []
-    lookup = field_lookup(ledger)
+    lookup = _lookup(ledger)
     top_number, top = rows[position]
     values = {(top_number, c): v for c, v in enumerate(top)}
     if depth == 2:
@@ -163,10 +182,12 @@ def map_columns(ledger: Ledger, rows: list[tuple[int, list[Any]]], position: int
         if header_key(REASON_HEADER) in (header_key(s_text), header_key(m_text)):
             header.reason_column = c
             continue
-        name = _match(lookup, [s_text, m_text + s_text if s_text else None, m_text] if depth == 2 else [m_text])
-        if name is None or (name in taken and not gathers(ledger, name)):
+        found = _match(lookup, [s_text, m_text + s_text if s_text else None, m_text] if depth == 2 else [m_text])
+        if found is None or (found[0] in taken and not gathers(ledger, found[0])):
             continue
+        name = found[0]
         header.mapping[c] = name
+        header.how[c] = found[1]
         taken.add(name)
     return header
 
@@ -193,7 +214,7 @@ def find_header(ledger: Ledger, rows: list[tuple[int, list[Any]]],
 
 def _names_fields(ledger: Ledger, cells: list[Any]) -> bool:
     """Every text of the row names a field: a sub-header (MAC1, MAC2), not a record."""
-    lookup = field_lookup(ledger)
+    lookup = _lookup(ledger)
     texts = [c for c in cells if c not in (None, "")]
     return bool(texts) and all(isinstance(c, str) and _match(lookup, [c]) is not None for c in texts)
 

@@ -11,7 +11,8 @@ def asset_number(label: str = "设备编号") -> Field:
     return Field(
         "asset_number", label, Text(max_length=40, upper=True),
         required=True, unique=True, searchable=True,
-        synonyms=("编号", "设备编号", "资产编号", "固定资产编号", "统一编号", "介质编号", "保密编号"),
+        synonyms=("编号", "设备编号", "资产编号", "固定资产编号", "统一编号", "介质编号", "保密编号", "保密统一编号",
+                  "资产号"),
     )
 
 
@@ -42,39 +43,42 @@ def serial_number(label: str = "序列号") -> Field:
 def responsible_person() -> Field:
     return Field(
         "responsible_person", "责任人", Person(), required=True, searchable=True,
-        synonyms=("责任人", "保管人", "管理人", "负责人"),
+        synonyms=("责任人", "保管人", "管理人", "负责人", "使用人", "使用者", "保管责任人", "责任人姓名"),
     )
 
 
 def user() -> Field:
-    return Field("user", "使用人", Person(), required=True, searchable=True, synonyms=("使用者", "使用人员"))
+    return Field("user", "使用人", Person(), required=True, searchable=True,
+                 synonyms=("使用者", "使用人员", "使用人姓名", "用户"))
 
 
 def department(*, required: bool = True) -> Field:
     return Field(
         "department", "部门", Text(max_length=40), required=required, searchable=True, facet=True, pinyin_sort=True,
-        synonyms=("所在部门", "使用部门", "责任部门", "处室", "科室", "部门名称"),
+        synonyms=("所在部门", "使用部门", "责任部门", "处室", "科室", "部门名称", "科室/课题组", "课题组",
+                  "部门/科室", "科室/部门", "所属部门", "单位/部门", "使用单位", "部门(单位)"),
     )
 
 
 def location(label: str = "放置地点") -> Field:
     return Field(
         "location", label, Text(max_length=60), searchable=True,
-        synonyms=("放置地点", "存放地点", "安放地点", "位置", "存放位置"),
+        synonyms=("放置地点", "存放地点", "安放地点", "位置", "存放位置", "放置位置", "安装地点", "使用地点"),
     )
 
 
 def start_date() -> Field:
-    return Field("start_date", "启用日期", Date(), synonyms=("启用时间", "使用日期", "购置日期", "登记日期"))
+    return Field("start_date", "启用日期", Date(),
+                 synonyms=("启用时间", "使用日期", "购置日期", "登记日期", "开始使用时间", "投入使用时间", "配发日期"))
 
 
 def status(lifecycle: Lifecycle) -> Field:
     return Field(
         "status", "状态", Choice(lifecycle.statuses), required=True, editable=False, facet=True,
-        default=lifecycle.initial, synonyms=("使用状态", "设备状态"),
+        default=lifecycle.initial, synonyms=("使用状态", "设备状态", "使用情况", "状况", "当前状态"),
     )
 
 
 def remarks() -> Field:
     return Field("remarks", "备注", Text(max_length=500, multiline=True), searchable=True, shown=False,
-                 synonyms=("说明",))
+                 synonyms=("说明", "备注说明"))

@@ -16,6 +16,7 @@ from reportlab.lib.colors import HexColor, white
 
 from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.declaration import CLAUSE_ENDS, clauses
+from mibao_desktop.ledgers.pending import PENDING, gaps as gaps_of
 from mibao_desktop.printing.pdf import FONT, fit_size, mm, new_canvas, text_width
 from mibao_desktop.printing.qr import draw_qr
 
@@ -110,7 +111,9 @@ def content_of(record) -> LabelContent:
     if spec is None:
         raise LayoutError(f"{record.ledger.title}没有标识")
     level = record.display(spec.level_field) if spec.level_field else None
-    lines = tuple((record.ledger.field(n).label, record.display(n)) for n in spec.lines)
+    gaps = {f.name for f in gaps_of(record.ledger, record.values)}  # 待补充: printed as such, not blank
+    lines = tuple((record.ledger.field(n).label, record.display(n) or (PENDING if n in gaps else ""))
+                  for n in spec.lines)
     return LabelContent(spec.title, level, lines, record.asset_number, spec.reminder, spec.phrases)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-from typing import Any, Callable, Container, Iterable, Iterator, Mapping, Sequence, Sized
+from typing import Any, Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence, Sized
 
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
@@ -378,8 +378,8 @@ class LedgerService:
     # -- validation ------------------------------------------------------------------------
 
     def normalise(self, ledger: Ledger, raw: Mapping[str, Any], *, current: Mapping[str, Any] | None = None,
-                  notes: list[tuple[str, str]] | None = None, memo: dict | None = None
-                  ) -> tuple[dict[str, Any], dict[str, str]]:
+                  notes: list[tuple[str, str]] | None = None, memo: dict | None = None,
+                  may_be_empty: Collection[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
         """Typed values from ``raw`` over ``current`` (or the defaults) and the faults found,
         without looking at the database: types, 密级 with its period, required fields and
         computed values.
@@ -394,7 +394,11 @@ class LedgerService:
 
         ``memo`` (one dict for the rows of one import) remembers what each repeated cell of a
         field that is not unique was read as: a ledger's departments, models, places and people
-        repeat on every row."""
+        repeat on every row.
+
+        A required field may stay empty when it is in ``may_be_empty`` (an import of a file
+        that never kept it), or when ``current`` has it empty too: the record is 待补充 and
+        stays so until the field is filled, without blocking its other changes."""
         plan = _plan(ledger)
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -473,7 +477,8 @@ class LedgerService:
                 notes.append((f.name, f"{f.label}“{clean_text(cell)}”读作 {level},保密期限 "
                                       + (period_text(period) if period >= LONG_TERM else f"{period} 年")))
         for name in plan.required:
-            if values.get(name) is None and name not in errors:
+            if values.get(name) is None and name not in errors and name not in may_be_empty and (
+                    current is None or current.get(name) is not None):
                 errors[name] = "必填,不能为空"
         if not errors:
             for f in plan.computed:
@@ -1106,7 +1111,8 @@ class LedgerService:
     def create_many(self, ledger_key: str | Ledger, rows: Iterable[Mapping[str, Any]], *,
                     all_or_nothing: bool = False, dry_run: bool = False, progress: Progress | None = None,
                     cancelled: Callable[[], bool] | None = None, total: int | None = None,
-                    source: str = "", row_numbers: Sequence[int] | None = None) -> BatchResult:
+                    source: str = "", row_numbers: Sequence[int] | None = None,
+                    pending: Collection[str] = (), form: Mapping[str, str] | None = None) -> BatchResult:
         """Register many records in one transaction (import, sample data).
 
         ``rows`` may be any iterable (an importer streaming a large file: give ``total``); each
@@ -1132,8 +1138,14 @@ class LedgerService:
         a ledger with a child ledger may bring its child records under ``_children`` (a carrier
         with its copies): they are checked with it, and a carrier any of whose copies is wrong
         is refused whole, so that no carrier is registered with copies missing.
+
+        ``pending`` names required fields the file has no column for (the unit never kept
+        them): a row may leave them empty, and the record is stored 待补充 (a required field
+        empty), to be completed later. ``form`` is what the lines around the file's table say
+        (填表人, 填表日期, 合计 …), kept in the import's audit entry.
         """
         ledger = self.ledger(ledger_key)
+        pending = frozenset(pending)
         result = BatchResult()
         count = len(rows) if isinstance(rows, Sized) else (total or 0)
         if row_numbers is not None and isinstance(rows, Sized) and len(row_numbers) != count:
@@ -1163,7 +1175,7 @@ class LedgerService:
                         children_raw[index] = list(raw["_children"] or ())
                     raw = {k: v for k, v in raw.items() if k not in _SPECIAL}
                 try:
-                    values, errors = self.normalise(ledger, raw, notes=found, memo=memo)
+                    values, errors = self.normalise(ledger, raw, notes=found, memo=memo, may_be_empty=pending)
                 except ServiceError as exc:
                     result.refused.append(RowRefusal(index, "", str(exc)))
                     found.clear()
@@ -1288,7 +1300,10 @@ class LedgerService:
                          {"ledger": ledger.title, "created": len(good),
                           "refused_rows": len({r.index for r in result.refused}), "source": source,
                           "people_added": result.people_added[:200],
-                          "asset_numbers": [row.values[key_field] for row in good[:1000]]}, at=now)
+                          "asset_numbers": [row.values[key_field] for row in good[:1000]],
+                          **({"form": dict(form)} if form else {}),
+                          **({"pending": sum(1 for row in good if any(row.values.get(n) is None for n in pending))}
+                             if pending else {})}, at=now)
             if cancelled and cancelled():
                 raise Cancelled()
             tick.done()

@@ -50,11 +50,12 @@ class LedgerQuery:
     descending: bool = False
     offset: int = 0
     limit: int | None = 100
+    pending: bool = False  # only the records 待补充: a required field empty (ledgers/pending.py)
 
     def but(self, **changes) -> "LedgerQuery":
         values = dict(text=self.text, filters=dict(self.filters), include_voided=self.include_voided,
                       parent_id=self.parent_id, sort=self.sort, descending=self.descending, offset=self.offset,
-                      limit=self.limit)
+                      limit=self.limit, pending=self.pending)
         values.update(changes)
         return LedgerQuery(**values)
 
@@ -337,6 +338,12 @@ class RecordRepository:
             conds.append(t.c.voided == False)  # noqa: E712 (SQL, not Python)
         if query.parent_id is not None:
             conds.append(t.c.parent_id == query.parent_id)
+        if query.pending:
+            from sqlalchemy import false
+
+            from mibao_desktop.ledgers.pending import gap_fields
+
+            conds.append(or_(false(), *[t.c[f.name].is_(None) for f in gap_fields(ledger)]))
         for name, value in query.filters.items():
             if value is None or value == "":
                 continue
@@ -448,7 +455,8 @@ class RecordRepository:
         return target, target.c.label, target.c.ledger.in_(targets)
 
     def count(self, ledger: Ledger, query: LedgerQuery, conds=None) -> int:
-        if conds is None and not query.text and not query.include_voided and query.parent_id is None:
+        if conds is None and not query.text and not query.include_voided and query.parent_id is None \
+                and not query.pending:
             fast = self._facet_count(ledger, query.filters)
             if fast is not None:
                 return fast

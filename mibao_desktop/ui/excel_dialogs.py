@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.excel import default_marking, export_annual_report, export_ledger
 from mibao_desktop.excel.export import MARKINGS, marking_text
-from mibao_desktop.excel.importer import ImportReport, plan_import, run_import, write_refused
+from mibao_desktop.excel.importer import FROM, PENDING, VALUE, Fill, ImportReport, plan_import, run_import, write_refused
 from mibao_desktop.excel.person_holdings import TITLE as HOLDINGS_TITLE, export_person_holdings
 from mibao_desktop.removable_drives import removable_drives
 from mibao_desktop.errors import Cancelled
@@ -42,6 +42,7 @@ from mibao_desktop.ui.tasks import run_in_background
 from mibao_desktop.ui.widgets import read_only_table
 
 NOT_IMPORTED = "(不导入)"
+FILL_CHOICES = ((PENDING, "留空,标为“待补充”"), (VALUE, "每一行都填:"), (FROM, "取自另一列:"))
 
 
 # -- import wizard --------------------------------------------------------------------------------
@@ -275,9 +276,9 @@ class MappingPage(QWizardPage):
         super().__init__()
         self.w = wizard
         self.setTitle("第 2 步:核对列的对应关系")
-        self.setSubTitle("左边是表格中的列名,右边选择它对应的台账字段(* 为必填);不需要的列选“(不导入)”。"
+        self.setSubTitle("左边是表格中的列名和识别依据,右边可改选它对应的台账字段(* 为必填);不需要的列选“(不导入)”。"
                          "MAC 地址、备注等可由几列合并导入。下次导入会记住。")
-        self.table = read_only_table(["表格中的列", "示例(第一行数据)", "对应的字段"], select_rows=False)
+        self.table = read_only_table(["表格中的列", "示例(第一行数据)", "识别依据", "对应的字段"], select_rows=False)
         self.table.setTabKeyNavigation(False)  # Tab goes from one field's list to the next
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.gathered = QLabel()
@@ -286,10 +287,16 @@ class MappingPage(QWizardPage):
         self.missing.setStyleSheet(ERROR_STYLE)
         self.missing.setWordWrap(True)
         self.combos: list[QComboBox] = []
+        # the required fields the file has no column for: how each is filled (issue 18)
+        self.fills_box = QWidget()
+        self.fills_layout = QFormLayout(self.fills_box)
+        self.fills_layout.setContentsMargins(0, 0, 0, 0)
+        self.fill_widgets: dict[str, tuple[QComboBox, QLineEdit, QComboBox]] = {}
         layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 1)
         layout.addWidget(self.gathered)
         layout.addWidget(self.missing)
+        layout.addWidget(self.fills_box)
 
     def initializePage(self) -> None:
         plan = self.w.plan
@@ -305,6 +312,7 @@ class MappingPage(QWizardPage):
             self.table.setItem(index, 0, QTableWidgetItem(headers[index] if index < len(headers) and headers[index]
                                                           else f"第 {index + 1} 列"))
             self.table.setItem(index, 1, QTableWidgetItem(_cell_text(sample[index]) if index < len(sample) else ""))
+            self.table.setItem(index, 2, QTableWidgetItem(plan.understood(index)))
             combo = QComboBox()
             combo.addItem(NOT_IMPORTED, None)
             for name, label, required in choices:
@@ -314,7 +322,7 @@ class MappingPage(QWizardPage):
                 combo.setEnabled(False)
                 combo.setToolTip("上次导入时写下的未导入原因,不导入")
             combo.currentIndexChanged.connect(lambda _i, col=index: self._changed(col))
-            self.table.setCellWidget(index, 2, combo)
+            self.table.setCellWidget(index, 3, combo)
             self.setTabOrder(previous, combo)
             previous = combo
             self.combos.append(combo)
@@ -328,6 +336,7 @@ class MappingPage(QWizardPage):
             combo.blockSignals(True)
             combo.setCurrentIndex(max(0, combo.findData(self.w.plan.mapping.get(index))))
             combo.blockSignals(False)
+            self.table.item(index, 2).setText(self.w.plan.understood(index))
         self._show_missing()
 
     def set_column(self, column: int, field_name: str | None) -> None:
@@ -341,17 +350,77 @@ class MappingPage(QWizardPage):
             by_field[name] = by_field.get(name, 0) + 1
         several = [f"“{labels.get(n, n)}”由 {k} 列合并导入" for n, k in by_field.items() if k > 1]
         self.gathered.setText(";".join(several) + "。" if several else "")
-        missing = plan.missing_required()
-        if missing:
-            self.missing.setText(f"还缺少必填字段:{'、'.join(missing)}。请为它们指定列。")
+        must = plan.must_map()
+        missing = [name for name in plan.missing_fields() if plan.label_of(name) not in must]
+        if must:
+            self.missing.setText(f"还缺少必填字段:{'、'.join(must)}。每条记录都要有它,请为它指定列。")
         elif len(plan.mapping) < 2:
             self.missing.setText("请至少为两列指定对应的字段。")
+        elif missing:
+            self.missing.setText(f"表格中没有这些必填列:{'、'.join(plan.label_of(n) for n in missing)}。"
+                                 "可为它们指定列,或在下面选择怎样填写(留空的记录标为“待补充”,导入后可补全):")
         else:
             self.missing.setText("")
+        self._show_fills(missing)
         self.completeChanged.emit()
 
+    def _show_fills(self, missing: list[str]) -> None:
+        """One line per required field with no column: 留空待补充 / 每一行都填 / 取自另一列."""
+        if list(self.fill_widgets) == missing:
+            return
+        while self.fills_layout.rowCount():
+            self.fills_layout.removeRow(0)
+        self.fill_widgets = {}
+        plan = self.w.plan
+        for name in missing:
+            fill = plan.fill_of(name)
+            how = QComboBox()
+            for key, text in FILL_CHOICES:
+                how.addItem(text, key)
+            how.setCurrentIndex(max(0, how.findData(fill.how)))
+            value = QLineEdit("" if fill.how != VALUE or fill.value is None else str(fill.value))
+            value.setPlaceholderText("统一的值")
+            source = QComboBox()
+            for index, text in enumerate(plan.headers):
+                if text and index != plan.header.reason_column:
+                    source.addItem(text.replace("\n", ""), index)
+            if fill.how == FROM:
+                source.setCurrentIndex(max(0, source.findData(fill.value)))
+            row = QHBoxLayout()
+            row.addWidget(how)
+            row.addWidget(value, 1)
+            row.addWidget(source, 1)
+            self.fills_layout.addRow(f"{plan.label_of(name)}:", row)
+            self.fill_widgets[name] = (how, value, source)
+            how.currentIndexChanged.connect(lambda _i, n=name: self._fill_changed(n))
+            value.textChanged.connect(lambda _t, n=name: self._fill_changed(n))
+            source.currentIndexChanged.connect(lambda _i, n=name: self._fill_changed(n))
+            self._fill_changed(name)
+
+    def _fill_changed(self, name: str) -> None:
+        how, value, source = self.fill_widgets[name]
+        kind = how.currentData()
+        value.setVisible(kind == VALUE)
+        source.setVisible(kind == FROM)
+        self.w.plan.fills[name] = Fill(kind, value.text().strip() if kind == VALUE else
+                                       source.currentData() if kind == FROM else None)
+        self.completeChanged.emit()
+
+    def set_fill(self, field_name: str, how: str, value=None) -> None:
+        """Choose how a field with no column is filled, as a user would (tests)."""
+        combo, line, source = self.fill_widgets[field_name]
+        combo.setCurrentIndex(combo.findData(how))
+        if how == VALUE:
+            line.setText(str(value))
+        elif how == FROM:
+            source.setCurrentIndex(source.findData(value))
+
     def isComplete(self) -> bool:
-        return self.w.plan is not None and not self.w.plan.missing_required() and len(self.w.plan.mapping) >= 2
+        plan = self.w.plan
+        if plan is None or plan.must_map() or len(plan.mapping) < 2:
+            return False
+        return all(fill.value not in (None, "") for name, fill in plan.fills.items()
+                   if fill.how in (VALUE, FROM) and name in plan.missing_fields())
 
     def validatePage(self) -> bool:
         self.w.service.save_import_mapping(self.w.ledger, self.w.plan.mapping_to_save())
@@ -378,7 +447,8 @@ class PreviewPage(QWizardPage):
         self.rows_note = QLabel()
         self.left_out = read_only_table(["行号", "原因"])
         self.notes = read_only_table(["行号", "列", "说明"])
-        for table in (self.table, self.left_out, self.notes):
+        self.form = read_only_table(["行号", "项目", "内容"])  # what the lines above and below the table say
+        for table in (self.table, self.left_out, self.notes, self.form):
             table.setTabKeyNavigation(False)
             table.setWordWrap(True)
             table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -395,6 +465,7 @@ class PreviewPage(QWizardPage):
         self.tabs.addTab(rows_tab, "将导入的行")
         self.tabs.addTab(self.left_out, "不导入的行")
         self.tabs.addTab(self.notes, "说明")
+        self.tabs.addTab(self.form, "表头上下的文字")
         self.include_flagged = QCheckBox(FLAGGED_CHOICE)
         self.include_flagged.toggled.connect(self._flagged_toggled)
         self.good_rows = QRadioButton("导入所有正确的行,有错的行不导入")
@@ -436,7 +507,7 @@ class PreviewPage(QWizardPage):
         self.retry.hide()
         self.summary.setStyleSheet("")
         self.summary.setText("正在检查……")
-        for table in (self.table, self.rows, self.left_out, self.notes):
+        for table in (self.table, self.rows, self.left_out, self.notes, self.form):
             table.setRowCount(0)
         self.completeChanged.emit()
 
@@ -472,12 +543,14 @@ class PreviewPage(QWizardPage):
             self.rows_note.setText("以下是导入后保存的样子。")
         _fill(self.left_out, [[str(r.row), r.message] for r in report.left_out])
         _fill(self.notes, [[str(r.row) if r.row else "整表", r.column, r.message] for r in report.notes])
-        for table in (self.table, self.left_out, self.notes):
+        _fill(self.form, [[str(line.row), line.label or "", line.value] for line in report.form_lines])
+        for table in (self.table, self.left_out, self.notes, self.form):
             table.resizeRowsToContents()
         self.tabs.setTabText(0, f"问题({len(report.refused)})")
         self.tabs.setTabText(1, f"将导入的行({report.accepted})")
         self.tabs.setTabText(2, f"不导入的行({len(report.left_out)})")
         self.tabs.setTabText(3, f"说明({len(report.notes)})")
+        self.tabs.setTabText(4, f"表头上下的文字({len(report.form_lines)})")
         self.tabs.setCurrentIndex(0 if report.refused else 1)
         self.completeChanged.emit()
 
@@ -492,6 +565,13 @@ class PreviewPage(QWizardPage):
         if report.skipped_rows:
             parts.append(f"跳过签字栏等 {len(report.skipped_rows)} 行")
         text = ",".join(parts) + "。"
+        if report.pending:
+            text += (f"\n其中 {report.pending_records} 条缺少" + "、".join(report.pending)
+                     + ",将标为“待补充”,导入后可在台账中筛选“待补充”补全。")
+        if report.total_mismatch:
+            text += f"\n{report.total_mismatch}。"
+        if report.form_lines:
+            text += f"\n表头上下的 {len(report.form_lines)} 项文字(填表人、合计、签字等)不作为记录导入,随本次导入记录保存。"
         if report.people_added:
             text += f"\n人员台账中没有的 {len(report.people_added)} 人将新增:{_names(report.people_added)}。"
         if report.other_sheets:
@@ -560,6 +640,9 @@ class DonePage(QWizardPage):
         text += f"({','.join(why)})。" if why else "。"
         if report.refused and not report.created and report.accepted:
             text += f"\n按所选“只要有一行出错,就一行也不导入”,正确的 {report.accepted} 行也没有导入。"
+        if report.pending_records and report.created:
+            text += (f"\n其中 {report.pending_records} 条标为“待补充”(缺少" + "、".join(report.pending)
+                     + "),可在台账页勾选“只看待补充”逐条补全。")
         if report.people_added:
             text += f"\n已在人员台账中新增 {len(report.people_added)} 人:{_names(report.people_added)}。"
         self.summary.setText(text)

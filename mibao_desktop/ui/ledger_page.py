@@ -106,6 +106,11 @@ class LedgerPage(QWidget):
         self.show_voided = QCheckBox("显示已作废")
         self.show_voided.toggled.connect(self._voided_toggled)
         filter_bar.addWidget(self.show_voided)
+        self.only_pending = QCheckBox("只看待补充")
+        self.only_pending.setToolTip("导入的表格中没有某个必填列(如定密时间)时,记录照样导入并标为“待补充”;"
+                                     "勾选后只列出这些记录,逐条补全")
+        self.only_pending.toggled.connect(self._pending_toggled)
+        filter_bar.addWidget(self.only_pending)
         self.count_label = QLabel()
         self.count_label.setMinimumWidth(110)
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -271,6 +276,10 @@ class LedgerPage(QWidget):
         self._read_now(lambda: self.model.set_filter(name, None if value == ALL else value))
         self._after_refresh(None)
 
+    def _pending_toggled(self, checked: bool) -> None:
+        self._read_now(lambda: self.model.set_pending(checked))
+        self._after_refresh(None)
+
     def _voided_toggled(self, checked: bool) -> None:
         self._read_now(lambda: self.model.set_include_voided(checked))
         self._after_refresh(None)
@@ -308,14 +317,14 @@ class LedgerPage(QWidget):
     def _show_count(self) -> None:
         total = self.model.total
         found = f"{total} 条" if self.model.counted else f"{total} 多条,正在计数……"
-        if self.model.query.text.strip() or self.model.query.filters:
+        if self.model.query.text.strip() or self.model.query.filters or self.model.query.pending:
             self.count_label.setText(f"找到 {found}(共 {self.ledger_total()} 条)")
         else:
             self.count_label.setText(f"共 {found}")
 
     def _after_refresh(self, select_id: int | None, *, keep_place: bool = False) -> None:
         total = self.model.total
-        filtered = bool(self.model.query.text.strip() or self.model.query.filters)
+        filtered = bool(self.model.query.text.strip() or self.model.query.filters or self.model.query.pending)
         self._show_count()
         row = self.model.row_of(select_id) if select_id is not None else None
         if row is None and total:

@@ -16,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from mibao_desktop.errors import Cancelled
 from mibao_desktop.ledgers import Ledger, levels
 from mibao_desktop.ledgers.fields import Level
+from mibao_desktop.ledgers.pending import PENDING, gap_fields
 from mibao_desktop.services.ledger_service import LedgerService, Page, RecordView
 from mibao_desktop.services.repository import LedgerQuery
 
@@ -25,6 +26,7 @@ PAGES_KEPT = 30
 _STATUS_COLOURS = {"停用": "#8a6d00", "维修": "#8a6d00", "外出": "#1f5fa8", "借出": "#1f5fa8",
                    "报废": "#a33", "已销毁": "#777"}
 _LEVEL_COLOURS = {level: levels.COLOURS[level] for level in levels.LEVELS}
+_PENDING_COLOUR = "#b35c00"  # 待补充: a required field the imported file never kept
 
 RecordIdRole = Qt.ItemDataRole.UserRole + 1
 
@@ -59,6 +61,7 @@ class LedgerTableModel(QAbstractTableModel):
         self._pages: OrderedDict[int, list[RecordView]] = OrderedDict()
         self._struck = QFont()
         self._struck.setStrikeOut(True)
+        self._gaps = frozenset(f.name for f in gap_fields(ledger))
 
     # -- what is shown --------------------------------------------------------------------
 
@@ -78,11 +81,17 @@ class LedgerTableModel(QAbstractTableModel):
         self.query.include_voided = include
         self.refresh()
 
+    def set_pending(self, pending: bool) -> None:
+        """Only the records 待补充 (a required field the imported file never kept, still empty)."""
+        self.query.pending = pending
+        self.refresh()
+
     def current_query(self, *, limit: int | None = None) -> LedgerQuery:
         """The query the table shows (exports use it with no page limit)."""
         q = self.query
         return LedgerQuery(text=q.text, filters=dict(q.filters), include_voided=q.include_voided,
-                           parent_id=q.parent_id, sort=q.sort, descending=q.descending, limit=limit)
+                           parent_id=q.parent_id, sort=q.sort, descending=q.descending, limit=limit,
+                           pending=q.pending)
 
     def read(self, query: LedgerQuery, *, count: bool = True) -> Page:
         """The first page of ``query`` and its count: plain work that may run on a worker
@@ -179,12 +188,15 @@ class LedgerTableModel(QAbstractTableModel):
             return None
         f = self.fields[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return record.display(f.name)
+            text = record.display(f.name)
+            return PENDING if not text and f.name in self._gaps and not record.voided else text
         if role == RecordIdRole:
             return record.id
         if role == Qt.ItemDataRole.ForegroundRole:
             if record.voided:
                 return QBrush(QColor("#999"))
+            if f.name in self._gaps and record.values.get(f.name) is None:
+                return QBrush(QColor(_PENDING_COLOUR))
             colour = (_STATUS_COLOURS.get(record.status) if f is self.ledger.status_field
                       else _LEVEL_COLOURS.get(record.values.get(f.name)) if isinstance(f.type, Level) else None)
             return QBrush(QColor(colour)) if colour else None

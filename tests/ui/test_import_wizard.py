@@ -208,7 +208,7 @@ def test_the_preview_shows_every_problem_the_rows_the_notes_and_the_rows_left_ou
     assert f"{report.accepted} 行可导入,{report.refused_rows} 行有错,2 行不导入(删除线/合计)" in summary
     assert report.refused_rows >= 3 and "新来的人" in summary
     assert [preview.tabs.tabText(i).split("(")[0] for i in range(preview.tabs.count())] == [
-        "问题", "将导入的行", "不导入的行", "说明"]
+        "问题", "将导入的行", "不导入的行", "说明", "表头上下的文字"]
     problems = [[preview.table.item(i, j).text() for j in range(3)] for i in range(preview.table.rowCount())]
     assert problems == [[str(r.row), r.column, r.message] for r in report.refused]
     refused_at = {p[0] for p in problems}

@@ -106,7 +106,8 @@ def test_the_import_wizard_maps_previews_and_imports(window, qtbot, service, tmp
     assert wizard.file_page.isComplete() and "第 2 行" in wizard.file_page.info.text()
     wizard.next()
     mapping = wizard.mapping_page
-    assert "品牌型号" in mapping.missing.text() and not mapping.isComplete()  # "机型" is not a known name
+    # "机型" is not a known name: 品牌型号 has no column, offered as 待补充 (issue 18) until mapped by hand
+    assert "品牌型号" in mapping.missing.text() and list(mapping.fill_widgets) == ["brand_model"]
     mapping.set_column(2, "brand_model")
     assert mapping.isComplete() and mapping.missing.text() == ""
     wizard.next()
