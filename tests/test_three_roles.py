@@ -347,3 +347,39 @@ def test_a_session_whose_password_must_be_changed_may_only_change_it(accounts, d
         aged_work.ledgers.count("computers")
     accounts.change_password(aged.actor, "Own-Secret-2027", "Own-Secret-2028")
     assert aged_work.ledgers.count("computers") == 1
+
+
+def test_carried_entries_follow_the_auditors_rule_by_their_original_role_on_both_engines(accounts, db, clock):
+    """audit.carried entries (a restore's, written with no role) are shown by the role of the
+    entry they carry, also carried twice: the SQL that looks inside them runs on SQLite and
+    PostgreSQL alike (the restore itself is SQLite's; its test is in test_restore_trust)."""
+    from mibao_desktop.services import audit
+
+    def carried(entry_id: int, role: str, action: str, depth: int) -> dict:
+        entry = {"id": entry_id, "at": "2026-11-01 09:00:00", "actor": "x", "role": role, "action": action,
+                 "target": "", "detail": {}, "hash": "0" * 64}
+        for _ in range(depth - 1):
+            entry = {"id": entry_id, "at": entry["at"], "actor": "baomi", "role": "", "action": audit.CARRIED,
+                     "target": f"原第 {entry_id} 条", "detail": entry, "hash": "1" * 64}
+        return entry
+
+    with db.write() as session:
+        audit.carry(session, [carried(900, "安全审计员", "audit.verify", 1), carried(901, "安全审计员", "audit.export", 2),
+                              carried(902, "系统管理员", "account.reset_password", 2),
+                              carried(903, "安全保密管理员", "record.create", 1)], at=clock(), actor=BAOMI)
+    kinds = {}
+    for e in entries(db, audit.CARRIED):
+        inner = e.detail
+        while inner["action"] == audit.CARRIED:
+            inner = inner["detail"]
+        kinds[inner["action"]] = e.id
+    log = Services(db, SHENJI, clock=clock).audit
+    shown = {e.id for e in log.entries(limit=None)}
+    assert kinds["account.reset_password"] in shown and kinds["record.create"] in shown
+    assert kinds["audit.verify"] not in shown and kinds["audit.export"] not in shown
+    assert log.count() == len(shown)
+    review = {e.id for e in Services(db, BAOMI, clock=clock).oversight.auditor_actions()}
+    assert review >= {kinds["audit.verify"], kinds["audit.export"]}
+    assert not review & {kinds["account.reset_password"], kinds["record.create"]}
+    alerts = {e.id for e in Services(db, SHENJI, clock=clock).oversight.alerts()}
+    assert kinds["account.reset_password"] in alerts and kinds["record.create"] not in alerts
