@@ -7,7 +7,7 @@
                                      [--include-flagged] [--refused OUT.xlsx]
                                      [--pending 字段 …] [--fill 字段=值 …] [--fill-from 字段=列名 …]
         exit 0: every row imported; 1: rows not imported (each named); 2: the import failed
-    mibao [--data-dir D] --user U audit verify [--anchor N:HASH …] | audit export OUT.xlsx
+    mibao [--data-dir D] --user U audit verify [--anchor N:HASH …] | audit export OUT.xlsx [--marking 内部]
     mibao [--data-dir D] --user U labels LEDGER -o OUT.pdf [--ids A B …] [--layout NAME] [--start N]
     mibao [--data-dir D] --user U form NAME --id ASSET -o OUT.pdf
     mibao [--data-dir D] --user U backup
@@ -34,7 +34,7 @@ EXIT_OK, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    from mibao_desktop.ledgers import ALL_LEDGERS
+    from mibao_desktop.ledgers import ALL_LEDGERS, levels
     from mibao_desktop.security import Role
 
     ledgers = ", ".join(f"{l.key}({l.noun})" for l in ALL_LEDGERS)
@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
                             help="核对凭证:导出文件、打印件页脚或备份登记上的“审计链头 序号:校验值前16位”(可重复)")
     aud_export = aud_sub.add_parser("export", help="导出审计日志到 Excel")
     aud_export.add_argument("output", type=Path)
+    aud_export.add_argument("--marking", default=levels.WORK_SECRET, metavar="密级标志",
+                            help=f"印在工作表和每页页眉页脚上的密级标志:{'、'.join(levels.MARKINGS)}"
+                                 f"(默认:{levels.WORK_SECRET})")
     from mibao_desktop.printing.labels import DEFAULT_LAYOUT, PRESETS
     from mibao_desktop.printing.templates import FORM_TEMPLATES
 
@@ -440,7 +443,7 @@ def _audit(db, actor, args) -> int:
         return EXIT_OK if result.ok else EXIT_REFUSED
     from mibao_desktop.excel.audit_export import export_audit
 
-    count = export_audit(service, args.output)
+    count = export_audit(service, args.output, marking=args.marking)
     print(f"已导出 {count} 条审计记录到“{args.output}”。")
     return EXIT_OK
 

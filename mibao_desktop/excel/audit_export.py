@@ -1,4 +1,8 @@
-"""The audit log as an xlsx workbook (安全审计员's export), streamed and saved atomically."""
+"""The audit log as an xlsx workbook (安全审计员's export), streamed and saved atomically.
+
+The rows are said as the auditor's window says them (services/audit_lines); the marking is the
+one the auditor chose at export time, on the sheet and in every printed page's header and
+footer (内部 unless chosen otherwise: the log names records and people, not their secrets)."""
 
 from __future__ import annotations
 
@@ -7,19 +11,26 @@ from typing import Callable, Iterable
 
 from openpyxl import Workbook
 
-from mibao_desktop.excel.export import SheetStream, save_atomically, stream_to
+from mibao_desktop.errors import ServiceError
+from mibao_desktop.excel.export import MARKINGS, SheetStream, save_atomically, stream_to
+from mibao_desktop.ledgers.levels import WORK_SECRET
 
 COLUMNS = (("序号", 8), ("时间", 20), ("用户", 14), ("角色", 14), ("操作", 14), ("对象", 30), ("详情", 60))
+DEFAULT_MARKING = WORK_SECRET
 
 
 def write_audit_workbook(path: Path, rows: Iterable, total: int, *,
                          progress: Callable[[int, int], None] | None = None,
-                         cancelled: Callable[[], bool] | None = None, anchor: str = "", note: str = "") -> int:
+                         cancelled: Callable[[], bool] | None = None, anchor: str = "", note: str = "",
+                         marking: str = DEFAULT_MARKING) -> int:
+    """``rows``: AuditLines (services/audit_lines), oldest first."""
+    if marking not in MARKINGS:
+        raise ValueError(marking)
     wb = Workbook(write_only=True)
     heading = f"审计日志(共 {total} 条)" + (f"  {note}" if note else "")
     sheet = SheetStream(wb, "审计日志", heading, [n for n, _ in COLUMNS], [w for _, w in COLUMNS],
-                        "内部", anchor=anchor)
-    values = ((r.id, r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.role, r.action_label, r.target, r.detail_text)
+                        marking, anchor=anchor)
+    values = ((r.id, r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.role, r.action_text, r.target_text, r.detail_text)
               for r in rows)
     done = stream_to(sheet, values, total, progress=progress, cancelled=cancelled)  # "=cmd" stays text
     save_atomically(wb, path)
@@ -27,7 +38,7 @@ def write_audit_workbook(path: Path, rows: Iterable, total: int, *,
 
 
 def export_audit(service, path: Path, f=None, *, progress: Callable[[int, int], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> int:
+                 cancelled: Callable[[], bool] | None = None, marking: str = DEFAULT_MARKING) -> int:
     """The auditor's export: the filtered log to xlsx (oldest first), written whole or not at
     all, and recorded in the log itself. ``service`` is an AuditService, which leaves out the
     auditors' own entries; the heading says so, so that the file is not taken for the whole log."""
@@ -36,10 +47,12 @@ def export_audit(service, path: Path, f=None, *, progress: Callable[[int, int], 
     from mibao_desktop.services import audit
     from mibao_desktop.services.output_service import check_target
 
+    if marking not in MARKINGS:
+        raise ServiceError(f"密级标志“{marking}”不可用,应为:{'、'.join(MARKINGS)}")
     check_target(service.db, path)  # the auditor once exported the log onto mibao.sqlite
     total, rows = service.for_export(f or AuditFilter())
     anchor = audit.current_anchor(service.db)
     count = write_audit_workbook(Path(path), rows, total, progress=progress, cancelled=cancelled,
-                                 anchor=anchor.label, note=OWN_ENTRIES_NOTE)
-    service.record_export(path, count, anchor=str(anchor))
+                                 anchor=anchor.label, note=OWN_ENTRIES_NOTE, marking=marking)
+    service.record_export(path, count, anchor=str(anchor), marking=marking)
     return count

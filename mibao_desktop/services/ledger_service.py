@@ -242,6 +242,15 @@ def _ids(f: Field, value: Any) -> str | None:
     return "\n".join(str(r.id) for r in f.refs(value) if r.id is not None) or None
 
 
+AUDITED_VALUE_CHARS = 500  # a value in an audit entry; the history keeps it whole
+
+
+def _audited(shown: str | None) -> str:
+    """A field's value as shown, for an audit entry: long lists (a printer's computers) cut."""
+    text = shown or ""
+    return text if len(text) <= AUDITED_VALUE_CHARS else text[:AUDITED_VALUE_CHARS] + "…"
+
+
 def _value_before(f: Field, change: FieldChange, held: Any) -> Any:
     """What a field held before an edit, from the history's entry of the change: the text shown
     (which reads back as the value for every kind of field but a reference), or, for a
@@ -839,11 +848,12 @@ class LedgerService:
 
     def _edit(self, session: Session, ledger: Ledger, current: RecordView, raw: Mapping[str, Any], *,
               reason: str | None, resolver: Resolver | None = None, check_only: bool = False,
-              fresh: bool = True) -> RecordView:
+              fresh: bool = True, undoes: RecordEvent | None = None) -> RecordView:
         """An edit of ``current`` (locked by :meth:`_editable`) with the values ``raw`` gives;
         ``current`` itself when nothing changes. ``check_only`` (a bulk edit's preview) makes
         every check and writes nothing; ``fresh`` False returns the edited values without
-        reading the record again (a bulk edit needs only them)."""
+        reading the record again (a bulk edit needs only them). ``undoes``: the edit this one
+        takes back (撤销), named in its audit entry."""
         record_id = current.id
         unknown = set(raw) - {f.name for f in ledger.fields}
         if unknown:
@@ -883,8 +893,15 @@ class LedgerService:
                     changes=[(f.name, old, new) for f, old, new in changes],
                     ids={f.name: (_ids(f, current.values.get(f.name)), _ids(f, values.get(f.name)))
                          for f, _old, _new in changes if f.is_reference})
-        audit.append(session, self.actor, "record.update", f"{ledger.key}:{values[ledger.key_field]}",
-                     {"record_id": record_id, "fields": [f.label for f, _, _ in changes]}, at=now)
+        # The values themselves go into the chained entry too: the history can be edited by
+        # whoever holds the file, the audit log cannot without showing (字段: 旧 → 新).
+        detail: dict[str, Any] = {"record_id": record_id, "fields": [f.label for f, _, _ in changes],
+                                  "changes": [[f.label, _audited(old), _audited(new)] for f, old, new in changes]}
+        if reason:
+            detail["reason"] = reason
+        if undoes is not None:
+            detail["undoes"] = {"event": undoes.id, "at": undoes.at.strftime("%Y-%m-%d %H:%M:%S")}
+        audit.append(session, self.actor, "record.update", f"{ledger.key}:{values[ledger.key_field]}", detail, at=now)
         if current.label != str(values.get(ledger.label_field) or ""):
             self._carry_label(session, record_id)
         self._flush_or_explain(session)
@@ -1106,7 +1123,7 @@ class LedgerService:
                    for c in event.changes if ledger.has_field(c.field)}
             stamp = event.at.strftime("%Y-%m-%d %H:%M")
             return self._edit(session, ledger, current, old, reason=f"撤销 {stamp} 的修改",
-                              resolver=Resolver(RecordRepository(session), _nobody_new))
+                              resolver=Resolver(RecordRepository(session), _nobody_new), undoes=event)
 
     def create_many(self, ledger_key: str | Ledger, rows: Iterable[Mapping[str, Any]], *,
                     all_or_nothing: bool = False, dry_run: bool = False, progress: Progress | None = None,

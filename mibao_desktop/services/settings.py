@@ -38,6 +38,9 @@ def security_policy(session: Session) -> SecurityPolicy:
 class SettingsService:
     def __init__(self, db: Database, actor: Actor, *, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
         self.db, self.actor, self.clock = db, actor, clock
+        # Told the new policy once it is saved (the desktop's idle lock takes its new time at
+        # once, not at the next login).
+        self.policy_listeners: list[Callable[[SecurityPolicy], None]] = []
 
     def security_policy(self) -> SecurityPolicy:
         with self.db.session() as session:
@@ -56,4 +59,6 @@ class SettingsService:
             changed = {SecurityPolicy.LABELS[k]: [old.as_dict()[k], v] for k, v in policy.as_dict().items()
                        if old.as_dict()[k] != v}
             audit.append(session, self.actor, "settings.change", "安全策略", {"changed": changed}, at=now)
+        for listener in list(self.policy_listeners):
+            listener(policy)
         return policy

@@ -46,6 +46,8 @@ class AppSession(QObject):
 
     # the account behind the session was disabled (or lost its role): from whatever thread acted
     session_ended = Signal(object, str)
+    # the security policy was saved (its idle time applies to the running lock at once)
+    policy_changed = Signal(object)
 
     def __init__(self, data_dir: Path, database: str | None = None) -> None:
         super().__init__()
@@ -215,6 +217,11 @@ class AppSession(QObject):
         QApplication.instance().setQuitOnLastWindowClosed(True)
         self.window = window
         self.idle = IdleLock(self.accounts(), result.actor, result.idle_lock_minutes, self)
+        self.idle.logout_requested.connect(self.logout_from_lock)
+        if getattr(self, "_policy_connected", False) is False:
+            self.policy_changed.connect(self._policy_changed)
+            self._policy_connected = True
+        working.settings.policy_listeners.append(self.policy_changed.emit)  # this login's services only
         if self.check is None:
             self.check_after_start()
 
@@ -297,11 +304,20 @@ class AppSession(QObject):
         if self.check is not None and self.check.running:
             self.check.wait()
 
-    def logout(self) -> None:
-        self.accounts().record(self.actor, "auth.logout")
+    def _policy_changed(self, policy) -> None:
+        if self.idle is not None:
+            self.idle.set_minutes(policy.idle_lock_minutes)
+
+    def logout(self, detail: dict | None = None) -> None:
+        self.accounts().record(self.actor, "auth.logout", detail)
         self._end_window()
         if not self.login():
             QApplication.instance().quit()
+
+    def logout_from_lock(self) -> None:
+        """注销 on the lock screen: the session ends (audited as such) and the login comes back,
+        for this person or another. Queued after the prompt's click has finished."""
+        QTimer.singleShot(0, lambda: self.logout({"reason": "锁屏时注销"}))
 
     def restore(self, backup_file: Path, unregistered: bool = False) -> None:
         """Put a backup in place of the database and log in again: the security administrator's

@@ -1,5 +1,7 @@
 """Idle auto-lock (无操作自动锁屏): after N minutes without keyboard or mouse, every window is
-hidden behind a login prompt for the same person; nothing they typed is lost."""
+hidden behind a login prompt for the same person; nothing they typed is lost. The prompt also
+offers 注销: the session ends there and the login window comes back (another person may log in
+at this workstation without waiting for the one who walked away)."""
 
 from __future__ import annotations
 
@@ -15,18 +17,30 @@ _ACTIVITY = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Mou
 class IdleLock(QObject):
     locked = Signal()
     unlocked = Signal()
+    logout_requested = Signal()  # 注销 chosen on the lock screen
 
     def __init__(self, accounts: AccountService, actor: Actor, minutes: float, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.accounts, self.actor = accounts, actor
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
-        self.timer.setInterval(int(minutes * 60_000))
+        self.timer.setInterval(self._interval(minutes))
         self.timer.timeout.connect(self.lock)
         self.prompt = None
         self._hidden: list[QWidget] = []
         QApplication.instance().installEventFilter(self)
         self.timer.start()
+
+    @staticmethod
+    def _interval(minutes: float) -> int:
+        return int(minutes * 60_000)
+
+    def set_minutes(self, minutes: float) -> None:
+        """A changed 无操作自动锁屏 applies at once: the count starts again with the new time
+        (while locked, it starts when the screen is unlocked)."""
+        self.timer.setInterval(self._interval(minutes))
+        if self.prompt is None and self.timer.isActive():
+            self.timer.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _ACTIVITY and self.prompt is None:
@@ -44,6 +58,7 @@ class IdleLock(QObject):
         self._hidden = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
         self.prompt = LoginDialog(self.accounts, locked_actor=self.actor)
         self.prompt.accepted.connect(self._unlocked)
+        self.prompt.logout_chosen.connect(self.logout_requested.emit)
         self.prompt.show()
         for widget in self._hidden:
             widget.hide()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -111,7 +111,10 @@ class SetupDialog(QDialog):
 
 
 class LoginDialog(QDialog):
-    """登录; with ``locked_actor`` it is the idle lock's prompt for the same person."""
+    """登录; with ``locked_actor`` it is the idle lock's prompt for the same person, which may
+    also 注销 (end the session: the login window comes back for anyone)."""
+
+    logout_chosen = Signal()
 
     def __init__(self, accounts: AccountService | None, parent: QWidget | None = None, *,
                  locked_actor: Actor | None = None) -> None:
@@ -137,8 +140,13 @@ class LoginDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         self.buttons = _buttons(self, "解锁" if locked_actor else "登录", self.submit)
-        if locked_actor:  # the lock can only be lifted, not dismissed
+        self.logout_button = None
+        if locked_actor:  # the lock can only be lifted or the session ended, not dismissed
             self.buttons.button(QDialogButtonBox.StandardButton.Cancel).hide()
+            self.logout_button = self.buttons.addButton("注销", QDialogButtonBox.ButtonRole.DestructiveRole)
+            self.logout_button.setAutoDefault(False)  # Enter unlocks; 注销 only when chosen
+            self.logout_button.setToolTip("结束本次登录,回到登录窗口;未保存的内容将丢失")
+            self.logout_button.clicked.connect(self.log_out)
         self.opening = QLabel("正在打开数据库……")
         self.opening.setVisible(accounts is None)
         layout.addWidget(self.opening)
@@ -176,6 +184,16 @@ class LoginDialog(QDialog):
         self.error.show()
         self.password.clear()
         self.password.setFocus()
+
+    def log_out(self) -> None:
+        """注销 from the lock screen: asked first (open forms are discarded with the session)."""
+        if not messages.confirm(self, "注销", f"注销将结束 {self.locked_actor.name} 的本次登录并回到登录窗口,"
+                                "锁屏前未保存的内容将丢失。确定注销吗?", action="注销"):
+            return
+        self.done(self.LOGGED_OUT)
+        self.logout_chosen.emit()
+
+    LOGGED_OUT = 2  # the lock prompt's result when 注销 was chosen (neither accepted nor rejected)
 
     def reject(self) -> None:
         if self.locked_actor is None:

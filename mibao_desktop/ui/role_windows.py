@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -20,14 +20,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QPlainTextEdit,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from mibao_desktop.excel.audit_export import export_audit
+from mibao_desktop.excel.audit_export import DEFAULT_MARKING, export_audit
+from mibao_desktop.excel.export import MARKINGS, marking_text
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountService
+from mibao_desktop.services.audit_lines import AuditLine, describe
 from mibao_desktop.services.audit_service import ACTION_LABELS, OWN_ENTRIES_NOTE, AuditFilter, AuditService
 from mibao_desktop.services.oversight import OversightService
 from mibao_desktop.errors import ServiceError
@@ -322,8 +326,9 @@ class AuditorActionsDialog(QDialog):
         self.table = read_only_table(self.HEADERS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.rows = oversight.auditor_actions()
-        fill_table(self.table, [[str(r.id), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, alert_label(r.action),
-                                 r.target, r.detail_text] for r in self.rows])
+        shown = [describe(r) for r in self.rows]
+        fill_table(self.table, [[str(r.id), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.action_text,
+                                 r.target_text, r.detail_text] for r in shown])
         self.table.resizeColumnsToContents()
         note = QLabel("三员互相监督:安全审计员审查另外两员,其本人的操作由安全保密管理员审查。")
         note.setWordWrap(True)
@@ -383,11 +388,23 @@ class AuditWindow(RoleWindow):
         bar.addWidget(self.export_button)
         self.table = read_only_table(self.HEADERS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.setWordWrap(False)  # one line a row; the pane below shows an entry whole
+        self.table.itemSelectionChanged.connect(self.show_selected)
+        self.detail = QPlainTextEdit()
+        self.detail.setReadOnly(True)
+        self.detail.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.detail.setPlaceholderText("选中一条审计记录,在此查看其全部内容。")
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
         host = QWidget()
         layout = QVBoxLayout(host)
         layout.addLayout(bar)
         layout.addWidget(self.result_label)
-        layout.addWidget(self.table)
+        layout.addWidget(self.splitter, 1)
         # The list leaves out the auditors' own entries (the service does): said under it, so
         # that nobody reads it as the whole log. The integrity check still covers every entry.
         self.own_note = QLabel(OWN_ENTRIES_NOTE)
@@ -428,15 +445,44 @@ class AuditWindow(RoleWindow):
                            until=dt.datetime(until.year(), until.month(), until.day()),
                            actor=self.user.currentData() or "", action=self.action.currentData() or "")
 
+    COLUMN_MAX = 240  # px: a long 对象 (a file's path) must leave room for 详情
+
     def refresh(self) -> None:
         f = self.current_filter()
-        self.rows = self.audit.entries(f, limit=self.LIMIT)
+        chosen = self.selected()
+        self.rows: list[AuditLine] = self.audit.lines(f, limit=self.LIMIT)
         total = self.audit.count(f)
-        fill_table(self.table, [[str(r.id), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.role, r.action_label,
-                            r.target, r.detail_text] for r in self.rows])
-        self.table.resizeColumnsToContents()
+        self.table.blockSignals(True)
+        fill_table(self.table, [[str(r.id), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.role, r.action_text,
+                                 r.target_text, r.detail_text] for r in self.rows])
+        for row, line in enumerate(self.rows):
+            self.table.item(row, len(self.HEADERS) - 1).setToolTip(line.full_text)
+        for column in range(len(self.HEADERS) - 1):
+            self.table.resizeColumnToContents(column)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), self.COLUMN_MAX))
+        self.table.blockSignals(False)
         shown = f"(显示最近 {self.LIMIT} 条,全部请导出)" if total > self.LIMIT else ""
         self.count_label.setText(f"共 {total} 条{shown}")
+        self.select_entry(chosen.id if chosen is not None else None)
+
+    def selected(self) -> AuditLine | None:
+        rows = getattr(self, "rows", [])
+        row = self.table.currentRow()
+        return rows[row] if 0 <= row < len(rows) and self.table.selectedItems() else None
+
+    def select_entry(self, entry_id: int | None) -> None:
+        """Select the entry numbered ``entry_id`` if it is listed (a refresh keeps the choice)."""
+        row = next((i for i, line in enumerate(self.rows) if line.id == entry_id), None)
+        if row is None:
+            self.table.clearSelection()
+        else:
+            self.table.selectRow(row)
+        self.show_selected()
+
+    def show_selected(self) -> None:
+        """The selected entry whole in the pane under the list: every change on its own line."""
+        line = self.selected()
+        self.detail.setPlainText(line.full_text if line is not None else "")
 
     def verify_anchors(self, anchors: list[str] | None = None) -> None:
         """校验 against the anchors (审计链头 N:HASH16) typed from exports, printouts, backups."""
@@ -458,24 +504,77 @@ class AuditWindow(RoleWindow):
         self.result_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.result_label.setText(("✔ " if result.ok else "✘ ") + result.message
                                   + "".join(f"\n{note}" for note in result.anchors))
-        if not result.ok and result.broken_id is not None:
-            for row, entry in enumerate(self.rows):
-                if entry.id == result.broken_id:
-                    self.table.selectRow(row)
         self.refresh()
+        if not result.ok and result.broken_id is not None:
+            self.select_entry(result.broken_id)
 
-    def export(self, path: str | Path | None = None) -> None:
+    def export(self, path: str | Path | None = None, marking: str | None = None) -> None:
+        """导出Excel…: the dialog asks for the marking and the file; with ``path`` given, the
+        export runs at once (marked ``marking``, 内部 by default)."""
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "导出审计日志", f"审计日志-{dt.date.today()}.xlsx",
-                                                  "Excel 工作簿 (*.xlsx)")
-            if not path:
-                return
-        target, f = Path(path), self.current_filter()
+            self.export_dialog = AuditExportDialog(self)
+            self.export_dialog.chosen.connect(self.export)
+            self.export_dialog.open()
+            return
+        target, f, marking = Path(path), self.current_filter(), marking or DEFAULT_MARKING
         self.task = run_in_background(
             self, "正在导出审计日志……",
-            lambda progress, cancelled: export_audit(self.audit, target, f, progress=progress, cancelled=cancelled),
-            on_done=lambda n: (messages.inform(self, "导出完成", f"已导出 {n} 条审计记录到\n{target}"), self.refresh()),
+            lambda progress, cancelled: export_audit(self.audit, target, f, progress=progress, cancelled=cancelled,
+                                                     marking=marking),
+            on_done=lambda n: (messages.inform(self, "导出完成", f"已导出 {n} 条审计记录到\n{target}\n"
+                                               f"密级标志:{marking_text(marking)}"), self.refresh()),
             on_error=lambda e: messages.show_error(self, "导出失败", e))
 
 
-__all__ = ["AccountsWindow", "AuditWindow", "AuditorActionsDialog", "GrantDialog"]
+class AuditExportDialog(QDialog):
+    """导出审计日志: the marking the workbook carries (on the sheet and every printed page) and
+    where it goes. The log names records and people, and what changed in them: its marking is
+    the auditor's judgement, 内部 unless they choose otherwise."""
+
+    chosen = Signal(object, str)  # the file, the marking
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("导出审计日志")
+        self.marking = QComboBox()
+        for level in MARKINGS:
+            self.marking.addItem(marking_text(level), level)
+        self.marking.setCurrentIndex(self.marking.findData(DEFAULT_MARKING))
+        self.path = QLineEdit(str(Path.home() / f"审计日志-{dt.date.today()}.xlsx"))
+        browse = QPushButton("浏览…")
+        browse.clicked.connect(self.browse)
+        where = QHBoxLayout()
+        where.addWidget(self.path, 1)
+        where.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("密级标志", self.marking)
+        form.addRow("保存到", where)
+        note = QLabel("密级标志印在工作表首行和每页的页眉、页脚。请按导出内容所涉最高密级选择。")
+        note.setWordWrap(True)
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "导出", self.submit))
+        self.setMinimumWidth(520)
+
+    def browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "导出审计日志", self.path.text(), "Excel 工作簿 (*.xlsx)")
+        if path:
+            self.path.setText(path)
+
+    def submit(self) -> None:
+        text = self.path.text().strip()
+        if not text:
+            self.error.setText("请选择保存位置。")
+            self.error.show()
+            return
+        path = Path(text)
+        if path.suffix.lower() != ".xlsx":
+            path = path.with_name(path.name + ".xlsx")
+        self.accept()
+        self.chosen.emit(path, self.marking.currentData())
+
+
+__all__ = ["AccountsWindow", "AuditExportDialog", "AuditWindow", "AuditorActionsDialog", "GrantDialog"]

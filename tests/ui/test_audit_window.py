@@ -1,0 +1,128 @@
+"""The auditor's window speaks the domain (issue 12 item 9), driven as the auditor: rows name the
+ledger and the record (涉密计算机 JM-0001), an edit reads 字段: 旧 → 新, an undo reads 撤销修改,
+a selected long entry shows whole in the pane below the list, and the export carries the
+marking chosen in its dialog (on the sheet and in the print header)."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from mibao_desktop.security import Actor, Role
+from mibao_desktop.services.accounts import AccountService
+from mibao_desktop.services.audit_service import AuditService
+from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.services.oversight import OversightService
+from tests.conftest import computer
+
+PASSWORDS = {Role.SYSTEM_ADMIN: "Sys-Admin-2026", Role.SECURITY_ADMIN: "Sec-Admin-2026", Role.AUDITOR: "Aud-Itor-2026"}
+NAMES = {Role.SYSTEM_ADMIN: "xitong", Role.SECURITY_ADMIN: "baomi", Role.AUDITOR: "shenji"}
+BAOMI, SHENJI = Actor("baomi", Role.SECURITY_ADMIN), Actor("shenji", Role.AUDITOR)
+LONG_REMARK = "该机因科研任务需要临时调整放置地点,经保密办审批同意," * 8 + "到此为止。"
+
+
+def marked(ws, mark: str) -> bool:
+    """The sheet carries ``mark`` above its table and in every printed page's header and footer
+    (whichever part of them the layout puts it in)."""
+    above = [c for row in ws.iter_rows(max_row=3, values_only=True) for c in row if c]
+    header = [p.text for p in (ws.oddHeader.left, ws.oddHeader.center, ws.oddHeader.right)]
+    footer = " ".join(p.text or "" for p in (ws.oddFooter.left, ws.oddFooter.center, ws.oddFooter.right))
+    return bool(above) and above[0] == mark and mark in header and mark in footer
+
+
+@pytest.fixture
+def worked(db):
+    """Three accounts, then the security administrator's day: a computer registered, edited
+    (one edit with a long remark), the first edit undone."""
+    AccountService(db).setup({r: (NAMES[r], f"{r.value}甲", PASSWORDS[r]) for r in Role})
+    ledgers = LedgerService(db, BAOMI)
+    made = ledgers.create("computers", computer())
+    ledgers.update(made.id, {"user": "李四", "department": "科研一处"})
+    first_edit = next(e.id for e in ledgers.history(made.id) if e.action == "update")
+    ledgers.update(made.id, {"remarks": LONG_REMARK})
+    ledgers.revert(made.id, first_edit)
+    return db
+
+
+@pytest.fixture
+def window(qtbot, worked):
+    from mibao_desktop.ui.role_windows import AuditWindow
+
+    win = AuditWindow(AuditService(worked, SHENJI), SHENJI, OversightService(worked, SHENJI))
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def cells(window, row: int) -> list[str]:
+    return [window.table.item(row, c).text() for c in range(window.table.columnCount())]
+
+
+def row_of(window, action: str, *, containing: str = "") -> int:
+    return next(r for r in range(window.table.rowCount())
+                if cells(window, r)[4] == action and containing in cells(window, r)[6])
+
+
+def test_the_rows_name_ledgers_and_records_and_say_what_changed(window):
+    shown = [cells(window, r) for r in range(window.table.rowCount())]
+    assert all("computers:" not in c and "people:" not in c and "record_id" not in c for row in shown for c in row)
+    edit = cells(window, row_of(window, "修改记录", containing="使用人"))
+    assert edit[5] == "涉密计算机 JM-0001"
+    assert edit[6] == "使用人:张伟 → 李四;部门:保密办 → 科研一处"
+    undo = cells(window, row_of(window, "撤销修改"))
+    assert undo[5] == "涉密计算机 JM-0001"
+    assert "撤销 " in undo[6] and "使用人:李四 → 张伟;部门:科研一处 → 保密办" in undo[6]
+    people = [row[5] for row in shown if row[4] == "登记" and row[5].startswith("人员")]
+    assert people == ["人员 RY-0002(李四)", "人员 RY-0001(张伟)"]  # newest first
+    assert [row[4] for row in shown].count("初始化账户") == 2  # the auditor's own setup is not listed
+
+
+def test_a_selected_long_entry_shows_whole_in_the_pane(qtbot, window):
+    assert window.detail.toPlainText() == "" and window.detail.isReadOnly()
+    row = row_of(window, "修改记录", containing="备注")
+    cell = window.table.item(row, 6)
+    # the row is one line, cut by the column; the pane below holds it all
+    assert window.table.visualItemRect(cell).width() < window.table.fontMetrics().horizontalAdvance(cell.text())
+    window.table.setFocus()
+    window.table.selectRow(row)
+    text = window.detail.toPlainText()
+    assert text.startswith(f"第 {window.rows[row].id} 条")
+    assert "用户:baomi(安全保密管理员)" in text and "操作:修改记录" in text and "对象:涉密计算机 JM-0001" in text
+    assert f"  备注:(空) → {LONG_REMARK}" in text.split("\n")
+    assert window.detail.lineWrapMode() == window.detail.LineWrapMode.WidgetWidth
+    assert window.detail.horizontalScrollBar().maximum() == 0  # wrapped, not scrolled sideways
+    window.refresh()  # a refresh keeps the entry chosen
+    assert window.selected().id == window.rows[row].id and window.detail.toPlainText() == text
+    qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    assert window.detail.toPlainText().startswith(f"第 {window.rows[row + 1].id} 条")
+
+
+def test_the_export_carries_the_marking_chosen_in_its_dialog(qtbot, window, worked, tmp_path, told):
+    qtbot.mouseClick(window.export_button, Qt.MouseButton.LeftButton)
+    dialog = window.export_dialog
+    assert dialog.isVisible() and dialog.marking.currentText() == "内部"
+    assert [dialog.marking.itemText(i) for i in range(dialog.marking.count())] == [
+        "绝密★", "机密★", "秘密★", "内部", "非涉密"]
+    dialog.marking.setCurrentIndex(dialog.marking.findText("机密★"))
+    out = tmp_path / "审计日志"
+    dialog.path.setText(str(out))
+    qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
+                     Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: window.task is not None and not window.task.running, timeout=10000)
+    written = out.with_name("审计日志.xlsx")
+    assert told[-1][:2] == ("inform", "导出完成") and "密级标志:机密★" in told[-1][2]
+    ws = openpyxl.load_workbook(written).active
+    assert marked(ws, "机密★")
+    rows = [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] is not None]
+    undo = next(r for r in rows if r[4] == "撤销修改")
+    assert undo[5] == "涉密计算机 JM-0001" and "使用人:李四 → 张伟" in undo[6]
+    long_edit = next(r for r in rows if r[4] == "修改记录" and "备注" in r[6])
+    assert long_edit[6] == f"备注:(空) → {LONG_REMARK}"  # whole in the workbook too
+    recorded = OversightService(worked, BAOMI).auditor_actions()[0]
+    assert recorded.action == "audit.export" and recorded.detail["marking"] == "机密"
+    assert AuditService(worked, SHENJI).verify().ok
