@@ -316,7 +316,9 @@ class AppSession(QObject):
 
     def logout_from_lock(self) -> None:
         """注销 on the lock screen: the session ends (audited as such) and the login comes back,
-        for this person or another. Queued after the prompt's click has finished."""
+        for this person or another. Queued after the prompt's click has finished; until the
+        login window shows no window is, which must not end the application."""
+        QApplication.instance().setQuitOnLastWindowClosed(False)
         QTimer.singleShot(0, lambda: self.logout({"reason": "锁屏时注销"}))
 
     def restore(self, backup_file: Path, unregistered: bool = False) -> None:

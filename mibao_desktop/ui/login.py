@@ -190,8 +190,10 @@ class LoginDialog(QDialog):
         if not messages.confirm(self, "注销", f"注销将结束 {self.locked_actor.name} 的本次登录并回到登录窗口,"
                                 "锁屏前未保存的内容将丢失。确定注销吗?", action="注销"):
             return
-        self.done(self.LOGGED_OUT)
+        # Told before the prompt closes: it is the only window shown, and closing it would
+        # otherwise end the application (quit on the last window closed) instead of logging out.
         self.logout_chosen.emit()
+        self.done(self.LOGGED_OUT)
 
     LOGGED_OUT = 2  # the lock prompt's result when 注销 was chosen (neither accepted nor rejected)
 

@@ -93,7 +93,11 @@ def test_the_lock_screen_logs_out_to_the_login_and_another_account_logs_in(qtbot
         qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
 
     QTimer.singleShot(0, log_in_as_the_auditor)
+    # the prompt is the only window shown: its closing must not end the application
+    quits_when_closed = []
+    prompt.finished.connect(lambda _r: quits_when_closed.append(QApplication.instance().quitOnLastWindowClosed()))
     qtbot.mouseClick(prompt.logout_button, Qt.MouseButton.LeftButton)  # confirmed this time
+    assert quits_when_closed == [False]
     qtbot.waitUntil(lambda: isinstance(session.window, AuditWindow), timeout=10000)
     assert len(logins) == 1 and not prompt.isVisible()
     assert session.actor.name == "shenji" and session.window.isVisible() and session.idle is not idle
