@@ -249,7 +249,8 @@ def _parts(row: Any, names: Mapping[int, RecordName], target_text: str) -> list[
         parts.extend(_carried(detail, names))
         return parts
     for key, value in detail.items():
-        if key in _SPECIAL or (key == "ledger" and _ledger_target(str(row.target or ""))):
+        if key in _SPECIAL or (key == "ledger" and (_ledger_target(str(row.target or ""))
+                                                    or str(value) == target_text)):
             continue  # said above, or the target already names the ledger
         if key == "name" and str(value) in target_text:
             continue  # a person registered: the target names them already
