@@ -8,6 +8,7 @@ seed, so screenshots and tests see the same ledgers.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 from mibao_desktop.errors import ServiceError
@@ -74,13 +75,36 @@ def _referenced_first() -> list:
     return ordered
 
 
+SAMPLE_FACT_TEXTS = {"destination": ("北京", "上海分院", "西安试验基地"), "trip_purpose": ("参加型号评审会", "外场试验", "向上级汇报"),
+                     "repaired_by": ("本单位信息中心", "航天信息技术服务有限公司")}
+
+
+def _sample_facts(service: LedgerService, record_id: int, status: str, lifecycle, rng: random.Random) -> dict:
+    """Plausible facts for a sample status change, whatever its lifecycle declares."""
+    record = service.get(record_id)
+    person = next((record.display(f.name) for f in record.ledger.reference_fields if f.is_person
+                   and record.display(f.name)), "")
+    facts: dict = {}
+    for f in lifecycle.facts_for(status):
+        if f.is_person:
+            facts[f.name] = person or None
+        elif f.type.editor == "date":
+            facts[f.name] = dt.date.today() + dt.timedelta(days=rng.randint(3, 30))
+        elif f.type.editor == "choice":
+            facts[f.name] = rng.choice(f.type.choices)
+        else:
+            facts[f.name] = rng.choice(SAMPLE_FACT_TEXTS.get(f.name, ("演示",)))
+    return facts
+
+
 def _lifecycle(service: LedgerService, ledger, ids: list[int], rng: random.Random) -> None:
     lifecycle = ledger.lifecycle
     passing = [s for s in lifecycle.statuses if s != lifecycle.initial and s not in lifecycle.closing]
     closing = [s for s in lifecycle.statuses if s in lifecycle.closing and s not in lifecycle.terminal]
     if passing:
         for record_id in rng.sample(ids, k=min(len(ids), max(1, len(ids) // 40))):
-            service.change_status(record_id, passing[0] if rng.random() < 0.7 else rng.choice(passing), reason="演示")
+            status = passing[0] if rng.random() < 0.7 else rng.choice(passing)
+            service.change_status(record_id, status, facts=_sample_facts(service, record_id, status, lifecycle, rng))
     if closing:
         for record_id in rng.sample(ids, k=min(len(ids), max(1, len(ids) // 60))):
             if service.get(record_id).status == lifecycle.initial:

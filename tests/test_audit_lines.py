@@ -190,3 +190,21 @@ def test_the_export_says_the_entries_in_words_and_carries_the_marking_chosen(ser
     with pytest.raises(ServiceError, match="密级标志"):
         export_audit(log, tmp_path / "b.xlsx", marking="公开")
     assert not (tmp_path / "b.xlsx").exists()
+
+
+@pytest.mark.sqlite_only  # the command line on a data folder
+def test_the_command_line_export_takes_the_marking(tmp_path, capsys, monkeypatch):
+    from tests.test_cli import accounts_only, as_user
+
+    passwords = accounts_only(tmp_path)
+    out = tmp_path / "audit.xlsx"
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "export", str(out),
+                   "--marking", "机密") == 0
+    assert marked(openpyxl.load_workbook(out).active, "机密★")
+    default = tmp_path / "default.xlsx"
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "export", str(default)) == 0
+    assert marked(openpyxl.load_workbook(default).active, "内部")
+    capsys.readouterr()
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "export",
+                   str(tmp_path / "bad.xlsx"), "--marking", "公开") == 2
+    assert "密级标志“公开”不可用" in capsys.readouterr().err and not (tmp_path / "bad.xlsx").exists()

@@ -72,7 +72,7 @@ def test_export_and_import_round_trip(tmp_path, capsys, monkeypatch):
     out = tmp_path / "计算机.xlsx"
     assert as_user(monkeypatch, pa, "baomi", "--data-dir", str(src), "export", "涉密计算机", str(out)) == 0
     assert f"已导出 59 条记录到“{out}”。" in capsys.readouterr().out
-    assert openpyxl.load_workbook(out).active.max_row == 59 + 3  # marking, title, header
+    assert openpyxl.load_workbook(out).active.max_row == 4 + 59 + 2  # marking, title, 填报单位, header; 填表人 under
     assert as_user(monkeypatch, pb, "baomi", "--data-dir", str(dst), "import", "computers", str(out)) == 0
     assert "已导入 59 条;未导入 0 行。" in capsys.readouterr().out
     def shown(svc):  # people are the same names in the other database, under ids of its own
@@ -83,7 +83,7 @@ def test_export_and_import_round_trip(tmp_path, capsys, monkeypatch):
     assert a == b
     assert as_user(monkeypatch, pb, "baomi", "--data-dir", str(dst), "import", "computers", str(out)) == 1
     again = capsys.readouterr().out
-    assert "第 4 行 [设备编号]" in again and "已导入 0 条;未导入 59 行。" in again
+    assert "第 5 行 [设备编号]" in again and "已导入 0 条;未导入 59 行。" in again
 
 
 def test_search_filters_the_export(tmp_path, capsys, monkeypatch):
@@ -91,8 +91,8 @@ def test_search_filters_the_export(tmp_path, capsys, monkeypatch):
     out = tmp_path / "x.xlsx"
     assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "export", "media", str(out),
                    "--search", "光盘") == 0
-    rows = list(openpyxl.load_workbook(out).active.iter_rows(min_row=4, values_only=True))
-    assert rows and all(r[1] == "光盘" for r in rows)
+    rows = [r for r in openpyxl.load_workbook(out).active.iter_rows(min_row=5, values_only=True) if r[1]]
+    assert rows and all(r[2] == "光盘" for r in rows)  # after 序号 and 介质编号
 
 
 def test_a_wrong_password_or_the_wrong_role_is_refused(tmp_path, capsys, monkeypatch):

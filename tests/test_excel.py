@@ -41,21 +41,21 @@ def test_export_then_import_changes_nothing(service, tmp_path, db):
 
     ws = openpyxl.load_workbook(out).active
     assert ws["A1"].value == "机密★"  # the highest level in the data marks the report
-    assert ws["A2"].value.startswith("涉密计算机台账")
-    assert [c.value for c in ws[3]][:3] == ["设备编号", "设备类型", "品牌型号"]
-    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:S5"
-    assert ws.print_title_rows == "$1:$3" and ws.page_setup.orientation == "landscape"
+    assert ws["A2"].value == "涉密计算机台账" and ws["A3"].value.startswith("填报单位:")
+    assert [c.value for c in ws[4]][:4] == ["序号", "设备编号", "设备类型", "品牌型号"]
+    assert ws.freeze_panes == "A5" and ws.auto_filter.ref == "A4:T6"
+    assert ws.print_title_rows == "$2:$4" and ws.page_setup.orientation == "landscape"
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
-    assert "机密★" in ws.oddHeader.center.text and "机密★" in ws.oddFooter.center.text
+    assert "机密★" in ws.oddHeader.left.text and "机密★" in ws.oddFooter.left.text
     formulas = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
-    date_col = [c.value for c in ws[3]].index("定密时间") + 1
-    assert isinstance(ws.cell(4, date_col).value, dt.datetime)
+    date_col = [c.value for c in ws[4]].index("定密时间") + 1
+    assert isinstance(ws.cell(5, date_col).value, dt.datetime)
 
     for r in service.query("computers", LedgerQuery()).rows:
         service.void(r.id, "测试导入")
-    report = import_ledger(service, COMPUTERS, out)
-    assert (report.created, report.refused, report.header_row) == (2, [], 3)
+    report = import_ledger(service, COMPUTERS, out)  # the title, 填报单位 and 填表人 lines are not records
+    assert (report.created, report.refused, report.header_row) == (2, [], 4)
     after = [dict(r.values) for r in service.query("computers", LedgerQuery()).rows]
     assert after == before
 
@@ -164,19 +164,21 @@ def test_rows_past_the_sheet_limit_continue_on_a_further_sheet(service, tmp_path
 
     service.create_many("computers", list(computer_rows(5)))
     out = tmp_path / "long.xlsx"
-    assert export_ledger(service, COMPUTERS, out, max_rows=5, marking="秘密") == 5  # 3 heading rows + 2 records a sheet
+    assert export_ledger(service, COMPUTERS, out, max_rows=6, marking="秘密") == 5  # 4 heading rows + 2 records a sheet
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["涉密计算机台账", "涉密计算机台账(续1)", "涉密计算机台账(续2)"]
-    numbers = [row[0] for ws in wb.worksheets for row in ws.iter_rows(min_row=4, values_only=True)]
-    assert numbers == sorted(r["asset_number"] for r in computer_rows(5))
-    assert all(ws["A1"].value == "秘密★" and ws[3][0].value == "设备编号" for ws in wb.worksheets)
+    rows = [row for ws in wb.worksheets for row in ws.iter_rows(min_row=5, values_only=True) if row[1]]
+    assert [r[1] for r in rows] == sorted(r["asset_number"] for r in computer_rows(5))
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5]  # 序号 counted on across the sheets
+    assert all(ws["A1"].value == "秘密★" and ws[4][1].value == "设备编号" for ws in wb.worksheets)
+    assert str(wb.worksheets[-1].cell(wb.worksheets[-1].max_row, 1).value).startswith("填表人:")  # under the last
 
 
 def test_the_annual_report_summarises_the_year(service, tmp_path):
     from mibao_desktop.excel import export_annual_report
     from tests.conftest import medium
 
-    a = service.create("computers", computer())
+    a = service.create("computers", computer(start_date=dt.date.today().replace(month=1, day=1)))
     b = service.create("computers", computer(asset_number="JM-0002", serial_number="S2", disk_serials="D2",
                                              mac_addresses="AA-00-00-00-00-02", level="秘密"))
     service.create("media", medium())
@@ -189,18 +191,22 @@ def test_the_annual_report_summarises_the_year(service, tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["汇总", *[l.title for l in top_level()], "本年变更"]
     summary = wb["汇总"]
-    header = [c.value for c in summary[3]]
-    rows = {r[0]: dict(zip(header, r)) for r in summary.iter_rows(min_row=4, values_only=True)}
-    computers = rows["涉密计算机台账"]
-    assert computers["在册合计"] == 1 and computers["机密"] == 1 and computers["状态:已销毁"] == 1
-    assert (computers["本年新增"], computers["本年报废"], computers["本年销毁"], computers["本年作废"]) == (2, 1, 1, 1)
-    assert rows["涉密移动存储介质台账"]["本年新增"] == 1
-    assert summary["A1"].value == "机密★" and "某研究所" in summary["A2"].value
-    changes = [c for c in wb["本年变更"].iter_rows(min_row=4, values_only=True) if c[1] != "人员名册"]
+    header = [str(c.value).replace("\n", "") for c in summary[5]]
+    rows, ledger = {}, None
+    for r in summary.iter_rows(min_row=6, values_only=True):
+        ledger = r[0] or ledger
+        if r[1]:
+            rows[(ledger, r[1])] = dict(zip(header[2:], r[2:]))
+    computers = rows[("涉密计算机台账", "小计")]
+    assert computers["合计"] == 1 and rows[("涉密计算机台账", "机密")]["已销毁"] == 1
+    # 本年新增 by 启用日期: only the record in service this year (the voided one is not counted)
+    assert (computers["本年新增"], computers["本年报废"], computers["本年销毁"], computers["本年作废"]) == (1, 1, 1, 1)
+    assert summary["A1"].value == "机密★" and "某研究所" in summary["A3"].value
+    changes = [c[1:] for c in wb["本年变更"].iter_rows(min_row=5, values_only=True) if c[2] and c[2] != "人员名册"]
     assert [c[3] for c in changes] == ["登记", "登记", "登记", "状态变更", "状态变更", "作废"]
     assert "在用 → 报废" in changes[3][4] and changes[3][5] == "超过使用年限"
-    # the people named (张伟, 李娜) were added to the register, which is listed too
-    assert rows["人员名册"]["本年新增"] == 2
+    # the people named (张伟, 李娜) were added to the register: it keeps no in-service date
+    assert rows[("人员名册", "—")]["本年新增"] == "—"
     assert listed == 2 + 2  # records on the ledger sheets (the voided one is not listed)
 
 

@@ -165,7 +165,7 @@ def test_retire_then_destroy_with_reasons_and_dates(service):
 
 def test_reversible_statuses(service):
     view = service.create("media", medium())
-    assert service.change_status(view.id, "借出").status == "借出"
+    assert service.change_status(view.id, "借出", facts={"borrower": "李娜", "due_back": dt.date.today()}).status == "借出"
     assert service.change_status(view.id, "在用").status == "在用"
     with pytest.raises(LifecycleError, match="不是移动存储介质的状态"):
         service.change_status(view.id, "维修")
@@ -227,7 +227,7 @@ def test_filters_sort_and_pages(service, three):
     assert numbers(service.query("computers", LedgerQuery(sort="brand_model"))) == ["JM-0002", "JM-0003", "JM-0001"]
     second = service.query("computers", LedgerQuery(offset=1, limit=1))
     assert (numbers(second), second.total) == (["JM-0002"], 3)
-    service.change_status(three[0].id, "维修")
+    service.change_status(three[0].id, "维修", facts={"repaired_by": "信息中心", "escort": "张伟", "storage_removed": "否"})
     assert numbers(service.query("computers", LedgerQuery(filters={"status": "维修"}))) == ["JM-0001"]
     assert service.distinct_values("computers", "department") == ["保密办", "科研一处"]
 

@@ -169,7 +169,7 @@ def test_a_restore_is_refused_while_its_number_is_held_by_another_record(service
 def test_a_carrier_is_not_destroyed_while_any_copy_of_it_is_still_held(service):
     c = service.create("carriers", carrier(copies=4))
     copies = [service.create("carrier_copies", {"copy_number": n, "holder": "李娜"}, parent_id=c.id) for n in (1, 2, 3, 4)]
-    service.change_status(copies[1].id, "借出")
+    service.change_status(copies[1].id, "借出", facts={"borrower": "王芳", "due_back": dt.date.today()})
     service.change_status(copies[2].id, "清退", reason="退回发文单位")
     service.void(copies[3].id, "录入错误")  # a voided copy holds nothing back
     with pytest.raises(LifecycleError) as err:

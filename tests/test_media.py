@@ -57,7 +57,7 @@ def test_a_report_goes_onto_the_medium_verified_and_registered(service, out, db,
     assert count == 1 and written.path == stick / "涉密计算机台账.xlsx"
     data = written.path.read_bytes()
     assert written.manifest.read_text(encoding="utf-8") == f"{hashlib.sha256(data).hexdigest()}  涉密计算机台账.xlsx\n"
-    assert openpyxl.load_workbook(written.path).active["A4"].value == "JM-0001"
+    assert openpyxl.load_workbook(written.path).active["B5"].value == "JM-0001"  # after 序号, under 填报单位 and the header
     assert sorted(p.name for p in stick.iterdir()) == ["涉密计算机台账.xlsx", "涉密计算机台账.xlsx.sha256"]
     entry = out.register()[0]
     assert (entry.file_name, entry.size, entry.sha256, entry.records, entry.target) == (

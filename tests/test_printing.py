@@ -158,7 +158,9 @@ def test_every_print_is_recorded_and_only_the_security_admin_prints(db, printing
 
 def test_every_form_renders_filled_in(printing, machines, service, tmp_path):
     disk = service.create("media", medium())
-    service.change_status(machines[0].id, "维修", reason="硬盘故障送修")
+    service.change_status(machines[0].id, "维修", facts={"repaired_by": "航天信息维修中心", "escort": "李娜", "storage_removed": "是"})
+    service.change_status(machines[0].id, "在用")
+    service.change_status(machines[0].id, "报废", reason="硬盘故障送修")
     printing.set_unit_name("某研究所")
     expectations = {
         "takeout": (machines[:1], ["涉密信息设备外出审核表", "JM-2024-001", "保密办", "张伟", "机密", "部门领导意见", "返回检查情况"]),

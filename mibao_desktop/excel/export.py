@@ -12,25 +12,23 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.utils import get_column_letter
 
 from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.declaration import Ledger
-from mibao_desktop.ledgers.fields import Date, Integer
+from mibao_desktop.ledgers.fields import Choice, Date, Integer, Level
 from mibao_desktop import files
 from mibao_desktop.errors import Cancelled, ServiceError
-from mibao_desktop.services import audit
+from mibao_desktop.services import audit, report_facts
 from mibao_desktop.services.output_service import check_target
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.services.value_stream import PARENT
 
 FORMULA_STARTS = ("=", "+", "-", "@")
-_TITLE_FONT = Font(name="宋体", size=14, bold=True)
-_HEADER_FONT = Font(name="宋体", bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 
 
 def save_atomically(wb: Workbook, path: Path) -> None:
@@ -81,6 +79,8 @@ def display_width(text: str) -> int:
 def cell_value(field, value: Any) -> Any:
     if value is None:
         return None
+    if field.many:  # one value a line, as a hand-kept ledger writes two MACs (an import splits lines too)
+        return "\n".join(field.type.display(v) for v in value) or None
     if isinstance(field.type, Date) and not field.many:
         return value
     if isinstance(field.type, Integer) and not field.many:
@@ -100,10 +100,28 @@ def _cell(ws, value: Any, **style) -> WriteOnlyCell:
 
 
 MAX_ROWS = 1_048_576  # Excel's limit per sheet; the rest continues on a further sheet
-HEAD_ROWS = 3  # marking, title, column headers
+HEAD_ROWS = 3  # marking, title, column headers (a sheet with a 填报单位 line: 4)
 MARKINGS = levels.MARKINGS
 marking_text = levels.marking_text
+NUMBER_HEADER = "序号"
+
+# The paper ledger's look: 宋体 五号 (10.5 pt) in ruled cells, the title in 小二, the marking
+# in 黑体. Nothing under 9 pt is printed at 100 % (the page is fitted to the width, so a very
+# wide choice of columns prints smaller; the default columns fit A4 landscape at about 90 %).
+BODY_SIZE = 10.5
+_THIN = Side(style="thin", color="000000")
+_RULED = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_BODY_FONT = Font(name="宋体", size=BODY_SIZE)
+_TITLE_FONT = Font(name="宋体", size=18, bold=True)
+_LINE_FONT = Font(name="宋体", size=BODY_SIZE)
+_HEADER_FONT = Font(name="宋体", size=BODY_SIZE, bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _MARK_FONT = Font(name="黑体", size=14, bold=True, color="C00000")
+_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+_CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_RIGHT = Alignment(horizontal="right", vertical="center")
+MAX_WIDTH = 24  # a longer text wraps in its cell (as on paper) rather than widening the page
+LINE_HEIGHT = 13  # points a line of 五号 text takes in a row
 
 
 def default_marking(service: LedgerService, ledger: Ledger, query: LedgerQuery | None = None) -> str:
@@ -117,21 +135,89 @@ def highest_level(stream) -> str:
     return next((level for level in levels.LEVELS if stream.has_level(level)), levels.UNCLASSIFIED)
 
 
+def signoff_line(filled_by: str, day: dt.date) -> str:
+    """填表人 / 审核人 / 日期 under the table, as on the paper ledger (审核人 is signed by hand)."""
+    gap = "\u3000" * 8
+    return f"填表人:{filled_by or gap}{gap}审核人:{gap}{gap}日期:{day.year} 年 {day.month} 月 {day.day} 日"
+
+
+def paper_page(ws, marking: str, anchor: str = "", *, title_rows: str = "", one_page: bool = False) -> None:
+    """A4 landscape, fitted to the page width (``one_page``: to one page), centred; the marking
+    (``机密★``) in every page's header and footer, 第 N 页 共 M 页 and the audit chain's head in
+    the footer. ``marking`` is the text shown (see :func:`levels.marking_text`)."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if one_page else 0  # 0: as many pages down as the rows take
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins = PageMargins(left=0.3, right=0.3, top=0.8, bottom=0.7, header=0.3, footer=0.3)
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddHeader.left.text = marking
+    ws.oddHeader.left.size = 14
+    ws.oddHeader.left.font = "黑体,Bold"
+    ws.oddFooter.left.text = marking
+    ws.oddFooter.left.size = 10
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    ws.oddFooter.center.size = 10
+    if anchor:
+        ws.oddFooter.right.text = anchor
+        ws.oddFooter.right.size = 8
+
+
+class _StyledCell(Cell):
+    """A cell of a data column, written row after row with new values: its style is the
+    column's, resolved once (openpyxl would look it up for each of a million cells)."""
+
+    __slots__ = ("_style_id",)
+
+    @property
+    def style_id(self) -> int:
+        return self._style_id
+
+
+class _DataRow(list):
+    """A row of values for the sheet's ruled data cells (title and sign-off rows are plain)."""
+
+
 class SheetStream:
-    """One report table on write-only sheets: marking, title and header rows on each sheet,
-    repeated on every printed page; A4 landscape fitted to the width; the marking also in the
-    page header and footer; past Excel's row limit the rows go on to a further sheet.
+    """One report table on write-only sheets, laid out as the paper ledger a unit files:
+
+    the marking (标密) and the title over the table, with a line naming the unit (填报单位) when
+    ``info`` is given; ruled cells in 宋体 of at least 9 pt, a 序号 column when ``numbered``;
+    the 填表人/审核人/日期 line under the table when ``signoff`` is given. Printed on A4 landscape
+    fitted to the page width, the title and header rows repeated on every page, the marking in
+    every page's header (and footer), 第 N 页 共 M 页 in the footer. Past Excel's row limit the
+    rows go on to a further sheet (…(续1)), numbered on.
 
     ``anchor`` (the audit chain's head when the report was written, ``审计链头 N:HASH16``) goes
     in every page's footer: a paper or USB copy then lets the auditor check that the log
-    still holds that entry (``mibao audit verify --anchor``)."""
+    still holds that entry (``mibao audit verify --anchor``).
+
+    ``centred`` and ``dates`` are indexes into ``headers`` (not counting 序号): columns shown
+    centred (levels, statuses, dates) and columns holding dates (shown yyyy-mm-dd)."""
 
     def __init__(self, wb: Workbook, name: str, heading: str, headers: list[str], widths: list[float],
-                 marking: str, *, max_rows: int = MAX_ROWS, anchor: str = "") -> None:
-        self.wb, self.name, self.heading, self.headers, self.widths = wb, name, heading, headers, widths
+                 marking: str, *, max_rows: int = MAX_ROWS, anchor: str = "",
+                 info: tuple[str, str] | None = None, numbered: bool = False, signoff: str = "",
+                 centred: Iterable[int] = (), dates: Iterable[int] = ()) -> None:
+        self.wb, self.name, self.heading = wb, name, heading
+        self.numbered, self.info, self.signoff = numbered, info, signoff
+        shift = 1 if numbered else 0
+        self.headers = ([NUMBER_HEADER] if numbered else []) + list(headers)
+        self.widths = ([max(5, display_width(NUMBER_HEADER) + 1)] if numbered else []) + [min(w, MAX_WIDTH) for w in widths]
+        self.centred = {i + shift for i in centred} | ({0} if numbered else set())
+        self.dates = {i + shift for i in dates}
+        self.head_rows = HEAD_ROWS + (1 if info else 0)
         self.marking, self.max_rows, self.anchor = marking_text(marking), max_rows, anchor
         self.sheets: list = []
+        self.number = 0  # the 序号 of the last row written, counted on across sheets
         self._open()
+
+    @property
+    def last_column(self) -> str:
+        return get_column_letter(len(self.headers))
 
     def _open(self) -> None:
         part = len(self.sheets)
@@ -139,46 +225,114 @@ class SheetStream:
         ws = self.wb.create_sheet(title[:31])
         for i, width in enumerate(self.widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
-        ws.freeze_panes = f"A{HEAD_ROWS + 1}"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = f"1:{HEAD_ROWS}"
-        ws.oddHeader.center.text = self.marking
-        ws.oddHeader.center.size = 14
-        ws.oddFooter.center.text = f"{self.marking}    第 &P 页 共 &N 页"
-        if self.anchor:
-            ws.oddFooter.right.text = self.anchor
-            ws.oddFooter.right.size = 8
+        self._page_setup(ws)
+        ws.freeze_panes = f"A{self.head_rows + 1}"  # the sheet view is written with the first row: set before
+        last, n = self.last_column, len(self.headers)
+        ws.row_dimensions[2].height = 30
         ws.append([_cell(ws, self.marking, font=_MARK_FONT)])
-        ws.append([_cell(ws, self.heading if not part else f"{self.heading}(续)", font=_TITLE_FONT)])
-        ws.append([_cell(ws, h, font=_HEADER_FONT, fill=_HEADER_FILL, alignment=Alignment(horizontal="center"))
+        ws.append([_cell(ws, self.heading if not part else f"{self.heading}(续)", font=_TITLE_FONT,
+                         alignment=Alignment(horizontal="center", vertical="center"))])
+        ws.merged_cells.add(f"A2:{last}2")
+        if self.info:
+            left, right = self.info
+            split = max(1, n // 2)
+            ws.append([_cell(ws, left, font=_LINE_FONT, alignment=Alignment(horizontal="left", vertical="center")),
+                       *[None] * (split - 1),
+                       _cell(ws, right, font=_LINE_FONT, alignment=_RIGHT)])
+            ws.merged_cells.add(f"A3:{get_column_letter(split)}3")
+            if split < n:
+                ws.merged_cells.add(f"{get_column_letter(split + 1)}3:{last}3")
+        ws.append([_cell(ws, h, font=_HEADER_FONT, fill=_HEADER_FILL, border=_RULED, alignment=_CENTRE)
                    for h in self.headers])
-        self.ws, self.rows = ws, HEAD_ROWS
+        self._styled_rows(ws)
+        self.ws, self.rows = ws, self.head_rows
         self.sheets.append(ws)
 
-    def _close(self) -> None:
-        self.ws.auto_filter.ref = f"A{HEAD_ROWS}:{get_column_letter(len(self.headers))}{max(self.rows, HEAD_ROWS)}"
+    def _page_setup(self, ws) -> None:
+        # the title and the column headers on every page; the marking row is not repeated, the
+        # page header carries it (a page would otherwise show it twice)
+        paper_page(ws, self.marking, self.anchor, title_rows=f"2:{self.head_rows}")
+
+    def _styled_rows(self, ws) -> None:
+        """Data rows go through one ruled cell per column (see :class:`_StyledCell`)."""
+        cells = []
+        for i in range(len(self.headers)):
+            cell = _StyledCell(ws)
+            cell.font, cell.border = _BODY_FONT, _RULED
+            cell.alignment = _CENTRE if i in self.centred else _LEFT
+            if i in self.dates:
+                cell.number_format = "yyyy-mm-dd"
+            cell._style_id = self.wb._cell_styles.add(cell._style)
+            cells.append(cell)
+        dates = frozenset(self.dates)
+        plain = ws._values_to_row
+
+        def styled(values: list, row_idx: int):
+            for col_idx, (value, cell) in enumerate(zip(values, cells), 1):
+                if value.__class__ in _DATES and col_idx - 1 not in dates:
+                    value = value.isoformat()  # a date in a text column: as text, not a bare number
+                cell.value = value
+                if value.__class__ is str and value.startswith(FORMULA_STARTS):
+                    cell.data_type = "s"  # text that merely starts like a formula stays text
+                cell.row, cell.column = row_idx, col_idx
+                yield cell
+
+        ws._values_to_row = lambda values, row_idx: (styled(values, row_idx) if values.__class__ is _DataRow
+                                                     else plain(values, row_idx))
+
+    def _close(self, last_row: int | None = None) -> None:
+        self.ws.auto_filter.ref = f"A{self.head_rows}:{self.last_column}{max(self.rows, self.head_rows)}"
+        # printed from the title down: the page header carries the marking on every page
+        self.ws.print_area = f"A2:{self.last_column}{last_row or max(self.rows, self.head_rows)}"
 
     def append(self, values: Iterable[Any]) -> None:
         if self.rows >= self.max_rows:
             self._close()
             self._open()
-        # Plain values go in as they are (openpyxl reuses one cell for them, and gives dates a
-        # date format); only text that starts like a formula needs a cell of its own.
-        self.ws.append([_cell(self.ws, v) if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
-                        for v in values])
+        row = _DataRow(values)
+        if self.numbered:
+            self.number += 1
+            row.insert(0, self.number)
+        if len(row) < len(self.headers):  # every cell of the table ruled, the empty ones too
+            row.extend([None] * (len(self.headers) - len(row)))
+        lines = self._lines(row)
+        if lines > 1:  # a wrapped text: the row as tall as its lines (no reader measures them on load)
+            dims = self.ws.row_dimensions
+            dims[self.rows + 1].height = lines * LINE_HEIGHT + 1
+            self.ws.append(row)
+            del dims[self.rows + 1]  # written: not kept for each of a million rows
+        else:
+            self.ws.append(row)
         self.rows += 1
 
+    def _lines(self, row: list) -> int:
+        """How many lines the tallest cell of the row takes in its column's width."""
+        most = 1
+        for value, width in zip(row, self.widths):
+            if value.__class__ is str and ("\n" in value or len(value) * 2 > width - 1):
+                room = max(width - 1, 1)
+                most = max(most, sum(-(-max(display_width(part), 1) // room) for part in value.split("\n")))
+        return most
+
     def close(self) -> None:
-        self._close()
+        if not self.signoff:
+            self._close()
+            return
+        row = self.rows + 2  # under an empty line
+        self.ws.row_dimensions[row].height = 30
+        self.ws.append([])
+        self.ws.append([_cell(self.ws, self.signoff, font=_LINE_FONT,
+                              alignment=Alignment(horizontal="left", vertical="bottom"))])
+        self.ws.merged_cells.add(f"A{row}:{self.last_column}{row}")
+        self._close(last_row=row)
 
     def abandon(self) -> None:
         for ws in self.sheets:
             with contextlib.suppress(Exception):  # closing a sheet whose disk is full fails again
                 ws.close()
+
+
+_DATES = (dt.date, dt.datetime)
 
 
 def stream_to(sheet: SheetStream, rows: Iterable[Iterable[Any]], total: int, *,
@@ -211,7 +365,7 @@ def stream_to(sheet: SheetStream, rows: Iterable[Iterable[Any]], total: int, *,
 def ledger_rows(stream, chosen: list, parent_label: str = "") -> tuple[list[float], Iterator]:
     """Column widths fitted to the first rows, and every row's cell values (streamed). A child
     ledger's rows begin with their parent's number (``parent_label``: 所属载体)."""
-    widths = [display_width(h) + 2 for h in ([parent_label] if parent_label else []) + [f.label for f in chosen]]
+    widths = [display_width(h) + 1 for h in ([parent_label] if parent_label else []) + [f.label for f in chosen]]
     records = iter(stream)
     sample: list[list[Any]] = []
 
@@ -224,7 +378,7 @@ def ledger_rows(stream, chosen: list, parent_label: str = "") -> tuple[list[floa
         sample.append(row)
         for i, v in enumerate(row):
             shown = v.isoformat() if isinstance(v, dt.date) else str(v or "")
-            widths[i] = max(widths[i], min(display_width(shown) + 2, 60))
+            widths[i] = max(widths[i], min(max(map(display_width, shown.split("\n"))) + 1, MAX_WIDTH))
         if len(sample) >= 200:
             break
 
@@ -236,6 +390,16 @@ def ledger_rows(stream, chosen: list, parent_label: str = "") -> tuple[list[floa
     return widths, rows()
 
 
+def column_kinds(chosen: list, parent_label: str = "") -> tuple[list[int], list[int]]:
+    """Which columns (as ``ledger_rows`` gives them) are shown centred, and which hold dates:
+    a date, a level, a choice or a number is short and reads best centred in its ruled cell."""
+    shift = 1 if parent_label else 0
+    centred = [i + shift for i, f in enumerate(chosen)
+               if not f.many and isinstance(f.type, (Date, Integer, Choice, Level))]
+    dates = [i + shift for i, f in enumerate(chosen) if not f.many and isinstance(f.type, Date)]
+    return centred, dates
+
+
 def parent_column(ledger: Ledger) -> str:
     """The header of the column naming a child record's parent (所属载体); "" for a top ledger."""
     from mibao_desktop.excel.mapping import columns
@@ -244,11 +408,14 @@ def parent_column(ledger: Ledger) -> str:
 
 
 def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: LedgerQuery | None = None,
-                  fields: list[str] | None = None, marking: str | None = None, unit: str = "",
-                  progress: Callable[[int, int], None] | None = None,
+                  fields: list[str] | None = None, marking: str | None = None, unit: str | None = None,
+                  filled_by: str | None = None, progress: Callable[[int, int], None] | None = None,
                   cancelled: Callable[[], bool] | None = None, max_rows: int = MAX_ROWS,
                   audit_target: str | None = None) -> int:
-    """Write the ledger (with the current filter and chosen columns) to ``path``.
+    """Write the ledger (with the current filter and chosen columns) to ``path``, laid out as
+    the paper ledger (see :class:`SheetStream`): marked with ``marking`` (by default the highest
+    level among the rows), the unit's name (``unit``; by default the one set in 打印设置), and
+    signed off by ``filled_by`` (by default the exporting account's 姓名).
 
     The file appears only when complete: it is written to a temporary name beside the target
     and renamed, so a cancelled or failed export leaves nothing that looks finished.
@@ -257,6 +424,9 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
     check_target(service.db, path)
     query = query or LedgerQuery()
     chosen = [ledger.field(n) for n in fields] if fields else list(ledger.fields)
+    unit = report_facts.unit_name(service.db) if unit is None else unit
+    filled_by = report_facts.display_name(service.db, service.actor.name) if filled_by is None else filled_by
+    today = dt.date.today()
     wb = Workbook(write_only=True)
     with service.stream(ledger, query, fields=[f.name for f in chosen]) as stream:
         marking = marking or highest_level(stream)
@@ -265,11 +435,12 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
         total = stream.total
         parent_label = parent_column(ledger)
         widths, rows = ledger_rows(stream, chosen, parent_label)
-        heading = f"{unit}{ledger.title}(共 {total} 条,导出于 {dt.date.today().isoformat()})"
+        centred, dates = column_kinds(chosen, parent_label)
         headers = ([parent_label] if parent_label else []) + [f.label for f in chosen]
         anchor = audit.current_anchor(service.db)
-        sheet = SheetStream(wb, ledger.title, heading, headers, widths, marking, max_rows=max_rows,
-                            anchor=anchor.label)
+        sheet = SheetStream(wb, ledger.title, ledger.title, headers, widths, marking, max_rows=max_rows,
+                            anchor=anchor.label, info=unit_line(unit, f"共 {total} 条    导出日期:{today.isoformat()}"),
+                            numbered=True, signoff=signoff_line(filled_by, today), centred=centred, dates=dates)
         done = stream_to(sheet, rows, total, progress=progress, cancelled=cancelled)
     save_atomically(wb, path)
     service.record_output("ledger.export", ledger, audit_target or str(path), done,
@@ -278,3 +449,9 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
     if progress:
         progress(total, total)
     return done
+
+
+def unit_line(unit: str, right: str) -> tuple[str, str]:
+    """The line under the title: 填报单位 (left blank to be written by hand when not set) and
+    what the table holds."""
+    return f"填报单位:{unit or chr(0x3000) * 12}", right

@@ -13,7 +13,8 @@ import datetime as dt
 from typing import Any, Iterator, Mapping
 
 from mibao_desktop.ledgers import common, levels, samples
-from mibao_desktop.ledgers.declaration import LabelSpec, Ledger, Lifecycle, SampleContext
+from mibao_desktop.ledgers.declaration import (CLOSING_FACTS, LOAN_FACTS, TAKEOUT_FACTS, LabelSpec, Ledger,
+                                                Lifecycle, SampleContext)
 from mibao_desktop.ledgers.fields import Choice, Date, Field, Integer, Person, SecrecyPeriod, Text
 
 CARRIER_LIFECYCLE = Lifecycle(
@@ -30,6 +31,8 @@ COPY_LIFECYCLE = Lifecycle(
     closing=frozenset({"清退", "已销毁"}),
     terminal=frozenset({"已销毁"}),
     transitions={"清退": ("已销毁",)},
+    facts={"借出": LOAN_FACTS, "外出": TAKEOUT_FACTS, "清退": CLOSING_FACTS, "已销毁": CLOSING_FACTS},
+    fit_to_go_out=frozenset({"在管", "外出"}),
 )
 
 FORMS = ("纸质", "光盘", "U盘", "移动硬盘", "存储卡", "其他")
@@ -103,7 +106,7 @@ CARRIERS = Ledger(
         Field("pages", "页数", Integer(minimum=0, maximum=100_000), shown=False, synonyms=("页码",)),
         Field("scope", "知悉范围", Text(max_length=200), shown=False, synonyms=("发放范围", "分发范围")),
         Field("source", "来源", Choice(SOURCES), default="接收", facet=True, synonyms=("载体来源",)),
-        Field("received_on", "收到日期", Date(), synonyms=("接收日期", "制作日期", "登记日期")),
+        Field("received_on", "收到日期", Date(), in_service=True, synonyms=("接收日期", "制作日期", "登记日期")),
         Field("keeper", "保管人", Person(), required=True, searchable=True, synonyms=("保管人员", "管理人", "责任人")),
         common.department(),
         common.location("存放位置"),

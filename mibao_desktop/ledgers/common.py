@@ -68,7 +68,7 @@ def location(label: str = "放置地点") -> Field:
 
 
 def start_date() -> Field:
-    return Field("start_date", "启用日期", Date(),
+    return Field("start_date", "启用日期", Date(), in_service=True,
                  synonyms=("启用时间", "使用日期", "购置日期", "登记日期", "开始使用时间", "投入使用时间", "配发日期"))
 
 

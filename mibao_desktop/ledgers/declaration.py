@@ -7,7 +7,7 @@ from dataclasses import dataclass, field as dc_field
 from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from mibao_desktop.ledgers.fields import Field, Level
+from mibao_desktop.ledgers.fields import Choice, Date, Field, Level, Person, Text
 
 META_COLUMNS = ("id", "parent_id", "voided", "void_reason", "search_text", "created_at", "updated_at", "version")
 
@@ -59,6 +59,42 @@ def _status_key(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace(" ", "").strip()
 
 
+# What a status change records beside the status (外出 where, why, who carries it, until when):
+# declared per status with the lifecycle, one Field each, asked by the 变更状态 dialog, checked
+# by the service, kept with the change in the record's history and printed on the forms.
+# ``REASON`` is the change's own 原因 (kept as the event's reason, as it always was); every
+# other fact is kept as a field change of the event, with no old value.
+REASON = "reason"
+
+
+def reason(*, required: bool) -> Field:
+    return Field(REASON, "原因", Text(max_length=500, multiline=True), required=required)
+
+
+# Seed 003 附表1 and 第十七条: a device taken out is approved, carried by a named person and
+# comes back on a set day (the take-out form asks each).
+TAKEOUT_FACTS = (
+    Field("destination", "外出地点", Text(max_length=100), required=True),
+    Field("trip_purpose", "外出事由", Text(max_length=200), required=True),
+    Field("carried_by", "携带人", Person(), required=True),
+    Field("return_by", "预计返回日期", Date(not_future=False), required=True),
+)
+# Seed 003 第十八条: repaired under supervision, and sent out only with its storage removed.
+REPAIR_FACTS = (
+    Field("repaired_by", "维修单位", Text(max_length=100), required=True),
+    Field("escort", "陪同人员", Person(), required=True),
+    Field("storage_removed", "是否拆除硬盘", Choice(("是", "否", "无硬盘")), required=True),
+)
+# Seed 002 §八, seed 003 第十一条: lent to a named person, back by a date.
+LOAN_FACTS = (
+    Field("borrower", "借用人", Person(), required=True),
+    Field("due_back", "应还日期", Date(not_future=False), required=True),
+)
+CLOSING_FACTS = (reason(required=True),)
+# A status that declares nothing asks for an optional 原因 (a closing one: a required one).
+_OPEN_REASON = (reason(required=False),)
+
+
 @dataclass(frozen=True)
 class Lifecycle:
     """The statuses a record moves through.
@@ -68,6 +104,10 @@ class Lifecycle:
     status may go next; a status missing from it may go to any non-initial-only status.
     ``synonyms`` are the other words hand-kept ledgers use for a status (使用中 → 在用), read
     by an import (:meth:`status_of`) together with :data:`COMMON_STATUS_SYNONYMS`.
+
+    ``facts`` declares, per target status, what a change into it records (:meth:`facts_for`).
+    ``fit_to_go_out`` are the statuses in which a record may be taken out (外出审核表 warns
+    otherwise: a device 维修, 报废 or 已销毁 is in no state to leave).
     """
 
     statuses: tuple[str, ...]
@@ -76,11 +116,37 @@ class Lifecycle:
     terminal: frozenset[str] = frozenset()
     transitions: Mapping[str, tuple[str, ...]] = dc_field(default_factory=dict)
     synonyms: Mapping[str, str] = dc_field(default_factory=dict)
+    facts: Mapping[str, tuple[Field, ...]] = dc_field(default_factory=dict)
+    fit_to_go_out: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         wrong = {s for s in self.synonyms.values() if s not in self.statuses}
         if wrong:
             raise ValueError(f"synonyms for statuses the lifecycle has not: {sorted(wrong)}")
+        wrong = (set(self.facts) | set(self.fit_to_go_out)) - set(self.statuses)
+        if wrong:
+            raise ValueError(f"facts or fit_to_go_out for statuses the lifecycle has not: {sorted(wrong)}")
+        for status in self.closing:
+            if not any(f.name == REASON and f.required for f in self.facts_for(status)):
+                raise ValueError(f"closing status {status!r} must ask for a required reason")
+        seen: dict[str, Field] = {}
+        for f in (f for facts in self.facts.values() for f in facts):
+            if f.many or (f.is_reference and not f.is_person):
+                raise ValueError(f"fact {f.name!r}: a status fact is one value, a text, date, choice or person")
+            if seen.setdefault(f.name, f) != f:
+                raise ValueError(f"fact {f.name!r} declared twice, differently")
+
+    def facts_for(self, status: str) -> tuple[Field, ...]:
+        """What a change into ``status`` asks for, in the order the dialog shows it."""
+        declared = self.facts.get(status)
+        if declared is not None:
+            return declared
+        return CLOSING_FACTS if status in self.closing else _OPEN_REASON
+
+    @cached_property
+    def fact_fields(self) -> dict[str, Field]:
+        """Every fact any status asks for, by name (the history's labels, the forms)."""
+        return {f.name: f for status in self.statuses for f in self.facts_for(status)}
 
     def allowed_next(self, current: str) -> tuple[str, ...]:
         if current in self.terminal:
@@ -111,6 +177,8 @@ DEVICE_LIFECYCLE = Lifecycle(
               "已报废": "报废", "待报废": "报废", "销毁": "已销毁", "已销": "已销毁",
               "封存": "停用", "停止使用": "停用", "闲置": "停用", "已停用": "停用",
               "维修中": "维修", "送修": "维修", "在修": "维修", "外出中": "外出", "携带外出": "外出"},
+    facts={"外出": TAKEOUT_FACTS, "维修": REPAIR_FACTS, "报废": CLOSING_FACTS, "已销毁": CLOSING_FACTS},
+    fit_to_go_out=frozenset({"在用", "外出"}),
 )
 
 PEOPLE_LIFECYCLE = Lifecycle(
@@ -130,6 +198,8 @@ MEDIA_LIFECYCLE = Lifecycle(
     synonyms={"正常": "在用", "使用": "在用", "使用中": "在用", "在使用": "在用", "在库": "在用",
               "借用": "借出", "已借出": "借出", "外借": "借出", "借用中": "借出",
               "外出中": "外出", "携带外出": "外出", "已报废": "报废", "销毁": "已销毁", "已销": "已销毁"},
+    facts={"借出": LOAN_FACTS, "外出": TAKEOUT_FACTS, "报废": CLOSING_FACTS, "已销毁": CLOSING_FACTS},
+    fit_to_go_out=frozenset({"在用", "外出"}),
 )
 
 
@@ -221,6 +291,9 @@ class Ledger:
         clash = set(names) & set(META_COLUMNS)
         if clash:
             raise ValueError(f"{self.key}: field names {sorted(clash)} are kept for the storage")
+        clash = set(names) & set(self.lifecycle.fact_fields)
+        if clash:  # the history keeps both by name: a fact must not read as an edit of a field
+            raise ValueError(f"{self.key}: status facts named as fields: {sorted(clash)}")
         if not self.unique_scope:
             object.__setattr__(self, "unique_scope", self.key)
         if not self.default_sort:
@@ -248,6 +321,11 @@ class Ledger:
     def level_field(self) -> Field | None:
         """The 密级 field, if the ledger has one."""
         return next((f for f in self.fields if isinstance(f.type, Level)), None)
+
+    @cached_property
+    def in_service_field(self) -> Field | None:
+        """The date the record came into the holdings (``Field.in_service``), if the ledger keeps one."""
+        return next((f for f in self.fields if f.in_service), None)
 
     @cached_property
     def _by_name(self) -> dict[str, Field]:

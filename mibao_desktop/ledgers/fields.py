@@ -342,6 +342,9 @@ class Field:
     facet: bool = False  # a filter list above the table; its values are counted as records change
     compute: Callable[[Mapping[str, Any]], Any] | None = None  # derived from the other values when written
     indexed: bool | None = None  # None: indexed when shown, a facet, a reference, a date or computed
+    # the date the record came into the unit's holdings (启用日期, a carrier's 收到日期): what the
+    # annual report's 本年新增 counts by, not the day it was typed in or imported
+    in_service: bool = False
     # names and departments sort in pinyin order (按拼音排序), by a key column beside the value
     pinyin_sort: bool = False
 

@@ -14,6 +14,8 @@ from typing import BinaryIO, Sequence
 
 from reportlab.lib.colors import HexColor
 
+WARNING_COLOUR = HexColor("#B00020")
+
 from mibao_desktop.printing.pdf import FONT, fit_size, mm, new_canvas, text_width, wrap
 
 LABEL_FILL = HexColor("#EEF1F5")
@@ -77,6 +79,8 @@ class Form:
     blocks: list = field(default_factory=list)
     note: str = ""  # a line under the title: 单位, 编号
     landscape: bool = False
+    note_right: str = ""  # the right of that line (日期, 经办人); a line of its own when both do not fit
+    warning: str = ""  # said in red under the title of the first page: the records are in no state for this form
 
 
 class _Pen:
@@ -101,10 +105,27 @@ class _Pen:
         c.setFont(FONT, 18)
         c.drawCentredString(self.width / 2, self.y - 18, self.form.title + ("(续)" if self.page > 1 else ""))
         self.y -= 30
-        if self.form.note:
+        note, right = self.form.note, self.form.note_right
+        if note or right:
             c.setFont(FONT, 10)
-            c.drawString(self.left, self.y - 4, self.form.note)
+            if note and right and text_width(note, 10) + text_width(right, 10) + 8 * mm > self.right - self.left:
+                c.drawString(self.left, self.y - 4, note)  # a long unit name: the date goes below it
+                self.y -= 14
+                note = ""
+            if note:
+                c.drawString(self.left, self.y - 4, note)
+            if right:
+                c.drawRightString(self.right, self.y - 4, right)
             self.y -= 14
+        if self.form.warning and self.page == 1:
+            size = 10.5
+            c.setFillColor(WARNING_COLOUR)
+            c.setFont(FONT, size)
+            for line in wrap("注意:" + self.form.warning + "。", self.right - self.left, size):
+                c.drawString(self.left, self.y - 6, line)
+                self.y -= size * 1.45
+            c.setFillColorRGB(0, 0, 0)
+            self.y -= 4
         c.setFont(FONT, 8)
         c.drawCentredString(self.width / 2, MARGIN * mm / 2, f"第 {self.page} 页")
         if self.anchor:  # the audit chain's head on paper: the auditor can check the log still holds it

@@ -56,15 +56,20 @@ def fit_size(text: str, width: float, size: float, minimum: float = 4.0) -> floa
     return size
 
 
+NO_LINE_START = ",.;:!?)%\u3001\u3002\uff0c\uff1b\uff1a\uff01\uff1f\uff09\u300d\u300f\u300b\u3011"  # never begins a line (避头点)
+
+
 def wrap(text: str, width: float, size: float) -> list[str]:
-    """Break Chinese (and mixed) text into lines no wider than ``width`` points."""
+    """Break Chinese (and mixed) text into lines no wider than ``width`` points. A closing mark
+    of punctuation that would begin a line hangs at the end of the line before (避头点), as a
+    typeset page does: a line never starts with 。 or ,."""
     lines, current = [], ""
     for ch in text:
         if ch == "\n":
             lines.append(current)
             current = ""
             continue
-        if text_width(current + ch, size) > width and current:
+        if text_width(current + ch, size) > width and current and ch not in NO_LINE_START:
             lines.append(current)
             current = ch
         else:

@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 from mibao_desktop.printing.forms import BLANK_DATE, Form, Grid, L, Signatures, Table, Text, V
 
 SIGN = "签字:                日期:" + BLANK_DATE
+TICK, BOX = "■", "□"  # a box ticked from what MiBao knows, one left to tick by hand
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,69 @@ class FormContext:
     today: dt.date = dt.date.today()
     history: dict | None = None  # record id → its HistoryEntry list (maintenance record)
     holdings: Sequence | None = None  # a person's items (excel.person_holdings.Holding: number, name, level, roles)
+    last_changes: dict | None = None  # record id → its latest status change (HistoryEntry), with its facts
+    names: dict | None = None  # account login → 姓名: 经办人 on paper is a person, not a login
+    handler: str = ""  # 姓名 of the one printing (经办人)
 
 
 def _v(record, name: str) -> str:
     return record.display(name) if record is not None and record.ledger.has_field(name) else ""
+
+
+def _last(ctx: FormContext, record, *into: str):
+    """The record's latest status change, if it moved into one of ``into`` (any, when none named)."""
+    entry = (ctx.last_changes or {}).get(record.id) if record is not None else None
+    if entry is None or entry.status_moved is None or (into and entry.status_moved[1] not in into):
+        return None
+    return entry
+
+
+def _fact(entry, name: str) -> str:
+    return entry.fact(name) if entry is not None else ""
+
+
+def _when(entry) -> str:
+    if entry is None:
+        return ""
+    day = entry.effective_date or entry.at.date()
+    return f"{day:%Y年%m月%d日}"
+
+
+def _long_date(text: str) -> str:
+    try:
+        return f"{dt.date.fromisoformat(text):%Y年%m月%d日}"
+    except ValueError:
+        return text
+
+
+def _tick(options: Sequence[str], chosen: str | None) -> str:
+    return "    ".join(f"{TICK if o == chosen else BOX} {o}" for o in options)
+
+
+def _name_of(ctx: FormContext, login: str) -> str:
+    return (ctx.names or {}).get(login, login)
+
+
+WARNED_BY_NUMBER = 3  # records a warning names one by one; more are counted
+
+
+def _warned(records: Sequence, what: str) -> list[str]:
+    if len(records) <= WARNED_BY_NUMBER:
+        return [f"{r.ledger.noun} {r.number} 当前为“{r.status}”,{what}" for r in records]
+    shown = "、".join(r.number for r in records[:WARNED_BY_NUMBER])
+    states = "、".join(f"“{s}”" for s in dict.fromkeys(r.status for r in records))
+    return [f"{shown} 等 {len(records)} 条记录{what}(当前为{states})"]
+
+
+def takeout_warnings(records: Sequence) -> list[str]:
+    """Why a record is in no state to go out (维修, 报废, 已销毁 …): its lifecycle says in
+    which statuses it may (``Lifecycle.fit_to_go_out``)."""
+    return _warned([r for r in records if r.voided or r.status not in r.ledger.lifecycle.fit_to_go_out], "不应外出")
+
+
+def destruction_warnings(records: Sequence) -> list[str]:
+    """Records on the destruction form that have not been retired (报废, a carrier 清退) first."""
+    return _warned([r for r in records if r.status not in r.ledger.lifecycle.closing], "尚未报废")
 
 
 def _device_name(record) -> str:
@@ -37,19 +97,31 @@ def _unit_line(ctx: FormContext, extra: str = "") -> str:
     return f"单位:{unit}    {extra}".rstrip()
 
 
+def _handled(ctx: FormContext, extra: str) -> str:
+    """The right of the line under the title: a date, and who filled the form in (经办人, by 姓名)."""
+    return f"{extra}    经办人:{ctx.handler}" if ctx.handler else extra
+
+
 def takeout(records: Sequence, ctx: FormContext) -> Form:
-    """涉密信息设备外出审核表 (seed 003 附表1)."""
+    """涉密信息设备外出审核表 (seed 003 附表1), filled from the record and, when it is 外出, from
+    the facts its change into 外出 recorded (where, why, who carries it, until when). A record
+    in no state to go out (维修, 报废, 已销毁) is said so at the top of the form."""
     r = records[0] if records else None
-    return Form("涉密信息设备外出审核表", note=_unit_line(ctx, f"填表日期:{ctx.today:%Y年%m月%d日}"), blocks=[
+    trip = _last(ctx, r, "外出") if r is not None and r.status == "外出" else None
+    start = _when(trip) or BLANK_DATE
+    back = _long_date(_fact(trip, "return_by")) or BLANK_DATE
+    return Form("涉密信息设备外出审核表", note=_unit_line(ctx),
+                note_right=_handled(ctx, f"填表日期:{ctx.today:%Y年%m月%d日}"),
+                warning=";".join(takeout_warnings(records)), blocks=[
         Grid([
             (11, [L("部门"), V(_v(r, "department")), L("使用人"), V(_v(r, "user") or _v(r, "responsible_person"))]),
             (11, [L("设备名称"), V(_device_name(r)), L("设备编号"), V(_v(r, "asset_number"))]),
             (11, [L("密级"), V(_v(r, "level")), L("序列号"), V(_v(r, "serial_number"))]),
             (11, [L("责任人"), V(_v(r, "responsible_person")), L("硬盘序列号" if r is not None and r.ledger.has_field("disk_serials") else "容量"),
                   V(_v(r, "disk_serials") or _v(r, "capacity"))]),
-            (11, [L("外出地点"), V("", 3)]),
-            (24, [L("外出事由"), V("", 3)]),
-            (11, [L("起止日期"), V(f"{BLANK_DATE}  至 {BLANK_DATE}", 3)]),
+            (11, [L("外出地点"), V(_fact(trip, "destination")), L("携带人"), V(_fact(trip, "carried_by"))]),
+            (24, [L("外出事由"), V(_fact(trip, "trip_purpose"), 3)]),
+            (11, [L("起止日期"), V(f"{start}  至  {back}", 3)]),
             (11, [L("是否存储涉密信息"), V("□ 是(须加密并采取严格保护措施)      □ 否", 3)]),
             (20, [L("携带保护措施"), V("□ 专人携带、不离身    □ 存储信息已加密    □ 保密柜/保密包", 3)]),
             (26, [L("返回检查情况"), V("□ 设备完好  □ 封条/标识完好  □ 未接入其他网络  □ 信息无异常", 3,
@@ -57,28 +129,52 @@ def takeout(records: Sequence, ctx: FormContext) -> Form:
             (24, [L("部门领导意见"), V("", 3, sign=SIGN)]),
             (24, [L("保密部门意见"), V("", 3, sign=SIGN)]),
         ], widths=(1.1, 1.6, 1.1, 1.6)),
-        Signatures(["使用人:", "安全保密负责人:", "领导签字:"]),
+        Signatures(["使用人:", "携带人:", "安全保密负责人:", "领导签字:"], per_line=2),
     ])
 
 
+MAINTENANCE_KINDS = {"维修": "维护维修", "报废": "淘汰报废", "已销毁": "销毁"}  # status → 类别 ticked
+
+
+def _status_row(e, ctx: FormContext) -> tuple:
+    """One status change in the record's list: date, what moved, why (or what it recorded), by whom."""
+    moved = e.status_moved
+    why = e.reason or ";".join(f"{c.label}:{c.new}" for c in e.facts if c.new)
+    return (e.effective_date.isoformat() if e.effective_date else e.at.strftime("%Y-%m-%d"),
+            f"{moved[0]} → {moved[1]}", why, _name_of(ctx, e.actor))
+
+
+def _what_was_done(last) -> str:
+    """原因及内容: the date and reason of the change, or what a repair recorded."""
+    if last is None:
+        return ""
+    told = last.reason or ";".join(f"{c.label}:{c.new}" for c in last.facts if c.new)
+    return f"{_when(last)} 改为“{last.status_moved[1]}”" + (f":{told}" if told else "")
+
+
 def maintenance(records: Sequence, ctx: FormContext) -> Form:
-    """涉密信息系统、设备维护淘汰管理档案 (seed 003 附表2)."""
+    """涉密信息系统、设备维护淘汰管理档案 (seed 003 附表2): 类别, 原因, the repairer, the person
+    accompanying it and what became of its disk come from its latest status change."""
     r = records[0] if records else None
     events = (ctx.history or {}).get(r.id, []) if r is not None else []
-    rows = [(e.effective_date.isoformat() if e.effective_date else e.at.strftime("%Y-%m-%d"),
-             e.changes[0].old + " → " + e.changes[0].new, e.reason or "", e.actor)
-            for e in events if e.action == "status" and e.changes][:8]
-    return Form("涉密信息系统、设备维护淘汰管理档案", note=_unit_line(ctx, f"建档日期:{ctx.today:%Y年%m月%d日}"), blocks=[
+    rows = [_status_row(e, ctx) for e in events if e.status_moved is not None][:8]
+    last = _last(ctx, r, *MAINTENANCE_KINDS)
+    kind = MAINTENANCE_KINDS.get(last.status_moved[1]) if last is not None else None
+    repair = last if kind == "维护维修" else None
+    removed = {"是": "拆除后留存", "无硬盘": "无存储部件"}.get(_fact(repair, "storage_removed"))
+    return Form("涉密信息系统、设备维护淘汰管理档案", note=_unit_line(ctx),
+                note_right=_handled(ctx, f"建档日期:{ctx.today:%Y年%m月%d日}"), blocks=[
         Grid([
             (11, [L("设备名称"), V(_device_name(r)), L("设备编号"), V(_v(r, "asset_number"))]),
             (11, [L("密级"), V(_v(r, "level")), L("序列号"), V(_v(r, "serial_number"))]),
             (11, [L("部门"), V(_v(r, "department")), L("责任人"), V(_v(r, "responsible_person"))]),
             (11, [L("硬盘序列号"), V(_v(r, "disk_serials") or _v(r, "capacity"), 3)]),
-            (11, [L("类别"), V("□ 维护维修      □ 淘汰报废      □ 改作非涉密使用      □ 销毁", 3)]),
-            (26, [L("原因及内容"), V("", 3)]),
+            (11, [L("类别"), V(_tick(("维护维修", "淘汰报废", "改作非涉密使用", "销毁"), kind), 3)]),
+            (26, [L("原因及内容"), V(_what_was_done(last), 3)]),
             (11, [L("维修地点"), V("□ 本单位内部(专人全程监督)      □ 送外维修(已拆除涉密存储部件)", 3)]),
-            (22, [L("涉密存储部件处理"), V("□ 拆除后留存    □ 交承销单位销毁    □ 无存储部件\n部件名称及序列号:", 3)]),
-            (11, [L("维护单位/人员"), V(""), L("全程监督人"), V("")]),
+            (22, [L("涉密存储部件处理"), V(_tick(("拆除后留存", "交承销单位销毁", "无存储部件"), removed)
+                                          + "\n部件名称及序列号:" + (_v(r, "disk_serials") if removed == "拆除后留存" else ""), 3)]),
+            (11, [L("维护单位/人员"), V(_fact(repair, "repaired_by")), L("全程监督人"), V(_fact(repair, "escort"))]),
             (20, [L("处理结果"), V("", 3)]),
         ], widths=(1.1, 1.6, 1.1, 1.6)),
         Table(["日期", "状态变更", "原因", "经办人"], [1.2, 1.4, 3, 1.2], rows, blank_rows=max(0, 3 - len(rows))),
@@ -87,23 +183,47 @@ def maintenance(records: Sequence, ctx: FormContext) -> Form:
     ])
 
 
+def _one_or_list(values: Sequence[str], many: str) -> str:
+    """One value when all agree, else each (up to three), else ``many``."""
+    kept = list(dict.fromkeys(v for v in values if v))
+    if len(kept) <= 1:
+        return kept[0] if kept else ""
+    return "、".join(kept) if len(kept) <= 3 else many
+
+
 def destruction(records: Sequence, ctx: FormContext) -> Form:
-    """涉密载体销毁审批表 with its inventory list over as many pages as needed."""
+    """涉密载体销毁审批表 with its inventory list over as many pages as needed, for every
+    record selected. 申请部门 is their departments; 销毁原因 and 申请日期 come from the change
+    that retired them (报废, a carrier's 清退); 销毁日期 from their destruction, once done."""
     kinds = Counter(_v(r, "device_type") or _v(r, "media_type") or r.ledger.noun for r in records)
-    rows = [(i, _device_name(r) or r.ledger.noun, r.asset_number, _v(r, "level") or "非涉密", 1, _v(r, "serial_number"))
+    retired = {r.id: _last(ctx, r, *r.ledger.lifecycle.closing) for r in records}
+    retiring = {r.id: e for r, e in ((r, retired[r.id]) for r in records) if e is not None
+                and e.status_moved[1] not in r.ledger.lifecycle.terminal}
+    destroyed = [e for r in records for e in [retired[r.id]] if e is not None
+                 and e.status_moved[1] in r.ledger.lifecycle.terminal]
+    reasons = [e.reason or "" for e in retired.values() if e is not None]
+    rows = [(i, _device_name(r) or r.ledger.noun, r.asset_number, _v(r, "level") or "非涉密", 1, _v(r, "serial_number"),
+             (retired[r.id].reason or "") if retired[r.id] is not None else "")
             for i, r in enumerate(records, start=1)]
     totals = ["合计:" + ",".join(f"{k} {n} 件" for k, n in sorted(kinds.items())) + f";共 {len(records)} 件"]
-    return Form("涉密载体销毁审批表", note=_unit_line(ctx, "申请部门:                申请日期:" + BLANK_DATE), blocks=[
+    asked = max((e.effective_date or e.at.date() for e in retiring.values()), default=None)
+    done = max((e.effective_date or e.at.date() for e in destroyed), default=None) if len(destroyed) == len(records) else None
+    department = _one_or_list([_v(r, "department") for r in records], "见清单")
+    return Form("涉密载体销毁审批表", note=_unit_line(ctx),
+                note_right=_handled(ctx, f"申请日期:{asked:%Y年%m月%d日}" if asked else "申请日期:" + BLANK_DATE),
+                warning=";".join(destruction_warnings(records)), blocks=[
         Grid([
-            (18, [L("销毁原因"), V("", 3)]),
+            (11, [L("申请部门"), V(department, 3)]),
+            (18, [L("销毁原因"), V(_one_or_list(reasons, "见清单"), 3)]),
             (11, [L("销毁方式"), V("□ 送交承销单位销毁    □ 粉碎    □ 消磁    □ 物理损毁存储部件", 3)]),
             (11, [L("承销单位"), V(""), L("销毁地点"), V("")]),
-            (11, [L("销毁数量"), V(f"共 {len(records)} 件(清单附后)"), L("销毁日期"), V(BLANK_DATE)]),
+            (11, [L("销毁数量"), V(f"共 {len(records)} 件(清单附后)"), L("销毁日期"),
+                  V(f"{done:%Y年%m月%d日}" if done else BLANK_DATE)]),
             (24, [L("部门领导意见"), V("", 3, sign=SIGN)]),
             (24, [L("保密部门审批"), V("", 3, sign="批准人:                日期:" + BLANK_DATE)]),
         ], widths=(1.1, 1.6, 1.1, 1.6)),
         Signatures(["销毁人:", "监销人:", "监销人:", "批准人:", "承销单位经办人:"], per_line=3),
-        Table(["序号", "名称", "编号", "密级", "数量", "序列号/备注"], [0.6, 2.2, 1.8, 0.8, 0.6, 2.0], rows,
+        Table(["序号", "名称", "编号", "密级", "数量", "序列号", "销毁原因"], [0.6, 2.0, 1.7, 0.8, 0.6, 1.6, 2.0], rows,
               totals=totals),
     ])
 

@@ -30,6 +30,7 @@ from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.security.roles import PasswordChangeRequired, SessionEnded
 from mibao_desktop.services import audit
 from mibao_desktop.errors import ServiceError, ValidationFailed
+from mibao_desktop.services import settings as settings_module
 from mibao_desktop.services.settings import security_policy
 
 UNKNOWN_NAME = "未知用户名"
@@ -138,13 +139,15 @@ class AccountService:
         with self.db.session() as session:
             return not session.scalar(select(func.count(Account.id)))
 
-    def setup(self, accounts: Mapping[Role, tuple[str, ...]]) -> list[AccountView]:
-        """首次使用: create the three accounts, one per role, as (login name, 姓名, password[, 工号]).
+    def setup(self, accounts: Mapping[Role, tuple[str, ...]], *, unit_name: str = "") -> list[AccountView]:
+        """首次使用: create the three accounts, one per role, as (login name, 姓名, password[, 工号]),
+        and keep the unit's name (单位名称, printed on every form, label sheet and export) when given.
 
         Allowed only while there is no account at all: the three people set their own accounts
         together, so these alone are granted their roles without a second step. Their passwords
         are their own, so they need not be changed at the first login.
         """
+        unit_name = settings_module.clean_unit_name(unit_name)
         if set(accounts) != set(Role):
             raise ServiceError("须为系统管理员、安全保密管理员、安全审计员各设一个账户。")
         names = [self._clean(chosen[0], "用户名") for chosen in accounts.values()]
@@ -175,6 +178,11 @@ class AccountService:
             for account in made:
                 audit.append(session, _actor(account), "account.setup", account.name,
                              {"role": Role[account.role].value}, at=now)
+            if unit_name:  # the security administrator's setting, given by the three together
+                keeper = next(a for a in made if a.role == Role.SECURITY_ADMIN.name)
+                settings_module.write(session, settings_module.UNIT_NAME, unit_name, keeper.name, now)
+                audit.append(session, _actor(keeper), "settings.change", settings_module.UNIT_NAME,
+                             {"unit": unit_name}, at=now)
             return [_view(a) for a in made]
 
     @staticmethod

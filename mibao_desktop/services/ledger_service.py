@@ -22,13 +22,13 @@ from mibao_desktop.db.database import Database
 from mibao_desktop.db.models import FieldChange, Record, RecordEvent
 from mibao_desktop.errors import Cancelled, LifecycleError, NotFound, ServiceError, StaleRecord, ValidationFailed
 from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger, children_of, get_ledger
-from mibao_desktop.ledgers.declaration import RuleContext
+from mibao_desktop.ledgers.declaration import REASON, RuleContext
 from mibao_desktop.ledgers.fields import LIST_JOINER, VOIDED_MARK, Field, FieldType, Level, Ref
 from mibao_desktop.ledgers.levels import LONG_TERM, parse_marking, period_text
 from mibao_desktop.ledgers.normalize import FieldError, clean_text, invisible_in, is_blank, split_values
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.security.inputs import unreadable
-from mibao_desktop.services import audit
+from mibao_desktop.services import audit, status_facts
 from mibao_desktop.services.references import Resolver, person_text
 from mibao_desktop.services.repository import LedgerQuery, RecordRepository, unique_keys
 from mibao_desktop.services.views import (
@@ -278,7 +278,9 @@ def _nobody_new(name: str, _department: str | None) -> int | None:
 
 
 def _labels(ledger: Ledger) -> dict[str, str]:
-    return {f.name: f.label for f in ledger.fields} | {RELATED: "相关记录", "_parent": ledger.parent_label or "所属记录"}
+    """Field names → Chinese labels, the facts of status changes with them (the history's words)."""
+    return (status_facts.labels(ledger) | {f.name: f.label for f in ledger.fields}
+            | {RELATED: "相关记录", "_parent": ledger.parent_label or "所属记录"})
 
 
 
@@ -750,7 +752,8 @@ class LedgerService:
         """What a reference field may be completed with as the user types: (reference, text
         shown in the list), people told apart by department and number."""
         ledger = self.ledger(ledger_key)
-        f = ledger.field(field_name)
+        # a status change's person (携带人, 借用人) completes from the register like a field's
+        f = ledger.field(field_name) if ledger.has_field(field_name) else ledger.lifecycle.fact_fields[field_name]
         text = clean_text(text or "")
         out: list[tuple[Ref, str]] = []
         with self._read() as session:
@@ -919,15 +922,20 @@ class LedgerService:
             repo.reindex(ledger, rid, view.values)
 
     def change_status(self, record_id: int, new_status: str, *, reason: str = "",
-                      effective_date: dt.date | None = None, confirm_referenced: bool = False) -> RecordView:
-        """停用/维修/外出/报废/销毁 …: a status change with its date and reason in the history.
+                      facts: Mapping[str, Any] | None = None, effective_date: dt.date | None = None,
+                      confirm_referenced: bool = False) -> RecordView:
+        """停用/维修/外出/报废/销毁 …: a status change with its date, reason and the facts its
+        lifecycle declares for the new status (``Lifecycle.facts_for``: 外出 where, why, who
+        carries it and until when …), all kept in the history event of the change.
 
         A closing status (报废, 已销毁, a person's 调离 or 离职) needs a reason, and is refused while
         other records refer to the record until the user has seen which (``confirm_referenced``):
         a retired computer still named by a printer, a leaver still holding devices. A terminal
         status ends the record's life.
         """
-        reason = clean_text(reason or "", multiline=True)
+        raw = dict(facts or {})
+        if reason and is_blank(raw.get(REASON)):
+            raw[REASON] = reason
         with self._write("变更状态") as session:
             ledger, row = self._locate(session, record_id, lock=True)
             lifecycle = ledger.lifecycle
@@ -939,23 +947,93 @@ class LedgerService:
             if new_status not in lifecycle.allowed_next(row["status"]):
                 allowed = "、".join(lifecycle.allowed_next(row["status"])) or "无"
                 raise LifecycleError(f"{number} 当前为“{row['status']}”,不能改为“{new_status}”。可改为:{allowed}")
-            if new_status in lifecycle.closing and not reason:
-                raise ValidationFailed({"reason": f"改为“{new_status}”必须填写原因"}, {"reason": "原因"})
             effective_date = effective_date or self.clock().date()
             if effective_date > self.clock().date():
                 raise ValidationFailed({"effective_date": "日期晚于今天,请核对"}, {"effective_date": "日期"})
+            resolver = self._resolver(session, preview=False)
+            reason, stated, errors = status_facts.check(
+                ledger, new_status, raw, effective_date, lambda f, v: resolver.resolve(ledger, f, v, row))
+            if errors:
+                raise ValidationFailed(errors, status_facts.labels(ledger))
             if new_status in lifecycle.terminal:
                 self._refuse_if_children_held(session, ledger, record_id, number, new_status)
             if new_status in lifecycle.closing and not confirm_referenced:
                 self._refuse_if_referenced(session, ledger, record_id, number, f"改为“{new_status}”")
-            now = self.clock()
-            old = row["status"]
-            RecordRepository(session).set_status(ledger, record_id, old, new_status, now)
-            self._event(session, ledger, record_id, now, "status", reason=reason or None,
-                        effective_date=effective_date, changes=[("status", old, new_status)])
-            audit.append(session, self.actor, "record.status", f"{ledger.key}:{number}",
-                         {"record_id": record_id, "from": old, "to": new_status, "reason": reason}, at=now)
-            return self._get_view(session, record_id)
+            return self._move(session, ledger, record_id, number, row["status"], new_status, reason, effective_date,
+                              [(f.name, None, f.display(v)) for f, v in stated],
+                              {f.name: (None, _ids(f, v)) for f, v in stated if f.is_reference})
+
+    def _move(self, session: Session, ledger: Ledger, record_id: int, number: str, old: str, new_status: str,
+              reason: str, effective_date: dt.date, facts: list[tuple[str, str | None, str | None]],
+              ids: Mapping[str, tuple[str | None, str | None]], reverses: Mapping[str, Any] | None = None
+              ) -> RecordView:
+        """Store a status change checked by the caller: the status, its history event (the
+        status first, then the facts) and its audit entry."""
+        now = self.clock()
+        RecordRepository(session).set_status(ledger, record_id, old, new_status, now)
+        self._event(session, ledger, record_id, now, "status", reason=reason or None,
+                    effective_date=effective_date, changes=[("status", old, new_status), *facts], ids=ids)
+        labels = status_facts.labels(ledger)
+        detail = {"record_id": record_id, "from": old, "to": new_status, "reason": reason,
+                  "date": effective_date.isoformat()}
+        if facts:
+            detail["facts"] = {labels.get(n, n): v for n, _o, v in facts if n != status_facts.REVERSES}
+        if reverses:
+            detail["reverses"] = dict(reverses)
+        audit.append(session, self.actor, "record.status", f"{ledger.key}:{number}", detail, at=now)
+        return self._get_view(session, record_id)
+
+    def reverse_status(self, record_id: int, event_id: int, *, confirm_referenced: bool = False) -> RecordView:
+        """撤销此状态变更: put the record back into the status it left by the change ``event_id``
+        (a status set by mistake, a trip cut short), as a new status change that says which
+        change it reverses, so nothing leaves the history.
+
+        Only the record's latest status change may be reversed, not a reversal itself, and not
+        a change that ended the record's life (已销毁: it no longer changes). Going back does not
+        ask the lifecycle's order (报废 entered by mistake goes back to 在用): the change never
+        stood. Going back into a status with facts (外出 after a return entered too early)
+        carries the facts that status was entered with."""
+        with self._write("撤销状态变更") as session:
+            ledger, row = self._locate(session, record_id, lock=True)
+            number = row[ledger.key_field]
+            event = session.get(RecordEvent, event_id)
+            if event is None or event.record_id != record_id or event.action != "status" or not event.changes:
+                raise LifecycleError("只能撤销“状态变更”记录。")
+            if row["voided"]:
+                raise LifecycleError(f"{number} 已作废,不能变更状态。")
+            latest = session.scalars(select(RecordEvent).where(RecordEvent.record_id == record_id,
+                                                               RecordEvent.action == "status")
+                                     .order_by(RecordEvent.id.desc()).limit(1)).first()
+            if any(c.field == status_facts.REVERSES for c in event.changes):
+                raise LifecycleError("这条记录本身是一次撤销,不能再撤销;如需要请重新变更状态。")
+            if latest is None or latest.id != event.id:
+                raise LifecycleError("只能撤销最近一次状态变更;其后已有新的状态变更。")
+            status_change = event.changes[0]
+            old, new = status_change.old_value or "", status_change.new_value or ""
+            if row["status"] in ledger.lifecycle.terminal:
+                raise LifecycleError(f"{number} 为“{row['status']}”,记录只能查看,不能撤销状态变更。")
+            if row["status"] != new or old not in ledger.lifecycle.statuses:
+                raise LifecycleError(f"{number} 当前为“{row['status']}”,这次变更({old} → {new})已不能撤销。")
+            if ledger.parent is not None and row["parent_id"] is not None:
+                ended = self._ended_parent(session, ledger, row["parent_id"], old)
+                if ended:
+                    raise LifecycleError(f"{ended},其下{ledger.noun}不能再改回“{old}”。")
+            if old in ledger.lifecycle.closing and not confirm_referenced:
+                self._refuse_if_referenced(session, ledger, record_id, number, f"改回“{old}”")
+            # the facts the status gone back to was entered with (the change before this one into it)
+            before = session.scalars(select(RecordEvent).where(RecordEvent.record_id == record_id,
+                                                               RecordEvent.action == "status",
+                                                               RecordEvent.id < event.id)
+                                     .order_by(RecordEvent.id.desc()).limit(1)).first()
+            carried = [c for c in before.changes[1:] if c.field != status_facts.REVERSES] \
+                if before is not None and before.changes and before.changes[0].new_value == old else []
+            what = status_facts.describe_change(event.at, old, new)
+            reason = f"撤销 {what} 的状态变更"
+            facts = [(status_facts.REVERSES, None, what), *((c.field, None, c.new_value) for c in carried)]
+            ids = {status_facts.REVERSES: (None, str(event.id))} | {c.field: (None, c.new_ids) for c in carried
+                                                                   if c.new_ids}
+            return self._move(session, ledger, record_id, number, new, old, reason, self.clock().date(), facts, ids,
+                              reverses={"event_id": event.id, "change": what})
 
     def _refuse_if_children_held(self, session: Session, ledger: Ledger, record_id: int, number: str,
                                  new_status: str) -> None:
@@ -1630,11 +1708,19 @@ class LedgerService:
                 select(RecordEvent).where(RecordEvent.record_id == record_id).order_by(RecordEvent.id.desc())
             ).all()
             labels = _labels(ledger)
+            reverses = {e.id: next((int(c.new_ids) for c in e.changes if c.field == status_facts.REVERSES
+                                    and c.new_ids), None) for e in events if e.action == "status"}
+            reversed_by = {target: e for e, target in reverses.items() if target is not None}
+            latest = next((e for e in events if e.action == "status"), None)
+            open_now = not _row["voided"] and _row["status"] not in ledger.lifecycle.terminal
             return [
                 HistoryEntry(
                     id=e.id, at=e.at, actor=e.actor, action=e.action, reason=e.reason, effective_date=e.effective_date,
                     changes=tuple(FieldChangeView(c.field, labels.get(c.field, c.field), c.old_value or "",
                                                   c.new_value or "") for c in e.changes),
+                    reverses=reverses.get(e.id), reversed_by=reversed_by.get(e.id),
+                    reversible=(e is latest and open_now and reverses.get(e.id) is None and bool(e.changes)
+                                and e.changes[0].new_value == _row["status"]),
                 )
                 for e in events
             ]

@@ -8,21 +8,26 @@ import datetime as dt
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 
+from sqlalchemy import select
+
 from mibao_desktop import files
+from mibao_desktop.db.models import Account
 from mibao_desktop.db.database import Database
 from mibao_desktop.services.holdings import PersonHoldings, collect
 from mibao_desktop.ledgers import PEOPLE, Ledger
 from mibao_desktop.printing import labels as L
 from mibao_desktop.printing.forms import render_form
-from mibao_desktop.printing.templates import FORM_TEMPLATES, FormContext
+from mibao_desktop.printing.templates import FORM_TEMPLATES, FormContext, destruction_warnings, takeout_warnings
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit, settings
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.services.output_service import check_target
 
-OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", "unit_name"
+OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", settings.UNIT_NAME
 HOLDINGS = "holdings"  # the form template of a person's list (printing.templates)
+FILLED_FROM_CHANGES = ("takeout", "maintenance", "destruction")  # forms that print a status change's facts
+FORM_WARNINGS = {"takeout": takeout_warnings, "destruction": destruction_warnings}
 
 
 class PrintService:
@@ -74,7 +79,8 @@ class PrintService:
         return self._read(UNIT_NAME, "") or ""
 
     def set_unit_name(self, name: str) -> None:
-        self._write(UNIT_NAME, name.strip()[:60], {"unit": name.strip()[:60]})
+        name = settings.clean_unit_name(name)
+        self._write(UNIT_NAME, name, {"unit": name})
 
     # -- labels -------------------------------------------------------------------------------
 
@@ -145,13 +151,21 @@ class PrintService:
         if template.selection == "many" and not records:
             raise ServiceError(f"请先选择要列入“{template.title}”的记录。")
         history = {r.id: self.ledgers.history(r.id) for r in records[:1]} if key == "maintenance" else None
+        last_changes = {}
+        if key in FILLED_FROM_CHANGES:  # 外出地点, 维修单位, 销毁原因 …: the record's latest status change
+            for r in records:
+                entries = history[r.id] if history and r.id in history else self.ledgers.history(r.id)
+                last_changes[r.id] = next((e for e in entries if e.status_moved is not None), None)
         if key == HOLDINGS:
             if records[0].ledger.key != PEOPLE.key:
                 raise ServiceError(f"“{template.title}”为人员名册中的人填写,请在“人员”中选择一人。")
             if holdings is None or holdings.person.id != records[0].id:
                 holdings = collect(self.ledgers, records[0].id)
+        events = [e for entries in (history or {}).values() for e in entries]
+        names = self._names({self.actor.name, *(e.actor for e in events), *(e.actor for e in last_changes.values() if e)})
         context = FormContext(unit=self.unit_name(), today=self.clock().date(), history=history,
-                              holdings=holdings.items if key == HOLDINGS else None)
+                              holdings=holdings.items if key == HOLDINGS else None, last_changes=last_changes,
+                              names=names, handler=names.get(self.actor.name, ""))
         anchor = audit.current_anchor(self.db)
         with _written(target) as out:
             pages = render_form(out, template.build(list(records), context), anchor=anchor.label)
@@ -171,6 +185,19 @@ class PrintService:
                          at=self.clock())
         return pages
 
+
+    def form_warnings(self, key: str, records: Sequence[RecordView]) -> list[str]:
+        """What the form will say the records are in no state for (a device 维修 on the take-out
+        form, one not yet 报废 on the destruction form): the desktop asks before printing."""
+        self._require("打印审批表")
+        check = FORM_WARNINGS.get(key)
+        return check(records) if check is not None else []
+
+    def _names(self, logins: set[str]) -> dict[str, str]:
+        """Account login → 姓名, for 经办人 on paper (a login such as baomi names no one)."""
+        with self.db.session() as session:
+            rows = session.execute(select(Account.name, Account.display_name).where(Account.name.in_(sorted(logins))))
+            return {name: display for name, display in rows if display}
 
     def holdings_list(self, holdings: PersonHoldings, target: str | Path | BinaryIO, *, printer: str = "",
                       medium: str = "", record: bool = True) -> int:

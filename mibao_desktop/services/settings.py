@@ -10,12 +10,27 @@ from sqlalchemy.orm import Session
 
 from mibao_desktop.db.database import Database
 from mibao_desktop.db.models import Setting
+from mibao_desktop.ledgers.normalize import clean_text
+from mibao_desktop.security.inputs import unreadable
 from mibao_desktop.security.passwords import SecurityPolicy
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.services import audit
 from mibao_desktop.errors import ValidationFailed
 
 SECURITY_POLICY = "security_policy"
+UNIT_NAME = "unit_name"  # 单位名称: on every form, label sheet and export; asked at the first start
+UNIT_NAME_MAX = 60  # 中国航天科工集团第二研究院七〇六所保密办公室 is 22
+
+
+def clean_unit_name(text: str) -> str:
+    """The unit's name as it will be printed, or a refusal in Chinese (never cut short)."""
+    why = unreadable(text or "")
+    if why:
+        raise ValidationFailed({UNIT_NAME: why}, {UNIT_NAME: "单位名称"})
+    name = clean_text(text or "")
+    if len(name) > UNIT_NAME_MAX:
+        raise ValidationFailed({UNIT_NAME: f"最多 {UNIT_NAME_MAX} 个字,现有 {len(name)} 个字"}, {UNIT_NAME: "单位名称"})
+    return name
 
 
 def read(session: Session, key: str, default: Any = None) -> Any:

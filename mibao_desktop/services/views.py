@@ -74,14 +74,38 @@ class HistoryEntry:
     reason: str | None
     effective_date: dt.date | None
     changes: tuple[FieldChangeView, ...]
+    # a status change: the change it reverses (an event id), the change that reversed it, and
+    # whether it may be reversed now (the record's latest status change, the record open)
+    reverses: int | None = field(default=None, kw_only=True)
+    reversed_by: int | None = field(default=None, kw_only=True)
+    reversible: bool = field(default=False, kw_only=True)
 
     @property
     def action_label(self) -> str:
+        if self.reverses is not None:
+            return "撤销状态变更"
         return ACTION_LABELS.get(self.action, self.action)
 
     @property
     def revertible(self) -> bool:
         return self.action == "update" and bool(self.changes)
+
+    @property
+    def status_moved(self) -> tuple[str, str] | None:
+        """(from, to) of a status change."""
+        if self.action == "status" and self.changes and self.changes[0].field == "status":
+            return self.changes[0].old, self.changes[0].new
+        return None
+
+    @property
+    def facts(self) -> tuple[FieldChangeView, ...]:
+        """What a status change recorded beside the status (外出地点, 携带人 …), declared order."""
+        if self.status_moved is None:
+            return ()
+        return tuple(c for c in self.changes[1:] if c.field != "reverses")
+
+    def fact(self, name: str) -> str:
+        return next((c.new for c in self.facts if c.field == name), "")
 
 
 @dataclass(frozen=True)

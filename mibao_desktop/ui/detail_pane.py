@@ -41,7 +41,11 @@ TargetRole = Qt.ItemDataRole.UserRole + 1  # (ledger key, record id) of a referr
 def describe(entry: HistoryEntry) -> str:
     """One line of what an event did: 部门:保密办 → 科研一处;…"""
     parts = []
-    if entry.action == "status" and entry.changes:
+    moved = entry.status_moved
+    if moved is not None:  # the status, then what the change recorded (外出地点:北京 …)
+        parts.append(f"{moved[0]} → {moved[1]}" + ("(已撤销)" if entry.reversed_by is not None else ""))
+        parts.extend(f"{c.label}:{c.new}" for c in entry.facts if c.new)
+    elif entry.action == "status" and entry.changes:
         c = entry.changes[0]
         parts.append(f"{c.old} → {c.new}")
     else:
@@ -158,6 +162,7 @@ class ChildSection(QWidget):
 
 class DetailPane(QWidget):
     revert_requested = Signal(int, int)  # record id, event id
+    reverse_status_requested = Signal(int, int)  # record id, event id of the status change to reverse
     open_requested = Signal(str, int)  # ledger key ("" when not known), record id: go to that record
     child_add_requested = Signal(str)  # child ledger key: a new record belonging to the shown one
     child_edit_requested = Signal(int)  # child record id
@@ -263,8 +268,14 @@ class DetailPane(QWidget):
         self.undo.setToolTip("把所选“修改”改动过的字段恢复为修改前的值(作为一次新的修改记入历史)")
         self.undo.setEnabled(False)
         self.undo.clicked.connect(self._request_revert)
+        self.undo_status = QPushButton("撤销此状态变更")
+        self.undo_status.setToolTip("把记录改回这次状态变更之前的状态(作为一次新的状态变更记入历史,注明撤销的是哪一次);"
+                                    "只能撤销最近一次状态变更")
+        self.undo_status.setEnabled(False)
+        self.undo_status.clicked.connect(self._request_reverse_status)
         bar = QHBoxLayout()
         bar.addStretch(1)
+        bar.addWidget(self.undo_status)
         bar.addWidget(self.undo)
         layout = QVBoxLayout(host)
         layout.setContentsMargins(0, 4, 0, 0)
@@ -466,6 +477,12 @@ class DetailPane(QWidget):
     def _update_buttons(self) -> None:
         entry = self.selected_entry()
         self.undo.setEnabled(bool(entry and entry.revertible and self._open_for_change()))
+        self.undo_status.setEnabled(bool(entry and entry.reversible and self._open_for_change()))
+
+    def _request_reverse_status(self) -> None:
+        entry = self.selected_entry()
+        if self.record is not None and entry is not None and entry.reversible:
+            self.reverse_status_requested.emit(self.record.id, entry.id)
 
     def _request_revert(self) -> None:
         entry = self.selected_entry()

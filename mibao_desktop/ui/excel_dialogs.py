@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop.excel import default_marking, export_annual_report, export_ledger
+from mibao_desktop.excel.annual import report_marking
 from mibao_desktop.excel.export import MARKINGS, marking_text
 from mibao_desktop.excel.importer import FROM, PENDING, VALUE, Fill, ImportReport, plan_import, run_import, write_refused
 from mibao_desktop.excel.person_holdings import TITLE as HOLDINGS_TITLE, export_person_holdings
@@ -809,7 +810,8 @@ class AnnualReportDialog(_ExportBase):
         self.year.setRange(2000, 2100)
         self.year.setValue(dt.date.today().year)
         self.form.insertRow(0, "年度", self.year)
-        self.marking.setCurrentIndex(self.marking.findData("机密"))
+        # marked as a ledger export is: the highest level among the records it lists
+        self.marking.setCurrentIndex(self.marking.findData(report_marking(service)))
 
     def file_name(self) -> str:
         return f"{self.year.value()}年度保密台账报表.xlsx"

@@ -30,7 +30,7 @@ from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger
 from mibao_desktop.printing.templates import forms_of
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.context import Services
-from mibao_desktop.services.ledger_service import RecordView
+from mibao_desktop.services.ledger_service import RecordView, StillReferenced
 from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.detail_pane import DetailPane
@@ -182,6 +182,7 @@ class LedgerPage(QWidget):
 
         self.detail = DetailPane(service, ledger)
         self.detail.revert_requested.connect(self.revert)
+        self.detail.reverse_status_requested.connect(self.reverse_status)
         self.detail.open_requested.connect(self.open_record)
         self.detail.child_add_requested.connect(self.add_child)
         self.detail.child_edit_requested.connect(self.edit_child)
@@ -637,6 +638,28 @@ class LedgerPage(QWidget):
             messages.error(self, "无法撤销", exc.message)
             return
         self._saved(record)
+
+    def reverse_status(self, record_id: int, event_id: int) -> None:
+        """撤销此状态变更 (from the history): back to the status it left, as a new recorded change."""
+        entry = next((e for e in self.detail.entries if e.id == event_id), None)
+        moved = entry.status_moved if entry else None
+        if moved is None or not messages.confirm(
+                self, "撤销状态变更", f"把状态从“{moved[1]}”改回“{moved[0]}”吗?\n"
+                                    "撤销本身也会作为一次状态变更记入变更记录,并注明撤销的是哪一次。",
+                action="撤销状态变更"):
+            return
+        record = self.service.get(record_id)
+        try:
+            try:
+                changed = self.service.reverse_status(record_id, event_id)
+            except StillReferenced as exc:
+                if not messages.confirm_referenced(self, record, exc.referrers, f"改回{moved[0]}"):
+                    return
+                changed = self.service.reverse_status(record_id, event_id, confirm_referenced=True)
+        except ServiceError as exc:
+            messages.error(self, "无法撤销", exc.message)
+            return
+        self._saved(changed)
 
     # -- printing ---------------------------------------------------------------------------
 

@@ -12,14 +12,15 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from mibao_desktop.errors import ServiceError
+from mibao_desktop.ledgers.declaration import REASON
 from mibao_desktop.services.ledger_service import LedgerService, RecordView, StillReferenced
 from mibao_desktop.ui import messages
+from mibao_desktop.ui.editors import ChoiceEditor, DateEditor, FieldEditor, editor_for
 from mibao_desktop.ui.record_dialog import ERROR_STYLE
 from mibao_desktop.ui.widgets import DateEdit
 
@@ -41,13 +42,18 @@ def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
 
 
 class StatusDialog(QDialog):
-    """Move a record to its next status (停用、维修、外出、报废、已销毁 …) with date and reason."""
+    """Move a record to its next status (停用、维修、外出、报废、已销毁 …) with its date and the
+    facts the lifecycle declares for that status (外出: 外出地点、外出事由、携带人、预计返回日期;
+    维修: 维修单位、陪同人员、是否拆除硬盘; 借出: 借用人、应还日期; 报废: 原因): the fields shown
+    follow the status chosen, in reading order for Tab, required ones marked with *."""
 
     def __init__(self, service: LedgerService, record: RecordView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.record = record
         self.saved: RecordView | None = None
+        self.editors: dict[str, FieldEditor] = {}
+        self._kept: dict[str, str] = {}  # what was typed into a fact, kept while another status is chosen
         lifecycle = record.ledger.lifecycle
         self.setWindowTitle(f"变更状态 · {record.asset_number}")
         self.status = QComboBox()
@@ -56,64 +62,103 @@ class StatusDialog(QDialog):
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
         self.date.setMaximumDate(QDate.currentDate())
-        self.reason = QPlainTextEdit()
-        self.reason.setTabChangesFocus(True)
-        self.reason.setFixedHeight(70)
-        self.reason_label = QLabel("原因")
         self.warning = QLabel()
         self.warning.setWordWrap(True)
         self.error = QLabel()
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setWordWrap(True)
         self.error.hide()
-        form = QFormLayout()
-        form.addRow("当前状态", QLabel(record.status))
-        form.addRow("改为", self.status)
-        form.addRow("日期", self.date)
-        form.addRow(self.reason_label, self.reason)
-        buttons = _buttons(self, "确定")
-        buttons.accepted.connect(self.save)
+        self.form = QFormLayout()
+        self.form.addRow("当前状态", QLabel(record.status))
+        self.form.addRow("改为", self.status)
+        self.form.addRow("日期", self.date)
+        self.buttons = _buttons(self, "确定")
+        self.buttons.accepted.connect(self.save)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addLayout(self.form)
         layout.addWidget(self.warning)
         layout.addWidget(self.error)
-        layout.addWidget(buttons)
-        self.status.currentTextChanged.connect(self._explain)
-        self._explain(self.status.currentText())
-        QWidget.setTabOrder(self.status, self.date)
-        QWidget.setTabOrder(self.date, self.reason)
-        QWidget.setTabOrder(self.reason, buttons.button(QDialogButtonBox.StandardButton.Ok))
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(480)
+        self.status.currentTextChanged.connect(self._status_chosen)
+        self._status_chosen(self.status.currentText())
         self.status.setFocus()
         self._initial = self._typed()
 
+    @property
+    def reason(self) -> QWidget | None:
+        """The 原因 box, when the status chosen asks for one."""
+        editor = self.editors.get(REASON)
+        return editor.focus_widget() if editor is not None else None
+
     def _typed(self) -> tuple:
-        return self.status.currentText(), self.date.date(), self.reason.toPlainText()
+        return (self.status.currentText(), self.date.date(),
+                tuple(sorted({**self._kept, **{n: e.text() for n, e in self.editors.items()}}.items())))
 
     def reject(self) -> None:
         if self.saved is None and self._typed() != self._initial and not _ask_before_discarding(self):
             return
         super().reject()
 
+    def _status_chosen(self, status: str) -> None:
+        """Show exactly the facts ``status`` asks for; what was typed into a fact another status
+        also asks for stays."""
+        for name, editor in self.editors.items():
+            self._kept[name] = editor.text()
+        while self.form.rowCount() > 3:
+            self.form.removeRow(3)
+        self.editors = {}
+        today = QDate.currentDate()
+        for f in self.record.ledger.lifecycle.facts_for(status):
+            suggest = (lambda text, name=f.name: self.service.suggestions(self.record.ledger, name, text)) \
+                if f.is_reference else None
+            editor = editor_for(f, suggest=suggest)
+            if isinstance(editor, ChoiceEditor) and editor.combo.findText("") < 0:
+                editor.combo.insertItem(0, "")  # 是否拆除硬盘: chosen, never taken by default
+                editor.combo.setCurrentIndex(0)
+            if isinstance(editor, DateEditor) and not getattr(f.type, "not_future", True):
+                editor.calendar.setMaximumDate(today.addYears(10))  # a return date lies ahead
+                editor.calendar.setMinimumDate(today.addYears(-1))
+            if self._kept.get(f.name):
+                editor.set_text(self._kept[f.name])
+            self.editors[f.name] = editor
+            self.form.addRow(f"{f.label} *" if f.required else f.label, editor)
+        # Tab in reading order: status, date, each fact's stops, then 确定 and 取消
+        chain = [self.status, self.date] + [w for e in self.editors.values() for w in e.tab_widgets()]
+        chain += [self.buttons.button(QDialogButtonBox.StandardButton.Ok),
+                  self.buttons.button(QDialogButtonBox.StandardButton.Cancel)]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
+        self._explain(status)
+
     def _explain(self, status: str) -> None:
         lifecycle = self.record.ledger.lifecycle
-        self.reason_label.setText("原因 *" if status in lifecycle.closing else "原因")
         if status in lifecycle.terminal:
             self.warning.setText(f"改为“{status}”后,这条记录将只能查看,不能再修改或变更状态。")
         elif status in lifecycle.closing:
             self.warning.setText(f"改为“{status}”须填写原因;此后只能再改为:"
                                  f"{'、'.join(lifecycle.allowed_next(status))}。")
+        elif any(f.required for f in lifecycle.facts_for(status)):
+            self.warning.setText("带 * 的为必填项,将随状态变更记入变更记录,并填入打印的审批表。")
         else:
             self.warning.setText("")
 
     def save(self) -> None:
         status = self.status.currentText()
+        missing = [e for e in self.editors.values() if e.field.required and not e.text().strip()]
+        if missing:
+            self.error.setText("请填写:" + "、".join(e.field.label for e in missing))
+            self.error.show()
+            missing[0].focus_widget().setFocus()
+            return
         if status in self.record.ledger.lifecycle.terminal and not messages.confirm(
             self, "确认", f"确定将 {self.record.asset_number} 改为“{status}”吗?此操作不能撤销。", action=f"改为{status}"
         ):
             return
         qdate = self.date.date()
+        facts = {name: editor.value() for name, editor in self.editors.items()}
         change = lambda confirmed: self.service.change_status(  # noqa: E731
-            self.record.id, status, reason=self.reason.toPlainText(),
+            self.record.id, status, facts=facts,
             effective_date=dt.date(qdate.year(), qdate.month(), qdate.day()), confirm_referenced=confirmed)
         self.saved = _referenced_first(self, self.record, f"改为{status}", change, self.error)
         if self.saved is not None:

@@ -73,6 +73,15 @@ class SetupDialog(QDialog):
                        "请为每个角色设一个账户,并由本人设置口令。\n" + policy_hint(policy))
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        # The unit's name goes on every form, label sheet and export: asked once here, in a field
+        # wide enough for a full name; 打印设置 changes it later.
+        self.unit = QLineEdit()
+        self.unit.setPlaceholderText("如:中国航天科工集团第二研究院七〇六所保密办公室")
+        self.unit.setToolTip("印在审批表、标识和导出的报表上;以后可在“打印设置”中修改")
+        self.unit.setMinimumWidth(self.unit.fontMetrics().horizontalAdvance("中" * 26))
+        unit_form = QFormLayout()
+        unit_form.addRow("单位名称", self.unit)
+        layout.addLayout(unit_form)
         for role in Role:
             box = QGroupBox(f"{role.value}:{ROLE_DUTIES[role]}")
             form = QFormLayout(box)
@@ -99,7 +108,7 @@ class SetupDialog(QDialog):
         chosen = {role: (n.text(), d.text(), p.text(), self.person_ids[role].text())
                   for role, (n, d, p, _) in self.fields.items()}
         try:
-            self.accounts.setup(chosen)
+            self.accounts.setup(chosen, unit_name=self.unit.text())
         except ServiceError as exc:
             messages.inline(self.error, exc)
             return

@@ -108,6 +108,10 @@ class _PrintDialog(QDialog):
     def printer_name(self) -> str:
         return PDF_PRINTER
 
+    def may_output(self) -> bool:
+        """Asked before anything is printed or saved (a form whose record is in no state for it)."""
+        return True
+
     def _output(self, target, printer: str, medium: str) -> bytes | None:
         buffer = io.BytesIO()
         try:
@@ -118,6 +122,8 @@ class _PrintDialog(QDialog):
         return buffer.getvalue()
 
     def save_pdf(self, path: str | Path | None = None) -> Path | None:
+        if not self.may_output():
+            return None
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "另存为 PDF", f"{self.windowTitle()}.pdf", "PDF (*.pdf)")
             if not path:
@@ -138,6 +144,8 @@ class _PrintDialog(QDialog):
 
     def print_to(self, printer: QPrinter | None = None) -> bool:
         """打印: the system print dialog, unless a printer is given (tests, a remembered one)."""
+        if not self.may_output():
+            return False
         if printer is None:
             printer = QPrinter(QPrinter.PrinterMode.HighResolution)
             if self.printer_name() != PDF_PRINTER:
@@ -181,6 +189,7 @@ class LabelPrintDialog(_PrintDialog):
         unit_name = service.unit_name()
         self.unit = QCheckBox(f"印上“{unit_name}”" if unit_name else "未填写(在“打印设置”中填写)")
         self.unit.setEnabled(bool(unit_name))
+        self.unit.setChecked(bool(unit_name))  # the unit's name is on every label sheet unless unticked
         if not unit_name:
             self.unit.setToolTip("单位名称在“打印设置”中填写。")
         self.safe_margin = QDoubleSpinBox()
@@ -322,14 +331,39 @@ class FormPrintDialog(_PrintDialog):
         form.addRow(QLabel(f"已选 {len(self.records)} 条记录"))
         form.addRow("审批表", self.form_choice)
         self.controls.addLayout(form)
-        hint = QLabel("表中的签字和日期栏留空,打印后手写。一次只填一条记录的表,请只选一条。")
-        hint.setWordWrap(True)
-        self.controls.addWidget(hint)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.controls.addWidget(self.hint)
+        self.warning = QLabel()
+        self.warning.setStyleSheet(ERROR_STYLE)
+        self.warning.setWordWrap(True)
+        self.controls.addWidget(self.warning)
         self.controls.addStretch(1)
         self.refresh()
 
+    def warnings(self) -> list[str]:
+        try:
+            return self.service.form_warnings(self.form_choice.currentData(), self.records)
+        except ServiceError:
+            return []
+
+    def may_output(self) -> bool:
+        """A form whose records are in no state for it (a device 维修 on the take-out form) says so
+        on the paper too; printing it is the administrator's decision, asked once."""
+        found = self.warnings()
+        if not found:
+            return True
+        return messages.confirm(self, "请注意", "\n".join(found) + "。\n表上也将注明。仍要输出吗?", action="仍要输出")
+
     def render(self, target, *, record: bool, printer: str = "", medium: str = "") -> str:
         key = self.form_choice.currentData()
+        template = FORM_TEMPLATES[key]
+        many = "可列入所选的多条记录,清单附后" if template.selection == "many" else \
+            "一次填写一条记录" if template.selection == "one" else "不需要选择记录"
+        self.hint.setText(f"此表{many}。外出、维修、报废等内容取自记录及其最近一次状态变更;签字和空白日期栏打印后手写。")
+        found = self.warnings()
+        self.warning.setText(("注意:" + ";".join(found) + "。") if found else "")
+        self.warning.setVisible(bool(found))
         pages = self.service.form(key, self.ledger, self.records, target, printer=printer, medium=medium,
                                   record=record, holdings=self.holdings)
         return f"{FORM_TEMPLATES[key].title}:{pages} 页"

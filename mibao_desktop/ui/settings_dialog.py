@@ -61,7 +61,9 @@ class PrintSettingsDialog(QDialog):
         self.printing = printing
         self.setWindowTitle("打印设置")
         self.unit = QLineEdit(printing.unit_name())
-        self.unit.setPlaceholderText("印在审批表上的单位名称")
+        self.unit.setPlaceholderText("如:中国航天科工集团第二研究院七〇六所保密办公室")
+        self.unit.setToolTip("印在审批表、标识和导出的报表上")
+        self.unit.setMinimumWidth(self.unit.fontMetrics().horizontalAdvance("中" * 26))
         self.colours = dict(printing.colours())
         self.buttons: dict[str, QPushButton] = {}
         form = QFormLayout()

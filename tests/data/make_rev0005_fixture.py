@@ -41,7 +41,8 @@ def main(target: Path) -> None:
     service.update(edited.id, {"user": "欧阳娜娜", "location": "综合楼501室", "mac_addresses":
                                edited.display("mac_addresses") + "；AA-BB-CC-00-00-01"})
     service.update(moved.id, {"department": "档案室", "responsible_person": "欧阳娜娜"})
-    service.change_status(moved.id, "维修", reason="硬盘故障", effective_date=dt.date(2026, 11, 1))
+    service.change_status(moved.id, "维修", facts={"repaired_by": "信息中心", "escort": "张伟", "storage_removed": "否"},
+                          effective_date=dt.date(2026, 11, 1))
     service.change_status(computers[3].id, "报废", reason="超过使用年限")
     service.change_status(computers[3].id, "已销毁", reason="交承销单位销毁")
     service.void(voided.id, "重复登记")
@@ -49,7 +50,7 @@ def main(target: Path) -> None:
     service.void(restored.id, "误作废")
     service.restore(restored.id)
     media = service.query("media", LedgerQuery(limit=None)).rows
-    service.change_status(media[0].id, "借出", reason="借给科研一处")
+    service.change_status(media[0].id, "借出", facts={"borrower": "李娜", "due_back": dt.date(2026, 12, 1)})
     service.void(media[1].id, "录入错误")
     accounts.record(actor, "auth.logout")
     db.close()
