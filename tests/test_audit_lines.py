@@ -76,9 +76,10 @@ def test_an_edit_shows_each_field_old_and_new_and_an_undo_is_marked(service, log
     assert undo.parts[0].startswith("撤销 ") and undo.parts[0].endswith(" 的修改")
     assert undo.parts[1:] == ("使用人:李四 → 张伟", "放置地点:主楼101 → 行政楼301")
     assert "操作:撤销修改" in undo.full_text and "  使用人:李四 → 张伟" in undo.full_text
-    service.update(made.id, {"remarks": "新增备注"})
+    service.update(made.id, {"remarks": "新增备注\n第二行"})
     added = log.lines(AuditFilter(action="record.update"))[0]
-    assert added.parts == ("备注:(空) → 新增备注",)
+    assert added.parts == ("备注:(空) → 新增备注\n第二行",)
+    assert added.detail_text == "备注:(空) → 新增备注 第二行"  # one line in the table and the export
     # the chained entries still verify: only how they are shown changed
     assert log.verify().ok
 

@@ -88,8 +88,9 @@ class AuditLine:
 
     @property
     def detail_text(self) -> str:
-        """The detail on one line (the table's cell, the export's column)."""
-        return ";".join(self.parts)
+        """The detail on one line (the table's cell, the export's column): a value of several
+        lines (a remark) has its breaks as spaces here, and whole in :attr:`full_text`."""
+        return ";".join(" ".join(p.split("\n")) for p in self.parts)
 
     @property
     def full_text(self) -> str:
