@@ -14,6 +14,7 @@ it replaces, are copied into the restored chain with the old head, and counted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 from dataclasses import dataclass
@@ -223,7 +224,14 @@ class BackupService:
         old = _open_read_only(aside.path) if aside else None
         dropped, previous_head, note = None, "", ""
         try:
-            with restore_logins.take_pending(self.data_dir, now) as attempts, db.write() as session:
+            with contextlib.ExitStack() as stack:
+                # the attempts' file first, then the write (the order the start takes them in);
+                # left in the file until the write has committed
+                try:
+                    attempts = stack.enter_context(restore_logins.take_pending(self.data_dir, now))
+                except OSError:  # unreadable: kept for the next start; the restore is recorded all the same
+                    attempts = []
+                session = stack.enter_context(db.write())
                 first = last = None
                 if old is not None:
                     # in a savepoint: the file is already replaced, so whatever goes wrong while
