@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.ledgers.declaration import REASON
+from mibao_desktop.ledgers.fields import Ref
+from mibao_desktop.ledgers.normalize import FieldError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView, StillReferenced
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.editors import ChoiceEditor, DateEditor, FieldEditor, editor_for
@@ -52,6 +54,7 @@ class StatusDialog(QDialog):
         self.service = service
         self.record = record
         self.saved: RecordView | None = None
+        self.people_added: list[str] = []  # names the change added to the 人员名册 (携带人, 借用人 …)
         self.editors: dict[str, FieldEditor] = {}
         self._kept: dict[str, str] = {}  # what was typed into a fact, kept while another status is chosen
         lifecycle = record.ledger.lifecycle
@@ -157,12 +160,31 @@ class StatusDialog(QDialog):
             return
         qdate = self.date.date()
         facts = {name: editor.value() for name, editor in self.editors.items()}
+        new_people = self._new_people()
         change = lambda confirmed: self.service.change_status(  # noqa: E731
             self.record.id, status, facts=facts,
             effective_date=dt.date(qdate.year(), qdate.month(), qdate.day()), confirm_referenced=confirmed)
         self.saved = _referenced_first(self, self.record, f"改为{status}", change, self.error)
         if self.saved is not None:
+            self.people_added = new_people
             self.accept()
+
+    def _new_people(self) -> list[str]:
+        """Names typed in a person fact that nobody in the 人员名册 has yet: the service adds
+        them, and the page says so afterwards (as the record form does)."""
+        names = []
+        for name, editor in self.editors.items():
+            value = editor.value()
+            if not editor.field.is_person or isinstance(value, Ref) or not str(value).strip():
+                continue
+            try:
+                typed = editor.field.type.normalise(value)
+            except FieldError:
+                continue  # the service names the fault
+            known = self.service.suggestions(self.record.ledger, name, typed.text)
+            if not any(ref.text.casefold() == typed.text.casefold() for ref, _ in known) and typed.text not in names:
+                names.append(typed.text)
+        return names
 
 
 class VoidDialog(QDialog):

@@ -9,6 +9,7 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
+from mibao_desktop.services.repository import LedgerQuery
 from mibao_desktop.ui.lifecycle_dialogs import StatusDialog
 from tests.ui.test_keyboard_and_table import tab_stops
 from tests.ui.test_main_window import seed
@@ -84,14 +85,16 @@ def test_takeout_by_keyboard_shows_its_facts_checks_them_and_saves_them(window, 
     assert dialog.saved is None and dialog.isVisible()
     assert dialog.error.text() == "请填写:携带人"
     assert fields[2].hasFocus()  # taken to what is missing
-    typed(qtbot, "李娜")
+    typed(qtbot, "周敏")
     qtbot.keyClick(fields[2], Qt.Key.Key_Tab)
     qtbot.keyClick(fields[3], Qt.Key.Key_Tab)
     qtbot.keyClick(ok, Qt.Key.Key_Space)
     assert dialog.saved is not None and dialog.saved.status == "外出"
+    assert dialog.people_added == ["周敏"]  # a carrier new to the register is added, and the page says so
+    assert [p.label for p in service.query("people", LedgerQuery(text="周敏")).rows] == ["周敏"]
     entry = service.history(dialog.saved.id)[0]
     assert [(c.label, c.new) for c in entry.facts] == [
-        ("外出地点", "北京航天城"), ("外出事由", "型号评审会"), ("携带人", "李娜"), ("预计返回日期", back)]
+        ("外出地点", "北京航天城"), ("外出事由", "型号评审会"), ("携带人", "周敏"), ("预计返回日期", back)]
 
 
 def test_what_was_typed_stays_while_another_status_is_looked_at(window, qtbot, service):
