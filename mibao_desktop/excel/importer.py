@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
-from mibao_desktop.excel import form_lines
+from mibao_desktop.excel import cell_splits, form_lines
 from mibao_desktop.excel.form_lines import FormLine
 from mibao_desktop.excel.mapping import (
     CHILD,
@@ -247,6 +247,15 @@ class ImportPlan:
                 return index
         shown = "、".join(t for t in self.headers if t)
         raise SpreadsheetError(f"表头中没有“{word}”这一列,有:{shown}。")
+
+    def suggested_value(self, name: str) -> str:
+        """What a form line above the table says for a field no column fills (所属部门:物理系
+        for 部门), offered as the value for every row; "" when none says."""
+        f = field_of(self.ledger, name)
+        if f is None:
+            return ""
+        keys = {header_key(h) for h in f.header_names}
+        return next((line.value for line in self.lines_above if line.value and header_key(line.label) in keys), "")
 
     def understood(self, index: int) -> str:
         """How column ``index`` was understood, as the wizard shows it."""
@@ -497,6 +506,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         header_text[name] = (f"{labels[name]}(取自“{headers[fill.value]}”)"
                              if fill.how == FROM and isinstance(fill.value, int) and fill.value < len(headers)
                              else labels[name])
+    split = cell_splits.splitter(ledger, {n: f for n in dict.fromkeys(mapping.values())
+                                          if (f := field_of(ledger, n)) is not None})
+    splits: dict[tuple[str, str], list[int]] = {}  # (field, what was split) → the rows
     with_children, include_flagged = plan.with_children, plan.include_flagged
     key_field = ledger.key_field
     first_column = min(names_of_column) if names_of_column else None
@@ -538,6 +550,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
                     yield {key_field: raw.get(key_field), _FAULTED: True}
                 continue
             batch_rows.append(number)
+            if split is not None:  # two things in one cell: split by the field's rule, said in the preview
+                for said in split(raw):
+                    splits.setdefault(said, []).append(number)
             for name, fill in fills:  # the columns the unit never kept (after the tests above: not a row's content)
                 if fill.how == VALUE:
                     raw[name] = fill.value
@@ -576,6 +591,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         report.refused.append(RefusedRow(row, column, r.message))
     for n in result.notes:
         report.notes.append(RowNote(batch_rows[n.index], label_to_header.get(n.field, n.field), n.message))
+    for (name, said), rows in splits.items():
+        where = "" if len(rows) == 1 else "第 " + "、".join(map(str, rows[:20])) + (" 等" if len(rows) > 20 else "") + " 行:"
+        report.notes.append(RowNote(rows[0], header_text.get(name, labels.get(name, name)), where + said))
     report.refused.sort(key=lambda r: r.row)
     report.notes.sort(key=lambda r: r.row)
     shown = [f for f in ledger.fields if f.name in set(mapping.values()) or f.name == STATUS or f.name in missing]
@@ -585,7 +603,7 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
             f.display(values.get(f.name)) or (PENDING_MARK if f.name in pending and values.get(f.name) is None else "")
             for f in shown]))
     if pending:
-        gaps = {name: 0 for name in pending}
+        gaps = {name: 0 for name in missing if name in pending}  # in the ledger's order
         for _index, values in result.rows:
             empty = [name for name in pending if values.get(name) is None]
             for name in empty:

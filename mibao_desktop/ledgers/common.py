@@ -54,7 +54,7 @@ def user() -> Field:
 
 def department(*, required: bool = True) -> Field:
     return Field(
-        "department", "部门", Text(max_length=40), required=required, searchable=True, facet=True, pinyin_sort=True,
+        "department", "部门", Text(max_length=40), required=required, searchable=True, facet=True, coded=True, pinyin_sort=True,
         synonyms=("所在部门", "使用部门", "责任部门", "处室", "科室", "部门名称", "科室/课题组", "课题组",
                   "部门/科室", "科室/部门", "所属部门", "单位/部门", "使用单位", "部门(单位)"),
     )

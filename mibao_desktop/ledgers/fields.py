@@ -341,6 +341,9 @@ class Field:
     help: str = ""
     facet: bool = False  # a filter list above the table; its values are counted as records change
     compute: Callable[[Mapping[str, Any]], Any] | None = None  # derived from the other values when written
+    # a unit's code may stand before the name ("03 综合办公室"): an import keeps the name apart
+    # from it, so the value is one whichever way a file writes it (the code is shown, not stored)
+    coded: bool = False
     indexed: bool | None = None  # None: indexed when shown, a facet, a reference, a date or computed
     # the date the record came into the unit's holdings (启用日期, a carrier's 收到日期): what the
     # annual report's 本年新增 counts by, not the day it was typed in or imported

@@ -310,8 +310,8 @@ class MappingPage(QWizardPage):
         self.combos = []
         previous: QWidget = self.table
         for index in range(width):
-            self.table.setItem(index, 0, QTableWidgetItem(headers[index] if index < len(headers) and headers[index]
-                                                          else f"第 {index + 1} 列"))
+            self.table.setItem(index, 0, QTableWidgetItem(headers[index].replace("\n", "") if index < len(headers)
+                                                          and headers[index] else f"第 {index + 1} 列"))
             self.table.setItem(index, 1, QTableWidgetItem(_cell_text(sample[index]) if index < len(sample) else ""))
             self.table.setItem(index, 2, QTableWidgetItem(plan.understood(index)))
             combo = QComboBox()
@@ -353,6 +353,8 @@ class MappingPage(QWizardPage):
         self.gathered.setText(";".join(several) + "。" if several else "")
         must = plan.must_map()
         missing = [name for name in plan.missing_fields() if plan.label_of(name) not in must]
+        # red only for what must be done before 下一步; a column never kept is a choice below
+        self.missing.setStyleSheet(ERROR_STYLE if must or len(plan.mapping) < 2 else "")
         if must:
             self.missing.setText(f"还缺少必填字段:{'、'.join(must)}。每条记录都要有它,请为它指定列。")
         elif len(plan.mapping) < 2:
@@ -379,7 +381,9 @@ class MappingPage(QWizardPage):
             for key, text in FILL_CHOICES:
                 how.addItem(text, key)
             how.setCurrentIndex(max(0, how.findData(fill.how)))
-            value = QLineEdit("" if fill.how != VALUE or fill.value is None else str(fill.value))
+            # a form line above the table may say it once for all (所属部门:物理系): offered
+            value = QLineEdit(str(fill.value) if fill.how == VALUE and fill.value is not None
+                              else plan.suggested_value(name))
             value.setPlaceholderText("统一的值")
             source = QComboBox()
             for index, text in enumerate(plan.headers):

@@ -1,0 +1,127 @@
+"""Two things in one cell (一格两事), split by rule before a row is checked, each split said in
+the preview.
+
+Hand-kept ledgers put a code before a department ("03 综合办公室"), a qualifier before a value
+("（无线）00-1A-2B-3C-4D-02", under a first MAC on the line above), a count with its unit ("2份",
+"30页") and 无 where there is nothing (empty; a required field is then refused as empty, a
+level's 无 is 非涉密). Which rule applies to a column comes from its field's
+declaration (a list of identifiers, ``coded``, an integer, required or not), never from its
+name. What a rule takes out of a cell is not lost: a qualifier goes into the record's 备注
+(its free-text field), a code or a unit is named in the preview.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from mibao_desktop.ledgers.declaration import Ledger
+from mibao_desktop.ledgers.fields import Field, Integer, Level, MacAddress, Text
+from mibao_desktop.ledgers.normalize import split_values
+
+NOTHING = frozenset({"无", "暂无", "没有", "/", "／", "—", "——", "-", "－", "--", "\\"})
+# （无线）00-1A-…, 【备用】WD-123, (内置)ST-1: a short qualifier in brackets before the value
+_QUALIFIER = re.compile(r"^\s*[(（【\[]\s*([^()（）【】\[\]]{1,10}?)\s*[)）】\]]\s*(?=\S)")
+# 03 综合办公室, 03、综合办公室, 0301.科研一处, A2 保密办: a code (digits, or letters and digits)
+# set off from a name that starts with a Chinese character; written close up (03综合办公室) only
+# with two digits or more and not before a word that makes the number part of the name (3号楼,
+# 2024年新设处)
+_CODE_NAME = re.compile(r"^\s*(?:(\d{1,6}|[A-Za-z]{1,3}\d{1,6})\s*[\s、.．:：_]\s*|(\d{2,6})(?![年月日号楼层室栋期届级]))"
+                        r"(?=[\u4e00-\u9fff])(.{2,}?)\s*$")
+# 2份, 30 页, 3 张: a count and the word it counts in
+_COUNT_UNIT = re.compile(r"^\s*(\d+)\s*([份页张件台个本册盘套卷])\s*$")
+
+Rule = Callable[[Any], "tuple[Any, str, str] | None"]  # cell → (value, note, kept) or None when it does not apply
+
+
+def _nothing(cell: Any) -> tuple[Any, str, str] | None:
+    if cell.__class__ is str and cell.strip() in NOTHING:
+        return None, f"“{cell.strip()}”读作空", ""
+    return None
+
+
+def _qualified_items(cell: Any) -> tuple[Any, str, str] | None:
+    """Several values in one cell (or gathered from two columns), one with a qualifier: the
+    values, and the qualifier kept."""
+    parts = split_values(cell)
+    if not any(ch in part for part in parts for ch in "(（【["):
+        return None
+    items, kept = [], []
+    for part in parts:
+        match = _QUALIFIER.match(part)
+        if match:
+            value = part[match.end():].strip()
+            items.append(value)
+            kept.append(f"{value}:{match.group(1)}")
+        else:
+            items.append(part)
+    if not kept:
+        return None
+    return items, f"前面的说明“{'、'.join(k.split(':', 1)[1] for k in kept)}”已分出", ";".join(kept)
+
+
+def _code_and_name(cell: Any) -> tuple[Any, str, str] | None:
+    if cell.__class__ is not str or not cell[:1].isalnum() or not cell[:1].isascii():
+        return None
+    match = _CODE_NAME.match(cell)
+    if not match:
+        return None
+    code, name = match.group(1) or match.group(2), match.group(3)
+    return name, f"“{cell.strip()}”读作“{name}”(编码 {code} 未保存)", ""
+
+
+def _count_with_unit(cell: Any) -> tuple[Any, str, str] | None:
+    if cell.__class__ is not str:
+        return None
+    match = _COUNT_UNIT.match(cell)
+    if not match:
+        return None
+    return int(match.group(1)), f"“{cell.strip()}”读作 {match.group(1)}({match.group(2)})", ""
+
+
+def rules_of(f: Field) -> list[tuple[str, Rule]]:
+    """The rules a field's cells go through, as its declaration says."""
+    rules: list[tuple[str, Rule]] = []
+    if not isinstance(f.type, Level) and "无" not in f.choices:  # a level's 无 is 非涉密
+        rules.append(("nothing", _nothing))
+    if f.many and (f.identifier or isinstance(f.type, MacAddress)):
+        rules.append(("qualified", _qualified_items))
+    if f.coded:
+        rules.append(("coded", _code_and_name))
+    if isinstance(f.type, Integer) and not f.type.unit:
+        rules.append(("count", _count_with_unit))
+    return rules
+
+
+def splitter(ledger: Ledger, fields: dict[str, Field]) -> Callable[[dict[str, Any]], list[tuple[str, str]]] | None:
+    """A function that splits one row's raw values in place and returns what it did, as
+    (field name, note); None when no column of the import has a rule (nothing to do per row)."""
+    plan = [(name, rule) for name, f in fields.items() for _kind, rule in rules_of(f)]
+    if not plan:
+        return None
+    # the record's free text (备注): where a qualifier taken off a value is kept
+    notes_field = next((f.name for f in ledger.fields if isinstance(f.type, Text) and f.type.multiline), None)
+    labels = {name: f.label for name, f in fields.items()}
+
+    def split(raw: dict[str, Any]) -> list[tuple[str, str]]:
+        done: list[tuple[str, str]] = []
+        kept: list[str] = []
+        for name, rule in plan:
+            cell = raw.get(name)
+            if cell.__class__ is not str and not (cell.__class__ is list and rule is _qualified_items):
+                continue
+            found = rule(cell)
+            if found is None:
+                continue
+            value, note, keep = found
+            raw[name] = value
+            if keep:
+                kept.append(f"{labels[name]} {keep}")
+                note += ",记入备注" if notes_field is not None else ",未保存"
+            done.append((name, note))
+        if kept and notes_field is not None:
+            before = raw.get(notes_field)
+            raw[notes_field] = "\n".join([*([str(before)] if before not in (None, "") else []), *kept])
+        return done
+
+    return split
