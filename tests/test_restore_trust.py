@@ -356,7 +356,7 @@ def test_the_restore_login_against_a_backup_locks_like_the_login_and_a_restart_k
         assert {e.detail["length"] for e in tried[6:10]} == {len(typed_as_name)}
         assert not [e for e in tried if typed_as_name in json.dumps(e.detail, ensure_ascii=False)]
         assert [e.at for e in tried] == sorted(e.at for e in tried) and tried[0].at < started + dt.timedelta(minutes=1)
-        assert tried[-1].detail["restore_login_attempts"] == 10
+        assert tried[-1].detail["补记的恢复登录"] == 10
         assert after.audit.verify().ok
     finally:
         after.db.close()

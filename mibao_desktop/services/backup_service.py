@@ -261,7 +261,7 @@ class BackupService:
                 # them), after the carried entries: they happened after the replaced log's end
                 _append_attempts(session, attempts)
                 if attempts:
-                    detail["restore_login_attempts"] = len(attempts)
+                    detail["补记的恢复登录"] = len(attempts)
                 audit.append(session, actor, "backup.restore", backup_file.name, detail, at=now)
         finally:
             if old is not None:
