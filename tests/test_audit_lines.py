@@ -171,13 +171,19 @@ def test_a_page_of_entries_resolves_its_records_in_one_query(service, log, db):
     assert len(statements) <= 4, statements
 
 
-def test_the_export_says_the_entries_in_words_and_carries_the_marking_chosen(service, log, tmp_path):
+def test_the_export_says_the_entries_in_words_and_carries_the_marking_chosen(service, log, tmp_path, db):
     made = service.create("computers", computer())
     service.update(made.id, {"user": "李四"})
+    with db.write() as session:  # an import of 2,000 records names each number: one long cell
+        audit.append(session, BAOMI, "record.import", "computers",
+                     {"created": 2000, "asset_numbers": [f"JM-{i:04d}" for i in range(2000)]})
     out = tmp_path / "审计.xlsx"
     export_audit(log, out, marking="秘密")
     ws = openpyxl.load_workbook(out).active
     assert marked(ws, "秘密★")
+    assert ws.column_dimensions["G"].width >= 60  # 详情 reads as a line or two, not a column of words
+    imported = next(r for r in ws.iter_rows(min_row=4) if r[4].value == "导入")
+    assert "JM-1999" in imported[6].value and ws.row_dimensions[imported[0].row].height <= 409  # Excel's limit
     rows = [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] is not None]
     update = next(r for r in rows if r[4] == "修改记录")
     assert update[5] == "涉密计算机 JM-0001" and update[6] == "使用人:张伟 → 李四"

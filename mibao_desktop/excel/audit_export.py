@@ -15,7 +15,8 @@ from mibao_desktop.errors import ServiceError
 from mibao_desktop.excel.export import MARKINGS, SheetStream, save_atomically, stream_to
 from mibao_desktop.ledgers.levels import WORK_SECRET
 
-COLUMNS = (("序号", 8), ("时间", 20), ("用户", 14), ("角色", 14), ("操作", 14), ("对象", 30), ("详情", 60))
+COLUMNS = (("序号", 8), ("时间", 20), ("用户", 12), ("角色", 15), ("操作", 13), ("对象", 28), ("详情", 70))
+DETAIL_WIDTH = 70  # an entry's detail reads as a line or two, not a column of wrapped words
 DEFAULT_MARKING = WORK_SECRET
 
 
@@ -29,7 +30,7 @@ def write_audit_workbook(path: Path, rows: Iterable, total: int, *,
     wb = Workbook(write_only=True)
     heading = f"审计日志(共 {total} 条)" + (f"  {note}" if note else "")
     sheet = SheetStream(wb, "审计日志", heading, [n for n, _ in COLUMNS], [w for _, w in COLUMNS],
-                        marking, anchor=anchor)
+                        marking, anchor=anchor, max_width=DETAIL_WIDTH, centred=(0,))
     values = ((r.id, r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.role, r.action_text, r.target_text, r.detail_text)
               for r in rows)
     done = stream_to(sheet, values, total, progress=progress, cancelled=cancelled)  # "=cmd" stays text

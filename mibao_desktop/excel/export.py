@@ -121,6 +121,7 @@ _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _RIGHT = Alignment(horizontal="right", vertical="center")
 MAX_WIDTH = 24  # a longer text wraps in its cell (as on paper) rather than widening the page
+MAX_ROW_HEIGHT = 409  # points: Excel's limit for a row (a longer cell's text is read in the cell)
 LINE_HEIGHT = 13  # points a line of 五号 text takes in a row
 
 
@@ -196,17 +197,18 @@ class SheetStream:
     still holds that entry (``mibao audit verify --anchor``).
 
     ``centred`` and ``dates`` are indexes into ``headers`` (not counting 序号): columns shown
-    centred (levels, statuses, dates) and columns holding dates (shown yyyy-mm-dd)."""
+    centred (levels, statuses, dates) and columns holding dates (shown yyyy-mm-dd). ``max_width``:
+    the widest a column may be before its text wraps (the audit log's 详情 wants more room)."""
 
     def __init__(self, wb: Workbook, name: str, heading: str, headers: list[str], widths: list[float],
                  marking: str, *, max_rows: int = MAX_ROWS, anchor: str = "",
                  info: tuple[str, str] | None = None, numbered: bool = False, signoff: str = "",
-                 centred: Iterable[int] = (), dates: Iterable[int] = ()) -> None:
+                 centred: Iterable[int] = (), dates: Iterable[int] = (), max_width: float = MAX_WIDTH) -> None:
         self.wb, self.name, self.heading = wb, name, heading
         self.numbered, self.info, self.signoff = numbered, info, signoff
         shift = 1 if numbered else 0
         self.headers = ([NUMBER_HEADER] if numbered else []) + list(headers)
-        self.widths = ([max(5, display_width(NUMBER_HEADER) + 1)] if numbered else []) + [min(w, MAX_WIDTH) for w in widths]
+        self.widths = ([max(5, display_width(NUMBER_HEADER) + 1)] if numbered else []) + [min(w, max_width) for w in widths]
         self.centred = {i + shift for i in centred} | ({0} if numbered else set())
         self.dates = {i + shift for i in dates}
         self.head_rows = HEAD_ROWS + (1 if info else 0)
@@ -298,7 +300,7 @@ class SheetStream:
         lines = self._lines(row)
         if lines > 1:  # a wrapped text: the row as tall as its lines (no reader measures them on load)
             dims = self.ws.row_dimensions
-            dims[self.rows + 1].height = lines * LINE_HEIGHT + 1
+            dims[self.rows + 1].height = min(lines * LINE_HEIGHT + 1, MAX_ROW_HEIGHT)
             self.ws.append(row)
             del dims[self.rows + 1]  # written: not kept for each of a million rows
         else:
