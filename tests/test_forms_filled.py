@@ -151,3 +151,17 @@ def test_every_form_carries_the_unit_name(ledgers, printing, tmp_path):
         with open(path, "wb") as f:
             f.write(buffer.getvalue())
         assert f"单位:{UNIT}" in pdftotext(path), key
+
+
+def test_borrowing_register_fills_the_line_of_a_record_on_loan(ledgers, printing, tmp_path):
+    from tests.conftest import medium
+
+    lent, kept = ledgers.create("media", medium()), ledgers.create("media", medium(asset_number="JMU-0002",
+                                                                                   serial_number="M2"))
+    due = TODAY + dt.timedelta(days=10)
+    ledgers.change_status(lent.id, "借出", facts={"borrower": "赵敏", "due_back": due})
+    out = tmp_path / "borrowing.pdf"
+    printing.form("borrowing", lent.ledger, [ledgers.get(lent.id), ledgers.get(kept.id)], out)
+    lines = [line for line in pdftotext(out).splitlines() if "JMU-000" in line]
+    assert "赵敏" in lines[0] and TODAY.isoformat() in lines[0] and due.isoformat() in lines[0]
+    assert "赵敏" not in lines[1] and TODAY.isoformat() not in lines[1]  # not lent: left to fill by hand

@@ -248,8 +248,16 @@ def copy_approval(records: Sequence, ctx: FormContext) -> Form:
 
 
 def borrowing(records: Sequence, ctx: FormContext) -> Form:
-    """借阅登记簿: one line per loan, signed on lending and on return."""
-    rows = [(i, _device_name(r) or r.ledger.noun, r.asset_number, _v(r, "level"), "", "", "", "", "", "", "")
+    """借阅登记簿: one line per loan, signed on lending and on return. A record on loan (借出)
+    has its line filled from the change that lent it: the borrower, the day and the due date."""
+    def loan(r) -> tuple:
+        lent = _last(ctx, r, "借出") if r.status == "借出" else None
+        if lent is None:
+            return ("", "", "", "")
+        due = _fact(lent, "due_back")
+        return (_fact(lent, "borrower"), "", (lent.effective_date or lent.at.date()).isoformat(), due)
+
+    rows = [(i, _device_name(r) or r.ledger.noun, r.asset_number, _v(r, "level"), *loan(r), "", "", "")
             for i, r in enumerate(records, start=1)]
     return Form("涉密载体借阅登记簿", note=_unit_line(ctx), landscape=True, blocks=[
         Table(["序号", "名称", "编号", "密级", "借阅人", "部门", "借出日期", "应还日期", "归还日期", "借阅人签字", "经办人签字"],

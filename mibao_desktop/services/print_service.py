@@ -26,7 +26,7 @@ from mibao_desktop.services.output_service import check_target
 
 OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", settings.UNIT_NAME
 HOLDINGS = "holdings"  # the form template of a person's list (printing.templates)
-FILLED_FROM_CHANGES = ("takeout", "maintenance", "destruction")  # forms that print a status change's facts
+FILLED_FROM_CHANGES = ("takeout", "maintenance", "destruction", "borrowing")  # forms that print a status change's facts
 FORM_WARNINGS = {"takeout": takeout_warnings, "destruction": destruction_warnings}
 
 
