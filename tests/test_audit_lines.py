@@ -108,7 +108,7 @@ def test_a_record_renumbered_since_is_named_by_its_number_then_and_now(service, 
     made = service.create("computers", computer())
     service.update(made.id, {"asset_number": "JM-0100"})
     created = log.lines(AuditFilter(action="record.create"))[0]
-    assert created.target_text == "涉密计算机 JM-0001(现编号 JM-0100)"
+    assert created.target_text == "涉密计算机 JM-0001(现编号 JM-0100)" and created.parts == ()
     renumbered = log.lines(AuditFilter(action="record.update"))[0]
     assert renumbered.target_text == "涉密计算机 JM-0100"
     assert renumbered.parts == ("设备编号:JM-0001 → JM-0100",)

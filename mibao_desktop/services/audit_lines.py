@@ -242,7 +242,8 @@ def _parts(row: Any, names: Mapping[int, RecordName], target_text: str) -> list[
         reverses = detail["reverses"]
         parts.append(f"撤销:{_value(reverses.get('change') if isinstance(reverses, Mapping) else reverses)}")
     rid = detail.get("record_id")
-    if isinstance(rid, int) and rid in names and names[rid].text() not in target_text:
+    named_by_target = _ledger_target(str(row.target or "")) is not None
+    if isinstance(rid, int) and rid in names and not named_by_target and names[rid].text() not in target_text:
         parts.append(f"记录:{names[rid].text()}")
     elif isinstance(rid, int) and rid not in names and not target_text:
         parts.append(f"记录:内部编号 {rid}(已不在记录登记中)")
@@ -250,8 +251,7 @@ def _parts(row: Any, names: Mapping[int, RecordName], target_text: str) -> list[
         parts.extend(_carried(detail, names))
         return parts
     for key, value in detail.items():
-        if key in _SPECIAL or (key == "ledger" and (_ledger_target(str(row.target or ""))
-                                                    or str(value) == target_text)):
+        if key in _SPECIAL or (key == "ledger" and (named_by_target or str(value) == target_text)):
             continue  # said above, or the target already names the ledger
         if key == "name" and str(value) in target_text:
             continue  # a person registered: the target names them already
