@@ -20,6 +20,9 @@ from mibao_desktop.ledgers.fields import Field, Integer, Level, MacAddress, Text
 from mibao_desktop.ledgers.normalize import split_values
 
 NOTHING = frozenset({"无", "暂无", "没有", "/", "／", "—", "——", "-", "－", "--", "\\"})
+# as cells hold them, spaces around included: one set lookup a cell (a str keeps its hash)
+_NOTHING_CELLS = frozenset(f"{before}{word}{after}" for word in NOTHING
+                           for before in ("", " ", "\u3000") for after in ("", " ", "\u3000"))
 # （无线）00-1A-…, 【备用】WD-123, (内置)ST-1: a short qualifier in brackets before the value
 _QUALIFIER = re.compile(r"^\s*[(（【\[]\s*([^()（）【】\[\]]{1,10}?)\s*[)）】\]]\s*(?=\S)")
 # 03 综合办公室, 03、综合办公室, 0301.科研一处, A2 保密办: a code (digits, or letters and digits)
@@ -93,11 +96,29 @@ def rules_of(f: Field) -> list[tuple[str, Rule]]:
     return rules
 
 
+_BRACKET = re.compile(r"[(（【\[]")
+_CODE_START = re.compile(r"\s*[0-9A-Za-z]")
+_UNITS = "份页张件台个本册盘套卷"
+# a cheap test that a rule may apply, so that a row of ordinary cells costs a few comparisons
+_TRIGGERS: dict[Rule, Callable[[str], Any]] = {
+    _qualified_items: _BRACKET.search,
+    _code_and_name: _CODE_START.match,
+    _count_with_unit: lambda cell: cell[-1:] in _UNITS or cell[-2:-1] in _UNITS,
+}
+
+
 def splitter(ledger: Ledger, fields: dict[str, Field]) -> Callable[[dict[str, Any]], list[tuple[str, str]]] | None:
     """A function that splits one row's raw values in place and returns what it did, as
-    (field name, note); None when no column of the import has a rule (nothing to do per row)."""
-    plan = [(name, rule) for name, f in fields.items() for _kind, rule in rules_of(f)]
-    if not plan:
+    (field name, note); None when no column of the import has a rule (nothing to do per row).
+    It runs for every row of an import: an ordinary row costs a length test per column."""
+    nothing, others = [], []
+    for name, f in fields.items():
+        for kind, rule in rules_of(f):
+            if kind == "nothing":
+                nothing.append(name)
+            else:
+                others.append((name, rule, _TRIGGERS[rule]))
+    if not nothing and not others:
         return None
     # the record's free text (备注): where a qualifier taken off a value is kept
     notes_field = next((f.name for f in ledger.fields if isinstance(f.type, Text) and f.type.multiline), None)
@@ -105,10 +126,23 @@ def splitter(ledger: Ledger, fields: dict[str, Field]) -> Callable[[dict[str, An
 
     def split(raw: dict[str, Any]) -> list[tuple[str, str]]:
         done: list[tuple[str, str]] = []
+        try:  # most rows have no 无 at all: told by one test in C, not a test per column
+            some = not _NOTHING_CELLS.isdisjoint(raw.values())
+        except TypeError:  # a list gathered from two columns (unhashable)
+            some = True
+        if some:
+            for name in nothing:
+                cell = raw.get(name)
+                if cell.__class__ is str and cell in _NOTHING_CELLS:
+                    raw[name] = None
+                    done.append((name, f"“{cell.strip()}”读作空"))
         kept: list[str] = []
-        for name, rule in plan:
+        for name, rule, trigger in others:
             cell = raw.get(name)
-            if cell.__class__ is not str and not (cell.__class__ is list and rule is _qualified_items):
+            if cell.__class__ is str:
+                if not trigger(cell):
+                    continue
+            elif cell.__class__ is not list or rule is not _qualified_items:
                 continue
             found = rule(cell)
             if found is None:
