@@ -20,7 +20,9 @@ from sqlalchemy import (ColumnElement, Date, DateTime, Integer, any_, case, dele
                         or_, select, text, update)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Join
 
 from mibao_desktop.db import search_index
 from mibao_desktop.db.database import CACHE_KIB
@@ -115,6 +117,22 @@ def _search_plan(ledger: Ledger) -> list[tuple[str, Field, bool]]:
 
 _SEARCH_PLANS: dict[str, tuple[Ledger, list]] = {}
 _SAMPLES: dict[tuple[str, str], tuple[float, "search_index.Sample | None"]] = {}  # (database, table) → (when, sample)
+
+
+class OuterFirst(Join):
+    """An inner join read from its left side: on SQLite ``CROSS JOIN``, which its planner
+    never reorders. A page sorted by 责任人 walks the people in key order and each person's
+    records by the reference's index (10 ms at a million computers); left to itself, and
+    without statistics, SQLite scanned the million and sorted them (5 s)."""
+
+    inherit_cache = True
+
+
+@compiles(OuterFirst, "sqlite")
+def _cross_join(element, compiler, **kw):
+    kw.pop("asfrom", None)
+    return (f"{compiler.process(element.left, asfrom=True, **kw)} CROSS JOIN "
+            f"{compiler.process(element.right, asfrom=True, **kw)} ON {compiler.process(element.onclause, **kw)}")
 
 
 def _storage_plan(ledger: Ledger) -> list[tuple[str, str, Any]]:
@@ -522,7 +540,7 @@ class RecordRepository:
             order = (key.desc(), t.c.id.desc())
         else:
             order = (key.asc(), t.c.id.asc())
-        referring = select(t).join(target, target.c.id == t.c[declared.name])
+        referring = select(t).select_from(OuterFirst(target, t, target.c.id == t.c[declared.name]))
         if in_targets is not None:
             referring = referring.where(in_targets)
         referring = referring.where(*conds).order_by(*order)
