@@ -14,7 +14,10 @@ Read in one snapshot, and never by counting the ledger's rows:
   that year (its 新建 event), never for being imported. A ledger that keeps no such date (人员名册)
   has no 本年新增 (None).
 - the year's status changes (by the status moved into) and voids: the ledger's events of the
-  year (index on ledger and time), by the record's level as it is now.
+  year (index on ledger and time), by the record's level as it is now; skipped when the yearly
+  tallies show none. Its cost is the year's events of the ledger: in the year a million records
+  were imported, a walk over their import events (seconds; the report runs off the UI thread,
+  and lists those events on its 本年变更 sheet anyway).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, select
 
-from mibao_desktop.db.models import FacetCount, FieldChange, RecordEvent
+from mibao_desktop.db.models import EventTally, FacetCount, FieldChange, RecordEvent
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import Ledger
 
@@ -84,7 +87,13 @@ def ledger_figures(session, ledger: Ledger, year: int) -> LedgerFigures:
                                 .group_by(*grouped))
         for row in dated:
             figures.added[level_of(row[0]) if grouped else NO_LEVEL] += row[-1]
-    # the year's events: a 新建 of a record without its date, status changes, voids
+    # the year's events: a 新建 of a record without its date, status changes, voids. The tallies
+    # kept with every event say whether there is any to split by level (often none)
+    tallied = session.execute(select(func.count()).select_from(EventTally).where(
+        EventTally.ledger == ledger.key, EventTally.year == year, EventTally.count > 0,
+        EventTally.action.in_(("create", "status", "void")))).scalar()
+    if not tallied:
+        return figures
     keys = [RecordEvent.action, FieldChange.new_value]
     if level_col is not None:
         keys.append(level_col)
