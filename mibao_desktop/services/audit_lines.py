@@ -107,12 +107,12 @@ class AuditLine:
 
 
 def _record_ids(detail: Any) -> Iterable[int]:
-    if not isinstance(detail, Mapping):
+    if not isinstance(detail, dict):
         return
     rid = detail.get("record_id")
     if isinstance(rid, int) and not isinstance(rid, bool):
         yield rid
-    if isinstance(detail.get("detail"), Mapping):  # an entry a restore carried, with its own
+    if isinstance(detail.get("detail"), dict):  # an entry a restore carried, with its own
         yield from _record_ids(detail["detail"])
 
 
@@ -156,6 +156,8 @@ def describe_all(session: Session, rows: Sequence[Any]) -> list[AuditLine]:
 
 
 # -- one entry --------------------------------------------------------------------------------
+# An entry's detail is JSON as stored: dicts and lists (isinstance against typing's Mapping took
+# half the time of a page of 2,000 entries).
 
 
 def _value(value: Any) -> str:
@@ -165,7 +167,7 @@ def _value(value: Any) -> str:
         return "是" if value else "否"
     if isinstance(value, (list, tuple)):
         return "、".join(_value(v) if not isinstance(v, (list, tuple)) else " ".join(map(_value, v)) for v in value)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return ";".join(f"{k}:{_value(v)}" for k, v in value.items())
     return str(value)
 
@@ -187,7 +189,7 @@ def _target(row: Any, names: Mapping[int, RecordName]) -> str:
     if target in LEDGERS:  # an import: the ledger itself
         return LEDGERS[target].title
     named = _ledger_target(target)
-    rid = row.detail.get("record_id") if isinstance(row.detail, Mapping) else None
+    rid = row.detail.get("record_id") if isinstance(row.detail, dict) else None
     now = names.get(rid) if isinstance(rid, int) else None
     if named is None:
         if not target and now is not None:
@@ -208,17 +210,17 @@ def _target(row: Any, names: Mapping[int, RecordName]) -> str:
 def _is_undo(row: Any) -> bool:
     """An edit that takes back an earlier one (``undoes``), a status change that reverses one
     (``reverses``): each is a new entry, said as the undo it is."""
-    detail = row.detail if isinstance(row.detail, Mapping) else {}
+    detail = row.detail if isinstance(row.detail, dict) else {}
     return ((row.action == "record.update" and bool(detail.get("undoes")))
             or (row.action == "record.status" and bool(detail.get("reverses"))))
 
 
 def _parts(row: Any, names: Mapping[int, RecordName], target_text: str) -> list[str]:
-    detail = row.detail if isinstance(row.detail, Mapping) else {}
+    detail = row.detail if isinstance(row.detail, dict) else {}
     parts: list[str] = []
     undoes = detail.get("undoes")
     if undoes:
-        at = undoes.get("at") if isinstance(undoes, Mapping) else undoes
+        at = undoes.get("at") if isinstance(undoes, dict) else undoes
         parts.append(f"撤销 {at} 的修改")
     changes = detail.get("changes")
     if isinstance(changes, list) and changes:
@@ -228,26 +230,26 @@ def _parts(row: Any, names: Mapping[int, RecordName], target_text: str) -> list[
     if "from" in detail or "to" in detail:
         parts.append(_change("状态", detail.get("from"), detail.get("to")))
     changed = detail.get("changed")
-    if isinstance(changed, Mapping):  # a setting: {label: [old, new]}
+    if isinstance(changed, dict):  # a setting: {label: [old, new]}
         parts.extend(_change(k, *(v if isinstance(v, (list, tuple)) and len(v) == 2 else ("", v)))
                      for k, v in changed.items())
     elif changed not in (None, "", [], {}):
         parts.append(f"修改:{_value(changed)}")
     facts = detail.get("facts")
-    if isinstance(facts, Mapping):  # what a status change carried (外出: 目的地, 携带人 …)
+    if isinstance(facts, dict):  # what a status change carried (外出: 目的地, 携带人 …)
         parts.extend(f"{k}:{_value(v)}" for k, v in facts.items() if _value(v))
     if detail.get("reason") and not undoes:
         parts.append(f"原因:{_value(detail['reason'])}")
     elif detail.get("reverses") and not detail.get("reason"):
         reverses = detail["reverses"]
-        parts.append(f"撤销:{_value(reverses.get('change') if isinstance(reverses, Mapping) else reverses)}")
+        parts.append(f"撤销:{_value(reverses.get('change') if isinstance(reverses, dict) else reverses)}")
     rid = detail.get("record_id")
     named_by_target = _ledger_target(str(row.target or "")) is not None
     if isinstance(rid, int) and rid in names and not named_by_target and names[rid].text() not in target_text:
         parts.append(f"记录:{names[rid].text()}")
     elif isinstance(rid, int) and rid not in names and not target_text:
         parts.append(f"记录:内部编号 {rid}(已不在记录登记中)")
-    if row.action == "audit.carried" and isinstance(detail.get("detail"), Mapping):
+    if row.action == "audit.carried" and isinstance(detail.get("detail"), dict):
         parts.extend(_carried(detail, names))
         return parts
     for key, value in detail.items():
