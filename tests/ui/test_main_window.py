@@ -224,7 +224,7 @@ def test_status_change_to_scrapped_needs_a_reason_and_destroyed_ends_editing(win
     page.change_status_selected()
     dialog = page.dialog
     dialog.status.setCurrentText("报废")
-    assert dialog.reason_label.text() == "原因 *"
+    assert dialog.form.labelForField(dialog.editors["reason"]).text() == "原因 *"  # the fact 报废 asks for
     ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and "原因" in dialog.error.text()
