@@ -371,3 +371,46 @@ def test_the_form_s_department_can_fill_the_department_of_every_row(service, tmp
     plan.fills["department"] = Fill(VALUE, plan.suggested_value("department"))
     assert run_import(service, plan).created == 1
     assert service.find("media", "JMU-01").values["department"] == "物理系"
+
+
+def test_a_record_待补充_exports_its_gap_and_imports_again_as_待补充(service, tmp_path):
+    from mibao_desktop.db.database import Database
+    from mibao_desktop.excel import export_ledger
+    from mibao_desktop.security import Actor
+    from mibao_desktop.services.ledger_service import LedgerService
+
+    import_ledger(service, COMPUTERS, save(tmp_path / "a.xlsx", university_rows()))
+    out = tmp_path / "导出.xlsx"
+    export_ledger(service, COMPUTERS, out)
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    header = next(r for r in rows if r and "设备编号" in r)
+    first = next(r for r in rows if r and "BM-2019-001" in r)
+    shown = dict(zip(header, first))
+    assert (shown["定密时间"], shown["使用人"], shown["责任人"]) == ("待补充", "待补充", "陈明")
+    other = LedgerService(Database.open(tmp_path / "other.sqlite"), Actor.local_security_admin())
+    report = import_ledger(other, COMPUTERS, out)
+    assert (report.created, report.refused, report.pending) == (2, [], {"定密时间": 2, "使用人": 2})
+    again = other.find("computers", "BM-2019-001").values
+    assert again["classified_on"] is None and again["user"] is None and again["responsible_person"].text == "陈明"
+    assert other.count("computers", LedgerQuery(pending=True)) == 2
+    other.db.close()
+
+
+def test_how_a_column_never_kept_was_filled_is_remembered_for_the_next_import(service, tmp_path):
+    path = save(tmp_path / "a.xlsx", university_rows())
+    plan = plan_import(COMPUTERS, path)
+    plan.fills["classified_on"] = Fill(FROM, plan.column_named("启用时间"))
+    plan.fills["user"] = Fill(VALUE, "王芳")
+    service.save_import_mapping(COMPUTERS, plan.mapping_to_save())
+    again = plan_import(COMPUTERS, path, service.import_mapping(COMPUTERS))
+    assert again.fills == {"classified_on": Fill(FROM, 10), "user": Fill(VALUE, "王芳")}
+    report = import_ledger(service, COMPUTERS, path)  # the command line starts from it too
+    assert (report.created, report.pending) == (2, {})
+    assert service.find("computers", "BM-2019-002").values["user"].text == "王芳"
+    # a file that has the column: nothing filled
+    rows = university_rows()
+    rows[0] = [*rows[0], "使用人"]
+    for r in rows[1:]:
+        r.append("赵强")
+    later = plan_import(COMPUTERS, save(tmp_path / "b.xlsx", rows), service.import_mapping(COMPUTERS))
+    assert "user" not in later.fills and later.fills["classified_on"] == Fill(FROM, 10)

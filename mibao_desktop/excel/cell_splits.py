@@ -18,11 +18,16 @@ from typing import Any, Callable
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.fields import Field, Integer, Level, MacAddress, Text
 from mibao_desktop.ledgers.normalize import split_values
+from mibao_desktop.ledgers.pending import PENDING, gap_fields
 
 NOTHING = frozenset({"无", "暂无", "没有", "/", "／", "—", "——", "-", "－", "--", "\\"})
 # as cells hold them, spaces around included: one set lookup a cell (a str keeps its hash)
 _NOTHING_CELLS = frozenset(f"{before}{word}{after}" for word in NOTHING
                            for before in ("", " ", "\u3000") for after in ("", " ", "\u3000"))
+# 待补充 in a required field (a MiBao export of a record still to be completed): left to be filled
+_PENDING_CELLS = frozenset(f"{before}{PENDING}{after}" for before in ("", " ") for after in ("", " "))
+_BLANK_CELLS = _NOTHING_CELLS | _PENDING_CELLS
+PENDING_KEY = "_pending"  # a row's fields whose cell said 待补充 (the ledger service takes them as such)
 # （无线）00-1A-…, 【备用】WD-123, (内置)ST-1: a short qualifier in brackets before the value
 _QUALIFIER = re.compile(r"^\s*[(（【\[]\s*([^()（）【】\[\]]{1,10}?)\s*[)）】\]]\s*(?=\S)")
 # 03 综合办公室, 03、综合办公室, 0301.科研一处, A2 保密办: a code (digits, or letters and digits)
@@ -118,7 +123,10 @@ def splitter(ledger: Ledger, fields: dict[str, Field]) -> Callable[[dict[str, An
                 nothing.append(name)
             else:
                 others.append((name, rule, _TRIGGERS[rule]))
-    if not nothing and not others:
+    gaps = {f.name for f in gap_fields(ledger)} & fields.keys()
+    blanks = [(name, name in gaps) for name in dict.fromkeys([*nothing, *gaps])]  # (field, may be 待补充)
+    nothing_names = set(nothing)
+    if not blanks and not others:
         return None
     # the record's free text (备注): where a qualifier taken off a value is kept
     notes_field = next((f.name for f in ledger.fields if isinstance(f.type, Text) and f.type.multiline), None)
@@ -127,13 +135,19 @@ def splitter(ledger: Ledger, fields: dict[str, Field]) -> Callable[[dict[str, An
     def split(raw: dict[str, Any]) -> list[tuple[str, str]]:
         done: list[tuple[str, str]] = []
         try:  # most rows have no 无 at all: told by one test in C, not a test per column
-            some = not _NOTHING_CELLS.isdisjoint(raw.values())
+            some = not _BLANK_CELLS.isdisjoint(raw.values())
         except TypeError:  # a list gathered from two columns (unhashable)
             some = True
         if some:
-            for name in nothing:
+            for name, may_wait in blanks:
                 cell = raw.get(name)
-                if cell.__class__ is str and cell in _NOTHING_CELLS:
+                if cell.__class__ is not str or cell not in _BLANK_CELLS:
+                    continue
+                if may_wait and cell in _PENDING_CELLS:
+                    del raw[name]  # empty, and this row's record 待补充 for it
+                    raw.setdefault(PENDING_KEY, set()).add(name)
+                    done.append((name, f"“{PENDING}”:留待补充"))
+                elif name in nothing_names:
                     raw[name] = None
                     done.append((name, f"“{cell.strip()}”读作空"))
         kept: list[str] = []

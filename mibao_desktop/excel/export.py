@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.fields import Choice, Date, Integer, Level
+from mibao_desktop.ledgers.pending import PENDING
 from mibao_desktop import files
 from mibao_desktop.errors import Cancelled, ServiceError
 from mibao_desktop.services import audit, report_facts
@@ -371,8 +372,13 @@ def ledger_rows(stream, chosen: list, parent_label: str = "") -> tuple[list[floa
     records = iter(stream)
     sample: list[list[Any]] = []
 
+    # a required field still empty is 待补充 (its column was never kept): said so in the cell,
+    # which an import of the file reads back as 待补充
+    gaps = {f.name for f in chosen if f.required and f.compute is None}
+
     def cells(values: dict) -> list:
-        row = [cell_value(f, values[f.name]) for f in chosen]
+        row = [cell_value(f, values[f.name]) if values[f.name] is not None or f.name not in gaps else PENDING
+               for f in chosen]
         return [values.get(PARENT), *row] if parent_label else row
 
     for values in records:  # widths must be set before the first row is streamed

@@ -30,7 +30,7 @@ from mibao_desktop.excel.mapping import (
 )
 from mibao_desktop.excel.reader import ErrorCell, FormulaCell, Sheet, SpreadsheetError, read_sheets
 from mibao_desktop.ledgers.declaration import Ledger
-from mibao_desktop.ledgers.pending import PENDING as PENDING_MARK
+from mibao_desktop.ledgers.pending import PENDING as PENDING_MARK, gap_fields
 from mibao_desktop.services.ledger_service import LedgerService
 
 # Lines under a hand-kept table that are not records: 制表人, 审核人, 填表日期 …
@@ -100,6 +100,7 @@ def _looks_like_total(values: list) -> bool:
 
 
 PENDING, VALUE, FROM = "pending", "value", "from"
+_FILL_KEY = "填补:"  # a saved mapping's entry for a field with no column (no header's key has a colon)
 
 
 @dataclass(frozen=True)
@@ -327,9 +328,34 @@ class ImportPlan:
             name = (saved or {}).get(header_key(text))
             if name and name in names and index != self.header.reason_column:
                 self.set_column(index, name, "按上次导入时的指定")
+        # how a column never kept was filled last time (定密时间 from 启用时间), where it is missing again
+        missing = set(self.missing_fields())
+        for key, said in (saved or {}).items():
+            name = key[len(_FILL_KEY):] if key.startswith(_FILL_KEY) else None
+            if name not in missing or not isinstance(said, str):
+                continue
+            how, _sep, value = said.partition(":")
+            if how == FROM:
+                try:
+                    self.fills[name] = Fill(FROM, self.column_named(value))
+                except SpreadsheetError:
+                    continue  # that column is not in this file: 待补充 as by default
+            elif how in (PENDING, VALUE):
+                self.fills[name] = Fill(how, value if how == VALUE else None)
 
     def mapping_to_save(self) -> dict[str, str]:
-        return {header_key(self.headers[i]): n for i, n in self.mapping.items() if i < len(self.headers) and self.headers[i]}
+        """What the next import of this ledger starts from: each column's field by its header, and
+        how each field with no column was filled (the column by its header)."""
+        saved = {header_key(self.headers[i]): n for i, n in self.mapping.items() if i < len(self.headers) and self.headers[i]}
+        for name in self.missing_fields():
+            fill = self.fill_of(name)
+            if fill.how == FROM and isinstance(fill.value, int) and fill.value < len(self.headers):
+                saved[_FILL_KEY + name] = f"{FROM}:{self.headers[fill.value]}"
+            elif fill.how == VALUE and fill.value not in (None, ""):
+                saved[_FILL_KEY + name] = f"{VALUE}:{fill.value}"
+            elif name in self.fills:
+                saved[_FILL_KEY + name] = PENDING
+        return saved
 
     # -- sheets -----------------------------------------------------------------------------
 
@@ -600,16 +626,17 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     report.row_labels = [f.label for f in shown]
     for index, values in result.rows[:PREVIEW_ROWS]:
         report.rows.append((batch_rows[index], [
-            f.display(values.get(f.name)) or (PENDING_MARK if f.name in pending and values.get(f.name) is None else "")
+            f.display(values.get(f.name)) or (PENDING_MARK if f.required and values.get(f.name) is None else "")
             for f in shown]))
-    if pending:
-        gaps = {name: 0 for name in missing if name in pending}  # in the ledger's order
+    if pending or any(said[1].endswith("留待补充") for said in splits):
+        # a record kept without a required field: its column was never kept, or its cell said 待补充
+        gaps = {f.name: 0 for f in gap_fields(ledger)}  # in the ledger's order
         for _index, values in result.rows:
-            empty = [name for name in pending if values.get(name) is None]
+            empty = [name for name in gaps if values.get(name) is None]
             for name in empty:
                 gaps[name] += 1
             report.pending_records += bool(empty)
-        report.pending = {labels[name]: n for name, n in gaps.items() if n}
+        report.pending = {ledger.field(name).label: n for name, n in gaps.items() if n}
     if not plan.with_children:
         report.total_mismatch = _check_total(plan, report, above, [batch_rows[i] for i, _v in result.rows])
         if report.total_mismatch:

@@ -14,8 +14,8 @@ PENDING = "待补充"
 
 def gap_fields(ledger: Ledger) -> tuple[Field, ...]:
     """The fields a record may be 待补充 for: required ones, but never its number or status
-    (every record has those) nor a computed one."""
-    return tuple(f for f in ledger.fields if f.required and f.compute is None
+    (every record has those), a computed one or one with a default (never empty)."""
+    return tuple(f for f in ledger.fields if f.required and f.compute is None and f.default is None
                  and f.name not in (ledger.key_field, "status"))
 
 

@@ -188,7 +188,7 @@ class _StatusReader:
         return found
 
 
-_SPECIAL = frozenset({"status", "_parent", "_children"})  # keys of an import's row that are not typed fields
+_SPECIAL = frozenset({"status", "_parent", "_children", "_pending"})  # keys of an import's row that are not typed fields
 
 
 class _Ticker:
@@ -1236,7 +1236,8 @@ class LedgerService:
 
         ``pending`` names required fields the file has no column for (the unit never kept
         them): a row may leave them empty, and the record is stored 待补充 (a required field
-        empty), to be completed later. ``form`` is what the lines around the file's table say
+        empty), to be completed later; a row's ``_pending`` names such fields of that row alone
+        (its cell said 待补充). ``form`` is what the lines around the file's table say
         (填表人, 填表日期, 合计 …), kept in the import's audit entry.
         """
         ledger = self.ledger(ledger_key)
@@ -1264,13 +1265,16 @@ class LedgerService:
                 if index % 500 == 0:
                     tick(0, index)
                 status_cell = parent_text = None
-                if "status" in raw or "_parent" in raw or "_children" in raw:
+                may_be_empty = pending
+                if "status" in raw or "_parent" in raw or "_children" in raw or "_pending" in raw:
                     status_cell, parent_text = raw.get("status"), raw.get("_parent")
                     if "_children" in raw:
                         children_raw[index] = list(raw["_children"] or ())
+                    if "_pending" in raw:  # this row's cells that say 待补充 (an export of such a record)
+                        may_be_empty = pending | frozenset(raw["_pending"] or ())
                     raw = {k: v for k, v in raw.items() if k not in _SPECIAL}
                 try:
-                    values, errors = self.normalise(ledger, raw, notes=found, memo=memo, may_be_empty=pending)
+                    values, errors = self.normalise(ledger, raw, notes=found, memo=memo, may_be_empty=may_be_empty)
                 except ServiceError as exc:
                     result.refused.append(RowRefusal(index, "", str(exc)))
                     found.clear()
