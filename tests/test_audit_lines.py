@@ -136,7 +136,7 @@ def test_settings_imports_bulk_edits_and_carried_entries_in_words():
     assert "编号:JM-0001、JM-0002" in imported.parts and "来源文件:a.xlsx" in imported.parts
     bulk = describe(AuditRow(3, at, "baomi", "安全保密管理员", "record.bulk_update", "computers:department",
                              {"field": "部门", "records": 12, "refused": 0, "reason": "处室更名"}))
-    assert bulk.target_text == "涉密计算机台账 · 部门" and "记录数:12" in bulk.parts and "原因:处室更名" in bulk.parts
+    assert bulk.action_text == "批量修改" and bulk.target_text == "涉密计算机台账 · 部门" and "记录数:12" in bulk.parts and "原因:处室更名" in bulk.parts
     carried = describe(AuditRow(4, at, "baomi", "", "audit.carried", "原第 7 条",
                                 {"id": 7, "at": "2026-11-01 10:00:00", "actor": "baomi", "role": "安全保密管理员",
                                  "action": "record.update", "target": "computers:JM-0001",
@@ -215,3 +215,20 @@ def test_the_command_line_export_takes_the_marking(tmp_path, capsys, monkeypatch
     assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "export",
                    str(tmp_path / "bad.xlsx"), "--marking", "公开") == 2
     assert "密级标志“公开”不可用" in capsys.readouterr().err and not (tmp_path / "bad.xlsx").exists()
+
+
+def test_every_action_the_code_writes_has_its_chinese_label():
+    """Nothing English in the auditor's window: each action written anywhere (audit.append,
+    record_output, the f"{action}_failed" of a login, unlock or password change) is labelled."""
+    import re
+    from pathlib import Path
+
+    import mibao_desktop
+    from mibao_desktop.services.audit_service import ACTION_LABELS
+
+    words = r"(?:auth|account|record|ledger|report|audit|backup|settings)\.[a-z_]+"
+    found = {m for path in Path(mibao_desktop.__file__).parent.rglob("*.py")
+             for m in re.findall(rf"\"({words})\"", path.read_text(encoding="utf-8"))}
+    assert "record.bulk_update" in found and len(found) > 30
+    unlabelled = {a for a in found if a not in ACTION_LABELS and f"{a}_failed" not in ACTION_LABELS}
+    assert unlabelled == set()
