@@ -120,13 +120,16 @@ def test_destruction_form_lists_many_records_with_the_reason_and_date_of_their_r
     for pc in pcs[:2]:
         ledgers.change_status(pc.id, "报废", facts={"reason": "超过使用年限,主板损坏"}, effective_date=retired_on)
     records = [ledgers.get(pc.id) for pc in pcs]
-    assert printing.form_warnings("destruction", records) == ["涉密计算机 JM-2024-003 当前为“在用”,尚未报废"]
+    assert printing.form_warnings("destruction", records) == []  # 在用: the approval may come before 报废
+    ledgers.change_status(pcs[2].id, "维修", facts={"repaired_by": "信息中心", "escort": "张伟", "storage_removed": "否"})
+    records = [ledgers.get(pc.id) for pc in pcs]
+    assert printing.form_warnings("destruction", records) == ["涉密计算机 JM-2024-003 当前为“维修”,销毁前应先收回"]
     out = tmp_path / "destruction.pdf"
     printing.form("destruction", pcs[0].ledger, records, out)
     text = pdftotext(out)
     for word in ("涉密载体销毁审批表", f"单位:{UNIT}", f"申请日期:{retired_on:%Y年%m月%d日}", "经办人:王保密",
                  "申请部门保密办、科研一处、科研二处", "共3件",
-                 "JM-2024-001", "JM-2024-002", "JM-2024-003", "注意:涉密计算机JM-2024-003当前为“在用”,尚未报废。"):
+                 "JM-2024-001", "JM-2024-002", "JM-2024-003", "注意:涉密计算机JM-2024-003当前为“维修”,销毁前应先收回。"):
         assert word in text, word
     assert text.count("超过使用年限,主板损坏") == 3  # 销毁原因, and each retired record's line of the list
     # once destroyed, the destruction date is theirs

@@ -66,23 +66,33 @@ def _name_of(ctx: FormContext, login: str) -> str:
 WARNED_BY_NUMBER = 3  # records a warning names one by one; more are counted
 
 
-def _warned(records: Sequence, what: str) -> list[str]:
+def _warned(records: Sequence, what) -> list[str]:
+    """``what`` says, of one record, what is wrong (不应外出, 尚未报废)."""
     if len(records) <= WARNED_BY_NUMBER:
-        return [f"{r.ledger.noun} {r.number} 当前为“{r.status}”,{what}" for r in records]
+        return [f"{r.ledger.noun} {r.number} 当前为“{r.status}”,{what(r)}" for r in records]
     shown = "、".join(r.number for r in records[:WARNED_BY_NUMBER])
     states = "、".join(f"“{s}”" for s in dict.fromkeys(r.status for r in records))
-    return [f"{shown} 等 {len(records)} 条记录{what}(当前为{states})"]
+    return [f"{shown} 等 {len(records)} 条记录{what(records[0])}(当前为{states})"]
+
+
+def _away(record) -> bool:
+    """Out of the unit's hands: in a status whose change records where it went or who holds it
+    (外出, 维修, 借出 — the statuses that declare facts, closing ones aside)."""
+    lifecycle = record.ledger.lifecycle
+    return record.status in lifecycle.facts and record.status not in lifecycle.closing
 
 
 def takeout_warnings(records: Sequence) -> list[str]:
     """Why a record is in no state to go out (维修, 报废, 已销毁 …): its lifecycle says in
     which statuses it may (``Lifecycle.fit_to_go_out``)."""
-    return _warned([r for r in records if r.voided or r.status not in r.ledger.lifecycle.fit_to_go_out], "不应外出")
+    return _warned([r for r in records if r.voided or r.status not in r.ledger.lifecycle.fit_to_go_out],
+                   lambda _r: "不应外出")
 
 
 def destruction_warnings(records: Sequence) -> list[str]:
-    """Records on the destruction form that have not been retired (报废, a carrier 清退) first."""
-    return _warned([r for r in records if r.status not in r.ledger.lifecycle.closing], "尚未报废")
+    """Records on the destruction form that are not in the unit's hands (外出, 维修, 借出): they
+    are got back before they are destroyed. (在用 is no fault: the approval comes before 报废.)"""
+    return _warned([r for r in records if _away(r)], lambda _r: "销毁前应先收回")
 
 
 def _device_name(record) -> str:
