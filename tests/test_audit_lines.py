@@ -134,6 +134,9 @@ def test_settings_imports_bulk_edits_and_carried_entries_in_words():
                                   "asset_numbers": ["JM-0001", "JM-0002"]}))
     assert imported.target_text == "涉密计算机台账" and not any(p.startswith("台账:") for p in imported.parts)
     assert "编号:JM-0001、JM-0002" in imported.parts and "来源文件:a.xlsx" in imported.parts
+    annual = describe(AuditRow(5, at, "baomi", "安全保密管理员", "report.annual", "/tmp/年报.xlsx",
+                               {"ledger": "涉密计算机台账", "year": 2026, "marking": "机密", "changes": 17}))
+    assert annual.parts == ("台账:涉密计算机台账", "年度:2026", "密级标志:机密", "变更条数:17")
     bulk = describe(AuditRow(3, at, "baomi", "安全保密管理员", "record.bulk_update", "computers:department",
                              {"field": "部门", "records": 12, "refused": 0, "reason": "处室更名"}))
     assert bulk.action_text == "批量修改" and bulk.target_text == "涉密计算机台账 · 部门" and "记录数:12" in bulk.parts and "原因:处室更名" in bulk.parts

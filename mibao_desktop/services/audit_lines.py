@@ -46,7 +46,7 @@ DETAIL_LABELS = {
     "last_entry_hash": "实际最后一条校验值", "previous_saved_as": "原数据库另存为", "damaged": "原数据库已损坏",
     "registered": "登记在册的备份", "dropped": "比原日志少(条)", "previous_head": "原链头",
     "restored_head": "恢复后链头", "carried": "转记", "note": "说明", "hash": "校验值", "by": "操作人",
-    "date": "日期",
+    "date": "日期", "form": "表单行", "pending": "待补充记录数", "changes": "变更条数",
 }
 # Keys said another way (record_id: the record's number; changes, from/to: 字段: 旧 → 新)
 # or not worth a line of their own.
@@ -253,7 +253,9 @@ def _parts(row: Any, names: Mapping[int, RecordName], target_text: str) -> list[
         parts.extend(_carried(detail, names))
         return parts
     for key, value in detail.items():
-        if key in _SPECIAL or (key == "ledger" and (named_by_target or str(value) == target_text)):
+        if key == "changes" and not isinstance(value, list):
+            pass  # a count (the annual report's changes), not an edit's changes
+        elif key in _SPECIAL or (key == "ledger" and (named_by_target or str(value) == target_text)):
             continue  # said above, or the target already names the ledger
         if key == "name" and str(value) in target_text:
             continue  # a person registered: the target names them already
