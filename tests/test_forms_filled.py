@@ -168,3 +168,13 @@ def test_borrowing_register_fills_the_line_of_a_record_on_loan(ledgers, printing
     lines = [line for line in pdftotext(out).splitlines() if "JMU-000" in line]
     assert "赵敏" in lines[0] and TODAY.isoformat() in lines[0] and due.isoformat() in lines[0]
     assert "赵敏" not in lines[1] and TODAY.isoformat() not in lines[1]  # not lent: left to fill by hand
+
+
+def test_a_printed_line_never_begins_with_a_closing_mark():
+    from mibao_desktop.printing import pdf
+
+    pdf.register_font()
+    width = pdf.text_width("一二三四五六七八九十", 10)
+    assert pdf.wrap("一二三四五六七八九十。下一句", width, 10) == ["一二三四五六七八九十。", "下一句"]
+    assert pdf.wrap("一二三四五六七八九十,下", width, 10)[0].endswith(",")
+    assert pdf.wrap("一二三四五六七八九十一", width, 10) == ["一二三四五六七八九十", "一"]
