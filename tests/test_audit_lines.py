@@ -137,6 +137,10 @@ def test_settings_imports_bulk_edits_and_carried_entries_in_words():
     annual = describe(AuditRow(5, at, "baomi", "安全保密管理员", "report.annual", "/tmp/年报.xlsx",
                                {"ledger": "涉密计算机台账", "year": 2026, "marking": "机密", "changes": 17}))
     assert annual.parts == ("台账:涉密计算机台账", "年度:2026", "密级标志:机密", "变更条数:17")
+    export = describe(AuditRow(6, at, "baomi", "安全保密管理员", "ledger.export", "/tmp/台账.xlsx",
+                               {"ledger": "涉密计算机台账", "count": 3, "search": "",
+                                "filters": {"department": "保密办", "status": ["在用", "停用"]}}))
+    assert "筛选:部门:保密办;状态:在用、停用" in export.parts and "条数:3" in export.parts
     bulk = describe(AuditRow(3, at, "baomi", "安全保密管理员", "record.bulk_update", "computers:department",
                              {"field": "部门", "records": 12, "refused": 0, "reason": "处室更名"}))
     assert bulk.action_text == "批量修改" and bulk.target_text == "涉密计算机台账 · 部门" and "记录数:12" in bulk.parts and "原因:处室更名" in bulk.parts

@@ -207,6 +207,12 @@ def _target(row: Any, names: Mapping[int, RecordName]) -> str:
     return text
 
 
+def _field_label(ledger_title: Any, name: str) -> str:
+    """A field of the ledger titled ``ledger_title`` (as an output entry names it) by its label."""
+    ledger = next((l for l in LEDGERS.values() if l.title == ledger_title), None)
+    return ledger.field(name).label if ledger is not None and ledger.has_field(name) else name
+
+
 def _is_undo(row: Any) -> bool:
     """An edit that takes back an earlier one (``undoes``), a status change that reverses one
     (``reverses``): each is a new entry, said as the undo it is."""
@@ -259,6 +265,8 @@ def _parts(row: Any, names: Mapping[int, RecordName], target_text: str) -> list[
             continue  # said above, or the target already names the ledger
         if key == "name" and str(value) in target_text:
             continue  # a person registered: the target names them already
+        if key == "filters" and isinstance(value, dict):  # an export's filters, by field name
+            value = {_field_label(detail.get("ledger"), k): v for k, v in value.items()}
         if key == "people" and isinstance(value, list):  # [[id, number, name], …]: the ids said nothing
             value = [p[1:] if isinstance(p, (list, tuple)) and len(p) == 3 else p for p in value]
         shown = _value(value)
