@@ -81,9 +81,9 @@ def test_export_from_the_page_follows_filter_and_columns(window, qtbot, service,
     assert told[-1][:2] == ("inform", "导出完成")
     ws = openpyxl.load_workbook(target).active
     rows = list(ws.iter_rows(values_only=True))
-    header = rows[2]
-    assert header[0] == "设备编号" and "备注" not in header and "部门" in header
-    assert [r[0] for r in rows[3:]] == ["JM-0002"]
+    header = rows[3]  # under the marking, the title and 填报单位
+    assert header[:2] == ("序号", "设备编号") and "备注" not in header and "部门" in header
+    assert [r[1] for r in rows[4:] if r[1]] == ["JM-0002"] and rows[-1][0].startswith("填表人:")
 
 
 def test_the_import_wizard_maps_previews_and_imports(window, qtbot, service, tmp_path, told):
