@@ -475,8 +475,11 @@ def _backup(db, actor, data_dir) -> int:
 
 def _restore(data_dir, args) -> int:
     """Restore a backup: the security administrator's, logged in against the current database,
-    or — when that cannot be opened — against the accounts inside the backup. A file that the
-    backup register does not list needs --unregistered, and is warned about."""
+    or — when that cannot be opened (or has no account yet) — against accounts the unit trusts
+    (BackupService.login_source: a registered backup's own, else the current file's or the
+    newest registered backup's; a file with nothing trusted to check against is refused before
+    a password is asked for). A file that the backup register does not list needs
+    --unregistered, and is warned about."""
     import getpass
     import os
 
@@ -489,28 +492,30 @@ def _restore(data_dir, args) -> int:
     if isinstance(paths.database_target(data_dir, args.database), str):
         raise ServiceError(SERVER_BACKUPS)
     path = paths.database_path(data_dir)
+    logged_in = path.exists() and backup.account_count(path) != 0 and backup.integrity_problem(path) is None
     actor, login = None, None
-    if path.exists() and backup.integrity_problem(path) is None:
+    if logged_in:
         db = Database.open(path, backup_dir=paths.backup_dir(data_dir))
         try:
             actor = _login(db, args)
             require(actor, Role.SECURITY_ADMIN, doing="恢复备份")
         finally:
             db.close()
-    else:
-        if not args.user:
-            raise LoginRequired("当前数据库无法打开,恢复备份须由安全保密管理员登录:请用 --user 指定所选备份中"
-                                "安全保密管理员的用户名(口令可放在环境变量 MIBAO_PASSWORD 中)。")
-        password = os.environ.get("MIBAO_PASSWORD")
-        if password is None:
-            password = getpass.getpass(f"{args.user} 的口令(按所选备份中的账户核对):")
-        login = (args.user, password)
+    elif not args.user:
+        raise LoginRequired("当前数据库无法打开(或还没有账户),恢复备份须由安全保密管理员登录:请用 --user 指定"
+                            "安全保密管理员的用户名(口令可放在环境变量 MIBAO_PASSWORD 中)。")
     service = BackupService(data_dir, actor)
     if not service.is_registered(args.file):
         if not args.unregistered:
             print(f"错误:{UNREGISTERED.format(name=args.file.name)}如确需使用,请加 --unregistered。", file=sys.stderr)
             return EXIT_REFUSED
         print(f"警告:{args.file.name} 不在备份登记中,无法确认它由密保建立且未被改动。", file=sys.stderr)
+    if not logged_in:
+        source = service.login_source(args.file)  # refused here, before a password is asked for
+        password = os.environ.get("MIBAO_PASSWORD")
+        if password is None:
+            password = getpass.getpass(f"{args.user} 的口令(按{source.accounts}核对):")
+        login = (args.user, password)
     if not args.yes:
         answer = input(f"将用 {args.file} 替换当前数据库(当前文件先另存到 backups)。输入 yes 确认:")
         if answer.strip().lower() != "yes":

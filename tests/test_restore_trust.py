@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import sqlite3
 
@@ -389,3 +390,153 @@ def test_restore_logins_tried_while_the_database_was_damaged_are_audited_when_it
         assert len([e for e in seen if e.action == "auth.restore_login_failed"]) == 3  # once, not at each start
     finally:
         services.db.close()
+
+
+HACKER = ("hacker", "Hack-Admin-2026")
+
+
+def crafted_file(tmp_path) -> "Path":
+    """A MiBao database anyone can make: set up with one's own three accounts, the security
+    administrator among them, and none of the unit's (not in the unit's backup register)."""
+    made = tmp_path / "crafted" / "mibao-manual-20991231-235959.sqlite"
+    db = Database.open(made)
+    AccountService(db).setup({Role.SYSTEM_ADMIN: ("x2", "某甲", "Sys-Admin-2099"),
+                              Role.SECURITY_ADMIN: (HACKER[0], "某乙", HACKER[1]),
+                              Role.AUDITOR: ("a2", "某丙", "Aud-Itor-2099")})
+    db.close()
+    for suffix in ("-wal", "-shm"):
+        made.with_name(made.name + suffix).unlink(missing_ok=True)
+    return made
+
+
+def damage_a_ledger_page(folder) -> bytes:
+    """A page of the computers' table overwritten: the file fails its check, its accounts read."""
+    db_path = paths.database_path(folder)
+    with sqlite3.connect(db_path) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        page = conn.execute("SELECT pageno FROM dbstat WHERE name = 'ledger_computers'").fetchone()[0]
+    conn.close()
+    with open(db_path, "r+b") as handle:
+        handle.seek((page - 1) * page_size)
+        handle.write(b"\xff" * page_size)
+    assert backup.integrity_problem(db_path) and backup.account_count(db_path) == 3
+    return db_path.read_bytes()
+
+
+def test_an_unregistered_file_is_checked_against_the_newest_registered_backups_accounts(folder, tmp_path):
+    """The database damaged: a file made elsewhere with its own security administrator is not
+    restored with that administrator's login (before: it was, against the file's own accounts);
+    the login is checked against the newest registered backup's accounts, wrong names lock as
+    at any login, and the unit's security administrator can still restore it and any backup."""
+    from mibao_desktop.security.passwords import SecurityPolicy
+    from mibao_desktop.services.backup_service import BackupService, RestoreLoginLocked
+
+    services = open_services(folder)
+    try:
+        services.settings.set_security_policy(SecurityPolicy(lockout_attempts=3, lockout_minutes=15))
+    finally:
+        services.db.close()
+    older, made = make_backup(folder), make_backup(folder)
+    crafted = crafted_file(tmp_path)
+    damaged = damage(folder)
+    backups = BackupService(folder, None, clock=Clock())
+    assert backups.login_source(crafted).where == f"本机最新的登记备份 {made.path.name}"
+    assert backups.login_source(older.path).path == older.path  # a registered one: its own accounts
+    for n in (1, 2):
+        with pytest.raises(PermissionDenied, match=re.escape(f"不正确(按本机最新的登记备份 {made.path.name} 中的账户核对)")):
+            backups.restore(crafted, login=HACKER, unregistered=True)
+    with pytest.raises(RestoreLoginLocked):  # counted as any unknown name: the lockout holds
+        backups.restore(crafted, login=HACKER, unregistered=True)
+    assert paths.database_path(folder).read_bytes() == damaged
+    with pytest.raises(ServiceError, match="不在备份登记中"):  # still only on the explicit choice
+        backups.restore(crafted, login=("baomi", PASSWORDS["baomi"]))
+    restored = backups.restore(older.path, login=("baomi", PASSWORDS["baomi"]))  # a registered one
+    assert restored.previous is not None
+    after = open_services(folder, SHENJI)
+    try:
+        entry = after.audit.entries(AuditFilter(action="backup.restore"))[0]
+        assert entry.actor == "baomi" and entry.detail["核对账户"] == f"所选备份 {older.path.name}"
+        tried = after.audit.entries(AuditFilter(action="auth."), limit=None)
+        assert [e.actor for e in tried[:4]] == ["未知用户名"] * 4  # three failures and the lockout
+        assert all(f"按本机最新的登记备份 {made.path.name} 中的账户核对" in e.detail["场合"] for e in tried[:4])
+    finally:
+        after.db.close()
+    damage(folder)
+    restored = BackupService(folder, None).restore(crafted, login=("baomi", PASSWORDS["baomi"]), unregistered=True)
+    after = open_services(folder, Actor(HACKER[0], Role.SECURITY_ADMIN))  # the file's own accounts now
+    try:
+        with after.db.session() as session:
+            entry = session.execute(sqlalchemy.text(
+                "SELECT actor, detail FROM audit_log WHERE action = 'backup.restore' ORDER BY id DESC")).first()
+        detail = json.loads(entry[1]) if isinstance(entry[1], str) else entry[1]
+        assert entry[0] == "baomi" and detail["registered"] is False
+        assert detail["核对账户"].startswith("本机最新的登记备份")
+    finally:
+        after.db.close()
+
+
+def test_an_unregistered_file_is_checked_against_the_damaged_databases_own_accounts(folder, tmp_path):
+    """A page damaged deep inside: the current file's accounts still read, and are the ones
+    the login is checked against (not the crafted file's)."""
+    crafted = crafted_file(tmp_path)
+    damaged = damage_a_ledger_page(folder)
+    backups = Services(None, None, folder).backups
+    assert backups.login_source(crafted).where == "当前数据库"
+    with pytest.raises(PermissionDenied, match=re.escape("不正确(按当前数据库中的账户核对)")):
+        backups.restore(crafted, login=HACKER, unregistered=True)
+    assert paths.database_path(folder).read_bytes() == damaged
+    assert backups.restore(crafted, login=("baomi", PASSWORDS["baomi"]), unregistered=True).previous is not None
+
+
+def test_with_no_trusted_accounts_an_unregistered_file_is_refused_but_a_new_folder_takes_one(folder, tmp_path,
+                                                                                              monkeypatch, capsys):
+    """The database damaged beyond reading its accounts and no registered backup: nothing the
+    unit trusts to check a login against, so an unregistered file is refused, saying why and what
+    to do, on the command line before a password is asked for. A folder that never had an
+    account (a new machine) takes the old machine's backup with that backup's own login."""
+    crafted = crafted_file(tmp_path)
+    damaged = damage(folder)
+    backups = Services(None, None, folder).backups
+    with pytest.raises(ServiceError, match="只能恢复本机备份登记中的备份") as refused:
+        backups.restore(crafted, login=HACKER, unregistered=True)
+    assert "无法核对恢复者" in str(refused.value) and "不要删除" in str(refused.value)
+    assert backups.unregistered_refusal() == str(refused.value).replace(crafted.name, "(未登记的文件)")
+    monkeypatch.setattr("getpass.getpass", lambda *_a: pytest.fail("a password was asked for"))
+    monkeypatch.delenv("MIBAO_PASSWORD", raising=False)
+    assert main(["--user", HACKER[0], "--data-dir", str(folder), "restore", str(crafted), "--unregistered",
+                 "--yes"]) == 2
+    assert "只能恢复本机备份登记中的备份" in capsys.readouterr().err
+    assert paths.database_path(folder).read_bytes() == damaged
+    new = tmp_path / "new"
+    assert Services(None, None, new).backups.login_source(crafted).fresh
+    restored = Services(None, None, new).backups.restore(crafted, login=HACKER, unregistered=True)
+    assert restored.previous is None
+    empty = tmp_path / "empty"  # a database made by a first start, no account set up yet
+    Database.open(paths.database_path(empty)).close()
+    with pytest.raises(PermissionDenied, match="不正确"):
+        Services(None, None, empty).backups.restore(crafted, login=("x2", "wrong-Password-1"), unregistered=True)
+    monkeypatch.setenv("MIBAO_PASSWORD", HACKER[1])
+    assert main(["--user", HACKER[0], "--data-dir", str(empty), "restore", str(crafted), "--unregistered",
+                 "--yes"]) == 0
+    after = open_services(empty, Actor("a2", Role.AUDITOR))
+    try:
+        entry = after.audit.entries(AuditFilter(action="backup.restore"))[0]
+        assert entry.actor == HACKER[0] and "本机还没有任何账户" in entry.detail["核对账户"]
+    finally:
+        after.db.close()
+
+
+def test_the_command_line_checks_an_unregistered_file_against_the_trusted_accounts(folder, tmp_path, capsys,
+                                                                                   monkeypatch):
+    made = make_backup(folder)
+    crafted = crafted_file(tmp_path)
+    damaged = damage(folder)
+    asked = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or HACKER[1])
+    monkeypatch.delenv("MIBAO_PASSWORD", raising=False)
+    argv = ["--data-dir", str(folder), "restore", str(crafted), "--unregistered", "--yes"]
+    assert main(["--user", HACKER[0], *argv]) == 2  # before: restored with the file's own login
+    assert "不正确" in capsys.readouterr().err and f"本机最新的登记备份 {made.path.name}" in asked[0]
+    assert paths.database_path(folder).read_bytes() == damaged
+    monkeypatch.setenv("MIBAO_PASSWORD", PASSWORDS["baomi"])
+    assert main(["--user", "baomi", *argv]) == 0

@@ -6,9 +6,10 @@ the data lives on the server: backups are then its administrator's job (pg_dump/
 and the service says so instead of copying anything.
 
 A restore is the security administrator's, logged in: against the current database, or, when
-that cannot be opened, against the accounts inside the backup being restored (the desktop and
-the command line ask for the name and password). Only a file of the backup register is taken
-without an explicit choice. The audit entries the restored file lacks, compared with the chain
+that cannot be opened, against accounts the unit already trusts (:meth:`BackupService.login_source`:
+a registered backup's own, else the current file's when they can still be read, else the newest
+registered backup's; the desktop and the command line ask for the name and password). Only a
+file of the backup register is taken without an explicit choice. The audit entries the restored file lacks, compared with the chain
 it replaces, are copied into the restored chain with the old head, and counted.
 """
 
@@ -43,7 +44,31 @@ UNREGISTERED = ("{name} 不在备份登记中(不是密保在本机建立的备�
 
 
 FAILED = "auth.restore_login_failed"
-_WHERE = {"场合": "恢复备份(数据库无法打开,按备份中的账户核对)"}
+NO_TRUSTED_ACCOUNTS = (
+    "{name} 不在本机的备份登记中,而当前数据库中的账户无法读取,本机备份登记中也没有可读的备份:"
+    "无法核对恢复者是不是本单位的安全保密管理员(任何人都能做出一个含有自己账户的数据库文件),拒绝恢复。"
+    "只能恢复本机备份登记中的备份:如有在本机建立的备份(例如复制到移动介质上的),请把它按原文件名复制回"
+    "备份文件夹 {folder},它与登记相符时即可恢复。否则请联系技术支持检查损坏的数据库文件 {db}(不要删除它)。"
+    "当前数据库未作任何改动。")
+
+
+def _in(where: str) -> str:
+    """``where`` before 中: a file's name is set off by a space (备份 X.sqlite 中), words are not."""
+    return where + " " if where[-1:].isascii() else where
+
+
+@dataclass(frozen=True)
+class LoginSource:
+    """Whose accounts the login of a restore is checked against when nobody is logged in."""
+
+    path: Path  # the database file that holds them
+    where: str  # said in the dialog, the messages and the audit entries: 所选备份 X, 当前数据库 …
+    fresh: bool = False  # the folder never had an account: the chosen file's own (nothing to protect)
+
+    @property
+    def accounts(self) -> str:
+        """Its accounts in words: 当前数据库中的账户, 所选备份 X.sqlite 中的账户."""
+        return f"{_in(self.where)}中的账户"
 
 
 class RestoreLoginLocked(PermissionDenied):
@@ -125,28 +150,87 @@ class BackupService:
     def is_registered(self, backup_file: Path) -> bool:
         return backup.registered(Path(backup_file), self.folder) is not None
 
-    def _login_in_backup(self, backup_file: Path, login: tuple[str, str] | None) -> Actor:
-        """The security administrator, checked against the accounts inside ``backup_file``.
+    def login_source(self, backup_file: Path) -> LoginSource:
+        """Whose accounts the security administrator's login is checked against when ``backup_file``
+        is restored with nobody logged in (the current database damaged, missing, or new);
+        raises ServiceError, saying why and what to do, when no account the unit trusts is left.
 
-        Wrong passwords lock as at the login, by the backup's own policy (within its floors):
+        The login must be checked against accounts the unit already trusts, never only against
+        the accounts inside the file being restored: anyone can make a MiBao database with their
+        own 安全保密管理员 and its password, and an unregistered file may be just that. So:
+
+        1. a registered backup (made here, its SHA-256 as registered): its own accounts, which
+           were this unit's when it was made;
+        2. any other file: the current database's accounts when they can still be read (a file
+           damaged elsewhere, or cut short); else those of the newest registered backup that holds
+           accounts and still has its registered SHA-256;
+        3. none of these: refused, unless the folder never had an account at all — no database
+           or one with no account yet, and no registered backup holding (or having held, now
+           unreadable or changed) any. That is a new machine receiving the old one's backup.
+           There is nothing to protect there: the first start lets whoever sits at the machine
+           create the three accounts, so a trusted login would protect nothing, and the login is
+           checked against the chosen file's own accounts (its security administrator restores
+           it, and is recorded as such). A unit whose database broke keeps a damaged file (and its
+           registered backups): never "new". Making a folder look new means removing the
+           database and the backups by hand, which whoever can do could also edit the database.
+        """
+        backup_file = Path(backup_file)
+        if self.is_registered(backup_file):
+            return LoginSource(backup_file, f"所选备份 {backup_file.name}")
+        db_path = paths.database_path(self.data_dir)
+        live = backup.account_count(db_path)
+        if live:
+            return LoginSource(db_path, "当前数据库")
+        entries = backup.register_entries(self.folder)
+        spoiled = False  # a registered backup whose accounts are out of reach: the folder had some
+        for made in backup.list_backups(self.folder):  # newest first
+            if made.path.name not in entries:
+                continue  # never registered: neither trusted nor counted
+            held = backup.account_count(made.path)
+            if held == 0:
+                continue
+            if held is not None and backup.registered(made.path, self.folder) is not None:
+                return LoginSource(made.path, f"本机最新的登记备份 {made.path.name}")
+            spoiled = True
+        if not spoiled and (live == 0 or not db_path.exists()):
+            return LoginSource(backup_file, f"所选文件 {backup_file.name}(本机还没有任何账户)", fresh=True)
+        raise ServiceError(NO_TRUSTED_ACCOUNTS.format(name=backup_file.name, folder=self.folder, db=db_path))
+
+    def unregistered_refusal(self) -> str | None:
+        """Why a file outside the register could not be restored now (no trusted account left),
+        or None when it could be, with a login checked against :meth:`login_source`'s accounts.
+        For the desktop's start, before it offers to choose such a file."""
+        try:
+            self.login_source(self.folder / "(未登记的文件)")
+        except ServiceError as refused:
+            return str(refused)
+        return None
+
+    def _login_against(self, source: LoginSource, login: tuple[str, str] | None) -> Actor:
+        """The security administrator, checked against the accounts of ``source``
+        (:meth:`login_source`).
+
+        Wrong passwords lock as at the login, by the source's own policy (within its floors):
         counted per name across every backup (choosing another backup does not start afresh)
         in the data folder's restore-logins.json, which a restart does not reset, and recorded
         there as audit entries that the restored database's log takes in before the restore's
         own entry (or the next database that opens, :func:`record_restore_logins`). A name that
         is no account costs the same scrypt, gets the same words, locks the same way and is
         recorded as 未知用户名 with its length only."""
+        where = {"场合": f"恢复备份(数据库无法打开或尚无账户,按{_in(source.where)}中的账户核对)"}
         if login is None:
-            raise PermissionDenied("当前数据库无法打开:" + NEEDS_LOGIN + "请输入备份中安全保密管理员的用户名和口令。")
+            raise PermissionDenied(f"没有人登录当前数据库:{NEEDS_LOGIN}"
+                                   f"请输入{_in(source.where)}中安全保密管理员的用户名和口令。")
         name, password = login
-        policy = SecurityPolicy.from_dict(backup.read_policy(backup_file))
+        policy = SecurityPolicy.from_dict(backup.read_policy(source.path))
         why = unreadable(name or "") or unreadable(password or "")
         now = self.clock()
         with restore_logins.held(self.data_dir, now) as attempts:
-            found = None if why else backup.read_account(backup_file, clean_text(name))
+            found = None if why else backup.read_account(source.path, clean_text(name))
             right = verify_password(password or "", found[1] if found else _dummy_hash())  # the same time
             if why:
                 attempts.record(now, UNKNOWN_NAME, "", FAILED, "", {"reason": "含有无法识别的字符",
-                                                                     "length": len(name or ""), **_WHERE})
+                                                                     "length": len(name or ""), **where})
                 raise PermissionDenied(f"用户名或口令{why},未恢复。")
             tag = attempts.tag(clean_text(name).casefold())
             if found is not None:
@@ -156,33 +240,33 @@ class BackupService:
                 who, role_text, target, about = UNKNOWN_NAME, "", "", {"length": len(name or "")}
             until = attempts.locked_until(tag, now)
             if until is not None:
-                attempts.record(now, who, role_text, FAILED, target, {"reason": "账户锁定中", **about, **_WHERE})
+                attempts.record(now, who, role_text, FAILED, target, {"reason": "账户锁定中", **about, **where})
                 raise RestoreLoginLocked(_locked(until), until)
             if found is None or not right:
                 failures = attempts.failures(tag) + 1
                 attempts.record(now, who, role_text, FAILED, target,
-                                {"reason": "口令错误" if found else "无此用户", "failures": failures, **about, **_WHERE})
+                                {"reason": "口令错误" if found else "无此用户", "failures": failures, **about, **where})
                 if failures >= policy.lockout_attempts:
                     until = now + dt.timedelta(minutes=policy.lockout_minutes)
                     attempts.failed(tag, failures, until)
                     attempts.record(now, who, role_text, "auth.locked_out", target,
-                                    {"minutes": policy.lockout_minutes, "until": until.isoformat(), **about, **_WHERE})
+                                    {"minutes": policy.lockout_minutes, "until": until.isoformat(), **about, **where})
                     raise RestoreLoginLocked(f"连续 {policy.lockout_attempts} 次口令错误," + _locked(until), until)
                 attempts.failed(tag, failures)
                 # one message whatever was wrong: a restore must not tell which names exist
-                raise PermissionDenied(f"用户名或口令不正确(按所选备份中的账户核对),未恢复。"
+                raise PermissionDenied(f"用户名或口令不正确(按{_in(source.where)}中的账户核对),未恢复。"
                                        f"连续 {policy.lockout_attempts} 次口令错误,将锁定 {policy.lockout_minutes} 分钟。")
             attempts.clear(tag)  # the right password: the count starts again, as at the login
             role, _hash, active, must_change, stored_name = found
             if role != Role.SECURITY_ADMIN.name or not active:
-                attempts.record(now, who, role_text, FAILED, target, {"reason": "不是启用的安全保密管理员", **_WHERE})
-                raise PermissionDenied("该账户在所选备份中不是启用的安全保密管理员,未恢复。" + NEEDS_LOGIN)
+                attempts.record(now, who, role_text, FAILED, target, {"reason": "不是启用的安全保密管理员", **where})
+                raise PermissionDenied(f"该账户在{_in(source.where)}中不是启用的安全保密管理员,未恢复。" + NEEDS_LOGIN)
             if must_change:
                 # A temporary password (a first login's, or one the system administrator set by a
                 # reset) is known to whoever set it: it may change the password and do nothing else,
                 # here as at every login, or the system administrator could restore as baomi.
-                attempts.record(now, who, role_text, FAILED, target, {"reason": "临时口令,须先修改", **_WHERE})
-                raise PermissionDenied("该账户在所选备份中的口令是临时口令(首次登录或已被系统管理员重置),"
+                attempts.record(now, who, role_text, FAILED, target, {"reason": "临时口令,须先修改", **where})
+                raise PermissionDenied(f"该账户在{_in(source.where)}中的口令是临时口令(首次登录或已被系统管理员重置),"
                                        "须先修改口令,不能用它恢复备份,未恢复。请用口令已由本人修改过的备份。")
         return Actor(stored_name, Role.SECURITY_ADMIN)
 
@@ -193,31 +277,34 @@ class BackupService:
 
         Every connection to the database must be closed before this runs. With an actor (logged
         in against the current database) only the security administrator restores; without one
-        the current database must be damaged or missing, and ``login`` (name, password) is
-        checked against the backup's own accounts. A file not in the register needs
-        ``unregistered=True`` (the user's explicit choice after a warning)."""
+        the current database must be damaged, missing or without any account, and ``login``
+        (name, password) is checked against the accounts :meth:`login_source` names. A file not
+        in the register needs ``unregistered=True`` (the user's explicit choice after a warning)."""
         if isinstance(paths.database_target(self.data_dir), str):  # the folder's database.ini names a server
             raise ServiceError(SERVER_BACKUPS)
         backup_file = Path(backup_file)
         db_path = paths.database_path(self.data_dir)
         if self.actor is not None:
             require(self.actor, Role.SECURITY_ADMIN, doing="恢复备份")
-        elif db_path.exists() and backup.integrity_problem(db_path) is None and _search_problem(db_path) is None:
+        elif db_path.exists() and backup.account_count(db_path) != 0 and backup.integrity_problem(db_path) is None \
+                and _search_problem(db_path) is None:
             raise PermissionDenied("数据库完好," + NEEDS_LOGIN)
         if not self.is_registered(backup_file) and not unregistered:
             raise ServiceError(UNREGISTERED.format(name=backup_file.name))
+        source = None if self.actor is not None else self.login_source(backup_file)
         backup.check_restorable(backup_file, db_path)
-        actor = self.actor or self._login_in_backup(backup_file, login)
+        actor = self.actor or self._login_against(source, login)
         damaged = not db_path.exists() or backup.integrity_problem(db_path) is not None
         aside = backup.restore(db_path, backup_file, self.folder, now=self.clock())
         db = Database.open(db_path, backup_dir=self.folder)
         try:
-            return self._record(db, actor, backup_file, aside, damaged, unregistered)
+            return self._record(db, actor, backup_file, aside, damaged, unregistered,
+                                source.where if source else "")
         finally:
             db.close()
 
     def _record(self, db: Database, actor: Actor, backup_file: Path, aside: backup.BackupInfo | None,
-                damaged: bool, unregistered: bool) -> Restored:
+                damaged: bool, unregistered: bool, checked_against: str = "") -> Restored:
         """The restore's audit entry, after the entries of the replaced chain that the restored
         one lacks (copied as ``audit.carried``): a restore to an older state shows in the log."""
         now = self.clock()
@@ -257,6 +344,8 @@ class BackupService:
                     detail["carried"] = f"第 {first}–{last} 条"
                 if note:
                     detail["note"] = note
+                if checked_against:  # nobody was logged in: whose accounts the login was checked against
+                    detail["核对账户"] = checked_against
                 # the logins tried while the database was damaged (this one's failures among
                 # them), after the carried entries: they happened after the replaced log's end
                 _append_attempts(session, attempts)

@@ -28,7 +28,7 @@ from pathlib import Path
 from mibao_desktop import files
 
 KINDS = ("daily", "manual", "before-upgrade", "before-restore")
-_NAME = re.compile(r"^mibao-(?P<kind>daily|manual|before-upgrade|before-restore)-(?P<stamp>\d{8}-\d{6})(?:-\d+)?\.sqlite$")
+_NAME = re.compile(r"^mibao-(?P<kind>daily|manual|before-upgrade|before-restore)-(?P<stamp>\d{8}-\d{6})(?:-(?P<n>\d+))?\.sqlite$")
 
 
 def _ro_uri(path: Path) -> str:
@@ -205,6 +205,24 @@ def read_account(path: Path, name: str) -> tuple[str | None, str, bool, bool, st
     return (row[0], row[1], bool(row[2]), bool(row[3]), row[4]) if row else None
 
 
+def account_count(path: Path) -> int | None:
+    """How many accounts (of any role, active or not) a database file holds, read-only; None
+    when its accounts cannot be read (no such file, not a database, the table damaged). A
+    restore uses it to tell a folder that never had an account (nothing to protect) from one
+    whose accounts are out of reach."""
+    if not Path(path).is_file():
+        return None
+    try:
+        conn = sqlite3.connect(_ro_uri(path), uri=True)
+        try:
+            # every row read, not only counted: a damaged page under the table shows here
+            return len(conn.execute("SELECT name, role, password_hash, active FROM accounts").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
 def read_policy(path: Path) -> dict | None:
     """The security policy stored inside a database file (the settings' ``security_policy``),
     read-only; None when it has none or cannot be read. The lockout of a restore against the
@@ -370,7 +388,9 @@ def list_backups(backup_dir: Path) -> list[BackupInfo]:
         if match:
             made = dt.datetime.strptime(match["stamp"], "%Y%m%d-%H%M%S")
             found.append(BackupInfo(path, match["kind"], made))
-    return sorted(found, key=lambda b: (b.made_at, b.path.name), reverse=True)
+    # two made in the same second: -2 after the first (by name, "-2.sqlite" sorts before ".sqlite")
+    return sorted(found, key=lambda b: (b.made_at, int(_NAME.match(b.path.name)["n"] or 1), b.path.name),
+                  reverse=True)
 
 
 def daily_backup_if_due(db_path: Path, backup_dir: Path, rotation: Rotation = Rotation(), *,
