@@ -133,7 +133,14 @@ def default_marking(service: LedgerService, ledger: Ledger, query: LedgerQuery |
 
 
 def highest_level(stream) -> str:
-    """The highest state-secret level among the records (非涉密 when none holds one)."""
+    """The highest state-secret level among the records (非涉密 when none holds one). For the
+    whole ledger (nothing searched or filtered) the facet counts say it at once: a probe for a
+    level no record holds would otherwise walk the ledger's rows (the dialogs ask on the UI thread)."""
+    q, field = stream.query, stream.ledger.level_field
+    if field is not None and not (q.text or any(v not in (None, "") for v in q.filters.values()) or q.include_voided
+                                  or q.parent_id is not None or getattr(q, "pending", False)):
+        held = {level for level, n in stream.repo.facet_counts(stream.ledger, field.name).items() if n > 0}
+        return next((level for level in levels.LEVELS if level in held), levels.UNCLASSIFIED)
     return next((level for level in levels.LEVELS if stream.has_level(level)), levels.UNCLASSIFIED)
 
 
