@@ -202,3 +202,22 @@ def test_the_take_out_form_warns_before_printing_a_device_under_repair(window, q
     dialog.form_choice.setCurrentIndex(dialog.form_choice.findData("destruction"))
     dialog.refresh()
     assert "可列入所选的多条记录" in dialog.hint.text() and "一次只填一条记录的表" not in dialog.hint.text()
+
+
+def test_the_label_dialog_prints_the_unit_name_unless_unticked(window, qtbot, service, tmp_path):
+    import subprocess
+
+    from mibao_desktop.services.print_service import PrintService
+
+    seed(service)
+    PrintService(service.db, service.actor).set_unit_name("中国航天科工集团第二研究院七〇六所保密办公室")
+    page = window.current_page()
+    page.refresh()
+    page.select_record(service.find("computers", "JM-0001").id)
+    page.print_labels()
+    dialog = page.dialog
+    assert dialog.unit.isChecked()  # on every label sheet by default, once the unit's name is known
+    out = tmp_path / "labels.pdf"
+    dialog.save_pdf(out)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "中国航天科工集团第二研究院七〇六所保密办公室" in text.replace(" ", "").replace("\n", "")
