@@ -575,6 +575,8 @@ def _form(db, actor, args) -> int:
             raise KeyError(f"没有编号为 {number} 的在册记录(可用于:{'、'.join(l.title for l in candidates)})")
         records.append(matches[0])
         ledger = matches[0].ledger
+    for warning in printing.form_warnings(args.name, records):  # said on the form too
+        print(f"注意:{warning}。", file=sys.stderr)
     pages = printing.form(args.name, ledger, records, args.output)
     print(f"已生成{template.title}(共 {pages} 页),写入“{args.output}”。")
     return EXIT_OK

@@ -164,6 +164,11 @@ def test_labels_and_forms_from_the_command_line(tmp_path, capsys, monkeypatch):
     assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "form", "takeout",
                    "--id", numbers[0], "-o", str(form)) == 0
     assert "已生成涉密信息设备外出审核表(共 1 页)" in capsys.readouterr().out
+    repaired = svc.query("computers", LedgerQuery(filters={"status": "在用"}, limit=1)).rows[0]
+    svc.change_status(repaired.id, "维修", facts={"repaired_by": "信息中心", "escort": "张伟", "storage_removed": "否"})
+    assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "form", "takeout",
+                   "--id", repaired.asset_number, "-o", str(form)) == 0  # printed, with the warning said
+    assert f"注意:涉密计算机 {repaired.asset_number} 当前为“维修”,不应外出。" in capsys.readouterr().err
     assert as_user(monkeypatch, passwords, "baomi", "--data-dir", str(tmp_path), "form", "takeout",
                    "--id", "NO-SUCH", "-o", str(form)) == 2
     assert "没有编号为 NO-SUCH" in capsys.readouterr().err
