@@ -319,6 +319,7 @@ class ImportPlan:
         if not self.header.texts and sheet.rows:
             self.header.texts = ["" if c is None else str(c).strip() for c in sheet.rows[0][1]]
         self._reset()
+        self.fills = {}  # the columns another sheet lacked are not this one's
         self.apply_saved(saved)
 
     def apply_saved(self, saved: dict[str, str] | None) -> None:
@@ -431,7 +432,7 @@ def plan_import(ledger: Ledger, path: Path, saved: dict[str, str] | None = None,
 def _check_plan(plan: ImportPlan) -> None:
     from mibao_desktop.excel.mapping import HEADER_SCAN_ROWS
 
-    if len(plan.mapping) < 2 and not plan.fills:
+    if len(plan.mapping) < 2:
         raise SpreadsheetError(
             f"在“{plan.path.name}”工作表“{plan.sheet.name}”的前 {HEADER_SCAN_ROWS} 行中找不到{plan.ledger.title}的表头。"
             "请确认表头行包含“" + "”“".join(f.label for f in plan.ledger.fields if f.required) +

@@ -369,8 +369,8 @@ class MappingPage(QWizardPage):
 
     def _show_fills(self, missing: list[str]) -> None:
         """One line per required field with no column: 留空待补充 / 每一行都填 / 取自另一列."""
-        if list(self.fill_widgets) == missing:
-            return
+        if list(self.fill_widgets) == missing and all(name in self.w.plan.fills for name in missing):
+            return  # as shown (another sheet chosen clears the plan's fills: shown anew)
         while self.fills_layout.rowCount():
             self.fills_layout.removeRow(0)
         self.fill_widgets = {}
