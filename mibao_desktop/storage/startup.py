@@ -27,12 +27,14 @@ from mibao_desktop.services.settings import security_policy
 class CorruptDatabase(DatabaseError):
     """The database file fails SQLite's integrity check."""
 
-    def __init__(self, path: Path, problem: str, good: backup.BackupInfo | None) -> None:
+    def __init__(self, path: Path, problem: str, good: backup.BackupInfo | None, backups: Path | None = None) -> None:
         self.path, self.problem, self.good = path, problem, good
         advice = (f"最新的完好备份是 {good.path.name}({good.made_at:%Y-%m-%d %H:%M}),"
                   "可由安全保密管理员在启动时选择恢复,或运行:"
                   f"mibao --user 安全保密管理员的用户名 restore \"{good.path}\"" if good else
-                  "备份登记中没有完好的备份,请联系技术支持,不要删除该文件。")
+                  "备份登记中没有完好的备份。如有在本机建立的备份(例如复制到移动介质上的),请按原文件名复制回"
+                  f"备份文件夹 {backups or '(数据文件夹中的 backups)'},与登记相符时即可恢复;否则请联系技术支持,"
+                  "不要删除该文件。")
         super().__init__(f"数据库文件 {path} 已损坏:{problem}。{advice}")
 
 
@@ -46,7 +48,7 @@ def open_database(data_dir: Path, *, clock: Callable[[], dt.datetime] = dt.datet
     if path.exists():
         problem = backup.structure_problem(path)
         if problem:
-            raise CorruptDatabase(path, problem, backup.newest_good_backup(backups))
+            raise CorruptDatabase(path, problem, backup.newest_good_backup(backups), backups)
     db = Database.open(path, backup_dir=backups)
     _record_restore_logins(db, data_dir, clock)
     if daily_backup:
@@ -89,7 +91,8 @@ def corrupt_after_start(db: Database, data_dir: Path, *, thorough: bool = False)
     problem = full_check(db, thorough=thorough)
     if problem is None:
         return None
-    return CorruptDatabase(db.path, problem, backup.newest_good_backup(paths.backup_dir(data_dir)))
+    backups = paths.backup_dir(data_dir)
+    return CorruptDatabase(db.path, problem, backup.newest_good_backup(backups), backups)
 
 
 def full_check(db: Database, *, thorough: bool = False) -> str | None:

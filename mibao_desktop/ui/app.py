@@ -85,12 +85,19 @@ class AppSession(QObject):
                 if not messages.confirm(None, "数据库已损坏", str(exc), action="恢复该备份", cancel="退出", grave=True):
                     return False
                 # Nobody can log in to a damaged database: the security administrator logs in
-                # against the accounts inside the backup, which the backup service checks.
-                login = restore_dialog.ask_restore_login(None, exc.good.path.name)
+                # against accounts the unit trusts (the backup service's login_source: for a
+                # registered backup, its own), named in the dialog and checked by the service.
+                backups = Services(None, data_dir=self.data_dir).backups
+                try:
+                    source = backups.login_source(exc.good.path)
+                except ServiceError as refused:
+                    messages.error(None, "恢复失败", str(refused))
+                    return False
+                login = restore_dialog.ask_restore_login(None, source.accounts)
                 if login is None:
                     return False
                 try:
-                    Services(None, data_dir=self.data_dir).backups.restore(exc.good.path, login=login)
+                    backups.restore(exc.good.path, login=login)
                 except PermissionDenied as refused:  # a wrong password: asked again
                     messages.error(None, "恢复失败", str(refused))
                 except (BackupError, ServiceError) as failed:

@@ -31,16 +31,18 @@ def _ok_cancel(dialog: QDialog, ok: str) -> QDialogButtonBox:
 
 
 class RestoreLoginDialog(QDialog):
-    """The security administrator's name and password for a restore, checked by the backup
-    service against the accounts inside the chosen backup (the database cannot be opened)."""
+    """The security administrator's name and password for a restore while nobody can log in to
+    the database, checked by the backup service against accounts the unit trusts (its
+    ``login_source``: the chosen registered backup's own, …), which the dialog names."""
 
-    def __init__(self, backup_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, accounts: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("恢复备份须由安全保密管理员登录")
+        self.setMinimumWidth(460)  # a backup's file name on one line, not broken at its hyphen
         layout = QVBoxLayout(self)
-        note = QLabel(f"当前数据库无法打开。请输入备份 {backup_name} 中安全保密管理员的用户名和口令。")
-        note.setWordWrap(True)
-        layout.addWidget(note)
+        self.note = QLabel(f"当前数据库无法打开。请输入安全保密管理员的用户名和口令。\n按{accounts}核对。")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
         form = QFormLayout()
         self.name = QLineEdit()
         self.password = QLineEdit()
@@ -51,9 +53,10 @@ class RestoreLoginDialog(QDialog):
         layout.addWidget(_ok_cancel(self, "登录并恢复"))
 
 
-def ask_restore_login(parent: QWidget | None, backup_name: str) -> tuple[str, str] | None:
-    """(name, password), or None when cancelled. One function, so tests can answer it."""
-    dialog = RestoreLoginDialog(backup_name, parent)
+def ask_restore_login(parent: QWidget | None, accounts: str) -> tuple[str, str] | None:
+    """(name, password), or None when cancelled; ``accounts`` names whose accounts they are
+    checked against (LoginSource.accounts). One function, so tests can answer it."""
+    dialog = RestoreLoginDialog(accounts, parent)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.name.text(), dialog.password.text()

@@ -432,3 +432,78 @@ def test_the_restore_login_at_start_locks_after_wrong_passwords_and_a_restart_ke
     assert not AppSession(data_dir).open()  # a restart: still locked, even for the right password
     assert [t[1] for t in told] == ["数据库已损坏", "恢复失败", "数据库已损坏"] and "已锁定" in told[1][2]
     assert paths.database_path(data_dir).read_bytes() == damaged and not typed
+
+
+def test_at_start_the_restore_login_names_the_trusted_accounts_and_a_planted_file_is_not_taken(qtbot, data_dir,
+                                                                                                told, monkeypatch):
+    """The database damaged at start. With no registered backup, a file planted in backups/
+    under a backup's name, holding its own 安全保密管理员, is neither offered nor taken: the
+    message says to copy a backup made here back under its name (before: only 请联系技术支持).
+    With a registered one, the real login dialog says whose accounts it checks (the backup's),
+    the planted file's administrator is refused there, and the unit's restores it."""
+    import os
+    import shutil
+
+    from PySide6.QtCore import QTimer
+
+    from mibao_desktop import paths
+    from mibao_desktop.db.database import Database
+    from mibao_desktop.storage import backup
+    from mibao_desktop.storage.startup import open_database
+    from mibao_desktop.ui import restore_dialog
+    from mibao_desktop.ui.app import AppSession
+
+    db = open_database(data_dir, daily_backup=False)  # no backup registered yet
+    AccountService(db).setup({r: (NAMES[r], f"{r.value}甲", PASSWORDS[r]) for r in Role})
+    db.close()
+    sound = paths.database_path(data_dir).read_bytes()
+    planted = paths.backup_dir(data_dir) / "mibao-manual-20991231-235959.sqlite"  # the newest by its name
+    crafted = Database.open(planted)
+    AccountService(crafted).setup({Role.SYSTEM_ADMIN: ("x2", "某甲", "Sys-Admin-2099"),
+                                   Role.SECURITY_ADMIN: ("hacker", "某乙", "Hack-Admin-2099"),
+                                   Role.AUDITOR: ("a2", "某丙", "Aud-Itor-2099")})
+    crafted.close()
+    with open(paths.database_path(data_dir), "r+b") as handle:
+        handle.write(os.urandom(4096))
+    damaged = paths.database_path(data_dir).read_bytes()
+    real_ask = restore_dialog.ask_restore_login
+    monkeypatch.setattr(restore_dialog, "ask_restore_login", lambda *_a: pytest.fail("no login may be asked for"))
+    assert not AppSession(data_dir).open()
+    assert [t[1] for t in told] == ["数据库已损坏"] and told[0][0] == "error"
+    assert "按原文件名复制回" in told[0][2] and str(paths.backup_dir(data_dir)) in told[0][2]
+    assert paths.database_path(data_dir).read_bytes() == damaged
+    del told[:]
+
+    aside = data_dir / "sound.sqlite"  # a backup made while the file was sound
+    aside.write_bytes(sound)
+    good = backup.make_backup(aside, paths.backup_dir(data_dir), "manual")
+    aside.unlink()
+    seen, typed = [], [("hacker", "Hack-Admin-2099"), ("baomi", PASSWORDS[Role.SECURITY_ADMIN])]
+
+    def ask(parent, accounts):
+        """The real dialog: its words kept, typed into and accepted with its button."""
+        login = typed.pop(0)
+
+        def answer():
+            dialog = QApplication.activeModalWidget()
+            seen.append(dialog.note.text())
+            qtbot.keyClicks(dialog.name, login[0])
+            qtbot.keyClicks(dialog.password, login[1])
+            qtbot.mouseClick(ok_button(dialog), Qt.MouseButton.LeftButton)
+
+        QTimer.singleShot(0, answer)
+        return real_ask(parent, accounts)
+
+    monkeypatch.setattr(restore_dialog, "ask_restore_login", ask)
+    told.answers.extend([True, True])  # 恢复该备份 twice
+    session = AppSession(data_dir)
+    assert session.open()
+    try:
+        assert good.path.name in told[0][2] and planted.name not in told[0][2]  # the registered one is offered
+        assert f"按所选备份 {good.path.name} 中的账户核对" in seen[0] and len(seen) == 2
+        assert [t[1] for t in told] == ["数据库已损坏", "恢复失败", "数据库已损坏"] and "不正确" in told[1][2]
+        entry = AuditService(session.db, Actor("shenji", Role.AUDITOR)).entries(AuditFilter(action="backup.restore"))[0]
+        assert entry.actor == "baomi" and entry.detail["核对账户"] == f"所选备份 {good.path.name}"
+        assert entry.detail["file"] == str(good.path)
+    finally:
+        session.db.close()
