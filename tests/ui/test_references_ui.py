@@ -428,7 +428,7 @@ def test_the_holdings_list_exports_to_excel_marked_with_the_highest_level(window
     items = [(r[1], r[2], r[5], r[6]) for r in rows[3:6]]
     assert items == [("涉密计算机", "JM-0001", "机密", "使用人、责任人"), ("移动存储介质", "JMU-0007", "秘密", "责任人"),
                      ("办公自动化设备", "JB-0003", "秘密", "责任人")]
-    assert sheet.oddHeader.center.text == "机密★"
+    assert sheet.oddHeader.left.text == "机密★"  # the page header's left, where a marking stands
     assert any(r[1] == "本人签字:" for r in rows[6:])
     exported = AuditService(service.db, Actor("shenji", Role.AUDITOR)).entries(AuditFilter(action="ledger.export"))
     assert exported[0].detail["asset_numbers"] == ["JM-0001", "JMU-0007", "JB-0003"]
