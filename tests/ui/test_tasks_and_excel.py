@@ -172,13 +172,15 @@ def test_export_to_a_removable_medium_from_the_dialog(window, qtbot, service, tm
 
 
 def test_the_annual_report_dialog_writes_the_workbook(window, qtbot, service, tmp_path, told):
-    service.create("computers", computer())
+    service.create("computers", computer(level="秘密"))
     window.annual_report()
     dialog = window.dialog
+    assert dialog.marking.currentData() == "秘密"  # the highest level listed, as a ledger export's
     out = tmp_path / "年度.xlsx"
     dialog.export(out)
     qtbot.waitUntil(lambda: not dialog.task.running, timeout=10000)
-    assert openpyxl.load_workbook(out).sheetnames[0] == "汇总"
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[0] == "汇总" and book["汇总"]["A1"].value == "秘密★"
     window.output_register()
     assert window.dialog.table.rowCount() == 0  # files saved locally are not media outputs
 
