@@ -200,8 +200,10 @@ class _Pen:
 
         header()
         rows = [list(r) for r in t.rows] + [[""] * len(t.headers) for _ in range(t.blank_rows)]
-        for row in rows:
-            if self.y - h < MARGIN * mm:
+        for i, row in enumerate(rows):
+            # the totals stay with the last row: a page of totals alone would be a list without its header
+            after = len(t.totals) * 6.5 * mm if i == len(rows) - 1 else 0
+            if self.y - h - after < MARGIN * mm:
                 self.new_page()
                 header()
             x = self.left
