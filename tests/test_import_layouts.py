@@ -414,3 +414,26 @@ def test_how_a_column_never_kept_was_filled_is_remembered_for_the_next_import(se
         r.append("赵强")
     later = plan_import(COMPUTERS, save(tmp_path / "b.xlsx", rows), service.import_mapping(COMPUTERS))
     assert "user" not in later.fills and later.fills["classified_on"] == Fill(FROM, 10)
+
+
+def test_a_record_待补充_is_labelled_and_printed_with_the_gap_shown(service, db, tmp_path):
+    import subprocess
+
+    from mibao_desktop.printing import labels as L
+    from mibao_desktop.security import Actor, Role
+    from mibao_desktop.services.print_service import PrintService
+
+    import_ledger(service, COMPUTERS, save(tmp_path / "a.xlsx", university_rows()))
+    record = service.find("computers", "BM-2019-001")
+    printing = PrintService(db, Actor("baomi", Role.SECURITY_ADMIN))
+
+    def text(path):
+        return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout.replace(" ", "")
+
+    assert printing.labels(COMPUTERS, [record], tmp_path / "l.pdf", L.PRESETS["a4-3x8"]) == 1
+    label = text(tmp_path / "l.pdf")
+    assert "定密时间:待补充" in label and "BM-2019-001" in label and "陈明" in label
+    printing.form("takeout", COMPUTERS, [record], tmp_path / "f.pdf")
+    form = text(tmp_path / "f.pdf")
+    assert "使用人待补充" in form and "BM-2019-001" in form and "物理系/量子课题组" in form

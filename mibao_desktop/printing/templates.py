@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from mibao_desktop.ledgers.pending import PENDING, gaps
 from mibao_desktop.printing.forms import BLANK_DATE, Form, Grid, L, Signatures, Table, Text, V
 
 SIGN = "签字:                日期:" + BLANK_DATE
@@ -26,7 +27,14 @@ class FormContext:
 
 
 def _v(record, name: str) -> str:
-    return record.display(name) if record is not None and record.ledger.has_field(name) else ""
+    """A field's value as the form prints it; a required field a record is still 待补充 for
+    (its column was never kept) says so rather than leaving a blank that looks forgotten."""
+    if record is None or not record.ledger.has_field(name):
+        return ""
+    shown = record.display(name)
+    if not shown and any(f.name == name for f in gaps(record.ledger, record.values)):
+        return PENDING
+    return shown
 
 
 def _last(ctx: FormContext, record, *into: str):

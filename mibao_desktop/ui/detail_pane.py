@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.services.holdings import PersonHoldings, child_number, collect
 from mibao_desktop.ledgers import PEOPLE, Ledger, children_of, levels, references_to
+from mibao_desktop.ledgers.pending import PENDING, gaps
 from mibao_desktop.services.ledger_service import HistoryEntry, LedgerService, RecordView, Referrer
 from mibao_desktop.ui.tasks import LatestRead
 from mibao_desktop.ui.widgets import fill_table, key_on, read_only_table
@@ -324,6 +325,7 @@ class DetailPane(QWidget):
         state = f"已作废({record.void_reason})" if record.voided else record.status
         self.title.setText(f"{record.number} · {record.label} · {record.ledger.noun} · {state}" if self.is_person
                            else f"{record.number} · {record.ledger.noun} · {state}")
+        waiting = {f.name for f in gaps(record.ledger, record.values)}  # 待补充: a column the import never had
         for f in record.ledger.fields:
             refs = [r for r in f.refs(record.values.get(f.name)) if r.id is not None]
             if refs:  # a person or a record it refers to: a link that goes there
@@ -332,7 +334,9 @@ class DetailPane(QWidget):
                 value.linkActivated.connect(lambda target: self.open_requested.emit("", int(target)))
                 value.setToolTip("单击转到该记录")
             else:
-                value = QLabel(record.display(f.name) or "—")
+                value = QLabel(record.display(f.name) or (PENDING if f.name in waiting else "—"))
+                if f.name in waiting:
+                    value.setToolTip("导入的表格中没有这一列,请点“修改”补全")
                 value.setTextFormat(Qt.TextFormat.PlainText)
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setWordWrap(True)

@@ -8,6 +8,7 @@ import datetime as dt
 
 import openpyxl
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from mibao_desktop.excel.importer import FROM, PENDING, VALUE
 
@@ -86,6 +87,8 @@ def test_the_wizard_shows_each_column_understood_and_offers_a_choice_for_a_colum
     user = next(i for i, f in enumerate(page.model.fields) if f.name == "user")
     assert page.model.index(0, user).data(Qt.ItemDataRole.DisplayRole) == "待补充"
     assert "找到 2 条" in page.count_label.text()
+    page.table.selectRow(0)  # the detail pane names the gap too
+    qtbot.waitUntil(lambda: "待补充" in [label.text() for label in page.detail.findChildren(QLabel)], timeout=10000)
     service.update(service.find("computers", "BM-001").id, {"user": "陈明"})
     page.refresh()
     qtbot.waitUntil(lambda: page.model.total == 1, timeout=10000)
