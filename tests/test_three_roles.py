@@ -383,3 +383,25 @@ def test_carried_entries_follow_the_auditors_rule_by_their_original_role_on_both
     assert not review & {kinds["account.reset_password"], kinds["record.create"]}
     alerts = {e.id for e in Services(db, SHENJI, clock=clock).oversight.alerts()}
     assert kinds["account.reset_password"] in alerts and kinds["record.create"] not in alerts
+
+
+def test_a_filter_by_person_finds_the_entries_a_restore_carried_in_by_their_original_actor(accounts, db, clock):
+    """AuditFilter(actor=…) finds an entry a restore carried in (written as the one who
+    restored) by the person who made the original, also carried twice, on both engines; the
+    list of people offers that person (before: found only under the restorer's name)."""
+    from mibao_desktop.services import audit
+    from mibao_desktop.services.audit_service import AuditFilter
+
+    inner = {"id": 900, "at": "2026-11-01 09:00:00", "actor": "zhaoliu", "role": "系统管理员",
+             "action": "account.create", "target": "wangwu", "detail": {}, "hash": "0" * 64}
+    twice = {"id": 901, "at": "2026-11-01 09:00:00", "actor": "baomi", "role": "", "action": audit.CARRIED,
+             "target": "原第 901 条", "detail": dict(inner, id=901, actor="qianqi"), "hash": "1" * 64}
+    with db.write() as session:
+        audit.carry(session, [inner, twice], at=clock(), actor=BAOMI)
+    ids = {e.detail["id"]: e.id for e in entries(db, audit.CARRIED)}
+    log = Services(db, SHENJI, clock=clock).audit
+    assert [e.id for e in log.entries(AuditFilter(actor="zhaoliu"))] == [ids[900]]
+    assert [e.id for e in log.entries(AuditFilter(actor="qianqi"))] == [ids[901]]
+    assert log.count(AuditFilter(actor="qianqi")) == 1
+    assert {ids[900], ids[901]} <= {e.id for e in log.entries(AuditFilter(actor=BAOMI.name), limit=None)}
+    assert {"zhaoliu", "qianqi"} <= set(log.actors())

@@ -95,15 +95,15 @@ class AuditService:
         # Entries made as 安全审计员 (also those a restore carried in, by their original role)
         # are the security administrator's to review, never the auditor's own: nobody reviews
         # themselves (三员互相监督). The rule is oversight's (imported here: it imports this module).
-        from mibao_desktop.services.oversight import not_the_auditors
+        from mibao_desktop.services.oversight import made_by, not_the_auditors
 
         conds = [not_the_auditors()]
         if f.since:
             conds.append(AuditEntry.at >= f.since)
         if f.until:
             conds.append(AuditEntry.at < f.until)
-        if f.actor:
-            conds.append(AuditEntry.actor == f.actor)
+        if f.actor:  # also the entries a restore carried in, by their original actor
+            conds.append(made_by(f.actor))
         if f.action:
             conds.append(AuditEntry.action.startswith(f.action) if f.action.endswith(".")
                          else AuditEntry.action == f.action)
@@ -140,9 +140,17 @@ class AuditService:
             return session.scalar(select(func.count(AuditEntry.id)).where(*self._where(f))) or 0
 
     def actors(self) -> list[str]:
+        """The people the auditor's view names, those of the entries a restore carried in too."""
+        from mibao_desktop.services.oversight import carried_actors
+
         self._require("查看审计日志")
+        where = self._where(AuditFilter())
         with self.db.session() as session:
-            return sorted(session.scalars(select(AuditEntry.actor).where(*self._where(AuditFilter())).distinct()))
+            names = set(session.scalars(select(AuditEntry.actor).where(*where).distinct()))
+            for carried, actor in carried_actors():
+                names.update(session.scalars(select(actor).where(*where, carried).distinct()))
+        names.discard("")
+        return sorted(names)
 
     def verify(self, anchors: Iterable[str | audit.Anchor] = ()) -> audit.Verification:
         """校验: walk the whole chain, and check each anchor (``N:HASH16`` from the footer of an

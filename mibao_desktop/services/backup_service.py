@@ -196,16 +196,6 @@ class BackupService:
             return LoginSource(backup_file, f"所选文件 {backup_file.name}(本机还没有任何账户)", fresh=True)
         raise ServiceError(NO_TRUSTED_ACCOUNTS.format(name=backup_file.name, folder=self.folder, db=db_path))
 
-    def unregistered_refusal(self) -> str | None:
-        """Why a file outside the register could not be restored now (no trusted account left),
-        or None when it could be, with a login checked against :meth:`login_source`'s accounts.
-        For the desktop's start, before it offers to choose such a file."""
-        try:
-            self.login_source(self.folder / "(未登记的文件)")
-        except ServiceError as refused:
-            return str(refused)
-        return None
-
     def _login_against(self, source: LoginSource, login: tuple[str, str] | None) -> Actor:
         """The security administrator, checked against the accounts of ``source``
         (:meth:`login_source`).

@@ -56,6 +56,19 @@ def of_actions(actions) -> object:
                *(and_(_carried(d), _original("action", d).in_(actions)) for d in range(1, CARRIED_DEPTH + 1)))
 
 
+def made_by(name: str):
+    """SQL: an entry made by the account ``name``, in the log itself or carried in by a restore
+    (whose own actor is whoever restored): a filter by person finds both."""
+    return or_(AuditEntry.actor == name,
+               *(and_(_carried(d), _original("actor", d) == name) for d in range(1, CARRIED_DEPTH + 1)))
+
+
+def carried_actors():
+    """(condition, column) pairs in SQL, one per depth: an entry carried that many times, and the
+    original actor inside it; for the list of people the log names."""
+    return [(_carried(d), _original("actor", d)) for d in range(1, CARRIED_DEPTH + 1)]
+
+
 def not_the_auditors():
     """What the auditor's own view of the log may hold: nothing made as 安全审计员, whether it is
     in the log itself or carried in by a restore (三员互相监督: nobody reviews themselves)."""
