@@ -271,3 +271,15 @@ def test_the_printed_annual_summary_fits_one_a4_page(baomi, tmp_path):
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "summary")],
                    check=True, timeout=120)
     assert next(tmp_path.glob("summary*.png")).stat().st_size > 10_000
+
+
+def test_an_exports_default_marking_is_the_highest_level_of_the_rows_it_holds(service):
+    from mibao_desktop.excel.export import default_marking
+    from mibao_desktop.services.repository import LedgerQuery
+
+    service.create("computers", _pc(1, level="绝密", department="保密办"))
+    service.create("computers", _pc(2, level="秘密", department="科研一处"))
+    assert default_marking(service, COMPUTERS) == "绝密"  # the whole ledger: from the level counts
+    assert default_marking(service, COMPUTERS, LedgerQuery(text="JM-0002")) == "秘密"  # what a search holds
+    assert default_marking(service, COMPUTERS, LedgerQuery(filters={"department": "科研一处"})) == "秘密"
+    assert default_marking(service, COMPUTERS, LedgerQuery(text="没有这台")) == "非涉密"
