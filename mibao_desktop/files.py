@@ -89,6 +89,10 @@ def clear_leftovers(data_dir: Path) -> list[Path]:
                 with contextlib.suppress(OSError):
                     path.unlink()
                     removed.append(path)
+    from mibao_desktop.storage import restore_logins
+
+    with contextlib.suppress(OSError):  # the restore logins' copy half-written by a killed run
+        removed.extend(restore_logins.clear_leftovers(data_dir))
     return removed
 
 

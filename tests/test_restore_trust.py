@@ -539,3 +539,24 @@ def test_the_command_line_checks_an_unregistered_file_against_the_trusted_accoun
     assert paths.database_path(folder).read_bytes() == damaged
     monkeypatch.setenv("MIBAO_PASSWORD", PASSWORDS["baomi"])
     assert main(["--user", "baomi", *argv]) == 0
+
+
+def test_a_restore_logins_copy_left_by_a_killed_run_is_removed_at_the_next_start(folder):
+    """A run killed while it wrote restore-logins.json leaves its temporary copy (holding the
+    attempts): the next start removes it and keeps the file itself (before: left for good)."""
+    from mibao_desktop import files
+    from mibao_desktop.services.backup_service import BackupService
+    from mibao_desktop.storage import restore_logins
+
+    made = make_backup(folder)
+    damage(folder)
+    with pytest.raises(PermissionDenied, match="不正确"):
+        BackupService(folder, None).restore(made.path, login=("baomi", "wrong-Password-1"))
+    kept = (folder / restore_logins.FILE).read_bytes()
+    left = folder / f".{restore_logins.FILE}.0123456789ab.part"
+    left.write_bytes(kept[: len(kept) // 2])  # cut short by the kill
+    other = folder / ".restore-logins.jsonx.part"  # not the pattern: not ours to remove
+    other.write_text("x")
+    with files.secured(folder):
+        assert not left.exists() and other.exists()
+    assert (folder / restore_logins.FILE).read_bytes() == kept

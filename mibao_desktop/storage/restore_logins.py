@@ -44,6 +44,7 @@ from mibao_desktop.security.passwords import name_tag
 
 FILE = "restore-logins.json"
 LOCK = "restore-logins.lock"
+_PARTS = f".{FILE}.*.part"  # the temporary copies :func:`_write` makes
 MAX_PENDING = 1000  # a guesser at the keyboard cannot grow the file without end; the count is kept anyway
 
 
@@ -175,6 +176,22 @@ def held(data_dir: Path, now: dt.datetime) -> Iterator[Attempts]:
                 _write(folder / FILE, attempts, now)
 
 
+def clear_leftovers(data_dir: Path) -> list[Path]:
+    """Remove the temporary copies (``.restore-logins.json.<random>.part``) a run killed while it
+    wrote the file left behind; called at every start. They are written only under the lock, so
+    once this process holds it, any that exists is a dead run's, never one being written."""
+    folder = Path(data_dir)
+    if not any(folder.glob(_PARTS)):  # the usual start: no lock file made, nothing waited for
+        return []
+    removed = []
+    with _lock(folder):
+        for path in folder.glob(_PARTS):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
 def has_pending(data_dir: Path) -> bool:
     """Whether attempts wait to be audited (a stat and, when the file exists, a small read)."""
     path = Path(data_dir) / FILE
@@ -203,4 +220,4 @@ def take_pending(data_dir: Path, now: dt.datetime) -> Iterator[list[dict[str, An
             attempts.pending, attempts.dropped, attempts.changed = [], 0, True
 
 
-__all__ = ["Attempts", "FILE", "has_pending", "held", "take_pending"]
+__all__ = ["Attempts", "FILE", "clear_leftovers", "has_pending", "held", "take_pending"]
