@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from mibao_desktop.db.models import AuditEntry
 from mibao_desktop.excel import import_ledger
-from mibao_desktop.excel.importer import FROM, PENDING, VALUE, Fill, plan_import, run_import
+from mibao_desktop.excel.importer import FROM, VALUE, Fill, plan_import, run_import
 from mibao_desktop.excel.mapping import header_key
 from mibao_desktop.excel.reader import SpreadsheetError
 from mibao_desktop.ledgers import LEDGERS
