@@ -161,9 +161,9 @@ class BackupService:
 
         1. a registered backup (made here, its SHA-256 as registered): its own accounts, which
            were this unit's when it was made;
-        2. any other file: the current database's accounts when they can still be read (a file
-           damaged elsewhere, or cut short); else those of the newest registered backup that holds
-           accounts and still has its registered SHA-256;
+        2. any other file: the current database's accounts when they can still be read (a page
+           damaged outside them, a broken search index); else those of the newest registered
+           backup that holds accounts and still has its registered SHA-256;
         3. none of these: refused, unless the folder never had an account at all — no database
            or one with no account yet, and no registered backup holding (or having held, now
            unreadable or changed) any. That is a new machine receiving the old one's backup.
