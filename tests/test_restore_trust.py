@@ -395,7 +395,7 @@ def test_restore_logins_tried_while_the_database_was_damaged_are_audited_when_it
 HACKER = ("hacker", "Hack-Admin-2026")
 
 
-def crafted_file(tmp_path) -> "Path":
+def crafted_file(tmp_path):
     """A MiBao database anyone can make: set up with one's own three accounts, the security
     administrator among them, and none of the unit's (not in the unit's backup register)."""
     made = tmp_path / "crafted" / "mibao-manual-20991231-235959.sqlite"

@@ -442,7 +442,6 @@ def test_at_start_the_restore_login_names_the_trusted_accounts_and_a_planted_fil
     With a registered one, the real login dialog says whose accounts it checks (the backup's),
     the planted file's administrator is refused there, and the unit's restores it."""
     import os
-    import shutil
 
     from PySide6.QtCore import QTimer
 
