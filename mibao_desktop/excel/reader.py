@@ -208,17 +208,20 @@ def _calamine_error(path: Path, exc: Exception, sheet: str | None = None) -> Spr
 
 
 def _read_calamine(path: Path, kind: str, progress, cancelled, archive: zipfile.ZipFile | None = None) -> list[Sheet]:
+    styles = parts = None
+    scans: dict[str, xlsx_styles.Scan] = {}
+    if kind == "xls":
+        # number formats, struck-through rows and error cells from the BIFF records; read before
+        # calamine opens the workbook, which holds every sheet of a .xls from the start (140 MB
+        # at 100,000 rows): the file's bytes read here are gone by then, not on top of it
+        styles, scans = xls_styles.read_xls(path)
     try:
         workbook = _open_workbook(path, kind)
     except Exception as exc:  # calamine raises CalamineError, its subclasses, OSError, ValueError …
         raise _calamine_error(path, exc) from None
-    styles = parts = None
-    scans: dict[str, xlsx_styles.Scan] = {}
     if kind == "xlsx":
         styles = xlsx_styles.read_styles(archive)
         parts = xlsx_styles.sheet_parts(archive)
-    elif kind == "xls":  # number formats, struck-through rows and error cells from the BIFF records
-        styles, scans = xls_styles.read_xls(path)
     elif kind == "ods":  # merged cells, formats, struck-through rows and error cells from content.xml
         styles, scans = ods_styles.read_ods(archive, cancelled)
     with workbook:

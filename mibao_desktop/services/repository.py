@@ -29,7 +29,7 @@ from mibao_desktop.db.database import CACHE_KIB
 from mibao_desktop.db.models import EventTally, FacetCount, Record, RecordLink, UniqueValue
 from mibao_desktop.db.schema import search_table_of, table_of
 from mibao_desktop.ledgers import LEDGERS, Ledger, references_to
-from mibao_desktop.ledgers.fields import Field, FieldType, Ref
+from mibao_desktop.ledgers.fields import Field, FieldType, Ref, Reference
 from mibao_desktop.ledgers.normalize import search_form, search_terms
 from mibao_desktop.ledgers import pinyin
 from mibao_desktop.ledgers.pinyin import initials
@@ -70,9 +70,10 @@ def _like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def build_search_text(ledger: Ledger, values: Mapping[str, Any], memo: dict[str, str] | None = None) -> str:
+def build_search_text(ledger: Ledger, values: Mapping[str, Any], memo: dict[str, tuple] | None = None) -> str:
     """What the search box finds a record by: the search form of each searchable value, each
-    once. ``memo`` (many records written at once) keeps the forms of repeated values."""
+    once. ``memo`` (many records written at once) keeps the forms of repeated values, with
+    their pinyin initials."""
     forms: list[str] = []
     for name, f, plain in _search_plan(ledger):
         value = values.get(name)
@@ -82,24 +83,28 @@ def build_search_text(ledger: Ledger, values: Mapping[str, Any], memo: dict[str,
             forms.append(value if value.__class__ is str else str(value))
         else:
             forms.extend(f.search_forms(value))
-    if memo is None:
-        folded = [search_form(form) for form in forms if form]
-    else:
-        folded = []
-        for form in forms:
-            known = memo.get(form)
-            if known is None:
-                if not form:
-                    continue
-                known = search_form(form)
-                if len(memo) < 100_000:
-                    memo[form] = known
-            folded.append(known)
     # each form once (使用人 and 责任人 are often the same person): a shorter text scans faster;
     # then the pinyin initials of those with Chinese in them (zw finds 张伟)
-    lines = dict.fromkeys(folded)
-    spoken = [spelling for form in lines if not form.isascii() for spelling in initials(form)]
-    return "\n".join(dict.fromkeys([*lines, *spoken]) if spoken else lines) + search_index.TEXT_END
+    lines: dict[str, None] = {}
+    spoken: list[str] = []
+    for form in forms:
+        if not form:
+            continue
+        if form.isascii():  # numbers, serials, MACs: their search form is the text case-folded
+            lines[form.casefold()] = None
+            continue
+        known = memo.get(form) if memo is not None else None
+        if known is None:
+            folded = search_form(form)
+            known = (folded, () if folded.isascii() else initials(folded))
+            if memo is not None and len(memo) < 100_000:
+                memo[form] = known
+        if known[0] not in lines:
+            lines[known[0]] = None
+            spoken.extend(known[1])
+    for spelling in spoken:
+        lines.setdefault(spelling, None)
+    return "\n".join(lines) + search_index.TEXT_END
 
 
 def _search_plan(ledger: Ledger) -> list[tuple[str, Field, bool]]:
@@ -719,11 +724,21 @@ class RecordRepository:
         _SAMPLES.pop((str(self.session.get_bind().url), search_table_of(ledger).name), None)
         facets: Counter = Counter()
         bulk = self._bulk_load(ledger, len(items))
+        # many records into a ledger that holds more: its FTS index grows chunk by chunk, its
+        # segments merged sixteen at a time while the import adds them (search_index.set_automerge)
+        merging = self.sqlite and not bulk and len(items) >= self.BULK_MIN
+        if merging:
+            search_index.set_automerge(self.session.connection(), search_table_of(ledger).name,
+                                       search_index.BULK_AUTOMERGE)
+        memo: dict = {}  # the search forms of repeated values (departments, names, places), for every round
         for start in range(0, len(items), self.CHUNK):
             facets.update(self._insert_chunk(ledger, items[start:start + self.CHUNK], now, scope_of,
-                                             fts=not bulk))
+                                             fts=not bulk, memo=memo))
             if progress is not None:
                 progress(min(start + self.CHUNK, len(items)))
+        if merging:
+            search_index.set_automerge(self.session.connection(), search_table_of(ledger).name,
+                                       search_index.AUTOMERGE)
         if bulk:
             self._end_bulk_load(ledger)
         self.add_facets(ledger, facets)
@@ -756,34 +771,37 @@ class RecordRepository:
         try:
             for index in table_of(ledger).indexes:
                 index.create(conn)
-            search_index.rebuild(conn, search_table_of(ledger).name)
+            search_index.rebuild(conn, search_table_of(ledger).name, bulk=True)
         finally:
             conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
             conn.exec_driver_sql("PRAGMA shrink_memory")
 
     def _insert_chunk(self, ledger: Ledger, items: Sequence[tuple[int, Mapping[str, Any], int | None]],
-                      now: dt.datetime, scope_of, *, fts: bool = True) -> Counter:
+                      now: dt.datetime, scope_of, *, fts: bool = True, memo: dict | None = None) -> Counter:
+        """One round of :meth:`insert`. Every table's rows are built as tuples in the driver's
+        form straight from the values (no dict per row, no per-row parameter processing): at
+        100,000 records the Python around the inserts cost more than SQLite's inserts."""
         t, s = table_of(ledger), search_table_of(ledger)
         label_field = ledger.label_field
-        self.bulk_insert(Record.__table__, [
-            {"id": rid, "ledger": ledger.key, "label": str(values.get(label_field) or ""), "voided": False}
-            for rid, values, _ in items])
-        rows, texts, links, keys, facets = [], [], [], [], Counter()
+        key = ledger.key
+        self._insert_tuples(Record.__table__, ["id", "ledger", "label", "voided"], [
+            (rid, key, str(values.get(label_field) or ""), False) for rid, values, _ in items])
+        rows, texts, links, keys = [], [], [], []
         child = ledger.parent is not None
         many_refs = any(f.many for f in ledger.reference_fields)
         scope = None if child else scope_of(None)
-        memo: dict[str, str] = {}
-        # the ledger table's rows as tuples in the driver's form, straight from the values
-        steps = []
-        for column, name, convert in _storage_plan(ledger):
-            if self.sqlite and isinstance(t.c[column].type, (Date, DateTime)):
-                convert = _sqlite_value
-            steps.append((column, name, convert))
-        columns = [column for column, _, _ in steps] + ["id", "voided", "void_reason", "created_at", "updated_at", "version"]
+        memo = {} if memo is None else memo
+        steps = self._driver_steps(ledger, t)
+        columns = [column for column, _, _ in steps] + ["id", "voided", "void_reason", "created_at", "updated_at",
+                                                        "version"]
         stamp = _sqlite_value(now) if self.sqlite else now
         tail = (False, None, stamp, stamp, 1)
         if child:
             columns.append("parent_id")
+        # facet values counted as they are, shown (f.display) once per distinct value at the end
+        facet_fields = [(f.name, f) for f in ledger.facet_fields]
+        counted: dict[str, Counter] = {name: Counter() for name, _f in facet_fields}
+        facets: Counter = Counter()
         for rid, values, parent_id in items:
             get = values.get
             row = [get(name) if convert is None else convert(get(name)) for _, name, convert in steps]
@@ -796,12 +814,21 @@ class RecordRepository:
             if many_refs:
                 links.extend(self._link_rows(ledger, rid, values))
             where = scope_of(parent_id) if child else scope
-            keys.extend({"scope": where, "field": f, "value": v, "record_id": rid}
-                        for f, v in _unique_keys(ledger, values))
-            facets.update(facet_keys(ledger, values))
+            keys.extend([(where, f, v, rid) for f, v in _unique_keys(ledger, values)])
+            for name, f in facet_fields:
+                value = get(name)
+                if value is None or value == "":
+                    continue
+                try:
+                    counted[name][value] += 1
+                except TypeError:  # a list: not a key, shown at once
+                    facets[(name, f.display(value))] += 1
+        for name, f in facet_fields:
+            for value, n in counted[name].items():
+                facets[(name, f.display(value))] += n
         self._insert_tuples(t, columns, rows)
         del rows
-        self.bulk_insert(s, [{"id": rid, "search_text": text} for rid, text in texts])
+        self._insert_tuples(s, ["id", "search_text"], texts)
         if self.sqlite and not fts:
             pass  # a bulk load rebuilds the FTS index once at the end
         elif self.sqlite:  # the FTS index straight through the driver (search_index.add, without its per-row cost)
@@ -811,9 +838,26 @@ class RecordRepository:
             search_index.add(self.session, s.name, texts)
         if links:
             self.bulk_insert(RecordLink.__table__, links)
-        if keys:
-            self.bulk_insert(UniqueValue.__table__, keys)
+        self._insert_tuples(UniqueValue.__table__, ["scope", "field", "value", "record_id"], keys)
         return facets
+
+    def _driver_steps(self, ledger: Ledger, t) -> list[tuple[str, str, Any]]:
+        """(column, field, conversion to the driver's form or None) of each column a value
+        fills: the storage plan, with the usual conversions replaced by direct ones (a date's
+        text for SQLite, a person's id, a list's lines) that give the same values."""
+        steps = []
+        for column, name, convert in _storage_plan(ledger):
+            declared = ledger.field(name) if ledger.has_field(name) else None
+            if self.sqlite and isinstance(t.c[column].type, (Date, DateTime)):
+                convert = _sqlite_date if isinstance(t.c[column].type, Date) else _sqlite_value
+            elif declared is not None and convert == declared.to_storage:
+                kind = type(declared.type)
+                if declared.many and not declared.is_reference and kind.to_storage is FieldType.to_storage:
+                    convert = _lines
+                elif not declared.many and declared.is_reference and kind.to_storage is Reference.to_storage:
+                    convert = _ref_id
+            steps.append((column, name, convert))
+        return steps
 
     def insert_returning_ids(self, table, rows: list[dict[str, Any]]) -> list[int]:
         """Insert rows whose ids are generated (history events) and return their ids, in order."""
@@ -987,6 +1031,26 @@ class RecordRepository:
 
 def _quote(name: str) -> str:
     return f'"{name}"'
+
+
+def _sqlite_date(value: Any) -> Any:
+    """A date column's value as SQLAlchemy's SQLite dialect stores it (see _sqlite_value)."""
+    return value.isoformat() if value.__class__ is dt.date else _sqlite_value(value)
+
+
+def _lines(value: Any) -> str | None:
+    """Field.to_storage of a list of items stored as they are: one per line."""
+    if value is None:
+        return None
+    try:
+        return "\n".join(value)
+    except TypeError:
+        return "\n".join(map(str, value))
+
+
+def _ref_id(value: Any) -> int | None:
+    """Field.to_storage of one reference: the record's id."""
+    return None if value is None else value.id
 
 
 def _sqlite_value(value: Any) -> Any:
