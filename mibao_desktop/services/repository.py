@@ -545,7 +545,15 @@ class RecordRepository:
             order = (key.desc(), t.c.id.desc())
         else:
             order = (key.asc(), t.c.id.asc())
-        referring = select(t).select_from(OuterFirst(target, t, target.c.id == t.c[declared.name]))
+        on = target.c.id == t.c[declared.name]
+        # the whole ledger, or a facet filter that keeps much of it (在用): walk the people in
+        # key order (OuterFirst); another filter may leave few rows (报废: 50 of 100,000), found
+        # by its own index and sorted (3 ms, where walking every person took 500)
+        walk = True
+        if any(v not in (None, "") for v in query.filters.values()) or query.pending:
+            kept = None if query.pending else self._facet_count(ledger, query.filters)
+            walk = kept is not None and kept > 0.05 * (self._facet_count(ledger, {}) or 0)
+        referring = select(t).select_from(OuterFirst(target, t, on)) if walk else select(t).join(target, on)
         if in_targets is not None:
             referring = referring.where(in_targets)
         referring = referring.where(*conds).order_by(*order)
