@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from mibao_desktop.ledgers.pinyin import sort_key
+from mibao_desktop.ledgers.pinyin import initials, sort_key
 from mibao_desktop.services.repository import LedgerQuery
 from tests.conftest import computer
 
@@ -26,6 +26,9 @@ def test_the_sort_key_orders_as_pinyin_and_keeps_texts_apart():
     assert sorted(["张伟明", "张伟", "西安", "先", "吕布", "卢布"], key=sort_key) == ["卢布", "吕布", "西安", "先", "张伟", "张伟明"]
     assert sort_key("张伟") != sort_key("章伟") and sort_key("") is None
     assert sort_key("JM-01") < sort_key("科研一处")  # latin letters in their place among the syllables (j < k)
+    # 〇 (U+3007, outside the unified block) is read as ling: 七〇六所 between 七二所 and 七一所
+    assert sorted(["七一所", "七〇六所", "七二所"], key=sort_key) == ["七二所", "七〇六所", "七一所"]
+    assert "qlls" in initials("七〇六所")
 
 
 @pytest.fixture

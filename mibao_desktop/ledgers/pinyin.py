@@ -16,8 +16,8 @@ import re
 from functools import lru_cache
 from itertools import product
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+_HAN = re.compile(r"[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RUN = re.compile(r"([\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
 MAX_SPELLINGS = 4  # of a text with several characters of several readings, this many are kept
 # A sort key's parts: below every printable character, so that 张伟 comes before 张伟明 and a
 # syllable before a longer one that begins like it (西安 xi an before 先 xian); never shown

@@ -27,7 +27,7 @@ depends_on = None
 
 SUFFIX = "__pinyin"
 KEYED = {"department": None, "name": "ledger_people"}  # column → the one table it is keyed in (None: every table)
-_HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+_HAN_RUN = re.compile(r"([\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
 
 
 @lru_cache(maxsize=100_000)
