@@ -345,3 +345,36 @@ def test_the_system_administrator_records_a_missing_person_id_once_and_never_one
     with pytest.raises(ServiceError, match="已属于“安全审计员甲”.*不是同一人"):
         accounts.set_person_id(xitong, "zhangsan", "GH-0003")  # same role, another 姓名
     assert [a.person_id for a in accounts.accounts(xitong) if a.name == "zhangsan"] == [""]
+
+
+def test_the_system_administrator_cannot_record_a_person_id_on_his_own_account(accounts):
+    """A 工号 he chose for himself would let a second account of his, with his 姓名 and his real
+    工号, pass for a namesake at the grant of another role (review: set_person_id bypass)."""
+    xitong, baomi = actor(Role.SYSTEM_ADMIN), actor(Role.SECURITY_ADMIN)
+    with pytest.raises(ServiceError, match="不能为自己的账户登记工号"):
+        accounts.set_person_id(xitong, "xitong", "FAKE-1")
+    assert {a.name: a.person_id for a in accounts.accounts(xitong)}["xitong"] == ""
+    accounts.create_account(xitong, "xitong2", "系统管理员甲", "GH-9", "Temp-Pass-2026")
+    with pytest.raises(ServiceError, match="三员分立"):
+        accounts.grant_role(baomi, "xitong2", Role.AUDITOR)
+
+
+def test_a_person_id_recorded_after_the_fact_tells_no_namesake_apart(accounts):
+    """Through a second system administrator account of his own (one person may hold two of one
+    role), his old account gets a made-up 工号; his third account, with his 姓名 and real 工号,
+    is still the same person at the grant. Namesakes whose accounts were both made with their own
+    工号 are still two people."""
+    xitong, baomi = actor(Role.SYSTEM_ADMIN), actor(Role.SECURITY_ADMIN)
+    accounts.create_account(xitong, "xitong-b", "系统管理员甲", "GH-8", "Temp-Pass-2026")
+    accounts.grant_role(baomi, "xitong-b", Role.SYSTEM_ADMIN)  # the same role: allowed
+    accounts.set_person_id(Actor("xitong-b", Role.SYSTEM_ADMIN), "xitong", "FAKE-1")
+    accounts.create_account(xitong, "xitong2", "系统管理员甲", "GH-9", "Temp-Pass-2026")
+    with pytest.raises(ServiceError, match="已是系统管理员.*三员分立.*事后登记的工号未经第二人核对") as refused:
+        accounts.grant_role(baomi, "xitong2", Role.AUDITOR)
+    assert "xitong" in str(refused.value)
+    assert [a.role for a in accounts.accounts(xitong) if a.name == "xitong2"] == [None]
+    # namesakes both made with their own 工号: two people
+    accounts.create_account(xitong, "wangwu", "王五", "GH-3001", "Temp-Pass-2026")
+    accounts.grant_role(baomi, "wangwu", Role.SECURITY_ADMIN)
+    accounts.create_account(xitong, "wangwu-b", "王五", "GH-3002", "Temp-Pass-2026")
+    assert accounts.grant_role(baomi, "wangwu-b", Role.AUDITOR).role is Role.AUDITOR

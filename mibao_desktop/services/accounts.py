@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.database import Database
-from mibao_desktop.db.models import Account, Setting
+from mibao_desktop.db.models import Account, AuditEntry, Setting
 from mibao_desktop.ledgers.normalize import clean_text
 from mibao_desktop.security.inputs import unreadable
 from mibao_desktop.security.passwords import SecurityPolicy, hash_password, name_tag, verify_password
@@ -104,12 +104,29 @@ def _actor(a: Account) -> Actor | str:
     return Actor(a.name, Role[a.role]) if a.role else a.name
 
 
-def _same_person(a: Account, display: str, person_id: str | None) -> bool:
+def _same_person(a: Account, display: str, person_id: str | None, *, recorded_later: bool = False) -> bool:
     """One person, by 姓名 and 工号: the same 工号 is the same person; the same 姓名 is too
-    unless both carry a 工号 and they differ (two namesakes)."""
-    if a.person_id and person_id:
-        return a.person_id.casefold() == person_id.casefold()
-    return a.display_name == display
+    unless both carry a 工号, given when their accounts were made, and they differ (two namesakes).
+
+    ``recorded_later``: either account's 工号 was 登记 after it was made (:meth:`AccountService.
+    set_person_id`, for accounts older than revision 0012). Such a 工号 was typed by the system
+    administrator alone and checked by nobody: he could give his own old account a made-up one,
+    then make a second account with his 姓名 and his real 工号 and have it granted another role
+    (事后登记的工号未经第二人核对,不能用来区分同名者). So two accounts of one 姓名 count as one
+    person unless both 工号 were given at creation, which the security administrator checks at
+    the grant of that very account. Namesakes made with their own 工号 are not held back; an old
+    account's namesake needs its own account made anew with its 工号."""
+    if a.person_id and person_id and a.person_id.casefold() == person_id.casefold():
+        return True
+    if a.display_name != display:
+        return False
+    return not (a.person_id and person_id) or recorded_later
+
+
+def _person_ids_recorded_later(session: Session) -> set[str]:
+    """The accounts whose 工号 was 登记 after they were made (account.set_person_id in the
+    audit log, whose chain shows any entry taken out): such a 工号 distinguishes no namesake."""
+    return set(session.scalars(select(AuditEntry.target).where(AuditEntry.action == "account.set_person_id")))
 
 
 PASSWORD_LABELS = {"password": "口令", "name": "用户名", "display_name": "姓名", "role": "角色",
@@ -495,7 +512,10 @@ class AccountService:
         (revision 0012), which the one-person-one-role check needs. Only a missing one is set: a
         工号 on record is what the security administrator checked at the grant, and changing it
         would undo that check. Refused when an account of another role (or one awaiting its grant)
-        holds it, or one of the same role that is another person (another 姓名)."""
+        holds it, or one of the same role that is another person (another 姓名), and on the
+        actor's own account. Such a 工号, checked by nobody, never tells two people of one 姓名
+        apart at a grant (:func:`_same_person`): one of them made up would otherwise pass a second
+        account of the same person, with the real 工号, off as a namesake."""
         self._admin(actor, "登记工号")
         person_id = self._clean(person_id, "工号或身份证号")
         if not person_id:
@@ -505,6 +525,8 @@ class AccountService:
         now = self.clock()
         with self.db.write() as session:
             account = self._target(session, name)
+            if account.name == actor.name:  # a 工号 of his own choosing would pass him off as someone else
+                raise ServiceError("不能为自己的账户登记工号:工号用于核对一人只担任一个角色,须由另一位系统管理员登记。")
             if account.person_id:
                 raise ServiceError(f"账户“{account.name}”已登记工号 {account.person_id},不能更改"
                                    "(授权时已据此核对本人)。如确有错误,请新建账户并由安全保密管理员授权。")
@@ -604,15 +626,19 @@ class AccountService:
                 raise ServiceError("不能给自己的账户授权。")
             if account.role is not None and account.active:
                 raise ServiceError(f"账户“{account.name}”已是在用的{Role[account.role].value},无需授权。")
+            later = _person_ids_recorded_later(session)
             for other in session.scalars(select(Account).where(Account.id != account.id, Account.role.is_not(None),
                                                                Account.role != role.name,
                                                                Account.active.is_(True))):
-                if _same_person(other, account.display_name, account.person_id):
+                recorded_later = bool({account.name, other.name} & later)
+                if _same_person(other, account.display_name, account.person_id, recorded_later=recorded_later):
                     raise ServiceError(
                         f"“{account.display_name}”" + (f"(工号 {account.person_id})" if account.person_id else "")
                         + f"已是{Role[other.role].value}(账户“{other.name}”):三员分立,一人只能担任一个角色。"
-                        + ("如确为同名的两人,请系统管理员为两个账户都登记工号。" if not (account.person_id and other.person_id)
-                           else ""))
+                        + ("" if account.person_id and other.person_id
+                           and account.person_id.casefold() == other.person_id.casefold() else
+                           "如确为同名的两人,两个账户都须在新建时填写各自的工号(事后登记的工号未经第二人核对,"
+                           "不能区分同名者):请系统管理员为其新建账户并填写工号。"))
             previous = account.role
             account.role, account.active = role.name, True
             account.granted_by, account.granted_at = actor.name, now
