@@ -283,3 +283,42 @@ def test_an_exports_default_marking_is_the_highest_level_of_the_rows_it_holds(se
     assert default_marking(service, COMPUTERS, LedgerQuery(text="JM-0002")) == "秘密"  # what a search holds
     assert default_marking(service, COMPUTERS, LedgerQuery(filters={"department": "科研一处"})) == "秘密"
     assert default_marking(service, COMPUTERS, LedgerQuery(text="没有这台")) == "非涉密"
+
+
+def _import_without_levels(service, tmp_path, count: int) -> None:
+    """Computers from a paper ledger kept without a 密级 column: stored 待补充 (level empty)."""
+    from tests.test_import_layouts import save
+
+    day = TODAY.replace(month=1, day=1).isoformat()
+    header = ["设备编号", "品牌型号", "定密时间", "使用人", "责任人", "部门", "硬盘序列号", "MAC地址", "机器序列号", "启用日期"]
+    rows = [header] + [[f"JM-{n:04d}", "联想", day, "张伟", "张伟", "保密办", f"WD-{n}", f"00-1A-2B-3C-4D-{n:02X}",
+                        f"SN-{n}", day] for n in range(11, 11 + count)]
+    report = import_ledger(service, COMPUTERS, save(tmp_path / "无密级.xlsx", rows))
+    assert report.created == count and report.pending_records == count
+
+
+def test_records_whose_level_is_pending_are_counted_and_not_under_marked(baomi, tmp_path):
+    from mibao_desktop.excel.export import default_marking
+    from mibao_desktop.services.repository import LedgerQuery
+
+    baomi.create("computers", _pc(1, level="秘密"))
+    assert default_marking(baomi, COMPUTERS) == "秘密"
+    _import_without_levels(baomi, tmp_path, 3)
+    # a record of an empty 密级 may be of any level: the highest the ledger allows, never 非涉密
+    assert default_marking(baomi, COMPUTERS) == "绝密"
+    assert default_marking(baomi, COMPUTERS, LedgerQuery(text="JM-0012")) == "绝密"  # a search holding one
+    assert default_marking(baomi, COMPUTERS, LedgerQuery(text="JM-0001")) == "秘密"  # a search holding none
+    assert default_marking(baomi, COMPUTERS, LedgerQuery(filters={"level": "秘密"})) == "秘密"
+    assert report_marking(baomi) == "绝密"
+    baomi.change_status(baomi.find("computers", "JM-0012").id, "停用", reason="暂不使用")  # read by the status index
+    baomi.void(baomi.find("computers", "JM-0013").id, "重复登记")  # no longer held
+    out = tmp_path / "年度.xlsx"
+    export_annual_report(baomi, TODAY.year, out)
+    ws = openpyxl.load_workbook(out)["汇总"]
+    rows = _summary(ws)
+    pcs = {lv: rows[("涉密计算机台账", lv)] for lv in ("秘密", "密级待补充", "小计")}
+    # in a row of their own, so that the 小计 is the records held
+    assert [pcs[lv]["合计"] for lv in pcs] == [1, 2, 3]
+    assert [pcs["密级待补充"][c] for c in ("在用", "停用", "本年新增", "本年停用", "本年作废")] == [1, 1, 2, 1, 1]
+    assert ws["A1"].value == "绝密★"
+    assert ("涉密移动存储介质台账", "密级待补充") not in rows  # a ledger with none has no such row

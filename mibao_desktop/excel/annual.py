@@ -1,15 +1,17 @@
 """The annual report (年度报表) for the secrecy office: one workbook for a year.
 
 The 汇总 sheet is one table that prints on one A4 page: a row for each ledger and 密级 (and
-the ledger's 小计), the records in each 状态 now, and what the year added, moved into each
-status and voided. Then one sheet per ledger and the year's changes from the history, ruled
-and numbered as the ledger export. Every ledger of the registry is included by its
+the ledger's 小计; the records whose 密级 an import left empty in a row 密级待补充 of their
+own), the records in each 状态 now, and what the year added, moved into each status and
+voided. Then one sheet per ledger and the year's changes from the history, ruled and numbered
+as the ledger export. Every ledger of the registry is included by its
 declaration; a new ledger needs no code. The summary never counts a ledger's rows (see
 services/annual_figures.py for what it reads), so a ledger of a million records is summed up
 in well under a second.
 
 The report is marked, like a ledger export, with the highest level among the records it lists
-unless another marking is chosen.
+(the highest a ledger allows while one of its records' 密级 is 待补充) unless another marking
+is chosen.
 """
 
 from __future__ import annotations
@@ -163,6 +165,8 @@ def write_summary(wb: Workbook, all_figures: list[LedgerFigures], year: int, mar
         if len(lines) == 1 and paper.display_width(figures.ledger.title) > widths[0] - 1:
             ws.row_dimensions[first].height = 2 * paper.LINE_HEIGHT + 1  # its name on two lines
         for i, (level, shown_level) in enumerate(lines):
+            if paper.display_width(shown_level) > widths[1] - 1:  # 密级待补充 over two lines
+                ws.row_dimensions[row_number + 1].height = 2 * paper.LINE_HEIGHT + 1
             style = bold if shown_level == SUBTOTAL else body
             name = cell(figures.ledger.title if i == 0 else None, **body)
             ws.append([name, cell(shown_level, **style),

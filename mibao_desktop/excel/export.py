@@ -16,7 +16,9 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 
+from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.fields import Choice, Date, Integer, Level
@@ -24,6 +26,7 @@ from mibao_desktop.ledgers.pending import PENDING
 from mibao_desktop import files
 from mibao_desktop.errors import Cancelled, ServiceError
 from mibao_desktop.services import audit, report_facts
+from mibao_desktop.services.annual_figures import pending_level_count
 from mibao_desktop.services.output_service import check_target
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery
@@ -127,21 +130,43 @@ LINE_HEIGHT = 13  # points a line of 五号 text takes in a row
 
 
 def default_marking(service: LedgerService, ledger: Ledger, query: LedgerQuery | None = None) -> str:
-    """The highest level among the records a report holds (非涉密 when it holds none)."""
+    """The highest level among the records a report holds (非涉密 when it holds none; the
+    highest the ledger allows when one of them has its 密级 still 待补充)."""
     with service.stream(ledger, query) as stream:
         return highest_level(stream)
 
 
 def highest_level(stream) -> str:
-    """The highest state-secret level among the records (非涉密 when none holds one). For the
-    whole ledger (nothing searched or filtered) the facet counts say it at once: a probe for a
-    level no record holds would otherwise walk the ledger's rows (the dialogs ask on the UI thread)."""
+    """The highest state-secret level among the records (非涉密 when none holds one). A record
+    whose 密级 is empty (待补充, left so by an import) may be of any level: the report is then
+    marked with the highest the ledger's declaration allows, so that the unit never under-marks
+    (the export dialog still lets the user choose). For the whole ledger (nothing searched or
+    filtered) the facet counts and the level index say it at once: a probe for a level no record
+    holds would otherwise walk the ledger's rows (the dialogs ask on the UI thread)."""
     q, field = stream.query, stream.ledger.level_field
-    if field is not None and not (q.text or any(v not in (None, "") for v in q.filters.values()) or q.include_voided
-                                  or q.parent_id is not None or getattr(q, "pending", False)):
+    if field is None:
+        return levels.UNCLASSIFIED
+    highest_allowed = levels.highest(field.type.allowed)
+    if not (q.text or any(v not in (None, "") for v in q.filters.values()) or q.include_voided
+            or q.parent_id is not None or getattr(q, "pending", False)):
+        if pending_level_count(stream.session, stream.ledger):
+            return highest_allowed
         held = {level for level, n in stream.repo.facet_counts(stream.ledger, field.name).items() if n > 0}
         return next((level for level in levels.LEVELS if level in held), levels.UNCLASSIFIED)
+    if _holds_empty_level(stream):
+        return highest_allowed
     return next((level for level in levels.LEVELS if stream.has_level(level)), levels.UNCLASSIFIED)
+
+
+def _holds_empty_level(stream) -> bool:
+    """Whether a searched or filtered report holds a record whose 密级 is empty: one row read
+    where the level index has NULL under the report's conditions (no order: the first ends it)."""
+    field = stream.ledger.level_field
+    if stream.query.filters.get(field.name) not in (None, ""):  # one level chosen: none is empty
+        return False
+    t = table_of(stream.ledger)
+    conds = stream.repo.conditions(stream.ledger, stream.query.but(offset=0, limit=1))
+    return stream.session.execute(select(t.c.id).where(*conds, t.c[field.name].is_(None)).limit(1)).first() is not None
 
 
 def signoff_line(filled_by: str, day: dt.date) -> str:

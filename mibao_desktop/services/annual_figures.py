@@ -31,8 +31,27 @@ from sqlalchemy import and_, func, select
 from mibao_desktop.db.models import EventTally, FacetCount, FieldChange, RecordEvent
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import Ledger
+from mibao_desktop.ledgers.pending import PENDING
 
 NO_LEVEL = ""  # the level of every record of a ledger without one
+
+
+def pending_level(ledger: Ledger) -> str:
+    """The 汇总's row for the records whose 密级 is still empty (``密级待补充``): an import of a
+    ledger kept without a 密级 column stores them 待补充, and they are held all the same."""
+    return f"{ledger.level_field.label}{PENDING}" if ledger.level_field is not None else NO_LEVEL
+
+
+def pending_level_count(session, ledger: Ledger) -> int:
+    """The records (not voided) whose 密级 is empty: a range of the level's index (level IS NULL),
+    as long as those records are, never a walk over the ledger (the level facet counts no empty
+    level)."""
+    field = ledger.level_field
+    if field is None:
+        return 0
+    t = table_of(ledger)
+    return session.execute(select(func.count()).select_from(t).where(
+        t.c[field.name].is_(None), t.c.voided == False)).scalar_one()  # noqa: E712
 
 
 @dataclass
@@ -56,8 +75,12 @@ def ledger_figures(session, ledger: Ledger, year: int) -> LedgerFigures:
     t = table_of(ledger)
     level_col = t.c[level_field.name] if level_field is not None else None
 
+    pending = pending_level(ledger)
+
     def level_of(stored) -> str:
-        return NO_LEVEL if level_field is None else level_field.display(level_field.from_storage(stored)) or NO_LEVEL
+        if level_field is None:
+            return NO_LEVEL
+        return level_field.display(level_field.from_storage(stored)) or pending  # empty: 密级待补充
 
     by_status = _facet(session, ledger, "status")
     if level_field is None:
@@ -65,6 +88,7 @@ def ledger_figures(session, ledger: Ledger, year: int) -> LedgerFigures:
     elif by_status:
         usual = max(by_status, key=by_status.get)
         left = Counter(_facet(session, ledger, level_field.name))
+        left[pending] = pending_level_count(session, ledger)  # the facet counts no empty level
         for status in by_status:
             if status == usual:
                 continue
@@ -93,7 +117,7 @@ def ledger_figures(session, ledger: Ledger, year: int) -> LedgerFigures:
         EventTally.ledger == ledger.key, EventTally.year == year, EventTally.count > 0,
         EventTally.action.in_(("create", "status", "void")))).scalar()
     if not tallied:
-        return figures
+        return _with_pending_row(figures, pending)
     keys = [RecordEvent.action, FieldChange.new_value]
     if level_col is not None:
         keys.append(level_col)
@@ -115,6 +139,17 @@ def ledger_figures(session, ledger: Ledger, year: int) -> LedgerFigures:
             figures.voided[level] += n
         elif action == "create" and in_service is not None and row[-2]:
             figures.added[level] += n
+    return _with_pending_row(figures, pending)
+
+
+def _with_pending_row(figures: LedgerFigures, pending: str) -> LedgerFigures:
+    """A row of its own for the records of an empty 密级 when there are any (now or in the
+    year's figures): the 小计 then equals the records held, and no record passes for a level."""
+    if pending == NO_LEVEL:
+        return figures
+    held = any(lv == pending for lv, _s in (*figures.by_status, *figures.moved))
+    if held or figures.voided.get(pending) or (figures.added or {}).get(pending):
+        figures.levels = (*figures.levels, pending)
     return figures
 
 
