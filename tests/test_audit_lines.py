@@ -239,3 +239,26 @@ def test_every_action_the_code_writes_has_its_chinese_label():
     assert "record.bulk_update" in found and len(found) > 30
     unlabelled = {a for a in found if a not in ACTION_LABELS and f"{a}_failed" not in ACTION_LABELS}
     assert unlabelled == set()
+
+
+def test_an_account_named_like_a_record_is_shown_as_an_account(service, log, db):
+    """Only a record's or a ledger's entry names a ledger or a record: an account may be named
+    ``computers:JM-0001`` (only its length is checked), and its entries are that account's,
+    not the computer's."""
+    from tests.test_security import Clock, NAMES, PASSWORDS
+    from mibao_desktop.services.accounts import AccountService, AuthError
+
+    accounts = AccountService(db, clock=Clock())
+    accounts.setup({role: (NAMES[role], f"{role.value}甲", PASSWORDS[role]) for role in Role})
+    xitong = Actor(NAMES[Role.SYSTEM_ADMIN], Role.SYSTEM_ADMIN)
+    service.create("computers", computer())  # the real JM-0001
+    accounts.create_account(xitong, "computers:JM-0001", "张三", "GH-1", "Temp-Pass-2026")
+    accounts.create_account(xitong, "computers", "李四", "GH-2", "Temp-Pass-2026")
+    with pytest.raises(AuthError):
+        accounts.login("computers:JM-0001", "wrong-password")
+    lines = log.lines()
+    said = {(l.action, l.target_text) for l in lines if l.action.startswith(("account.", "auth."))}
+    assert ("account.create", "账户 computers:JM-0001") in said and ("account.create", "账户 computers") in said
+    assert ("auth.login_failed", "账户 computers:JM-0001") in said
+    assert not any("涉密计算机" in target for _a, target in said), said
+    assert "涉密计算机 JM-0001" in [l.target_text for l in lines if l.action == "record.create"]  # the real one

@@ -52,6 +52,11 @@ DETAIL_LABELS = {
 # or not worth a line of their own.
 _SPECIAL = {"record_id", "changes", "from", "to", "undoes", "reverses", "fields", "changed", "reason", "facts"}
 _LEDGER_TARGET = re.compile(r"([a-z_]+):(.+)", re.S)
+# Whose target is what: a record's or a ledger's action names a ledger (computers) or a record
+# (computers:JM-0001); an account's or a login's names an account, said as 账户 <login name>.
+RECORD_ACTIONS = ("record.", "ledger.", "report.")
+ACCOUNT_ACTIONS = ("account.", "auth.")
+ACCOUNT = "账户"
 
 
 @dataclass(frozen=True)
@@ -184,11 +189,25 @@ def _ledger_target(target: str) -> tuple[Ledger, str] | None:
     return None
 
 
+def _names_records(action: Any) -> bool:
+    """Whether an entry's target may name a ledger or a record: only a record's or a ledger's
+    action writes one. Any other target is said as written (an account may well be named
+    ``computers:JM-0001``: its entries must not pass for that computer's)."""
+    return str(action or "").startswith(RECORD_ACTIONS)
+
+
+def _record_target(row: Any) -> tuple[Ledger, str] | None:
+    """The ledger and number an entry's target names (None: it names none, see above)."""
+    return _ledger_target(str(row.target or "")) if _names_records(row.action) else None
+
+
 def _target(row: Any, names: Mapping[int, RecordName]) -> str:
     target = str(row.target or "")
-    if target in LEDGERS:  # an import: the ledger itself
+    if str(row.action or "").startswith(ACCOUNT_ACTIONS):  # a login, an account's creation …
+        return f"{ACCOUNT} {target}" if target else ""
+    if target in LEDGERS and _names_records(row.action):  # an import: the ledger itself
         return LEDGERS[target].title
-    named = _ledger_target(target)
+    named = _record_target(row)
     rid = row.detail.get("record_id") if isinstance(row.detail, dict) else None
     now = names.get(rid) if isinstance(rid, int) else None
     if named is None:
@@ -250,7 +269,7 @@ def _parts(row: Any, names: Mapping[int, RecordName], target_text: str) -> list[
         reverses = detail["reverses"]
         parts.append(f"撤销:{_value(reverses.get('change') if isinstance(reverses, dict) else reverses)}")
     rid = detail.get("record_id")
-    named_by_target = _ledger_target(str(row.target or "")) is not None
+    named_by_target = _record_target(row) is not None
     if isinstance(rid, int) and rid in names and not named_by_target and names[rid].text() not in target_text:
         parts.append(f"记录:{names[rid].text()}")
     elif isinstance(rid, int) and rid not in names and not target_text:
