@@ -141,14 +141,19 @@ class AuditService:
 
     def actors(self) -> list[str]:
         """The people the auditor's view names, those of the entries a restore carried in too."""
-        from mibao_desktop.services.oversight import carried_actors
+        from mibao_desktop.services.audit import CARRIED
+        from mibao_desktop.services.oversight import carried_original
 
         self._require("查看审计日志")
         where = self._where(AuditFilter())
         with self.db.session() as session:
             names = set(session.scalars(select(AuditEntry.actor).where(*where).distinct()))
-            for carried, actor in carried_actors():
-                names.update(session.scalars(select(actor).where(*where, carried).distinct()))
+            # the few carried entries read once and looked into here: a query per depth read
+            # the whole log four more times (9.7 s at a million entries)
+            for (detail,) in session.execute(select(AuditEntry.detail).where(AuditEntry.action == CARRIED)):
+                original = carried_original(detail)
+                if original is not None and original.get("role") != Role.AUDITOR.value:
+                    names.add(str(original.get("actor") or ""))
         names.discard("")
         return sorted(names)
 

@@ -69,6 +69,19 @@ def carried_actors():
     return [(_carried(d), _original("actor", d)) for d in range(1, CARRIED_DEPTH + 1)]
 
 
+def carried_original(detail) -> dict | None:
+    """The original entry inside a carried entry's ``detail`` (looked for as deep as the SQL
+    above looks), or None: the same reading in Python, for the few carried entries read whole."""
+    entry = detail
+    for _ in range(CARRIED_DEPTH):
+        if not isinstance(entry, dict):
+            return None
+        if entry.get("action") != CARRIED:
+            return entry
+        entry = entry.get("detail")
+    return None
+
+
 def not_the_auditors():
     """What the auditor's own view of the log may hold: nothing made as 安全审计员, whether it is
     in the log itself or carried in by a restore (三员互相监督: nobody reviews themselves)."""
