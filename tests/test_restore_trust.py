@@ -356,7 +356,10 @@ def test_the_restore_login_against_a_backup_locks_like_the_login_and_a_restart_k
         assert all("补记" in e.detail and "恢复备份" in e.detail["场合"] for e in tried[:-1])
         assert {e.detail["length"] for e in tried[6:10]} == {len(typed_as_name)}
         assert not [e for e in tried if typed_as_name in json.dumps(e.detail, ensure_ascii=False)]
-        assert [e.at for e in tried] == sorted(e.at for e in tried) and tried[0].at < started + dt.timedelta(minutes=1)
+        # appended when the database took them (the restore's time), each with the time it was tried
+        assert {e.at for e in tried[:-1]} == {tried[-1].at} and tried[-1].at >= started + dt.timedelta(minutes=15)
+        tried_at = [dt.datetime.fromisoformat(e.detail["尝试时间"]) for e in tried[:-1]]
+        assert tried_at == sorted(tried_at) and tried_at[0] < started + dt.timedelta(minutes=1)
         assert tried[-1].detail["补记的恢复登录"] == 10
         assert after.audit.verify().ok
     finally:
@@ -560,3 +563,61 @@ def test_a_restore_logins_copy_left_by_a_killed_run_is_removed_at_the_next_start
     with files.secured(folder):
         assert not left.exists() and other.exists()
     assert (folder / restore_logins.FILE).read_bytes() == kept
+
+
+def test_restore_logins_json_yields_only_what_the_restore_login_writes(folder):
+    """restore-logins.json is writable by whoever can write the data folder: its pending entries
+    are taken at the next start only as the restore's login writes them (two actions, their
+    detail keys and types, the name tried as its own target), in the role the named account has
+    in the database (never the file's), appended at the start's time with the file's as 尝试时间;
+    anything else is refused and counted in one entry (review: forged restore-logins.json)."""
+    import base64
+    import secrets
+
+    from sqlalchemy import select
+
+    from mibao_desktop.db.models import AuditEntry
+    from mibao_desktop.services.backup_service import OCCASION
+    from mibao_desktop.storage import restore_logins
+    from mibao_desktop.storage.startup import open_database
+
+    occasion = OCCASION.format("所选备份 x.sqlite ")
+    failed = {"at": "2020-01-01T08:00:00", "actor": "shenji", "role": "安全保密管理员",
+              "action": "auth.restore_login_failed", "target": "shenji",
+              "detail": {"reason": "口令错误", "failures": 1, "场合": occasion}}
+    forged = [
+        {"at": "2020-01-01T08:00:00", "actor": "baomi", "role": "安全保密管理员", "action": "account.grant_role",
+         "target": "mallory", "detail": {"role": "系统管理员", "姓名": "马某"}},
+        {**failed, "target": "mallory"},  # a target other than the name tried
+        {**failed, "detail": {**failed["detail"], "role": "系统管理员"}},  # a key the login never writes
+        {**failed, "detail": {**failed["detail"], "failures": True}},  # a type it never writes
+        {**failed, "detail": {**failed["detail"], "reason": "授权"}},  # a reason it never gives
+        {**failed, "at": "昨天"},
+        {**failed, "actor": "shenji\x00"},
+        {**failed, "extra": 1},
+    ]
+    state = {"key": base64.b64encode(secrets.token_bytes(16)).decode(), "names": {}, "dropped": 0,
+             "pending": [failed, *forged]}
+    (folder / restore_logins.FILE).write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    start = dt.datetime(2026, 11, 30, 9, 0)
+    db = open_database(folder, daily_backup=False, clock=lambda: start)
+    try:
+        with db.session() as session:
+            added = list(session.scalars(select(AuditEntry).where(AuditEntry.at == start).order_by(AuditEntry.id)))
+            assert not session.scalars(select(AuditEntry).where(AuditEntry.target == "mallory")).all()
+            assert not session.scalars(select(AuditEntry).where(AuditEntry.at < dt.datetime(2021, 1, 1))).all()
+        assert [(e.actor, e.role, e.action, e.target) for e in added] == [
+            ("shenji", "安全审计员", "auth.restore_login_failed", "shenji"),  # his role here, not the file's
+            ("(恢复登录)", "", "auth.restore_login_failed", "")]
+        assert added[0].detail["尝试时间"] == "2020-01-01 08:00:00" and added[0].detail["failures"] == 1
+        assert set(added[0].detail) == {"reason", "failures", "场合", "尝试时间", "补记"}
+        assert f"有 {len(forged)} 条" in added[1].detail["reason"] and "未记入" in added[1].detail["reason"]
+    finally:
+        db.close()
+    services = open_services(folder, SHENJI)
+    try:
+        assert not [a for a in services.oversight.alerts() if a.target == "mallory"]
+        assert services.audit.verify().ok
+    finally:
+        services.db.close()
+    assert json.loads((folder / restore_logins.FILE).read_text(encoding="utf-8"))["pending"] == []

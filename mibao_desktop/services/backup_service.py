@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from mibao_desktop import paths
 from mibao_desktop.db.database import Database
+from mibao_desktop.db.models import Account
 from mibao_desktop.errors import PermissionDenied, ServiceError
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.ledgers.normalize import clean_text
@@ -86,29 +88,99 @@ def _locked(until: dt.datetime) -> str:
 def record_restore_logins(db: Database, data_dir: Path, *, clock: Callable[[], dt.datetime] = dt.datetime.now
                           ) -> int:
     """Write the restore logins attempted while the database could not be opened (kept in the
-    data folder's restore-logins.json) into its audit log, at the times they happened; returns
-    how many. Called once a database is open again: by the restore itself, and at every start
-    (a database mended without a restore, a restore that failed after its login)."""
+    data folder's restore-logins.json) into its audit log, each with the time it was tried
+    (尝试时间); returns how many were taken from the file. Called once a database is open
+    again: by the restore itself, and at every start (a database mended without a restore, a
+    restore that failed after its login)."""
     if not restore_logins.has_pending(data_dir):
         return 0
     with restore_logins.take_pending(data_dir, clock()) as taken:
         with db.write() as session:
-            _append_attempts(session, taken)
+            _append_attempts(session, taken, clock())
     return len(taken)
 
 
-def _append_attempts(session, taken: list[dict]) -> None:
+# What the restore's login writes into restore-logins.json (:meth:`BackupService._login_against`,
+# and restore_logins.take_pending's count of those past its limit), and all that is taken from it.
+# Whoever can write the data folder can write that file: an entry taken as it stands would be
+# any action by anyone in any role at any time, validly chained (an "account.grant_role" by the
+# security administrator in the auditor's alerts). So only these two actions, with these detail
+# keys and value types; the role is the named account's own in the open database (as the login
+# records a failure), never the file's; and the entry is appended at the time it is written,
+# the file's time kept beside it as 尝试时间, so a file can backdate nothing.
+OCCASION = "恢复备份(数据库无法打开或尚无账户,按{}中的账户核对)"
+REASONS = ("含有无法识别的字符", "账户锁定中", "口令错误", "无此用户", "不是启用的安全保密管理员", "临时口令,须先修改")
+COUNTED = "(恢复登录)"  # the actor of take_pending's count of attempts past the file's limit
+_DETAIL_TYPES = {FAILED: {"reason": str, "length": int, "failures": int, "场合": str},
+                 "auth.locked_out": {"minutes": int, "until": str, "length": int, "场合": str}}
+_REQUIRED = {FAILED: {"reason"}, "auth.locked_out": {"minutes", "until"}}
+_OCCASION = re.compile("^" + re.escape(OCCASION).replace(re.escape("{}"), ".{1,300}") + "$", re.S)
+_COUNTED_REASON = re.compile(r"^另有 \d{1,9} 次失败的恢复登录未逐条记录$")
+_ATTEMPT_KEYS = {"at", "actor", "role", "action", "target", "detail"}
+
+
+def _attempt(attempt: object) -> tuple[str, str, str, dict, dt.datetime] | None:
+    """(name, action, target, detail, time tried) of a pending entry written as the restore's
+    login writes it, else None."""
+    if not isinstance(attempt, dict) or not set(attempt) <= _ATTEMPT_KEYS:
+        return None
+    action, name, target, detail = (attempt.get(k) for k in ("action", "actor", "target", "detail"))
+    if action not in _DETAIL_TYPES or not isinstance(detail, dict) or not isinstance(attempt.get("role", ""), str):
+        return None
+    if not isinstance(name, str) or not isinstance(target, str) or not 0 < len(name) <= 40 \
+            or unreadable(name) or clean_text(name) != name:
+        return None
+    if target != ("" if name in (UNKNOWN_NAME, COUNTED) else name):  # the name tried is its own target
+        return None
+    types = _DETAIL_TYPES[action]
+    if not _REQUIRED[action] <= set(detail) or not set(detail) <= set(types):
+        return None
+    for key, value in detail.items():
+        if type(value) is not types[key]:  # noqa: E721 - exactly: True is no count
+            return None
+        if isinstance(value, int) and not 0 <= value <= 1_000_000:
+            return None
+        if isinstance(value, str) and (len(value) > 400 or unreadable(value)):
+            return None
+    reason = detail.get("reason")
+    if reason is not None and reason not in REASONS and not (name == COUNTED and _COUNTED_REASON.match(reason)):
+        return None
+    if "场合" in detail and not _OCCASION.match(detail["场合"]):
+        return None
+    try:
+        tried = dt.datetime.fromisoformat(str(attempt.get("at")))
+        if "until" in detail:
+            dt.datetime.fromisoformat(detail["until"])
+    except ValueError:
+        return None
+    return name, action, target, dict(detail), tried
+
+
+def _append_attempts(session, taken: list[dict], now: dt.datetime) -> int:
+    """The pending entries written as the restore's login writes them (:func:`_attempt`), at
+    ``now``; one more entry counts those refused. Returns how many were written."""
+    written = refused = 0
     for attempt in taken:
-        try:
-            at = dt.datetime.fromisoformat(str(attempt.get("at")))
-        except ValueError:
-            at = None
-        role = next((r for r in Role if r.value == attempt.get("role")), None)
-        name = str(attempt.get("actor") or UNKNOWN_NAME)
-        detail = dict(attempt.get("detail") or {})
+        parsed = _attempt(attempt)
+        if parsed is None:
+            refused += 1
+            continue
+        name, action, target, detail, tried = parsed
+        account = session.scalar(select(Account).where(func.lower(Account.name) == name.casefold())) \
+            if name not in (UNKNOWN_NAME, COUNTED) else None
+        who = (Actor(account.name, Role[account.role]) if account.role in Role.__members__ else account.name) \
+            if account is not None else name
+        detail["尝试时间"] = tried.isoformat(sep=" ", timespec="seconds")
         detail["补记"] = "数据库无法打开时的尝试,数据库可用后记入"
-        audit.append(session, Actor(name, role) if role else name, str(attempt.get("action") or FAILED),
-                     str(attempt.get("target") or ""), detail, at=at)
+        audit.append(session, who, action, account.name if account is not None and target else target, detail,
+                     at=now)
+        written += 1
+    if refused:
+        audit.append(session, COUNTED, FAILED, "", {
+            "reason": f"{restore_logins.FILE} 中有 {refused} 条待记入的记录不是恢复登录所写的格式,未记入"
+                      "(该文件可能被人改写过)",
+            "补记": "数据库无法打开时的尝试,数据库可用后记入"}, at=now)
+    return written
 
 
 @dataclass(frozen=True)
@@ -207,7 +279,7 @@ class BackupService:
         own entry (or the next database that opens, :func:`record_restore_logins`). A name that
         is no account costs the same scrypt, gets the same words, locks the same way and is
         recorded as 未知用户名 with its length only."""
-        where = {"场合": f"恢复备份(数据库无法打开或尚无账户,按{_in(source.where)}中的账户核对)"}
+        where = {"场合": OCCASION.format(_in(source.where))}
         if login is None:
             raise PermissionDenied(f"没有人登录当前数据库:{NEEDS_LOGIN}"
                                    f"请输入{_in(source.where)}中安全保密管理员的用户名和口令。")
@@ -338,9 +410,9 @@ class BackupService:
                     detail["核对账户"] = checked_against
                 # the logins tried while the database was damaged (this one's failures among
                 # them), after the carried entries: they happened after the replaced log's end
-                _append_attempts(session, attempts)
+                taken = _append_attempts(session, attempts, now)
                 if attempts:
-                    detail["补记的恢复登录"] = len(attempts)
+                    detail["补记的恢复登录"] = taken
                 audit.append(session, actor, "backup.restore", backup_file.name, detail, at=now)
         finally:
             if old is not None:
