@@ -1,9 +1,12 @@
 """The auditor's window speaks the domain (issue 12 item 9), driven as the auditor: rows name the
 ledger and the record (涉密计算机 JM-0001), an edit reads 字段: 旧 → 新, an undo reads 撤销修改,
 a selected long entry shows whole in the pane below the list, and the export carries the
-marking chosen in its dialog (on the sheet and in the print header)."""
+marking chosen in its dialog (on the sheet and in the print header). The list is read off the UI
+thread (ui/tasks.py): 正在读取 with 取消 meanwhile, a newer filter supersedes an older read."""
 
 from __future__ import annotations
+
+import threading
 
 import openpyxl
 import pytest
@@ -15,6 +18,7 @@ from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.audit_service import AuditService
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.oversight import OversightService
+from mibao_desktop.ui.tasks import wait_for_quick_reads
 from tests.conftest import computer
 
 PASSWORDS = {Role.SYSTEM_ADMIN: "Sys-Admin-2026", Role.SECURITY_ADMIN: "Sec-Admin-2026", Role.AUDITOR: "Aud-Itor-2026"}
@@ -46,16 +50,47 @@ def worked(db):
     return db
 
 
-@pytest.fixture
-def window(qtbot, worked):
+def open_window(qtbot, db):
     from mibao_desktop.ui.role_windows import AuditWindow
 
-    win = AuditWindow(AuditService(worked, SHENJI), SHENJI, OversightService(worked, SHENJI))
+    win = AuditWindow(AuditService(db, SHENJI), SHENJI, OversightService(db, SHENJI))
     qtbot.addWidget(win)
     win.resize(1366, 768)
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+def read(qtbot, window) -> None:
+    """Wait for the list the window is reading (off the UI thread)."""
+    qtbot.waitUntil(lambda: not window.loading, timeout=10000)
+
+
+@pytest.fixture
+def window(qtbot, worked):
+    win = open_window(qtbot, worked)
+    read(qtbot, win)
+    yield win
+    wait_for_quick_reads()  # nothing reads the database after the test closes it
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    """AuditService.lines held (on its worker thread) until the test opens the gate, for a read
+    with no action filter: a slow read of 2,000 entries, at the test's pace."""
+    opened, started = threading.Event(), []
+    lines = AuditService.lines
+
+    def slow(self, f, **kw):
+        if not f.action:
+            started.append(threading.current_thread())
+            assert opened.wait(10), "the gate was never opened"
+        return lines(self, f, **kw)
+
+    monkeypatch.setattr(AuditService, "lines", slow)
+    yield opened, started
+    opened.set()
+    wait_for_quick_reads()
 
 
 def cells(window, row: int) -> list[str]:
@@ -96,6 +131,8 @@ def test_a_selected_long_entry_shows_whole_in_the_pane(qtbot, window):
     assert window.detail.lineWrapMode() == window.detail.LineWrapMode.WidgetWidth
     assert window.detail.horizontalScrollBar().maximum() == 0  # wrapped, not scrolled sideways
     window.refresh()  # a refresh keeps the entry chosen
+    assert window.loading
+    read(qtbot, window)
     assert window.selected().id == window.rows[row].id and window.detail.toPlainText() == text
     qtbot.keyClick(window.table, Qt.Key.Key_Down)
     assert window.detail.toPlainText().startswith(f"第 {window.rows[row + 1].id} 条")
@@ -126,3 +163,93 @@ def test_the_export_carries_the_marking_chosen_in_its_dialog(qtbot, window, work
     recorded = OversightService(worked, BAOMI).auditor_actions()[0]
     assert recorded.action == "audit.export" and recorded.detail["marking"] == "机密"
     assert AuditService(worked, SHENJI).verify().ok
+
+
+def test_the_list_is_read_off_the_ui_thread_and_a_newer_filter_supersedes_it(qtbot, worked, gate):
+    opened, started = gate
+    window = open_window(qtbot, worked)
+    qtbot.waitUntil(lambda: bool(started), timeout=10000)  # the read is under way, held at the gate
+    assert started[0] is not threading.main_thread()
+    # the window is drawn and says it is reading, with 取消; the filters still answer
+    assert window.loading and window.reading.isVisible() and "正在读取" in window.reading.label.text()
+    assert window.reading.cancel_button.isVisible() and window.reading.cancel_button.text() == "取消"
+    assert window.table.rowCount() == 0
+    window.action.setCurrentIndex(window.action.findData("record."))  # 台账修改(全部): not held
+    read(qtbot, window)
+    edits = [window.table.item(r, 4).text() for r in range(window.table.rowCount())]
+    assert edits and set(edits) <= {"登记", "修改记录", "撤销修改"}
+    assert window.count_label.text() == f"共 {len(edits)} 条" and not window.reading.isVisible()
+    assert window.user.findData("baomi") != -1  # the users to filter by came with the first read done
+    opened.set()  # the older read ends now: its list (every action) is dropped unseen
+    assert wait_for_quick_reads()
+    qtbot.wait(50)
+    assert [window.table.item(r, 4).text() for r in range(window.table.rowCount())] == edits
+    assert not window.loading and window.count_label.text() == f"共 {len(edits)} 条"
+
+
+def test_cancel_stops_waiting_for_the_read(qtbot, worked, gate):
+    opened, started = gate
+    window = open_window(qtbot, worked)
+    qtbot.waitUntil(lambda: bool(started), timeout=10000)
+    qtbot.mouseClick(window.reading.cancel_button, Qt.MouseButton.LeftButton)
+    assert not window.loading and not window.reading.isVisible() and window.count_label.text() == "已取消读取"
+    opened.set()
+    assert wait_for_quick_reads()
+    qtbot.wait(50)
+    assert window.table.rowCount() == 0 and window.count_label.text() == "已取消读取"  # nothing shown late
+    qtbot.mouseClick(window.refresh_button, Qt.MouseButton.LeftButton)  # 刷新 reads it again
+    read(qtbot, window)
+    assert window.table.rowCount() > 0 and window.count_label.text().startswith("共 ")
+
+
+def test_a_failed_read_is_said_in_chinese(qtbot, worked, monkeypatch, told):
+    def broken(self, f, **kw):
+        raise OSError(5, "输入/输出错误", "mibao.db")
+
+    monkeypatch.setattr(AuditService, "lines", broken)
+    window = open_window(qtbot, worked)
+    read(qtbot, window)
+    assert told[-1][:2] == ("error", "读取审计日志失败") and "读写文件失败" in told[-1][2]
+    assert window.count_label.text() == "读取失败" and not window.reading.isVisible()
+    wait_for_quick_reads()
+
+
+def test_the_security_administrator_reviews_the_auditor_off_the_ui_thread(qtbot, worked, monkeypatch):
+    from mibao_desktop.ui.role_windows import AuditorActionsDialog
+
+    AuditService(worked, SHENJI).verify()
+    opened, started = threading.Event(), []
+    actions = OversightService.auditor_actions
+
+    def slow(self, **kw):
+        started.append(threading.current_thread())
+        assert opened.wait(10)
+        return actions(self, **kw)
+
+    monkeypatch.setattr(OversightService, "auditor_actions", slow)
+    dialog = AuditorActionsDialog(OversightService(worked, BAOMI))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: bool(started), timeout=10000)
+    assert started[0] is not threading.main_thread()
+    assert dialog.loading and dialog.reading.isVisible() and "正在读取" in dialog.reading.label.text()
+    opened.set()
+    qtbot.waitUntil(lambda: not dialog.loading, timeout=10000)
+    shown = [[dialog.table.item(r, c).text() for c in (2, 3)] for r in range(dialog.table.rowCount())]
+    assert shown == [["shenji", "校验审计日志"], ["shenji", "初始化账户"]]
+    assert dialog.count_label.text() == "共 2 条" and not dialog.reading.isVisible()
+    wait_for_quick_reads()
+
+
+def test_a_failed_check_selects_the_changed_entry_once_the_list_is_read(qtbot, window, worked):
+    from sqlalchemy import text
+
+    changed = window.rows[row_of(window, "撤销修改")].id
+    with worked.engine.begin() as conn:  # past the services, as someone tampering with the file would
+        conn.execute(text("UPDATE audit_log SET actor = 'someone' WHERE id = :id"), {"id": changed})
+    window.table.selectRow(0)  # another entry chosen before the check
+    qtbot.mouseClick(window.verify_button, Qt.MouseButton.LeftButton)
+    assert window.result_label.text().startswith("✘") and window.loading
+    read(qtbot, window)
+    assert window.selected().id == changed and window.detail.toPlainText().startswith(f"第 {changed} 条")
+    assert cells(window, window.table.currentRow())[2] == "someone"

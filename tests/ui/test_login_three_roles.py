@@ -175,6 +175,7 @@ def test_the_auditor_sees_resets_grants_and_first_logins_after_a_reset(qtbot, re
     window = AuditWindow(working.audit, SHENJI, working.oversight)
     qtbot.addWidget(window)
     window.show()
+    qtbot.waitUntil(lambda: not window.loading, timeout=10000)  # the alerts come with the first read
     lines = window.alerts.text().splitlines()
     assert window.alerts.isVisible() and "需关注" in lines[0]
     assert ["授予角色并启用 lisi" in lines[1], "口令重置后首次登录 baomi" in lines[2], "重置口令 baomi" in lines[3]] == [
@@ -190,6 +191,7 @@ def test_the_security_administrator_reviews_the_auditors_own_actions(qtbot, read
     main = MainWindow(Services(db, data_dir=data_dir).acting_as(BAOMI))
     qtbot.addWidget(main)
     main.auditor_actions()
+    qtbot.waitUntil(lambda: not main.dialog.loading, timeout=10000)  # read off the UI thread
     table = main.dialog.table
     shown = [[table.item(r, c).text() for c in (2, 3)] for r in range(table.rowCount())]
     assert shown == [["shenji", "校验审计日志"], ["shenji", "登录"], ["shenji", "初始化账户"]]  # nobody else's

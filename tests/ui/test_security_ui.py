@@ -178,18 +178,23 @@ def test_the_auditor_filters_verifies_and_exports(qtbot, ready, db, tmp_path, to
     window = AuditWindow(AuditService(db, auditor), auditor)
     qtbot.addWidget(window)
     window.show()
+    qtbot.waitUntil(lambda: not window.loading, timeout=10000)  # read off the UI thread
     # two setups and a login: the auditor's own entries are the security administrator's to review
     assert window.table.rowCount() == 3 and "安全审计员" not in {window.table.item(r, 3).text() for r in range(3)}
     assert window.user.findData("shenji") == -1
     assert window.own_note.text() == "本人及其他审计员的操作由安全保密管理员审查,不在此列出。"
     window.user.setCurrentIndex(window.user.findData("baomi"))
+    assert window.loading
+    qtbot.waitUntil(lambda: not window.loading, timeout=10000)
     assert window.table.rowCount() == 2
     qtbot.mouseClick(window.verify_button, Qt.MouseButton.LeftButton)
     assert window.result_label.text().startswith("✔") and "完整" in window.result_label.text()
+    qtbot.waitUntil(lambda: not window.loading, timeout=10000)
     out = tmp_path / "审计.xlsx"
     window.export(out)
     qtbot.waitUntil(lambda: not window.task.running, timeout=10000)
     assert out.exists() and told[-1][:2] == ("inform", "导出完成")
+    qtbot.waitUntil(lambda: not window.loading, timeout=10000)  # the list read again after the export
 
 
 def test_each_role_gets_its_own_window(qtbot, ready, data_dir, db, monkeypatch):
