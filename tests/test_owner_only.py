@@ -67,6 +67,51 @@ def test_without_whoami_the_user_comes_from_the_environment_and_a_failure_does_n
     assert owner_only.current_user(Runs(whoami=b"")) == "KEYAN\\zhang"
 
 
+def test_a_folder_holding_others_files_keeps_its_acl_and_only_mibaos_own_are_closed(windows, tmp_path):
+    """An existing shared folder chosen as the data folder (D:\\共享 with 科室资料, another
+    program's logs): closing it would shut its other users out of their own files by
+    inheritance. Its ACL is left; MiBao's own files and folders in it are closed one by one
+    (review: the ACL ran on any configured folder but a drive's root)."""
+    profile, shared = tmp_path / "Users" / "zhang", tmp_path / "共享"
+    (shared / "科室资料").mkdir(parents=True)
+    (shared / "科室资料" / "通知.docx").write_bytes(b"x")
+    (shared / "logs").mkdir()
+    (shared / "logs" / "其他程序.log").write_bytes(b"x")  # a "logs" that is not MiBao's
+    (shared / "mibao.sqlite").write_bytes(b"x")
+    (shared / "restore-logins.json").write_bytes(b"{}")
+    (shared / "backups").mkdir()
+    (shared / "backups" / "register.jsonl").write_bytes(b"")
+    (shared / "backups" / "mibao-manual-20261130-090000.sqlite").write_bytes(b"x")
+    runs = Runs()
+    assert owner_only.restrict(shared, run=runs, profile=profile)
+    closed = [c for c, _ in runs if c[0] == "icacls"]
+    assert closed == [
+        ["icacls", str(shared / "backups"), "/inheritance:r", "/grant:r", f"*{SID}:(OI)(CI)F", "/Q"],
+        ["icacls", str(shared / "mibao.sqlite"), "/inheritance:r", "/grant:r", f"*{SID}:F", "/Q"],
+        ["icacls", str(shared / "restore-logins.json"), "/inheritance:r", "/grant:r", f"*{SID}:F", "/Q"]]
+    assert not owner_only.own_folder(shared)
+
+
+def test_a_folder_holding_only_mibaos_files_or_nothing_is_closed_whole(windows, tmp_path):
+    """A folder MiBao has just made (empty), or one holding nothing but what MiBao keeps there,
+    is MiBao's: closed whole, everything in it by inheritance."""
+    profile, made = tmp_path / "Users" / "zhang", tmp_path / "密保数据"
+    made.mkdir()
+    runs = Runs()
+    assert owner_only.restrict(made, run=runs, profile=profile)
+    for name in ("mibao.sqlite", "mibao.sqlite-wal", "mibao-ui.ini", "restore-logins.json", "restore-logins.lock"):
+        (made / name).write_bytes(b"x")
+    for inside in ("logs/mibao-errors.log", "backups/register.jsonl", "backups/mibao-daily-20261130-090000.sqlite",
+                   "tmp/4242/sheet.xml"):
+        (made / inside).parent.mkdir(parents=True, exist_ok=True)
+        (made / inside).write_bytes(b"x")
+    assert owner_only.restrict(made, run=runs, profile=profile)
+    whole = ["icacls", str(made), "/inheritance:r", "/grant:r", f"*{SID}:(OI)(CI)F", "/Q"]
+    assert [c for c, _ in runs if c[0] == "icacls"] == [whole, whole]
+    (made / "导出.xlsx").write_bytes(b"x")  # a file that is not MiBao's put there: no longer its alone
+    assert not owner_only.own_folder(made)
+
+
 def test_every_start_closes_the_data_folder_through_it(tmp_path, monkeypatch):
     asked = []
     monkeypatch.setattr(owner_only, "restrict", lambda folder, **kw: asked.append(Path(folder)))
