@@ -55,6 +55,7 @@ class AppSession(QObject):
         self.database = database  # a PostgreSQL URL, or None: the data folder's file (or its database.ini)
         self.db = None
         self.check = None  # the full check of the database after the first window (tasks.BackgroundTask)
+        self._deferred_check = None  # what the check found while the screen was locked, said at unlock
         self.services = None  # the composition root once the database is open (services.context)
         self.window = None
         self.idle = None
@@ -225,6 +226,7 @@ class AppSession(QObject):
         self.window = window
         self.idle = IdleLock(self.accounts(), result.actor, result.idle_lock_minutes, self)
         self.idle.logout_requested.connect(self.logout_from_lock)
+        self.idle.unlocked.connect(self._after_unlock)
         if getattr(self, "_policy_connected", False) is False:
             self.policy_changed.connect(self._policy_changed)
             self._policy_connected = True
@@ -276,6 +278,12 @@ class AppSession(QObject):
     def _checked(self, found) -> None:
         if found is None or self.window is None:
             return
+        if self.idle is not None and self.idle.prompt is not None:
+            # The screen is locked: a question shown now would stand over the lock prompt, and
+            # 恢复该备份 would act as the locked-out account with no password asked. It waits
+            # for the unlock (see _after_unlock); a 注销 at the lock drops it with the session.
+            self._deferred_check = found
+            return
         if found.good is None:
             messages.error(self.window, "数据库已损坏", str(found))
             return
@@ -288,6 +296,13 @@ class AppSession(QObject):
                             cancel="暂不恢复", grave=True):
             self.restore(found.good.path)
 
+    def _after_unlock(self) -> None:
+        """The screen unlocked by the same person: what the check found while it was locked is
+        said now. Queued: the lock prompt's own click finishes first."""
+        found, self._deferred_check = self._deferred_check, None
+        if found is not None:
+            QTimer.singleShot(0, lambda: self._checked(found))
+
     def change_password(self) -> None:
         from mibao_desktop.ui.login import ChangePasswordDialog
 
@@ -299,6 +314,7 @@ class AppSession(QObject):
         # Between this window and the next login no window is shown: that must not end the app.
         QApplication.instance().setQuitOnLastWindowClosed(False)
         wait_for_quick_reads()  # a search still reading must not find the database closed
+        self._deferred_check = None  # a question kept for an unlock ends with the session (注销)
         if self.idle is not None:
             self.idle.stop()
             self.idle = None

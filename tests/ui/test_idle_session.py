@@ -107,3 +107,63 @@ def test_the_lock_screen_logs_out_to_the_login_and_another_account_logs_in(qtbot
     auditor = OversightService(db, Actor("baomi", Role.SECURITY_ADMIN)).auditor_actions()
     assert auditor[0].action == "auth.login" and auditor[0].actor == "shenji"
     assert logout.id < auditor[0].id
+
+
+class _Damaged:
+    """What the check after start reports of a damaged file with a good backup."""
+
+    def __init__(self, path: str) -> None:
+        from types import SimpleNamespace
+
+        self.good = SimpleNamespace(path=path)
+
+    def __str__(self) -> str:
+        return "数据库文件已损坏(测试)"
+
+
+def test_a_damage_found_while_locked_is_asked_after_the_unlock_not_over_the_lock(qtbot, session, ready, told,
+                                                                                 monkeypatch):
+    """The check after start may finish while the screen is locked: its 恢复该备份 question would
+    stand over the lock prompt and restore as the locked-out account with no password. It waits
+    for the unlock by the same person, and is asked then."""
+    session.show_window(ready.login("baomi", PASSWORDS[Role.SECURITY_ADMIN]))
+    restored = []
+    monkeypatch.setattr(session, "restore", lambda path, *a, **k: restored.append(path))
+    idle = session.idle
+    idle.lock()
+    session._checked(_Damaged("/tmp/好备份.sqlite"))
+    qtbot.wait(50)
+    assert told == [] and restored == [] and idle.prompt.isVisible()
+    qtbot.keyClicks(idle.prompt.password, PASSWORDS[Role.SECURITY_ADMIN])
+    qtbot.keyClick(idle.prompt.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(restored), timeout=5000)
+    assert [t[:2] for t in told] == [("confirm", "数据库已损坏")] and "数据库文件已损坏(测试)" in told[0][2]
+    assert restored == ["/tmp/好备份.sqlite"] and idle.prompt is None
+
+
+def test_a_damage_found_while_locked_is_dropped_at_注销(qtbot, session, ready, told, monkeypatch):
+    from mibao_desktop.ui.role_windows import AuditWindow
+
+    session.show_window(ready.login("baomi", PASSWORDS[Role.SECURITY_ADMIN]))
+    restored = []
+    monkeypatch.setattr(session, "restore", lambda path, *a, **k: restored.append(path))
+    idle = session.idle
+    idle.lock()
+    session._checked(_Damaged("/tmp/好备份.sqlite"))
+    prompt = idle.prompt
+
+    def log_in_as_the_auditor() -> None:
+        dialog = next((w for w in QApplication.topLevelWidgets()
+                       if isinstance(w, LoginDialog) and w.isVisible() and w.locked_actor is None), None)
+        if dialog is None:
+            QTimer.singleShot(20, log_in_as_the_auditor)
+            return
+        qtbot.keyClicks(dialog.name, "shenji")
+        qtbot.keyClicks(dialog.password, PASSWORDS[Role.AUDITOR])
+        qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, log_in_as_the_auditor)
+    qtbot.mouseClick(prompt.logout_button, Qt.MouseButton.LeftButton)  # 注销, confirmed
+    qtbot.waitUntil(lambda: isinstance(session.window, AuditWindow), timeout=10000)
+    qtbot.wait(100)
+    assert [t[:2] for t in told] == [("confirm", "注销")] and restored == []
