@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -190,7 +190,11 @@ class LabelPrintDialog(_PrintDialog):
         self.unit = QCheckBox(f"印上“{unit_name}”" if unit_name else "未填写(在“打印设置”中填写)")
         self.unit.setEnabled(bool(unit_name))
         self.unit.setChecked(bool(unit_name))  # the unit's name is on every label sheet unless unticked
-        if not unit_name:
+        if unit_name:
+            # a real unit's name is longer than the panel: cut with … there, whole in the tooltip
+            self.unit.setText(self.unit.fontMetrics().elidedText(self.unit.text(), Qt.ElideMiddle, 220))
+            self.unit.setToolTip(f"在每张标识上印上“{unit_name}”")
+        else:
             self.unit.setToolTip("单位名称在“打印设置”中填写。")
         self.safe_margin = QDoubleSpinBox()
         self.safe_margin.setRange(0, L.MAX_SAFE_MARGIN)
