@@ -897,11 +897,16 @@ class RecordRepository:
             # only the date and time columns need converting: the others go through as they are
             timed = [i for i, c in enumerate(columns) if c in table.c and isinstance(table.c[c].type, (Date, DateTime))]
             if timed:
+                # each distinct date or time written once (an import's events all share one)
+                written: dict[Any, Any] = {None: None}
                 for n, values in enumerate(params):
                     values = list(values)
                     for i in timed:
-                        if values[i] is not None:
-                            values[i] = _sqlite_value(values[i])
+                        value = values[i]
+                        stored = written.get(value, written)
+                        if stored is written:
+                            stored = written[value] = _sqlite_value(value)
+                        values[i] = stored
                     params[n] = tuple(values)
         self._insert_tuples(table, columns, params)
 
