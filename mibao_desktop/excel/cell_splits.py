@@ -8,12 +8,17 @@ level's 无 is 非涉密). Which rule applies to a column comes from its field's
 declaration (a list of identifiers, ``coded``, an integer, required or not), never from its
 name. What a rule takes out of a cell is not lost: a qualifier goes into the record's 备注
 (its free-text field), a code or a unit is named in the preview.
+
+A code is set apart only when what remains is a department already known (the database's, or
+the same file's written without a code): a number is often part of the name (12车间, 23所综合处,
+101教研室, 2 号楼保卫科), and cutting it would merge distinct departments into one.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+import unicodedata
+from typing import Any, Callable, Collection, Iterable, Mapping
 
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.fields import Field, Integer, Level, MacAddress, Text
@@ -31,11 +36,15 @@ PENDING_KEY = "_pending"  # a row's fields whose cell said 待补充 (the ledger
 # （无线）00-1A-…, 【备用】WD-123, (内置)ST-1: a short qualifier in brackets before the value
 _QUALIFIER = re.compile(r"^\s*[(（【\[]\s*([^()（）【】\[\]]{1,10}?)\s*[)）】\]]\s*(?=\S)")
 # 03 综合办公室, 03、综合办公室, 0301.科研一处, A2 保密办: a code (digits, or letters and digits)
-# set off from a name that starts with a Chinese character; written close up (03综合办公室) only
-# with two digits or more and not before a word that makes the number part of the name (3号楼,
-# 2024年新设处)
-_CODE_NAME = re.compile(r"^\s*(?:(\d{1,6}|[A-Za-z]{1,3}\d{1,6})\s*[\s、.．:：_]\s*|(\d{2,6})(?![年月日号楼层室栋期届级]))"
+# set off from a name that starts with a Chinese character, or written close up (03综合办公室)
+# with two digits or more; the separator is kept to tell a mark (、 .) from a space
+_CODE_NAME = re.compile(r"^\s*(?:(\d{1,6}|[A-Za-z]{1,3}\d{1,6})\s*([\s、.．:：_])\s*|(\d{2,6}))"
                         r"(?=[\u4e00-\u9fff])(.{2,}?)\s*$")
+# words that make a number before them part of the name (12车间, 23所综合处, 2 号楼保卫科,
+# 2024年新设处): a name left after a code never starts with one, unless a mark (、 . :) set the
+# code apart (0301.科研一处)
+MEASURE_WORDS = ("车间", "中心", "分厂", "分局", "分所", "单元", "工区",
+                 *"年月日号楼层室栋幢座期届级所处科股组队院部系班厂站局区团连营排")
 # 2份, 30 页, 3 张: a count and the word it counts in
 _COUNT_UNIT = re.compile(r"^\s*(\d+)\s*([份页张件台个本册盘套卷])\s*$")
 
@@ -68,14 +77,43 @@ def _qualified_items(cell: Any) -> tuple[Any, str, str] | None:
     return items, f"前面的说明“{'、'.join(k.split(':', 1)[1] for k in kept)}”已分出", ";".join(kept)
 
 
-def _code_and_name(cell: Any) -> tuple[Any, str, str] | None:
+def name_key(text: str) -> str:
+    """A department as compared with the known ones: widths folded, no spaces, any case."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def _code_name(cell: Any) -> tuple[str, str, bool] | None:
+    """(code, name, set off by a mark) when ``cell`` starts with what may be a code."""
     if cell.__class__ is not str or not cell[:1].isalnum() or not cell[:1].isascii():
         return None
     match = _CODE_NAME.match(cell)
     if not match:
         return None
-    code, name = match.group(1) or match.group(2), match.group(3)
-    return name, f"“{cell.strip()}”读作“{name}”(编码 {code} 未保存)", ""
+    marked = bool(match.group(2) and match.group(2).strip())
+    return match.group(1) or match.group(3), match.group(4), marked
+
+
+def uncoded_names(cells: Iterable[Any]) -> set[str]:
+    """The names among a column's ``cells`` written without a code (综合办公室 beside
+    03 综合办公室), as :func:`name_key` gives them: what a code may be set apart from."""
+    texts = {cell for cell in cells if cell.__class__ is str}  # a department is on many rows: each once
+    return {name_key(text) for text in texts if text.strip() and _code_name(text) is None}
+
+
+def _code_and_name(known: Collection[str]) -> Rule:
+    """The rule for a coded field: the code set apart only when the name left is one of
+    ``known`` (keys by :func:`name_key`) and does not start with a measure word."""
+    def split(cell: Any) -> tuple[Any, str, str] | None:
+        found = _code_name(cell)
+        if found is None:
+            return None
+        code, name, marked = found
+        if not marked and name.startswith(MEASURE_WORDS):
+            return None  # 12车间, 2 号楼保卫科: the number is part of the name
+        if name_key(name) not in known:
+            return None  # 101教研室: no department 教研室 is known, the cell is kept whole
+        return name, f"“{cell.strip()}”读作“{name}”(编码 {code} 未保存)", ""
+    return split
 
 
 def _count_with_unit(cell: Any) -> tuple[Any, str, str] | None:
@@ -87,15 +125,16 @@ def _count_with_unit(cell: Any) -> tuple[Any, str, str] | None:
     return int(match.group(1)), f"“{cell.strip()}”读作 {match.group(1)}({match.group(2)})", ""
 
 
-def rules_of(f: Field) -> list[tuple[str, Rule]]:
-    """The rules a field's cells go through, as its declaration says."""
+def rules_of(f: Field, known: Collection[str] = frozenset()) -> list[tuple[str, Rule]]:
+    """The rules a field's cells go through, as its declaration says; ``known``: the names a
+    code may be set apart from (keys by :func:`name_key`), for a coded field."""
     rules: list[tuple[str, Rule]] = []
     if not isinstance(f.type, Level) and "无" not in f.choices:  # a level's 无 is 非涉密
         rules.append(("nothing", _nothing))
     if f.many and (f.identifier or isinstance(f.type, MacAddress)):
         rules.append(("qualified", _qualified_items))
-    if f.coded:
-        rules.append(("coded", _code_and_name))
+    if f.coded and known:
+        rules.append(("coded", _code_and_name(known)))
     if isinstance(f.type, Integer) and not f.type.unit:
         rules.append(("count", _count_with_unit))
     return rules
@@ -105,24 +144,26 @@ _BRACKET = re.compile(r"[(（【\[]")
 _CODE_START = re.compile(r"\s*[0-9A-Za-z]")
 _UNITS = "份页张件台个本册盘套卷"
 # a cheap test that a rule may apply, so that a row of ordinary cells costs a few comparisons
-_TRIGGERS: dict[Rule, Callable[[str], Any]] = {
-    _qualified_items: _BRACKET.search,
-    _code_and_name: _CODE_START.match,
-    _count_with_unit: lambda cell: cell[-1:] in _UNITS or cell[-2:-1] in _UNITS,
+_TRIGGERS: dict[str, Callable[[str], Any]] = {
+    "qualified": _BRACKET.search,
+    "coded": _CODE_START.match,
+    "count": lambda cell: cell[-1:] in _UNITS or cell[-2:-1] in _UNITS,
 }
 
 
-def splitter(ledger: Ledger, fields: dict[str, Field]) -> Callable[[dict[str, Any]], list[tuple[str, str]]] | None:
+def splitter(ledger: Ledger, fields: dict[str, Field], known: Mapping[str, Collection[str]] | None = None
+             ) -> Callable[[dict[str, Any]], list[tuple[str, str]]] | None:
     """A function that splits one row's raw values in place and returns what it did, as
     (field name, note); None when no column of the import has a rule (nothing to do per row).
+    ``known``: by coded field, the names a code may be set apart from (none: no code is).
     It runs for every row of an import: an ordinary row costs a length test per column."""
     nothing, others = [], []
     for name, f in fields.items():
-        for kind, rule in rules_of(f):
+        for kind, rule in rules_of(f, (known or {}).get(name, frozenset())):
             if kind == "nothing":
                 nothing.append(name)
             else:
-                others.append((name, rule, _TRIGGERS[rule]))
+                others.append((name, rule, _TRIGGERS[kind], kind == "qualified"))
     gaps = {f.name for f in gap_fields(ledger)} & fields.keys()
     blanks = [(name, name in gaps) for name in dict.fromkeys([*nothing, *gaps])]  # (field, may be 待补充)
     nothing_names = set(nothing)
@@ -151,12 +192,12 @@ def splitter(ledger: Ledger, fields: dict[str, Field]) -> Callable[[dict[str, An
                     raw[name] = None
                     done.append((name, f"“{cell.strip()}”读作空"))
         kept: list[str] = []
-        for name, rule, trigger in others:
+        for name, rule, trigger, takes_lists in others:
             cell = raw.get(name)
             if cell.__class__ is str:
                 if not trigger(cell):
                     continue
-            elif cell.__class__ is not list or rule is not _qualified_items:
+            elif cell.__class__ is not list or not takes_lists:
                 continue
             found = rule(cell)
             if found is None:

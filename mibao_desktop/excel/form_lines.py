@@ -21,6 +21,11 @@ FORM_LABELS = ("单位(盖章)", "填报单位(盖章)", "填报单位", "单位
                "填表日期", "制表日期", "填报日期", "日期", "所属部门", "登记日期", "合计", "共计", "总计",
                "保管人签字", "批准人签字", "审核人", "审批人", "负责人", "保密员", "签字", "签名", "部门负责人")
 TOTAL_LABELS = ("合计", "共计", "总计")
+# Labels a sign-off line under the table starts with (制表人:李娜, 保管人签字:, 审核人 | 王芳)
+SIGN_OFF_LABELS = frozenset(("制表人", "制表", "填表人", "填报人", "经办人", "审核人", "审核", "审批人", "批准人",
+                             "负责人", "部门负责人", "保管人签字", "批准人签字", "签字", "签名", "盖章", "单位(盖章)",
+                             "填表日期", "制表日期", "填报日期", "日期", "备注", "说明", "注"))
+SIGN_OFF_CELLS = 4  # at most this many cells filled: 制表人 | 李娜 | 审核人 | 王芳
 COUNT_UNITS = "台个件份张条人套部块只本盘"
 
 # 填表人:王芳   填表日期:2024年1月5日 — several pairs in one cell, split where the next label starts
@@ -105,6 +110,29 @@ def read_line(number: int, cells: list[Any]) -> list[FormLine]:
     if waiting is not None:
         out.append(FormLine(number, waiting, ""))  # 保管人签字: (left blank, still a line of the form)
     return out
+
+
+def _sign_off_label(text: str) -> bool:
+    label = _label(text)
+    return label in SIGN_OFF_LABELS or label.endswith(("签字", "签名", "签章", "(盖章)"))
+
+
+def is_sign_off(cells: list[Any]) -> bool:
+    """Whether a line looks like one that signs a table off: few cells filled, the first a label
+    (审核人, 保管人签字, 制表日期 …) followed by a colon ("审核人:王芳", "批准人签字:") or by an
+    empty cell, or the whole line label and value pairs of such labels (制表人 | 李娜 | 审核人 |
+    王芳). A row of a table's values never is, whatever word a value holds (岗位 审核员)."""
+    texts = [_text(c) for c in cells]
+    filled = [i for i, text in enumerate(texts) if text]
+    if not filled or len(filled) > SIGN_OFF_CELLS:
+        return False
+    first = filled[0]
+    label, colon, _value = _folded(texts[first]).partition(":")
+    if not _sign_off_label(label):
+        return False
+    if colon or first + 1 >= len(texts) or not texts[first + 1]:
+        return True
+    return all(line.label and _sign_off_label(line.label) for line in read_line(0, cells))
 
 
 def read_lines(rows: list[tuple[int, list[Any]]], *, title: bool = False) -> list[FormLine]:

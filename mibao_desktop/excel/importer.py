@@ -10,6 +10,7 @@ the ledger is named.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -33,9 +34,8 @@ from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.pending import PENDING as PENDING_MARK, gap_fields
 from mibao_desktop.services.ledger_service import LedgerService
 
-# Lines under a hand-kept table that are not records: 制表人, 审核人, 填表日期 …
-_TRAILER_WORDS = ("制表", "审核", "填表", "签字", "签名", "负责人:", "负责人:", "备注:", "说明:")
-_TOTAL_WORDS = ("小计", "合计", "总计")
+# 合计, 合 计, 小计:, 总计 25 台: the word alone, with spaces or a colon, and at most the count it gives
+_TOTAL_CELL = re.compile(rf"^\s*(?:合|小|总|共)\s*计\s*[:：]?\s*(?:\d+\s*[{form_lines.COUNT_UNITS}]?)?\s*$")
 PREVIEW_ROWS = 1000  # rows to be imported shown in the preview (all notes and refusals are shown)
 
 
@@ -85,18 +85,11 @@ class ImportReport:
         return self.refused_rows + len(self.left_out)
 
 
-def _text(values: list) -> str:
-    return "".join(str(v) for v in values if v not in (None, ""))
-
-
-def _looks_like_trailer(values: list) -> bool:
-    text = _text(values)
-    return any(word in text for word in _TRAILER_WORDS)
-
-
 def _looks_like_total(values: list) -> bool:
-    return any(v.__class__ is str and "计" in v and len(v.strip()) <= 12 and any(w in v.replace(" ", "") for w in _TOTAL_WORDS)
-               for v in values)
+    """A 小计/合计 line: its first non-empty cell is the word itself ("合 计", "合计:", "合计 25 台"),
+    never a cell that only holds the characters (综合计划处 is a department)."""
+    first = next((v for v in values if v is not None and v != ""), None)
+    return first.__class__ is str and "计" in first and _TOTAL_CELL.match(first) is not None
 
 
 PENDING, VALUE, FROM = "pending", "value", "from"
@@ -178,20 +171,18 @@ class ImportPlan:
     def _reset(self) -> None:
         self.__dict__.pop("_filled", None)
         self.__dict__.pop("flagged", None)
+        self.__dict__.pop("sign_offs", None)
 
     @cached_property
     def flagged(self) -> dict[int, str]:
         """Rows that may not be records: struck through (deleted by hand) or a 小计/合计 line."""
         out: dict[int, str] = {}
         key_columns = [i for i, n in self.mapping.items() if n == self.ledger.key_field]
-        # where a 合计 line says so: its first cells, or the number column (a total further right,
-        # 合计 25 台 under a count, comes with an empty number column and is caught there)
-        looked_at = sorted({0, 1, 2, *key_columns})
         struck = self.sheet.struck
         for number, cells in self.data_rows:
             if number in struck:
                 out[number] = "整行有删除线(手工台账中通常表示已删除)"
-            elif _looks_like_total([cells[i] for i in looked_at if i < len(cells)]) and (not key_columns or any(
+            elif _looks_like_total(cells) and (not key_columns or any(
                     i >= len(cells) or cells[i] in (None, "") or _looks_like_total([cells[i]]) for i in key_columns)
                     or sum(1 for i in self.mapping if i < len(cells) and cells[i] not in (None, "")) <= 1):
                 # (合计 | 25台: a count in the number column, and nothing else a record would have)
@@ -272,25 +263,47 @@ class ImportPlan:
         return form_lines.read_lines(self.sheet.rows[:max(self.header.position, 0)], title=True)
 
     def lines_below(self) -> list[FormLine]:
-        """The lines under the last record: 保管人签字, 批准人签字, 制表人 … (rows with no number
-        that name at most two fields, or a signature word)."""
-        key_columns = [i for i, n in self.mapping.items() if n == self.ledger.key_field]
-        flagged, rows = self.flagged, self.data_rows
-        tail: list[tuple[int, list]] = []
-        for number, cells in reversed(rows):
-            values = [c for c in cells if c not in (None, "")]
-            if not values:
+        """The lines under the last record: 保管人签字, 批准人签字, 制表人 … (the rows the
+        import skips as :attr:`sign_offs`)."""
+        sign_offs = self.sign_offs
+        return form_lines.read_lines([(number, cells) for number, cells in self.data_rows if number in sign_offs])
+
+    @cached_property
+    def sign_offs(self) -> frozenset[int]:
+        """The rows under a table's last row that sign it off (制表人:李娜, 保管人签字:): each
+        looks like one (:func:`form_lines.is_sign_off`), and only form lines, empty rows or the
+        end of the sheet follow it before the header comes again (tables one under another).
+        A row amid the records is a record, whatever a cell of it says."""
+        flagged, repeats_header = self.flagged, self.header_repeated()
+        out: set[int] = set()
+        under_a_table = True  # walking up from the end of the sheet
+        for number, cells in reversed(self.data_rows):
+            if all(c is None or c == "" for c in cells):
                 continue
-            if number in flagged:
-                break
-            # as the import skips it: no number and little else, or a signature word and little else
-            key_empty = not any(i < len(cells) and cells[i] not in (None, "") for i in key_columns)
-            mapped = sum(1 for i in self.mapping if i < len(cells) and cells[i] not in (None, ""))
-            trailer = _looks_like_trailer(cells)
-            if not ((key_empty and (mapped <= 2 or trailer)) or (trailer and mapped <= 2)):
-                break
-            tail.append((number, cells))
-        return form_lines.read_lines(list(reversed(tail)))
+            if repeats_header(cells):
+                under_a_table = True  # what is just above it is the foot of the table before
+            elif under_a_table and number not in flagged and form_lines.is_sign_off(cells):
+                out.add(number)
+            else:
+                under_a_table = False
+        return frozenset(out)
+
+    def header_repeated(self) -> Callable[[list], bool]:
+        """A test of a row: is it the header again (printed on every page, or two tables pasted
+        one under the other)? Built once per import: it runs for every row."""
+        mapping, headers = self.mapping, self.headers
+        names_of_column = {i: {header_key(part) for part in headers[i].split("/")} - {""}
+                           for i in mapping if i < len(headers)}
+        first_column = min(names_of_column) if names_of_column else None
+
+        def repeats_header(cells: list) -> bool:
+            # cheap test on one column first: most rows are not the header again
+            cell = cells[first_column] if first_column is not None and first_column < len(cells) else None
+            if cell.__class__ is not str or header_key(cell) not in names_of_column[first_column]:
+                return False
+            return sum(1 for i, keys in names_of_column.items()
+                       if i < len(cells) and isinstance(cells[i], str) and header_key(cells[i]) in keys) * 2 > len(mapping)
+        return repeats_header
 
     @property
     def with_children(self) -> bool:
@@ -341,20 +354,22 @@ class ImportPlan:
                     self.fills[name] = Fill(FROM, self.column_named(value))
                 except SpreadsheetError:
                     continue  # that column is not in this file: 待补充 as by default
-            elif how in (PENDING, VALUE):
-                self.fills[name] = Fill(how, value if how == VALUE else None)
+            elif how == PENDING:
+                self.fills[name] = Fill(PENDING)
+            # a value for every row (部门 = 物理系) is the last file's, never the next one's: a
+            # mapping saved before it stopped being kept may still hold one, and it is not taken
 
     def mapping_to_save(self) -> dict[str, str]:
         """What the next import of this ledger starts from: each column's field by its header, and
-        how each field with no column was filled (the column by its header)."""
+        how each field with no column was filled: taken from a column (by its header) or left
+        待补充. One value for every row is not kept: it says what this file is (所属部门:物理系),
+        and the next file, another department's, says its own."""
         saved = {header_key(self.headers[i]): n for i, n in self.mapping.items() if i < len(self.headers) and self.headers[i]}
         for name in self.missing_fields():
             fill = self.fill_of(name)
             if fill.how == FROM and isinstance(fill.value, int) and fill.value < len(self.headers):
                 saved[_FILL_KEY + name] = f"{FROM}:{self.headers[fill.value]}"
-            elif fill.how == VALUE and fill.value not in (None, ""):
-                saved[_FILL_KEY + name] = f"{VALUE}:{fill.value}"
-            elif name in self.fills:
+            elif fill.how == PENDING and name in self.fills:
                 saved[_FILL_KEY + name] = PENDING
         return saved
 
@@ -518,9 +533,7 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
                                     and i != plan.header.reason_column])
     report.notes.extend(RowNote(0, "", note) for note in plan.sheet.notes)
     report.notes.extend(plan._filled[1])
-    flagged = plan.flagged
-    names_of_column = {i: {header_key(part) for part in headers[i].split("/")} - {""}
-                       for i in mapping if i < len(headers)}
+    flagged, sign_offs = plan.flagged, plan.sign_offs
     batch_rows: list[int] = []
     repeated: list[int] = []
 
@@ -533,20 +546,12 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         header_text[name] = (f"{labels[name]}(取自“{headers[fill.value]}”)"
                              if fill.how == FROM and isinstance(fill.value, int) and fill.value < len(headers)
                              else labels[name])
-    split = cell_splits.splitter(ledger, {n: f for n in dict.fromkeys(mapping.values())
-                                          if (f := field_of(ledger, n)) is not None})
+    mapped_fields = {n: f for n in dict.fromkeys(mapping.values()) if (f := field_of(ledger, n)) is not None}
+    split = cell_splits.splitter(ledger, mapped_fields, _known_names(service, plan, mapped_fields))
     splits: dict[tuple[str, str], list[int]] = {}  # (field, what was split) → the rows
     with_children, include_flagged = plan.with_children, plan.include_flagged
     key_field = ledger.key_field
-    first_column = min(names_of_column) if names_of_column else None
-
-    def repeats_header(cells: list) -> bool:
-        # cheap test on one column first: most rows are not the header again
-        cell = cells[first_column] if first_column is not None and first_column < len(cells) else None
-        if cell.__class__ is not str or header_key(cell) not in names_of_column[first_column]:
-            return False
-        return sum(1 for i, keys in names_of_column.items()
-                   if i < len(cells) and isinstance(cells[i], str) and header_key(cells[i]) in keys) * 2 > len(mapping)
+    repeats_header = plan.header_repeated()
 
     def rows_to_check():
         """Each row that may be a record, as raw values by field; what is not is noted on the way."""
@@ -561,14 +566,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
             if number in flagged and not include_flagged:
                 report.left_out.append(RefusedRow(number, "", flagged[number]))
                 continue
-            key_empty = raw.get(key_field) in (None, "")
-            if key_empty or filled <= 2:  # only then can it be a 制表人/审核人 line under the table
-                trailer = _looks_like_trailer(cells)
-                if with_children and key_empty and not trailer:
-                    pass  # a further child record of the row above (its number cell left blank or merged)
-                elif number not in flagged and ((key_empty and (filled <= 2 or trailer)) or (trailer and filled <= 2)):
-                    report.skipped_rows.append(number)
-                    continue
+            if number in sign_offs:  # 制表人:李娜 under the table: kept as a form line, not a record
+                report.skipped_rows.append(number)
+                continue
             bad = _faults(raw)
             if bad:
                 report.refused.extend(RefusedRow(number, header_text[n], _cell_fault(v)) for n, v in bad)
@@ -677,6 +677,27 @@ def _check_total(plan: ImportPlan, report: ImportReport, above: list[FormLine], 
     struck = sum(1 for why in flagged.values() if "删除线" in why)
     also = f"(另有 {struck} 行有删除线,未计入)" if struck else ""
     return f"{where}写的是 {stated},表中有 {records} 条记录{also},请核对是否漏行或合计有误"
+
+
+def _known_names(service: LedgerService, plan: ImportPlan, fields: dict[str, Any]) -> dict[str, set[str]]:
+    """By coded field of the import (部门): the names a code before a cell's name may be set
+    apart from. The values every ledger holds in a field of that name (a unit's departments
+    are one list, whichever ledger a file is for), and this file's own written without a code
+    (综合办公室 beside 03 综合办公室)."""
+    from mibao_desktop.ledgers import REGISTRY
+
+    out: dict[str, set[str]] = {}
+    for name, f in fields.items():
+        if not f.coded:
+            continue
+        known = out[name] = set()
+        for other in REGISTRY:
+            held = field_of(other, name)
+            if held is not None and held.coded:
+                known.update(cell_splits.name_key(v) for v in service.distinct_values(other, name))
+        columns = [i for i, n in plan.mapping.items() if n == name]
+        known |= cell_splits.uncoded_names(cells[i] for _number, cells in plan.data_rows for i in columns if i < len(cells))
+    return out
 
 
 def _cell_fault(value: Any) -> str:
