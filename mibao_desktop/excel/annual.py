@@ -28,6 +28,7 @@ from mibao_desktop.excel import export as paper
 from mibao_desktop.excel.export import (SheetStream, column_kinds, default_marking, ledger_rows, save_atomically,
                                         signoff_line, stream_to, unit_line)
 from mibao_desktop.ledgers import Ledger, levels, top_level
+from mibao_desktop.ledgers.pending import PENDING
 from mibao_desktop.services import audit, report_facts
 from mibao_desktop.services.annual_figures import NO_LEVEL, LedgerFigures, annual_figures
 from mibao_desktop.services.ledger_service import LedgerService
@@ -165,7 +166,8 @@ def write_summary(wb: Workbook, all_figures: list[LedgerFigures], year: int, mar
         if len(lines) == 1 and paper.display_width(figures.ledger.title) > widths[0] - 1:
             ws.row_dimensions[first].height = 2 * paper.LINE_HEIGHT + 1  # its name on two lines
         for i, (level, shown_level) in enumerate(lines):
-            if paper.display_width(shown_level) > widths[1] - 1:  # 密级待补充 over two lines
+            if paper.display_width(shown_level) > widths[1] - 1:  # 密级待补充 as 密级/待补充, not 密级待补/充
+                shown_level = shown_level.replace(PENDING, f"\n{PENDING}", 1)
                 ws.row_dimensions[row_number + 1].height = 2 * paper.LINE_HEIGHT + 1
             style = bold if shown_level == SUBTOTAL else body
             name = cell(figures.ledger.title if i == 0 else None, **body)
