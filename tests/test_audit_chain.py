@@ -235,3 +235,54 @@ def test_the_command_line_check_is_not_fooled_by_its_own_login(tmp_path, capsys,
     conn.close()
     assert main(["--user", "shenji", "--data-dir", str(tmp_path), "audit", "verify"]) == 1
     assert "末尾" in capsys.readouterr().out
+
+
+def a_long_log(db, entries: int = 3000) -> None:
+    """``entries`` validly chained entries, written in bulk (audit.carry batches them)."""
+    at = dt.datetime(2026, 11, 2, 9, 0, 0)
+    old = ({"id": n, "at": str(at), "actor": "baomi", "role": "安全保密管理员", "action": "record.create",
+            "target": f"computers:JM-{n:05d}", "detail": {"n": n}, "hash": f"{n:064x}"} for n in range(1, entries + 1))
+    with db.write() as s:
+        assert audit.carry(s, old, at=at, actor=BAOMI)[0] == entries
+
+
+def test_a_long_check_reports_progress_and_stops_when_cancelled(db):
+    """The check the auditor's window runs off the UI thread: the chain read a batch at a time,
+    progress after each, 取消 asked before each; a cancelled check concludes nothing and says
+    so, and is itself recorded as 已取消 (never 完整); a break found before the cancel counts."""
+    from mibao_desktop.errors import Cancelled
+
+    a_long_log(db)
+    seen: list[tuple[int, int]] = []
+    with db.session() as s:
+        result = audit.verify(s, batch=500, progress=lambda done, total: seen.append((done, total)))
+    assert result.ok and result.checked == 3000
+    assert seen == [(0, 3000)] + [(n, 3000) for n in range(500, 3001, 500)]
+
+    asked: list[int] = []
+
+    def cancel_at_third_batch() -> bool:
+        asked.append(1)
+        return len(asked) >= 3
+
+    seen.clear()
+    with db.session() as s, pytest.raises(audit.VerifyCancelled) as stopped:
+        audit.verify(s, batch=500, progress=lambda done, total: seen.append((done, total)),
+                     cancelled=cancel_at_third_batch)
+    assert stopped.value.checked == 1000 and seen == [(0, 3000), (500, 3000), (1000, 3000)]
+    assert "已取消" in str(stopped.value) and "完整" not in str(stopped.value)
+
+    service = AuditService(db, SHENJI)
+    with pytest.raises(Cancelled):
+        service.verify(cancelled=lambda: True)
+    with db.session() as s:
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+    assert (last.action, last.actor, last.detail["result"], last.detail["checked"]) == ("audit.verify", "shenji", "已取消", 0)
+    assert service.verify().ok  # the cancelled check's own entry is chained like any other
+
+    with db.engine.begin() as conn:  # entry 300 changed: found in the first batch
+        conn.execute(text("UPDATE audit_log SET actor = 'someone' WHERE id = 300"))
+    asked.clear()
+    with db.session() as s:
+        found = audit.verify(s, batch=500, cancelled=lambda: bool(asked.append(1)) or len(asked) >= 2)
+    assert not found.ok and found.broken_id == 300 and len(asked) == 1

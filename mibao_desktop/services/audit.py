@@ -20,12 +20,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.models import AuditEntry, Setting
+from mibao_desktop.errors import Cancelled
 from mibao_desktop.security import Actor
 
 GENESIS = "0" * 64
@@ -285,10 +286,27 @@ def check_anchor(session: Session, anchor: Anchor) -> tuple[bool, str]:
                    "审计日志被整体重算、替换或回退过。")
 
 
-def verify(session: Session, batch: int = 5000, *, anchors: Iterable[Anchor] = ()) -> Verification:
+class VerifyCancelled(Cancelled):
+    """校验 stopped by 取消 before the chain's end: the entries not walked may hold the break,
+    so nothing can be said about the log (never 完整)."""
+
+    def __init__(self, checked: int) -> None:
+        super().__init__(f"校验已取消:只核对了前 {checked} 条,其余未核对,没有得出结论。")
+        self.checked = checked
+
+
+def verify(session: Session, batch: int = 5000, *, anchors: Iterable[Anchor] = (),
+           progress: Callable[[int, int], None] | None = None,
+           cancelled: Callable[[], bool] | None = None) -> Verification:
     """Walk the chain from the first entry; report the first that was changed, inserted or
     follows a deleted one, an ``audit.head_mismatch`` written on an append, a stored head that
-    is not the last entry, and each anchor that no longer holds."""
+    is not the last entry, and each anchor that no longer holds.
+
+    The chain is read ``batch`` entries at a time by id (a million entries take seconds):
+    ``progress(done, total)`` after each batch, and ``cancelled()`` asked before each, which
+    stops the walk with :class:`VerifyCancelled`. A break already found is reported, not
+    cancelled. The session's snapshot (Database.session) keeps the entries and the head read
+    at the end consistent however long the walk takes."""
     anchors = list(anchors)
     anchor_notes, anchor_broken = [], None
     for anchor in anchors:
@@ -296,23 +314,35 @@ def verify(session: Session, batch: int = 5000, *, anchors: Iterable[Anchor] = (
         anchor_notes.append(note)
         if not held and anchor_broken is None:
             anchor_broken = note
+    # the count only scales the progress bar: not asked for without one (the command line)
+    total = 0
+    if progress is not None:
+        total = session.scalar(select(func.count(AuditEntry.id))) or 0
+        progress(0, total)
     prev_hash, prev_id, checked = GENESIS, 0, 0
     chain_problem: tuple[int | None, str] | None = None
     mismatch: tuple[int, dict] | None = None
-    for entry in _all_entries(session, batch):
-        checked += 1
-        expected = entry_hash(entry.prev_hash, entry.at, entry.actor, entry.role, entry.action,
-                              entry.target, entry.detail or {})
-        if entry.hash != expected:
-            chain_problem = (entry.id, f"第 {entry.id} 条审计记录的内容被改动过(与其校验值不符)。")
+    for rows in _batches(session, batch):
+        if cancelled is not None and cancelled():
+            raise VerifyCancelled(checked)
+        for entry in rows:
+            checked += 1
+            expected = entry_hash(entry.prev_hash, entry.at, entry.actor, entry.role, entry.action,
+                                  entry.target, entry.detail or {})
+            if entry.hash != expected:
+                chain_problem = (entry.id, f"第 {entry.id} 条审计记录的内容被改动过(与其校验值不符)。")
+                break
+            if entry.prev_hash != prev_hash:
+                chain_problem = (entry.id, f"第 {entry.id} 条审计记录与前一条(第 {prev_id} 条)接不上:"
+                                           "其间的记录被删除,或这一条是插入的。")
+                break
+            if entry.action == MISMATCH and mismatch is None:
+                mismatch = (entry.id, dict(entry.detail or {}))
+            prev_hash, prev_id = entry.hash, entry.id
+        if chain_problem is not None:
             break
-        if entry.prev_hash != prev_hash:
-            chain_problem = (entry.id, f"第 {entry.id} 条审计记录与前一条(第 {prev_id} 条)接不上:"
-                                       "其间的记录被删除,或这一条是插入的。")
-            break
-        if entry.action == MISMATCH and mismatch is None:
-            mismatch = (entry.id, dict(entry.detail or {}))
-        prev_hash, prev_id = entry.hash, entry.id
+        if progress is not None:
+            progress(checked, max(total, checked))
     if chain_problem is None and mismatch is not None:
         at, found = mismatch
         chain_problem = (at, f"第 {at} 条审计记录表明:在它之前,审计日志的末尾与链头不符(记录的链头为"
@@ -335,12 +365,13 @@ def verify(session: Session, batch: int = 5000, *, anchors: Iterable[Anchor] = (
                         tuple(anchor_notes))
 
 
-def _all_entries(session: Session, batch: int) -> Iterator[AuditEntry]:
+def _batches(session: Session, batch: int) -> Iterator[list[AuditEntry]]:
+    """The chain in order, ``batch`` entries at a time by id (never the whole log in memory)."""
     last = 0
     while True:
         rows = session.scalars(select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id).limit(batch)).all()
         if not rows:
             return
-        yield from rows
+        yield list(rows)
         last = rows[-1].id
         session.expunge_all()

@@ -249,7 +249,85 @@ def test_a_failed_check_selects_the_changed_entry_once_the_list_is_read(qtbot, w
         conn.execute(text("UPDATE audit_log SET actor = 'someone' WHERE id = :id"), {"id": changed})
     window.table.selectRow(0)  # another entry chosen before the check
     qtbot.mouseClick(window.verify_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.verifying, timeout=10000)  # walked off the UI thread
     assert window.result_label.text().startswith("✘") and window.loading
     read(qtbot, window)
     assert window.selected().id == changed and window.detail.toPlainText().startswith(f"第 {changed} 条")
     assert cells(window, window.table.currentRow())[2] == "someone"
+
+
+@pytest.fixture
+def held_check(monkeypatch):
+    """The chain walk (services.audit.verify, on its worker) held after its first progress
+    report until the test opens the gate: a check of a million entries, at the test's pace."""
+    from mibao_desktop.services import audit
+
+    opened, started = threading.Event(), []
+    walk = audit.verify
+
+    def held(session, *args, progress=None, cancelled=None, **kw):
+        def report(done, total):
+            progress(done, total)
+            if not started:
+                started.append(threading.current_thread())
+                assert opened.wait(10), "the gate was never opened"
+        return walk(session, *args, progress=report, cancelled=cancelled, **kw)
+
+    monkeypatch.setattr(audit, "verify", held)
+    yield opened, started
+    opened.set()
+
+
+def test_the_check_walks_the_chain_off_the_ui_thread_with_progress(qtbot, window, worked, held_check):
+    import shiboken6
+    from PySide6.QtCore import QTimer
+
+    from mibao_desktop.db.models import AuditEntry
+    from sqlalchemy import func, select
+
+    opened, started = held_check
+    with worked.session() as s:
+        entries = s.scalar(select(func.count(AuditEntry.id)))
+    qtbot.mouseClick(window.verify_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(started), timeout=10000)
+    assert started[0] is not threading.main_thread()
+    assert window.verifying and not window.verify_button.isEnabled() and not window.anchor_button.isEnabled()
+    assert window.result_label.text() == "正在校验审计日志……"  # no earlier result stands for it
+    dialog = window.verify_task.dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=5000)  # shown once the check has taken 300 ms
+    assert dialog.labelText() == "正在校验审计日志……" and dialog.maximum() == entries and dialog.value() == 0
+    ticked = []
+    QTimer.singleShot(0, lambda: ticked.append(1))  # the UI thread is free while the chain is walked
+    qtbot.waitUntil(lambda: bool(ticked), timeout=2000)
+    assert window.verifying
+    opened.set()
+    qtbot.waitUntil(lambda: not window.verifying, timeout=10000)
+    assert window.result_label.text() == f"✔ 审计日志完整:共 {entries} 条,逐条校验无误。"
+    assert not shiboken6.isValid(dialog) or not dialog.isVisible()  # closed (and let go)
+    assert window.verify_button.isEnabled() and window.anchor_button.isEnabled()
+    read(qtbot, window)  # the list read again, as after every check
+
+
+def test_a_cancelled_check_says_so_and_never_complete(qtbot, window, worked, held_check):
+    from PySide6.QtWidgets import QPushButton
+
+    from mibao_desktop.db.models import AuditEntry
+    from sqlalchemy import select
+
+    opened, started = held_check
+    window.result_label.setText("✔ 审计日志完整:共 1 条,逐条校验无误。")  # an earlier check's result
+    qtbot.mouseClick(window.verify_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(started), timeout=10000)
+    dialog = window.verify_task.dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=5000)
+    cancel = next(b for b in dialog.findChildren(QPushButton) if b.text() == "取消")
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert dialog.labelText() == "正在取消……" and window.verifying
+    opened.set()
+    qtbot.waitUntil(lambda: not window.verifying, timeout=10000)
+    said = window.result_label.text()
+    assert said == "校验已取消:只核对了前 0 条,其余未核对,没有得出结论。"
+    assert "完整" not in said and "✔" not in said and window.verify_button.isEnabled()
+    with worked.session() as s:
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+    assert (last.action, last.actor, last.detail["result"]) == ("audit.verify", "shenji", "已取消")

@@ -53,11 +53,13 @@ def test_the_auditor_checks_anchors_from_copies(qtbot, services, told):
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: not window.loading, timeout=10000)  # read off the UI thread
     window.verify_anchors([f"审计链头 {head}"])
+    qtbot.waitUntil(lambda: not window.verifying, timeout=10000)  # walked off the UI thread
     assert window.result_label.text().startswith("✔") and f"凭证 {head} 相符" in window.result_label.text()
     window.verify_anchors([f"{head.id + 99}:{head.hash[:16]}"])
+    qtbot.waitUntil(lambda: not window.verifying, timeout=10000)
     assert window.result_label.text().startswith("✘") and "已不存在" in window.result_label.text()
-    window.verify_anchors(["不是凭证"])
-    assert told[-1][1] == "核对凭证" and "格式不对" in told[-1][2]
+    window.verify_anchors(["不是凭证"])  # said at once, before any check starts
+    assert told[-1][1] == "核对凭证" and "格式不对" in told[-1][2] and not window.verifying
     qtbot.waitUntil(lambda: not window.loading, timeout=10000)  # the list read after each check
     QApplication.instance().setQuitOnLastWindowClosed(True)
 

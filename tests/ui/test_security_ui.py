@@ -188,6 +188,7 @@ def test_the_auditor_filters_verifies_and_exports(qtbot, ready, db, tmp_path, to
     qtbot.waitUntil(lambda: not window.loading, timeout=10000)
     assert window.table.rowCount() == 2
     qtbot.mouseClick(window.verify_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.verifying, timeout=10000)  # walked off the UI thread
     assert window.result_label.text().startswith("✔") and "完整" in window.result_label.text()
     qtbot.waitUntil(lambda: not window.loading, timeout=10000)
     out = tmp_path / "审计.xlsx"
