@@ -437,7 +437,13 @@ def _audit(db, actor, args) -> int:
 
     service = Services(db, actor).audit
     if args.audit_command == "verify":
-        result = service.verify(args.anchor)
+        progress = None
+        if sys.stderr.isatty():  # a person watching: how far the walk is (a million entries take a while)
+            def progress(done: int, total: int) -> None:
+                print(f"\r正在校验审计日志:{done}/{total} 条", end="", file=sys.stderr, flush=True)
+        result = service.verify(args.anchor, progress=progress)
+        if progress is not None:
+            print(file=sys.stderr)
         print(("校验通过:" if result.ok else "校验未通过:") + result.message)
         for note in result.anchors:
             print(f"  {note}")

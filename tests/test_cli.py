@@ -2,6 +2,7 @@
 
 import re
 import sqlite3
+import sys
 
 import openpyxl
 import pytest
@@ -109,7 +110,14 @@ def test_a_wrong_password_or_the_wrong_role_is_refused(tmp_path, capsys, monkeyp
 def test_audit_verify_reports_ok_then_the_broken_entry(tmp_path, capsys, monkeypatch):
     passwords = demo(tmp_path, capsys, scale="0.05")
     assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 0
-    assert capsys.readouterr().out.startswith("校验通过:")
+    said = capsys.readouterr()
+    assert said.out.startswith("校验通过:") and not said.err  # no progress into a file or a pipe
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a person at a terminal sees how far it is
+    assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 0
+    said = capsys.readouterr()
+    total = int(said.out.split("共 ")[1].split(" 条")[0])
+    assert said.out.startswith("校验通过:") and said.err.endswith(f"\r正在校验审计日志:{total}/{total} 条\n")
+    assert said.err.startswith(f"\r正在校验审计日志:0/{total} 条")
     with sqlite3.connect(tmp_path / "mibao.sqlite") as conn:
         conn.execute("UPDATE audit_log SET target = 'x' WHERE id = 7")
     assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 1

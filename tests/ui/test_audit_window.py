@@ -331,3 +331,20 @@ def test_a_cancelled_check_says_so_and_never_complete(qtbot, window, worked, hel
     with worked.session() as s:
         last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
     assert (last.action, last.actor, last.detail["result"]) == ("audit.verify", "shenji", "已取消")
+
+
+def test_a_check_in_flight_is_stopped_when_the_window_is_put_away(qtbot, window, worked, held_check):
+    """Logout hides the window before the database closes: the walk is cancelled and waited
+    for there, not left reading a closed database."""
+    from mibao_desktop.db.models import AuditEntry
+    from sqlalchemy import select
+
+    opened, started = held_check
+    qtbot.mouseClick(window.verify_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(started), timeout=10000)
+    threading.Timer(0.3, opened.set).start()  # the walk goes on once hide() is waiting for it
+    window.hide()
+    assert window.verify_task.worker.isFinished()
+    with worked.session() as s:
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+    assert (last.action, last.detail["result"]) == ("audit.verify", "已取消")
