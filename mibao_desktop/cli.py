@@ -432,17 +432,18 @@ def _import(service, ledger, args) -> int:
     return EXIT_REFUSED if report.not_imported else EXIT_OK
 
 
+def _walk_shown(done: int, total: int) -> None:
+    print(f"\r正在校验审计日志:{done}/{total} 条", end="", file=sys.stderr, flush=True)
+
+
 def _audit(db, actor, args) -> int:
     from mibao_desktop.services.context import Services
 
     service = Services(db, actor).audit
     if args.audit_command == "verify":
-        progress = None
-        if sys.stderr.isatty():  # a person watching: how far the walk is (a million entries take a while)
-            def progress(done: int, total: int) -> None:
-                print(f"\r正在校验审计日志:{done}/{total} 条", end="", file=sys.stderr, flush=True)
-        result = service.verify(args.anchor, progress=progress)
-        if progress is not None:
+        watched = sys.stderr.isatty()  # a person watching: how far the walk is (a million entries take a while)
+        result = service.verify(args.anchor, progress=_walk_shown if watched else None)
+        if watched:
             print(file=sys.stderr)
         print(("校验通过:" if result.ok else "校验未通过:") + result.message)
         for note in result.anchors:
