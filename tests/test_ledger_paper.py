@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from mibao_desktop.db.database import Database
 from mibao_desktop.excel import export_annual_report, export_ledger, import_ledger
 from mibao_desktop.excel.annual import report_marking
-from mibao_desktop.ledgers import LEDGERS
+from mibao_desktop.ledgers import LEDGERS, levels
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.context import Services
@@ -95,6 +95,12 @@ def test_the_ledger_export_is_laid_out_as_the_paper_ledger(baomi, tmp_path, empt
     assert ws.row_dimensions[6].height >= 2 * 13 and not ws.row_dimensions[5].height  # two lines tall
     remarks = headers.index("备注") + 1
     assert ws.cell(7, remarks).data_type == "s"
+    # the 密级 in the level's colour, the palette of the table and the labels (levels.COLOURS)
+    level = headers.index("密级") + 1
+    shown = {ws.cell(r, level).value: ws.cell(r, level).font.color.rgb[-6:] for r in (5, 6, 7)}
+    assert shown == {"秘密": levels.COLOURS["秘密"][1:], "机密": levels.COLOURS["机密"][1:]}
+    assert ws.cell(5, level).font.sz >= 10 and _ruled(ws.cell(5, level))
+    assert ws.cell(5, 2).font.color is None or ws.cell(5, 2).font.color.rgb[-6:] not in shown.values()
 
     # 填表人 / 审核人 / 日期 under the table, across it, with the account's 姓名 (not its login)
     signoff = ws.cell(ws.max_row, 1).value

@@ -25,7 +25,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from mibao_desktop.excel import export as paper
-from mibao_desktop.excel.export import (SheetStream, column_kinds, default_marking, ledger_rows, save_atomically,
+from mibao_desktop.excel.export import (SheetStream, column_kinds, default_marking, level_columns, ledger_rows, save_atomically,
                                         signoff_line, stream_to, unit_line)
 from mibao_desktop.ledgers import Ledger, levels, top_level
 from mibao_desktop.ledgers.pending import PENDING
@@ -222,7 +222,7 @@ def export_annual_report(service: LedgerService, year: int, path: Path, *, marki
             sheet = SheetStream(wb, ledger.title, f"{ledger.title}({year} 年度)", [f.label for f in chosen],
                                 widths, marking, anchor=anchor.label,
                                 info=unit_line(unit, f"共 {stream.total} 条    截至 {today.isoformat()}"),
-                                numbered=True, centred=centred, dates=dates)
+                                numbered=True, centred=centred, dates=dates, levelled=level_columns(chosen))
             done += stream_to(sheet, rows, total, progress=lambda d, t: progress and progress(done + d, t),
                               cancelled=cancelled)
     change_sheet = SheetStream(wb, "本年变更", f"{year} 年度台账变更记录",

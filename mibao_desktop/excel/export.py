@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
@@ -236,7 +237,8 @@ class SheetStream:
     def __init__(self, wb: Workbook, name: str, heading: str, headers: list[str], widths: list[float],
                  marking: str, *, max_rows: int = MAX_ROWS, anchor: str = "",
                  info: tuple[str, str] | None = None, numbered: bool = False, signoff: str = "",
-                 centred: Iterable[int] = (), dates: Iterable[int] = (), max_width: float = MAX_WIDTH) -> None:
+                 centred: Iterable[int] = (), dates: Iterable[int] = (), max_width: float = MAX_WIDTH,
+                 levelled: Iterable[int] = ()) -> None:
         self.wb, self.name, self.heading = wb, name, heading
         self.numbered, self.info, self.signoff = numbered, info, signoff
         shift = 1 if numbered else 0
@@ -244,6 +246,7 @@ class SheetStream:
         self.widths = ([max(5, display_width(NUMBER_HEADER) + 1)] if numbered else []) + [min(w, max_width) for w in widths]
         self.centred = {i + shift for i in centred} | ({0} if numbered else set())
         self.dates = {i + shift for i in dates}
+        self.levelled = {i + shift for i in levelled}  # 密级 columns, in the level's colour
         self.head_rows = HEAD_ROWS + (1 if info else 0)
         self.marking, self.max_rows, self.anchor = marking_text(marking), max_rows, anchor
         self.sheets: list = []
@@ -300,6 +303,16 @@ class SheetStream:
             cell._style_id = self.wb._cell_styles.add(cell._style)
             cells.append(cell)
         dates = frozenset(self.dates)
+        # a 密级 cell's style by its level: the column's, with the font in the level's colour
+        coloured = {}
+        for i in self.levelled:
+            base = cells[i]
+            by_level = {}
+            for level, colour in levels.COLOURS.items():
+                style = StyleArray(base._style)
+                style.fontId = self.wb._fonts.add(Font(name=_BODY_FONT.name, size=BODY_SIZE, color=colour.lstrip("#")))
+                by_level[level] = self.wb._cell_styles.add(style)
+            coloured[i + 1] = (base._style_id, by_level)
         plain = ws._values_to_row
 
         def styled(values: list, row_idx: int):
@@ -310,6 +323,9 @@ class SheetStream:
                 if value.__class__ is str and value.startswith(FORMULA_STARTS):
                     cell.data_type = "s"  # text that merely starts like a formula stays text
                 cell.row, cell.column = row_idx, col_idx
+                if col_idx in coloured:
+                    usual, by_level = coloured[col_idx]
+                    cell._style_id = by_level.get(value, usual)
                 yield cell
 
         ws._values_to_row = lambda values, row_idx: (styled(values, row_idx) if values.__class__ is _DataRow
@@ -440,6 +456,13 @@ def column_kinds(chosen: list, parent_label: str = "") -> tuple[list[int], list[
     return centred, dates
 
 
+def level_columns(chosen: list, parent_label: str = "") -> list[int]:
+    """The columns holding a 密级: printed in the level's colour, as the table and the labels
+    show it (one palette, ``levels.COLOURS``)."""
+    shift = 1 if parent_label else 0
+    return [i + shift for i, f in enumerate(chosen) if not f.many and isinstance(f.type, Level)]
+
+
 def parent_column(ledger: Ledger) -> str:
     """The header of the column naming a child record's parent (所属载体); "" for a top ledger."""
     from mibao_desktop.excel.mapping import columns
@@ -476,11 +499,13 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
         parent_label = parent_column(ledger)
         widths, rows = ledger_rows(stream, chosen, parent_label)
         centred, dates = column_kinds(chosen, parent_label)
+        levelled = level_columns(chosen, parent_label)
         headers = ([parent_label] if parent_label else []) + [f.label for f in chosen]
         anchor = audit.current_anchor(service.db)
         sheet = SheetStream(wb, ledger.title, ledger.title, headers, widths, marking, max_rows=max_rows,
                             anchor=anchor.label, info=unit_line(unit, f"共 {total} 条    导出日期:{today.isoformat()}"),
-                            numbered=True, signoff=signoff_line(filled_by, today), centred=centred, dates=dates)
+                            numbered=True, signoff=signoff_line(filled_by, today), centred=centred, dates=dates,
+                            levelled=levelled)
         done = stream_to(sheet, rows, total, progress=progress, cancelled=cancelled)
     save_atomically(wb, path)
     service.record_output("ledger.export", ledger, audit_target or str(path), done,
