@@ -184,10 +184,14 @@ def test_the_export_says_the_entries_in_words_and_carries_the_marking_chosen(ser
     with db.write() as session:  # an import of 2,000 records names each number: one long cell
         audit.append(session, BAOMI, "record.import", "computers",
                      {"created": 2000, "asset_numbers": [f"JM-{i:04d}" for i in range(2000)]})
+    from mibao_desktop.services.context import Services
+
+    Services(db, BAOMI).printing.set_unit_name("第七〇六研究所")
     out = tmp_path / "审计.xlsx"
     export_audit(log, out, marking="秘密")
     ws = openpyxl.load_workbook(out).active
     assert marked(ws, "秘密★")
+    assert ws["A3"].value == "填报单位:第七〇六研究所"  # the unit's name, as on every export
     assert ws.column_dimensions["G"].width >= 60  # 详情 reads as a line or two, not a column of words
     imported = next(r for r in ws.iter_rows(min_row=4) if r[4].value == "导入")
     assert "JM-1999" in imported[6].value and ws.row_dimensions[imported[0].row].height <= 409  # Excel's limit

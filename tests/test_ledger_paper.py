@@ -329,3 +329,18 @@ def test_records_whose_level_is_pending_are_counted_and_not_under_marked(baomi, 
     assert "密级\n待补充" in [c.value for c in ws["B"]]  # over two lines, where the word breaks
     assert ws["A1"].value == "绝密★"
     assert ("涉密移动存储介质台账", "密级待补充") not in rows  # a ledger with none has no such row
+
+
+def test_a_persons_holdings_export_names_the_unit_set_in_print_settings(baomi, tmp_path):
+    """Every export carries the unit's name (issue 12 item 6), the holdings list too, whoever
+    calls it: the name set in 打印设置 when the caller gives none."""
+    from mibao_desktop.excel.person_holdings import export_person_holdings
+    from mibao_desktop.services.context import Services
+    from mibao_desktop.services.holdings import collect
+
+    made = baomi.create("computers", _pc(1))
+    Services(baomi.db, baomi.actor).printing.set_unit_name(UNIT)
+    out = tmp_path / "清单.xlsx"
+    assert export_person_holdings(baomi, collect(baomi, made.values["user"].id), out) == 1
+    cells = [c for row in openpyxl.load_workbook(out).active.iter_rows(values_only=True) for c in row if c]
+    assert any(str(c).startswith(UNIT) for c in cells)

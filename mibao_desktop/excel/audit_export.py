@@ -6,13 +6,14 @@ footer (内部 unless chosen otherwise: the log names records and people, not th
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Callable, Iterable
 
 from openpyxl import Workbook
 
 from mibao_desktop.errors import ServiceError
-from mibao_desktop.excel.export import MARKINGS, SheetStream, save_atomically, stream_to
+from mibao_desktop.excel.export import MARKINGS, SheetStream, save_atomically, stream_to, unit_line
 from mibao_desktop.ledgers.levels import WORK_SECRET
 
 COLUMNS = (("序号", 8), ("时间", 20), ("用户", 12), ("角色", 15), ("操作", 13), ("对象", 28), ("详情", 70))
@@ -23,14 +24,16 @@ DEFAULT_MARKING = WORK_SECRET
 def write_audit_workbook(path: Path, rows: Iterable, total: int, *,
                          progress: Callable[[int, int], None] | None = None,
                          cancelled: Callable[[], bool] | None = None, anchor: str = "", note: str = "",
-                         marking: str = DEFAULT_MARKING) -> int:
-    """``rows``: AuditLines (services/audit_lines), oldest first."""
+                         marking: str = DEFAULT_MARKING, unit: str = "") -> int:
+    """``rows``: AuditLines (services/audit_lines), oldest first. ``unit``: the unit's name for
+    the 填报单位 line under the title, as every export has it (blank to write by hand)."""
     if marking not in MARKINGS:
         raise ValueError(marking)
     wb = Workbook(write_only=True)
     heading = f"审计日志(共 {total} 条)" + (f"  {note}" if note else "")
     sheet = SheetStream(wb, "审计日志", heading, [n for n, _ in COLUMNS], [w for _, w in COLUMNS],
-                        marking, anchor=anchor, max_width=DETAIL_WIDTH, centred=(0,))
+                        marking, anchor=anchor, max_width=DETAIL_WIDTH, centred=(0,),
+                        info=unit_line(unit, f"导出日期:{dt.date.today().isoformat()}"))
     values = ((r.id, r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.role, r.action_text, r.target_text, r.detail_text)
               for r in rows)
     done = stream_to(sheet, values, total, progress=progress, cancelled=cancelled)  # "=cmd" stays text
@@ -45,7 +48,7 @@ def export_audit(service, path: Path, f=None, *, progress: Callable[[int, int], 
     auditors' own entries; the heading says so, so that the file is not taken for the whole log."""
     from mibao_desktop.services.audit_service import OWN_ENTRIES_NOTE, AuditFilter
 
-    from mibao_desktop.services import audit
+    from mibao_desktop.services import audit, report_facts
     from mibao_desktop.services.output_service import check_target
 
     if marking not in MARKINGS:
@@ -54,6 +57,7 @@ def export_audit(service, path: Path, f=None, *, progress: Callable[[int, int], 
     total, rows = service.for_export(f or AuditFilter())
     anchor = audit.current_anchor(service.db)
     count = write_audit_workbook(Path(path), rows, total, progress=progress, cancelled=cancelled,
-                                 anchor=anchor.label, note=OWN_ENTRIES_NOTE, marking=marking)
+                                 anchor=anchor.label, note=OWN_ENTRIES_NOTE, marking=marking,
+                                 unit=report_facts.unit_name(service.db))
     service.record_export(path, count, anchor=str(anchor), marking=marking)
     return count

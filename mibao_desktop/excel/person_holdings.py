@@ -58,14 +58,17 @@ def write_person_holdings(holdings: PersonHoldings, path: Path, *, marking: str 
 
 
 def export_person_holdings(ledgers: LedgerService, holdings: PersonHoldings, path: Path, *,
-                           marking: str | None = None, unit: str = "",
+                           marking: str | None = None, unit: str | None = None,
                            progress: Callable[[int, int], None] | None = None,
                            cancelled: Callable[[], bool] | None = None, audit_target: str | None = None) -> int:
-    """Write the list and record the output (导出) in the audit log, as a ledger export is."""
-    from mibao_desktop.services import audit
+    """Write the list and record the output (导出) in the audit log, as a ledger export is.
+    ``unit``: the unit's name in the heading; by default the one set in 打印设置."""
+    from mibao_desktop.services import audit, report_facts
     from mibao_desktop.services.output_service import check_target
 
     check_target(ledgers.db, path)
+    if unit is None:
+        unit = report_facts.unit_name(ledgers.db)
     marking = marking or holdings.marking
     anchor = audit.current_anchor(ledgers.db)
     done = write_person_holdings(holdings, path, marking=marking, unit=unit, progress=progress, cancelled=cancelled,
