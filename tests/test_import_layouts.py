@@ -22,18 +22,9 @@ from mibao_desktop.ledgers import LEDGERS
 from mibao_desktop.ledgers.pending import gap_text
 from mibao_desktop.services.repository import LedgerQuery
 
+from tests.test_review_import import save  # noqa: E402  (a sheet written row by row)
+
 COMPUTERS, MEDIA, OFFICE = LEDGERS["computers"], LEDGERS["media"], LEDGERS["office_devices"]
-
-
-def save(path, rows, *, merges=()):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for line in rows:
-        ws.append(line)
-    for cells in merges:
-        ws.merge_cells(cells)
-    wb.save(path)
-    return path
 
 
 def import_entries(db) -> list[AuditEntry]:

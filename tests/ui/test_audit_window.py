@@ -24,16 +24,9 @@ from tests.conftest import computer
 PASSWORDS = {Role.SYSTEM_ADMIN: "Sys-Admin-2026", Role.SECURITY_ADMIN: "Sec-Admin-2026", Role.AUDITOR: "Aud-Itor-2026"}
 NAMES = {Role.SYSTEM_ADMIN: "xitong", Role.SECURITY_ADMIN: "baomi", Role.AUDITOR: "shenji"}
 BAOMI, SHENJI = Actor("baomi", Role.SECURITY_ADMIN), Actor("shenji", Role.AUDITOR)
+from tests.test_audit_lines import marked  # noqa: E402  (one reading of a sheet's marking)
+
 LONG_REMARK = "该机因科研任务需要临时调整放置地点,经保密办审批同意," * 8 + "到此为止。"
-
-
-def marked(ws, mark: str) -> bool:
-    """The sheet carries ``mark`` above its table and in every printed page's header and footer
-    (whichever part of them the layout puts it in)."""
-    above = [c for row in ws.iter_rows(max_row=3, values_only=True) for c in row if c]
-    header = [p.text for p in (ws.oddHeader.left, ws.oddHeader.center, ws.oddHeader.right)]
-    footer = " ".join(p.text or "" for p in (ws.oddFooter.left, ws.oddFooter.center, ws.oddFooter.right))
-    return bool(above) and above[0] == mark and mark in header and mark in footer
 
 
 @pytest.fixture
