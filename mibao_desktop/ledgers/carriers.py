@@ -138,5 +138,6 @@ CARRIER_COPIES = Ledger(
     key_field="copy_number",
     parent="carriers",
     parent_label="所属载体",
+    counted_by="copies",
     sample=_copy_sample,
 )

@@ -273,6 +273,9 @@ class Ledger:
     unique_scope: str = ""
     parent: str | None = None  # a child ledger: each record belongs to a record of this ledger
     parent_label: str = ""  # the column naming the parent in an import (所属载体)
+    # the parent's field saying how many records of this ledger it has (a carrier's 份数): an
+    # import of a carrier book checks the 份号 it lists against it
+    counted_by: str = ""
     aliases: tuple[str, ...] = ()  # other names the command line accepts
     rules: tuple[Rule, ...] = ()
     default_sort: str = ""
