@@ -8,7 +8,7 @@ the Alembic revision that creates its table (docs/ARCHITECTURE.md says how).
 
 from __future__ import annotations
 
-from mibao_desktop.ledgers import carriers, computers, media, office_devices, people
+from mibao_desktop.ledgers import carriers, computers, leak_events, media, office_devices, people
 from mibao_desktop.ledgers.declaration import Ledger, Lifecycle
 from mibao_desktop.ledgers.fields import Field, Ref
 from mibao_desktop.ledgers.normalize import FieldError
@@ -20,6 +20,7 @@ REGISTRY: tuple[Ledger, ...] = (
     office_devices.OFFICE_DEVICES,
     carriers.CARRIERS,
     carriers.CARRIER_COPIES,
+    leak_events.LEAK_EVENTS,
     people.PEOPLE,
 )
 
