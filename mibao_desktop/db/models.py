@@ -224,3 +224,55 @@ class OutputEntry(Base):
     # the audit chain's head when the report was written (N:HASH16, revision 0013): the register
     # names what the copy on the medium can be checked against
     anchor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class CarrierCheck(Base):
+    """A check of the carriers' copies (月核对, 季检查, 年终清退归档; seed 003 保密工作制度 第十条):
+    its kind, period and scope (a department, a place, a person or all), who opened and who
+    closed it. While open, the copies seen are its items; closing it stores every finding with
+    what the copy's record said then (``carrier_check_items``), after which nothing changes."""
+
+    __tablename__ = "carrier_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(40))  # 2026年11月, 2026年第四季度, 2026年度
+    scope: Mapped[str] = mapped_column(String(20))  # 部门, 存放位置, 人员, 全部
+    scope_value: Mapped[str] = mapped_column(String(100), default="")  # the department, place or person as shown
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), nullable=True)  # a person's check
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    opened_by: Mapped[str] = mapped_column(String(60))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    checkers: Mapped[str | None] = mapped_column(String(200), nullable=True)  # 核对人, as signed on the report
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the counts when closed
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_carrier_checks_open", "closed_at", "kind", "period"),)
+
+
+class CarrierCheckItem(Base):
+    """One copy in a check: seen (勾选, 扫描, 输入) while it is open; at its close every finding
+    (已核对, 缺失, 多出, 位置不符, 外出, 下落不明) with the copy's record as it was then, so that the
+    report reads the same whatever happens to the copy afterwards."""
+
+    __tablename__ = "carrier_check_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("carrier_checks.id"))
+    copy_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    finding: Mapped[str] = mapped_column(String(20))
+    seen_how: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    carrier_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    copy_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    holder: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    place: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    belongs: Mapped[str | None] = mapped_column(String(200), nullable=True)  # where the record says it should be
+    followed: Mapped[str | None] = mapped_column(String(200), nullable=True)  # 已标为下落不明 (after the close)
+
+    __table_args__ = (UniqueConstraint("check_id", "copy_id", name="uq_carrier_check_items_copy"),
+                      Index("ix_carrier_check_items_finding", "check_id", "finding"))
