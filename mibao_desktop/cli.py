@@ -119,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     grant.add_argument("name", help="用户名")
     grant.add_argument("role", choices=[r.value for r in Role], help="角色")
     sub.add_parser("passwd", help="修改自己的口令")
+    sub.add_parser("missing-check",
+                   help="下落不明的载体查找期满的按泄密事件处理(开立泄密事件),并列出下落不明、逾期未还的载体和未结的泄密事件")
     sub.add_parser("check", help="全面检查数据库文件(逐页、逐个索引,大文件需数秒到数十秒)")
     restore = sub.add_parser("restore", help="从备份恢复数据库(当前文件先另存)")
     restore.add_argument("file", type=Path)
@@ -285,6 +287,8 @@ def _command(data_dir: Path, args) -> int:
             return _labels(db, actor, args)
         if args.command == "form":
             return _form(db, actor, args)
+        if args.command == "missing-check":
+            return _missing_check(db, actor)
         service = _ledger_service(db, actor)
         from mibao_desktop.ledgers import get_ledger
 
@@ -311,6 +315,36 @@ def _log_failure(data_dir: Path) -> Path | None:
     from mibao_desktop import errorlog
 
     return errorlog.write(data_dir)
+
+
+def _missing_check(db, actor) -> int:
+    """The missing clock's check (what the desktop runs at start and each day), then the lists."""
+    from mibao_desktop.services.context import Services
+
+    watch = Services(db, actor).carrier_watch
+    for event in watch.open_due_events():
+        print(f"已开立泄密事件 {event.number}:{event.display('item')},{event.display('grade')},"
+              f"报告时限 {event.display('report_by')}")
+    print(watch_text(watch.watch()))
+    return EXIT_OK
+
+
+def watch_text(watch) -> str:
+    """The watch lists as lines of text (the command line's, and a plain copy of the page)."""
+    lines = [f"截至 {watch.today.isoformat()}:"]
+    lines.append(f"下落不明的载体 {len(watch.missing)} 份")
+    for c in watch.missing:
+        left = ("已按泄密事件处理 " + c.leak_event) if c.leak_event else (
+            f"剩余 {c.days} 天" if c.days is not None and c.days >= 0 else f"已超过查找期限 {-(c.days or 0)} 天")
+        lines.append(f"  {c.copy_text} {c.title} {c.level or ''} 下落不明日期 {c.since} 查找期限 {c.due} {left}")
+    lines.append(f"借出到期和逾期未还的载体 {len(watch.loans)} 份")
+    for c in watch.loans:
+        left = f"逾期 {-c.days} 天" if c.days < 0 else f"剩余 {c.days} 天"
+        lines.append(f"  {c.copy_text} {c.title} {c.level or ''} 借用人 {c.holder} 应归还日期 {c.due} {left}")
+    lines.append(f"未结的泄密事件 {len(watch.leaks)} 件")
+    for e in watch.leaks:
+        lines.append(f"  {e.number} {e.grade} {e.item} {e.status} 报告时限 {e.report_by:%Y-%m-%d %H:%M}")
+    return "\n".join(lines)
 
 
 def _ledger_service(db, actor):

@@ -28,6 +28,7 @@ MAJOR, ORDINARY = "重大泄密", "一般泄密"
 GRADES = (MAJOR, ORDINARY)
 MAJOR_RULE = "一份绝密件或两份以上机密件"
 AT_ONCE = "立即报告"
+GRADE, ITEM, COUNT = "grade", "item", "count"  # fields the watch list shows (services/carrier_watch.py)
 
 
 def search_until(missing_since: dt.date, level: str | None) -> dt.date | None:
@@ -70,16 +71,16 @@ def first_report(*, item: str, level: str | None, count: int, occurred_on: dt.da
     grade_ = grade({level or "": count})
     days = f"{search_days} 日" if search_days else "规定期限"
     return {
-        "grade": grade_,
+        GRADE: grade_,
         "report_by": report_by_text(opened_at, grade_),
         "found_on": found_on,
         "occurred_on": occurred_on,
         "place": place or None,
-        "item": item,
+        ITEM: item,
         "carrier": carrier_id,
         "copy_numbers": copy_numbers or None,
         "level": level,
-        "count": count,
+        COUNT: count,
         "responsible": responsible,
         "department": department or None,
         "account": (f"{item}于 {occurred_on.isoformat()} 发现下落不明,至 {found_on.isoformat()} 已逾 {days}"
@@ -105,19 +106,19 @@ LEAK_EVENTS = Ledger(
     fields=(
         Field("event_number", "事件编号", Text(max_length=20, upper=True), required=True, unique=True,
               searchable=True, synonyms=("编号",), help="留空时自动编号"),
-        Field("grade", "事件等级", Choice(GRADES), required=True, default=ORDINARY, facet=True,
+        Field(GRADE, "事件等级", Choice(GRADES), required=True, default=ORDINARY, facet=True,
               help=f"重大泄密:{MAJOR_RULE},须立即报告"),
         Field("report_by", "报告时限", Text(max_length=60), editable=False,
               help="一般泄密事件24小时内报告;重大泄密事件立即报告(第六条)"),
         Field("found_on", "认定日期", Date(), required=True, synonyms=("发现日期", "发现时间")),
         Field("occurred_on", "发生日期", Date(), synonyms=("发生时间", "下落不明日期")),
         Field("place", "地点", Text(max_length=100), searchable=True, synonyms=("发生地点",)),
-        Field("item", "泄密事项", Text(max_length=300), required=True, searchable=True,
+        Field(ITEM, "泄密事项", Text(max_length=300), required=True, searchable=True,
               synonyms=("事项名称", "名称", "泄密事项名称")),
         Field("carrier", "所涉载体", Reference(("carriers",)), synonyms=("载体编号",)),
         Field("copy_numbers", "份号", Text(max_length=200), synonyms=("涉及份号",)),
         common.level(),
-        Field("count", "数量", Integer(minimum=1, maximum=100_000), required=True, default=1,
+        Field(COUNT, "数量", Integer(minimum=1, maximum=100_000), required=True, default=1,
               synonyms=("份数", "件数")),
         Field("responsible", "泄密责任人", Person(), searchable=True, synonyms=("责任人", "当事人")),
         Field("post", "职务岗位", Text(max_length=60), shown=False, synonyms=("职务", "岗位")),

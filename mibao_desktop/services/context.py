@@ -42,6 +42,12 @@ class Services:
         return LedgerService(self.db, self.actor, clock=self.clock)
 
     @cached_property
+    def carrier_watch(self):
+        from mibao_desktop.services.carrier_watch import CarrierWatchService
+
+        return CarrierWatchService(self.db, self.actor, ledgers=self.ledgers, clock=self.clock)
+
+    @cached_property
     def bulk_edit(self):
         from mibao_desktop.services.bulk_edit import BulkEditService
 

@@ -28,7 +28,7 @@ from mibao_desktop.ledgers.levels import LONG_TERM, parse_marking, period_text
 from mibao_desktop.ledgers.normalize import FieldError, clean_text, invisible_in, is_blank, split_values
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.security.inputs import unreadable
-from mibao_desktop.services import audit, status_facts
+from mibao_desktop.services import audit, missing_clock, status_facts
 from mibao_desktop.services.references import Resolver, person_text
 from mibao_desktop.services.repository import LedgerQuery, RecordRepository, unique_keys
 from mibao_desktop.services.views import (
@@ -905,6 +905,7 @@ class LedgerService:
         if undoes is not None:
             detail["undoes"] = {"event": undoes.id, "at": undoes.at.strftime("%Y-%m-%d %H:%M:%S")}
         audit.append(session, self.actor, "record.update", f"{ledger.key}:{values[ledger.key_field]}", detail, at=now)
+        missing_clock.follow_level(session, ledger, record_id, current.values, values)
         if current.label != str(values.get(ledger.label_field) or ""):
             self._carry_label(session, record_id)
         self._flush_or_explain(session)
@@ -971,6 +972,7 @@ class LedgerService:
         status first, then the facts) and its audit entry."""
         now = self.clock()
         RecordRepository(session).set_status(ledger, record_id, old, new_status, now)
+        missing_clock.stamp(session, ledger, record_id, old, new_status, effective_date, reversal=bool(reverses))
         self._event(session, ledger, record_id, now, "status", reason=reason or None,
                     effective_date=effective_date, changes=[("status", old, new_status), *facts], ids=ids)
         labels = status_facts.labels(ledger)

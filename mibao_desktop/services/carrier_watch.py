@@ -1,0 +1,221 @@
+"""What is due about the carrier copies: copies missing with the days left before they count as
+a leak, loans overdue or soon due back, the leak events not yet closed with their reporting
+deadline — and the check that opens a 泄密事件 when a missing copy's clock has run out
+(seed 003 泄密事件报告和查处制度 第二条, 第六条, 第八条).
+
+**When a leak event is opened.** :meth:`CarrierWatchService.open_due_events` opens one for
+every missing copy whose 查找期限 (``ledgers/carriers.py``, stamped by
+``services/missing_clock.py``) is before today and that has none yet. The desktop runs it off the
+UI thread when the security administrator's window opens and again each day while it stays open
+(``ui/carrier_watch_page.py``); ``mibao carriers-check`` runs it from the command line (a task
+scheduler may run that each morning). Each run is one write transaction that locks the copies it
+opens events for and names the event on each copy, so running it twice, or on two workstations
+at once, opens one event per copy. Nothing is opened for a copy found (找到) before its
+deadline: the change out of 下落不明 cleared its clock.
+
+**One incident, one report** (一事一报, 第三条): copies of the same carrier marked missing on the
+same day are one event (a file of three copies lost together is one incident of 3 items); its
+事件等级 is 重大泄密 for one 绝密 copy or two or more 机密 copies (第六条). Copies of other
+carriers, or marked on other days, are events of their own.
+
+The opening is a new 泄密事件 record (history 登记, audit ``record.create`` saying it was opened
+by the missing clock and for which copies) and, on each copy, an edit naming the event (history
+修改 泄密事件, audit ``record.update``), all in the one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from sqlalchemy import select, update
+
+from mibao_desktop.db.database import Database
+from mibao_desktop.db.schema import table_of
+from mibao_desktop.ledgers import carriers, leak_events
+from mibao_desktop.security import Actor, require
+from mibao_desktop.services import audit
+from mibao_desktop.services.ledger_service import LEDGER_ROLES, LedgerService
+from mibao_desktop.services.repository import RecordRepository
+from mibao_desktop.services.views import RecordView
+
+COPIES, CARRIERS, LEAKS = carriers.CARRIER_COPIES, carriers.CARRIERS, leak_events.LEAK_EVENTS
+SINCE, UNTIL, EVENT = carriers.MISSING_SINCE.name, carriers.SEARCH_UNTIL.name, carriers.LEAK_EVENT.name
+SOON_DAYS = 7  # a loan due back within this many days is listed before it is overdue
+LIMIT = 2000  # rows per list: more missing copies or overdue loans than this is a unit in crisis
+
+
+@dataclass(frozen=True)
+class DueCopy:
+    """A copy on the watch list: missing (``due`` its 查找期限) or lent (``due`` its 应归还日期).
+    ``days`` is the days left (0: the last day is today), negative when past."""
+
+    copy_id: int
+    carrier_id: int
+    carrier_number: str
+    title: str
+    copy_number: int
+    level: str | None
+    status: str
+    holder: str
+    since: dt.date | None  # 下落不明日期 (a missing copy)
+    due: dt.date | None
+    days: int | None
+    leak_event: str | None = None  # the 泄密事件 opened for it
+
+    @property
+    def copy_text(self) -> str:
+        return f"{self.carrier_number} 第 {self.copy_number} 份"
+
+
+@dataclass(frozen=True)
+class OpenLeak:
+    """A 泄密事件 not yet closed, with the time its report is due (第六条)."""
+
+    event_id: int
+    number: str
+    grade: str
+    item: str
+    level: str | None
+    count: int | None
+    status: str
+    opened_at: dt.datetime
+    report_by: dt.datetime
+    reported: bool  # past 待报告: its deadline no longer runs
+
+    @property
+    def major(self) -> bool:
+        return self.grade == leak_events.MAJOR
+
+    def hours_left(self, now: dt.datetime) -> float:
+        return (self.report_by - now).total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class Watch:
+    today: dt.date
+    missing: list[DueCopy]
+    loans: list[DueCopy]
+    leaks: list[OpenLeak]
+
+
+class CarrierWatchService:
+    def __init__(self, db: Database, actor: Actor, *, ledgers: LedgerService,
+                 clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+        self.db = db
+        self.actor = actor
+        self.ledgers = ledgers
+        self.clock = clock
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def watch(self, *, today: dt.date | None = None, soon_days: int = SOON_DAYS, limit: int = LIMIT) -> Watch:
+        """The three lists, in one snapshot: missing copies by 查找期限 (one index range), copies
+        lent and due back within ``soon_days`` or overdue by 应归还日期, and the open leak
+        events by reporting deadline."""
+        require(self.actor, *LEDGER_ROLES, doing="查看到期和下落不明的载体")
+        today = today or self.clock().date()
+        with self.db.session() as session:
+            t = table_of(COPIES)
+            missing = session.execute(select(t).where(t.c[UNTIL].is_not(None), t.c.voided.is_(False))
+                                      .order_by(t.c[UNTIL], t.c.id).limit(limit)).mappings().all()
+            due_col = t.c[carriers.DUE_ON]
+            loans = session.execute(select(t).where(due_col.is_not(None),
+                                                    due_col <= today + dt.timedelta(days=soon_days),
+                                                    t.c.status.in_(carriers.DUE_BACK), t.c.voided.is_(False))
+                                    .order_by(due_col, t.c.id).limit(limit)).mappings().all()
+            copies = self._due_copies(session, [*missing, *loans], today)
+            lt = table_of(LEAKS)
+            leak_rows = session.execute(select(lt).where(lt.c.status.in_(leak_events.OPEN_STATUSES),
+                                                         lt.c.voided.is_(False))
+                                        .order_by(lt.c.created_at, lt.c.id).limit(limit)).mappings().all()
+        leaks = [_open_leak(r) for r in leak_rows]
+        leaks.sort(key=lambda e: (e.reported, e.report_by))
+        return Watch(today, copies[:len(missing)], copies[len(missing):], leaks)
+
+    def _due_copies(self, session, rows, today: dt.date) -> list[DueCopy]:
+        repo = RecordRepository(session)
+        parents = {r["id"]: r for r in repo.rows_by_ids(CARRIERS, sorted({r["parent_id"] for r in rows}))}
+        holder = next(f.name for f in COPIES.reference_fields if f.is_person)
+        labels = repo.labels([r[holder] for r in rows if r[holder] is not None]
+                             + [r[EVENT] for r in rows if r[EVENT] is not None])
+        level = CARRIERS.level_field.name
+        out = []
+        for r in rows:
+            carrier = parents.get(r["parent_id"]) or {}
+            missing = r["status"] == carriers.MISSING and r[UNTIL] is not None
+            due = r[UNTIL] if missing else r[carriers.DUE_ON]
+            out.append(DueCopy(
+                copy_id=r["id"], carrier_id=r["parent_id"], carrier_number=carrier.get(CARRIERS.key_field) or "",
+                title=carrier.get(carriers.TITLE) or "", copy_number=r[COPIES.key_field], level=carrier.get(level),
+                status=r["status"], holder=labels[r[holder]].text if r[holder] in labels else "",
+                since=r[SINCE], due=due, days=(due - today).days if due is not None else None,
+                leak_event=labels[r[EVENT]].text if r[EVENT] in labels else None))
+        return out
+
+    # -- the check ---------------------------------------------------------------------------
+
+    def open_due_events(self, *, today: dt.date | None = None) -> list[RecordView]:
+        """Open a 泄密事件 for each incident whose missing copies were not found by their
+        查找期限 (see the module's doc); the events opened (none when nothing is due)."""
+        today = today or self.clock().date()
+        opened: list[int] = []
+        with self.ledgers._write("按泄密事件处理下落不明的载体") as session:
+            t = table_of(COPIES)
+            stmt = (select(t).where(t.c[UNTIL] < today, t.c[EVENT].is_(None), t.c.status == carriers.MISSING,
+                                    t.c.voided.is_(False)).order_by(t.c[UNTIL], t.c.id).with_for_update())
+            rows = session.execute(stmt).mappings().all()
+            incidents: dict[tuple[int, dt.date], list] = defaultdict(list)
+            for r in rows:
+                incidents[(r["parent_id"], r[SINCE])].append(r)
+            for (carrier_id, since), copies in incidents.items():
+                opened.append(self._open(session, carrier_id, since, copies, today))
+            views = [self.ledgers._get_view(session, i) for i in opened]
+        return views
+
+    def _open(self, session, carrier_id: int, since: dt.date, copies: Sequence, today: dt.date) -> int:
+        ledgers, repo = self.ledgers, RecordRepository(session)
+        carrier = ledgers._get_view(session, carrier_id)
+        copy_views = [ledgers._view(session, COPIES, r) for r in copies]
+        facts = carriers.missing_report({**carrier.values, "id": carrier.id}, [c.values for c in copy_views])
+        level = facts["level"]
+        now = self.clock()
+        raw = leak_events.first_report(
+            item=facts["item"], level=level, count=len(copies), occurred_on=since, found_on=today,
+            search_days=leak_events.SEARCH_DAYS.get(level or ""), opened_at=now, carrier_id=facts["carrier_id"],
+            copy_numbers=facts["copy_numbers"], place=facts["place"], responsible=facts["responsible"],
+            department=facts["department"])
+        raw[LEAKS.key_field] = ledgers._next_number(session, LEAKS)
+        values = ledgers.validate(LEAKS, raw, session=session)
+        values["status"] = LEAKS.lifecycle.initial
+        event_id = repo.allocate_ids(1)[0]
+        repo.insert(LEAKS, [(event_id, values, None)], now, lambda _p: LEAKS.unique_scope)
+        ledgers._event(session, LEAKS, event_id, now, "create",
+                       reason=f"{facts['item']}查无下落期满,按泄密事件处理")
+        number = values[LEAKS.key_field]
+        audit.append(session, self.actor, "record.create", f"{LEAKS.key}:{number}", {
+            "ledger": LEAKS.title, "record_id": event_id, "opened_by": "下落不明查找期满",
+            "copies": [c.id for c in copy_views], "grade": values[leak_events.GRADE],
+        }, at=now)
+        t = table_of(COPIES)
+        label = LEAKS.field(LEAKS.key_field).label
+        for view in copy_views:
+            session.execute(update(t).where(t.c.id == view.id)
+                            .values({EVENT: event_id, "updated_at": now, "version": t.c.version + 1}))
+            ledgers._event(session, COPIES, view.id, now, "update", reason="查无下落期满,按泄密事件处理",
+                           changes=[(EVENT, None, number)], ids={EVENT: (None, str(event_id))})
+            audit.append(session, self.actor, "record.update", f"{COPIES.key}:{view.number}", {
+                "record_id": view.id, "fields": [carriers.LEAK_EVENT.label],
+                "changes": [[carriers.LEAK_EVENT.label, "", number]], "reason": f"查无下落期满,{label} {number}",
+            }, at=now)
+        return event_id
+
+
+def _open_leak(row) -> OpenLeak:
+    grade = row[leak_events.GRADE] or leak_events.ORDINARY
+    opened = row["created_at"]
+    return OpenLeak(event_id=row["id"], number=row[LEAKS.key_field], grade=grade, item=row[leak_events.ITEM] or "",
+                    level=row[LEAKS.level_field.name], count=row[leak_events.COUNT], status=row["status"], opened_at=opened,
+                    report_by=leak_events.report_by(opened, grade), reported=row["status"] != leak_events.UNREPORTED)

@@ -1,0 +1,83 @@
+"""The missing clock's stamp on a carrier copy (seed 003 泄密事件报告和查处制度 第二条).
+
+A copy's status change into 下落不明 stamps on it the day it was found missing (the change's
+own date, as its history keeps it) and the last day it may still be found (10 days for a 绝密
+carrier, 60 for 机密 and 秘密: ``leak_events.search_until``); any change out of it (找到, 清退 …)
+stops the clock and clears both. So the watch list and the check that opens a leak event read
+one index range over 查找期限 (``services/carrier_watch.py``), never the history of a million
+copies. Called by the ledger service for every status change (``LedgerService._move``, through
+which the recorded actions pass too) in the change's own transaction.
+
+A reversal back into 下落不明 (撤销 a 找到 entered by mistake) takes up the clock where it was:
+the day of the copy's latest change into 下落不明 that was not itself a reversal, and the leak
+event already opened for it stays. A carrier whose 密级 is corrected moves the clocks of its
+missing copies with it (:func:`follow_level`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from mibao_desktop.db.models import FieldChange, RecordEvent
+from mibao_desktop.db.schema import table_of
+from mibao_desktop.ledgers import carriers, leak_events
+from mibao_desktop.ledgers.declaration import Ledger
+from mibao_desktop.services import status_facts
+
+COPIES, CARRIERS = carriers.CARRIER_COPIES, carriers.CARRIERS
+SINCE, UNTIL, EVENT = carriers.MISSING_SINCE.name, carriers.SEARCH_UNTIL.name, carriers.LEAK_EVENT.name
+
+
+def _carrier_level(session: Session, carrier_id: int) -> str | None:
+    t = table_of(CARRIERS)
+    return session.scalar(select(t.c[CARRIERS.level_field.name]).where(t.c.id == carrier_id))
+
+
+def _first_marked(session: Session, record_id: int) -> dt.date | None:
+    """The day of the copy's latest change into 下落不明 that was no reversal."""
+    events = session.scalars(
+        select(RecordEvent).join(FieldChange, FieldChange.event_id == RecordEvent.id)
+        .where(RecordEvent.record_id == record_id, RecordEvent.action == "status", FieldChange.field == "status",
+               FieldChange.new_value == carriers.MISSING)
+        .order_by(RecordEvent.id.desc())).unique().all()
+    for event in events:
+        if not any(c.field == status_facts.REVERSES for c in event.changes):
+            return event.effective_date or event.at.date()
+    return None
+
+
+def stamp(session: Session, ledger: Ledger, record_id: int, old: str, new: str, effective_date: dt.date, *,
+          reversal: bool = False) -> None:
+    """Start or stop the clock of a copy whose status changed from ``old`` to ``new``."""
+    if ledger.key != COPIES.key or (new != carriers.MISSING and old != carriers.MISSING):
+        return
+    t = table_of(COPIES)
+    if new == carriers.MISSING:
+        since = (_first_marked(session, record_id) if reversal else None) or effective_date
+        parent_id = session.scalar(select(t.c.parent_id).where(t.c.id == record_id))
+        values = {SINCE: since, UNTIL: leak_events.search_until(since, _carrier_level(session, parent_id))}
+        if not reversal:  # missing anew: a new clock, which may open a new event
+            values[EVENT] = None
+    else:  # 找到 (or closed): the clock stops; the event it opened, if any, stays named
+        values = {SINCE: None, UNTIL: None}
+    session.execute(update(t).where(t.c.id == record_id).values(**values))
+
+
+def follow_level(session: Session, ledger: Ledger, record_id: int, old: Mapping[str, Any],
+                 new: Mapping[str, Any]) -> None:
+    """A carrier's 密级 changed (an edit): its missing copies count to the new level's deadline."""
+    if ledger.key != CARRIERS.key:
+        return
+    name = CARRIERS.level_field.name
+    if old.get(name) == new.get(name):
+        return
+    t = table_of(COPIES)
+    rows = session.execute(select(t.c.id, t.c[SINCE]).where(t.c.parent_id == record_id,
+                                                            t.c[SINCE].is_not(None))).all()
+    for copy_id, since in rows:
+        session.execute(update(t).where(t.c.id == copy_id)
+                        .values({UNTIL: leak_events.search_until(since, new.get(name))}))

@@ -1,0 +1,185 @@
+"""The missing clock and the watch list (issue 13 item 3; seed 003 泄密事件报告和查处制度 第二条,
+第六条, 第八条), on a real database file (and PostgreSQL with MIBAO_TEST_DATABASE), with a
+clock the test sets: the days pass by setting it, never by sleeping."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from mibao_desktop.db.models import AuditEntry
+from mibao_desktop.security import Actor
+from mibao_desktop.services.context import Services
+
+DAY0 = dt.date(2026, 3, 2)  # the day copies are marked missing (the validation of dates wants the past)
+
+
+class Clock:
+    def __init__(self, day: dt.date) -> None:
+        self.now = dt.datetime.combine(day, dt.time(9, 30))
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def day(self, n: int) -> dt.date:
+        """Set the clock to ``n`` days after DAY0 (09:30); the date."""
+        self.now = dt.datetime.combine(DAY0 + dt.timedelta(days=n), dt.time(9, 30))
+        return self.now.date()
+
+
+@pytest.fixture
+def clock():
+    return Clock(DAY0)
+
+
+@pytest.fixture
+def services(db, clock):
+    return Services(db, Actor.local_security_admin(), clock=clock)
+
+
+def carrier(services, number="ZT-1", level="机密", copies=3, **extra):
+    values = dict(carrier_number=number, title="型号设计图纸", doc_number="保字〔2026〕3号", level=level,
+                  classified_on="2026-01-05", copies=copies, keeper="李娜", department="保密办",
+                  location="保密办保密柜", scope="科研一处、王芳")
+    values.update(extra)
+    made = services.ledgers.create("carriers", values)
+    copy_ids = [services.ledgers.create("carrier_copies", {"copy_number": n, "holder": "王芳"}, parent_id=made.id).id
+                for n in range(1, copies + 1)]
+    return made, copy_ids
+
+
+def _actions(services):
+    """The recorded actions (services/carrier_actions.py) once a copy's status changes only
+    through them; before, a plain status change."""
+    try:
+        return services.carrier_actions
+    except (AttributeError, ImportError):
+        return None
+
+
+def mark_missing(services, copy_ids, on: dt.date):
+    actions = _actions(services)
+    if actions is not None:
+        return actions.missing(copy_ids, {"circumstances": "清点时未找到"}, effective_date=on)
+    return [services.ledgers.change_status(i, "下落不明", reason="清点时未找到", effective_date=on) for i in copy_ids]
+
+
+def mark_found(services, copy_ids, on: dt.date):
+    actions = _actions(services)
+    if actions is not None:
+        return actions.found(copy_ids, {"found_how": "在档案柜夹层找到"}, effective_date=on)
+    return [services.ledgers.change_status(i, "在管", reason="找到", effective_date=on) for i in copy_ids]
+
+
+def lend(services, copy_ids, due: dt.date, on: dt.date):
+    actions = _actions(services)
+    if actions is not None:
+        return actions.lend(copy_ids, {"borrower": "王芳", "due_back": due, "approver": "张处长"}, effective_date=on)
+    out = []
+    for i in copy_ids:
+        services.ledgers.update(i, {"due_on": due})
+        out.append(services.ledgers.change_status(i, "借出", facts={"borrower": "王芳", "due_back": due},
+                                                  effective_date=on))
+    return out
+
+
+def test_a_top_secret_copy_missing_eleven_days_is_a_major_leak_prefilled_for_the_first_report(services, clock):
+    made, (one, *_rest) = carrier(services, level="绝密")
+    mark_missing(services, [one], DAY0)
+    copy = services.ledgers.get(one)
+    assert copy.values["missing_since"] == DAY0
+    assert copy.values["search_until"] == DAY0 + dt.timedelta(days=10)
+    clock.day(10)  # the tenth day is still within 十日内
+    assert services.carrier_watch.open_due_events() == []
+    watch = services.carrier_watch.watch()
+    assert [(c.copy_number, c.days, c.leak_event) for c in watch.missing] == [(1, 0, None)]
+
+    clock.day(11)
+    (event,) = services.carrier_watch.open_due_events()
+    v = event.values
+    assert v["grade"] == "重大泄密" and v["level"] == "绝密" and v["count"] == 1
+    assert v["found_on"] == DAY0 + dt.timedelta(days=11) and v["occurred_on"] == DAY0
+    assert "ZT-1 第 1 份" in v["item"] and "型号设计图纸" in v["item"] and "保字〔2026〕3号" in v["item"]
+    assert v["carrier"].id == made.id and v["copy_numbers"] == "1"
+    assert v["place"] == "保密办保密柜" and v["responsible"].text == "王芳" and v["department"] == "保密办"
+    assert "查无下落" in v["account"] and "第二条" in v["account"] and v["measures"]
+    assert v["report_by"].startswith("立即报告") and event.status == "待报告"
+    # the copy names its event; its history and the audit log say so
+    assert services.ledgers.get(one).values["leak_event"].text == event.number
+    history = services.ledgers.history(one)
+    assert any(c.new == event.number for h in history for c in h.changes)
+    with services.db.session() as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.action == "record.create",
+                                                     AuditEntry.target == f"leak_events:{event.number}")).all()
+    assert len(entries) == 1 and entries[0].detail["opened_by"] == "下落不明查找期满"
+    assert entries[0].detail["copies"] == [one]
+    # the watch list: the copy past its deadline with its event, the event due at once
+    watch = services.carrier_watch.watch()
+    assert [(c.days, c.leak_event) for c in watch.missing] == [(-1, event.number)]
+    (leak,) = watch.leaks
+    assert leak.major and leak.report_by == clock.now and not leak.reported
+
+
+def test_a_secret_copy_counts_sixty_days(services, clock):
+    _made, (one, *_rest) = carrier(services, level="机密")
+    mark_missing(services, [one], DAY0)
+    clock.day(59)
+    assert services.carrier_watch.open_due_events() == []
+    assert services.carrier_watch.watch().missing[0].days == 1
+    clock.day(61)
+    (event,) = services.carrier_watch.open_due_events()
+    assert event.values["grade"] == "一般泄密" and event.values["count"] == 1
+    # an ordinary leak is reported within 24 hours of its opening (第六条)
+    (leak,) = services.carrier_watch.watch().leaks
+    assert leak.report_by == clock.now + dt.timedelta(hours=24) and not leak.major
+    assert leak.hours_left(clock.now + dt.timedelta(hours=20)) == pytest.approx(4)
+    assert event.values["report_by"] == f"{clock.now + dt.timedelta(hours=24):%Y-%m-%d %H:%M}前(24小时内)"
+
+
+def test_two_secret_copies_missing_together_are_one_major_leak(services, clock):
+    _made, (one, two, three) = carrier(services, level="机密")
+    mark_missing(services, [one, two], DAY0)
+    clock.day(61)
+    (event,) = services.carrier_watch.open_due_events()
+    assert event.values["grade"] == "重大泄密" and event.values["count"] == 2
+    assert event.values["copy_numbers"] == "1、2"
+    assert services.ledgers.get(three).values["leak_event"] is None
+
+
+def test_found_before_the_deadline_stops_the_clock(services, clock):
+    _made, (one, *_rest) = carrier(services, level="绝密")
+    mark_missing(services, [one], DAY0)
+    mark_found(services, [one], clock.day(9))
+    copy = services.ledgers.get(one)
+    assert copy.values["missing_since"] is None and copy.values["search_until"] is None
+    clock.day(30)
+    assert services.carrier_watch.open_due_events() == []
+    assert services.carrier_watch.watch().missing == []
+
+
+def test_running_the_check_twice_opens_one_event(services, clock):
+    _made, (one, *_rest) = carrier(services, level="秘密")
+    _other, (four, *_more) = carrier(services, number="ZT-2", level="秘密")
+    mark_missing(services, [one], DAY0)
+    mark_missing(services, [four], clock.day(1))
+    clock.day(61)
+    first = services.carrier_watch.open_due_events()
+    assert [e.values["copy_numbers"] for e in first] == ["1"]
+    clock.day(62)
+    second = services.carrier_watch.open_due_events()  # only ZT-2's copy is newly due
+    assert [e.values["item"].split()[1] for e in second] == ["ZT-2"]
+    assert services.carrier_watch.open_due_events() == []
+    assert services.ledgers.count("leak_events") == 2
+
+
+def test_overdue_and_soon_due_loans_are_listed_with_their_days(services, clock):
+    _made, (one, two, three) = carrier(services, level="秘密")
+    lend(services, [one], DAY0 + dt.timedelta(days=5), DAY0)
+    lend(services, [two], DAY0 + dt.timedelta(days=30), DAY0)
+    lend(services, [three], DAY0 + dt.timedelta(days=10), DAY0)
+    clock.day(8)
+    loans = services.carrier_watch.watch().loans
+    # overdue first (by due date), then soon due; ZT-1's third copy is due in 2 days, the second in 22 (not listed)
+    assert [(c.copy_number, c.days, c.holder) for c in loans] == [(1, -3, "王芳"), (3, 2, "王芳")]
