@@ -447,6 +447,8 @@ def _import(service, ledger, args) -> int:
         print(f"未导入:{row}(如需导入,加 --include-flagged)")
     for refused in report.refused:
         print(str(refused))
+    for row, copies in report.children_listed.items():  # what each carrier's rows list (份号 1-5 → 5 份)
+        print(f"{_child_noun(ledger)}:第 {row} 行 {copies}")
     if report.skipped_rows:
         print(f"已跳过非数据行(签字栏等):第 {'、'.join(map(str, report.skipped_rows))} 行")
     if report.people_added:
@@ -462,8 +464,15 @@ def _import(service, ledger, args) -> int:
               + "、".join(f"“{label}”({n} 条)" for label, n in report.pending.items())
               + ",请在台账“待补充”中补全")
     done = "可导入" if args.dry_run else "已导入"
-    print(f"{done} {report.accepted if args.dry_run else report.created} 条;未导入 {report.not_imported} 行。")
+    children = f"(其下{_child_noun(ledger)} {report.children} 份)" if report.children else ""
+    print(f"{done} {report.accepted if args.dry_run else report.created} 条{children};未导入 {report.not_imported} 行。")
     return EXIT_REFUSED if report.not_imported else EXIT_OK
+
+
+def _child_noun(ledger) -> str:
+    from mibao_desktop.ledgers import children_of
+
+    return "、".join(child.noun for child in children_of(ledger))
 
 
 def _walk_shown(done: int, total: int) -> None:

@@ -212,8 +212,8 @@ def test_a_carrier_sheet_with_a_row_per_copy_imports_carriers_with_their_copies(
     ws = wb.active
     ws.append(["国家秘密载体登记表"])
     ws.append(["登记编号", "标题", "密级", "定密时间", "份数", "保管人", "部门", "份号", "持有人"])
-    ws.append(["ZT-1", "年度计划", "机密★10年", "2020-03-01", 3, "李娜", "保密办", 1, "李娜"])
-    ws.append(["ZT-2", "图纸", "秘密", "2021-01-01", 1, "王芳", "科研一处", 1, "王芳"])
+    ws.append(["ZT-1", "年度计划", "机密★10年", "2020-03-01", 2, "李娜", "保密办", 1, "李娜"])
+    ws.append(["ZT-2", "图纸", "秘密", "2021-01-01", 2, "王芳", "科研一处", 1, "王芳"])
     ws.append([None, None, None, None, None, None, None, 2, "赵强"])  # merged cells: still ZT-1? no: ZT-2
     ws.append(["ZT-1", None, None, None, None, None, None, 2, "赵强"])  # ZT-1 again, further down
     ws.append(["ZT-3", "方案", "绝密", "2022-01-01", 2, "王芳", "科研一处", 1, "王芳"])

@@ -195,7 +195,7 @@ def test_a_carriers_fault_is_named_by_its_own_column_not_a_copy_fields(service, 
     ws = wb.active
     ws.append(["登记编号", "标题", "密级", "定密时间", "份数", "保管人", "部门", "说明", "份号", "持有人"])
     ws.append(["ZT-1", "年度计划", "机密", "2020-03-01", 1, "李娜", "保密办", "长" * 501, 1, "李娜"])
-    ws.append(["ZT-2", "图纸", "秘密", "2021-01-01", 1, "王芳", "科研一处", None, "第一", "王芳"])
+    ws.append(["ZT-2", "图纸", "秘密", "2021-01-01", 1, "王芳", "科研一处", None, "甲", "王芳"])  # (第一 is 份号 1)
     path = tmp_path / "载体.xlsx"
     wb.save(path)
     report = import_ledger(service, service.ledger("carriers"), path)

@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
-from mibao_desktop.excel import cell_splits, form_lines
+from mibao_desktop.excel import cell_splits, copy_numbers, form_lines
 from mibao_desktop.excel.form_lines import FormLine
 from mibao_desktop.excel.mapping import (
     CHILD,
@@ -30,6 +30,7 @@ from mibao_desktop.excel.mapping import (
     header_key,
 )
 from mibao_desktop.excel.reader import ErrorCell, FormulaCell, Sheet, SpreadsheetError, read_sheets
+from mibao_desktop.ledgers import children_of
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.pending import PENDING as PENDING_MARK, gap_fields
 from mibao_desktop.services.ledger_service import LedgerService
@@ -74,6 +75,8 @@ class ImportReport:
     total_mismatch: str = ""  # a 合计 whose count is not the number of records the table holds
     pending: dict[str, int] = field(default_factory=dict)  # field label → records stored 待补充 (no column)
     pending_records: int = 0  # records with at least one field left 待补充 (its column was never kept)
+    children: int = 0  # child records that came (a dry run: would come) with the records (a carrier's copies)
+    children_listed: dict[int, str] = field(default_factory=dict)  # a carrier's row → its copies (共 5 份:1–5)
 
     @property
     def refused_rows(self) -> int:
@@ -588,12 +591,15 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
             yield raw
 
     child_rows: list[list[int]] = []
+    copies_listed: dict[int, str] = {}  # a carrier's row → the copies its rows list (共 5 份:1–5)
     if plan.with_children or all_or_nothing:
         batch = list(rows_to_check())
         if plan.with_children:
-            batch, grouped_rows, child_rows, refused = _group_by_parent(ledger, batch, batch_rows, header_text)
+            batch, grouped_rows, child_rows, refused, listed = _group_by_parent(ledger, batch, batch_rows, header_text)
             batch_rows[:] = grouped_rows
             report.refused.extend(refused)
+            report.notes.extend(listed.notes)
+            copies_listed = report.children_listed = listed.summaries
     else:
         # streamed: the service keeps only each row's normalised values, not the raw cells as well
         batch = rows_to_check()
@@ -625,10 +631,14 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
     report.notes.sort(key=lambda r: r.row)
     shown = [f for f in ledger.fields if f.name in set(mapping.values()) or f.name == STATUS or f.name in missing]
     report.row_labels = [f.label for f in shown]
+    if copies_listed:  # how many copies each carrier comes with, and which (the 份号 its rows list)
+        report.row_labels.append(plan.label_of(CHILD + _counted_key(ledger)))
     for index, values in result.rows[:PREVIEW_ROWS]:
         report.rows.append((batch_rows[index], [
             f.display(values.get(f.name)) or (PENDING_MARK if f.required and values.get(f.name) is None else "")
-            for f in shown]))
+            for f in shown] + ([copies_listed.get(batch_rows[index], "")] if copies_listed else [])))
+    if plan.with_children:
+        report.children = sum(len(batch[index].get("_children") or ()) for index, _v in result.rows)
     if pending or any(said[1].endswith("留待补充") for said in splits):
         # a record kept without a required field: its column was never kept, or its cell said 待补充
         gaps = {f.name: 0 for f in gap_fields(ledger)}  # in the ledger's order
@@ -716,14 +726,18 @@ _FAULTED = "_faulted"  # a row of a carrier sheet refused for its cells: its car
 
 
 def _group_by_parent(ledger: Ledger, batch: list[dict], numbers: list[int], header_text: dict[str, str]
-                     ) -> tuple[list[dict], list[int], list[list[int]], list[RefusedRow]]:
+                     ) -> tuple[list[dict], list[int], list[list[int]], list[RefusedRow], "_Listed"]:
     """One row per child record (a carrier sheet listing each copy) → one parent row with its
     children. Rows with the same number belong together wherever they are in the sheet; a row
     whose number is blank continues the row above (merged cells in hand-kept sheets). A parent
     value is taken from the first of its rows that has it; free text (备注) on several of its
     rows is gathered. A row that gives a parent value differing from an earlier row's (状态
     written on each copy's row) refuses the parent whole, as does a row refused for its cells:
-    nothing the file says is dropped, and no parent is stored with a child missing."""
+    nothing the file says is dropped, and no parent is stored with a child missing.
+
+    Where the child ledger is counted by a parent field (载体份 by 份数), the 份号 a row lists
+    ("1-5", "1、3、7") become a child each, and each parent's are checked against its 份数
+    (:func:`copy_numbers.list_copies`): a wrong one refuses the parent whole, named by row."""
     key = ledger.field(ledger.key_field)
     groups: dict[str, dict] = {}
     order: list[str] = []
@@ -774,6 +788,29 @@ def _group_by_parent(ledger: Ledger, batch: list[dict], numbers: list[int], head
         if child:
             merged["_children"].append(child)
             child_rows[group_key].append(number)
+    listed = _Listed()
+    counted = next((c for c in children_of(ledger) if c.counted_by), None)
+    for k in order if counted is not None else ():
+        if k in faulted or k in refusals:
+            continue
+        merged = groups[k]
+        found = copy_numbers.list_copies(
+            merged["_children"], child_rows[k], key=counted.key_field, count_field=counted.counted_by,
+            count_cell=merged.get(counted.counted_by), count_row=taken_from.get((k, counted.counted_by), first_row[k]),
+            parent=f"{ledger.noun} {merged.get(ledger.key_field) or ''}".strip(),
+            maximum=getattr(counted.field(counted.key_field).type, "maximum", 10_000))
+        column = {counted.key_field: header_text.get(CHILD + counted.key_field, counted.field(counted.key_field).label),
+                  counted.counted_by: header_text.get(counted.counted_by, ledger.field(counted.counted_by).label)}
+        if found.problems:
+            refusals.setdefault(k, []).extend(RefusedRow(row, column[name], message)
+                                              for row, name, message in found.problems)
+            continue
+        listed.notes.extend(RefusedRow(row, column[name], message) for row, name, message in found.notes)
+        merged["_children"], child_rows[k] = found.children, found.rows
+        if found.count is not None and merged.get(counted.counted_by) in (None, ""):
+            merged[counted.counted_by] = found.count
+        if found.summary:
+            listed.summaries[first_row[k]] = found.summary
     refused: list[RefusedRow] = []
     for k in order:
         if k in faulted or k in refusals:
@@ -782,12 +819,24 @@ def _group_by_parent(ledger: Ledger, batch: list[dict], numbers: list[int], head
                            for n in sorted({first_row[k], *child_rows[k]} - {r.row for r in refusals.get(k, ())}
                                            - faulted.get(k, set())))
     kept = [k for k in order if k not in faulted and k not in refusals]
-    return [groups[k] for k in kept], [first_row[k] for k in kept], [child_rows[k] for k in kept], refused
+    return [groups[k] for k in kept], [first_row[k] for k in kept], [child_rows[k] for k in kept], refused, listed
+
+
+@dataclass
+class _Listed:
+    """What the 份号 of a carrier sheet were read as: notes (本行登记 5 份), and by carrier's row
+    the copies listed (共 5 份:1–5), shown in the preview."""
+
+    notes: list[RowNote] = field(default_factory=list)
+    summaries: dict[int, str] = field(default_factory=dict)
+
+
+def _counted_key(ledger: Ledger) -> str:
+    """The key field of the child ledger a parent field counts (份号 of 载体份, counted by 份数)."""
+    return next((c.key_field for c in children_of(ledger) if c.counted_by), "")
 
 
 def _child_noun(ledger: Ledger) -> str:
-    from mibao_desktop.ledgers import children_of
-
     return "、".join(child.noun for child in children_of(ledger))
 
 
