@@ -29,7 +29,7 @@ ACTION_LABELS = {
     "account.setup": "初始化账户", "account.create": "新建账户", "account.reset_password": "重置口令",
     "account.password_change": "修改口令", "account.disable": "停用账户", "account.enable": "启用账户",
     "account.unlock": "解锁账户", "settings.change": "修改设置",
-    "record.create": "登记", "record.update": "修改记录", "record.status": "变更状态", "record.void": "作废",
+    "record.create": "登记", "record.update": "修改记录", "record.status": "变更状态", "record.action": "办理载体手续", "record.void": "作废",
     "record.restore": "恢复", "record.import": "导入", "record.bulk_update": "批量修改",
     "ledger.export": "导出", "ledger.print": "打印",
     "ledger.export_media": "导出到移动介质", "report.annual": "年度报表",
@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "account.grant_role": "授予角色并启用", "auth.login_after_reset": "口令重置后首次登录",
     "auth.password_change_failed": "修改口令时原口令错误", "auth.session_ended": "会话结束(账户已停用或角色已变)",
     "account.set_person_id": "登记工号", "auth.restore_login_failed": "恢复备份时登录失败",
+    "check.open": "开始载体核对", "check.mark": "核对载体份", "check.unmark": "撤销核对勾选",
+    "check.close": "完成载体核对", "check.follow_up": "核对缺失标为下落不明",
 }
 
 

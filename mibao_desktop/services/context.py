@@ -48,6 +48,12 @@ class Services:
         return CarrierWatchService(self.db, self.actor, ledgers=self.ledgers, clock=self.clock)
 
     @cached_property
+    def carrier_checks(self):
+        from mibao_desktop.services.carrier_checks import CarrierCheckService
+
+        return CarrierCheckService(self.ledgers, actions=lambda: self.carrier_actions)
+
+    @cached_property
     def bulk_edit(self):
         from mibao_desktop.services.bulk_edit import BulkEditService
 

@@ -82,6 +82,14 @@ def _fill(table, rows: list[list[str]]) -> None:
     table.setUpdatesEnabled(True)
 
 
+def _with_children(ledger, report: ImportReport) -> str:
+    """(其下载体份 14 份): the copies a carrier book's rows give, beside the carriers."""
+    from mibao_desktop.ledgers import children_of
+
+    nouns = "、".join(child.noun for child in children_of(ledger))
+    return f"(其下{nouns} {report.children} 份)" if report.children else ""
+
+
 class ImportWizard(QWizard):
     """Choose the file and sheet → check the column mapping → preview every row → import.
 
@@ -562,7 +570,8 @@ class PreviewPage(QWizardPage):
     def _summary(self, report: ImportReport) -> str:
         title = self.w.ledger.title
         total = report.accepted + report.refused_rows + len(report.left_out)
-        parts = [f"共 {total} 行:{report.accepted} 行可导入,{report.refused_rows} 行有错"]
+        parts = [f"共 {total} 行:{report.accepted} 行可导入{_with_children(self.w.ledger, report)},"
+                 f"{report.refused_rows} 行有错"]
         if report.left_out:
             parts.append(f"{len(report.left_out)} 行不导入(删除线/合计)")
         elif self.w.plan.include_flagged and self.w.plan.flagged:
@@ -636,7 +645,7 @@ class DonePage(QWizardPage):
 
     def initializePage(self) -> None:
         report = self.w.result_
-        text = f"已导入 {report.created} 条,未导入 {report.not_imported} 行"
+        text = f"已导入 {report.created} 条{_with_children(self.w.ledger, report)},未导入 {report.not_imported} 行"
         why = []
         if report.refused_rows:
             why.append(f"有错 {report.refused_rows} 行")

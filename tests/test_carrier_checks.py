@@ -1,0 +1,159 @@
+"""Checks of the carriers' copies (issue 13 item 4; seed 003 第十条 月核对、季检查、年终清退归档)
+on a real database: a department's check lists its copies (those away as away), copies are
+ticked, scanned by a label's QR payload and typed by number; the close finds the missing, the
+extra and the misplaced, stores them, and nothing changes after; the report is read back from
+the PDF and the workbook; a missing copy is marked 下落不明 from the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+
+import pytest
+from openpyxl import load_workbook
+
+from mibao_desktop.db.models import AuditEntry
+from mibao_desktop.errors import ServiceError, ValidationFailed
+from mibao_desktop.excel.check_report import export_check_report
+from mibao_desktop.security import Actor, Role
+from mibao_desktop.services import carrier_checks as CC
+from mibao_desktop.services.context import Services
+
+TODAY = dt.date.today()
+
+
+def carrier(number, copies, **overrides):
+    values = dict(carrier_number=number, title="年度保密检查通知", doc_number="保〔2026〕3号", issuer="上级机关",
+                  level="机密", classified_on="2026-01-05", form="纸质", copies=copies, scope="全体人员",
+                  source="接收", received_on=(TODAY - dt.timedelta(days=20)).isoformat(), keeper="李娜",
+                  department="科研一处", location="科研一处保密柜")
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def services(db):
+    s = Services(db, Actor.local_security_admin())
+    for name, dept in (("李娜", "科研一处"), ("张伟", "科研一处"), ("王芳", "科研二处")):
+        s.ledgers.create("people", {"name": name, "department": dept})
+    s.carrier_actions.register(carrier("ZT-2026-001", 3))
+    s.carrier_actions.register(carrier("ZT-2026-002", 1, level="秘密"))
+    s.carrier_actions.register(carrier("ZT-2026-009", 2, department="科研二处", keeper="王芳", location="科研二处保密柜"))
+    return s
+
+
+def copy_ids(s, number):
+    c = s.ledgers.find("carriers", number)
+    return [x.id for x in s.carrier_actions.copies(c.id)]
+
+
+def _audit(db, prefix):
+    with db.session() as session:
+        return [e for e in session.query(AuditEntry).order_by(AuditEntry.id) if e.action.startswith(prefix)]
+
+
+def test_parse_code_reads_a_record_number_and_a_copy_number():
+    assert CC.parse_code(" zt-2026-001 ")[0] == ("ZT-2026-001", None)  # the whole text first
+    assert ("ZT-2026-001", 3) in CC.parse_code("ZT-2026-001-3")
+    assert ("ZT-2026-001", 3) in CC.parse_code("ZT-2026-001 第3份")
+    assert ("ZT-2026-001", 12) in CC.parse_code("ZT-2026-001/12")
+    assert ("ZT-2026-001", 2) in CC.parse_code("ZT－2026－001＃2")  # full width, as some scanners type
+    assert CC.parse_code("   ") == []
+
+
+def test_a_department_check_from_open_to_report(services, db, tmp_path):
+    s = services
+    one, two, nine = copy_ids(s, "ZT-2026-001"), copy_ids(s, "ZT-2026-002"), copy_ids(s, "ZT-2026-009")
+    s.carrier_actions.lend([one[2]], {"borrower": "张伟", "due_back": (TODAY + dt.timedelta(days=7)).isoformat(),
+                                      "approver": "王处长"})
+    checks = s.carrier_checks
+    check = checks.open("月核对", CC.current_period("月核对", TODAY), "部门", "科研一处")
+    assert checks.open("月核对", check.period, "部门", "科研一处").id == check.id  # taken up, not opened twice
+    listing = checks.check_list(check.id)
+    assert [(x.carrier_number, x.copy_number, x.state) for x in listing.lines] == [
+        ("ZT-2026-001", 1, "在位"), ("ZT-2026-001", 2, "在位"), ("ZT-2026-001", 3, "外出"), ("ZT-2026-002", 1, "在位")]
+    assert listing.lines[2].holder == "张伟"  # away, with who has it
+    assert listing.counts()["未核对"] == 3
+
+    checks.mark(check.id, one[0])  # ticked
+    r = checks.scan(check.id, "ZT-2026-002")  # the carrier's own label: one copy, so that copy
+    assert (r.line.copy_id, r.finding) == (two[0], "已核对")
+    r = checks.scan(check.id, "ZT-2026-009-2")  # a cover label of another department's copy
+    assert r.finding == "多出" and "科研二处" in r.message
+    r = checks.scan(check.id, "zt-2026-001 3", how="输入")  # typed: the copy lent out is here
+    assert r.finding == "位置不符"
+    assert checks.scan(check.id, "ZT-2026-001-1").again
+    with pytest.raises(ServiceError, match="共有 3 份在管|份在管"):
+        checks.scan(check.id, "ZT-2026-001")  # several copies: which one?
+    with pytest.raises(ServiceError, match="找不到"):
+        checks.scan(check.id, "ZT-1999-404")
+    with pytest.raises(ServiceError, match="没有第 7 份"):
+        checks.scan(check.id, "ZT-2026-001-7")
+    counts = checks.check_list(check.id).counts()
+    assert (counts["已核对"], counts["未核对"], counts["多出"], counts["位置不符"]) == (2, 1, 1, 1)
+
+    report = checks.close(check.id, checkers="李娜 张伟", note="柜内清点")
+    assert report.counts() == {"已核对": 2, "缺失": 1, "多出": 1, "位置不符": 1, "外出": 0, "下落不明": 0}
+    assert [x.copy_id for x in report.of("缺失")] == [one[1]]
+    assert "科研二处" in report.of("多出")[0].belongs and report.of("多出")[0].copy_id == nine[1]
+    with pytest.raises(ServiceError, match="不能再修改"):
+        checks.mark(check.id, one[1])
+    with pytest.raises(ServiceError, match="不能再修改"):
+        checks.unmark(check.id, one[0])
+    with pytest.raises(ServiceError, match="不能再修改"):
+        checks.close(check.id)
+    # the stored report does not follow later changes of the copies
+    s.carrier_actions.give_back([one[2]])
+    again = checks.report(check.id)
+    assert [(x.finding, x.status) for x in again.of("位置不符")] == [("位置不符", "借出")]
+    assert {e.action for e in _audit(db, "check.")} == {"check.open", "check.mark", "check.close"}
+
+    pdf = tmp_path / "report.pdf"
+    assert checks.print_report(check.id, pdf) >= 1
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for words in ("涉密载体月核对报告", "部门:科研一处", check.period, "李娜 张伟", "缺失 1 份", "ZT-2026-009",
+                  "核对人:", "部门负责人:", "保密办:"):
+        assert words in text, words
+    xlsx = tmp_path / "report.xlsx"
+    assert export_check_report(checks, check.id, xlsx) == 5
+    ws = load_workbook(xlsx).active
+    values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    flat = [v for row in values for v in row if v is not None]
+    assert "缺失" in flat and "多出" in flat and "ZT-2026-009" in flat
+    found = [row for row in values if "缺失" in row]
+    assert found[0][2:4] == ["ZT-2026-001", 2]
+
+    # the missing copy marked 下落不明 from the report: through the carrier actions (the clock starts)
+    with pytest.raises(ServiceError, match="缺失"):
+        checks.mark_missing(check.id, [one[0]], "未见")
+    checks.mark_missing(check.id, [one[1]], "柜内未找到")
+    missing = s.ledgers.get(one[1])
+    assert missing.status == "下落不明" and missing.values["search_until"] is not None
+    assert "已标为下落不明" in checks.report(check.id).of("缺失")[0].followed
+
+
+def test_a_person_and_a_place_check_and_the_refusals(services):
+    s, checks = services, services.carrier_checks
+    nine = copy_ids(s, "ZT-2026-009")
+    with pytest.raises(ValidationFailed):
+        checks.open("周核对", "2026年1月", "部门", "科研一处")
+    with pytest.raises(ValidationFailed):
+        checks.open("月核对", "2026年13月", "部门", "科研一处")
+    with pytest.raises(ValidationFailed):
+        checks.open("月核对", "2026年1月", "部门", "无此部门")
+    person = checks.open("季检查", "2026年第四季度", "人员", "王芳")
+    assert person.scope_value == "王芳(科研二处)"
+    assert [x.copy_id for x in checks.check_list(person.id).lines] == nine
+    place = checks.open("年终清退归档", "2026年度", "存放位置", "科研一处保密柜")
+    assert len(checks.check_list(place.id).lines) == 4
+    with pytest.raises(ServiceError, match="尚未完成"):
+        checks.report(place.id)
+    everything = checks.open("年终清退归档", "2026年度", "全部")
+    report = checks.close(everything.id)
+    assert report.counts()["缺失"] == 6 and everything.id in [c.id for c in checks.checks()]
+
+
+def test_only_the_security_administrator_checks(services, db):
+    auditor = Services(db, Actor("审计员", Role.AUDITOR))
+    with pytest.raises(Exception, match="安全保密管理员|无权|权限"):
+        auditor.carrier_checks.open("月核对", "2026年1月", "全部")
