@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="表中没有这一必填列:每一行都填这个值,如 --fill 定密时间=2020-01-01")
     imp.add_argument("--fill-from", action="append", default=[], metavar="字段=列名",
                      help="表中没有这一必填列:取自另一列,如 --fill-from 定密时间=启用时间")
+    imp.add_argument("--own-level", action="append", default=[], metavar="密级:排在其下的密级[:涉密]",
+                     help="先把文件中的本单位密级(三级以外的,如涉密专用、内部)设为本单位的密级,排在指定密级之下;"
+                          "按涉密管理的加“:涉密”,如 --own-level 涉密专用:秘密:涉密 --own-level 内部:涉密专用")
     imp.epilog = ("退出码:0 全部导入;1 有行未导入(逐行列出原因);2 导入失败(文件无法读取等)。"
                   "表中没有的必填列不指定做法时,照样导入,记录标为“待补充”")
     aud = sub.add_parser("audit", help="审计日志(安全审计员)")
@@ -79,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     aud_export = aud_sub.add_parser("export", help="导出审计日志到 Excel")
     aud_export.add_argument("output", type=Path)
     aud_export.add_argument("--marking", default=levels.WORK_SECRET, metavar="密级标志",
-                            help=f"印在工作表和每页页眉页脚上的密级标志:{'、'.join(levels.MARKINGS)}"
+                            help=f"印在工作表和每页页眉页脚上的密级标志:{'、'.join(levels.markings())}"
                                  f"(默认:{levels.WORK_SECRET})")
     from mibao_desktop.printing.labels import DEFAULT_LAYOUT, PRESETS
     from mibao_desktop.printing.templates import FORM_TEMPLATES
@@ -291,11 +294,12 @@ def _command(data_dir: Path, args) -> int:
             return _missing_check(db, actor)
         service = _ledger_service(db, actor)
         from mibao_desktop.ledgers import get_ledger
+        from mibao_desktop.services.context import Services
 
         ledger = get_ledger(args.ledger)
         if args.command == "export":
             return _export(service, ledger, args)
-        return _import(service, ledger, args)
+        return _import(service, ledger, args, settings=Services(db, actor).settings)
     except (KeyError, SpreadsheetError, DatabaseError, ServiceError, BackupError, LoginRequired, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"错误:{message}", file=sys.stderr)
@@ -418,10 +422,32 @@ def _export(service, ledger, args) -> int:
     return EXIT_OK
 
 
-def _import(service, ledger, args) -> int:
+def _own_levels(settings, given: list[str], *, dry_run: bool) -> None:
+    """``--own-level 涉密专用:秘密:涉密``: a level of the unit's own set before the import reads
+    the file (ranked under the level named; ``涉密``: managed as classified). A dry run reads
+    with it and saves nothing."""
+    from mibao_desktop.excel.reader import SpreadsheetError
+    from mibao_desktop.ledgers import levels
+
+    for text in given:
+        parts = [p.strip() for p in text.replace("：", ":").split(":")]
+        if len(parts) not in (2, 3) or not all(parts) or (len(parts) == 3 and parts[2] != "涉密"):
+            raise SpreadsheetError(f"“{text}”应写成 密级:排在其下的密级[:涉密],如 涉密专用:秘密:涉密")
+        if dry_run:
+            made = settings.with_level(parts[0], parts[1], classified=len(parts) == 3, base=levels.unit())
+            levels.use(made)
+        else:
+            made = settings.add_unit_level(parts[0], parts[1], classified=len(parts) == 3)
+        print(f"本单位的密级{'(预览,未保存)' if dry_run else ''}:{'、'.join(made.order)}"
+              + (f"(按涉密管理:{'、'.join(sorted(made.classified))})" if made.classified else ""))
+
+
+def _import(service, ledger, args, settings=None) -> int:
     from mibao_desktop.excel.importer import FROM, PENDING, VALUE, Fill, plan_import, run_import, write_refused
     from mibao_desktop.excel.reader import SpreadsheetError
 
+    if args.own_level:
+        _own_levels(settings, args.own_level, dry_run=args.dry_run)
     plan = plan_import(ledger, args.input, service.import_mapping(ledger), sheet=args.sheet)
     plan.include_flagged = args.include_flagged
     for word in args.pending:
@@ -463,6 +489,11 @@ def _import(service, ledger, args) -> int:
         print(f"{'将有' if args.dry_run else '其中'} {report.pending_records} 条记录标为“待补充”:表中没有"
               + "、".join(f"“{label}”({n} 条)" for label, n in report.pending.items())
               + ",请在台账“待补充”中补全")
+    for word, rows in report.unknown_levels.items():
+        where = "、".join(map(str, rows[:20])) + (" 等" if len(rows) > 20 else "")
+        print(f"密级“{word}”(第 {where} 行)不是本单位的密级,这些行未导入。本单位使用此密级时,"
+              f"加 --own-level {word}:排在其下的密级(按涉密管理的再加“:涉密”)再导入一次,"
+              f"如 --own-level {word}:秘密;或在“设置→本单位密级”中添加")
     done = "可导入" if args.dry_run else "已导入"
     children = f"(其下{_child_noun(ledger)} {report.children} 份)" if report.children else ""
     print(f"{done} {report.accepted if args.dry_run else report.created} 条{children};未导入 {report.not_imported} 行。")

@@ -127,7 +127,21 @@ class Database:
             except BaseException:
                 db.close()
                 raise
+            db.take_unit_levels()
         return db
+
+    def take_unit_levels(self) -> None:
+        """The unit's own levels (its setting 本单位密级: 涉密专用, 内部 …) become the ones in use,
+        as every list, ranking and reading of a level asks them (``levels.unit()``): when the
+        database opens, at each login (another workstation may have changed them) and when the
+        setting is saved."""
+        from mibao_desktop.db.models import Setting
+        from mibao_desktop.ledgers import levels
+
+        with self.session() as session:
+            row = session.get(Setting, levels.SETTING)
+            stored = None if row is None else row.value
+        levels.use(levels.UnitLevels.from_stored(stored))
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:

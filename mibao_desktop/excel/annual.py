@@ -71,7 +71,7 @@ def annual_summary(service: LedgerService, ledger: Ledger, year: int) -> dict[st
 def report_marking(service: LedgerService, ledgers: list[Ledger] | None = None) -> str:
     """The highest level among the records the report lists, by the ledger export's rule."""
     found = [default_marking(service, ledger) for ledger in (ledgers or top_level())]
-    return max(found, key=lambda level: levels.RANK.get(level, -1), default=levels.UNCLASSIFIED)
+    return max(found, key=levels.rank, default=levels.UNCLASSIFIED)
 
 
 def _row(figures: LedgerFigures, level: str | None, statuses: list[str], year_columns) -> list[Any]:
@@ -202,7 +202,7 @@ def export_annual_report(service: LedgerService, year: int, path: Path, *, marki
     check_target(service.db, path)
     ledgers = list(top_level())
     marking = marking or report_marking(service, ledgers)
-    if marking not in paper.MARKINGS:
+    if marking not in paper.markings():
         raise ValueError(marking)
     unit = report_facts.unit_name(service.db) if unit is None else unit
     filled_by = report_facts.display_name(service.db, service.actor.name) if filled_by is None else filled_by

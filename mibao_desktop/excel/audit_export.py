@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 from openpyxl import Workbook
 
 from mibao_desktop.errors import ServiceError
-from mibao_desktop.excel.export import MARKINGS, SheetStream, save_atomically, stream_to, unit_line
+from mibao_desktop.excel.export import SheetStream, markings, save_atomically, stream_to, unit_line
 from mibao_desktop.ledgers.levels import WORK_SECRET
 
 COLUMNS = (("序号", 8), ("时间", 20), ("用户", 12), ("角色", 15), ("操作", 13), ("对象", 28), ("详情", 70))
@@ -27,7 +27,7 @@ def write_audit_workbook(path: Path, rows: Iterable, total: int, *,
                          marking: str = DEFAULT_MARKING, unit: str = "") -> int:
     """``rows``: AuditLines (services/audit_lines), oldest first. ``unit``: the unit's name for
     the 填报单位 line under the title, as every export has it (blank to write by hand)."""
-    if marking not in MARKINGS:
+    if marking not in markings():
         raise ValueError(marking)
     wb = Workbook(write_only=True)
     heading = f"审计日志(共 {total} 条)" + (f"  {note}" if note else "")
@@ -51,8 +51,8 @@ def export_audit(service, path: Path, f=None, *, progress: Callable[[int, int], 
     from mibao_desktop.services import audit, report_facts
     from mibao_desktop.services.output_service import check_target
 
-    if marking not in MARKINGS:
-        raise ServiceError(f"密级标志“{marking}”不可用,应为:{'、'.join(MARKINGS)}")
+    if marking not in markings():
+        raise ServiceError(f"密级标志“{marking}”不可用,应为:{'、'.join(markings())}")
     check_target(service.db, path)  # the auditor once exported the log onto mibao.sqlite
     total, rows = service.for_export(f or AuditFilter())
     anchor = audit.current_anchor(service.db)

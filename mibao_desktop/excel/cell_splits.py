@@ -21,7 +21,7 @@ import unicodedata
 from typing import Any, Callable, Collection, Iterable, Mapping
 
 from mibao_desktop.ledgers.declaration import Ledger
-from mibao_desktop.ledgers.fields import Field, Integer, Level, MacAddress, Text
+from mibao_desktop.ledgers.fields import Field, FieldError, Integer, Level, MacAddress, Text
 from mibao_desktop.ledgers.normalize import split_values
 from mibao_desktop.ledgers.pending import PENDING, gap_fields
 
@@ -164,10 +164,14 @@ def splitter(ledger: Ledger, fields: dict[str, Field], known: Mapping[str, Colle
                 nothing.append(name)
             else:
                 others.append((name, rule, _TRIGGERS[kind], kind == "qualified"))
+    # a grade column holding a post's 密级 instead (涉密等级: 机密): the cell goes to the level field
+    # its type names (岗位密级), when the row gives that field nothing of its own
+    moves = [(name, f.type.level_field, ledger.field(f.type.level_field)) for name, f in fields.items()
+             if getattr(f.type, "level_field", None) and ledger.has_field(f.type.level_field)]
     gaps = {f.name for f in gap_fields(ledger)} & fields.keys()
     blanks = [(name, name in gaps) for name in dict.fromkeys([*nothing, *gaps])]  # (field, may be 待补充)
     nothing_names = set(nothing)
-    if not blanks and not others:
+    if not blanks and not others and not moves:
         return None
     # the record's free text (备注): where a qualifier taken off a value is kept
     notes_field = next((f.name for f in ledger.fields if isinstance(f.type, Text) and f.type.multiline), None)
@@ -175,6 +179,17 @@ def splitter(ledger: Ledger, fields: dict[str, Field], known: Mapping[str, Colle
 
     def split(raw: dict[str, Any]) -> list[tuple[str, str]]:
         done: list[tuple[str, str]] = []
+        for name, target, level_field in moves:
+            cell = raw.get(name)
+            if cell.__class__ is not str or raw.get(target) not in (None, ""):
+                continue
+            try:
+                level = level_field.type.normalise(cell)
+            except FieldError:
+                continue  # a grade (核心), or neither: the grade's own check says which
+            raw[target] = cell
+            raw[name] = None
+            done.append((name, f"“{cell.strip()}”是{level_field.label},记入{level_field.label}({level})"))
         try:  # most rows have no 无 at all: told by one test in C, not a test per column
             some = not _BLANK_CELLS.isdisjoint(raw.values())
         except TypeError:  # a list gathered from two columns (unhashable)

@@ -106,7 +106,7 @@ def _cell(ws, value: Any, **style) -> WriteOnlyCell:
 
 MAX_ROWS = 1_048_576  # Excel's limit per sheet; the rest continues on a further sheet
 HEAD_ROWS = 3  # marking, title, column headers (a sheet with a 填报单位 line: 4)
-MARKINGS = levels.MARKINGS
+markings = levels.markings  # what a report may be marked with: the unit's levels (a function: the unit may add one)
 marking_text = levels.marking_text
 NUMBER_HEADER = "序号"
 
@@ -138,7 +138,8 @@ def default_marking(service: LedgerService, ledger: Ledger, query: LedgerQuery |
 
 
 def highest_level(stream) -> str:
-    """The highest state-secret level among the records (非涉密 when none holds one). A record
+    """The highest level among the records, in the unit's ranking (非涉密 when none holds one
+    above it; a level of the unit's own, 涉密专用, counts where it is ranked). A record
     whose 密级 is empty (待补充, left so by an import) may be of any level: the report is then
     marked with the highest the ledger's declaration allows, so that the unit never under-marks
     (the export dialog still lets the user choose). For the whole ledger (nothing searched or
@@ -153,10 +154,11 @@ def highest_level(stream) -> str:
         if pending_level_count(stream.session, stream.ledger):
             return highest_allowed
         held = {level for level, n in stream.repo.facet_counts(stream.ledger, field.name).items() if n > 0}
-        return next((level for level in levels.LEVELS if level in held), levels.UNCLASSIFIED)
+        return next((level for level in field.type.allowed if level in held), levels.UNCLASSIFIED)
     if _holds_empty_level(stream):
         return highest_allowed
-    return next((level for level in levels.LEVELS if stream.has_level(level)), levels.UNCLASSIFIED)
+    above = [level for level in field.type.allowed if levels.rank(level) > levels.rank(levels.UNCLASSIFIED)]
+    return next((level for level in above if stream.has_level(level)), levels.UNCLASSIFIED)
 
 
 def _holds_empty_level(stream) -> bool:
@@ -308,7 +310,7 @@ class SheetStream:
         for i in self.levelled:
             base = cells[i]
             by_level = {}
-            for level, colour in levels.COLOURS.items():
+            for level, colour in levels.colours().items():
                 style = StyleArray(base._style)
                 style.fontId = self.wb._fonts.add(Font(name=_BODY_FONT.name, size=BODY_SIZE, color=colour.lstrip("#")))
                 by_level[level] = self.wb._cell_styles.add(style)
@@ -458,7 +460,7 @@ def column_kinds(chosen: list, parent_label: str = "") -> tuple[list[int], list[
 
 def level_columns(chosen: list, parent_label: str = "") -> list[int]:
     """The columns holding a 密级: printed in the level's colour, as the table and the labels
-    show it (one palette, ``levels.COLOURS``)."""
+    show it (one palette, ``levels.colours()``)."""
     shift = 1 if parent_label else 0
     return [i + shift for i, f in enumerate(chosen) if not f.many and isinstance(f.type, Level)]
 
@@ -493,7 +495,7 @@ def export_ledger(service: LedgerService, ledger: Ledger, path: Path, *, query: 
     wb = Workbook(write_only=True)
     with service.stream(ledger, query, fields=[f.name for f in chosen]) as stream:
         marking = marking or highest_level(stream)
-        if marking not in MARKINGS:
+        if marking not in markings():
             raise ValueError(marking)
         total = stream.total
         parent_label = parent_column(ledger)

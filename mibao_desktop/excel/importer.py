@@ -31,7 +31,9 @@ from mibao_desktop.excel.mapping import (
 )
 from mibao_desktop.excel.reader import ErrorCell, FormulaCell, Sheet, SpreadsheetError, read_sheets
 from mibao_desktop.ledgers import children_of
+from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.declaration import Ledger
+from mibao_desktop.ledgers.fields import Level
 from mibao_desktop.ledgers.pending import PENDING as PENDING_MARK, gap_fields
 from mibao_desktop.services.ledger_service import LedgerService
 
@@ -75,6 +77,9 @@ class ImportReport:
     total_mismatch: str = ""  # a 合计 whose count is not the number of records the table holds
     pending: dict[str, int] = field(default_factory=dict)  # field label → records stored 待补充 (no column)
     pending_records: int = 0  # records with at least one field left 待补充 (its column was never kept)
+    # words in a 密级 column that are no level of the unit (涉密专用 not yet set): their rows are
+    # refused, and the wizard and ``mibao import --own-level`` offer to set them as the unit's own
+    unknown_levels: dict[str, list[int]] = field(default_factory=dict)
     children: int = 0  # child records that came (a dry run: would come) with the records (a carrier's copies)
     children_listed: dict[int, str] = field(default_factory=dict)  # a carrier's row → its copies (共 5 份:1–5)
 
@@ -653,10 +658,35 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         if report.total_mismatch:
             row = next((line.row for line in above if line.label in form_lines.TOTAL_LABELS), 0)
             report.notes.insert(0, RowNote(_total_row(plan) or row, "", report.total_mismatch))
+    report.unknown_levels = unknown_levels(plan)
     report.created = len(result.created)
     report.accepted = result.accepted
     report.people_added = list(result.people_added)
     return report
+
+
+def unknown_levels(plan: ImportPlan) -> dict[str, list[int]]:
+    """The words of the plan's 密级 columns that would be levels of the unit's own, were they
+    set (涉密专用, 内部 before the unit has set it), with the rows that hold them: never read as
+    one of the three, but offered to be set (ranked where the security administrator says)."""
+    columns = [i for i, name in plan.mapping.items() if isinstance(getattr(field_of(plan.ledger, name), "type", None), Level)]
+    if not columns:
+        return {}
+    seen: dict[Any, str | None] = {}
+    found: dict[str, list[int]] = {}
+    for number, cells in plan.data_rows:
+        for i in columns:
+            cell = cells[i] if i < len(cells) else None
+            if cell.__class__ is not str:
+                continue
+            word = seen.get(cell, "")
+            if word == "":
+                word = seen[cell] = levels.unknown_word(cell)
+                if word in (PENDING_MARK, *cell_splits.NOTHING):
+                    word = seen[cell] = None
+            if word is not None:
+                found.setdefault(word, []).append(number)
+    return found
 
 
 def _total_row(plan: ImportPlan) -> int:

@@ -16,7 +16,7 @@ from typing import Callable
 
 from openpyxl import Workbook
 
-from mibao_desktop.excel.export import MARKINGS, SheetStream, display_width, save_atomically, stream_to
+from mibao_desktop.excel.export import SheetStream, display_width, markings, save_atomically, stream_to
 from mibao_desktop.ledgers import PEOPLE
 from mibao_desktop.services.holdings import TITLE, Holding, PersonHoldings, child_number, collect  # noqa: F401
 from mibao_desktop.services.ledger_service import LedgerService
@@ -35,7 +35,7 @@ def write_person_holdings(holdings: PersonHoldings, path: Path, *, marking: str 
                           cancelled: Callable[[], bool] | None = None, anchor: str = "") -> int:
     """The list as an xlsx workbook at ``path`` (written whole, then renamed); returns its rows."""
     marking = marking or holdings.marking
-    if marking not in MARKINGS:
+    if marking not in markings():
         raise ValueError(marking)
     person = holdings.person
     today = today or dt.date.today()

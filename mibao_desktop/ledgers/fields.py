@@ -116,11 +116,20 @@ class Level(FieldType):
     ``period_field`` names the ledger's 保密期限 field: a marking such as ``机密★10年`` then
     fills it too (a period given on its own as well must agree). Without one, the ledger keeps
     no period: the service notes (import) or refuses (form) a marking that carries one.
+
+    ``declared`` is the ledger's kind: the three (a ledger of classified items) or the three and
+    非涉密 (one that holds both). What the field takes is that, with the unit's own levels that
+    fit it, in the unit's order (:func:`levels.accepted`): asked anew each time, so a level the
+    security administrator adds is a choice at once.
     """
 
-    allowed: tuple[str, ...] = levels.LEVELS
+    declared: tuple[str, ...] = levels.LEVELS
     period_field: str | None = None
     editor = "choice"
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return levels.accepted(self.declared)
 
     @property
     def choices(self) -> tuple[str, ...]:

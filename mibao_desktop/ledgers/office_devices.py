@@ -32,8 +32,8 @@ def _level_of(record) -> str | None:
 def one_side_only(ctx: RuleContext) -> Mapping[str, str]:
     """Not shared between a classified and an unclassified computer (seed 002 §七.3)."""
     computers = ctx.referenced(CONNECTED)
-    classified = [c for c in computers if levels.is_state_secret(_level_of(c))]
-    unclassified = [c for c in computers if not levels.is_state_secret(_level_of(c))]
+    classified = [c for c in computers if levels.is_classified(_level_of(c))]
+    unclassified = [c for c in computers if not levels.is_classified(_level_of(c))]
     if classified and unclassified:
         return {CONNECTED: "不得在涉密计算机与非涉密计算机之间共用(保密管理规定第七条):涉密计算机 "
                            + "、".join(c.label for c in classified) + ";非涉密计算机 "
@@ -45,7 +45,7 @@ def level_not_below_its_computers(ctx: RuleContext) -> Mapping[str, str]:
     """A device serving a classified computer is classified at least as high as it."""
     own = ctx.values.get("level")
     higher = [c for c in ctx.referenced(CONNECTED)
-              if levels.is_state_secret(_level_of(c)) and levels.rank(_level_of(c)) > levels.rank(own)]
+              if levels.is_classified(_level_of(c)) and levels.rank(_level_of(c)) > levels.rank(own)]
     if higher:
         top = levels.highest(_level_of(c) for c in higher)
         return {"level": f"密级不能低于所连接的涉密计算机:" + "、".join(f"{c.label}({_level_of(c)})" for c in higher)

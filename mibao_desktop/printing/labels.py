@@ -24,7 +24,7 @@ A4 = (210.0, 297.0)
 LEVEL_LABEL, REMINDER_LABEL = "level", "reminder"
 KIND_TITLES = {LEVEL_LABEL: "密级标识", REMINDER_LABEL: "保密提醒标识"}
 
-DEFAULT_COLOURS = dict(levels.COLOURS)
+DEFAULT_COLOURS = dict(levels.COLOURS)  # the three and 非涉密; a unit's own level: levels.colours()
 
 
 class LayoutError(ValueError):
@@ -153,7 +153,7 @@ def render_labels(target: str | Path | BinaryIO, contents: Iterable[LabelContent
     if min(layout.label_width, layout.label_height) - 2 * margin < 15:
         raise LayoutError(f"安全边距 {margin:g} mm 太大:留给标识内容的宽和高至少 15 mm,请减小安全边距")
     unit = " ".join(options.unit.split())
-    colours = {**DEFAULT_COLOURS, **(options.colours or {})}
+    colours = {**levels.colours(), **(options.colours or {})}
     c = new_canvas(target, (layout.page_width * mm, layout.page_height * mm), KIND_TITLES[options.kind],
                    anchor=anchor)
     position, drawn = options.start - 1, 0

@@ -26,7 +26,9 @@ class Services:
     clock: Callable[[], dt.datetime] = field(default=dt.datetime.now)
 
     def acting_as(self, actor: Actor) -> "Services":
-        """The services of the person who just logged in."""
+        """The services of the person who just logged in (with the unit's levels as they are
+        now: another workstation may have changed them)."""
+        self.db.take_unit_levels()
         return Services(self.db, actor, self.data_dir, self.clock)
 
     @cached_property

@@ -14,7 +14,7 @@ from mibao_desktop import files
 from mibao_desktop.db.models import Account
 from mibao_desktop.db.database import Database
 from mibao_desktop.services.holdings import PersonHoldings, collect
-from mibao_desktop.ledgers import PEOPLE, Ledger
+from mibao_desktop.ledgers import PEOPLE, Ledger, levels
 from mibao_desktop.printing import labels as L
 from mibao_desktop.printing.forms import render_form
 from mibao_desktop.printing.templates import FORM_TEMPLATES, FormContext, destruction_warnings, takeout_warnings
@@ -66,11 +66,11 @@ class PrintService:
         self._write(OFFSETS, offsets, {"printer": printer or "PDF", "offset_mm": [round(dx, 1), round(dy, 1)]})
 
     def colours(self) -> dict[str, str]:
-        return {**L.DEFAULT_COLOURS, **self._read(COLOURS, {})}
+        return {**levels.colours(), **self._read(COLOURS, {})}
 
     def set_colour(self, level: str, colour: str) -> None:
-        if level not in L.DEFAULT_COLOURS or not (len(colour) == 7 and colour.startswith("#")):
-            raise ServiceError(f"颜色应为 #RRGGBB 形式,密级应为 {'、'.join(L.DEFAULT_COLOURS)} 之一。")
+        if level not in levels.colours() or not (len(colour) == 7 and colour.startswith("#")):
+            raise ServiceError(f"颜色应为 #RRGGBB 形式,密级应为 {'、'.join(levels.colours())} 之一。")
         colours = dict(self._read(COLOURS, {}))
         colours[level] = colour.upper()
         self._write(COLOURS, colours, {"level": level, "colour": colour.upper()})

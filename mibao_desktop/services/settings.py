@@ -9,8 +9,11 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.database import Database
-from mibao_desktop.db.models import Setting
-from mibao_desktop.ledgers.normalize import clean_text
+from sqlalchemy import select
+
+from mibao_desktop.db.models import FacetCount, Setting
+from mibao_desktop.ledgers import levels
+from mibao_desktop.ledgers.normalize import FieldError, clean_text
 from mibao_desktop.security.inputs import unreadable
 from mibao_desktop.security.passwords import SecurityPolicy
 from mibao_desktop.security import Actor, Role, require
@@ -50,6 +53,30 @@ def security_policy(session: Session) -> SecurityPolicy:
     return SecurityPolicy.from_dict(read(session, SECURITY_POLICY))
 
 
+UNIT_LEVELS_LABEL = "本单位密级"
+
+
+def unit_levels(session: Session) -> levels.UnitLevels:
+    return levels.UnitLevels.from_stored(read(session, levels.SETTING))
+
+
+def _still_held(session: Session, new: levels.UnitLevels) -> list[str]:
+    """The levels records hold that ``new`` would no longer let their ledger hold (a level
+    taken away, or no longer 涉密 where a ledger of classified items holds it), with counts."""
+    from mibao_desktop.ledgers import REGISTRY
+
+    out = []
+    for ledger in REGISTRY:
+        field = ledger.level_field
+        if field is None:
+            continue
+        allowed = new.accepted(field.type.declared)
+        rows = session.execute(select(FacetCount.value, FacetCount.count).where(
+            FacetCount.ledger == ledger.key, FacetCount.field == field.name, FacetCount.count > 0))
+        out.extend(f"{ledger.title}有 {n} 条记录为“{value}”" for value, n in rows if value not in allowed)
+    return out
+
+
 class SettingsService:
     def __init__(self, db: Database, actor: Actor, *, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
         self.db, self.actor, self.clock = db, actor, clock
@@ -77,3 +104,57 @@ class SettingsService:
         for listener in list(self.policy_listeners):
             listener(policy)
         return policy
+
+    def unit_levels(self) -> levels.UnitLevels:
+        with self.db.session() as session:
+            return unit_levels(session)
+
+    def set_unit_levels(self, order, classified=()) -> levels.UnitLevels:
+        """本单位密级: the levels the unit uses beyond the three (涉密专用, 内部), each ranked where
+        the security administrator puts it in ``order`` (highest first, the built-in levels
+        among them), ``classified`` those managed as 涉密. A level records still hold may not
+        be taken away (nor stop being 涉密 where a ledger of classified items holds it): they
+        would hold a level their ledger no longer knows."""
+        require(self.actor, Role.SECURITY_ADMIN, doing="设置本单位密级")
+        try:
+            new = levels.make(order, classified)
+        except FieldError as exc:
+            raise ValidationFailed({levels.SETTING: str(exc)}, {levels.SETTING: UNIT_LEVELS_LABEL}) from None
+        with self.db.write() as session:
+            old = unit_levels(session)
+            held = _still_held(session, new)
+            if held:
+                raise ValidationFailed({levels.SETTING: "、".join(held) + ",请先修改这些记录的密级"},
+                                       {levels.SETTING: UNIT_LEVELS_LABEL})
+            if new == old:
+                return new
+            now = self.clock()
+            write(session, levels.SETTING, new.as_stored(), self.actor.name, now)
+            audit.append(session, self.actor, "settings.change", UNIT_LEVELS_LABEL,
+                         {"changed": {"顺序": ["、".join(old.order), "、".join(new.order)],
+                                      "按涉密管理": ["、".join(sorted(old.classified)), "、".join(sorted(new.classified))]}},
+                         at=now)
+        levels.use(new)
+        return new
+
+    def with_level(self, name: str, below: str, *, classified: bool = False,
+                   base: levels.UnitLevels | None = None) -> levels.UnitLevels:
+        """The unit's levels (or ``base``) with one of its own added just under ``below``
+        (涉密专用 under 秘密), not saved: what an import's preview reads with (``mibao import
+        --own-level --dry-run``)."""
+        current = base or self.unit_levels()
+        try:
+            own, under = levels.own_name(name), levels.normalise_level(below, current.order[:-1])
+            if own in current.order:
+                return current
+            order = list(current.order)
+            order.insert(order.index(under) + 1, own)
+            return levels.make(order, {*current.classified, *([own] if classified else [])})
+        except FieldError as exc:
+            raise ValidationFailed({levels.SETTING: str(exc)}, {levels.SETTING: UNIT_LEVELS_LABEL}) from None
+
+    def add_unit_level(self, name: str, below: str, *, classified: bool = False) -> levels.UnitLevels:
+        """One level of the unit's own, ranked just under ``below``, saved: what an import offers
+        for a level word the unit has not set yet."""
+        made = self.with_level(name, below, classified=classified)
+        return self.set_unit_levels(made.order, made.classified)

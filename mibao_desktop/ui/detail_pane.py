@@ -424,8 +424,8 @@ class DetailPane(QWidget):
                 item = self._add(group, h.record.ledger, h.record.id,
                                  [h.number, " ".join(p for p in (h.kind, h.name) if p), h.level or "—",
                                   "、".join(h.roles), h.record.status])
-                if h.level in levels.COLOURS:
-                    item.setForeground(2, QColor(levels.COLOURS[h.level]))
+                if levels.colour(h.level):
+                    item.setForeground(2, QColor(levels.colour(h.level)))
         self._fit_tree()
 
     def _group(self, ledger: Ledger, count: int) -> QTreeWidgetItem:

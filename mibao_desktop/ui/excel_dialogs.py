@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from mibao_desktop.excel import default_marking, export_annual_report, export_ledger
 from mibao_desktop.excel.annual import report_marking
-from mibao_desktop.excel.export import MARKINGS, marking_text
+from mibao_desktop.excel.export import marking_text, markings
 from mibao_desktop.excel.importer import FROM, PENDING, VALUE, Fill, ImportReport, plan_import, run_import, write_refused
 from mibao_desktop.excel.person_holdings import TITLE as HOLDINGS_TITLE, export_person_holdings
 from mibao_desktop.removable_drives import removable_drives
@@ -97,9 +97,11 @@ class ImportWizard(QWizard):
     取消); the wizard only shows what the Qt-free importer found and passes on the user's choices.
     """
 
-    def __init__(self, service, ledger, parent: QWidget | None = None, *, path: str | Path | None = None) -> None:
+    def __init__(self, service, ledger, parent: QWidget | None = None, *, path: str | Path | None = None,
+                 settings=None) -> None:
         super().__init__(parent)
         self.service, self.ledger = service, ledger
+        self.settings = settings  # the unit's settings: a level the file uses may be set as the unit's own
         self.plan = None
         self.preview: ImportReport | None = None
         self.result_: ImportReport | None = None
@@ -481,6 +483,18 @@ class PreviewPage(QWizardPage):
         self.tabs.addTab(self.form, "表头上下的文字")
         self.include_flagged = QCheckBox(FLAGGED_CHOICE)
         self.include_flagged.toggled.connect(self._flagged_toggled)
+        # a level the unit has not set (涉密专用): its rows are refused, never read as one of the three
+        self.unknown_level = QLabel()
+        self.unknown_level.setWordWrap(True)
+        self.unknown_level.setStyleSheet(ERROR_STYLE)
+        self.add_level = QPushButton("设为本单位密级…")
+        self.add_level.setToolTip("把文件中的这一密级设为本单位的密级,排在您指定的位置,然后重新检查")
+        self.add_level.clicked.connect(lambda: self.offer_level())
+        levels_row = QHBoxLayout()
+        levels_row.addWidget(self.unknown_level, 1)
+        levels_row.addWidget(self.add_level, 0, Qt.AlignmentFlag.AlignTop)
+        self.unknown_level.hide()
+        self.add_level.hide()
         self.good_rows = QRadioButton("导入所有正确的行,有错的行不导入")
         self.nothing = QRadioButton("只要有一行出错,就一行也不导入")
         self.good_rows.setChecked(True)
@@ -496,6 +510,7 @@ class PreviewPage(QWizardPage):
         choices.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(levels_row)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.include_flagged)
         layout.addLayout(choices)
@@ -538,6 +553,14 @@ class PreviewPage(QWizardPage):
     def _show(self, report: ImportReport) -> None:
         self.w.preview = report
         self.summary.setText(self._summary(report))
+        unknown = list(report.unknown_levels.items())
+        if unknown:
+            word, rows = unknown[0]
+            self.unknown_level.setText(
+                "、".join(f"“{w}”({len(r)} 行)" for w, r in unknown) + " 不是本单位的密级,这些行不导入"
+                "(不会当作绝密、机密、秘密之一)。本单位使用时,可设为本单位的密级后重新检查。")
+        self.unknown_level.setVisible(bool(unknown))
+        self.add_level.setVisible(bool(unknown) and self.w.settings is not None)
         self.include_flagged.setVisible(bool(report.left_out) or bool(self.w.plan.flagged))  # worked out by the run
         _fill(self.table, [[str(r.row or ""), r.column, r.message] for r in report.refused])
         labels = ["行号", *report.row_labels]
@@ -595,6 +618,19 @@ class PreviewPage(QWizardPage):
             text += "\n有错的行见“问题”;可只导入正确的行,再把有错的行另存、改正后导入。"
         return text
 
+    def offer_level(self) -> "OwnLevelDialog | None":
+        """Set the first level word the unit has not set as its own, ranked where the user says,
+        then check again (the dialog is opened, not run: a test answers it)."""
+        report = self.w.preview
+        if report is None or not report.unknown_levels or self.w.settings is None:
+            return None
+        word = next(iter(report.unknown_levels))
+        dialog = OwnLevelDialog(self.w.settings, word, self)
+        dialog.accepted.connect(self.check)
+        self.level_dialog = dialog
+        dialog.open()
+        return dialog
+
     def isComplete(self) -> bool:
         return self.w.preview is not None and not self.w.busy
 
@@ -622,6 +658,42 @@ class PreviewPage(QWizardPage):
         wizard.start("正在导入……", work, done, failed, importing=True)
         self.completeChanged.emit()
         return False  # the page turns when the import has finished
+
+
+class OwnLevelDialog(QDialog):
+    """设为本单位密级: a level word a file uses (涉密专用), ranked under the level chosen and
+    managed as 涉密 or not; saved through the settings service (the security administrator's)."""
+
+    def __init__(self, settings, word: str, parent: QWidget | None = None) -> None:
+        from mibao_desktop.ui.login import _buttons, _error_label
+
+        super().__init__(parent)
+        self.settings, self.word = settings, word
+        self.setWindowTitle("设为本单位密级")
+        order = settings.unit_levels().order
+        self.below = QComboBox()
+        self.below.addItems(list(order[:-1]))
+        self.below.setCurrentIndex(len(order) - 2)  # just above 非涉密 unless told otherwise
+        self.classified = QCheckBox("按涉密管理(可用于涉密计算机、国家秘密载体等台账)")
+        self.error = _error_label()
+        form = QFormLayout()
+        form.addRow("密级", QLabel(word))
+        form.addRow("排在……之下", self.below)
+        form.addRow("", self.classified)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "设为本单位密级", self.save))
+
+    def save(self) -> None:
+        from mibao_desktop.errors import ServiceError
+
+        try:
+            self.settings.add_unit_level(self.word, self.below.currentText(), classified=self.classified.isChecked())
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
+            return
+        self.accept()
 
 
 class DonePage(QWizardPage):
@@ -723,7 +795,7 @@ class _ExportBase(QDialog):
         self.task = None
         self.setWindowTitle(title)
         self.marking = QComboBox()
-        for level in MARKINGS:
+        for level in markings():
             self.marking.addItem(marking_text(level), level)
         self.target = TargetChooser()
         self.form = QFormLayout()

@@ -743,7 +743,7 @@ class LedgerPage(QWidget):
         """The import wizard (file and sheet → columns → preview → import)."""
         from mibao_desktop.ui.excel_dialogs import ImportWizard
 
-        wizard = ImportWizard(self.service, self.ledger, self, path=path)
+        wizard = ImportWizard(self.service, self.ledger, self, path=path, settings=self.services.settings)
         # an import may add people to the register on the way
         wizard.finished.connect(lambda _r: (self.changed.emit((self.ledger.key, PEOPLE.key)), self.refresh())
                                 if wizard.result_ else None)

@@ -169,6 +169,8 @@ class MainWindow(QMainWindow):
         self._action(system, "账户授权…", self.grant_accounts, tip="为系统管理员新建的账户核对本人、授予角色并启用")
         self._action(system, "安全审计员操作记录…", self.auditor_actions, tip="审查安全审计员本人的操作")
         self._action(system, "打印设置…", self.edit_print_settings)
+        self._action(system, "本单位密级…", self.edit_unit_levels,
+                     tip="三级之外本单位使用的密级(如涉密专用、内部)及其排列位置")
         self._action(system, "立即备份", self.backup_now)
         self._action(system, "从备份恢复…", self.choose_backup)
         system.addSeparator()
@@ -215,6 +217,18 @@ class MainWindow(QMainWindow):
 
         self.dialog = PrintSettingsDialog(self.services.printing, self)
         self.dialog.open()
+
+    def edit_unit_levels(self) -> None:
+        from mibao_desktop.ui.settings_dialog import UnitLevelsDialog
+
+        self.dialog = UnitLevelsDialog(self.services.settings, self)
+        self.dialog.accepted.connect(self._levels_changed)
+        self.dialog.open()
+
+    def _levels_changed(self) -> None:
+        """The unit's levels changed: every page built so far lists them anew in its filters."""
+        for page in self.pages.values():
+            page.refresh()
 
     def backup_now(self) -> None:
         from mibao_desktop.ui.tasks import run_in_background

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop.excel.audit_export import DEFAULT_MARKING, export_audit
-from mibao_desktop.excel.export import MARKINGS, marking_text
+from mibao_desktop.excel.export import marking_text, markings
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.audit_lines import AuditLine, describe
@@ -749,7 +749,7 @@ class AuditExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("导出审计日志")
         self.marking = QComboBox()
-        for level in MARKINGS:
+        for level in markings():
             self.marking.addItem(marking_text(level), level)
         self.marking.setCurrentIndex(self.marking.findData(DEFAULT_MARKING))
         self.path = QLineEdit(str(Path.home() / f"审计日志-{dt.date.today()}.xlsx"))

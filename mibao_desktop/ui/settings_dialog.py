@@ -108,3 +108,167 @@ class PrintSettingsDialog(QDialog):
             messages.inline(self.error, exc)
             return
         self.accept()
+
+
+class UnitLevelsDialog(QDialog):
+    """本单位密级: the levels the unit uses beyond the three (涉密专用, 内部), each ranked where
+    the security administrator puts it. The list is the unit's order, highest first: the
+    three and 非涉密 stay in their places; an own level is added under the level chosen, moved
+    with 上移/下移, ticked when it is managed as 涉密. The service checks and saves it."""
+
+    def __init__(self, settings: SettingsService, parent: QWidget | None = None) -> None:
+        from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QListWidget,
+                                       QPushButton)
+
+        super().__init__(parent)
+        self.settings = settings
+        self.setWindowTitle("本单位密级")
+        current = settings.unit_levels()
+        note = QLabel("绝密、机密、秘密三级之外,本单位使用的密级(如涉密专用、内部)在此添加,并排在您指定的位置。"
+                      "勾选的按涉密管理:可用于涉密计算机、国家秘密载体等台账,连接它的打印机视为涉密设备;"
+                      "未勾选的(如内部)只用于同时登记非涉密设备的台账。导入时表中出现未设置的密级,不会当作三级之一。")
+        note.setWordWrap(True)
+        self.list = QListWidget()
+        for level in current.order:
+            self._add_item(level, level in current.classified)
+        self.list.currentRowChanged.connect(lambda _row: self._enable())
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("如:涉密专用")
+        self.below = QComboBox()
+        self.classified = QCheckBox("按涉密管理")
+        self.add_button = QPushButton("添加")
+        self.add_button.clicked.connect(self.add)
+        adding = QHBoxLayout()
+        for widget in (QLabel("密级名称"), self.name, QLabel("排在"), self.below, QLabel("之下"), self.classified,
+                       self.add_button):
+            adding.addWidget(widget)
+        self.up, self.down, self.remove = QPushButton("上移"), QPushButton("下移"), QPushButton("删除")
+        self.up.clicked.connect(lambda: self.move(-1))
+        self.down.clicked.connect(lambda: self.move(1))
+        self.remove.clicked.connect(self.remove_selected)
+        moving = QVBoxLayout()
+        for button in (self.up, self.down, self.remove):
+            moving.addWidget(button)
+        moving.addStretch(1)
+        listed = QHBoxLayout()
+        listed.addWidget(self.list, 1)
+        listed.addLayout(moving)
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addWidget(QLabel("本单位的密级(由高到低):"))
+        layout.addLayout(listed)
+        layout.addLayout(adding)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "保存", self.save))
+        self._refresh_below()
+        self._enable()
+        self.resize(self.sizeHint().width(), 420)
+
+    # -- the list --------------------------------------------------------------------------
+
+    def _add_item(self, level: str, classified: bool, row: int | None = None) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QListWidgetItem
+
+        from mibao_desktop.ledgers import levels
+
+        item = QListWidgetItem(level)
+        item.setData(Qt.ItemDataRole.UserRole, level)
+        if level in levels.DEVICE_LEVELS:  # the built-in levels: fixed, not ticked, not moved
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
+            item.setText(f"{level}(通用)")
+        else:
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if classified else Qt.CheckState.Unchecked)
+            item.setText(f"{level}(本单位)")
+        if row is None:
+            self.list.addItem(item)
+        else:
+            self.list.insertItem(row, item)
+
+    def order(self) -> list[str]:
+        from PySide6.QtCore import Qt
+
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def classified_levels(self) -> list[str]:
+        from PySide6.QtCore import Qt
+
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
+                if self.list.item(i).flags() & Qt.ItemFlag.ItemIsUserCheckable
+                and self.list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def _own_row(self) -> int:
+        """The selected row when it holds an own level (-1 otherwise)."""
+        from mibao_desktop.ledgers import levels
+
+        row = self.list.currentRow()
+        return row if row >= 0 and self.order()[row] not in levels.DEVICE_LEVELS else -1
+
+    def _enable(self) -> None:
+        row = self._own_row()
+        self.up.setEnabled(row > 1)  # never above 绝密
+        self.down.setEnabled(0 <= row < self.list.count() - 2)  # never below 非涉密
+        self.remove.setEnabled(row >= 0)
+
+    def _refresh_below(self) -> None:
+        chosen = self.below.currentText()
+        self.below.clear()
+        self.below.addItems(self.order()[:-1])
+        self.below.setCurrentText(chosen if chosen in self.order()[:-1] else self.order()[-2])
+
+    # -- changes (kept in the list until 保存) -----------------------------------------------
+
+    def add(self) -> None:
+        from mibao_desktop.ledgers import levels
+
+        try:
+            name = levels.own_name(self.name.text())
+        except levels.FieldError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        if name in self.order():
+            self.error.setText(f"“{name}”已在本单位的密级中")
+            self.error.show()
+            return
+        row = self.order().index(self.below.currentText()) + 1
+        self._add_item(name, self.classified.isChecked(), row)
+        self.list.setCurrentRow(row)
+        self.name.clear()
+        self.classified.setChecked(False)  # each level's own choice, not the last one's
+        self.error.hide()
+        self._refresh_below()
+
+    def move(self, step: int) -> None:
+        from PySide6.QtCore import Qt
+
+        row = self._own_row()
+        if row < 0:
+            return
+        target = row + step
+        if target < 1 or target > self.list.count() - 2:
+            return
+        item = self.list.item(row)
+        classified = item.checkState() == Qt.CheckState.Checked
+        level = item.data(Qt.ItemDataRole.UserRole)
+        self.list.takeItem(row)
+        self._add_item(level, classified, target)
+        self.list.setCurrentRow(target)
+        self._refresh_below()
+
+    def remove_selected(self) -> None:
+        row = self._own_row()
+        if row >= 0:
+            self.list.takeItem(row)
+            self._refresh_below()
+            self._enable()
+
+    def save(self) -> None:
+        try:
+            self.settings.set_unit_levels(self.order(), self.classified_levels())
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
+            return
+        self.accept()

@@ -25,7 +25,6 @@ PAGES_KEPT = 30
 
 _STATUS_COLOURS = {"停用": "#8a6d00", "维修": "#8a6d00", "外出": "#1f5fa8", "借出": "#1f5fa8",
                    "报废": "#a33", "已销毁": "#777"}
-_LEVEL_COLOURS = {level: levels.COLOURS[level] for level in levels.LEVELS}
 _PENDING_COLOUR = "#b35c00"  # 待补充: a required field the imported file never kept
 
 RecordIdRole = Qt.ItemDataRole.UserRole + 1
@@ -198,7 +197,7 @@ class LedgerTableModel(QAbstractTableModel):
             if f.name in self._gaps and record.values.get(f.name) is None:
                 return QBrush(QColor(_PENDING_COLOUR))
             colour = (_STATUS_COLOURS.get(record.status) if f is self.ledger.status_field
-                      else _LEVEL_COLOURS.get(record.values.get(f.name)) if isinstance(f.type, Level) else None)
+                      else levels.colour(record.values.get(f.name)) if isinstance(f.type, Level) else None)
             return QBrush(QColor(colour)) if colour else None
         if role == Qt.ItemDataRole.FontRole and record.voided:
             return self._struck
