@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from mibao_desktop.errors import LifecycleError, NotFound, ValidationFailed
 from mibao_desktop.ledgers.levels import LONG_TERM
+from mibao_desktop.services.carrier_actions import CarrierActions
 from mibao_desktop.services.repository import LedgerQuery
 from tests.conftest import computer
 from tests.test_relations import people_named, printer
@@ -167,20 +168,24 @@ def test_a_restore_is_refused_while_its_number_is_held_by_another_record(service
 # -- 4. a carrier is not destroyed while copies are held -----------------------------------------
 
 def test_a_carrier_is_not_destroyed_while_any_copy_of_it_is_still_held(service):
+    acts = CarrierActions(service)  # a copy moves only through its recorded actions (issue 13 item 2)
     c = service.create("carriers", carrier(copies=4))
     copies = [service.create("carrier_copies", {"copy_number": n, "holder": "李娜"}, parent_id=c.id) for n in (1, 2, 3, 4)]
-    service.change_status(copies[1].id, "借出", facts={"borrower": "王芳", "due_back": dt.date.today()})
-    service.change_status(copies[2].id, "清退", reason="退回发文单位")
+    acts.lend([copies[1].id], {"borrower": "王芳", "due_back": dt.date.today(), "approver": "王局长",
+                               "beyond_scope": "载体未注明知悉范围,经批准"})
+    acts.clear([copies[2].id], {"returned_to": "发文单位", "approver": "王局长", "reason": "退回发文单位"})
     service.void(copies[3].id, "录入错误")  # a voided copy holds nothing back
     with pytest.raises(LifecycleError) as err:
         service.change_status(c.id, "已销毁", reason="经批准销毁")
-    assert "份号 1(在管,李娜)、份号 2(借出,李娜)" in str(err.value)
+    assert "份号 1(在管,李娜)、份号 2(借出,王芳)" in str(err.value)
     assert "份号 3" not in str(err.value) and "份号 4" not in str(err.value)
     assert service.get(c.id).status == "在管"
-    service.change_status(copies[0].id, "已销毁", reason="经批准销毁")
-    service.change_status(copies[1].id, "在管")
-    service.change_status(copies[1].id, "已销毁", reason="经批准销毁")
-    assert service.change_status(c.id, "已销毁", reason="经批准销毁").status == "已销毁"
+    destroy = {"approver": "王局长", "supervisor_1": "李娜", "supervisor_2": "赵敏", "contractor": "保密技术服务中心",
+               "contractor_licence": "ZJ-01", "destroy_method": "粉碎", "reason": "经批准销毁"}
+    acts.destroy([copies[0].id], destroy)
+    acts.give_back([copies[1].id])
+    acts.destroy([copies[1].id], destroy)
+    assert service.get(c.id).status == "已销毁"  # its last copy closed: the carrier ends with it
     # nothing held can come under it afterwards: a new copy, a restored one, a copy sheet
     with pytest.raises(LifecycleError, match="ZT-0001.*已销毁"):
         service.create("carrier_copies", {"copy_number": 5}, parent_id=c.id)

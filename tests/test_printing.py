@@ -168,6 +168,7 @@ def test_every_form_renders_filled_in(printing, machines, service, tmp_path):
         "destruction": (machines, ["销毁审批表", "JM-2024-002", "监销人", "承销单位", "共 3 件"]),
         "copy": ([disk], ["复制审批表", "JMU-0001", "秘密"]),
         "borrowing": ([disk], ["借阅登记簿", "JMU-0001", "归还日期"]),
+        "distribution": ([disk], ["分发签收单", "JMU-0001", "签收人签字"]),  # carrier copies: tests/test_carrier_actions.py
         "commitment": (machines[:1], ["保密承诺书", "张伟", "脱密期管理", "承诺人"]),
         "departure": (machines[:1], ["离岗保密承诺书", "脱密期", "清退"]),
         "holdings": ([service.get(machines[0].values["user"].id)],  # 张伟, the person

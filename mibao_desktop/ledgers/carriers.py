@@ -13,8 +13,8 @@ import datetime as dt
 from typing import Any, Iterator, Mapping, Sequence
 
 from mibao_desktop.ledgers import common, levels, samples
-from mibao_desktop.ledgers.declaration import (CLOSING_FACTS, LOAN_FACTS, TAKEOUT_FACTS, LabelSpec, Ledger,
-                                                Lifecycle, SampleContext)
+from mibao_desktop.ledgers.declaration import (CLOSING_FACTS, LOAN_FACTS, REPAIR_FACTS, TAKEOUT_FACTS, Action,
+                                                LabelSpec, Ledger, Lifecycle, SampleContext)
 from mibao_desktop.ledgers.fields import Choice, Date, Field, Integer, Person, Reference, SecrecyPeriod, Text
 
 CARRIER_LIFECYCLE = Lifecycle(
@@ -25,18 +25,87 @@ CARRIER_LIFECYCLE = Lifecycle(
     transitions={"清退": ("已销毁",)},
 )
 
-COPY_LIFECYCLE = Lifecycle(
-    statuses=("在管", "借出", "外出", "下落不明", "清退", "已销毁"),
-    initial="在管",
-    closing=frozenset({"清退", "已销毁"}),
-    terminal=frozenset({"已销毁"}),
-    transitions={"清退": ("已销毁",)},
-    facts={"借出": LOAN_FACTS, "外出": TAKEOUT_FACTS, "清退": CLOSING_FACTS, "已销毁": CLOSING_FACTS},
-    fit_to_go_out=frozenset({"在管", "外出"}),
+# -- the copy's life as recorded actions (seed 002 §八, seed 003 保密工作制度 第十条–第十二条) --------
+# Each action is a form and a service call (services/carrier_actions.py) with the facts it
+# records, kept in the copy's history event as a status change's facts are. What a refusal
+# cites, in the words a unit's inspector reads:
+RULE_CARRIERS = "保密管理规定八“国家秘密载体的管理”"  # seed 002 §八
+RULE_SEND = RULE_CARRIERS + ":发送涉密载体要履行审批、登记、签收手续"
+RULE_RECEIVE = RULE_CARRIERS + ":接收涉密载体应当履行清点、编号、加盖收文章和登记手续"
+RULE_COPY = RULE_CARRIERS + "(四):机密级、秘密级载体的复制、摘录、引用、汇编,应当经制发机关批准后报本单位领导批准"
+RULE_COPY_TOP = (RULE_CARRIERS + "(四):绝密级涉密载体一般不得复制、摘录、引用、汇编;"
+                 "保密工作制度第十二条:复印绝密级需经原制发机关批准")  # seed 003
+RULE_LEND = "保密工作制度第十条、第十一条:借阅须经批准、办理登记,借阅时限一到立即追回"  # seed 003
+RULE_SCOPE = "保密工作制度第十条及载体标明的知悉范围(发放范围)"
+RULE_CLEAR = RULE_CARRIERS + ":须清退的文件不得自行销毁"
+RULE_DESTROY = RULE_CARRIERS + ":销毁须经主要领导或分管领导批准,清点、登记、造册,2人以上监销,承销单位应当具备相应资质"
+RULE_COLLECT = RULE_CARRIERS + ":涉密载体销毁前须进行清点、登记、造册,并存放在符合保密要求的场所"
+RULE_REPAIR = RULE_CARRIERS + ":确需送外维修的,应当送至有相应资质的单位,并在送修前拆除信息存储部件"
+RULE_MISSING = "泄密事件报告和查处制度第二条:绝密级十日内、机密和秘密级六十日内查无下落的,按泄密事件处理"  # seed 003
+RULE_BOOK = "保密工作制度第十条:收发、分送、传递、借阅、移交、销毁等环节都应履行登记签字手续"  # seed 003
+
+MEDIA_FORMS = ("光盘", "电磁介质", "U盘", "移动硬盘", "存储卡")  # 送修 is for these, never for paper
+FORMS = ("纸质", *MEDIA_FORMS, "其他")
+SOURCES = ("接收", "制作", "复制")
+COPY_KINDS = ("复制", "摘录", "引用", "汇编")
+RECEIVED_STAMP, COPY_STAMP = "收文章", "复制戳记"
+
+APPROVER = Field("approver", "批准人", Text(max_length=40), required=True, help="审批的领导")
+RECIPIENT = Field("recipient", "接收人", Person())
+RECIPIENT_UNIT = Field("recipient_unit", "接收单位", Text(max_length=60))
+BEYOND_SCOPE = Field("beyond_scope", "超出知悉范围的批准理由", Text(max_length=200, multiline=True),
+                     help="借阅人不在载体的知悉范围内时必填")
+COPY_KIND = Field("copy_kind", "方式", Choice(COPY_KINDS), required=True)
+COPY_COUNT = Field("copy_count", "复制份数", Integer(minimum=1, maximum=1000), required=True)
+COPY_AS = Field("copy_as", "复制件登记编号", Text(max_length=40, upper=True), help="不填时按原件编号自动编为 …-F1")
+ISSUER_CONSENT = Field("issuer_consent", "制发机关批准", Text(max_length=200),
+                       help="机密级、秘密级:制发机关(单位)批准的文件或记录")
+TOP_EXCEPTION = Field("top_secret_exception", "绝密特批依据", Text(max_length=200),
+                      help="绝密级一般不得复制;确需复制的,填写原制发机关的批准依据")
+RETURNED_TO = Field("returned_to", "清退至", Text(max_length=60), required=True, help="制发机关(单位)")
+SUPERVISOR_1 = Field("supervisor_1", "监销人(一)", Person(), required=True)
+SUPERVISOR_2 = Field("supervisor_2", "监销人(二)", Person(), required=True)
+CONTRACTOR = Field("contractor", "承销单位", Text(max_length=60), required=True)
+CONTRACTOR_LICENCE = Field("contractor_licence", "承销单位资质", Text(max_length=60), required=True,
+                           help="资质证书名称或编号")
+DESTROY_METHOD = Field("destroy_method", "销毁方式", Choice(("送交承销单位销毁", "粉碎", "消磁", "物理损毁存储部件")),
+                       required=True)
+INVENTORY = Field("inventory", "销毁清单编号", Text(max_length=40, upper=True), help="不填时自动编号")
+CIRCUMSTANCES = Field("circumstances", "情况说明", Text(max_length=500, multiline=True), required=True,
+                      help="何时何处发现、最后由谁保管")
+FOUND_HOW = Field("found_how", "找到经过", Text(max_length=500, multiline=True), required=True)
+RETURN_NOTE = Field("return_note", "说明", Text(max_length=200))
+LENDABLE = ("在管", "已分发")
+
+COPY_ACTIONS = (
+    Action("distribute", "分发", "已分发", ("在管",), (RECIPIENT, RECIPIENT_UNIT, APPROVER), RULE_SEND),
+    Action("lend", "借阅", "借出", LENDABLE, (*LOAN_FACTS, APPROVER, BEYOND_SCOPE), RULE_LEND),
+    Action("give_back", "归还", "在管", ("借出", "已分发", "外出", "送修"), (RETURN_NOTE,), RULE_LEND),
+    Action("copy", "复制", None, LENDABLE, (COPY_KIND, COPY_COUNT, COPY_AS, APPROVER, ISSUER_CONSENT, TOP_EXCEPTION),
+           RULE_COPY),
+    Action("clear", "清退", "清退", LENDABLE, (RETURNED_TO, APPROVER, *CLOSING_FACTS), RULE_CLEAR),
+    Action("transfer", "移交", None, LENDABLE, (RECIPIENT, APPROVER), RULE_BOOK),
+    Action("repair", "送修", "送修", ("在管",), (*REPAIR_FACTS, APPROVER), RULE_REPAIR),
+    Action("destroy", "销毁", "已销毁", ("在管",),
+           (APPROVER, SUPERVISOR_1, SUPERVISOR_2, CONTRACTOR, CONTRACTOR_LICENCE, DESTROY_METHOD, INVENTORY,
+            *CLOSING_FACTS), RULE_DESTROY),
+    Action("missing", "下落不明", "下落不明", ("在管", "已分发", "借出", "外出", "送修"), (CIRCUMSTANCES,), RULE_MISSING),
+    Action("found", "找到", "在管", ("下落不明",), (FOUND_HOW,), RULE_MISSING),
 )
 
-FORMS = ("纸质", "光盘", "U盘", "移动硬盘", "存储卡", "其他")
-SOURCES = ("接收", "制作", "复制")
+COPY_LIFECYCLE = Lifecycle(
+    statuses=("在管", "已分发", "借出", "外出", "送修", "下落不明", "清退", "已销毁"),
+    initial="在管",
+    closing=frozenset({"清退", "已销毁"}),
+    # 清退 gives the copy back to its issuer: it is no longer the unit's to destroy (seed 002 §八)
+    terminal=frozenset({"清退", "已销毁"}),
+    synonyms={"分发": "已分发", "已发放": "已分发", "发放": "已分发", "维修": "送修", "送修中": "送修",
+              "丢失": "下落不明", "遗失": "下落不明"},
+    # the statuses an action leads into record its facts (a copy 借出 is away: forms warn)
+    facts={"外出": TAKEOUT_FACTS, **{a.to: a.facts for a in COPY_ACTIONS if a.to not in (None, "在管")}},
+    fit_to_go_out=frozenset({"在管", "外出"}),
+    actions=COPY_ACTIONS,
+)
 
 
 def declassify_on(values: Mapping[str, Any]) -> dt.date | None:
@@ -106,6 +175,13 @@ CARRIERS = Ledger(
         Field("pages", "页数", Integer(minimum=0, maximum=100_000), shown=False, synonyms=("页码",)),
         Field("scope", "知悉范围", Text(max_length=200), shown=False, synonyms=("发放范围", "分发范围")),
         Field("source", "来源", Choice(SOURCES), default="接收", facet=True, synonyms=("载体来源",)),
+        # a copy made by copying is a carrier of its own, linked to its source and stamped 复制
+        # (seed 002 §八(四): 复制件要加盖复制戳记,并视同原件管理)
+        Field("source_carrier", "复制来源", Reference(("carriers",)), shown=False, synonyms=("原件编号",)),
+        Field("stamp", "加盖戳记", Choice((RECEIVED_STAMP, COPY_STAMP), open_list=True), shown=False,
+              synonyms=("戳记",), help="接收时加盖收文章,复制件加盖复制戳记"),
+        Field("return_required", "须清退", Choice(("是", "否")), default="否", shown=False,
+              synonyms=("是否清退",), help="须清退的文件不得自行销毁"),
         Field("received_on", "收到日期", Date(), in_service=True, synonyms=("接收日期", "制作日期", "登记日期")),
         Field("keeper", "保管人", Person(), required=True, searchable=True, synonyms=("保管人员", "管理人", "责任人")),
         common.department(),
@@ -165,6 +241,7 @@ CARRIER_COPIES = Ledger(
               synonyms=("份数号", "份次")),
         Field("holder", "持有人", Person(), searchable=True, synonyms=("保管人", "领取人", "借阅人")),
         Field("due_on", "应归还日期", Date(not_future=False), synonyms=("归还日期", "应还日期")),
+        common.location("存放位置"),
         common.status(COPY_LIFECYCLE),
         MISSING_SINCE,
         SEARCH_UNTIL,

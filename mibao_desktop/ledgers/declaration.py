@@ -96,6 +96,25 @@ _OPEN_REASON = (reason(required=False),)
 
 
 @dataclass(frozen=True)
+class Action:
+    """A recorded action on a record (a carrier copy's 分发, 借阅, 销毁 …, seed 002 §八): what the
+    desktop offers as a form and a service carries out, with the facts it records.
+
+    ``to`` is the status the action moves the record into (None: the status stays, as for 移交
+    or 复制, whose event is then of kind ``key``); ``from_`` the statuses it may start from.
+    Its facts are kept in the action's history event exactly as a status change's facts are
+    (``Lifecycle.facts``), so that the history, the audit entry and the forms read them alike.
+    ``rule`` cites what the action follows (shown in the form and in a refusal)."""
+
+    key: str
+    label: str  # 借阅
+    to: str | None
+    from_: tuple[str, ...]
+    facts: tuple[Field, ...] = ()
+    rule: str = ""
+
+
+@dataclass(frozen=True)
 class Lifecycle:
     """The statuses a record moves through.
 
@@ -118,6 +137,9 @@ class Lifecycle:
     synonyms: Mapping[str, str] = dc_field(default_factory=dict)
     facts: Mapping[str, tuple[Field, ...]] = dc_field(default_factory=dict)
     fit_to_go_out: frozenset[str] = frozenset()
+    # recorded actions (a carrier copy's): when declared, a status changes only through them,
+    # never by a bare 变更状态, which would skip their rules
+    actions: tuple[Action, ...] = ()
 
     def __post_init__(self) -> None:
         wrong = {s for s in self.synonyms.values() if s not in self.statuses}
@@ -129,8 +151,12 @@ class Lifecycle:
         for status in self.closing:
             if not any(f.name == REASON and f.required for f in self.facts_for(status)):
                 raise ValueError(f"closing status {status!r} must ask for a required reason")
+        for action in self.actions:
+            wrong = ({action.to} - {None} | set(action.from_)) - set(self.statuses)
+            if wrong:
+                raise ValueError(f"action {action.key!r} names statuses the lifecycle has not: {sorted(wrong)}")
         seen: dict[str, Field] = {}
-        for f in (f for facts in self.facts.values() for f in facts):
+        for f in (f for facts in [*self.facts.values(), *(a.facts for a in self.actions)] for f in facts):
             if f.many or (f.is_reference and not f.is_person):
                 raise ValueError(f"fact {f.name!r}: a status fact is one value, a text, date, choice or person")
             if seen.setdefault(f.name, f) != f:
@@ -145,8 +171,15 @@ class Lifecycle:
 
     @cached_property
     def fact_fields(self) -> dict[str, Field]:
-        """Every fact any status asks for, by name (the history's labels, the forms)."""
-        return {f.name: f for status in self.statuses for f in self.facts_for(status)}
+        """Every fact any status or action asks for, by name (the history's labels, the forms)."""
+        return {f.name: f for status in self.statuses for f in self.facts_for(status)} | {
+            f.name: f for action in self.actions for f in action.facts}
+
+    def action(self, key: str) -> Action:
+        for action in self.actions:
+            if action.key == key:
+                return action
+        raise KeyError(f"no action {key!r}")
 
     def allowed_next(self, current: str) -> tuple[str, ...]:
         if current in self.terminal:

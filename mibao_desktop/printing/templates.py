@@ -24,6 +24,7 @@ class FormContext:
     last_changes: dict | None = None  # record id → its latest status change (HistoryEntry), with its facts
     names: dict | None = None  # account login → 姓名: 经办人 on paper is a person, not a login
     handler: str = ""  # 姓名 of the one printing (经办人)
+    parents: dict | None = None  # a child record's id → its parent (a carrier copy's carrier: title, 密级)
 
 
 def _v(record, name: str) -> str:
@@ -103,9 +104,30 @@ def destruction_warnings(records: Sequence) -> list[str]:
     return _warned([r for r in records if _away(r)], lambda _r: "销毁前应先收回")
 
 
-def _device_name(record) -> str:
+def _parent(ctx: FormContext | None, record):
+    return (ctx.parents or {}).get(record.id) if ctx is not None and record is not None else None
+
+
+def _item_number(ctx: FormContext | None, record) -> str:
+    """编号 as the paper names it: a carrier copy by its carrier's number and its 份号."""
+    parent = _parent(ctx, record)
+    if parent is None:
+        return record.asset_number
+    key = record.ledger.field(record.ledger.key_field)
+    return f"{parent.number}·{key.label}{record.display(key.name)}"
+
+
+def _item_level(ctx: FormContext | None, record) -> str:
+    """密级 of a record, a copy's from its carrier (inherited, never kept on the copy)."""
+    return _v(record, "level") or _v(_parent(ctx, record), "level")
+
+
+def _device_name(record, ctx: FormContext | None = None) -> str:
     if record is None:
         return ""
+    parent = _parent(ctx, record)
+    if parent is not None:
+        return _v(parent, "title") or parent.ledger.noun
     kind = _v(record, "device_type") or _v(record, "media_type")
     return " ".join(p for p in (kind, _v(record, "brand_model")) if p)
 
@@ -220,27 +242,38 @@ def destruction(records: Sequence, ctx: FormContext) -> Form:
     destroyed = [e for r in records for e in [retired[r.id]] if e is not None
                  and e.status_moved[1] in r.ledger.lifecycle.terminal]
     reasons = [e.reason or "" for e in retired.values() if e is not None]
-    rows = [(i, _device_name(r) or r.ledger.noun, r.asset_number, _v(r, "level") or "非涉密", 1, _v(r, "serial_number"),
-             (retired[r.id].reason or "") if retired[r.id] is not None else "")
+    rows = [(i, _device_name(r, ctx) or r.ledger.noun, _item_number(ctx, r), _item_level(ctx, r) or "非涉密", 1,
+             _v(r, "serial_number"), (retired[r.id].reason or "") if retired[r.id] is not None else "")
             for i, r in enumerate(records, start=1)]
+    # a carrier copy's 销毁 records its approval, 监销人, 承销单位 and list (seed 002 §八)
+    said = lambda name: _one_or_list([_fact(e, name) for e in destroyed], "见清单")  # noqa: E731
+    contractor = " ".join(p for p in (said("contractor"), said("contractor_licence") and f"(资质:{said('contractor_licence')})") if p)
+    method = said("destroy_method")
+    methods = ("送交承销单位销毁", "粉碎", "消磁", "物理损毁存储部件")
+    supervisors = [n for n in dict.fromkeys([*(_fact(e, "supervisor_1") for e in destroyed),
+                                             *(_fact(e, "supervisor_2") for e in destroyed)]) if n]
+    approver = said("approver")
+    inventory = said("inventory")
     totals = ["合计:" + ",".join(f"{k} {n} 件" for k, n in sorted(kinds.items())) + f";共 {len(records)} 件"]
     asked = max((e.effective_date or e.at.date() for e in retiring.values()), default=None)
     done = max((e.effective_date or e.at.date() for e in destroyed), default=None) if len(destroyed) == len(records) else None
     department = _one_or_list([_v(r, "department") for r in records], "见清单")
-    return Form("涉密载体销毁审批表", note=_unit_line(ctx),
+    return Form("涉密载体销毁审批表", note=_unit_line(ctx, f"清单编号:{inventory}" if inventory else ""),
                 note_right=_handled(ctx, f"申请日期:{asked:%Y年%m月%d日}" if asked else "申请日期:" + BLANK_DATE),
                 warning=";".join(destruction_warnings(records)), blocks=[
         Grid([
             (11, [L("申请部门"), V(department, 3)]),
             (18, [L("销毁原因"), V(_one_or_list(reasons, "见清单"), 3)]),
-            (11, [L("销毁方式"), V("□ 送交承销单位销毁    □ 粉碎    □ 消磁    □ 物理损毁存储部件", 3)]),
-            (11, [L("承销单位"), V(""), L("销毁地点"), V("")]),
+            (11, [L("销毁方式"), V(_tick(methods, method), 3)]),
+            (11, [L("承销单位"), V(contractor), L("销毁地点"), V("")]),
             (11, [L("销毁数量"), V(f"共 {len(records)} 件(清单附后)"), L("销毁日期"),
                   V(f"{done:%Y年%m月%d日}" if done else BLANK_DATE)]),
             (24, [L("部门领导意见"), V("", 3, sign=SIGN)]),
-            (24, [L("保密部门审批"), V("", 3, sign="批准人:                日期:" + BLANK_DATE)]),
+            (24, [L("保密部门审批"), V(f"批准人:{approver}" if approver else "", 3,
+                                       sign="批准人:                日期:" + BLANK_DATE)]),
         ], widths=(1.1, 1.6, 1.1, 1.6)),
-        Signatures(["销毁人:", "监销人:", "监销人:", "批准人:", "承销单位经办人:"], per_line=3),
+        Signatures(["销毁人:", *(f"监销人:{n}" for n in (supervisors + ["", ""])[:max(2, len(supervisors))]),
+                    "批准人:", "承销单位经办人:"], per_line=3),
         Table(["序号", "名称", "编号", "密级", "数量", "序列号", "销毁原因"], [0.6, 2.0, 1.7, 0.8, 0.6, 1.6, 2.0], rows,
               totals=totals),
     ])
@@ -275,12 +308,36 @@ def borrowing(records: Sequence, ctx: FormContext) -> Form:
         due = _fact(lent, "due_back")
         return (_fact(lent, "borrower"), "", (lent.effective_date or lent.at.date()).isoformat(), due)
 
-    rows = [(i, _device_name(r) or r.ledger.noun, r.asset_number, _v(r, "level"), *loan(r), "", "", "")
+    rows = [(i, _device_name(r, ctx) or r.ledger.noun, _item_number(ctx, r), _item_level(ctx, r), *loan(r), "", "", "")
             for i, r in enumerate(records, start=1)]
     return Form("涉密载体借阅登记簿", note=_unit_line(ctx), landscape=True, blocks=[
         Table(["序号", "名称", "编号", "密级", "借阅人", "部门", "借出日期", "应还日期", "归还日期", "借阅人签字", "经办人签字"],
               [0.6, 2.2, 1.7, 0.8, 1.1, 1.3, 1.2, 1.2, 1.2, 1.3, 1.3], rows, row_height=9,
               blank_rows=max(0, 14 - len(rows))),
+    ])
+
+
+def distribution(records: Sequence, ctx: FormContext) -> Form:
+    """涉密载体分发签收单 (seed 002 §八: 发送涉密载体要履行审批、登记、签收手续): one line per
+    copy sent, filled from its 分发 (the recipient, the unit, who approved it, the day), with
+    the recipient's signature left to sign by hand."""
+    def sent(r) -> tuple:
+        e = _last(ctx, r, "已分发") if r.status == "已分发" else None
+        day = (e.effective_date or e.at.date()).isoformat() if e is not None else ""
+        return (_fact(e, "recipient_unit"), _fact(e, "recipient"), _fact(e, "approver"), day)
+
+    first = _parent(ctx, records[0]) if records else None
+    rows = [(i, _device_name(r, ctx) or r.ledger.noun, _v(_parent(ctx, r), "doc_number"), _item_number(ctx, r),
+             _item_level(ctx, r), *sent(r), "") for i, r in enumerate(records, start=1)]
+    title = _v(first, "title") if first is not None and all(_parent(ctx, r) is first or
+                                                            getattr(_parent(ctx, r), "id", None) == first.id
+                                                            for r in records) else ""
+    return Form("涉密载体分发签收单", note=_unit_line(ctx), landscape=True,
+                note_right=_handled(ctx, f"文件:{title}" if title else ""), blocks=[
+        Table(["序号", "名称", "文号", "编号(份号)", "密级", "接收单位", "接收人", "批准人", "分发日期", "签收人签字"],
+              [0.6, 2.6, 1.5, 1.9, 0.8, 1.4, 1.0, 1.0, 1.1, 1.4], rows, row_height=9,
+              blank_rows=max(0, 8 - len(rows))),
+        Signatures(["分发人:", "审核人:", "日期:" + BLANK_DATE]),
     ])
 
 
@@ -374,6 +431,7 @@ FORM_TEMPLATES: dict[str, FormTemplate] = {t.key: t for t in (
     FormTemplate("destruction", "销毁审批表(附清单)", destruction, "many"),
     FormTemplate("copy", "复制审批表", copy_approval, "one"),
     FormTemplate("borrowing", "借阅登记簿", borrowing, "many"),
+    FormTemplate("distribution", "分发签收单", distribution, "many"),
     FormTemplate("commitment", "保密承诺书", commitment, "any"),
     FormTemplate("departure", "离岗保密承诺书", departure, "any"),
     FormTemplate("holdings", "人员保管、使用的设备和介质清单", holdings, "one"),

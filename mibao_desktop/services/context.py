@@ -44,6 +44,12 @@ class Services:
         return LedgerService(self.db, self.actor, clock=self.clock)
 
     @cached_property
+    def carrier_actions(self):
+        from mibao_desktop.services.carrier_actions import CarrierActions
+
+        return CarrierActions(self.ledgers)
+
+    @cached_property
     def carrier_watch(self):
         from mibao_desktop.services.carrier_watch import CarrierWatchService
 

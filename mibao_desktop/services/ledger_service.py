@@ -786,22 +786,29 @@ class LedgerService:
     def create(self, ledger_key: str | Ledger, raw: Mapping[str, Any], *, parent_id: int | None = None) -> RecordView:
         """登记 a new record. Status starts at the lifecycle's initial status."""
         ledger = self.ledger(ledger_key)
-        raw = {k: v for k, v in raw.items() if k != "status"}
         with self._write(f"登记{ledger.noun}") as session:
-            self._check_parent(session, ledger, parent_id)
-            repo = RecordRepository(session)
-            if ledger.auto_number and is_blank(raw.get(ledger.key_field)):
-                raw[ledger.key_field] = self._next_number(session, ledger)
-            values = self.validate(ledger, raw, session=session, parent_id=parent_id)
-            values["status"] = ledger.lifecycle.initial
-            now = self.clock()
-            record_id = repo.allocate_ids(1)[0]
-            repo.insert(ledger, [(record_id, values, parent_id)], now, lambda p: self._scope(ledger, p))
-            self._event(session, ledger, record_id, now, "create")
-            audit.append(session, self.actor, "record.create", f"{ledger.key}:{values[ledger.key_field]}",
-                         {"ledger": ledger.title, "record_id": record_id}, at=now)
+            record_id = self._create(session, ledger, raw, parent_id)
             self._flush_or_explain(session)
             return self._get_view(session, record_id)
+
+    def _create(self, session: Session, ledger: Ledger, raw: Mapping[str, Any], parent_id: int | None, *,
+                audit_detail: Mapping[str, Any] | None = None) -> int:
+        """登记 one record in the caller's transaction (a carrier and its copies registered
+        together); its id. ``audit_detail`` adds to its audit entry (接收: count, stamp)."""
+        raw = {k: v for k, v in raw.items() if k != "status"}
+        self._check_parent(session, ledger, parent_id)
+        repo = RecordRepository(session)
+        if ledger.auto_number and is_blank(raw.get(ledger.key_field)):
+            raw[ledger.key_field] = self._next_number(session, ledger)
+        values = self.validate(ledger, raw, session=session, parent_id=parent_id)
+        values["status"] = ledger.lifecycle.initial
+        now = self.clock()
+        record_id = repo.allocate_ids(1)[0]
+        repo.insert(ledger, [(record_id, values, parent_id)], now, lambda p: self._scope(ledger, p))
+        self._event(session, ledger, record_id, now, "create")
+        audit.append(session, self.actor, "record.create", f"{ledger.key}:{values[ledger.key_field]}",
+                     {"ledger": ledger.title, "record_id": record_id, **(audit_detail or {})}, at=now)
+        return record_id
 
     def _check_parent(self, session: Session, ledger: Ledger, parent_id: int | None) -> None:
         if ledger.parent is None:
@@ -939,35 +946,80 @@ class LedgerService:
             raw[REASON] = reason
         with self._write("变更状态") as session:
             ledger, row = self._locate(session, record_id, lock=True)
-            lifecycle = ledger.lifecycle
-            number = row[ledger.key_field]
-            if row["voided"]:
-                raise LifecycleError(f"{number} 已作废,不能变更状态。")
-            if new_status not in lifecycle.statuses:
-                raise LifecycleError(f"“{new_status}”不是{ledger.noun}的状态,应为:{'、'.join(lifecycle.statuses)}")
-            if new_status not in lifecycle.allowed_next(row["status"]):
-                allowed = "、".join(lifecycle.allowed_next(row["status"])) or "无"
-                raise LifecycleError(f"{number} 当前为“{row['status']}”,不能改为“{new_status}”。可改为:{allowed}")
-            effective_date = effective_date or self.clock().date()
-            if effective_date > self.clock().date():
-                raise ValidationFailed({"effective_date": "日期晚于今天,请核对"}, {"effective_date": "日期"})
-            resolver = self._resolver(session, preview=False)
-            reason, stated, errors = status_facts.check(
-                ledger, new_status, raw, effective_date, lambda f, v: resolver.resolve(ledger, f, v, row))
-            if errors:
-                raise ValidationFailed(errors, status_facts.labels(ledger))
+            if ledger.lifecycle.actions:  # a carrier copy: its rules are the actions' (services/carrier_actions.py)
+                raise LifecycleError(f"{ledger.noun}的状态随办理的手续改变,请在“办理”中选择:"
+                                     f"{'、'.join(a.label for a in ledger.lifecycle.actions)}。")
+            return self._change_status(session, ledger, row, new_status, raw, effective_date,
+                                       confirm_referenced=confirm_referenced)
+
+    def _change_status(self, session: Session, ledger: Ledger, row: RowMapping, new_status: str | None,
+                       raw: Mapping[str, Any], effective_date: dt.date | None, *, confirm_referenced: bool = False,
+                       asked: Sequence[Field] | None = None, edits: Mapping[str, Any] | None = None,
+                       audit_detail: Mapping[str, Any] | None = None, doing: str = "",
+                       kind: str = "status") -> RecordView:
+        """A status change of the locked ``row`` in the caller's transaction, checked and
+        stored. A recorded action (a carrier copy's 借阅, 销毁 …) gives the facts it ``asked``
+        for instead of the status's own, ``edits`` of the record's fields made with it (the
+        copy's 持有人 and 应归还日期, by field name: kept in the same history event, after the
+        facts) and what its audit entry adds (``audit_detail``). An action that leaves the
+        status as it is (移交, 复制: ``new_status`` None) is an event of its own ``kind``, its
+        facts and edits kept the same way, audited as ``record.action``."""
+        lifecycle = ledger.lifecycle
+        record_id = row["id"]
+        number = row[ledger.key_field]
+        if row["voided"]:
+            raise LifecycleError(f"{number} 已作废,不能{doing or '变更状态'}。")
+        if new_status is None:
+            new_status = row["status"]
             if new_status in lifecycle.terminal:
-                self._refuse_if_children_held(session, ledger, record_id, number, new_status)
-            if new_status in lifecycle.closing and not confirm_referenced:
-                self._refuse_if_referenced(session, ledger, record_id, number, f"改为“{new_status}”")
-            return self._move(session, ledger, record_id, number, row["status"], new_status, reason, effective_date,
-                              [(f.name, None, f.display(v)) for f, v in stated],
-                              {f.name: (None, _ids(f, v)) for f, v in stated if f.is_reference})
+                raise LifecycleError(f"{number} 为“{new_status}”,记录只能查看。")
+        elif new_status not in lifecycle.statuses:
+            raise LifecycleError(f"“{new_status}”不是{ledger.noun}的状态,应为:{'、'.join(lifecycle.statuses)}")
+        if kind == "status" and new_status not in lifecycle.allowed_next(row["status"]):
+            allowed = "、".join(lifecycle.allowed_next(row["status"])) or "无"
+            raise LifecycleError(f"{number} 当前为“{row['status']}”,不能改为“{new_status}”。可改为:{allowed}")
+        effective_date = effective_date or self.clock().date()
+        if effective_date > self.clock().date():
+            raise ValidationFailed({"effective_date": "日期晚于今天,请核对"}, {"effective_date": "日期"})
+        resolver = self._resolver(session, preview=False)
+        reason, stated, errors = status_facts.check(
+            ledger, new_status, raw, effective_date, lambda f, v: resolver.resolve(ledger, f, v, row), asked=asked,
+            doing=doing)
+        if errors:
+            raise ValidationFailed(errors, status_facts.labels(ledger))
+        moving = kind == "status"
+        if moving and new_status in lifecycle.terminal:
+            self._refuse_if_children_held(session, ledger, record_id, number, new_status)
+        if moving and new_status in lifecycle.closing and not confirm_referenced:
+            self._refuse_if_referenced(session, ledger, record_id, number, f"改为“{new_status}”")
+        changes = [(f.name, None, f.display(v)) for f, v in stated]
+        ids = {f.name: (None, _ids(f, v)) for f, v in stated if f.is_reference}
+        if edits:
+            current = self._view(session, ledger, row).values
+            values = self.validate(ledger, edits, current=current, record_id=record_id, session=session,
+                                   parent_id=row["parent_id"] if ledger.parent is not None else None)
+            edited = [f for f in ledger.fields if f.name in edits and values.get(f.name) != current.get(f.name)]
+            if edited:
+                RecordRepository(session).write_values(ledger, record_id, current, values, self.clock(), voided=False)
+                changes += [(f.name, f.display(current.get(f.name)), f.display(values.get(f.name))) for f in edited]
+                ids |= {f.name: (_ids(f, current.get(f.name)), _ids(f, values.get(f.name)))
+                        for f in edited if f.is_reference}
+        if not moving:
+            now = self.clock()
+            self._event(session, ledger, record_id, now, kind, reason=reason or None, effective_date=effective_date,
+                        changes=changes, ids=ids)
+            labels = {**_labels(ledger), **status_facts.labels(ledger)}
+            audit.append(session, self.actor, "record.action", f"{ledger.key}:{number}", {
+                "record_id": record_id, "status": new_status, "reason": reason, "date": effective_date.isoformat(),
+                "facts": {labels.get(n, n): v for n, _o, v in changes}, **(audit_detail or {})}, at=now)
+            return self._get_view(session, record_id)
+        return self._move(session, ledger, record_id, number, row["status"], new_status, reason, effective_date,
+                          changes, ids, audit_detail=audit_detail)
 
     def _move(self, session: Session, ledger: Ledger, record_id: int, number: str, old: str, new_status: str,
               reason: str, effective_date: dt.date, facts: list[tuple[str, str | None, str | None]],
-              ids: Mapping[str, tuple[str | None, str | None]], reverses: Mapping[str, Any] | None = None
-              ) -> RecordView:
+              ids: Mapping[str, tuple[str | None, str | None]], reverses: Mapping[str, Any] | None = None,
+              audit_detail: Mapping[str, Any] | None = None) -> RecordView:
         """Store a status change checked by the caller: the status, its history event (the
         status first, then the facts) and its audit entry."""
         now = self.clock()
@@ -977,7 +1029,7 @@ class LedgerService:
                     effective_date=effective_date, changes=[("status", old, new_status), *facts], ids=ids)
         labels = status_facts.labels(ledger)
         detail = {"record_id": record_id, "from": old, "to": new_status, "reason": reason,
-                  "date": effective_date.isoformat()}
+                  "date": effective_date.isoformat(), **(audit_detail or {})}
         if facts:
             detail["facts"] = {labels.get(n, n): v for n, _o, v in facts if n != status_facts.REVERSES}
         if reverses:

@@ -26,7 +26,7 @@ from mibao_desktop.services.output_service import check_target
 
 OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", settings.UNIT_NAME
 HOLDINGS = "holdings"  # the form template of a person's list (printing.templates)
-FILLED_FROM_CHANGES = ("takeout", "maintenance", "destruction", "borrowing")  # forms that print a status change's facts
+FILLED_FROM_CHANGES = ("takeout", "maintenance", "destruction", "borrowing", "distribution")  # forms that print a status change's facts
 FORM_WARNINGS = {"takeout": takeout_warnings, "destruction": destruction_warnings}
 
 
@@ -161,11 +161,15 @@ class PrintService:
                 raise ServiceError(f"“{template.title}”为人员名册中的人填写,请在“人员”中选择一人。")
             if holdings is None or holdings.person.id != records[0].id:
                 holdings = collect(self.ledgers, records[0].id)
+        # a child record (a carrier copy) is named on paper by its parent: title, number, 密级
+        parent_ids = list(dict.fromkeys(r.parent_id for r in records if r.parent_id is not None))
+        found = {p.id: p for p in self.ledgers.get_many(parent_ids)} if parent_ids else {}
+        parents = {r.id: found[r.parent_id] for r in records if r.parent_id in found}
         events = [e for entries in (history or {}).values() for e in entries]
         names = self._names({self.actor.name, *(e.actor for e in events), *(e.actor for e in last_changes.values() if e)})
         context = FormContext(unit=self.unit_name(), today=self.clock().date(), history=history,
                               holdings=holdings.items if key == HOLDINGS else None, last_changes=last_changes,
-                              names=names, handler=names.get(self.actor.name, ""))
+                              names=names, handler=names.get(self.actor.name, ""), parents=parents)
         anchor = audit.current_anchor(self.db)
         with _written(target) as out:
             pages = render_form(out, template.build(list(records), context), anchor=anchor.label)

@@ -13,7 +13,7 @@ them back as it reads an edit.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from mibao_desktop.ledgers import Ledger
 from mibao_desktop.ledgers.declaration import REASON
@@ -32,22 +32,25 @@ def labels(ledger: Ledger) -> dict[str, str]:
 
 
 def check(ledger: Ledger, status: str, raw: Mapping[str, Any], effective_date: dt.date,
-          resolve: Resolve) -> tuple[str, list[tuple[Field, Any]], dict[str, str]]:
+          resolve: Resolve, *, asked: Sequence[Field] | None = None,
+          doing: str = "") -> tuple[str, list[tuple[Field, Any]], dict[str, str]]:
     """The reason, the other facts as (field, typed value) in declared order, and the faults
-    (fact name → message) of what was given for a change into ``status``."""
-    asked = ledger.lifecycle.facts_for(status)
+    (fact name → message) of what was given for a change into ``status`` (``asked``: the facts
+    a recorded action asks for instead of the status's own, see ``Lifecycle.actions``)."""
+    asked = ledger.lifecycle.facts_for(status) if asked is None else tuple(asked)
+    doing = doing or f"改为“{status}”"
     names = {f.name for f in asked}
     errors: dict[str, str] = {}
     for name in raw:
         if name not in names and not is_blank(raw[name]):
             label = ledger.lifecycle.fact_fields[name].label if name in ledger.lifecycle.fact_fields else name
-            errors[name] = f"改为“{status}”不填写{label}"
+            errors[name] = f"{doing}不填写{label}"
     reason, facts = "", []
     for f in asked:
         cell = raw.get(f.name)
         if is_blank(cell):
             if f.required:
-                errors[f.name] = f"改为“{status}”必须填写{f.label}"
+                errors[f.name] = f"{doing}必须填写{f.label}"
             continue
         try:
             value = f.normalise(cell)

@@ -16,6 +16,9 @@ ACTION_LABELS = {
     "void": "作废",
     "restore": "恢复",
     "import": "导入",
+    # recorded actions that leave the status as it is (a carrier copy's 复制, 移交)
+    "copy": "复制",
+    "transfer": "移交",
 }
 
 
