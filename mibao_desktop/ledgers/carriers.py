@@ -206,6 +206,7 @@ CARRIERS = Ledger(
 MISSING = "下落不明"
 DUE_BACK = ("借出",)  # statuses in which a copy is due back by its 应归还日期
 DUE_ON, TITLE = "due_on", "title"  # the copy's 应归还日期 and its carrier's 标题, as the watch list shows them
+DOC_NUMBER = "doc_number"  # the carrier's 文号, as its copies' cover and envelope labels show it
 MISSING_SINCE = Field("missing_since", "下落不明日期", Date(), editable=False,
                       help="标为下落不明之日(按状态变更记录)")
 SEARCH_UNTIL = Field("search_until", "查找期限", Date(not_future=False), editable=False, indexed=True,
