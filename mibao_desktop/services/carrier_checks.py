@@ -528,7 +528,7 @@ class CarrierCheckService:
             raise ServiceError("载体手续不可用。")
         why = (circumstances or "").strip()
         check_info = self.get(check_id)
-        facts = {C.CIRCUMSTANCES.name: why and f"{check_info.title}时未见。{why}" or ""}
+        facts = {C.CIRCUMSTANCES.name: f"{check_info.title}时未见" + (f"。{why}" if why else "")}
         self._actions().missing(ids, facts)  # refused as a whole when any is refused (its message names why)
         with self.ledgers._write(DOING) as session:
             check = self._check(session, check_id, lock=True)
@@ -667,8 +667,12 @@ def _snapshot(x: CheckLine) -> dict[str, Any]:
             "status": x.status, "belongs": x.belongs[:200] or None}
 
 
+REPORT_ORDER = (MISSING, EXTRA, MISPLACED, AWAY, LOST, SEEN)  # what must be looked for first
+
+
 def _report_order(x: CheckLine) -> tuple:
-    return (FINDINGS.index(x.finding) if x.finding in FINDINGS else len(FINDINGS), x.carrier_number, x.copy_number)
+    rank = REPORT_ORDER.index(x.finding) if x.finding in REPORT_ORDER else len(REPORT_ORDER)
+    return (rank, x.carrier_number, x.copy_number)
 
 
 def _target(check: CarrierCheck) -> str:
