@@ -329,25 +329,21 @@ def _missing_check(db, actor) -> int:
     for event in watch.open_due_events():
         print(f"已开立泄密事件 {event.number}:{event.display('item')},{event.display('grade')},"
               f"报告时限 {event.display('report_by')}")
-    print(watch_text(watch.watch()))
+    print(watch_text(watch.watch(), watch.clock()))
     return EXIT_OK
 
 
-def watch_text(watch) -> str:
-    """The watch lists as lines of text (the command line's, and a plain copy of the page)."""
-    lines = [f"截至 {watch.today.isoformat()}:"]
-    lines.append(f"下落不明的载体 {len(watch.missing)} 份")
-    for c in watch.missing:
-        left = ("已按泄密事件处理 " + c.leak_event) if c.leak_event else (
-            f"剩余 {c.days} 天" if c.days is not None and c.days >= 0 else f"已超过查找期限 {-(c.days or 0)} 天")
-        lines.append(f"  {c.copy_text} {c.title} {c.level or ''} 下落不明日期 {c.since} 查找期限 {c.due} {left}")
+def watch_text(watch, now) -> str:
+    """The watch lists as lines of text."""
+    lines = [f"截至 {watch.today.isoformat()}:", f"下落不明的载体 {len(watch.missing)} 份"]
+    lines += [f"  {c.copy_text} {c.title} {c.level or ''} 下落不明日期 {c.since} 查找期限 {c.due or '—'} {c.days_text}"
+              + (f" {c.leak_event}" if c.leak_event else "") for c in watch.missing]
     lines.append(f"借出到期和逾期未还的载体 {len(watch.loans)} 份")
-    for c in watch.loans:
-        left = f"逾期 {-c.days} 天" if c.days < 0 else f"剩余 {c.days} 天"
-        lines.append(f"  {c.copy_text} {c.title} {c.level or ''} 借用人 {c.holder} 应归还日期 {c.due} {left}")
+    lines += [f"  {c.copy_text} {c.title} {c.level or ''} 借用人 {c.holder} 应归还日期 {c.due} {c.days_text}"
+              for c in watch.loans]
     lines.append(f"未结的泄密事件 {len(watch.leaks)} 件")
-    for e in watch.leaks:
-        lines.append(f"  {e.number} {e.grade} {e.item} {e.status} 报告时限 {e.report_by:%Y-%m-%d %H:%M}")
+    lines += [f"  {e.number} {e.grade} {e.item} {e.status} 报告时限 {e.report_by:%Y-%m-%d %H:%M} {e.deadline_text(now)}"
+              for e in watch.leaks]
     return "\n".join(lines)
 
 

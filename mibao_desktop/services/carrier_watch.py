@@ -69,6 +69,23 @@ class DueCopy:
     def copy_text(self) -> str:
         return f"{self.carrier_number} 第 {self.copy_number} 份"
 
+    @property
+    def missing(self) -> bool:
+        return self.status == carriers.MISSING
+
+    @property
+    def days_text(self) -> str:
+        """剩余 3 天, 今日到期, 逾期 2 天 (a loan), 超过查找期限 1 天 / 已按泄密事件处理 (missing)."""
+        if self.missing and self.leak_event:
+            return "已按泄密事件处理"
+        if self.days is None:
+            return "密级待补充,未计时" if self.missing else ""
+        if self.days > 0:
+            return f"剩余 {self.days} 天"
+        if self.days == 0:
+            return "今日为查找期限最后一天" if self.missing else "今日到期"
+        return f"超过查找期限 {-self.days} 天" if self.missing else f"逾期 {-self.days} 天"
+
 
 @dataclass(frozen=True)
 class OpenLeak:
@@ -91,6 +108,17 @@ class OpenLeak:
 
     def hours_left(self, now: dt.datetime) -> float:
         return (self.report_by - now).total_seconds() / 3600
+
+    def deadline_text(self, now: dt.datetime) -> str:
+        """立即报告 (重大泄密), 剩余 5 小时 20 分, 已超过报告时限 2 小时, 已报告."""
+        if self.reported:
+            return self.status
+        if self.major:
+            return "立即报告"
+        minutes = int((self.report_by - now).total_seconds() // 60)
+        if minutes >= 0:
+            return f"剩余 {minutes // 60} 小时 {minutes % 60} 分"
+        return f"已超过报告时限 {(-minutes) // 60} 小时 {(-minutes) % 60} 分"
 
 
 @dataclass(frozen=True)

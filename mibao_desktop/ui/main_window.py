@@ -19,7 +19,10 @@ from PySide6.QtWidgets import (
 from mibao_desktop.ledgers import LEDGERS, Ledger, top_level
 from mibao_desktop.services.context import Services
 from mibao_desktop.ui import messages
+from mibao_desktop.ui.carrier_watch_page import CarrierWatchPage
 from mibao_desktop.ui.ledger_page import LedgerPage
+
+WATCH = "到期提醒"  # the navigation's last entry: the carrier copies due, missing, and the leak events
 
 
 class MainWindow(QMainWindow):
@@ -50,6 +53,10 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole, ledger.key)
             item.setToolTip(ledger.title)
             self.navigation.addItem(item)
+        watch_item = QListWidgetItem(WATCH)
+        watch_item.setToolTip("下落不明的载体(查找期限)、借出到期和逾期未还的载体、未结的泄密事件(报告时限)")
+        self.navigation.addItem(watch_item)
+        self._ledger_row = 0  # the ledger page the 记录 and 文件 menus act on while 到期提醒 is shown
         self.stack = QStackedWidget()
         splitter = QSplitter()
         splitter.addWidget(self.navigation)
@@ -58,6 +65,12 @@ class MainWindow(QMainWindow):
         splitter.setSizes([170, 1190])
         self.setCentralWidget(splitter)
         self.navigation.currentRowChanged.connect(self._ledger_chosen)
+        # built at once: it runs the missing clock's check at the start of the session
+        self.watch_page = CarrierWatchPage(services, self)
+        self.watch_page.open_record.connect(self.open_record)
+        self.watch_page.told.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.watch_page.opened_events.connect(lambda _n: self.refresh_counts())
+        self.stack.addWidget(self.watch_page)
 
         self._build_menus()
         actor = services.actor
@@ -101,7 +114,12 @@ class MainWindow(QMainWindow):
         return page
 
     def current_page(self) -> LedgerPage:
-        return self.page(self.ledgers[max(self.navigation.currentRow(), 0)].key)
+        row = self.navigation.currentRow()
+        return self.page(self.ledgers[row if 0 <= row < len(self.ledgers) else self._ledger_row].key)
+
+    def show_watch(self) -> CarrierWatchPage:
+        self.navigation.setCurrentRow(len(self.ledgers))
+        return self.watch_page
 
     def current_ledger(self) -> Ledger:
         return self.current_page().ledger
@@ -109,6 +127,11 @@ class MainWindow(QMainWindow):
     def _ledger_chosen(self, row: int) -> None:
         if row < 0:
             return
+        if row >= len(self.ledgers):
+            self.stack.setCurrentWidget(self.watch_page)
+            self.watch_page.refresh()
+            return
+        self._ledger_row = row
         page = self.page(self.ledgers[row].key)
         self.stack.setCurrentWidget(page)
         self.statusBar().showMessage(page.ledger.title, 3000)
@@ -122,7 +145,10 @@ class MainWindow(QMainWindow):
 
     def refresh_all(self) -> None:
         """F5: read the page again, and every count (others may have changed other ledgers)."""
-        self.current_page().refresh()
+        if self.stack.currentWidget() is self.watch_page:
+            self.watch_page.refresh()
+        else:
+            self.current_page().refresh()
         self.refresh_counts()
 
     # -- menus ----------------------------------------------------------------------------
@@ -161,8 +187,6 @@ class MainWindow(QMainWindow):
         records.addSeparator()
         self._action(records, "批量修改…", lambda: self.current_page().bulk_edit_selected())
         self._action(records, "查找替换…", lambda: self.current_page().find_replace(), "Ctrl+H")
-        self._action(records, "载体核对…", self.carrier_checks,
-                     tip="月核对、季检查、年终清退归档:逐份清点涉密载体,扫描封面二维码")
         records.addSeparator()
         self.find_action = self._action(records, "查找", lambda: self.current_page().focus_search(), "Ctrl+F")
         self._action(records, "刷新", self.refresh_all, "F5")
@@ -212,12 +236,6 @@ class MainWindow(QMainWindow):
         from mibao_desktop.ui.excel_dialogs import OutputRegisterDialog
 
         self.dialog = OutputRegisterDialog(self.services.outputs, self)
-        self.dialog.open()
-
-    def carrier_checks(self) -> None:
-        from mibao_desktop.ui.carrier_check_dialog import CarrierCheckDialog
-
-        self.dialog = CarrierCheckDialog(self.services, self)
         self.dialog.open()
 
     def edit_print_settings(self) -> None:
