@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSplitter,
     QTabWidget,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -118,7 +120,9 @@ class ChildSection(QWidget):
         self.rows: list[RecordView] = []
         self.open_for_change = False  # the parent record can still change (not voided, not destroyed)
         self.table = read_only_table([f.label for f in self.fields])
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # a carrier's copies are handled several at once (分发 a batch, 销毁 the rest)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if ledger.lifecycle.actions
+                                    else QAbstractItemView.SelectionMode.SingleSelection)
         self.add_button = QPushButton(f"新增{ledger.noun}")
         self.edit_button = QPushButton("修改")
         self.add_button.clicked.connect(lambda: pane.child_add_requested.emit(ledger.key))
@@ -130,6 +134,20 @@ class ChildSection(QWidget):
         self.pane = pane
         bar = QHBoxLayout()
         bar.addStretch(1)
+        self.act_button = self.print_button = None
+        if ledger.lifecycle.actions:  # the copy's recorded actions: 办理 ▸ 分发, 借阅 … (ui/carrier_dialogs.py)
+            self.act_button = QToolButton()
+            self.act_button.setText("办理")
+            self.act_button.setToolTip("为所选载体份办理:" + "、".join(a.label for a in ledger.lifecycle.actions))
+            self.act_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            self.act_button.setMenu(QMenu(self.act_button))
+            self.act_button.menu().aboutToShow.connect(self._fill_actions)
+            self.print_button = QPushButton("打印…")
+            self.print_button.setToolTip("为所选载体份打印分发签收单、销毁审批表或借阅登记簿")
+            self.print_button.clicked.connect(
+                lambda: pane.child_print_requested.emit([r.id for r in self.selected_rows()]))
+            bar.addWidget(self.act_button)
+            bar.addWidget(self.print_button)
         bar.addWidget(self.add_button)
         bar.addWidget(self.edit_button)
         layout = QVBoxLayout(self)
@@ -149,11 +167,33 @@ class ChildSection(QWidget):
         row = self.table.currentRow()
         return self.rows[row] if 0 <= row < len(self.rows) and self.table.selectionModel().hasSelection() else None
 
+    def selected_rows(self) -> list[RecordView]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.rows[r] for r in rows if 0 <= r < len(self.rows)]
+
+    def _fill_actions(self) -> None:
+        """One entry per action; those the selected copies' statuses do not allow are greyed,
+        with the statuses they start from in the tooltip."""
+        menu = self.act_button.menu()
+        menu.clear()
+        chosen = [r for r in self.selected_rows() if not r.voided]
+        for action in self.ledger.lifecycle.actions:
+            entry = menu.addAction(action.label)
+            allowed = bool(chosen) and self.open_for_change and all(r.status in action.from_ for r in chosen)
+            entry.setEnabled(allowed)
+            entry.setToolTip(f"适用于{'、'.join(action.from_)}的载体份")
+            entry.triggered.connect(lambda _c=False, key=action.key: self.pane.child_action_requested.emit(
+                key, [r.id for r in self.selected_rows()]))
+        menu.setToolTipsVisible(True)
+
     def _update(self) -> None:
         chosen = self.selected()
         self.edit_button.setEnabled(bool(self.open_for_change and chosen is not None
                                          and not chosen.voided
                                          and chosen.status not in self.ledger.lifecycle.terminal))
+        if self.act_button is not None:
+            self.act_button.setEnabled(bool(self.selected_rows()))
+            self.print_button.setEnabled(bool(self.selected_rows()))
 
     def _edit(self) -> None:
         chosen = self.selected()
@@ -167,6 +207,8 @@ class DetailPane(QWidget):
     open_requested = Signal(str, int)  # ledger key ("" when not known), record id: go to that record
     child_add_requested = Signal(str)  # child ledger key: a new record belonging to the shown one
     child_edit_requested = Signal(int)  # child record id
+    child_action_requested = Signal(str, list)  # a carrier copy's action key, the copies' ids
+    child_print_requested = Signal(list)  # the copies' ids: their forms (分发签收单, 销毁审批表)
     print_holdings_requested = Signal()  # a person's list: 打印清单
     export_holdings_requested = Signal()  # a person's list: 导出Excel
 

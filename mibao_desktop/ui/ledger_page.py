@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger
+from mibao_desktop.ledgers.carriers import CARRIERS
 from mibao_desktop.printing.templates import forms_of
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.context import Services
@@ -186,6 +187,8 @@ class LedgerPage(QWidget):
         self.detail.open_requested.connect(self.open_record)
         self.detail.child_add_requested.connect(self.add_child)
         self.detail.child_edit_requested.connect(self.edit_child)
+        self.detail.child_action_requested.connect(self.act_on_copies)
+        self.detail.child_print_requested.connect(self.print_copies)
         self.detail.print_holdings_requested.connect(self.print_holdings)
         self.detail.export_holdings_requested.connect(self.export_holdings)
         splitter = QSplitter()
@@ -519,7 +522,47 @@ class LedgerPage(QWidget):
             self.detail.show_record(record)
 
     def add_record(self) -> None:
+        if self.ledger.key == CARRIERS.key:  # 接收/制作: the carrier with its copies 1…份数 at once
+            register = self.services.carrier_actions.register
+            self._open(RecordDialog(self.service, self.ledger, parent=self, create=lambda raw: register(raw)))
+            return
         self._open(RecordDialog(self.service, self.ledger, parent=self))
+
+    def act_on_copies(self, key: str, copy_ids: list) -> None:
+        """办理 an action (分发, 借阅, 销毁 …) on the copies selected under the carrier shown."""
+        from mibao_desktop.services.carrier_actions import ACTIONS
+        from mibao_desktop.ui.carrier_dialogs import CarrierActionDialog
+
+        carrier = self.detail.record
+        if carrier is None or not copy_ids:
+            return
+        copies = self.service.get_many(copy_ids)
+        dialog = CarrierActionDialog(self.services.carrier_actions, self.service, ACTIONS[key],
+                                     self.service.get(carrier.id), copies, parent=self)
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._acted(dialog))
+        dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        dialog.open()
+
+    def _acted(self, dialog) -> None:
+        self.changed.emit((self.ledger.key, PEOPLE.key))
+        self.refresh(select_id=self.detail.record.id if self.detail.record else None)
+        self.detail.reload()
+        form = dialog.printed_form
+        if form and dialog.action.to is not None:
+            self.print_copies([c.id for c in dialog.done_copies], form)
+
+    def print_copies(self, copy_ids: list, form: str | None = None) -> None:
+        """分发签收单, 销毁审批表(附清单) or 借阅登记簿 for the copies selected (or just handled)."""
+        from mibao_desktop.ui.carrier_dialogs import PRINTED_AFTER
+        from mibao_desktop.ui.print_dialog import FormPrintDialog
+
+        if not copy_ids:
+            return
+        copies = self.service.get_many(copy_ids)
+        forms = tuple(dict.fromkeys([form] if form else []) | dict.fromkeys(PRINTED_AFTER.values()))
+        self.dialog = FormPrintDialog(self.services.printing, copies[0].ledger, copies, self, forms=forms)
+        self.dialog.open()
 
     def edit_selected(self) -> None:
         record = self.selected_record()

@@ -35,9 +35,12 @@ from mibao_desktop.ui.messages import ERROR_STYLE  # noqa: E402 (kept importable
 
 class RecordDialog(QDialog):
     def __init__(self, service: LedgerService, ledger: Ledger, record: RecordView | None = None,
-                 parent: QWidget | None = None, *, parent_id: int | None = None) -> None:
+                 parent: QWidget | None = None, *, parent_id: int | None = None, create=None) -> None:
         super().__init__(parent)
         self.service = service
+        # how a new record is stored: the service's 登记, or a registration of its own (a
+        # carrier received or made comes with its copies 1…份数, services/carrier_actions.py)
+        self._create = create or (lambda raw: service.create(ledger, raw, parent_id=parent_id))
         self.ledger = ledger
         self.record = record
         self.parent_id = parent_id
@@ -198,7 +201,7 @@ class RecordDialog(QDialog):
         try:
             new_people = self._new_people()
             if self.record is None:
-                self.saved = self.service.create(self.ledger, self.raw_values(), parent_id=self.parent_id)
+                self.saved = self._create(self.raw_values())
             else:
                 self.saved = self.service.update(self.record.id, self.raw_values(),
                                                  expected_version=self.record.version,
