@@ -95,7 +95,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="版式:" + ";".join(f"{k}={v.title}" for k, v in PRESETS.items()))
     lab.add_argument("--start", type=int, default=1, help="从标签纸的第几个位置开始(用过一部分的纸)")
     lab.add_argument("--copies", type=int, default=1, help="每条记录打印几张")
-    lab.add_argument("--kind", default="level", choices=("level", "reminder"), help="level=密级标识,reminder=保密提醒标识")
+    lab.add_argument("--kind", default="level", choices=("level", "reminder", "cover", "envelope"),
+                     help="level=密级标识,reminder=保密提醒标识;载体的每一份:cover=封面标识(密级★期限、份号、编号、二维码),"
+                          "envelope=密封信封标识(密级、编号、收发件单位)")
+    lab.add_argument("--copy-numbers", default="", metavar="份号",
+                     help="cover/envelope:只打印这些份号(如 1-5、1、3、7;默认:在管的各份)")
+    lab.add_argument("--receiver", default="", help="envelope:收件单位(默认:该份最近一次分发的接收单位,没有时留空手写)")
+    lab.add_argument("--sender", default="", help="envelope:发件单位(默认:打印设置中的单位名称)")
     lab.add_argument("--unit", action="store_true", help="在标识上印单位名称(打印设置中的单位名称)")
     lab.add_argument("--safe-margin", type=float, default=0.0, metavar="MM",
                      help="安全边距(毫米,0-8):打印机印不到纸边时,标识内容离标签四边留出的空白")
@@ -632,6 +638,22 @@ def _labels(db, actor, args) -> int:
 
     ledger = get_ledger(args.ledger)
     records = _find_records(printing.ledgers, ledger, args.ids)
+    if args.kind in ("cover", "envelope"):  # a label for each copy of the carriers named
+        from mibao_desktop.errors import ServiceError
+        from mibao_desktop.excel.copy_numbers import CopyNumberError, parse
+        from mibao_desktop.printing.carrier_labels import KIND_TITLES
+
+        try:
+            only = parse(args.copy_numbers)
+        except CopyNumberError as exc:
+            raise ServiceError(f"--copy-numbers:{exc}") from None
+        marks = printing.copy_marks(records, receiver=args.receiver, sender=args.sender,
+                                    envelope=args.kind == "envelope", only=only)
+        drawn = printing.copy_labels(ledger, marks, args.output, PRESETS[args.layout], kind=args.kind,
+                                     start=args.start, copies=args.copies, unit=args.unit,
+                                     safe_margin=args.safe_margin)
+        print(f"已为 {len(marks)} 份载体生成 {drawn} 张{KIND_TITLES[args.kind]},写入“{args.output}”。")
+        return EXIT_OK
     drawn = printing.labels(ledger, records, args.output, PRESETS[args.layout], kind=args.kind,
                             start=args.start, copies=args.copies, unit=args.unit, safe_margin=args.safe_margin)
     print(f"已为 {len(records)} 条记录生成 {drawn} 张标识,写入“{args.output}”。")

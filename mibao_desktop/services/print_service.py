@@ -15,7 +15,8 @@ from mibao_desktop.db.models import Account
 from mibao_desktop.db.database import Database
 from mibao_desktop.services.holdings import PersonHoldings, collect
 from mibao_desktop.ledgers import PEOPLE, Ledger, levels
-from mibao_desktop.printing import labels as L
+from mibao_desktop.ledgers import carriers as carrier_fields
+from mibao_desktop.printing import carrier_labels as CL, labels as L
 from mibao_desktop.printing.forms import render_form
 from mibao_desktop.printing.templates import FORM_TEMPLATES, FormContext, destruction_warnings, takeout_warnings
 from mibao_desktop.security import Actor, Role, require
@@ -126,6 +127,85 @@ class PrintService:
         self.ledgers.record_output("ledger.print", ledger, medium or _name(target), len(records), {
             "what": L.KIND_TITLES[kind], "layout": layout.title, "labels": drawn, "printer": printer,
             "unit": unit_name, "safe_margin_mm": safe_margin, "anchor": str(anchor), "asset_numbers": [r.asset_number for r in records[:200]]})
+        return drawn
+
+    def copy_marks(self, records: Sequence[RecordView], *, receiver: str = "", sender: str = "",
+                   envelope: bool = False, only: Sequence[int] = ()) -> list[CL.CopyMark]:
+        """What each copy's cover or envelope label says. ``records``: copies, or carriers (each
+        of their copies still held, or those numbered in ``only``). The level and period are the
+        carrier's, never the copy's own (a copy inherits them). An envelope's 收件单位 is
+        ``receiver``, else the one the copy was last 分发 to; its 发件单位 ``sender``, else the
+        unit's name (打印设置)."""
+        self._require("打印标识")
+        copies, parents = [], {}
+        for record in records:
+            if record.ledger.parent is None:
+                held = [c for c in self.ledgers.children(record.id)
+                        if (c.number in only if only else c.status not in c.ledger.lifecycle.closing)]
+                if not held:
+                    said = f"份号为 {'、'.join(map(str, only))} 的" if only else "在管的"
+                    raise ServiceError(f"{record.ledger.noun} {record.number} 下没有{said}载体份。")
+                parents[record.id] = record
+                copies.extend(held)
+            else:
+                copies.append(record)
+        if not copies:
+            raise ServiceError("请先选择要打印标识的载体或载体份。")
+        sender = sender.strip() or (self.unit_name() if envelope else "")
+        marks = []
+        for copy in copies:
+            carrier = parents.get(copy.parent_id)
+            if carrier is None:
+                carrier = parents[copy.parent_id] = self.ledgers.get(copy.parent_id)
+            level_field = carrier.ledger.level_field
+            level = carrier.values.get(level_field.name) if level_field is not None else None
+            if level is None:
+                raise ServiceError(f"{carrier.ledger.noun} {carrier.number} 的密级待补充,补全后才能打印标识。")
+            period = carrier.values.get(level_field.type.period_field) if level_field.type.period_field else None
+            to = receiver.strip() or (self._sent_to(copy.id) if envelope else "")
+            count = carrier.values.get(copy.ledger.counted_by) if copy.ledger.counted_by else None
+            marks.append(CL.CopyMark(level, CL.marking(level, period), carrier.number, int(copy.number), count,
+                                     carrier.display(carrier_fields.TITLE), carrier.display(carrier_fields.DOC_NUMBER),
+                                     receiver=to, sender=sender))
+        return marks
+
+    def _sent_to(self, copy_id: int) -> str:
+        """The unit (or person) a copy was last 分发 to: its envelope's 收件单位."""
+        for entry in self.ledgers.history(copy_id):
+            moved = entry.status_moved
+            if moved is not None and moved[1] == "已分发":
+                return entry.fact("recipient_unit") or entry.fact("recipient")
+        return ""
+
+    def copy_labels(self, ledger: Ledger, marks: Sequence[CL.CopyMark], target: str | Path | BinaryIO,
+                    layout: L.LabelLayout, *, kind: str = CL.COVER_LABEL, start: int = 1, copies: int = 1,
+                    printer: str = "", medium: str = "", record: bool = True, unit: bool = False,
+                    safe_margin: float = 0.0) -> int:
+        """Render a cover or sealed-envelope label per copy (``copy_marks``) as PDF on the label
+        sheets, and record the print naming each copy (登记编号#份号); returns labels drawn."""
+        self._require("打印标识")
+        check_target(self.db, target)
+        if not marks:
+            raise ServiceError("请先选择要打印标识的载体或载体份。")
+        unit_name = self.unit_name() if unit else ""
+        if unit and not unit_name:
+            raise ServiceError("尚未填写单位名称:请在“打印设置”中填写后再在标识上印单位名称。")
+        dx, dy = self.offset(printer)
+        options = L.SheetOptions(start=start, copies=copies, offset_x=dx, offset_y=dy, colours=self.colours(),
+                                 unit=unit_name, safe_margin=safe_margin)
+        anchor = audit.current_anchor(self.db)
+        try:
+            with _written(target) as out:
+                drawn = CL.render_copy_labels(out, marks, layout, options, kind=kind, anchor=anchor.label)
+        except L.LayoutError as exc:
+            raise ServiceError(str(exc)) from None
+        if record:
+            self.ledgers.record_output("ledger.print", ledger, medium or _name(target), len(marks), {
+                "what": CL.KIND_TITLES[kind], "layout": layout.title, "labels": drawn, "printer": printer,
+                "unit": unit_name, "safe_margin_mm": safe_margin, "anchor": str(anchor),
+                **({"receivers": sorted({m.receiver for m in marks if m.receiver})[:50],
+                    "sender": marks[0].sender} if kind == CL.ENVELOPE_LABEL else {}),
+                "copies": [m.code for m in marks[:500]]})
         return drawn
 
     def calibration(self, target: str | Path | BinaryIO, layout: L.LabelLayout, printer: str = "") -> None:
