@@ -87,6 +87,12 @@ def test_the_story_of_a_received_document_of_twelve_copies(services, db, tmp_pat
     copied = ledgers.history(copies[0].id)[0]
     assert copied.action == "copy" and copied.action_label == "复制"
     assert {c.field: c.new for c in copied.changes}["copy_as"] == "SW-2026-001-F1"
+    approval = tmp_path / "复制审批表.pdf"
+    services.printing.form("copy", copies[0].ledger, [ledgers.get(copies[0].id)], approval)
+    text = pdftotext(approval)
+    for words in ("国家秘密载体复制审批表", "关于做好年度保密检查工作的通知", "浙保〔2026〕12号", "■ 复制",
+                  "电话同意", "SW-2026-001-F1(第 1–2 份,加盖复制戳记)", "批准人:王局长"):
+        assert words in text, words
 
     # 下落不明 one: a status change with its date in the history (the missing clock reads it)
     lost = acts.missing([copies[5].id], {"circumstances": "月核对时发现张伟处缺少第6份"},

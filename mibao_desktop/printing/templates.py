@@ -257,7 +257,7 @@ def destruction(records: Sequence, ctx: FormContext) -> Form:
     totals = ["合计:" + ",".join(f"{k} {n} 件" for k, n in sorted(kinds.items())) + f";共 {len(records)} 件"]
     asked = max((e.effective_date or e.at.date() for e in retiring.values()), default=None)
     done = max((e.effective_date or e.at.date() for e in destroyed), default=None) if len(destroyed) == len(records) else None
-    department = _one_or_list([_v(r, "department") for r in records], "见清单")
+    department = _one_or_list([_v(r, "department") or _v(_parent(ctx, r), "department") for r in records], "见清单")
     return Form("涉密载体销毁审批表", note=_unit_line(ctx, f"清单编号:{inventory}" if inventory else ""),
                 note_right=_handled(ctx, f"申请日期:{asked:%Y年%m月%d日}" if asked else "申请日期:" + BLANK_DATE),
                 warning=";".join(destruction_warnings(records)), blocks=[
@@ -280,19 +280,36 @@ def destruction(records: Sequence, ctx: FormContext) -> Form:
 
 
 def copy_approval(records: Sequence, ctx: FormContext) -> Form:
-    """复制审批表: copying a carrier is approved and registered; the copy is managed as an original."""
+    """复制审批表: copying a carrier is approved and registered; the copy is managed as an original.
+    A carrier copy's 复制 (ctx.last_changes holds it) fills it: the original and its 份号, how and
+    how many, the issuing unit's consent (绝密: the recorded exception), the approver and the
+    copy's own number (seed 002 §八(四), seed 003 保密工作制度第十二条)."""
     r = records[0] if records else None
-    return Form("国家秘密载体复制审批表", note=_unit_line(ctx, "申请日期:" + BLANK_DATE), blocks=[
+    carrier = _parent(ctx, r) or r
+    done = (ctx.last_changes or {}).get(r.id) if r is not None else None
+    done = done if done is not None and done.action == "copy" else None
+    said = (lambda name: next((c.new for c in done.changes if c.field == name), "")) if done else (lambda _n: "")
+    number = _v(carrier, "carrier_number") or _v(r, "asset_number")
+    doc = _v(carrier, "doc_number")
+    original = r.display(r.ledger.key_field) if r is not None and _parent(ctx, r) is not None else ""
+    made = said("copy_as")
+    count = said("copy_count")
+    consent = " ".join(p for p in (said("issuer_consent"), said("top_secret_exception") and
+                                   f"绝密特批:{said('top_secret_exception')}") if p)
+    kinds = ("复制", "摘录", "引用", "汇编")
+    return Form("国家秘密载体复制审批表", note=_unit_line(ctx, "申请日期:" + (_when(done) or BLANK_DATE)), blocks=[
         Grid([
-            (11, [L("载体名称"), V(_device_name(r) or "", 3)]),
-            (11, [L("编号/文号"), V(_v(r, "asset_number")), L("密级"), V(_v(r, "level"))]),
-            (11, [L("原件份号"), V(""), L("复制份数"), V("")]),
-            (11, [L("复制方式"), V("□ 复印  □ 拷贝  □ 摘录  □ 汇编", 3)]),
-            (22, [L("复制事由"), V("", 3)]),
-            (11, [L("复制人"), V(""), L("复制日期"), V(BLANK_DATE)]),
-            (11, [L("复制件份号"), V("", 3)]),
+            (11, [L("载体名称"), V(_v(carrier, "title") or _device_name(r) or "", 3)]),
+            (11, [L("编号"), V(number), L("密级"), V(_item_level(ctx, r))]),
+            (11, [L("文号"), V(doc, 3)]),
+            (11, [L("原件份号"), V(original), L("复制份数"), V(count)]),
+            (11, [L("复制方式"), V(_tick(kinds, said("copy_kind")) if done else "□ 复印  □ 拷贝  □ 摘录  □ 汇编", 3)]),
+            (16, [L("制发机关批准"), V(consent, 3)]),
+            (11, [L("复制人"), V(""), L("复制日期"), V(_when(done) or BLANK_DATE)]),
+            (11, [L("复制件编号"), V(f"{made}(第 1–{count} 份,加盖复制戳记)" if made and count else made, 3)]),
             (24, [L("部门领导意见"), V("", 3, sign=SIGN)]),
-            (24, [L("保密部门意见"), V("复制件按原件密级标注、登记和管理;绝密级载体原则上不得复制。", 3, sign=SIGN)]),
+            (24, [L("保密部门意见"), V((f"批准人:{said('approver')}。" if said("approver") else "")
+                                      + "复制件按原件密级标注、登记和管理;绝密级载体原则上不得复制。", 3, sign=SIGN)]),
         ], widths=(1.1, 1.6, 1.1, 1.6)),
         Signatures(["申请人:", "复制经办人:", "登记人:"]),
     ])

@@ -236,6 +236,9 @@ class PrintService:
             for r in records:
                 entries = history[r.id] if history and r.id in history else self.ledgers.history(r.id)
                 last_changes[r.id] = next((e for e in entries if e.status_moved is not None), None)
+        if key == "copy":  # a carrier copy's 复制: the facts it recorded
+            last_changes = {r.id: next((e for e in self.ledgers.history(r.id) if e.action == "copy"), None)
+                            for r in records}
         if key == HOLDINGS:
             if records[0].ledger.key != PEOPLE.key:
                 raise ServiceError(f"“{template.title}”为人员名册中的人填写,请在“人员”中选择一人。")

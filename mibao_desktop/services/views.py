@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "copy": "复制",
     "transfer": "移交",
 }
+RECORDED_ACTIONS = ("copy", "transfer")  # their events hold facts (no old value) and the copy's edits
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from mibao_desktop.services.holdings import PersonHoldings, child_number, collec
 from mibao_desktop.ledgers import PEOPLE, Ledger, children_of, levels, references_to
 from mibao_desktop.ledgers.pending import PENDING, gaps
 from mibao_desktop.services.ledger_service import HistoryEntry, LedgerService, RecordView, Referrer
+from mibao_desktop.services.views import RECORDED_ACTIONS
 from mibao_desktop.ui.tasks import LatestRead
 from mibao_desktop.ui.widgets import fill_table, key_on, read_only_table
 
@@ -51,6 +52,8 @@ def describe(entry: HistoryEntry) -> str:
     elif entry.action == "status" and entry.changes:
         c = entry.changes[0]
         parts.append(f"{c.old} → {c.new}")
+    elif entry.action in RECORDED_ACTIONS:  # 复制, 移交: what they recorded, then what they changed
+        parts.extend(f"{c.label}:{c.old} → {c.new}" if c.old else f"{c.label}:{c.new}" for c in entry.changes if c.new)
     else:
         parts.extend(f"{c.label}:{c.old or '(空)'} → {c.new or '(空)'}" for c in entry.changes)
     if entry.effective_date:
