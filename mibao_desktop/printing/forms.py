@@ -21,6 +21,7 @@ from mibao_desktop.printing.pdf import FONT, fit_size, mm, new_canvas, text_widt
 LABEL_FILL = HexColor("#EEF1F5")
 MARGIN = 18.0  # mm on every side
 BLANK_DATE = "    年    月    日"
+WRAP_SIZE = 9.0  # pt of a wrapped cell's text (a register's title column)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Table:
     row_height: float = 8.0
     blank_rows: int = 0  # empty ruled rows after the data, for hand entries
     totals: Sequence[str] = ()
+    # a register's rows: a long text (a title) wraps in its cell and the row grows, as written on
+    # paper, rather than shrinking to an unreadable size on one line
+    wrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Form:
     landscape: bool = False
     note_right: str = ""  # the right of that line (日期, 经办人); a line of its own when both do not fit
     warning: str = ""  # said in red under the title of the first page: the records are in no state for this form
+    marking: str = ""  # 机密★: a register listing classified items is marked on every page, top and foot
 
 
 class _Pen:
@@ -102,6 +107,13 @@ class _Pen:
         self.page += 1
         self.y = self.height - MARGIN * mm
         c = self.c
+        if self.form.marking:
+            c.setFillColor(WARNING_COLOUR)
+            c.setFont(FONT, 14)
+            c.drawString(self.left, self.height - MARGIN * mm / 2 - 8, self.form.marking)
+            c.setFont(FONT, 10)
+            c.drawString(self.left, MARGIN * mm / 2, self.form.marking)
+            c.setFillColorRGB(0, 0, 0)
         c.setFont(FONT, 18)
         c.drawCentredString(self.width / 2, self.y - 18, self.form.title + ("(续)" if self.page > 1 else ""))
         self.y -= 30
@@ -203,20 +215,28 @@ class _Pen:
         for i, row in enumerate(rows):
             # the totals stay with the last row: a page of totals alone would be a list without its header
             after = len(t.totals) * 6.5 * mm if i == len(rows) - 1 else 0
-            if self.y - h - after < MARGIN * mm:
+            texts = ["" if value is None else str(value) for value in row]
+            lines = [wrap(text, w * unit - 2 * mm, WRAP_SIZE) if t.wrap and text else [text]
+                     for text, w in zip(texts, t.widths)]
+            row_h = max(h, max((len(x) for x in lines), default=1) * WRAP_SIZE * 1.3 + 2.2 * mm) if t.wrap else h
+            if self.y - row_h - after < MARGIN * mm:
                 self.new_page()
                 header()
             x = self.left
-            for value, w in zip(row, t.widths):
+            for text, cell_lines, w in zip(texts, lines, t.widths):
                 c.setLineWidth(0.5)
-                c.rect(x, self.y - h, w * unit, h, stroke=1, fill=0)
-                text = "" if value is None else str(value)
-                if text:
+                c.rect(x, self.y - row_h, w * unit, row_h, stroke=1, fill=0)
+                if text and t.wrap and (len(cell_lines) > 1 or text_width(text, WRAP_SIZE) > w * unit - 2 * mm):
+                    c.setFont(FONT, WRAP_SIZE)
+                    top = self.y - (row_h - len(cell_lines) * WRAP_SIZE * 1.3) / 2 - WRAP_SIZE
+                    for k, line in enumerate(cell_lines):
+                        c.drawString(x + 1 * mm, top - k * WRAP_SIZE * 1.3 + 1.5, line)
+                elif text:
                     size = fit_size(text, w * unit - 3 * mm, 9.5, 5.5)
                     c.setFont(FONT, size)
-                    c.drawCentredString(x + w * unit / 2, self.y - h / 2 - size * 0.35, text)
+                    c.drawCentredString(x + w * unit / 2, self.y - row_h / 2 - size * 0.35, text)
                 x += w * unit
-            self.y -= h
+            self.y -= row_h
         for line in t.totals:
             self.room(7 * mm)
             c.setFont(FONT, 10.5)

@@ -62,6 +62,12 @@ class Services:
         return CarrierCheckService(self.ledgers, actions=lambda: self.carrier_actions)
 
     @cached_property
+    def carrier_registers(self):
+        from mibao_desktop.services.carrier_registers import CarrierRegisters
+
+        return CarrierRegisters(self.ledgers)
+
+    @cached_property
     def bulk_edit(self):
         from mibao_desktop.services.bulk_edit import BulkEditService
 
