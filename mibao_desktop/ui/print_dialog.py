@@ -21,13 +21,16 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from mibao_desktop.printing import labels as L
+from mibao_desktop.excel.copy_numbers import CopyNumberError, parse as parse_copy_numbers
+from mibao_desktop.ledgers import children_of
+from mibao_desktop.printing import carrier_labels as CL, labels as L
 from mibao_desktop.printing.templates import FORM_TEMPLATES
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.print_service import PrintService
@@ -173,6 +176,17 @@ class LabelPrintDialog(_PrintDialog):
         if ledger.label.level_field:
             self.kind.addItem("密级标识", L.LEVEL_LABEL)
         self.kind.addItem("保密提醒标识", L.REMINDER_LABEL)
+        # a carrier's copies: a cover or envelope label for each copy (份), not one per carrier
+        self.per_copy = any(child.counted_by for child in children_of(ledger))
+        if self.per_copy:
+            self.kind.addItem("封面标识(每份一张)", CL.COVER_LABEL)
+            self.kind.addItem("密封信封标识(每份一张)", CL.ENVELOPE_LABEL)
+        self.copy_numbers = QLineEdit()
+        self.copy_numbers.setPlaceholderText("不填:在管的各份;或如 1-5、1、3、7")
+        self.receiver = QLineEdit()
+        self.receiver.setPlaceholderText("不填:按分发记录;没有时留线手写")
+        self.sender = QLineEdit()
+        self.sender.setPlaceholderText(service.unit_name() or "不填:打印设置中的单位名称")
         self.layout_choice = QComboBox()
         for name, layout in L.PRESETS.items():
             self.layout_choice.addItem(layout.title, name)
@@ -183,6 +197,10 @@ class LabelPrintDialog(_PrintDialog):
         form = QFormLayout()
         form.addRow(QLabel(f"已选 {len(self.records)} 条记录"))
         form.addRow("标识种类", self.kind)
+        self.copy_rows = []
+        for label, widget in (("份号", self.copy_numbers), ("收件单位", self.receiver), ("发件单位", self.sender)):
+            form.addRow(label, widget)
+            self.copy_rows.append((form, widget))
         form.addRow("版式", self.layout_choice)
         form.addRow("从第几个位置开始", self.start)
         form.addRow("每条打印份数", self.copies)
@@ -257,6 +275,8 @@ class LabelPrintDialog(_PrintDialog):
         for widget in (self.start, self.copies, self.safe_margin, *self.custom.values()):
             widget.valueChanged.connect(lambda _v: self.changed())
         self.unit.toggled.connect(lambda _on: self.changed())
+        for edit in (self.copy_numbers, self.receiver, self.sender):
+            edit.textChanged.connect(lambda _t: self.changed())
         self._choices_changed()
         self.refresh()
 
@@ -272,6 +292,14 @@ class LabelPrintDialog(_PrintDialog):
 
     def _choices_changed(self) -> None:
         self.custom_box.setVisible(self.layout_choice.currentData() == CUSTOM)
+        kind = self.kind.currentData()
+        for form, widget in self.copy_rows:  # 份号 for either copy label, 收发件单位 for the envelope
+            shown = kind == CL.ENVELOPE_LABEL or (kind == CL.COVER_LABEL and widget is self.copy_numbers)
+            form.setRowVisible(widget, shown)
+        if self.copy_rows:
+            form = self.copy_rows[0][0]
+            form.labelForField(self.copies).setText("每份打印张数" if kind in CL.KIND_TITLES else "每条打印份数")
+            form.setRowVisible(self.unit, kind != CL.ENVELOPE_LABEL)  # the envelope names its 发件单位 instead
         layout = self.layout_()
         self.start.setRange(1, max(1, layout.per_page))
         dx, dy = self.service.offset(self.printer_name())
@@ -293,10 +321,23 @@ class LabelPrintDialog(_PrintDialog):
             layout.check()
         except L.LayoutError as exc:
             raise ServiceError(str(exc)) from None
-        drawn = self.service.labels(self.ledger, self.records, target, layout, kind=self.kind.currentData(),
-                                    start=self.start.value(), copies=self.copies.value(), printer=printer,
-                                    medium=medium, record=record, unit=self.unit.isChecked(),
-                                    safe_margin=self.safe_margin.value())
+        kind = self.kind.currentData()
+        if kind in CL.KIND_TITLES:
+            try:
+                only = parse_copy_numbers(self.copy_numbers.text())
+            except CopyNumberError as exc:
+                raise ServiceError(f"份号:{exc}") from None
+            marks = self.service.copy_marks(self.records, receiver=self.receiver.text(), sender=self.sender.text(),
+                                            envelope=kind == CL.ENVELOPE_LABEL, only=only)
+            drawn = self.service.copy_labels(self.ledger, marks, target, layout, kind=kind, start=self.start.value(),
+                                             copies=self.copies.value(), printer=printer, medium=medium,
+                                             record=record, unit=self.unit.isChecked(),
+                                             safe_margin=self.safe_margin.value())
+        else:
+            drawn = self.service.labels(self.ledger, self.records, target, layout, kind=kind,
+                                        start=self.start.value(), copies=self.copies.value(), printer=printer,
+                                        medium=medium, record=record, unit=self.unit.isChecked(),
+                                        safe_margin=self.safe_margin.value())
         first = self.start.value() - 1 + drawn
         sheets = -(-first // layout.per_page)
         return f"共 {drawn} 张标识,{sheets} 页;偏移 X {self.offset_x.value():+.1f} mm,Y {self.offset_y.value():+.1f} mm"
