@@ -136,12 +136,17 @@ class LedgerPage(QWidget):
         self.forms_button = _button("打印审批表…", "、".join(t.title for t in forms_of(ledger)), self.print_forms)
         self.labels_button.setVisible(ledger.label is not None)
         self.forms_button.setVisible(bool(ledger.forms))
+        # the carriers' registers by period (收文、发文、借阅、复制登记簿, 销毁清单): printed or exported
+        self.registers_button = _button("登记簿…", "收文、发文、借阅、复制登记簿和销毁清单:按期间打印或导出",
+                                        self.carrier_registers)
+        self.registers_button.setVisible(ledger.key == CARRIERS.key)
         action_bar = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.status_button, self.void_button,
                        self.restore_button, self.bulk_button, self.replace_button):
             action_bar.addWidget(button)
         action_bar.addStretch(1)
-        for button in (self.labels_button, self.forms_button, self.columns_button, self.import_button,
+        for button in (self.labels_button, self.forms_button, self.registers_button, self.columns_button,
+                       self.import_button,
                        self.export_button):
             action_bar.addWidget(button)
 
@@ -720,6 +725,12 @@ class LedgerPage(QWidget):
             messages.inform(self, "打印标识", "请先在表中选择要打印标识的记录(可按住 Ctrl 或 Shift 多选)。")
             return
         self.dialog = LabelPrintDialog(self.services.printing, self.ledger, records, self)
+        self.dialog.open()
+
+    def carrier_registers(self) -> None:
+        from mibao_desktop.ui.carrier_register_dialog import CarrierRegisterDialog
+
+        self.dialog = CarrierRegisterDialog(self.services, self)
         self.dialog.open()
 
     def print_forms(self) -> None:

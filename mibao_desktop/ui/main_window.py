@@ -171,6 +171,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "导出Excel…", lambda: self.current_page().export_file(), "Ctrl+E",
                      "按当前筛选和显示列导出")
         self._action(file_menu, "年度报表…", self.annual_report, tip="全部台账、本年变更和汇总,可导出到移动介质")
+        self._action(file_menu, "载体登记簿…", self.carrier_registers,
+                     tip="收文、发文、借阅、复制登记簿和销毁清单:按期间打印或导出")
         self._action(file_menu, "输出登记", self.output_register, tip="导出到移动介质的记录")
         file_menu.addSeparator()
         self._action(file_menu, "打印标识…", lambda: self.current_page().print_labels(), "Ctrl+P",
@@ -230,6 +232,12 @@ class MainWindow(QMainWindow):
         from mibao_desktop.ui.excel_dialogs import AnnualReportDialog
 
         self.dialog = AnnualReportDialog(self.service, self.services.outputs, self.services.printing.unit_name(), self)
+        self.dialog.open()
+
+    def carrier_registers(self, register: str | None = None) -> None:
+        from mibao_desktop.ui.carrier_register_dialog import CarrierRegisterDialog
+
+        self.dialog = CarrierRegisterDialog(self.services, self, register=register)
         self.dialog.open()
 
     def output_register(self) -> None:
