@@ -534,3 +534,49 @@ def test_a_record_待补充_is_labelled_and_printed_with_the_gap_shown(service, 
     printing.form("takeout", COMPUTERS, [record], tmp_path / "f.pdf")
     form = text(tmp_path / "f.pdf")
     assert "使用人待补充" in form and "BM-2019-001" in form and "物理系/量子课题组" in form
+
+
+# -- rarer two-in-one cells: an asset number with the disk's serial, a 文号 with its 份号 -----------
+
+
+def test_an_编号_cell_holding_the_disk_serial_too_gives_each_its_field_and_says_so(service, tmp_path):
+    header = ["编号", "设备类型", "品牌型号", "密级", "定密时间", "使用人", "责任人", "部门", "mac地址"]
+    common = ["台式机", "联想 启天", "秘密", dt.datetime(2020, 1, 6), "陈明", "陈明", "物理系"]
+    path = save(tmp_path / "a.xlsx", [
+        header,
+        ["BM-001\nWD-A1", *common, "00-1A-2B-3C-4D-01"],  # the serial on the cell's second line
+        ["BM-002（硬盘:WD-B2）", *common, "00-1A-2B-3C-4D-02"],  # named in brackets
+        ["BM-003 / 硬盘序列号 WD-C3", *common, "00-1A-2B-3C-4D-03"],  # named after a separator
+        ["BM/2019/004", *common, "00-1A-2B-3C-4D-04"],  # one number with slashes: kept whole
+    ])
+    report = run_import(service, plan_import(COMPUTERS, path))
+    assert report.created == 4 and not report.refused
+    got = {r.number: r.values["disk_serials"] for r in service.query(COMPUTERS, LedgerQuery()).rows}
+    assert got == {"BM-001": ["WD-A1"], "BM-002": ["WD-B2"], "BM-003": ["WD-C3"], "BM/2019/004": None}
+    said = {(n.row, n.message) for n in report.notes}
+    assert (2, "“BM-001 WD-A1”读作设备编号“BM-001”、硬盘序列号“WD-A1”") in said
+    assert (3, "“BM-002（硬盘:WD-B2）”读作设备编号“BM-002”、硬盘序列号“WD-B2”") in said
+    assert report.pending == {"硬盘序列号": 1}  # BM/2019/004 gave none: 待补充, not a split guessed
+
+
+def test_a_份号_range_in_the_文号_cell_lists_the_copies_or_is_kept_in_备注(service, tmp_path):
+    carriers = LEDGERS["carriers"]
+    with_copies = save(tmp_path / "a.xlsx", [
+        ["登记编号", "文件标题", "文号", "密级", "份数", "份号", "保管人"],
+        ["ZT-1", "关于加强保密管理的通知", "保字〔2024〕3号（第2-4份）", "机密", None, None, "李娜"],
+    ])
+    report = run_import(service, plan_import(carriers, with_copies))
+    assert report.created == 1 and not report.refused
+    carrier = service.find("carriers", "ZT-1")
+    assert carrier.values["doc_number"] == "保字〔2024〕3号" and carrier.values["copies"] == 3
+    assert [c.number for c in service.children(carrier.id)] == [2, 3, 4]
+    assert any(n.message == "“保字〔2024〕3号（第2-4份）”读作文号“保字〔2024〕3号”、份号“第2-4份”" for n in report.notes)
+    # a book with no 份号 column: the 文号 is clean, the 份号 kept in 备注 (nothing lost)
+    no_column = save(tmp_path / "b.xlsx", [
+        ["登记编号", "文件标题", "文号", "密级", "份数", "保管人"],
+        ["ZT-2", "年度科研计划", "科字〔2024〕7号 第1-3份", "秘密", 3, "王芳"],
+    ])
+    report = run_import(service, plan_import(carriers, no_column))
+    assert report.created == 1 and not report.refused
+    carrier = service.find("carriers", "ZT-2")
+    assert carrier.values["doc_number"] == "科字〔2024〕7号" and "文号中的第1-3份" in carrier.values["remarks"]

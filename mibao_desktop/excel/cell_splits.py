@@ -23,6 +23,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.fields import Field, FieldError, Integer, Level, MacAddress, Text
 from mibao_desktop.ledgers.normalize import split_values
+from mibao_desktop.excel.mapping import CHILD, field_of, header_key
 from mibao_desktop.ledgers.pending import PENDING, gap_fields
 
 NOTHING = frozenset({"无", "暂无", "没有", "/", "／", "—", "——", "-", "－", "--", "\\"})
@@ -125,6 +126,75 @@ def _count_with_unit(cell: Any) -> tuple[Any, str, str] | None:
     return int(match.group(1)), f"“{cell.strip()}”读作 {match.group(1)}({match.group(2)})", ""
 
 
+# 国保发〔2024〕3号（第1-3份）, …3号 第1-3份: the 份号 a 文号 cell lists after the number
+_COPIES_TAIL = re.compile(r"^(?P<own>.*?\S)\s*(?:[(（【\[]\s*(?P<in>第[^()（）【】\[\]]*份)\s*[)）】\]]|(?P<bare>第[^第]*份))\s*$")
+# BM-001（硬盘:WD-123）, BM-001 / 硬盘序列号 WD-123: a value after the own one, named by its label
+_LABELLED_TAIL = re.compile(r"^(?P<own>[^\s()（）【】\[\]/／;；,，]+)\s*(?:[(（【\[](?P<in>[^()（）【】\[\]]+)[)）】\]]|"
+                            r"[\s/／;；,，]+(?P<after>\S.*?))\s*$")
+
+
+_CARRY_TRIGGER = re.compile(r"[\s(（【\[/／;；,，份]")
+
+
+def _carried_rule(carrier: Field, carried: list[tuple[str, Field]]) -> Rule:
+    """The rule for a field that declares it may carry others' values (``Field.carries``):
+    what the cell holds after its own value goes to the field it belongs to. It belongs to one
+    when it is named by that field's label or synonyms (硬盘:WD-123), when it is a 份号 written
+    第…份 and the field is a number (the copies a 文号 lists), or when it is the second line of
+    a cell of two and the field is the first list of identifiers carried (BM-001⏎WD-123).
+    Anything else is left whole: a 编号 such as BM/2019/001 is one value."""
+    from mibao_desktop.excel import copy_numbers
+
+    names = sorted(((header_key(word), name, f) for name, f in carried for word in (*f.header_names, f.label[:2])),
+                   key=lambda item: -len(item[0]))
+    counted = next(((name, f) for name, f in carried if isinstance(f.type, Integer)), None)
+    listed = next(((name, f) for name, f in carried if f.many and f.identifier), None)
+
+    def labelled(text: str) -> tuple[str, Field, str] | None:
+        compact = text.strip()
+        for key, name, f in names:
+            head = header_key(compact[:len(key) + 3])
+            if key and head.startswith(key):
+                cut = 0  # the label as written (spaces, a colon) ends where its key is complete
+                while cut < len(compact) and len(header_key(compact[:cut])) < len(key):
+                    cut += 1
+                value = compact[cut:].lstrip(" :：\u3000")
+                if value:
+                    return name, f, value
+        return None
+
+    def split(cell: Any) -> tuple[Any, str, str] | None:
+        if cell.__class__ is not str or not _CARRY_TRIGGER.search(cell):
+            return None  # a plain number (most rows): one search
+        lines = [line.strip() for line in cell.splitlines() if line.strip()]
+        found = None
+        if counted is not None:
+            match = _COPIES_TAIL.match(cell)
+            if match:
+                copies = match.group("in") or match.group("bare")
+                try:
+                    copy_numbers.parse(copies)
+                    found = (match.group("own"), counted[0], counted[1], copies)
+                except copy_numbers.CopyNumberError:
+                    found = None
+        if found is None and len(lines) == 2:
+            named = labelled(lines[1])
+            if named is not None:
+                found = (lines[0], *named)
+            elif listed is not None:
+                found = (lines[0], listed[0], listed[1], lines[1])
+        if found is None and len(lines) == 1:
+            match = _LABELLED_TAIL.match(lines[0])
+            named = labelled(match.group("in") or match.group("after")) if match else None
+            if named is not None:
+                found = (match.group("own"), *named)
+        if found is None:
+            return None
+        own, name, f, value = found
+        return own, f"“{' '.join(lines)}”读作{carrier.label}“{own}”、{f.label}“{value}”", (name, value)
+    return split
+
+
 def rules_of(f: Field, known: Collection[str] = frozenset()) -> list[tuple[str, Rule]]:
     """The rules a field's cells go through, as its declaration says; ``known``: the names a
     code may be set apart from (keys by :func:`name_key`), for a coded field."""
@@ -151,6 +221,15 @@ _TRIGGERS: dict[str, Callable[[str], Any]] = {
 }
 
 
+def _carried(ledger: Ledger, name: str) -> tuple[str, Field | None]:
+    """A carried field by the name an import's row holds it under: the ledger's own, or a child
+    ledger's (``child:copy_number``)."""
+    if ledger.has_field(name):
+        return name, ledger.field(name)
+    f = field_of(ledger, CHILD + name)
+    return CHILD + name, f
+
+
 def splitter(ledger: Ledger, fields: dict[str, Field], known: Mapping[str, Collection[str]] | None = None
              ) -> Callable[[dict[str, Any]], list[tuple[str, str]]] | None:
     """A function that splits one row's raw values in place and returns what it did, as
@@ -168,10 +247,15 @@ def splitter(ledger: Ledger, fields: dict[str, Field], known: Mapping[str, Colle
     # its type names (岗位密级), when the row gives that field nothing of its own
     moves = [(name, f.type.level_field, ledger.field(f.type.level_field)) for name, f in fields.items()
              if getattr(f.type, "level_field", None) and ledger.has_field(f.type.level_field)]
+    carries = []
+    for name, f in fields.items():
+        carried = dict(c for c in (_carried(ledger, word) for word in f.carries) if c[1] is not None)
+        if carried:
+            carries.append((name, _carried_rule(f, list(carried.items())), carried))
     gaps = {f.name for f in gap_fields(ledger)} & fields.keys()
     blanks = [(name, name in gaps) for name in dict.fromkeys([*nothing, *gaps])]  # (field, may be 待补充)
     nothing_names = set(nothing)
-    if not blanks and not others and not moves:
+    if not blanks and not others and not moves and not carries:
         return None
     # the record's free text (备注): where a qualifier taken off a value is kept
     notes_field = next((f.name for f in ledger.fields if isinstance(f.type, Text) and f.type.multiline), None)
@@ -207,6 +291,21 @@ def splitter(ledger: Ledger, fields: dict[str, Field], known: Mapping[str, Colle
                     raw[name] = None
                     done.append((name, f"“{cell.strip()}”读作空"))
         kept: list[str] = []
+        for name, rule, carried in carries:  # BM-001⏎WD-123: the disk's serial to its own field
+            found = rule(raw.get(name))
+            if found is None:
+                continue
+            own, note, (target, value) = found
+            held = raw.get(target)
+            if not target.startswith(CHILD) or target in fields:
+                if held not in (None, "") and not carried[target].many:
+                    continue  # the row gives that field a value of its own: the cell is left whole
+                raw[target] = value if held in (None, "") else f"{held}\n{value}"
+            else:  # a child's field with no column (份号 of the copies): kept in 备注, not lost
+                kept.append(f"{labels[name]}中的{value}")
+                note += ",记入备注" if notes_field is not None else ",未保存"
+            raw[name] = own
+            done.append((name, note))
         for name, rule, trigger, takes_lists in others:
             cell = raw.get(name)
             if cell.__class__ is str:

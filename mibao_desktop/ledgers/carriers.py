@@ -161,7 +161,8 @@ CARRIERS = Ledger(
               searchable=True, synonyms=("编号", "载体编号", "登记号", "收文编号")),
         Field("title", "标题", Text(max_length=200), required=True, searchable=True,
               synonyms=("名称", "文件名称", "载体名称", "文件标题")),
-        Field("doc_number", "文号", Text(max_length=60), searchable=True, synonyms=("发文字号", "文件编号")),
+        Field("doc_number", "文号", Text(max_length=60), searchable=True, synonyms=("发文字号", "文件编号"),
+              carries=("copy_number",)),  # 国保发〔2024〕3号（第1-3份）: the copies' 份号 in the 文号 cell
         Field("issuer", "发文单位", Text(max_length=60), searchable=True, synonyms=("制发单位", "来文单位", "发文机关")),
         common.level(period_field="secrecy_period"),
         Field("secrecy_period", "保密期限", SecrecyPeriod(), synonyms=("期限",),

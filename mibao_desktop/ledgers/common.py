@@ -7,10 +7,10 @@ from mibao_desktop.ledgers.declaration import Lifecycle
 from mibao_desktop.ledgers.fields import Choice, Date, Field, Level, Person, Text
 
 
-def asset_number(label: str = "设备编号") -> Field:
+def asset_number(label: str = "设备编号", *, carries: tuple[str, ...] = ()) -> Field:
     return Field(
         "asset_number", label, Text(max_length=40, upper=True),
-        required=True, unique=True, searchable=True,
+        required=True, unique=True, searchable=True, carries=carries,
         synonyms=("编号", "设备编号", "资产编号", "固定资产编号", "统一编号", "介质编号", "保密编号", "保密统一编号",
                   "资产号"),
     )

@@ -27,7 +27,7 @@ def _computer_fields(*, classified: bool) -> tuple[Field, ...]:
         if classified else ()
     )
     return (
-        common.asset_number(),
+        common.asset_number(carries=("disk_serials",)),  # 编号 cells that hold the disk serial too
         Field("device_type", "设备类型", Choice(("台式机", "便携机", "服务器")), required=True,
               default="台式机", searchable=True, facet=True, synonyms=("类型", "设备种类", "计算机类型")),
         common.brand_model(),

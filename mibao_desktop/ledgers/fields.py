@@ -353,6 +353,11 @@ class Field:
     # a unit's code may stand before the name ("03 综合办公室"): an import keeps the name apart
     # from it, so the value is one whichever way a file writes it (the code is shown, not stored)
     coded: bool = False
+    # other fields a hand-kept cell of this one may carry after its own value: an asset number
+    # with the disk's serial on its second line (BM-001⏎WD-123, BM-001（硬盘:WD-123）), a 文号
+    # with the 份号 range of the copies it lists (国保发〔2024〕3号（第1-3份）); a field of the
+    # ledger or of its child ledger. An import sets them apart (excel/cell_splits.py)
+    carries: tuple[str, ...] = ()
     indexed: bool | None = None  # None: indexed when shown, a facet, a reference, a date or computed
     # the date the record came into the unit's holdings (启用日期, a carrier's 收到日期): what the
     # annual report's 本年新增 counts by, not the day it was typed in or imported
