@@ -50,39 +50,17 @@ def carrier(services, number="ZT-1", level="机密", copies=3, **extra):
     return made, copy_ids
 
 
-def _actions(services):
-    """The recorded actions (services/carrier_actions.py) once a copy's status changes only
-    through them; before, a plain status change."""
-    try:
-        return services.carrier_actions
-    except (AttributeError, ImportError):
-        return None
-
-
 def mark_missing(services, copy_ids, on: dt.date):
-    actions = _actions(services)
-    if actions is not None:
-        return actions.missing(copy_ids, {"circumstances": "清点时未找到"}, effective_date=on)
-    return [services.ledgers.change_status(i, "下落不明", reason="清点时未找到", effective_date=on) for i in copy_ids]
+    return services.carrier_actions.missing(copy_ids, {"circumstances": "清点时未找到"}, effective_date=on)
 
 
 def mark_found(services, copy_ids, on: dt.date):
-    actions = _actions(services)
-    if actions is not None:
-        return actions.found(copy_ids, {"found_how": "在档案柜夹层找到"}, effective_date=on)
-    return [services.ledgers.change_status(i, "在管", reason="找到", effective_date=on) for i in copy_ids]
+    return services.carrier_actions.found(copy_ids, {"found_how": "在档案柜夹层找到"}, effective_date=on)
 
 
 def lend(services, copy_ids, due: dt.date, on: dt.date):
-    actions = _actions(services)
-    if actions is not None:
-        return actions.lend(copy_ids, {"borrower": "王芳", "due_back": due, "approver": "张处长"}, effective_date=on)
-    out = []
-    for i in copy_ids:
-        services.ledgers.update(i, {"due_on": due})
-        out.append(services.ledgers.change_status(i, "借出", facts={"borrower": "王芳", "due_back": due},
-                                                  effective_date=on))
-    return out
+    return services.carrier_actions.lend(copy_ids, {"borrower": "王芳", "due_back": due, "approver": "张处长"},
+                                         effective_date=on)
 
 
 def test_a_top_secret_copy_missing_eleven_days_is_a_major_leak_prefilled_for_the_first_report(services, clock):
@@ -183,3 +161,47 @@ def test_overdue_and_soon_due_loans_are_listed_with_their_days(services, clock):
     loans = services.carrier_watch.watch().loans
     # overdue first (by due date), then soon due; ZT-1's third copy is due in 2 days, the second in 22 (not listed)
     assert [(c.copy_number, c.days, c.holder) for c in loans] == [(1, -3, "王芳"), (3, 2, "王芳")]
+
+
+@pytest.mark.sqlite_only  # the command line on a --data-dir
+def test_the_command_line_runs_the_check_once_and_lists_what_is_due(tmp_path, capsys, monkeypatch):
+    from mibao_desktop.cli import main
+    from mibao_desktop.db.database import Database
+    from tests.test_cli import accounts_only
+
+    passwords = accounts_only(tmp_path)
+    db = Database.open(tmp_path / "mibao.sqlite")
+    services = Services(db, Actor.local_security_admin())
+    today = dt.date.today()
+    _made, (one, two) = carrier(services, level="绝密", copies=2)
+    mark_missing(services, [one], today - dt.timedelta(days=11))
+    mark_missing(services, [two], today - dt.timedelta(days=2))
+    db.close()
+    monkeypatch.setenv("MIBAO_PASSWORD", passwords["baomi"])
+    args = ["--data-dir", str(tmp_path), "--user", "baomi", "missing-check"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "已开立泄密事件 XM-0001" in out and "重大泄密" in out and "立即报告" in out
+    assert "ZT-1 第 2 份" in out and "剩余 8 天" in out and "未结的泄密事件 1 件" in out
+    assert main(args) == 0
+    assert "已开立" not in capsys.readouterr().out
+    monkeypatch.setenv("MIBAO_PASSWORD", passwords["shenji"])  # the auditor keeps no ledgers
+    assert main(["--data-dir", str(tmp_path), "--user", "shenji", "missing-check"]) == 2
+    assert "安全保密管理员" in capsys.readouterr().err
+
+
+def test_a_found_taken_back_resumes_the_clock_and_a_corrected_level_moves_it(services, clock):
+    made, (one, *_rest) = carrier(services, level="机密")
+    mark_missing(services, [one], DAY0)
+    assert services.ledgers.get(one).values["search_until"] == DAY0 + dt.timedelta(days=60)
+    mark_found(services, [one], clock.day(3))
+    found = services.ledgers.history(one)[0]  # newest first
+    assert found.changes[0].new == "在管"
+    services.ledgers.reverse_status(one, found.id)  # 找到 entered by mistake
+    copy = services.ledgers.get(one)
+    assert copy.status == "下落不明" and copy.values["missing_since"] == DAY0  # not the day of the reversal
+    services.ledgers.update(made.id, {"level": "绝密"})  # the carrier's 密级 corrected
+    assert services.ledgers.get(one).values["search_until"] == DAY0 + dt.timedelta(days=10)
+    clock.day(11)
+    (event,) = services.carrier_watch.open_due_events()
+    assert event.values["grade"] == "重大泄密"

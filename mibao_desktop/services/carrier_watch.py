@@ -28,11 +28,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from sqlalchemy import select, update
 
 from mibao_desktop.db.database import Database
+from mibao_desktop.db.models import Record
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import carriers, leak_events
 from mibao_desktop.security import Actor, require
@@ -47,10 +48,10 @@ SOON_DAYS = 7  # a loan due back within this many days is listed before it is ov
 LIMIT = 2000  # rows per list: more missing copies or overdue loans than this is a unit in crisis
 
 
-@dataclass(frozen=True)
-class DueCopy:
+class DueCopy(NamedTuple):
     """A copy on the watch list: missing (``due`` its 查找期限) or lent (``due`` its 应归还日期).
-    ``days`` is the days left (0: the last day is today), negative when past."""
+    ``days`` is the days left (0: the last day is today), negative when past. (A tuple: a list of
+    a thousand is made in a millisecond.)"""
 
     copy_id: int
     carrier_id: int
@@ -146,42 +147,13 @@ class CarrierWatchService:
         require(self.actor, *LEDGER_ROLES, doing="查看到期和下落不明的载体")
         today = today or self.clock().date()
         with self.db.session() as session:
-            t = table_of(COPIES)
-            missing = session.execute(select(t).where(t.c[UNTIL].is_not(None), t.c.voided.is_(False))
-                                      .order_by(t.c[UNTIL], t.c.id).limit(limit)).mappings().all()
-            due_col = t.c[carriers.DUE_ON]
-            loans = session.execute(select(t).where(due_col.is_not(None),
-                                                    due_col <= today + dt.timedelta(days=soon_days),
-                                                    t.c.status.in_(carriers.DUE_BACK), t.c.voided.is_(False))
-                                    .order_by(due_col, t.c.id).limit(limit)).mappings().all()
-            copies = self._due_copies(session, [*missing, *loans], today)
-            lt = table_of(LEAKS)
-            leak_rows = session.execute(select(lt).where(lt.c.status.in_(leak_events.OPEN_STATUSES),
-                                                         lt.c.voided.is_(False))
-                                        .order_by(lt.c.created_at, lt.c.id).limit(limit)).mappings().all()
+            missing = _due_copies(session.execute(missing_query(limit)).all(), today, by_clock=True)
+            loans = _due_copies(session.execute(loans_query(today + dt.timedelta(days=soon_days), limit)).all(),
+                                today, by_clock=False)
+            leak_rows = session.execute(open_leaks_query(limit)).mappings().all()
         leaks = [_open_leak(r) for r in leak_rows]
         leaks.sort(key=lambda e: (e.reported, e.report_by))
-        return Watch(today, copies[:len(missing)], copies[len(missing):], leaks)
-
-    def _due_copies(self, session, rows, today: dt.date) -> list[DueCopy]:
-        repo = RecordRepository(session)
-        parents = {r["id"]: r for r in repo.rows_by_ids(CARRIERS, sorted({r["parent_id"] for r in rows}))}
-        holder = next(f.name for f in COPIES.reference_fields if f.is_person)
-        labels = repo.labels([r[holder] for r in rows if r[holder] is not None]
-                             + [r[EVENT] for r in rows if r[EVENT] is not None])
-        level = CARRIERS.level_field.name
-        out = []
-        for r in rows:
-            carrier = parents.get(r["parent_id"]) or {}
-            missing = r["status"] == carriers.MISSING and r[UNTIL] is not None
-            due = r[UNTIL] if missing else r[carriers.DUE_ON]
-            out.append(DueCopy(
-                copy_id=r["id"], carrier_id=r["parent_id"], carrier_number=carrier.get(CARRIERS.key_field) or "",
-                title=carrier.get(carriers.TITLE) or "", copy_number=r[COPIES.key_field], level=carrier.get(level),
-                status=r["status"], holder=labels[r[holder]].text if r[holder] in labels else "",
-                since=r[SINCE], due=due, days=(due - today).days if due is not None else None,
-                leak_event=labels[r[EVENT]].text if r[EVENT] in labels else None))
-        return out
+        return Watch(today, missing, loans, leaks)
 
     # -- the check ---------------------------------------------------------------------------
 
@@ -239,6 +211,56 @@ class CarrierWatchService:
                 "changes": [[carriers.LEAK_EVENT.label, "", number]], "reason": f"查无下落期满,{label} {number}",
             }, at=now)
         return event_id
+
+
+def _listed(where, order):
+    """A list's rows: the copies the ``where`` picks in the ``order`` of its index, each with its
+    carrier's number, title and 密级 and the names of its holder and its leak event (lookups by
+    primary key), only the columns shown: a row a list shows costs no ledger view."""
+    t, k = table_of(COPIES), table_of(CARRIERS)
+    holder = next(f.name for f in COPIES.reference_fields if f.is_person)
+    person, event = Record.__table__.alias("holder_record"), Record.__table__.alias("event_record")
+    return (select(t.c.id, t.c.parent_id, t.c[COPIES.key_field].label("copy_number"), t.c.status,
+                   t.c[SINCE].label("missing_since"), t.c[UNTIL].label("search_until"),
+                   t.c[carriers.DUE_ON].label("due_on"), k.c[CARRIERS.key_field].label("carrier_number"),
+                   k.c[carriers.TITLE].label("title"), k.c[CARRIERS.level_field.name].label("level"),
+                   person.c.label.label("holder"), event.c.label.label("leak_event"))
+            .select_from(t).join(k, k.c.id == t.c.parent_id)
+            .outerjoin(person, person.c.id == t.c[holder]).outerjoin(event, event.c.id == t.c[EVENT])
+            .where(*where, t.c.voided.is_(False)).order_by(order, t.c.id))
+
+
+def missing_query(limit: int = LIMIT):
+    """The copies with a running or run-out clock, by 查找期限: a range of its index (only a
+    copy 下落不明 has one)."""
+    t = table_of(COPIES)
+    return _listed([t.c[UNTIL].is_not(None)], t.c[UNTIL]).limit(limit)
+
+
+def loans_query(due_by: dt.date, limit: int = LIMIT):
+    """The copies lent and due back by ``due_by``, by 应归还日期: a range of its index (a copy
+    given back has it cleared)."""
+    t = table_of(COPIES)
+    due = t.c[carriers.DUE_ON]
+    return _listed([due.is_not(None), due <= due_by, t.c.status.in_(carriers.DUE_BACK)], due).limit(limit)
+
+
+def _due_copies(rows, today: dt.date, *, by_clock: bool) -> list[DueCopy]:
+    """The rows of :func:`_listed` (in its column order) as DueCopy: due by 查找期限 (``by_clock``)
+    or by 应归还日期."""
+    out = []
+    for (copy_id, parent_id, number, status, since, until, due_on, carrier_number, title, level, holder,
+         event) in rows:
+        due = until if by_clock else due_on
+        out.append(DueCopy(copy_id, parent_id, carrier_number or "", title or "", number, level, status,
+                           holder or "", since, due, (due - today).days if due is not None else None, event))
+    return out
+
+
+def open_leaks_query(limit: int = LIMIT):
+    lt = table_of(LEAKS)
+    return (select(lt).where(lt.c.status.in_(leak_events.OPEN_STATUSES), lt.c.voided.is_(False))
+            .order_by(lt.c.created_at, lt.c.id).limit(limit))
 
 
 def _open_leak(row) -> OpenLeak:
