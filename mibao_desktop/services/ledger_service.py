@@ -1526,6 +1526,7 @@ class LedgerService:
         labels = _labels(child)
         statuses = _StatusReader(child)
         kept, out = [], []
+        held: list[tuple[int, list[dict[str, Any]]]] = []  # (parent's id, its children's values)
         for row in good:
             index = row.index
             bad = False
@@ -1561,9 +1562,12 @@ class LedgerService:
                 result.refused.append(RowRefusal(index, "", f"其下的{child.noun}有误,这条{ledger.noun}连同其{child.noun}都未导入"))
                 continue
             kept.append(row)
-            child_ids = RecordRepository(session).allocate_ids(len(staged_children)) if not dry_run else \
-                [-1] * len(staged_children)
-            out.extend((child, cid, cvalues, row.rid) for cid, cvalues in zip(child_ids, staged_children))
+            held.append((row.rid, staged_children))
+        # the ids of every child at once: a carrier book of 2,000 carriers asked 2,000 times (6 of 20 s)
+        total = sum(len(staged) for _rid, staged in held)
+        ids = iter(RecordRepository(session).allocate_ids(total) if not dry_run else [-1] * total)
+        for rid, staged in held:
+            out.extend((child, next(ids), cvalues, rid) for cvalues in staged)
         return kept, out
 
     @staticmethod
