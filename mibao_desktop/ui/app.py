@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from mibao_desktop import paths
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.ui import messages
+from mibao_desktop.ui.input_method import fall_back_to_ibus
 from mibao_desktop.ui.translations import install_qt_chinese
 
 FONT_FILE = "wqy-microhei.ttc"
@@ -380,12 +381,14 @@ def tell_start_failed(data_dir: Path, exc: BaseException) -> None:
 
 def refuse_to_start(title: str, text: str) -> int:
     """A start that cannot go on, before any database is opened: a message box, then exit 2."""
+    fall_back_to_ibus()
     install_qt_chinese(QApplication.instance() or QApplication(sys.argv[:1]))
     messages.error(None, title, text)
     return 2
 
 
 def run(data_dir: Path, database: str | None = None) -> int:
+    fall_back_to_ibus()  # read by Qt when the application is made
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("密保")
     app.setApplicationDisplayName("密保")
