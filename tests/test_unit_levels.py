@@ -189,3 +189,13 @@ def test_people_are_graded_by_涉密等级_or_by_岗位密级_or_both(service, t
     assert any("“机密”是岗位密级,记入岗位密级" in n.message and n.row == 4 for n in report.notes)
     assert PEOPLE.level_field is None  # a person's 岗位密级 is no 密级 of the register (never 待补充)
     assert PEOPLE.field("post_level").choices == ("绝密", "机密", "秘密")
+
+
+def test_a_carrier_check_report_is_marked_with_an_own_level_held(settings):
+    from types import SimpleNamespace
+
+    from mibao_desktop.excel.check_report import _marking
+
+    settings.set_unit_levels(OWN, ["涉密专用"])
+    report = SimpleNamespace(lines=[SimpleNamespace(level=level) for level in ("内部", "涉密专用", None)])
+    assert _marking(report) == "涉密专用"

@@ -16,9 +16,8 @@ COLUMNS = ("核对结果", "登记编号", "份号", "标题", "密级", "持有
 
 
 def _marking(report: Any) -> str:
-    """The highest level among the copies listed (非涉密 when none)."""
-    held = {x.level for x in report.lines}
-    return next((level for level in levels.LEVELS if level in held), levels.UNCLASSIFIED)
+    """The highest level among the copies listed, in the unit's ranking (非涉密 when none)."""
+    return levels.highest(x.level for x in report.lines)
 
 
 def write_check_report(report: Any, path: Path, *, unit: str = "", anchor: str = "") -> int:

@@ -91,7 +91,7 @@ def render_copy_labels(target: str | Path | BinaryIO, marks: Iterable[CopyMark],
     if min(layout.label_width, layout.label_height) - 2 * margin < 15:
         raise LayoutError(f"安全边距 {margin:g} mm 太大:留给标识内容的宽和高至少 15 mm,请减小安全边距")
     unit = " ".join(options.unit.split())
-    colours = {**levels.COLOURS, **(options.colours or {})}
+    colours = {**levels.colours(), **(options.colours or {})}  # the unit's own levels (涉密专用) too
     c = new_canvas(target, (layout.page_width * mm, layout.page_height * mm), KIND_TITLES[kind], anchor=anchor)
     position = drawn = 0
     position = options.start - 1
