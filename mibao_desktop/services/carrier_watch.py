@@ -161,12 +161,13 @@ class CarrierWatchService:
         """Open a 泄密事件 for each incident whose missing copies were not found by their
         查找期限 (see the module's doc); the events opened (none when nothing is due)."""
         today = today or self.clock().date()
+        require(self.actor, *LEDGER_ROLES, doing="按泄密事件处理下落不明的载体")
+        with self.db.session() as session:  # most days nothing is due: no write lock taken at each start
+            if session.execute(_due_query(today).with_only_columns(table_of(COPIES).c.id).limit(1)).first() is None:
+                return []
         opened: list[int] = []
         with self.ledgers._write("按泄密事件处理下落不明的载体") as session:
-            t = table_of(COPIES)
-            stmt = (select(t).where(t.c[UNTIL] < today, t.c[EVENT].is_(None), t.c.status == carriers.MISSING,
-                                    t.c.voided.is_(False)).order_by(t.c[UNTIL], t.c.id).with_for_update())
-            rows = session.execute(stmt).mappings().all()
+            rows = session.execute(_due_query(today).with_for_update()).mappings().all()  # again, locked
             incidents: dict[tuple[int, dt.date], list] = defaultdict(list)
             for r in rows:
                 incidents[(r["parent_id"], r[SINCE])].append(r)
@@ -228,6 +229,13 @@ def _listed(where, order):
             .select_from(t).join(k, k.c.id == t.c.parent_id)
             .outerjoin(person, person.c.id == t.c[holder]).outerjoin(event, event.c.id == t.c[EVENT])
             .where(*where, t.c.voided.is_(False)).order_by(order, t.c.id))
+
+
+def _due_query(today: dt.date):
+    """The copies whose clock has run out before ``today`` and that name no leak event yet."""
+    t = table_of(COPIES)
+    return (select(t).where(t.c[UNTIL] < today, t.c[EVENT].is_(None), t.c.status == carriers.MISSING,
+                            t.c.voided.is_(False)).order_by(t.c[UNTIL], t.c.id))
 
 
 def missing_query(limit: int = LIMIT):
