@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from mibao_desktop.db.models import AuditEntry
-from mibao_desktop.errors import LifecycleError, ServiceError, ValidationFailed
+from mibao_desktop.errors import Cancelled, LifecycleError, ServiceError, ValidationFailed
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.carrier_actions import RuleRefused, within_scope
 from mibao_desktop.services.context import Services
@@ -204,6 +204,17 @@ def test_a_paper_that_must_be_returned_is_not_destroyed_here(services):
     assert services.ledgers.get(copies[0].parent_id).status == "清退"
     with pytest.raises(RuleRefused, match="当前为“清退”,不能销毁"):
         acts.destroy([copies[0].id], DESTROY)
+
+
+def test_a_batch_cancelled_halfway_stores_nothing(services):
+    acts = services.carrier_actions
+    copies = acts.copies(acts.register(received(copies=4)).id)
+    seen = []
+    with pytest.raises(Cancelled):
+        acts.destroy([c.id for c in copies], DESTROY, progress=lambda done, total: seen.append((done, total)),
+                     cancelled=lambda: len(seen) >= 2)
+    assert seen == [(0, 4), (1, 4)]
+    assert {c.status for c in acts.copies(copies[0].parent_id)} == {"在管"}
 
 
 def test_destruction_only_of_copies_collected_and_in_one_transaction(services):

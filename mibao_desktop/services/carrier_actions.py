@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
-from mibao_desktop.errors import LifecycleError, ServiceError, ValidationFailed
+from mibao_desktop.errors import Cancelled, LifecycleError, ServiceError, ValidationFailed
 from mibao_desktop.ledgers import PEOPLE
 from mibao_desktop.ledgers import carriers as C
 from mibao_desktop.ledgers.declaration import REASON, Action
@@ -29,7 +29,7 @@ from mibao_desktop.ledgers.normalize import FieldError, is_blank
 from mibao_desktop.services.holdings import child_number
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery, RecordRepository
-from mibao_desktop.services.views import RecordView
+from mibao_desktop.services.views import Progress, RecordView
 
 COPIES, CARRIERS = C.CARRIER_COPIES, C.CARRIERS
 ACTIONS = {a.key: a for a in C.COPY_ACTIONS}
@@ -130,10 +130,13 @@ class CarrierActions:
     # -- the actions on copies ---------------------------------------------------------------
 
     def act(self, key: str, copy_ids: Iterable[int], facts: Mapping[str, Any] | None = None, *,
-            effective_date: dt.date | None = None) -> list[RecordView]:
+            effective_date: dt.date | None = None, progress: Progress | None = None,
+            cancelled: Callable[[], bool] | None = None) -> list[RecordView]:
         """Carry out the action ``key`` (distribute, lend, give_back, copy, clear, transfer,
         repair, destroy, missing, found) on each copy, all in one transaction: all are done or
-        none. Returns the copies as they are after it (for 复制: the new carriers)."""
+        none. Returns the copies as they are after it (for 复制: the new carriers). A batch of
+        hundreds (销毁 the rest of a large print run) reports ``progress(done, total)`` and
+        stops when ``cancelled()`` turns true, storing nothing."""
         action = ACTIONS.get(key)
         if action is None:
             raise ServiceError(f"没有名为“{key}”的载体手续,可选:{'、'.join(a.label for a in C.COPY_ACTIONS)}")
@@ -147,7 +150,11 @@ class CarrierActions:
             if action.key == "destroy" and is_blank(raw.get("inventory")):
                 raw["inventory"] = f"XH-{self.ledgers.clock():%Y%m%d-%H%M%S}"  # one list for the whole batch
             done, parents = [], set()
-            for copy_id in ids:
+            for n, copy_id in enumerate(ids):
+                if cancelled is not None and cancelled():
+                    raise Cancelled(f"已取消,没有载体份被{action.label}。")
+                if progress is not None:
+                    progress(n, len(ids))
                 row, carrier = self._copy_and_carrier(session, copy_id)
                 done.append(self._one(session, action, row, carrier, raw, day))
                 parents.add(carrier.id)

@@ -21,6 +21,7 @@ from mibao_desktop.ui import messages
 from mibao_desktop.ui.editors import ChoiceEditor, DateEditor, FieldEditor, editor_for
 from mibao_desktop.ui.lifecycle_dialogs import _ask_before_discarding, _buttons
 from mibao_desktop.ui.messages import ERROR_STYLE
+from mibao_desktop.ui.tasks import BackgroundTask
 from mibao_desktop.ui.widgets import DateEdit
 
 SHOWN_COPIES = 20  # 份号 listed in the dialog's header; more are counted
@@ -46,6 +47,7 @@ class CarrierActionDialog(QDialog):
         self.carrier, self.copies = carrier, list(copies)
         self.saved: RecordView | None = None  # the first copy as it is after (the page selects it)
         self.done_copies: list[RecordView] = []
+        self.task: BackgroundTask | None = None
         self.editors: dict[str, FieldEditor] = {}
         self.setWindowTitle(f"{action.label} · {carrier.number}")
         marking = carrier.display("level") + (f"★{carrier.display('secrecy_period')}"
@@ -116,6 +118,8 @@ class CarrierActionDialog(QDialog):
         return self.date.date(), tuple((n, e.text()) for n, e in self.editors.items())
 
     def reject(self) -> None:
+        if self.busy:  # Esc while it runs: the progress dialog's 取消 stops it, nothing is closed under it
+            return
         if self.saved is None and self._typed() != self._initial and not _ask_before_discarding(self):
             return
         super().reject()
@@ -134,14 +138,34 @@ class CarrierActionDialog(QDialog):
             return
         qdate = self.date.date()
         facts = {name: editor.value() for name, editor in self.editors.items()}
-        try:
-            self.done_copies = self.actions.act(self.action.key, [c.id for c in self.copies], facts,
-                                                effective_date=dt.date(qdate.year(), qdate.month(), qdate.day()))
-        except ServiceError as exc:
-            messages.inline(self.error, exc)
-            return
-        self.saved = self.done_copies[0] if self.done_copies else None
+        day = dt.date(qdate.year(), qdate.month(), qdate.day())
+        ids = [c.id for c in self.copies]
+        # off the UI thread: 销毁 of a few hundred copies takes a while, with progress and 取消
+        self.task = BackgroundTask(self, f"正在办理{self.action.label}……", lambda progress, cancelled: self.actions.act(
+            self.action.key, ids, facts, effective_date=day, progress=progress, cancelled=cancelled))
+        self.task.done.connect(self._done)
+        self.task.failed.connect(self._failed)
+        self.buttons.setEnabled(False)
+        self.error.hide()
+        self.task.start()
+
+    @property
+    def busy(self) -> bool:
+        return self.task is not None and self.task.running
+
+    def _done(self, copies: list[RecordView]) -> None:
+        self.task = None
+        self.done_copies = copies
+        self.saved = copies[0] if copies else None
         self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.task = None
+        self.buttons.setEnabled(True)
+        if isinstance(exc, ServiceError):  # a refusal, named with its rule; Cancelled says nothing was stored
+            messages.inline(self.error, exc)
+        else:
+            messages.show_error(self, self.action.label, exc)
 
 
 _PRINTED_TITLES = {"distribute": "分发签收单", "destroy": "销毁审批表(附清单)", "lend": "借阅登记簿"}

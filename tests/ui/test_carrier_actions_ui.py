@@ -69,7 +69,8 @@ def test_receive_then_lend_a_copy_through_its_form(window, qtbot, services, told
     dialog.editors["due_back"].set_text((dt.date.today() + dt.timedelta(days=7)).isoformat())
     fields[2].setFocus()
     typed(qtbot, "王局长")
-    ok.click()
+    ok.click()  # stored off the UI thread: the refusal comes back into the dialog
+    qtbot.waitUntil(lambda: not dialog.busy and dialog.error.isVisible())
     assert dialog.saved is None and dialog.isVisible()
     assert "不在载体 SW-9 的知悉范围内" in dialog.error.text() and "依据" in dialog.error.text()
     assert dialog.editors["borrower"].text() == "王芳"  # nothing typed is lost
@@ -82,7 +83,8 @@ def test_receive_then_lend_a_copy_through_its_form(window, qtbot, services, told
     fields[3].setFocus()
     fields[3].insertPlainText("联合检查组成员,经分管领导批准")  # as an input method commits it
     ok.click()
-    assert dialog.saved is not None and dialog.saved.status == "借出"
+    qtbot.waitUntil(lambda: dialog.saved is not None)
+    assert dialog.saved.status == "借出"
     copy = services.ledgers.children(carrier.id)[1]
     assert (copy.status, copy.display("holder")) == ("借出", "王芳")
     entry = services.ledgers.history(copy.id)[0]
