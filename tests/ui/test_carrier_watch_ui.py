@@ -17,12 +17,13 @@ from tests.test_carrier_watch import DAY0, Clock, carrier, lend, mark_missing
 def test_the_watch_page_opens_the_due_leak_event_and_lists_what_is_due(qtbot, db, data_dir, told):
     clock = Clock(DAY0)
     services = Services(db, Actor.local_security_admin(), data_dir=data_dir, clock=clock)
-    _top, (t1, *_t) = carrier(services, number="ZT-9", level="绝密", copies=1)
+    _top, (t1, t2) = carrier(services, number="ZT-9", level="绝密", copies=2)
     _sec, (s1, s2, s3) = carrier(services, number="ZT-2", level="机密")
     mark_missing(services, [t1], DAY0)
     mark_missing(services, [s1], DAY0)
     lend(services, [s2], DAY0 + dt.timedelta(days=3), DAY0)
     lend(services, [s3], DAY0 + dt.timedelta(days=14), DAY0)
+    mark_missing(services, [t2], clock.day(2))  # its ten days end on day 12
     clock.day(12)  # the 绝密 copy is past its ten days; the 机密 one has 48 left; one loan is 9 days late, one due in 2
 
     window = MainWindow(services)
@@ -49,7 +50,8 @@ def test_the_watch_page_opens_the_due_leak_event_and_lists_what_is_due(qtbot, db
 
     missing = page.missing_table
     texts = {missing.item(r, 0).text(): missing.item(r, 6).text() for r in range(missing.rowCount())}
-    assert texts == {"ZT-9 第 1 份": "已按泄密事件处理", "ZT-2 第 1 份": "剩余 48 天"}
+    assert texts == {"ZT-9 第 1 份": "已按泄密事件处理", "ZT-2 第 1 份": "剩余 48 天",
+                     "ZT-9 第 2 份": "今日为查找期限最后一天"}
     loans = page.loan_table
     # most urgent first; the loan due in 2 days is listed (within 7), none due later
     assert [loans.item(r, 5).text() for r in range(loans.rowCount())] == ["逾期 9 天", "剩余 2 天"]
@@ -60,7 +62,7 @@ def test_the_watch_page_opens_the_due_leak_event_and_lists_what_is_due(qtbot, db
     missing.sortItems(6, Qt.SortOrder.DescendingOrder)
     assert missing.item(0, 0).text() == "ZT-2 第 1 份"
     missing.sortItems(0, Qt.SortOrder.AscendingOrder)
-    assert missing.item(0, 0).text() == "ZT-2 第 1 份"
+    assert [missing.item(r, 0).text() for r in range(3)] == ["ZT-2 第 1 份", "ZT-9 第 1 份", "ZT-9 第 2 份"]
 
     # a double click opens the leak event in its ledger's page
     rect = leaks.visualItemRect(leaks.item(0, 0))
@@ -74,4 +76,13 @@ def test_the_watch_page_opens_the_due_leak_event_and_lists_what_is_due(qtbot, db
     page.check()
     qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
     assert services.ledgers.count("leak_events") == 1 and page.leak_table.rowCount() == 1
+
+    # the window stays open into the next day: the timer's look finds the day turned and checks
+    page._day_turned()
+    assert not page.busy  # the same day: nothing to do
+    clock.day(13)
+    page._day_turned()
+    qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
+    assert services.ledgers.count("leak_events") == 2 and page.leak_table.rowCount() == 2
+    assert "本次检查新开立泄密事件 1 件" in page.summary.text()
     wait_for_quick_reads()
