@@ -245,3 +245,28 @@ def test_a_copy_sheet_names_its_carrier_and_may_list_it_later(service, tmp_path)
     report = import_ledger(service, service.ledger("carrier_copies"), path)
     assert report.created == 1
     assert [r.message for r in report.refused] == ["没有编号为“ZT-9”的涉密载体"]
+
+
+def test_copies_of_many_carriers_in_one_batch_find_their_carriers_and_their_numbers_clash_only_within_one(service):
+    # the parents are looked up together and the 份号 asked for by scope: every fault still named by row
+    for n in (1, 2, 3):
+        service.create("carriers", carrier(carrier_number=f"ZT-{n}"))
+    service.void(service.find("carriers", "ZT-3").id, "登记错误")
+    rows = [{"_parent": "ZT-1", "copy_number": 1}, {"_parent": "ZT-1", "copy_number": 2},
+            {"_parent": "ZT-2", "copy_number": 1},  # 份号 1 again, in another carrier: allowed
+            {"_parent": "ZT-1", "copy_number": 1},  # twice in the file, in the same carrier
+            {"_parent": "", "copy_number": 1}, {"_parent": "zt-2", "copy_number": 2},
+            {"_parent": "ZT-3", "copy_number": 1}, {"_parent": "ZT-9", "copy_number": 1}]
+    result = service.create_many("carrier_copies", rows)
+    assert len(result.created) == 4
+    refused = {(r.index, r.message) for r in result.refused}
+    assert {i for i, _ in refused} == {3, 4, 6, 7}
+    assert (4, "须填写所属涉密载体的编号") in refused
+    assert (6, "没有编号为“ZT-3”的涉密载体") in refused and (7, "没有编号为“ZT-9”的涉密载体") in refused
+    assert any(i == 3 and "重复" in m for i, m in refused)
+    two = service.find("carriers", "ZT-2")
+    assert [c.number for c in service.children(two.id)] == [1, 2]
+    again = service.create_many("carrier_copies", [{"_parent": "ZT-2", "copy_number": 1},
+                                                   {"_parent": "ZT-1", "copy_number": 3}])
+    assert len(again.created) == 1 and [r.index for r in again.refused] == [0]
+    assert "已登记" in again.refused[0].message

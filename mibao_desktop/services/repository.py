@@ -211,6 +211,19 @@ class RecordRepository:
             stmt = stmt.where(t.c.parent_id == parent_id)
         return self.session.execute(stmt.order_by(t.c.voided, t.c.id.desc()).limit(1)).mappings().first()
 
+    def in_use_by_keys(self, ledger: Ledger, numbers: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Number → (id, status) of the records in use with these numbers, a few hundred numbers
+        per query (of two with one number, the newest; a voided record is not in use)."""
+        t = table_of(ledger)
+        key = t.c[ledger.key_field]
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(numbers), 500):
+            stmt = (select(key, t.c.id, t.c.status).where(key.in_(numbers[start:start + 500]), t.c.voided == False)  # noqa: E712
+                    .order_by(t.c.id))
+            for number, rid, status in self.session.execute(stmt):
+                found[number] = (rid, status)  # the newest last
+        return found
+
     def rows_by_ids(self, ledger: Ledger, ids: Sequence[int]) -> list[RowMapping]:
         """The rows of ``ids``, in that order."""
         if not ids:
@@ -688,6 +701,25 @@ class RecordRepository:
                 stmt = base.where(UniqueValue.field == f, UniqueValue.value.in_(values[start:start + 500]))
                 for field_name, value, rid in self.session.execute(stmt):
                     found[(field_name, value)] = rid
+        return found
+
+    def scoped_keys(self, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+        """Which of these (scope, field, value) keys are held, and by which record: the keys of
+        child records, each unique within its parent's scope (份号 within its carrier), asked
+        for a few hundred scopes at a time."""
+        by_scope: dict[str, set[tuple[str, str]]] = {}
+        for scope, f, v in keys:
+            by_scope.setdefault(scope, set()).add((f, v))
+        scopes = sorted(by_scope)
+        found: dict[tuple[str, str, str], int] = {}
+        for start in range(0, len(scopes), 500):
+            part = scopes[start:start + 500]
+            fields = {f for s in part for f, _ in by_scope[s]}
+            stmt = select(UniqueValue.scope, UniqueValue.field, UniqueValue.value, UniqueValue.record_id).where(
+                UniqueValue.scope.in_(part), UniqueValue.field.in_(fields))
+            for scope, field_name, value, rid in self.session.execute(stmt):
+                if (field_name, value) in by_scope[scope]:
+                    found[(scope, field_name, value)] = rid
         return found
 
     def set_keys(self, record_id: int, scope: str, keys: Iterable[tuple[str, str]]) -> None:
