@@ -205,3 +205,16 @@ def test_a_found_taken_back_resumes_the_clock_and_a_corrected_level_moves_it(ser
     clock.day(11)
     (event,) = services.carrier_watch.open_due_events()
     assert event.values["grade"] == "重大泄密"
+
+
+def test_a_copy_imported_as_missing_is_listed_without_a_clock(services, clock):
+    made = services.ledgers.create("carriers", dict(carrier_number="ZT-5", title="会议纪要", level="机密",
+                                                     classified_on="2026-01-05", copies=1, keeper="李娜",
+                                                     department="保密办"))
+    result = services.ledgers.create_many("carrier_copies", [{"_parent": "ZT-5", "copy_number": 1,
+                                                               "status": "下落不明"}])
+    assert not result.refused and made.id
+    (listed,) = services.carrier_watch.watch().missing
+    assert listed.days is None and listed.days_text == "未记下落不明日期,未计时"
+    clock.day(90)
+    assert services.carrier_watch.open_due_events() == []

@@ -80,7 +80,9 @@ class DueCopy(NamedTuple):
         if self.missing and self.leak_event:
             return "已按泄密事件处理"
         if self.days is None:
-            return "密级待补充,未计时" if self.missing else ""
+            if not self.missing:
+                return ""
+            return "未记下落不明日期,未计时" if self.since is None else "密级待补充,未计时"
         if self.days > 0:
             return f"剩余 {self.days} 天"
         if self.days == 0:
@@ -148,6 +150,7 @@ class CarrierWatchService:
         today = today or self.clock().date()
         with self.db.session() as session:
             missing = _due_copies(session.execute(missing_query(limit)).all(), today, by_clock=True)
+            missing += _due_copies(session.execute(undated_query(limit)).all(), today, by_clock=True)
             loans = _due_copies(session.execute(loans_query(today + dt.timedelta(days=soon_days), limit)).all(),
                                 today, by_clock=False)
             leak_rows = session.execute(open_leaks_query(limit)).mappings().all()
@@ -243,6 +246,14 @@ def missing_query(limit: int = LIMIT):
     copy 下落不明 has one)."""
     t = table_of(COPIES)
     return _listed([t.c[UNTIL].is_not(None)], t.c[UNTIL]).limit(limit)
+
+
+def undated_query(limit: int = LIMIT):
+    """Copies 下落不明 with no clock: imported so (a hand-kept book says 下落不明 but not since
+    when) or held so before the clock existed with no change in their history; shown, never
+    counted. A range of the status index."""
+    t = table_of(COPIES)
+    return _listed([t.c.status == carriers.MISSING, t.c[SINCE].is_(None)], t.c.id).limit(limit)
 
 
 def loans_query(due_by: dt.date, limit: int = LIMIT):
