@@ -495,7 +495,7 @@ def _import(service, ledger, args, settings=None) -> int:
         where = "、".join(map(str, rows[:20])) + (" 等" if len(rows) > 20 else "")
         print(f"密级“{word}”(第 {where} 行)不是本单位的密级,这些行未导入。本单位使用此密级时,"
               f"加 --own-level {word}:排在其下的密级(按涉密管理的再加“:涉密”)再导入一次,"
-              f"如 --own-level {word}:秘密;或在“设置→本单位密级”中添加")
+              f"如 --own-level {word}:秘密;或在“系统→本单位密级”中添加")
     done = "可导入" if args.dry_run else "已导入"
     children = f"(其下{_child_noun(ledger)} {report.children} 份)" if report.children else ""
     print(f"{done} {report.accepted if args.dry_run else report.created} 条{children};未导入 {report.not_imported} 行。")

@@ -139,7 +139,7 @@ def test_an_import_refuses_a_level_the_unit_has_not_set_and_takes_it_once_set(se
     assert report.created == 1  # 秘密 alone: nothing read as one of the three
     assert report.unknown_levels == {"涉密专用": [3, 5], "内部": [4]}
     refused = {r.row: r.message for r in report.refused}
-    assert set(refused) == {3, 4, 5} and "“涉密专用”不是本单位的密级" in refused[3] and "设置→本单位密级" in refused[3]
+    assert set(refused) == {3, 4, 5} and "“涉密专用”不是本单位的密级" in refused[3] and "系统→本单位密级" in refused[3]
     settings.add_unit_level("涉密专用", "秘密", classified=True)
     settings.add_unit_level("内部", "涉密专用")
     report = run_import(service, plan_import(MEDIA, path))

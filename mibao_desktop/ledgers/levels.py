@@ -237,7 +237,7 @@ class UnknownLevel(FieldError):
 
     def __init__(self, word: str, allowed: tuple[str, ...]) -> None:
         super().__init__(f"“{word}”不是本单位的密级,应为:{'、'.join(allowed)};"
-                         f"本单位使用此密级时,请先在“设置→本单位密级”中添加")
+                         f"本单位使用此密级时,请先在“系统→本单位密级”中添加")
         self.word = word
 
 
