@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -340,19 +341,21 @@ class CarrierCheckService:
 
     def _list(self, session: Session, check: CarrierCheck) -> CheckList:
         info = _info(check)
-        seen = dict(session.execute(select(CarrierCheckItem.copy_id, CarrierCheckItem.seen_how)
-                                    .where(CarrierCheckItem.check_id == check.id)).all())
+        items = CarrierCheckItem.__table__  # (a Core select: the driver's rows)
+        seen = dict(_fetch(session, select(items.c.copy_id, items.c.seen_how).where(items.c.check_id == check.id)))
         rows = _fetch(session, _scope_query(info))
+        rows.sort(key=_BY_NUMBER)  # here: asked to sort, SQLite walks every carrier by number instead
         listed = {r[_ID] for r in rows}
         strays = [cid for cid in seen if cid not in listed]
-        extra_rows = _fetch(session, _base_query(closed_too=True).where(table_of(COPIES).c.id.in_(strays))) \
-            if strays else []
-        names = _labels(session, {r[_PERSON] for r in [*rows, *extra_rows] if r[_PERSON]})
-        lines = [_line(r, names, seen.get(r[_ID])) for r in rows]
+        extra_rows = sorted(_fetch(session, _base_query(closed_too=True).where(table_of(COPIES).c.id.in_(strays))),
+                            key=_BY_NUMBER) if strays else []
+        names = _labels(session, {r[_PERSON] for r in [*rows, *extra_rows]})
+        get_name, get_seen = names.get, seen.get
+        # (one comprehension, positional: at 20,000 copies each call saved is milliseconds)
+        lines = [CheckLine(r[0], r[1], r[2], r[3] or "", r[4], get_name(r[8], ""), r[5] or "", r[6], r[7] or "",
+                           get_seen(r[0])) for r in rows]
         extra = [_line(r, names, seen.get(r[_ID]), finding=EXTRA, belongs=_belongs(r, names))
                  for r in extra_rows]
-        for key in (lines, extra):
-            key.sort(key=lambda x: (x.carrier_number, x.copy_number))
         return CheckList(info, lines, extra)
 
     # -- ticking and scanning -------------------------------------------------------------------
@@ -483,7 +486,7 @@ class CarrierCheckService:
                 else:
                     fresh.append({"check_id": check.id, "copy_id": copy_id, **values})
             for start in range(0, len(fresh), 5_000):
-                session.execute(insert(CarrierCheckItem), fresh[start:start + 5_000])
+                session.execute(insert(CarrierCheckItem.__table__), fresh[start:start + 5_000])
             counts = {f: 0 for f in FINDINGS}
             for x in findings.values():
                 counts[x.finding] += 1
@@ -571,6 +574,7 @@ class CarrierCheckService:
 
 # the columns of _base_query's rows, in order
 _ID, _NUMBER, _COPY, _TITLE, _LEVEL, _PLACE, _STATUS, _DEPT, _PERSON = range(9)
+_BY_NUMBER = itemgetter(_NUMBER, _COPY)
 
 
 def _base_query(*, closed_too: bool = False):
