@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
+from mibao_desktop.db.models import RecordEvent
 from mibao_desktop.errors import Cancelled, LifecycleError, ServiceError, ValidationFailed
 from mibao_desktop.ledgers import PEOPLE
 from mibao_desktop.ledgers import carriers as C
@@ -26,6 +27,7 @@ from mibao_desktop.ledgers.declaration import REASON, Action
 from mibao_desktop.ledgers.fields import Ref
 from mibao_desktop.ledgers.levels import CONFIDENTIAL, SECRET, TOP_SECRET
 from mibao_desktop.ledgers.normalize import FieldError, is_blank
+from mibao_desktop.services import audit
 from mibao_desktop.services.holdings import child_number
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery, RecordRepository
@@ -111,13 +113,39 @@ class CarrierActions:
                   **({"stamp": values["stamp"]} if values.get("stamp") else {}), **(audit_detail or {})}
         carrier_id = self.ledgers._create(session, CARRIERS, raw, None, audit_detail=detail)
         carrier = self.ledgers._get_view(session, carrier_id)
-        for n in numbers:
-            holder = holders[n - 1] if n - 1 < len(holders) and not is_blank(holders[n - 1]) else carrier.values["keeper"]
-            self.ledgers._create(session, COPIES, {"copy_number": n, "holder": holder,
-                                                   "location": carrier.values.get("location")}, carrier_id,
-                                 audit_detail={"doing": doing})
+        if any(not is_blank(h) for h in holders):  # copies given to people one by one
+            for n in numbers:
+                holder = holders[n - 1] if n - 1 < len(holders) and not is_blank(holders[n - 1]) \
+                    else carrier.values["keeper"]
+                self.ledgers._create(session, COPIES, {"copy_number": n, "holder": holder,
+                                                       "location": carrier.values.get("location")}, carrier_id,
+                                     audit_detail={"doing": doing})
+        else:
+            self._copies_with_keeper(session, carrier, numbers, doing)
         self.ledgers._flush_or_explain(session)
         return self.ledgers._get_view(session, carrier_id)
+
+    def _copies_with_keeper(self, session: Session, carrier: RecordView, numbers: Sequence[int], doing: str) -> None:
+        """Copies 1…N with the carrier's keeper and place, checked once and stored together (a
+        print run of hundreds is registered in one go): each with its 登记 event in its history,
+        one audit entry naming them all (the carrier's own entry counts them too)."""
+        repo = RecordRepository(session)
+        values = self.ledgers.validate(COPIES, {"copy_number": numbers[0], "holder": carrier.values["keeper"],
+                                                "location": carrier.values.get("location")},
+                                       session=session, parent_id=carrier.id)
+        values["status"] = COPIES.lifecycle.initial
+        now = self.ledgers.clock()
+        ids = repo.allocate_ids(len(numbers))
+        repo.insert(COPIES, [(rid, {**values, "copy_number": n}, carrier.id) for rid, n in zip(ids, numbers)], now,
+                    lambda p: self.ledgers._scope(COPIES, p))
+        repo.bulk_insert(RecordEvent.__table__, [
+            {"record_id": rid, "ledger": COPIES.key, "at": now, "actor": self.ledgers.actor.name, "action": "create",
+             "reason": None, "effective_date": None} for rid in ids])
+        repo.tally(COPIES, now.year, "create", n=len(ids))
+        audit.append(session, self.ledgers.actor, "record.create", f"{COPIES.key}:{carrier.number}", {
+            "ledger": COPIES.title, "doing": doing, "carrier": carrier.number, "record_id": ids[0],
+            "copy_numbers": f"{numbers[0]}-{numbers[-1]}" if len(numbers) > 1 else str(numbers[0]),
+            "copies": len(numbers), "record_ids": ids[:1000]}, at=now)
 
     def transfer_keeper(self, carrier_id: int, keeper: Any, *, approver: str, reason: str = "") -> RecordView:
         """移交 the carrier itself to a new 保管人 (its copies keep their holders): an edit whose
@@ -149,20 +177,25 @@ class CarrierActions:
         with self.ledgers._write(action.label) as session:
             if action.key == "destroy" and is_blank(raw.get("inventory")):
                 raw["inventory"] = f"XH-{self.ledgers.clock():%Y%m%d-%H%M%S}"  # one list for the whole batch
-            done, parents = [], set()
+            done: list[RecordView] = []
+            carriers: dict[int, RecordView] = {}  # read once per carrier, not per copy
+            resolved: dict[str, Any] | None = None  # the facts' people, resolved once for the batch
             for n, copy_id in enumerate(ids):
                 if cancelled is not None and cancelled():
                     raise Cancelled(f"已取消,没有载体份被{action.label}。")
                 if progress is not None:
                     progress(n, len(ids))
-                row, carrier = self._copy_and_carrier(session, copy_id)
-                done.append(self._one(session, action, row, carrier, raw, day))
-                parents.add(carrier.id)
+                row = self._copy_row(session, copy_id)
+                if row["parent_id"] not in carriers:
+                    carriers[row["parent_id"]] = self.ledgers._get_view(session, row["parent_id"])
+                if resolved is None:
+                    resolved = self._resolved(session, action, row, raw)
+                done.append(self._one(session, action, row, carriers[row["parent_id"]], dict(resolved), day))
             if action.to in COPIES.lifecycle.closing:
-                for carrier_id in sorted(parents):
+                for carrier_id in sorted(carriers):
                     self._close_carrier_if_done(session, carrier_id, day)
             self.ledgers._flush_or_explain(session)
-            return [self.ledgers._get_view(session, v.id) for v in done]
+            return done
 
     # one method per action, as the desktop's forms and the command line call them
     def distribute(self, copy_ids, facts, **kw): return self.act("distribute", copy_ids, facts, **kw)  # noqa: E704
@@ -176,13 +209,13 @@ class CarrierActions:
     def missing(self, copy_ids, facts, **kw): return self.act("missing", copy_ids, facts, **kw)  # noqa: E704
     def found(self, copy_ids, facts, **kw): return self.act("found", copy_ids, facts, **kw)  # noqa: E704
 
-    def _copy_and_carrier(self, session: Session, copy_id: int):
+    def _copy_row(self, session: Session, copy_id: int):
         ledger, row = self.ledgers._locate(session, copy_id, lock=True)
         if ledger.key != COPIES.key:
             raise ServiceError(f"{ledger.noun} {row[ledger.key_field]} 不是载体的份,不能办理载体手续。")
-        return row, self.ledgers._get_view(session, row["parent_id"])
+        return row
 
-    def _one(self, session: Session, action: Action, row, carrier: RecordView, raw: Mapping[str, Any],
+    def _one(self, session: Session, action: Action, row, carrier: RecordView, facts: dict[str, Any],
              day: dt.date) -> RecordView:
         copy = self.ledgers._view(session, COPIES, row)
         name = child_number(copy, carrier)
@@ -192,7 +225,6 @@ class CarrierActions:
             raise RuleRefused(f"{name} 当前为“{copy.status}”,不能{action.label};"
                               f"{action.label}只适用于{'、'.join(f'“{s}”' for s in action.from_)}的载体份",
                               C.RULE_COLLECT if action.key == "destroy" else C.RULE_BOOK)
-        facts = self._resolved(session, action, row, raw)
         self._check(session, action, carrier, name, facts)
         edits = self._edits(action, copy, carrier, facts, day)
         detail = {"action": action.label, "carrier": carrier.number, "copy": name}
