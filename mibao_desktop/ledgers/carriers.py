@@ -135,7 +135,7 @@ def _sample(ctx: SampleContext) -> Iterator[dict]:
             "issuer": rng.choice(("上级机关", "本单位", "合作单位")),
             "level": f"{level}★{rng.choice(('', '10年', '长期'))}" if rng.random() < 0.5 else level,
             "classified_on": made,
-            "form": rng.choices(FORMS, (8, 2, 1, 1, 1, 1))[0],
+            "form": rng.choices(FORMS, (8, 2, 1, 1, 1, 1, 1))[0],
             "copies": rng.randint(1, 5),
             "pages": rng.randint(2, 40),
             "source": rng.choice(SOURCES),
