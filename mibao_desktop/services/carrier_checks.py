@@ -658,7 +658,9 @@ def _number(row: tuple) -> str:
 def _belongs(row: tuple, names: Mapping[int, str]) -> str:
     if row[_STATUS] in CLOSED:
         return f"登记为“{row[_STATUS]}”"
-    parts = [row[_DEPT], row[_PLACE], names.get(row[_PERSON]) and f"持有人 {names[row[_PERSON]]}"]
+    dept, place = row[_DEPT], row[_PLACE]
+    parts = [None if dept and place and dept in place else dept, place,  # 科研二处保密柜 says its department
+             names.get(row[_PERSON]) and f"持有人 {names[row[_PERSON]]}"]
     return "应在:" + "·".join(p for p in parts if p) if any(parts) else "登记中未写明存放位置"
 
 
