@@ -192,6 +192,7 @@ CARRIERS = Ledger(
     ),
     lifecycle=CARRIER_LIFECYCLE,
     key_field="carrier_number",
+    key_from="doc_number",  # a book kept by 文号 with no 登记编号 of its own
     aliases=("载体", "涉密载体", "国家秘密载体"),
     label=LabelSpec("国家秘密载体", ("国家秘密载体", "严禁私自", "留存、", "复制和", "带出"),
                     lines=("carrier_number", "keeper", "classified_on")),

@@ -309,6 +309,9 @@ class Ledger:
     # the parent's field saying how many records of this ledger it has (a carrier's 份数): an
     # import of a carrier book checks the 份号 it lists against it
     counted_by: str = ""
+    # a field whose column may number the records when a book keeps no number of its own (a
+    # carrier book kept by 文号): an import takes the 登记编号 from it, rows of one 文号 one carrier
+    key_from: str = ""
     aliases: tuple[str, ...] = ()  # other names the command line accepts
     rules: tuple[Rule, ...] = ()
     default_sort: str = ""
