@@ -101,6 +101,7 @@ def test_each_register_holds_the_period_and_reads_back_from_pdf_and_workbook(sto
     lines = [(r["_doing"], r["carrier_number"], r["_numbers"], r.get("_sent_to")) for r in sent.rows]
     assert lines == [("分发", "SW-A", "1-3", "科研一处、张伟"), ("制作", "FW-M", "1-3", "发放范围:各处室负责人")]
     assert sent.marking == "绝密"  # the highest level it lists
+    assert [r["_period"] for r in sent.rows] == ["10年", "30年"]  # none set: the statutory 30 years of 绝密
     assert sent.rows[0]["approver"] == "王局长" and sent.rows[0]["_count"] == 3
 
     loans = registers.read("loans", START, END)

@@ -216,7 +216,9 @@ class _Pen:
             # the totals stay with the last row: a page of totals alone would be a list without its header
             after = len(t.totals) * 6.5 * mm if i == len(rows) - 1 else 0
             texts = ["" if value is None else str(value) for value in row]
-            lines = [wrap(text, w * unit - 2 * mm, WRAP_SIZE) if t.wrap and text else [text]
+            # only a text wider than its cell is broken into lines (most fit: one measure each)
+            lines = [wrap(text, w * unit - 2 * mm, WRAP_SIZE)
+                     if t.wrap and text and text_width(text, WRAP_SIZE) > w * unit - 2 * mm else [text]
                      for text, w in zip(texts, t.widths)]
             row_h = max(h, max((len(x) for x in lines), default=1) * WRAP_SIZE * 1.3 + 2.2 * mm) if t.wrap else h
             if self.y - row_h - after < MARGIN * mm:
@@ -226,7 +228,7 @@ class _Pen:
             for text, cell_lines, w in zip(texts, lines, t.widths):
                 c.setLineWidth(0.5)
                 c.rect(x, self.y - row_h, w * unit, row_h, stroke=1, fill=0)
-                if text and t.wrap and (len(cell_lines) > 1 or text_width(text, WRAP_SIZE) > w * unit - 2 * mm):
+                if text and t.wrap and len(cell_lines) > 1:
                     c.setFont(FONT, WRAP_SIZE)
                     top = self.y - (row_h - len(cell_lines) * WRAP_SIZE * 1.3) / 2 - WRAP_SIZE
                     for k, line in enumerate(cell_lines):

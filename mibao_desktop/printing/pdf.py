@@ -63,17 +63,21 @@ def wrap(text: str, width: float, size: float) -> list[str]:
     """Break Chinese (and mixed) text into lines no wider than ``width`` points. A closing mark
     of punctuation that would begin a line hangs at the end of the line before (避头点), as a
     typeset page does: a line never starts with 。 or ,."""
-    lines, current = [], ""
+    lines, current, used = [], "", 0.0
     for ch in text:
         if ch == "\n":
             lines.append(current)
-            current = ""
+            current, used = "", 0.0
             continue
-        if text_width(current + ch, size) > width and current and ch not in NO_LINE_START:
+        # the line's width summed a character at a time (the font has no kerning): measuring the
+        # whole line again for each character made a long register's titles quadratic
+        step = text_width(ch, size)
+        if used + step > width and current and ch not in NO_LINE_START:
             lines.append(current)
-            current = ch
+            current, used = ch, step
         else:
             current += ch
+            used += step
     if current:
         lines.append(current)
     return lines

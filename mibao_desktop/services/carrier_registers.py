@@ -184,7 +184,8 @@ class CarrierRegisters:
     def _carrier_values(r, keepers) -> dict[str, Any]:
         row = {name: r[name] for name in R.CARRIER_FIELDS.values()}
         level = LEVEL.display(LEVEL.from_storage(r[LEVEL.name])) if r[LEVEL.name] is not None else None
-        period = r[PERIOD_FIELD.name] if PERIOD_FIELD is not None else None
+        # the statutory period of its level when none is set (绝密30年、机密20年、秘密10年)
+        period = (r[PERIOD_FIELD.name] if PERIOD_FIELD is not None else None) or levels.STATUTORY_YEARS.get(level or "")
         row.update({R.MARKING_LEVEL: level, R.PERIOD: levels.period_text(period) if period else "",
                     R.KEEPER: keepers[r[KEEPER.name]].text if r[KEEPER.name] in keepers else "",
                     "_carrier_id": r["id"]})
