@@ -121,6 +121,7 @@ def test_a_department_check_from_open_to_report(services, db, tmp_path):
     values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
     flat = [v for row in values for v in row if v is not None]
     assert "缺失" in flat and "多出" in flat and "ZT-2026-009" in flat
+    assert any(str(v).startswith("核对人:") and "部门负责人:" in str(v) for v in flat)  # signed on paper
     found = [row for row in values if "缺失" in row]
     assert found[0][2:4] == ["ZT-2026-001", 2]
 

@@ -12,6 +12,9 @@ from openpyxl import Workbook
 from mibao_desktop.excel.export import SheetStream, display_width, save_atomically, stream_to, unit_line
 from mibao_desktop.ledgers import levels
 
+_GAP = "\u3000" * 8
+# signed by hand under the table, inside the printed page (as the PDF report's signature lines)
+SIGNOFF = f"核对人:{_GAP}部门负责人:{_GAP}保密办:{_GAP}日期:{_GAP}"
 COLUMNS = ("核对结果", "登记编号", "份号", "标题", "密级", "持有人", "存放位置", "登记状态", "说明", "核对方式")
 
 
@@ -35,11 +38,8 @@ def write_check_report(report: Any, path: Path, *, unit: str = "", anchor: str =
     sheet = SheetStream(wb, "核对结果", f"涉密载体{check.kind}报告({check.period},{check.scope_text})",
                         list(COLUMNS), widths, _marking(report), anchor=anchor,
                         info=unit_line(unit, f"{summary}。{checked}"), numbered=True, centred=(0, 2, 4, 7),
-                        levelled=(4,))
+                        levelled=(4,), signoff=SIGNOFF)
     done = stream_to(sheet, rows, len(rows))
-    sheet.ws.append([])
-    sheet.ws.append(["", "核对人:", "", "", "部门负责人:", "", "", "保密办:"])
-    sheet.ws.append(["", "日期:", "", "", "日期:", "", "", "日期:"])
     save_atomically(wb, Path(path))
     return done
 
