@@ -1,8 +1,9 @@
 """Shared fixtures. Qt runs offscreen; one QApplication for the session (pytest-qt's qapp).
 
 Which database. By default every test that takes ``db`` (or ``service``) gets a new SQLite
-file in its own temporary folder. When the environment variable ``MIBAO_TEST_DATABASE`` holds
-a PostgreSQL URL (``scripts/pg-test-server start`` prints one), ``db`` is instead a fresh,
+file in its own temporary folder, a copy of an empty one migrated once per session
+(``migrated_sqlite``). When the environment variable ``MIBAO_TEST_DATABASE`` holds a
+PostgreSQL URL (``scripts/pg-test-server start`` prints one), ``db`` is instead a fresh,
 empty, migrated PostgreSQL database of its own:
 
 - once per session, the template database ``mibao_template_<pid>`` is created empty and
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import socket
 from pathlib import Path
 
@@ -178,8 +180,33 @@ def empty_db_target(request, tmp_path: Path):
     databases.drop(name)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """An empty SQLite file migrated to head by the real migrations, once per session (so a
+    changed revision is always the one tested, and a broken one fails every test that takes
+    ``db``). Migrating a new file takes about half a second; a copy of this one a few ms."""
+    path = tmp_path_factory.mktemp("migrated") / "mibao.sqlite"
+    Database.open(path).close()
+    # the last connection's close checkpoints the WAL into the file: the file alone is the database
+    assert not path.with_name(path.name + "-wal").exists(), "the migrated template kept a WAL file"
+    return path
+
+
+def _copy_migrated(template: Path, path: Path) -> None:
+    """What ``Database.open`` would have made of a new file, without running the migrations
+    again: the same bytes, in a folder made as ``Database.open`` makes it, with the mode SQLite
+    gives a new file (0644 less the umask; shutil.copyfile alone would give 0666 less it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, path)
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o644 & ~umask)
+
+
 @pytest.fixture
-def db(db_target):
+def db(request, db_target):
+    if not ON_POSTGRESQL and not Path(db_target).exists():
+        _copy_migrated(request.getfixturevalue("migrated_sqlite"), Path(db_target))
     database = Database.open(db_target)
     yield database
     database.close()  # before db_target drops the database
