@@ -505,11 +505,12 @@ class CarrierCheckService:
             check = self._check(session, check_id)
             if check.closed_at is None:
                 raise ServiceError("该次核对尚未完成:请先“完成核对”,再查看或打印核对报告。")
-            items = session.scalars(select(CarrierCheckItem).where(CarrierCheckItem.check_id == check.id)).all()
-            lines = [CheckLine(copy_id=i.copy_id, carrier_number=i.carrier_number or "", copy_number=i.copy_number or 0,
-                               title=i.title or "", level=i.level, holder=i.holder or "", place=i.place or "",
-                               status=i.status or "", seen_how=i.seen_how, finding=i.finding,
-                               belongs=i.belongs or "", followed=i.followed or "") for i in items]
+            c = CarrierCheckItem.__table__.c  # plain rows: a whole unit's year-end check holds a million
+            rows = _fetch(session, select(c.copy_id, c.carrier_number, c.copy_number, c.title, c.level, c.holder,
+                                          c.place, c.status, c.seen_how, c.finding, c.belongs, c.followed)
+                          .where(c.check_id == check.id))
+            lines = [CheckLine(r[0], r[1] or "", r[2] or 0, r[3] or "", r[4], r[5] or "", r[6] or "", r[7] or "", "",
+                               r[8], r[9], r[10] or "", r[11] or "") for r in rows]
             return CheckReport(_info(check), sorted(lines, key=_report_order))
 
     def mark_missing(self, check_id: int, copy_ids: Sequence[int], circumstances: str) -> list[int]:
