@@ -76,16 +76,21 @@ def _referenced_first() -> list:
 
 
 SAMPLE_FACT_TEXTS = {"destination": ("北京", "上海分院", "西安试验基地"), "trip_purpose": ("参加型号评审会", "外场试验", "向上级汇报"),
-                     "repaired_by": ("本单位信息中心", "航天信息技术服务有限公司")}
+                     "repaired_by": ("本单位信息中心", "航天信息技术服务有限公司"), "approver": ("王主任", "李处长"),
+                     "beyond_scope": ("因型号评审工作需要,经主管领导批准",),
+                     "circumstances": ("月度核对时未在保密柜中找到,正在查找",)}
+SAMPLE_ACTIONS = ("distribute", "lend", "missing")  # what the demo does with a few copies, in this order
 
 
-def _sample_facts(service: LedgerService, record_id: int, status: str, lifecycle, rng: random.Random) -> dict:
-    """Plausible facts for a sample status change, whatever its lifecycle declares."""
+def _sample_facts(service: LedgerService, record_id: int, status: str, lifecycle, rng: random.Random,
+                  fields=None) -> dict:
+    """Plausible facts for a sample status change (or, given ``fields``, an action), whatever its
+    lifecycle declares."""
     record = service.get(record_id)
     person = next((record.display(f.name) for f in record.ledger.reference_fields if f.is_person
                    and record.display(f.name)), "")
     facts: dict = {}
-    for f in lifecycle.facts_for(status):
+    for f in (lifecycle.facts_for(status) if fields is None else fields):
         if f.is_person:
             facts[f.name] = person or None
         elif f.type.editor == "date":
@@ -99,6 +104,9 @@ def _sample_facts(service: LedgerService, record_id: int, status: str, lifecycle
 
 def _lifecycle(service: LedgerService, ledger, ids: list[int], rng: random.Random) -> None:
     lifecycle = ledger.lifecycle
+    if lifecycle.actions:  # a carrier copy's status changes only through its recorded actions
+        _actions(service, ledger, ids, rng)
+        return
     passing = [s for s in lifecycle.statuses if s != lifecycle.initial and s not in lifecycle.closing]
     closing = [s for s in lifecycle.statuses if s in lifecycle.closing and s not in lifecycle.terminal]
     if passing:
@@ -114,4 +122,23 @@ def _lifecycle(service: LedgerService, ledger, ids: list[int], rng: random.Rando
         try:
             service.void(ids[-1], "重复登记(演示)")
         except ServiceError:  # others refer to it, or it has records under it: leave it
+            pass
+
+
+def _actions(service: LedgerService, ledger, ids: list[int], rng: random.Random) -> None:
+    """A few records of a ledger whose statuses change only through recorded actions (carrier
+    copies) go through them: some distributed, some lent, one gone missing (its clock runs)."""
+    from mibao_desktop.services.carrier_actions import CarrierActions
+
+    actions = CarrierActions(service)
+    declared = {a.key: a for a in ledger.lifecycle.actions}
+    chosen = rng.sample(ids, k=min(len(ids), max(len(SAMPLE_ACTIONS), len(ids) // 20)))
+    for n, record_id in enumerate(chosen):
+        action = declared.get(SAMPLE_ACTIONS[min(n * len(SAMPLE_ACTIONS) // len(chosen), len(SAMPLE_ACTIONS) - 1)])
+        if action is None or service.get(record_id).status not in action.from_:
+            continue
+        facts = _sample_facts(service, record_id, action.to or "", ledger.lifecycle, rng, fields=action.facts)
+        try:
+            actions.act(action.key, [record_id], facts)
+        except ServiceError:  # a rule the sample facts do not meet (a 绝密 copy's loan): leave that copy
             pass
