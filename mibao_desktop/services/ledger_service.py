@@ -13,10 +13,10 @@ import datetime as dt
 import gc
 from typing import Any, Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence, Sized
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from mibao_desktop.db.database import Database
 from mibao_desktop.db.models import FieldChange, Record, RecordEvent
@@ -1811,6 +1811,28 @@ class LedgerService:
                 )
                 for e in events
             ]
+
+    def latest_status_changes(self, record_ids: Sequence[int]) -> dict[int, HistoryEntry]:
+        """Each record's latest status change (with its facts), for many records in a few
+        queries: a form listing hundreds of copies (销毁审批表, 分发签收单) reads them at once
+        rather than each record's whole history."""
+        out: dict[int, HistoryEntry] = {}
+        with self._read() as session:
+            for start in range(0, len(record_ids), 500):
+                ids = list(record_ids[start:start + 500])
+                newest = (select(RecordEvent.record_id, func.max(RecordEvent.id).label("id"))
+                          .where(RecordEvent.record_id.in_(ids), RecordEvent.action == "status")
+                          .group_by(RecordEvent.record_id).subquery())
+                events = session.scalars(select(RecordEvent).join(newest, RecordEvent.id == newest.c.id)
+                                         .options(selectinload(RecordEvent.changes))).all()
+                for e in events:
+                    labels = _labels(LEDGERS[e.ledger]) if e.ledger in LEDGERS else {}
+                    out[e.record_id] = HistoryEntry(
+                        id=e.id, at=e.at, actor=e.actor, action=e.action, reason=e.reason,
+                        effective_date=e.effective_date,
+                        changes=tuple(FieldChangeView(c.field, labels.get(c.field, c.field), c.old_value or "",
+                                                      c.new_value or "") for c in e.changes))
+        return out
 
 
 __all__ = [

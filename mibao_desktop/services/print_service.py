@@ -233,9 +233,12 @@ class PrintService:
         history = {r.id: self.ledgers.history(r.id) for r in records[:1]} if key == "maintenance" else None
         last_changes = {}
         if key in FILLED_FROM_CHANGES:  # 外出地点, 维修单位, 销毁原因 …: the record's latest status change
-            for r in records:
-                entries = history[r.id] if history and r.id in history else self.ledgers.history(r.id)
-                last_changes[r.id] = next((e for e in entries if e.status_moved is not None), None)
+            if history:
+                last_changes = {rid: next((e for e in entries if e.status_moved is not None), None)
+                                for rid, entries in history.items()}
+            else:  # hundreds of copies on one list: read together, not a history each
+                found = self.ledgers.latest_status_changes([r.id for r in records])
+                last_changes = {r.id: found.get(r.id) for r in records}
         if key == "copy":  # a carrier copy's 复制: the facts it recorded
             last_changes = {r.id: next((e for e in self.ledgers.history(r.id) if e.action == "copy"), None)
                             for r in records}
