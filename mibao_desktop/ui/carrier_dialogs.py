@@ -11,7 +11,8 @@ import datetime as dt
 from typing import Sequence
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.ledgers.declaration import Action
@@ -169,3 +170,39 @@ class CarrierActionDialog(QDialog):
 
 
 _PRINTED_TITLES = {"distribute": "分发签收单", "destroy": "销毁审批表(附清单)", "lend": "借阅登记簿"}
+
+
+class CopyHistoryDialog(QDialog):
+    """变更记录 of one copy: every action done to it (登记, 分发, 借阅 with its facts …), newest
+    first, as the record page shows a record's history."""
+
+    def __init__(self, ledgers: LedgerService, copy: RecordView, carrier: RecordView,
+                 parent: QWidget | None = None) -> None:
+        from mibao_desktop.ui.detail_pane import describe  # the record page's words for an event
+
+        super().__init__(parent)
+        number = f"{carrier.number}·份号{copy.display('copy_number')}"
+        self.setWindowTitle(f"变更记录 · {number}")
+        head = QLabel(f"{number}《{carrier.display('title')}》 当前:{copy.status}"
+                      + (f",持有人 {copy.display('holder')}" if copy.values.get("holder") else ""))
+        head.setWordWrap(True)
+        self.entries = ledgers.history(copy.id)
+        self.list = QTreeWidget()
+        self.list.setHeaderHidden(True)
+        self.list.setRootIsDecorated(False)
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
+        for entry in self.entries:
+            what = describe(entry)
+            text = f"{entry.at:%Y-%m-%d %H:%M}  {entry.action_label}  {entry.actor}"
+            item = QTreeWidgetItem([text + ("\n" + what.replace(";", "\n") if what else "")])
+            item.setToolTip(0, what or text)
+            self.list.addTopLevelItem(item)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(head)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+        self.resize(560, 520)

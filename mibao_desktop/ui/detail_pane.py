@@ -145,6 +145,10 @@ class ChildSection(QWidget):
             self.act_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
             self.act_button.setMenu(QMenu(self.act_button))
             self.act_button.menu().aboutToShow.connect(self._fill_actions)
+            self.history_button = QPushButton("变更记录…")
+            self.history_button.setToolTip("所选载体份的每一次手续:登记、分发、借阅、归还……")
+            self.history_button.clicked.connect(self._history)
+            bar.addWidget(self.history_button)
             self.print_button = QPushButton("打印…")
             self.print_button.setToolTip("为所选载体份打印分发签收单、销毁审批表或借阅登记簿")
             self.print_button.clicked.connect(
@@ -197,6 +201,12 @@ class ChildSection(QWidget):
         if self.act_button is not None:
             self.act_button.setEnabled(bool(self.selected_rows()))
             self.print_button.setEnabled(bool(self.selected_rows()))
+            self.history_button.setEnabled(len(self.selected_rows()) == 1)
+
+    def _history(self) -> None:
+        chosen = self.selected_rows()
+        if len(chosen) == 1:
+            self.pane.child_history_requested.emit(chosen[0].id)
 
     def _edit(self) -> None:
         chosen = self.selected()
@@ -212,6 +222,7 @@ class DetailPane(QWidget):
     child_edit_requested = Signal(int)  # child record id
     child_action_requested = Signal(str, list)  # a carrier copy's action key, the copies' ids
     child_print_requested = Signal(list)  # the copies' ids: their forms (分发签收单, 销毁审批表)
+    child_history_requested = Signal(int)  # a copy's id: its own 变更记录
     print_holdings_requested = Signal()  # a person's list: 打印清单
     export_holdings_requested = Signal()  # a person's list: 导出Excel
 

@@ -194,6 +194,7 @@ class LedgerPage(QWidget):
         self.detail.child_edit_requested.connect(self.edit_child)
         self.detail.child_action_requested.connect(self.act_on_copies)
         self.detail.child_print_requested.connect(self.print_copies)
+        self.detail.child_history_requested.connect(self.copy_history)
         self.detail.print_holdings_requested.connect(self.print_holdings)
         self.detail.export_holdings_requested.connect(self.export_holdings)
         splitter = QSplitter()
@@ -556,6 +557,15 @@ class LedgerPage(QWidget):
         form = dialog.printed_form
         if form and dialog.action.to is not None:
             self.print_copies([c.id for c in dialog.done_copies], form)
+
+    def copy_history(self, copy_id: int) -> None:
+        """变更记录 of one copy of the carrier shown (its own history, not the carrier's)."""
+        from mibao_desktop.ui.carrier_dialogs import CopyHistoryDialog
+
+        copy = self.service.get(copy_id)
+        self.dialog = CopyHistoryDialog(self.service, copy, self.service.get(copy.parent_id), parent=self)
+        self.dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        self.dialog.open()
 
     def print_copies(self, copy_ids: list, form: str | None = None) -> None:
         """分发签收单, 销毁审批表(附清单) or 借阅登记簿 for the copies selected (or just handled)."""

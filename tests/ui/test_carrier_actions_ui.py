@@ -89,4 +89,15 @@ def test_receive_then_lend_a_copy_through_its_form(window, qtbot, services, told
     assert (copy.status, copy.display("holder")) == ("借出", "王芳")
     entry = services.ledgers.history(copy.id)[0]
     assert entry.status_moved == ("在管", "借出") and entry.fact("beyond_scope") == "联合检查组成员,经分管领导批准"
+
+    # the copy's own 变更记录: its loan with the facts, then its 登记
+    qtbot.waitUntil(lambda: page.dialog is None and len(page.detail.children.get("carrier_copies", [])) == 3)
+    section = _copies_tab(page)
+    section.table.selectRow(1)
+    assert section.history_button.isEnabled()
+    section.history_button.click()
+    history = page.dialog
+    texts = [history.list.topLevelItem(i).text(0) for i in range(history.list.topLevelItemCount())]
+    assert len(texts) == 2 and "在管 → 借出" in texts[0] and "借用人:王芳" in texts[0] and "登记" in texts[1]
+    history.reject()
     QApplication.processEvents()
