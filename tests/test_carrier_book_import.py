@@ -160,17 +160,18 @@ def test_a_row_per_copy_s_problems_are_each_named_by_row(service, tmp_path):
     assert service.count("carrier_copies", LedgerQuery()) == 1
 
 
-def test_copies_keyed_by_文号_are_grouped_when_the_登记编号_is_taken_from_it(service, tmp_path):
+def test_copies_keyed_by_文号_are_grouped_under_one_carrier_numbered_by_it(service, tmp_path):
     header = ["文号", "标题", "密级", "份数", "保管人", "份号", "持有人"]
     path = book(tmp_path / "收文.xlsx", [
         ["保字〔2024〕3号", "通知", "机密", 2, "李娜", 1, "李娜"],
         ["保字〔2024〕3号", "通知", "机密", 2, "李娜", 2, "王芳"],
         ["科字〔2024〕7号", "计划", "秘密", 1, "王芳", "第1份", "王芳"],
     ], header=header)
-    plan = plan_import(CARRIERS, path)
-    plan.fills["carrier_number"] = Fill(FROM, plan.column_named("文号"))
+    plan = plan_import(CARRIERS, path)  # no 登记编号 column: the book is kept by 文号 (Ledger.key_from)
+    assert plan.fills["carrier_number"] == Fill(FROM, plan.column_named("文号"))
     report = run_import(service, plan)
     assert (report.created, report.children, report.refused) == (2, 3, [])
+    assert "表中没有“登记编号”列,取自“文号”列:“文号”相同的各行是同一涉密载体" in [n.message for n in report.notes]
     carrier, copies = copies_of(service, "保字〔2024〕3号")
     assert carrier.values["doc_number"] == "保字〔2024〕3号" and [c[:2] for c in copies] == [(1, "李娜"), (2, "王芳")]
 

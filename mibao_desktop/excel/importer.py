@@ -342,6 +342,18 @@ class ImportPlan:
         self._reset()
         self.fills = {}  # the columns another sheet lacked are not this one's
         self.apply_saved(saved)
+        self.number_from_declared_column()
+
+    def number_from_declared_column(self) -> None:
+        """A book with no column for the records' number, but one for the field the ledger
+        numbers them by instead (``Ledger.key_from``: a carrier book kept by 文号): the number
+        is taken from that column, so that the rows of one 文号 are one carrier."""
+        key, source = self.ledger.key_field, self.ledger.key_from
+        if not source or key not in self.missing_fields() or key in self.fills:
+            return
+        column = next((i for i, name in sorted(self.mapping.items()) if name == source), None)
+        if column is not None:
+            self.fills[key] = Fill(FROM, column)
 
     def apply_saved(self, saved: dict[str, str] | None) -> None:
         """Columns whose header the user mapped by hand last time are mapped the same way."""
@@ -540,6 +552,12 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
                           unmapped=[t for i, t in enumerate(headers) if t and i not in mapping
                                     and i != plan.header.reason_column])
     report.notes.extend(RowNote(0, "", note) for note in plan.sheet.notes)
+    number_from = plan.fills.get(ledger.key_field) if ledger.key_field in plan.missing_fields() else None
+    if number_from is not None and number_from.how == FROM and isinstance(number_from.value, int) \
+            and number_from.value < len(headers):  # (a carrier book kept by 文号)
+        source = headers[number_from.value]
+        report.notes.append(RowNote(0, "", f"表中没有“{labels[ledger.key_field]}”列,取自“{source}”列:"
+                                           f"“{source}”相同的各行是同一{ledger.noun}"))
     report.notes.extend(plan._filled[1])
     flagged, sign_offs = plan.flagged, plan.sign_offs
     batch_rows: list[int] = []

@@ -34,3 +34,22 @@ def test_the_wizard_previews_the_copies_each_row_gives_and_imports_them(window, 
     assert "已导入 2 条(其下载体份 7 份),未导入 1 行" in wizard.done_page.summary.text()
     carrier = service.find("carriers", "ZT-1")
     assert [(c.number, c.display("holder")) for c in service.children(carrier.id)] == [(n, "李娜") for n in range(1, 6)]
+
+
+def test_a_book_kept_by_文号_is_numbered_by_it_in_the_wizard(window, qtbot, service, tmp_path):
+    path = book(tmp_path / "收文.xlsx", [
+        ["保字〔2024〕3号", "通知", "机密", 2, "李娜", 1, "李娜"],
+        ["保字〔2024〕3号", "通知", "机密", 2, "李娜", 2, "王芳"],
+    ], header=["文号", "标题", "密级", "份数", "保管人", "份号", "持有人"])
+    page = window.show_ledger("carriers")
+    page.import_file(path)
+    wizard = page.dialog
+    wait(qtbot, wizard)
+    wizard.next()  # the columns: 登记编号 has none, and is taken from 文号 unless the user says otherwise
+    mapping = wizard.mapping_page
+    how, _value, source = mapping.fill_widgets["carrier_number"]
+    assert how.currentText() == "取自另一列:" and source.currentText() == "文号"
+    assert "还缺少" not in mapping.missing.text()
+    wizard.next()
+    wait(qtbot, wizard)
+    assert "1 行可导入(其下载体份 2 份)" in wizard.preview_page.summary.text()
