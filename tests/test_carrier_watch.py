@@ -218,3 +218,42 @@ def test_a_copy_imported_as_missing_is_listed_without_a_clock(services, clock):
     assert listed.days is None and listed.days_text == "未记下落不明日期,未计时"
     clock.day(90)
     assert services.carrier_watch.open_due_events() == []
+
+
+def test_revision_0016_starts_the_clock_of_copies_already_missing(empty_db_target):
+    """A copy 下落不明 before the clock existed takes the day of its change into it from its
+    history; one with no such change stays without a clock (listed as such)."""
+    from sqlalchemy import text
+
+    from mibao_desktop.db.database import Database
+
+    db = Database.open(empty_db_target, migrate=False)
+    try:
+        db.upgrade(backup_dir=None, target="0015")
+        at = dt.datetime(2026, 3, 5, 10, 0)
+        with db.engine.begin() as conn:
+            for rid, ledger, label in ((1, "carriers", "ZT-1"), (2, "carrier_copies", "1"), (3, "carrier_copies", "2")):
+                conn.execute(text("INSERT INTO records (id, ledger, label, voided) VALUES (:i, :l, :b, false)"),
+                             {"i": rid, "l": ledger, "b": label})
+            stored = {"at": at}
+            conn.execute(text("INSERT INTO ledger_carriers (id, carrier_number, level, copies, status, voided, "
+                              "created_at, updated_at, version) VALUES (1, 'ZT-1', '绝密', 2, '在管', false, :at, :at, 1)"),
+                         stored)
+            for rid, number in ((2, 1), (3, 2)):
+                conn.execute(text("INSERT INTO ledger_carrier_copies (id, parent_id, copy_number, status, voided, "
+                                  "created_at, updated_at, version) VALUES (:i, 1, :n, '下落不明', false, :at, :at, 1)"),
+                             {"i": rid, "n": number, **stored})
+            conn.execute(text("INSERT INTO record_events (id, record_id, ledger, at, actor, action, effective_date) "
+                              "VALUES (1, 2, 'carrier_copies', :at, '保密员', 'status', :day)"),
+                         {**stored, "day": dt.date(2026, 3, 2)})
+            conn.execute(text("INSERT INTO field_changes (id, event_id, field, old_value, new_value) "
+                              "VALUES (1, 1, 'status', '在管', '下落不明')"))
+        db.upgrade(backup_dir=None, target="0016")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, missing_since, search_until, leak_event FROM ledger_carrier_copies "
+                                     "ORDER BY id")).all()
+        as_date = lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v  # noqa: E731 (SQLite: text)
+        assert [(r[0], as_date(r[1]), as_date(r[2]), r[3]) for r in rows] == [
+            (2, dt.date(2026, 3, 2), dt.date(2026, 3, 12), None), (3, None, None, None)]
+    finally:
+        db.close()
