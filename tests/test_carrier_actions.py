@@ -13,7 +13,7 @@ import pytest
 from mibao_desktop.db.models import AuditEntry
 from mibao_desktop.errors import Cancelled, LifecycleError, ServiceError, ValidationFailed
 from mibao_desktop.security import Actor, Role
-from mibao_desktop.services.carrier_actions import RuleRefused, within_scope
+from mibao_desktop.services.carrier_actions import RuleRefused, action_label, within_scope
 from mibao_desktop.services.context import Services
 
 TODAY = dt.date.today()
@@ -76,6 +76,7 @@ def test_the_story_of_a_received_document_of_twelve_copies(services, db, tmp_pat
     assert (back.status, back.display("holder"), back.values["due_on"]) == ("在管", "李娜", None)
     returned = ledgers.history(lent.id)[0]
     assert "逾期 10 天归还" in returned.fact("return_note")
+    assert [action_label(e) for e in ledgers.history(lent.id)] == ["归还", "借阅", "登记"]
 
     # 复制 one with the approver and the issuer's consent: a carrier of its own, linked and stamped
     made = acts.copy(copies[0].id, {"copy_kind": "复制", "copy_count": 2, "approver": "王局长",

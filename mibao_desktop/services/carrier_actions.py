@@ -40,6 +40,18 @@ _SCOPE_SPLIT = re.compile(r"[、,,;;/\s]+")
 WHOLE_UNIT = ("全体", "全体人员", "全单位", "本单位")  # a 知悉范围 that names everyone
 
 
+def action_label(entry) -> str:
+    """What a copy's history event was, in the action's word (借阅, 归还, 找到 …) rather than
+    状态变更: the action leading into the status the event moved to whose facts it holds."""
+    moved = entry.status_moved
+    if moved is None:
+        return entry.action_label
+    held = {c.field for c in entry.changes[1:]}
+    fits = [a for a in C.COPY_ACTIONS if a.to == moved[1] and moved[0] in a.from_]
+    best = max(fits, key=lambda a: len(held & {f.name for f in a.facts}), default=None)
+    return best.label if best is not None and held & {f.name for f in best.facts} else entry.action_label
+
+
 class RuleRefused(LifecycleError):
     """An action the rules refuse: the message says why and names the rule."""
 

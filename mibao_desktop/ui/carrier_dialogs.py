@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout
 
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.ledgers.declaration import Action
-from mibao_desktop.services.carrier_actions import CarrierActions
+from mibao_desktop.services.carrier_actions import CarrierActions, action_label
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.editors import ChoiceEditor, DateEditor, FieldEditor, editor_for
@@ -194,7 +194,7 @@ class CopyHistoryDialog(QDialog):
         self.list.setAlternatingRowColors(True)
         for entry in self.entries:
             what = describe(entry)
-            text = f"{entry.at:%Y-%m-%d %H:%M}  {entry.action_label}  {entry.actor}"
+            text = f"{entry.at:%Y-%m-%d %H:%M}  {action_label(entry)}  {entry.actor}"
             item = QTreeWidgetItem([text + ("\n" + what.replace(";", "\n") if what else "")])
             item.setToolTip(0, what or text)
             self.list.addTopLevelItem(item)

@@ -48,7 +48,8 @@ def describe(entry: HistoryEntry) -> str:
     moved = entry.status_moved
     if moved is not None:  # the status, then what the change recorded (外出地点:北京 …)
         parts.append(f"{moved[0]} → {moved[1]}" + ("(已撤销)" if entry.reversed_by is not None else ""))
-        parts.extend(f"{c.label}:{c.new}" for c in entry.facts if c.new)
+        # a fact has no old value; a field changed with the status (a copy's 持有人) shows both
+        parts.extend(f"{c.label}:{c.old} → {c.new}" if c.old else f"{c.label}:{c.new}" for c in entry.facts if c.new)
     elif entry.action == "status" and entry.changes:
         c = entry.changes[0]
         parts.append(f"{c.old} → {c.new}")

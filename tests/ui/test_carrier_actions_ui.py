@@ -98,6 +98,7 @@ def test_receive_then_lend_a_copy_through_its_form(window, qtbot, services, told
     section.history_button.click()
     history = page.dialog
     texts = [history.list.topLevelItem(i).text(0) for i in range(history.list.topLevelItemCount())]
-    assert len(texts) == 2 and "在管 → 借出" in texts[0] and "借用人:王芳" in texts[0] and "登记" in texts[1]
+    assert len(texts) == 2 and "借阅" in texts[0] and "在管 → 借出" in texts[0] and "借用人:王芳" in texts[0]
+    assert "持有人:李娜 → 王芳" in texts[0] and "登记" in texts[1]
     history.reject()
     QApplication.processEvents()
