@@ -197,3 +197,12 @@ def test_the_annual_report_gains_the_carriers_year(story, tmp_path):
             body["合计"]["复制(份)"], body["合计"]["泄密事件(起)"]) == (3, 1, 1, 2, 1)
     assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
     assert wb.sheetnames.index("载体年度汇总") == wb.sheetnames.index("汇总") + 1
+
+
+def test_a_copy_voided_is_in_no_register(story):
+    s, a, *_ = story
+    lent = s.carrier_actions.copies(a.id)[5]  # 借出 to 张伟, still out
+    assert len(s.carrier_registers.read("loans", START, END).rows) == 2
+    s.ledgers.void(lent.id, "登记重复")
+    assert [r["_numbers"] for r in s.carrier_registers.read("loans", START, END).rows] == ["5"]
+    assert s.carrier_registers.year(2026).value("lend") == 2

@@ -226,8 +226,9 @@ class CarrierRegisters:
         grouped: dict[tuple, dict] = {}
         for event_id, record_id, day, actor, kind, old, new in sorted(events, key=lambda e: e[0]):
             copy = copies.get(record_id)
-            if copy is None or copy["parent_id"] not in carriers:
-                continue
+            if copy is None or copy["voided"] or copy["parent_id"] not in carriers \
+                    or carriers[copy["parent_id"]]["voided"]:
+                continue  # a copy or carrier voided (作废: entered by mistake) is in no register
             action = R.ACTIONS[R.action_of(kind, old, new)]
             row = self._carrier_values(carriers[copy["parent_id"]], keepers)
             stated = facts.get(event_id, {})
@@ -398,7 +399,8 @@ def year_figures(session, year: int) -> CarrierYear:
         .outerjoin(FieldChange, and_(FieldChange.event_id == RecordEvent.id, FieldChange.field == "status"))
         .join(ct, ct.c.id == RecordEvent.record_id).join(t, t.c.id == ct.c.parent_id)
         .where(RecordEvent.ledger == COPIES.key, RecordEvent.at >= begin, RecordEvent.effective_date >= first,
-               RecordEvent.effective_date <= last, RecordEvent.action.in_(("status", *R.kinds_fed(R.COPIES)))))
+               RecordEvent.effective_date <= last, RecordEvent.action.in_(("status", *R.kinds_fed(R.COPIES))),
+               ct.c.voided.is_(False), t.c.voided.is_(False)))
     copy_events = {}
     for event_id, kind, old, new, stored in rows:
         if event_id in void:
