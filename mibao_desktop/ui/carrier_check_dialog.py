@@ -145,6 +145,16 @@ class CarrierCheckDialog(QDialog):
             pick.addWidget(widget)
         pick.addWidget(self.start_button)
         pick.addStretch(1)
+        # the checks already made: one left unfinished is taken up, a finished one's report reprinted
+        self.history = QComboBox()
+        self.history.setMinimumWidth(330)
+        self.history_button = QPushButton("打开")
+        self.history_button.clicked.connect(self.open_existing)
+        again = QHBoxLayout()
+        again.addWidget(QLabel("已有的核对"))
+        again.addWidget(self.history, 1)
+        again.addWidget(self.history_button)
+        again.addStretch(1)
 
         self.title = QLabel("请选择核对类别、期间和范围,然后点“开始核对”。")
         self.title.setStyleSheet("font-weight: bold;")
@@ -192,6 +202,7 @@ class CarrierCheckDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(pick)
+        layout.addLayout(again)
         layout.addWidget(self.title)
         layout.addLayout(scan)
         layout.addWidget(self.counts)
@@ -200,8 +211,13 @@ class CarrierCheckDialog(QDialog):
 
         self.kind.currentTextChanged.connect(self._parts)
         self.scope.currentTextChanged.connect(self._values)
+        # a scanner ends each code with Enter: it belongs to the scan box, never to a button of the dialog
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
         self._parts()
         self._values()
+        self._history()
         self._enable()
 
     # -- choosing -------------------------------------------------------------------------
@@ -227,6 +243,28 @@ class CarrierCheckDialog(QDialog):
             except ServiceError as exc:
                 messages.error(self, "载体核对", str(exc))
 
+    def _history(self) -> None:
+        self.history.clear()
+        try:
+            checks = self.checks.checks(limit=100)
+        except ServiceError as exc:
+            messages.error(self, "载体核对", str(exc))
+            return
+        for c in checks:
+            self.history.addItem(f"第 {c.id} 号 {c.title}({'已完成' if c.closed else '未完成'})", c.id)
+        self.history_button.setEnabled(bool(checks))
+
+    def open_existing(self) -> None:
+        check_id = self.history.currentData()
+        if check_id is None:
+            return
+        try:
+            self.check = self.checks.get(check_id)
+        except ServiceError as exc:
+            messages.error(self, "载体核对", str(exc))
+            return
+        self.load()
+
     def _enable(self) -> None:
         open_ = self.check is not None and not self.check.closed
         closed = self.check is not None and self.check.closed
@@ -246,11 +284,14 @@ class CarrierCheckDialog(QDialog):
         except ServiceError as exc:
             messages.error(self, "不能开始核对", str(exc))
             return
+        self._history()
         self.load()
 
     def load(self) -> None:
         """Read the list (or the report) off the UI thread."""
         check = self.check
+        for widget in (self.scan_box, self.finish_button, self.print_button, self.export_button, self.missing_button):
+            widget.setEnabled(False)  # until the list is shown: a scan now would be lost in the list read before it
         self.title.setText(f"第 {check.id} 号 {check.title}" + ("(已完成)" if check.closed else "(正在核对)"))
         work = (lambda _p, _c: self.checks.report(check.id)) if check.closed else \
             (lambda _p, _c: self.checks.check_list(check.id))
@@ -332,6 +373,7 @@ class CarrierCheckDialog(QDialog):
         self.check = report.check
         self.title.setText(f"第 {self.check.id} 号 {self.check.title}(已完成)")
         self.model.reset(report.lines, closed=True)
+        self._history()
         self._say("")
         self._count()
         self._enable()

@@ -52,3 +52,10 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told):
     assert not dialog.scan_box.isEnabled() and dialog.print_button.isEnabled()
     report = services.carrier_checks.report(dialog.check.id)
     assert report.check.checkers == "李娜" and report.counts()["缺失"] == 1
+
+    # a finished check's report is opened again from 已有的核对 (to print it another day)
+    dialog.model.reset([], closed=False)
+    assert "已完成" in dialog.history.itemText(0)
+    qtbot.mouseClick(dialog.history_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 3)
+    assert dialog.model.closed and dialog.print_button.isEnabled()
