@@ -95,11 +95,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="版式:" + ";".join(f"{k}={v.title}" for k, v in PRESETS.items()))
     lab.add_argument("--start", type=int, default=1, help="从标签纸的第几个位置开始(用过一部分的纸)")
     lab.add_argument("--copies", type=int, default=1, help="每条记录打印几张")
-    lab.add_argument("--kind", default="level", choices=("level", "reminder", "cover", "envelope"),
+    lab.add_argument("--kind", default="level", choices=("level", "reminder", "cover", "envelope", "seal"),
                      help="level=密级标识,reminder=保密提醒标识;载体的每一份:cover=封面标识(密级★期限、份号、编号、二维码),"
-                          "envelope=密封信封标识(密级、编号、收发件单位)")
+                          "envelope=密封信封标识(密级、编号、收发件单位),seal=密封条(封口、中缝处,加 --copies 2)")
     lab.add_argument("--copy-numbers", default="", metavar="份号",
-                     help="cover/envelope:只打印这些份号(如 1-5、1、3、7;默认:在管的各份)")
+                     help="cover/envelope/seal:只打印这些份号(如 1-5、1、3、7;默认:在管的各份)")
     lab.add_argument("--receiver", default="", help="envelope:收件单位(默认:该份最近一次分发的接收单位,没有时留空手写)")
     lab.add_argument("--sender", default="", help="envelope:发件单位(默认:打印设置中的单位名称)")
     lab.add_argument("--unit", action="store_true", help="在标识上印单位名称(打印设置中的单位名称)")
@@ -638,7 +638,7 @@ def _labels(db, actor, args) -> int:
 
     ledger = get_ledger(args.ledger)
     records = _find_records(printing.ledgers, ledger, args.ids)
-    if args.kind in ("cover", "envelope"):  # a label for each copy of the carriers named
+    if args.kind in ("cover", "envelope", "seal"):  # a label for each copy of the carriers named
         from mibao_desktop.errors import ServiceError
         from mibao_desktop.excel.copy_numbers import CopyNumberError, parse
         from mibao_desktop.printing.carrier_labels import KIND_TITLES

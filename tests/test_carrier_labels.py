@@ -117,6 +117,26 @@ def test_the_sealed_envelope_label_says_level_number_receiver_and_sender(printin
     assert label_text(buffer.getvalue(), layout, 1) == []
 
 
+def test_seal_strips_for_the_flap_and_the_seam_say_密封_the_number_and_the_day(printing, db, carrier, tmp_path):
+    import datetime as dt
+    import io
+
+    printing.clock = lambda: dt.datetime(2026, 11, 30, 9, 0)
+    layout = L.PRESETS["a4-3x8"]
+    buffer = io.BytesIO()
+    drawn = printing.copy_labels(carrier.ledger, printing.copy_marks([carrier], only=[2]), buffer, layout,
+                                 kind=CL.SEAL_STRIP, copies=2)
+    assert drawn == 2
+    for position in (0, 1):  # 封口 and 中缝
+        lines = label_text(buffer.getvalue(), layout, position)
+        # (密 and 封 stand wide apart: the text reads them as two columns, around the date)
+        assert lines[0] == "机密ZT-2024-001第2份" and {"密", "封", "封装人:"} <= set(lines), lines
+        assert "封装日期:2026年11月30日" in lines
+    with db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "ledger.print")).one()
+    assert (entry.detail["what"], entry.detail["sealed_on"]) == ("密封条", "2026年11月30日")
+
+
 def test_the_print_is_recorded_with_each_copy_and_closed_copies_are_not_labelled(
         db, printing, service, carrier, tmp_path):
     copies = service.children(carrier.id)

@@ -10,6 +10,9 @@ labels (``labels.PRESETS``, offsets, safe margin, unit name). Qt-free.
   colour, the envelope's 编号 (登记编号 and 份号), the receiving and the sending unit (a line left
   to be written by hand when none is known), 密封 set apart as a seal, and the same QR code, so
   that the receiving registry can scan the envelope at 清点.
+- The seal strip (密封条) the same paragraph asks for "信封的封口及中缝处": 密封 across its middle
+  in the level's colour, the level, the envelope's 编号, the day it was sealed and a line for
+  the one who sealed it to sign across; printed twice per envelope (封口 and 中缝) by default.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from mibao_desktop.printing.labels import (MAX_SAFE_MARGIN, LabelLayout, LayoutE
 from mibao_desktop.printing.pdf import FONT, fit_size, mm, new_canvas, text_width
 from mibao_desktop.printing.qr import draw_qr
 
-COVER_LABEL, ENVELOPE_LABEL = "cover", "envelope"
-KIND_TITLES = {COVER_LABEL: "载体封面标识", ENVELOPE_LABEL: "密封信封标识"}
+COVER_LABEL, ENVELOPE_LABEL, SEAL_STRIP = "cover", "envelope", "seal"
+KIND_TITLES = {COVER_LABEL: "载体封面标识", ENVELOPE_LABEL: "密封信封标识", SEAL_STRIP: "密封条"}
 SEAL = "密封"
 CODE_SEPARATOR = "#"  # 登记编号#份号: what the QR code holds (the check session reads it back)
 
@@ -58,6 +61,7 @@ class CopyMark:
     doc_number: str = ""
     receiver: str = ""  # 收件单位 (an envelope's; "" leaves a line to write on)
     sender: str = ""  # 发件单位
+    sealed_on: str = ""  # a seal strip's 封装日期 (2026年11月30日)
 
     @property
     def code(self) -> str:
@@ -93,8 +97,7 @@ def render_copy_labels(target: str | Path | BinaryIO, marks: Iterable[CopyMark],
     unit = " ".join(options.unit.split())
     colours = {**levels.colours(), **(options.colours or {})}  # the unit's own levels (涉密专用) too
     c = new_canvas(target, (layout.page_width * mm, layout.page_height * mm), KIND_TITLES[kind], anchor=anchor)
-    position = drawn = 0
-    position = options.start - 1
+    position, drawn = options.start - 1, 0
     for mark in marks:
         for _ in range(options.copies):
             if position and position % layout.per_page == 0:
@@ -108,8 +111,10 @@ def render_copy_labels(target: str | Path | BinaryIO, marks: Iterable[CopyMark],
             inner = (box[0] + margin * mm, box[1] + margin * mm, box[2] - 2 * margin * mm, box[3] - 2 * margin * mm)
             if kind == COVER_LABEL:
                 _cover(c, inner, mark, colour, unit)
-            else:
+            elif kind == ENVELOPE_LABEL:
                 _envelope(c, inner, mark, colour)
+            else:
+                _seal_strip(c, inner, mark, colour)
             position += 1
             drawn += 1
     _anchor_in_margin(c, layout, anchor)
@@ -218,4 +223,42 @@ def _envelope(c, box, mark: CopyMark, colour) -> None:
             c.line(start, baseline - size * 0.15, inner_x + room, baseline - size * 0.15)
 
 
-__all__ = ["COVER_LABEL", "ENVELOPE_LABEL", "KIND_TITLES", "CopyMark", "copy_code", "marking", "render_copy_labels"]
+def _seal_strip(c, box, mark: CopyMark, colour) -> None:
+    """Bars in the level's colour along both long edges; 密 封 spaced wide across the middle; the
+    level and 编号 above it, 封装日期 and a line for 封装人 below."""
+    x, y, w, h = box
+    pad = min(w, h) * 0.06
+    bar = h * 0.07
+    c.setFillColor(colour)
+    c.rect(x + pad / 2, y + h - pad / 2 - bar, w - pad, bar, stroke=0, fill=1)
+    c.rect(x + pad / 2, y + pad / 2, w - pad, bar, stroke=0, fill=1)
+    inner_top, inner_bottom = y + h - pad / 2 - bar - pad * 0.4, y + pad / 2 + bar + pad * 0.4
+    band = inner_top - inner_bottom
+    small = min(band * 0.16, 9)
+    head = f"{mark.level}  {mark.number_text}"
+    small = fit_size(head, w - pad * 2, small, minimum=3.5)
+    c.setFont(FONT, small)
+    c.drawCentredString(x + w / 2, inner_top - small, head)
+    seal = "密　封"
+    size = fit_size(seal, (w - pad * 2) * 0.8, band - small * 3.2)
+    c.setFont(FONT, size)
+    c.drawCentredString(x + w / 2, inner_bottom + small * 1.6 + (band - small * 3.2 - size) / 2 + size * 0.12, seal)
+    c.setFillColorRGB(0, 0, 0)
+    # the foot in two halves: 封装日期 on the left, 封装人 and its line on the right
+    foot = f"封装日期:{mark.sealed_on}" if mark.sealed_on else "封装日期:"
+    signer = "封装人:"
+    half = (w - pad * 3) / 2
+    size = fit_size(foot, half, small, minimum=3.0)
+    c.setFont(FONT, size)
+    c.drawString(x + pad, inner_bottom + size * 0.3, foot)
+    start = x + pad * 2 + half
+    c.drawString(start, inner_bottom + size * 0.3, signer)
+    c.setStrokeColorRGB(0.35, 0.35, 0.35)
+    c.setLineWidth(0.4)
+    line_y = inner_bottom + size * 0.15
+    c.line(start + text_width(signer, size), line_y, x + w - pad, line_y)
+    if not mark.sealed_on:
+        c.line(x + pad + text_width(foot, size), line_y, start - pad, line_y)
+
+
+__all__ = ["COVER_LABEL", "ENVELOPE_LABEL", "SEAL_STRIP", "KIND_TITLES", "CopyMark", "copy_code", "marking", "render_copy_labels"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 import datetime as dt
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
@@ -190,6 +191,10 @@ class PrintService:
         unit_name = self.unit_name() if unit else ""
         if unit and not unit_name:
             raise ServiceError("尚未填写单位名称:请在“打印设置”中填写后再在标识上印单位名称。")
+        if kind == CL.SEAL_STRIP:  # sealed today: the day the strip is printed for the envelope
+            today = self.clock().date()
+            marks = [m if m.sealed_on else replace(m, sealed_on=f"{today.year}年{today.month}月{today.day}日")
+                     for m in marks]
         dx, dy = self.offset(printer)
         options = L.SheetOptions(start=start, copies=copies, offset_x=dx, offset_y=dy, colours=self.colours(),
                                  unit=unit_name, safe_margin=safe_margin)
@@ -205,6 +210,7 @@ class PrintService:
                 "unit": unit_name, "safe_margin_mm": safe_margin, "anchor": str(anchor),
                 **({"receivers": sorted({m.receiver for m in marks if m.receiver})[:50],
                     "sender": marks[0].sender} if kind == CL.ENVELOPE_LABEL else {}),
+                **({"sealed_on": marks[0].sealed_on} if kind == CL.SEAL_STRIP else {}),
                 "copies": [m.code for m in marks[:500]]})
         return drawn
 

@@ -181,6 +181,7 @@ class LabelPrintDialog(_PrintDialog):
         if self.per_copy:
             self.kind.addItem("封面标识(每份一张)", CL.COVER_LABEL)
             self.kind.addItem("密封信封标识(每份一张)", CL.ENVELOPE_LABEL)
+            self.kind.addItem("密封条(封口、中缝各一张)", CL.SEAL_STRIP)
         self.copy_numbers = QLineEdit()
         self.copy_numbers.setPlaceholderText("不填:在管的各份;或如 1-5、1、3、7")
         self.receiver = QLineEdit()
@@ -293,13 +294,16 @@ class LabelPrintDialog(_PrintDialog):
     def _choices_changed(self) -> None:
         self.custom_box.setVisible(self.layout_choice.currentData() == CUSTOM)
         kind = self.kind.currentData()
+        if kind == CL.SEAL_STRIP and kind != getattr(self, "_kind_shown", None) and self.copies.value() == 1:
+            self.copies.setValue(2)  # one for the flap (封口), one for the middle seam (中缝)
+        self._kind_shown = kind
         for form, widget in self.copy_rows:  # 份号 for either copy label, 收发件单位 for the envelope
-            shown = kind == CL.ENVELOPE_LABEL or (kind == CL.COVER_LABEL and widget is self.copy_numbers)
+            shown = kind == CL.ENVELOPE_LABEL or (kind in CL.KIND_TITLES and widget is self.copy_numbers)
             form.setRowVisible(widget, shown)
         if self.copy_rows:
             form = self.copy_rows[0][0]
             form.labelForField(self.copies).setText("每份打印张数" if kind in CL.KIND_TITLES else "每条打印份数")
-            form.setRowVisible(self.unit, kind != CL.ENVELOPE_LABEL)  # the envelope names its 发件单位 instead
+            form.setRowVisible(self.unit, kind not in (CL.ENVELOPE_LABEL, CL.SEAL_STRIP))  # the envelope names its 发件单位
         layout = self.layout_()
         self.start.setRange(1, max(1, layout.per_page))
         dx, dy = self.service.offset(self.printer_name())

@@ -21,7 +21,7 @@ def test_the_label_dialog_prints_cover_and_envelope_labels_for_each_copy(window,
     page.print_labels()
     dialog = page.dialog
     kinds = [dialog.kind.itemText(i) for i in range(dialog.kind.count())]
-    assert kinds == ["密级标识", "保密提醒标识", "封面标识(每份一张)", "密封信封标识(每份一张)"]
+    assert kinds == ["密级标识", "保密提醒标识", "封面标识(每份一张)", "密封信封标识(每份一张)", "密封条(封口、中缝各一张)"]
     assert not dialog.copy_numbers.isVisibleTo(dialog)  # a carrier's own label: no 份号 to choose
     dialog.layout_choice.setCurrentIndex(dialog.layout_choice.findData("a4-2x5"))
     dialog.kind.setCurrentIndex(dialog.kind.findData(CL.COVER_LABEL))
@@ -42,6 +42,10 @@ def test_the_label_dialog_prints_cover_and_envelope_labels_for_each_copy(window,
     lines = label_text(str(out), layout, 1)
     assert lines[0] == "机密密封" and "编号:ZT-2024-001第4份" in lines
     assert "收件单位:某某研究院保密办" in lines and "发件单位:本单位机要室" in lines
+    dialog.kind.setCurrentIndex(dialog.kind.findData(CL.SEAL_STRIP))  # two strips a copy: flap and seam
+    dialog.refresh()
+    assert dialog.copies.value() == 2 and not dialog.receiver.isVisibleTo(dialog)
+    assert "共 4 张标识" in dialog.summary.text()  # copies 2 and 4, two strips each
     entries = AuditService(service.db, Actor("shenji", Role.AUDITOR)).entries(AuditFilter(action="ledger.print"))
     assert entries[0].detail["what"] == "密封信封标识"
     assert entries[0].detail["copies"] == ["ZT-2024-001#2", "ZT-2024-001#4"]
