@@ -257,3 +257,17 @@ def test_revision_0016_starts_the_clock_of_copies_already_missing(empty_db_targe
             (2, dt.date(2026, 3, 2), dt.date(2026, 3, 12), None), (3, None, None, None)]
     finally:
         db.close()
+
+
+def test_the_reporting_deadline_reads_as_time_passes(services, clock):
+    _made, (one, *_rest) = carrier(services, level="秘密")
+    mark_missing(services, [one], DAY0)
+    clock.day(61)
+    services.carrier_watch.open_due_events()
+    (leak,) = services.carrier_watch.watch().leaks
+    assert leak.deadline_text(clock.now) == "剩余 24 小时 0 分"
+    assert leak.deadline_text(clock.now + dt.timedelta(hours=20, minutes=30)) == "剩余 3 小时 30 分"
+    assert leak.deadline_text(clock.now + dt.timedelta(hours=26)) == "已超过报告时限 2 小时 0 分"
+    services.ledgers.change_status(leak.event_id, "已报告", reason="已报局保密办")
+    (reported,) = services.carrier_watch.watch().leaks
+    assert reported.reported and reported.deadline_text(clock.now + dt.timedelta(hours=26)) == "已报告"
