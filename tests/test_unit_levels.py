@@ -199,3 +199,16 @@ def test_a_carrier_check_report_is_marked_with_an_own_level_held(settings):
     settings.set_unit_levels(OWN, ["涉密专用"])
     report = SimpleNamespace(lines=[SimpleNamespace(level=level) for level in ("内部", "涉密专用", None)])
     assert _marking(report) == "涉密专用"
+
+
+def test_mibao_import_dry_run_reads_with_the_own_levels_and_saves_none(settings, capsys):
+    from mibao_desktop.cli import _own_levels
+
+    _own_levels(settings, ["涉密专用:秘密:涉密", "内部：涉密专用"], dry_run=True)
+    assert levels.unit().order == tuple(OWN) and levels.unit().classified == {"涉密专用"}
+    assert "本单位的密级(预览,未保存):绝密、机密、秘密、涉密专用、内部、非涉密" in capsys.readouterr().out
+    assert settings.unit_levels() == levels.UnitLevels()  # nothing saved
+    from mibao_desktop.excel.reader import SpreadsheetError
+
+    with pytest.raises(SpreadsheetError, match="应写成 密级:排在其下的密级"):
+        _own_levels(settings, ["涉密专用"], dry_run=True)
