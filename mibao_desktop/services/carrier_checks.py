@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections import Counter
 from operator import itemgetter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -133,14 +134,25 @@ class CheckList:
     extra: list[CheckLine] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """已核对 / 未核对 / 多出 (seen but not listed, or listed as away or missing), and the
-        copies listed as away or missing and not seen."""
-        seen = sum(1 for x in self.lines if x.seen_how and x.state == PRESENT)
-        present = sum(1 for x in self.lines if x.state == PRESENT)
-        strays = sum(1 for x in self.lines if x.seen_how and x.state != PRESENT)
-        return {"应在位": present, SEEN: seen, "未核对": present - seen, EXTRA: len(self.extra),
-                MISPLACED: strays, AWAY: sum(1 for x in self.lines if x.state == ABSENT and not x.seen_how),
-                LOST: sum(1 for x in self.lines if x.state == LOST and not x.seen_how)}
+        """已核对 / 未核对 / 多出 (seen but not listed) / 位置不符 (seen, listed as away or
+        missing), and the copies listed as away or missing and not seen."""
+        tally = Counter(map(count_key, self.lines))
+        tally[EXTRA] += len(self.extra)
+        return {key: tally[key] for key in COUNTED}
+
+
+UNCHECKED = "未核对"
+COUNTED = (SEEN, UNCHECKED, EXTRA, MISPLACED, AWAY, LOST)  # the live counts of an open check
+
+
+def count_key(x: CheckLine) -> str:
+    """Which of the live counts (COUNTED) a line of an open check falls in."""
+    if x.finding == EXTRA:
+        return EXTRA
+    state = record_state(x.status)
+    if x.seen_how:
+        return SEEN if state == PRESENT else MISPLACED
+    return UNCHECKED if state == PRESENT else state
 
 
 @dataclass

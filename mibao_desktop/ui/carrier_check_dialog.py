@@ -12,6 +12,7 @@ thread (at a million copies a whole unit's list takes seconds).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import replace
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
@@ -37,13 +38,23 @@ class CheckModel(QAbstractTableModel):
         super().__init__(parent)
         self.lines: list[CC.CheckLine] = []
         self.closed = False
+        self.tally: Counter = Counter()
         self._row_of: dict[int, int] = {}
 
     def reset(self, lines, *, closed: bool) -> None:
         self.beginResetModel()
         self.lines, self.closed = list(lines), closed
         self._row_of = {x.copy_id: i for i, x in enumerate(self.lines)}
+        # the counts kept as lines change: a scan must not walk a whole unit's million lines
+        self.tally = Counter(map(self._key, self.lines))
         self.endResetModel()
+
+    def _key(self, x: CC.CheckLine) -> str:
+        return x.finding if self.closed else CC.count_key(x)
+
+    def counts(self) -> dict[str, int]:
+        keys = CC.FINDINGS if self.closed else CC.COUNTED
+        return {key: self.tally[key] for key in keys}
 
     def row_of(self, copy_id: int) -> int | None:
         return self._row_of.get(copy_id)
@@ -56,8 +67,11 @@ class CheckModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), row, row)
             self.lines.append(line)
             self._row_of[line.copy_id] = row
+            self.tally[self._key(line)] += 1
             self.endInsertRows()
         else:
+            self.tally[self._key(self.lines[row])] -= 1
+            self.tally[self._key(line)] += 1
             self.lines[row] = line
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
         return row
@@ -74,11 +88,8 @@ class CheckModel(QAbstractTableModel):
         return None
 
     def finding(self, x: CC.CheckLine) -> str:
-        if self.closed or x.finding == CC.EXTRA:
-            return x.finding
-        if x.seen_how:
-            return CC.SEEN if x.state == CC.PRESENT else CC.MISPLACED
-        return "" if x.state == CC.PRESENT else x.state
+        key = self._key(x)
+        return "" if key == CC.UNCHECKED else key
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -309,14 +320,7 @@ class CarrierCheckDialog(QDialog):
             self.scan_box.setFocus()
 
     def _count(self) -> None:
-        lines = self.model.lines
-        if self.model.closed:
-            counts = {f: sum(1 for x in lines if x.finding == f) for f in CC.FINDINGS}
-        else:
-            listed = [x for x in lines if x.finding != CC.EXTRA]
-            counts = CC.CheckList(self.check, listed, [x for x in lines if x.finding == CC.EXTRA]).counts()
-            counts.pop("应在位")
-        self.counts.setText("    ".join(f"{k} {v}" for k, v in counts.items()))
+        self.counts.setText("    ".join(f"{k} {v}" for k, v in self.model.counts().items()))
 
     # -- ticking and scanning -------------------------------------------------------------------
 
