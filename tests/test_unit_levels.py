@@ -61,7 +61,12 @@ def test_a_unit_s_own_levels_are_kept_ranked_and_offered_where_they_fit(db, sett
     assert levels.marking_text("涉密专用") == "涉密专用"  # no ★: not a state secret
     with db.session() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "settings.change")).all()[-1]
-    assert entry.target == "本单位密级" and "涉密专用" in entry.detail["changed"]["顺序"][1]
+    assert entry.target == "本单位密级" and entry.detail["changed"] == {
+        "顺序": ["绝密、机密、秘密、非涉密", "、".join(OWN)], "按涉密管理": ["", "涉密专用"]}
+    settings.set_unit_levels(["绝密", "机密", "秘密", "内部", "涉密专用", "非涉密"], ["涉密专用"])
+    with db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "settings.change")).all()[-1]
+    assert list(entry.detail["changed"]) == ["顺序"]  # only what changed is said
 
 
 def test_a_record_holds_its_own_level_as_written_and_reports_rank_it(db, service, settings):

@@ -130,10 +130,10 @@ class SettingsService:
                 return new
             now = self.clock()
             write(session, levels.SETTING, new.as_stored(), self.actor.name, now)
+            said = {"顺序": ["、".join(old.order), "、".join(new.order)],
+                    "按涉密管理": ["、".join(sorted(old.classified)), "、".join(sorted(new.classified))]}
             audit.append(session, self.actor, "settings.change", UNIT_LEVELS_LABEL,
-                         {"changed": {"顺序": ["、".join(old.order), "、".join(new.order)],
-                                      "按涉密管理": ["、".join(sorted(old.classified)), "、".join(sorted(new.classified))]}},
-                         at=now)
+                         {"changed": {k: v for k, v in said.items() if v[0] != v[1]}}, at=now)
         levels.use(new)
         return new
 
