@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialo
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services import carrier_checks as CC
 from mibao_desktop.ui import messages
-from mibao_desktop.ui.tasks import run_in_background
+from mibao_desktop.ui.tasks import LatestRead, run_in_background
 
 COLUMNS = ("核对", "登记编号", "份号", "标题", "密级", "持有人", "存放位置", "状态", "说明")
 FINDING_COLOURS = {CC.MISSING: "#B00020", CC.EXTRA: "#B35C00", CC.MISPLACED: "#B35C00", CC.SEEN: "#1B6E20"}
@@ -220,6 +220,7 @@ class CarrierCheckDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(foot)
 
+        self.values_read = LatestRead(self)
         self.kind.currentTextChanged.connect(self._parts)
         self.scope.currentTextChanged.connect(self._values)
         # a scanner ends each code with Enter: it belongs to the scan box, never to a button of the dialog
@@ -248,11 +249,19 @@ class CarrierCheckDialog(QDialog):
         scope = self.scope.currentText()
         self.value.clear()
         self.value.setEnabled(scope != CC.ALL)
-        if scope in (CC.DEPARTMENT, CC.PLACE):
-            try:
-                self.value.addItems(self.checks.scope_values(scope))
-            except ServiceError as exc:
-                messages.error(self, "载体核对", str(exc))
+        if scope in (CC.DEPARTMENT, CC.PLACE):  # (the places of a million copies: off the UI thread)
+            checks = self.checks
+            self.values_read.submit(lambda: checks.scope_values(scope), lambda values: self._fill(scope, values),
+                                    lambda exc: messages.error(self, "载体核对", str(exc)))
+
+    def _fill(self, scope: str, values: list[str]) -> None:
+        if scope != self.scope.currentText():
+            return
+        typed = self.value.currentText()  # what was typed while they were read stays
+        self.value.clear()
+        self.value.addItems(values)
+        if typed:
+            self.value.setCurrentText(typed)
 
     def _history(self) -> None:
         self.history.clear()

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from mibao_desktop.security import Actor
 from mibao_desktop.services.context import Services
 from mibao_desktop.ui.carrier_check_dialog import CarrierCheckDialog
+from mibao_desktop.ui.tasks import wait_for_quick_reads
 
 TODAY = dt.date.today()
 
@@ -27,6 +28,7 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told):
     dialog.show()
     qtbot.waitExposed(dialog)
     dialog.scope.setCurrentText("部门")
+    qtbot.waitUntil(lambda: dialog.value.count() == 1)  # the departments, read off the UI thread
     dialog.value.setCurrentText("科研一处")
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 3)
@@ -59,3 +61,4 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told):
     qtbot.mouseClick(dialog.history_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 3)
     assert dialog.model.closed and dialog.print_button.isEnabled()
+    wait_for_quick_reads()
