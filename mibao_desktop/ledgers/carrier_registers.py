@@ -107,7 +107,7 @@ LOANS = Register(
     "loans", "借阅登记簿", feeds=("lend",), sources=(),
     columns=(_date("借阅日期"), NUMBER, TITLE, LEVEL, COPY_NUMBERS, Column(BORROWER, "借阅人", 8, centred=True),
              APPROVED, Column(DUE_BACK, "应还日期", 11, centred=True), Column(RETURNED_ON, "归还日期", 11, centred=True),
-             Column(OVERDUE, "逾期", 12, centred=True), Column(HAND, "借阅人签字", 10),
+             Column(OVERDUE, "逾期", 14, centred=True), Column(HAND, "借阅人签字", 10),
              Column(C.BEYOND_SCOPE.name, "超出知悉范围的批准理由", 14)),
     signatures=("审核人:", "日期:"), what="条", rule=C.RULE_LEND)
 COPIES = Register(

@@ -10,7 +10,7 @@ from typing import Any
 from mibao_desktop.ledgers import levels
 from mibao_desktop.printing.forms import Form, Signatures, Table, Text
 
-NUMBER_WIDTH = 6
+NUMBER_WIDTH = 7
 
 
 def _width(text: str) -> int:
@@ -25,7 +25,7 @@ def register_form(table: Any, *, marking: str) -> Form:
                 note_right=f"期间:{table.period}    {table.summary()}")
     if table.rows:
         rows = [(n, *table.cells(row, dates_as_text=True)) for n, row in enumerate(table.rows, start=1)]
-        widths = [max(c.width, _width(c.header) + 1 if len(c.header) <= 4 else c.width) for c in register.columns]
+        widths = [max(c.width, _width(c.header) + 3 if len(c.header) <= 4 else c.width) for c in register.columns]
         form.blocks.append(Table(("序号", *register.headers), (NUMBER_WIDTH, *widths), rows, row_height=9, wrap=True))
     else:
         form.blocks.append(Text(["本期间内无登记事项。"], size=11))
