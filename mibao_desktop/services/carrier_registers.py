@@ -210,7 +210,7 @@ class CarrierRegisters:
                 select(RecordEvent.id, RecordEvent.record_id, RecordEvent.effective_date, RecordEvent.actor,
                        RecordEvent.action, RecordEvent.reason, RecordEvent.reason)
                 .where(*base, RecordEvent.action.in_(kinds))).all()
-        void = _taken_back(session, begin)
+        void = _taken_back(session, begin, sorted({e[1] for e in found}))
         events = [e for e in found if e[0] not in void
                   and R.action_of(e[4], e[5], e[6]) in register.feeds]
         if not events:
@@ -290,16 +290,25 @@ def _name(target) -> str:
     return str(target) if isinstance(target, (str, Path)) else "打印机"
 
 
-def _taken_back(session, since: dt.datetime) -> set[int]:
-    """The status changes taken back since ``since`` and the reversals themselves: neither stood."""
+def _taken_back(session, since: dt.datetime, record_ids: list[int] | None = None) -> set[int]:
+    """The status changes taken back since ``since`` and the reversals themselves: neither stood.
+    With ``record_ids``, only those copies' histories are read (a reversal is on the record it
+    reverses): the index on the record, not every event of the copies since then."""
     out: set[int] = set()
-    for event_id, target in session.execute(
-            select(FieldChange.event_id, FieldChange.new_ids).join(RecordEvent, RecordEvent.id == FieldChange.event_id)
-            .where(RecordEvent.ledger == COPIES.key, RecordEvent.at >= since,
-                   FieldChange.field == status_facts.REVERSES)):
-        out.add(event_id)
-        if target and str(target).strip().isdigit():
-            out.add(int(target))
+    stmt = (select(FieldChange.event_id, FieldChange.new_ids).join(RecordEvent, RecordEvent.id == FieldChange.event_id)
+            .where(RecordEvent.ledger == COPIES.key, RecordEvent.at >= since, RecordEvent.action == "status",
+                   FieldChange.field == status_facts.REVERSES))
+    if record_ids is None:
+        batches = [stmt]
+    else:
+        repo = RecordRepository(session)
+        batches = [stmt.where(repo._among(RecordEvent.record_id, record_ids[i:i + BATCH]))
+                   for i in range(0, len(record_ids), BATCH)]
+    for batch in batches:
+        for event_id, target in session.execute(batch):
+            out.add(event_id)
+            if target and str(target).strip().isdigit():
+                out.add(int(target))
     return out
 
 
