@@ -95,7 +95,8 @@ def test_each_register_holds_the_period_and_reads_back_from_pdf_and_workbook(sto
     received = registers.read("received", START, END)
     assert [r["carrier_number"] for r in received.rows] == ["SW-A"]  # B came before the period; M was made
     row = received.rows[0]
-    assert (row["_count"], row["_numbers"], row["_level"], row["_period"], row["_keeper"]) == (10, "1-10", "机密", "10年", "李娜")
+    assert (row["_count"], row["_numbers"], row["_level"], row["_period"], row["_keeper"]) == (
+        10, "1-10", "机密", "10年", "李娜")
 
     sent = registers.read("sent", START, END)
     lines = [(r["_doing"], r["carrier_number"], r["_numbers"], r.get("_sent_to")) for r in sent.rows]
@@ -113,7 +114,8 @@ def test_each_register_holds_the_period_and_reads_back_from_pdf_and_workbook(sto
         ("摘录", "7", "2", "SW-A-F1", "省保密局 电话同意(记录 17)")]
 
     destroyed = registers.read("destroyed", START, END)
-    assert [(r["inventory"], r["_numbers"], r["_count"], r["_supervisors"], r["_contractor"]) for r in destroyed.rows] == [
+    assert [(r["inventory"], r["_numbers"], r["_count"], r["_supervisors"], r["_contractor"])
+            for r in destroyed.rows] == [
         ("XH-2026-07", "8-9", 2, "李娜、赵敏", "市保密技术服务中心(资质 ZJ-017)")]
 
     # a wider period takes in what came before and after

@@ -22,7 +22,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable
+from typing import Any, BinaryIO, Iterable
 
 from sqlalchemy import and_, func, select
 
@@ -427,7 +427,8 @@ def year_figures(session, year: int) -> CarrierYear:
         ids = sorted(copy_events)
         for start in range(0, len(ids), BATCH):
             for event_id, value in session.execute(select(FieldChange.event_id, FieldChange.new_value).where(
-                    repo._among(FieldChange.event_id, ids[start:start + BATCH]), FieldChange.field == C.COPY_COUNT.name)):
+                    repo._among(FieldChange.event_id, ids[start:start + BATCH]),
+                    FieldChange.field == C.COPY_COUNT.name)):
                 figures.counts["copied"][copy_events[event_id]] += int(value) if str(value or "").isdigit() else 1
     lt = table_of(LEAK_EVENTS)
     leak_level = LEAK_EVENTS.level_field
