@@ -146,13 +146,22 @@ def test_a_person_and_a_place_check_and_the_refusals(services):
     person = checks.open("季检查", "2026年第四季度", "人员", "王芳")
     assert person.scope_value == "王芳(科研二处)"
     assert [x.copy_id for x in checks.check_list(person.id).lines] == nine
+    # a copy lent to a person is with them: their check expects it (the place's and the keeper's do not)
+    one = copy_ids(s, "ZT-2026-001")
+    s.carrier_actions.lend([one[0]], {"borrower": "张伟", "due_back": (TODAY + dt.timedelta(days=3)).isoformat(),
+                                      "approver": "王处长"})
+    borrower = checks.open("月核对", "2026年11月", "人员", "张伟")
+    assert [(x.copy_id, x.state) for x in checks.check_list(borrower.id).lines] == [(one[0], "在位")]
+    assert checks.scan(borrower.id, "ZT-2026-001#1").finding == "已核对"
+    assert checks.close(borrower.id).counts()["已核对"] == 1
     place = checks.open("年终清退归档", "2026年度", "存放位置", "科研一处保密柜")
-    assert len(checks.check_list(place.id).lines) == 4
+    assert [x.state for x in checks.check_list(place.id).lines] == ["外出", "在位", "在位", "在位"]
     with pytest.raises(ServiceError, match="尚未完成"):
         checks.report(place.id)
     everything = checks.open("年终清退归档", "2026年度", "全部")
     report = checks.close(everything.id)
-    assert report.counts()["缺失"] == 6 and everything.id in [c.id for c in checks.checks()]
+    assert (report.counts()["缺失"], report.counts()["外出"]) == (5, 1)  # the lent copy is away, not missing
+    assert everything.id in [c.id for c in checks.checks()]
 
 
 def test_only_the_security_administrator_checks(services, db):
