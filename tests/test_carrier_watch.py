@@ -271,3 +271,28 @@ def test_the_reporting_deadline_reads_as_time_passes(services, clock):
     services.ledgers.change_status(leak.event_id, "已报告", reason="已报局保密办")
     (reported,) = services.carrier_watch.watch().leaks
     assert reported.reported and reported.deadline_text(clock.now + dt.timedelta(hours=26)) == "已报告"
+
+
+def test_two_workstations_checking_at_once_open_one_event(services, clock, db_target):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mibao_desktop.db.database import Database
+
+    _made, (one, *_rest) = carrier(services, level="绝密")
+    mark_missing(services, [one], DAY0)
+    clock.day(11)
+    others = [Database.open(db_target) for _ in range(2)]
+    start = threading.Barrier(2)
+
+    def check(db):
+        start.wait()
+        return Services(db, Actor.local_security_admin(), clock=clock).carrier_watch.open_due_events()
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            opened = [len(events) for events in pool.map(check, others)]
+    finally:
+        for db in others:
+            db.close()
+    assert sorted(opened) == [0, 1] and services.ledgers.count("leak_events") == 1
