@@ -143,6 +143,10 @@ def test_a_person_and_a_place_check_and_the_refusals(services):
         checks.open("月核对", "2026年13月", "部门", "科研一处")
     with pytest.raises(ValidationFailed):
         checks.open("月核对", "2026年1月", "部门", "无此部门")
+    with pytest.raises(ValidationFailed, match="存放位置|存放在"):
+        checks.open("月核对", "2026年1月", "存放位置", "无此柜")
+    with pytest.raises(ValidationFailed):
+        checks.open("月核对", "2026年1月", "人员", "无此人")
     person = checks.open("季检查", "2026年第四季度", "人员", "王芳")
     assert person.scope_value == "王芳(科研二处)"
     assert [x.copy_id for x in checks.check_list(person.id).lines] == nine

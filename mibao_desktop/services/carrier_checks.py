@@ -234,12 +234,10 @@ def parse_code(text: str) -> list[tuple[str, int | None]]:
 class CarrierCheckService:
     """Checks of the carriers' copies, for the person at work (the 安全保密管理员)."""
 
-    def __init__(self, ledgers: LedgerService, *, actions: Callable[[], Any] | None = None,
-                 printing: Callable[[], Any] | None = None) -> None:
+    def __init__(self, ledgers: LedgerService, *, actions: Callable[[], Any] | None = None) -> None:
         self.ledgers = ledgers
         self.db = ledgers.db
         self._actions = actions  # the carrier actions (下落不明 from the report), built by the composition root
-        self._printing = printing
 
     @property
     def actor(self):
@@ -279,6 +277,8 @@ class CarrierCheckService:
         value = unicodedata.normalize("NFKC", value or "").strip() if scope != ALL else ""
         if scope in (DEPARTMENT, PLACE, PERSON) and not value:
             errors["scope_value"] = f"请填写要核对的{scope}"
+        elif len(value) > 60:
+            errors["scope_value"] = "核对对象不超过 60 字"
         if errors:
             raise ValidationFailed(errors, {"kind": "核对类别", "period": "期间", "scope": "核对范围",
                                             "scope_value": "核对对象"})
@@ -288,6 +288,8 @@ class CarrierCheckService:
                 person_id, value = self._person(session, value)
             elif scope == DEPARTMENT and value not in self._departments(session):
                 raise ValidationFailed({"scope_value": f"没有登记在“{value}”名下的涉密载体"}, {"scope_value": "部门"})
+            elif scope == PLACE and not self._has_place(session, value):
+                raise ValidationFailed({"scope_value": f"没有存放在“{value}”的涉密载体"}, {"scope_value": "存放位置"})
             same = session.scalar(select(CarrierCheck).where(
                 CarrierCheck.closed_at.is_(None), CarrierCheck.kind == kind, CarrierCheck.period == period,
                 CarrierCheck.scope == scope, CarrierCheck.scope_value == value))
@@ -306,6 +308,11 @@ class CarrierCheckService:
     def _departments(self, session: Session) -> set[str]:
         col = table_of(CARRIERS).c[DEPARTMENT_FIELD]
         return set(session.scalars(select(col).where(col.is_not(None)).distinct()))
+
+    @staticmethod
+    def _has_place(session: Session, place: str) -> bool:
+        return any(session.scalar(select(table_of(ledger).c.id).where(table_of(ledger).c[LOCATION] == place).limit(1))
+                   is not None for ledger in (COPIES, CARRIERS))
 
     def _person(self, session: Session, text: str) -> tuple[int, str]:
         """A person of the register by 姓名, 张伟(科研一处) or 人员编号."""
@@ -389,6 +396,8 @@ class CarrierCheckService:
 
     def scan(self, check_id: int, text: str, *, how: str = SCANNED) -> ScanResult:
         """A scanned QR payload or a typed 登记编号+份号: the copy found and marked seen."""
+        if how not in HOW:
+            raise ServiceError(f"核对方式应为:{'、'.join(HOW)}")
         with self.ledgers._write(DOING) as session:
             check = self._open_check(session, check_id)
             copy_id = self._find(session, check, text)
