@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections import Counter
 from operator import itemgetter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import false, func, insert, select, union_all, update
@@ -432,8 +432,9 @@ class CarrierCheckService:
             carrier_id = session.scalar(select(p.c.id).where(p.c[CARRIERS.key_field] == number, p.c.voided == false()))
             if carrier_id is None:
                 continue
-            copies = session.execute(select(t.c.id, t.c.copy_number, t.c.status).where(
-                t.c.parent_id == carrier_id, t.c.voided == false()).order_by(t.c.copy_number)).all()
+            number_col = t.c[COPIES.key_field]
+            copies = session.execute(select(t.c.id, number_col.label("copy_number"), t.c.status).where(
+                t.c.parent_id == carrier_id, t.c.voided == false()).order_by(number_col)).all()
             if copy_number is not None:
                 hit = [c.id for c in copies if c.copy_number == copy_number]
                 if hit:
@@ -703,8 +704,6 @@ def _line(row: Any, names: Mapping[int, str], seen_how: str | None, *, finding: 
 
 
 def _with(x: CheckLine, finding: str, belongs: str) -> CheckLine:
-    from dataclasses import replace
-
     return replace(x, finding=finding, belongs=belongs)
 
 
