@@ -16,7 +16,7 @@ from mibao_desktop.ui.tasks import wait_for_quick_reads
 TODAY = dt.date.today()
 
 
-def test_scan_by_typing_and_enter_then_complete(qtbot, db, told):
+def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monkeypatch):
     services = Services(db, Actor.local_security_admin())
     services.ledgers.create("people", {"name": "李娜", "department": "科研一处"})
     services.carrier_actions.register(dict(
@@ -54,6 +54,20 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told):
     assert not dialog.scan_box.isEnabled() and dialog.print_button.isEnabled()
     report = services.carrier_checks.report(dialog.check.id)
     assert report.check.checkers == "李娜" and report.counts()["缺失"] == 1
+
+    # the report printed and exported from the dialog, the missing copy marked 下落不明 from it
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    saved = iter([str(tmp_path / "报告.pdf"), str(tmp_path / "报告.xlsx")])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (next(saved), ""))
+    qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert (tmp_path / "报告.pdf").stat().st_size > 0 and (tmp_path / "报告.xlsx").stat().st_size > 0
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("柜内未找到", True))
+    dialog.table.selectRow(0)
+    qtbot.mouseClick(dialog.missing_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已标为下落不明" in dialog.model.data(dialog.model.index(0, 8)))
+    assert services.ledgers.get(dialog.model.lines[0].copy_id).status == "下落不明"
 
     # a finished check's report is opened again from 已有的核对 (to print it another day)
     dialog.model.reset([], closed=False)
