@@ -203,6 +203,14 @@ def _copy_migrated(template: Path, path: Path) -> None:
     path.chmod(0o644 & ~umask)
 
 
+@pytest.fixture(scope="session")
+def libreoffice_profile(tmp_path_factory) -> str:
+    """soffice's ``-env:UserInstallation`` argument: one LibreOffice profile for the session.
+    The first start makes it (several seconds); later starts reuse it. The conversions of one
+    session run one after another, so no two LibreOffice processes share it at once."""
+    return f"-env:UserInstallation={tmp_path_factory.mktemp('libreoffice').as_uri()}"
+
+
 @pytest.fixture
 def db(request, db_target):
     if not ON_POSTGRESQL and not Path(db_target).exists():

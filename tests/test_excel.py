@@ -283,7 +283,7 @@ def test_refused_rows_are_saved_to_fix_and_import_again(service, tmp_path):
     assert service.count("computers") == 3
 
 
-def test_exported_files_open_in_libreoffice_with_values_intact(service, tmp_path):
+def test_exported_files_open_in_libreoffice_with_values_intact(service, tmp_path, libreoffice_profile):
     import shutil
     import subprocess
 
@@ -293,7 +293,7 @@ def test_exported_files_open_in_libreoffice_with_values_intact(service, tmp_path
     service.create("computers", computer(remarks="=SUM(A1:A2) 不是公式", user="-李娜"))
     out = tmp_path / "台账.xlsx"
     export_ledger(service, COMPUTERS, out, marking="机密")
-    subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
+    subprocess.run([soffice, "--headless", "--norestore", libreoffice_profile,
                     "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path), str(out)],
                    check=True, capture_output=True, timeout=180)
     text = (tmp_path / "台账.csv").read_text(encoding="utf-8")

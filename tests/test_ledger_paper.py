@@ -227,8 +227,8 @@ def _tools():
     return soffice
 
 
-def _pdf(soffice: str, xlsx, tmp_path):
-    subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo",
+def _pdf(soffice: str, xlsx, tmp_path, profile: str):
+    subprocess.run([soffice, "--headless", "--norestore", profile,
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(xlsx)],
                    check=True, capture_output=True, timeout=240)
     pdf = xlsx.with_suffix(".pdf")
@@ -241,14 +241,14 @@ def _pdf(soffice: str, xlsx, tmp_path):
     return pdf, (float(size.group(1)), float(size.group(2))), texts
 
 
-def test_a_printed_ledger_has_the_marking_and_page_numbers_on_every_page(baomi, tmp_path):
+def test_a_printed_ledger_has_the_marking_and_page_numbers_on_every_page(baomi, tmp_path, libreoffice_profile):
     from mibao_desktop.demo import computer_rows
 
     soffice = _tools()
     baomi.create_many("computers", [{**r, "level": "秘密"} for r in computer_rows(90)])
     out = tmp_path / "台账.xlsx"
     export_ledger(baomi, COMPUTERS, out, fields=[f.name for f in COMPUTERS.fields if f.shown])
-    pdf, (width, height), pages = _pdf(soffice, out, tmp_path)
+    pdf, (width, height), pages = _pdf(soffice, out, tmp_path, libreoffice_profile)
     assert (round(width), round(height)) == (842, 595)  # A4 landscape
     assert len(pages) >= 3
     for number, text in enumerate(pages, start=1):
@@ -262,13 +262,13 @@ def test_a_printed_ledger_has_the_marking_and_page_numbers_on_every_page(baomi, 
     assert len(pngs) == len(pages) and all(p.stat().st_size > 10_000 for p in pngs)
 
 
-def test_the_printed_annual_summary_fits_one_a4_page(baomi, tmp_path):
+def test_the_printed_annual_summary_fits_one_a4_page(baomi, tmp_path, libreoffice_profile):
     soffice = _tools()
     baomi.create("computers", _pc(1, level="机密", start_date=TODAY.replace(month=1, day=1)))
     baomi.create("media", medium())
     out = tmp_path / "年度.xlsx"
     export_annual_report(baomi, TODAY.year, out)
-    pdf, (width, height), pages = _pdf(soffice, out, tmp_path)
+    pdf, (width, height), pages = _pdf(soffice, out, tmp_path, libreoffice_profile)
     assert (round(width), round(height)) == (842, 595)
     summary = [i for i, text in enumerate(pages) if f"{TODAY.year}年度保密台账汇总表" in text]
     assert summary == [0]  # the whole table, its note and the sign-off on the first page
