@@ -171,6 +171,11 @@ def test_a_borrower_outside_the_scope_needs_the_reason_in_the_approval(services)
     acts = services.carrier_actions
     copies = acts.copies(acts.register(received(copies=2)).id)
     loan = {"borrower": "王芳", "due_back": (TODAY + dt.timedelta(days=7)).isoformat(), "approver": "王局长"}
+    with pytest.raises(ValidationFailed) as missing:
+        acts.lend([copies[0].id], {"approver": "王局长"})
+    assert "借阅必须填写借用人" in str(missing.value) and "借阅必须填写应还日期" in str(missing.value)
+    with pytest.raises(ValidationFailed, match="早于变更日期"):
+        acts.lend([copies[0].id], {**loan, "borrower": "张伟", "due_back": (TODAY - dt.timedelta(days=1)).isoformat()})
     with pytest.raises(RuleRefused) as refused:
         acts.lend([copies[0].id], loan)
     assert "王芳(科研二处)不在载体 SW-2026-001 的知悉范围内" in str(refused.value)
@@ -255,7 +260,9 @@ def test_transfer_gives_the_copy_a_new_holder_and_the_carrier_a_new_keeper(servi
     acts, ledgers = services.carrier_actions, services.ledgers
     carrier = acts.register(received(copies=1))
     one = acts.copies(carrier.id)[0]
-    moved = acts.transfer([one.id], {"recipient": "赵敏", "approver": "王局长"})[0]
+    with pytest.raises(ValidationFailed, match="移交必须填写移交给"):
+        acts.transfer([one.id], {"approver": "王局长"})
+    moved = acts.transfer([one.id], {"new_holder": "赵敏", "approver": "王局长"})[0]
     assert (moved.status, moved.display("holder")) == ("在管", "赵敏")
     entry = ledgers.history(one.id)[0]
     assert entry.action_label == "移交" and entry.fact("approver") == "" and \

@@ -53,6 +53,7 @@ RECEIVED_STAMP, COPY_STAMP = "收文章", "复制戳记"
 APPROVER = Field("approver", "批准人", Text(max_length=40), required=True, help="审批的领导")
 RECIPIENT = Field("recipient", "接收人", Person())
 RECIPIENT_UNIT = Field("recipient_unit", "接收单位", Text(max_length=60))
+NEW_HOLDER = Field("new_holder", "移交给", Person(), required=True, help="接收的人,此后为持有人")
 BEYOND_SCOPE = Field("beyond_scope", "超出知悉范围的批准理由", Text(max_length=200, multiline=True),
                      help="借阅人不在载体的知悉范围内时必填")
 COPY_KIND = Field("copy_kind", "方式", Choice(COPY_KINDS), required=True)
@@ -84,7 +85,7 @@ COPY_ACTIONS = (
     Action("copy", "复制", None, LENDABLE, (COPY_KIND, COPY_COUNT, COPY_AS, APPROVER, ISSUER_CONSENT, TOP_EXCEPTION),
            RULE_COPY),
     Action("clear", "清退", "清退", LENDABLE, (RETURNED_TO, APPROVER, *CLOSING_FACTS), RULE_CLEAR),
-    Action("transfer", "移交", None, LENDABLE, (RECIPIENT, APPROVER), RULE_BOOK),
+    Action("transfer", "移交", None, LENDABLE, (NEW_HOLDER, APPROVER), RULE_BOOK),
     Action("repair", "送修", "送修", ("在管",), (*REPAIR_FACTS, APPROVER), RULE_REPAIR),
     Action("destroy", "销毁", "已销毁", ("在管",),
            (APPROVER, SUPERVISOR_1, SUPERVISOR_2, CONTRACTOR, CONTRACTOR_LICENCE, DESTROY_METHOD, INVENTORY,

@@ -272,8 +272,6 @@ class CarrierActions:
         level = carrier.values.get("level")
         if action.key == "distribute" and is_blank(facts.get("recipient")) and is_blank(facts.get("recipient_unit")):
             raise ValidationFailed({"recipient": "分发必须填写接收人或接收单位"}, {"recipient": "接收人"})
-        if action.key == "transfer" and is_blank(facts.get("recipient")):
-            raise ValidationFailed({"recipient": "移交必须填写接收人"}, {"recipient": "接收人"})
         if action.key == "lend" and isinstance(facts.get("borrower"), Ref):
             person = RecordRepository(session).row(PEOPLE, facts["borrower"].id)
             department = person["department"] if person is not None else None
@@ -309,9 +307,11 @@ class CarrierActions:
                day: dt.date) -> dict[str, Any]:
         """What the action changes on the copy itself (kept in the same history event)."""
         keeper = carrier.values.get("keeper")
-        if action.key in ("distribute", "transfer") and isinstance(facts.get("recipient"), Ref):
+        if action.key == "distribute" and isinstance(facts.get("recipient"), Ref):
             return {"holder": facts["recipient"]}
-        if action.key == "lend":
+        if action.key == "transfer" and isinstance(facts.get("new_holder"), Ref):
+            return {"holder": facts["new_holder"]}
+        if action.key == "lend" and isinstance(facts.get("borrower"), Ref):
             return {"holder": facts["borrower"], "due_on": facts.get("due_back")}
         if action.key in ("give_back", "found"):
             due = copy.values.get("due_on")
