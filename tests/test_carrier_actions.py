@@ -13,6 +13,7 @@ import pytest
 from mibao_desktop.db.models import AuditEntry
 from mibao_desktop.errors import Cancelled, LifecycleError, ServiceError, ValidationFailed
 from mibao_desktop.security import Actor, Role
+from mibao_desktop.ledgers.carriers import RULE_COPY_TOP
 from mibao_desktop.services.carrier_actions import RuleRefused, action_label, within_scope
 from mibao_desktop.services.context import Services
 
@@ -149,6 +150,9 @@ def test_a_top_secret_copy_is_refused_without_a_recorded_exception(services):
     acts = services.carrier_actions
     carrier = acts.register(received(level="绝密★30年", copies=2))
     one = acts.copies(carrier.id)[0]
+    with pytest.raises(ServiceError, match="复制一次办理一份原件"):
+        acts.act("copy", [c.id for c in acts.copies(carrier.id)], {"copy_kind": "复制", "copy_count": 1})
+    assert acts.rule_for(acts.actions()[3], carrier).startswith(RULE_COPY_TOP[:10])
     with pytest.raises(RuleRefused) as refused:
         acts.copy(one.id, {"copy_kind": "复制", "copy_count": 1, "approver": "王局长"})
     assert "绝密级" in str(refused.value) and "保密工作制度第十二条" in str(refused.value)

@@ -35,6 +35,7 @@ from mibao_desktop.services.views import Progress, RecordView
 
 COPIES, CARRIERS = C.CARRIER_COPIES, C.CARRIERS
 ACTIONS = {a.key: a for a in C.COPY_ACTIONS}
+SINGLE = ("copy",)  # done on one original at a time: 复制 makes one new carrier of it
 MAX_COPIES_AT_ONCE = 10_000  # the 份数 a carrier may declare
 _SCOPE_SPLIT = re.compile(r"[、,,;;/\s]+")
 WHOLE_UNIT = ("全体", "全体人员", "全单位", "本单位")  # a 知悉范围 that names everyone
@@ -77,6 +78,13 @@ class CarrierActions:
         self.ledgers = ledgers
 
     # -- what may be done ------------------------------------------------------------------
+
+    @staticmethod
+    def rule_for(action: Action, carrier: RecordView) -> str:
+        """The rule the action follows for this carrier (a 绝密 carrier's 复制 has its own)."""
+        if action.key == "copy" and carrier.values.get("level") == TOP_SECRET:
+            return C.RULE_COPY_TOP
+        return action.rule
 
     @staticmethod
     def actions() -> tuple[Action, ...]:
@@ -183,6 +191,8 @@ class CarrierActions:
         ids = list(dict.fromkeys(copy_ids))
         if not ids:
             raise ServiceError(f"请先选择要{action.label}的载体份。")
+        if action.key in SINGLE and len(ids) > 1:
+            raise ServiceError(f"{action.label}一次办理一份原件,请只选择一份。")
         raw = dict(facts or {})
         today = self.ledgers.clock().date()
         day = effective_date or today

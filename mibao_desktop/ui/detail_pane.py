@@ -35,6 +35,7 @@ from mibao_desktop.services.holdings import PersonHoldings, child_number, collec
 from mibao_desktop.ledgers import PEOPLE, Ledger, children_of, levels, references_to
 from mibao_desktop.ledgers.pending import PENDING, gaps
 from mibao_desktop.services.ledger_service import HistoryEntry, LedgerService, RecordView, Referrer
+from mibao_desktop.services.carrier_actions import SINGLE
 from mibao_desktop.services.views import RECORDED_ACTIONS
 from mibao_desktop.ui.tasks import LatestRead
 from mibao_desktop.ui.widgets import fill_table, key_on, read_only_table
@@ -187,7 +188,8 @@ class ChildSection(QWidget):
         chosen = [r for r in self.selected_rows() if not r.voided]
         for action in self.ledger.lifecycle.actions:
             entry = menu.addAction(action.label)
-            allowed = bool(chosen) and self.open_for_change and all(r.status in action.from_ for r in chosen)
+            allowed = bool(chosen) and self.open_for_change and all(r.status in action.from_ for r in chosen) \
+                and (action.key not in SINGLE or len(chosen) == 1)  # 复制: one original at a time
             entry.setEnabled(allowed)
             entry.setToolTip(f"适用于{'、'.join(action.from_)}的载体份")
             entry.triggered.connect(lambda _c=False, key=action.key: self.pane.child_action_requested.emit(
