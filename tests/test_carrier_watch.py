@@ -296,3 +296,15 @@ def test_two_workstations_checking_at_once_open_one_event(services, clock, db_ta
         for db in others:
             db.close()
     assert sorted(opened) == [0, 1] and services.ledgers.count("leak_events") == 1
+
+
+def test_a_leak_registered_by_hand_as_ordinary_is_refused_when_the_rule_makes_it_major(services):
+    from mibao_desktop.errors import ValidationFailed
+
+    event = dict(found_on="2026-03-01", item="涉密笔记本遗失", level="机密", count=2, grade="一般泄密",
+                 account="出差途中遗失")
+    with pytest.raises(ValidationFailed) as refused:
+        services.ledgers.create("leak_events", event)
+    assert "重大泄密" in str(refused.value) and "第六条" in str(refused.value)
+    made = services.ledgers.create("leak_events", {**event, "count": 1})
+    assert made.values["grade"] == "一般泄密" and made.number == "XM-0001"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from mibao_desktop.ledgers import common, levels
-from mibao_desktop.ledgers.declaration import Ledger, Lifecycle
+from mibao_desktop.ledgers.declaration import Ledger, Lifecycle, RuleContext
 from mibao_desktop.ledgers.fields import Choice, Date, Field, Integer, Person, Reference, Text
 
 # 第二条: days a missing item is searched for before it counts as leaked, by 密级
@@ -90,6 +90,16 @@ def first_report(*, item: str, level: str | None, count: int, occurred_on: dt.da
     }
 
 
+def _major_is_major(ctx: RuleContext) -> dict[str, str]:
+    """A leak of one 绝密 item or two or more 机密 items is 重大泄密 whoever registers it (第六条):
+    it is reported at once, never within the ordinary 24 hours."""
+    values = ctx.values
+    if values.get(GRADE) != MAJOR and grade({values.get("level") or "": values.get(COUNT) or 0}) == MAJOR:
+        return {GRADE: f"{values.get('level')}{values.get(COUNT)}份属重大泄密事件({MAJOR_RULE}),"
+                       "须立即报告(《泄密事件报告和查处制度》第六条),事件等级应为“重大泄密”"}
+    return {}
+
+
 LEAK_LIFECYCLE = Lifecycle(
     statuses=("待报告", "已报告", "查处中", "已结案"),
     initial="待报告",
@@ -137,4 +147,5 @@ LEAK_EVENTS = Ledger(
     default_sort="event_number",
     aliases=("泄密事件", "泄密事件登记", "leaks"),
     auto_number="XM-{:04d}",
+    rules=(_major_is_major,),
 )
