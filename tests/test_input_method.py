@@ -27,6 +27,9 @@ def test_fcitx_gets_ibus_after_it(module):
     environ = {"QT_IM_MODULE": module}
     assert fall_back_to_ibus(environ) == f"{module};ibus"
     assert environ["QT_IM_MODULES"] == f"{module};ibus"
+    # Qt's ibus plugin talks to fcitx 5's ibus frontend only through the portal name (it gives
+    # up at once where no ibus-daemon is installed otherwise)
+    assert environ["IBUS_USE_PORTAL"] == "1"
 
 
 @pytest.mark.parametrize("environ", [
