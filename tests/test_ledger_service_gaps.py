@@ -222,3 +222,20 @@ def test_a_status_given_to_an_edit_is_refused_pointing_to_the_status_action(serv
         service.update(a.id, {"status": status, "location": "新楼"})
     assert service.get(a.id).values["location"] == "行政楼301"
     assert service.update(a.id, {"status": "在用", "location": "新楼"}).values["location"] == "新楼"  # as it is: fine
+
+
+def test_get_many_reads_records_of_several_ledgers_together_in_the_order_asked(service):
+    # the print service and the forms read a selection this way (500 copies and their carriers)
+    pc = service.create("computers", computer())
+    card = CarrierActions(service).register(carrier(copies=2, scope="保密办"))
+    copies = service.children(card.id)
+    person = people_named(service, "张伟")[0]
+    ids = [copies[1].id, pc.id, card.id, person.id, copies[0].id, pc.id]
+    got = service.get_many(ids)
+    assert [v.id for v in got] == ids
+    assert [v.ledger.key for v in got] == ["carrier_copies", "computers", "carriers", "people", "carrier_copies",
+                                           "computers"]
+    assert got[0].parent_id == card.id and got[0].number == 2 and got[1].display("user") == "张伟"
+    assert got[0].values == service.get(copies[1].id).values
+    with pytest.raises(NotFound):
+        service.get_many([pc.id, 987654])

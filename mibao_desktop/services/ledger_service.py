@@ -1027,7 +1027,7 @@ class LedgerService:
         missing_clock.stamp(session, ledger, record_id, old, new_status, effective_date, reversal=bool(reverses))
         self._event(session, ledger, record_id, now, "status", reason=reason or None,
                     effective_date=effective_date, changes=[("status", old, new_status), *facts], ids=ids)
-        labels = status_facts.labels(ledger)
+        labels = _labels(ledger)  # the facts' names, and a field's changed with them (a copy's 持有人)
         detail = {"record_id": record_id, "from": old, "to": new_status, "reason": reason,
                   "date": effective_date.isoformat(), **(audit_detail or {})}
         if facts:
@@ -1672,9 +1672,33 @@ class LedgerService:
             return self._get_view(session, record_id)
 
     def get_many(self, ids: Sequence[int]) -> list[RecordView]:
-        """Records by id, in that order (a selection of the table)."""
+        """Records by id, in that order (a selection of the table), read together: the register
+        says each one's ledger, then each ledger's rows come a few hundred per query and are
+        made views in one pass (a 销毁审批表 of 500 copies names 500 copies and their carriers:
+        one record at a time cost 5 ms each)."""
+        ids = list(ids)
         with self._read() as session:
-            return [self._get_view(session, i) for i in ids]
+            repo = RecordRepository(session)
+            ledger_of: dict[int, str] = {}
+            for start in range(0, len(ids), 500):
+                part = ids[start:start + 500]
+                ledger_of.update(session.execute(select(Record.id, Record.ledger).where(Record.id.in_(part))).all())
+            missing = next((i for i in ids if ledger_of.get(i) not in LEDGERS), None)
+            if missing is not None:
+                raise NotFound(f"找不到编号为 {missing} 的记录,它可能已被删除或数据库已更换。")
+            views: dict[int, RecordView] = {}
+            by_ledger: dict[str, list[int]] = {}
+            for i in dict.fromkeys(ids):
+                by_ledger.setdefault(ledger_of[i], []).append(i)
+            for key, wanted in by_ledger.items():
+                ledger = LEDGERS[key]
+                for start in range(0, len(wanted), 500):
+                    rows = repo.rows_by_ids(ledger, wanted[start:start + 500])
+                    views.update((v.id, v) for v in self._views(session, ledger, rows))
+            missing = next((i for i in ids if i not in views), None)
+            if missing is not None:
+                raise NotFound(f"找不到编号为 {missing} 的记录,它可能已被删除或数据库已更换。")
+            return [views[i] for i in ids]
 
     def find(self, ledger_key: str | Ledger, number: str, *, parent_id: int | None = None) -> RecordView | None:
         ledger = self.ledger(ledger_key)

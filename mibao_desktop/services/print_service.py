@@ -88,7 +88,7 @@ class PrintService:
 
     def records(self, ledger: Ledger, ids: Sequence[int]) -> list[RecordView]:
         self._require()
-        found = [self.ledgers.get(i) for i in ids]
+        found = self.ledgers.get_many(ids)
         wrong = [r.asset_number for r in found if r.ledger.key != ledger.key]
         if wrong:
             raise ServiceError(f"{'、'.join(wrong)} 不属于{ledger.title}")
