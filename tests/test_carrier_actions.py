@@ -292,3 +292,22 @@ def test_receipt_must_be_stamped_and_scope_given(services):
     made = acts.register(received(carrier_number="ZZ-1", source="制作", copies=3), holders=["张伟", "", "王芳"])
     assert [c.display("holder") for c in acts.copies(made.id)] == ["张伟", "李娜", "王芳"]
     assert made.values["stamp"] is None
+
+
+def test_the_audit_log_says_each_action_in_chinese(services, db):
+    import re
+
+    from mibao_desktop.services import audit_lines
+
+    acts = services.carrier_actions
+    copies = acts.copies(acts.register(received(copies=3)).id)
+    acts.lend([copies[0].id], {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"})
+    acts.transfer([copies[1].id], {"new_holder": "赵敏", "approver": "王局长"})
+    acts.copy(copies[2].id, {"copy_kind": "摘录", "copy_count": 1, "approver": "王局长", "issuer_consent": "同意"})
+    with db.session() as session:
+        rows = [e for e in session.query(AuditEntry).order_by(AuditEntry.id) if e.action.startswith("record.")]
+        text = "\n".join(line.full_text for line in audit_lines.describe_all(session, rows))
+    for words in ("办理事项:借阅", "持有人:张伟", "移交给:赵敏", "办理事项:移交", "原件:SW-2026-001·份号3",
+                  "加盖戳记:复制戳记", "手续:接收", "份号:1-3"):
+        assert words in text, words
+    assert not re.search(r"^\s*[a-z_]+:", text, re.M), re.findall(r"^\s*[a-z_]+:.*$", text, re.M)

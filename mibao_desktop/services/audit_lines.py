@@ -47,10 +47,15 @@ DETAIL_LABELS = {
     "registered": "登记在册的备份", "dropped": "比原日志少(条)", "previous_head": "原链头",
     "restored_head": "恢复后链头", "carried": "转记", "note": "说明", "hash": "校验值", "by": "操作人",
     "date": "日期", "form": "表单行", "pending": "待补充记录数", "changes": "变更条数",
+    # a carrier's recorded actions (services/carrier_actions.py)
+    "doing": "手续", "copies": "份数", "copy_numbers": "份号", "stamp": "加盖戳记", "carrier": "载体",
+    "action": "办理事项", "copy": "载体份", "made": "复制件", "original": "原件", "approver": "批准人",
+    "status": "状态",
 }
 # Keys said another way (record_id: the record's number; changes, from/to: 字段: 旧 → 新)
 # or not worth a line of their own.
-_SPECIAL = {"record_id", "changes", "from", "to", "undoes", "reverses", "fields", "changed", "reason", "facts"}
+_SPECIAL = {"record_id", "changes", "from", "to", "undoes", "reverses", "fields", "changed", "reason", "facts",
+            "record_ids"}
 _LEDGER_TARGET = re.compile(r"([a-z_]+):(.+)", re.S)
 # Whose target is what: a record's or a ledger's action names a ledger (computers) or a record
 # (computers:JM-0001); an account's or a login's names an account, said as 账户 <login name>.

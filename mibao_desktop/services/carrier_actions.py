@@ -349,7 +349,7 @@ class CarrierActions:
             "department": v.get("department"), "location": v.get("location"),
             "remarks": f"由 {child_number(copy, carrier)} {kind}",
         }
-        return self._register(session, raw, (), kind, audit_detail={"source": child_number(copy, carrier),
+        return self._register(session, raw, (), kind, audit_detail={"original": child_number(copy, carrier),
                                                                     "approver": facts.get("approver")})
 
     @staticmethod
