@@ -189,6 +189,8 @@ class MainWindow(QMainWindow):
         records.addSeparator()
         self._action(records, "批量修改…", lambda: self.current_page().bulk_edit_selected())
         self._action(records, "查找替换…", lambda: self.current_page().find_replace(), "Ctrl+H")
+        self._action(records, "载体核对…", self.carrier_checks,
+                     tip="月核对、季检查、年终清退归档:逐份清点涉密载体,扫描封面二维码")
         records.addSeparator()
         self.find_action = self._action(records, "查找", lambda: self.current_page().focus_search(), "Ctrl+F")
         self._action(records, "刷新", self.refresh_all, "F5")
@@ -244,6 +246,12 @@ class MainWindow(QMainWindow):
         from mibao_desktop.ui.excel_dialogs import OutputRegisterDialog
 
         self.dialog = OutputRegisterDialog(self.services.outputs, self)
+        self.dialog.open()
+
+    def carrier_checks(self) -> None:
+        from mibao_desktop.ui.carrier_check_dialog import CarrierCheckDialog
+
+        self.dialog = CarrierCheckDialog(self.services, self)
         self.dialog.open()
 
     def edit_print_settings(self) -> None:
