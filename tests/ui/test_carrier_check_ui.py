@@ -76,3 +76,13 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monke
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 3)
     assert dialog.model.closed and dialog.print_button.isEnabled()
     wait_for_quick_reads()
+
+
+def test_the_main_windows_menu_opens_the_check(window):
+    from PySide6.QtGui import QAction
+
+    action = next(a for a in window.findChildren(QAction) if a.text() == "载体核对…")
+    action.trigger()
+    assert isinstance(window.dialog, CarrierCheckDialog) and window.dialog.isVisible()
+    window.dialog.reject()
+    wait_for_quick_reads()
