@@ -217,3 +217,15 @@ def test_mibao_import_dry_run_reads_with_the_own_levels_and_saves_none(settings,
 
     with pytest.raises(SpreadsheetError, match="应写成 密级:排在其下的密级"):
         _own_levels(settings, ["涉密专用"], dry_run=True)
+
+
+def test_a_level_a_person_s_post_holds_is_kept_too(db, service, settings):
+    """岗位密级 is a Level field of the 人员名册 though not its register's 密级: a level a person's
+    post holds may not be taken away either (the record would hold a level no longer known)."""
+    settings.set_unit_levels(OWN, ["涉密专用"])
+    person = service.create(PEOPLE, {"name": "王五", "department": "保密办", "post_level": "涉密专用"})
+    with pytest.raises(ValidationFailed, match="人员名册有 1 条记录的岗位密级为“涉密专用”"):
+        settings.set_unit_levels(["绝密", "机密", "秘密", "内部", "非涉密"])
+    assert levels.unit().order == tuple(OWN)
+    service.update(person.id, {"post_level": "秘密"})
+    settings.set_unit_levels(["绝密", "机密", "秘密", "内部", "非涉密"])  # no one holds it now

@@ -9,10 +9,12 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.database import Database
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mibao_desktop.db.models import FacetCount, Setting
+from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import levels
+from mibao_desktop.ledgers.fields import Level
 from mibao_desktop.ledgers.normalize import FieldError, clean_text
 from mibao_desktop.security.inputs import unreadable
 from mibao_desktop.security.passwords import SecurityPolicy
@@ -67,13 +69,18 @@ def _still_held(session: Session, new: levels.UnitLevels) -> list[str]:
 
     out = []
     for ledger in REGISTRY:
-        field = ledger.level_field
-        if field is None:
-            continue
-        allowed = new.accepted(field.type.declared)
-        rows = session.execute(select(FacetCount.value, FacetCount.count).where(
-            FacetCount.ledger == ledger.key, FacetCount.field == field.name, FacetCount.count > 0))
-        out.extend(f"{ledger.title}有 {n} 条记录为“{value}”" for value, n in rows if value not in allowed)
+        # every level a record holds, not only its register's 密级: a person's 岗位密级 too
+        for field in (f for f in ledger.fields if isinstance(f.type, Level)):
+            allowed = new.accepted(field.type.declared)
+            if field.facet:
+                rows = session.execute(select(FacetCount.value, FacetCount.count).where(
+                    FacetCount.ledger == ledger.key, FacetCount.field == field.name, FacetCount.count > 0))
+            else:
+                t = table_of(ledger)
+                rows = session.execute(select(t.c[field.name], func.count()).where(
+                    t.c.voided.is_(False), t.c[field.name].is_not(None)).group_by(t.c[field.name]))
+            said = "" if field is ledger.level_field else f"的{field.label}"
+            out.extend(f"{ledger.title}有 {n} 条记录{said}为“{value}”" for value, n in rows if value not in allowed)
     return out
 
 
