@@ -164,7 +164,9 @@ CARRIERS = Ledger(
               synonyms=("名称", "文件名称", "载体名称", "文件标题")),
         Field("doc_number", "文号", Text(max_length=60), searchable=True, synonyms=("发文字号", "文件编号"),
               carries=("copy_number",)),  # 国保发〔2024〕3号（第1-3份）: the copies' 份号 in the 文号 cell
-        Field("issuer", "发文单位", Text(max_length=60), searchable=True, synonyms=("制发单位", "来文单位", "发文机关")),
+        # seed 002 §八(四) says 制发机关、单位: the issuer of a received carrier, the unit itself for one made here
+        Field("issuer", "制发单位", Text(max_length=60), searchable=True,
+              synonyms=("发文单位", "来文单位", "发文机关", "制发机关", "制作单位"), help="接收的载体填发文单位;自制的填本单位"),
         common.level(period_field="secrecy_period"),
         Field("secrecy_period", "保密期限", SecrecyPeriod(), synonyms=("期限",),
               help="不填时按密级的法定期限:绝密30年、机密20年、秘密10年"),
