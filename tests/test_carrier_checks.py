@@ -112,7 +112,7 @@ def test_a_department_check_from_open_to_report(services, db, tmp_path):
     pdf = tmp_path / "report.pdf"
     assert checks.print_report(check.id, pdf) >= 1
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    for words in ("涉密载体月核对报告", "部门:科研一处", check.period, "李娜 张伟", "缺失 1 份", "ZT-2026-009",
+    for words in ("机密★", "涉密载体月核对报告", "部门:科研一处", check.period, "李娜 张伟", "缺失 1 份", "ZT-2026-009",
                   "核对人:", "部门负责人:", "保密办:"):
         assert words in text, words
     xlsx = tmp_path / "report.xlsx"

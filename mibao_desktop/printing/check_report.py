@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mibao_desktop.ledgers import levels
 from mibao_desktop.printing.forms import Form, Grid, L, Signatures, Table, Text, V
 
 # the lists in the order an inspector reads them, with what each means
@@ -27,8 +28,10 @@ def check_report_form(report: Any, *, unit: str = "", handler: str = "") -> Form
     check = report.check
     counts = report.counts()
     summary = ",".join(f"{name} {counts.get(name, 0)} 份" for name, _ in SECTIONS)
+    # it names classified copies: marked, top and foot of every page, with the highest level listed
+    marking = levels.marking_text(levels.highest(x.level for x in report.lines))
     form = Form(title=f"涉密载体{check.kind}报告", note=f"单位:{unit or chr(0x3000) * 12}",
-                note_right=f"第 {check.id} 号")
+                note_right=f"第 {check.id} 号", marking=marking)
     form.blocks.append(Grid(rows=[
         (9, [L("核对类别"), V(check.kind), L("核对期间"), V(check.period)]),
         (9, [L("核对范围"), V(check.scope_text), L("核对人"), V(check.checkers or handler)]),
