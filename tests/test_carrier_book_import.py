@@ -36,6 +36,9 @@ def copies_of(service, number):
     (3, [3]), (3.0, [3]), ("1-5", [1, 2, 3, 4, 5]), ("1、3、7", [1, 3, 7]), ("1,3,7", [1, 3, 7]),
     ("1，3，7", [1, 3, 7]), ("第1-5份", [1, 2, 3, 4, 5]), ("1至5", [1, 2, 3, 4, 5]), ("１－５", [1, 2, 3, 4, 5]),
     ("第1份至第3份", [1, 2, 3]), ("第一至三份", [1, 2, 3]), ("1-3、7", [1, 2, 3, 7]), ("第12份", [12]), ("1~2", [1, 2]),
+    # typed with spaces around the dash or the words, as a hand-kept book often is
+    ("1 - 5", [1, 2, 3, 4, 5]), ("第 1-5 份", [1, 2, 3, 4, 5]), ("1 至 3、7", [1, 2, 3, 7]), ("第 2 份", [2]),
+    ("1 3 7", [1, 3, 7]),
 ])
 def test_a_copy_number_cell_is_read_as_the_book_writes_it(cell, numbers):
     assert parse(cell) == numbers

@@ -24,6 +24,9 @@ _RANGE = re.compile(r"^(\d+)(?:-|–|—|~|至|到)+(\d+)$")
 # between the items of a list: 1、3、7; 1,3,7 (full-width too); 1;3; 1 3 7
 _LIST_SEP = re.compile(r"[、,;/\s]+")
 _WRAP = re.compile(r"^第?(.*?)(?:份|号)?$")  # 第1-5份, 第3号, 3份 → what is between
+# spaces typed beside a range's dash or the words around a number (1 - 5, 第 1-5 份) are no
+# list's separators: only spaces between two numbers are (1 3 7)
+_LOOSE = re.compile(r"\s*(-|–|—|~|至|到|第|份|号)\s*")
 
 
 class CopyNumberError(ValueError):
@@ -47,7 +50,7 @@ def _chinese_number(text: str) -> str:
 
 def _plain(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).strip()
-    return _CN_NUMBER.sub(lambda m: _chinese_number(m.group(0)), text)
+    return _LOOSE.sub(r"\1", _CN_NUMBER.sub(lambda m: _chinese_number(m.group(0)), text))
 
 
 def parse(cell: Any, maximum: int = 10_000) -> list[int]:
