@@ -36,6 +36,7 @@ from mibao_desktop.db.models import Record  # noqa: E402
 from mibao_desktop.db.schema import table_of  # noqa: E402
 from mibao_desktop.ledgers import PEOPLE  # noqa: E402
 from mibao_desktop.ledgers import carriers as C  # noqa: E402
+from mibao_desktop.printing.carrier_labels import copy_code  # noqa: E402
 from mibao_desktop.security import Actor  # noqa: E402
 from mibao_desktop.services import carrier_checks as CC  # noqa: E402
 from mibao_desktop.services.context import Services  # noqa: E402
@@ -119,7 +120,7 @@ def build(db: Database, carriers: int, copies_each: int, departments: int) -> di
 def measure(db: Database, figures: dict, departments: int) -> None:
     services = Services(db, Actor.local_security_admin())
     checks = services.carrier_checks
-    dept = "第7研究室"
+    dept = f"第{min(7, departments)}研究室"
     check = checks.open(CC.MONTHLY, CC.current_period(CC.MONTHLY, dt.date.today()), CC.DEPARTMENT, dept)
     t, listing = timed(lambda: checks.check_list(check.id))
     figures["department"] = dept
@@ -149,8 +150,7 @@ def measure(db: Database, figures: dict, departments: int) -> None:
     hcheck = checks.open(CC.QUARTERLY, CC.current_period(CC.QUARTERLY, dt.date.today()), CC.PERSON, person)
     t, hlist = timed(lambda: checks.check_list(hcheck.id))
     figures["person_copies_listed"], figures["person_check_list_ms"] = len(hlist.lines), ms(t)
-    codes = [f"{x.carrier_number}#{x.copy_number}" for x in listing.lines[:: max(1, len(listing.lines) // 50)]]
-    start = time.perf_counter()
+    codes = [copy_code(x.carrier_number, x.copy_number) for x in listing.lines[:: max(1, len(listing.lines) // 50)]]
     scans = []
     for code in codes:
         t0 = time.perf_counter()

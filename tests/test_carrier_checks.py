@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from mibao_desktop.db.models import AuditEntry
 from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.excel.check_report import export_check_report
+from mibao_desktop.printing.carrier_labels import copy_code
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services import carrier_checks as CC
 from mibao_desktop.services.context import Services
@@ -54,7 +55,7 @@ def _audit(db, prefix):
 
 def test_parse_code_reads_a_record_number_and_a_copy_number():
     assert CC.parse_code(" zt-2026-001 ")[0] == ("ZT-2026-001", None)  # the whole text first
-    assert CC.parse_code("ZT-2026-001#3")[1] == ("ZT-2026-001", 3)  # a cover or envelope label's QR
+    assert ("ZT-2026-001", 3) in CC.parse_code(copy_code("ZT-2026-001", 3))  # what a copy's label's QR holds
     assert ("ZT-2026-001", 3) in CC.parse_code("ZT-2026-001-3")
     assert ("ZT-2026-001", 3) in CC.parse_code("ZT-2026-001 第3份")
     assert ("ZT-2026-001", 12) in CC.parse_code("ZT-2026-001/12")
@@ -79,7 +80,7 @@ def test_a_department_check_from_open_to_report(services, db, tmp_path):
     checks.mark(check.id, one[0])  # ticked
     r = checks.scan(check.id, "ZT-2026-002")  # the carrier's own label: one copy, so that copy
     assert (r.line.copy_id, r.finding) == (two[0], "已核对")
-    r = checks.scan(check.id, "ZT-2026-009#2")  # a copy's cover label (登记编号#份号) of another department's
+    r = checks.scan(check.id, copy_code("ZT-2026-009", 2))  # the QR of a cover label, another department's copy
     assert r.finding == "多出" and "科研二处" in r.message
     r = checks.scan(check.id, "zt-2026-001 3", how="输入")  # typed: the copy lent out is here
     assert r.finding == "位置不符"
