@@ -74,6 +74,10 @@ def within_scope(scope: str | None, name: str, department: str | None) -> bool:
 class CarrierActions:
     """The recorded actions on carriers and their copies, for the person at work."""
 
+    # what 接收/制作 needs beyond the declaration: the scope each copy is lent within (seed 002 §八:
+    # 制作涉密载体,应当…注明发放范围)
+    REGISTER_REQUIRES = ("scope",)
+
     def __init__(self, ledgers: LedgerService) -> None:
         self.ledgers = ledgers
 
@@ -113,11 +117,10 @@ class CarrierActions:
                 raw["stamp"] = C.RECEIVED_STAMP  # 接收 … 加盖收文章 (seed 002 §八)
             if str(raw.get("stamp")).strip() != C.RECEIVED_STAMP:
                 raise RuleRefused("接收的涉密载体应加盖收文章", C.RULE_RECEIVE)
-        errors = {}
-        if is_blank(raw.get("scope")):
-            errors["scope"] = "请注明知悉范围(发放范围)"
+        errors = {name: f"请注明{CARRIERS.field(name).label}(发放范围)" if name == "scope" else "必填,不能为空"
+                  for name in self.REGISTER_REQUIRES if is_blank(raw.get(name))}
         if errors:
-            raise ValidationFailed(errors, {"scope": CARRIERS.field("scope").label})
+            raise ValidationFailed(errors, {name: CARRIERS.field(name).label for name in errors})
         doing = "接收" if source == "接收" else "制作登记"
         with self.ledgers._write(f"{doing}涉密载体") as session:
             return self._register(session, raw, holders, doing)

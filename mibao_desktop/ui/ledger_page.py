@@ -529,8 +529,9 @@ class LedgerPage(QWidget):
 
     def add_record(self) -> None:
         if self.ledger.key == CARRIERS.key:  # 接收/制作: the carrier with its copies 1…份数 at once
-            register = self.services.carrier_actions.register
-            self._open(RecordDialog(self.service, self.ledger, parent=self, create=lambda raw: register(raw)))
+            actions = self.services.carrier_actions
+            self._open(RecordDialog(self.service, self.ledger, parent=self, create=lambda raw: actions.register(raw),
+                                    also_required=actions.REGISTER_REQUIRES))
             return
         self._open(RecordDialog(self.service, self.ledger, parent=self))
 

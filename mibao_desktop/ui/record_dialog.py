@@ -35,8 +35,10 @@ from mibao_desktop.ui.messages import ERROR_STYLE  # noqa: E402 (kept importable
 
 class RecordDialog(QDialog):
     def __init__(self, service: LedgerService, ledger: Ledger, record: RecordView | None = None,
-                 parent: QWidget | None = None, *, parent_id: int | None = None, create=None) -> None:
+                 parent: QWidget | None = None, *, parent_id: int | None = None, create=None,
+                 also_required: tuple[str, ...] = ()) -> None:
         super().__init__(parent)
+        self.also_required = frozenset(also_required)  # what that way of storing needs besides the declaration's
         self.service = service
         # how a new record is stored: the service's 登记, or a registration of its own (a
         # carrier received or made comes with its copies 1…份数, services/carrier_actions.py)
@@ -153,7 +155,8 @@ class RecordDialog(QDialog):
 
     def _required(self, f) -> bool:
         """Required, unless the service numbers it when left empty (人员编号 RY-0001 …)."""
-        return f.required and not (f.name == self.ledger.key_field and self.ledger.auto_number)
+        return (f.required or f.name in self.also_required) and not (
+            f.name == self.ledger.key_field and self.ledger.auto_number)
 
     def _suggester(self, f):
         return lambda text: self.service.suggestions(self.ledger, f.name, text)

@@ -32,6 +32,8 @@ def test_receive_then_lend_a_copy_through_its_form(window, qtbot, services, told
     page.add_button.click()
     form = page.dialog
     assert isinstance(form, RecordDialog)
+    scope_label = [w for w in form.findChildren(type(form.banner)) if w.text().startswith("知悉范围")]
+    assert scope_label and scope_label[0].text() == "知悉范围 *"  # the registration needs it: marked
     for name, value in (("carrier_number", "SW-9"), ("title", "年度保密工作要点"), ("level", "机密★10年"),
                         ("copies", "3"), ("scope", "保密办"), ("keeper", "李娜"), ("department", "保密办"),
                         ("classified_on", "2026-01-05")):
