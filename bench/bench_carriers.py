@@ -143,8 +143,11 @@ def measure(services: Services, figures: dict) -> None:
     figures["overdue_and_missing"] = {k: len(v) for k, v in vars(watch).items() if isinstance(v, (list, tuple))}
     checks = services.carrier_checks
     department = carrier.values["department"]
-    period = dt.date.today().strftime("%Y年%m月")
-    check = checks.open("月核对", period, "department", department)
+    from mibao_desktop.services import carrier_checks
+
+    kind = carrier_checks.MONTHLY
+    check = checks.open(kind, carrier_checks.current_period(kind, dt.date.today()), carrier_checks.DEPARTMENT,
+                        department)
     t, listed = timed(lambda: checks.check_list(check.id), repeat=3)
     figures["month_check_list_ms"] = ms(t)
     figures["month_check_list_copies"] = len(listed.lines) if hasattr(listed, "lines") else None
