@@ -59,7 +59,8 @@ def test_navigation_and_filters_follow_the_declarations(window, service):
     brush = page.model.data(page.model.index(0, column), Qt.ItemDataRole.ForegroundRole)
     assert brush.color().name().lower() == levels.COLOURS["机密"].lower()
     people_page = window.show_ledger("people")  # no 密级 there: no level list either
-    assert list(people_page.filters) == ["department", "status"]
+    assert list(people_page.filters) == ["department", "grade", "post_level", "status"]  # 涉密等级, 岗位密级
+    assert "level" not in people_page.filters
 
 
 # -- 3. reference and person fields in the record dialog ---------------------------------------
