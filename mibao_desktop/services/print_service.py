@@ -9,10 +9,10 @@ import datetime as dt
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mibao_desktop import files
-from mibao_desktop.db.models import Account
+from mibao_desktop.db.models import Account, FieldChange, RecordEvent
 from mibao_desktop.db.database import Database
 from mibao_desktop.services.holdings import PersonHoldings, collect
 from mibao_desktop.ledgers import PEOPLE, Ledger, levels
@@ -153,6 +153,7 @@ class PrintService:
         if not copies:
             raise ServiceError("请先选择要打印标识的载体或载体份。")
         sender = sender.strip() or (self.unit_name() if envelope else "")
+        sent_to = self._sent_to([c.id for c in copies]) if envelope and not receiver.strip() else {}
         marks = []
         for copy in copies:
             carrier = parents.get(copy.parent_id)
@@ -163,20 +164,36 @@ class PrintService:
             if level is None:
                 raise ServiceError(f"{carrier.ledger.noun} {carrier.number} 的密级待补充,补全后才能打印标识。")
             period = carrier.values.get(level_field.type.period_field) if level_field.type.period_field else None
-            to = receiver.strip() or (self._sent_to(copy.id) if envelope else "")
+            to = receiver.strip() or sent_to.get(copy.id, "")
             count = carrier.values.get(copy.ledger.counted_by) if copy.ledger.counted_by else None
             marks.append(CL.CopyMark(level, CL.marking(level, period), carrier.number, int(copy.number), count,
                                      carrier.display(carrier_fields.TITLE), carrier.display(carrier_fields.DOC_NUMBER),
                                      receiver=to, sender=sender))
         return marks
 
-    def _sent_to(self, copy_id: int) -> str:
-        """The unit (or person) a copy was last 分发 to: its envelope's 收件单位."""
-        for entry in self.ledgers.history(copy_id):
-            moved = entry.status_moved
-            if moved is not None and moved[1] == "已分发":
-                return entry.fact("recipient_unit") or entry.fact("recipient")
-        return ""
+    def _sent_to(self, copy_ids: Sequence[int]) -> dict[int, str]:
+        """The unit (or person) each copy was last 分发 to: its envelope's 收件单位. Read for
+        all the copies in a few queries (the preview asks at each change, on the UI thread;
+        each copy's whole history took 10 ms a copy)."""
+        distributed = next(a.to for a in carrier_fields.COPY_ACTIONS if a.key == "distribute")
+        unit, person = carrier_fields.RECIPIENT_UNIT.name, carrier_fields.RECIPIENT.name
+        out: dict[int, str] = {}
+        with self.ledgers._read("打印标识") as session:
+            for start in range(0, len(copy_ids), 500):
+                part = list(copy_ids[start:start + 500])
+                latest = (select(RecordEvent.record_id, func.max(RecordEvent.id).label("id"))
+                          .join(FieldChange, FieldChange.event_id == RecordEvent.id)
+                          .where(RecordEvent.record_id.in_(part), RecordEvent.action == "status",
+                                 FieldChange.field == "status", FieldChange.new_value == distributed)
+                          .group_by(RecordEvent.record_id).subquery())
+                facts: dict[int, dict[str, str]] = {}
+                for record_id, name, value in session.execute(
+                        select(latest.c.record_id, FieldChange.field, FieldChange.new_value)
+                        .join(FieldChange, FieldChange.event_id == latest.c.id)
+                        .where(FieldChange.field.in_((unit, person)))):
+                    facts.setdefault(record_id, {})[name] = value or ""
+                out.update((rid, said.get(unit) or said.get(person) or "") for rid, said in facts.items())
+        return out
 
     def copy_labels(self, ledger: Ledger, marks: Sequence[CL.CopyMark], target: str | Path | BinaryIO,
                     layout: L.LabelLayout, *, kind: str = CL.COVER_LABEL, start: int = 1, copies: int = 1,
