@@ -15,6 +15,11 @@ if [ "$(cat "$VENV/.key" 2>/dev/null)" != "$KEY" ]; then
   "$VENV/bin/pip" install -q --no-index --find-links /build/wheels -r /build/requirements.txt
   echo "$KEY" > "$VENV/.key"
 fi
+# fcitx5-qt's input-method plugin (build-fcitx.sh) beside the wheel's own ibus and compose
+# plugins, where PyInstaller's Qt hook collects them; put back at every build, as the
+# environment outlives a change of it
+cp /build/plugins/libfcitx5platforminputcontextplugin.so \
+  "$VENV/lib/python3.11/site-packages/PySide6/Qt/plugins/platforminputcontexts/"
 rm -rf /tmp/pyi-work /build/out/mibao
 cd /build/app
 # PyInstaller keeps its stripped copies of the libraries in ~/.cache/pyinstaller between runs.
