@@ -212,6 +212,17 @@ def libreoffice_profile(tmp_path_factory) -> str:
 
 
 @pytest.fixture
+def new_sqlite(migrated_sqlite):
+    """For a test that builds a data folder of its own: ``new_sqlite(path)`` puts there the new,
+    migrated SQLite file ``Database.open(path)`` would have made (a copy of ``migrated_sqlite``)
+    and returns the path. Not for tests about making a new file, which open it themselves."""
+    def make(path: Path) -> Path:
+        _copy_migrated(migrated_sqlite, path)
+        return path
+    return make
+
+
+@pytest.fixture
 def db(request, db_target):
     if not ON_POSTGRESQL and not Path(db_target).exists():
         _copy_migrated(request.getfixturevalue("migrated_sqlite"), Path(db_target))

@@ -39,10 +39,10 @@ def one(n: int) -> dict:
 
 
 @pytest.fixture
-def folder(tmp_path):
+def folder(tmp_path, new_sqlite):
     """A data folder with the three accounts, two records and a registered backup of it."""
     data = tmp_path / "data"
-    db = Database.open(paths.database_path(data))
+    db = Database.open(new_sqlite(paths.database_path(data)))
     roles = dict(zip(PASSWORDS, (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR)))
     AccountService(db).setup({roles[n]: (n, n, p) for n, p in PASSWORDS.items()})
     services = Services(db, BAOMI, data)
