@@ -54,6 +54,7 @@ def loaded_input_plugins(stderr: str) -> list[str]:
 @pytest.mark.skipif(not (QT_PLUGINS / "libibusplatforminputcontextplugin.so").exists(), reason="no ibus plugin in PySide6")
 @pytest.mark.skipif((QT_PLUGINS / "libfcitx5platforminputcontextplugin.so").exists(),
                     reason="this PySide6 has an fcitx plugin: Qt loads that one")
+@pytest.mark.sqlite_only  # the desktop on a data folder
 def test_desktop_started_under_fcitx_loads_qts_ibus_plugin(db, data_dir):
     """The real start, up to the login window, in a session that says QT_IM_MODULE=fcitx: Qt
     (6.8: QT_IM_MODULES tried in order) finds no fcitx plugin and loads its ibus one. Before the

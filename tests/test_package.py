@@ -197,6 +197,7 @@ def test_fcitx_plugin_is_in_the_package():
         assert list(APP.rglob(name)), f"{name} is not in the package"
 
 
+@pytest.mark.sqlite_only  # the built app on a data folder
 def test_fcitx_plugin_loads_in_the_packaged_qt(db, data_dir):
     """The built app started under QT_IM_MODULE=fcitx, as fcitx's session sets it: Qt accepts the
     plugin (its metadata says Qt 6.8.2, the headers it was compiled with; Qt checks the minor
