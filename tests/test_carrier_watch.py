@@ -308,3 +308,25 @@ def test_a_leak_registered_by_hand_as_ordinary_is_refused_when_the_rule_makes_it
     assert "重大泄密" in str(refused.value) and "第六条" in str(refused.value)
     made = services.ledgers.create("leak_events", {**event, "count": 1})
     assert made.values["grade"] == "一般泄密" and made.number == "XM-0001"
+
+
+def test_a_missing_copy_of_an_own_level_or_a_level_to_be_added_is_listed_without_a_clock(db, services, clock):
+    """第二条 counts days for 绝密, 机密 and 秘密 only: a copy of a carrier at the unit's own
+    level managed as 涉密 (涉密专用), or whose 密级 is still 待补充, gets no 查找期限, but it is
+    still listed (and counted) among the missing, never dropped."""
+    from mibao_desktop.ledgers import levels
+    from mibao_desktop.services.settings import SettingsService
+
+    SettingsService(db, Actor.local_security_admin()).add_unit_level("涉密专用", "秘密", classified=True)
+    try:
+        _own, (own_copy, *_r) = carrier(services, number="ZT-OWN", level="涉密专用", copies=2)
+        mark_missing(services, [own_copy], DAY0)
+        copy = services.ledgers.get(own_copy)
+        assert copy.values["missing_since"] == DAY0 and copy.values["search_until"] is None
+        clock.day(100)
+        assert services.carrier_watch.open_due_events() == []  # no leak by 第二条: not a state secret
+        (listed,) = services.carrier_watch.watch().missing
+        assert (listed.copy_number, listed.level, listed.since, listed.days) == (1, "涉密专用", DAY0, None)
+        assert listed.days_text == "本单位密级,未计时"
+    finally:
+        levels.use(levels.UnitLevels())

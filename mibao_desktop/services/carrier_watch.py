@@ -82,7 +82,11 @@ class DueCopy(NamedTuple):
         if self.days is None:
             if not self.missing:
                 return ""
-            return "未记下落不明日期,未计时" if self.since is None else "密级待补充,未计时"
+            if self.since is None:
+                return "未记下落不明日期,未计时"
+            # 第二条 counts days for the three state-secret levels only: a level of the unit's own
+            # (涉密专用) gets no 查找期限, and neither does a 密级 still 待补充
+            return "本单位密级,未计时" if self.level else "密级待补充,未计时"
         if self.days > 0:
             return f"剩余 {self.days} 天"
         if self.days == 0:
@@ -253,14 +257,16 @@ def missing_query(limit: int = LIMIT):
 
 
 def undated_ids(session, limit: int = LIMIT) -> list[int]:
-    """Copies 下落不明 with no clock (imported so: a hand-kept book says 下落不明 but not since
-    when; or so before the clock existed with nothing in their history): shown, never counted.
-    Read by a range of the status index (few copies are missing) and told apart here: asked
-    for 下落不明日期 IS NULL, SQLite would walk that index, whose NULL is almost every copy."""
+    """Copies 下落不明 with no clock: no 下落不明日期 (imported so: a hand-kept book says 下落不明
+    but not since when; or so before the clock existed with nothing in their history), or a
+    day but no 查找期限 (their carrier's 密级 is one of the unit's own, 涉密专用, or still 待补充:
+    第二条 names only the three). Shown, never counted down. Read by a range of the status index
+    (few copies are missing) and told apart here: asked for 查找期限 IS NULL, SQLite would walk
+    that index, whose NULL is almost every copy."""
     t = table_of(COPIES)
-    rows = session.execute(select(t.c.id, t.c[SINCE]).where(t.c.status == carriers.MISSING, t.c.voided.is_(False))
+    rows = session.execute(select(t.c.id, t.c[UNTIL]).where(t.c.status == carriers.MISSING, t.c.voided.is_(False))
                            .order_by(t.c.status, t.c.id))
-    return [copy_id for copy_id, since in rows if since is None][:limit]
+    return [copy_id for copy_id, until in rows if until is None][:limit]
 
 
 def loans_query(due_by: dt.date, limit: int = LIMIT):
