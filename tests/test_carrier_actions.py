@@ -311,3 +311,39 @@ def test_the_audit_log_says_each_action_in_chinese(services, db):
                   "加盖戳记:复制戳记", "手续:接收", "份号:1-3"):
         assert words in text, words
     assert not re.search(r"^\s*[a-z_]+:", text, re.M), re.findall(r"^\s*[a-z_]+:.*$", text, re.M)
+
+
+def test_a_carrier_closes_only_with_its_copies(services):
+    """清退 is closing though not terminal: a carrier is not 清退 while a copy is still out, and
+    its plain 变更状态 does not stand in for its copies' 清退 or 销毁 (which ask for the approver,
+    two 监销人 …): it follows them."""
+    acts, ledgers = services.carrier_actions, services.ledgers
+    carrier = acts.register(received(copies=3))
+    copies = acts.copies(carrier.id)
+    acts.lend([copies[0].id], {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"})
+    with pytest.raises(LifecycleError) as err:
+        ledgers.change_status(carrier.id, "清退", reason="退回发文单位")
+    assert "份号 1(借出,张伟)" in str(err.value) and "份号 2(在管,李娜)" in str(err.value)
+    assert "办理" in str(err.value)
+    assert ledgers.get(carrier.id).status == "在管"
+    assert [c.status for c in acts.copies(carrier.id)] == ["借出", "在管", "在管"]
+    # its copies all given back to the issuer: the carrier follows them, and is not then 已销毁 by hand
+    acts.give_back([copies[0].id])
+    acts.clear([c.id for c in copies], {"returned_to": "省保密局", "approver": "王局长", "reason": "清退"})
+    assert ledgers.get(carrier.id).status == "清退"
+    with pytest.raises(LifecycleError, match="清退.*不能改为“已销毁”"):
+        ledgers.change_status(carrier.id, "已销毁", reason="直接销毁")
+    assert ledgers.get(carrier.id).status == "清退"
+
+
+def test_an_imported_returned_carrier_comes_with_no_copy_still_held(services):
+    result = services.ledgers.create_many("carriers", [
+        {**received(carrier_number="QT-1"), "copies": 1, "status": "清退",
+         "_children": [{"copy_number": 1, "status": "清退"}]},
+        {**received(carrier_number="QT-2"), "copies": 2, "status": "清退",
+         "_children": [{"copy_number": 1, "status": "清退"}, {"copy_number": 2, "status": "在管"}]}])
+    assert [v.number for v in services.ledgers.get_many(result.created)] == ["QT-1"]
+    assert any(r.index == 1 and r.child == 1 and "清退" in r.message and "在管" in r.message for r in result.refused)
+    # nor comes a copy still held under a carrier already 清退
+    more = services.ledgers.create_many("carrier_copies", [{"_parent": "QT-1", "copy_number": 2}])
+    assert not more.created and "清退" in more.refused[0].message

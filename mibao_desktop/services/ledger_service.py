@@ -830,7 +830,7 @@ class LedgerService:
         :meth:`_refuse_if_children_held`); "" when it may."""
         parent = LEDGERS[ledger.parent]
         row = RecordRepository(session).row(parent, parent_id)
-        if row is None or row["status"] not in parent.lifecycle.terminal or status in ledger.lifecycle.closing:
+        if row is None or row["status"] not in parent.lifecycle.closing or status in ledger.lifecycle.closing:
             return ""
         return f"{parent.noun} {row[parent.key_field]} 为“{row['status']}”"
 
@@ -988,7 +988,7 @@ class LedgerService:
         if errors:
             raise ValidationFailed(errors, status_facts.labels(ledger))
         moving = kind == "status"
-        if moving and new_status in lifecycle.terminal:
+        if moving and new_status in lifecycle.closing:  # 清退 too: closing, though not terminal
             self._refuse_if_children_held(session, ledger, record_id, number, new_status)
         if moving and new_status in lifecycle.closing and not confirm_referenced:
             self._refuse_if_referenced(session, ledger, record_id, number, f"改为“{new_status}”")
@@ -1091,15 +1091,22 @@ class LedgerService:
 
     def _refuse_if_children_held(self, session: Session, ledger: Ledger, record_id: int, number: str,
                                  new_status: str) -> None:
-        """A record whose life ends (a carrier 已销毁) leaves nothing of it in anyone's hands:
+        """A record that closes (a carrier 清退 or 已销毁) leaves nothing of it in anyone's hands:
         each of its child records (a copy, tracked on its own, seed 002 §八) must first be
         closed itself (清退 or 已销毁), or the ledger would show copies held of a carrier that
-        no longer exists; none could be closed after, under a record that no longer changes.
-        Voided children are no records of it."""
+        was given back or no longer exists. Children closed by recorded actions (a copy's 清退,
+        its 销毁 with two 监销人 …) decide how the parent closes: it follows them, and is not
+        closed by hand into a status none of them reached (a carrier whose copies all went back
+        to the issuer is not then 已销毁 with no destruction recorded). Voided children are no
+        records of it."""
         repo = RecordRepository(session)
         for child in children_of(ledger):
-            rows = repo.page(child, LedgerQuery(parent_id=record_id, limit=None))
+            rows = [r for r in repo.page(child, LedgerQuery(parent_id=record_id, limit=None)) if not r["voided"]]
             held = self._views(session, child, [r for r in rows if r["status"] not in child.lifecycle.closing])
+            if not held and child.lifecycle.actions and rows and all(r["status"] != new_status for r in rows):
+                reached = "、".join(dict.fromkeys(f"“{r['status']}”" for r in rows))
+                raise LifecycleError(f"{ledger.noun} {number} 的{child.noun}均为{reached},不能改为“{new_status}”:"
+                                     f"{ledger.noun}随其{child.noun}办理的手续了结。")
             if not held:
                 continue
             key_label = child.field(child.key_field).label
@@ -1108,6 +1115,11 @@ class LedgerService:
                              + ",".join(filter(None, (v.status, v.display(person) if person else "")))
                              + ")" for v in held[:20]) + (f" 等 {len(held)} 条" if len(held) > 20 else "")
             closing = "或".join(f"“{s}”" for s in child.lifecycle.statuses if s in child.lifecycle.closing)
+            if child.lifecycle.actions:  # a copy closes only through its actions; the carrier follows its last
+                ends = "或".join(f"“{a.label}”" for a in child.lifecycle.actions if a.to in child.lifecycle.closing)
+                raise LifecycleError(f"{ledger.noun} {number} 下还有未了结的{child.noun}:{shown},不能改为“{new_status}”。"
+                                     f"请先在“办理”中为这些{child.noun}办理{ends},"
+                                     f"最后一份了结时{ledger.noun}随之了结。")
             raise LifecycleError(f"{ledger.noun} {number} 下还有未了结的{child.noun}:{shown}。"
                                  f"请先把这些{child.noun}改为{closing},再改为“{new_status}”。")
 
@@ -1542,9 +1554,9 @@ class LedgerService:
                 result.notes.extend(RowNote(index, labels.get(n, n), m, child=position) for n, m in found)
                 errors.update({k: m for k, m in self._resolve(child, cvalues, resolver, skip=errors).items()
                                if k not in errors})
-                if row.values["status"] in ledger.lifecycle.terminal and "status" not in errors \
+                if row.values["status"] in ledger.lifecycle.closing and "status" not in errors \
                         and cvalues["status"] not in child.lifecycle.closing:
-                    # a carrier 已销毁 comes with no copy still held (see _refuse_if_children_held)
+                    # a carrier 清退 or 已销毁 comes with no copy still held (see _refuse_if_children_held)
                     errors["status"] = (f"{ledger.noun}为“{row.values['status']}”,其下的{child.noun}不能为"
                                         f"“{cvalues['status']}”,应为"
                                         + "或".join(f"“{s}”" for s in child.lifecycle.statuses
@@ -1628,8 +1640,8 @@ class LedgerService:
                     row.errors["_parent"] = f"没有编号为“{number}”的{parent.noun}"
                     continue
                 row.parent_id, status = hit
-                if status in parent.lifecycle.terminal and row.values.get("status") not in ledger.lifecycle.closing:
-                    # nothing still held comes under a record whose life has ended (a carrier 已销毁)
+                if status in parent.lifecycle.closing and row.values.get("status") not in ledger.lifecycle.closing:
+                    # nothing still held comes under a record that has closed (a carrier 清退 or 已销毁)
                     row.errors["_parent"] = (f"{parent.noun} {text} 为“{status}”,"
                                              f"其下不能再添加{row.values.get('status')}的{ledger.noun}")
 
