@@ -330,3 +330,24 @@ def test_a_missing_copy_of_an_own_level_or_a_level_to_be_added_is_listed_without
         assert listed.days_text == "本单位密级,未计时"
     finally:
         levels.use(levels.UnitLevels())
+
+
+def test_two_secret_documents_lost_in_one_action_are_one_major_leak(services, clock):
+    """一事一报 (第三条): the copies marked 下落不明 together — one action, one 情况说明 — are one
+    incident, graded by all its copies (第六条: 两份以上机密件 is 重大泄密), whichever carriers
+    they belong to; a copy marked apart, with its own account, is an incident of its own."""
+    _a, (a1, *_ra) = carrier(services, number="SW-1", level="机密", copies=2)
+    _b, (b1, *_rb) = carrier(services, number="SW-2", level="机密", copies=2)
+    _c, (c1, *_rc) = carrier(services, number="SW-3", level="机密", copies=1)
+    services.carrier_actions.missing([a1, b1], {"circumstances": "公文包在出差途中遗失"}, effective_date=DAY0)
+    services.carrier_actions.missing([c1], {"circumstances": "月核对时未见"}, effective_date=DAY0)
+    clock.day(61)
+    events = services.carrier_watch.open_due_events()
+    by_count = sorted(events, key=lambda e: e.values["count"])
+    assert [(e.values["count"], e.values["grade"]) for e in by_count] == [(1, "一般泄密"), (2, "重大泄密")]
+    lost = by_count[1].values
+    assert lost["level"] == "机密" and "SW-1" in lost["item"] and "SW-2" in lost["item"]
+    assert lost["copy_numbers"] == "SW-1 第 1 份、SW-2 第 1 份"
+    assert {services.ledgers.get(i).values["leak_event"].text for i in (a1, b1)} == {by_count[1].number}
+    (major,) = [e for e in services.carrier_watch.watch().leaks if e.major]
+    assert major.count == 2

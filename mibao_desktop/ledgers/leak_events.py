@@ -62,13 +62,13 @@ def report_by_text(opened_at: dt.datetime, grade_: str) -> str:
 def first_report(*, item: str, level: str | None, count: int, occurred_on: dt.date, found_on: dt.date,
                  search_days: int | None, opened_at: dt.datetime, carrier_id: int | None = None,
                  copy_numbers: str = "", place: str | None = None, responsible=None,
-                 department: str | None = None) -> dict:
+                 department: str | None = None, level_counts: dict[str, int] | None = None) -> dict:
     """A leak event's values as the missing clock opens it, prefilled with what the first report
     asks (第八条): when and where, who, the item with its 密级 and count, how it came about and
     the first measures; the harm, the responsible person's post and political status and the
     investigation are left for the administrator. ``grade`` and the report deadline follow
-    第六条."""
-    grade_ = grade({level or "": count})
+    第六条, by ``level_counts`` (the items by 密级) when the items are of several levels."""
+    grade_ = grade(level_counts or {level or "": count})
     days = f"{search_days} 日" if search_days else "规定期限"
     return {
         GRADE: grade_,

@@ -13,10 +13,15 @@ opens events for and names the event on each copy, so running it twice, or on tw
 at once, opens one event per copy. Nothing is opened for a copy found (找到) before its
 deadline: the change out of 下落不明 cleared its clock.
 
-**One incident, one report** (一事一报, 第三条): copies of the same carrier marked missing on the
-same day are one event (a file of three copies lost together is one incident of 3 items); its
-事件等级 is 重大泄密 for one 绝密 copy or two or more 机密 copies (第六条). Copies of other
-carriers, or marked on other days, are events of their own.
+**One incident, one report** (一事一报, 第三条): the copies marked missing together are one
+event, graded by all its copies: its 事件等级 is 重大泄密 for one 绝密 copy or two or more 机密
+copies (第六条), so two 机密 documents lost in one briefcase are one major leak, not two ordinary
+ones. Nothing stored names the action a copy was marked missing in (each copy's history event
+is its own, its time the clock's at that copy), so "together" is read from what the action
+wrote on each copy: the same 下落不明日期, the same person and the same 情况说明 — one action
+writes the one text on every copy it marks. A copy with no 情况说明 in its history (marked so
+before the actions existed) is grouped with the copies of its carrier missing since that day.
+Copies marked on other days, or with another account, are events of their own.
 
 The opening is a new 泄密事件 record (history 登记, audit ``record.create`` saying it was opened
 by the missing clock and for which copies) and, on each copy, an edit naming the event (history
@@ -26,16 +31,16 @@ by the missing clock and for which copies) and, on each copy, an edit naming the
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from mibao_desktop.db.database import Database
-from mibao_desktop.db.models import Record
+from mibao_desktop.db.models import FieldChange, Record, RecordEvent
 from mibao_desktop.db.schema import table_of
-from mibao_desktop.ledgers import carriers, leak_events
+from mibao_desktop.ledgers import carriers, leak_events, levels
 from mibao_desktop.security import Actor, require
 from mibao_desktop.services import audit
 from mibao_desktop.services.ledger_service import LEDGER_ROLES, LedgerService
@@ -179,33 +184,49 @@ class CarrierWatchService:
         opened: list[int] = []
         with self.ledgers._write("按泄密事件处理下落不明的载体") as session:
             rows = session.execute(_due_query(today).with_for_update()).mappings().all()  # again, locked
-            incidents: dict[tuple[int, dt.date], list] = defaultdict(list)
+            accounts = _accounts(session, [r["id"] for r in rows])
+            incidents: dict[tuple, list] = defaultdict(list)
             for r in rows:
-                incidents[(r["parent_id"], r[SINCE])].append(r)
-            for (carrier_id, since), copies in incidents.items():
-                opened.append(self._open(session, carrier_id, since, copies, today))
+                said = accounts.get(r["id"])
+                incidents[(r[SINCE], *said) if said else (r[SINCE], r["parent_id"])].append(r)
+            for (since, *_how), copies in incidents.items():
+                opened.append(self._open(session, since, copies, today))
             views = [self.ledgers._get_view(session, i) for i in opened]
         return views
 
-    def _open(self, session, carrier_id: int, since: dt.date, copies: Sequence, today: dt.date) -> int:
+    def _open(self, session, since: dt.date, copies: Sequence, today: dt.date) -> int:
         ledgers, repo = self.ledgers, RecordRepository(session)
-        carrier = ledgers._get_view(session, carrier_id)
         copy_views = [ledgers._view(session, COPIES, r) for r in copies]
-        facts = carriers.missing_report({**carrier.values, "id": carrier.id}, [c.values for c in copy_views])
+        by_carrier: dict[int, list] = defaultdict(list)
+        for view, r in zip(copy_views, copies):
+            by_carrier[r["parent_id"]].append(view.values)
+        reports, counts = [], Counter()
+        for carrier_id, values in by_carrier.items():
+            carrier = ledgers._get_view(session, carrier_id)
+            reports.append({**carriers.missing_report({**carrier.values, "id": carrier.id}, values),
+                            "number": carrier.number})
+            counts[carrier.values.get(CARRIERS.level_field.name) or ""] += len(values)
+        facts = reports[0]  # where and who: the first carrier's (the item names every one)
         level = facts["level"]
+        item, numbers = facts["item"], facts["copy_numbers"]
+        if len(reports) > 1:  # one incident of several carriers: the highest 密级, every item named
+            level = levels.highest((r["level"] for r in reports), default=level)
+            item = _clipped(";".join(r["item"] for r in reports), LEAKS.field(leak_events.ITEM))
+            numbers = _clipped("、".join(f"{r['number']} 第 {r['copy_numbers']} 份" for r in reports),
+                               LEAKS.field("copy_numbers"))
         now = self.clock()
         raw = leak_events.first_report(
-            item=facts["item"], level=level, count=len(copies), occurred_on=since, found_on=today,
+            item=item, level=level, count=len(copies), occurred_on=since, found_on=today,
             search_days=leak_events.SEARCH_DAYS.get(level or ""), opened_at=now, carrier_id=facts["carrier_id"],
-            copy_numbers=facts["copy_numbers"], place=facts["place"], responsible=facts["responsible"],
-            department=facts["department"])
+            copy_numbers=numbers, place=facts["place"], responsible=facts["responsible"],
+            department=facts["department"], level_counts=dict(counts))
         raw[LEAKS.key_field] = ledgers._next_number(session, LEAKS)
         values = ledgers.validate(LEAKS, raw, session=session)
         values["status"] = LEAKS.lifecycle.initial
         event_id = repo.allocate_ids(1)[0]
         repo.insert(LEAKS, [(event_id, values, None)], now, lambda _p: LEAKS.unique_scope)
         ledgers._event(session, LEAKS, event_id, now, "create",
-                       reason=f"{facts['item']}查无下落期满,按泄密事件处理")
+                       reason=f"{item}查无下落期满,按泄密事件处理")
         number = values[LEAKS.key_field]
         audit.append(session, self.actor, "record.create", f"{LEAKS.key}:{number}", {
             "ledger": LEAKS.title, "record_id": event_id, "opened_by": "下落不明查找期满",
@@ -223,6 +244,31 @@ class CarrierWatchService:
                 "changes": [[carriers.LEAK_EVENT.label, "", number]], "reason": f"查无下落期满,{label} {number}",
             }, at=now)
         return event_id
+
+
+def _accounts(session, copy_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Who marked each copy 下落不明 and the 情况说明 they wrote (its latest 下落不明 action's),
+    read for all the copies in two queries per 500: what tells the copies of one action."""
+    said = carriers.CIRCUMSTANCES.name
+    out: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(copy_ids), 500):
+        part = list(copy_ids[start:start + 500])
+        latest = (select(RecordEvent.record_id, func.max(RecordEvent.id).label("id"))
+                  .join(FieldChange, FieldChange.event_id == RecordEvent.id)
+                  .where(RecordEvent.record_id.in_(part), RecordEvent.action == "status", FieldChange.field == said)
+                  .group_by(RecordEvent.record_id).subquery())
+        rows = session.execute(
+            select(latest.c.record_id, RecordEvent.actor, FieldChange.new_value)
+            .join(RecordEvent, RecordEvent.id == latest.c.id)
+            .join(FieldChange, FieldChange.event_id == latest.c.id).where(FieldChange.field == said))
+        out.update((record_id, (actor or "", text or "")) for record_id, actor, text in rows if text)
+    return out
+
+
+def _clipped(text: str, f) -> str:
+    """``text`` within the field's length (an incident of many carriers names them all if it can)."""
+    most = getattr(f.type, "max_length", None)
+    return text if most is None or len(text) <= most else text[:most - 2] + "……"
 
 
 def _listed(where, order):
