@@ -347,3 +347,27 @@ def test_an_imported_returned_carrier_comes_with_no_copy_still_held(services):
     # nor comes a copy still held under a carrier already 清退
     more = services.ledgers.create_many("carrier_copies", [{"_parent": "QT-1", "copy_number": 2}])
     assert not more.created and "清退" in more.refused[0].message
+
+
+def test_a_status_change_taken_back_puts_the_holder_and_due_date_back(services):
+    """撤销 a copy's 归还 or 借阅: the holder and due date changed with the status come back as
+    they were before the change taken back, in the reversal's own history event."""
+    acts, ledgers = services.carrier_actions, services.ledgers
+    a, b = acts.copies(acts.register(received(copies=2)).id)
+    due = TODAY + dt.timedelta(days=7)
+    loan = {"borrower": "王芳", "due_back": due.isoformat(), "approver": "王局长", "beyond_scope": "经批准"}
+    acts.lend([a.id], loan)
+    acts.give_back([a.id])
+    back = ledgers.history(a.id)[0]
+    again = ledgers.reverse_status(a.id, back.id)  # the 归还 entered too early
+    assert (again.status, again.display("holder"), again.values["due_on"]) == ("借出", "王芳", due)
+    reversal = ledgers.history(a.id)[0]
+    assert any(c.field == "holder" and (c.old, c.new) == ("李娜", "王芳") for c in reversal.changes)
+    assert any(c.field == "due_on" and c.new == due.isoformat() for c in reversal.changes)
+
+    acts.lend([b.id], loan)
+    lent = ledgers.history(b.id)[0]
+    undone = ledgers.reverse_status(b.id, lent.id)  # the 借阅 entered by mistake
+    assert (undone.status, undone.display("holder"), undone.values["due_on"]) == ("在管", "李娜", None)
+    assert any(c.field == "holder" and (c.old, c.new) == ("王芳", "李娜") for c in ledgers.history(b.id)[0].changes)
+    assert ledgers.history(b.id)[0].fact("borrower") == ""  # 在管 was entered with no borrower

@@ -1079,15 +1079,38 @@ class LedgerService:
                                                                RecordEvent.action == "status",
                                                                RecordEvent.id < event.id)
                                      .order_by(RecordEvent.id.desc()).limit(1)).first()
-            carried = [c for c in before.changes[1:] if c.field != status_facts.REVERSES] \
+            carried = [c for c in before.changes[1:] if c.field != status_facts.REVERSES
+                       and not self._edited_with_status(ledger, c.field)] \
                 if before is not None and before.changes and before.changes[0].new_value == old else []
             what = status_facts.describe_change(event.at, old, new)
             reason = f"撤销 {what} 的状态变更"
             facts = [(status_facts.REVERSES, None, what), *((c.field, None, c.new_value) for c in carried)]
             ids = {status_facts.REVERSES: (None, str(event.id))} | {c.field: (None, c.new_ids) for c in carried
                                                                    if c.new_ids}
+            # the record's own fields changed with the status (a copy's 持有人 and 应归还日期 set by
+            # 借阅, put back by 归还) return to what they held before the change taken back
+            current = self._view(session, ledger, row).values
+            restore = {c.field: _value_before(ledger.field(c.field), c, current.get(c.field))
+                       for c in event.changes[1:] if self._edited_with_status(ledger, c.field)}
+            if restore:
+                values = self.validate(ledger, restore, current=current, record_id=record_id, session=session,
+                                       parent_id=row["parent_id"] if ledger.parent is not None else None,
+                                       resolver=Resolver(RecordRepository(session), _nobody_new))
+                edited = [f for f in ledger.fields if f.name in restore and values.get(f.name) != current.get(f.name)]
+                if edited:
+                    RecordRepository(session).write_values(ledger, record_id, current, values, self.clock(),
+                                                           voided=False)
+                    facts += [(f.name, f.display(current.get(f.name)), f.display(values.get(f.name))) for f in edited]
+                    ids |= {f.name: (_ids(f, current.get(f.name)), _ids(f, values.get(f.name)))
+                            for f in edited if f.is_reference}
             return self._move(session, ledger, record_id, number, new, old, reason, self.clock().date(), facts, ids,
                               reverses={"event_id": event.id, "change": what})
+
+    @staticmethod
+    def _edited_with_status(ledger: Ledger, name: str) -> bool:
+        """Whether a status change's history entry ``name`` is one of the record's own fields
+        changed with it (``_change_status``'s edits: a copy's 持有人), not a fact of the change."""
+        return name != status_facts.REVERSES and name not in ledger.lifecycle.fact_fields and ledger.has_field(name)
 
     def _refuse_if_children_held(self, session: Session, ledger: Ledger, record_id: int, number: str,
                                  new_status: str) -> None:
