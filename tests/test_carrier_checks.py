@@ -173,3 +173,29 @@ def test_only_the_security_administrator_checks(services, db):
     auditor = Services(db, Actor("审计员", Role.AUDITOR))
     with pytest.raises(Exception, match="安全保密管理员|无权|权限"):
         auditor.carrier_checks.open("月核对", "2026年1月", "全部")
+
+
+def test_a_distributed_copy_is_away_with_its_recipient_not_missing(services):
+    """A copy 已分发 is not in the cabinet: a check of its place lists it as away, with the unit
+    (or person) it went to, as a copy lent out is — never 缺失, never offered to be marked
+    下落不明. Distributed to a person, that person's check expects it with them."""
+    s, checks = services, services.carrier_checks
+    one = copy_ids(s, "ZT-2026-001")
+    s.carrier_actions.distribute([one[0]], {"recipient_unit": "市保密局", "approver": "王处长"})
+    s.carrier_actions.distribute([one[1]], {"recipient": "王芳", "approver": "王处长"})
+    place = checks.open("月核对", CC.current_period("月核对", TODAY), "存放位置", "科研一处保密柜")
+    lines = {x.copy_id: x for x in checks.check_list(place.id).lines}
+    assert (lines[one[0]].state, lines[one[0]].holder) == ("外出", "市保密局")
+    assert (lines[one[1]].state, lines[one[1]].holder) == ("外出", "王芳")
+    checks.mark(place.id, one[2])
+    report = checks.close(place.id)
+    found = {x.copy_id: x for x in report.lines}
+    assert found[one[0]].finding == "外出" and "市保密局" in found[one[0]].belongs
+    assert found[one[1]].finding == "外出" and "王芳" in found[one[1]].belongs
+    assert [x.copy_id for x in report.of("缺失")] == copy_ids(s, "ZT-2026-002")  # only what should be there
+    with pytest.raises(ServiceError, match="缺失"):
+        checks.mark_missing(place.id, [one[0]], "")
+    person = checks.open("月核对", CC.current_period("月核对", TODAY), "人员", "王芳")
+    held = {x.copy_id: x.state for x in checks.check_list(person.id).lines}
+    assert held[one[1]] == "在位"  # distributed to her: with her
+    assert checks.scan(person.id, copy_code("ZT-2026-001", 1)).finding == "多出"  # went to 市保密局, not to her

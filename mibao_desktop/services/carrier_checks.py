@@ -4,7 +4,8 @@
 A check is opened for a kind, a period and a scope — a department (the carriers registered to
 it), a place (a copy's 存放位置, else its carrier's), a person (a copy's 持有人, else its
 carrier's 保管人) or the whole unit — and lists every copy that should be there: every copy
-not closed (清退, 已销毁). A copy 借出, 外出 or 送修 is listed as away, with who has it; one
+not closed (清退, 已销毁). A copy 借出, 外出, 送修 or 已分发 is listed as away, with who has it
+(a copy 已分发: the unit or person its latest 分发 went to, ``services/distributions.py``); one
 already 下落不明 as such. The administrator ticks what is there, or scans the QR of a copy's
 cover or envelope label, or types 登记编号 and 份号 (:func:`parse_code`).
 
@@ -35,7 +36,7 @@ from mibao_desktop.db.schema import table_of
 from mibao_desktop.errors import NotFound, ServiceError, ValidationFailed
 from mibao_desktop.ledgers import PEOPLE, common
 from mibao_desktop.ledgers import carriers as C
-from mibao_desktop.services import audit
+from mibao_desktop.services import audit, distributions
 from mibao_desktop.services.ledger_service import LedgerService, _collector_paused
 
 COPIES, CARRIERS = C.CARRIER_COPIES, C.CARRIERS
@@ -51,12 +52,14 @@ TICKED, SCANNED, TYPED = HOW = ("勾选", "扫描", "输入")
 SEEN, MISSING, EXTRA, MISPLACED, AWAY, LOST = FINDINGS = ("已核对", "缺失", "多出", "位置不符", "外出", "下落不明")
 QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
 
-# How the record says a copy is: here (在位), away with someone (借出, 外出, 送修), or missing.
+# How the record says a copy is: here (在位), away with someone (借出, 外出, 送修, 已分发), or missing.
 PRESENT, ABSENT = "在位", "外出"
-_AWAY_STATUSES = frozenset({"借出", "外出", "送修"}) & frozenset(COPIES.lifecycle.statuses)
+DISTRIBUTED = distributions.DISTRIBUTED
+_AWAY_STATUSES = frozenset({"借出", "外出", "送修", DISTRIBUTED}) & frozenset(COPIES.lifecycle.statuses)
 CLOSED = COPIES.lifecycle.closing
 # a copy lent out is away from its place and its keeper, but with its borrower (its 持有人): in a
-# check of that person it should be there
+# check of that person it should be there; so is a copy distributed to a person (分发 made them its
+# 持有人), not one distributed to a unit (its 持有人 is still whoever had it before)
 _WITH_HOLDER = frozenset({"借出"}) & frozenset(COPIES.lifecycle.statuses)
 DOING = "载体核对"
 CLOSED_MESSAGE = "该次核对已于 {at:%Y-%m-%d %H:%M} 完成,结果已存档,不能再修改。"
@@ -379,11 +382,12 @@ class CarrierCheckService:
         # (one comprehension, positional: at 20,000 copies each call saved is milliseconds)
         lines = [CheckLine(r[0], r[1], r[2], r[3] or "", r[4], get_name(r[8], ""), r[5] or "", r[6], r[7] or "",
                            get_seen(r[0])) for r in rows]
-        if info.scope == PERSON:
-            for x in lines:
-                x.held = x.status in _WITH_HOLDER
         extra = [_line(r, names, seen.get(r[_ID]), finding=EXTRA, belongs=_belongs(r, names))
                  for r in extra_rows]
+        sent = _sent(session, [*lines, *extra])
+        if info.scope == PERSON:
+            for x in lines:
+                x.held = _held(x.status, sent.get(x.copy_id))
         return CheckList(info, lines, extra)
 
     # -- ticking and scanning -------------------------------------------------------------------
@@ -463,13 +467,14 @@ class CarrierCheckService:
         names = _labels(session, {row[_PERSON]} - {None})
         info = _info(check)
         listed = _in_scope(info, row) and row[_STATUS] not in CLOSED
-        held = info.scope == PERSON and row[_STATUS] in _WITH_HOLDER
+        line = _line(row, names, how, belongs="" if listed else _belongs(row, names))
+        sent = _sent(session, [line])
+        held = info.scope == PERSON and _held(row[_STATUS], sent.get(copy_id))
         state = PRESENT if held else record_state(row[_STATUS])
         finding = (SEEN if state == PRESENT else MISPLACED) if listed else EXTRA
         item = session.scalar(select(CarrierCheckItem).where(CarrierCheckItem.check_id == check.id,
                                                              CarrierCheckItem.copy_id == copy_id))
-        line = _line(row, names, how, finding=finding, belongs="" if listed else _belongs(row, names))
-        line.held = held
+        line.finding, line.held = finding, held
         if item is not None:
             return ScanResult(line, finding, f"{line.number} 已核对过", again=True)
         now = self._now()
@@ -482,7 +487,7 @@ class CarrierCheckService:
         elif finding == EXTRA:
             message = f"多出:{line.number} 不在本次核对范围,{line.belongs}"
         else:
-            message = f"位置不符:{line.number} 登记为“{line.status}”" + (f"(持有人 {line.holder})" if line.holder else "")
+            message = f"位置不符:{line.number} 登记为“{line.status}”" + (f"({_who(line)})" if line.holder else "")
         return ScanResult(line, finding, message)
 
     # -- closing ---------------------------------------------------------------------------
@@ -503,7 +508,7 @@ class CarrierCheckService:
                     finding = SEEN if x.state == PRESENT else MISPLACED
                 else:
                     finding = {PRESENT: MISSING, ABSENT: AWAY, LOST: LOST}[x.state]
-                belongs = f"登记为“{x.status}”" + (f",持有人 {x.holder}" if x.holder else "") \
+                belongs = f"登记为“{x.status}”" + (f",{_who(x)}" if x.holder else "") \
                     if finding in (MISPLACED, AWAY, LOST) else ""
                 findings[x.copy_id] = _with(x, finding, belongs)
             for x in listing.extra:
@@ -703,6 +708,30 @@ def _line(row: Any, names: Mapping[int, str], seen_how: str | None, *, finding: 
     copy_id, number, copy_number, title, level, place, status, department, person = row
     return CheckLine(copy_id, number, copy_number, title or "", level, names.get(person, ""), place or "", status,
                      department or "", seen_how, finding, belongs)
+
+
+def _sent(session: Session, lines: Sequence[CheckLine]) -> dict[int, distributions.Recipient]:
+    """The lines 已分发 show whom they went to (the unit, else the person) where the others show
+    their 持有人; their recipients, by copy."""
+    away = [x for x in lines if x.status == DISTRIBUTED]
+    sent = distributions.last_recipients(session, [x.copy_id for x in away]) if away else {}
+    for x in away:
+        to = sent.get(x.copy_id)
+        if to is not None and to.text:
+            x.holder = to.text
+    return sent
+
+
+def _held(status: str, sent: distributions.Recipient | None) -> bool:
+    """Whether the person a check is of should have the copy: lent to them, or distributed to them
+    (a 接收人 named, whom 分发 made its 持有人, which is how the check's scope took it in)."""
+    if status == DISTRIBUTED:
+        return sent is not None and bool(sent.person)
+    return status in _WITH_HOLDER
+
+
+def _who(x: CheckLine) -> str:
+    return f"分发至 {x.holder}" if x.status == DISTRIBUTED else f"持有人 {x.holder}"
 
 
 def _with(x: CheckLine, finding: str, belongs: str) -> CheckLine:

@@ -9,10 +9,10 @@ import datetime as dt
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from mibao_desktop import files
-from mibao_desktop.db.models import Account, FieldChange, RecordEvent
+from mibao_desktop.db.models import Account
 from mibao_desktop.db.database import Database
 from mibao_desktop.services.holdings import PersonHoldings, collect
 from mibao_desktop.ledgers import PEOPLE, Ledger, levels
@@ -21,7 +21,7 @@ from mibao_desktop.printing import carrier_labels as CL, labels as L
 from mibao_desktop.printing.forms import render_form
 from mibao_desktop.printing.templates import FORM_TEMPLATES, FormContext, destruction_warnings, takeout_warnings
 from mibao_desktop.security import Actor, Role, require
-from mibao_desktop.services import audit, settings
+from mibao_desktop.services import audit, distributions, settings
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.services.output_service import check_target
@@ -175,25 +175,8 @@ class PrintService:
         """The unit (or person) each copy was last 分发 to: its envelope's 收件单位. Read for
         all the copies in a few queries (the preview asks at each change, on the UI thread;
         each copy's whole history took 10 ms a copy)."""
-        distributed = next(a.to for a in carrier_fields.COPY_ACTIONS if a.key == "distribute")
-        unit, person = carrier_fields.RECIPIENT_UNIT.name, carrier_fields.RECIPIENT.name
-        out: dict[int, str] = {}
         with self.ledgers._read("打印标识") as session:
-            for start in range(0, len(copy_ids), 500):
-                part = list(copy_ids[start:start + 500])
-                latest = (select(RecordEvent.record_id, func.max(RecordEvent.id).label("id"))
-                          .join(FieldChange, FieldChange.event_id == RecordEvent.id)
-                          .where(RecordEvent.record_id.in_(part), RecordEvent.action == "status",
-                                 FieldChange.field == "status", FieldChange.new_value == distributed)
-                          .group_by(RecordEvent.record_id).subquery())
-                facts: dict[int, dict[str, str]] = {}
-                for record_id, name, value in session.execute(
-                        select(latest.c.record_id, FieldChange.field, FieldChange.new_value)
-                        .join(FieldChange, FieldChange.event_id == latest.c.id)
-                        .where(FieldChange.field.in_((unit, person)))):
-                    facts.setdefault(record_id, {})[name] = value or ""
-                out.update((rid, said.get(unit) or said.get(person) or "") for rid, said in facts.items())
-        return out
+            return {rid: r.text for rid, r in distributions.last_recipients(session, copy_ids).items()}
 
     def copy_labels(self, ledger: Ledger, marks: Sequence[CL.CopyMark], target: str | Path | BinaryIO,
                     layout: L.LabelLayout, *, kind: str = CL.COVER_LABEL, start: int = 1, copies: int = 1,
