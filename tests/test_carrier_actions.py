@@ -371,3 +371,52 @@ def test_a_status_change_taken_back_puts_the_holder_and_due_date_back(services):
     assert (undone.status, undone.display("holder"), undone.values["due_on"]) == ("在管", "李娜", None)
     assert any(c.field == "holder" and (c.old, c.new) == ("王芳", "李娜") for c in ledgers.history(b.id)[0].changes)
     assert ledgers.history(b.id)[0].fact("borrower") == ""  # 在管 was entered with no borrower
+
+
+def test_two_workstations_acting_on_the_same_copies_in_other_orders_do_not_deadlock(services, db_target):
+    """Two workstations lend overlapping copies picked in opposite orders at the same moment:
+    each locks the copies in id order, so one waits for the other instead of both waiting for
+    each other (PostgreSQL's deadlock, shown raw in English); the second is refused in Chinese."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mibao_desktop.db.database import Database
+
+    ids = [c.id for c in services.carrier_actions.copies(services.carrier_actions.register(received(copies=40)).id)]
+    loan = {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"}
+    opened = [Database.open(db_target) for _ in range(2)]
+    start = threading.Barrier(2)
+
+    def workstation(database, order):
+        start.wait()
+        try:
+            return Services(database, Actor.local_security_admin()).carrier_actions.lend(order, loan)
+        except Exception as exc:
+            return exc
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            runs = [pool.submit(workstation, opened[0], ids), pool.submit(workstation, opened[1], ids[::-1])]
+            results = [r.result(timeout=120) for r in runs]
+    finally:
+        for database in opened:
+            database.close()
+    done = [r for r in results if isinstance(r, list)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(done) == 1 and len(done[0]) == 40, results
+    assert len(refused) == 1 and isinstance(refused[0], RuleRefused) and "不能借阅" in str(refused[0]), refused
+    assert {c.status for c in services.carrier_actions.copies(ids and services.ledgers.get(ids[0]).parent_id)} == {"借出"}
+
+
+def test_a_database_error_reaches_the_user_in_chinese(services, db):
+    """Whatever the database itself refuses (here: the history table gone) is told in Chinese,
+    with nothing stored, not as the driver's English."""
+    from sqlalchemy import text as sql
+
+    one = services.carrier_actions.copies(services.carrier_actions.register(received(copies=1)).id)[0]
+    with db.write() as session:
+        session.execute(sql("ALTER TABLE record_events RENAME TO record_events_gone"))
+    with pytest.raises(ServiceError) as err:
+        services.carrier_actions.lend([one.id], {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"})
+    assert "数据库" in str(err.value) and "没有保存" in str(err.value)
+    assert not any("a" <= ch.lower() <= "z" for ch in str(err.value).split("(")[0]), str(err.value)

@@ -200,6 +200,11 @@ class CarrierActions:
         today = self.ledgers.clock().date()
         day = effective_date or today
         with self.ledgers._write(action.label) as session:
+            # locked in id order first: two workstations acting on overlapping copies picked in
+            # different orders would otherwise each hold one and wait for the other (a deadlock
+            # on PostgreSQL), as void_many does
+            for copy_id in sorted(ids):
+                self.ledgers._locate(session, copy_id, lock=True)
             if action.key == "destroy" and is_blank(raw.get("inventory")):
                 raw["inventory"] = f"XH-{self.ledgers.clock():%Y%m%d-%H%M%S}"  # one list for the whole batch
             done: list[RecordView] = []

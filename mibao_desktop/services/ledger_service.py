@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import logging
 from typing import Any, Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence, Sized
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from mibao_desktop.db.database import Database
@@ -49,6 +50,9 @@ RELATED = "related"  # the error key of a fault found in another record (a rule 
 
 
 DUPLICATE = "编号、序列号或MAC地址与已有记录重复,未保存。请检查后重试。"
+# PostgreSQL's deadlock and serialization failure: another workstation's transaction crossed this one
+_CROSSED = frozenset({"40P01", "40001"})
+log = logging.getLogger(__name__)
 
 
 def _unique_violation(exc: BaseException) -> bool:
@@ -339,6 +343,13 @@ class LedgerService:
         except Exception as exc:
             if _unique_violation(exc):
                 raise ServiceError(DUPLICATE) from None
+            if isinstance(exc, DBAPIError):  # the driver's own words are English: the user reads Chinese
+                log.warning("%s: database error", doing, exc_info=exc)
+                if getattr(exc.orig, "sqlstate", None) in _CROSSED:
+                    raise ServiceError(f"“{doing}”与另一工作站同时进行的操作相互等待,已由数据库中止:"
+                                       "本次操作没有保存任何内容,请重试。") from None
+                raise ServiceError(f"数据库未能完成“{doing}”,本次操作没有保存任何内容。请稍后重试;"
+                                   "如仍不能完成,请联系系统管理员检查数据库。") from None
             raise
 
     @staticmethod
