@@ -199,3 +199,35 @@ def test_a_distributed_copy_is_away_with_its_recipient_not_missing(services):
     held = {x.copy_id: x.state for x in checks.check_list(person.id).lines}
     assert held[one[1]] == "在位"  # distributed to her: with her
     assert checks.scan(person.id, copy_code("ZT-2026-001", 1)).finding == "多出"  # went to 市保密局, not to her
+
+
+def test_workstations_opening_the_same_check_at_once_share_one(services, db, db_target):
+    """One check of a kind, period and scope is open at a time: workstations opening it at the
+    same moment (each its own engine, as another computer would) all take up the one check. On
+    PostgreSQL each reads "none open yet" in its own transaction unless the opening is locked."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from mibao_desktop.db.database import Database
+    from mibao_desktop.db.models import CarrierCheck
+
+    period = CC.current_period("月核对", TODAY)
+    others = [Database.open(db_target) for _ in range(6)]
+    start = threading.Barrier(len(others))
+
+    def open_it(other):
+        start.wait()
+        return Services(other, Actor.local_security_admin()).carrier_checks.open("月核对", period, "部门", "科研一处").id
+
+    try:
+        with ThreadPoolExecutor(len(others)) as pool:
+            ids = list(pool.map(open_it, others, timeout=120))
+    finally:
+        for other in others:
+            other.close()
+    with db.session() as session:
+        opened = session.scalar(select(func.count()).select_from(CarrierCheck).where(CarrierCheck.closed_at.is_(None)))
+    assert opened == 1 and len(set(ids)) == 1
+    assert len(_audit(db, "check.open")) == 1

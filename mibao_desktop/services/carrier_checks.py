@@ -28,7 +28,7 @@ from operator import itemgetter
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy import false, func, insert, select, union_all, update
+from sqlalchemy import false, func, insert, select, text, union_all, update
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.models import CarrierCheck, CarrierCheckItem, Record
@@ -62,6 +62,8 @@ CLOSED = COPIES.lifecycle.closing
 # 持有人), not one distributed to a unit (its 持有人 is still whoever had it before)
 _WITH_HOLDER = frozenset({"借出"}) & frozenset(COPIES.lifecycle.statuses)
 DOING = "载体核对"
+# PostgreSQL advisory lock class (with the scope's hash): openings of one check follow each other
+OPEN_LOCK = 0x4D42_0003
 CLOSED_MESSAGE = "该次核对已于 {at:%Y-%m-%d %H:%M} 完成,结果已存档,不能再修改。"
 
 
@@ -293,6 +295,7 @@ class CarrierCheckService:
                 raise ValidationFailed({"scope_value": f"没有登记在“{value}”名下的涉密载体"}, {"scope_value": "部门"})
             elif scope == PLACE and not self._has_place(session, value):
                 raise ValidationFailed({"scope_value": f"没有存放在“{value}”的涉密载体"}, {"scope_value": "存放位置"})
+            _serialise_opening(session, kind, period, scope, value)
             same = session.scalar(select(CarrierCheck).where(
                 CarrierCheck.closed_at.is_(None), CarrierCheck.kind == kind, CarrierCheck.period == period,
                 CarrierCheck.scope == scope, CarrierCheck.scope_value == value))
@@ -609,6 +612,17 @@ class CarrierCheckService:
 
 
 # -- queries -------------------------------------------------------------------------------------
+
+
+def _serialise_opening(session: Session, *scope: str) -> None:
+    """Openings of the same check (kind, period, scope) follow each other, so that a second
+    workstation finds the first one's check open and takes it up instead of opening another.
+    SQLite's write transactions (BEGIN IMMEDIATE) already do; on PostgreSQL each would read
+    "none open" in its own transaction, so a transaction-scoped advisory lock keyed on the
+    scope is taken first (freed at commit; other scopes open freely)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:lock, hashtext(:scope))"),
+                        {"lock": OPEN_LOCK, "scope": "\x1f".join(scope)})
 
 
 # the columns of _base_query's rows, in order
