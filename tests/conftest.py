@@ -31,6 +31,7 @@ import itertools
 import os
 import shutil
 import socket
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -209,6 +210,17 @@ def libreoffice_profile(tmp_path_factory) -> str:
     The first start makes it (several seconds); later starts reuse it. The conversions of one
     session run one after another, so no two LibreOffice processes share it at once."""
     return f"-env:UserInstallation={tmp_path_factory.mktemp('libreoffice').as_uri()}"
+
+
+@pytest.fixture(scope="session")
+def zip_bomb(tmp_path_factory) -> Path:
+    """An .xlsx whose one sheet unpacks to 400 MB of zeros (about 400 KB packed): past the
+    size limit and the packing ratio both. Made once: deflating 400 MB takes seconds. Tests
+    only read it."""
+    path = tmp_path_factory.mktemp("bomb") / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (400 * 1024 * 1024))
+    return path
 
 
 @pytest.fixture
