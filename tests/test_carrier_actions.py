@@ -62,7 +62,8 @@ def test_the_story_of_a_received_document_of_twelve_copies(services, db, tmp_pat
     assert created[0].detail["copies"] == 12 and created[0].detail["stamp"] == "收文章"
 
     # 分发: every copy to a person of the scope, approved
-    sent = acts.distribute([c.id for c in copies[:11]], {"recipient": "张伟", "approver": "王局长"})
+    sent = acts.distribute([c.id for c in copies[:11]], {"recipient": "张伟", "approver": "王局长"},
+                           effective_date=TODAY - dt.timedelta(days=25))  # before copy 6 is found missing
     assert {c.status for c in sent} == {"已分发"} and {c.display("holder") for c in sent} == {"张伟"}
     entry = ledgers.history(copies[0].id)[0]
     assert entry.status_moved == ("在管", "已分发") and entry.fact("approver") == "王局长"
@@ -420,3 +421,21 @@ def test_a_database_error_reaches_the_user_in_chinese(services, db):
         services.carrier_actions.lend([one.id], {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"})
     assert "数据库" in str(err.value) and "没有保存" in str(err.value)
     assert not any("a" <= ch.lower() <= "z" for ch in str(err.value).split("(")[0]), str(err.value)
+
+
+def test_an_action_is_not_dated_before_the_copys_latest_status_change(services):
+    """A 归还 dated before its 借阅 would put the copy's history out of order (the registers read
+    it by the day each change took effect): refused, naming the earlier change. A change taken
+    back does not count: the 借阅 entered again with its true, earlier date is accepted."""
+    acts, ledgers = services.carrier_actions, services.ledgers
+    one = acts.copies(acts.register(received(copies=1)).id)[0]
+    loan = {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"}
+    acts.lend([one.id], loan, effective_date=TODAY - dt.timedelta(days=5))
+    with pytest.raises(ServiceError, match="不能早于") as err:
+        acts.give_back([one.id], effective_date=TODAY - dt.timedelta(days=6))
+    assert "借阅" in str(err.value) and (TODAY - dt.timedelta(days=5)).isoformat() in str(err.value)
+    assert ledgers.get(one.id).status == "借出"
+    assert acts.give_back([one.id], effective_date=TODAY - dt.timedelta(days=5))[0].status == "在管"  # the same day may
+    acts.lend([one.id], loan, effective_date=TODAY - dt.timedelta(days=2))
+    ledgers.reverse_status(one.id, ledgers.history(one.id)[0].id)  # entered by mistake, today
+    assert acts.lend([one.id], loan, effective_date=TODAY - dt.timedelta(days=3))[0].status == "借出"

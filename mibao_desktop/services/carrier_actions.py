@@ -17,7 +17,8 @@ import datetime as dt
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from mibao_desktop.db.models import RecordEvent
 from mibao_desktop.errors import Cancelled, LifecycleError, ServiceError, ValidationFailed
@@ -27,7 +28,7 @@ from mibao_desktop.ledgers.declaration import REASON, Action
 from mibao_desktop.ledgers.fields import Ref
 from mibao_desktop.ledgers.levels import CONFIDENTIAL, SECRET, TOP_SECRET
 from mibao_desktop.ledgers.normalize import FieldError, is_blank
-from mibao_desktop.services import audit
+from mibao_desktop.services import audit, status_facts
 from mibao_desktop.services.holdings import child_number
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.repository import LedgerQuery, RecordRepository
@@ -205,6 +206,7 @@ class CarrierActions:
             # on PostgreSQL), as void_many does
             for copy_id in sorted(ids):
                 self.ledgers._locate(session, copy_id, lock=True)
+            latest = self._latest_changes(session, ids) if action.to is not None else {}
             if action.key == "destroy" and is_blank(raw.get("inventory")):
                 raw["inventory"] = f"XH-{self.ledgers.clock():%Y%m%d-%H%M%S}"  # one list for the whole batch
             done: list[RecordView] = []
@@ -220,7 +222,8 @@ class CarrierActions:
                     carriers[row["parent_id"]] = self.ledgers._get_view(session, row["parent_id"])
                 if resolved is None:
                     resolved = self._resolved(session, action, row, raw)
-                done.append(self._one(session, action, row, carriers[row["parent_id"]], dict(resolved), day))
+                done.append(self._one(session, action, row, carriers[row["parent_id"]], dict(resolved), day,
+                                      latest.get(copy_id)))
             if action.to in COPIES.lifecycle.closing:
                 for carrier_id in sorted(carriers):
                     self._close_carrier_if_done(session, carrier_id, day)
@@ -246,11 +249,15 @@ class CarrierActions:
         return row
 
     def _one(self, session: Session, action: Action, row, carrier: RecordView, facts: dict[str, Any],
-             day: dt.date) -> RecordView:
+             day: dt.date, latest: tuple[dt.date, str] | None = None) -> RecordView:
         copy = self.ledgers._view(session, COPIES, row)
         name = child_number(copy, carrier)
         if copy.voided:
             raise LifecycleError(f"{name} 已作废,不能{action.label}。")
+        if latest is not None and day < latest[0]:
+            raise ValidationFailed({"effective_date": f"{name} 已于 {latest[0].isoformat()} 办理{latest[1]},"
+                                                      f"{action.label}日期 {day.isoformat()} 不能早于它,请核对日期"},
+                                   {"effective_date": "日期"})
         if copy.status not in action.from_:
             raise RuleRefused(f"{name} 当前为“{copy.status}”,不能{action.label};"
                               f"{action.label}只适用于{'、'.join(f'“{s}”' for s in action.from_)}的载体份",
@@ -267,6 +274,36 @@ class CarrierActions:
                                            kind="status" if action.to is not None else action.key,
                                            confirm_referenced=True)
         return made if action.key == "copy" else view
+
+    @staticmethod
+    def _latest_changes(session: Session, ids: Sequence[int]) -> dict[int, tuple[dt.date, str]]:
+        """Each copy's latest status change that stands (neither a reversal nor taken back by
+        one): the day it took effect and what it was (借阅 …). An action may not be dated before
+        it, or the copy's history (and the registers read from it by day) would be out of order."""
+        out: dict[int, tuple[dt.date, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            events = session.scalars(select(RecordEvent).where(RecordEvent.record_id.in_(chunk),
+                                                               RecordEvent.action == "status")
+                                     .options(selectinload(RecordEvent.changes))
+                                     .order_by(RecordEvent.id.desc())).all()
+            undone: set[int] = set()
+            for e in events:
+                if e.record_id in out:
+                    continue
+                reverses = next((c for c in e.changes if c.field == status_facts.REVERSES), None)
+                if reverses is not None:
+                    undone.update(int(i) for i in (reverses.new_ids or "").split() if i.isdigit())
+                    continue
+                if e.id in undone or not e.changes:
+                    continue
+                moved = e.changes[0]
+                fits = [a for a in C.COPY_ACTIONS if a.to == moved.new_value and moved.old_value in a.from_]
+                held = {c.field for c in e.changes[1:]}
+                best = max(fits, key=lambda a: len(held & {f.name for f in a.facts}), default=None)
+                what = best.label if best is not None else f"“{moved.new_value}”"
+                out[e.record_id] = (e.effective_date or e.at.date(), what)
+        return out
 
     def _resolved(self, session: Session, action: Action, row, raw: Mapping[str, Any]) -> dict[str, Any]:
         """The facts with each person resolved once (a name new to the register is added), so
