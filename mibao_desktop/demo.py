@@ -12,7 +12,7 @@ import datetime as dt
 import random
 
 from mibao_desktop.errors import ServiceError
-from mibao_desktop.ledgers import PEOPLE, REGISTRY
+from mibao_desktop.ledgers import PEOPLE, REGISTRY, children_of
 from mibao_desktop.ledgers.computers import computer_rows  # noqa: F401 (tests and benchmarks use it from here)
 from mibao_desktop.ledgers.declaration import SampleContext
 from mibao_desktop.ledgers.media import media_rows  # noqa: F401
@@ -113,7 +113,7 @@ def _lifecycle(service: LedgerService, ledger, ids: list[int], rng: random.Rando
         for record_id in rng.sample(ids, k=min(len(ids), max(1, len(ids) // 40))):
             status = passing[0] if rng.random() < 0.7 else rng.choice(passing)
             service.change_status(record_id, status, facts=_sample_facts(service, record_id, status, lifecycle, rng))
-    if closing:
+    if closing and not children_of(ledger):  # a carrier closes with its copies, never on its own
         for record_id in rng.sample(ids, k=min(len(ids), max(1, len(ids) // 60))):
             if service.get(record_id).status == lifecycle.initial:
                 service.change_status(record_id, closing[0], reason="超过使用年限,经审批报废",
