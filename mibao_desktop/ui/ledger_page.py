@@ -79,7 +79,7 @@ class LedgerPage(QWidget):
         self.search.setToolTip("按空格分隔多个词;姓名、部门等可输拼音首字母,如 zw 找张伟、kyyc 找科研一处;"
                                "按 Enter 到表中第一行")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(260)
+        self.search.setMinimumWidth(190)  # the widest page (computers, five lists) fits 1366 px
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
