@@ -24,8 +24,8 @@ from typing import BinaryIO, Iterable
 from reportlab.lib.colors import HexColor
 
 from mibao_desktop.ledgers import levels
-from mibao_desktop.printing.labels import (MAX_SAFE_MARGIN, LabelLayout, LayoutError, SheetOptions, _anchor_in_margin,
-                                           _band, _foot, _outline)
+from mibao_desktop.printing.labels import (LabelLayout, SheetOptions, _anchor_in_margin, _band, _foot,
+                                           _outline, check_sheet)
 from mibao_desktop.printing.pdf import FONT, fit_size, mm, new_canvas, text_width
 from mibao_desktop.printing.qr import draw_qr
 
@@ -82,18 +82,8 @@ def render_copy_labels(target: str | Path | BinaryIO, marks: Iterable[CopyMark],
     """Draw a cover (``COVER_LABEL``) or sealed-envelope (``ENVELOPE_LABEL``) label per copy,
     ``options.copies`` of each; returns the labels drawn. Sheets, start position, offsets,
     colours, outline, unit name and safe margin as for the device labels."""
-    layout.check()
-    if kind not in KIND_TITLES:
-        raise LayoutError(f"未知的标识种类:{kind}")
-    if not 1 <= options.start <= layout.per_page:
-        raise LayoutError(f"起始位置应在 1 到 {layout.per_page} 之间")
-    if not 1 <= options.copies <= 100:
-        raise LayoutError("每份载体的标识张数应在 1 到 100 之间")
+    check_sheet(layout, options, kind, KIND_TITLES, copies_of="每份载体的标识张数")
     margin = options.safe_margin
-    if not 0 <= margin <= MAX_SAFE_MARGIN:
-        raise LayoutError(f"安全边距应在 0 到 {MAX_SAFE_MARGIN:.0f} 毫米之间")
-    if min(layout.label_width, layout.label_height) - 2 * margin < 15:
-        raise LayoutError(f"安全边距 {margin:g} mm 太大:留给标识内容的宽和高至少 15 mm,请减小安全边距")
     unit = " ".join(options.unit.split())
     colours = {**levels.colours(), **(options.colours or {})}  # the unit's own levels (涉密专用) too
     c = new_canvas(target, (layout.page_width * mm, layout.page_height * mm), KIND_TITLES[kind], anchor=anchor)

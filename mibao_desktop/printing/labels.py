@@ -134,24 +134,33 @@ class SheetOptions:
 MAX_SAFE_MARGIN = 8.0
 
 
+def check_sheet(layout: LabelLayout, options: SheetOptions, kind: str, kinds: Iterable[str], *,
+                copies_of: str = "每条记录的份数") -> None:
+    """What every label sheet checks before it draws (devices' labels, carrier copies' labels):
+    a known kind, the start position on the sheet, the copies of each, and a safe margin that
+    leaves room for the label's content."""
+    layout.check()
+    if kind not in kinds:
+        raise LayoutError(f"未知的标识种类:{kind}")
+    if not 1 <= options.start <= layout.per_page:
+        raise LayoutError(f"起始位置应在 1 到 {layout.per_page} 之间")
+    if not 1 <= options.copies <= 100:
+        raise LayoutError(f"{copies_of}应在 1 到 100 之间")
+    margin = options.safe_margin
+    if not 0 <= margin <= MAX_SAFE_MARGIN:
+        raise LayoutError(f"安全边距应在 0 到 {MAX_SAFE_MARGIN:.0f} 毫米之间")
+    if min(layout.label_width, layout.label_height) - 2 * margin < 15:
+        raise LayoutError(f"安全边距 {margin:g} mm 太大:留给标识内容的宽和高至少 15 mm,请减小安全边距")
+
+
 def render_labels(target: str | Path | BinaryIO, contents: Iterable[LabelContent], layout: LabelLayout,
                   options: SheetOptions = SheetOptions(), *, anchor: str = "") -> int:
     """Draw the labels; returns the number of labels drawn. ``anchor`` (审计链头 N:HASH16) goes
     into the PDF's properties, and onto each sheet only where its margin leaves room below or
     above the labels (a roll label or a 24-up sheet has none); the print's audit entry holds it
     too."""
-    layout.check()
-    if options.kind not in KIND_TITLES:
-        raise LayoutError(f"未知的标识种类:{options.kind}")
-    if not 1 <= options.start <= layout.per_page:
-        raise LayoutError(f"起始位置应在 1 到 {layout.per_page} 之间")
-    if not 1 <= options.copies <= 100:
-        raise LayoutError("每条记录的份数应在 1 到 100 之间")
+    check_sheet(layout, options, options.kind, KIND_TITLES)
     margin = options.safe_margin
-    if not 0 <= margin <= MAX_SAFE_MARGIN:
-        raise LayoutError(f"安全边距应在 0 到 {MAX_SAFE_MARGIN:.0f} 毫米之间")
-    if min(layout.label_width, layout.label_height) - 2 * margin < 15:
-        raise LayoutError(f"安全边距 {margin:g} mm 太大:留给标识内容的宽和高至少 15 mm,请减小安全边距")
     unit = " ".join(options.unit.split())
     colours = {**levels.colours(), **(options.colours or {})}
     c = new_canvas(target, (layout.page_width * mm, layout.page_height * mm), KIND_TITLES[options.kind],
