@@ -200,6 +200,7 @@ CARRIERS = Ledger(
     label=LabelSpec("国家秘密载体", ("国家秘密载体", "严禁私自", "留存、", "复制和", "带出"),
                     lines=("carrier_number", "keeper", "classified_on")),
     forms=("destruction", "copy", "borrowing"),
+    registers=True,
     sample=_sample,
 )
 

@@ -317,6 +317,9 @@ class Ledger:
     default_sort: str = ""
     label: LabelSpec | None = None
     forms: tuple[str, ...] = ()  # the approval forms printed from its records (printing.templates)
+    # its 登记簿 (收文、发文、借阅、复制登记簿, 销毁清单) are read by period from its records' recorded
+    # actions (ledgers/carrier_registers.py): the desktop offers 登记簿… on its page
+    registers: bool = False
     sample: SampleRows | None = None  # sample rows for the demo
     auto_number: str = ""  # a format such as "RY-{:04d}": the number given when none is typed
 

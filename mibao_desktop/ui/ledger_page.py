@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger
-from mibao_desktop.ledgers.carriers import CARRIERS
+from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger, children_of
 from mibao_desktop.printing.templates import forms_of
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.context import Services
@@ -139,7 +138,7 @@ class LedgerPage(QWidget):
         # the carriers' registers by period (收文、发文、借阅、复制登记簿, 销毁清单): printed or exported
         self.registers_button = _button("登记簿…", "收文、发文、借阅、复制登记簿和销毁清单:按期间打印或导出",
                                         self.carrier_registers)
-        self.registers_button.setVisible(ledger.key == CARRIERS.key)
+        self.registers_button.setVisible(ledger.registers)
         action_bar = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.status_button, self.void_button,
                        self.restore_button, self.bulk_button, self.replace_button):
@@ -528,7 +527,9 @@ class LedgerPage(QWidget):
             self.detail.show_record(record)
 
     def add_record(self) -> None:
-        if self.ledger.key == CARRIERS.key:  # 接收/制作: the carrier with its copies 1…份数 at once
+        # a ledger whose children it counts (a carrier's 份数) registers them with it: 接收/制作
+        # gives the carrier its copies 1…份数 at once
+        if any(child.counted_by for child in children_of(self.ledger)):
             actions = self.services.carrier_actions
             self._open(RecordDialog(self.service, self.ledger, parent=self, create=lambda raw: actions.register(raw),
                                     also_required=actions.REGISTER_REQUIRES))
