@@ -24,6 +24,7 @@ from mibao_desktop.db.models import RecordEvent
 from mibao_desktop.errors import Cancelled, LifecycleError, ServiceError, ValidationFailed
 from mibao_desktop.ledgers import PEOPLE
 from mibao_desktop.ledgers import carriers as C
+from mibao_desktop.ledgers.carrier_registers import action_of
 from mibao_desktop.ledgers.declaration import REASON, Action
 from mibao_desktop.ledgers.fields import Ref
 from mibao_desktop.ledgers.levels import CONFIDENTIAL, SECRET, TOP_SECRET
@@ -49,8 +50,8 @@ def action_label(entry) -> str:
     if moved is None:
         return entry.action_label
     held = {c.field for c in entry.changes[1:]}
-    fits = [a for a in C.COPY_ACTIONS if a.to == moved[1] and moved[0] in a.from_]
-    best = max(fits, key=lambda a: len(held & {f.name for f in a.facts}), default=None)
+    # the registers name the same action from the same move (one reading of a history event)
+    best = ACTIONS.get(action_of("status", *moved))
     return best.label if best is not None and held & {f.name for f in best.facts} else entry.action_label
 
 
