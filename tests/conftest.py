@@ -87,8 +87,12 @@ class PostgresTestDatabases:
         return self.url.set(database=name).render_as_string(hide_password=False)
 
     def _drop(self, conn, name: str) -> None:
+        # Only client backends: an autovacuum worker on the database belongs to the superuser,
+        # which the test role may not signal (CI once failed on exactly that), and DROP DATABASE
+        # stops autovacuum workers on its own.
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+                          "WHERE datname = :name AND pid <> pg_backend_pid() "
+                          "AND backend_type = 'client backend'"), {"name": name})
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
 
     def drop_leftovers(self) -> None:
