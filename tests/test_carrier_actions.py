@@ -282,6 +282,11 @@ def test_scope_words():
     assert within_scope("张伟,李娜", "李娜", "保密办")
     assert not within_scope("科研一处", "王芳", "科研二处")
     assert not within_scope("", "王芳", "科研二处")
+    # a department is named whole or as the one above it, never by a part of its name
+    assert within_scope("科研一处全体人员", "王芳", "科研一处")
+    assert within_scope("科研一处", "王芳", "科研一处一室")
+    assert not within_scope("一处", "王芳", "科研一处")
+    assert not within_scope("科研一处一室", "王芳", "科研一处")
 
 
 def test_receipt_must_be_stamped_and_scope_given(services):

@@ -41,6 +41,7 @@ SINGLE = ("copy",)  # done on one original at a time: 复制 makes one new carri
 MAX_COPIES_AT_ONCE = 10_000  # the 份数 a carrier may declare
 _SCOPE_SPLIT = re.compile(r"[、,,;;/\s]+")
 WHOLE_UNIT = ("全体", "全体人员", "全单位", "本单位")  # a 知悉范围 that names everyone
+_WHOLE_SUFFIX = re.compile(r"(?:全体人员|全体|全员|所有人员|人员)$")  # 科研一处全体人员 → 科研一处
 
 
 def action_label(entry) -> str:
@@ -69,7 +70,11 @@ def within_scope(scope: str | None, name: str, department: str | None) -> bool:
     words = [w for w in _SCOPE_SPLIT.split(scope or "") if w]
     if any(w in WHOLE_UNIT for w in words):
         return True
-    return any(w == name or (department and (w == department or w in department or department in w))
+    # A department is named whole (科研一处, 科研一处全体人员) or as the one it belongs to (科研一处
+    # covers 科研一处一室). A part of a name is not it: 一处 is not 科研一处, and a substring test
+    # once let 一处 stand for every 某某一处 of the unit.
+    return any(w == name or (department and (_WHOLE_SUFFIX.sub("", w) == department
+                                             or (len(w) < len(department) and department.startswith(w))))
                for w in words)
 
 
