@@ -116,6 +116,21 @@ def test_a_secret_copy_counts_sixty_days(services, clock):
     assert event.values["report_by"] == f"{clock.now + dt.timedelta(hours=24):%Y-%m-%d %H:%M}前(24小时内)"
 
 
+def test_a_leak_opened_days_after_the_period_ran_out_counts_its_24_hours_from_then(services, clock):
+    """Nobody opened MiBao for a week after the sixty days ended: the leak began the day after
+    the period (第二条), and its 24 hours (第六条) ran out long before the administrator came back."""
+    _made, (one, *_rest) = carrier(services, level="机密")
+    mark_missing(services, [one], DAY0)  # searched for up to and including day 60
+    clock.day(68)
+    (event,) = services.carrier_watch.open_due_events()
+    began = dt.datetime.combine(DAY0 + dt.timedelta(days=61), dt.time.min)
+    assert event.values["found_on"] == began.date()
+    assert event.values["report_by"] == f"{began + dt.timedelta(hours=24):%Y-%m-%d %H:%M}前(24小时内)"
+    (leak,) = services.carrier_watch.watch().leaks
+    assert leak.report_by == began + dt.timedelta(hours=24)
+    assert leak.deadline_text(clock.now).startswith("已超过报告时限")
+
+
 def test_two_secret_copies_missing_together_are_one_major_leak(services, clock):
     _made, (one, two, three) = carrier(services, level="机密")
     mark_missing(services, [one, two], DAY0)

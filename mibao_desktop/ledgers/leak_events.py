@@ -47,6 +47,16 @@ def grade(level_counts: dict[str, int]) -> str:
     return ORDINARY
 
 
+def started_at(found_on: dt.date | None, opened_at: dt.datetime) -> dt.datetime:
+    """When the event counts from for its report deadline: the moment it was opened, or, when it
+    was found (发现) on an earlier day than it was opened, the start of that day. A copy's search
+    period that ran out while nobody opened MiBao is a leak from the day after it ended (第二条),
+    so its 24 hours (第六条) do not wait for the administrator's next login."""
+    if found_on is None or found_on >= opened_at.date():
+        return opened_at
+    return dt.datetime.combine(found_on, dt.time.min)
+
+
 def report_by(opened_at: dt.datetime, grade_: str) -> dt.datetime:
     """When the report is due: at once for a major leak (its deadline is the moment it opened),
     within 24 hours of opening for any other (第六条)."""

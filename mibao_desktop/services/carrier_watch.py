@@ -215,9 +215,14 @@ class CarrierWatchService:
             numbers = _clipped("、".join(f"{r['number']} 第 {r['copy_numbers']} 份" for r in reports),
                                LEAKS.field("copy_numbers"))
         now = self.clock()
+        # the incident became a leak the day after its first copy's search period ended (第二条),
+        # whenever MiBao happens to open it
+        ended = [r[UNTIL] for r in copies if r[UNTIL] is not None]
+        found_on = min(min(ended) + dt.timedelta(days=1), today) if ended else today
         raw = leak_events.first_report(
-            item=item, level=level, count=len(copies), occurred_on=since, found_on=today,
-            search_days=leak_events.SEARCH_DAYS.get(level or ""), opened_at=now, carrier_id=facts["carrier_id"],
+            item=item, level=level, count=len(copies), occurred_on=since, found_on=found_on,
+            search_days=leak_events.SEARCH_DAYS.get(level or ""), opened_at=leak_events.started_at(found_on, now),
+            carrier_id=facts["carrier_id"],
             copy_numbers=numbers, place=facts["place"], responsible=facts["responsible"],
             department=facts["department"], level_counts=dict(counts))
         raw[LEAKS.key_field] = ledgers._next_number(session, LEAKS)
@@ -344,6 +349,7 @@ def open_leaks_query(limit: int = LIMIT):
 def _open_leak(row) -> OpenLeak:
     grade = row[leak_events.GRADE] or leak_events.ORDINARY
     opened = row["created_at"]
+    since = leak_events.started_at(row["found_on"], opened)
     return OpenLeak(event_id=row["id"], number=row[LEAKS.key_field], grade=grade, item=row[leak_events.ITEM] or "",
                     level=row[LEAKS.level_field.name], count=row[leak_events.COUNT], status=row["status"], opened_at=opened,
-                    report_by=leak_events.report_by(opened, grade), reported=row["status"] != leak_events.UNREPORTED)
+                    report_by=leak_events.report_by(since, grade), reported=row["status"] != leak_events.UNREPORTED)
