@@ -340,6 +340,11 @@ def test_a_carrier_closes_only_with_its_copies(services):
     with pytest.raises(LifecycleError, match="清退.*不能改为“已销毁”"):
         ledgers.change_status(carrier.id, "已销毁", reason="直接销毁")
     assert ledgers.get(carrier.id).status == "清退"
+    # nor is it taken back to 在管 while every copy stays 清退: the copies' changes go first
+    closed = next(e for e in ledgers.history(carrier.id) if e.status_moved == ("在管", "清退"))
+    with pytest.raises(LifecycleError, match="份均为“清退”,不能改回“在管”"):
+        ledgers.reverse_status(carrier.id, closed.id)
+    assert ledgers.get(carrier.id).status == "清退"
 
 
 def test_an_imported_returned_carrier_comes_with_no_copy_still_held(services):

@@ -1085,6 +1085,8 @@ class LedgerService:
                     raise LifecycleError(f"{ended},其下{ledger.noun}不能再改回“{old}”。")
             if old in ledger.lifecycle.closing and not confirm_referenced:
                 self._refuse_if_referenced(session, ledger, record_id, number, f"改回“{old}”")
+            if new in ledger.lifecycle.closing and old not in ledger.lifecycle.closing:
+                self._refuse_if_children_all_closed(session, ledger, record_id, number, old)
             # the facts the status gone back to was entered with (the change before this one into it)
             before = session.scalars(select(RecordEvent).where(RecordEvent.record_id == record_id,
                                                                RecordEvent.action == "status",
@@ -1122,6 +1124,19 @@ class LedgerService:
         """Whether a status change's history entry ``name`` is one of the record's own fields
         changed with it (``_change_status``'s edits: a copy's 持有人), not a fact of the change."""
         return name != status_facts.REVERSES and name not in ledger.lifecycle.fact_fields and ledger.has_field(name)
+
+    def _refuse_if_children_all_closed(self, session: Session, ledger: Ledger, record_id: int, number: str,
+                                       old: str) -> None:
+        """A parent closed with its children (a carrier 清退 because each copy went back) is not
+        reopened while they all stay closed: the ledger would show a carrier 在管 of which no copy
+        is held. Its children's own changes are taken back first; the carrier then follows."""
+        repo = RecordRepository(session)
+        for child in children_of(ledger):
+            rows = [r for r in repo.page(child, LedgerQuery(parent_id=record_id, limit=None)) if not r["voided"]]
+            if rows and all(r["status"] in child.lifecycle.closing for r in rows):
+                reached = "、".join(dict.fromkeys(f"“{r['status']}”" for r in rows))
+                raise LifecycleError(f"{ledger.noun} {number} 的{child.noun}均为{reached},不能改回“{old}”:"
+                                     f"请先撤销其{child.noun}的状态变更。")
 
     def _refuse_if_children_held(self, session: Session, ledger: Ledger, record_id: int, number: str,
                                  new_status: str) -> None:
