@@ -13,6 +13,7 @@ Level (密级)                 VARCHAR(10)
 SecrecyPeriod (保密期限)     INTEGER (years; 长期 = 9999)
 Date                        DATE
 Integer                     INTEGER
+Tenths (学时 1.5)           INTEGER (tenths: 15)
 Reference, Person           INTEGER, a foreign key to ``records.id``
 a list (``many``)           TEXT, one item per line; a list of references keeps the labels
                             here and the ids in ``record_links``
@@ -56,7 +57,7 @@ def column_type(field: F.Field) -> TypeEngine:
         return Integer()
     if isinstance(t, F.Date):
         return Date()
-    if isinstance(t, (F.Integer, F.SecrecyPeriod)):
+    if isinstance(t, (F.Integer, F.SecrecyPeriod, F.Tenths)):  # 学时 in tenths
         return Integer()
     if isinstance(t, F.Level):
         return String(10)

@@ -9,6 +9,7 @@ the Alembic revision that creates its table (docs/ARCHITECTURE.md says how).
 from __future__ import annotations
 
 from mibao_desktop.ledgers import carriers, computers, leak_events, media, office_devices, people
+from mibao_desktop.ledgers import trainings
 from mibao_desktop.ledgers.declaration import Ledger, Lifecycle
 from mibao_desktop.ledgers.fields import Field, Ref
 from mibao_desktop.ledgers.normalize import FieldError
@@ -22,6 +23,7 @@ REGISTRY: tuple[Ledger, ...] = (
     carriers.CARRIER_COPIES,
     leak_events.LEAK_EVENTS,
     people.PEOPLE,
+    trainings.TRAININGS, trainings.TRAINING_ATTENDANCES,
 )
 
 ALL_LEDGERS = REGISTRY
