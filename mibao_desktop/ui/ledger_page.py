@@ -544,13 +544,23 @@ class LedgerPage(QWidget):
         carrier = self.detail.record
         if carrier is None or not copy_ids:
             return
-        copies = self.service.get_many(copy_ids)
-        dialog = CarrierActionDialog(self.services.carrier_actions, self.service, ACTIONS[key],
-                                     self.service.get(carrier.id), copies, parent=self)
-        self.dialog = dialog
-        dialog.accepted.connect(lambda: self._acted(dialog))
-        dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
-        dialog.open()
+        service = self.service
+
+        def read(progress, cancelled):
+            # thousands of copies may be selected (a whole 清退): read off the UI thread
+            return service.get(carrier.id), service.get_many(copy_ids)
+
+        def show(read_back) -> None:
+            fresh, copies = read_back
+            dialog = CarrierActionDialog(self.services.carrier_actions, service, ACTIONS[key], fresh, copies,
+                                         parent=self)
+            self.dialog = dialog
+            dialog.accepted.connect(lambda: self._acted(dialog))
+            dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+            dialog.open()
+
+        self.task = run_in_background(self, f"正在读取所选的 {len(copy_ids)} 份……", read, on_done=show,
+                                      on_error=lambda exc: messages.show_error(self, "无法办理", exc))
 
     def _acted(self, dialog) -> None:
         self.changed.emit((self.ledger.key, PEOPLE.key))

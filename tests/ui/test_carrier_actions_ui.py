@@ -52,8 +52,8 @@ def test_receive_then_lend_a_copy_through_its_form(window, qtbot, services, told
     entries = {a.text(): a for a in section.act_button.menu().actions()}
     assert entries["借阅"].isEnabled() and not entries["找到"].isEnabled()
     entries["借阅"].trigger()
+    qtbot.waitUntil(lambda: isinstance(page.dialog, CarrierActionDialog))  # the copies read off the UI thread
     dialog = page.dialog
-    assert isinstance(dialog, CarrierActionDialog)
     qtbot.waitExposed(dialog)
     dialog.activateWindow()
     qtbot.waitUntil(dialog.isActiveWindow)
