@@ -138,10 +138,16 @@ class Database:
         from mibao_desktop.db.models import Setting
         from mibao_desktop.ledgers import levels
 
+        from mibao_desktop.ledgers import people
+
         with self.session() as session:
             row = session.get(Setting, levels.SETTING)
             stored = None if row is None else row.value
+            # the 复审周期 too, taken at the same moments: 下次复审日期 is computed with them
+            row = session.get(Setting, people.REVIEW_SETTING)
+            intervals = None if row is None else row.value
         levels.use(levels.UnitLevels.from_stored(stored))
+        people.use_review_intervals(intervals or {})
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:

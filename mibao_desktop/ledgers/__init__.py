@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from mibao_desktop.ledgers import carriers, computers, leak_events, media, office_devices, people
 from mibao_desktop.ledgers import trainings
+from mibao_desktop.ledgers import staff_files
 from mibao_desktop.ledgers.declaration import Ledger, Lifecycle
 from mibao_desktop.ledgers.fields import Field, Ref
 from mibao_desktop.ledgers.normalize import FieldError
@@ -23,6 +24,7 @@ REGISTRY: tuple[Ledger, ...] = (
     carriers.CARRIER_COPIES,
     leak_events.LEAK_EVENTS,
     people.PEOPLE,
+    staff_files.STAFF_FILES,
     trainings.TRAININGS, trainings.TRAINING_ATTENDANCES,
 )
 

@@ -56,6 +56,10 @@ class FieldType:
         """Extra spellings the search box should find the value by."""
         return [self.display(value)]
 
+    def masked(self, shown: str) -> str:
+        """The text shown to someone who may not see the whole value (an ID number's middle)."""
+        return shown
+
 
 @dataclass(frozen=True)
 class Text(FieldType):
@@ -339,6 +343,9 @@ class Person(Reference):
 
     targets: tuple[str, ...] = ("people",)
     max_length: int = 20
+    # the item is in this person's hands (责任人, 使用人, 保管人, 持有人): a person who leaves the
+    # post hands it over first (services/departure.py); a 泄密责任人 or an attendee holds nothing
+    in_charge: bool = False
     editor = "person"
     identifier = False  # a name, matched as the register keeps it: as typed
 
@@ -362,12 +369,29 @@ class PersonName(Text):
 
 @dataclass(frozen=True)
 class IdNumber(FieldType):
-    """居民身份证号码 with its check digit verified."""
+    """居民身份证号码 (GB 11643) with its check digit verified; the last character may be X.
+
+    A citizen's whole number is shown only to the security administrator, who keeps the
+    register: everyone else (the auditor reading an edit in the audit log) sees it
+    :func:`masked`, as 1101**********123X."""
 
     identifier = True
+    max_length: int = 18
 
     def normalise(self, raw: Any) -> str:
         return normalise_id_number(raw)
+
+    def masked(self, shown: str) -> str:
+        return mask_id_number(shown)
+
+
+def mask_id_number(text: str) -> str:
+    """The first four and the last four characters of an ID number, the rest as *: enough to
+    tell two namesakes apart, not enough to be the number."""
+    text = text or ""
+    if len(text) <= 8:
+        return "*" * len(text)
+    return text[:4] + "*" * (len(text) - 8) + text[-4:]
 
 
 # --- the declaration of one field ---------------------------------------------------------
@@ -411,9 +435,13 @@ class Field:
     in_service: bool = False
     # names and departments sort in pinyin order (按拼音排序), by a key column beside the value
     pinyin_sort: bool = False
+    # a computed field that may also be typed: its ``compute`` gets the typed value among the
+    # others and decides (身份证号后四位: the full number's last four when there is one, else as
+    # typed, so that a namesake is still told apart by the four a unit knows)
+    typed_too: bool = False
 
     def __post_init__(self) -> None:
-        if self.compute is not None and self.editable:
+        if self.compute is not None and self.editable and not self.typed_too:
             object.__setattr__(self, "editable", False)
         if self.unique and isinstance(self.type, Text) and self.type.fold is None:
             # a unique text is an identifier: folded before it is stored and compared

@@ -168,15 +168,21 @@ def exact_number(raw: object) -> object:
     return raw
 
 
+def id_check_digit(first17: str) -> str:
+    """The 18th character of an ID number (GB 11643, ISO 7064 MOD 11-2) from its first 17 digits."""
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
 def normalise_id_number(raw: object) -> str:
     """A mainland resident ID number: 18 characters with a valid ISO 7064 check digit."""
     raw = exact_number(raw)
     text = clean_text(raw).replace(" ", "").upper()
     if not re.fullmatch(r"\d{17}[\dX]", text):
         raise FieldError(f"身份证号码“{text}”应为18位(最后一位可以是X)")
-    total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS))
-    if _ID_CHECK[total % 11] != text[-1]:
-        raise FieldError(f"身份证号码“{text}”的校验位不对,请核对是否输错")
+    # the digit it should be is not told: a typo among the first 17 would then be "fixed" by
+    # changing the last one, and a wrong number kept as if checked
+    if id_check_digit(text[:17]) != text[-1]:
+        raise FieldError(f"身份证号码“{text}”校验位不符(第18位与前17位对不上),请对照身份证核对是否输错")
     try:
         dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:

@@ -78,7 +78,7 @@ class _Plan:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.names = frozenset(f.name for f in ledger.fields)
-        self.typed = tuple(f for f in ledger.fields if f.compute is None)
+        self.typed = tuple(f for f in ledger.fields if f.compute is None or f.typed_too)
         self.computed = ledger.computed_fields
         self.marked = tuple(f for f in ledger.fields if isinstance(f.type, Level) and f.type.period_field)
         self.unmarked = tuple(f for f in ledger.fields if isinstance(f.type, Level) and not f.type.period_field)
@@ -917,7 +917,9 @@ class LedgerService:
         # The values themselves go into the chained entry too: the history can be edited by
         # whoever holds the file, the audit log cannot without showing (字段: 旧 → 新).
         detail: dict[str, Any] = {"record_id": record_id, "fields": [f.label for f, _, _ in changes],
-                                  "changes": [[f.label, _audited(old), _audited(new)] for f, old, new in changes]}
+                                  # an ID number goes in masked: the auditor reads this entry, not the register
+                                  "changes": [[f.label, _audited(f.type.masked(old)), _audited(f.type.masked(new))]
+                                              for f, old, new in changes]}
         if reason:
             detail["reason"] = reason
         if undoes is not None:
