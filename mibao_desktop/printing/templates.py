@@ -375,14 +375,35 @@ def _person_line(records: Sequence, ctx: FormContext) -> str:
     return _unit_line(ctx, f"姓名:{name}    部门:{dept}")
 
 
+COMMITMENT_INTRO = ("为进一步加强机关涉密人员的保密教育和管理,提高保密意识,强化保密责任,落实涉密人员的保密法律义务,"
+                    "确保国家秘密安全。涉密人员在了解有关保密法规制度,知悉应当承担的保密义务和法律责任的前提下,做出以下承诺:")
+
+
+def _signed_on(record) -> str:
+    """The day the commitment was signed, when the register has it; else a line to date by hand."""
+    day = record.values.get("commitment_signed_on") if record is not None and record.ledger.has_field(
+        "commitment_signed_on") else None
+    return f"{day:%Y年%m月%d日}" if day else BLANK_DATE
+
+
 def commitment(records: Sequence, ctx: FormContext) -> Form:
-    """保密承诺书 (text of seed 003)."""
-    return Form("保密承诺书", note=_person_line(records, ctx), blocks=[
-        Text(["为进一步加强机关涉密人员的保密教育和管理,提高保密意识,强化保密责任,落实涉密人员的保密法律义务,"
-              "确保国家秘密安全。本人在了解有关保密法规制度,知悉应当承担的保密义务和法律责任的前提下,做出以下承诺:"]),
+    """保密承诺书 (seed 003 涉密人员管理制度 附件, its text as the seed gives it), filled from the
+    person's record: 姓名, 部门, 涉密岗位, 涉密等级 and the 身份证号 whole, as the unit files it
+    (printed by the security administrator, the only one who sees it whole), and the day it was
+    signed when recorded. A record of another ledger names its 责任人 (the person, by name)."""
+    r = records[0] if records else None
+    person = r if r is not None and r.ledger.has_field("id_number") else None
+    name = person.label if person is not None else _v(r, "responsible_person")
+    return Form("保密承诺书", note=_unit_line(ctx), blocks=[
+        Grid([
+            (10, [L("姓名"), V(name), L("部门"), V(_v(r, "department"))]),
+            (10, [L("涉密岗位"), V(_v(person, "post")), L("涉密等级"), V(_v(person, "grade"))]),
+            (10, [L("身份证号"), V(_v(person, "id_number")), L("岗位密级"), V(_v(person, "post_level"))]),
+        ], widths=(1.1, 1.8, 1.1, 1.4)),
+        Text([COMMITMENT_INTRO]),
         Text(COMMITMENT_ITEMS, numbered=True),
         Text(["违反以上承诺,自愿承担党纪、政纪责任和法律后果。"]),
-        Signatures(["承诺人(签字):", "日期:"], per_line=2),
+        Signatures(["承诺人(签字):", f"日期:{_signed_on(person)}"], per_line=2),
     ])
 
 
