@@ -3,7 +3,8 @@
 The 汇总 sheet is one table that prints on one A4 page: a row for each ledger and 密级 (and
 the ledger's 小计; the records whose 密级 an import left empty in a row 密级待补充 of their
 own), the records in each 状态 now, and what the year added, moved into each status and
-voided; then the carriers' year in the same style (``excel/carrier_year.py``). Then one sheet
+voided; then the carriers' year in the same style (``excel/carrier_year.py``) and the 涉密人员
+short of the year's training hours (``excel/training_year.py``). Then one sheet
 per ledger and the year's changes from the history, ruled and numbered
 as the ledger export. Every ledger of the registry is included by its
 declaration; a new ledger needs no code. The summary never counts a ledger's rows (see
@@ -27,6 +28,7 @@ from openpyxl.utils import get_column_letter
 
 from mibao_desktop.excel import export as paper
 from mibao_desktop.excel.carrier_year import write_carrier_year
+from mibao_desktop.excel.training_year import write_training_year
 from mibao_desktop.excel.export import (SheetStream, column_kinds, default_marking, level_columns, ledger_rows, save_atomically,
                                         signoff_line, stream_to, unit_line)
 from mibao_desktop.ledgers import Ledger, levels, top_level
@@ -35,6 +37,7 @@ from mibao_desktop.services import audit, report_facts
 from mibao_desktop.services.annual_figures import NO_LEVEL, LedgerFigures, annual_figures
 from mibao_desktop.services.carrier_registers import year_figures
 from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.services.training import compliance_of
 from mibao_desktop.services.output_service import check_target
 
 TOTAL, SUBTOTAL, ADDED, VOIDED = "合计", "小计", "本年新增", "本年作废"
@@ -218,6 +221,10 @@ def export_annual_report(service: LedgerService, year: int, path: Path, *, marki
     with service._read("导出年度报表") as session:
         carriers_year = year_figures(session, year)
     write_carrier_year(wb, carriers_year, marking, unit=unit, filled_by=filled_by, today=today, anchor=anchor.label)
+    # the 涉密人员 short of the year's minimum training hours (seed 002 §六 1)
+    with service._read("导出年度报表") as session:
+        training_year = compliance_of(session, year)
+    write_training_year(wb, training_year, marking, unit=unit, filled_by=filled_by, today=today, anchor=anchor.label)
     start, end = dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
     total = sum(f.total() for f in all_figures)
     done = 0

@@ -68,6 +68,12 @@ class Services:
         return CarrierRegisters(self.ledgers)
 
     @cached_property
+    def training(self):
+        from mibao_desktop.services.training import TrainingService
+
+        return TrainingService(self.ledgers)
+
+    @cached_property
     def bulk_edit(self):
         from mibao_desktop.services.bulk_edit import BulkEditService
 
