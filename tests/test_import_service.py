@@ -69,11 +69,12 @@ def test_each_lifecycle_reads_its_own_words(service):
     assert DEVICE_LIFECYCLE.status_of("封存") == "停用" and DEVICE_LIFECYCLE.status_of("维修中") == "维修"
     assert DEVICE_LIFECYCLE.status_of("销毁") == DEVICE_LIFECYCLE.status_of("已销") == "已销毁"
     assert MEDIA_LIFECYCLE.status_of("借用") == "借出" and MEDIA_LIFECYCLE.status_of("封存") is None
-    assert PEOPLE_LIFECYCLE.status_of("在职") == "在岗" and PEOPLE_LIFECYCLE.status_of("已离职") == "离职"
+    assert PEOPLE_LIFECYCLE.status_of("在职") == "在岗" and PEOPLE_LIFECYCLE.status_of("已离职") == "调离"
+    assert PEOPLE_LIFECYCLE.status_of("退休") == "退休" and PEOPLE_LIFECYCLE.status_of("脱密期满") == "已脱密"
     assert LEDGERS["carriers"].lifecycle.status_of("已清退") == "清退"  # the common words serve every lifecycle
     result = service.create_many("people", [{"name": "甲", "status": "在职"}, {"name": "乙", "status": "已调离"},
                                             {"name": "丙", "status": "已离职"}])
-    assert [v.status for v in service.get_many(result.created)] == ["在岗", "调离", "离职"]
+    assert [v.status for v in service.get_many(result.created)] == ["在岗", "调离", "调离"]
     result = service.create_many("media", [{"asset_number": "U-1", "media_type": "U盘", "brand_model": "金士顿",
                                             "level": "秘密", "responsible_person": "甲", "department": "保密办",
                                             "status": "借用"}])

@@ -164,10 +164,19 @@ def test_a_person_holding_devices_is_voided_or_leaves_only_once_the_user_was_tol
     person = made.values["user"]
     with pytest.raises(StillReferenced, match="JM-0001"):
         service.void(person.id, "录入错误")
-    with pytest.raises(StillReferenced, match="JM-0001"):  # 离岗: everything in their charge is listed first
-        service.change_status(person.id, "离职", reason="辞职")
-    service.change_status(person.id, "离职", reason="辞职", confirm_referenced=True)
-    assert service.get(person.id).status == "离职"
+    # 离岗: not by a bare status change, but by the procedure, which names what they still hold
+    with pytest.raises(LifecycleError, match="须办理“离岗离职”"):
+        service.change_status(person.id, "调离", reason="调动", confirm_referenced=True)
+    from mibao_desktop.services.departure import DepartureService
+
+    departure = DepartureService(service, actions=lambda: None)
+    day = dt.date(2026, 3, 2)
+    facts = {"reason": "调动", "briefed_on": day, "briefed_by": "王主任", "pledge_signed_on": day,
+             "access_revoked_by": "刘工", "access_revoked_on": day}
+    with pytest.raises(LifecycleError, match="手中还有 1 件未清退:涉密计算机 JM-0001"):
+        departure.leave(person.id, "调离", facts)
+    departure.hand_over(person.id, [made.id], "孙丽", approver="王主任")
+    assert departure.leave(person.id, "调离", facts).status == "调离"
 
 
 # -- child records, computed fields, secrecy periods ---------------------------------------------

@@ -9,6 +9,7 @@ the Alembic revision that creates its table (docs/ARCHITECTURE.md says how).
 from __future__ import annotations
 
 from mibao_desktop.ledgers import carriers, computers, leak_events, media, office_devices, people
+from mibao_desktop.ledgers import major_events
 from mibao_desktop.ledgers import trainings
 from mibao_desktop.ledgers import staff_files
 from mibao_desktop.ledgers.declaration import Ledger, Lifecycle
@@ -24,6 +25,7 @@ REGISTRY: tuple[Ledger, ...] = (
     carriers.CARRIER_COPIES,
     leak_events.LEAK_EVENTS,
     people.PEOPLE,
+    major_events.MAJOR_EVENT_REPORTS,
     staff_files.STAFF_FILES,
     trainings.TRAININGS, trainings.TRAINING_ATTENDANCES,
 )

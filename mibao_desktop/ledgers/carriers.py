@@ -187,7 +187,7 @@ CARRIERS = Ledger(
         Field("return_required", "须清退", Choice(("是", "否")), default="否", shown=False,
               synonyms=("是否清退",), help="须清退的文件不得自行销毁"),
         Field("received_on", "收到日期", Date(), in_service=True, synonyms=("接收日期", "制作日期", "登记日期")),
-        Field("keeper", "保管人", Person(), required=True, searchable=True, synonyms=("保管人员", "管理人", "责任人")),
+        Field("keeper", "保管人", Person(in_charge=True), required=True, searchable=True, synonyms=("保管人员", "管理人", "责任人")),
         common.department(),
         common.location("存放位置"),
         common.status(CARRIER_LIFECYCLE),
@@ -246,7 +246,7 @@ CARRIER_COPIES = Ledger(
     fields=(
         Field("copy_number", "份号", Integer(minimum=1, maximum=10_000), required=True, unique=True,
               synonyms=("份数号", "份次")),
-        Field("holder", "持有人", Person(), searchable=True, synonyms=("保管人", "领取人", "借阅人")),
+        Field("holder", "持有人", Person(in_charge=True), searchable=True, synonyms=("保管人", "领取人", "借阅人")),
         Field("due_on", "应归还日期", Date(not_future=False), synonyms=("归还日期", "应还日期")),
         common.location("存放位置"),
         common.status(COPY_LIFECYCLE),
@@ -260,5 +260,7 @@ CARRIER_COPIES = Ledger(
     parent="carriers",
     parent_label="所属载体",
     counted_by="copies",
+    # what a check lists of each copy (services/carrier_checks.py): 份号, status, place, holder
+    by_parent_index=("copy_number", "status", "location", "holder"),
     sample=_copy_sample,
 )

@@ -42,13 +42,13 @@ def serial_number(label: str = "序列号") -> Field:
 
 def responsible_person() -> Field:
     return Field(
-        "responsible_person", "责任人", Person(), required=True, searchable=True,
+        "responsible_person", "责任人", Person(in_charge=True), required=True, searchable=True,
         synonyms=("责任人", "保管人", "管理人", "负责人", "使用人", "使用者", "保管责任人", "责任人姓名"),
     )
 
 
 def user() -> Field:
-    return Field("user", "使用人", Person(), required=True, searchable=True,
+    return Field("user", "使用人", Person(in_charge=True), required=True, searchable=True,
                  synonyms=("使用者", "使用人员", "使用人姓名", "用户"))
 
 

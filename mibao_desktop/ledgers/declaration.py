@@ -140,6 +140,9 @@ class Lifecycle:
     # recorded actions (a carrier copy's): when declared, a status changes only through them,
     # never by a bare 变更状态, which would skip their rules
     actions: tuple[Action, ...] = ()
+    # status → the guided procedure through which a record leaves it for a closing status (a
+    # person leaves 在岗 only by 离岗离职: talk, commitment, everything returned, access revoked)
+    procedures: Mapping[str, str] = dc_field(default_factory=dict)
 
     def __post_init__(self) -> None:
         wrong = {s for s in self.synonyms.values() if s not in self.statuses}
@@ -214,12 +217,36 @@ DEVICE_LIFECYCLE = Lifecycle(
     fit_to_go_out=frozenset({"在用", "外出"}),
 )
 
+# Leaving a classified post (seed 002 §六(三), seed 003 涉密人员管理制度 第七、八条): the 保密提醒谈话,
+# the 离岗保密承诺书 signed, the carriers and devices returned (checked by the departure service),
+# the access to classified systems revoked; each is a fact of the change that closes the person,
+# kept in its history event and printed on the 离岗保密承诺书. The departure service asks for
+# every one when the person leaves 在岗 (services/departure.py); a later move (已脱密 → 退休)
+# need not repeat them.
+DEPARTURE_FACTS = (
+    reason(required=True),
+    Field("briefed_on", "保密提醒谈话日期", Date()),
+    Field("briefed_by", "谈话人", Text(max_length=40)),
+    Field("pledge_signed_on", "离岗保密承诺书签订日期", Date()),
+    Field("access_revoked_by", "取消涉密系统权限经办人", Text(max_length=40)),
+    Field("access_revoked_on", "取消权限日期", Date()),
+)
+DECOMMISSIONING, DECOMMISSIONED = "脱密期", "已脱密"  # seed 003 涉密人员管理制度 第七条
 PEOPLE_LIFECYCLE = Lifecycle(
-    statuses=("在岗", "调离", "离职"),
+    statuses=("在岗", DECOMMISSIONING, DECOMMISSIONED, "调离", "退休"),
     initial="在岗",
-    closing=frozenset({"调离", "离职"}),  # with a reason; and what they hold is shown first
+    # leaving the post closes the person: with a reason, and only with nothing in their hands
+    closing=frozenset({DECOMMISSIONING, DECOMMISSIONED, "调离", "退休"}),
+    transitions={"在岗": (DECOMMISSIONING, "调离", "退休"), DECOMMISSIONING: (DECOMMISSIONED, "退休"),
+                 DECOMMISSIONED: ("在岗", "调离", "退休"), "调离": ("在岗",), "退休": ("在岗",)},
+    # 离职 (the register's old status and a hand-kept ledger's word) says only that they left:
+    # 调离, whose 脱密期 nobody recorded; 退休 is a status of its own now
     synonyms={"在职": "在岗", "正常": "在岗", "在编": "在岗", "已调离": "调离", "调出": "调离", "调走": "调离",
-              "已离职": "离职", "辞职": "离职", "离岗": "离职", "退休": "离职", "已退休": "离职"},
+              "离职": "调离", "已离职": "调离", "离岗": "调离", "辞职": "调离", "已退休": "退休",
+              "脱密": DECOMMISSIONING, "脱密中": DECOMMISSIONING, "脱密期内": DECOMMISSIONING,
+              "脱密期满": DECOMMISSIONED, "已过脱密期": DECOMMISSIONED},
+    facts={s: DEPARTURE_FACTS for s in (DECOMMISSIONING, "调离", "退休")},
+    procedures={"在岗": "离岗离职"},
 )
 
 MEDIA_LIFECYCLE = Lifecycle(
@@ -309,6 +336,10 @@ class Ledger:
     # the parent's field saying how many records of this ledger it has (a carrier's 份数): an
     # import of a carrier book checks the 份号 it lists against it
     counted_by: str = ""
+    # the fields the index of a child ledger's records by parent holds besides the parent and
+    # ``voided``: a list of many parents' records that reads only these (a department's check
+    # list, 100,000 copies) reads the index alone instead of every record's row
+    by_parent_index: tuple[str, ...] = ()
     # a field whose column may number the records when a book keeps no number of its own (a
     # carrier book kept by 文号): an import takes the 登记编号 from it, rows of one 文号 one carrier
     key_from: str = ""
@@ -336,6 +367,8 @@ class Ledger:
         clash = set(names) & set(self.lifecycle.fact_fields)
         if clash:  # the history keeps both by name: a fact must not read as an edit of a field
             raise ValueError(f"{self.key}: status facts named as fields: {sorted(clash)}")
+        if set(self.by_parent_index) - set(names) or (self.by_parent_index and self.parent is None):
+            raise ValueError(f"{self.key}: by_parent_index names no field of a child ledger")
         if not self.unique_scope:
             object.__setattr__(self, "unique_scope", self.key)
         if not self.default_sort:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-from mibao_desktop.ledgers import common, levels, samples
+from mibao_desktop.ledgers import common, decommission, levels, samples
 from mibao_desktop.ledgers.declaration import PEOPLE_LIFECYCLE, Ledger, RuleContext, SampleContext
 from mibao_desktop.ledgers.fields import Choice, Date, Field, IdNumber, Level, PersonName, Text
 from mibao_desktop.ledgers.normalize import FieldError, clean_text, id_check_digit
@@ -218,6 +218,8 @@ PEOPLE = Ledger(
               synonyms=("下次复审时间", "应复审日期"),
               help="按涉密等级的复审周期(设置)从上次复审或任前审查日期算出"),
         common.status(PEOPLE_LIFECYCLE),
+        decommission.FROM,
+        decommission.UNTIL,
         common.remarks(),
     ),
     lifecycle=PEOPLE_LIFECYCLE,

@@ -74,6 +74,12 @@ class Services:
         return TrainingService(self.ledgers)
 
     @cached_property
+    def departure(self):
+        from mibao_desktop.services.departure import DepartureService
+
+        return DepartureService(self.ledgers, actions=lambda: self.carrier_actions)
+
+    @cached_property
     def bulk_edit(self):
         from mibao_desktop.services.bulk_edit import BulkEditService
 

@@ -949,7 +949,7 @@ class LedgerService:
         lifecycle declares for the new status (``Lifecycle.facts_for``: 外出 where, why, who
         carries it and until when …), all kept in the history event of the change.
 
-        A closing status (报废, 已销毁, a person's 调离 or 离职) needs a reason, and is refused while
+        A closing status (报废, 已销毁, a person's 脱密期 or 调离) needs a reason, and is refused while
         other records refer to the record until the user has seen which (``confirm_referenced``):
         a retired computer still named by a printer, a leaver still holding devices. A terminal
         status ends the record's life.
@@ -962,6 +962,11 @@ class LedgerService:
             if ledger.lifecycle.actions:  # a carrier copy: its rules are the actions' (services/carrier_actions.py)
                 raise LifecycleError(f"{ledger.noun}的状态随办理的手续改变,请在“办理”中选择:"
                                      f"{'、'.join(a.label for a in ledger.lifecycle.actions)}。")
+            procedure = ledger.lifecycle.procedures.get(row["status"])
+            if procedure and new_status in ledger.lifecycle.closing:  # a person leaving 在岗: services/departure.py
+                raise LifecycleError(f"{ledger.noun} {row[ledger.label_field]} 由“{row['status']}”改为“{new_status}”"
+                                     f"须办理“{procedure}”:保密提醒谈话、离岗保密承诺书、清退所持设备和载体、"
+                                     f"取消涉密系统权限,并确定脱密期。请选择“{procedure}…”办理。")
             return self._change_status(session, ledger, row, new_status, raw, effective_date,
                                        confirm_referenced=confirm_referenced)
 

@@ -19,6 +19,7 @@ ACTION_LABELS = {
     # recorded actions that leave the status as it is (a carrier copy's 复制, 移交)
     "copy": "复制",
     "transfer": "移交",
+    "major_event": "重大事项报告",  # a person's report, said in their own history (services/departure.py)
 }
 RECORDED_ACTIONS = ("copy", "transfer")  # their events hold facts (no old value) and the copy's edits
 

@@ -1,0 +1,374 @@
+"""Leaving a classified post (离岗离职), the 脱密期, and the major-event reports. Qt-free.
+
+Seed 002 §六(三): the secrecy office and personnel hold a 保密提醒谈话 with the person, have
+them sign the 离岗离职保密承诺书, see that every classified carrier (paper and electronic) is
+returned, revoke their access to classified systems and set the 脱密期 measures. Seed 003
+涉密人员管理制度 第七条: a 脱密期 of 6 months to 3 years; 第八条: the person is let go only once
+what they held was returned and verified.
+
+The procedure is one service (:class:`DepartureService`, ``Services.departure``):
+
+- :meth:`~DepartureService.holdings` lists what the person still holds: every record, not
+  voided and not closed, that names them in a field declared ``Person(in_charge=True)`` (a
+  device's 责任人 and 使用人, a carrier's 保管人, a copy's 持有人), a copy with its carrier;
+- each item goes back or to a named person through the services that own it: a copy is
+  归还 or 移交 by the carrier actions (with their rules and history), a carrier's 保管人 is
+  transferred by ``transfer_keeper``, a device's or medium's person field is edited through the
+  ledger service, each in its own transaction with its history and audit entry;
+- :meth:`~DepartureService.leave` closes the person (脱密期, 调离 or 退休) in one transaction
+  that checks again that nothing is held (the refusal names each item), asks for the talk, the
+  signed commitment and the revoked access (who and when), and sets 脱密期开始/截止 from the
+  grade (the unit's setting per grade) with the change;
+- :meth:`~DepartureService.end_due` moves everyone whose 脱密期 ended to 已脱密, with a history
+  entry each: at each start of the security administrator's window and by
+  ``mibao decommission-check``.
+
+A bare 变更状态 from 在岗 into a closing status is refused by the ledger service, naming this
+procedure (``Lifecycle.procedures``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from sqlalchemy import select
+
+from mibao_desktop.db.schema import table_of
+from mibao_desktop.errors import LifecycleError, ServiceError, ValidationFailed
+from mibao_desktop.ledgers import LEDGERS, PEOPLE, children_of, decommission, levels
+from mibao_desktop.ledgers import carriers as C
+from mibao_desktop.ledgers.declaration import DECOMMISSIONED, DECOMMISSIONING, DEPARTURE_FACTS, REASON
+from mibao_desktop.ledgers.major_events import MAJOR_EVENT_REPORTS
+from mibao_desktop.ledgers.normalize import is_blank
+from mibao_desktop.security import Role, require
+from mibao_desktop.services import audit, settings as settings_store
+from mibao_desktop.services.holdings import child_number
+from mibao_desktop.services.ledger_service import LEDGER_ROLES, RELATED, LedgerService
+from mibao_desktop.services.repository import RecordRepository
+from mibao_desktop.services.views import RecordView
+
+DOING = "离岗离职"
+LEAVING = tuple(s for s in PEOPLE.lifecycle.allowed_next(PEOPLE.lifecycle.initial))  # 脱密期、调离、退休
+FROM, UNTIL = decommission.FROM.name, decommission.UNTIL.name
+GIVE_BACK = next(a for a in C.COPY_ACTIONS if a.key == "give_back")
+TRANSFER = next(a for a in C.COPY_ACTIONS if a.key == "transfer")
+# the facts a departure must give (the declaration leaves them optional for later moves)
+REQUIRED_FACTS = tuple(f.name for f in DEPARTURE_FACTS)
+
+
+@dataclass(frozen=True)
+class HeldItem:
+    """A record in the person's hands, through which of its fields (``fields``: names)."""
+
+    record: RecordView
+    fields: tuple[str, ...]
+    parent: RecordView | None = None  # a copy's carrier
+
+    @property
+    def number(self) -> str:
+        return child_number(self.record, self.parent)
+
+    @property
+    def noun(self) -> str:
+        return self.record.ledger.noun
+
+    @property
+    def roles(self) -> str:
+        return "、".join(self.record.ledger.field(n).label for n in self.fields)
+
+    @property
+    def title(self) -> str:
+        source = self.parent or self.record
+        for name in ("title", "brand_model", "device_type", "media_type"):
+            if source.ledger.has_field(name) and source.values.get(name):
+                return source.display(name)
+        return ""
+
+    @property
+    def level(self) -> str:
+        for r in (self.record, self.parent):
+            f = r.ledger.level_field if r is not None else None
+            if f is not None and r.values.get(f.name):
+                return r.values[f.name]
+        return ""
+
+    @property
+    def is_copy(self) -> bool:
+        return bool(self.record.ledger.lifecycle.actions)
+
+    @property
+    def can_give_back(self) -> bool:
+        """A copy lent, distributed, taken out or sent for repair goes back to its carrier's
+        保管人 by 归还 (when the keeper is someone else)."""
+        keeper = self.parent.values.get("keeper") if self.parent is not None else None
+        return (self.is_copy and self.record.status in GIVE_BACK.from_
+                and getattr(keeper, "id", None) not in (None, self._person_id))
+
+    _person_id: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.noun} {self.number}({self.roles},{self.record.status})"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What leaving would set: the 脱密期 from ``start`` for the person's grade (None when the
+    person has no grade: no 脱密期 can be computed)."""
+
+    person: RecordView
+    months: int | None
+    start: dt.date
+    end: dt.date | None
+
+    @property
+    def period_text(self) -> str:
+        if self.months is None or self.end is None:
+            return "未定涉密等级,无法计算脱密期"
+        return (f"{decommission.months_text(self.months)}({self.start:%Y年%m月%d日}至"
+                f"{self.end:%Y年%m月%d日})")
+
+
+class DepartureService:
+    def __init__(self, ledgers: LedgerService, actions: Callable[[], Any]) -> None:
+        self.ledgers = ledgers
+        self._actions = actions  # the carrier actions (built on demand by Services)
+        self.db, self.actor, self.clock = ledgers.db, ledgers.actor, ledgers.clock
+
+    # -- the 脱密期 per grade (a setting of the unit) ----------------------------------------
+
+    def periods(self) -> dict[str, int]:
+        """Months of 脱密期 per grade: the unit's setting over the defaults."""
+        with self.db.session() as session:
+            return self._periods(session)
+
+    @staticmethod
+    def _periods(session) -> dict[str, int]:
+        stored = settings_store.read(session, decommission.SETTING) or {}
+        return {g: int(stored.get(g, m)) for g, m in decommission.DEFAULT_MONTHS.items()}
+
+    def set_periods(self, months: Mapping[str, Any]) -> dict[str, int]:
+        """The security administrator's: each grade's 脱密期 in months, 6 to 36 (seed 003 第七条)."""
+        require(self.actor, Role.SECURITY_ADMIN, doing="修改脱密期设置")
+        errors, new = {}, {}
+        for grade in decommission.DEFAULT_MONTHS:
+            raw = months.get(grade)
+            try:
+                value = int(str(raw).strip())
+            except (TypeError, ValueError):
+                errors[grade] = f"{grade}涉密人员的脱密期应填写月数"
+                continue
+            if not decommission.MIN_MONTHS <= value <= decommission.MAX_MONTHS:
+                errors[grade] = (f"脱密期一般为6个月至3年(保密制度第七条),{grade}涉密人员填写的 {value} 个月"
+                                 "不在此范围内")
+            new[grade] = value
+        if errors:
+            raise ValidationFailed(errors, {g: f"{g}涉密人员脱密期" for g in decommission.DEFAULT_MONTHS})
+        with self.db.write() as session:
+            old = self._periods(session)
+            now = self.clock()
+            settings_store.write(session, decommission.SETTING, new, self.actor.name, now)
+            changed = {f"{g}涉密人员": [decommission.months_text(old[g]), decommission.months_text(v)]
+                       for g, v in new.items() if old[g] != v}
+            audit.append(session, self.actor, "settings.change", decommission.SETTING_LABEL, {"changed": changed},
+                         at=now)
+        return new
+
+    def plan(self, person_id: int, start: dt.date | None = None) -> Plan:
+        with self.ledgers._read(DOING) as session:
+            person = self._person(session, person_id)
+            return self._plan(session, person, start or self.clock().date())
+
+    def _plan(self, session, person: RecordView, start: dt.date) -> Plan:
+        grade = person.values.get("grade")
+        months = self._periods(session).get(grade) if grade else None
+        return Plan(person, months, start, decommission.end_of(start, months) if months else None)
+
+    def _person(self, session, person_id: int, *, lock: bool = False) -> RecordView:
+        view = self.ledgers._get_view(session, person_id, lock=lock)
+        if view.ledger.key != PEOPLE.key:
+            raise ServiceError(f"{view.number} 不是{PEOPLE.title}中的人员。")
+        return view
+
+    # -- what the person holds --------------------------------------------------------------
+
+    def holdings(self, person_id: int) -> list[HeldItem]:
+        """Every record still in the person's hands (see the module's doc), in the navigation's
+        order of ledgers, then by number."""
+        with self.ledgers._read(DOING) as session:
+            self._person(session, person_id)
+            return self._held(session, person_id)
+
+    def _held(self, session, person_id: int) -> list[HeldItem]:
+        repo = RecordRepository(session)
+        fields: dict[int, list[str]] = {}
+        ledgers: dict[int, Any] = {}
+        for ledger, f, rid in repo.referrers(person_id):
+            if getattr(f.type, "in_charge", False):
+                fields.setdefault(rid, []).append(f.name)
+                ledgers[rid] = ledger
+        items: list[HeldItem] = []
+        parents: dict[int, RecordView] = {}
+        for rid, names in fields.items():
+            ledger = ledgers[rid]
+            row = repo.row(ledger, rid)
+            if row is None or row["voided"] or row["status"] in ledger.lifecycle.closing:
+                continue
+            view = self.ledgers._view(session, ledger, row)
+            parent = None
+            if view.parent_id is not None:
+                if view.parent_id not in parents:
+                    parents[view.parent_id] = self.ledgers._get_view(session, view.parent_id)
+                parent = parents[view.parent_id]
+            names = [f.name for f in ledger.fields if f.name in names]  # in the declaration's order
+            items.append(HeldItem(view, tuple(names), parent, person_id))
+        order = {l.key: i for i, l in enumerate(LEDGERS.values())}
+        items.sort(key=lambda h: (order.get(h.record.ledger.key, 0), h.number))
+        return items
+
+    # -- handing each item back or over ------------------------------------------------------
+
+    def give_back(self, person_id: int, copy_ids: Sequence[int], *, note: str = "") -> list[RecordView]:
+        """归还 copies the person had (lent, distributed, taken out): they go back to their
+        carrier's 保管人, through the carrier actions."""
+        if not copy_ids:
+            raise ServiceError("请先选择要归还的载体份。")
+        person = self.ledgers.get(person_id)
+        return self._actions().give_back(list(copy_ids), {"return_note": note or f"{person.label}离岗清退"})
+
+    def hand_over(self, person_id: int, record_ids: Sequence[int], to: Any, *, approver: str,
+                  progress: Callable[[int, int], None] | None = None) -> list[RecordView]:
+        """Each item to the person ``to`` (a name as typed, or a Ref): a copy 移交 (its rules:
+        批准人), a carrier's 保管人 transferred, a device's or medium's 责任人/使用人 changed.
+        Each item is one transaction of its owner service; the first refusal stops, naming the
+        item, and those done before it stay done (they are in the history)."""
+        if is_blank(to):
+            raise ValidationFailed({"to": "请填写接收人"}, {"to": "移交给"})
+        if is_blank(approver):
+            raise ValidationFailed({"approver": "移交须填写批准人"}, {"approver": "批准人"})
+        held = {h.record.id: h for h in self.holdings(person_id)}
+        person = self.ledgers.get(person_id)
+        if str(to).strip() in (person.label, person.number):
+            raise ValidationFailed({"to": f"接收人不能是离岗的{person.label}本人"}, {"to": "移交给"})
+        done: list[RecordView] = []
+        for n, rid in enumerate(record_ids):
+            if progress is not None:
+                progress(n, len(record_ids))
+            item = held.get(rid)
+            if item is None:
+                continue  # handed over meanwhile (another workstation): nothing left to do
+            try:
+                done.append(self._hand_over_one(person, item, to, approver))
+            except ValidationFailed as exc:
+                raise ValidationFailed(exc.errors, exc.labels, lead=f"{item.noun} {item.number} 未能移交:") from None
+            except ServiceError as exc:
+                kind = LifecycleError if isinstance(exc, LifecycleError) else ServiceError
+                raise kind(f"{item.noun} {item.number} 未能移交:{exc}") from None
+        return done
+
+    def _hand_over_one(self, person: RecordView, item: HeldItem, to: Any, approver: str) -> RecordView:
+        reason = f"{person.label}离岗交接(批准人:{approver.strip()})"
+        if item.is_copy:
+            if item.record.status not in TRANSFER.from_:
+                raise LifecycleError(f"{item.noun} {item.number} 当前为“{item.record.status}”,"
+                                     f"须先归还,再移交。")
+            return self._actions().transfer([item.record.id], {"new_holder": to, "approver": approver})[0]
+        if item.record.ledger.key == C.CARRIERS.key:
+            return self._actions().transfer_keeper(item.record.id, to, approver=approver,
+                                                   reason=f"{person.label}离岗交接")
+        return self.ledgers.update(item.record.id, {name: to for name in item.fields}, reason=reason)
+
+    # -- closing the person ------------------------------------------------------------------
+
+    def leave(self, person_id: int, status: str, facts: Mapping[str, Any], *,
+              effective_date: dt.date | None = None) -> RecordView:
+        """Close the person into ``status`` (脱密期, 调离 or 退休) with the procedure's facts
+        (原因, 保密提醒谈话日期 and 谈话人, 离岗保密承诺书签订日期, 取消涉密系统权限经办人 and
+        日期), refused while anything is still in their hands (each item named). 脱密期 sets
+        脱密期开始 (the day of leaving) and 脱密期截止 (from the grade's setting)."""
+        if status not in LEAVING:
+            raise LifecycleError(f"离岗后的状态应为:{'、'.join(LEAVING)}")
+        day = effective_date or self.clock().date()
+        labels = {f.name: f.label for f in DEPARTURE_FACTS}
+        missing = {n: f"离岗离职必须填写{labels[n]}" for n in REQUIRED_FACTS if is_blank(facts.get(n))}
+        if missing:
+            raise ValidationFailed(missing, labels)
+        with self.ledgers._write(DOING) as session:
+            ledger, row = self.ledgers._locate(session, person_id, lock=True)
+            if ledger.key != PEOPLE.key:
+                raise ServiceError(f"{row[ledger.key_field]} 不是{PEOPLE.title}中的人员。")
+            person = self.ledgers._view(session, ledger, row)
+            if row["status"] != PEOPLE.lifecycle.initial:
+                raise LifecycleError(f"{person.label} 当前为“{row['status']}”,不在岗,无须办理离岗离职。")
+            held = self._held(session, person_id)
+            if held:
+                shown = "、".join(str(h) for h in held[:20]) + (f" 等 {len(held)} 件" if len(held) > 20 else "")
+                raise LifecycleError(f"{person.label} 手中还有 {len(held)} 件未清退:{shown}。"
+                                     "请逐件归还或移交后再办理离岗(保密制度第八条:清退个人承办、保管的密件,"
+                                     "经验证无误后方可办理)。")
+            edits = None
+            if status == DECOMMISSIONING:
+                plan = self._plan(session, person, day)
+                if plan.end is None:
+                    raise ValidationFailed({"grade": f"{person.label} 未定涉密等级,无法按等级确定脱密期;"
+                                                     "请先在人员信息中填写涉密等级"}, {"grade": "涉密等级"})
+                edits = {FROM: plan.start, UNTIL: plan.end}
+            raw = {n: facts.get(n) for n in REQUIRED_FACTS}
+            return self.ledgers._change_status(session, ledger, row, status, raw, day, confirm_referenced=True,
+                                               edits=edits, doing=DOING,
+                                               audit_detail={"procedure": DOING})
+
+    # -- the end of the 脱密期 -----------------------------------------------------------------
+
+    def due(self, today: dt.date | None = None) -> list[RecordView]:
+        """People in 脱密期 whose period ended before ``today`` (one index range)."""
+        today = today or self.clock().date()
+        t = table_of(PEOPLE)
+        with self.ledgers._read(DOING) as session:
+            rows = session.execute(select(t).where(t.c[UNTIL] < today, t.c.status == DECOMMISSIONING,
+                                                   t.c.voided == False).order_by(t.c[UNTIL], t.c.id)  # noqa: E712
+                                   ).mappings().all()
+            return self.ledgers._views(session, PEOPLE, rows)
+
+    def end_due(self, today: dt.date | None = None) -> list[RecordView]:
+        """Move each person whose 脱密期 ended (脱密期截止 before ``today``) to 已脱密, dated the
+        day after the end, with the reason in their history; the people moved. Most days
+        nobody is due: no write lock is taken then."""
+        today = today or self.clock().date()
+        require(self.actor, *LEDGER_ROLES, doing="脱密期满转为已脱密")
+        if not self.due(today):
+            return []
+        t = table_of(PEOPLE)
+        moved: list[RecordView] = []
+        with self.ledgers._write("脱密期满转为已脱密") as session:
+            rows = session.execute(select(t).where(t.c[UNTIL] < today, t.c.status == DECOMMISSIONING,
+                                                   t.c.voided == False).order_by(t.c.id)  # noqa: E712
+                                   .with_for_update()).mappings().all()
+            for row in rows:
+                until = row[UNTIL]
+                moved.append(self.ledgers._change_status(
+                    session, PEOPLE, row, DECOMMISSIONED,
+                    {REASON: f"脱密期满(脱密期截止 {until.isoformat()}),转为已脱密"},
+                    min(until + dt.timedelta(days=1), today), confirm_referenced=True, doing="脱密期满转为已脱密"))
+        return moved
+
+    # -- 重大事项报告 -------------------------------------------------------------------------
+
+    def report_major_event(self, person_id: int, values: Mapping[str, Any]) -> RecordView:
+        """Register a 重大事项报告 under the person, and say it in the person's own history
+        (重大事项报告 ZX-0001:kind) in the same transaction; audited as any new record."""
+        with self.ledgers._write(f"登记{MAJOR_EVENT_REPORTS.noun}") as session:
+            person = self._person(session, person_id, lock=True)
+            report_id = self.ledgers._create(session, MAJOR_EVENT_REPORTS, values, person_id,
+                                             audit_detail={"person": person.label, "person_id": person_id})
+            self.ledgers._flush_or_explain(session)
+            report = self.ledgers._get_view(session, report_id)
+            said = f"{report.number}:{report.display('kind')}({report.display('reported_on')})"
+            self.ledgers._event(session, PEOPLE, person_id, self.clock(), "major_event",
+                                reason=report.display("content"),
+                                changes=[(RELATED, None, said)])
+            return report
+
+
+__all__ = ["DOING", "DepartureService", "HeldItem", "LEAVING", "Plan"]
