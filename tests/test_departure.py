@@ -235,3 +235,30 @@ def test_revision_0022_moves_the_people_who_left_to_the_new_statuses(empty_db_ta
         assert tallies == {"调离": 1, "退休": 1}
     finally:
         db.close()
+
+
+def _pdf_text(path) -> str:
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_the_departure_pledge_prints_filled_during_the_procedure_and_after(services, tmp_path):
+    who = person(services, post="机要员")
+    plan = services.departure.plan(who.id)
+    target = tmp_path / "pledge.pdf"
+    services.printing.form("departure", None, [who], target,
+                           departure=plan.form_facts("脱密期", {**FACTS, "pledge_signed_on": None}))
+    text = _pdf_text(target).replace(" ", "")
+    assert "离岗保密承诺书" in text and "赵强" in text and "机要员" in text and "核心" in text
+    assert "2026年03月02日保密办王主任" in text  # the talk: when and who held it
+    assert "3年(2026年03月02日至2029年03月01日)" in text
+    assert "脱密期自2026年03月02日至2029年03月01日" in text
+    assert "离岗原因调往市档案局工作离岗后脱密期" in text
+    services.departure.leave(who.id, "脱密期", FACTS)
+    after = tmp_path / "after.pdf"
+    services.printing.form("departure", None, [services.ledgers.get(who.id)], after)
+    text = _pdf_text(after).replace(" ", "")
+    assert "脱密期自2026年03月02日至2029年03月01日" in text and "2026年03月02日保密办王主任" in text
+    assert "日期:2026年03月02日" in text  # signed on the day recorded

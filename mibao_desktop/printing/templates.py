@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from mibao_desktop.ledgers.pending import PENDING, gaps
 from mibao_desktop.printing.forms import BLANK_DATE, Form, Grid, L, Signatures, Table, Text, V
@@ -25,6 +25,9 @@ class FormContext:
     names: dict | None = None  # account login → 姓名: 经办人 on paper is a person, not a login
     handler: str = ""  # 姓名 of the one printing (经办人)
     parents: dict | None = None  # a child record's id → its parent (a carrier copy's carrier: title, 密级)
+    # a departure under way (离岗离职): what the procedure has so far, before the change that closes
+    # the person stores it (原因, 谈话 date and who, 脱密期 from/until, its length)
+    departure: Mapping | None = None
 
 
 def _v(record, name: str) -> str:
@@ -407,24 +410,81 @@ def commitment(records: Sequence, ctx: FormContext) -> Form:
     ])
 
 
-DEPARTURE_ITEMS = (
-    "本人已按规定清退个人承办、保管的全部国家秘密载体和涉密信息设备,经保密工作机构验证无误,未私自留存任何涉密载体和信息。",
-    "离岗后继续履行保密义务,不以任何方式泄露在岗期间接触和知悉的国家秘密和工作秘密。",
-    "自觉接受脱密期管理,脱密期自      年    月    日至      年    月    日;脱密期内不违反规定就业,"
-    "不为境外组织、机构和人员提供服务。",
-    "脱密期内因私出国(境)按规定报批,因私出入境证件按规定交由单位统一管理。",
-    "如发现有泄密隐患或被窃密的情况,及时向原单位和保密工作部门报告。",
-)
+def _departure_items(start: str, end: str) -> tuple[str, ...]:
+    """What the leaver pledges (seed 002 §六(三): 清退涉密载体(含纸质、电子), 取消涉密系统权限,
+    脱密期管理措施; seed 003 涉密人员管理制度 第七、八条 and its 保密承诺书 第2条: 离岗时自愿接受脱密期
+    管理), with the 脱密期 written in when it is known."""
+    return (
+        "本人已按规定清退个人承办、保管的全部国家秘密载体(含纸质、电子)和涉密信息设备,经单位保密工作机构"
+        "验证无误,未私自留存任何涉密载体和涉密信息。",
+        "本人在涉密信息系统中的账户和权限已取消,今后不以任何方式进入或试图进入原单位涉密信息系统。",
+        "离岗后继续履行保密义务,不以任何方式泄露在岗期间接触和知悉的国家秘密和工作秘密。",
+        f"自愿接受脱密期管理,脱密期自{start}至{end};脱密期内遵守就业、出国(境)等方面的限制,"
+        "不为境外组织、机构和人员提供劳务、咨询或其他服务。",
+        "脱密期内因私出国(境)按规定报批,因私出入境证件按规定交由单位统一管理。",
+        "如发现有泄密隐患或被窃密、策反的情况,及时向原单位和保密工作部门报告。",
+    )
+
+
+DEPARTURE_ITEMS = _departure_items(BLANK_DATE, BLANK_DATE)  # the pledge with its dates left to write
+
+
+def _day(value) -> str:
+    """A date as the form writes it (2026年03月02日), also one the history keeps as text."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.date):
+        return f"{value:%Y年%m月%d日}"
+    return str(value) if value else ""
+
+
+def _departure_facts(person, ctx: FormContext) -> dict:
+    """The departure's facts: those the procedure hands over (``ctx.departure``), else those of
+    the change that closed the person (its history) and the 脱密期 stored on the record."""
+    if ctx.departure is not None:
+        return dict(ctx.departure)
+    facts: dict = {}
+    entry = _last(ctx, person)
+    if entry is not None:
+        facts["reason"] = entry.reason or ""
+        facts["status"] = entry.status_moved[1]
+        for name in ("briefed_on", "briefed_by", "pledge_signed_on"):
+            facts[name] = _fact(entry, name)
+    if person is not None:
+        for name, key in (("decommission_from", "start"), ("decommission_until", "end")):
+            if person.ledger.has_field(name) and person.values.get(name):
+                facts[key] = person.values[name]
+    return facts
 
 
 def departure(records: Sequence, ctx: FormContext) -> Form:
-    """离岗保密承诺书 (seed 003 涉密人员管理制度 第七、八条; seed 000)."""
-    return Form("离岗保密承诺书", note=_person_line(records, ctx), blocks=[
-        Text(["本人因调动、辞职或退休离开涉密岗位,现郑重承诺:"]),
-        Text(DEPARTURE_ITEMS, numbered=True),
+    """离岗保密承诺书 (seed 002 §六(三), seed 003 涉密人员管理制度 第七、八条), filled from the person's
+    record and the departure: why they leave, the 保密提醒谈话 (date, who held it), the 脱密期 with
+    its first and last day, the day it was signed; what is not known yet is a line to write on."""
+    person = records[0] if records else None
+    facts = _departure_facts(person, ctx)
+    start, end = _day(facts.get("start")) or BLANK_DATE, _day(facts.get("end")) or BLANK_DATE
+    period = facts.get("months_text") or ""
+    if facts.get("start") and facts.get("end"):
+        period = f"{period}({start}至{end})" if period else f"{start}至{end}"
+    talk = "    ".join(p for p in (_day(facts.get("briefed_on")), facts.get("briefed_by") or "") if p)
+    return Form("离岗保密承诺书", note=_unit_line(ctx), blocks=[
+        Grid([
+            (10, [L("姓名"), V(person.label if person is not None else ""), L("部门"), V(_v(person, "department"))]),
+            (10, [L("涉密岗位"), V(_v(person, "post")), L("涉密等级"), V(_v(person, "grade"))]),
+            (10, [L("离岗原因"), V(facts.get("reason") or ""), L("离岗后"), V(facts.get("status") or "")]),
+            (10, [L("保密提醒谈话"), V(talk, 3)]),
+            (10, [L("脱密期"), V(period or "按涉密等级确定", 3)]),
+        ], widths=(1.2, 1.8, 1.1, 1.4)),
+        Text(["本人因工作调动、辞职或退休离开涉密岗位。单位保密工作机构已对本人进行保密提醒谈话,本人知悉离岗后"
+              "仍须承担的保密义务和法律责任,现郑重承诺:"]),
+        Text(_departure_items(start, end), numbered=True),
         Text(["违反以上承诺,自愿承担党纪、政纪责任和法律后果。"]),
-        Signatures(["承诺人(签字):", "日期:"], per_line=2),
-        Signatures(["单位保密工作机构经办人:", "日期:"], per_line=2),
+        Signatures(["承诺人(签字):", f"日期:{_day(facts.get('pledge_signed_on')) or BLANK_DATE}"], per_line=2),
+        Signatures([f"单位保密工作机构经办人:{ctx.handler}", f"日期:{BLANK_DATE}"], per_line=2),
     ])
 
 

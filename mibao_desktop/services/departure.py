@@ -122,6 +122,14 @@ class Plan:
     start: dt.date
     end: dt.date | None
 
+    def form_facts(self, status: str, facts: Mapping[str, Any]) -> dict[str, Any]:
+        """What the 离岗保密承诺书 prints of a departure under way (``PrintService.form(departure=)``):
+        the procedure's facts so far, and the 脱密期 when the person goes into it."""
+        out = {"status": status, **{k: v for k, v in facts.items() if not is_blank(v)}}
+        if status == DECOMMISSIONING and self.end is not None and self.months is not None:
+            out.update(start=self.start, end=self.end, months_text=decommission.months_text(self.months))
+        return out
+
     @property
     def period_text(self) -> str:
         if self.months is None or self.end is None:

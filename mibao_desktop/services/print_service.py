@@ -7,7 +7,7 @@ import contextlib
 from dataclasses import replace
 import datetime as dt
 from pathlib import Path
-from typing import BinaryIO, Callable, Sequence
+from typing import Any, BinaryIO, Callable, Mapping, Sequence
 
 from sqlalchemy import select
 
@@ -28,7 +28,7 @@ from mibao_desktop.services.output_service import check_target
 
 OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", settings.UNIT_NAME
 HOLDINGS = "holdings"  # the form template of a person's list (printing.templates)
-FILLED_FROM_CHANGES = ("takeout", "maintenance", "destruction", "borrowing", "distribution")  # forms that print a status change's facts
+FILLED_FROM_CHANGES = ("takeout", "maintenance", "destruction", "borrowing", "distribution", "departure")  # forms that print a status change's facts
 FORM_WARNINGS = {"takeout": takeout_warnings, "destruction": destruction_warnings}
 
 
@@ -222,11 +222,14 @@ class PrintService:
     # -- forms --------------------------------------------------------------------------------
 
     def form(self, key: str, ledger: Ledger | None, records: Sequence[RecordView], target: str | Path | BinaryIO,
-             *, printer: str = "", medium: str = "", record: bool = True, holdings: PersonHoldings | None = None) -> int:
+             *, printer: str = "", medium: str = "", record: bool = True, holdings: PersonHoldings | None = None,
+             departure: Mapping[str, Any] | None = None) -> int:
         """Fill and render an approval form; returns its pages. Recorded like any print.
 
         The holdings list reads what the selected person holds, unless ``holdings`` brings it
-        already read (the desktop reads it off the UI thread before the preview)."""
+        already read (the desktop reads it off the UI thread before the preview). The 离岗保密承诺书
+        prints a departure under way from ``departure`` (services/departure.py ``Plan.form_facts``),
+        else from the change that closed the person."""
         self._require("打印审批表")
         check_target(self.db, target)
         template = FORM_TEMPLATES.get(key)
@@ -261,7 +264,8 @@ class PrintService:
         names = self._names({self.actor.name, *(e.actor for e in events), *(e.actor for e in last_changes.values() if e)})
         context = FormContext(unit=self.unit_name(), today=self.clock().date(), history=history,
                               holdings=holdings.items if key == HOLDINGS else None, last_changes=last_changes,
-                              names=names, handler=names.get(self.actor.name, ""), parents=parents)
+                              names=names, handler=names.get(self.actor.name, ""), parents=parents,
+                              departure=departure if key == "departure" else None)
         anchor = audit.current_anchor(self.db)
         with _written(target) as out:
             pages = render_form(out, template.build(list(records), context), anchor=anchor.label)
