@@ -130,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("passwd", help="修改自己的口令")
     sub.add_parser("missing-check",
                    help="下落不明的载体查找期满的按泄密事件处理(开立泄密事件),并列出下落不明、逾期未还的载体和未结的泄密事件")
+    sub.add_parser("decommission-check",
+                   help="脱密期已满的人员转为已脱密(记入其历史),并列出脱密期内的人员及其截止日期")
     sub.add_parser("check", help="全面检查数据库文件(逐页、逐个索引,大文件需数秒到数十秒)")
     restore = sub.add_parser("restore", help="从备份恢复数据库(当前文件先另存)")
     restore.add_argument("file", type=Path)
@@ -298,6 +300,8 @@ def _command(data_dir: Path, args) -> int:
             return _form(db, actor, args)
         if args.command == "missing-check":
             return _missing_check(db, actor)
+        if args.command == "decommission-check":
+            return _decommission_check(db, actor)
         service = _ledger_service(db, actor)
         from mibao_desktop.ledgers import get_ledger
         from mibao_desktop.services.context import Services
@@ -336,6 +340,22 @@ def _missing_check(db, actor) -> int:
         print(f"已开立泄密事件 {event.number}:{event.display('item')},{event.display('grade')},"
               f"报告时限 {event.display('report_by')}")
     print(watch_text(watch.watch(), watch.clock()))
+    return EXIT_OK
+
+
+def _decommission_check(db, actor) -> int:
+    """The end of the 脱密期 (what the desktop runs at start): who moved to 已脱密, then who is
+    still in the period and until when."""
+    from mibao_desktop.services.context import Services
+
+    departure = Services(db, actor).departure
+    for person in departure.end_due():
+        print(f"{person.label}({person.number})脱密期已于 {person.display('decommission_until')} 届满,已转为已脱密")
+    within = departure.within()
+    print(f"脱密期内的人员 {len(within)} 人")
+    for person in within:
+        print(f"  {person.label}({person.number}){person.display('department')} 脱密期 "
+              f"{person.display('decommission_from')} 至 {person.display('decommission_until')}")
     return EXIT_OK
 
 

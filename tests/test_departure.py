@@ -262,3 +262,30 @@ def test_the_departure_pledge_prints_filled_during_the_procedure_and_after(servi
     text = _pdf_text(after).replace(" ", "")
     assert "脱密期自2026年03月02日至2029年03月01日" in text and "2026年03月02日保密办王主任" in text
     assert "日期:2026年03月02日" in text  # signed on the day recorded
+
+
+@pytest.mark.sqlite_only
+def test_the_command_line_ends_the_periods_due_and_lists_who_is_within_one(tmp_path, capsys, monkeypatch):
+    from mibao_desktop.cli import main
+    from mibao_desktop.db.database import Database
+    from tests.test_cli import accounts_only
+
+    passwords = accounts_only(tmp_path)
+    db = Database.open(tmp_path / "mibao.sqlite")
+    services = Services(db, Actor.local_security_admin())
+    today = dt.date.today()
+    for name, start in (("甲", today - dt.timedelta(days=400)), ("乙", today - dt.timedelta(days=30))):
+        who = person(services, name=name, grade="一般")
+        services.departure.leave(who.id, "脱密期", {**FACTS, "briefed_on": start, "pledge_signed_on": start,
+                                                   "access_revoked_on": start}, effective_date=start)
+    db.close()
+    monkeypatch.setenv("MIBAO_PASSWORD", passwords["baomi"])
+    args = ["--data-dir", str(tmp_path), "--user", "baomi", "decommission-check"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "甲(RY-0001)脱密期已于" in out and "已转为已脱密" in out
+    assert "脱密期内的人员 1 人" in out and "乙(RY-0002)" in out
+    assert main(args) == 0
+    assert "已转为已脱密" not in capsys.readouterr().out
+    monkeypatch.setenv("MIBAO_PASSWORD", passwords["shenji"])  # the auditor keeps no ledgers
+    assert main(["--data-dir", str(tmp_path), "--user", "shenji", "decommission-check"]) == 2

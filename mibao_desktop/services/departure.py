@@ -339,6 +339,14 @@ class DepartureService:
                                    ).mappings().all()
             return self.ledgers._views(session, PEOPLE, rows)
 
+    def within(self) -> list[RecordView]:
+        """Everyone in 脱密期, by the end of their period (one index range)."""
+        t = table_of(PEOPLE)
+        with self.ledgers._read(DOING) as session:
+            rows = session.execute(select(t).where(t.c.status == DECOMMISSIONING, t.c.voided == False)  # noqa: E712
+                                   .order_by(t.c[UNTIL], t.c.id)).mappings().all()
+            return self.ledgers._views(session, PEOPLE, rows)
+
     def end_due(self, today: dt.date | None = None) -> list[RecordView]:
         """Move each person whose 脱密期 ended (脱密期截止 before ``today``) to 已脱密, dated the
         day after the end, with the reason in their history; the people moved. Most days

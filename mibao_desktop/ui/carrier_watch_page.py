@@ -104,6 +104,7 @@ class CarrierWatchPage(QWidget):
                  now: Callable[[], dt.datetime] | None = None) -> None:
         super().__init__(parent)
         self.watch_service = services.carrier_watch
+        self.departure_service = services.departure  # 脱密期满 → 已脱密 runs with the check
         self.now = now or services.clock
         self.reader = LatestRead(self)  # 刷新: a newer read supersedes one in flight
         self.checker = LatestRead(self)  # the check: never superseded (it writes), shows the lists too
@@ -181,10 +182,11 @@ class CarrierWatchPage(QWidget):
     def check(self) -> None:
         """Open the leak events now due, then read the lists (a write of a few rows at most)."""
         self.summary.setText("正在检查查找期限……")
-        service = self.watch_service
+        service, departure = self.watch_service, self.departure_service
 
         def work():
             opened = service.open_due_events()
+            departure.end_due()  # the people whose 脱密期 ended become 已脱密, at each start and new day
             return len(opened), service.watch()
 
         if self.checker.pending:
