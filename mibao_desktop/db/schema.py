@@ -104,7 +104,8 @@ def build_table(ledger: Ledger, metadata) -> Table:
     indexes = [Index(f"ix_{name}_{f.name}", f.name, "id") for f in ledger.fields if is_indexed(f)]
     indexes += [Index(f"ix_{name}_{f.sort_column}", f.sort_column, "id") for f in ledger.fields if f.pinyin_sort]
     if ledger.parent is not None:
-        indexes.append(Index(f"ix_{name}_parent_id", "parent_id"))
+        covered = ("voided", *ledger.by_parent_index) if ledger.by_parent_index else ()
+        indexes.append(Index(f"ix_{name}_parent_id", "parent_id", *covered))
     return Table(name, metadata, *columns, *indexes)
 
 

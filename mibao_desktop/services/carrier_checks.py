@@ -374,17 +374,34 @@ class CarrierCheckService:
         info = _info(check)
         items = CarrierCheckItem.__table__  # (a Core select: the driver's rows)
         seen = dict(_fetch(session, select(items.c.copy_id, items.c.seen_how).where(items.c.check_id == check.id)))
-        rows = _fetch(session, _scope_query(info))
-        rows.sort(key=_BY_NUMBER)  # here: asked to sort, SQLite walks every carrier by number instead
-        listed = {r[_ID] for r in rows}
+        # the copies from their index by parent, their carriers read once each: a department's
+        # 100,000 copies carry their 10,000 carriers' numbers, titles and departments as shared
+        # strings, not 100,000 copies of each read from the database (a third of the list's time)
+        copies = _fetch(session, _scope_copies(info))
+        carriers = _scope_carriers(session, info, copies)
+        groups: dict[int, list[tuple]] = {}
+        for r in copies:
+            groups.setdefault(r[_PARENT], []).append(r)
+        listed = set(map(itemgetter(0), copies))
         strays = [cid for cid in seen if cid not in listed]
         extra_rows = sorted(_fetch(session, _base_query(closed_too=True).where(table_of(COPIES).c.id.in_(strays))),
                             key=_BY_NUMBER) if strays else []
-        names = _labels(session, {r[_PERSON] for r in [*rows, *extra_rows]})
+        people = set(map(itemgetter(_HOLDER), copies))
+        people.update(p[_KEEPER] for p in carriers.values())
+        people.update(r[_PERSON] for r in extra_rows)
+        names = _labels(session, people)
         get_name, get_seen = names.get, seen.get
-        # (one comprehension, positional: at 20,000 copies each call saved is milliseconds)
-        lines = [CheckLine(r[0], r[1], r[2], r[3] or "", r[4], get_name(r[8], ""), r[5] or "", r[6], r[7] or "",
-                           get_seen(r[0])) for r in rows]
+        lines: list[CheckLine] = []
+        # in 登记编号 order, then 份号 (here: asked to sort, SQLite walks every carrier by number)
+        for parent_id in sorted(groups, key=lambda i: carriers[i][_CARRIER_NUMBER]):
+            number, title, level, place, department, keeper = carriers[parent_id][1:]
+            group = groups[parent_id]
+            group.sort(key=_BY_COPY_NUMBER)
+            # (one comprehension, positional: at 100,000 copies each call saved is milliseconds)
+            lines += [CheckLine(r[0], number, r[2], title or "", level,
+                                get_name(keeper if r[_HOLDER] is None else r[_HOLDER], ""),
+                                (place if r[_LOCATION] is None else r[_LOCATION]) or "", r[_COPY_STATUS],
+                                department or "", get_seen(r[0])) for r in group]
         extra = [_line(r, names, seen.get(r[_ID]), finding=EXTRA, belongs=_belongs(r, names))
                  for r in extra_rows]
         sent = _sent(session, [*lines, *extra])
@@ -646,12 +663,42 @@ def _base_query(*, closed_too: bool = False):
     return q
 
 
-def _scope_query(info: CheckInfo):
+# the columns of _scope_copies' rows, and of _scope_carriers'
+_PARENT, _COPY_NUMBER_AT, _LOCATION, _COPY_STATUS, _HOLDER = 1, 2, 3, 4, 5
+_BY_COPY_NUMBER = itemgetter(_COPY_NUMBER_AT)
+_CARRIER_NUMBER, _KEEPER = 1, 6
+
+
+def _scope_copies(info: CheckInfo):
+    """The copies a check lists, as _scope_query, with only their own columns and the parent's
+    id: (id, parent_id, 份号, 存放位置, status, 持有人), each part read from the copies' index by
+    parent (``by_parent_index``) or by place or holder."""
+    t = table_of(COPIES)
+    return _scope_query(info, (t.c.id, t.c.parent_id, t.c[COPIES.key_field], t.c[LOCATION], t.c.status, t.c[HOLDER]))
+
+
+def _scope_carriers(session: Session, info: CheckInfo, copies: Sequence[tuple]) -> dict[int, tuple]:
+    """The carriers of the listed copies by id: (id, 登记编号, 标题, 密级, 存放位置, 部门, 保管人).
+    A department's are its carriers; a place's or a person's, those the copies belong to."""
+    p = table_of(CARRIERS)
+    q = select(p.c.id, p.c[CARRIERS.key_field], p.c[C.TITLE], p.c[CARRIERS.level_field.name], p.c[LOCATION],
+               p.c[DEPARTMENT_FIELD], p.c[KEEPER]).where(p.c.voided == false())
+    if info.scope in (DEPARTMENT, ALL):
+        rows = _fetch(session, q.where(p.c[DEPARTMENT_FIELD] == info.scope_value) if info.scope == DEPARTMENT else q)
+        return {r[0]: r for r in rows}
+    ids = sorted({r[_PARENT] for r in copies})
+    return {r[0]: r for start in range(0, len(ids), 500)
+            for r in _fetch(session, q.where(p.c.id.in_(ids[start:start + 500])))}
+
+
+def _scope_query(info: CheckInfo, columns: Sequence | None = None):
     """The copies a check lists, each part of it an index range: the carriers of a department
     (then their copies by parent), a place or a person on the copy itself, or on the carrier
     for copies that name none of their own."""
     t, p = table_of(COPIES), table_of(CARRIERS)
     q = _base_query()
+    if columns is not None:  # the same copies, other columns
+        q = q.with_only_columns(*columns)
     if info.scope == DEPARTMENT:
         return q.where(p.c[DEPARTMENT_FIELD] == info.scope_value)
     if info.scope == PLACE:
