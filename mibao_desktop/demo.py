@@ -108,7 +108,9 @@ def _lifecycle(service: LedgerService, ledger, ids: list[int], rng: random.Rando
         _actions(service, ledger, ids, rng)
         return
     passing = [s for s in lifecycle.statuses if s != lifecycle.initial and s not in lifecycle.closing]
-    closing = [s for s in lifecycle.statuses if s in lifecycle.closing and s not in lifecycle.terminal]
+    # (a lifecycle whose one status is a closing one, a person's file entry: kept, never moved)
+    closing = [s for s in lifecycle.statuses if s in lifecycle.closing and s not in lifecycle.terminal
+               and s != lifecycle.initial]
     if passing:
         for record_id in rng.sample(ids, k=min(len(ids), max(1, len(ids) // 40))):
             status = passing[0] if rng.random() < 0.7 else rng.choice(passing)

@@ -143,9 +143,11 @@ _SAMPLE_POSTS = {"核心": ("机要员", "计算机机房管理员", "保密办�
 def _sample(ctx: SampleContext) -> Iterator[dict]:
     today = dt.date.today()
     taken: set[str] = set()
-    for name in ctx.people:
+    for number, name in enumerate(ctx.people, start=1):
         rng = ctx.rng
-        row: dict[str, Any] = {"name": name, "department": rng.choice(samples.DEPARTMENTS),
+        # numbered as the register would number them, so that their files (人员档案) name them
+        row: dict[str, Any] = {"person_number": f"RY-{number:04d}", "name": name,
+                               "department": rng.choice(samples.DEPARTMENTS),
                                "sex": rng.choice(("男", "女")),
                                "political_status": rng.choice(("中共党员", "中共党员", "群众", "共青团员"))}
         birth = today - dt.timedelta(days=rng.randint(25 * 365, 58 * 365))
