@@ -176,11 +176,15 @@ def test_a_major_event_report_is_under_the_person_in_their_history_and_audited(s
         "handling": "已报局保密办备案,调整工作岗位", "reported_to": "保密办"})
     assert report.display("kind") == KINDS[3] and report.parent_id == who.id and report.number == "ZX-0001"
     entry = services.ledgers.history(who.id)[0]
-    assert entry.action_label == "重大事项报告" and entry.changes[0].new == f"ZX-0001:{KINDS[3]}(2026-02-20)"
+    assert entry.action_label == "重大事项报告" and entry.changes[0].new == f"重大事项报告 ZX-0001:{KINDS[3]}"
+    # the same from the person's page (the child tab's 新增: the ledger service itself)
+    services.ledgers.create("major_event_reports", {"kind": 6, "reported_on": "2026-02-21", "content": "其他情况"},
+                            parent_id=who.id)
+    assert services.ledgers.history(who.id)[0].changes[0].new == f"重大事项报告 ZX-0002:{KINDS[5]}"
     with services.db.session() as session:
-        audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "record.create")
-                                  .order_by(AuditEntry.id.desc())).first()
-        assert audited.target == "major_event_reports:ZX-0001" and audited.detail["person"] == "赵强"
+        audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "record.create",
+                                                           AuditEntry.target == "major_event_reports:ZX-0001")).one()
+        assert audited.detail["person"] == "赵强"
     with pytest.raises(ValidationFailed, match="事项类别"):
         services.departure.report_major_event(who.id, {"kind": "买彩票中奖", "reported_on": "2026-02-20",
                                                        "content": "中奖"})

@@ -351,6 +351,9 @@ class Ledger:
     # its 登记簿 (收文、发文、借阅、复制登记簿, 销毁清单) are read by period from its records' recorded
     # actions (ledgers/carrier_registers.py): the desktop offers 登记簿… on its page
     registers: bool = False
+    # a child record registered is said in its parent's history too, as an event of this kind (a
+    # person's 重大事项报告 is part of their own record: services/views.py ACTION_LABELS)
+    parent_history: str = ""
     sample: SampleRows | None = None  # sample rows for the demo
     auto_number: str = ""  # a format such as "RY-{:04d}": the number given when none is typed
 

@@ -3,8 +3,8 @@
 Seed 002 §六(二)4 lists what a 涉密人员 reports: six kinds, written here as the seed words them
 (the list a report is filed under). Each report keeps its date, what was reported, how it was
 handled (处理情况) and to whom it was made. It belongs to the person (a child record, like a
-carrier's copies), so the person's page lists it; the departure service's ``report_major_event``
-also writes it into the person's own history, and every report goes into the audit log.
+carrier's copies), so the person's page lists it; registering one also writes it into the
+person's own history (``Ledger.parent_history``), and every report goes into the audit log.
 """
 
 from __future__ import annotations
@@ -75,5 +75,6 @@ MAJOR_EVENT_REPORTS = Ledger(
     parent="people",
     parent_label="报告人",
     auto_number="ZX-{:04d}",
+    parent_history="major_event",
     sample=_sample,
 )

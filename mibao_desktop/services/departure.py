@@ -45,7 +45,7 @@ from mibao_desktop.ledgers.normalize import is_blank
 from mibao_desktop.security import Role, require
 from mibao_desktop.services import audit, settings as settings_store
 from mibao_desktop.services.holdings import child_number
-from mibao_desktop.services.ledger_service import LEDGER_ROLES, RELATED, LedgerService
+from mibao_desktop.services.ledger_service import LEDGER_ROLES, LedgerService
 from mibao_desktop.services.repository import RecordRepository
 from mibao_desktop.services.views import RecordView
 
@@ -372,19 +372,14 @@ class DepartureService:
     # -- 重大事项报告 -------------------------------------------------------------------------
 
     def report_major_event(self, person_id: int, values: Mapping[str, Any]) -> RecordView:
-        """Register a 重大事项报告 under the person, and say it in the person's own history
-        (重大事项报告 ZX-0001:kind) in the same transaction; audited as any new record."""
+        """Register a 重大事项报告 under the person: said in the person's own history too
+        (``Ledger.parent_history``), audited with the person named."""
         with self.ledgers._write(f"登记{MAJOR_EVENT_REPORTS.noun}") as session:
             person = self._person(session, person_id, lock=True)
             report_id = self.ledgers._create(session, MAJOR_EVENT_REPORTS, values, person_id,
                                              audit_detail={"person": person.label, "person_id": person_id})
             self.ledgers._flush_or_explain(session)
-            report = self.ledgers._get_view(session, report_id)
-            said = f"{report.number}:{report.display('kind')}({report.display('reported_on')})"
-            self.ledgers._event(session, PEOPLE, person_id, self.clock(), "major_event",
-                                reason=report.display("content"),
-                                changes=[(RELATED, None, said)])
-            return report
+            return self.ledgers._get_view(session, report_id)
 
 
 __all__ = ["DOING", "DepartureService", "HeldItem", "LEAVING", "Plan"]

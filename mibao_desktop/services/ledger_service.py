@@ -817,6 +817,10 @@ class LedgerService:
         record_id = repo.allocate_ids(1)[0]
         repo.insert(ledger, [(record_id, values, parent_id)], now, lambda p: self._scope(ledger, p))
         self._event(session, ledger, record_id, now, "create")
+        if ledger.parent_history and parent_id is not None:  # a person's 重大事项报告: in their history too
+            said = "、".join(filter(None, (f.display(values.get(f.name)) for f in ledger.facet_fields if f.name != "status")))
+            self._event(session, LEDGERS[ledger.parent], parent_id, now, ledger.parent_history,
+                        changes=[(RELATED, None, f"{ledger.noun} {values[ledger.key_field]}" + (f":{said}" if said else ""))])
         audit.append(session, self.actor, "record.create", f"{ledger.key}:{values[ledger.key_field]}",
                      {"ledger": ledger.title, "record_id": record_id, **(audit_detail or {})}, at=now)
         return record_id
