@@ -12,6 +12,7 @@ from mibao_desktop.ledgers import carriers, computers, leak_events, media, offic
 from mibao_desktop.ledgers import major_events
 from mibao_desktop.ledgers import trainings
 from mibao_desktop.ledgers import staff_files
+from mibao_desktop.ledgers import exit_documents, trips
 from mibao_desktop.ledgers.declaration import Ledger, Lifecycle
 from mibao_desktop.ledgers.fields import Field, Ref
 from mibao_desktop.ledgers.normalize import FieldError
@@ -28,6 +29,7 @@ REGISTRY: tuple[Ledger, ...] = (
     major_events.MAJOR_EVENT_REPORTS,
     staff_files.STAFF_FILES,
     trainings.TRAININGS, trainings.TRAINING_ATTENDANCES,
+    trips.TRIPS, exit_documents.EXIT_DOCUMENTS,
 )
 
 ALL_LEDGERS = REGISTRY
