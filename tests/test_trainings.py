@@ -65,8 +65,8 @@ def test_hours_this_year_are_summed_against_each_grades_minimum(s, staff):
     own = next(r for r in s.ledgers.children(second.id) if r.values["person"].id == general.id)
     s.ledgers.update(own.id, {"attended_hours": "0.5"})
 
-    result = s.training.compliance(YEAR)
-    by_id = {line.person_id: line for line in result.lines}
+    result = s.training.compliance(YEAR, everyone=True)
+    by_id = {line.person_id: line for line in result.everyone}
     assert set(by_id) == {core.id, core2.id, important.id, general.id}  # no grade, or 调离: not listed
     assert (by_id[core.id].hours_text, by_id[core.id].short_text, by_id[core.id].sessions) == ("5.5", "2.5", 2)
     assert (by_id[core2.id].tenths, by_id[core2.id].short_text) == (0, "8")  # no training at all: 0, listed
@@ -74,6 +74,8 @@ def test_hours_this_year_are_summed_against_each_grades_minimum(s, staff):
     assert (by_id[general.id].hours_text, by_id[general.id].short_by) == ("4.5", 0)  # 4 + 0.5 ≥ 4
     assert [line.name for line in result.short] == ["李娜", "张伟", "张伟"]  # 保密办, 科研一处, 科研二处 (拼音)
     assert result.summary() == "应参训 4 人,未达标 3 人"
+    assert result.counts == {"核心": (1, 1), "重要": (2, 2), "一般": (1, 0)}
+    assert [line.person_id for line in s.training.compliance(YEAR).short] == [line.person_id for line in result.short]
     assert [h["tenths"] for h in s.training.person_hours(general.id, YEAR)] == [40, 5]
 
 
@@ -120,9 +122,9 @@ def test_hours_that_are_no_hours_are_refused_in_chinese(s, typed, why):
 
 def test_a_session_entered_ahead_counts_from_its_day(s, staff):
     session(s, (NOW.date() + dt.timedelta(days=20)).isoformat(), "8", [staff["important"]])
-    assert s.training.compliance(YEAR).lines[0].tenths == 0  # 李娜, 保密办: not held yet
+    assert s.training.compliance(YEAR).short[0].tenths == 0  # 李娜, 保密办: not held yet
     later = Services(s.db, s.actor, clock=lambda: NOW + dt.timedelta(days=30))
-    assert {l.person_id: l.tenths for l in later.training.compliance(YEAR).lines}[staff["important"].id] == 80
+    assert {l.person_id: l.tenths for l in later.training.compliance(YEAR, everyone=True).everyone}[staff["important"].id] == 80
 
 
 def _sheet(path, rows, *, header=("序号", "姓名", "部门", "人员编号", "签名")):

@@ -21,10 +21,9 @@ def by_grade(compliance: Any) -> str:
     """应参训/未达标 by grade: 核心 12 人未达标 3 人;…"""
     parts = []
     for grade in GRADES:
-        lines = [ln for ln in compliance.lines if ln.grade == grade]
-        if grade in compliance.minimums:
-            short = sum(1 for ln in lines if ln.short_by)
-            parts.append(f"{grade}(最低 {tenths_text(compliance.minimums[grade])} 学时){len(lines)} 人,未达标 {short} 人")
+        if grade in compliance.counts:
+            listed, short = compliance.counts[grade]
+            parts.append(f"{grade}(最低 {tenths_text(compliance.minimums[grade])} 学时){listed} 人,未达标 {short} 人")
     return ";".join(parts)
 
 

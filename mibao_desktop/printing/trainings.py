@@ -1,6 +1,6 @@
 """保密教育培训 on paper: the 培训签到表 of one session (filled, 签名 left for each attendee's own
 hand) and the 学时未达标名单 of a year. Only values here: what was read by
-``services/training.py`` (a compliance with ``lines``, ``short``, ``year``, ``minimums``)."""
+``services/training.py`` (a compliance with ``short``, ``everyone``, ``year``, ``minimums``)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def sign_in_form(training: Mapping[str, str], people: Sequence[Mapping[str, Any]
 
 
 def compliance_form(compliance: Any, *, unit: str = "", only_short: bool = True) -> Form:
-    lines = compliance.short if only_short else compliance.lines
+    lines = compliance.short if only_short else (compliance.everyone or [])
     minimums = "、".join(f"{g} {tenths_text(compliance.minimums[g])} 学时" for g in GRADES if g in compliance.minimums)
     title = f"{compliance.year}年度保密教育培训学时{'未达标人员名单' if only_short else '统计表'}"
     form = Form(title=title, note=f"填报单位:{unit or chr(0x3000) * 12}",

@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, select
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.ledgers import PEOPLE
-from mibao_desktop.ledgers.fields import Ref, tenths_text
+from mibao_desktop.ledgers.fields import SORT_KEY_SUFFIX, Ref, tenths_text
 from mibao_desktop.ledgers.people import GRADES
 from mibao_desktop.ledgers.trainings import (DATE, HOURS, LECTURER, MINIMUM_HOURS, PERSON, RULE, SUBJECT, TRAININGS,
                                              TRAINING_ATTENDANCES)
@@ -69,17 +69,18 @@ class HoursLine:
 @dataclass(frozen=True)
 class Compliance:
     year: int
-    lines: list[HoursLine]  # everyone of a grade, in department then name order
+    short: list[HoursLine]  # who is short of their minimum, in department then name order (拼音)
     minimums: dict[str, int]  # grade → tenths
+    counts: dict[str, tuple[int, int]]  # grade → (people of that grade 在岗, of them short)
+    everyone: list[HoursLine] | None = None  # everyone of a grade, when asked for
     rule: str = RULE
 
     @property
-    def short(self) -> list[HoursLine]:
-        return [line for line in self.lines if line.short_by > 0]
+    def listed(self) -> int:
+        return sum(n for n, _short in self.counts.values())
 
     def summary(self) -> str:
-        short = self.short
-        return f"应参训 {len(self.lines)} 人,未达标 {len(short)} 人"
+        return f"应参训 {self.listed} 人,未达标 {len(self.short)} 人"
 
 
 @dataclass(frozen=True)
@@ -195,12 +196,24 @@ class TrainingService:
             return [{"id": r[0], "number": r[1], "name": r[2], "department": r[3] or "", "grade": r[4] or "",
                      "own_tenths": r[5]} for r in rows]
 
+    def people_to_choose(self) -> list[dict[str, Any]]:
+        """The people in post to pick attendees from (人员编号, 姓名, 部门, 涉密等级), in department and
+        name order: read once when the picker opens, then filtered in memory as the user types."""
+        p = table_of(PEOPLE)
+        with self.ledgers._read() as session:
+            rows = session.execute(
+                select(p.c.id, p.c[PEOPLE.key_field], p.c.name, p.c.department, p.c.grade)
+                .where(p.c.voided.is_(False), p.c.status == PEOPLE.lifecycle.initial)
+                .order_by(p.c[f"department{SORT_KEY_SUFFIX}"], p.c[f"name{SORT_KEY_SUFFIX}"], p.c.id))
+            return [{"id": r[0], "number": r[1] or "", "name": r[2], "department": r[3] or "", "grade": r[4] or ""}
+                    for r in rows]
+
     # -- hours against the minimum ------------------------------------------------------------
 
-    def compliance(self, year: int) -> Compliance:
-        """Everyone of a grade who is 在岗, with their hours in ``year`` (see :func:`compliance_of`)."""
+    def compliance(self, year: int, *, everyone: bool = False) -> Compliance:
+        """Who of the 在岗 people of a grade is short of hours in ``year`` (see :func:`compliance_of`)."""
         with self.ledgers._read("查看培训学时") as session:
-            return compliance_of(session, year, self.ledgers.clock().date())
+            return compliance_of(session, year, self.ledgers.clock().date(), everyone=everyone)
 
     def person_hours(self, person_id: int, year: int) -> list[dict[str, Any]]:
         """The sessions one person attended in ``year``, by date, with the hours each counted."""
@@ -274,7 +287,7 @@ class TrainingService:
 
         return self._print(compliance_form(compliance, unit=unit, only_short=only_short), target,
                            f"保密教育培训学时{'未达标' if only_short else ''}名单({compliance.year}年)",
-                           len(compliance.short if only_short else compliance.lines), printer, medium, record,
+                           len(compliance.short if only_short else compliance.everyone or ()), printer, medium, record,
                            render_form)
 
     def print_sign_in(self, training_id: int, target: str | Path | BinaryIO, *, unit: str = "",
@@ -306,29 +319,45 @@ class TrainingService:
         return pages
 
 
-def compliance_of(session, year: int, today: dt.date | None = None) -> Compliance:
-    """Everyone of a grade who is 在岗 (the people lifecycle's initial status), with their
-    hours in ``year``: one grouped query over the year's sessions (the 培训日期 index range, each
-    session's attendees by parent), joined to the people of a grade; read in the caller's
-    snapshot (the annual report reads it with its other figures). A session entered ahead of
-    its day counts from that day (``today``, by default the calendar's)."""
+def compliance_of(session, year: int, today: dt.date | None = None, *, everyone: bool = False) -> Compliance:
+    """Everyone of a grade who is 在岗 (the people lifecycle's initial status) against their
+    grade's minimum in ``year``; read in the caller's snapshot (the annual report reads it with
+    its other figures). A session entered ahead of its day counts from that day (``today``, by
+    default the calendar's).
+
+    Three reads, none of which sorts what it need not: the year's hours summed per person (the
+    sessions by the 培训日期 index, their attendees by parent, grouped), the grade of each person
+    in post (no order), then names and departments only of those listed (the short, unless
+    ``everyone``), put in 拼音 order by the stored sort keys. Early in the year nearly everyone is
+    short but few have attended; late in it the attendances are many and the short few."""
     a, t, p = table_of(TRAINING_ATTENDANCES), table_of(TRAININGS), table_of(PEOPLE)
     start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), today or dt.date.today())
     minimums = _minimums_of(settings.read(session, SETTING))
-    hours = (select(a.c[PERSON].label("person"),
-                    func.sum(func.coalesce(a.c[OWN_HOURS], t.c[HOURS])).label("tenths"),
-                    func.count().label("sessions"))
-             .join(t, t.c.id == a.c.parent_id)
-             .where(t.c[DATE] >= start, t.c[DATE] <= end, t.c.voided.is_(False), a.c.voided.is_(False))
-             .group_by(a.c[PERSON]).subquery())
-    rows = session.execute(
-        select(p.c.id, p.c[PEOPLE.key_field], p.c.name, p.c.department, p.c.grade,
-               func.coalesce(hours.c.tenths, 0), func.coalesce(hours.c.sessions, 0))
-        .outerjoin(hours, hours.c.person == p.c.id)
-        .where(p.c.grade.in_(list(minimums)), p.c.voided.is_(False), p.c.status == PEOPLE.lifecycle.initial)
-        .order_by(p.c.department__pinyin, p.c.name__pinyin, p.c.id))
-    lines = [HoursLine(r[0], r[1], r[2], r[3] or "", r[4], int(r[5]), minimums[r[4]], int(r[6])) for r in rows]
-    return Compliance(year, lines, minimums)
+    sums = {person: (int(tenths), int(n)) for person, tenths, n in session.execute(
+        select(a.c[PERSON], func.sum(func.coalesce(a.c[OWN_HOURS], t.c[HOURS])), func.count())
+        .join(t, t.c.id == a.c.parent_id)
+        .where(t.c[DATE] >= start, t.c[DATE] <= end, t.c.voided.is_(False), a.c.voided.is_(False))
+        .group_by(a.c[PERSON]))}
+    counts = {g: [0, 0] for g in minimums}
+    wanted: list[int] = []
+    in_post = session.execute(select(p.c.id, p.c.grade).where(
+        p.c.grade.in_(list(minimums)), p.c.voided.is_(False), p.c.status == PEOPLE.lifecycle.initial))
+    for pid, grade in in_post:
+        short = sums.get(pid, (0, 0))[0] < minimums[grade]
+        counts[grade][0] += 1
+        counts[grade][1] += short
+        if short or everyone:
+            wanted.append(pid)
+    cols = (p.c.id, p.c[PEOPLE.key_field], p.c.name, p.c.department, p.c.grade,
+            p.c[f"department{SORT_KEY_SUFFIX}"], p.c[f"name{SORT_KEY_SUFFIX}"])
+    rows = []
+    for i in range(0, len(wanted), 500):
+        rows.extend(session.execute(select(*cols).where(p.c.id.in_(wanted[i:i + 500]))))
+    rows.sort(key=lambda r: (r[5] or "", r[6] or "", r[0]))
+    lines = [HoursLine(r[0], r[1], r[2], r[3] or "", r[4], sums.get(r[0], (0, 0))[0], minimums[r[4]],
+                       sums.get(r[0], (0, 0))[1]) for r in rows]
+    return Compliance(year, [ln for ln in lines if ln.short_by > 0], minimums,
+                      {g: (n, short) for g, (n, short) in counts.items()}, lines if everyone else None)
 
 
 def _match(row: SignIn, namesakes: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:

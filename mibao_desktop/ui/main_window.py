@@ -191,6 +191,10 @@ class MainWindow(QMainWindow):
         self._action(records, "查找替换…", lambda: self.current_page().find_replace(), "Ctrl+H")
         self._action(records, "载体核对…", self.carrier_checks,
                      tip="月核对、季检查、年终清退归档:逐份清点涉密载体,扫描封面二维码")
+        self._action(records, "参训人员…", self.training_attendees,
+                     tip="为所选培训从人员名册选择参训人员、导入签到表、打印签到表")
+        self._action(records, "培训学时…", self.training_compliance,
+                     tip="涉密人员本年度保密教育培训学时与最低学时,未达标名单可打印")
         records.addSeparator()
         self.find_action = self._action(records, "查找", lambda: self.current_page().focus_search(), "Ctrl+F")
         self._action(records, "刷新", self.refresh_all, "F5")
@@ -252,6 +256,25 @@ class MainWindow(QMainWindow):
         from mibao_desktop.ui.carrier_check_dialog import CarrierCheckDialog
 
         self.dialog = CarrierCheckDialog(self.services, self)
+        self.dialog.open()
+
+    def training_attendees(self) -> None:
+        from mibao_desktop.ledgers.trainings import TRAININGS
+        from mibao_desktop.ui.training_dialogs import AttendeesDialog
+
+        page = self.current_page()
+        record = page.selected_record() if page.ledger is TRAININGS else None
+        if record is None:
+            self.show_ledger(TRAININGS.key)
+            messages.inform(self, "参训人员", f"请先在“{TRAININGS.title}”中选择一次培训。")
+            return
+        self.dialog = AttendeesDialog(self.services, record, self)
+        self.dialog.open()
+
+    def training_compliance(self) -> None:
+        from mibao_desktop.ui.training_dialogs import ComplianceDialog
+
+        self.dialog = ComplianceDialog(self.services, self)
         self.dialog.open()
 
     def edit_print_settings(self) -> None:

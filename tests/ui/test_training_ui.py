@@ -1,0 +1,98 @@
+"""保密教育培训 in the desktop (issue 14 item 2): 记录 › 参训人员… on a session chosen on its page,
+people picked from the register in a list filtered as one types, a sign-in sheet imported with
+its refusals shown by row, the 培训签到表 previewed; 记录 › 培训学时… lists who is short, read
+off the UI thread, and previews the list for printing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from openpyxl import Workbook
+from PySide6.QtCore import Qt
+
+from mibao_desktop.ledgers.trainings import TRAININGS
+from mibao_desktop.ui.training_dialogs import AttendeesDialog, ComplianceDialog, CompliancePrintDialog, SignInPrintDialog
+
+YEAR = dt.date.today().year
+HELD = dt.date(YEAR, 1, 2).isoformat()
+
+
+def _menu_action(window, text):
+    return next(a for menu in window.menuBar().actions() for a in menu.menu().actions() if a.text() == text)
+
+
+def test_attendees_are_picked_imported_and_the_sheet_previewed(window, qtbot, services, told, tmp_path):
+    for name, dept, grade in (("张伟", "科研一处", "核心"), ("刘洋", "科研一处", "一般"), ("李娜", "保密办", "重要"),
+                              ("赵敏", "办公室", "一般")):
+        services.ledgers.create("people", {"name": name, "department": dept, "grade": grade})
+    training = services.training.register({"held_on": HELD, "subject": "保密法学习", "hours": "2"})
+
+    _menu_action(window, "参训人员…").trigger()  # nothing chosen: told to choose a session
+    assert told[-1] == ("inform", "参训人员", f"请先在“{TRAININGS.title}”中选择一次培训。")
+    page = window.current_page()
+    assert page.ledger is TRAININGS
+    page.refresh()
+    qtbot.waitUntil(lambda: page.select_record(training.id), timeout=10000)
+    _menu_action(window, "参训人员…").trigger()
+    dialog = window.dialog
+    assert isinstance(dialog, AttendeesDialog)
+    qtbot.waitUntil(lambda: dialog.choices.count() == 4, timeout=10000)
+
+    dialog.filter.setText("科研一处")  # (QTest types no Chinese: an input method would)
+    shown = [dialog.choices.item(r).text() for r in range(4) if not dialog.choices.item(r).isHidden()]
+    assert [t.split()[0] for t in shown] == ["刘洋", "张伟"]
+    dialog.filter.clear()
+    qtbot.keyClicks(dialog.filter, "zw")  # 张伟 by the initials of the name
+    shown = [r for r in range(4) if not dialog.choices.item(r).isHidden()]
+    assert [dialog.choices.item(r).text().split()[0] for r in shown] == ["张伟"]
+    dialog.choices.item(shown[0]).setCheckState(Qt.CheckState.Checked)
+    dialog.filter.clear()
+    li = next(r for r in range(4) if dialog.choices.item(r).text().startswith("李娜"))
+    dialog.choices.item(li).setCheckState(Qt.CheckState.Checked)
+    assert dialog.chosen.text() == "已选 2 人" and dialog.add_button.isEnabled()
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.count.text() == "共 2 人", timeout=10000)
+    assert dialog.choices.count() == 2  # those on the session are no longer offered
+    assert {p["name"] for p in services.training.attendees(training.id)} == {"张伟", "李娜"}
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["保密教育培训签到表"])
+    ws.append(["序号", "姓名", "部门", "签名"])
+    ws.append([1, "赵敏", "办公室", "赵敏"])
+    ws.append([2, "孙悟空", None, None])
+    sheet = tmp_path / "签到.xlsx"
+    wb.save(sheet)
+    dialog.import_sheet(sheet)
+    qtbot.waitUntil(lambda: dialog.count.text() == "共 3 人", timeout=10000)
+    asked = next(t for kind, title, t in told if kind == "confirm" and title == "导入签到表")
+    assert "可登记 1 人" in asked and "第 4 行:人员名册中没有“孙悟空”" in asked
+
+    dialog.print_button.click()
+    preview = dialog.print_dialog
+    assert isinstance(preview, SignInPrintDialog)
+    assert preview.pdf.startswith(b"%PDF") and preview.summary.text() == "共 1 页"
+    preview.close()
+    dialog.close()
+
+
+def test_the_list_of_who_is_short_is_read_off_the_ui_thread_and_previewed(window, qtbot, services):
+    made = {name: services.ledgers.create("people", {"name": name, "department": "保密办", "grade": grade})
+            for name, grade in (("张伟", "核心"), ("李娜", "一般"), ("赵敏", None))}
+    services.training.register({"held_on": HELD, "subject": "保密法学习", "hours": "4.5"}, [made["李娜"].id, made["张伟"].id])
+    _menu_action(window, "培训学时…").trigger()
+    dialog = window.dialog
+    assert isinstance(dialog, ComplianceDialog)
+    qtbot.waitUntil(lambda: dialog.compliance is not None, timeout=10000)
+    assert dialog.summary.text().startswith("应参训 2 人,未达标 1 人")
+    assert dialog.table.rowCount() == 1
+    assert [dialog.table.item(0, c).text() for c in range(8)] == [made["张伟"].values["person_number"], "张伟", "保密办",
+                                                                 "核心", "1", "4.5", "8", "3.5"]
+    dialog.year.setValue(YEAR - 1)  # last year: nobody trained
+    qtbot.waitUntil(lambda: dialog.compliance.year == YEAR - 1, timeout=10000)
+    assert dialog.table.rowCount() == 2
+    dialog.print_button.click()
+    preview = dialog.print_dialog
+    assert isinstance(preview, CompliancePrintDialog) and preview.pdf.startswith(b"%PDF")
+    preview.close()
+    dialog.close()
