@@ -228,6 +228,7 @@ class DetailPane(QWidget):
     child_history_requested = Signal(int)  # a copy's id: its own 变更记录
     print_holdings_requested = Signal()  # a person's list: 打印清单
     export_holdings_requested = Signal()  # a person's list: 导出Excel
+    departure_requested = Signal()  # a person's 离岗离职 (ui/departure_dialog.py)
 
     def __init__(self, service: LedgerService, ledger: Ledger, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -307,7 +308,11 @@ class DetailPane(QWidget):
             self.export_button = QPushButton("导出Excel…")
             self.export_button.setToolTip("同一清单导出为 Excel,按清单中最高密级标注")
             self.export_button.clicked.connect(self.export_holdings_requested.emit)
+            self.departure_button = QPushButton("离岗离职…")
+            self.departure_button.setToolTip("保密提醒谈话、离岗保密承诺书、逐件清退、取消权限,并确定脱密期")
+            self.departure_button.clicked.connect(self.departure_requested.emit)
             bar = QHBoxLayout()
+            bar.addWidget(self.departure_button)
             bar.addStretch(1)
             bar.addWidget(self.print_button)
             bar.addWidget(self.export_button)
@@ -541,6 +546,10 @@ class DetailPane(QWidget):
         entry = self.selected_entry()
         self.undo.setEnabled(bool(entry and entry.revertible and self._open_for_change()))
         self.undo_status.setEnabled(bool(entry and entry.reversible and self._open_for_change()))
+        if self.is_person and self.holdings_tab is not None:  # 离岗离职 starts from a person in post
+            record = self.record
+            self.departure_button.setEnabled(bool(record is not None and not record.voided
+                                                  and record.status in record.ledger.lifecycle.procedures))
 
     def _request_reverse_status(self) -> None:
         entry = self.selected_entry()

@@ -196,6 +196,7 @@ class LedgerPage(QWidget):
         self.detail.child_history_requested.connect(self.copy_history)
         self.detail.print_holdings_requested.connect(self.print_holdings)
         self.detail.export_holdings_requested.connect(self.export_holdings)
+        self.detail.departure_requested.connect(self.leave_post)
         splitter = QSplitter()
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
@@ -796,6 +797,18 @@ class LedgerPage(QWidget):
             self.dialog.open()
 
         self._with_holdings(show)
+
+    def leave_post(self) -> None:
+        """离岗离职 of the person shown: the guided procedure (ui/departure_dialog.py). What it
+        hands over changes other ledgers too (责任人, 保管人, 持有人)."""
+        from mibao_desktop.ui.departure_dialog import DepartureDialog
+
+        person = self.detail.record
+        if person is None or person.ledger.key != PEOPLE.key:
+            return
+        self.dialog = DepartureDialog(self.services, person, self)
+        self.dialog.finished.connect(lambda _r: (self.changed.emit(tuple(LEDGERS)), self.refresh()))
+        self.dialog.open()
 
     def export_holdings(self, path: str | Path | None = None) -> None:
         """导出Excel: the same list as a workbook, to a file or a removable medium; with ``path``

@@ -362,11 +362,12 @@ class FormPrintDialog(_PrintDialog):
     already read, so that the preview does not read it again at each change."""
 
     def __init__(self, service: PrintService, ledger, records, parent: QWidget | None = None, *,
-                 forms: tuple[str, ...] | None = None, holdings=None) -> None:
+                 forms: tuple[str, ...] | None = None, holdings=None, departure=None) -> None:
         keys = forms if forms is not None else tuple(ledger.forms)  # the declaration lists its forms
         title = FORM_TEMPLATES[keys[0]].title if forms is not None and len(keys) == 1 else f"打印审批表 · {ledger.title}"
         super().__init__(service, title, parent)
         self.ledger, self.records, self.holdings = ledger, list(records), holdings
+        self.departure = departure  # a 离岗离职 under way: what its 离岗保密承诺书 is filled with
         self.form_choice = QComboBox()
         for key in keys:
             self.form_choice.addItem(FORM_TEMPLATES[key].title, key)
@@ -414,5 +415,5 @@ class FormPrintDialog(_PrintDialog):
         self.warning.setText(("注意:" + ";".join(found) + "。") if found else "")
         self.warning.setVisible(bool(found))
         pages = self.service.form(key, self.ledger, self.records, target, printer=printer, medium=medium,
-                                  record=record, holdings=self.holdings)
+                                  record=record, holdings=self.holdings, departure=self.departure)
         return f"{FORM_TEMPLATES[key].title}:{pages} 页"

@@ -1,0 +1,84 @@
+"""Issue 14 item 6 in the desktop: a 核心 person taken through 离岗离职 from their page, offscreen
+on a real SQLite file: the dialog lists what they hold (read off the UI thread), refuses to
+close them while anything is held (naming the items) or before the access is revoked, gives a
+lent copy back and hands the rest to a named person, prints the 离岗保密承诺书 filled, and
+closes them into 脱密期 with its computed end."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from mibao_desktop.ledgers import PEOPLE
+from mibao_desktop.ui.departure_dialog import DepartureDialog
+from mibao_desktop.ui.print_dialog import FormPrintDialog
+from tests.conftest import computer
+
+
+def test_a_core_person_is_taken_through_departure(window, qtbot, services, told):
+    ledgers = services.ledgers
+    who = ledgers.create("people", {"name": "赵强", "department": "科研一处", "grade": "核心", "post": "机要员"})
+    pc = ledgers.create("computers", computer(responsible_person="赵强", user="赵强"))
+    carrier = ledgers.create("carriers", dict(carrier_number="ZT-2", title="年度计划", level="秘密",
+                                              classified_on="2026-01-05", copies=1, keeper="李娜",
+                                              department="保密办", scope="全体人员"))
+    copy = ledgers.create("carrier_copies", {"copy_number": 1, "holder": "李娜"}, parent_id=carrier.id)
+    services.carrier_actions.lend([copy.id], {"borrower": "赵强", "due_back": dt.date.today() + dt.timedelta(days=5),
+                                              "approver": "王主任"})
+
+    page = window.open_record(PEOPLE.key, who.id)
+    qtbot.waitUntil(lambda: page.detail.record is not None and page.detail.record.id == who.id)
+    assert page.detail.departure_button.isEnabled()
+    page.detail.departure_button.click()
+    dialog = page.dialog
+    assert isinstance(dialog, DepartureDialog)
+    qtbot.waitUntil(lambda: not dialog.busy and dialog.held_table.rowCount() == 2)
+    assert dialog.status.currentText() == "脱密期"  # a graded person goes into the 脱密期
+    assert [dialog.held_table.item(r, 1).text() for r in range(2)] == ["JM-0001", "ZT-2·份号1"]
+    assert dialog.plan_label.text().startswith("3年(")
+
+    # step 1: the talk, and the pledge printed filled
+    dialog.editors["reason"].set_text("调往市档案局工作")
+    dialog.editors["briefed_by"].set_text("保密办 王主任")
+    dialog.print_button.click()
+    assert isinstance(dialog.pledge_dialog, FormPrintDialog)
+    assert dialog.pledge_dialog.departure["briefed_by"] == "保密办 王主任"
+    assert dialog.pledge_dialog.departure["end"] == dialog.plan.end
+    dialog.pledge_dialog.reject()
+
+    # closing while things are held: refused in the dialog, naming them
+    dialog.revoked.setChecked(True)
+    dialog.editors["access_revoked_by"].set_text("信息中心 刘工")
+    dialog.finish_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy and dialog.error.isVisible())
+    assert "手中还有 2 件未清退" in dialog.error.text() and "JM-0001" in dialog.error.text()
+    assert ledgers.get(who.id).status == "在岗"
+
+    # step 2: the lent copy goes back, the computer to 孙丽
+    dialog.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not dialog.busy)
+    dialog.held_table.selectRow(1)
+    dialog.give_back_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy and dialog.held_table.rowCount() == 1)
+    dialog.held_table.selectRow(0)
+    dialog.hand_over_button.click()  # no receiver typed: refused, nothing moved
+    qtbot.waitUntil(lambda: not dialog.busy and dialog.error.isVisible())
+    assert "接收人" in dialog.error.text()
+    dialog.to.set_text("孙丽")
+    dialog.approver.set_text("王主任")
+    dialog.held_table.selectRow(0)
+    dialog.hand_over_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy and dialog.held_table.rowCount() == 0)
+    assert dialog.held_summary.text() == "所持设备、介质和载体已全部清退。"
+    assert ledgers.get(pc.id).display("responsible_person") == "孙丽"
+
+    # step 3: access revoked, then 办理离岗
+    dialog.revoked.setChecked(False)
+    dialog.finish_button.click()
+    assert "取消其涉密信息系统账户" in dialog.error.text()
+    dialog.revoked.setChecked(True)
+    dialog.finish_button.click()
+    qtbot.waitUntil(lambda: dialog.left is not None)
+    assert dialog.left.status == "脱密期"
+    assert dialog.left.values["decommission_until"] == dialog.plan.end
+    assert any(kind == "inform" and "脱密期至" in text for kind, _t, text in told)
+    qtbot.waitUntil(lambda: not page.detail.departure_button.isEnabled())  # the page shows them left
