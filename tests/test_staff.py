@@ -135,8 +135,11 @@ def test_a_persons_file_holds_entries_under_the_person(services):
     with pytest.raises(ValidationFailed, match="不是可选值"):
         services.ledgers.create("staff_files", {"kind": "体检表", "entry_date": "2024-01-01"}, parent_id=person.id)
     # the file is kept, never held: the person may still leave, and the file stays with them
-    left = services.ledgers.change_status(person.id, P.PEOPLE.lifecycle.statuses[1], reason="调往上级机关")
-    assert left.status == P.PEOPLE.lifecycle.statuses[1]
+    day = dt.date.today()
+    left = services.departure.leave(person.id, "调离", {
+        "reason": "调往上级机关", "briefed_on": day, "briefed_by": "保密办 王主任", "pledge_signed_on": day,
+        "access_revoked_by": "信息中心 刘工", "access_revoked_on": day})
+    assert left.status != "在岗"
     services.ledgers.create("staff_files", {"kind": "保密承诺书", "entry_date": "2026-01-05",
                                             "outcome": "离岗保密承诺书已签订"}, parent_id=person.id)
     assert len(services.ledgers.children(person.id, "staff_files")) == 3

@@ -39,6 +39,8 @@ def sheet_rows():
         [6, "孙丽", "女", "人事处", "人事干部", "一般", "共青团员", ID_4, None, None, None, None, None, None, None, None],
         [7, "周杰", "男", "信息中心", "机房管理员", "核心", "中共党员", ID_2, None, None, None, dt.datetime(2024, 5, 1),
          "不合格", None, None, None],
+        # typed into a number cell: Excel kept 15 digits, the end of the number is gone
+        [8, "吴刚", "男", "档案室", None, "一般", "群众", int(ID_3), None, None, None, None, None, None, None, None],
     ]
 
 
@@ -60,13 +62,14 @@ def test_each_problem_of_a_staff_sheet_is_named_by_its_row(service, tmp_path):
     refused = {}
     for r in report.refused:
         refused.setdefault(r.row, []).append(r.message)
-    assert sorted(refused) == [4, 5, 7, 8], refused
+    assert sorted(refused) == [4, 5, 7, 8, 10], refused
     said = {row: " ".join(messages) for row, messages in refused.items()}
     assert "校验位不符" in said[4] and wrong_check(ID_5) in said[4]
     assert "陈明" in said[5] and ID_X in said[5]  # the same ID number is already registered: who holds it
     assert said[7] == "与第 6 行重复"  # the second row of one person names the first, under the ID column
     assert {r.column for r in report.refused if r.row in (5, 7)} == {"公民身份号码"}
     assert "出生日期无效" in said[8]
+    assert "存成了数字" in said[10] and "文本" in said[10]
     assert report.created == 3
     stored = {r.values["name"]: r.values for r in service.query("people", LedgerQuery(limit=None)).rows}
     wang = stored["王芳"]
@@ -75,3 +78,17 @@ def test_each_problem_of_a_staff_sheet_is_named_by_its_row(service, tmp_path):
     assert wang["last_review"] == dt.date(2025, 3, 1) and wang["next_review"] == dt.date(2026, 3, 1)
     assert stored["赵强"]["grade"] == "非涉密" and stored["周杰"]["vetting_result"] == "不通过"
     assert service.get(registered.id).values["name"] == "陈明"  # untouched
+
+
+def test_a_persons_file_is_imported_under_the_people_it_names(service):
+    """Entries of the 人员档案 imported on their own: 所属人员 names the person by 人员编号."""
+    person = service.create("people", staff(person_number="RY-0101"))
+    result = service.create_many("staff_files", [
+        {"_parent": "RY-0101", "kind": "无犯罪记录证明", "entry_date": "2020-01-20", "outcome": "无犯罪记录"},
+        {"_parent": "RY-0101", "kind": "奖惩", "entry_date": "2023-12-30", "outcome": "保密工作先进个人"},
+        {"_parent": "RY-0999", "kind": "奖惩", "entry_date": "2023-12-30", "outcome": "查无此人"},
+        {"_parent": "RY-0101", "kind": "体检表", "entry_date": "2023-12-30"},
+    ])
+    assert len(result.created) == 2
+    assert sorted(r.index for r in result.refused) == [2, 3]
+    assert [e.values["kind"] for e in service.children(person.id, "staff_files")] == ["无犯罪记录证明", "奖惩"]

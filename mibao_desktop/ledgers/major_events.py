@@ -57,8 +57,10 @@ MAJOR_EVENT_REPORTS = Ledger(
     title="重大事项报告",
     noun="重大事项报告",
     fields=(
+        # not 序号 nor 编号: a staff sheet's first column is its 序号 and its 编号 is the person's;
+        # taken for a report's number, every staff sheet would bring reports row by row
         Field("report_number", "报告编号", Text(max_length=20, upper=True), required=True, unique=True,
-              synonyms=("编号", "序号")),
+              synonyms=("报告序号", "事项编号")),
         Field("kind", "事项类别", _Kind(KINDS), required=True, facet=True,
               synonyms=("事项", "报告事项", "类别", "重大事项")),
         Field("reported_on", "报告日期", Date(), required=True, synonyms=("日期", "报告时间")),

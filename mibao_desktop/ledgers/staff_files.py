@@ -4,7 +4,8 @@ the signed 保密承诺书 and 保密责任书, rewards and penalties (奖惩), 
 and meetings the person took part in — each entry with its date and outcome or content.
 
 A child ledger of the 人员名册, as a carrier's copies are of the carrier: the entries show under
-the person, import with a staff sheet's rows (所属人员) and are numbered within the person.
+the person, import on their own with 所属人员 naming the person by 人员编号, and are numbered
+DA-00001… (unique within the person).
 """
 
 from __future__ import annotations
@@ -54,10 +55,11 @@ STAFF_FILES = Ledger(
         Field("entry_number", "档案编号", Text(max_length=20, upper=True), required=True, unique=True,
               synonyms=("材料编号", "档案号"), help="留空时自动编号"),
         Field("kind", "材料类别", Choice(KINDS), required=True, facet=True,
-              synonyms=("类别", "材料名称", "档案类别", "材料类型")),
-        Field("entry_date", "日期", Date(), required=True, synonyms=("时间", "签订日期", "出具日期", "参加日期")),
+              synonyms=("材料名称", "档案类别", "材料类型", "档案材料")),
+        # the words of a file's own list only: a staff sheet's 日期, 结果 and 审查结论 are the person's
+        Field("entry_date", "材料日期", Date(), required=True, synonyms=("材料时间", "出具日期", "形成日期")),
         Field("outcome", "结果或内容", Text(max_length=300, multiline=True), searchable=True,
-              synonyms=("结果", "内容", "结论", "审查结论", "奖惩情况", "项目名称", "会议名称"),
+              synonyms=("材料内容", "奖惩情况", "涉密项目名称", "涉密会议名称"),
               help="政审结论、证明结果、奖惩内容,或涉密项目、会议的名称和密级"),
         common.status(FILE_LIFECYCLE),
         common.remarks(),

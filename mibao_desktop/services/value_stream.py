@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from sqlalchemy import select
 
 from mibao_desktop.db.database import CACHE_KIB, STREAM_CACHE_KIB
-from mibao_desktop.db.models import Record
 from mibao_desktop.db.schema import table_of
-from mibao_desktop.ledgers import Ledger
+from mibao_desktop.ledgers import LEDGERS, Ledger
 from mibao_desktop.services.repository import LedgerQuery, RecordRepository
 
 if TYPE_CHECKING:
@@ -87,7 +86,12 @@ class ValueStream:
             yield values
 
     def _parent_labels(self, rows: list) -> dict[int, str]:
+        """Each parent's number (its key field), which is what an import finds a parent by: a
+        record's label is its number for a carrier, but a person's name for a person (the
+        parent of a 人员档案 or 重大事项报告), and two namesakes would be one."""
         ids = {row["parent_id"] for row in rows if row["parent_id"] is not None}
         if not ids:
             return {}
-        return dict(self.session.execute(select(Record.id, Record.label).where(Record.id.in_(ids))).all())
+        parent = LEDGERS[self.ledger.parent]
+        t = table_of(parent)
+        return dict(self.session.execute(select(t.c.id, t.c[parent.key_field]).where(t.c.id.in_(ids))).all())
