@@ -80,6 +80,12 @@ class Services:
         return DepartureService(self.ledgers, actions=lambda: self.carrier_actions)
 
     @cached_property
+    def travel(self):
+        from mibao_desktop.services.travel import TravelService
+
+        return TravelService(self.ledgers)
+
+    @cached_property
     def bulk_edit(self):
         from mibao_desktop.services.bulk_edit import BulkEditService
 
