@@ -205,6 +205,8 @@ class MainWindow(QMainWindow):
         self._action(system, "打印设置…", self.edit_print_settings)
         self._action(system, "本单位密级…", self.edit_unit_levels,
                      tip="三级之外本单位使用的密级(如涉密专用、内部)及其排列位置")
+        self._action(system, "复审周期…", self.edit_review_intervals,
+                     tip="核心、重要、一般涉密人员的复审周期(年),下次复审日期据此算出")
         self._action(system, "立即备份", self.backup_now)
         self._action(system, "从备份恢复…", self.choose_backup)
         system.addSeparator()
@@ -288,6 +290,13 @@ class MainWindow(QMainWindow):
 
         self.dialog = UnitLevelsDialog(self.services.settings, self)
         self.dialog.accepted.connect(self._levels_changed)
+        self.dialog.open()
+
+    def edit_review_intervals(self) -> None:
+        from mibao_desktop.ui.settings_dialog import ReviewIntervalsDialog
+
+        self.dialog = ReviewIntervalsDialog(self.services.settings, self)
+        self.dialog.accepted.connect(self._levels_changed)  # the people's 下次复审日期 are shown anew
         self.dialog.open()
 
     def _levels_changed(self) -> None:

@@ -272,3 +272,44 @@ class UnitLevelsDialog(QDialog):
             messages.inline(self.error, exc)
             return
         self.accept()
+
+
+class ReviewIntervalsDialog(QDialog):
+    """复审周期: how often each grade of 涉密人员 is reviewed again, in whole years (the unit's
+    setting; 核心 1, 重要 3, 一般 5 by default). Saving recomputes everyone's 下次复审日期 (the
+    service does, in the same transaction)."""
+
+    def __init__(self, settings: SettingsService, parent: QWidget | None = None) -> None:
+        from mibao_desktop.ledgers import people
+
+        super().__init__(parent)
+        self.settings = settings
+        self.setWindowTitle("复审周期")
+        note = QLabel("涉密人员按涉密等级定期复审。下次复审日期按上次复审日期(从未复审的按任前审查日期)加上周期算出;"
+                      "修改周期后,该等级所有人员的下次复审日期随即重算。")
+        note.setWordWrap(True)
+        form = QFormLayout()
+        self.spins: dict[str, QSpinBox] = {}
+        current = settings.review_intervals()
+        for grade in people.GRADES:
+            spin = QSpinBox()
+            spin.setRange(1, people.REVIEW_YEARS_MAX)
+            spin.setSuffix(" 年")
+            spin.setValue(current[grade])
+            self.spins[grade] = spin
+            form.addRow(f"{grade}涉密人员", spin)
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "保存", self.save))
+        self.resize(420, self.sizeHint().height())
+
+    def save(self) -> None:
+        try:
+            self.settings.set_review_intervals({grade: spin.value() for grade, spin in self.spins.items()})
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
+            return
+        self.accept()

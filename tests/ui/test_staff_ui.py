@@ -59,3 +59,25 @@ def test_the_id_number_is_whole_to_the_security_administrator_and_masked_to_the_
     assert all(ID_X not in c and ID_2 not in c for r in rows for c in r)
     audit_window.table.selectRow(rows.index(edit))
     assert MASKED_X in audit_window.detail.toPlainText() and ID_X not in audit_window.detail.toPlainText()
+
+
+def test_the_review_intervals_are_set_in_their_dialog_and_the_dates_follow(window, qtbot, service):
+    from PySide6.QtWidgets import QPushButton
+
+    person = service.create("people", staff(grade="一般", last_review="2022-06-01"))
+    page = window.show_ledger("people")
+    page.refresh(select_id=person.id)
+    action = next(a for a in window.menuBar().actions() if a.text() == "系统(&S)")
+    chosen = next(a for a in action.menu().actions() if a.text() == "复审周期…")
+    chosen.trigger()
+    dialog = window.dialog
+    assert dialog.isVisible() and [s.value() for s in dialog.spins.values()] == [1, 3, 5]
+    dialog.spins["一般"].setValue(4)
+    save = next(b for b in dialog.findChildren(QPushButton) if b.text() == "保存")
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert service.get(person.id).display("next_review") == "2026-06-01"
+    qtbot.waitUntil(lambda: not page.detail.loading)
+    row = next(r for r in range(page.model.rowCount()) if page.model.record_at(r).id == person.id)
+    shown = page.model.data(page.model.index(row, page.model.column_of("next_review")), Qt.ItemDataRole.DisplayRole)
+    assert shown == "2026-06-01"
