@@ -18,6 +18,7 @@ from mibao_desktop.ledgers import trips as T
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.carrier_actions import RuleRefused
 from mibao_desktop.services.context import Services
+from tests.test_printing import pdftotext
 
 DAY0 = dt.date(2026, 3, 2)
 
@@ -97,9 +98,40 @@ def test_a_document_is_handed_out_only_after_the_briefing_and_is_overdue_when_no
     with services.ledgers.db.session() as s:
         entry = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert entry.detail["late"].startswith("逾期 3 天交回")
-    lines = services.travel.register_lines([doc.id])
-    assert len(lines) == 1 and lines[0]["collector"] == "李娜" and lines[0]["returned_on"] == DAY0 + dt.timedelta(days=30)
     assert services.ledgers.get(t.id).status == "已回国"
+
+
+def test_the_three_forms_print_filled_from_the_records(services, clock, tmp_path):
+    core = person(services, "赵强", grade="核心", post="机要员")
+    doc = passport(services, core)
+    t = trip(services, core)
+    out = tmp_path / "approval.pdf"
+    assert services.printing.form("trip_approval", t.ledger, [t], out) == 1
+    text = pdftotext(out).replace(" ", "")
+    for said in ("出国(境)审批表", "赵强", "科研一处", "机要员", "核心", "■因私", "日本", "2026年03月12日", "2026年03月19日",
+                 "旅游", T.CORE_PRIVATE, "审批须写明特批理由"):
+        assert said.replace(" ", "") in text, said
+    services.travel.approve(t.id, {"approver": "张副所长", "exception_reason": "母亲病危,所务会同意"})
+    services.travel.brief(t.id, {"briefed_by": "保密办刘洋", "briefing_notes": "不携带工作电脑"})
+    t = services.ledgers.get(t.id)
+    services.printing.form("trip_approval", t.ledger, [t], out)
+    text = pdftotext(out).replace(" ", "")
+    assert "同意。审批人:张副所长" in text and "母亲病危" in text and "审批须写明特批理由" not in text
+    brief = tmp_path / "briefing.pdf"
+    assert services.printing.form("trip_briefing", t.ledger, [t], brief) == 1
+    text = pdftotext(brief).replace(" ", "")
+    for said in ("行前保密提醒谈话记录", "赵强", "机要员", "2026年03月02日", "保密办刘洋", "其他:不携带工作电脑",
+                 "外事纪律和保密纪律", "谈话对象(签字)"):
+        assert said in text, said
+    services.travel.collect(doc.id, t.id, {"collector": "赵强", "handler": "人事处王敏"})
+    clock.set(DAY0 + dt.timedelta(days=30))
+    services.travel.hand_back(doc.id, {"returner": "赵强", "handler": "人事处李静"})
+    register = tmp_path / "register.pdf"
+    services.printing.form("document_register", doc.ledger, [services.ledgers.get(doc.id)], register)
+    text = pdftotext(register).replace(" ", "")
+    for said in ("因私出入境证件领取、交回登记", "E12345678", "赵强", t.number, "2026-03-02", "人事处王敏", "2026-03-29",
+                 "2026-04-01", "人事处李静", "逾期3天"):
+        assert said in text, said
 
 
 def test_core_private_travel_is_marked_and_approved_only_with_an_exception_reason(services):

@@ -130,5 +130,6 @@ EXIT_DOCUMENTS = Ledger(
     rules=(_number_fits_kind, _dates_in_order),
     key_field=NUMBER,
     aliases=("出入境证件", "证件", "护照", "exit_document"),
+    forms=("document_register",),
     sample=_sample,
 )

@@ -168,5 +168,6 @@ TRIPS = Ledger(
     default_sort="trip_number",
     aliases=("出国", "出境", "出国(境)", "出国境", "trip"),
     auto_number="CJ-{:04d}",
+    forms=("trip_approval", "trip_briefing"),
     sample=_sample,
 )

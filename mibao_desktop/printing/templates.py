@@ -28,6 +28,8 @@ class FormContext:
     # a departure under way (离岗离职): what the procedure has so far, before the change that closes
     # the person stores it (原因, 谈话 date and who, 脱密期 from/until, its length)
     departure: Mapping | None = None
+    # the person a record names, by the record's id (a trip's 出国(境)人员: 部门, 涉密等级, 岗位)
+    people: Mapping | None = None
 
 
 def _v(record, name: str) -> str:
@@ -512,6 +514,129 @@ def holdings(records: Sequence, ctx: FormContext) -> Form:
     ])
 
 
+# -- 出国(境) and exit documents (issue 14 items 3, 4, 7; seed 002 §六(二)2, seed 003, seed 000) ----
+
+# the briefing's content as seed 000 gives it: 政治纪律、外事纪律、保密纪律和其他出国(境)注意事项
+BRIEFING_ITEMS = (
+    "遵守政治纪律、外事纪律和保密纪律;不得擅自携带涉及国家秘密、工作秘密和内部敏感信息的载体出境。",
+    "出行前对个人新媒体账号进行自查,确保无涉密或内部敏感事项。",
+    "对外交往中尽量避免谈论工作情况,不该说的不说,不该问的不问,不该提供的信息不提供;不得使用手机、普通长途电话"
+    "谈论涉密事项,不得使用境外人员的办公设备处理工作信息;遇到要求填写调查提纲或表格的,以“不了解情况,无法填写”等理由拒绝。",
+    "在境外遇到盘问、利诱、胁迫或者其他重大异常情况时,及时向所在单位报告;情况紧急时,可向我国驻外使(领)馆或驻外机构寻求帮助。",
+    "回国(境)后及时向所在单位报告在国(境)外期间的相关情况,并在规定时间内将出入境证件交回单位集中保管。",
+)
+
+
+def _traveller(ctx: FormContext, trip):
+    return (ctx.people or {}).get(trip.id) if trip is not None else None
+
+
+def _day_of(record, name: str) -> str:
+    value = record.values.get(name) if record is not None and record.ledger.has_field(name) else None
+    return f"{value:%Y年%m月%d日}" if isinstance(value, dt.date) else ""
+
+
+def trip_approval(records: Sequence, ctx: FormContext) -> Form:
+    """出国(境)审批表 (seed 003 涉外活动管理制度 第九条; seed 002 §六(二)2), filled from the trip
+    and its person: who, where, when, why, with whom; the mark of a 核心 person's private trip or
+    a trip in the 脱密期 with the exception the approval stated; the approval when recorded."""
+    t = records[0] if records else None
+    p = _traveller(ctx, t)
+    mark = _v(t, "restriction")
+    approved = _v(t, "approver")
+    decision = f"同意。审批人:{approved}    {_day_of(t, 'approved_on')}" if approved else ""
+    rows = [
+        (10, [L("姓名"), V(_v(t, "traveller")), L("性别"), V(_v(p, "sex"))]),
+        (10, [L("部门"), V(_v(p, "department")), L("涉密岗位"), V(_v(p, "post"))]),
+        (10, [L("涉密等级"), V(_v(p, "grade")), L("人员状态"), V(_v(p, "status"))]),
+        (10, [L("出国(境)类别"), V(_tick(("因公", "因私"), t.values.get("kind") if t is not None else None)),
+              L("申请日期"), V(_day_of(t, "applied_on"))]),
+        (10, [L("前往国家(地区)"), V(_v(t, "destinations"), 3)]),
+        (10, [L("出境日期"), V(_day_of(t, "leave_on")), L("回国(境)日期"), V(_day_of(t, "return_on"))]),
+        (18, [L("事由"), V(_v(t, "purpose"), 3)]),
+        (10, [L("同行人员"), V(_v(t, "companions") or "无", 3)]),
+        (10, [L("限制情形"), V(mark or "无", 3)]),
+    ]
+    if mark:
+        rows.append((18, [L("特批理由"), V(_v(t, "exception_reason"), 3)]))
+    rows += [
+        (24, [L("本人承诺"), V("出国(境)期间严格遵守外事纪律和保密纪律,不携带涉密载体出境;回国(境)后及时报告有关情况,"
+                             "并在规定时间内交回出入境证件。", 3, sign="本人签字:                日期:" + BLANK_DATE)]),
+        (22, [L("所在部门意见"), V("", 3, sign=SIGN)]),
+        (22, [L("保密部门意见"), V("", 3, sign=SIGN)]),
+        (22, [L("审批意见"), V(decision, 3, sign=SIGN)]),
+    ]
+    warning = f"{mark}:审批须写明特批理由" if mark and not approved else ""
+    return Form("出国(境)审批表", note=_unit_line(ctx, f"编号:{_v(t, 'trip_number')}"),
+                note_right=_handled(ctx, f"填表日期:{ctx.today:%Y年%m月%d日}"), warning=warning, blocks=[
+        Grid(rows, widths=(1.2, 1.7, 1.2, 1.5)),
+    ])
+
+
+def trip_briefing(records: Sequence, ctx: FormContext) -> Form:
+    """行前保密提醒谈话记录 (seed 000: 政治纪律、外事纪律、保密纪律和其他出国(境)注意事项; seed 002
+    §六(二)2), filled from the trip and its briefing when recorded; signed by both."""
+    t = records[0] if records else None
+    p = _traveller(ctx, t)
+    notes = _v(t, "briefing_notes")
+    return Form("行前保密提醒谈话记录", note=_unit_line(ctx, f"出国(境)编号:{_v(t, 'trip_number')}"),
+                note_right=_handled(ctx, f"填表日期:{ctx.today:%Y年%m月%d日}"), blocks=[
+        Grid([
+            (10, [L("谈话对象"), V(_v(t, "traveller")), L("部门"), V(_v(p, "department"))]),
+            (10, [L("涉密岗位"), V(_v(p, "post")), L("涉密等级"), V(_v(p, "grade"))]),
+            (10, [L("出国(境)类别"), V(_v(t, "kind")), L("前往国家(地区)"), V(_v(t, "destinations"))]),
+            (10, [L("出境日期"), V(_day_of(t, "leave_on")), L("回国(境)日期"), V(_day_of(t, "return_on"))]),
+            (10, [L("谈话时间"), V(_day_of(t, "briefed_on") or BLANK_DATE), L("谈话人"), V(_v(t, "briefed_by"))]),
+        ], widths=(1.2, 1.7, 1.3, 1.6)),
+        Text(["谈话内容:"]),
+        Text(BRIEFING_ITEMS, numbered=True, size=10.5),
+        Text([f"其他:{notes}" if notes else "其他:"], size=10.5),
+        Text(["以上内容已向本人提醒,本人已知悉并承诺遵守。"]),
+        Signatures(["谈话人(签字):", "谈话对象(签字):", "日期:", "日期:"], per_line=2),
+    ])
+
+
+def _document_lines(records: Sequence, ctx: FormContext) -> list[tuple]:
+    """Each 领取 of the documents with the 交回 that ended it, from their histories (oldest first)."""
+    rows = []
+    for r in records:
+        entries = list(reversed((ctx.history or {}).get(r.id) or ()))
+        taken = None
+        for e in entries:
+            moved = e.status_moved
+            if moved is None or e.reverses is not None or e.reversed_by is not None:
+                continue
+            day = (e.effective_date or e.at.date()).isoformat()
+            if moved[1] == "已领取":
+                taken = [r.values.get("kind"), r.number, r.display("holder"), e.fact("trip"), day,
+                         e.fact("collector"), e.fact("handler"), e.fact("due_on"), "", "", "", ""]
+                rows.append(taken)
+            elif moved == ("已领取", "在库") and taken is not None:
+                due = taken[7]
+                late = (dt.date.fromisoformat(day) - dt.date.fromisoformat(due)).days if due else 0
+                taken[8:12] = [day, e.fact("returner"), e.fact("handler"), f"逾期 {late} 天" if late > 0 else ""]
+                taken = None
+        if taken is not None and taken[7] and dt.date.fromisoformat(taken[7]) < ctx.today:
+            taken[11] = f"逾期 {(ctx.today - dt.date.fromisoformat(taken[7])).days} 天未交回"
+    return rows
+
+
+def document_register(records: Sequence, ctx: FormContext) -> Form:
+    """证件领取/交回登记 (seed 003 涉密人员管理制度 第六条, seed 000): one line per 领取 of the
+    selected documents, with the trip, the names of 领取人 and 经办人, the day due back and the
+    交回 that ended it (its names, and how late); blank lines for entries by hand."""
+    lines = _document_lines(records, ctx)
+    rows = [(i, *line) for i, line in enumerate(lines, start=1)]
+    return Form("因私出入境证件领取、交回登记", note=_unit_line(ctx), landscape=True,
+                note_right=_handled(ctx, f"打印日期:{ctx.today:%Y年%m月%d日}"), blocks=[
+        Table(["序号", "证件类别", "证件号码", "持证人", "出国(境)编号", "领取日期", "领取人", "经办人", "应交回日期",
+               "交回日期", "交回人", "经办人", "备注"],
+              [0.6, 1.6, 1.3, 0.9, 1.1, 1.1, 0.9, 1.1, 1.1, 1.1, 0.9, 1.1, 1.4], rows, row_height=9, wrap=True,
+              blank_rows=max(0, 12 - len(rows))),
+        Text(["领取、交回均由本人签字确认;因私出入境证件应在回国(境)后规定时间内交回单位集中保管。"], size=10),
+    ])
+
+
 @dataclass(frozen=True)
 class FormTemplate:
     """A form and how many records it takes. Which ledgers print it is the ledgers' business
@@ -533,6 +658,9 @@ FORM_TEMPLATES: dict[str, FormTemplate] = {t.key: t for t in (
     FormTemplate("commitment", "保密承诺书", commitment, "any"),
     FormTemplate("departure", "离岗保密承诺书", departure, "any"),
     FormTemplate("holdings", "人员保管、使用的设备和介质清单", holdings, "one"),
+    FormTemplate("trip_approval", "出国(境)审批表", trip_approval, "one"),
+    FormTemplate("trip_briefing", "行前保密提醒谈话记录", trip_briefing, "one"),
+    FormTemplate("document_register", "证件领取/交回登记", document_register, "many"),
 )}
 
 

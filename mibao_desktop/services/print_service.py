@@ -17,6 +17,7 @@ from mibao_desktop.db.database import Database
 from mibao_desktop.services.holdings import PersonHoldings, collect
 from mibao_desktop.ledgers import PEOPLE, Ledger, levels
 from mibao_desktop.ledgers import carriers as carrier_fields
+from mibao_desktop.ledgers import trips
 from mibao_desktop.printing import carrier_labels as CL, labels as L
 from mibao_desktop.printing.forms import render_form
 from mibao_desktop.printing.templates import FORM_TEMPLATES, FormContext, destruction_warnings, takeout_warnings
@@ -28,6 +29,10 @@ from mibao_desktop.services.output_service import check_target
 
 OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", settings.UNIT_NAME
 HOLDINGS = "holdings"  # the form template of a person's list (printing.templates)
+# forms that list every 领取 and 交回 of the documents chosen, from their whole histories
+WHOLE_HISTORY = ("document_register",)
+# forms that print the person a record names (部门, 涉密等级, 岗位), by the field naming them
+PERSON_OF = {"trip_approval": trips.TRAVELLER, "trip_briefing": trips.TRAVELLER}
 FILLED_FROM_CHANGES = ("takeout", "maintenance", "destruction", "borrowing", "distribution", "departure")  # forms that print a status change's facts
 FORM_WARNINGS = {"takeout": takeout_warnings, "destruction": destruction_warnings}
 
@@ -221,6 +226,16 @@ class PrintService:
 
     # -- forms --------------------------------------------------------------------------------
 
+    def _people_named(self, key: str, records: Sequence[RecordView]) -> dict[int, RecordView] | None:
+        """The person each record names for a form that prints their 部门, 涉密等级 and 岗位 (a
+        trip's 出国(境)人员), read together."""
+        field = PERSON_OF.get(key)
+        if field is None:
+            return None
+        refs = {r.id: r.values.get(field) for r in records if r.ledger.has_field(field)}
+        found = {p.id: p for p in self.ledgers.get_many([ref.id for ref in refs.values() if ref is not None])}
+        return {rid: found.get(ref.id) for rid, ref in refs.items() if ref is not None}
+
     def form(self, key: str, ledger: Ledger | None, records: Sequence[RecordView], target: str | Path | BinaryIO,
              *, printer: str = "", medium: str = "", record: bool = True, holdings: PersonHoldings | None = None,
              departure: Mapping[str, Any] | None = None) -> int:
@@ -240,6 +255,8 @@ class PrintService:
         if template.selection == "many" and not records:
             raise ServiceError(f"请先选择要列入“{template.title}”的记录。")
         history = {r.id: self.ledgers.history(r.id) for r in records[:1]} if key == "maintenance" else None
+        if key in WHOLE_HISTORY:  # every 领取 and 交回 of each document
+            history = {r.id: self.ledgers.history(r.id) for r in records}
         last_changes = {}
         if key in FILLED_FROM_CHANGES:  # 外出地点, 维修单位, 销毁原因 …: the record's latest status change
             if history:
@@ -265,7 +282,8 @@ class PrintService:
         context = FormContext(unit=self.unit_name(), today=self.clock().date(), history=history,
                               holdings=holdings.items if key == HOLDINGS else None, last_changes=last_changes,
                               names=names, handler=names.get(self.actor.name, ""), parents=parents,
-                              departure=departure if key == "departure" else None)
+                              departure=departure if key == "departure" else None,
+                              people=self._people_named(key, records))
         anchor = audit.current_anchor(self.db)
         with _written(target) as out:
             pages = render_form(out, template.build(list(records), context), anchor=anchor.label)
