@@ -209,7 +209,8 @@ def review_intervals(session: Session) -> dict[str, int]:
 
 def _recompute_reviews(session: Session, grades: list[str], years: Mapping[str, int]) -> int:
     """Every person of ``grades`` gets 下次复审日期 anew from the new intervals; how many moved.
-    Read and written in batches by id: 20,000 staff are a few hundred milliseconds."""
+    Read and written in batches by id (bench/bench_review_intervals.py, 20,000 staff on SQLite,
+    a loaded machine: 270 ms for one grade's 5,000 people, 1.0 s for all three grades)."""
     if not grades:
         return 0
     t = table_of(people.PEOPLE)
