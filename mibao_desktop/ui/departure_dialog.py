@@ -163,7 +163,7 @@ class DepartureDialog(QDialog):
         self.plan_label.setWordWrap(True)
         self.plan_label.setStyleSheet("font-weight: bold;")
         form.addRow("脱密期", self.plan_label)
-        note = QLabel("依据:涉密人员管理制度第七条 脱密期一般为6个月至3年,按涉密等级确定(设置中可改);"
+        note = QLabel("依据:涉密人员管理制度第七条 脱密期一般为6个月至3年,按涉密等级确定(系统 › 脱密期…);"
                       "第八条 清退个人承办、保管的密件,经验证无误后方可办理调动或退休。")
         note.setWordWrap(True)
         note.setStyleSheet("color: #555555;")

@@ -207,6 +207,8 @@ class MainWindow(QMainWindow):
                      tip="三级之外本单位使用的密级(如涉密专用、内部)及其排列位置")
         self._action(system, "复审周期…", self.edit_review_intervals,
                      tip="核心、重要、一般涉密人员的复审周期(年),下次复审日期据此算出")
+        self._action(system, "脱密期…", self.edit_decommission,
+                     tip="核心、重要、一般涉密人员离岗后的脱密期(6个月至3年),离岗离职时据此算出截止日期")
         self._action(system, "立即备份", self.backup_now)
         self._action(system, "从备份恢复…", self.choose_backup)
         system.addSeparator()
@@ -297,6 +299,12 @@ class MainWindow(QMainWindow):
 
         self.dialog = ReviewIntervalsDialog(self.services.settings, self)
         self.dialog.accepted.connect(self._levels_changed)  # the people's 下次复审日期 are shown anew
+        self.dialog.open()
+
+    def edit_decommission(self) -> None:
+        from mibao_desktop.ui.settings_dialog import DecommissionDialog
+
+        self.dialog = DecommissionDialog(self.services.departure, self)
         self.dialog.open()
 
     def _levels_changed(self) -> None:

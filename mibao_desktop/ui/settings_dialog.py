@@ -313,3 +313,44 @@ class ReviewIntervalsDialog(QDialog):
             messages.inline(self.error, exc)
             return
         self.accept()
+
+
+class DecommissionDialog(QDialog):
+    """脱密期: how long each grade of 涉密人员 stays in the 脱密期 after leaving, in months, within
+    seed 003 第七条's 6 months to 3 years (核心 3 年, 重要 2 年, 一般 1 年 by default). A period
+    already set keeps its end; the next departures count with the new months."""
+
+    def __init__(self, departure, parent: QWidget | None = None) -> None:
+        from mibao_desktop.ledgers import decommission
+
+        super().__init__(parent)
+        self.departure = departure
+        self.setWindowTitle("脱密期")
+        note = QLabel("涉密人员辞职、调动,需进行脱密期管理,脱密期一般为6个月至3年(涉密人员管理制度第七条)。"
+                      "离岗离职办理完毕之日起算;已在脱密期内的人员不受修改影响。")
+        note.setWordWrap(True)
+        form = QFormLayout()
+        self.spins: dict[str, QSpinBox] = {}
+        current = departure.periods()
+        for grade in decommission.DEFAULT_MONTHS:
+            spin = QSpinBox()
+            spin.setRange(decommission.MIN_MONTHS, decommission.MAX_MONTHS)
+            spin.setSuffix(" 个月")
+            spin.setValue(current[grade])
+            self.spins[grade] = spin
+            form.addRow(f"{grade}涉密人员", spin)
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "保存", self.save))
+        self.resize(420, self.sizeHint().height())
+
+    def save(self) -> None:
+        try:
+            self.departure.set_periods({grade: spin.value() for grade, spin in self.spins.items()})
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
+            return
+        self.accept()

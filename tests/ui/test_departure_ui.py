@@ -82,3 +82,18 @@ def test_a_core_person_is_taken_through_departure(window, qtbot, services, told)
     assert dialog.left.values["decommission_until"] == dialog.plan.end
     assert any(kind == "inform" and "脱密期至" in text for kind, _t, text in told)
     qtbot.waitUntil(lambda: not page.detail.departure_button.isEnabled())  # the page shows them left
+
+
+def test_the_decommission_periods_are_set_in_the_system_menu(window, qtbot, services):
+    from mibao_desktop.ui.settings_dialog import DecommissionDialog
+
+    action = next(a for a in window.menuBar().actions() if a.text().startswith("系统"))
+    entry = next(a for a in action.menu().actions() if a.text() == "脱密期…")
+    entry.trigger()
+    dialog = window.dialog
+    assert isinstance(dialog, DecommissionDialog)
+    assert {g: s.value() for g, s in dialog.spins.items()} == {"核心": 36, "重要": 24, "一般": 12}
+    assert dialog.spins["核心"].maximum() == 36 and dialog.spins["一般"].minimum() == 6  # 6个月至3年
+    dialog.spins["一般"].setValue(6)
+    dialog.save()
+    assert services.departure.periods()["一般"] == 6
