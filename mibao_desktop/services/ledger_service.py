@@ -1526,7 +1526,8 @@ class LedgerService:
                          {"ledger": ledger.title, "created": len(good),
                           "refused_rows": len({r.index for r in result.refused}), "source": source,
                           "people_added": result.people_added[:200],
-                          "asset_numbers": [row.values[key_field] for row in good[:1000]],
+                          # a ledger keyed by a person (参训人员: one a session) lists their names
+                          "asset_numbers": [_key_text(row.values[key_field]) for row in good[:1000]],
                           **({"form": dict(form)} if form else {}),
                           **({"pending": sum(1 for row in good if any(row.values.get(n) is None for n in pending))}
                              if pending else {})}, at=now)
@@ -1935,3 +1936,8 @@ __all__ = [
     "BatchResult", "ChangeRow", "FieldChangeView", "HistoryEntry", "LedgerQuery", "LedgerService", "Page",
     "RecordView", "Referrer", "RowRefusal", "StillReferenced",
 ]
+
+
+def _key_text(value: Any) -> Any:
+    """A record's number as the audit log keeps it: a reference (a person keying a record) as its text."""
+    return value.text if isinstance(value, Ref) else value
