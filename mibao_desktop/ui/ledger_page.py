@@ -39,6 +39,8 @@ from mibao_desktop.ui.lifecycle_dialogs import StatusDialog, VoidDialog
 from mibao_desktop.ui.record_dialog import RecordDialog
 from mibao_desktop.ui.table_model import PAGE_SIZE, LedgerTableModel, read_rows
 from mibao_desktop.ui.tasks import BackgroundTask, LatestRead, run_in_background
+from mibao_desktop.ui.travel_dialogs import WATCH_TITLE, DocumentWatchDialog, TravelActionDialog, is_travel
+from mibao_desktop.ui.travel_dialogs import creator as travel_creator
 from mibao_desktop.ui.widgets import key_on
 
 SEARCH_DELAY_MS = 150  # wait for a pause in typing, so a fast typist is not slowed by each key
@@ -139,8 +141,18 @@ class LedgerPage(QWidget):
         self.registers_button = _button("登记簿…", "收文、发文、借阅、复制登记簿和销毁清单:按期间打印或导出",
                                         self.carrier_registers)
         self.registers_button.setVisible(ledger.registers)
+        # a ledger whose records change by recorded actions (出国(境): 审批, 行前谈话, 回国报告; 出入境证件:
+        # 领取, 交回) offers them under 办理 ▸ instead of a bare 变更状态, which the service refuses
+        self.act_button = QToolButton()
+        self.act_button.setText("办理")
+        self.act_button.setToolTip("为所选记录办理:" + "、".join(a.label for a in ledger.lifecycle.actions))
+        self.act_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.act_button.setMenu(QMenu(self.act_button))
+        self.act_button.menu().aboutToShow.connect(self._fill_record_actions)
+        self.act_button.setVisible(is_travel(ledger))
+        self.status_button.setVisible(not ledger.lifecycle.actions)
         action_bar = QHBoxLayout()
-        for button in (self.add_button, self.edit_button, self.status_button, self.void_button,
+        for button in (self.add_button, self.edit_button, self.status_button, self.act_button, self.void_button,
                        self.restore_button, self.bulk_button, self.replace_button):
             action_bar.addWidget(button)
         action_bar.addStretch(1)
@@ -535,7 +547,32 @@ class LedgerPage(QWidget):
             self._open(RecordDialog(self.service, self.ledger, parent=self, create=lambda raw: actions.register(raw),
                                     also_required=actions.REGISTER_REQUIRES))
             return
-        self._open(RecordDialog(self.service, self.ledger, parent=self))
+        self._open(RecordDialog(self.service, self.ledger, parent=self, create=travel_creator(self.ledger, self.services)))
+
+    def _fill_record_actions(self) -> None:
+        """办理 ▸ the actions the selected record's status allows (the others shown greyed), and
+        for the exit documents the list of those overdue, expiring or never registered."""
+        menu = self.act_button.menu()
+        menu.clear()
+        record = self.selected_record()
+        for action in self.ledger.lifecycle.actions:
+            entry = menu.addAction(action.label)
+            entry.setEnabled(record is not None and not record.voided and record.status in action.from_)
+            entry.triggered.connect(lambda _c=False, a=action: self.act_on_record(a))
+        if is_travel(self.ledger):
+            menu.addSeparator()
+            menu.addAction(WATCH_TITLE).triggered.connect(self.show_document_watch)
+
+    def act_on_record(self, action) -> None:
+        record = self.selected_record()
+        if record is None:
+            return
+        self._open(TravelActionDialog(self.services, action, self.service.get(record.id), parent=self))
+
+    def show_document_watch(self) -> None:
+        self.dialog = DocumentWatchDialog(self.services, parent=self)
+        self.dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        self.dialog.open()
 
     def act_on_copies(self, key: str, copy_ids: list) -> None:
         """办理 an action (分发, 借阅, 销毁 …) on the copies selected under the carrier shown."""
