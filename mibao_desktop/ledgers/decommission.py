@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import Any, Iterator
 
 from mibao_desktop.ledgers.fields import Date, Field
 
@@ -20,9 +21,12 @@ DEFAULT_MONTHS = {"核心": 36, "重要": 24, "一般": 12}
 SETTING = "decommission_months"  # the unit's months per grade
 SETTING_LABEL = "脱密期"
 
-FROM = Field("decommission_from", "脱密期开始", Date(), editable=False,
+# Set by the departure (services/departure.py); editable and imported too, so that a unit's own
+# staff ledger brings the periods it already runs, and a wrong date can be corrected (with history)
+FROM = Field("decommission_from", "脱密期开始", Date(), synonyms=("脱密期起始日期", "脱密开始日期", "脱密期起"),
              help="离岗离职办理完毕之日起算")
-UNTIL = Field("decommission_until", "脱密期截止", Date(not_future=False), editable=False,
+UNTIL = Field("decommission_until", "脱密期截止", Date(not_future=False),
+              synonyms=("脱密期截止日期", "脱密期满日期", "脱密期至", "脱密结束日期"),
               help="按涉密等级的脱密期计算;到期后转为已脱密")
 
 
@@ -39,3 +43,18 @@ def months_text(months: int) -> str:
     """36 → 3年, 18 → 1年6个月, 6 → 6个月"""
     years, rest = divmod(months, 12)
     return (f"{years}年" if years else "") + (f"{rest}个月" if rest else "")
+
+
+def sample_rows(ctx: Any) -> Iterator[dict]:
+    """Two who left a classified post, for the demo (the register's sample rows end with them,
+    numbered apart: RY-9001, RY-9002): one still in the 脱密期, its end ahead, and one whose
+    period ended (已脱密)."""
+    from mibao_desktop.ledgers import samples
+
+    today = dt.date.today()
+    for number, name, post, grade, days, status in (("RY-9001", "周建国", "机要员", "核心", 200, "脱密期"),
+                                                      ("RY-9002", "吴秀兰", "文书", "一般", 500, "已脱密")):
+        start = today - dt.timedelta(days=days)
+        yield {"person_number": number, "name": name, "department": ctx.rng.choice(samples.DEPARTMENTS),
+               "post": post, "grade": grade, "status": status, FROM.name: start.isoformat(),
+               UNTIL.name: end_of(start, DEFAULT_MONTHS[grade]).isoformat()}

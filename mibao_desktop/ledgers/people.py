@@ -174,6 +174,7 @@ def _sample(ctx: SampleContext) -> Iterator[dict]:
             if last is not None:
                 row["last_review"] = last.isoformat()
         yield row
+    yield from decommission.sample_rows(ctx)
 
 
 PEOPLE = Ledger(
