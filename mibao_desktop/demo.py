@@ -12,12 +12,13 @@ import datetime as dt
 import random
 
 from mibao_desktop.errors import ServiceError
-from mibao_desktop.ledgers import PEOPLE, REGISTRY, children_of
+from mibao_desktop.ledgers import PEOPLE, REGISTRY, children_of, exit_documents, trips
 from mibao_desktop.ledgers.computers import computer_rows  # noqa: F401 (tests and benchmarks use it from here)
 from mibao_desktop.ledgers.declaration import SampleContext
 from mibao_desktop.ledgers.media import media_rows  # noqa: F401
 from mibao_desktop.ledgers.samples import person_name
 from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.services.repository import LedgerQuery
 
 DEMO_SEED = 20261122
 
@@ -105,7 +106,10 @@ def _sample_facts(service: LedgerService, record_id: int, status: str, lifecycle
 def _lifecycle(service: LedgerService, ledger, ids: list[int], rng: random.Random) -> None:
     lifecycle = ledger.lifecycle
     if lifecycle.actions:  # a carrier copy's status changes only through its recorded actions
-        _actions(service, ledger, ids, rng)
+        if ledger is trips.TRIPS:  # the trips and their documents go through their steps together
+            _travel(service)
+        elif ledger is not exit_documents.EXIT_DOCUMENTS:
+            _actions(service, ledger, ids, rng)
         return
     passing = [s for s in lifecycle.statuses if s != lifecycle.initial and s not in lifecycle.closing]
     # (a lifecycle whose one status is a closing one, a person's file entry: kept, never moved)
@@ -125,6 +129,34 @@ def _lifecycle(service: LedgerService, ledger, ids: list[int], rng: random.Rando
             service.void(ids[-1], "重复登记(演示)")
         except ServiceError:  # others refer to it, or it has records under it: leave it
             pass
+
+
+def _travel(service: LedgerService) -> None:
+    """The sample trips through their steps (ledgers/trips.py makes them): the first approved,
+    briefed, its passport handed out, reported and returned; the second handed out and not back
+    within the return period (overdue); the third waiting for approval."""
+    from mibao_desktop.services.travel import TravelService
+
+    travel, today = TravelService(service), dt.date.today()
+    ago = lambda days: today - dt.timedelta(days=days)  # noqa: E731
+    for number, steps in (("CJ-0001", (75, 62, 62, 50, 48)), ("CJ-0002", (40, 27, 27, None, None))):
+        trip = service.find(trips.TRIPS, number)
+        if trip is None or trip.status != trips.APPLIED:
+            continue
+        approved, briefed, handed, reported, returned = steps
+        travel.approve(trip.id, {"approver": "张建国"}, effective_date=ago(approved))
+        travel.brief(trip.id, {"briefed_by": "保密办 刘洋", "briefing_notes": "不携带涉密载体和工作电脑出境"},
+                     effective_date=ago(briefed))
+        held = [d for d in service.rows(exit_documents.EXIT_DOCUMENTS, LedgerQuery(limit=None))
+                if d.values.get(exit_documents.HOLDER) == trip.values.get(trips.TRAVELLER)
+                and d.status == exit_documents.IN_SAFE]
+        if not held:
+            continue
+        name = trip.display(trips.TRAVELLER)
+        travel.collect(held[0].id, trip.id, {"collector": name, "handler": "人事处 王敏"}, effective_date=ago(handed))
+        if reported is not None:
+            travel.report(trip.id, {"report": "按批准行程往返,境外期间无异常情况。"}, effective_date=ago(reported))
+            travel.hand_back(held[0].id, {"returner": name, "handler": "人事处 王敏"}, effective_date=ago(returned))
 
 
 def _actions(service: LedgerService, ledger, ids: list[int], rng: random.Random) -> None:

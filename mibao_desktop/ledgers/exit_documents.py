@@ -94,8 +94,9 @@ def _sample(ctx: SampleContext) -> Iterator[dict]:
     """A passport for the first sample people of the 重要/一般 grades, a 港澳 permit for one
     (the trips' sample rows travel with them); one passport expiring within the warning."""
     today = dt.date.today()
-    people = [r["person_number"] for r in ctx.made.get("people", ()) if r.get("grade") in ("重要", "一般")][:4]
-    for n, who in enumerate(people or ["RY-0001"]):
+    people = [f"{r['name']}({r['person_number']})" for r in ctx.made.get("people", ())
+              if r.get("grade") in ("重要", "一般") and r.get("person_number")][:4]
+    for n, who in enumerate(people or [ctx.people[0]]):
         issued = today - dt.timedelta(days=400 * (n + 1))
         expires = today + dt.timedelta(days=60) if n == 3 else issued.replace(year=issued.year + 10)
         yield {NUMBER: f"E{ctx.rng.randint(10_000_000, 99_999_999)}", HOLDER: who, KIND: PASSPORT,

@@ -113,14 +113,16 @@ def _sample(ctx: SampleContext) -> Iterator[dict]:
     """Three trips of sample people: one back and reported, one approved and under way (its
     document handed out, see exit_documents), one waiting for approval."""
     today = dt.date.today()
-    numbered = [r["person_number"] for r in ctx.made.get("people", ()) if r.get("grade") in ("重要", "一般")]
-    who = numbered[:3] or ["RY-0001"] * 3
+    # named with their number (张伟(RY-0003)): a bare number would be read as a new person's name
+    numbered = [f"{r['name']}({r['person_number']})" for r in ctx.made.get("people", ())
+                if r.get("grade") in ("重要", "一般") and r.get("person_number")]
+    who = numbered[:3] or [ctx.people[0]] * 3
     rows: list[Mapping[str, Any]] = [
         {"trip_number": "CJ-0001", TRAVELLER: who[0], KIND: PRIVATE, "destinations": "泰国", "purpose": "春节家庭旅游",
          LEAVE_ON: today - dt.timedelta(days=60), RETURN_ON: today - dt.timedelta(days=52),
          "applied_on": today - dt.timedelta(days=80), "companions": "配偶、子女"},
         {"trip_number": "CJ-0002", TRAVELLER: who[1 % len(who)], KIND: OFFICIAL, "destinations": "德国、法国",
-         "purpose": "参加国际学术会议", LEAVE_ON: today - dt.timedelta(days=20), RETURN_ON: today - dt.timedelta(days=5),
+         "purpose": "参加国际学术会议", LEAVE_ON: today - dt.timedelta(days=25), RETURN_ON: today - dt.timedelta(days=15),
          "applied_on": today - dt.timedelta(days=45), "companions": "科研一处 2 人"},
         {"trip_number": "CJ-0003", TRAVELLER: who[2 % len(who)], KIND: PRIVATE, "destinations": "中国香港",
          "purpose": "探亲", LEAVE_ON: today + dt.timedelta(days=30), RETURN_ON: today + dt.timedelta(days=36),
