@@ -230,3 +230,18 @@ def test_revision_0020_makes_the_tables_and_takes_them_back(empty_db_target):
         assert {"ledger_trainings", "ledger_training_attendances"} <= set(inspect(db.engine).get_table_names())
     finally:
         db.close()
+
+
+def test_attendees_imported_with_their_session_are_audited_by_name(s, staff, db):
+    t = session(s, f"{YEAR}-02-10", "2", [])
+    result = s.ledgers.create_many("training_attendances", [
+        {"_parent": t.values["training_number"], "person": "李娜"},
+        {"_parent": t.values["training_number"], "person": "王强", "attended_hours": "1.5"},
+        {"_parent": t.values["training_number"], "person": "李娜"}])  # the same person twice in one session
+    assert len(result.created) == 2 and [r.index for r in result.refused] == [2]
+    with db.session() as read:
+        entry = read.scalars(select(AuditEntry).where(AuditEntry.action == "record.import")
+                             .order_by(AuditEntry.id.desc())).first()
+    assert entry.detail["asset_numbers"] == ["李娜", "王强"]
+    hours = {line.name: line.hours_text for line in s.training.compliance(YEAR, everyone=True).everyone}
+    assert hours["李娜"] == "2" and hours["王强"] == "1.5"
