@@ -276,3 +276,55 @@ class CarrierCheckItem(Base):
 
     __table_args__ = (UniqueConstraint("check_id", "copy_id", name="uq_carrier_check_items_copy"),
                       Index("ix_carrier_check_items_finding", "check_id", "finding"))
+
+
+class Stocktake(Base):
+    """A stocktaking (盘点) of one labelled ledger's records in a scope (a department, a place or
+    all): who opened and who closed it. While open, what was seen are its items; closing it
+    stores every finding with what the record said then (``stocktake_items``), after which
+    nothing changes (services/stocktaking.py)."""
+
+    __tablename__ = "stocktakes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ledger: Mapped[str] = mapped_column(String(40))  # the ledger's key
+    scope: Mapped[str] = mapped_column(String(20))  # 部门, 存放位置, 全部
+    scope_value: Mapped[str] = mapped_column(String(100), default="")
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    opened_by: Mapped[str] = mapped_column(String(60))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    checkers: Mapped[str | None] = mapped_column(String(200), nullable=True)  # 盘点人, as signed on the report
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the counts when closed
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_stocktakes_open", "closed_at", "ledger"),)
+
+
+class StocktakeItem(Base):
+    """One record (or one code MiBao does not know, ``code``) in a stocktaking: seen while it is
+    open, with how often (a label seen twice is a duplicate); at its close every finding with the
+    record as it was then, so that the report reads the same whatever happens afterwards."""
+
+    __tablename__ = "stocktake_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktakes.id"))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), nullable=True)
+    code: Mapped[str | None] = mapped_column(String(200), nullable=True)  # an unknown code as scanned
+    finding: Mapped[str] = mapped_column(String(20))
+    seen_how: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    times_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    number: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    person: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    department: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    place: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    belongs: Mapped[str | None] = mapped_column(String(200), nullable=True)  # where the record says it should be
+
+    __table_args__ = (UniqueConstraint("stocktake_id", "record_id", name="uq_stocktake_items_record"),
+                      UniqueConstraint("stocktake_id", "code", name="uq_stocktake_items_code"),
+                      Index("ix_stocktake_items_finding", "stocktake_id", "finding"))
