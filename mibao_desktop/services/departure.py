@@ -37,7 +37,7 @@ from sqlalchemy import select
 
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.errors import LifecycleError, ServiceError, ValidationFailed
-from mibao_desktop.ledgers import LEDGERS, PEOPLE, children_of, decommission, levels
+from mibao_desktop.ledgers import LEDGERS, PEOPLE, decommission
 from mibao_desktop.ledgers import carriers as C
 from mibao_desktop.ledgers.declaration import DECOMMISSIONED, DECOMMISSIONING, DEPARTURE_FACTS, REASON
 from mibao_desktop.ledgers.major_events import MAJOR_EVENT_REPORTS

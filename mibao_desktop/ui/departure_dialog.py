@@ -28,7 +28,7 @@ from mibao_desktop.ledgers.declaration import DECOMMISSIONING, DEPARTURE_FACTS
 from mibao_desktop.services.departure import LEAVING, HeldItem, Plan
 from mibao_desktop.services.views import RecordView
 from mibao_desktop.ui import messages
-from mibao_desktop.ui.editors import DateEditor, FieldEditor, editor_for
+from mibao_desktop.ui.editors import FieldEditor, editor_for
 from mibao_desktop.ui.messages import ERROR_STYLE
 from mibao_desktop.ui.tasks import BackgroundTask
 
