@@ -217,3 +217,38 @@ def test_a_page_without_its_count_is_the_same_page(ledger, small_thresholds, mon
             if offset == 0 and len(alone) < 10:
                 assert maybe == total
     assert any(took)  # the page alone of an index-driven search was asked for
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_first_page_looked_for_in_the_first_rows_is_the_page(ledger, small_thresholds, monkeypatch, on_postgresql,
+                                                                descending):
+    """A word in some thousands of rows is first looked for in the first rows in the order
+    shown (RecordRepository._first_rows, SQLite), the rest of the search taken only when they
+    hold no page: the page is the same as sorting every match, voided rows left out."""
+    monkeypatch.setattr(RecordRepository, "DRIVER_MAX", 200)
+    monkeypatch.setattr(RecordRepository, "FIRST_ROWS", 100)
+    monkeypatch.setattr(repository, "_EDGES", {})
+    with ledger.db.session() as session:
+        first = [r["id"] for r in RecordRepository(session).page(COMPUTERS, LedgerQuery(text="档案室", limit=4))]
+    for record_id in first[:2]:
+        ledger.void(record_id, "登记错误")
+    answered = []
+    real = RecordRepository._first_rows
+
+    def spy(self, *args):
+        page = real(self, *args)
+        answered.append(page is not None)
+        return page
+    monkeypatch.setattr(RecordRepository, "_first_rows", spy)
+    with ledger.db.session() as session:
+        numbers = dict(session.execute(text("SELECT id, asset_number FROM ledger_computers")).all())
+    shown = set()
+    for words in [*WORDS, "档案室", "库房", "jm-0", "jm-02"]:
+        want = sorted(expected(ledger, words), key=lambda i: (numbers[i], i), reverse=descending)[:5]
+        with ledger.db.session() as session:
+            rows, _total = RecordRepository(session).page_with_total(
+                COMPUTERS, LedgerQuery(text=words, limit=5, descending=descending), count=False)
+        assert [r["id"] for r in rows] == want, words
+        shown.update(want)
+    assert not shown & set(first[:2])
+    assert on_postgresql or (True in answered and False in answered)  # found in the first rows, and not

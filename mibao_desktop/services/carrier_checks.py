@@ -382,7 +382,7 @@ class CarrierCheckService:
         groups: dict[int, list[tuple]] = {}
         for r in copies:
             groups.setdefault(r[_PARENT], []).append(r)
-        listed = set(map(itemgetter(0), copies))
+        listed = set(map(itemgetter(0), copies)) if seen else set()  # (nothing seen yet: no stray)
         strays = [cid for cid in seen if cid not in listed]
         extra_rows = sorted(_fetch(session, _base_query(closed_too=True).where(table_of(COPIES).c.id.in_(strays))),
                             key=_BY_NUMBER) if strays else []
