@@ -119,8 +119,14 @@ def test_the_auditor_reads_an_id_number_masked_in_the_log(services, db):
     text = "\n".join(line.detail_text for line in auditor.lines(limit=50))
     assert "1101**********002X" in text
     assert ID_X not in text
-    # the security administrator keeps the register: the history holds the number whole
+    # the security administrator keeps the register: the history holds the number whole, so an
+    # edit of it can be taken back (撤销) to the very number, while its audit entry stays masked
     assert any(c.new == ID_X for e in services.ledgers.history(person.id) for c in e.changes)
+    services.ledgers.update(person.id, {"id_number": ID_2})
+    edit = next(e.id for e in services.ledgers.history(person.id) if any(c.new == ID_2 for c in e.changes))
+    assert services.ledgers.revert(person.id, edit).values["id_number"] == ID_X
+    text = "\n".join(line.detail_text for line in auditor.lines(limit=50))
+    assert ID_2 not in text and ID_X not in text and "1101**********1232" in text
 
 
 def test_a_persons_file_holds_entries_under_the_person(services):
