@@ -33,8 +33,8 @@ def sheet_rows():
          None, "校验位错"],
         [3, "陈明", "男", "科研二处", "项目负责人", "重要", "中共党员", ID_X, None, None, None, None, None, None, None,
          "已登记过"],
-        [4, "赵强", "男", "财务处", None, "非涉密人员", "群众", ID_5, None, None, None, None, None, None, None, None],
-        [5, "赵强", "男", "财务处", None, "非涉密", "群众", ID_5.lower(), None, None, None, None, None, None, None,
+        [4, "赵强", "男", "财务处", None, "非涉密", "群众", ID_5, None, None, None, None, None, None, None, None],
+        [5, "赵强", "男", "财务处", None, "非涉密人员", "群众", ID_5.lower(), None, None, None, None, None, None, None,
          "同一人写了两行"],
         [6, "孙丽", "女", "人事处", "人事干部", "一般", "共青团员", ID_4, None, None, None, None, None, None, None, None],
         [7, "周杰", "男", "信息中心", "机房管理员", "核心", "中共党员", ID_2, None, None, None, dt.datetime(2024, 5, 1),
@@ -76,7 +76,9 @@ def test_each_problem_of_a_staff_sheet_is_named_by_its_row(service, tmp_path):
     assert (wang["grade"], wang["sex"], wang["vetting_result"], wang["id_number"], wang["id_tail"]) == (
         "核心", "女", "通过", ID_3, ID_3[-4:])
     assert wang["last_review"] == dt.date(2025, 3, 1) and wang["next_review"] == dt.date(2026, 3, 1)
-    assert stored["赵强"]["grade"] == "非涉密" and stored["周杰"]["vetting_result"] == "不通过"
+    # 非涉密 is a grade here, not taken for a 岗位密级 (the cell rule moves only a post's 密级: 机密)
+    assert (stored["赵强"]["grade"], stored["赵强"]["post_level"]) == ("非涉密", None)
+    assert stored["周杰"]["vetting_result"] == "不通过"
     assert service.get(registered.id).values["name"] == "陈明"  # untouched
 
 
