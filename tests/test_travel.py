@@ -76,6 +76,7 @@ def test_a_document_is_handed_out_only_after_the_briefing_and_is_overdue_when_no
     assert "尚未进行行前保密提醒谈话" in str(refused.value) and "行前保密提醒" in refused.value.rule
     assert services.ledgers.get(doc.id).status == "在库"  # nothing changed by the refusal
     services.travel.brief(t.id, {"briefed_by": "保密办 刘洋", "briefing_notes": "政治纪律、外事纪律、保密纪律"})
+    assert services.ledgers.history(t.id)[0].action_label == "行前保密提醒谈话"  # said in Chinese, not its key
     handed = services.travel.collect(doc.id, t.id, HANDED)
     assert handed.status == "已领取"
     # due back the trip's return day plus the default period of 10 days (seed 000)

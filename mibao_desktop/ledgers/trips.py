@@ -118,7 +118,7 @@ def _sample(ctx: SampleContext) -> Iterator[dict]:
                 if r.get("grade") in ("重要", "一般") and r.get("person_number")]
     who = numbered[:3] or [ctx.people[0]] * 3
     rows: list[Mapping[str, Any]] = [
-        {"trip_number": "CJ-0001", TRAVELLER: who[0], KIND: PRIVATE, "destinations": "泰国", "purpose": "春节家庭旅游",
+        {"trip_number": "CJ-0001", TRAVELLER: who[0], KIND: PRIVATE, "destinations": "泰国", "purpose": "家庭旅游",
          LEAVE_ON: today - dt.timedelta(days=60), RETURN_ON: today - dt.timedelta(days=52),
          "applied_on": today - dt.timedelta(days=80), "companions": "配偶、子女"},
         {"trip_number": "CJ-0002", TRAVELLER: who[1 % len(who)], KIND: OFFICIAL, "destinations": "德国、法国",

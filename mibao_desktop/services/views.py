@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from mibao_desktop.ledgers import Ledger
+from mibao_desktop.ledgers import Ledger, trips
 from mibao_desktop.ledgers.fields import Ref
 
 ACTION_LABELS = {
@@ -20,6 +20,11 @@ ACTION_LABELS = {
     "copy": "复制",
     "transfer": "移交",
     "major_event": "重大事项报告",  # a person's report, said in their own history (services/departure.py)
+    "stocktake": "盘点",  # what a stocktaking found of the record (services/stocktaking.py)
+    "review": "解密审查",  # a carrier's yearly declassification review (services/declassification.py)
+    "label": "打印标识",  # a level label printed (PrintService.labels)
+    # a trip's actions that leave its status (行前保密提醒谈话), by their declared labels
+    **{a.key: a.label for a in trips.TRIP_ACTIONS if a.to is None},
 }
 RECORDED_ACTIONS = ("copy", "transfer")  # their events hold facts (no old value) and the copy's edits
 
