@@ -245,3 +245,22 @@ def test_attendees_imported_with_their_session_are_audited_by_name(s, staff, db)
     assert entry.detail["asset_numbers"] == ["李娜", "王强"]
     hours = {line.name: line.hours_text for line in s.training.compliance(YEAR, everyone=True).everyone}
     assert hours["李娜"] == "2" and hours["王强"] == "1.5"
+
+
+def _id_number(first17: str) -> str:
+    """A citizen ID number with its GB 11643 check character."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights)) % 11]
+
+
+def test_namesakes_on_a_sign_in_sheet_are_told_apart_by_id_number(s, tmp_path):
+    one, two = _id_number("11010519850301123"), _id_number("11010519900715456")
+    a = s.ledgers.create("people", {"name": "陈静", "department": "科研一处", "grade": "一般", "id_number": one})
+    b = s.ledgers.create("people", {"name": "陈静", "department": "科研一处", "grade": "重要", "id_number": two})
+    t = session(s, f"{YEAR}-02-10", "2", [])
+    path = _sheet(tmp_path / "签到.xlsx", [(1, "陈静", "科研一处", two, None), (2, "陈静", "科研一处", None, None)],
+                  header=("序号", "姓名", "部门", "身份证号", "签名"))
+    _sheet_, done = import_sign_in(s.training, t.id, path)
+    assert [(row, pid) for row, pid, _ in done.matched] == [(4, b.id)]
+    assert done.refused[0][0] == 5 and "有 2 个“陈静”" in done.refused[0][1]
+    assert a.id not in {p["id"] for p in s.training.attendees(t.id)}
