@@ -130,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("passwd", help="修改自己的口令")
     sub.add_parser("missing-check",
                    help="下落不明的载体查找期满的按泄密事件处理(开立泄密事件),并列出下落不明、逾期未还的载体和未结的泄密事件")
+    due = sub.add_parser("due", help="列出已逾期和 30 日内到期的事项(首页的清单,每项一行;按登录角色)")
+    due.add_argument("--as-of", type=_as_of, default=None, metavar="YYYY-MM-DD", help="按该日查看(默认今天)")
     sub.add_parser("decommission-check",
                    help="脱密期已满的人员转为已脱密(记入其历史),并列出脱密期内的人员及其截止日期")
     sub.add_parser("check", help="全面检查数据库文件(逐页、逐个索引,大文件需数秒到数十秒)")
@@ -302,6 +304,8 @@ def _command(data_dir: Path, args) -> int:
             return _missing_check(db, actor)
         if args.command == "decommission-check":
             return _decommission_check(db, actor)
+        if args.command == "due":
+            return _due(db, actor, data_dir, args.as_of)
         service = _ledger_service(db, actor)
         from mibao_desktop.ledgers import get_ledger
         from mibao_desktop.services.context import Services
@@ -340,6 +344,30 @@ def _missing_check(db, actor) -> int:
         print(f"已开立泄密事件 {event.number}:{event.display('item')},{event.display('grade')},"
               f"报告时限 {event.display('report_by')}")
     print(watch_text(watch.watch(), watch.clock()))
+    return EXIT_OK
+
+
+def _as_of(text: str):
+    import argparse
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期“{text}”无法识别,请写作 YYYY-MM-DD,例如 2026-12-01") from None
+
+
+def _due(db, actor, data_dir: Path, as_of) -> int:
+    """The first screen's list, one item a line (tab-separated: group, due date, days, area,
+    subject, reason, action), most urgent first, as seen on ``as_of``."""
+    from mibao_desktop.services.context import Services
+
+    listed = Services(db, actor, data_dir).due.due(as_of)
+    print(listed.summary())
+    for item in listed.items:
+        print(item.line(listed.today))
+    for title in listed.failed:
+        print(f"未能读取:{title}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -21,7 +21,7 @@ from mibao_desktop.db.database import Database
 from mibao_desktop.db.models import AuditEntry
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.security import Actor, Role, require
-from mibao_desktop.services import audit
+from mibao_desktop.services import audit, settings
 
 ACTION_LABELS = {
     "auth.login": "登录", "auth.login_failed": "登录失败", "auth.locked_out": "账户锁定", "auth.logout": "退出",
@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "account.set_person_id": "登记工号", "auth.restore_login_failed": "恢复备份时登录失败",
     "check.open": "开始载体核对", "check.mark": "核对载体份", "check.unmark": "撤销核对勾选",
     "check.close": "完成载体核对", "check.follow_up": "核对缺失标为下落不明",
+    "stocktake.open": "开始盘点", "stocktake.mark": "盘点扫描或勾选", "stocktake.unmark": "撤销盘点勾选",
+    "stocktake.close": "完成盘点",
+    "carrier.review": "解密审查",
 }
 
 
@@ -191,6 +194,9 @@ class AuditService:
                               "anchors": [str(a) for a in parsed]}, at=self.clock())
             raise
         with self.db.write() as session:
+            # when the auditor last walked the whole chain: the first screen's reminder reads it
+            # here rather than searching the log for the entry below
+            settings.write(session, "audit_last_verified", self.clock().isoformat(), self.actor.name, self.clock())
             audit.append(session, self.actor, "audit.verify", "审计日志",
                          {"result": "完整" if result.ok else "异常", "checked": result.checked,
                           "broken_id": result.broken_id, "anchors": [str(a) for a in parsed]}, at=self.clock())

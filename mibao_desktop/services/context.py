@@ -62,6 +62,12 @@ class Services:
         return CarrierCheckService(self.ledgers, actions=lambda: self.carrier_actions)
 
     @cached_property
+    def stocktaking(self):
+        from mibao_desktop.services.stocktaking import StocktakeService
+
+        return StocktakeService(self.ledgers)
+
+    @cached_property
     def carrier_registers(self):
         from mibao_desktop.services.carrier_registers import CarrierRegisters
 
@@ -84,6 +90,20 @@ class Services:
         from mibao_desktop.services.travel import TravelService
 
         return TravelService(self.ledgers)
+
+    @cached_property
+    def due(self):
+        from mibao_desktop.services.due import DueService
+        from mibao_desktop.services.reminders import RULES
+
+        data_dir = self.data_dir or (self.db.path.parent if self.db.path else None)
+        return DueService(self.db, self.actor, RULES, data_dir=data_dir, clock=self.clock)
+
+    @cached_property
+    def declassification(self):
+        from mibao_desktop.services.declassification import DeclassificationService
+
+        return DeclassificationService(self.ledgers)
 
     @cached_property
     def bulk_edit(self):

@@ -133,6 +133,12 @@ class PrintService:
         self.ledgers.record_output("ledger.print", ledger, medium or _name(target), len(records), {
             "what": L.KIND_TITLES[kind], "layout": layout.title, "labels": drawn, "printer": printer,
             "unit": unit_name, "safe_margin_mm": safe_margin, "anchor": str(anchor), "asset_numbers": [r.asset_number for r in records[:200]]})
+        # each record's history says its label was printed: the first screen lists a classified
+        # device whose label never was (services/reminders.py)
+        with self.ledgers._write("打印标识") as session:
+            now = self.clock()
+            for r in records:
+                self.ledgers._event(session, ledger, r.id, now, "label", reason=L.KIND_TITLES[kind])
         return drawn
 
     def copy_marks(self, records: Sequence[RecordView], *, receiver: str = "", sender: str = "",
