@@ -42,8 +42,6 @@ ACTION_LABELS = {
     "check.close": "完成载体核对", "check.follow_up": "核对缺失标为下落不明",
     "stocktake.open": "开始盘点", "stocktake.mark": "盘点扫描或勾选", "stocktake.unmark": "撤销盘点勾选",
     "stocktake.close": "完成盘点",
-    "stocktake.open": "开始盘点", "stocktake.mark": "盘点扫描或勾选", "stocktake.unmark": "撤销盘点勾选",
-    "stocktake.close": "完成盘点",
     "carrier.review": "解密审查",
 }
 

@@ -68,12 +68,6 @@ class Services:
         return StocktakeService(self.ledgers)
 
     @cached_property
-    def stocktaking(self):
-        from mibao_desktop.services.stocktaking import StocktakeService
-
-        return StocktakeService(self.ledgers)
-
-    @cached_property
     def carrier_registers(self):
         from mibao_desktop.services.carrier_registers import CarrierRegisters
 

@@ -21,7 +21,6 @@ ACTION_LABELS = {
     "transfer": "移交",
     "major_event": "重大事项报告",  # a person's report, said in their own history (services/departure.py)
     "stocktake": "盘点",  # what a stocktaking found of the record (services/stocktaking.py)
-    "stocktake": "盘点",  # what a stocktaking found of the record (services/stocktaking.py)
     "review": "解密审查",  # a carrier's yearly declassification review (services/declassification.py)
     "label": "打印标识",  # a level label printed (PrintService.labels)
     # a trip's actions that leave its status (行前保密提醒谈话), by their declared labels
