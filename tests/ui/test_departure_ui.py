@@ -97,3 +97,35 @@ def test_the_decommission_periods_are_set_in_the_system_menu(window, qtbot, serv
     dialog.spins["一般"].setValue(6)
     dialog.save()
     assert services.departure.periods()["一般"] == 6
+
+
+def test_a_major_event_report_is_added_on_the_persons_page_even_in_the_decommissioning_period(
+        window, qtbot, services):
+    from mibao_desktop.ledgers.major_events import KINDS, MAJOR_EVENT_REPORTS
+    from mibao_desktop.ui.record_dialog import RecordDialog
+
+    who = services.ledgers.create("people", {"name": "钱进", "department": "科研一处", "grade": "重要"})
+    day = dt.date.today()
+    services.departure.leave(who.id, "脱密期", {"reason": "辞职", "briefed_on": day, "briefed_by": "王主任",
+                                               "pledge_signed_on": day, "access_revoked_by": "刘工",
+                                               "access_revoked_on": day})
+    page = window.open_record(PEOPLE.key, who.id)
+    qtbot.waitUntil(lambda: page.detail.record is not None and page.detail.record.id == who.id
+                    and not page.detail.loading)
+    assert not page.detail.departure_button.isEnabled()  # already left
+    section = page.detail.child_sections[MAJOR_EVENT_REPORTS.key]
+    page.detail.tabs.setCurrentWidget(section)
+    assert section.add_button.isEnabled()  # a person in 脱密期 still reports
+    section.add_button.click()
+    form = page.dialog
+    assert isinstance(form, RecordDialog)
+    assert form.editors["kind"].combo.findText(KINDS[2]) >= 0  # the seed's six kinds, in its words
+    form.editors["kind"].set_text(KINDS[2])
+    form.editors["reported_on"].set_text(day.isoformat())
+    form.editors["content"].set_text("境外某基金会提出资助本人赴境外访学。")
+    form.editors["handling"].set_text("已婉拒,报保密办备案")
+    form.save()
+    assert form.saved is not None, form.banner.text()
+    entry = services.ledgers.history(who.id)[0]
+    assert entry.action_label == "重大事项报告" and KINDS[2] in entry.changes[0].new
+    qtbot.waitUntil(lambda: len(page.detail.children.get(MAJOR_EVENT_REPORTS.key, [])) == 1)
