@@ -668,7 +668,12 @@ class RecordRepository:
         edge = tuple_(*edge)
         within = tuple_(key, t.c.id) >= edge if query.descending else tuple_(key, t.c.id) <= edge
         found = list(self.session.execute(self._walk_joined(ledger, query, terms, within)).mappings())
-        return found if len(found) == query.limit else None
+        if len(found) < query.limit:
+            return None
+        # how it was answered, as conditions() says it: walked in order
+        self.driver, self.driver_ids, self.driver_exact, self.scans, self.broad, self.terms = \
+            None, None, True, True, True, terms
+        return found
 
     def _edge(self, ordered, key: tuple) -> Any:
         """The row FIRST_ROWS into ``ordered``, kept a minute like the sample (reaching it
