@@ -37,7 +37,7 @@ def sheet_rows():
         [5, "赵强", "男", "财务处", None, "非涉密人员", "群众", ID_5.lower(), None, None, None, None, None, None, None,
          "同一人写了两行"],
         [6, "孙丽", "女", "人事处", "人事干部", "一般", "共青团员", ID_4, None, None, None, None, None, None, None, None],
-        [7, "周杰", "男", "信息中心", "机房管理员", "核心", "中共党员", ID_2, None, None, None, dt.datetime(2024, 5, 1),
+        [7, "周杰", "男", "信息中心", "机房管理员", "核心", "党员", ID_2, None, None, None, dt.datetime(2024, 5, 1),
          "不合格", None, None, None],
         # typed into a number cell: Excel kept 15 digits, the end of the number is gone
         [8, "吴刚", "男", "档案室", None, "一般", "群众", int(ID_3), None, None, None, None, None, None, None, None],
@@ -78,7 +78,7 @@ def test_each_problem_of_a_staff_sheet_is_named_by_its_row(service, tmp_path):
     assert wang["last_review"] == dt.date(2025, 3, 1) and wang["next_review"] == dt.date(2026, 3, 1)
     # 非涉密 is a grade here, not taken for a 岗位密级 (the cell rule moves only a post's 密级: 机密)
     assert (stored["赵强"]["grade"], stored["赵强"]["post_level"]) == ("非涉密", None)
-    assert stored["周杰"]["vetting_result"] == "不通过"
+    assert (stored["周杰"]["vetting_result"], stored["周杰"]["political_status"]) == ("不通过", "中共党员")
     assert service.get(registered.id).values["name"] == "陈明"  # untouched
 
 

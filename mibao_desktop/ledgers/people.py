@@ -62,6 +62,22 @@ class Verdict(Choice):
 
 POLITICAL_STATUSES = ("中共党员", "中共预备党员", "共青团员", "民主党派", "无党派人士", "群众")
 
+
+@dataclass(frozen=True)
+class PoliticalStatus(Choice):
+    """政治面貌 as the list names it, also when written short (党员, 团员, 预备党员); any other
+    (a named democratic party: 民盟盟员) is kept as typed."""
+
+    choices: tuple[str, ...] = POLITICAL_STATUSES
+    open_list: bool = True
+    max_length: int = 20
+    _WORDS = {"党员": "中共党员", "共产党员": "中共党员", "中国共产党党员": "中共党员", "预备党员": "中共预备党员",
+              "团员": "共青团员", "共青团": "共青团员", "无党派": "无党派人士"}
+
+    def normalise(self, raw: Any) -> str:
+        text = re.sub(r"\s", "", clean_text(raw))
+        return super().normalise(self._WORDS.get(text, raw))
+
 # -- 复审 (periodic re-review) --------------------------------------------------------------
 # How often each grade is reviewed again is the unit's setting (PEERS.md: 核心 yearly, 重要 every
 # 3 years, 一般 every 5 years is common; the seeds set no number). 下次复审日期 is stored, not
@@ -196,7 +212,7 @@ PEOPLE = Ledger(
         Field(POST_LEVEL, "岗位密级", Level(levels.LEVELS), facet=True,
               synonyms=("涉密岗位密级", "岗位涉密等级", "所在岗位密级"),
               help="所在涉密岗位的密级(机密、秘密等);不是涉密人员的留空"),
-        Field("political_status", "政治面貌", Choice(POLITICAL_STATUSES, open_list=True, max_length=20), shown=False,
+        Field("political_status", "政治面貌", PoliticalStatus(), shown=False,
               synonyms=("政治身份", "党派")),
         Field(ID_NUMBER, "身份证号", IdNumber(), unique=True, searchable=True,
               synonyms=("身份证号码", "公民身份号码", "身份证", "居民身份证号码", "身份证件号码", "证件号码"),
