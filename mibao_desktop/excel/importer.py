@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,7 +36,7 @@ from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.declaration import Ledger
 from mibao_desktop.ledgers.fields import Level
 from mibao_desktop.ledgers.pending import PENDING as PENDING_MARK, gap_fields
-from mibao_desktop.services.ledger_service import LedgerService
+from mibao_desktop.services.ledger_service import LedgerService, _collector_paused
 
 # 合计, 合 计, 小计:, 总计 25 台: the word alone, with spaces or a colon, and at most the count it gives
 _TOTAL_CELL = re.compile(rf"^\s*(?:合|小|总|共)\s*计\s*[:：]?\s*(?:\d+\s*[{form_lines.COUNT_UNITS}]?)?\s*$")
@@ -447,7 +448,8 @@ def plan_import(ledger: Ledger, path: Path, saved: dict[str, str] | None = None,
     """Read the file and find the sheet and header that name the most of the ledger's fields
     (``sheet`` names the sheet to take)."""
     path = Path(path)
-    sheets = read_sheets(path, progress=progress, cancelled=cancelled)
+    with _collector_paused():  # a 100,000-row sheet is 1.5 million cells and no garbage (~1 s of collection)
+        sheets = read_sheets(path, progress=progress, cancelled=cancelled)
     plan = ImportPlan(ledger, path, sheets)
     if sheet is not None:
         names = [s.name for s in sheets]
@@ -491,8 +493,15 @@ def _gatherer(ledger: Ledger, mapping: dict[int, str]) -> Callable[[list], dict[
     names = [name for _i, name in items]
     gathered = {name for name in names if names.count(name) > 1}
     if not gathered:
+        indexes = [i for i, _name in items]
+        last = max(indexes, default=-1)
+        # a row that reaches the last column (most rows): its cells taken in C
+        take = itemgetter(*indexes) if len(indexes) > 1 else None
+
         def gather(cells: list) -> dict[str, Any]:
             n = len(cells)
+            if take is not None and n > last:
+                return dict(zip(names, take(cells)))
             return {name: cells[i] if i < n else None for i, name in items}
         return gather
     joined = {name for name in gathered if (f := field_of(ledger, name)) is None or not f.many}
@@ -519,6 +528,7 @@ def _gatherer(ledger: Ledger, mapping: dict[int, str]) -> Callable[[list], dict[
 
 
 _FAULTS = (FormulaCell, ErrorCell)
+_FAULT_TYPES = frozenset(_FAULTS)
 
 
 def _faults(raw: dict[str, Any]) -> list[tuple[str, str]]:
@@ -538,6 +548,16 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
                cancelled: Callable[[], bool] | None = None) -> ImportReport:
     """Validate every row as the ledger declares; store the good ones (or, with
     ``all_or_nothing``, none while any is bad; with ``dry_run`` none at all: the preview)."""
+    # the cycle collector off for the whole of it, not only while the service checks and stores:
+    # the rows filled, flagged and gathered before are hundreds of thousands of objects too
+    with _collector_paused():
+        return _run_import(service, plan, all_or_nothing=all_or_nothing, dry_run=dry_run, progress=progress,
+                           cancelled=cancelled)
+
+
+def _run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool, dry_run: bool,
+                progress: Callable[[int, int], None] | None,
+                cancelled: Callable[[], bool] | None) -> ImportReport:
     _check_plan(plan)
     ledger, mapping = plan.ledger, dict(sorted(plan.mapping.items()))
     labels = {name: label for name, label, _r in plan.choices()}
@@ -583,8 +603,7 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
         """Each row that may be a record, as raw values by field; what is not is noted on the way."""
         for number, cells in plan.data_rows:
             raw = gather(cells)
-            filled = sum(1 for v in raw.values() if v is not None and v != "")
-            if not filled:
+            if all(v is None or v == "" for v in raw.values()):
                 continue
             if repeats_header(cells):
                 repeated.append(number)  # the header again (printed on every page, or two tables pasted together)
@@ -595,7 +614,9 @@ def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool
             if number in sign_offs:  # 制表人:李娜 under the table: kept as a form line, not a record
                 report.skipped_rows.append(number)
                 continue
-            bad = _faults(raw)
+            # (the row's cells asked first, in C: a formula or error cell is rare, and raw holds
+            # no cell its row does not)
+            bad = None if _FAULT_TYPES.isdisjoint(map(type, cells)) else _faults(raw)
             if bad:
                 report.refused.extend(RefusedRow(number, header_text[n], _cell_fault(v)) for n, v in bad)
                 if with_children:  # its carrier is refused with it (no carrier stored with a copy missing)

@@ -1398,7 +1398,9 @@ class LedgerService:
                         children_raw[index] = list(raw["_children"] or ())
                     if "_pending" in raw:  # this row's cells that say 待补充 (an export of such a record)
                         may_be_empty = pending | frozenset(raw["_pending"] or ())
-                    raw = {k: v for k, v in raw.items() if k not in _SPECIAL}
+                    raw = dict(raw)  # (a copy, then the few special keys taken out: cheaper than a filter)
+                    for k in _SPECIAL:
+                        raw.pop(k, None)
                 try:
                     values, errors = self.normalise(ledger, raw, notes=found, memo=memo, may_be_empty=may_be_empty)
                 except ServiceError as exc:
@@ -1430,8 +1432,17 @@ class LedgerService:
                     batch.setdefault((ledger.key, str(row.values[label_field]).casefold()), rid)
             pending: dict[int, tuple[str, str | None]] = {}  # new people, stored if a row kept names them
             resolver = self._resolver(session, preview=dry_run, batch=batch, pending=pending)
-            resolver.prefetch_people({ref.text for row in staged for f in plan.people
-                                      for ref in f.refs(row.values.get(f.name)) if ref.id is None and ref.text})
+            named: set[str] = set()
+            for f in plan.people:  # (field by field: a loop over the rows with no call per row)
+                name, many = f.name, f.many
+                for value in [row.values.get(name) for row in staged]:
+                    if value is None:
+                        continue
+                    for ref in (value if many else (value,)):
+                        if ref.id is None and ref.text:
+                            named.add(ref.text)
+            resolver.prefetch_people(named)
+            del named
             unique = plan.unique
             # the keys the database holds already, asked for all rows at once: a child ledger's
             # keys are held within their parent's scope (份号 within its carrier), so they are
