@@ -209,6 +209,8 @@ class MainWindow(QMainWindow):
                      tip="核心、重要、一般涉密人员的复审周期(年),下次复审日期据此算出")
         self._action(system, "脱密期…", self.edit_decommission,
                      tip="核心、重要、一般涉密人员离岗后的脱密期(6个月至3年),离岗离职时据此算出截止日期")
+        self._action(system, "出入境证件期限…", self.edit_exit_document_periods,
+                     tip="回国(境)后交回出入境证件的期限(默认10天)和证件到期提醒的天数")
         self._action(system, "立即备份", self.backup_now)
         self._action(system, "从备份恢复…", self.choose_backup)
         system.addSeparator()
@@ -305,6 +307,12 @@ class MainWindow(QMainWindow):
         from mibao_desktop.ui.settings_dialog import DecommissionDialog
 
         self.dialog = DecommissionDialog(self.services.departure, self)
+        self.dialog.open()
+
+    def edit_exit_document_periods(self) -> None:
+        from mibao_desktop.ui.settings_dialog import ExitDocumentPeriodsDialog
+
+        self.dialog = ExitDocumentPeriodsDialog(self.services.travel, self)
         self.dialog.open()
 
     def _levels_changed(self) -> None:

@@ -354,3 +354,43 @@ class DecommissionDialog(QDialog):
             messages.inline(self.error, exc)
             return
         self.accept()
+
+
+class ExitDocumentPeriodsDialog(QDialog):
+    """出入境证件: the days after a trip's 回国(境)日期 within which the document is due back (10 by
+    default, seed 000: 回国(境)10天内交组织人事部门集中保管), and how many days before expiry a
+    document is listed. A document already handed out keeps the day it was due when handed out."""
+
+    def __init__(self, travel, parent: QWidget | None = None) -> None:
+        from mibao_desktop.services.travel import MAX_DAYS
+
+        super().__init__(parent)
+        self.travel = travel
+        self.setWindowTitle("出入境证件期限")
+        note = QLabel("因私出入境证件应在回国(境)后规定时间内交回单位集中保管;超过期限未交回的列为逾期。"
+                      "修改后新领取的证件按新期限计算应交回日期。")
+        note.setWordWrap(True)
+        back, warn = travel.periods()
+        self.back, self.warn = QSpinBox(), QSpinBox()
+        for spin, value in ((self.back, back), (self.warn, warn)):
+            spin.setRange(1, MAX_DAYS)
+            spin.setSuffix(" 天")
+            spin.setValue(value)
+        form = QFormLayout()
+        form.addRow("回国(境)后交回期限", self.back)
+        form.addRow("有效期到期前提醒", self.warn)
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "保存", self.save))
+        self.resize(420, self.sizeHint().height())
+
+    def save(self) -> None:
+        try:
+            self.travel.set_periods(return_days=self.back.value(), expiry_days=self.warn.value())
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
+            return
+        self.accept()

@@ -101,3 +101,16 @@ def test_an_application_entered_in_the_form_is_marked_for_a_core_persons_private
     dialog.editors["approver"].set_text("张副所长")
     dialog.save()
     assert dialog.saved is None and "特批理由" in dialog.error.text()
+
+
+def test_the_return_period_is_set_in_the_system_menu(window, services):
+    from PySide6.QtGui import QAction
+
+    entry = [a for a in window.findChildren(QAction) if a.text() == "出入境证件期限…"]
+    assert entry
+    entry[0].trigger()
+    dialog = window.dialog
+    assert dialog.back.value() == 10 and dialog.warn.value() == 180
+    dialog.back.setValue(15)
+    dialog.save()
+    assert services.travel.periods() == (15, 180)
