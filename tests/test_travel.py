@@ -93,6 +93,8 @@ def test_a_document_is_handed_out_only_after_the_briefing_and_is_overdue_when_no
 
     clock.set(DAY0 + dt.timedelta(days=30))
     services.travel.report(t.id, {"report": "按计划行程往返,无异常情况。"}, effective_date=DAY0 + dt.timedelta(days=18))
+    with pytest.raises(ValidationFailed, match="不能早于它"):  # a 交回 dated before its 领取
+        services.travel.hand_back(doc.id, BACK, effective_date=DAY0 - dt.timedelta(days=1))
     back = services.travel.hand_back(doc.id, BACK)
     assert back.status == "在库" and back.values["due_on"] is None
     assert services.travel.overdue(DAY0 + dt.timedelta(days=30)) == []

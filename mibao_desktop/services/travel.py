@@ -24,9 +24,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mibao_desktop.db.models import RecordEvent
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.errors import LifecycleError, ServiceError, ValidationFailed
 from mibao_desktop.ledgers import PEOPLE
@@ -210,6 +211,7 @@ class TravelService:
                     raise ValidationFailed({"effective_date": f"报告日期 {day.isoformat()} 早于出境日期"
                                                               f" {row[T.LEAVE_ON].isoformat()},请核对"},
                                            {"effective_date": "日期"})
+            self._not_before_latest(session, row, name, action.label, day)
             if dated:
                 edits[dated] = day
             view = self.ledgers._change_status(session, TRIPS, row, action.to, facts, day, asked=action.facts,
@@ -310,7 +312,20 @@ class TravelService:
             raise LifecycleError(f"{row[ledger.key_field]} 已作废,不能{doing}。")
         return ledger, row
 
+    @staticmethod
+    def _not_before_latest(session: Session, row, name: str, doing: str, day: dt.date) -> None:
+        """An action is not dated before the record's latest status change (a 交回 before its 领取,
+        an approval's report before the approval): the history, and the paper read from it by day,
+        would be out of order."""
+        last = session.scalar(select(func.max(RecordEvent.effective_date)).where(
+            RecordEvent.record_id == row["id"], RecordEvent.action == "status"))
+        if last is not None and day < last:
+            raise ValidationFailed({"effective_date": f"{name} 的上一次办理日期为 {last.isoformat()},{doing}日期"
+                                                      f" {day.isoformat()} 不能早于它,请核对日期"},
+                                   {"effective_date": "日期"})
+
     def _act(self, session: Session, action, doc, facts, day, edits, detail) -> RecordView:
+        self._not_before_latest(session, doc, f"{doc[X.KIND]} {doc[X.NUMBER]}", action.label, day)
         raw = {k: v for k, v in (facts or {}).items() if not is_blank(v)}
         view = self.ledgers._change_status(session, DOCUMENTS, doc, action.to, raw, day, asked=action.facts,
                                            edits=edits, audit_detail={"action": action.label, **detail},
