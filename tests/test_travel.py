@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select
 
 from mibao_desktop.db.database import Database, alembic_config
 from mibao_desktop.db.models import AuditEntry
-from mibao_desktop.errors import PermissionDenied, ValidationFailed
+from mibao_desktop.errors import LifecycleError, PermissionDenied, ValidationFailed
 from mibao_desktop.ledgers import exit_documents as X
 from mibao_desktop.ledgers import trips as T
 from mibao_desktop.security import Actor, Role
@@ -141,6 +141,8 @@ def test_core_private_travel_is_marked_and_approved_only_with_an_exception_reaso
     core = person(services, "赵强", grade="核心")
     t = trip(services, core)
     assert t.values["restriction"] == T.CORE_PRIVATE
+    with pytest.raises(LifecycleError, match="审批同意"):  # no bare 变更状态 around the rule
+        services.ledgers.change_status(t.id, "已批准")
     with pytest.raises(RuleRefused) as refused:
         services.travel.approve(t.id, {"approver": "张副所长"})
     assert "特批理由" in str(refused.value) and "核心涉密人员因私出国(境)原则上不予批准" in refused.value.rule
