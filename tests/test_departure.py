@@ -85,6 +85,10 @@ def test_what_a_person_holds_is_listed_and_blocks_leaving_until_each_is_returned
         departure.hand_over(who.id, [pc.id], "孙丽", approver="")
     with pytest.raises(ValidationFailed, match="不能是离岗的赵强本人"):
         departure.hand_over(who.id, [pc.id], "赵强", approver="王主任")
+    gone = person(services, name="钱多", grade=None)
+    departure.leave(gone.id, "退休", {**FACTS, "reason": "退休"})
+    with pytest.raises(ValidationFailed, match="钱多 当前为“退休”,已不在岗"):
+        departure.hand_over(who.id, [pc.id], "钱多", approver="王主任")
     departure.hand_over(who.id, [pc.id, usb.id, own.id, own_copy.id], "孙丽", approver="王主任")
     assert departure.holdings(who.id) == []
     assert services.ledgers.get(pc.id).display("user") == "孙丽"

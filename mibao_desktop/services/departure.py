@@ -269,8 +269,11 @@ class DepartureService:
             raise ValidationFailed({"approver": "移交须填写批准人"}, {"approver": "批准人"})
         held = {h.record.id: h for h in self.holdings(person_id)}
         person = self.ledgers.get(person_id)
-        if str(to).strip() in (person.label, person.number):
+        if getattr(to, "id", None) == person_id or str(to).strip() in (person.label, person.number):
             raise ValidationFailed({"to": f"接收人不能是离岗的{person.label}本人"}, {"to": "移交给"})
+        gone = self._not_in_post(to)
+        if gone:
+            raise ValidationFailed({"to": gone}, {"to": "移交给"})
         done: list[RecordView] = []
         for n, rid in enumerate(record_ids):
             if progress is not None:
@@ -286,6 +289,19 @@ class DepartureService:
                 kind = LifecycleError if isinstance(exc, LifecycleError) else ServiceError
                 raise kind(f"{item.noun} {item.number} 未能移交:{exc}") from None
         return done
+
+    def _not_in_post(self, to: Any) -> str:
+        """Why ``to`` may not receive what a leaver hands over: the person chosen (or everyone of
+        the name typed) has left the post themselves; "" when they may (or are new: added)."""
+        with self.ledgers._read(DOING) as session:
+            if getattr(to, "id", None) is not None:
+                rows = [RecordRepository(session).row(PEOPLE, to.id)]
+            else:
+                rows = RecordRepository(session).people_named([str(getattr(to, "text", to)).strip()])
+        rows = [r for r in rows if r is not None]
+        if rows and all(r["status"] != PEOPLE.lifecycle.initial for r in rows):
+            return f"{rows[0]['name']} 当前为“{rows[0]['status']}”,已不在岗,不能接收移交的物品"
+        return ""
 
     def _hand_over_one(self, person: RecordView, item: HeldItem, to: Any, approver: str) -> RecordView:
         reason = f"{person.label}离岗交接(批准人:{approver.strip()})"
