@@ -191,6 +191,8 @@ class MainWindow(QMainWindow):
         self._action(records, "查找替换…", lambda: self.current_page().find_replace(), "Ctrl+H")
         self._action(records, "载体核对…", self.carrier_checks,
                      tip="月核对、季检查、年终清退归档:逐份清点涉密载体,扫描封面二维码")
+        self._action(records, "盘点…", self.stocktake,
+                     tip="按部门或存放位置盘点本台账:用扫描枪扫描标识二维码或逐项勾选,生成盘点报告")
         self._action(records, "参训人员…", self.training_attendees,
                      tip="为所选培训从人员名册选择参训人员、导入签到表、打印签到表")
         self._action(records, "培训学时…", self.training_compliance,
@@ -262,6 +264,13 @@ class MainWindow(QMainWindow):
         from mibao_desktop.ui.carrier_check_dialog import CarrierCheckDialog
 
         self.dialog = CarrierCheckDialog(self.services, self)
+        self.dialog.open()
+
+    def stocktake(self) -> None:
+        """盘点 of the page's ledger (or the first labelled one, from a page without labels)."""
+        from mibao_desktop.ui.stocktake_dialog import StocktakeDialog
+
+        self.dialog = StocktakeDialog(self.services, self, ledger_key=self.current_page().ledger.key)
         self.dialog.open()
 
     def training_attendees(self) -> None:

@@ -1,0 +1,527 @@
+"""盘点: stocktaking of a labelled ledger by scanner or by hand (issue 15 item 2).
+
+Pick the ledger (the page's own when it has labels), the scope (a department, a place or all)
+and 开始盘点; the records that should be there are listed, each with a tick box. A USB barcode
+scanner types the label's QR payload and Enter into the scan box, which keeps the focus. Each
+code is taken from the box at its Enter and queued: the queue is saved by the service off the
+UI thread, a batch at a time, so that a scanner typing 20 codes a second loses none while a save
+is under way (the box is free for the next code at once). Each answer sounds and colours the
+line above the table: 已盘点 green, 重复 blue, 多出/位置不符 orange (with where the record
+belongs), 未登记 red. 完成盘点 asks, then stores the findings; the report is then printed (PDF)
+and exported (Excel). Everything is asked of ``services.stocktaking``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import struct
+import tempfile
+import wave
+from collections import Counter, deque
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QDialog, QFileDialog, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
+
+from mibao_desktop.errors import ServiceError
+from mibao_desktop.services import stocktaking as ST
+from mibao_desktop.ui import messages
+from mibao_desktop.ui.tasks import BackgroundTask, LatestRead, run_in_background
+
+COLUMNS = ("盘点", "编号", "名称", "密级", "责任人", "部门", "存放位置", "状态", "次数", "说明")
+GREEN, BLUE, ORANGE, RED = "#1B6E20", "#1565C0", "#B35C00", "#B00020"
+COLOURS = {ST.SEEN: GREEN, ST.AGAIN: BLUE, ST.EXTRA: ORANGE, ST.MISPLACED: ORANGE, ST.UNKNOWN: RED,
+           ST.MISSING: RED, "错误": RED}
+# the pitch of each answer's tone (Hz) where sound effects play; else the system beep
+TONES = {ST.SEEN: 1320, ST.AGAIN: 880, ST.EXTRA: 520, ST.MISPLACED: 520, ST.UNKNOWN: 330, "错误": 330}
+
+
+class ScanSound:
+    """A short tone per answer (QSoundEffect, from WAV files written here: no network, no
+    resource files), or QApplication.beep() where Qt Multimedia cannot play (no audio library)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        self.played: list[str] = []  # what was sounded, in order (the tests read it)
+        self.effects = {}
+        try:
+            from PySide6.QtCore import QUrl
+            from PySide6.QtMultimedia import QSoundEffect
+        except ImportError:  # no libpulse or no multimedia module: the beep will do
+            return
+        folder = Path(tempfile.mkdtemp(prefix="mibao-tones-"))
+        for name, hz in TONES.items():
+            path = folder / f"{hz}.wav"
+            if not path.exists():
+                _tone(path, hz, 0.09 if name in (ST.SEEN, ST.AGAIN) else 0.25)
+            effect = QSoundEffect(parent)
+            effect.setSource(QUrl.fromLocalFile(str(path)))
+            self.effects[name] = effect
+
+    def play(self, answer: str) -> None:
+        self.played.append(answer)
+        effect = self.effects.get(answer)
+        if effect is not None:
+            effect.play()
+        else:
+            QApplication.beep()
+
+
+def _tone(path: Path, hz: int, seconds: float, rate: int = 22050) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        n = int(rate * seconds)
+        w.writeframes(b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * hz * i / rate)))
+                               for i in range(n)))
+
+
+class StocktakeModel(QAbstractTableModel):
+    """The lines of a session: while open, the records listed then the extra ones and unknown
+    codes seen; when closed, the stored findings."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.lines: list[ST.Line] = []
+        self.closed = False
+        self.ledger = None
+        self.tally: Counter = Counter()
+        self._row_of: dict = {}
+
+    def reset(self, lines, *, closed: bool, ledger) -> None:
+        self.beginResetModel()
+        self.lines, self.closed, self.ledger = list(lines), closed, ledger
+        self._row_of = {x.key: i for i, x in enumerate(self.lines)}
+        self.tally = Counter(map(self._key, self.lines))  # kept as lines change: a scan walks no list
+        self.endResetModel()
+
+    def _key(self, x: ST.Line) -> str:
+        return x.finding if self.closed else ST.count_key(self.ledger, x)
+
+    def counts(self) -> dict[str, int]:
+        if self.closed:
+            return {k: self.tally[k] for k in ST.REPORT_ORDER}
+        return {k: self.tally[k] for k in ST.COUNTED}
+
+    def row_of(self, key) -> int | None:
+        return self._row_of.get(key)
+
+    def put(self, line: ST.Line) -> int:
+        row = self._row_of.get(line.key)
+        if row is None:
+            row = len(self.lines)
+            self.beginInsertRows(QModelIndex(), row, row)
+            self.lines.append(line)
+            self._row_of[line.key] = row
+            self.tally[self._key(line)] += 1
+            self.endInsertRows()
+        else:
+            self.tally[self._key(self.lines[row])] -= 1
+            self.tally[self._key(line)] += 1
+            self.lines[row] = line
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        return row
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt's name)
+        return 0 if parent.isValid() else len(self.lines)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return "盘点结果" if section == 0 and self.closed else COLUMNS[section]
+        return None
+
+    def finding(self, x: ST.Line) -> str:
+        key = self._key(x)
+        return "" if key == ST.UNCHECKED else key
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        x, col = self.lines[index.row()], index.column()
+        finding = self.finding(x)
+        if role == Qt.ItemDataRole.CheckStateRole and col == 0 and not self.closed and x.record_id is not None \
+                and x.finding not in (ST.EXTRA, ST.UNKNOWN):
+            return Qt.CheckState.Checked if x.seen_how else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DisplayRole:
+            note = x.belongs + ("(重复扫描)" if x.times_seen > 1 else "")
+            return (finding, x.number, x.title, x.level or "", x.person, x.department, x.place, x.status,
+                    x.times_seen or "", note)[col]
+        if role == Qt.ItemDataRole.ForegroundRole and col in (0, 9) and finding in COLOURS:
+            return QBrush(QColor(COLOURS[finding]))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 7, 8):
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+    def flags(self, index):
+        base = super().flags(index)
+        x = self.lines[index.row()]
+        if index.column() == 0 and not self.closed and x.record_id is not None and x.finding not in (ST.EXTRA, ST.UNKNOWN):
+            return base | Qt.ItemFlag.ItemIsUserCheckable
+        return base
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole):  # noqa: N802
+        if role != Qt.ItemDataRole.CheckStateRole or index.column() != 0:
+            return False
+        self.ticked(index.row(), Qt.CheckState(value) == Qt.CheckState.Checked)
+        return True
+
+    ticked = staticmethod(lambda row, on: None)  # set by the dialog: the service is asked there
+
+
+class StocktakeDialog(QDialog):
+    def __init__(self, services, parent: QWidget | None = None, *, ledger_key: str | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("盘点(扫描标识二维码或逐项勾选)")
+        self.stocktaking = services.stocktaking
+        self.take: ST.StocktakeInfo | None = None
+        self.task = None
+        self.saving: BackgroundTask | None = None
+        self.pending: deque = deque()  # codes and ticks taken from the box, not yet saved
+        self.stalled = False  # the last save was refused: what is pending waits for the next scan
+        self.sound = ScanSound(self)
+        self.resize(1200, 700)
+
+        self.ledger = QComboBox()
+        for l in ST.stocktake_ledgers():
+            self.ledger.addItem(l.noun, l.key)
+        if ledger_key:
+            i = self.ledger.findData(ledger_key)
+            if i >= 0:
+                self.ledger.setCurrentIndex(i)
+        self.scope = QComboBox()
+        self.scope.addItems(ST.SCOPES)
+        self.value = QComboBox()
+        self.value.setEditable(True)
+        self.value.setMinimumWidth(220)
+        self.value.lineEdit().setPlaceholderText("部门或存放位置")
+        self.start_button = QPushButton("开始盘点")
+        self.start_button.clicked.connect(self.start)
+        pick = QHBoxLayout()
+        for label, widget in (("台账", self.ledger), ("范围", self.scope), (None, self.value)):
+            if label:
+                pick.addWidget(QLabel(label))
+            pick.addWidget(widget)
+        pick.addWidget(self.start_button)
+        pick.addSpacing(24)
+        # the sessions already made: one left unfinished is taken up, a finished one's report reprinted
+        self.history = QComboBox()
+        self.history.setMinimumWidth(300)
+        self.history_button = QPushButton("打开")
+        self.history_button.clicked.connect(self.open_existing)
+        pick.addWidget(QLabel("已有的盘点"))
+        pick.addWidget(self.history, 1)
+        pick.addWidget(self.history_button)
+
+        self.title = QLabel("请选择台账和范围,然后点“开始盘点”。")
+        self.title.setStyleSheet("font-weight: bold;")
+        self.scan_box = QLineEdit()
+        self.scan_box.setPlaceholderText("用扫描枪扫描标识上的二维码,或输入编号后按回车")
+        self.scan_box.returnPressed.connect(self.scanned)
+        self.said = QLabel("")
+        self.said.setMinimumHeight(34)
+        self.said.setStyleSheet("font-size: 15px; padding: 4px;")
+        scan = QHBoxLayout()
+        scan.addWidget(QLabel("扫描或输入"))
+        scan.addWidget(self.scan_box, 2)
+        scan.addWidget(self.said, 3)
+        self.counts = QLabel("")
+        self.counts.setStyleSheet("font-size: 15px; font-weight: bold;")  # read from arm's length while scanning
+        self.queue_label = QLabel("")
+
+        self.model = StocktakeModel(self)
+        self.model.ticked = self.ticked
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.table.verticalHeader().setVisible(False)
+        for col, width in enumerate((72, 120, 200, 56, 80, 100, 140, 56, 44)):
+            self.table.setColumnWidth(col, width)
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+
+        self.checkers = QLineEdit()
+        self.checkers.setPlaceholderText("盘点人姓名(两人以上用空格分开)")
+        self.finish_button = QPushButton("完成盘点")
+        self.finish_button.clicked.connect(self.finish)
+        self.print_button = QPushButton("打印报告…")
+        self.print_button.clicked.connect(self.print_report)
+        self.export_button = QPushButton("导出Excel…")
+        self.export_button.clicked.connect(self.export_report)
+        close = QPushButton("关闭")
+        close.clicked.connect(self.reject)
+        foot = QHBoxLayout()
+        foot.addWidget(QLabel("盘点人"))
+        foot.addWidget(self.checkers, 1)
+        for b in (self.finish_button, self.print_button, self.export_button):
+            foot.addWidget(b)
+        foot.addStretch(1)
+        foot.addWidget(close)
+
+        counts = QHBoxLayout()
+        counts.addWidget(self.counts, 1)
+        counts.addWidget(self.queue_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(pick)
+        layout.addWidget(self.title)
+        layout.addLayout(scan)
+        layout.addLayout(counts)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(foot)
+
+        self.values_read = LatestRead(self)
+        self.ledger.currentIndexChanged.connect(self._values)
+        self.ledger.currentIndexChanged.connect(self._history)
+        self.scope.currentTextChanged.connect(self._values)
+        # a scanner ends each code with Enter: it belongs to the scan box, never to a button of the dialog
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        self._values()
+        self._history()
+        self._enable()
+
+    # -- choosing -------------------------------------------------------------------------
+
+    def _values(self) -> None:
+        scope, key = self.scope.currentText(), self.ledger.currentData()
+        self.value.clear()
+        self.value.setEnabled(scope != ST.ALL)
+        if scope != ST.ALL:
+            stocktaking = self.stocktaking
+            self.values_read.submit(lambda: stocktaking.scope_values(key, scope),
+                                    lambda values: self._fill(key, scope, values),
+                                    lambda exc: messages.error(self, "盘点", str(exc)))
+
+    def _fill(self, key: str, scope: str, values: list[str]) -> None:
+        if (key, scope) != (self.ledger.currentData(), self.scope.currentText()):
+            return
+        typed = self.value.currentText()  # what was typed while they were read stays
+        self.value.clear()
+        self.value.addItems(values)
+        if typed:
+            self.value.setCurrentText(typed)
+
+    def _history(self) -> None:
+        self.history.clear()
+        try:
+            sessions = self.stocktaking.sessions(ledger_key=self.ledger.currentData(), limit=100)
+        except ServiceError as exc:
+            messages.error(self, "盘点", str(exc))
+            return
+        for c in sessions:
+            self.history.addItem(f"第 {c.id} 号 {c.title}({'已完成' if c.closed else '未完成'})", c.id)
+        self.history_button.setEnabled(bool(sessions))
+
+    def open_existing(self) -> None:
+        take_id = self.history.currentData()
+        if take_id is None:
+            return
+        try:
+            self.take = self.stocktaking.get(take_id)
+        except ServiceError as exc:
+            messages.error(self, "盘点", str(exc))
+            return
+        self.load()
+
+    def _enable(self) -> None:
+        open_ = self.take is not None and not self.take.closed
+        closed = self.take is not None and self.take.closed
+        self.scan_box.setEnabled(open_)
+        self.finish_button.setEnabled(open_)
+        self.checkers.setEnabled(open_)
+        for b in (self.print_button, self.export_button):
+            b.setEnabled(closed)
+
+    # -- opening and reading --------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            self.take = self.stocktaking.open(self.ledger.currentData(), self.scope.currentText(),
+                                              self.value.currentText())
+        except ServiceError as exc:
+            messages.error(self, "不能开始盘点", str(exc))
+            return
+        self._history()
+        self.load()
+
+    def load(self) -> None:
+        """Read the list (or the report) off the UI thread."""
+        take = self.take
+        for widget in (self.scan_box, self.finish_button, self.print_button, self.export_button):
+            widget.setEnabled(False)  # until the list is shown: a scan now would be lost in the list read before it
+        self.title.setText(f"第 {take.id} 号 {take.title}" + ("(已完成)" if take.closed else "(正在盘点)"))
+        work = (lambda _p, _c: self.stocktaking.report(take.id)) if take.closed else \
+            (lambda _p, _c: self.stocktaking.listing(take.id))
+        self.task = run_in_background(self, "正在读取盘点清单……", work, on_done=self._loaded,
+                                      on_error=lambda exc: messages.error(self, "盘点", str(exc)))
+
+    def _loaded(self, result) -> None:
+        ledger = ST.ledger_of(self.take.ledger)
+        self.model.reset(result.lines, closed=isinstance(result, ST.StocktakeReport), ledger=ledger)
+        self._count()
+        self._enable()
+        if self.take and not self.take.closed:
+            self.scan_box.setFocus()
+
+    def _count(self) -> None:
+        self.counts.setText("    ".join(f"{k} {v}" for k, v in self.model.counts().items()))
+
+    # -- ticking and scanning: a queue saved off the UI thread -----------------------------------
+
+    def scanned(self) -> None:
+        text = self.scan_box.text()
+        self.scan_box.clear()  # ready for the next label at once; the focus stays here
+        self.scan_box.setFocus()
+        if text.strip() and self.take is not None:
+            self._queue(("scan", text))
+
+    def ticked(self, row: int, on: bool) -> None:
+        x = self.model.lines[row]
+        self._queue(("tick" if on else "untick", x.record_id))
+        self.scan_box.setFocus()
+
+    def _queue(self, job) -> None:
+        self.pending.append(job)
+        self._show_queue()
+        self._save_next()
+
+    def _show_queue(self) -> None:
+        waiting = len(self.pending) + (len(self.saving.jobs) if self.saving is not None else 0)
+        self.queue_label.setText(f"正在保存 {waiting} 条" if waiting else "")
+
+    def _save_next(self) -> None:
+        if self.saving is not None or not self.pending:
+            return
+        self.stalled = False
+        jobs = list(self.pending)
+        self.pending.clear()
+        stocktaking, take_id = self.stocktaking, self.take.id
+
+        def work(_progress, _cancelled):  # one transaction for all that queued up while the last ran
+            return list(zip(jobs, stocktaking.save_many(take_id, jobs)))
+
+        self.saving = BackgroundTask(self, "", work, quiet=True)
+        self.saving.jobs = jobs
+        self.saving.done.connect(self._saved)
+        self.saving.failed.connect(self._save_failed)
+        self.saving.start()
+
+    def _saved(self, answers) -> None:
+        self.saving = None
+        for (kind, what), answer in answers:
+            if isinstance(answer, Exception):
+                self._say(str(answer), "错误")
+                self.sound.play("错误")
+            elif kind == "untick":
+                row = self.model.row_of(what)
+                if row is not None:
+                    self.model.put(replace(self.model.lines[row], seen_how=None, times_seen=0))
+            else:
+                self._seen(answer)
+        self._count()
+        self._show_queue()
+        self._save_next()
+
+    def _save_failed(self, exc) -> None:
+        """The whole batch refused (the session closed at another desk, the database away):
+        its codes go back to the head of the queue, said, and wait for the next scan."""
+        jobs, self.saving = self.saving.jobs, None
+        self.pending.extendleft(reversed(jobs))
+        self.stalled = True  # retried with the next scan or tick
+        self._say(f"保存失败,{len(self.pending)} 条扫描待保存(下次扫描时重试):{exc}", "错误")
+        self.sound.play("错误")
+        self._show_queue()
+
+    def _seen(self, result: ST.ScanResult) -> None:
+        line = result.line
+        row = self.model.row_of(line.key)
+        if row is not None and result.finding != ST.EXTRA and line.finding != ST.UNKNOWN:
+            line = replace(self.model.lines[row], seen_how=line.seen_how, times_seen=line.times_seen)
+        row = self.model.put(line)
+        self.table.scrollTo(self.model.index(row, 0))
+        self._say(result.message, result.finding)
+        self.sound.play(result.finding)
+
+    def _say(self, text: str, answer: str = "") -> None:
+        colour = COLOURS.get(answer)
+        self.said.setText(text)
+        self.said.setStyleSheet("font-size: 15px; padding: 4px; " +
+                                (f"color: white; background: {colour};" if colour else ""))
+
+    @property
+    def busy(self) -> bool:
+        return self.saving is not None or bool(self.pending)
+
+    # -- closing and the report -------------------------------------------------------------------
+
+    def finish(self) -> None:
+        if self.busy:
+            messages.error(self, "完成盘点", "还有扫描正在保存,请稍候再完成盘点。")
+            return
+        counts = self.counts.text()
+        if not messages.confirm(self, "完成盘点", f"{self.take.title}\n{counts}\n\n完成后盘点结果存档,不能再修改。"
+                                "未盘点到的记录将记为“缺失”。确定完成盘点吗?", action="完成盘点"):
+            return
+        take_id, checkers = self.take.id, self.checkers.text()
+        self.task = run_in_background(self, "正在保存盘点结果……",
+                                      lambda _p, _c: self.stocktaking.close(take_id, checkers=checkers),
+                                      on_done=self._finished,
+                                      on_error=lambda exc: messages.error(self, "不能完成盘点", str(exc)))
+
+    def _finished(self, report: ST.StocktakeReport) -> None:
+        self.take = report.info
+        self.title.setText(f"第 {self.take.id} 号 {self.take.title}(已完成)")
+        self.model.reset(report.lines, closed=True, ledger=ST.ledger_of(self.take.ledger))
+        self._history()
+        self._say("")
+        self._count()
+        self._enable()
+        counts = report.counts()
+        messages.inform(self, "盘点已完成", f"缺失 {counts[ST.MISSING]} 项,多出 {counts[ST.EXTRA]} 项,"
+                        f"位置不符 {counts[ST.MISPLACED]} 项,未登记 {counts[ST.UNKNOWN]} 项,"
+                        f"重复 {counts[ST.AGAIN]} 项。可打印或导出盘点报告。")
+
+    def _save_path(self, title: str, suffix: str, kind: str) -> str:
+        default = f"{self.take.noun}盘点_{self.take.scope_value or '全部'}_{dt.date.today():%Y%m%d}.{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self, title, default, kind)
+        return path
+
+    def print_report(self) -> None:
+        path = self._save_path("打印盘点报告(另存为 PDF)", "pdf", "PDF (*.pdf)")
+        if not path:
+            return
+        try:
+            pages = self.stocktaking.print_report(self.take.id, path)
+        except ServiceError as exc:
+            messages.error(self, "不能生成盘点报告", str(exc))
+            return
+        self._say(f"盘点报告已保存(共 {pages} 页):{path}")
+
+    def export_report(self) -> None:
+        from mibao_desktop.excel.stocktake_report import export_stocktake_report
+
+        path = self._save_path("导出盘点报告", "xlsx", "Excel 工作簿 (*.xlsx)")
+        if not path:
+            return
+        try:
+            rows = export_stocktake_report(self.stocktaking, self.take.id, path)
+        except ServiceError as exc:
+            messages.error(self, "不能导出盘点报告", str(exc))
+            return
+        self._say(f"已导出 {rows} 行:{path}")
+
+    def reject(self) -> None:
+        if self.saving is not None:  # the last scans are saved before the window goes: nothing scanned is lost
+            self._say("还有扫描正在保存,请稍候再关闭。", "错误")
+            return
+        if self.pending and not messages.confirm(self, "关闭盘点", f"有 {len(self.pending)} 条扫描未能保存,"
+                                                 "关闭后需重新扫描。仍要关闭吗?", action="关闭"):
+            return
+        super().reject()
