@@ -7,7 +7,7 @@ deadline — and the check that opens a 泄密事件 when a missing copy's clock
 every missing copy whose 查找期限 (``ledgers/carriers.py``, stamped by
 ``services/missing_clock.py``) is before today and that has none yet. The desktop runs it off the
 UI thread when the security administrator's window opens and again each day while it stays open
-(``ui/carrier_watch_page.py``); ``mibao missing-check`` runs it from the command line (a task
+(the 首页, ``ui/due_page.py``); ``mibao missing-check`` runs it from the command line (a task
 scheduler may run that each morning). Each run is one write transaction that locks the copies it
 opens events for and names the event on each copy, so running it twice, or on two workstations
 at once, opens one event per copy. Nothing is opened for a copy found (找到) before its

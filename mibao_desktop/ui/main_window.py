@@ -7,8 +7,11 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QLabel,
+    QVBoxLayout,
+    QWidget,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -19,10 +22,11 @@ from PySide6.QtWidgets import (
 from mibao_desktop.ledgers import LEDGERS, Ledger, top_level
 from mibao_desktop.services.context import Services
 from mibao_desktop.ui import messages
-from mibao_desktop.ui.carrier_watch_page import CarrierWatchPage
+from mibao_desktop.ui.due_page import TITLE as HOME, DuePage
 from mibao_desktop.ui.ledger_page import LedgerPage
 
-WATCH = "到期提醒"  # the navigation's last entry: the carrier copies due, missing, and the leak events
+# 首页 (what is due) absorbed 到期提醒 (the carriers' watch lists and its checks): one page of
+# everything due, first in the navigation and shown at login
 
 
 class MainWindow(QMainWindow):
@@ -53,31 +57,47 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole, ledger.key)
             item.setToolTip(ledger.title)
             self.navigation.addItem(item)
-        watch_item = QListWidgetItem(WATCH)
-        watch_item.setToolTip("下落不明的载体(查找期限)、借出到期和逾期未还的载体、未结的泄密事件(报告时限)")
-        self.navigation.addItem(watch_item)
-        self._ledger_row = 0  # the ledger page the 记录 and 文件 menus act on while 到期提醒 is shown
+        # 首页 heads the navigation in a list of its own, so that the ledgers' rows stay the
+        # ledgers' indexes; choosing one list clears the other's choice
+        self.home_nav = QListWidget()
+        self.home_nav.setStyleSheet(self.navigation.styleSheet())
+        home_item = QListWidgetItem(HOME)
+        home_item.setToolTip("到期和逾期事项:载体、人员、设备和介质、定密、系统")
+        self.home_nav.addItem(home_item)
+        self.home_nav.setFixedHeight(self.home_nav.sizeHintForRow(0) + 2 * self.home_nav.frameWidth() + 4)
+        self.home_nav.setMaximumWidth(220)
+        self.home_nav.itemPressed.connect(lambda _i: self.show_home())
+        self.home_nav.itemActivated.connect(lambda _i: self.show_home())
+        nav_host = QWidget()
+        nav_layout = QVBoxLayout(nav_host)
+        nav_layout.setContentsMargins(0, 0, 0, 0)
+        nav_layout.setSpacing(0)
+        nav_layout.addWidget(self.home_nav)
+        nav_layout.addWidget(self.navigation, 1)
+        nav_host.setMaximumWidth(220)
+        self._ledger_row = 0  # the ledger page the 记录 and 文件 menus act on while 首页 is shown
         self.stack = QStackedWidget()
         splitter = QSplitter()
-        splitter.addWidget(self.navigation)
+        splitter.addWidget(nav_host)
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([170, 1190])
         self.setCentralWidget(splitter)
         self.navigation.currentRowChanged.connect(self._ledger_chosen)
-        # built at once: it runs the missing clock's check at the start of the session
-        self.watch_page = CarrierWatchPage(services, self)
-        self.watch_page.open_record.connect(self.open_record)
-        self.watch_page.told.connect(lambda text: self.statusBar().showMessage(text, 15000))
-        self.watch_page.opened_events.connect(lambda _n: self.refresh_counts())
-        self.stack.addWidget(self.watch_page)
+        # built at once, shown first: it runs the missing clock's check at the start of the session
+        self.home_page = DuePage(services, self)
+        self.home_page.open_record.connect(self.open_record)
+        self.home_page.open_place.connect(self.open_place)
+        self.home_page.told.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.home_page.opened_events.connect(lambda _n: self.refresh_counts())
+        self.stack.addWidget(self.home_page)
 
         self._build_menus()
         actor = services.actor
         self.location = QLabel(f"当前用户:{actor.name}({actor.role.value})  数据文件:{services.db.path}")
         self.statusBar().addPermanentWidget(self.location)
         self.refresh_counts()
-        self.navigation.setCurrentRow(0)
+        self.show_home()
 
     # -- ledgers --------------------------------------------------------------------------
 
@@ -117,9 +137,26 @@ class MainWindow(QMainWindow):
         row = self.navigation.currentRow()
         return self.page(self.ledgers[row if 0 <= row < len(self.ledgers) else self._ledger_row].key)
 
-    def show_watch(self) -> CarrierWatchPage:
-        self.navigation.setCurrentRow(len(self.ledgers))
-        return self.watch_page
+    def show_home(self) -> DuePage:
+        self.navigation.setCurrentRow(-1)
+        self.home_nav.setCurrentRow(0)
+        self.stack.setCurrentWidget(self.home_page)
+        self._keep_focus(self.home_page.tree)
+        return self.home_page
+
+    def _keep_focus(self, widget) -> None:
+        """The keyboard stays in the window when the page that held it is hidden (the 首页 at
+        the start, before a ledger is chosen): Ctrl+N and the other shortcuts still reach it."""
+        focused = QApplication.focusWidget()
+        if focused is None or not focused.isVisible():
+            widget.setFocus()
+
+    def open_place(self, place: str) -> None:
+        """An item of the 首页 that settles elsewhere than in a record."""
+        actions = {"backup": self.backup_now, "carrier_check": self.carrier_checks,
+                   "training": self.training_compliance, "password": self.change_password_requested.emit}
+        if place in actions:
+            actions[place]()
 
     def current_ledger(self) -> Ledger:
         return self.current_page().ledger
@@ -127,13 +164,11 @@ class MainWindow(QMainWindow):
     def _ledger_chosen(self, row: int) -> None:
         if row < 0:
             return
-        if row >= len(self.ledgers):
-            self.stack.setCurrentWidget(self.watch_page)
-            self.watch_page.refresh()
-            return
+        self.home_nav.setCurrentRow(-1)
         self._ledger_row = row
         page = self.page(self.ledgers[row].key)
         self.stack.setCurrentWidget(page)
+        self._keep_focus(page.table)
         self.statusBar().showMessage(page.ledger.title, 3000)
 
     def refresh_counts(self, keys=None) -> None:
@@ -145,8 +180,8 @@ class MainWindow(QMainWindow):
 
     def refresh_all(self) -> None:
         """F5: read the page again, and every count (others may have changed other ledgers)."""
-        if self.stack.currentWidget() is self.watch_page:
-            self.watch_page.refresh()
+        if self.stack.currentWidget() is self.home_page:
+            self.home_page.refresh()
         else:
             self.current_page().refresh()
         self.refresh_counts()

@@ -43,5 +43,9 @@ def window(qtbot, services, told):
     win.resize(1366, 768)
     win.show()
     qtbot.waitExposed(win)
+    # the window opens on its 首页 (tests/ui/test_due_page.py); these tests work in a ledger's page
+    win.show_ledger(win.ledgers[0].key)
+    win.activateWindow()  # the keys the tests press go to the window (its shortcuts: Ctrl+N …)
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
     yield win
     wait_for_quick_reads()  # nothing reads the database after the test closes it
