@@ -75,6 +75,8 @@ def test_what_a_person_holds_is_listed_and_blocks_leaving_until_each_is_returned
     assert [(h.noun, h.number, h.roles) for h in held] == [
         ("涉密计算机", "JM-0001", "使用人、责任人"), ("移动存储介质", "JMU-0001", "责任人"),
         ("涉密载体", "ZT-1", "保管人"), ("载体份", "ZT-1·份号1", "持有人"), ("载体份", "ZT-2·份号1", "持有人")]
+    # a lent copy goes back to its carrier's 保管人; a copy of the carrier they keep has nobody to go back to
+    assert [h.can_give_back for h in held] == [False, False, False, False, True]
     with pytest.raises(LifecycleError, match="手中还有 5 件未清退:涉密计算机 JM-0001.*ZT-2·份号1"):
         departure.leave(who.id, "脱密期", FACTS)
     assert services.ledgers.get(who.id).status == "在岗"  # nothing stored

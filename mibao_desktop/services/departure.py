@@ -66,6 +66,7 @@ class HeldItem:
     record: RecordView
     fields: tuple[str, ...]
     parent: RecordView | None = None  # a copy's carrier
+    _person_id: int | None = None  # whose hands
 
     @property
     def number(self) -> str:
@@ -103,11 +104,11 @@ class HeldItem:
     def can_give_back(self) -> bool:
         """A copy lent, distributed, taken out or sent for repair goes back to its carrier's
         保管人 by 归还 (when the keeper is someone else)."""
-        keeper = self.parent.values.get("keeper") if self.parent is not None else None
-        return (self.is_copy and self.record.status in GIVE_BACK.from_
-                and getattr(keeper, "id", None) not in (None, self._person_id))
-
-    _person_id: int | None = None
+        if not self.is_copy or self.parent is None or self.record.status not in GIVE_BACK.from_:
+            return False
+        keepers = [self.parent.values.get(f.name) for f in self.parent.ledger.fields
+                   if getattr(f.type, "in_charge", False)]  # the carrier's 保管人
+        return any(getattr(k, "id", None) not in (None, self._person_id) for k in keepers)
 
     def __str__(self) -> str:
         return f"{self.noun} {self.number}({self.roles},{self.record.status})"
