@@ -213,6 +213,8 @@ class AppSession(QObject):
             window = AccountsWindow(working.accounts, result.actor)
         else:
             window = AuditWindow(working.audit, result.actor, working.oversight)
+        if role is not Role.SECURITY_ADMIN:  # the main window has its 首页 first in its navigation
+            window.add_home(working)
         self._listen_for_session_end()
         if role is not Role.SECURITY_ADMIN:  # the main window has its own 帮助 menu
             from mibao_desktop.ui.about import add_about_menu

@@ -97,6 +97,9 @@ class MainWindow(QMainWindow):
         self.location = QLabel(f"当前用户:{actor.name}({actor.role.value})  数据文件:{services.db.path}")
         self.statusBar().addPermanentWidget(self.location)
         self.refresh_counts()
+        # the first ledger's page is built at the start as before the 首页: the 文件 and 记录 menus
+        # act on it while the 首页 is shown
+        self.page(self.ledgers[self._ledger_row].key)
         self.show_home()
 
     # -- ledgers --------------------------------------------------------------------------

@@ -58,6 +58,19 @@ class RoleWindow(QMainWindow):
         menu.addAction("修改口令…", self.change_password_requested.emit)
         menu.addAction("退出登录", self.logout_requested.emit)
         self.statusBar().addPermanentWidget(QLabel(f"当前用户:{actor.name}({actor.role.value})"))
+        self.home = None
+
+    def add_home(self, services) -> None:
+        """The 首页's items of this role (the auditor's: the audit log not verified; the system
+        administrator's: passwords near their age), above the window's own work, the first
+        thing seen after login; computed off the UI thread (ui/due_page.py)."""
+        from mibao_desktop.ui.due_page import DuePage
+
+        self.home = DuePage(services, self, check_at_start=False)
+        self.home.setMaximumHeight(190)
+        places = {"audit_verify": getattr(self, "verify", None), "password": self.change_password_requested.emit}
+        self.home.open_place.connect(lambda place: places.get(place) and places[place]())
+        self.centralWidget().layout().insertWidget(0, self.home)
 
 
 class NewAccountDialog(QDialog):
@@ -694,6 +707,8 @@ class AuditWindow(RoleWindow):
         return self.verify_task is not None and self.verify_task.running
 
     def _verified(self, result) -> None:
+        if self.home is not None:  # the 首页's 审计日志校验 item is settled (or its date moved)
+            self.home.refresh()
         colour = "#1a7f37" if result.ok else "#b00020"
         self.result_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.result_label.setText(("✔ " if result.ok else "✘ ") + result.message

@@ -99,3 +99,29 @@ def test_the_page_is_shown_before_the_numbers_arrive(qtbot, db, data_dir, monkey
     qtbot.waitUntil(lambda: page.listed is not None, timeout=15_000)
     assert "截至" in page.summary.text()
     wait_for_quick_reads()
+
+
+def test_the_auditors_first_screen_says_the_log_is_not_verified_and_settles_it(qtbot, db, data_dir, told):
+    from mibao_desktop.security import Role
+    from mibao_desktop.ui.role_windows import AuditWindow
+
+    clock = Clock(DAY0)
+    admin = Services(db, Actor.local_security_admin(), data_dir=data_dir, clock=clock)
+    carrier(admin)  # entries in the log, the first one on DAY0
+    clock.day(10)
+    auditor = Services(db, Actor("shenji", Role.AUDITOR), data_dir=data_dir, clock=clock)
+    window = AuditWindow(auditor.audit, auditor.actor, auditor.oversight)
+    window.add_home(auditor)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    home = window.home
+    qtbot.waitUntil(lambda: home.listed is not None, timeout=15_000)
+    [row] = [r for r in home.items_shown() if r.text(3) == "审计日志"]
+    assert row.text(4) == "审计日志从未校验" and row.text(1) == "逾期 3 天" and row.text(5) == "校验审计日志"
+    assert not any("尚未打印" in r.text(4) for r in home.items_shown())  # the ledgers are not the auditor's
+    home.tree.setCurrentItem(row)
+    qtbot.keyClick(home.tree, Qt.Key.Key_Return)  # Enter runs the check the item asks for
+    qtbot.waitUntil(lambda: not window.verifying and home.listed is not None and not home.busy
+                    and not [r for r in home.items_shown() if r.text(3) == "审计日志"], timeout=20_000)
+    wait_for_quick_reads()
