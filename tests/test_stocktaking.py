@@ -73,6 +73,8 @@ def test_a_department_stocktake_from_open_to_report(services, db, tmp_path):
     assert other.stocktaking.open("computers", "部门", "科研一处").id == take.id
     listing = st.listing(take.id)
     assert [x.number for x in listing.lines] == ["JM-0001", "JM-0002", "JM-0003", "JM-0004"]
+    assert (listing.lines[0].person, listing.lines[0].place, listing.lines[0].title) == ("张伟", "科研楼201",
+                                                                                      "台式机 联想 启天M437")
     assert listing.counts()["未盘点"] == 3 and listing.counts()["外出"] == 1
 
     # what the label's QR holds is what a scan reads back
@@ -86,7 +88,7 @@ def test_a_department_stocktake_from_open_to_report(services, db, tmp_path):
     r = st.scan(take.id, "JMU-0007")
     assert r.finding == "多出" and "移动存储介质" in r.message  # another ledger's label, named as such
     r = st.scan(take.id, "JM-0004")
-    assert r.finding == "位置不符" and "外出" in r.message  # here while recorded away
+    assert r.finding == "位置不符" and "外出" in r.message and "张伟" in r.message  # here while recorded away
     r = st.scan(take.id, "XX-404")
     assert r.finding == "未登记" and "XX-404" in r.message
     assert st.scan(take.id, "XX-404").line.times_seen == 2

@@ -23,7 +23,7 @@ SECTIONS = (
 )
 NUMERALS = "一二三四五六七八九十"
 HEADERS = ("序号", "编号", "名称", "密级", "责任人", "部门", "存放位置", "状态", "次数", "说明")
-WIDTHS = (2.4, 6.5, 7.5, 2.6, 3.6, 4.5, 6, 2.8, 2.2, 12)
+WIDTHS = (2.4, 6.5, 8, 2.6, 3.6, 4.5, 5.5, 2.8, 2.8, 11.4)
 
 
 def stocktake_report_form(report: Any, *, unit: str = "", handler: str = "") -> Form:
@@ -49,7 +49,7 @@ def stocktake_report_form(report: Any, *, unit: str = "", handler: str = "") -> 
         if lines:
             form.blocks.append(Table(HEADERS, WIDTHS, [
                 (n, x.number, x.title, x.level or "", x.person, x.department, x.place, x.status,
-                 x.times_seen or "", (f"盘点结果:{x.finding};" if name == "重复" else "") + x.belongs)
+                 x.times_seen or "", ";".join(p for p in (f"盘点结果:{x.finding}" if name == "重复" else "", x.belongs) if p))
                 for n, x in enumerate(lines, start=1)], row_height=7))
     form.blocks.append(Signatures(("盘点人:", "部门负责人:", "保密办:", "日期:", "日期:", "日期:")))
     return form

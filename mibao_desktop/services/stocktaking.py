@@ -330,7 +330,7 @@ class StocktakeService:
             items.record_id, items.seen_how, items.times_seen, items.code, items.finding, items.belongs)
             .where(items.stocktake_id == take.id)).all()}
         rows = session.execute(_scope(shape, info)).all()
-        names = _labels(session, {r[7] for r in rows})
+        names = _labels(session, {r[5] for r in rows})
         lines = []
         for r in sorted(rows, key=lambda r: r[1] or ""):
             x = _line(r, names)
@@ -361,7 +361,7 @@ class StocktakeService:
             return Line(record_id, label)
         shape = Shape.of(ledger)
         row = session.execute(select(*shape.columns()).where(table_of(ledger).c.id == record_id)).first()
-        return _line(row, _labels(session, {row[7]})) if row else Line(record_id, str(record_id))
+        return _line(row, _labels(session, {row[5]})) if row else Line(record_id, str(record_id))
 
     # -- ticking and scanning -------------------------------------------------------------------
 

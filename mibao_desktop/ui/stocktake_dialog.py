@@ -242,7 +242,7 @@ class StocktakeDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.table.verticalHeader().setVisible(False)
-        for col, width in enumerate((72, 120, 200, 56, 80, 100, 140, 56, 44)):
+        for col, width in enumerate((96, 120, 200, 56, 80, 100, 140, 56, 44)):
             self.table.setColumnWidth(col, width)
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
 
@@ -443,7 +443,8 @@ class StocktakeDialog(QDialog):
         line = result.line
         row = self.model.row_of(line.key)
         if row is not None and result.finding != ST.EXTRA and line.finding != ST.UNKNOWN:
-            line = replace(self.model.lines[row], seen_how=line.seen_how, times_seen=line.times_seen)
+            line = replace(self.model.lines[row], seen_how=line.seen_how, times_seen=line.times_seen,
+                           belongs=line.belongs)
         row = self.model.put(line)
         self.table.scrollTo(self.model.index(row, 0))
         self._say(result.message, result.finding)
