@@ -1,7 +1,8 @@
 """Benchmark: import 100,000 classified computers from a hand-kept .xlsx and from a legacy .xls,
 end to end (read the file, find the header, check every row, store), into an empty SQLite
-database. Prints one JSON object: seconds and peak RSS for reading, for the preview (dry run)
-and for the import, per format. Each format runs in its own process, so that peak RSS is its own.
+database. Prints one JSON object: seconds (wall and this process's CPU) and peak RSS for
+reading, for the preview (dry run) and for the import, per format, with the machine's load
+average. Each format runs in its own process, so that peak RSS is its own.
 
     .venv/bin/python bench/bench_import.py [--rows 100000] [--format xlsx|xls]
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -98,24 +100,27 @@ def run_one(fmt: str, count: int) -> dict:
     path = make_xlsx(count) if fmt == "xlsx" else make_xls(count)
     ledger = LEDGERS["computers"]
     start_rss = peak_mb()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as folder:
         service = LedgerService(Database.open(Path(folder) / "bench.sqlite"), Actor.local_security_admin())
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         plan = plan_import(ledger, path)
-        t_read = time.perf_counter() - t0
+        t_read, c_read = time.perf_counter() - t0, time.process_time() - c0
         sheets = [i for i in range(len(plan.sheets)) if plan.sheet_fields(i) >= 2]
-        t_dry = t_import = 0.0
+        t_dry = t_import = c_dry = c_import = 0.0
         accepted = created = refused = 0
         for index in sheets:
             plan.choose_sheet(index)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             preview = run_import(service, plan, dry_run=True)
             t_dry += time.perf_counter() - t0
+            c_dry += time.process_time() - c0
             accepted += preview.accepted
             del preview
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             report = run_import(service, plan)
             t_import += time.perf_counter() - t0
+            c_import += time.process_time() - c0
             created += report.created
             refused += report.refused_rows
         service.db.close()
@@ -123,6 +128,10 @@ def run_one(fmt: str, count: int) -> dict:
         "format": fmt, "rows": count, "file_mb": round(path.stat().st_size / 1e6, 1), "sheets": len(sheets),
         "read_s": round(t_read, 2), "preview_s": round(t_dry, 2), "import_s": round(t_import, 2),
         "read_plus_import_s": round(t_read + t_import, 2),
+        # CPU seconds of this process (the machine may be shared: wall time then says little)
+        "read_cpu_s": round(c_read, 2), "preview_cpu_s": round(c_dry, 2), "import_cpu_s": round(c_import, 2),
+        "read_plus_import_cpu_s": round(c_read + c_import, 2),
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # 1-minute, at start and end
         "rows_per_s": round(created / t_import) if t_import else None,
         "accepted": accepted, "created": created, "refused_rows": refused,
         "peak_rss_mb": peak_mb(), "rss_before_mb": start_rss,
