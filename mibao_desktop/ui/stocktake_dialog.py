@@ -103,8 +103,8 @@ class StocktakeModel(QAbstractTableModel):
         return x.finding if self.closed else ST.count_key(self.ledger, x)
 
     def counts(self) -> dict[str, int]:
-        if self.closed:
-            return {k: self.tally[k] for k in ST.REPORT_ORDER}
+        if self.closed:  # (nothing changes once closed: the duplicates counted here, not kept)
+            return {**{k: self.tally[k] for k in ST.REPORT_ORDER}, ST.AGAIN: sum(x.times_seen > 1 for x in self.lines)}
         return {k: self.tally[k] for k in ST.COUNTED}
 
     def row_of(self, key) -> int | None:
