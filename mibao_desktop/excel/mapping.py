@@ -57,7 +57,7 @@ def columns(ledger: Ledger) -> list[tuple[str, str, tuple[str, ...], bool]]:
 
     out = [(f.name, f.label, f.header_names, f.required and f.default is None and not
             (f.name == ledger.key_field and ledger.auto_number))
-           for f in ledger.fields if f.editable or f.name == STATUS]
+           for f in ledger.fields if f.editable or f.recorded or f.name == STATUS]
     if ledger.parent is not None:
         parent = LEDGERS[ledger.parent]
         label = ledger.parent_label or f"所属{parent.noun}"

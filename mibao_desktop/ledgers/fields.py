@@ -439,6 +439,9 @@ class Field:
     # others and decides (身份证号后四位: the full number's last four when there is one, else as
     # typed, so that a namesake is still told apart by the four a unit knows)
     typed_too: bool = False
+    # set by a recorded action (a trip's 审批人, its 行前谈话日期), never typed in the form, but
+    # read from a hand-kept register on import: what the unit's file says is kept, not dropped
+    recorded: bool = False
 
     def __post_init__(self) -> None:
         if self.compute is not None and self.editable and not self.typed_too:
