@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -220,13 +221,14 @@ class DueService:
             for rule in rules:
                 ctx = DueContext(session, today, now, self.actor, self.db, self.data_dir, values[rule.key])
                 try:
-                    found = [i for i in rule.read(ctx) if i.due <= ctx.horizon]
+                    # no more than PER_RULE of a rule (each reads in its due order, most urgent first)
+                    found = list(islice((i for i in rule.read(ctx) if i.due <= ctx.horizon), PER_RULE))
                 except Exception:  # noqa: BLE001 - one rule's failure must not hide the others'
                     log.exception("reminder %s failed", rule.key)
                     session.rollback()
                     failed.append(rule.title)
                     continue
-                items.extend(found[:PER_RULE])
+                items.extend(found)
         return DueList(today, tuple(order(items, rules)), tuple(failed))
 
 

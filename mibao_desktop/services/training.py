@@ -319,7 +319,8 @@ class TrainingService:
         return pages
 
 
-def compliance_of(session, year: int, today: dt.date | None = None, *, everyone: bool = False) -> Compliance:
+def compliance_of(session, year: int, today: dt.date | None = None, *, everyone: bool = False,
+                  names: bool = True) -> Compliance:
     """Everyone of a grade who is 在岗 (the people lifecycle's initial status) against their
     grade's minimum in ``year``; read in the caller's snapshot (the annual report reads it with
     its other figures). A session entered ahead of its day counts from that day (``today``, by
@@ -328,7 +329,8 @@ def compliance_of(session, year: int, today: dt.date | None = None, *, everyone:
     Three reads, none of which sorts what it need not: the year's hours summed per person (the
     sessions by the 培训日期 index, their attendees by parent, grouped), the grade of each person
     in post (no order), then names and departments only of those listed (the short, unless
-    ``everyone``), put in 拼音 order by the stored sort keys. Early in the year nearly everyone is
+    ``everyone``), put in 拼音 order by the stored sort keys. ``names`` False: the counts only
+    (the 首页 says how many are short per grade; the list is 培训学时…'s). Early in the year nearly everyone is
     short but few have attended; late in it the attendances are many and the short few."""
     a, t, p = table_of(TRAINING_ATTENDANCES), table_of(TRAININGS), table_of(PEOPLE)
     start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), today or dt.date.today())
@@ -346,7 +348,7 @@ def compliance_of(session, year: int, today: dt.date | None = None, *, everyone:
         short = sums.get(pid, (0, 0))[0] < minimums[grade]
         counts[grade][0] += 1
         counts[grade][1] += short
-        if short or everyone:
+        if (short or everyone) and names:
             wanted.append(pid)
     cols = (p.c.id, p.c[PEOPLE.key_field], p.c.name, p.c.department, p.c.grade,
             p.c[f"department{SORT_KEY_SUFFIX}"], p.c[f"name{SORT_KEY_SUFFIX}"])
