@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialo
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services import carrier_checks as CC
 from mibao_desktop.ui import messages
+from mibao_desktop.ui.scan_queue import AGAIN, ELSEWHERE, FOUND, UNKNOWN, ScanQueue, ScanSound
 from mibao_desktop.ui.tasks import LatestRead, run_in_background
 
 COLUMNS = ("核对", "登记编号", "份号", "标题", "密级", "持有人", "存放位置", "状态", "说明")
@@ -132,6 +133,13 @@ class CarrierCheckDialog(QDialog):
         self.check: CC.CheckInfo | None = None
         self.task = None
         self.resize(1200, 700)
+        # each code taken from the box at its Enter and saved off the UI thread, in order, with a
+        # tone per answer (ui/scan_queue.py, shared with 盘点): a scanner types faster than a save
+        self.sound = ScanSound(self)
+        self.queue = ScanQueue(self, self._save_jobs)
+        self.queue.answered.connect(self._saved)
+        self.queue.refused.connect(lambda exc: (self._say(f"保存失败,{self.queue.waiting} 条待保存(下次扫描时重试):{exc}",
+                                                          error=True), self.sound.play(UNKNOWN, "错误")))
 
         self.kind = QComboBox()
         self.kind.addItems(CC.KINDS)
@@ -334,28 +342,44 @@ class CarrierCheckDialog(QDialog):
     # -- ticking and scanning -------------------------------------------------------------------
 
     def ticked(self, row: int, on: bool) -> None:
-        x = self.model.lines[row]
-        try:
-            if on:
-                result = self.checks.mark(self.check.id, x.copy_id, CC.TICKED)
-                self._seen(result)
-            else:
-                self.checks.unmark(self.check.id, x.copy_id)
-                self.model.put(replace(x, seen_how=None))
-                self._count()
-        except ServiceError as exc:
-            self._say(str(exc), error=True)
+        self.queue.push(("tick" if on else "untick", self.model.lines[row].copy_id, self.check.id))
+        self.scan_box.setFocus()
 
     def scanned(self) -> None:
         text = self.scan_box.text()
         self.scan_box.clear()  # ready for the next label; the focus stays here
-        if not text.strip():
-            return
-        try:
-            self._seen(self.checks.scan(self.check.id, text))
-        except ServiceError as exc:
-            self._say(str(exc), error=True)
         self.scan_box.setFocus()
+        if text.strip() and self.check is not None:
+            self.queue.push(("scan", text, self.check.id))
+
+    def _save_jobs(self, jobs):
+        """On the queue's worker thread: each job its own transaction, answered in order."""
+        answers = []
+        for kind, what, check_id in jobs:
+            try:
+                if kind == "scan":
+                    answers.append(self.checks.scan(check_id, what))
+                elif kind == "tick":
+                    answers.append(self.checks.mark(check_id, what, CC.TICKED))
+                else:
+                    self.checks.unmark(check_id, what)
+                    answers.append(None)
+            except ServiceError as exc:
+                answers.append(exc)
+        return answers
+
+    def _saved(self, answers) -> None:
+        for (kind, what, _check), answer in answers:
+            if isinstance(answer, Exception):
+                self._say(str(answer), error=True)
+                self.sound.play(UNKNOWN, "错误")
+            elif kind == "untick":
+                row = self.model.row_of(what)
+                if row is not None:
+                    self.model.put(replace(self.model.lines[row], seen_how=None))
+            else:
+                self._seen(answer)
+        self._count()
 
     def _seen(self, result: CC.ScanResult) -> None:
         row = self.model.row_of(result.line.copy_id)
@@ -363,7 +387,8 @@ class CarrierCheckDialog(QDialog):
         row = self.model.put(line)
         self.table.scrollTo(self.model.index(row, 0))
         self._say(result.message, error=result.finding != CC.SEEN and not result.again)
-        self._count()
+        self.sound.play(AGAIN if result.again else FOUND if result.finding == CC.SEEN else ELSEWHERE,
+                        "重复" if result.again else result.finding)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.said.setText(text)
@@ -372,6 +397,9 @@ class CarrierCheckDialog(QDialog):
     # -- closing and the report -------------------------------------------------------------------
 
     def finish(self) -> None:
+        if self.queue.busy:
+            messages.error(self, "完成核对", f"还有 {self.queue.waiting} 条扫描正在保存,请稍候再完成核对。")
+            return
         counts = self.counts.text()
         if not messages.confirm(self, "完成核对", f"{self.check.title}\n{counts}\n\n完成后核对结果存档,不能再修改。"
                                 "未核对的载体份将记为“缺失”。确定完成核对吗?", action="完成核对"):

@@ -14,70 +14,27 @@ and exported (Excel). Everything is asked of ``services.stocktaking``.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import struct
-import tempfile
-import wave
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QDialog, QFileDialog, QHBoxLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialog, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from mibao_desktop.errors import ServiceError
 from mibao_desktop.services import stocktaking as ST
 from mibao_desktop.ui import messages
-from mibao_desktop.ui.tasks import BackgroundTask, LatestRead, run_in_background
+from mibao_desktop.ui.scan_queue import AGAIN, ELSEWHERE, FOUND, UNKNOWN, ScanQueue, ScanSound
+from mibao_desktop.ui.tasks import LatestRead, run_in_background
 
 COLUMNS = ("盘点", "编号", "名称", "密级", "责任人", "部门", "存放位置", "状态", "次数", "说明")
 GREEN, BLUE, ORANGE, RED = "#1B6E20", "#1565C0", "#B35C00", "#B00020"
 COLOURS = {ST.SEEN: GREEN, ST.AGAIN: BLUE, ST.EXTRA: ORANGE, ST.MISPLACED: ORANGE, ST.UNKNOWN: RED,
            ST.MISSING: RED, "错误": RED}
-# the pitch of each answer's tone (Hz) where sound effects play; else the system beep
-TONES = {ST.SEEN: 1320, ST.AGAIN: 880, ST.EXTRA: 520, ST.MISPLACED: 520, ST.UNKNOWN: 330, "错误": 330}
-
-
-class ScanSound:
-    """A short tone per answer (QSoundEffect, from WAV files written here: no network, no
-    resource files), or QApplication.beep() where Qt Multimedia cannot play (no audio library)."""
-
-    def __init__(self, parent: QWidget) -> None:
-        self.played: list[str] = []  # what was sounded, in order (the tests read it)
-        self.effects = {}
-        try:
-            from PySide6.QtCore import QUrl
-            from PySide6.QtMultimedia import QSoundEffect
-        except ImportError:  # no libpulse or no multimedia module: the beep will do
-            return
-        folder = Path(tempfile.mkdtemp(prefix="mibao-tones-"))
-        for name, hz in TONES.items():
-            path = folder / f"{hz}.wav"
-            if not path.exists():
-                _tone(path, hz, 0.09 if name in (ST.SEEN, ST.AGAIN) else 0.25)
-            effect = QSoundEffect(parent)
-            effect.setSource(QUrl.fromLocalFile(str(path)))
-            self.effects[name] = effect
-
-    def play(self, answer: str) -> None:
-        self.played.append(answer)
-        effect = self.effects.get(answer)
-        if effect is not None:
-            effect.play()
-        else:
-            QApplication.beep()
-
-
-def _tone(path: Path, hz: int, seconds: float, rate: int = 22050) -> None:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        n = int(rate * seconds)
-        w.writeframes(b"".join(struct.pack("<h", int(12000 * math.sin(2 * math.pi * hz * i / rate)))
-                               for i in range(n)))
+# the tone each answer sounds (ui/scan_queue.py)
+KINDS = {ST.SEEN: FOUND, ST.AGAIN: AGAIN, ST.EXTRA: ELSEWHERE, ST.MISPLACED: ELSEWHERE, ST.UNKNOWN: UNKNOWN,
+         "错误": UNKNOWN}
 
 
 class StocktakeModel(QAbstractTableModel):
@@ -182,10 +139,13 @@ class StocktakeDialog(QDialog):
         self.stocktaking = services.stocktaking
         self.take: ST.StocktakeInfo | None = None
         self.task = None
-        self.saving: BackgroundTask | None = None
-        self.pending: deque = deque()  # codes and ticks taken from the box, not yet saved
-        self.stalled = False  # the last save was refused: what is pending waits for the next scan
         self.sound = ScanSound(self)
+        # codes and ticks taken from the box, saved off the UI thread: what queued while the last
+        # save ran goes in one transaction (a scanner types faster than a commit each)
+        self.queue = ScanQueue(self, lambda jobs: self.stocktaking.save_many(self.take.id, jobs))
+        self.queue.answered.connect(self._saved)
+        self.queue.refused.connect(self._save_failed)
+        self.queue.changed.connect(lambda n: self.queue_label.setText(f"正在保存 {n} 条" if n else ""))
         self.resize(1200, 700)
 
         self.ledger = QComboBox()
@@ -321,7 +281,7 @@ class StocktakeDialog(QDialog):
 
     def open_existing(self) -> None:
         take_id = self.history.currentData()
-        if take_id is None:
+        if take_id is None or self._saving_yet():
             return
         try:
             self.take = self.stocktaking.get(take_id)
@@ -341,7 +301,15 @@ class StocktakeDialog(QDialog):
 
     # -- opening and reading --------------------------------------------------------------------
 
+    def _saving_yet(self) -> bool:
+        """Codes still queued belong to the session shown: another is opened after they are saved."""
+        if self.busy:
+            self._say(f"还有 {self.queue.waiting} 条扫描正在保存,请稍候。", "错误")
+        return self.busy
+
     def start(self) -> None:
+        if self._saving_yet():
+            return
         try:
             self.take = self.stocktaking.open(self.ledger.currentData(), self.scope.currentText(),
                                               self.value.currentText())
@@ -388,37 +356,13 @@ class StocktakeDialog(QDialog):
         self.scan_box.setFocus()
 
     def _queue(self, job) -> None:
-        self.pending.append(job)
-        self._show_queue()
-        self._save_next()
-
-    def _show_queue(self) -> None:
-        waiting = len(self.pending) + (len(self.saving.jobs) if self.saving is not None else 0)
-        self.queue_label.setText(f"正在保存 {waiting} 条" if waiting else "")
-
-    def _save_next(self) -> None:
-        if self.saving is not None or not self.pending:
-            return
-        self.stalled = False
-        jobs = list(self.pending)
-        self.pending.clear()
-        stocktaking, take_id = self.stocktaking, self.take.id
-
-        def work(_progress, _cancelled):  # one transaction for all that queued up while the last ran
-            return list(zip(jobs, stocktaking.save_many(take_id, jobs)))
-
-        self.saving = BackgroundTask(self, "", work, quiet=True)
-        self.saving.jobs = jobs
-        self.saving.done.connect(self._saved)
-        self.saving.failed.connect(self._save_failed)
-        self.saving.start()
+        self.queue.push(job)
 
     def _saved(self, answers) -> None:
-        self.saving = None
         for (kind, what), answer in answers:
             if isinstance(answer, Exception):
                 self._say(str(answer), "错误")
-                self.sound.play("错误")
+                self.sound.play(UNKNOWN, "错误")
             elif kind == "untick":
                 row = self.model.row_of(what)
                 if row is not None:
@@ -426,18 +370,11 @@ class StocktakeDialog(QDialog):
             else:
                 self._seen(answer)
         self._count()
-        self._show_queue()
-        self._save_next()
 
     def _save_failed(self, exc) -> None:
-        """The whole batch refused (the session closed at another desk, the database away):
-        its codes go back to the head of the queue, said, and wait for the next scan."""
-        jobs, self.saving = self.saving.jobs, None
-        self.pending.extendleft(reversed(jobs))
-        self.stalled = True  # retried with the next scan or tick
-        self._say(f"保存失败,{len(self.pending)} 条扫描待保存(下次扫描时重试):{exc}", "错误")
-        self.sound.play("错误")
-        self._show_queue()
+        """The whole batch refused: its codes wait in the queue for the next scan (said)."""
+        self._say(f"保存失败,{self.queue.waiting} 条扫描待保存(下次扫描时重试):{exc}", "错误")
+        self.sound.play(UNKNOWN, "错误")
 
     def _seen(self, result: ST.ScanResult) -> None:
         line = result.line
@@ -448,7 +385,7 @@ class StocktakeDialog(QDialog):
         row = self.model.put(line)
         self.table.scrollTo(self.model.index(row, 0))
         self._say(result.message, result.finding)
-        self.sound.play(result.finding)
+        self.sound.play(KINDS.get(result.finding, UNKNOWN), result.finding)
 
     def _say(self, text: str, answer: str = "") -> None:
         colour = COLOURS.get(answer)
@@ -458,7 +395,7 @@ class StocktakeDialog(QDialog):
 
     @property
     def busy(self) -> bool:
-        return self.saving is not None or bool(self.pending)
+        return self.queue.busy
 
     # -- closing and the report -------------------------------------------------------------------
 
@@ -519,10 +456,10 @@ class StocktakeDialog(QDialog):
         self._say(f"已导出 {rows} 行:{path}")
 
     def reject(self) -> None:
-        if self.saving is not None:  # the last scans are saved before the window goes: nothing scanned is lost
+        if self.queue.saving is not None:  # the last scans are saved before the window goes: nothing is lost
             self._say("还有扫描正在保存,请稍候再关闭。", "错误")
             return
-        if self.pending and not messages.confirm(self, "关闭盘点", f"有 {len(self.pending)} 条扫描未能保存,"
+        if self.queue.pending and not messages.confirm(self, "关闭盘点", f"有 {len(self.queue.pending)} 条扫描未能保存,"
                                                  "关闭后需重新扫描。仍要关闭吗?", action="关闭"):
             return
         super().reject()

@@ -38,12 +38,15 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monke
     qtbot.keyClicks(dialog.scan_box, "ZT-2026-001-2")
     qtbot.keyClick(dialog.scan_box, Qt.Key.Key_Return)
     assert dialog.scan_box.text() == "" and dialog.scan_box.hasFocus()
-    assert "已核对:ZT-2026-001 第 2 份" in dialog.said.text()
+    qtbot.waitUntil(lambda: not dialog.queue.busy)  # saved off the UI thread (ui/scan_queue.py)
+    assert "已核对:ZT-2026-001 第 2 份" in dialog.said.text() and dialog.sound.played == ["已核对"]
     assert "已核对 1" in dialog.counts.text() and "未核对 2" in dialog.counts.text()
     qtbot.keyClicks(dialog.scan_box, "ZT-2026-009 1")
     qtbot.keyClick(dialog.scan_box, Qt.Key.Key_Return)
-    assert "找不到" in dialog.said.text()
+    qtbot.waitUntil(lambda: not dialog.queue.busy)
+    assert "找不到" in dialog.said.text() and dialog.sound.played[-1] == "错误"
     dialog.model.setData(dialog.model.index(0, 0), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    qtbot.waitUntil(lambda: not dialog.queue.busy)
     assert "已核对 2" in dialog.counts.text()
 
     dialog.checkers.setText("李娜")
