@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from operator import itemgetter
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -379,9 +379,9 @@ class CarrierCheckService:
         # strings, not 100,000 copies of each read from the database (a third of the list's time)
         copies = _fetch(session, _scope_copies(info))
         carriers = _scope_carriers(session, info, copies)
-        groups: dict[int, list[tuple]] = {}
+        groups: defaultdict[int, list[tuple]] = defaultdict(list)
         for r in copies:
-            groups.setdefault(r[_PARENT], []).append(r)
+            groups[r[_PARENT]].append(r)
         listed = set(map(itemgetter(0), copies)) if seen else set()  # (nothing seen yet: no stray)
         strays = [cid for cid in seen if cid not in listed]
         extra_rows = sorted(_fetch(session, _base_query(closed_too=True).where(table_of(COPIES).c.id.in_(strays))),
@@ -395,13 +395,16 @@ class CarrierCheckService:
         # in 登记编号 order, then 份号 (here: asked to sort, SQLite walks every carrier by number)
         for parent_id in sorted(groups, key=lambda i: carriers[i][_CARRIER_NUMBER]):
             number, title, level, place, department, keeper = carriers[parent_id][1:]
+            title, department = title or "", department or ""
             group = groups[parent_id]
             group.sort(key=_BY_COPY_NUMBER)
-            # (one comprehension, positional: at 100,000 copies each call saved is milliseconds)
-            lines += [CheckLine(r[0], number, r[2], title or "", level,
-                                get_name(keeper if r[_HOLDER] is None else r[_HOLDER], ""),
-                                (place if r[_LOCATION] is None else r[_LOCATION]) or "", r[_COPY_STATUS],
-                                department or "", get_seen(r[0])) for r in group]
+            # (one comprehension, positional, the row unpacked: at 100,000 copies each call or
+            # lookup saved is milliseconds; the columns as _scope_copies reads them)
+            lines += [CheckLine(copy_id, number, copy_number, title, level,
+                                get_name(keeper if holder is None else holder, ""),
+                                (place if location is None else location) or "", status, department,
+                                get_seen(copy_id))
+                      for copy_id, _parent, copy_number, location, status, holder in group]
         extra = [_line(r, names, seen.get(r[_ID]), finding=EXTRA, belongs=_belongs(r, names))
                  for r in extra_rows]
         sent = _sent(session, [*lines, *extra])
@@ -664,7 +667,7 @@ def _base_query(*, closed_too: bool = False):
 
 
 # the columns of _scope_copies' rows, and of _scope_carriers'
-_PARENT, _COPY_NUMBER_AT, _LOCATION, _COPY_STATUS, _HOLDER = 1, 2, 3, 4, 5
+_PARENT, _COPY_NUMBER_AT, _HOLDER = 1, 2, 5
 _BY_COPY_NUMBER = itemgetter(_COPY_NUMBER_AT)
 _CARRIER_NUMBER, _KEEPER = 1, 6
 
