@@ -238,3 +238,70 @@ def test_a_revision_0005_file_moves_into_ledger_tables_with_nothing_lost(tmp_pat
     service.update(computer_view.id, {"location": "行政楼101室"})
     assert AuditService(db, Actor("shenji", Role.AUDITOR)).verify().ok
     db.close()
+
+
+def test_revision_0026_tallies_the_training_hours_already_stored_and_keeps_them(empty_db_target):
+    """Sessions and attendees stored before 0026 are summed per person and year by the upgrade
+    (an attendee's own 学时 over the session's; nothing voided; each session's own year); after
+    it the triggers keep the tally as rows change (they exist at head: a later rebuild of either
+    table would drop them)."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    db = Database.open(empty_db_target, migrate=False)
+    try:
+        db.upgrade(backup_dir=None, target="0025")
+        now = dt.datetime(2026, 11, 30, 9)
+        kept = dict(created_at=now, updated_at=now, version=1)
+        records = sa.table("records", sa.column("id"), sa.column("ledger"), sa.column("label"), sa.column("voided"))
+        sessions = sa.table("ledger_trainings", sa.column("id"), sa.column("training_number"),
+                            sa.column("held_on", sa.Date()), sa.column("hours"), sa.column("status"),
+                            sa.column("voided"), sa.column("created_at"), sa.column("updated_at"), sa.column("version"))
+        attendees = sa.table("ledger_training_attendances", sa.column("id"), sa.column("parent_id"),
+                             sa.column("person"), sa.column("attended_hours"), sa.column("status"),
+                             sa.column("voided"), sa.column("created_at"), sa.column("updated_at"),
+                             sa.column("version"))
+        with db.engine.begin() as conn:
+            conn.execute(records.insert(), [{"id": i, "ledger": "people", "label": f"人{i}", "voided": False}
+                                            for i in (1, 2, 3)])
+            # 10: 2025-12-31, 2 学时; 11: 2026-03-01, 3.5 学时; 12: voided; 13: 2026, 1.5 学时
+            conn.execute(records.insert(), [{"id": i, "ledger": "trainings", "label": f"PX-{i}", "voided": i == 12}
+                                            for i in (10, 11, 12, 13)])
+            conn.execute(sessions.insert(), [
+                {"id": 10, "training_number": "PX-10", "held_on": dt.date(2025, 12, 31), "hours": 20,
+                 "status": "已举办", "voided": False, **kept},
+                {"id": 11, "training_number": "PX-11", "held_on": dt.date(2026, 3, 1), "hours": 35,
+                 "status": "已举办", "voided": False, **kept},
+                {"id": 12, "training_number": "PX-12", "held_on": dt.date(2026, 4, 1), "hours": 40,
+                 "status": "已举办", "voided": True, **kept},
+                {"id": 13, "training_number": "PX-13", "held_on": dt.date(2026, 5, 1), "hours": 15,
+                 "status": "已举办", "voided": False, **kept}])
+            rows = [(100, 10, 1, None, False), (101, 11, 1, None, False), (102, 11, 2, 10, False),
+                    (103, 12, 1, None, False), (104, 13, 1, None, False), (105, 13, 2, None, True),
+                    (106, 13, 3, 5, False)]
+            conn.execute(records.insert(), [{"id": r[0], "ledger": "training_attendances", "label": "",
+                                             "voided": r[4]} for r in rows])
+            conn.execute(attendees.insert(), [{"id": i, "parent_id": p, "person": who, "attended_hours": own,
+                                               "status": "已参加", "voided": v, **kept} for i, p, who, own, v in rows])
+        db.upgrade(backup_dir=None, target="0026")
+        tally = sa.table("training_hours", sa.column("year"), sa.column("person"), sa.column("tenths"),
+                         sa.column("sessions"))
+
+        def stored():
+            with db.engine.connect() as conn:
+                return {(y, p): (t, n) for y, p, t, n in conn.execute(sa.select(tally)) if n}
+
+        assert stored() == {(2025, 1): (20, 1), (2026, 1): (35 + 15, 2), (2026, 2): (10, 1), (2026, 3): (5, 1)}
+        with db.engine.begin() as conn:  # the triggers keep it: a session moved to 2027, an attendee restored
+            conn.execute(sessions.update().where(sessions.c.id == 13).values(held_on=dt.date(2027, 1, 2)))
+            conn.execute(attendees.update().where(attendees.c.id == 105).values(voided=False))
+        assert stored() == {(2025, 1): (20, 1), (2026, 1): (35, 1), (2026, 2): (10, 1), (2027, 1): (15, 1),
+                            (2027, 2): (15, 1), (2027, 3): (5, 1)}
+        db.upgrade(backup_dir=None)
+        assert db.current_revision() == head_revision()
+        with db.engine.begin() as conn:  # still kept at head
+            conn.execute(sessions.update().where(sessions.c.id == 10).values(hours=30))
+        assert stored()[(2025, 1)] == (30, 1)
+    finally:
+        db.close()

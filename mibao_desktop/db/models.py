@@ -80,6 +80,19 @@ class EventTally(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class TrainingHours(Base):
+    """Each person's training hours in a calendar year (tenths of an hour, and how many sessions),
+    kept by database triggers on the training sessions and their attendees (revision 0026): the
+    compliance list of 20,000 people reads a year's rows instead of summing its attendances."""
+
+    __tablename__ = "training_hours"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenths: Mapped[int] = mapped_column(Integer)
+    sessions: Mapped[int] = mapped_column(Integer)
+
+
 class UniqueValue(Base):
     """A value that must not repeat within a uniqueness scope (asset numbers, serials, MACs).
 
