@@ -91,7 +91,7 @@ class DuePage(QWidget):
         self.tree.setUniformRowHeights(True)
         header = self.tree.header()
         header.setStretchLastSection(False)
-        for column, width in enumerate((92, 86, 82, 150, 600, 150)):
+        for column, width in enumerate((122, 86, 82, 150, 560, 150)):  # 到期日 under the tree's indent
             self.tree.setColumnWidth(column, width)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.tree.itemDoubleClicked.connect(lambda item, _c: self._open(item))
