@@ -163,3 +163,19 @@ def test_the_auditor_may_not_stocktake(services, db):
     take = services.stocktaking.open("computers", "全部")
     with pytest.raises(ServiceError):
         auditor.stocktaking.scan(take.id, "JM-0001")
+
+
+def test_what_a_scanner_queued_is_saved_in_one_go_and_a_refused_code_loses_no_other(services, db):
+    st = services.stocktaking
+    take = st.open("computers", "部门", "科研一处")
+    answers = st.save_many(take.id, [("scan", "JM-0001"), ("scan", "   "), ("scan", "JM-0001"), ("tick", 10**9),
+                                     ("scan", "NEW-1"), ("tick", rid(services, "computers", "JM-0002")),
+                                     ("untick", rid(services, "computers", "JM-0002"))])
+    assert [a.finding if isinstance(a, ST.ScanResult) else type(a).__name__ if a else None for a in answers] == [
+        "已盘点", "ServiceError", "重复", "NotFound", "未登记", "已盘点", None]
+    seen = {x.number: x.times_seen for x in st.listing(take.id).lines if x.seen_how}
+    assert seen == {"JM-0001": 2, "NEW-1": 1}
+    assert len([e for e in _audit(db, "stocktake.mark")]) == 4  # each saved scan and tick audited alone
+    st.close(take.id)
+    with pytest.raises(ServiceError, match="已于"):  # a batch after the close: refused as a whole
+        st.save_many(take.id, [("scan", "JM-0003")])
