@@ -75,6 +75,11 @@ class DuePage(QWidget):
         self.check_button = QPushButton("立即检查")
         self.check_button.setToolTip("查找期限已过的下落不明载体开立泄密事件、脱密期满的人员转为已脱密,然后重新计算")
         self.check_button.setVisible(self.ledger_keeper)
+        self.settings_button = QPushButton("提醒设置…")
+        self.settings_button.setToolTip("本岗位负责的提醒天数(如维修超过多少天、备份间隔)")
+        self.settings_button.setVisible(any(r.thresholds and r.owner == services.actor.role
+                                            for r in services.due.rules))
+        self.settings_button.clicked.connect(self.edit_settings)
         self.refresh_button = QPushButton("刷新")
         self.refresh_button.setToolTip("重新计算到期事项")
         self.check_button.clicked.connect(self.check)
@@ -82,6 +87,7 @@ class DuePage(QWidget):
         top = QHBoxLayout()
         top.addWidget(title, 1)
         top.addWidget(self.check_button)
+        top.addWidget(self.settings_button)
         top.addWidget(self.refresh_button)
 
         self.tree = _Tree()
@@ -139,6 +145,13 @@ class DuePage(QWidget):
         self.checked_on = self.now().date()
         self.summary.setText("正在检查并计算……")
         self.reader.submit(work, self._show, self._failed)
+
+    def edit_settings(self) -> None:
+        from mibao_desktop.ui.due_settings_dialog import DueSettingsDialog
+
+        self.dialog = DueSettingsDialog(self.services.due, self)
+        self.dialog.accepted.connect(self.refresh)
+        self.dialog.open()
 
     def _day_turned(self) -> None:
         if self.checked_on is not None and self.checked_on != self.now().date() and not self.busy:

@@ -125,3 +125,28 @@ def test_the_auditors_first_screen_says_the_log_is_not_verified_and_settles_it(q
     qtbot.waitUntil(lambda: not window.verifying and home.listed is not None and not home.busy
                     and not [r for r in home.items_shown() if r.text(3) == "审计日志"], timeout=20_000)
     wait_for_quick_reads()
+
+
+def test_the_repair_threshold_is_set_from_the_first_screen_and_audited(qtbot, db, data_dir, told):
+    from mibao_desktop.db.models import AuditEntry
+    from sqlalchemy import select
+
+    services = Services(db, Actor.local_security_admin(), data_dir=data_dir)
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.home_page
+    qtbot.waitUntil(lambda: page.listed is not None, timeout=15_000)
+    assert page.settings_button.isVisible()
+    page.edit_settings()
+    dialog = page.dialog
+    box = dialog.boxes[("devices_in_repair", "days")]
+    assert box.value() == 30 and ("audit_unverified", "days") not in dialog.boxes  # the auditor's, not here
+    box.setValue(14)
+    dialog.save()
+    assert services.due.thresholds()["devices_in_repair"]["days"] == 14
+    with db.session() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.target == "提醒:维修时间过长")).one()
+    assert entry.detail["changed"] == {"维修超过多少天提醒": [30, 14]}
+    qtbot.waitUntil(lambda: not page.busy, timeout=15_000)
+    wait_for_quick_reads()
