@@ -179,3 +179,20 @@ def test_what_a_scanner_queued_is_saved_in_one_go_and_a_refused_code_loses_no_ot
     st.close(take.id)
     with pytest.raises(ServiceError, match="已于"):  # a batch after the close: refused as a whole
         st.save_many(take.id, [("scan", "JM-0003")])
+
+
+def test_a_copy_labels_code_names_its_carrier_in_a_stocktaking_of_the_carriers(services):
+    from mibao_desktop.printing.carrier_labels import copy_code
+
+    s = services
+    s.carrier_actions.register(dict(
+        carrier_number="ZT-2026-001", title="年度保密检查通知", level="机密", classified_on="2026-01-05", copies=3,
+        scope="全体人员", source="接收", received_on=(TODAY - dt.timedelta(days=5)).isoformat(), keeper="李娜",
+        department="科研一处", location="科研一处保密柜"))
+    take = s.stocktaking.open("carriers", "存放位置", "科研一处保密柜")
+    listing = s.stocktaking.listing(take.id)
+    assert [(x.number, x.title, x.person) for x in listing.lines] == [("ZT-2026-001", "年度保密检查通知", "李娜")]
+    r = s.stocktaking.scan(take.id, copy_code("ZT-2026-001", 2))  # the envelope or cover label of copy 2
+    assert (r.finding, r.line.number) == ("已盘点", "ZT-2026-001")
+    r = s.stocktaking.scan(take.id, "JM-0001")  # a computer's label among the carriers: named as such
+    assert r.finding == "多出" and "涉密计算机" in r.message

@@ -109,3 +109,31 @@ def test_the_ledger_page_offers_stocktaking(window, qtbot):
     assert isinstance(window.dialog, StocktakeDialog)
     assert window.dialog.ledger.currentData() == "media"
     window.dialog.close()
+
+
+def test_codes_refused_as_a_batch_wait_in_the_queue_and_closing_asks(qtbot, db, told):
+    """The session closed at another desk: the codes typed here are refused as a batch, kept in
+    the queue (said, sounded), and the window asks before it drops them."""
+    services = Services(db, Actor.local_security_admin())
+    _computers(services, 4)
+    dialog = StocktakeDialog(services, ledger_key="computers")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.scope.setCurrentText("全部")
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 4)
+    Services(db, Actor.local_security_admin()).stocktaking.close(dialog.take.id)  # another desk finished it
+    for code in ("JM-0001", "JM-0002"):
+        _type_code(qtbot, dialog.scan_box, code)
+    qtbot.waitUntil(lambda: dialog.queue.stalled and dialog.queue.saving is None)
+    assert list(dialog.queue.pending) == [("scan", "JM-0001"), ("scan", "JM-0002")]  # kept, in order
+    assert "保存失败" in dialog.said.text() and "已于" in dialog.said.text() and dialog.sound.played[-1] == "错误"
+    told.answers.append(False)
+    dialog.reject()
+    assert dialog.isVisible() and [k for k, t, _ in told if k == "confirm"] == ["confirm"]  # asked; kept open
+    assert "2 条扫描未能保存" in told[-1][2]
+    told.answers.append(True)
+    dialog.reject()
+    assert not dialog.isVisible()
+    wait_for_quick_reads()
