@@ -264,3 +264,99 @@ def test_namesakes_on_a_sign_in_sheet_are_told_apart_by_id_number(s, tmp_path):
     assert [(row, pid) for row, pid, _ in done.matched] == [(4, b.id)]
     assert done.refused[0][0] == 5 and "有 2 个“陈静”" in done.refused[0][1]
     assert a.id not in {p["id"] for p in s.training.attendees(t.id)}
+
+
+def _recount(db, end: dt.date | None = None) -> dict[tuple[int, int], tuple[int, int]]:
+    """(year, person) → (tenths, sessions) summed plainly from the attendances and their sessions
+    (to ``end`` when given), as the compliance list summed them before revision 0026."""
+    from sqlalchemy import func
+
+    from mibao_desktop.db.schema import table_of
+    from mibao_desktop.ledgers.trainings import TRAINING_ATTENDANCES, TRAININGS
+
+    a, t = table_of(TRAINING_ATTENDANCES), table_of(TRAININGS)
+    out: dict[tuple[int, int], list[int]] = {}
+    with db.session() as read:
+        rows = read.execute(select(t.c.held_on, a.c.person, func.coalesce(a.c.attended_hours, t.c.hours))
+                            .join(t, t.c.id == a.c.parent_id)
+                            .where(a.c.voided.is_(False), t.c.voided.is_(False)))
+        for day, person, tenths in rows:
+            if end is None or day <= end:
+                tally = out.setdefault((day.year, person), [0, 0])
+                tally[0] += tenths
+                tally[1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _tallied(db) -> dict[tuple[int, int], tuple[int, int]]:
+    from mibao_desktop.db.models import TrainingHours
+
+    with db.session() as read:
+        return {(h.year, h.person): (h.tenths, h.sessions) for h in read.scalars(select(TrainingHours))
+                if h.sessions or h.tenths}
+
+
+def test_the_hours_tally_is_exact_after_every_kind_of_write(s, staff, db, tmp_path):
+    """training_hours (kept by triggers, revision 0026) against a plain recount after each kind of
+    write, and the compliance list against the recount to its day (a session ahead of its day)."""
+    people = [staff[k] for k in ("core", "core2", "important", "general")]
+    core, core2, important, general = people
+    # each ledger has one status (已举办, 已参加): there is no status change to make
+
+    def check(what: str) -> None:
+        assert _tallied(db) == _recount(db), what
+        for today in (NOW.date(), dt.date(YEAR, 12, 31), dt.date(YEAR, 1, 1)):
+            listed = Services(db, s.actor, clock=lambda: dt.datetime.combine(today, dt.time(9))).training
+            got = {ln.person_id: (ln.tenths, ln.sessions) for ln in listed.compliance(YEAR, everyone=True).everyone}
+            plain = _recount(db, today)
+            assert got == {p.id: plain.get((YEAR, p.id), (0, 0)) for p in people}, (what, today)
+
+    first = session(s, f"{YEAR}-02-10", "4", [core, important])
+    check("register with attendees")
+    s.training.add_attendees(first.id, [general.id, core.id])
+    check("add attendees")
+    ahead = session(s, (NOW.date() + dt.timedelta(days=10)).isoformat(), "3", [core, core2])
+    check("a session ahead of its day")
+    sheet = _sheet(tmp_path / "签到表.xlsx", [("1", "张伟", "科研二处", "", ""), ("2", "王强", "", "", "")])
+    second = session(s, f"{YEAR}-04-01", "2.5", [])
+    import_sign_in(s.training, second.id, sheet)
+    check("sign-in sheet")
+    s.ledgers.create_many("training_attendances", [{"_parent": second.values["training_number"], "person": "李娜",
+                                                     "attended_hours": "1"}])
+    check("generic import of attendances")
+    s.ledgers.create_many("trainings", [{"training_number": "PX-IMP", "held_on": f"{YEAR}-05-05", "subject": "定密",
+                                         "hours": "2", "_children": [{"person": "李娜"}, {"person": "王强"}]}])
+    imported = s.ledgers.find("trainings", "PX-IMP")
+    check("generic import of sessions with their attendees")
+    mine = next(r for r in s.ledgers.children(first.id) if r.values["person"].id == general.id)
+    edited = s.ledgers.update(mine.id, {"attended_hours": "0.5"})
+    check("an attendee's own hours")
+    s.ledgers.update(edited.id, {"attended_hours": ""})
+    check("an attendee's own hours cleared")
+    s.ledgers.update(first.id, {"hours": "6"})
+    check("a session's hours")
+    s.ledgers.update(first.id, {"held_on": f"{YEAR - 1}-12-31"})
+    check("a session's day moved to last year")
+    s.ledgers.update(first.id, {"held_on": f"{YEAR}-01-01"})
+    check("and back across the year")
+    event = max((e for e in s.ledgers.history(first.id) if e.action == "update"), key=lambda e: e.id)
+    s.ledgers.revert(first.id, event.id)
+    check("an edit undone")
+    s.ledgers.update(ahead.id, {"held_on": f"{YEAR}-03-03"})
+    check("a session ahead moved into the past")
+    one = next(r for r in s.ledgers.children(second.id) if r.values["person"].id == important.id)
+    s.ledgers.void(one.id, "误录")
+    check("an attendee voided")
+    s.ledgers.restore(one.id)
+    check("an attendee restored")
+    s.training.void(imported.id, "重复登记")
+    check("a session voided with its attendees")
+    s.ledgers.restore(imported.id)
+    check("a session restored (its attendees still voided)")
+    for child in s.ledgers.children(imported.id, include_voided=True):
+        s.ledgers.restore(child.id)
+    check("its attendees restored")
+    # 李娜: the imported attendance with her own 1 学时 and PX-IMP's 2; the first session's 6 went
+    # back to last year when the move to 1 January was undone
+    assert _tallied(db)[(YEAR, important.id)] == (10 + 20, 2)
+    assert _tallied(db)[(YEAR - 1, important.id)] == (60, 1)
