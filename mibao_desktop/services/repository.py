@@ -13,8 +13,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import (ColumnElement, Date, DateTime, Integer, and_, any_, case, delete, exists, false, func, insert,
@@ -942,37 +941,34 @@ class RecordRepository:
         tail = (False, None, stamp, stamp, 1)
         if child:
             columns.append("parent_id")
-        # the table's rows built column by column: each column's values taken from every
-        # record by map() (a loop in C), converted where the column needs it, then zipped
-        records = [values for _, values, _ in items]
-        ids = [rid for rid, _, _ in items]
-        by_column = []
-        for _, name, convert in steps:
-            taken = map(methodcaller("get", name), records)
-            by_column.append(list(taken if convert is None else map(convert, taken)))
-        rows = list(zip(*by_column, ids, *map(repeat, tail), *([[p for _, _, p in items]] if child else [])))
-        del by_column
-        # facet values counted as they are, shown (f.display) once per distinct value
+        # facet values counted as they are, shown (f.display) once per distinct value at the end
+        facet_fields = [(f.name, f) for f in ledger.facet_fields]
+        counted: dict[str, Counter] = {name: Counter() for name, _f in facet_fields}
         facets: Counter = Counter()
-        for f in ledger.facet_fields:
-            name = f.name
-            try:
-                counted = Counter(map(methodcaller("get", name), records))
-            except TypeError:  # a list is no key: each value shown at once
-                counted = Counter(f.display(v) for v in map(methodcaller("get", name), records)
-                                  if v is not None and v != "")
-                facets.update({(name, shown): n for shown, n in counted.items()})
-                continue
-            counted.pop(None, None)
-            counted.pop("", None)
-            for value, n in counted.items():
-                facets[(name, f.display(value))] += n
         for rid, values, parent_id in items:
+            get = values.get
+            row = [get(name) if convert is None else convert(get(name)) for _, name, convert in steps]
+            row.append(rid)
+            row.extend(tail)
+            if child:
+                row.append(parent_id)
+            rows.append(tuple(row))
             texts.append((rid, build_search_text(ledger, values, memo)))
             if many_refs:
                 links.extend(self._link_rows(ledger, rid, values))
             where = scope_of(parent_id) if child else scope
             keys.extend([(where, f, v, rid) for f, v in _unique_keys(ledger, values)])
+            for name, f in facet_fields:
+                value = get(name)
+                if value is None or value == "":
+                    continue
+                try:
+                    counted[name][value] += 1
+                except TypeError:  # a list: not a key, shown at once
+                    facets[(name, f.display(value))] += 1
+        for name, f in facet_fields:
+            for value, n in counted[name].items():
+                facets[(name, f.display(value))] += n
         self._insert_tuples(t, columns, rows)
         del rows
         self._insert_tuples(s, ["id", "search_text"], texts)
