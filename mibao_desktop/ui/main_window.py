@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.home_page = DuePage(services, self)
         self.home_page.open_record.connect(self.open_record)
         self.home_page.open_place.connect(self.open_place)
+        self.home_page.settle.connect(self.settle)
         self.home_page.told.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.home_page.opened_events.connect(lambda _n: self.refresh_counts())
         self.stack.addWidget(self.home_page)
@@ -153,6 +154,16 @@ class MainWindow(QMainWindow):
         focused = QApplication.focusWidget()
         if focused is None or not focused.isVisible():
             widget.setFocus()
+
+    def settle(self, rule: str, record_id: int) -> None:
+        """An item whose action is a dialog of its own opens it over the record just opened."""
+        if rule == "declassification":
+            from mibao_desktop.ui.declassification_dialog import DeclassificationDialog
+
+            self.dialog = DeclassificationDialog(self.services, record_id, self)
+            self.dialog.accepted.connect(self.home_page.refresh)
+            self.dialog.accepted.connect(lambda: self.current_page().refresh())
+            self.dialog.open()
 
     def open_place(self, place: str) -> None:
         """An item of the 首页 that settles elsewhere than in a record."""
@@ -251,6 +262,8 @@ class MainWindow(QMainWindow):
                      tip="核心、重要、一般涉密人员离岗后的脱密期(6个月至3年),离岗离职时据此算出截止日期")
         self._action(system, "出入境证件期限…", self.edit_exit_document_periods,
                      tip="回国(境)后交回出入境证件的期限(默认10天)和证件到期提醒的天数")
+        self._action(system, "培训最低学时…", self.edit_training_minimums,
+                     tip="核心、重要、一般涉密人员每年保密教育培训的最低学时(默认8、8、4学时)")
         self._action(system, "立即备份", self.backup_now)
         self._action(system, "从备份恢复…", self.choose_backup)
         system.addSeparator()
@@ -360,6 +373,12 @@ class MainWindow(QMainWindow):
         from mibao_desktop.ui.settings_dialog import ExitDocumentPeriodsDialog
 
         self.dialog = ExitDocumentPeriodsDialog(self.services.travel, self)
+        self.dialog.open()
+
+    def edit_training_minimums(self) -> None:
+        from mibao_desktop.ui.settings_dialog import TrainingMinimumsDialog
+
+        self.dialog = TrainingMinimumsDialog(self.services.training, self)
         self.dialog.open()
 
     def _levels_changed(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from mibao_desktop.security.passwords import SecurityPolicy
 from mibao_desktop.errors import ServiceError
@@ -390,6 +390,49 @@ class ExitDocumentPeriodsDialog(QDialog):
     def save(self) -> None:
         try:
             self.travel.set_periods(return_days=self.back.value(), expiry_days=self.warn.value())
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
+            return
+        self.accept()
+
+
+class TrainingMinimumsDialog(QDialog):
+    """培训最低学时: each grade's minimum hours of 保密教育培训 a year (seed 002 §六 1: 核心 and 重要
+    8, 一般 4 by default), one decimal as the sessions' 学时 take. The compliance list and the
+    首页 count against them from the moment they are saved (the hours attended do not change)."""
+
+    def __init__(self, training, parent: QWidget | None = None) -> None:
+        from mibao_desktop.ledgers.people import GRADES
+        from mibao_desktop.ledgers.trainings import RULE
+
+        super().__init__(parent)
+        self.training = training
+        self.setWindowTitle("培训最低学时")
+        note = QLabel(f"依据:{RULE}。单位可规定更高的学时;修改后,培训学时名单按新的最低学时判断是否达标。")
+        note.setWordWrap(True)
+        form = QFormLayout()
+        self.spins: dict[str, QDoubleSpinBox] = {}
+        current = training.minimums()  # tenths of an hour
+        for grade in GRADES:
+            spin = QDoubleSpinBox()
+            spin.setDecimals(1)
+            spin.setRange(0, 1000)
+            spin.setSingleStep(0.5)
+            spin.setSuffix(" 学时")
+            spin.setValue(current[grade] / 10)
+            self.spins[grade] = spin
+            form.addRow(f"{grade}涉密人员每年不少于", spin)
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "保存", self.save))
+        self.resize(460, self.sizeHint().height())
+
+    def save(self) -> None:
+        try:  # as text with its one decimal: the service reads it exactly (no float's 0.30000000000000004)
+            self.training.set_minimums({grade: f"{spin.value():.1f}" for grade, spin in self.spins.items()})
         except ServiceError as exc:
             messages.inline(self.error, exc)
             return

@@ -96,3 +96,40 @@ def test_the_list_of_who_is_short_is_read_off_the_ui_thread_and_previewed(window
     assert isinstance(preview, CompliancePrintDialog) and preview.pdf.startswith(b"%PDF")
     preview.close()
     dialog.close()
+
+
+def test_the_minimum_hours_are_set_in_the_system_menu(window, qtbot, services):
+    """系统 › 培训最低学时… shows the seed's 8/8/4; a minimum typed with its decimal is saved
+    through the service (audited) and the list of who is short counts against it at once."""
+    from PySide6.QtTest import QTest
+
+    from mibao_desktop.ui.settings_dialog import TrainingMinimumsDialog
+
+    person = services.ledgers.create("people", {"name": "刘洋", "department": "科研一处", "grade": "一般"})
+    services.training.register({"held_on": HELD, "subject": "保密法学习", "hours": "3"}, [person.id])
+    assert [ln.name for ln in services.training.compliance(YEAR).short] == ["刘洋"]  # 3 of the seed's 4
+
+    _menu_action(window, "培训最低学时…").trigger()
+    dialog = window.dialog
+    assert isinstance(dialog, TrainingMinimumsDialog)
+    assert {g: spin.text() for g, spin in dialog.spins.items()} == {"核心": "8.0 学时", "重要": "8.0 学时",
+                                                                    "一般": "4.0 学时"}
+    for grade, typed in (("重要", "6.5"), ("一般", "2.5")):
+        line = dialog.spins[grade].lineEdit()
+        line.selectAll()
+        QTest.keyClicks(line, typed)
+        dialog.spins[grade].interpretText()
+    dialog.save()
+    assert not dialog.isVisible() and not dialog.error.isVisible()
+    assert services.training.minimums() == {"核心": 80, "重要": 65, "一般": 25}
+    from sqlalchemy import select
+
+    from mibao_desktop.db.models import AuditEntry
+
+    with services.db.session() as read:
+        entry = read.scalars(select(AuditEntry).where(AuditEntry.action == "settings.change")
+                             .order_by(AuditEntry.id.desc())).first()
+    assert entry.detail["changed"] == {"重要": ["8", "6.5"], "一般": ["4", "2.5"]}
+    assert services.training.compliance(YEAR).short == []  # 3 ≥ 2.5
+    _menu_action(window, "培训最低学时…").trigger()  # opened again: what was saved
+    assert window.dialog.spins["重要"].value() == 6.5
