@@ -9,7 +9,6 @@ them (保密期限 for 延期, 密级 for 变更密级: 解密时间 is recomput
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from mibao_desktop.errors import ValidationFailed

@@ -16,12 +16,11 @@ their own password's age whatever their role.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 from sqlalchemy import and_, exists, func, select
 
-from mibao_desktop.db.models import Account, AuditEntry, CarrierCheck, FieldChange, Record, RecordEvent
+from mibao_desktop.db.models import Account, AuditEntry, CarrierCheck, FieldChange, RecordEvent
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import REGISTRY, carriers, decommission, leak_events, levels
 from mibao_desktop.ledgers import exit_documents as X
@@ -203,35 +202,21 @@ def trips_unreported(ctx: DueContext) -> Iterator[DueItem]:
 
 # -- 设备和介质 -------------------------------------------------------------------------------------
 
-def _latest_status_events(ctx: DueContext, ids: Sequence[int]) -> dict[int, tuple[dt.date, dict[str, str]]]:
-    """Each record's latest status change: its day and its facts (field → new value as shown),
-    two queries per 500 records on the history's record index, no ORM objects."""
-    out: dict[int, tuple[dt.date, dict[str, str]]] = {}
-    for start in range(0, len(ids), 500):
-        part = list(ids[start:start + 500])
-        newest = (select(func.max(RecordEvent.id).label("id"))
-                  .where(RecordEvent.record_id.in_(part), RecordEvent.action == "status")
-                  .group_by(RecordEvent.record_id).subquery())
-        events = {eid: (rid, day or at.date()) for eid, rid, day, at in ctx.session.execute(
-            select(RecordEvent.id, RecordEvent.record_id, RecordEvent.effective_date, RecordEvent.at)
-            .join(newest, RecordEvent.id == newest.c.id))}
-        facts: dict[int, dict[str, str]] = defaultdict(dict)
-        if events:
-            for event_id, name, value in ctx.session.execute(
-                    select(FieldChange.event_id, FieldChange.field, FieldChange.new_value)
-                    .where(FieldChange.event_id.in_(list(events)))):
-                facts[event_id][name] = value or ""
-        for eid, (rid, day) in events.items():
-            out[rid] = (day, facts[eid])
-    return out
+def _latest_status(t):
+    """The id of a device's latest status change (a correlated subquery on the history's record
+    index): what its facts are read from."""
+    return (select(func.max(RecordEvent.id)).where(RecordEvent.record_id == t.c.id, RecordEvent.action == "status")
+            .correlate(t).scalar_subquery())
 
 
-def _in_status(ctx: DueContext, ledger, statuses: Iterable[str]) -> list[tuple[int, str, str]]:
+def _in_status(ctx: DueContext, ledger, statuses: Iterable[str], *extra):
+    """The devices of a ledger in ``statuses`` (a range of its status index), with ``extra``
+    columns."""
     t = table_of(ledger)
     wanted = [s for s in statuses if s in ledger.lifecycle.statuses]
     if not wanted:
         return []
-    return ctx.session.execute(select(t.c.id, t.c[ledger.key_field], t.c.status).where(
+    return ctx.session.execute(select(t.c.id, t.c[ledger.key_field], t.c.status, *extra).where(
         t.c.status.in_(wanted), t.c.voided.is_(False)).order_by(t.c.status, t.c.id).limit(LIMIT)).all()
 
 
@@ -243,13 +228,16 @@ def _day(text: str | None) -> dt.date | None:
 
 
 def devices_away(ctx: DueContext) -> Iterator[DueItem]:
+    """外出 (预计返回日期) or 借出 (应还日期) past or near the date their latest status change
+    recorded: one query a ledger, the fact read by correlated subqueries (9 ms for 600 away)."""
     for ledger in DEVICES:
-        rows = _in_status(ctx, ledger, (AWAY, LENT))
-        events = _latest_status_events(ctx, [r[0] for r in rows])
-        for rid, number, status in rows:
-            _since, facts = events.get(rid, (None, {}))
-            due = _day(facts.get(RETURN_BY if status == AWAY else DUE_BACK))
-            if due is None:
+        t = table_of(ledger)
+        fact = (select(FieldChange.new_value).where(FieldChange.event_id == _latest_status(t),
+                                                    FieldChange.field.in_((RETURN_BY, DUE_BACK)))
+                .correlate(t).limit(1).scalar_subquery())
+        for rid, number, status, when in _in_status(ctx, ledger, (AWAY, LENT), fact):
+            due = _day(when)
+            if due is None or due > ctx.horizon:
                 continue
             what = "预计返回日期" if status == AWAY else "应还日期"
             yield DueItem("devices_away", "设备和介质", due, number,
@@ -259,19 +247,19 @@ def devices_away(ctx: DueContext) -> Iterator[DueItem]:
 def devices_in_repair(ctx: DueContext) -> Iterator[DueItem]:
     days = dt.timedelta(days=ctx["days"])
     for ledger in DEVICES:
-        rows = _in_status(ctx, ledger, (REPAIR,))
-        events = _latest_status_events(ctx, [r[0] for r in rows])
-        for rid, number, _status in rows:
-            since, facts = events.get(rid, (None, {}))
-            if since is None:
+        t = table_of(ledger)
+        e = RecordEvent.__table__.alias("latest")
+        since = (select(func.coalesce(e.c.effective_date, e.c.at)).where(e.c.id == _latest_status(t))
+                 .correlate(t).scalar_subquery())
+        for rid, number, _status, day in _in_status(ctx, ledger, (REPAIR,), since):
+            day = _day(str(day)) if day is not None else None
+            if day is None or day + days > ctx.horizon:
                 continue
-            where = facts.get(REPAIR_BY, "")
-            yield DueItem("devices_in_repair", "设备和介质", since + days, number,
-                          f"{ledger.noun}自 {since.isoformat()} 维修" + (f"({where})" if where else "") +
-                          f",超过 {ctx['days']} 天未结束", "维修结束(变更状态)", Opens(ledger.key, rid))
+            yield DueItem("devices_in_repair", "设备和介质", day + days, number,
+                          f"{ledger.noun}自 {day.isoformat()} 维修,超过 {ctx['days']} 天未结束", "维修结束(变更状态)",
+                          Opens(ledger.key, rid))
 
 
-REPAIR_BY = "repaired_by"
 
 
 def devices_of_leavers(ctx: DueContext) -> Iterator[DueItem]:

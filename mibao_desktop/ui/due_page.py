@@ -55,6 +55,7 @@ class _Tree(QTreeWidget):
 class DuePage(QWidget):
     open_record = Signal(str, int)  # ledger key, record id
     open_place = Signal(str)  # services.due.PLACES
+    settle = Signal(str, int)  # a rule whose action has a dialog of its own (解密审查), the record
     told = Signal(str)
     opened_events = Signal(int)
 
@@ -216,6 +217,7 @@ class DuePage(QWidget):
             return
         if item.opens.record_id is not None:
             self.open_record.emit(item.opens.ledger or "", item.opens.record_id)
+            self.settle.emit(item.rule, item.opens.record_id)
         elif item.opens.place:
             self.open_place.emit(item.opens.place)
 

@@ -45,7 +45,7 @@ class DueSettingsDialog(QDialog):
                 if box.value() != self.values[rule][name]:
                     self.due.set_threshold(rule, name, box.value())
         except Exception as exc:  # noqa: BLE001 - told in Chinese, the dialog stays open
-            messages.error(self, *messages.explain(exc))
+            messages.show_error(self, "提醒设置未保存", exc)
             return
         self.accept()
 

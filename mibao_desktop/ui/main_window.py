@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.home_page = DuePage(services, self)
         self.home_page.open_record.connect(self.open_record)
         self.home_page.open_place.connect(self.open_place)
+        self.home_page.settle.connect(self.settle)
         self.home_page.told.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.home_page.opened_events.connect(lambda _n: self.refresh_counts())
         self.stack.addWidget(self.home_page)
@@ -153,6 +154,16 @@ class MainWindow(QMainWindow):
         focused = QApplication.focusWidget()
         if focused is None or not focused.isVisible():
             widget.setFocus()
+
+    def settle(self, rule: str, record_id: int) -> None:
+        """An item whose action is a dialog of its own opens it over the record just opened."""
+        if rule == "declassification":
+            from mibao_desktop.ui.declassification_dialog import DeclassificationDialog
+
+            self.dialog = DeclassificationDialog(self.services, record_id, self)
+            self.dialog.accepted.connect(self.home_page.refresh)
+            self.dialog.accepted.connect(lambda: self.current_page().refresh())
+            self.dialog.open()
 
     def open_place(self, place: str) -> None:
         """An item of the 首页 that settles elsewhere than in a record."""

@@ -150,3 +150,34 @@ def test_the_repair_threshold_is_set_from_the_first_screen_and_audited(qtbot, db
     assert entry.detail["changed"] == {"维修超过多少天提醒": [30, 14]}
     qtbot.waitUntil(lambda: not page.busy, timeout=15_000)
     wait_for_quick_reads()
+
+
+def test_a_carrier_due_for_its_declassification_review_is_reviewed_from_the_first_screen(qtbot, db, data_dir, told):
+    clock = Clock(DAY0)
+    services = Services(db, Actor.local_security_admin(), data_dir=data_dir, clock=clock)
+    made, _ids = carrier(services, number="ZT-5", level="秘密", copies=1, secrecy_period="1年",
+                         classified_on="2025-03-20")
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    page = window.home_page
+    qtbot.waitUntil(lambda: page.listed is not None and not page.busy, timeout=15_000)
+    [row] = [r for r in page.items_shown() if r.text(3) == "ZT-5"]
+    assert row.text(2) == "定密" and "列入年度解密审查" in row.text(4)
+    page.tree.setCurrentItem(row)
+    qtbot.keyClick(page.tree, Qt.Key.Key_Return)
+    assert window.current_page().ledger.key == "carriers"
+    dialog = window.dialog
+    assert dialog.isVisible() and dialog.windowTitle() == "解密审查"
+    dialog.outcome.setCurrentText("延期")
+    dialog.save()  # no approver, no period: refused in the dialog, nothing stored
+    assert dialog.isVisible() and "批准人" in dialog.error.text()
+    dialog.period.setText("3年")
+    dialog.approver.setText("张处长")
+    dialog.save()
+    assert not dialog.isVisible()
+    assert services.ledgers.get(made.id).display("declassify_on") == "2028-03-20"
+    qtbot.waitUntil(lambda: not page.busy and not [r for r in page.items_shown() if r.text(3) == "ZT-5"],
+                    timeout=15_000)
+    wait_for_quick_reads()
