@@ -144,14 +144,14 @@ def measure(db: Database, day: dt.date) -> dict:
     times, cpu, listed = [], [], None
     for _ in range(9):
         t0, c0 = time.perf_counter(), time.process_time()
-        listed = due.due()
+        listed = due.due(per_rule=due_module.FIRST_SCREEN)  # as the 首页 asks
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     rules = {}
     for rule in due.rules_for():  # each rule's share, read once on its own
         with db.session() as session:
             ctx = due_module.DueContext(session, day, dt.datetime.combine(day, dt.time(8)), services.actor, db,
-                                        due.data_dir, due.thresholds()[rule.key])
+                                        due.data_dir, due.thresholds()[rule.key], limit=due_module.FIRST_SCREEN + 1)
             t0 = time.perf_counter()
             n = len(list(rule.read(ctx)))
             rules[rule.key] = {"ms": ms(time.perf_counter() - t0), "items": n}

@@ -71,7 +71,13 @@ def test_a_loan_moves_from_30_days_to_7_days_to_overdue_and_leaves_when_given_ba
     [item] = of(listed, "carrier_loans")
     assert item.group(today) == OVERDUE and item.days_text(today) == "逾期 2 天"
     assert listed.items[0].group(today) == OVERDUE  # the most urgent first
-    services.carrier_actions.give_back([one], effective_date=today)
+    # the first screen lists the most urgent of a rule, then says there are more
+    services.carrier_actions.lend([_two], {"borrower": "王芳", "due_back": today + dt.timedelta(days=3),
+                                           "approver": "张处长"}, effective_date=today)
+    first, more = of(services.due.due(per_rule=1), "carrier_loans")
+    assert first.opens.record_id == one and "另有借出到期的载体未列出" in more.reason and more.opens.record_id is None
+    assert len(of(services.due.due(), "carrier_loans")) == 2
+    services.carrier_actions.give_back([one, _two], effective_date=today)
     assert of(services.due.due(), "carrier_loans") == []
     # seen on a date given (mibao due --as-of): the day is the caller's, not the clock's
     assert services.due.due(DAY0).today == DAY0

@@ -35,6 +35,7 @@ SOON_DAYS = 7
 OVERDUE, WITHIN_7, WITHIN_30 = "已逾期", "7 日内", "30 日内"
 GROUPS = (OVERDUE, WITHIN_7, WITHIN_30)
 PER_RULE = 2000  # items a rule lists at most: past that the unit has a crisis, not a reminder
+FIRST_SCREEN = 200  # the 首页's items of a rule: the most urgent, then a line saying there are more
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class DueContext:
     db: Database
     data_dir: Path | None
     values: Mapping[str, int] = field(default_factory=dict)
+    limit: int = PER_RULE  # rows a rule reads at most (one more than it lists, to know of more)
 
     @property
     def horizon(self) -> dt.date:
@@ -206,8 +208,9 @@ class DueService:
 
     # -- the list ------------------------------------------------------------------------------
 
-    def due(self, as_of: dt.date | None = None) -> DueList:
-        """Every item of the rules of the person's role, as seen on ``as_of`` (today)."""
+    def due(self, as_of: dt.date | None = None, *, per_rule: int = PER_RULE) -> DueList:
+        """Every item of the rules of the person's role, as seen on ``as_of`` (today); at most
+        ``per_rule`` of a rule (its most urgent), then one line saying how it goes on."""
         require(self.actor, *{r for rule in self.rules for r in rule.roles}, doing="查看到期事项")
         now = self.clock()
         today = as_of or now.date()
@@ -219,15 +222,22 @@ class DueService:
         with self.db.session() as session:
             values = _values(settings.read(session, SETTING) or {}, rules)
             for rule in rules:
-                ctx = DueContext(session, today, now, self.actor, self.db, self.data_dir, values[rule.key])
+                ctx = DueContext(session, today, now, self.actor, self.db, self.data_dir, values[rule.key],
+                                 limit=per_rule + 1)
                 try:
                     # no more than PER_RULE of a rule (each reads in its due order, most urgent first)
-                    found = list(islice((i for i in rule.read(ctx) if i.due <= ctx.horizon), PER_RULE))
+                    found = list(islice((i for i in rule.read(ctx) if i.due <= ctx.horizon), per_rule + 1))
                 except Exception:  # noqa: BLE001 - one rule's failure must not hide the others'
                     log.exception("reminder %s failed", rule.key)
                     session.rollback()
                     failed.append(rule.title)
                     continue
+                if len(found) > per_rule:  # said, never silently cut
+                    last = found[per_rule - 1]
+                    found = found[:per_rule] + [DueItem(
+                        rule.key, rule.area, last.due, f"{rule.title}……",
+                        f"另有{rule.title}未列出(每类列出最紧急的 {per_rule} 项),请在相应台账中查看或用 mibao due 列出全部",
+                        "在台账中查看")]
                 items.extend(found)
         return DueList(today, tuple(order(items, rules)), tuple(failed))
 

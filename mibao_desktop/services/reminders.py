@@ -77,7 +77,7 @@ def leak_reports(ctx: DueContext) -> Iterator[DueItem]:
 
 
 def carrier_loans(ctx: DueContext) -> Iterator[DueItem]:
-    rows = ctx.session.execute(carrier_watch.loans_query(ctx.horizon, LIMIT)).all()
+    rows = ctx.session.execute(carrier_watch.loans_query(ctx.horizon, ctx.limit)).all()
     for c in carrier_watch._due_copies(rows, ctx.today, by_clock=False):
         yield DueItem("carrier_loans", "载体", c.due, c.copy_text,
                       f"{c.title} 借出({c.holder}),应归还日期 {c.due.isoformat()}", "归还", _copy(c.copy_id))
@@ -149,10 +149,10 @@ def documents_expiring(ctx: DueContext) -> Iterator[DueItem]:
                       "换发或注销", Opens(X.EXIT_DOCUMENTS.key, d.document_id))
 
 
-def _people(ctx: DueContext, where, order, limit: int = LIMIT):
+def _people(ctx: DueContext, where, order):
     p = table_of(PEOPLE)
     return ctx.session.execute(select(p.c.id, p.c[PEOPLE.key_field], p.c.name, p.c.grade, order)
-                               .where(*where, p.c.voided.is_(False)).order_by(order, p.c.id).limit(limit)).all()
+                               .where(*where, p.c.voided.is_(False)).order_by(order, p.c.id).limit(ctx.limit)).all()
 
 
 def reviews_due(ctx: DueContext) -> Iterator[DueItem]:
@@ -178,7 +178,7 @@ def _trips(ctx: DueContext, where, order):
     return ctx.session.execute(
         select(t.c.id, t.c[T.TRIPS.key_field], p.c.name, t.c.destinations, t.c[T.LEAVE_ON], t.c[T.RETURN_ON])
         .select_from(t.outerjoin(p, p.c.id == t.c[T.TRAVELLER]))
-        .where(*where, t.c.status == T.APPROVED, t.c.voided.is_(False)).order_by(order, t.c.id).limit(LIMIT)).all()
+        .where(*where, t.c.status == T.APPROVED, t.c.voided.is_(False)).order_by(order, t.c.id).limit(ctx.limit)).all()
 
 
 def trips_unbriefed(ctx: DueContext) -> Iterator[DueItem]:
@@ -282,7 +282,7 @@ def devices_of_leavers(ctx: DueContext) -> Iterator[DueItem]:
             rows = ctx.session.execute(
                 select(t.c.id, t.c[ledger.key_field], t.c[f.name]).join(p, p.c.id == t.c[f.name])
                 .where(p.c.status.in_(sorted(PEOPLE.lifecycle.closing)), p.c.voided.is_(False),
-                       t.c.status.not_in(closed), t.c.voided.is_(False)).limit(LIMIT)).all()
+                       t.c.status.not_in(closed), t.c.voided.is_(False)).limit(ctx.limit)).all()
             for rid, number, pid in rows:
                 if rid in seen:
                     continue
@@ -311,7 +311,7 @@ def unlabelled(ctx: DueContext) -> Iterator[DueItem]:
         rows = ctx.session.execute(select(t.c.id, t.c[ledger.key_field], t.c.level, t.c.created_at).where(
             t.c.created_at >= since, t.c.level.in_(classified), t.c.status.not_in(closed), t.c.voided.is_(False),
             ~labelled)
-            .order_by(t.c.id).limit(LIMIT)).all()
+            .order_by(t.c.id).limit(ctx.limit)).all()
         for rid, number, level, created in rows:
             yield DueItem("unlabelled", "设备和介质", created.date() + days, number,
                           f"{level}{ledger.noun}尚未打印密级标识", "打印标识", Opens(ledger.key, rid))
@@ -330,7 +330,7 @@ def declassification_review(ctx: DueContext) -> Iterator[DueItem]:
     rows = ctx.session.execute(
         select(k.c.id, k.c[CARRIERS.key_field], k.c[carriers.TITLE], k.c.level, due)
         .where(due.is_not(None), due <= until, k.c.status.not_in(sorted(CARRIERS.lifecycle.closing)),
-               k.c.voided.is_(False), ~reviewed).order_by(due, k.c.id).limit(LIMIT)).all()
+               k.c.voided.is_(False), ~reviewed).order_by(due, k.c.id).limit(ctx.limit)).all()
     for cid, number, title, level, day in rows:
         yield DueItem("declassification", "定密", day, number,
                       f"{level or ''}{title} 保密期限于 {day.isoformat()} 届满,列入年度解密审查",

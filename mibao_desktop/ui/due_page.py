@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop.security import Role
-from mibao_desktop.services.due import GROUPS, OVERDUE, WITHIN_7
+from mibao_desktop.services.due import FIRST_SCREEN, GROUPS, OVERDUE, WITHIN_7
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.tasks import LatestRead
 
@@ -132,7 +132,7 @@ class DuePage(QWidget):
     def refresh(self) -> None:
         due = self.services.due
         self.summary.setText("正在计算……")
-        self.reader.submit(lambda: (0, due.due()), self._show, self._failed)
+        self.reader.submit(lambda: (0, due.due(per_rule=FIRST_SCREEN)), self._show, self._failed)
 
     def check(self) -> None:
         """The checks 到期提醒 ran (the missing clock, the end of the 脱密期), then the list."""
@@ -141,7 +141,7 @@ class DuePage(QWidget):
         def work():
             opened = watch.open_due_events()
             departure.end_due()
-            return len(opened), due.due()
+            return len(opened), due.due(per_rule=FIRST_SCREEN)
 
         self.checked_on = self.now().date()
         self.summary.setText("正在检查并计算……")

@@ -85,9 +85,9 @@ def test_the_page_is_shown_before_the_numbers_arrive(qtbot, db, data_dir, monkey
     gate = threading.Event()
     real = services.due.due
 
-    def slow(as_of=None):
+    def slow(as_of=None, **kw):
         gate.wait(10)
-        return real(as_of)
+        return real(as_of, **kw)
 
     monkeypatch.setattr(services.due, "due", slow)
     window = MainWindow(services)
