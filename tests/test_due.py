@@ -139,6 +139,10 @@ def test_a_classified_device_unlabelled_and_one_whose_person_left(services, cloc
     with services.db.write() as session:  # what PrintService.labels writes into the history
         services.ledgers._event(session, made.ledger, made.id, clock(), "label", reason="密级标识")
     assert of(services.due.due(), "unlabelled") == []
+    # devices brought in by an import were on the unit's books (and labelled) before MiBao
+    services.ledgers.create_many("computers", [computer(asset_number="JM-0902", serial_number="SN-0902", disk_serials="WD-0902",
+                                                        mac_addresses="00-1A-2B-3C-09-02")])
+    assert of(services.due.due(), "unlabelled") == []
     # a medium imported naming someone the register says has left (调离)
     services.ledgers.create_many("people", [{"person_number": "RY-9", "name": "赵六", "department": "科研一处",
                                              "status": "调离"}])

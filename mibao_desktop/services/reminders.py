@@ -296,8 +296,8 @@ def devices_of_leavers(ctx: DueContext) -> Iterator[DueItem]:
 def unlabelled(ctx: DueContext) -> Iterator[DueItem]:
     """A classified device or medium registered within the last ``window`` days whose level
     label was never printed (no 打印标识 event in its history), due ``days`` after it was
-    registered. Only recent ones: the label events exist since this reminder, and a ledger
-    imported or kept before it would list every device as never labelled; and asking each of
+    registered (by 新增, not brought in by an import). Only recent ones: the label events exist
+    since this reminder, and a ledger kept before it would list every device as never labelled; and asking each of
     100,000 devices for its history took half a second (bench/bench_due.py)."""
     days = dt.timedelta(days=ctx["days"])
     since = dt.datetime.combine(ctx.today - dt.timedelta(days=ctx["window"]), dt.time())
@@ -307,10 +307,14 @@ def unlabelled(ctx: DueContext) -> Iterator[DueItem]:
             continue
         t = table_of(ledger)
         labelled = exists().where(and_(RecordEvent.record_id == t.c.id, RecordEvent.action == LABEL_EVENT))
+        # a record that came in with a unit's own ledger (an import) was on the unit's books, and
+        # labelled by its old process, before MiBao: the first import would otherwise fill the
+        # first screen with every device it brought
+        imported = exists().where(and_(RecordEvent.record_id == t.c.id, RecordEvent.action == "import"))
         closed = sorted(ledger.lifecycle.closing)
         rows = ctx.session.execute(select(t.c.id, t.c[ledger.key_field], t.c.level, t.c.created_at).where(
             t.c.created_at >= since, t.c.level.in_(classified), t.c.status.not_in(closed), t.c.voided.is_(False),
-            ~labelled)
+            ~labelled, ~imported)
             .order_by(t.c.id).limit(ctx.limit)).all()
         for rid, number, level, created in rows:
             yield DueItem("unlabelled", "设备和介质", created.date() + days, number,
