@@ -184,9 +184,16 @@ def _sample(ctx: SampleContext) -> Iterator[dict]:
                        phone=f"1{rng.choice('358')}{rng.randint(0, 999999999):09d}")
             interval = REVIEW_YEARS[grade]
             reviewed = add_years(vetted, interval)
-            last = None
-            while reviewed <= today - dt.timedelta(days=30) and rng.random() < 0.85:
-                last, reviewed = reviewed, add_years(reviewed, interval)
+            done: list[dt.date] = []
+            while reviewed <= today:
+                done.append(reviewed)
+                reviewed = add_years(reviewed, interval)
+            # reviewed on time, but for about one in ten whose latest 复审 fell due in the last
+            # half year and is not done yet (a unit's books look so: a few overdue by weeks or
+            # months, not a decade of reviews missed)
+            if done and (today - done[-1]).days <= 180 and rng.random() < 0.3:
+                done.pop()
+            last = done[-1] if done else None
             if last is not None:
                 row["last_review"] = last.isoformat()
         yield row
