@@ -17,6 +17,7 @@ import pytest
 from mibao_desktop.errors import LifecycleError
 from mibao_desktop.security import Actor
 from mibao_desktop.services.carrier_actions import RuleRefused
+from mibao_desktop.services import holdings
 from mibao_desktop.services.context import Services
 from tests.conftest import computer
 from tests.test_printing import pdftotext
@@ -105,6 +106,9 @@ def test_a_year_of_the_staff_ledger(s, clock, tmp_path):
     # -- a 核心 person leaves: everything they hold comes back, the 脱密期 is computed ---------
     clock.to(dt.date(2025, 1, 5))
     pc = s.ledgers.create("computers", computer(responsible_person=zhao.label, user=zhao.label))
+    # their page lists what they hold or use, not the trainings they attended
+    page = holdings.collect(s.ledgers, zhao.id)
+    assert [(h.number, h.roles) for h in page.items] == [(pc.number, ("使用人", "责任人"))]
     plan = s.departure.plan(zhao.id)
     facts = {"reason": "调往市档案局工作", "briefed_on": dt.date(2025, 1, 5), "briefed_by": "保密办 王主任",
              "pledge_signed_on": dt.date(2025, 1, 5), "access_revoked_by": "信息中心 刘工",

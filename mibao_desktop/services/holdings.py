@@ -91,6 +91,11 @@ class PersonHoldings:
         return f"共 {len(self.items)} 件" + (":" + ",".join(f"{k} {kinds[k]} 件" for k in order) if kinds else "")
 
 
+def _in_charge(ledger, label: str) -> bool:
+    field = next((f for f in ledger.fields if f.label == label), None)
+    return field is not None and getattr(field.type, "in_charge", False)
+
+
 def collect(ledgers: LedgerService, person_id: int, *, progress: Callable[[int, int], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> PersonHoldings:
     """The person and every record (not voided) that names them in a person field, each record
@@ -102,6 +107,10 @@ def collect(ledgers: LedgerService, person_id: int, *, progress: Callable[[int, 
         raise ValueError(f"{person.number} 不是人员名册中的记录")
     roles: dict[int, list[str]] = {}
     for r in ledgers.referrers(person_id):
+        # what they hold or use (责任人, 使用人, 保管人, 持有人): a training attended, a trip or
+        # an exit document kept by the unit names them too, and is no item to hand back
+        if not _in_charge(r.ledger, r.field_label):
+            continue
         labels = roles.setdefault(r.id, [])
         if r.field_label not in labels:
             labels.append(r.field_label)
