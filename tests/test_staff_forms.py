@@ -3,12 +3,14 @@ to PDF and read back (issue 14 item 7)."""
 
 from __future__ import annotations
 
+import subprocess
+
 from mibao_desktop.printing.templates import COMMITMENT_INTRO, COMMITMENT_ITEMS
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.print_service import PrintService
 
 from tests.test_printing import pdftotext
-from tests.test_staff import ID_X, staff
+from tests.test_staff import ID_2, ID_X, staff
 
 
 def test_the_commitment_is_filled_from_the_persons_record(service, db, tmp_path):
@@ -37,3 +39,20 @@ def test_a_commitment_not_yet_signed_leaves_the_date_to_write(service, db, tmp_p
     PrintService(db, Actor("baomi", Role.SECURITY_ADMIN)).form("commitment", person.ledger, [person], out)
     text = pdftotext(out)
     assert "年    月    日" in text and "2020年03月01日" not in text
+
+
+def test_the_commitment_of_several_people_prints_a_filled_page_each(service, db, tmp_path):
+    """Selected together (the unit's yearly signing), each person gets their own 保密承诺书,
+    filled with their name, post, number and date — not the first person's on every page."""
+    first = service.create("people", staff(name="李敏", post="机要员", commitment_signed_on="2020-03-01"))
+    second = service.create("people", staff(name="王强", id_number=ID_2, department="科研二处", post="档案管理员",
+                                            grade="一般", commitment_signed_on="2021-04-02"))
+    out = tmp_path / "two.pdf"
+    assert PrintService(db, Actor("baomi", Role.SECURITY_ADMIN)).form(
+        "commitment", first.ledger, [first, second], out) == 2
+    pages = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), "-layout", str(out), "-"],
+                            capture_output=True, text=True, check=True).stdout.replace(" ", "") for n in (1, 2)]
+    assert all("保密承诺书" in p and "(续)" not in p and "承诺人(签字)" in p for p in pages)
+    assert "李敏" in pages[0] and ID_X in pages[0] and "2020年03月01日" in pages[0] and "王强" not in pages[0]
+    assert ("王强" in pages[1] and ID_2 in pages[1] and "科研二处" in pages[1] and "档案管理员" in pages[1]
+            and "2021年04月02日" in pages[1] and "李敏" not in pages[1])

@@ -77,6 +77,12 @@ class Signatures:
     per_line: int = 3
 
 
+@dataclass(frozen=True)
+class NextCopy:
+    """The form starts again on a new page, its title without 续: one filled copy per record
+    (a 保密承诺书 for each person selected)."""
+
+
 @dataclass
 class Form:
     title: str
@@ -99,6 +105,7 @@ class _Pen:
         self.left, self.right = MARGIN * mm, self.width - MARGIN * mm
         self.form = form
         self.page = 0
+        self.copy_start = 1  # the page this copy of the form began on: later ones are its 续
         self.new_page()
 
     def new_page(self) -> None:
@@ -115,7 +122,7 @@ class _Pen:
             c.drawString(self.left, MARGIN * mm / 2, self.form.marking)
             c.setFillColorRGB(0, 0, 0)
         c.setFont(FONT, 18)
-        c.drawCentredString(self.width / 2, self.y - 18, self.form.title + ("(续)" if self.page > 1 else ""))
+        c.drawCentredString(self.width / 2, self.y - 18, self.form.title + ("(续)" if self.page > self.copy_start else ""))
         self.y -= 30
         note, right = self.form.note, self.form.note_right
         if note or right:
@@ -275,6 +282,10 @@ class _Pen:
             c.line(start, self.y - 8.8 * mm, max(x + width - 4 * mm, start + 25 * mm), self.y - 8.8 * mm)
         self.y -= 14 * mm
 
+    def nextcopy(self, _block: NextCopy) -> None:
+        self.copy_start = self.page + 1
+        self.new_page()
+
     def done(self) -> int:
         self.c.showPage()
         self.c.save()
@@ -290,4 +301,4 @@ def render_form(target: str | Path | BinaryIO, form: Form, *, anchor: str = "") 
     return pen.done()
 
 
-__all__ = ["BLANK_DATE", "Cell", "Form", "Grid", "L", "Signatures", "Table", "Text", "V", "render_form"]
+__all__ = ["BLANK_DATE", "Cell", "Form", "Grid", "L", "NextCopy", "Signatures", "Table", "Text", "V", "render_form"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from mibao_desktop.ledgers.pending import PENDING, gaps
-from mibao_desktop.printing.forms import BLANK_DATE, Form, Grid, L, Signatures, Table, Text, V
+from mibao_desktop.printing.forms import BLANK_DATE, Form, Grid, L, NextCopy, Signatures, Table, Text, V
 
 SIGN = "签字:                日期:" + BLANK_DATE
 TICK, BOX = "■", "□"  # a box ticked from what MiBao knows, one left to tick by hand
@@ -395,11 +395,20 @@ def commitment(records: Sequence, ctx: FormContext) -> Form:
     """保密承诺书 (seed 003 涉密人员管理制度 附件, its text as the seed gives it), filled from the
     person's record: 姓名, 部门, 涉密岗位, 涉密等级 and the 身份证号 whole, as the unit files it
     (printed by the security administrator, the only one who sees it whole), and the day it was
-    signed when recorded. A record of another ledger names its 责任人 (the person, by name)."""
-    r = records[0] if records else None
+    signed when recorded. A record of another ledger names its 责任人 (the person, by name).
+    Several records selected (a unit's yearly signing): a page each, each filled with its own."""
+    blocks: list = []
+    for r in records or [None]:
+        if blocks:
+            blocks.append(NextCopy())
+        blocks += _commitment_blocks(r)
+    return Form("保密承诺书", note=_unit_line(ctx), blocks=blocks)
+
+
+def _commitment_blocks(r) -> list:
     person = r if r is not None and r.ledger.has_field("id_number") else None
     name = person.label if person is not None else _v(r, "responsible_person")
-    return Form("保密承诺书", note=_unit_line(ctx), blocks=[
+    return [
         Grid([
             (10, [L("姓名"), V(name), L("部门"), V(_v(r, "department"))]),
             (10, [L("涉密岗位"), V(_v(person, "post")), L("涉密等级"), V(_v(person, "grade"))]),
@@ -409,7 +418,7 @@ def commitment(records: Sequence, ctx: FormContext) -> Form:
         Text(COMMITMENT_ITEMS, numbered=True),
         Text(["违反以上承诺,自愿承担党纪、政纪责任和法律后果。"]),
         Signatures(["承诺人(签字):", f"日期:{_signed_on(person)}"], per_line=2),
-    ])
+    ]
 
 
 def _departure_items(start: str, end: str) -> tuple[str, ...]:
