@@ -175,6 +175,29 @@ def test_the_end_of_the_period_moves_the_person_to_decommissioned_with_a_history
         assert entry.detail["to"] == "已脱密"
 
 
+def test_the_next_review_is_cleared_while_out_of_post_and_computed_again_on_return(services, clock):
+    """下次复审日期 is for people in post: leaving clears it (the 首页's 复审 due reads it), the
+    end of the 脱密期, a saved 复审周期 or an import of a leaver does not bring it back, and
+    coming back to the post computes it again."""
+    who = person(services, grade="一般", vetted_on="2025-01-10")
+    assert services.ledgers.get(who.id).values["next_review"] == dt.date(2030, 1, 10)
+    left = services.departure.leave(who.id, "脱密期", FACTS)
+    assert left.values["next_review"] is None
+    entry = services.ledgers.history(who.id)[0]
+    assert [(c.old, c.new) for c in entry.changes if c.field == "next_review"] == [("2030-01-10", "")]
+    services.settings.set_review_intervals({"一般": 4})
+    assert services.ledgers.get(who.id).values["next_review"] is None
+    clock.set(dt.date(2027, 3, 5))
+    services.departure.end_due()
+    assert services.ledgers.get(who.id).values["next_review"] is None
+    back = services.ledgers.change_status(who.id, "在岗", reason="重新任用")
+    assert back.values["next_review"] == dt.date(2029, 1, 10)  # the interval saved meanwhile
+    result = services.ledgers.create_many("people", [
+        {"name": "孙立", "grade": "核心", "vetted_on": "2025-05-01", "status": "调离"},
+        {"name": "周平", "grade": "核心", "vetted_on": "2025-05-01"}])
+    assert [services.ledgers.get(rid).values["next_review"] for rid in result.created] == [None, dt.date(2026, 5, 1)]
+
+
 def test_a_major_event_report_is_under_the_person_in_their_history_and_audited(services):
     who = person(services)
     report = services.departure.report_major_event(who.id, {

@@ -119,7 +119,13 @@ def add_years(day: dt.date, years: int) -> dt.date:
 
 def next_review(values: Mapping[str, Any], years: Mapping[str, int] | None = None) -> dt.date | None:
     """下次复审日期: the last 复审, or for someone never reviewed again the 任前审查, plus the
-    grade's interval; none for who is no classified staff or was never reviewed."""
+    grade's interval; none for who is no classified staff or was never reviewed, and none for
+    who has left the post (脱密期, 已脱密, 调离, 退休): a 复审 is of people in post, so that every
+    reader of the stored date (the 首页's 复审 due, a sort, a filter) leaves them out without
+    knowing the statuses. The ledger service computes it again when the status changes
+    (back to 在岗: due again from the same basis)."""
+    if values.get("status") in PEOPLE_LIFECYCLE.closing:
+        return None
     interval = (years or _review_years).get(values.get("grade") or "")
     basis = values.get("last_review") or values.get("vetted_on")
     return add_years(basis, interval) if interval and basis else None

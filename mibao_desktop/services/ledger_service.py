@@ -1045,10 +1045,11 @@ class LedgerService:
         """Store a status change checked by the caller: the status, its history event (the
         status first, then the facts) and its audit entry."""
         now = self.clock()
+        followed = self._follow_status(session, ledger, record_id, new_status, now)
         RecordRepository(session).set_status(ledger, record_id, old, new_status, now)
         missing_clock.stamp(session, ledger, record_id, old, new_status, effective_date, reversal=bool(reverses))
         self._event(session, ledger, record_id, now, "status", reason=reason or None,
-                    effective_date=effective_date, changes=[("status", old, new_status), *facts], ids=ids)
+                    effective_date=effective_date, changes=[("status", old, new_status), *facts, *followed], ids=ids)
         labels = _labels(ledger)  # the facts' names, and a field's changed with them (a copy's 持有人)
         detail = {"record_id": record_id, "from": old, "to": new_status, "reason": reason,
                   "date": effective_date.isoformat(), **(audit_detail or {})}
@@ -1058,6 +1059,22 @@ class LedgerService:
             detail["reverses"] = dict(reverses)
         audit.append(session, self.actor, "record.status", f"{ledger.key}:{number}", detail, at=now)
         return self._get_view(session, record_id)
+
+    def _follow_status(self, session: Session, ledger: Ledger, record_id: int, new_status: str,
+                       now: dt.datetime) -> list[tuple[str, str | None, str | None]]:
+        """Computed values that depend on the status follow it (a person's 下次复审日期, none
+        while out of post, due again on return); the changes, for the status change's history
+        event. Written before the status itself, which moves its own facet count."""
+        if not ledger.computed_fields:
+            return []
+        current = self._get_view(session, record_id).values
+        moved = {**current, "status": new_status}
+        changed = [f for f in ledger.computed_fields if f.compute(moved) != current.get(f.name)]
+        if not changed:
+            return []
+        values = {**current, **{f.name: f.compute(moved) for f in changed}}
+        RecordRepository(session).write_values(ledger, record_id, current, values, now, voided=False)
+        return [(f.name, f.display(current.get(f.name)), f.display(values.get(f.name))) for f in changed]
 
     def reverse_status(self, record_id: int, event_id: int, *, confirm_referenced: bool = False) -> RecordView:
         """撤销此状态变更: put the record back into the status it left by the change ``event_id``
@@ -1384,6 +1401,7 @@ class LedgerService:
             memo: dict = {}
             found: list[tuple[str, str]] = []
             statuses = _StatusReader(ledger)
+            initial, computed = ledger.lifecycle.initial, ledger.computed_fields
             waiting: list[tuple[_Row, Any]] = []  # child rows, their parents looked up together after the pass
             seen_rows = 0
             for index, raw in enumerate(rows):
@@ -1408,6 +1426,9 @@ class LedgerService:
                     found.clear()
                     continue
                 _take_status(values, errors, found, statuses(status_cell))
+                if not errors and values.get("status", initial) != initial:
+                    for f in computed:  # computed from the status too (a leaver's 下次复审日期: none)
+                        values[f.name] = f.compute(values)
                 if found:
                     result.notes.extend(RowNote(index, labels.get(n, n), m) for n, m in found)
                     found.clear()

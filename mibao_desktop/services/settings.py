@@ -215,12 +215,12 @@ def _recompute_reviews(session: Session, grades: list[str], years: Mapping[str, 
         return 0
     t = table_of(people.PEOPLE)
     moved = 0
-    rows = session.execute(select(t.c.id, t.c.grade, t.c.last_review, t.c.vetted_on, t.c.next_review)
+    rows = session.execute(select(t.c.id, t.c.grade, t.c.last_review, t.c.vetted_on, t.c.next_review, t.c.status)
                            .where(t.c.grade.in_(grades)).order_by(t.c.id)).all()
     updates = []
     for row in rows:
-        due = people.next_review({"grade": row.grade, "last_review": row.last_review, "vetted_on": row.vetted_on},
-                                 years)
+        due = people.next_review({"grade": row.grade, "last_review": row.last_review, "vetted_on": row.vetted_on,
+                                  "status": row.status}, years)
         if due != row.next_review:
             updates.append({"rid": row.id, "due": due})
     for start in range(0, len(updates), 500):
