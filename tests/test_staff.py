@@ -151,6 +151,34 @@ def test_a_persons_file_holds_entries_under_the_person(services):
     assert len(services.ledgers.children(person.id, "staff_files")) == 3
 
 
+def test_the_latest_commitment_in_the_file_is_the_persons_signing_date(services):
+    """A 保密承诺书 filed dates the person's 保密承诺书签订日期 (the latest one filed; an older
+    one filed late does not take it back), an entry's date corrected or voided moves it back to
+    the latest left, and a date typed on the person makes no file entry (the file lists paper
+    the unit holds)."""
+    person = services.ledgers.create("people", staff(commitment_signed_on=None))
+    renewed = services.ledgers.create("staff_files", {"kind": "保密承诺书", "entry_date": "2024-03-01",
+                                                      "outcome": "已签订"}, parent_id=person.id)
+    assert services.ledgers.get(person.id).values["commitment_signed_on"] == dt.date(2024, 3, 1)
+    entry = services.ledgers.history(person.id)[0]
+    assert [(c.old, c.new) for c in entry.changes if c.field == "commitment_signed_on"] == [("", "2024-03-01")]
+    services.ledgers.create("staff_files", {"kind": "保密承诺书", "entry_date": "2020-03-01"}, parent_id=person.id)
+    services.ledgers.create("staff_files", {"kind": "奖惩", "entry_date": "2025-01-01"}, parent_id=person.id)
+    assert services.ledgers.get(person.id).values["commitment_signed_on"] == dt.date(2024, 3, 1)
+    services.ledgers.update(renewed.id, {"entry_date": "2023-03-01"})
+    assert services.ledgers.get(person.id).values["commitment_signed_on"] == dt.date(2023, 3, 1)
+    services.ledgers.void(renewed.id, "录入错误")
+    assert services.ledgers.get(person.id).values["commitment_signed_on"] == dt.date(2020, 3, 1)
+    services.ledgers.restore(renewed.id)
+    assert services.ledgers.get(person.id).values["commitment_signed_on"] == dt.date(2023, 3, 1)
+    # imported on their own, naming the person
+    result = services.ledgers.create_many("staff_files", [
+        {"_parent": person.values["person_number"], "kind": "保密承诺书", "entry_date": "2025-06-01"}])
+    assert result.created and services.ledgers.get(person.id).values["commitment_signed_on"] == dt.date(2025, 6, 1)
+    other = services.ledgers.create("people", staff(name="王强", id_number=ID_2, commitment_signed_on="2022-01-01"))
+    assert services.ledgers.children(other.id, "staff_files") == []
+
+
 def test_revision_0021_adds_the_staff_fields_and_the_file_to_a_register_in_use(empty_db_target):
     """People registered before 0021 keep every value and get the new columns empty; the file's
     table is made, with its search index, and takes entries at once."""

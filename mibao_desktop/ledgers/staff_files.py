@@ -11,13 +11,35 @@ DA-00001… (unique within the person).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from mibao_desktop.ledgers import common
 from mibao_desktop.ledgers.declaration import Ledger, Lifecycle, SampleContext
 from mibao_desktop.ledgers.fields import Choice, Date, Field, Text
 
 KINDS = ("政审表", "无犯罪记录证明", "保密承诺书", "保密责任书", "奖惩", "涉密项目", "涉密会议")
+
+# A 保密承诺书 filed dates the person's 保密承诺书签订日期 (people.py): the person's date is the
+# latest one filed, kept by the ledger service whenever an entry is added, edited, voided,
+# restored or imported (LedgerService._follow_commitments). Not the other way round: a date
+# typed on the person (a staff sheet's column) makes no entry, since the file lists paper the
+# unit holds (its 档案编号, where the original is), which a typed date does not show it has.
+COMMITMENT = "保密承诺书"
+PERSON_DATE = "commitment_signed_on"
+
+
+def person_date(held: dt.date | None, former: Iterable[dt.date | None], filed: dt.date | None) -> dt.date | None:
+    """The person's 保密承诺书签订日期 after a write to their file: ``held`` the date now,
+    ``former`` the dates of commitments the write took away (an entry voided, or its date or
+    kind changed), ``filed`` the latest commitment in the file now. The later of the person's
+    date and the file's, unless the person's date came from an entry taken away: then the
+    file's alone (none when none is left). An older commitment filed late takes nothing back."""
+    if held is not None and held in set(former):
+        return filed
+    if held is None or filed is None:
+        return held or filed
+    return max(held, filed)
+
 
 # An entry of a person's file is kept, never held: nothing of it is handed back when the person
 # leaves. Its one status is therefore a closing one, so that the person may be moved to 调离 or

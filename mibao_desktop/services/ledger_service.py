@@ -20,9 +20,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from mibao_desktop.db.database import Database
+from mibao_desktop.db.schema import table_of
 from mibao_desktop.db.models import FieldChange, Record, RecordEvent
 from mibao_desktop.errors import Cancelled, LifecycleError, NotFound, ServiceError, StaleRecord, ValidationFailed
-from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger, children_of, get_ledger
+from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger, children_of, get_ledger, staff_files
 from mibao_desktop.ledgers.declaration import REASON, RuleContext
 from mibao_desktop.ledgers.fields import LIST_JOINER, VOIDED_MARK, Field, FieldType, Level, Ref
 from mibao_desktop.ledgers.levels import LONG_TERM, parse_marking, period_text
@@ -823,6 +824,7 @@ class LedgerService:
                         changes=[(RELATED, None, f"{ledger.noun} {values[ledger.key_field]}" + (f":{said}" if said else ""))])
         audit.append(session, self.actor, "record.create", f"{ledger.key}:{values[ledger.key_field]}",
                      {"ledger": ledger.title, "record_id": record_id, **(audit_detail or {})}, at=now)
+        self._follow_commitments(session, ledger, _commitments_touched(ledger, parent_id, None, values))
         return record_id
 
     def _check_parent(self, session: Session, ledger: Ledger, parent_id: int | None) -> None:
@@ -929,6 +931,7 @@ class LedgerService:
         if undoes is not None:
             detail["undoes"] = {"event": undoes.id, "at": undoes.at.strftime("%Y-%m-%d %H:%M:%S")}
         audit.append(session, self.actor, "record.update", f"{ledger.key}:{values[ledger.key_field]}", detail, at=now)
+        self._follow_commitments(session, ledger, _commitments_touched(ledger, current.parent_id, current.values, values))
         missing_clock.follow_level(session, ledger, record_id, current.values, values)
         if current.label != str(values.get(ledger.label_field) or ""):
             self._carry_label(session, record_id)
@@ -1059,6 +1062,30 @@ class LedgerService:
             detail["reverses"] = dict(reverses)
         audit.append(session, self.actor, "record.status", f"{ledger.key}:{number}", detail, at=now)
         return self._get_view(session, record_id)
+
+    def _follow_commitments(self, session: Session, ledger: Ledger,
+                            touched: Mapping[int, Iterable[dt.date | None]]) -> None:
+        """Each person whose file's 保密承诺书 a write touched gets their 保密承诺书签订日期 from it
+        (``staff_files.person_date``; ``touched``: person id → the commitment dates the write
+        took away), as an edit of the person in the same transaction: in their history and the
+        audit log, saying why."""
+        if ledger.key != staff_files.STAFF_FILES.key or not touched:
+            return
+        t = table_of(ledger)
+        latest = dict(session.execute(
+            select(t.c.parent_id, func.max(t.c.entry_date))
+            .where(t.c.parent_id.in_(list(touched)), t.c.kind == staff_files.COMMITMENT,
+                   t.c.voided == False).group_by(t.c.parent_id)).all())  # noqa: E712
+        for person_id in sorted(touched):
+            people, row = self._locate(session, person_id, lock=True)
+            if row["voided"]:
+                continue
+            person = self._view(session, people, row)
+            held = person.values.get(staff_files.PERSON_DATE)
+            due = staff_files.person_date(held, touched[person_id], latest.get(person_id))
+            if due != held:
+                self._edit(session, people, person, {staff_files.PERSON_DATE: due},
+                           reason=f"人员档案中的{staff_files.COMMITMENT}")
 
     def _follow_status(self, session: Session, ledger: Ledger, record_id: int, new_status: str,
                        now: dt.datetime) -> list[tuple[str, str | None, str | None]]:
@@ -1287,6 +1314,9 @@ class LedgerService:
                 audit.append(session, self.actor, "record.void", f"{ledger.key}:{number}",
                              {"record_id": current.id, "reason": reason}, at=now)
                 voided.append(self._get_view(session, current.id))
+            for ledger, _number, current in located:
+                self._follow_commitments(session, ledger,
+                                         _commitments_touched(ledger, current.parent_id, current.values, None))
             return voided
 
     def restore(self, record_id: int) -> RecordView:
@@ -1324,6 +1354,7 @@ class LedgerService:
             self._event(session, ledger, record_id, now, "restore")
             audit.append(session, self.actor, "record.restore", f"{ledger.key}:{current.number}",
                          {"record_id": record_id}, at=now)
+            self._follow_commitments(session, ledger, _commitments_touched(ledger, current.parent_id, None, current.values))
             self._flush_or_explain(session)
             return self._get_view(session, record_id)
 
@@ -1553,6 +1584,14 @@ class LedgerService:
                 mine = [(rid, v, pid) for c, rid, v, pid in children if c is child]
                 repo.insert(child, mine, now, lambda p, c=child: self._scope(c, p))
                 self._import_events(session, child, [(rid, v["status"]) for rid, v, _ in mine], now, source)
+            for owner, filed in ((ledger, [(row.parent_id, row.values) for row in good]),
+                                 (staff_files.STAFF_FILES, [(pid, v) for c, _rid, v, pid in children
+                                                            if c.key == staff_files.STAFF_FILES.key])):
+                touched: dict[int, list] = {}
+                for pid, v in filed:
+                    for person, former in _commitments_touched(owner, pid, None, v).items():
+                        touched.setdefault(person, []).extend(former)
+                self._follow_commitments(session, owner, touched)
             result.created = [row.rid for row in good]
             audit.append(session, self.actor, "record.import", ledger.key,
                          {"ledger": ledger.title, "created": len(good),
@@ -1968,6 +2007,20 @@ __all__ = [
     "BatchResult", "ChangeRow", "FieldChangeView", "HistoryEntry", "LedgerQuery", "LedgerService", "Page",
     "RecordView", "Referrer", "RowRefusal", "StillReferenced",
 ]
+
+
+def _commitments_touched(ledger: Ledger, parent_id: int | None, old: Mapping[str, Any] | None,
+                         new: Mapping[str, Any] | None) -> dict[int, list[dt.date | None]]:
+    """The person whose file's 保密承诺书 an entry written from ``old`` to ``new`` (None: not in
+    the file, created or voided) touches, with the commitment date it took away; {} when none."""
+    if ledger.key != staff_files.STAFF_FILES.key or parent_id is None:
+        return {}
+    def dated(values: Mapping[str, Any] | None) -> dt.date | None | bool:
+        return values.get("entry_date") if values and values.get("kind") == staff_files.COMMITMENT else False
+    before, after = dated(old), dated(new)
+    if before is False and after is False or before == after:
+        return {}
+    return {parent_id: [] if before is False else [before]}
 
 
 def _key_text(value: Any) -> Any:
