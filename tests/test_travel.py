@@ -104,6 +104,28 @@ def test_a_document_is_handed_out_only_after_the_briefing_and_is_overdue_when_no
     assert services.ledgers.get(t.id).status == "已回国"
 
 
+def test_an_approved_trip_keeps_what_was_approved(services):
+    """修改 of an approved trip's traveller, kind, where, when, why or with whom is refused,
+    naming the fields and the way (撤销申请, a new application): what was approved, briefed
+    and the document's 应交回日期 follow from them. Before approval, and its 备注 after, edit."""
+    who = person(services)
+    doc = passport(services, who)
+    t = trip(services, who)
+    assert services.ledgers.update(t.id, {"destinations": "日本、韩国"}).values["destinations"] == "日本、韩国"
+    services.travel.approve(t.id, {"approver": "张副所长"})
+    services.travel.brief(t.id, {"briefed_by": "保密办 刘洋"})
+    services.travel.collect(doc.id, t.id, HANDED)
+    for change in ({"return_on": DAY0 + dt.timedelta(days=40)}, {"destinations": "美国"},
+                   {"leave_on": DAY0 + dt.timedelta(days=5), "companions": "配偶"}):
+        with pytest.raises(LifecycleError, match="已批准") as refused:
+            services.ledgers.update(t.id, change)
+        assert "撤销申请" in str(refused.value)
+        assert all(T.TRIPS.field(n).label in str(refused.value) for n in change)
+    assert services.ledgers.get(t.id).values["return_on"] == DAY0 + dt.timedelta(days=17)
+    assert services.ledgers.get(doc.id).values["due_on"] == DAY0 + dt.timedelta(days=27)
+    assert services.ledgers.update(t.id, {"remarks": "行程未变"}).values["remarks"] == "行程未变"
+
+
 def test_the_three_forms_print_filled_from_the_records(services, clock, tmp_path):
     core = person(services, "赵强", grade="核心", post="机要员")
     doc = passport(services, core)

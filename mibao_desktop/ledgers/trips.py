@@ -75,6 +75,15 @@ TRIP_LIFECYCLE = Lifecycle(
     synonyms={"申请": APPLIED, "审批中": APPLIED, "批准": APPROVED, "同意": APPROVED, "未批准": REFUSED,
               "不批准": REFUSED, "已返回": RETURNED, "回国": RETURNED, "已回国(境)": RETURNED, "撤销": WITHDRAWN},
     actions=TRIP_ACTIONS,
+    # What was approved is what goes. Once approved, a change of who, where, when, why or with whom
+    # is a trip nobody approved: the briefing was held for the approved one and the document's
+    # 应交回日期 was set from its return date. A security administrator expects such a change to
+    # be approved again, not typed over the approval, so 修改 refuses it (also while the document
+    # is out, whose due date would silently stay on the old return) and points to 撤销申请 and a
+    # new application, which is approved, briefed and handed out as any other.
+    settled={s: (TRAVELLER, KIND, "destinations", LEAVE_ON, RETURN_ON, "purpose", "companions")
+             for s in (APPROVED, RETURNED)},
+    settled_why="行程变更须重新审批:请“撤销申请”后重新申请出国(境),经审批、行前谈话后再领取证件",
 )
 
 

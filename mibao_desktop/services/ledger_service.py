@@ -906,6 +906,10 @@ class LedgerService:
                    or (f.many and f.is_reference and f.display(values.get(f.name)) != f.display(current.values.get(f.name)))]
         if not changes:
             return current
+        settled = [f.label for f, _o, _n in changes if f.name in ledger.lifecycle.settled.get(current.status, ())]
+        if settled:
+            raise LifecycleError(f"{ledger.noun} {current.number} 已为“{current.status}”,"
+                                 f"{'、'.join(settled)}不能修改。{ledger.lifecycle.settled_why}")
         changed = RecordView(**{**current.__dict__, "values": values})
         related = self._referrers_rules(session, changed)
         if related:
