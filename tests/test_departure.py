@@ -198,6 +198,35 @@ def test_the_next_review_is_cleared_while_out_of_post_and_computed_again_on_retu
     assert [services.ledgers.get(rid).values["next_review"] for rid in result.created] == [None, dt.date(2026, 5, 1)]
 
 
+def test_an_exit_document_out_with_the_person_is_held_until_it_is_handed_back(services):
+    """A passport 已领取 by its 持证人 is in their hands: listed among what they hold, not
+    handed over to someone else (it goes back to the unit by 交回), and the person is not let go
+    until it is back. In the unit's safe it is nobody's item to clear."""
+    who = person(services, grade="重要")
+    passport = services.ledgers.create("exit_documents", {
+        "document_number": "E12345678", "holder": who.label, "kind": "护照", "issued_on": "2020-05-01",
+        "expires_on": "2030-04-30"})
+    services.ledgers.create("exit_documents", {"document_number": "C12345678", "holder": who.label,
+                                               "kind": "往来港澳通行证", "expires_on": "2030-04-30"})
+    assert services.departure.holdings(who.id) == []
+    trip = services.travel.apply({"traveller": who.label, "kind": "因私", "destinations": "日本", "purpose": "旅游",
+                                  "leave_on": DAY0, "return_on": DAY0 + dt.timedelta(days=5), "applied_on": DAY0})
+    services.travel.approve(trip.id, {"approver": "张副所长"})
+    services.travel.brief(trip.id, {"briefed_by": "保密办 刘洋"})
+    services.travel.collect(passport.id, trip.id, {"collector": who.label, "handler": "人事处 王敏"})
+    held, = services.departure.holdings(who.id)
+    assert (held.record.id, held.noun, held.number, held.roles) == (passport.id, "出入境证件", "E12345678", "持证人")
+    with pytest.raises(LifecycleError, match="E12345678") as refused:
+        services.departure.leave(who.id, "脱密期", FACTS)
+    assert "出入境证件 E12345678" in str(refused.value)
+    with pytest.raises(LifecycleError, match="交回"):
+        services.departure.hand_over(who.id, [passport.id], "李娜", approver="王主任")
+    assert services.ledgers.get(passport.id).values["holder"].id == who.id
+    services.travel.hand_back(passport.id, {"returner": who.label, "handler": "人事处 王敏"})
+    assert services.departure.holdings(who.id) == []
+    assert services.departure.leave(who.id, "脱密期", FACTS).status == "脱密期"
+
+
 def test_a_major_event_report_is_under_the_person_in_their_history_and_audited(services):
     who = person(services)
     report = services.departure.report_major_event(who.id, {

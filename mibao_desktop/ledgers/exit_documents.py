@@ -114,7 +114,7 @@ EXIT_DOCUMENTS = Ledger(
     fields=(
         Field(NUMBER, "证件号码", Text(max_length=12, upper=True), required=True, unique=True, searchable=True,
               synonyms=("证件号", "护照号", "护照号码", "通行证号码", "号码")),
-        Field(HOLDER, "持证人", Person(), required=True, searchable=True, synonyms=("姓名", "证件持有人", "持有人")),
+        Field(HOLDER, "持证人", Person(held_in=frozenset({OUT})), required=True, searchable=True, synonyms=("姓名", "证件持有人", "持有人")),
         Field(KIND, "证件类别", _Kind(KINDS), required=True, facet=True, synonyms=("证件类型", "证件名称", "类别")),
         Field("issued_on", "签发日期", Date(), synonyms=("签发时间", "发证日期")),
         Field(EXPIRES_ON, "有效期至", Date(not_future=False), required=True,

@@ -346,6 +346,9 @@ class Person(Reference):
     # the item is in this person's hands (责任人, 使用人, 保管人, 持有人): a person who leaves the
     # post hands it over first (services/departure.py); a 泄密责任人 or an attendee holds nothing
     in_charge: bool = False
+    # the person holds the item only while it is in one of these statuses (an exit document the
+    # unit keeps is in its 持证人's hands once 已领取): leaving, they give it back first
+    held_in: frozenset[str] = frozenset()
     editor = "person"
     identifier = False  # a name, matched as the register keeps it: as typed
 

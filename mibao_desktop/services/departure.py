@@ -10,7 +10,9 @@ The procedure is one service (:class:`DepartureService`, ``Services.departure``)
 
 - :meth:`~DepartureService.holdings` lists what the person still holds: every record, not
   voided and not closed, that names them in a field declared ``Person(in_charge=True)`` (a
-  device's 责任人 and 使用人, a carrier's 保管人, a copy's 持有人), a copy with its carrier;
+  device's 责任人 and 使用人, a carrier's 保管人, a copy's 持有人), a copy with its carrier, and
+  every one that names them in a field held only in some statuses (``Person.held_in``: an exit
+  document 已领取 by its 持证人, which goes back to the unit by 交回, never to another person);
 - each item goes back or to a named person through the services that own it: a copy is
   归还 or 移交 by the carrier actions (with their rules and history), a carrier's 保管人 is
   transferred by ``transfer_keeper``, a device's or medium's person field is edited through the
@@ -98,7 +100,13 @@ class HeldItem:
 
     @property
     def is_copy(self) -> bool:
-        return bool(self.record.ledger.lifecycle.actions)
+        return self.record.ledger.key == C.CARRIER_COPIES.key
+
+    @property
+    def goes_back_only(self) -> bool:
+        """Held only while out (an exit document 已领取, ``Person.held_in``): it goes back to the
+        unit by its own action, never to another person."""
+        return any(getattr(self.record.ledger.field(n).type, "held_in", None) for n in self.fields)
 
     @property
     def can_give_back(self) -> bool:
@@ -216,8 +224,12 @@ class DepartureService:
         repo = RecordRepository(session)
         fields: dict[int, list[str]] = {}
         by_ledger: dict[str, list[int]] = {}
+        held_in: dict[int, set[str] | None] = {}  # record → the statuses it is held in (None: any)
         for ledger, f, rid in repo.referrers(person_id):
-            if getattr(f.type, "in_charge", False):
+            statuses = getattr(f.type, "held_in", frozenset())
+            if getattr(f.type, "in_charge", False) or statuses:
+                held = held_in.get(rid, set())
+                held_in[rid] = None if held is None or not statuses else held | statuses
                 if rid not in fields:
                     by_ledger.setdefault(ledger.key, []).append(rid)
                 fields.setdefault(rid, []).append(f.name)
@@ -230,6 +242,7 @@ class DepartureService:
                                                        t.c.voided == False,  # noqa: E712 (SQL)
                                                        t.c.status.not_in(ledger.lifecycle.closing or ("",)))
                                        ).mappings().all()
+                rows = [r for r in rows if held_in[r["id"]] is None or r["status"] in held_in[r["id"]]]
                 views.extend(self.ledgers._views(session, ledger, rows))
         parents: dict[int, RecordView] = {}
         wanted: dict[str, list[int]] = {}
@@ -306,6 +319,9 @@ class DepartureService:
 
     def _hand_over_one(self, person: RecordView, item: HeldItem, to: Any, approver: str) -> RecordView:
         reason = f"{person.label}离岗交接(批准人:{approver.strip()})"
+        if item.goes_back_only:
+            raise LifecycleError(f"{item.noun} {item.number} 当前为“{item.record.status}”,须由本人交回单位"
+                                 f"(在{item.record.ledger.title}中办理“交回”),不能移交他人。")
         if item.is_copy:
             if item.record.status not in TRANSFER.from_:
                 raise LifecycleError(f"{item.noun} {item.number} 当前为“{item.record.status}”,"
