@@ -175,6 +175,31 @@ def test_the_end_of_the_period_moves_the_person_to_decommissioned_with_a_history
         assert entry.detail["to"] == "已脱密"
 
 
+def test_a_selection_is_handed_over_all_or_nothing_naming_each_item_that_cannot_go(services):
+    """移交所选 is one transaction: when any item may not go (a copy still lent out, a
+    passport out), nothing moves, and the refusal names each of them, not only the first."""
+    who = person(services)
+    pc, usb, own, own_copy, lent = holding_everything(services, who)
+    other = services.ledgers.create("carriers", dict(carrier_number="ZT-3", title="会议纪要", level="秘密",
+                                                     classified_on="2026-01-05", copies=1, keeper="李娜",
+                                                     department="保密办", scope="全体人员"))
+    lent_too = services.ledgers.create("carrier_copies", {"copy_number": 1, "holder": "李娜"}, parent_id=other.id)
+    services.carrier_actions.lend([lent_too.id], {"borrower": who.label, "due_back": DAY0 + dt.timedelta(days=10),
+                                                  "approver": "王主任"}, effective_date=DAY0)
+    chosen = [pc.id, usb.id, lent.id, own.id, own_copy.id, lent_too.id]
+    with pytest.raises(LifecycleError) as refused:
+        services.departure.hand_over(who.id, chosen, "孙丽", approver="王主任")
+    said = str(refused.value)
+    assert "ZT-2·份号1" in said and "ZT-3·份号1" in said and "均未移交" in said
+    assert "JM-0001" not in said
+    assert services.ledgers.get(pc.id).display("responsible_person") == "赵强"  # nothing moved
+    assert services.ledgers.get(own.id).display("keeper") == "赵强"
+    assert services.ledgers.get(own_copy.id).display("holder") == "赵强"
+    assert len(services.departure.holdings(who.id)) == 6
+    done = services.departure.hand_over(who.id, [pc.id, usb.id, own.id, own_copy.id], "孙丽", approver="王主任")
+    assert len(done) == 4 and [h.record.id for h in services.departure.holdings(who.id)] == [lent.id, lent_too.id]
+
+
 def test_the_next_review_is_cleared_while_out_of_post_and_computed_again_on_return(services, clock):
     """下次复审日期 is for people in post: leaving clears it (the 首页's 复审 due reads it), the
     end of the 脱密期, a saved 复审周期 or an import of a leaver does not bring it back, and

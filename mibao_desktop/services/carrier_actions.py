@@ -182,8 +182,23 @@ class CarrierActions:
         reason says who approved it, in its history and audit entry."""
         if is_blank(approver):
             raise ValidationFailed({"approver": "移交必须填写批准人"}, {"approver": "批准人"})
+        with self.ledgers._write("修改台账") as session:
+            return self._transfer_keeper(session, carrier_id, keeper, approver, reason)
+
+    def _transfer_keeper(self, session: Session, carrier_id: int, keeper: Any, approver: str,
+                         reason: str = "") -> RecordView:
+        """:meth:`transfer_keeper` in the caller's transaction (a leaver's hand-over of a selection)."""
         words = f"移交(批准人:{str(approver).strip()})" + (f":{reason.strip()}" if reason and reason.strip() else "")
-        return self.ledgers.update(carrier_id, {"keeper": keeper}, reason=words)
+        ledger, current = self.ledgers._editable(session, carrier_id)
+        return self.ledgers._edit(session, ledger, current, {"keeper": keeper}, reason=words)
+
+    def _transfer_copy(self, session: Session, copy_id: int, facts: Mapping[str, Any]) -> RecordView:
+        """One copy's 移交 in the caller's transaction (a leaver's hand-over of a selection)."""
+        action = ACTIONS["transfer"]
+        row = self._copy_row(session, copy_id)
+        carrier = self.ledgers._get_view(session, row["parent_id"])
+        return self._one(session, action, row, carrier, self._resolved(session, action, row, facts),
+                         self.ledgers.clock().date())
 
     # -- the actions on copies ---------------------------------------------------------------
 

@@ -274,35 +274,53 @@ class DepartureService:
     def hand_over(self, person_id: int, record_ids: Sequence[int], to: Any, *, approver: str,
                   progress: Callable[[int, int], None] | None = None) -> list[RecordView]:
         """Each item to the person ``to`` (a name as typed, or a Ref): a copy 移交 (its rules:
-        批准人), a carrier's 保管人 transferred, a device's or medium's 责任人/使用人 changed.
-        Each item is one transaction of its owner service; the first refusal stops, naming the
-        item, and those done before it stay done (they are in the history)."""
+        批准人), a carrier's 保管人 transferred, a device's or medium's 责任人/使用人 changed,
+        through the owners' own steps (rules, history, audit entry each).
+
+        The selection is one transaction, all or nothing: an administrator who chose ten items
+        and is told one may not go must not find the other nine half moved (a receiver who then
+        signs for a list that is not what was handed). Every item is tried, so that the refusal
+        names each one that may not go and why; then, when any was refused, nothing is stored."""
         if is_blank(to):
             raise ValidationFailed({"to": "请填写接收人"}, {"to": "移交给"})
         if is_blank(approver):
             raise ValidationFailed({"approver": "移交须填写批准人"}, {"approver": "批准人"})
-        held = {h.record.id: h for h in self.holdings(person_id)}
         person = self.ledgers.get(person_id)
         if getattr(to, "id", None) == person_id or str(to).strip() in (person.label, person.number):
             raise ValidationFailed({"to": f"接收人不能是离岗的{person.label}本人"}, {"to": "移交给"})
         gone = self._not_in_post(to)
         if gone:
             raise ValidationFailed({"to": gone}, {"to": "移交给"})
-        done: list[RecordView] = []
-        for n, rid in enumerate(record_ids):
-            if progress is not None:
-                progress(n, len(record_ids))
-            item = held.get(rid)
-            if item is None:
-                continue  # handed over meanwhile (another workstation): nothing left to do
-            try:
-                done.append(self._hand_over_one(person, item, to, approver))
-            except ValidationFailed as exc:
-                raise ValidationFailed(exc.errors, exc.labels, lead=f"{item.noun} {item.number} 未能移交:") from None
-            except ServiceError as exc:
-                kind = LifecycleError if isinstance(exc, LifecycleError) else ServiceError
-                raise kind(f"{item.noun} {item.number} 未能移交:{exc}") from None
-        return done
+        with self.ledgers._write(DOING) as session:
+            for rid in sorted(set(record_ids)):  # locked in id order first, as void_many does
+                self.ledgers._locate(session, rid, lock=True)
+            self._person(session, person_id)
+            held = {h.record.id: h for h in self._held(session, person_id)}
+            done: list[RecordView] = []
+            refused: list[tuple[HeldItem, ServiceError]] = []
+            chosen = list(dict.fromkeys(record_ids))
+            for n, rid in enumerate(chosen):
+                if progress is not None:
+                    progress(n, len(chosen))
+                item = held.get(rid)
+                if item is None:
+                    continue  # handed over meanwhile (another workstation): nothing left to do
+                try:
+                    done.append(self._hand_over_one(session, person, item, to, approver))
+                except ServiceError as exc:
+                    refused.append((item, exc))
+            if len(refused) == 1 and isinstance(refused[0][1], ValidationFailed):
+                item, exc = refused[0]
+                lead = f"{item.noun} {item.number} 未能移交" + (",所选物品均未移交:" if len(chosen) > 1 else ":")
+                raise ValidationFailed(exc.errors, exc.labels, lead=lead)
+            if refused:
+                said = "".join(f"{item.noun} {item.number} 未能移交:"
+                               + (";".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else str(exc))
+                               for item, exc in refused)
+                if len(chosen) > 1:
+                    said = f"所选 {len(chosen)} 件中有 {len(refused)} 件不能移交,均未移交:" + said
+                raise LifecycleError(said)
+            return done
 
     def _not_in_post(self, to: Any) -> str:
         """Why ``to`` may not receive what a leaver hands over: the person chosen (or everyone of
@@ -317,7 +335,7 @@ class DepartureService:
             return f"{rows[0]['name']} 当前为“{rows[0]['status']}”,已不在岗,不能接收移交的物品"
         return ""
 
-    def _hand_over_one(self, person: RecordView, item: HeldItem, to: Any, approver: str) -> RecordView:
+    def _hand_over_one(self, session, person: RecordView, item: HeldItem, to: Any, approver: str) -> RecordView:
         reason = f"{person.label}离岗交接(批准人:{approver.strip()})"
         if item.goes_back_only:
             raise LifecycleError(f"{item.noun} {item.number} 当前为“{item.record.status}”,须由本人交回单位"
@@ -326,11 +344,11 @@ class DepartureService:
             if item.record.status not in TRANSFER.from_:
                 raise LifecycleError(f"{item.noun} {item.number} 当前为“{item.record.status}”,"
                                      f"须先归还,再移交。")
-            return self._actions().transfer([item.record.id], {"new_holder": to, "approver": approver})[0]
+            return self._actions()._transfer_copy(session, item.record.id, {"new_holder": to, "approver": approver})
         if item.record.ledger.key == C.CARRIERS.key:
-            return self._actions().transfer_keeper(item.record.id, to, approver=approver,
-                                                   reason=f"{person.label}离岗交接")
-        return self.ledgers.update(item.record.id, {name: to for name in item.fields}, reason=reason)
+            return self._actions()._transfer_keeper(session, item.record.id, to, approver, f"{person.label}离岗交接")
+        ledger, current = self.ledgers._editable(session, item.record.id)
+        return self.ledgers._edit(session, ledger, current, {name: to for name in item.fields}, reason=reason)
 
     # -- closing the person ------------------------------------------------------------------
 
