@@ -275,7 +275,15 @@ def test_a_major_event_report_is_under_the_person_in_their_history_and_audited(s
 
 def test_decommission_ends_on_the_day_before_the_same_date_months_later():
     assert decommission.end_of(dt.date(2026, 3, 1), 6) == dt.date(2026, 8, 31)
-    assert decommission.end_of(dt.date(2026, 8, 31), 6) == dt.date(2027, 2, 27)
+    # the month with no 31st: the period runs to its last day, never shorter than the months
+    # (a start on 08-28 ends on 02-27; on 08-29, 08-30 or 08-31 on 02-28, on 02-29 in a leap year)
+    assert decommission.end_of(dt.date(2026, 8, 31), 6) == dt.date(2027, 2, 28)
+    assert decommission.end_of(dt.date(2026, 8, 28), 6) == dt.date(2027, 2, 27)
+    assert decommission.end_of(dt.date(2027, 8, 30), 6) == dt.date(2028, 2, 29)
+    assert decommission.end_of(dt.date(2027, 2, 28), 12) == dt.date(2028, 2, 27)
+    assert decommission.end_of(dt.date(2028, 2, 29), 12) == dt.date(2029, 2, 28)
+    assert decommission.end_of(dt.date(2026, 1, 31), 36) == dt.date(2029, 1, 30)
+    assert decommission.end_of(dt.date(2026, 12, 31), 6) == dt.date(2027, 6, 30)
     assert decommission.months_text(18) == "1年6个月"
 
 

@@ -31,12 +31,15 @@ UNTIL = Field("decommission_until", "脱密期截止", Date(not_future=False),
 
 
 def end_of(start: dt.date, months: int) -> dt.date:
-    """The last day of a period of ``months`` from ``start`` (6 months from 2026-03-01 end on
-    2026-08-31; from 2026-08-31 on 2027-02-27, the day before 02-28, the month having no 31st)."""
+    """The last day of a period of ``months`` from ``start``, the start counted (6 months from
+    2026-03-01 end on 2026-08-31). When the same date months later does not exist the period
+    runs to the end of that month: from 2026-08-31 (or 08-29, 08-30) it ends on 2027-02-28, not
+    02-27, which would make the 脱密期 shorter than its months (seed 003 第七条)."""
     month = start.month - 1 + months
     year, month = start.year + month // 12, month % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return dt.date(year, month, day) - dt.timedelta(days=1)
+    if start.day > calendar.monthrange(year, month)[1]:  # no such day: the period fills the month
+        return dt.date(year, month, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, start.day) - dt.timedelta(days=1)
 
 
 def months_text(months: int) -> str:
