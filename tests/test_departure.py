@@ -287,6 +287,35 @@ def test_decommission_ends_on_the_day_before_the_same_date_months_later():
     assert decommission.months_text(18) == "1年6个月"
 
 
+def test_revision_0027_clears_the_next_review_of_people_out_of_post(empty_db_target):
+    """People who left before 下次复审日期 followed the status keep none after the upgrade; those
+    in post keep theirs."""
+    from sqlalchemy import text
+
+    from mibao_desktop.db.database import Database
+
+    db = Database.open(empty_db_target, migrate=False)
+    try:
+        db.upgrade(backup_dir=None, target="0026")
+        at = dt.datetime(2026, 6, 5, 10, 0)
+        people = ((1, "在岗"), (2, "脱密期"), (3, "已脱密"), (4, "调离"), (5, "退休"))
+        with db.engine.begin() as conn:
+            for rid, status in people:
+                conn.execute(text("INSERT INTO records (id, ledger, label, voided) VALUES (:i, 'people', :n, false)"),
+                             {"i": rid, "n": f"人{rid}"})
+                conn.execute(text("INSERT INTO ledger_people (id, person_number, name, status, next_review, voided, "
+                                  "created_at, updated_at, version) VALUES (:i, :p, :n, :s, :d, false, :at, :at, 1)"),
+                             {"i": rid, "p": f"RY-{rid:04d}", "n": f"人{rid}", "s": status,
+                              "d": dt.date(2027, 1, rid), "at": at})
+        db.upgrade(backup_dir=None)
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, next_review FROM ledger_people ORDER BY id")).all()
+        assert [(r[0], r[1] if isinstance(r[1], (dt.date, type(None))) else dt.date.fromisoformat(r[1]))
+                for r in rows] == [(1, dt.date(2027, 1, 1)), (2, None), (3, None), (4, None), (5, None)]
+    finally:
+        db.close()
+
+
 def test_revision_0022_moves_the_people_who_left_to_the_new_statuses(empty_db_target):
     """离职 becomes 调离, or 退休 where the change into it or the 备注 said so: the row, the
     history, the counts by status and the year's tallies of moves."""
