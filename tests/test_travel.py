@@ -259,3 +259,23 @@ def test_revision_0024_creates_the_trips_and_documents_tables_on_a_database_at_0
         assert ScriptDirectory.from_config(alembic_config()).get_revision("0024").down_revision == "0023"
     finally:
         db.close()
+
+
+def test_the_sample_passports_are_made_on_a_day_400_days_after_a_leap_day(monkeypatch):
+    """mibao demo on 2025-04-04 made a passport issued 2024-02-29 and gave it 2034-02-29, a day
+    that does not exist (ValueError, the demo stopped): it expires on 2034-02-28."""
+    import random
+    import types
+
+    from mibao_desktop.ledgers import exit_documents
+    from mibao_desktop.ledgers.declaration import SampleContext
+
+    class Day(dt.date):
+        @classmethod
+        def today(cls):
+            return dt.date(2025, 4, 4)
+
+    monkeypatch.setattr(exit_documents, "dt", types.SimpleNamespace(date=Day, timedelta=dt.timedelta))
+    made = {"people": [{"name": "王芳", "person_number": "RY-0001", "grade": "重要"}]}
+    rows = list(exit_documents._sample(SampleContext(random.Random(1), 1.0, made, ["王芳"])))
+    assert rows[0]["issued_on"] == "2024-02-29" and rows[0][exit_documents.EXPIRES_ON] == "2034-02-28"

@@ -98,7 +98,9 @@ def _sample(ctx: SampleContext) -> Iterator[dict]:
               if r.get("grade") in ("重要", "一般") and r.get("person_number")][:4]
     for n, who in enumerate(people or [ctx.people[0]]):
         issued = today - dt.timedelta(days=400 * (n + 1))
-        expires = today + dt.timedelta(days=60) if n == 3 else issued.replace(year=issued.year + 10)
+        # ten years on; issued on 29 February (today 400 days after one), the 28th
+        expires = (today + dt.timedelta(days=60) if n == 3
+                   else issued.replace(year=issued.year + 10, day=min(issued.day, 28 if issued.month == 2 else 31)))
         yield {NUMBER: f"E{ctx.rng.randint(10_000_000, 99_999_999)}", HOLDER: who, KIND: PASSPORT,
                "issued_on": issued.isoformat(), EXPIRES_ON: expires.isoformat(), "location": "人事处证件保密柜"}
     if people:
