@@ -104,7 +104,7 @@ def test_a_document_is_handed_out_only_after_the_briefing_and_is_overdue_when_no
     assert services.ledgers.get(t.id).status == "已回国"
 
 
-def test_an_approved_trip_keeps_what_was_approved(services):
+def test_an_approved_trip_keeps_what_was_approved(services, clock):
     """修改 of an approved trip's traveller, kind, where, when, why or with whom is refused,
     naming the fields and the way (撤销申请, a new application): what was approved, briefed
     and the document's 应交回日期 follow from them. Before approval, and its 备注 after, edit."""
@@ -124,6 +124,10 @@ def test_an_approved_trip_keeps_what_was_approved(services):
     assert services.ledgers.get(t.id).values["return_on"] == DAY0 + dt.timedelta(days=17)
     assert services.ledgers.get(doc.id).values["due_on"] == DAY0 + dt.timedelta(days=27)
     assert services.ledgers.update(t.id, {"remarks": "行程未变"}).values["remarks"] == "行程未变"
+    clock.set(DAY0 + dt.timedelta(days=20))
+    services.travel.report(t.id, {"report": "按计划往返"})
+    with pytest.raises(LifecycleError, match="已回国.*备注"):  # no 撤销申请 to point to once back
+        services.ledgers.update(t.id, {"return_on": DAY0 + dt.timedelta(days=18)})
 
 
 def test_the_three_forms_print_filled_from_the_records(services, clock, tmp_path):

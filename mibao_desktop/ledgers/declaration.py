@@ -144,9 +144,9 @@ class Lifecycle:
     # person leaves 在岗 only by 离岗离职: talk, commitment, everything returned, access revoked)
     procedures: Mapping[str, str] = dc_field(default_factory=dict)
     # status → the fields 修改 may not change in it (an approved trip's where and when: what was
-    # approved), and what to do instead, said with the refusal
+    # approved), and per status what to do instead, said with the refusal
     settled: Mapping[str, tuple[str, ...]] = dc_field(default_factory=dict)
-    settled_why: str = ""
+    settled_why: Mapping[str, str] = dc_field(default_factory=dict)
 
     def __post_init__(self) -> None:
         wrong = {s for s in self.synonyms.values() if s not in self.statuses}

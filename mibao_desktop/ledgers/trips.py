@@ -83,7 +83,8 @@ TRIP_LIFECYCLE = Lifecycle(
     # new application, which is approved, briefed and handed out as any other.
     settled={s: (TRAVELLER, KIND, "destinations", LEAVE_ON, RETURN_ON, "purpose", "companions")
              for s in (APPROVED, RETURNED)},
-    settled_why="行程变更须重新审批:请“撤销申请”后重新申请出国(境),经审批、行前谈话后再领取证件",
+    settled_why={APPROVED: "行程变更须重新审批:请“撤销申请”后重新申请出国(境),经审批、行前谈话后再领取证件。",
+                 RETURNED: "已回国的出国(境)按审批的内容存档;实际行程与审批不符的,请在“备注”中说明。"},
 )
 
 

@@ -909,7 +909,7 @@ class LedgerService:
         settled = [f.label for f, _o, _n in changes if f.name in ledger.lifecycle.settled.get(current.status, ())]
         if settled:
             raise LifecycleError(f"{ledger.noun} {current.number} 已为“{current.status}”,"
-                                 f"{'、'.join(settled)}不能修改。{ledger.lifecycle.settled_why}")
+                                 f"{'、'.join(settled)}不能修改。{ledger.lifecycle.settled_why.get(current.status, '')}")
         changed = RecordView(**{**current.__dict__, "values": values})
         related = self._referrers_rules(session, changed)
         if related:
