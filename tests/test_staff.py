@@ -200,3 +200,17 @@ def test_revision_0021_adds_the_staff_fields_and_the_file_to_a_register_in_use(e
             assert conn.execute(text("SELECT count(*) FROM ledger_staff_files")).scalar() == 0
     finally:
         db.close()
+
+
+def test_a_decommission_period_ending_before_it_starts_is_refused(services):
+    """脱密期截止 typed (or imported) before 脱密期开始 was stored: the person was moved to 已脱密
+    the next morning, a period never served."""
+    with pytest.raises(ValidationFailed, match="脱密期截止") as refused:
+        services.ledgers.create("people", staff(id_number=None, decommission_from="2026-03-01",
+                                                decommission_until="2025-08-31"))
+    assert "decommission_until" in refused.value.errors
+    person = services.ledgers.create("people", staff(id_number=None, decommission_from="2026-03-01",
+                                                     decommission_until="2026-08-31"))
+    with pytest.raises(ValidationFailed, match="早于脱密期开始"):
+        services.ledgers.update(person.id, {"decommission_until": "2026-02-28"})
+    assert services.ledgers.get(person.id).values["decommission_until"] == dt.date(2026, 8, 31)

@@ -147,9 +147,15 @@ def _vetting_dated(ctx: RuleContext) -> dict[str, str]:
 def _dates_in_order(ctx: RuleContext) -> dict[str, str]:
     v = ctx.values
     became, review = v.get("became_classified_on"), v.get("last_review")
+    errors = {}
     if became and review and review < became:
-        return {"last_review": f"上次复审日期 {review.isoformat()} 早于成为涉密人员日期 {became.isoformat()},请核对"}
-    return {}
+        errors["last_review"] = f"上次复审日期 {review.isoformat()} 早于成为涉密人员日期 {became.isoformat()},请核对"
+    # a period ending before it starts would be "served" at the next morning's check (已脱密)
+    start, until = v.get(decommission.FROM.name), v.get(decommission.UNTIL.name)
+    if start and until and until < start:
+        errors[decommission.UNTIL.name] = (f"脱密期截止 {until.isoformat()} 早于脱密期开始 {start.isoformat()},"
+                                           "请核对")
+    return errors
 
 
 def sample_id_number(rng: Any, birth: dt.date) -> str:
