@@ -133,3 +133,28 @@ def test_the_minimum_hours_are_set_in_the_system_menu(window, qtbot, services):
     assert services.training.compliance(YEAR).short == []  # 3 ≥ 2.5
     _menu_action(window, "培训最低学时…").trigger()  # opened again: what was saved
     assert window.dialog.spins["重要"].value() == 6.5
+
+
+def test_the_register_is_spelt_out_for_the_filter_off_the_ui_thread(window, qtbot, services, monkeypatch):
+    """Each name's 拼音 initials (what 'zw' finds 张伟 by) were made on the UI thread at the first
+    keystroke: about 2.3 s for 20,000 people of distinct names, the window frozen. They are made
+    with the reading of the register, in the background."""
+    import threading
+
+    from mibao_desktop.ledgers import pinyin
+
+    for name in ("张伟", "刘洋"):
+        services.ledgers.create("people", {"name": name, "department": "科研一处", "grade": "一般"})
+    training = services.training.register({"held_on": HELD, "subject": "保密法学习", "hours": "2"})
+    threads = []
+    spell = pinyin.initials
+    monkeypatch.setattr(pinyin, "initials", lambda text: (threads.append(threading.current_thread()), spell(text))[1])
+    dialog = AttendeesDialog(services, services.ledgers.get(training.id), window)
+    qtbot.waitUntil(lambda: dialog.choices.count() == 2, timeout=10000)
+    qtbot.keyClicks(dialog.filter, "zw")
+    assert [dialog.choices.item(r).text().split()[0] for r in range(2) if not dialog.choices.item(r).isHidden()] \
+        == ["张伟"]
+    assert threads and threading.main_thread() not in threads
+    dialog.choices.item(0).setCheckState(Qt.CheckState.Checked)
+    assert dialog.chosen.text() == "已选 1 人"
+    dialog.close()
