@@ -176,8 +176,10 @@ class DepartureDialog(QDialog):
         """What the person still holds and the 脱密期 they would get (off the UI thread)."""
         departure, person_id = self.departure, self.person.id
 
+        # the 脱密期 counted from the day of leaving, as 办理离岗 stores it (DepartureService.leave),
+        # not from the talk's day: the signed pledge names the period the register holds
         def work(_progress, _cancelled):
-            return departure.holdings(person_id), departure.plan(person_id, self._day("briefed_on"))
+            return departure.holdings(person_id), departure.plan(person_id)
 
         self._run("正在读取所持物品……", work, self._show, reread=False)
 

@@ -129,3 +129,35 @@ def test_a_major_event_report_is_added_on_the_persons_page_even_in_the_decommiss
     entry = services.ledgers.history(who.id)[0]
     assert entry.action_label == "重大事项报告" and KINDS[2] in entry.changes[0].new
     qtbot.waitUntil(lambda: len(page.detail.children.get(MAJOR_EVENT_REPORTS.key, [])) == 1)
+
+
+def test_the_pledge_names_the_period_the_departure_stores_when_the_talk_was_earlier(window, qtbot, services):
+    """The 保密提醒谈话 held ten days before the procedure is closed: the dialog counted the
+    脱密期 printed on the pledge from the talk's day, while 办理离岗 stores it from the day of
+    leaving, so the signed pledge and the register named different periods. The plan starts
+    on the day of leaving too (and the worker reads no widget)."""
+    from mibao_desktop.ledgers import decommission
+
+    who = services.ledgers.create("people", {"name": "钱进", "department": "科研一处", "grade": "一般", "post": "文书"})
+    page = window.open_record(PEOPLE.key, who.id)
+    qtbot.waitUntil(lambda: page.detail.record is not None and page.detail.record.id == who.id)
+    page.detail.departure_button.click()
+    dialog = page.dialog
+    qtbot.waitUntil(lambda: not dialog.busy and dialog.plan is not None)
+    talk = dt.date.today() - dt.timedelta(days=10)
+    dialog.editors["briefed_on"].set_text(talk.isoformat())
+    dialog.reload()
+    qtbot.waitUntil(lambda: not dialog.busy)
+    today = dt.date.today()
+    assert (dialog.plan.start, dialog.plan.end) == (today, decommission.end_of(today, 12))
+    dialog.print_pledge()
+    assert dialog.pledge_dialog.departure["start"] == today
+    dialog.pledge_dialog.close()
+    dialog.editors["reason"].set_text("调往市档案局工作")
+    dialog.editors["briefed_by"].set_text("保密办 王主任")
+    dialog.editors["access_revoked_by"].set_text("信息中心 刘工")
+    dialog.revoked.setChecked(True)
+    dialog.finish_button.click()
+    qtbot.waitUntil(lambda: dialog.left is not None)
+    assert dialog.left.values["decommission_from"] == dialog.plan.start
+    assert dialog.left.values["decommission_until"] == dialog.plan.end
