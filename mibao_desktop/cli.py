@@ -11,6 +11,7 @@
     mibao [--data-dir D] --user U labels LEDGER -o OUT.pdf [--ids A B …] [--layout NAME] [--start N]
     mibao [--data-dir D] --user U form NAME --id ASSET -o OUT.pdf
     mibao [--data-dir D] --user U backup
+    mibao [--data-dir D] --user U report annual --year Y -o OUT.xlsx [--marking 机密]   (安全保密管理员)
     mibao [--data-dir D] --user U accounts list | create NAME 姓名 工号 | set-id NAME 工号 | reset NAME | disable NAME
                                        | unlock NAME                  (系统管理员)
     mibao [--data-dir D] --user U accounts pending | grant NAME 角色   (安全保密管理员)
@@ -132,6 +133,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="下落不明的载体查找期满的按泄密事件处理(开立泄密事件),并列出下落不明、逾期未还的载体和未结的泄密事件")
     due = sub.add_parser("due", help="列出已逾期和 30 日内到期的事项(首页的清单,每项一行;按登录角色)")
     due.add_argument("--as-of", type=_as_of, default=None, metavar="YYYY-MM-DD", help="按该日查看(默认今天)")
+    rep = sub.add_parser("report", help="报表(安全保密管理员)")
+    rep_sub = rep.add_subparsers(dest="report_command", required=True)
+    annual = rep_sub.add_parser("annual", help="年度报表(汇总、载体、培训学时、自查自评、各台账、本年变更)")
+    annual.add_argument("--year", type=int, required=True, help="年度,如 2026")
+    annual.add_argument("-o", "--output", type=Path, required=True)
+    annual.add_argument("--marking", default=None, help="密级标志(默认为报表所列记录的最高密级)")
     sub.add_parser("decommission-check",
                    help="脱密期已满的人员转为已脱密(记入其历史),并列出脱密期内的人员及其截止日期")
     sub.add_parser("check", help="全面检查数据库文件(逐页、逐个索引,大文件需数秒到数十秒)")
@@ -306,6 +313,8 @@ def _command(data_dir: Path, args) -> int:
             return _decommission_check(db, actor)
         if args.command == "due":
             return _due(db, actor, data_dir, args.as_of)
+        if args.command == "report":
+            return _annual(db, actor, args)
         service = _ledger_service(db, actor)
         from mibao_desktop.ledgers import get_ledger
         from mibao_desktop.services.context import Services
@@ -344,6 +353,25 @@ def _missing_check(db, actor) -> int:
         print(f"已开立泄密事件 {event.number}:{event.display('item')},{event.display('grade')},"
               f"报告时限 {event.display('report_by')}")
     print(watch_text(watch.watch(), watch.clock()))
+    return EXIT_OK
+
+
+def _annual(db, actor, args) -> int:
+    """The annual report with its 自查自评: the security administrator's, as in the desktop."""
+    from mibao_desktop.excel import export_annual_report
+    from mibao_desktop.security import Role, require
+
+    require(actor, Role.SECURITY_ADMIN, doing="导出年度报表")
+    if not 1900 <= args.year <= 9999:
+        print(f"错误:年度“{args.year}”无法识别,请写作四位数字,例如 2026", file=sys.stderr)
+        return EXIT_ERROR
+    from mibao_desktop.excel import export as paper
+
+    if args.marking is not None and args.marking not in paper.markings():
+        print(f"错误:密级标志“{args.marking}”无法识别,应为:{'、'.join(paper.markings())}", file=sys.stderr)
+        return EXIT_ERROR
+    count = export_annual_report(_ledger_service(db, actor), args.year, args.output, marking=args.marking)
+    print(f"已导出 {args.year} 年度报表(含自查自评)到“{args.output}”,各台账共 {count} 条记录。")
     return EXIT_OK
 
 

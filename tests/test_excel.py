@@ -185,7 +185,7 @@ def test_the_annual_report_summarises_the_year(service, tmp_path):
     year = dt.date.today().year
     listed = export_annual_report(service, year, out, marking="机密", unit="某研究所")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["汇总", "载体年度汇总", "培训学时", *[l.title for l in top_level()], "本年变更"]
+    assert wb.sheetnames == ["汇总", "载体年度汇总", "培训学时", "自查自评", *[l.title for l in top_level()], "本年变更"]
     summary = wb["汇总"]
     header = [str(c.value).replace("\n", "") for c in summary[5]]
     rows, ledger = {}, None

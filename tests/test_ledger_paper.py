@@ -345,3 +345,26 @@ def test_a_persons_holdings_export_names_the_unit_set_in_print_settings(baomi, t
     assert export_person_holdings(baomi, collect(baomi, made.values["user"].id), out) == 1
     cells = [c for row in openpyxl.load_workbook(out).active.iter_rows(values_only=True) for c in row if c]
     assert any(str(c).startswith(UNIT) for c in cells)
+
+
+def test_the_printed_self_assessment_is_upright_a4_with_its_header_on_each_page(baomi, tmp_path,
+                                                                                libreoffice_profile):
+    from openpyxl import load_workbook
+
+    soffice = _tools()
+    baomi.create("computers", _pc(1, level="机密"))
+    out = tmp_path / "年度.xlsx"
+    export_annual_report(baomi, TODAY.year, out)
+    wb = load_workbook(out)
+    for name in wb.sheetnames:  # the 自查自评 alone, as printed from its sheet
+        if name != "自查自评":
+            del wb[name]
+    wb.save(out)
+    pdf, (width, height), pages = _pdf(soffice, out, tmp_path, libreoffice_profile)
+    assert (round(width), round(height)) == (595, 842)  # A4 portrait
+    assert f"{TODAY.year}年度保密工作自查自评表" in pages[0] and "填报单位" in pages[0]
+    assert all("检查项目" in text and "机密★" in text for text in pages)  # header and marking on each page
+    assert "十、泄密事件" in "".join(pages) and "填表人:李保密" in pages[-1]
+    assert sum(text.count("整改措施") for text in pages) == 10 + 1  # a row under each area, and the note
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / "self")], check=True, timeout=120)
+    assert all(p.stat().st_size > 10_000 for p in tmp_path.glob("self*.png"))

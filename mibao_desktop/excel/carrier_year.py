@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from mibao_desktop.excel import export as paper
+from mibao_desktop.excel.one_page import one_page_sheet, sign_off
 from mibao_desktop.ledgers.carrier_registers import YEAR_COLUMNS
 
 SHEET = "载体年度汇总"
@@ -23,25 +24,10 @@ def write_carrier_year(wb: Workbook, figures: Any, marking: str, *, unit: str, f
                        anchor: str = "") -> Any:
     headers = ["密级", *[h for h, _k in YEAR_COLUMNS]]
     last = get_column_letter(len(headers))
-    ws = wb.create_sheet(SHEET)
     widths = [12] + [max(9.0, paper.display_width(h) / 2 + 3) for h, _k in YEAR_COLUMNS]
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    shown = paper.marking_text(marking)
-    paper.paper_page(ws, shown, anchor, one_page=True)
-    ws.row_dimensions[2].height = 30
+    ws, cell = one_page_sheet(wb, SHEET, f"{figures.year} 年度国家秘密载体汇总表", marking, widths, unit=unit,
+                              right=f"{figures.year} 年 1 月 1 日至 12 月 31 日", anchor=anchor)
     ws.row_dimensions[4].height = 30
-    cell = lambda value, **style: paper._cell(ws, value, **style)  # noqa: E731
-    ws.append([cell(shown, font=paper._MARK_FONT)])
-    ws.append([cell(f"{figures.year} 年度国家秘密载体汇总表", font=paper._TITLE_FONT,
-                    alignment=Alignment(horizontal="center", vertical="center"))])
-    ws.merged_cells.add(f"A2:{last}2")
-    left, right = paper.unit_line(unit, f"{figures.year} 年 1 月 1 日至 12 月 31 日")
-    split = len(headers) // 2
-    ws.append([cell(left, font=paper._LINE_FONT), *[None] * (split - 1),
-               cell(right, font=paper._LINE_FONT, alignment=paper._RIGHT)])
-    ws.merged_cells.add(f"A3:{get_column_letter(split)}3")
-    ws.merged_cells.add(f"{get_column_letter(split + 1)}3:{last}3")
     head = dict(font=paper._HEADER_FONT, fill=paper._HEADER_FILL, border=paper._RULED, alignment=paper._CENTRE)
     ws.append([cell(h.replace("(", "\n(", 1), **head) for h in headers])
     body = dict(font=paper._BODY_FONT, border=paper._RULED, alignment=paper._CENTRE)
@@ -56,11 +42,5 @@ def write_carrier_year(wb: Workbook, figures: Any, marking: str, *, unit: str, f
     ws.append([cell(note, font=Font(name="宋体", size=9),
                     alignment=Alignment(horizontal="left", vertical="top", wrap_text=True))])
     ws.merged_cells.add(f"A{row}:{last}{row}")
-    row += 2
-    ws.row_dimensions[row].height = 30
-    ws.append([])
-    ws.append([cell(paper.signoff_line(filled_by, today), font=paper._LINE_FONT,
-                    alignment=Alignment(horizontal="left", vertical="bottom"))])
-    ws.merged_cells.add(f"A{row}:{last}{row}")
-    ws.print_area = f"A2:{last}{row}"
+    sign_off(ws, cell, row + 2, len(headers), filled_by, today)
     return ws

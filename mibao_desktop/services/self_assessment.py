@@ -1,0 +1,153 @@
+"""The yearly 自查自评 (issue 15 item 3): the figures MiBao can fill for each area seed 002
+names, read in the annual report's snapshot. Each area is a list of (item, figure) lines; the
+areas only people can judge (保密制度, 场所, 会议, 涉外 mostly) get few or none, and the sheet
+(excel/self_assessment.py) leaves ruled space for 自评情况 / 存在问题 / 整改措施 under every area.
+
+The figures come from what the report already read (annual_figures, the carriers' year,
+training compliance) plus a few counts of the year's events: 解密审查 recorded, stocktakes and
+carrier checks closed, devices registered this year without a printed label (the first
+screen's rule, services/reminders.unlabelled, over the whole year)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+
+from mibao_desktop.db.models import CarrierCheck, RecordEvent, Stocktake
+from mibao_desktop.db.schema import table_of
+from mibao_desktop.ledgers import levels
+from mibao_desktop.ledgers.people import GRADES
+from mibao_desktop.services.annual_figures import NO_LEVEL, LedgerFigures
+from mibao_desktop.services.reminders import DEVICES, LABEL_EVENT, REVIEW_EVENT
+
+AREAS = ("保密制度", "定密", "涉密人员", "载体", "信息系统和设备", "场所", "会议", "涉外", "检查", "泄密事件")
+JUDGED = ("自评情况", "存在问题", "整改措施")  # what only people can write, under every area
+
+
+@dataclass
+class Area:
+    name: str
+    lines: list[tuple[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Assessment:
+    year: int
+    areas: list[Area]
+
+    def area(self, name: str) -> Area:
+        return next(a for a in self.areas if a.name == name)
+
+    def figure(self, area: str, item: str) -> Any:
+        return dict(self.area(area).lines)[item]
+
+
+def _by(figures: LedgerFigures, *, statuses: bool = False) -> str:
+    """在管 12(机密 3、秘密 9) … : the records now, by 密级 (or 涉密等级) or by status."""
+    counts: dict[str, int] = {}
+    for (level, status), n in figures.by_status.items():
+        key = status if statuses else (level if level != NO_LEVEL else "未填")
+        counts[key] = counts.get(key, 0) + n
+    order = list(figures.ledger.lifecycle.statuses) if statuses else [*figures.levels, "未填"]
+    shown = [f"{k} {counts[k]}" for k in order if counts.get(k)]
+    return f"{sum(counts.values())}(" + "、".join(shown) + ")" if shown else "0"
+
+
+def _grades(compliance: Any) -> str:
+    """在岗 people by 涉密等级, as the training compliance counted them: 12(核心 2、重要 4、一般 6)."""
+    shown = [f"{grade} {compliance.counts[grade][0]}" for grade in GRADES if compliance.counts.get(grade, (0,))[0]]
+    return f"{compliance.listed}(" + "、".join(shown) + ")" if shown else "0"
+
+
+def _year_events(session, action: str, ledger_keys, start: dt.datetime, end: dt.datetime) -> int:
+    return session.scalar(select(func.count()).select_from(RecordEvent).where(
+        RecordEvent.action == action, RecordEvent.ledger.in_(list(ledger_keys)),
+        RecordEvent.at >= start, RecordEvent.at < end)) or 0
+
+
+def unlabelled_in_year(session, start: dt.datetime, end: dt.datetime) -> int:
+    """Classified devices and media registered (not imported) in the year, not closed, whose
+    level label was never printed: the first screen's rule over the year instead of its window."""
+    classified = [lv for lv in levels.unit().ranked if levels.is_classified(lv)]
+    total = 0
+    for ledger in DEVICES:
+        if ledger.level_field is None:
+            continue
+        t = table_of(ledger)
+        labelled = exists().where(and_(RecordEvent.record_id == t.c.id, RecordEvent.action == LABEL_EVENT))
+        imported = exists().where(and_(RecordEvent.record_id == t.c.id, RecordEvent.action == "import"))
+        total += session.scalar(select(func.count()).select_from(t).where(
+            t.c.created_at >= start, t.c.created_at < end, t.c.level.in_(classified),
+            t.c.status.not_in(sorted(ledger.lifecycle.closing)), t.c.voided.is_(False), ~labelled, ~imported)) or 0
+    return total
+
+
+def self_assessment(session, year: int, figures: list[LedgerFigures], carriers_year: Any,
+                    compliance: Any) -> Assessment:
+    """The areas' figures, in the caller's snapshot (``session``)."""
+    start, end = dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
+    of = {f.ledger.key: f for f in figures}
+    areas = {name: Area(name) for name in AREAS}
+
+    def now(key: str, **kw) -> str:
+        return _by(of[key], **kw) if key in of else "—"
+
+    def year_sum(key: str, kind: str) -> int:
+        f = of.get(key)
+        if f is None:
+            return 0
+        return sum((f.added or {}).values()) if kind == "added" else sum(f.voided.values())
+
+    def moved(key: str, status: str) -> int:
+        f = of.get(key)
+        return sum(n for (_lv, st), n in f.moved.items() if st == status) if f else 0
+
+    def status_now(key: str, status: str) -> int:
+        f = of.get(key)
+        return sum(n for (_lv, st), n in f.by_status.items() if st == status) if f else 0
+
+    cy = lambda k: carriers_year.value(k, None)  # noqa: E731  the 合计 row of the carriers' year
+    areas["定密"].lines += [
+        ("国家秘密载体(在册,按密级)", now("carriers")),
+        ("本年制作国家秘密载体(件)", cy("made")),
+        ("本年解密审查(件次)", _year_events(session, REVIEW_EVENT, ["carriers"], start, end)),
+    ]
+    areas["涉密人员"].lines += [
+        ("在岗涉密人员(按涉密等级)", _grades(compliance)),
+        ("涉密人员(按状态)", now("people", statuses=True)),
+        ("在脱密期人员", status_now("people", "脱密期")),
+        ("保密教育培训应参训(人)", compliance.listed),
+        ("培训学时未达标(人)", len(compliance.short)),
+        ("本年举办保密教育培训(次)", year_sum("trainings", "added")),
+    ]
+    areas["载体"].lines += [
+        ("本年接收(件)", cy("received")), ("本年制作(份)", cy("made_copies")), ("本年复制(份)", cy("copied")),
+        ("本年销毁(份)", cy("destroy")), ("本年下落不明(份)", cy("missing")),
+        ("本年载体核对(次,已完成)", session.scalar(select(func.count()).select_from(CarrierCheck).where(
+            CarrierCheck.closed_at >= start, CarrierCheck.closed_at < end)) or 0),
+    ]
+    for ledger in DEVICES:
+        if ledger.key in of:
+            areas["信息系统和设备"].lines.append((f"{ledger.title.removesuffix('台账')}(在册,按状态)",
+                                                 now(ledger.key, statuses=True)))
+    areas["信息系统和设备"].lines.append(("本年新增涉密设备和介质未打印密级标识(台)", unlabelled_in_year(session, start, end)))
+    areas["涉外"].lines += [
+        ("出国(境)登记(在册,按状态)", now("trips", statuses=True)),
+        ("因私出入境证件(在册,按状态)", now("exit_documents", statuses=True)),
+    ]
+    stocktakes = session.execute(select(Stocktake.ledger, func.count()).where(
+        Stocktake.closed_at >= start, Stocktake.closed_at < end).group_by(Stocktake.ledger)).all()
+    areas["检查"].lines += [
+        ("本年盘点(次,已完成)", sum(n for _l, n in stocktakes)),
+        ("本年载体核对(次,已完成)", dict(areas["载体"].lines)["本年载体核对(次,已完成)"]),
+    ]
+    areas["泄密事件"].lines += [
+        ("泄密事件(在册,按密级)", now("leak_events")),
+        ("泄密事件(按状态)", now("leak_events", statuses=True)),
+        ("本年登记泄密事件(起)", year_sum("leak_events", "added")),
+        ("本年结案(起)", moved("leak_events", "已结案")),
+    ]
+    return Assessment(year, [areas[name] for name in AREAS])
