@@ -9,7 +9,7 @@ import pytest
 
 from mibao_desktop.services.annual_figures import annual_figures
 from mibao_desktop.services.carrier_registers import year_figures
-from mibao_desktop.services.self_assessment import AREAS, JUDGED, self_assessment
+from mibao_desktop.services.self_assessment import AREAS, JUDGED, due_counts, self_assessment
 from mibao_desktop.services.training import compliance_of
 from mibao_desktop.ledgers import top_level
 from tests.conftest import computer, medium
@@ -18,7 +18,9 @@ from tests.conftest import computer, medium
 def _assess(service, year):
     figures = annual_figures(service, list(top_level()), year)
     with service._read("测试") as session:
-        return self_assessment(session, year, figures, year_figures(session, year), compliance_of(session, year))
+        due = due_counts(session, service.actor, service.db, dt.date.today())
+        return self_assessment(session, year, figures, year_figures(session, year), compliance_of(session, year),
+                               due=due)
 
 
 def _known(service):
@@ -42,6 +44,9 @@ def test_the_self_assessment_fills_each_area_from_the_data(service):
     assert got.figure("定密", "本年解密审查(件次)") == 0
     assert _assess(service, year - 1).figure("信息系统和设备", "本年新增涉密设备和介质未打印密级标识(台)") == 0
     assert got.area("保密制度").lines == [] and got.area("场所").lines == []
+    # the first screen's rules counted on the day, in their areas
+    assert got.figure("定密", "年度解密审查(截至制表日)") == "已逾期 0,30 日内 0"
+    assert got.figure("信息系统和设备", "外出、借出逾期(截至制表日)") == "已逾期 0,30 日内 0"
 
 
 def _sheet_areas(ws):
@@ -105,6 +110,15 @@ def test_mibao_report_annual_writes_the_report_with_its_self_assessment(tmp_path
             assert got[(f"{'一二三四五六七八九十'[AREAS.index(area.name)]}、{area.name}", item)] == value
     people = expected.figure("涉密人员", "涉密人员(按状态)")
     assert int(people.split("(")[0]) == svc.count("people") > 0
+    # the first screen's counts on the day: the demo's trip back 15 days ago without its report
+    from mibao_desktop.services.due import DueService
+    from mibao_desktop.services.reminders import RULES
+
+    listed = DueService(svc.db, svc.actor, RULES).due().items
+    overdue = sum(1 for i in listed if i.rule == "trips_unreported" and i.due < dt.date.today())
+    soon = sum(1 for i in listed if i.rule == "trips_unreported" and i.due >= dt.date.today())
+    assert overdue >= 1
+    assert got[("三、涉密人员", "回国(境)未报告(截至制表日)")] == f"已逾期 {overdue},30 日内 {soon}"
     carriers = expected.figure("定密", "国家秘密载体(在册,按密级)")
     assert int(carriers.split("(")[0]) == svc.count("carriers") > 0
     # the auditor may not; a marking that is none is refused in Chinese; nothing written

@@ -38,7 +38,7 @@ from mibao_desktop.services import audit, report_facts
 from mibao_desktop.services.annual_figures import NO_LEVEL, LedgerFigures, annual_figures
 from mibao_desktop.services.carrier_registers import year_figures
 from mibao_desktop.services.ledger_service import LedgerService
-from mibao_desktop.services.self_assessment import self_assessment
+from mibao_desktop.services.self_assessment import due_counts, self_assessment
 from mibao_desktop.services.training import compliance_of
 from mibao_desktop.services.output_service import check_target
 
@@ -229,7 +229,8 @@ def export_annual_report(service: LedgerService, year: int, path: Path, *, marki
     write_training_year(wb, training_year, marking, unit=unit, filled_by=filled_by, today=today, anchor=anchor.label)
     # the 自查自评 by seed 002's areas: what the data fills, ruled space for what people judge
     with service._read("导出年度报表") as session:
-        assessment = self_assessment(session, year, all_figures, carriers_year, training_year)
+        due = due_counts(session, service.actor, service.db, today)
+        assessment = self_assessment(session, year, all_figures, carriers_year, training_year, due=due)
     write_self_assessment(wb, assessment, marking, unit=unit, filled_by=filled_by, today=today, anchor=anchor.label)
     start, end = dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
     total = sum(f.total() for f in all_figures)

@@ -21,7 +21,7 @@ from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.people import GRADES
 from mibao_desktop.services.annual_figures import NO_LEVEL, LedgerFigures
-from mibao_desktop.services.reminders import DEVICES, LABEL_EVENT, REVIEW_EVENT
+from mibao_desktop.services.reminders import DEVICES, LABEL_EVENT, REVIEW_EVENT, RULES
 
 AREAS = ("保密制度", "定密", "涉密人员", "载体", "信息系统和设备", "场所", "会议", "涉外", "检查", "泄密事件")
 JUDGED = ("自评情况", "存在问题", "整改措施")  # what only people can write, under every area
@@ -85,9 +85,42 @@ def unlabelled_in_year(session, start: dt.datetime, end: dt.datetime) -> int:
     return total
 
 
+# The first screen's rules whose count belongs on the self-assessment, by area: what is overdue
+# and due within 30 days on the day the report is made (services/reminders.py declares them)
+DUE_LINES = {
+    "定密": ("declassification",),
+    "涉密人员": ("reviews_due", "decommission_ending", "documents_out", "trips_unbriefed", "trips_unreported"),
+    "载体": ("missing_copies", "carrier_loans"),
+    "信息系统和设备": ("devices_away", "devices_in_repair", "devices_of_leavers"),
+}
+DUE_LIMIT = 100_000  # a rule reads at most this many: past it the figure says 以上
+
+
+def due_counts(session, actor: Any, db: Any, today: dt.date) -> dict[str, str]:
+    """Each rule of DUE_LINES as the first screen sees it on ``today``: 已逾期 n,30 日内 m."""
+    from mibao_desktop.services import settings
+    from mibao_desktop.services.due import SETTING, DueContext, _values
+    rules = [r for r in RULES if any(r.key in keys for keys in DUE_LINES.values())]
+    values = _values(settings.read(session, SETTING) or {}, rules)
+    now = dt.datetime.combine(today, dt.datetime.now().time())
+    out = {}
+    for rule in rules:
+        ctx = DueContext(session, today, now, actor, db, None, values[rule.key], limit=DUE_LIMIT)
+        overdue = soon = 0
+        for item in rule.read(ctx):
+            if item.due < today:
+                overdue += 1
+            elif item.due <= ctx.horizon:
+                soon += 1
+        more = "以上" if overdue + soon >= DUE_LIMIT else ""
+        out[rule.key] = f"已逾期 {overdue},30 日内 {soon}{more}"
+    return out
+
+
 def self_assessment(session, year: int, figures: list[LedgerFigures], carriers_year: Any,
-                    compliance: Any) -> Assessment:
-    """The areas' figures, in the caller's snapshot (``session``)."""
+                    compliance: Any, *, due: dict[str, str] | None = None) -> Assessment:
+    """The areas' figures, in the caller's snapshot (``session``); ``due``: the first screen's
+    counts (:func:`due_counts`) added to their areas."""
     start, end = dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
     of = {f.ledger.key: f for f in figures}
     areas = {name: Area(name) for name in AREAS}
@@ -150,4 +183,9 @@ def self_assessment(session, year: int, figures: list[LedgerFigures], carriers_y
         ("本年登记泄密事件(起)", year_sum("leak_events", "added")),
         ("本年结案(起)", moved("leak_events", "已结案")),
     ]
+    titles = {r.key: r.title for r in RULES}
+    for area, keys in DUE_LINES.items():
+        for key in keys:
+            if due and key in due:
+                areas[area].lines.append((f"{titles[key]}(截至制表日)", due[key]))
     return Assessment(year, [areas[name] for name in AREAS])
