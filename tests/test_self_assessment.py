@@ -128,3 +128,16 @@ def test_mibao_report_annual_writes_the_report_with_its_self_assessment(tmp_path
     assert as_user(monkeypatch, passwords, "baomi", "report", "annual", "--year", str(year), "-o", str(other),
                    "--marking", "特级") != 0
     assert "密级标志“特级”无法识别" in capsys.readouterr().err and not other.exists()
+
+
+def test_the_staff_area_counts_people_by_grade_and_the_years_major_event_reports(service):
+    core = service.create("people", {"name": "赵强", "department": "科研一处", "grade": "核心"})
+    service.create("people", {"name": "钱敏", "department": "科研一处", "grade": "一般"})
+    year = dt.date.today().year
+    for day in (f"{year}-01-05", f"{year - 1}-12-30"):  # the second one is last year's
+        service.create("major_event_reports", {"kind": 6, "reported_on": day, "content": "其他情况"},
+                       parent_id=core.id)
+    got = _assess(service, year)
+    assert got.figure("涉密人员", "在岗涉密人员(按涉密等级)") == "2(核心 1、一般 1)"
+    assert got.figure("涉密人员", "本年重大事项报告(件)") == 1
+    assert _assess(service, year - 1).figure("涉密人员", "本年重大事项报告(件)") == 1

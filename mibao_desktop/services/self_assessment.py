@@ -19,6 +19,8 @@ from sqlalchemy import and_, exists, func, select
 from mibao_desktop.db.models import CarrierCheck, RecordEvent, Stocktake
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import levels
+from mibao_desktop.ledgers.fields import Date
+from mibao_desktop.ledgers.major_events import MAJOR_EVENT_REPORTS
 from mibao_desktop.ledgers.people import GRADES
 from mibao_desktop.services.annual_figures import NO_LEVEL, LedgerFigures
 from mibao_desktop.services.reminders import DEVICES, LABEL_EVENT, REVIEW_EVENT, RULES
@@ -54,6 +56,15 @@ def _by(figures: LedgerFigures, *, statuses: bool = False) -> str:
     order = list(figures.ledger.lifecycle.statuses) if statuses else [*figures.levels, "未填"]
     shown = [f"{k} {counts[k]}" for k in order if counts.get(k)]
     return f"{sum(counts.values())}(" + "、".join(shown) + ")" if shown else "0"
+
+
+def major_events_in_year(session, year: int) -> int:
+    """重大事项报告 made in the year (by 报告日期, the declaration's one date), not voided."""
+    ledger = MAJOR_EVENT_REPORTS
+    day = next(f.name for f in ledger.fields if isinstance(f.type, Date))
+    t = table_of(ledger)
+    return session.scalar(select(func.count()).select_from(t).where(
+        t.c[day] >= dt.date(year, 1, 1), t.c[day] <= dt.date(year, 12, 31), t.c.voided.is_(False))) or 0
 
 
 def _grades(compliance: Any) -> str:
@@ -155,6 +166,7 @@ def self_assessment(session, year: int, figures: list[LedgerFigures], carriers_y
         ("保密教育培训应参训(人)", compliance.listed),
         ("培训学时未达标(人)", len(compliance.short)),
         ("本年举办保密教育培训(次)", year_sum("trainings", "added")),
+        ("本年重大事项报告(件)", major_events_in_year(session, year)),
     ]
     areas["载体"].lines += [
         ("本年接收(件)", cy("received")), ("本年制作(份)", cy("made_copies")), ("本年复制(份)", cy("copied")),
