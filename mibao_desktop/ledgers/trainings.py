@@ -68,7 +68,7 @@ TRAININGS = Ledger(
               searchable=True, synonyms=("编号", "序号编号"), help="留空时自动编号"),
         # a session may be entered before it is held (its 签到表 printed to be signed): its hours
         # count from its day on (services/training.py)
-        Field(DATE, "培训日期", Date(not_future=False), required=True, synonyms=("日期", "时间", "培训时间", "举办日期")),
+        Field(DATE, "培训日期", Date(not_future=False), required=True, in_service=True, synonyms=("日期", "时间", "培训时间", "举办日期")),
         Field(SUBJECT, "培训主题", Text(max_length=100), required=True, searchable=True,
               synonyms=("主题", "培训内容", "内容", "题目", "培训名称")),
         Field(HOURS, "学时", HOURS_TYPE, required=True, synonyms=("培训学时", "课时", "时长", "学时数"),
