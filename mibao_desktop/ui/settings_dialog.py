@@ -274,7 +274,52 @@ class UnitLevelsDialog(QDialog):
         self.accept()
 
 
-class ReviewIntervalsDialog(QDialog):
+class _PerGradeDialog(QDialog):
+    """One number per grade of 涉密人员 (复审周期, 脱密期, 培训最低学时): a note saying what it
+    governs, a spin box per grade, and 保存 through the service that checks, stores and audits it;
+    a refusal is shown in the dialog, nothing typed lost."""
+
+    def __init__(self, title: str, note: str, grades, spin_for, label: str, save, parent: QWidget | None,
+                 width: int = 420) -> None:
+        super().__init__(parent)
+        self._save = save
+        self.setWindowTitle(title)
+        said = QLabel(note)
+        said.setWordWrap(True)
+        form = QFormLayout()
+        self.spins = {}
+        for grade in grades:
+            self.spins[grade] = spin_for(grade)
+            form.addRow(label.format(grade=grade), self.spins[grade])
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addWidget(said)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(_buttons(self, "保存", self.save))
+        self.resize(width, self.sizeHint().height())
+
+    def values(self) -> dict:
+        return {grade: spin.value() for grade, spin in self.spins.items()}
+
+    def save(self) -> None:
+        try:
+            self._save(self.values())
+        except ServiceError as exc:
+            messages.inline(self.error, exc)
+            return
+        self.accept()
+
+
+def _whole_spin(low: int, high: int, suffix: str, value: int) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setSuffix(suffix)
+    spin.setValue(value)
+    return spin
+
+
+class ReviewIntervalsDialog(_PerGradeDialog):
     """复审周期: how often each grade of 涉密人员 is reviewed again, in whole years (the unit's
     setting; 核心 1, 重要 3, 一般 5 by default). Saving recomputes everyone's 下次复审日期 (the
     service does, in the same transaction)."""
@@ -282,40 +327,15 @@ class ReviewIntervalsDialog(QDialog):
     def __init__(self, settings: SettingsService, parent: QWidget | None = None) -> None:
         from mibao_desktop.ledgers import people
 
-        super().__init__(parent)
         self.settings = settings
-        self.setWindowTitle("复审周期")
-        note = QLabel("涉密人员按涉密等级定期复审。下次复审日期按上次复审日期(从未复审的按任前审查日期)加上周期算出;"
-                      "修改周期后,该等级所有人员的下次复审日期随即重算。")
-        note.setWordWrap(True)
-        form = QFormLayout()
-        self.spins: dict[str, QSpinBox] = {}
         current = settings.review_intervals()
-        for grade in people.GRADES:
-            spin = QSpinBox()
-            spin.setRange(1, people.REVIEW_YEARS_MAX)
-            spin.setSuffix(" 年")
-            spin.setValue(current[grade])
-            self.spins[grade] = spin
-            form.addRow(f"{grade}涉密人员", spin)
-        self.error = _error_label()
-        layout = QVBoxLayout(self)
-        layout.addWidget(note)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(_buttons(self, "保存", self.save))
-        self.resize(420, self.sizeHint().height())
-
-    def save(self) -> None:
-        try:
-            self.settings.set_review_intervals({grade: spin.value() for grade, spin in self.spins.items()})
-        except ServiceError as exc:
-            messages.inline(self.error, exc)
-            return
-        self.accept()
+        super().__init__("复审周期", "涉密人员按涉密等级定期复审。下次复审日期按上次复审日期(从未复审的按任前审查日期)加上周期算出;"
+                         "修改周期后,该等级所有人员的下次复审日期随即重算。", people.GRADES,
+                         lambda g: _whole_spin(1, people.REVIEW_YEARS_MAX, " 年", current[g]), "{grade}涉密人员",
+                         settings.set_review_intervals, parent)
 
 
-class DecommissionDialog(QDialog):
+class DecommissionDialog(_PerGradeDialog):
     """脱密期: how long each grade of 涉密人员 stays in the 脱密期 after leaving, in months, within
     seed 003 第七条's 6 months to 3 years (核心 3 年, 重要 2 年, 一般 1 年 by default). A period
     already set keeps its end; the next departures count with the new months."""
@@ -323,37 +343,12 @@ class DecommissionDialog(QDialog):
     def __init__(self, departure, parent: QWidget | None = None) -> None:
         from mibao_desktop.ledgers import decommission
 
-        super().__init__(parent)
         self.departure = departure
-        self.setWindowTitle("脱密期")
-        note = QLabel("涉密人员辞职、调动,需进行脱密期管理,脱密期一般为6个月至3年(涉密人员管理制度第七条)。"
-                      "离岗离职办理完毕之日起算;已在脱密期内的人员不受修改影响。")
-        note.setWordWrap(True)
-        form = QFormLayout()
-        self.spins: dict[str, QSpinBox] = {}
         current = departure.periods()
-        for grade in decommission.DEFAULT_MONTHS:
-            spin = QSpinBox()
-            spin.setRange(decommission.MIN_MONTHS, decommission.MAX_MONTHS)
-            spin.setSuffix(" 个月")
-            spin.setValue(current[grade])
-            self.spins[grade] = spin
-            form.addRow(f"{grade}涉密人员", spin)
-        self.error = _error_label()
-        layout = QVBoxLayout(self)
-        layout.addWidget(note)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(_buttons(self, "保存", self.save))
-        self.resize(420, self.sizeHint().height())
-
-    def save(self) -> None:
-        try:
-            self.departure.set_periods({grade: spin.value() for grade, spin in self.spins.items()})
-        except ServiceError as exc:
-            messages.inline(self.error, exc)
-            return
-        self.accept()
+        super().__init__("脱密期", "涉密人员辞职、调动,需进行脱密期管理,脱密期一般为6个月至3年(涉密人员管理制度第七条)。"
+                         "离岗离职办理完毕之日起算;已在脱密期内的人员不受修改影响。", decommission.DEFAULT_MONTHS,
+                         lambda g: _whole_spin(decommission.MIN_MONTHS, decommission.MAX_MONTHS, " 个月", current[g]),
+                         "{grade}涉密人员", departure.set_periods, parent)
 
 
 class ExitDocumentPeriodsDialog(QDialog):
@@ -396,7 +391,7 @@ class ExitDocumentPeriodsDialog(QDialog):
         self.accept()
 
 
-class TrainingMinimumsDialog(QDialog):
+class TrainingMinimumsDialog(_PerGradeDialog):
     """培训最低学时: each grade's minimum hours of 保密教育培训 a year (seed 002 §六 1: 核心 and 重要
     8, 一般 4 by default), one decimal as the sessions' 学时 take. The compliance list and the
     首页 count against them from the moment they are saved (the hours attended do not change)."""
@@ -405,35 +400,21 @@ class TrainingMinimumsDialog(QDialog):
         from mibao_desktop.ledgers.people import GRADES
         from mibao_desktop.ledgers.trainings import RULE
 
-        super().__init__(parent)
         self.training = training
-        self.setWindowTitle("培训最低学时")
-        note = QLabel(f"依据:{RULE}。单位可规定更高的学时;修改后,培训学时名单按新的最低学时判断是否达标。")
-        note.setWordWrap(True)
-        form = QFormLayout()
-        self.spins: dict[str, QDoubleSpinBox] = {}
         current = training.minimums()  # tenths of an hour
-        for grade in GRADES:
+
+        def spin_for(grade: str) -> QDoubleSpinBox:
             spin = QDoubleSpinBox()
             spin.setDecimals(1)
             spin.setRange(0, 1000)
             spin.setSingleStep(0.5)
             spin.setSuffix(" 学时")
             spin.setValue(current[grade] / 10)
-            self.spins[grade] = spin
-            form.addRow(f"{grade}涉密人员每年不少于", spin)
-        self.error = _error_label()
-        layout = QVBoxLayout(self)
-        layout.addWidget(note)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(_buttons(self, "保存", self.save))
-        self.resize(460, self.sizeHint().height())
+            return spin
 
-    def save(self) -> None:
-        try:  # as text with its one decimal: the service reads it exactly (no float's 0.30000000000000004)
-            self.training.set_minimums({grade: f"{spin.value():.1f}" for grade, spin in self.spins.items()})
-        except ServiceError as exc:
-            messages.inline(self.error, exc)
-            return
-        self.accept()
+        super().__init__("培训最低学时", f"依据:{RULE}。单位可规定更高的学时;修改后,培训学时名单按新的最低学时判断是否达标。",
+                         GRADES, spin_for, "{grade}涉密人员每年不少于", training.set_minimums, parent, width=460)
+
+    def values(self) -> dict:
+        # as text with its one decimal: the service reads it exactly (no float's 0.30000000000000004)
+        return {grade: f"{spin.value():.1f}" for grade, spin in self.spins.items()}
