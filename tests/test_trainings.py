@@ -120,6 +120,18 @@ def test_hours_that_are_no_hours_are_refused_in_chinese(s, typed, why):
         s.ledgers.create("trainings", {"held_on": f"{YEAR}-01-05", "subject": "定密培训", "hours": typed})
 
 
+def test_own_hours_are_never_more_than_the_sessions(s, staff):
+    """本人学时 is the part attended: 20 typed for 2.0 would make someone look trained enough."""
+    held = session(s, f"{YEAR}-02-10", "2", [staff["general"]])
+    own = s.ledgers.children(held.id)[0]
+    with pytest.raises(ValidationFailed, match=r"本人学时 20 超过培训 .* 的学时 2(\.0)?;"):
+        s.ledgers.update(own.id, {"attended_hours": "20"})
+    assert s.ledgers.update(own.id, {"attended_hours": "1.5"}).values["attended_hours"] == Decimal("1.5")
+    with pytest.raises(ValidationFailed, match="超过培训"):
+        s.ledgers.create("training_attendances", {"person": staff["important"].label, "attended_hours": "3"},
+                         parent_id=held.id)
+
+
 def test_a_session_entered_ahead_counts_from_its_day(s, staff):
     session(s, (NOW.date() + dt.timedelta(days=20)).isoformat(), "8", [staff["important"]])
     assert s.training.compliance(YEAR).short[0].tenths == 0  # 李娜, 保密办: not held yet

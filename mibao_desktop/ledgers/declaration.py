@@ -14,13 +14,17 @@ META_COLUMNS = ("id", "parent_id", "voided", "void_reason", "search_text", "crea
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What a rule sees: the record's normalised values, its id (None while new), and the
-    records its reference fields point to, as they are now (``referenced("connected_computers")``).
+    """What a rule sees: the record's normalised values, its id (None while new), the records
+    its reference fields point to, as they are now (``referenced("connected_computers")``), and a
+    child record's parent (``parent()``).
     A rule that looks at other records names them in its message."""
 
     values: Mapping[str, Any]
     record_id: int | None
     referenced: Callable[[str], Sequence[Any]]
+    # a child record's parent as it is now (an attendee's session), None for a top-level record
+    # or where the caller cannot say
+    parent: Callable[[], Any] = lambda: None
 
 
 # A rule returns {field name: message} for each fault it finds (nothing when all is well).

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Iterator
 
 from mibao_desktop.ledgers import common, samples
-from mibao_desktop.ledgers.declaration import Ledger, Lifecycle, SampleContext
+from mibao_desktop.ledgers.declaration import Ledger, Lifecycle, RuleContext, SampleContext
 from mibao_desktop.ledgers.fields import Choice, Date, Field, Person, Tenths, Text
 
 # seed 002 §六 1: hours a year by 涉密等级 (people.GRADES); a setting of the unit, these its defaults
@@ -26,6 +26,7 @@ RULE = "保密管理规定六(二)1“在岗教育培训”:一般涉密人员�
 FORMS = ("集中培训", "专题讲座", "网络培训", "会议传达", "考试", "知识竞赛", "警示教育", "其他")
 DATE, SUBJECT, HOURS, LECTURER, PLACE = "held_on", "subject", "hours", "lecturer", "place"
 PERSON = "person"  # the attendee (参训人员), a person of the register
+OWN_HOURS = "attended_hours"  # 本人学时: of a session left early
 
 TRAINING_LIFECYCLE = Lifecycle(statuses=("已举办",), initial="已举办",
                                synonyms={"已完成": "已举办", "完成": "已举办", "已培训": "已举办"})
@@ -89,6 +90,18 @@ TRAININGS = Ledger(
     sample=_sample,
 )
 
+def _within_the_session(ctx: RuleContext) -> dict[str, str]:
+    """本人学时 is the part of the session attended: never more than the session's 学时, or a
+    typing slip (20 for 2.0) would make someone look trained enough."""
+    own = ctx.values.get(OWN_HOURS)
+    session = ctx.parent() if own is not None else None
+    hours = session.values.get(HOURS) if session is not None else None
+    if hours is not None and own > hours:
+        return {OWN_HOURS: f"本人学时 {own.normalize():f} 超过培训 {session.number} 的学时 {hours.normalize():f};"
+                           "只参加了部分课程时填写实际参加的学时"}
+    return {}
+
+
 TRAINING_ATTENDANCES = Ledger(
     key="training_attendances",
     title="参训人员",
@@ -96,7 +109,7 @@ TRAINING_ATTENDANCES = Ledger(
     fields=(
         Field(PERSON, "姓名", Person(), required=True, unique=True, searchable=True,
               synonyms=("参训人员", "参训人", "人员", "签到人", "姓 名")),
-        Field("attended_hours", "本人学时", HOURS_TYPE, synonyms=("个人学时", "实际学时"),
+        Field(OWN_HOURS, "本人学时", HOURS_TYPE, synonyms=("个人学时", "实际学时"),
               help="只参加了部分课程时填写;留空按培训的学时计"),
         common.status(ATTENDANCE_LIFECYCLE),
         common.remarks(),
@@ -105,5 +118,6 @@ TRAINING_ATTENDANCES = Ledger(
     key_field=PERSON,
     parent="trainings",
     parent_label="所属培训",
+    rules=(_within_the_session,),
     sample=_attendance_sample,
 )

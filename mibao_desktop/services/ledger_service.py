@@ -522,7 +522,7 @@ class LedgerService:
             resolver = resolver or self._resolver(session, preview=False)
             errors.update(self._resolve(ledger, values, resolver, current))
             if not errors:
-                errors.update(self._rules(session, ledger, values, record_id))
+                errors.update(self._rules(session, ledger, values, record_id, parent_id=parent_id))
             if not errors:
                 errors.update(self._unique_errors(session, ledger, values, record_id, parent_id))
         if errors:
@@ -584,7 +584,7 @@ class LedgerService:
         return known[1]
 
     def _rules(self, session: Session, ledger: Ledger, values: Mapping[str, Any], record_id: int | None,
-               *, replaced: RecordView | None = None) -> dict[str, str]:
+               *, replaced: RecordView | None = None, parent_id: int | None = None) -> dict[str, str]:
         """Run the ledger's rules; ``replaced`` stands in for the stored version of a record
         being changed (a referring record's rules are checked against the change)."""
         if not ledger.rules:
@@ -599,7 +599,10 @@ class LedgerService:
             return loaded[name]
 
         errors: dict[str, str] = {}
-        context = RuleContext(values=values, record_id=record_id, referenced=referenced)
+        def parent() -> RecordView | None:
+            return self._get_view(session, parent_id) if parent_id is not None and ledger.parent else None
+
+        context = RuleContext(values=values, record_id=record_id, referenced=referenced, parent=parent)
         for rule in ledger.rules:
             for name, message in rule(context).items():
                 errors.setdefault(name, message)
@@ -1346,7 +1349,7 @@ class LedgerService:
                     raise LifecycleError(f"{ended},不能恢复其下{current.status}的{ledger.noun}。")
             errors = self._unique_errors(session, ledger, current.values, record_id, current.parent_id)
             if not errors:
-                errors = self._rules(session, ledger, current.values, record_id)
+                errors = self._rules(session, ledger, current.values, record_id, parent_id=current.parent_id)
             if not errors:
                 errors = self._referrers_rules(session, current)
             if errors:
@@ -1523,7 +1526,7 @@ class LedgerService:
                 values, errors = row.values, row.errors
                 found_refs = self._resolve(ledger, values, resolver, memo=people_memo, skip=errors)
                 if ledger.rules and not errors and not found_refs:
-                    found_refs = self._rules(session, ledger, values, None)
+                    found_refs = self._rules(session, ledger, values, None, parent_id=row.parent_id)
                 for name, message in found_refs.items():
                     errors.setdefault(name, message)
                 clashes: list[RowRefusal] = []

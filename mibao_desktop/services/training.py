@@ -25,8 +25,8 @@ from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.ledgers import PEOPLE
 from mibao_desktop.ledgers.fields import SORT_KEY_SUFFIX, Ref, tenths_text
 from mibao_desktop.ledgers.people import GRADES
-from mibao_desktop.ledgers.trainings import (DATE, HOURS, LECTURER, MINIMUM_HOURS, PERSON, RULE, SUBJECT, TRAININGS,
-                                             TRAINING_ATTENDANCES)
+from mibao_desktop.ledgers.trainings import (DATE, HOURS, LECTURER, MINIMUM_HOURS, OWN_HOURS, PERSON, RULE, SUBJECT,
+                                             TRAININGS, TRAINING_ATTENDANCES)
 from mibao_desktop.security import Role, require
 from mibao_desktop.services import audit, settings
 from mibao_desktop.services.ledger_service import LedgerService
@@ -35,7 +35,6 @@ from mibao_desktop.services.views import RecordView
 
 SETTING = "training_minimums"  # {grade: tenths of an hour}
 SETTING_LABEL = "保密教育培训最低学时"
-OWN_HOURS = "attended_hours"
 
 
 @dataclass(frozen=True)
