@@ -150,7 +150,8 @@ class LedgerPage(QWidget):
         self.act_button.setMenu(QMenu(self.act_button))
         self.act_button.menu().aboutToShow.connect(self._fill_record_actions)
         self.act_button.setVisible(is_travel(ledger))
-        self.status_button.setVisible(not ledger.lifecycle.actions)
+        # a lifecycle of one status (a training held, a file kept) has nowhere to go
+        self.status_button.setVisible(not ledger.lifecycle.actions and len(ledger.lifecycle.statuses) > 1)
         action_bar = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.status_button, self.act_button, self.void_button,
                        self.restore_button, self.bulk_button, self.replace_button):

@@ -33,7 +33,9 @@ WATCH_TITLE = "证件逾期、到期与未登记…"
 
 
 def is_travel(ledger: Ledger) -> bool:
-    return ledger is T.TRIPS or ledger is X.EXIT_DOCUMENTS
+    """A ledger of its own whose records change by recorded actions (出国(境), 出入境证件), read
+    from the declaration; a carrier's copies have theirs under the carrier (detail pane)."""
+    return bool(ledger.lifecycle.actions) and ledger.parent is None
 
 
 def creator(ledger: Ledger, services) -> Callable | None:

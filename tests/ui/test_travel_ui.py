@@ -114,3 +114,13 @@ def test_the_return_period_is_set_in_the_system_menu(window, services):
     dialog.back.setValue(15)
     dialog.save()
     assert services.travel.periods() == (15, 180)
+
+
+def test_the_pages_offer_what_their_lifecycle_allows(window):
+    """办理 on a ledger of recorded actions, 变更状态 where a record has somewhere to go, neither
+    on a ledger of one status (a training is held, and stays so)."""
+    expected = {TRIPS.key: (True, False), EXIT_DOCUMENTS.key: (True, False), "trainings": (False, False),
+                "computers": (False, True), "people": (False, True)}
+    for key, (act, status) in expected.items():
+        page = window.show_ledger(key)
+        assert (page.act_button.isVisible(), page.status_button.isVisible()) == (act, status), key
