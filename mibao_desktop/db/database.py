@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -95,6 +98,9 @@ class Database:
         reads = engine if self.dialect == "sqlite" else engine.execution_options(isolation_level="REPEATABLE READ")
         self.session_factory = sessionmaker(reads, expire_on_commit=False)
         self._write_factory = sessionmaker(engine.execution_options(mibao_write=True), expire_on_commit=False)
+        self._watcher: sqlite3.Connection | None = None  # see change_mark
+        self._watcher_lock = threading.Lock()
+        self._watch = object()  # which watcher a mark was read through (marks of two are not compared)
 
     @property
     def is_sqlite(self) -> bool:
@@ -213,7 +219,38 @@ class Database:
                            "本次操作没有保存任何内容,请等它完成后再试。") from None
             raise
 
+    def change_mark(self, session: Session) -> tuple | None:
+        """A mark that changes whenever anything is committed to the database (by this
+        process or another workstation), read in a write transaction: two equal marks say
+        nothing was committed in between (an import then keeps what its preview read from the
+        file). None: no mark can be had.
+
+        SQLite: ``PRAGMA data_version`` of a connection of its own that never writes, which
+        changes with every commit of any other connection (ours or another process's); the
+        file's inode too, in case it was replaced whole. PostgreSQL: the audit chain's last
+        entry, which every write of a service moves (entries are appended under a lock held
+        to commit, so they commit in their order), and the record id sequence, which every new
+        record moves, audited or not."""
+        if self.is_sqlite:
+            if self.path is None:
+                return None
+            with self._watcher_lock:
+                if self._watcher is None:
+                    self._watcher = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+                version = self._watcher.execute("PRAGMA data_version").fetchone()[0]
+            return (self._watch, os.stat(self.path).st_ino, version)
+        row = session.execute(text(
+            "SELECT (SELECT id FROM audit_log ORDER BY id DESC LIMIT 1), "
+            "(SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), "
+            "(SELECT last_value FROM records_id_seq), (SELECT is_called FROM records_id_seq)")).one()
+        return (self._watch, *row)
+
     def close(self) -> None:
+        with self._watcher_lock:
+            if self._watcher is not None:
+                self._watcher.close()
+                self._watcher = None
+            self._watch = object()
         self.engine.dispose()
 
 

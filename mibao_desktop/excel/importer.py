@@ -83,6 +83,9 @@ class ImportReport:
     unknown_levels: dict[str, list[int]] = field(default_factory=dict)
     children: int = 0  # child records that came (a dry run: would come) with the records (a carrier's copies)
     children_listed: dict[int, str] = field(default_factory=dict)  # a carrier's row → its copies (共 5 份:1–5)
+    # a preview's reading of the rows, for the import after it (run_import's ``preview``); used once
+    reading: "_Reading | None" = field(default=None, repr=False, compare=False)
+    reused: bool = False  # an import that took its preview's reading (nothing committed since it)
 
     @property
     def refused_rows(self) -> int:
@@ -543,21 +546,55 @@ def _faults(raw: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+class _Reading:
+    """What one pass over the plan's rows found before the service checked them: the rows
+    handed on (by their file row numbers), those that are no record (the header again, a
+    signature line), those left out or refused for their cells, the cells split. A preview
+    keeps it, with the service's own reading (``checked``), for the import after it."""
+
+    def __init__(self, signature: tuple) -> None:
+        self.signature = signature
+        self.batch_rows: list[int] = []
+        self.repeated: list[int] = []
+        self.skipped: list[int] = []
+        self.left_out: list[RefusedRow] = []
+        self.refused: list[RefusedRow] = []
+        self.splits: dict[tuple[str, str], list[int]] = {}  # (field, what was split) → the rows
+        self.checked: Any = None
+
+
+def _signature(plan: ImportPlan, known: dict[str, set[str]]) -> tuple:
+    """What the rows handed to the service follow from: the sheet, its header and mapping, the
+    fills, the flagged rows' choice, and the names a code may be split from (read from the
+    database). An import whose plan says the same reads the same rows as its preview."""
+    return (plan.ledger.key, id(plan.sheet), plan.sheet_index, plan.header.position, plan.header.depth,
+            tuple(sorted(plan.mapping.items())), tuple(sorted(plan.fills.items())), plan.include_flagged,
+            plan.with_children, tuple(sorted((k, frozenset(v)) for k, v in known.items())))
+
+
 def run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool = False, dry_run: bool = False,
                progress: Callable[[int, int], None] | None = None,
-               cancelled: Callable[[], bool] | None = None) -> ImportReport:
+               cancelled: Callable[[], bool] | None = None, preview: ImportReport | None = None) -> ImportReport:
     """Validate every row as the ledger declares; store the good ones (or, with
-    ``all_or_nothing``, none while any is bad; with ``dry_run`` none at all: the preview)."""
+    ``all_or_nothing``, none while any is bad; with ``dry_run`` none at all: the preview).
+
+    A preview keeps what it read of the rows (``reading``); the import given it as ``preview``
+    takes that reading instead of reading the rows again when the plan is unchanged and
+    nothing was committed to the database since (another workstation's record, a setting):
+    the checks against the database run all the same. Otherwise it reads the rows again."""
+    earlier = None
+    if preview is not None and not dry_run:
+        earlier, preview.reading = preview.reading, None  # (used once: the import changes its rows)
     # the cycle collector off for the whole of it, not only while the service checks and stores:
     # the rows filled, flagged and gathered before are hundreds of thousands of objects too
     with _collector_paused():
         return _run_import(service, plan, all_or_nothing=all_or_nothing, dry_run=dry_run, progress=progress,
-                           cancelled=cancelled)
+                           cancelled=cancelled, earlier=earlier)
 
 
 def _run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: bool, dry_run: bool,
                 progress: Callable[[int, int], None] | None,
-                cancelled: Callable[[], bool] | None) -> ImportReport:
+                cancelled: Callable[[], bool] | None, earlier: _Reading | None) -> ImportReport:
     _check_plan(plan)
     ledger, mapping = plan.ledger, dict(sorted(plan.mapping.items()))
     labels = {name: label for name, label, _r in plan.choices()}
@@ -580,8 +617,6 @@ def _run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: boo
                                            f"“{source}”相同的各行是同一{ledger.noun}"))
     report.notes.extend(plan._filled[1])
     flagged, sign_offs = plan.flagged, plan.sign_offs
-    batch_rows: list[int] = []
-    repeated: list[int] = []
 
     gather = _gatherer(ledger, mapping)
     fills = [(name, fill) for name, fill in plan.fills.items() if name in plan.missing_fields()]
@@ -593,8 +628,12 @@ def _run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: boo
                              if fill.how == FROM and isinstance(fill.value, int) and fill.value < len(headers)
                              else labels[name])
     mapped_fields = {n: f for n in dict.fromkeys(mapping.values()) if (f := field_of(ledger, n)) is not None}
-    split = cell_splits.splitter(ledger, mapped_fields, _known_names(service, plan, mapped_fields))
-    splits: dict[tuple[str, str], list[int]] = {}  # (field, what was split) → the rows
+    known = _known_names(service, plan, mapped_fields)
+    split = cell_splits.splitter(ledger, mapped_fields, known)
+    reading = _Reading(_signature(plan, known))
+    if earlier is not None and (earlier.signature != reading.signature or earlier.checked is None):
+        earlier = None
+    batch_rows, repeated, splits = reading.batch_rows, reading.repeated, reading.splits
     with_children, include_flagged = plan.with_children, plan.include_flagged
     key_field = ledger.key_field
     repeats_header = plan.header_repeated()
@@ -609,16 +648,16 @@ def _run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: boo
                 repeated.append(number)  # the header again (printed on every page, or two tables pasted together)
                 continue
             if number in flagged and not include_flagged:
-                report.left_out.append(RefusedRow(number, "", flagged[number]))
+                reading.left_out.append(RefusedRow(number, "", flagged[number]))
                 continue
             if number in sign_offs:  # 制表人:李娜 under the table: kept as a form line, not a record
-                report.skipped_rows.append(number)
+                reading.skipped.append(number)
                 continue
             # (the row's cells asked first, in C: a formula or error cell is rare, and raw holds
             # no cell its row does not)
             bad = None if _FAULT_TYPES.isdisjoint(map(type, cells)) else _faults(raw)
             if bad:
-                report.refused.extend(RefusedRow(number, header_text[n], _cell_fault(v)) for n, v in bad)
+                reading.refused.extend(RefusedRow(number, header_text[n], _cell_fault(v)) for n, v in bad)
                 if with_children:  # its carrier is refused with it (no carrier stored with a copy missing)
                     batch_rows.append(number)
                     yield {key_field: raw.get(key_field), _FAULTED: True}
@@ -650,9 +689,21 @@ def _run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: boo
     above, below = plan.lines_above, plan.lines_below()
     report.form_lines = above + below
     result = service.create_many(
-        ledger, batch, all_or_nothing=all_or_nothing, dry_run=dry_run or (all_or_nothing and bool(report.refused)),
+        ledger, batch, all_or_nothing=all_or_nothing,
+        dry_run=dry_run or (all_or_nothing and bool(report.refused or reading.refused)),
         progress=progress, cancelled=cancelled, source=plan.path.name, row_numbers=batch_rows,
-        total=len(plan.data_rows), pending=pending, form=form_lines.as_record(report.form_lines))
+        total=len(plan.data_rows), pending=pending, form=form_lines.as_record(report.form_lines),
+        keep=dry_run, checked=earlier.checked if earlier is not None else None)
+    if result.reused:  # the rows were not read again: what the preview's pass over them found
+        reading = earlier
+        batch_rows, repeated, splits = reading.batch_rows, reading.repeated, reading.splits
+        report.reused = True
+    report.refused.extend(reading.refused)
+    report.left_out.extend(reading.left_out)
+    report.skipped_rows.extend(reading.skipped)
+    if dry_run and result.checked is not None:
+        reading.checked = result.checked
+        report.reading = reading
     if repeated:
         report.skipped_rows.extend(repeated)
         report.skipped_rows.sort()

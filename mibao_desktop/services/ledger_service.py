@@ -27,6 +27,7 @@ from mibao_desktop.ledgers import LEDGERS, PEOPLE, Ledger, children_of, get_ledg
 from mibao_desktop.ledgers.declaration import REASON, RuleContext
 from mibao_desktop.ledgers.fields import LIST_JOINER, VOIDED_MARK, Field, FieldType, Level, Ref
 from mibao_desktop.ledgers.levels import LONG_TERM, parse_marking, period_text
+from mibao_desktop.ledgers.levels import unit as levels_in_use
 from mibao_desktop.ledgers.normalize import FieldError, clean_text, invisible_in, is_blank, split_values
 from mibao_desktop.security import Actor, Role, require
 from mibao_desktop.security.inputs import unreadable
@@ -158,6 +159,51 @@ class _Row:
         self.parent_id = parent_id
         self.rid = 0
         self.keys: list[tuple[str, str]] = []
+
+
+class CheckedRows:
+    """What a preview (a dry run) read from an import's rows on their own — each row's typed
+    values, faults and notes, before anything in the database was asked — kept so that the
+    import that follows need not read the rows again (:meth:`LedgerService.create_many`,
+    ``checked``). Used only when the database's change mark is the one read by the preview
+    (nothing committed by anyone in between), on the same day, with the same levels of the
+    unit; what the checks ask of the database (references, people, rules, clashes with
+    records held) is asked again by the import all the same. Used once."""
+
+    def __init__(self, mark: tuple, ledger: Ledger, pending: frozenset, staged: list[_Row], refused: list,
+                 notes: list, children_raw: dict, waiting: list, seen_rows: int,
+                 row_numbers: Sequence[int] | None) -> None:
+        names = [f.name for f in ledger.reference_fields]
+        self.mark, self.ledger, self.pending = mark, ledger, pending
+        self.day, self.levels = dt.date.today(), levels_in_use()
+        self.staged, self.refused, self.notes = staged, refused, notes
+        self.children_raw, self.waiting, self.seen_rows, self.row_numbers = children_raw, waiting, seen_rows, row_numbers
+        # what the checks after this change in a row, put back before they run again: the
+        # references as read (resolved to records later) and the faults the row had alone
+        self.names = names
+        self.refs = [tuple(row.values.get(n, _MISSING) for n in names) for row in staged] if names else None
+        self.errors = [dict(row.errors) if row.errors else None for row in staged]
+
+    def fits(self, ledger: Ledger, mark: tuple | None, pending: frozenset) -> bool:
+        return (self.staged is not None and mark is not None and mark == self.mark and ledger is self.ledger
+                and pending == self.pending and self.day == dt.date.today() and self.levels == levels_in_use())
+
+    def take(self) -> list[_Row]:
+        """The rows as the preview read them (once)."""
+        staged, self.staged = self.staged, None
+        for n, row in enumerate(staged):
+            before = self.errors[n]
+            row.errors = dict(before) if before else {}
+            row.parent_id, row.rid, row.keys = None, 0, []
+            if self.refs is not None:
+                values = row.values
+                for name, value in zip(self.names, self.refs[n]):
+                    if value is _MISSING:
+                        values.pop(name, None)
+                    else:
+                        values[name] = value
+        self.refs = self.errors = None
+        return staged
 
 
 class _StatusReader:
@@ -1388,7 +1434,8 @@ class LedgerService:
                     all_or_nothing: bool = False, dry_run: bool = False, progress: Progress | None = None,
                     cancelled: Callable[[], bool] | None = None, total: int | None = None,
                     source: str = "", row_numbers: Sequence[int] | None = None,
-                    pending: Collection[str] = (), form: Mapping[str, str] | None = None) -> BatchResult:
+                    pending: Collection[str] = (), form: Mapping[str, str] | None = None,
+                    keep: bool = False, checked: CheckedRows | None = None) -> BatchResult:
         """Register many records in one transaction (import, sample data).
 
         ``rows`` may be any iterable (an importer streaming a large file: give ``total``); each
@@ -1420,6 +1467,13 @@ class LedgerService:
         empty), to be completed later; a row's ``_pending`` names such fields of that row alone
         (its cell said 待补充). ``form`` is what the lines around the file's table say
         (填表人, 填表日期, 合计 …), kept in the import's audit entry.
+
+        A preview asked to ``keep`` what it read gives it as the result's ``checked``; the
+        import after it passes that as ``checked`` and the same ``rows``. When nothing was
+        committed to the database since the preview (its change mark), the rows are not read
+        again (``rows`` is left unread, the result says ``reused``): only what the checks ask of
+        the database (references, people, rules, clashes with records held) is asked again, so
+        that a record another workstation stored in between is still refused as a clash.
         """
         ledger = self.ledger(ledger_key)
         pending = frozenset(pending)
@@ -1433,6 +1487,7 @@ class LedgerService:
         tick = _Ticker(progress, cancelled, total or count, count)
         with _collector_paused(), self._write(f"导入{ledger.noun}") as session:
             repo = RecordRepository(session)
+            mark = self.db.change_mark(session) if keep or checked is not None else None
             # 1. each row on its own: types, required fields, computed values, status
             staged: list[_Row] = []
             children_raw: dict[int, list[Mapping[str, Any]]] = {}
@@ -1442,6 +1497,17 @@ class LedgerService:
             initial, computed = ledger.lifecycle.initial, ledger.computed_fields
             waiting: list[tuple[_Row, Any]] = []  # child rows, their parents looked up together after the pass
             seen_rows = 0
+            if checked is not None and checked.fits(ledger, mark, pending):
+                # the preview's reading of the rows, nothing committed since: not read again
+                result.reused = True
+                staged = checked.take()
+                result.refused.extend(checked.refused)
+                result.notes.extend(checked.notes)
+                children_raw, waiting, seen_rows = checked.children_raw, checked.waiting, checked.seen_rows
+                row_numbers = checked.row_numbers
+                names = _RowNames(row_numbers)
+                tick.rows = count = max(count, seen_rows)
+                rows = ()
             for index, raw in enumerate(rows):
                 seen_rows = index + 1
                 if index % 500 == 0:
@@ -1477,6 +1543,9 @@ class LedgerService:
                 raise ValueError(f"row_numbers: {len(row_numbers)} numbers for {seen_rows} rows")
             tick.rows = seen_rows
             memo.clear()
+            if keep and mark is not None and not result.reused:
+                result.checked = CheckedRows(mark, ledger, pending, staged, list(result.refused), list(result.notes),
+                                             children_raw, waiting, seen_rows, row_numbers)
             if waiting:
                 self._find_parents(session, ledger, waiting)
             waiting = []

@@ -178,6 +178,9 @@ class BatchResult:
     notes: list[RowNote] = field(default_factory=list)  # what rows were read as (see RowNote)
     # (input index, normalised values incl. status) of each row stored (a dry run: that would be)
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # a preview asked to keep what it read: handed to the import after it (LedgerService.create_many)
+    checked: Any = field(default=None, repr=False, compare=False)
+    reused: bool = False  # an import that took its preview's reading of the rows (nothing changed since)
 
 
 Progress = Callable[[int, int], None]

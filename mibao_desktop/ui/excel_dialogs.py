@@ -639,8 +639,9 @@ class PreviewPage(QWizardPage):
         all_or_nothing = self.nothing.isChecked()
 
         def work(progress, cancelled):
+            # the preview's reading of the rows is taken again when nothing changed since it
             return run_import(wizard.service, wizard.plan, all_or_nothing=all_or_nothing,
-                              progress=progress, cancelled=cancelled)
+                              progress=progress, cancelled=cancelled, preview=wizard.preview)
 
         def done(report):
             wizard.result_ = report

@@ -378,12 +378,12 @@ def test_closing_while_the_import_runs_asks_and_cancels_it(window, qtbot, servic
     real = excel_dialogs.run_import
     release = threading.Event()
 
-    def held(service_, plan, *, all_or_nothing=False, dry_run=False, progress=None, cancelled=None):
+    def held(service_, plan, *, all_or_nothing=False, dry_run=False, progress=None, cancelled=None, preview=None):
         def waiting():
             release.wait(10)
             return cancelled()
         return real(service_, plan, all_or_nothing=all_or_nothing, dry_run=dry_run, progress=progress,
-                    cancelled=waiting)
+                    cancelled=waiting, preview=preview)
 
     monkeypatch.setattr(excel_dialogs, "run_import", held)
     wizard.next()  # 导入

@@ -1,0 +1,116 @@
+"""Issue 10 item 6: the import after its preview takes the preview's reading of the rows instead
+of reading them again, but only when nothing was committed to the database since (by anyone),
+and a record another workstation stored in between is still refused as a clash."""
+
+from __future__ import annotations
+
+import openpyxl
+
+from mibao_desktop.db.database import Database
+from mibao_desktop.excel.importer import plan_import, run_import
+from mibao_desktop.ledgers import LEDGERS
+from mibao_desktop.security import Actor
+from mibao_desktop.services.ledger_service import LedgerService
+from tests.conftest import computer
+
+COMPUTERS = LEDGERS["computers"]
+HEADER = ["设备编号", "设备类型", "密级", "使用人", "责任人", "所在部门", "硬盘序列号", "MAC地址", "机器序列号", "状态"]
+
+
+def sheet(path, rows):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["涉密计算机台账"])
+    ws.append(HEADER)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def rows(n: int = 3):
+    # two rows name the same new person (added once), one comes with a status of its own
+    return [[f"JM-{i:03d}", "台式机", "机密", "王新" if i < 3 else "李娜", "王新", "保密办", f"WD-{i}",
+             f"00-1A-2B-3C-4D-{i:02X}", f"SN-{i}", "维修" if i == 2 else "在用"] for i in range(1, n + 1)]
+
+
+def other_workstation(db_target) -> LedgerService:
+    """Another workstation: a database of its own opened on the same file or server database."""
+    return LedgerService(Database.open(db_target), Actor.local_security_admin())
+
+
+def stored(service):
+    out = {}
+    for number in ("JM-001", "JM-002", "JM-003"):
+        view = service.find("computers", number)
+        if view is not None:
+            out[number] = (view.status, str(view.values["user"]), str(view.values["responsible_person"]),
+                           view.values["mac_addresses"])
+    return out
+
+
+def test_the_import_takes_the_previews_reading_when_nothing_changed(service, tmp_path):
+    plan = plan_import(COMPUTERS, sheet(tmp_path / "台账.xlsx", rows()))
+    preview = run_import(service, plan, dry_run=True)
+    assert preview.accepted == 3 and preview.reading is not None and not preview.reused
+    report = run_import(service, plan, preview=preview)
+    assert report.reused and report.created == 3 and not report.refused
+    assert preview.reading is None  # used once
+    assert stored(service) == {"JM-001": ("在用", "王新", "王新", ["00-1A-2B-3C-4D-01"]),
+                               "JM-002": ("维修", "王新", "王新", ["00-1A-2B-3C-4D-02"]),
+                               "JM-003": ("在用", "李娜", "王新", ["00-1A-2B-3C-4D-03"])}
+    assert [h.reason for h in service.history(service.find("computers", "JM-002").id)] == ["导入,状态 维修(台账.xlsx)"]
+    assert service.count("people") == 2  # 王新 once, though two rows named him before he was stored
+
+
+def test_a_change_by_anyone_between_preview_and_import_makes_the_import_read_the_rows_again(service, db_target,
+                                                                                             tmp_path):
+    plan = plan_import(COMPUTERS, sheet(tmp_path / "台账.xlsx", rows()))
+    preview = run_import(service, plan, dry_run=True)
+    other = other_workstation(db_target)
+    try:
+        other.create("computers", computer(asset_number="JM-900", serial_number="SN-900", disk_serials="WD-900",
+                                           mac_addresses="00-1A-2B-3C-4D-90"))
+    finally:
+        other.db.close()
+    report = run_import(service, plan, preview=preview)
+    assert not report.reused and report.created == 3 and not report.refused
+    assert stored(service)["JM-002"][0] == "维修"
+
+
+def test_a_record_stored_elsewhere_after_the_preview_is_still_refused_as_a_clash(service, db_target, tmp_path):
+    plan = plan_import(COMPUTERS, sheet(tmp_path / "台账.xlsx", rows()))
+    preview = run_import(service, plan, dry_run=True)
+    assert preview.accepted == 3 and not preview.refused
+    other = other_workstation(db_target)
+    try:  # another workstation registers row 2's number meanwhile
+        other.create("computers", computer(asset_number="JM-002", serial_number="SN-900", disk_serials="WD-900",
+                                           mac_addresses="00-1A-2B-3C-4D-90"))
+    finally:
+        other.db.close()
+    report = run_import(service, plan, preview=preview)
+    assert not report.reused
+    assert report.created == 2 and [(r.row, r.column) for r in report.refused] == [(4, "设备编号")]
+    assert "JM-002" in report.refused[0].message
+    assert service.find("computers", "JM-001") is not None and service.find("computers", "JM-003") is not None
+
+
+def test_a_clash_is_refused_even_when_the_preview_is_reused(service, tmp_path):
+    """The checks against the database are asked again even when the rows are not read again:
+    a clash stored before the preview is refused by the import too, row by row."""
+    service.create("computers", computer(asset_number="JM-003", serial_number="SN-900", disk_serials="WD-900",
+                                         mac_addresses="00-1A-2B-3C-4D-90"))
+    plan = plan_import(COMPUTERS, sheet(tmp_path / "台账.xlsx", rows()))
+    preview = run_import(service, plan, dry_run=True)
+    report = run_import(service, plan, preview=preview)
+    assert report.reused and report.created == 2
+    assert [(r.row, r.column) for r in report.refused] == [(r.row, r.column) for r in preview.refused] == [(5, "设备编号")]
+
+
+def test_a_plan_changed_after_the_preview_is_read_again(service, tmp_path):
+    plan = plan_import(COMPUTERS, sheet(tmp_path / "台账.xlsx", rows()))
+    preview = run_import(service, plan, dry_run=True)
+    plan.mapping = {i: name for i, name in plan.mapping.items() if name != "department"}  # 所在部门 not taken now
+    report = run_import(service, plan, preview=preview)
+    assert not report.reused and report.created == 3
+    assert service.find("computers", "JM-001").values["department"] is None
