@@ -85,11 +85,16 @@ def _read(session, info, seen, reading, decorate, CC) -> ExpectedCopies:
     states = Counter({CC.PRESENT: listed - away - lost + held, CC.ABSENT: away - held, CC.LOST: lost})
     person = info.scope == CC.PERSON
 
-    def make(wanted: Sequence[int]) -> dict[int, tuple[int, Any]]:
+    def make(parents: Sequence[int], wanted: Sequence[int]) -> dict[int, tuple[int, Any]]:
+        """The lines of ``wanted``, copies of the carriers ``parents``: read by carrier, from
+        the copies' index by parent as the whole list was (by id, each copy's row would be read)."""
         made: dict[int, tuple[int, Any]] = {}
+        want = set(wanted)
         with reading() as s, _collector_paused():
-            for start in range(0, len(wanted), SWEEP):
-                chunk = CC._fetch(s, CC._base_query(closed_too=True).where(t.c.id.in_(wanted[start:start + SWEEP])))
+            step = max(1, SWEEP // 10)  # carriers a query (about SWEEP copies)
+            for start in range(0, len(parents), step):
+                chunk = [r for r in CC._fetch(s, CC._base_query(closed_too=True).where(
+                    t.c.parent_id.in_(parents[start:start + step]))) if r[0] in want]
                 names = CC._labels(s, {r[CC._PERSON] for r in chunk})
                 lines = [CC._line(r, names, seen.get(r[0])) for r in chunk]
                 sent = CC._sent(s, lines)
@@ -135,7 +140,7 @@ class ExpectedCopies(Sequence):
     appended (the extra copies seen), as a list allows."""
 
     def __init__(self, groups: Sequence[tuple[int, int, str]], states: Counter,
-                 make: Callable[[Sequence[int]], dict[int, tuple[int, Any]]]) -> None:
+                 make: Callable[[Sequence[int], Sequence[int]], dict[int, tuple[int, Any]]]) -> None:
         # groups: (carrier id, listed copies, their ids as "1,2,3"), in the order shown
         self._groups = list(groups)
         self._starts = [0, *accumulate(n for _, n, _ in self._groups)]
@@ -203,7 +208,7 @@ class ExpectedCopies(Sequence):
         ids = _ids(self._groups[k][2])
         if record_id not in ids:
             return None
-        return self._starts[k] + _in_order(ids, self._make(ids)).index(record_id)
+        return self._starts[k] + _in_order(ids, self._make([parent_id], ids)).index(record_id)
 
     def _lines(self, start: int, stop: int) -> list:
         """The lines of rows ``start`` to ``stop`` (whole carriers), made together."""
@@ -211,7 +216,7 @@ class ExpectedCopies(Sequence):
         last = bisect_right(self._starts, stop - 1) - 1
         groups = self._groups[first:last + 1]
         ids = [i for _, _, text in groups for i in _ids(text)]
-        made = self._make(ids)
+        made = self._make([g[0] for g in groups], ids)
         lines = []
         for _, _, text in groups:
             lines += [made[i][1] for i in _in_order(_ids(text), made)]
