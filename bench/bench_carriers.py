@@ -141,14 +141,14 @@ def measure(services: Services, figures: dict) -> None:
     t, watch = timed(lambda: services.carrier_watch.watch(), repeat=5)
     figures["overdue_and_missing_ms"] = ms(t)
     figures["overdue_and_missing"] = {k: len(v) for k, v in vars(watch).items() if isinstance(v, (list, tuple))}
-    checks = services.carrier_checks
+    checks = services.stocktaking  # the carriers' checks are stocktakings of the copies
     department = carrier.values["department"]
     from mibao_desktop.services import carrier_checks
 
     kind = carrier_checks.MONTHLY
-    check = checks.open(kind, carrier_checks.current_period(kind, dt.date.today()), carrier_checks.DEPARTMENT,
-                        department)
-    t, listed = timed(lambda: checks.check_list(check.id), repeat=3)
+    check = checks.open(carrier_checks.COPIES.key, carrier_checks.DEPARTMENT, department, kind=kind,
+                        period=carrier_checks.current_period(kind, dt.date.today()))
+    t, listed = timed(lambda: checks.listing(check.id), repeat=3)
     figures["month_check_list_ms"] = ms(t)
     figures["month_check_list_copies"] = len(listed.lines) if hasattr(listed, "lines") else None
     ids = [r.id for r in service.rows(C.CARRIER_COPIES, LedgerQuery(limit=500, offset=200_000))]

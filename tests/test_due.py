@@ -97,9 +97,13 @@ def test_the_months_check_is_due_at_the_months_end_until_one_is_completed(servic
     listed = services.due.due()
     monthly = [i for i in of(listed, "carrier_checks") if "月核对" in i.reason]
     assert [i.due for i in monthly] == [dt.date(2026, 3, 31)]
-    check = services.carrier_checks.open("月核对", "2026年3月", "全部")
-    services.carrier_checks.close(check.id, checkers="李娜")
+    # a stocktaking of another ledger is no 月核对; the carriers' check is a stocktaking of the copies
+    services.stocktaking.close(services.stocktaking.open("carriers", "全部").id)
+    assert [i.due for i in of(services.due.due(), "carrier_checks") if "月核对" in i.reason] == [dt.date(2026, 3, 31)]
+    check = services.stocktaking.open("carrier_copies", "全部", kind="月核对", period="2026年3月")
+    services.stocktaking.close(check.id, checkers="李娜")
     assert not [i for i in of(services.due.due(), "carrier_checks") if "月核对" in i.reason]
+    assert [i for i in of(services.due.due(), "carrier_checks") if "季检查" in i.reason]  # each kind its own
 
 
 def test_a_device_away_past_its_return_and_a_repair_past_the_threshold(services, clock):

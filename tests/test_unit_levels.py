@@ -199,7 +199,7 @@ def test_people_are_graded_by_涉密等级_or_by_岗位密级_or_both(service, t
 def test_a_carrier_check_report_is_marked_with_an_own_level_held(settings):
     from types import SimpleNamespace
 
-    from mibao_desktop.excel.check_report import _marking
+    from mibao_desktop.excel.stocktake_report import _marking
 
     settings.set_unit_levels(OWN, ["涉密专用"])
     report = SimpleNamespace(lines=[SimpleNamespace(level=level) for level in ("内部", "涉密专用", None)])

@@ -239,70 +239,23 @@ class OutputEntry(Base):
     anchor: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
-class CarrierCheck(Base):
-    """A check of the carriers' copies (月核对, 季检查, 年终清退归档; seed 003 保密工作制度 第十条):
-    its kind, period and scope (a department, a place, a person or all), who opened and who
-    closed it. While open, the copies seen are its items; closing it stores every finding with
-    what the copy's record said then (``carrier_check_items``), after which nothing changes."""
-
-    __tablename__ = "carrier_checks"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    period: Mapped[str] = mapped_column(String(40))  # 2026年11月, 2026年第四季度, 2026年度
-    scope: Mapped[str] = mapped_column(String(20))  # 部门, 存放位置, 人员, 全部
-    scope_value: Mapped[str] = mapped_column(String(100), default="")  # the department, place or person as shown
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), nullable=True)  # a person's check
-    opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    opened_by: Mapped[str] = mapped_column(String(60))
-    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
-    closed_by: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    checkers: Mapped[str | None] = mapped_column(String(200), nullable=True)  # 核对人, as signed on the report
-    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the counts when closed
-    note: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    __table_args__ = (Index("ix_carrier_checks_open", "closed_at", "kind", "period"),)
-
-
-class CarrierCheckItem(Base):
-    """One copy in a check: seen (勾选, 扫描, 输入) while it is open; at its close every finding
-    (已核对, 缺失, 多出, 位置不符, 外出, 下落不明) with the copy's record as it was then, so that the
-    report reads the same whatever happens to the copy afterwards."""
-
-    __tablename__ = "carrier_check_items"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    check_id: Mapped[int] = mapped_column(ForeignKey("carrier_checks.id"))
-    copy_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
-    finding: Mapped[str] = mapped_column(String(20))
-    seen_how: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
-    carrier_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    copy_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    level: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    holder: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    place: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    status: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    belongs: Mapped[str | None] = mapped_column(String(200), nullable=True)  # where the record says it should be
-    followed: Mapped[str | None] = mapped_column(String(200), nullable=True)  # 已标为下落不明 (after the close)
-
-    __table_args__ = (UniqueConstraint("check_id", "copy_id", name="uq_carrier_check_items_copy"),
-                      Index("ix_carrier_check_items_finding", "check_id", "finding"))
-
-
 class Stocktake(Base):
     """A stocktaking (盘点) of one labelled ledger's records in a scope (a department, a place or
-    all): who opened and who closed it. While open, what was seen are its items; closing it
-    stores every finding with what the record said then (``stocktake_items``), after which
-    nothing changes (services/stocktaking.py)."""
+    all), or a check of the carriers' copies (月核对, 季检查, 年终清退归档; seed 003 保密工作制度
+    第十条: the copies ledger with a kind, a period, and a person's scope too): who opened and who
+    closed it. While open, what was seen are its items; closing it stores every finding with what
+    the record said then (``stocktake_items``), after which nothing changes (services/stocktaking.py;
+    revision 0028 moved the carriers' own check tables here)."""
 
     __tablename__ = "stocktakes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ledger: Mapped[str] = mapped_column(String(40))  # the ledger's key
-    scope: Mapped[str] = mapped_column(String(20))  # 部门, 存放位置, 全部
-    scope_value: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[str | None] = mapped_column(String(20), nullable=True)  # 月核对, 季检查, 年终清退归档 (the copies')
+    period: Mapped[str | None] = mapped_column(String(40), nullable=True)  # 2026年11月, 2026年第四季度, 2026年度
+    scope: Mapped[str] = mapped_column(String(20))  # 部门, 存放位置, 人员, 全部
+    scope_value: Mapped[str] = mapped_column(String(100), default="")  # the department, place or person as shown
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), nullable=True)  # a person's check
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
     opened_by: Mapped[str] = mapped_column(String(60))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -330,6 +283,7 @@ class StocktakeItem(Base):
     seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     times_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     number: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    part: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a carrier copy's 份号
     title: Mapped[str | None] = mapped_column(String(200), nullable=True)
     level: Mapped[str | None] = mapped_column(String(10), nullable=True)
     person: Mapped[str | None] = mapped_column(String(60), nullable=True)
@@ -337,6 +291,7 @@ class StocktakeItem(Base):
     place: Mapped[str | None] = mapped_column(String(60), nullable=True)
     status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     belongs: Mapped[str | None] = mapped_column(String(200), nullable=True)  # where the record says it should be
+    followed: Mapped[str | None] = mapped_column(String(200), nullable=True)  # 已标为下落不明 (after the close)
 
     __table_args__ = (UniqueConstraint("stocktake_id", "record_id", name="uq_stocktake_items_record"),
                       UniqueConstraint("stocktake_id", "code", name="uq_stocktake_items_code"),

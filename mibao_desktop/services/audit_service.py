@@ -41,7 +41,7 @@ ACTION_LABELS = {
     "check.open": "开始载体核对", "check.mark": "核对载体份", "check.unmark": "撤销核对勾选",
     "check.close": "完成载体核对", "check.follow_up": "核对缺失标为下落不明",
     "stocktake.open": "开始盘点", "stocktake.mark": "盘点扫描或勾选", "stocktake.unmark": "撤销盘点勾选",
-    "stocktake.close": "完成盘点",
+    "stocktake.close": "完成盘点", "stocktake.follow_up": "盘点或核对缺失标为下落不明",
     "carrier.review": "解密审查",
 }
 

@@ -1,21 +1,22 @@
-"""Checks of the carriers' copies (载体核对): 月核对, 季检查 and 年终清退归档 (seed 003 保密工作制度
-第十条: 管理坚持月核对、季检查、年终清退归档,如发现丢失应及时报告并积极查找). Qt-free.
+"""The checks of the carriers' copies (载体核对): 月核对, 季检查 and 年终清退归档 (seed 003 保密工作制度
+第十条: 管理坚持月核对、季检查、年终清退归档,如发现丢失应及时报告并积极查找), as stocktakings of the
+copies ledger (``services/stocktaking.py``, one service, one dialog, one report). Qt-free.
 
-A check is opened for a kind, a period and a scope — a department (the carriers registered to
-it), a place (a copy's 存放位置, else its carrier's), a person (a copy's 持有人, else its
-carrier's 保管人) or the whole unit — and lists every copy that should be there: every copy
-not closed (清退, 已销毁). A copy 借出, 外出, 送修 or 已分发 is listed as away, with who has it
-(a copy 已分发: the unit or person its latest 分发 went to, ``services/distributions.py``); one
-already 下落不明 as such. The administrator ticks what is there, or scans the QR of a copy's
-cover or envelope label, or types 登记编号 and 份号 (:func:`parse_code`).
+What is the carriers' own is declared here (:class:`CopiesCheck`, ``COPIES_CHECK``):
 
-Closing the check stores every finding with the copy's record as it was then: 已核对; 缺失
-(should be here, not seen); 多出 (seen, not of this scope: the record says where it belongs);
-位置不符 (seen here while the record says it is away or missing); 外出 and 下落不明 (listed,
-not seen, as the record says). After the close nothing of it changes, except that a copy found
-missing may be marked 下落不明 from the report (through the carrier actions, which start the
-missing clock), noted on its line. Every write checks the role, runs in one transaction and
-writes its audit entry.
+- **the kind and period**: 月核对 of a month, 季检查 of a quarter, 年终清退归档 of a year;
+- **the expected list**: every copy not closed (清退, 已销毁) that should be in the scope — a
+  department (the carriers registered to it, then their copies by parent), a place (a copy's
+  存放位置, else its carrier's) or a person (a copy's 持有人, else its carrier's 保管人), or the whole
+  unit. A copy 借出, 外出, 送修 or 已分发 is listed as away, with who has it (a copy 已分发: the unit
+  or person its latest 分发 went to, ``services/distributions.py``); a copy lent or distributed to
+  a person is expected in that person's check; one already 下落不明 as such;
+- **the code**: a copy's cover or envelope label holds 登记编号#份号, or a person types 登记编号
+  and 份号 (:func:`parse_code`), or a carrier's own number when it has one copy in the scope;
+- **what a missing copy starts**: 标为下落不明 through the carrier actions (the missing clock).
+
+Each copy's history is not written at the close (a whole unit's year-end check lists a million
+copies); the check's items keep what was found.
 """
 
 from __future__ import annotations
@@ -23,21 +24,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from operator import itemgetter
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import false, func, insert, select, text, union_all, update
+from sqlalchemy import false, func, select, union_all
 from sqlalchemy.orm import Session
 
-from mibao_desktop.db.models import CarrierCheck, CarrierCheckItem, Record
+from mibao_desktop.db.models import Record
 from mibao_desktop.db.schema import table_of
-from mibao_desktop.errors import NotFound, ServiceError, ValidationFailed
+from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.ledgers import PEOPLE, common
 from mibao_desktop.ledgers import carriers as C
-from mibao_desktop.services import audit, distributions
-from mibao_desktop.services.ledger_service import LedgerService, _collector_paused
+from mibao_desktop.services import distributions
+from mibao_desktop.services.stocktaking import (ABSENT, ALL, DEPARTMENT, LOST, PERSON, PLACE, PRESENT, Line,
+                                                StocktakeInfo, Subject)
+from mibao_desktop.services.stocktaking import _find as find_labelled
 
 COPIES, CARRIERS = C.CARRIER_COPIES, C.CARRIERS
 # the fields a check reads, by their declarations: who has a copy (its 持有人, else the carrier's
@@ -47,13 +49,10 @@ KEEPER = next(f.name for f in CARRIERS.fields if f.is_person)
 LOCATION, DEPARTMENT_FIELD = common.location().name, common.department().name
 KINDS = ("月核对", "季检查", "年终清退归档")  # seed 003 第十条
 MONTHLY, QUARTERLY, YEARLY = KINDS
-DEPARTMENT, PLACE, PERSON, ALL = SCOPES = ("部门", "存放位置", "人员", "全部")
-TICKED, SCANNED, TYPED = HOW = ("勾选", "扫描", "输入")
-SEEN, MISSING, EXTRA, MISPLACED, AWAY, LOST = FINDINGS = ("已核对", "缺失", "多出", "位置不符", "外出", "下落不明")
+SCOPES = (DEPARTMENT, PLACE, PERSON, ALL)
 QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
 
 # How the record says a copy is: here (在位), away with someone (借出, 外出, 送修, 已分发), or missing.
-PRESENT, ABSENT = "在位", "外出"
 DISTRIBUTED = distributions.DISTRIBUTED
 _AWAY_STATUSES = frozenset({"借出", "外出", "送修", DISTRIBUTED}) & frozenset(COPIES.lifecycle.statuses)
 CLOSED = COPIES.lifecycle.closing
@@ -61,10 +60,7 @@ CLOSED = COPIES.lifecycle.closing
 # check of that person it should be there; so is a copy distributed to a person (分发 made them its
 # 持有人), not one distributed to a unit (its 持有人 is still whoever had it before)
 _WITH_HOLDER = frozenset({"借出"}) & frozenset(COPIES.lifecycle.statuses)
-DOING = "载体核对"
-# PostgreSQL advisory lock class (with the scope's hash): openings of one check follow each other
-OPEN_LOCK = 0x4D42_0003
-CLOSED_MESSAGE = "该次核对已于 {at:%Y-%m-%d %H:%M} 完成,结果已存档,不能再修改。"
+MISSING_ACTION = "标为下落不明"
 
 
 def record_state(status: str) -> str:
@@ -73,115 +69,211 @@ def record_state(status: str) -> str:
     return ABSENT if status in _AWAY_STATUSES else PRESENT
 
 
-# -- what a check is, and what it lists ------------------------------------------------------------
+class CopiesCheck(Subject):
+    """The carriers' copies as a stocktaking's subject: 月核对, 季检查, 年终清退归档."""
 
+    word = "核对"
+    unit = "份"
+    person_title = "持有人"
+    kinds = KINDS
+    scopes = SCOPES
+    history = False
+    missing_action = MISSING_ACTION
 
-@dataclass(frozen=True)
-class CheckInfo:
-    id: int
-    kind: str
-    period: str
-    scope: str
-    scope_value: str
-    opened_at: dt.datetime
-    opened_by: str
-    closed_at: dt.datetime | None = None
-    closed_by: str | None = None
-    checkers: str | None = None
-    summary: Mapping[str, int] | None = None
-    note: str | None = None
-    person_id: int | None = None
+    def __init__(self) -> None:
+        self.ledger = COPIES
 
     @property
-    def closed(self) -> bool:
-        return self.closed_at is not None
+    def noun(self) -> str:
+        return "涉密载体份"
 
     @property
-    def scope_text(self) -> str:
-        return "全部载体" if self.scope == ALL else f"{self.scope}:{self.scope_value}"
+    def choice_text(self) -> str:
+        return "涉密载体份(月核对、季检查、年终清退归档)"
 
     @property
-    def title(self) -> str:
+    def has_parts(self) -> bool:
+        return True
+
+    def scope_text(self, info: StocktakeInfo) -> str:
+        return "全部载体" if info.scope == ALL else f"{info.scope}:{info.scope_value}"
+
+    def title(self, info: StocktakeInfo) -> str:
         """月核对 2026年11月 部门:科研一处"""
-        return f"{self.kind} {self.period} {self.scope_text}"
+        return f"{info.kind} {info.period} {self.scope_text(info)}"
+
+    def report_title(self, info: StocktakeInfo) -> str:
+        return f"涉密载体{info.kind}报告"
+
+    def check_kind(self, kind: str | None, period: str | None, today: dt.date) -> dict[str, str]:
+        if kind not in KINDS:
+            return {"kind": f"核对类别应为:{'、'.join(KINDS)}"}
+        if not _PERIOD[kind].fullmatch(period or ""):
+            return {"period": f"期间应写作 {current_period(kind, today)}"}
+        return {}
+
+    def scope_values(self, session: Session, scope: str) -> list[str]:
+        """What a scope may name: the departments of the carriers, or the places of copies and
+        carriers (for 人员 a name is typed)."""
+        if scope == DEPARTMENT:
+            col = table_of(CARRIERS).c[DEPARTMENT_FIELD]
+            return [v for v in session.scalars(select(col).where(col.is_not(None)).distinct().order_by(col)) if v]
+        if scope == PLACE:
+            places = set()
+            for ledger in (COPIES, CARRIERS):
+                col = table_of(ledger).c[LOCATION]
+                places |= set(session.scalars(select(col).where(col.is_not(None)).distinct()))
+            return sorted(p for p in places if p)
+        return []
+
+    def resolve_scope(self, session: Session, scope: str, value: str) -> tuple[str, int | None]:
+        if scope == PERSON:
+            person_id, value = _person(session, value)
+            return value, person_id
+        if scope == DEPARTMENT and value not in _departments(session):
+            raise ValidationFailed({"scope_value": f"没有登记在“{value}”名下的涉密载体"}, {"scope_value": "部门"})
+        if scope == PLACE and not _has_place(session, value):
+            raise ValidationFailed({"scope_value": f"没有存放在“{value}”的涉密载体"}, {"scope_value": "存放位置"})
+        return value, None
+
+    def expected(self, session: Session, info: StocktakeInfo, seen: Mapping[int, str],
+                 times: Mapping[int, int]) -> list[Line]:
+        """The copies a check lists, each with how it was seen: from the copies' index by parent,
+        their carriers read once each (a department's 100,000 copies carry their 10,000 carriers'
+        numbers, titles and departments as shared strings, not 100,000 copies of each read from
+        the database: a third of the list's time)."""
+        copies = _fetch(session, _scope_copies(info))
+        carriers = _scope_carriers(session, info, copies)
+        groups: defaultdict[int, list[tuple]] = defaultdict(list)
+        for r in copies:
+            groups[r[_PARENT]].append(r)
+        people = set(map(itemgetter(_HOLDER), copies))
+        people.update(p[_KEEPER] for p in carriers.values())
+        names = _labels(session, people)
+        get_name, get_seen, get_times = names.get, seen.get, times.get
+        lines: list[Line] = []
+        # in 登记编号 order, then 份号 (here: asked to sort, SQLite walks every carrier by number)
+        for parent_id in sorted(groups, key=lambda i: carriers[i][_CARRIER_NUMBER]):
+            number, title, level, place, department, keeper = carriers[parent_id][1:]
+            title, department = title or "", department or ""
+            group = groups[parent_id]
+            group.sort(key=_BY_COPY_NUMBER)
+            # (one comprehension, positional, the row unpacked: at 100,000 copies each call or
+            # lookup saved is milliseconds; the columns as _scope_copies reads them)
+            lines += [Line(copy_id, number, title, level, get_name(keeper if holder is None else holder, ""),
+                           department, (place if location is None else location) or "", status,
+                           get_seen(copy_id), get_times(copy_id, 0), "", "", copy_number)
+                      for copy_id, _parent, copy_number, location, status, holder in group]
+        sent = _sent(session, lines)
+        if info.scope == PERSON:
+            for x in lines:
+                x.held = _held(x.status, sent.get(x.record_id))
+        return lines
+
+    def listed(self, session: Session, info: StocktakeInfo, lines: Sequence[Line], ids: Sequence[int]) -> set[int]:
+        """Of the copies seen, those the check lists: asked of the scope's index ranges, never of
+        the lines (which may be made only as they are looked at)."""
+        t = table_of(COPIES)
+        ids = sorted(set(ids))
+        return {r[0] for start in range(0, len(ids), 5_000)
+                for r in _fetch(session, _scope_query(info, (t.c.id,)).where(t.c.id.in_(ids[start:start + 5_000])))}
+
+    def find(self, session: Session, info: StocktakeInfo, code: str) -> int | None:
+        """The copy a code names; a code naming no carrier may be another labelled ledger's
+        (said as such), else it is unknown (None)."""
+        copy_id = _find(session, info, code)
+        return copy_id if copy_id is not None else find_labelled(session, None, code)
+
+    def describe(self, session: Session, info: StocktakeInfo, record_id: int) -> tuple[Line, bool]:
+        rows = _fetch(session, _base_query(closed_too=True).where(table_of(COPIES).c.id == record_id))
+        if not rows:  # voided (or its carrier is)
+            label = session.scalar(select(Record.label).where(Record.id == record_id)) or str(record_id)
+            return Line(record_id, label, belongs="已作废"), False
+        row = rows[0]
+        names = _labels(session, {row[_PERSON]} - {None})
+        listed = _in_scope(info, row) and row[_STATUS] not in CLOSED
+        line = _line(row, names, None, belongs="" if listed else _belongs(row, names))
+        sent = _sent(session, [line])
+        line.held = info.scope == PERSON and _held(row[_STATUS], sent.get(record_id))
+        return line, listed
+
+    def who(self, x: Line) -> str:
+        return f"分发至 {x.person}" if x.status == DISTRIBUTED else f"持有人 {x.person}"
+
+    def follow_missing(self, actions: Any, info: StocktakeInfo, record_ids: Sequence[int], why: str) -> None:
+        """标为下落不明 through the carrier actions, which start the missing clock; refused as a
+        whole when any copy is refused (its message names why)."""
+        if actions is None:
+            raise ServiceError("载体手续不可用。")
+        why = (why or "").strip()
+        actions.missing(list(record_ids), {C.CIRCUMSTANCES.name: f"{info.title}时未见" + (f"。{why}" if why else "")})
 
 
-@dataclass(slots=True)
-class CheckLine:
-    """One copy as its record has it now (while the check is open) or had it at the close."""
-
-    copy_id: int
-    carrier_number: str
-    copy_number: int
-    title: str
-    level: str | None
-    holder: str
-    place: str
-    status: str
-    department: str = ""
-    seen_how: str | None = None
-    finding: str = ""  # at the close; while open, what the line would be now
-    belongs: str = ""
-    followed: str = ""
-    held: bool = False  # the person checked holds it (a copy lent to them): expected with them
-
-    @property
-    def number(self) -> str:
-        return f"{self.carrier_number} 第 {self.copy_number} 份"
-
-    @property
-    def state(self) -> str:
-        return PRESENT if self.held else record_state(self.status)
+COPIES_CHECK = CopiesCheck()
 
 
-@dataclass
-class CheckList:
-    """An open check as it stands: the copies listed and the copies seen that are not."""
-
-    check: CheckInfo
-    lines: list[CheckLine]
-    extra: list[CheckLine] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        """已核对 / 未核对 / 多出 (seen but not listed) / 位置不符 (seen, listed as away or
-        missing), and the copies listed as away or missing and not seen."""
-        tally = Counter(map(count_key, self.lines))
-        tally[EXTRA] += len(self.extra)
-        return {key: tally[key] for key in COUNTED}
+def _departments(session: Session) -> set[str]:
+    col = table_of(CARRIERS).c[DEPARTMENT_FIELD]
+    return set(session.scalars(select(col).where(col.is_not(None)).distinct()))
 
 
-UNCHECKED = "未核对"
-COUNTED = (SEEN, UNCHECKED, EXTRA, MISPLACED, AWAY, LOST)  # the live counts of an open check
+def _has_place(session: Session, place: str) -> bool:
+    return any(session.scalar(select(table_of(ledger).c.id).where(table_of(ledger).c[LOCATION] == place).limit(1))
+               is not None for ledger in (COPIES, CARRIERS))
 
 
-def count_key(x: CheckLine) -> str:
-    """Which of the live counts (COUNTED) a line of an open check falls in."""
-    if x.finding == EXTRA:
-        return EXTRA
-    state = x.state
-    if x.seen_how:
-        return SEEN if state == PRESENT else MISPLACED
-    return UNCHECKED if state == PRESENT else state
+def _person(session: Session, text: str) -> tuple[int, str]:
+    """A person of the register by 姓名, 张伟(科研一处) or 人员编号."""
+    t = table_of(PEOPLE)
+    m = re.fullmatch(r"(.+?)[((](.+)[))]", text)
+    name, hint = (m.group(1).strip(), m.group(2).strip()) if m else (text, "")
+    rows = session.execute(select(t.c.id, t.c[PEOPLE.label_field].label("name"),
+                                  t.c[DEPARTMENT_FIELD].label("department"),
+                                  t.c[PEOPLE.key_field].label("number")).where(
+        t.c.voided == false(), (t.c[PEOPLE.label_field] == name) | (t.c[PEOPLE.key_field] == text.upper()))).all()
+    if hint:
+        rows = [r for r in rows if hint in (r.department, r.number)]
+    if not rows:
+        raise ValidationFailed({"scope_value": f"人员名册中没有“{text}”"}, {"scope_value": "人员"})
+    if len(rows) > 1:
+        options = "、".join(f"{r.name}({r.department or r.number})" for r in rows)
+        raise ValidationFailed({"scope_value": f"有 {len(rows)} 人名为“{name}”,请写明是哪一位:{options}"},
+                               {"scope_value": "人员"})
+    r = rows[0]
+    return r.id, f"{r.name}({r.department})" if r.department else r.name
 
 
-@dataclass
-class CheckReport:
-    check: CheckInfo
-    lines: list[CheckLine]  # every finding, in FINDINGS order
-
-    def of(self, finding: str) -> list[CheckLine]:
-        return [x for x in self.lines if x.finding == finding]
-
-    def counts(self) -> dict[str, int]:
-        return {f: sum(1 for x in self.lines if x.finding == f) for f in FINDINGS}
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    line: CheckLine
-    finding: str  # 已核对, 多出 or 位置不符 (as it would be at the close)
-    message: str
-    again: bool = False  # seen before in this check
+def _find(session: Session, info: StocktakeInfo, text: str) -> int | None:
+    """The copy a scanned or typed code names (None when no carrier has its number); a carrier
+    named without a 份号 is its one copy (or its one copy in the scope), else refused."""
+    readings = parse_code(text)
+    if not readings:
+        raise ServiceError("请扫描载体份封面或信封标签上的二维码,或输入登记编号和份号(如 ZT-2024-001 3)。")
+    p, t = table_of(CARRIERS), table_of(COPIES)
+    for number, copy_number in readings:
+        carrier_id = session.scalar(select(p.c.id).where(p.c[CARRIERS.key_field] == number, p.c.voided == false()))
+        if carrier_id is None:
+            continue
+        number_col = t.c[COPIES.key_field]
+        copies = session.execute(select(t.c.id, number_col.label("copy_number"), t.c.status).where(
+            t.c.parent_id == carrier_id, t.c.voided == false()).order_by(number_col)).all()
+        if copy_number is not None:
+            hit = [c.id for c in copies if c.copy_number == copy_number]
+            if hit:
+                return hit[0]
+            raise ServiceError(f"{number} 没有第 {copy_number} 份(共登记 {len(copies)} 份)。")
+        live = [c for c in copies if c.status not in CLOSED]
+        if len(copies) == 1 or len(live) == 1:
+            return (live or copies)[0].id
+        if not copies:
+            raise ServiceError(f"{number} 没有登记份号。")
+        listed = {r[_ID] for r in _fetch(session, _scope_query(info).where(t.c.parent_id == carrier_id))} \
+            if info.scope != ALL else set()
+        if len(listed) == 1:
+            return listed.pop()
+        raise ServiceError(f"{number} 共有 {len(live)} 份在管,请扫描该份封面上的二维码,"
+                           f"或输入登记编号和份号(如 {number} 1)。")
+    return None
 
 
 # -- periods and codes ---------------------------------------------------------------------------
@@ -233,416 +325,7 @@ def parse_code(text: str) -> list[tuple[str, int | None]]:
     return readings
 
 
-# -- the service -------------------------------------------------------------------------------------
-
-
-class CarrierCheckService:
-    """Checks of the carriers' copies, for the person at work (the 安全保密管理员)."""
-
-    def __init__(self, ledgers: LedgerService, *, actions: Callable[[], Any] | None = None) -> None:
-        self.ledgers = ledgers
-        self.db = ledgers.db
-        self._actions = actions  # the carrier actions (下落不明 from the report), built by the composition root
-
-    @property
-    def actor(self):
-        return self.ledgers.actor
-
-    def _now(self) -> dt.datetime:
-        return self.ledgers.clock()
-
-    # -- choices ---------------------------------------------------------------------------
-
-    def scope_values(self, scope: str) -> list[str]:
-        """What a scope may name: the departments of the carriers, or the places of copies and
-        carriers (for 人员 a name is typed)."""
-        with self.ledgers._read(DOING) as session:
-            if scope == DEPARTMENT:
-                col = table_of(CARRIERS).c[DEPARTMENT_FIELD]
-                return [v for v in session.scalars(select(col).where(col.is_not(None)).distinct().order_by(col)) if v]
-            if scope == PLACE:
-                places = set()
-                for ledger in (COPIES, CARRIERS):
-                    col = table_of(ledger).c[LOCATION]
-                    places |= set(session.scalars(select(col).where(col.is_not(None)).distinct()))
-                return sorted(p for p in places if p)
-        return []
-
-    # -- opening ---------------------------------------------------------------------------
-
-    def open(self, kind: str, period: str, scope: str, value: str = "") -> CheckInfo:
-        """Open a check (or take up the one of the same kind, period and scope still open)."""
-        errors = {}
-        if kind not in KINDS:
-            errors["kind"] = f"核对类别应为:{'、'.join(KINDS)}"
-        elif not _PERIOD[kind].fullmatch(period or ""):
-            errors["period"] = f"期间应写作 {current_period(kind, self._now().date())}"
-        if scope not in SCOPES:
-            errors["scope"] = f"核对范围应为:{'、'.join(SCOPES)}"
-        value = unicodedata.normalize("NFKC", value or "").strip() if scope != ALL else ""
-        if scope in (DEPARTMENT, PLACE, PERSON) and not value:
-            errors["scope_value"] = f"请填写要核对的{scope}"
-        elif len(value) > 60:
-            errors["scope_value"] = "核对对象不超过 60 字"
-        if errors:
-            raise ValidationFailed(errors, {"kind": "核对类别", "period": "期间", "scope": "核对范围",
-                                            "scope_value": "核对对象"})
-        with self.ledgers._write(f"开始{kind}") as session:
-            person_id = None
-            if scope == PERSON:
-                person_id, value = self._person(session, value)
-            elif scope == DEPARTMENT and value not in self._departments(session):
-                raise ValidationFailed({"scope_value": f"没有登记在“{value}”名下的涉密载体"}, {"scope_value": "部门"})
-            elif scope == PLACE and not self._has_place(session, value):
-                raise ValidationFailed({"scope_value": f"没有存放在“{value}”的涉密载体"}, {"scope_value": "存放位置"})
-            _serialise_opening(session, kind, period, scope, value)
-            same = session.scalar(select(CarrierCheck).where(
-                CarrierCheck.closed_at.is_(None), CarrierCheck.kind == kind, CarrierCheck.period == period,
-                CarrierCheck.scope == scope, CarrierCheck.scope_value == value))
-            if same is not None:  # taken up where it was left: one check of a scope at a time
-                return _info(same)
-            now = self._now()
-            check = CarrierCheck(kind=kind, period=period, scope=scope, scope_value=value, person_id=person_id,
-                                 opened_at=now, opened_by=self.actor.name)
-            session.add(check)
-            session.flush()
-            audit.append(session, self.actor, "check.open", _target(check),
-                         {"核对序号": check.id, "核对类别": kind, "期间": period, "范围": _info(check).scope_text},
-                         at=now)
-            return _info(check)
-
-    def _departments(self, session: Session) -> set[str]:
-        col = table_of(CARRIERS).c[DEPARTMENT_FIELD]
-        return set(session.scalars(select(col).where(col.is_not(None)).distinct()))
-
-    @staticmethod
-    def _has_place(session: Session, place: str) -> bool:
-        return any(session.scalar(select(table_of(ledger).c.id).where(table_of(ledger).c[LOCATION] == place).limit(1))
-                   is not None for ledger in (COPIES, CARRIERS))
-
-    def _person(self, session: Session, text: str) -> tuple[int, str]:
-        """A person of the register by 姓名, 张伟(科研一处) or 人员编号."""
-        t = table_of(PEOPLE)
-        m = re.fullmatch(r"(.+?)[((](.+)[))]", text)
-        name, hint = (m.group(1).strip(), m.group(2).strip()) if m else (text, "")
-        rows = session.execute(select(t.c.id, t.c[PEOPLE.label_field].label("name"),
-                                      t.c[DEPARTMENT_FIELD].label("department"),
-                                      t.c[PEOPLE.key_field].label("number")).where(
-            t.c.voided == false(), (t.c[PEOPLE.label_field] == name) | (t.c[PEOPLE.key_field] == text.upper()))).all()
-        if hint:
-            rows = [r for r in rows if hint in (r.department, r.number)]
-        if not rows:
-            raise ValidationFailed({"scope_value": f"人员名册中没有“{text}”"}, {"scope_value": "人员"})
-        if len(rows) > 1:
-            options = "、".join(f"{r.name}({r.department or r.number})" for r in rows)
-            raise ValidationFailed({"scope_value": f"有 {len(rows)} 人名为“{name}”,请写明是哪一位:{options}"},
-                                   {"scope_value": "人员"})
-        r = rows[0]
-        return r.id, f"{r.name}({r.department})" if r.department else r.name
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def checks(self, *, open_only: bool = False, limit: int = 50) -> list[CheckInfo]:
-        with self.ledgers._read(DOING) as session:
-            q = select(CarrierCheck).order_by(CarrierCheck.id.desc()).limit(limit)
-            if open_only:
-                q = q.where(CarrierCheck.closed_at.is_(None))
-            return [_info(c) for c in session.scalars(q)]
-
-    def get(self, check_id: int) -> CheckInfo:
-        with self.ledgers._read(DOING) as session:
-            return _info(self._check(session, check_id))
-
-    @staticmethod
-    def _check(session: Session, check_id: int, *, lock: bool = False) -> CarrierCheck:
-        q = select(CarrierCheck).where(CarrierCheck.id == check_id)
-        check = session.scalar(q.with_for_update() if lock else q)
-        if check is None:
-            raise NotFound(f"找不到第 {check_id} 号核对记录。")
-        return check
-
-    def check_list(self, check_id: int) -> CheckList:
-        """The copies an open check lists, each with whether it has been seen, and the copies
-        seen that it does not list (a closed check: its report)."""
-        # the cycle collector paused while a department's 20,000 lines are made: it would walk
-        # them again and again for no garbage (a third of the list's time, measured)
-        with self.ledgers._read(DOING) as session, _collector_paused():
-            check = self._check(session, check_id)
-            return self._list(session, check)
-
-    def _list(self, session: Session, check: CarrierCheck) -> CheckList:
-        info = _info(check)
-        items = CarrierCheckItem.__table__  # (a Core select: the driver's rows)
-        seen = dict(_fetch(session, select(items.c.copy_id, items.c.seen_how).where(items.c.check_id == check.id)))
-        # the copies from their index by parent, their carriers read once each: a department's
-        # 100,000 copies carry their 10,000 carriers' numbers, titles and departments as shared
-        # strings, not 100,000 copies of each read from the database (a third of the list's time)
-        copies = _fetch(session, _scope_copies(info))
-        carriers = _scope_carriers(session, info, copies)
-        groups: defaultdict[int, list[tuple]] = defaultdict(list)
-        for r in copies:
-            groups[r[_PARENT]].append(r)
-        listed = set(map(itemgetter(0), copies)) if seen else set()  # (nothing seen yet: no stray)
-        strays = [cid for cid in seen if cid not in listed]
-        extra_rows = sorted(_fetch(session, _base_query(closed_too=True).where(table_of(COPIES).c.id.in_(strays))),
-                            key=_BY_NUMBER) if strays else []
-        people = set(map(itemgetter(_HOLDER), copies))
-        people.update(p[_KEEPER] for p in carriers.values())
-        people.update(r[_PERSON] for r in extra_rows)
-        names = _labels(session, people)
-        get_name, get_seen = names.get, seen.get
-        lines: list[CheckLine] = []
-        # in 登记编号 order, then 份号 (here: asked to sort, SQLite walks every carrier by number)
-        for parent_id in sorted(groups, key=lambda i: carriers[i][_CARRIER_NUMBER]):
-            number, title, level, place, department, keeper = carriers[parent_id][1:]
-            title, department = title or "", department or ""
-            group = groups[parent_id]
-            group.sort(key=_BY_COPY_NUMBER)
-            # (one comprehension, positional, the row unpacked: at 100,000 copies each call or
-            # lookup saved is milliseconds; the columns as _scope_copies reads them)
-            lines += [CheckLine(copy_id, number, copy_number, title, level,
-                                get_name(keeper if holder is None else holder, ""),
-                                (place if location is None else location) or "", status, department,
-                                get_seen(copy_id))
-                      for copy_id, _parent, copy_number, location, status, holder in group]
-        extra = [_line(r, names, seen.get(r[_ID]), finding=EXTRA, belongs=_belongs(r, names))
-                 for r in extra_rows]
-        sent = _sent(session, [*lines, *extra])
-        if info.scope == PERSON:
-            for x in lines:
-                x.held = _held(x.status, sent.get(x.copy_id))
-        return CheckList(info, lines, extra)
-
-    # -- ticking and scanning -------------------------------------------------------------------
-
-    def mark(self, check_id: int, copy_id: int, how: str = TICKED) -> ScanResult:
-        """Tick a copy as seen (勾选), or record it scanned or typed."""
-        if how not in HOW:
-            raise ServiceError(f"核对方式应为:{'、'.join(HOW)}")
-        with self.ledgers._write(DOING) as session:
-            check = self._open_check(session, check_id)
-            return self._mark(session, check, copy_id, how)
-
-    def scan(self, check_id: int, text: str, *, how: str = SCANNED) -> ScanResult:
-        """A scanned QR payload or a typed 登记编号+份号: the copy found and marked seen."""
-        if how not in HOW:
-            raise ServiceError(f"核对方式应为:{'、'.join(HOW)}")
-        with self.ledgers._write(DOING) as session:
-            check = self._open_check(session, check_id)
-            copy_id = self._find(session, check, text)
-            return self._mark(session, check, copy_id, how)
-
-    def unmark(self, check_id: int, copy_id: int) -> None:
-        """Take back a tick (ticked by mistake) while the check is open."""
-        with self.ledgers._write(DOING) as session:
-            check = self._open_check(session, check_id)
-            item = session.scalar(select(CarrierCheckItem).where(CarrierCheckItem.check_id == check.id,
-                                                                 CarrierCheckItem.copy_id == copy_id))
-            if item is None:
-                return
-            row = _fetch(session, _base_query(closed_too=True).where(table_of(COPIES).c.id == copy_id))
-            session.delete(item)
-            audit.append(session, self.actor, "check.unmark", _target(check),
-                         {"核对序号": check.id, "record_id": copy_id,
-                          "载体份": _number(row[0]) if row else str(copy_id)}, at=self._now())
-
-    def _open_check(self, session: Session, check_id: int) -> CarrierCheck:
-        check = self._check(session, check_id, lock=True)
-        if check.closed_at is not None:
-            raise ServiceError(CLOSED_MESSAGE.format(at=check.closed_at))
-        return check
-
-    def _find(self, session: Session, check: CarrierCheck, text: str) -> int:
-        readings = parse_code(text)
-        if not readings:
-            raise ServiceError("请扫描载体份封面或信封标签上的二维码,或输入登记编号和份号(如 ZT-2024-001 3)。")
-        p, t = table_of(CARRIERS), table_of(COPIES)
-        for number, copy_number in readings:
-            carrier_id = session.scalar(select(p.c.id).where(p.c[CARRIERS.key_field] == number, p.c.voided == false()))
-            if carrier_id is None:
-                continue
-            number_col = t.c[COPIES.key_field]
-            copies = session.execute(select(t.c.id, number_col.label("copy_number"), t.c.status).where(
-                t.c.parent_id == carrier_id, t.c.voided == false()).order_by(number_col)).all()
-            if copy_number is not None:
-                hit = [c.id for c in copies if c.copy_number == copy_number]
-                if hit:
-                    return hit[0]
-                raise ServiceError(f"{number} 没有第 {copy_number} 份(共登记 {len(copies)} 份)。")
-            live = [c for c in copies if c.status not in CLOSED]
-            if len(copies) == 1 or len(live) == 1:
-                return (live or copies)[0].id
-            if not copies:
-                raise ServiceError(f"{number} 没有登记份号。")
-            listed = {r[_ID] for r in _fetch(session, _scope_query(_info(check)).where(t.c.parent_id == carrier_id))} \
-                if check.scope != ALL else set()
-            if len(listed) == 1:
-                return listed.pop()
-            raise ServiceError(f"{number} 共有 {len(live)} 份在管,请扫描该份封面上的二维码,"
-                               f"或输入登记编号和份号(如 {number} 1)。")
-        raise ServiceError(f"找不到“{text.strip()}”:没有此登记编号的涉密载体。请核对后重新扫描或输入。")
-
-    def _mark(self, session: Session, check: CarrierCheck, copy_id: int, how: str) -> ScanResult:
-        rows = _fetch(session, _base_query(closed_too=True).where(table_of(COPIES).c.id == copy_id))
-        if not rows:
-            raise NotFound(f"找不到编号为 {copy_id} 的载体份。")
-        row = rows[0]
-        names = _labels(session, {row[_PERSON]} - {None})
-        info = _info(check)
-        listed = _in_scope(info, row) and row[_STATUS] not in CLOSED
-        line = _line(row, names, how, belongs="" if listed else _belongs(row, names))
-        sent = _sent(session, [line])
-        held = info.scope == PERSON and _held(row[_STATUS], sent.get(copy_id))
-        state = PRESENT if held else record_state(row[_STATUS])
-        finding = (SEEN if state == PRESENT else MISPLACED) if listed else EXTRA
-        item = session.scalar(select(CarrierCheckItem).where(CarrierCheckItem.check_id == check.id,
-                                                             CarrierCheckItem.copy_id == copy_id))
-        line.finding, line.held = finding, held
-        if item is not None:
-            return ScanResult(line, finding, f"{line.number} 已核对过", again=True)
-        now = self._now()
-        session.add(CarrierCheckItem(check_id=check.id, copy_id=copy_id, finding=finding, seen_how=how, seen_at=now))
-        audit.append(session, self.actor, "check.mark", _target(check),
-                     {"核对序号": check.id, "record_id": copy_id, "载体份": line.number, "方式": how, "结果": finding},
-                     at=now)
-        if finding == SEEN:
-            message = f"已核对:{line.number}"
-        elif finding == EXTRA:
-            message = f"多出:{line.number} 不在本次核对范围,{line.belongs}"
-        else:
-            message = f"位置不符:{line.number} 登记为“{line.status}”" + (f"({_who(line)})" if line.holder else "")
-        return ScanResult(line, finding, message)
-
-    # -- closing ---------------------------------------------------------------------------
-
-    def close(self, check_id: int, *, checkers: str = "", note: str = "") -> CheckReport:
-        """完成核对: every finding stored with the copy's record as it is now; nothing of the
-        check changes after this."""
-        checkers = " ".join((checkers or "").split())
-        if len(checkers) > 200:
-            raise ValidationFailed({"checkers": "核对人不超过 200 字"}, {"checkers": "核对人"})
-        with self.ledgers._write(f"完成{DOING}") as session, _collector_paused():
-            check = self._open_check(session, check_id)
-            listing = self._list(session, check)
-            now = self._now()
-            findings: dict[int, CheckLine] = {}
-            for x in listing.lines:
-                if x.seen_how:
-                    finding = SEEN if x.state == PRESENT else MISPLACED
-                else:
-                    finding = {PRESENT: MISSING, ABSENT: AWAY, LOST: LOST}[x.state]
-                belongs = f"登记为“{x.status}”" + (f",{_who(x)}" if x.holder else "") \
-                    if finding in (MISPLACED, AWAY, LOST) else ""
-                findings[x.copy_id] = _with(x, finding, belongs)
-            for x in listing.extra:
-                findings[x.copy_id] = x
-            seen = {i.copy_id: i for i in session.scalars(select(CarrierCheckItem)
-                                                          .where(CarrierCheckItem.check_id == check.id))}
-            fresh = []
-            for copy_id, x in findings.items():
-                values = _snapshot(x)
-                if copy_id in seen:
-                    for k, v in values.items():
-                        setattr(seen[copy_id], k, v)
-                else:
-                    fresh.append({"check_id": check.id, "copy_id": copy_id, **values})
-            for start in range(0, len(fresh), 5_000):
-                session.execute(insert(CarrierCheckItem.__table__), fresh[start:start + 5_000])
-            counts = {f: 0 for f in FINDINGS}
-            for x in findings.values():
-                counts[x.finding] += 1
-            check.closed_at, check.closed_by = now, self.actor.name
-            check.checkers, check.note = checkers or None, (note or "").strip() or None
-            check.summary = counts
-            session.flush()
-            audit.append(session, self.actor, "check.close", _target(check),
-                         {"核对序号": check.id, **counts, **({"核对人": checkers} if checkers else {})}, at=now)
-            return CheckReport(_info(check), sorted(findings.values(), key=_report_order))
-
-    # -- the report ------------------------------------------------------------------------
-
-    def report(self, check_id: int) -> CheckReport:
-        with self.ledgers._read(DOING) as session, _collector_paused():
-            check = self._check(session, check_id)
-            if check.closed_at is None:
-                raise ServiceError("该次核对尚未完成:请先“完成核对”,再查看或打印核对报告。")
-            c = CarrierCheckItem.__table__.c  # plain rows: a whole unit's year-end check holds a million
-            rows = _fetch(session, select(c.copy_id, c.carrier_number, c.copy_number, c.title, c.level, c.holder,
-                                          c.place, c.status, c.seen_how, c.finding, c.belongs, c.followed)
-                          .where(c.check_id == check.id))
-            lines = [CheckLine(r[0], r[1] or "", r[2] or 0, r[3] or "", r[4], r[5] or "", r[6] or "", r[7] or "", "",
-                               r[8], r[9], r[10] or "", r[11] or "") for r in rows]
-            return CheckReport(_info(check), sorted(lines, key=_report_order))
-
-    def mark_missing(self, check_id: int, copy_ids: Sequence[int], circumstances: str) -> list[int]:
-        """标为下落不明 the copies a closed check found 缺失, through the carrier actions (which
-        start the missing clock); each is noted on its line of the report. Returns the copies."""
-        ids = list(dict.fromkeys(copy_ids))
-        if not ids:
-            raise ServiceError("请先选择核对中缺失的载体份。")
-        with self.ledgers._read(DOING) as session:
-            check = self._check(session, check_id)
-            if check.closed_at is None:
-                raise ServiceError("请先完成核对,再将缺失的载体份标为下落不明。")
-            found = dict(session.execute(select(CarrierCheckItem.copy_id, CarrierCheckItem.finding).where(
-                CarrierCheckItem.check_id == check_id, CarrierCheckItem.copy_id.in_(ids))).all())
-        wrong = [i for i in ids if found.get(i) != MISSING]
-        if wrong:
-            raise ServiceError("只能将本次核对中“缺失”的载体份标为下落不明。")
-        if self._actions is None:
-            raise ServiceError("载体手续不可用。")
-        why = (circumstances or "").strip()
-        check_info = self.get(check_id)
-        facts = {C.CIRCUMSTANCES.name: f"{check_info.title}时未见" + (f"。{why}" if why else "")}
-        self._actions().missing(ids, facts)  # refused as a whole when any is refused (its message names why)
-        with self.ledgers._write(DOING) as session:
-            check = self._check(session, check_id, lock=True)
-            now = self._now()
-            session.execute(update(CarrierCheckItem).where(CarrierCheckItem.check_id == check.id,
-                                                           CarrierCheckItem.copy_id.in_(ids))
-                            .values(followed=f"{now:%Y-%m-%d} 已标为下落不明"))
-            audit.append(session, self.actor, "check.follow_up", _target(check),
-                         {"核对序号": check.id, "标为下落不明": len(ids)}, at=now)
-        return ids
-
-    # -- paper and workbook ----------------------------------------------------------------------
-
-    def print_report(self, check_id: int, target, *, printer: str = "", record: bool = True) -> int:
-        """The report as PDF (A4): the unit, kind, period, scope, who checked, the counts, each
-        finding's list and the signature lines. Returns its pages; recorded as a print."""
-        from mibao_desktop.printing.check_report import check_report_form
-        from mibao_desktop.printing.forms import render_form
-        from mibao_desktop.services import report_facts
-        from mibao_desktop.services.output_service import check_target
-        from mibao_desktop.services.print_service import _name, _written
-
-        report = self.report(check_id)
-        check_target(self.db, target)
-        anchor = audit.current_anchor(self.db)
-        form = check_report_form(report, unit=report_facts.unit_name(self.db),
-                                 handler=report_facts.display_name(self.db, report.check.closed_by or "")
-                                 or report.check.closed_by or "")
-        with _written(target) as out:
-            pages = render_form(out, form, anchor=anchor.label)
-        if record:
-            self.ledgers.record_output("ledger.print", COPIES, _name(target), len(report.lines), {
-                "what": f"载体核对报告({report.check.title})", "pages": pages, "printer": printer,
-                "anchor": str(anchor)})
-        return pages
-
-
 # -- queries -------------------------------------------------------------------------------------
-
-
-def _serialise_opening(session: Session, *scope: str) -> None:
-    """Openings of the same check (kind, period, scope) follow each other, so that a second
-    workstation finds the first one's check open and takes it up instead of opening another.
-    SQLite's write transactions (BEGIN IMMEDIATE) already do; on PostgreSQL each would read
-    "none open" in its own transaction, so a transaction-scoped advisory lock keyed on the
-    scope is taken first (freed at commit; other scopes open freely)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:lock, hashtext(:scope))"),
-                        {"lock": OPEN_LOCK, "scope": "\x1f".join(scope)})
 
 
 # the columns of _base_query's rows, in order
@@ -672,7 +355,7 @@ _BY_COPY_NUMBER = itemgetter(_COPY_NUMBER_AT)
 _CARRIER_NUMBER, _KEEPER = 1, 6
 
 
-def _scope_copies(info: CheckInfo):
+def _scope_copies(info: StocktakeInfo):
     """The copies a check lists, as _scope_query, with only their own columns and the parent's
     id: (id, parent_id, 份号, 存放位置, status, 持有人), each part read from the copies' index by
     parent (``by_parent_index``) or by place or holder."""
@@ -680,7 +363,7 @@ def _scope_copies(info: CheckInfo):
     return _scope_query(info, (t.c.id, t.c.parent_id, t.c[COPIES.key_field], t.c[LOCATION], t.c.status, t.c[HOLDER]))
 
 
-def _scope_carriers(session: Session, info: CheckInfo, copies: Sequence[tuple]) -> dict[int, tuple]:
+def _scope_carriers(session: Session, info: StocktakeInfo, copies: Sequence[tuple]) -> dict[int, tuple]:
     """The carriers of the listed copies by id: (id, 登记编号, 标题, 密级, 存放位置, 部门, 保管人).
     A department's are its carriers; a place's or a person's, those the copies belong to."""
     p = table_of(CARRIERS)
@@ -694,7 +377,7 @@ def _scope_carriers(session: Session, info: CheckInfo, copies: Sequence[tuple]) 
             for r in _fetch(session, q.where(p.c.id.in_(ids[start:start + 500])))}
 
 
-def _scope_query(info: CheckInfo, columns: Sequence | None = None):
+def _scope_query(info: StocktakeInfo, columns: Sequence | None = None):
     """The copies a check lists, each part of it an index range: the carriers of a department
     (then their copies by parent), a place or a person on the copy itself, or on the carrier
     for copies that name none of their own."""
@@ -744,7 +427,7 @@ def _labels(session: Session, ids: Iterable[int]) -> dict[int, str]:
     return names
 
 
-def _in_scope(info: CheckInfo, row: tuple) -> bool:
+def _in_scope(info: StocktakeInfo, row: tuple) -> bool:
     if info.scope == DEPARTMENT:
         return row[_DEPT] == info.scope_value
     if info.scope == PLACE:
@@ -768,21 +451,21 @@ def _belongs(row: tuple, names: Mapping[int, str]) -> str:
 
 
 def _line(row: Any, names: Mapping[int, str], seen_how: str | None, *, finding: str = "",
-          belongs: str = "") -> CheckLine:
+          belongs: str = "") -> Line:
     copy_id, number, copy_number, title, level, place, status, department, person = row
-    return CheckLine(copy_id, number, copy_number, title or "", level, names.get(person, ""), place or "", status,
-                     department or "", seen_how, finding, belongs)
+    return Line(copy_id, number, title or "", level, names.get(person, ""), department or "", place or "", status,
+                seen_how, 0, finding, belongs, copy_number)
 
 
-def _sent(session: Session, lines: Sequence[CheckLine]) -> dict[int, distributions.Recipient]:
+def _sent(session: Session, lines: Sequence[Line]) -> dict[int, distributions.Recipient]:
     """The lines 已分发 show whom they went to (the unit, else the person) where the others show
     their 持有人; their recipients, by copy."""
     away = [x for x in lines if x.status == DISTRIBUTED]
-    sent = distributions.last_recipients(session, [x.copy_id for x in away]) if away else {}
+    sent = distributions.last_recipients(session, [x.record_id for x in away]) if away else {}
     for x in away:
-        to = sent.get(x.copy_id)
+        to = sent.get(x.record_id)
         if to is not None and to.text:
-            x.holder = to.text
+            x.person = to.text
     return sent
 
 
@@ -792,36 +475,3 @@ def _held(status: str, sent: distributions.Recipient | None) -> bool:
     if status == DISTRIBUTED:
         return sent is not None and bool(sent.person)
     return status in _WITH_HOLDER
-
-
-def _who(x: CheckLine) -> str:
-    return f"分发至 {x.holder}" if x.status == DISTRIBUTED else f"持有人 {x.holder}"
-
-
-def _with(x: CheckLine, finding: str, belongs: str) -> CheckLine:
-    return replace(x, finding=finding, belongs=belongs)
-
-
-def _snapshot(x: CheckLine) -> dict[str, Any]:
-    return {"finding": x.finding, "carrier_number": x.carrier_number[:40], "copy_number": x.copy_number,
-            "title": x.title[:200], "level": x.level, "holder": x.holder[:60] or None, "place": x.place[:60] or None,
-            "status": x.status, "belongs": x.belongs[:200] or None}
-
-
-REPORT_ORDER = (MISSING, EXTRA, MISPLACED, AWAY, LOST, SEEN)  # what must be looked for first
-
-
-def _report_order(x: CheckLine) -> tuple:
-    rank = REPORT_ORDER.index(x.finding) if x.finding in REPORT_ORDER else len(REPORT_ORDER)
-    return (rank, x.carrier_number, x.copy_number)
-
-
-def _target(check: CarrierCheck) -> str:
-    return f"第 {check.id} 号{_info(check).title}"
-
-
-def _info(c: CarrierCheck) -> CheckInfo:
-    return CheckInfo(id=c.id, kind=c.kind, period=c.period, scope=c.scope, scope_value=c.scope_value or "",
-                     opened_at=c.opened_at, opened_by=c.opened_by, closed_at=c.closed_at, closed_by=c.closed_by,
-                     checkers=c.checkers, summary=dict(c.summary) if c.summary else None, note=c.note,
-                     person_id=c.person_id)

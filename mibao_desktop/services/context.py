@@ -56,16 +56,11 @@ class Services:
         return CarrierWatchService(self.db, self.actor, ledgers=self.ledgers, clock=self.clock)
 
     @cached_property
-    def carrier_checks(self):
-        from mibao_desktop.services.carrier_checks import CarrierCheckService
-
-        return CarrierCheckService(self.ledgers, actions=lambda: self.carrier_actions)
-
-    @cached_property
     def stocktaking(self):
+        """盘点 of the labelled ledgers and the carriers' checks (月核对, 季检查, 年终清退归档)."""
         from mibao_desktop.services.stocktaking import StocktakeService
 
-        return StocktakeService(self.ledgers)
+        return StocktakeService(self.ledgers, actions=lambda: self.carrier_actions)
 
     @cached_property
     def carrier_registers(self):

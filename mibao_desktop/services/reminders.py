@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 from sqlalchemy import and_, exists, func, select
 
-from mibao_desktop.db.models import Account, AuditEntry, CarrierCheck, FieldChange, RecordEvent
+from mibao_desktop.db.models import Account, AuditEntry, FieldChange, RecordEvent, Stocktake
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import REGISTRY, carriers, decommission, leak_events, levels
 from mibao_desktop.ledgers import exit_documents as X
@@ -100,9 +100,9 @@ def carrier_check_due(ctx: DueContext) -> Iterator[DueItem]:
         return  # a unit with no carriers has nothing to check
     for kind in carrier_checks.KINDS:
         period = carrier_checks.current_period(kind, ctx.today)
-        done = ctx.session.execute(select(CarrierCheck.id).where(
-            CarrierCheck.kind == kind, CarrierCheck.period == period, CarrierCheck.closed_at.is_not(None)).limit(1)
-        ).first()
+        done = ctx.session.execute(select(Stocktake.id).where(
+            Stocktake.ledger == COPIES.key, Stocktake.kind == kind, Stocktake.period == period,
+            Stocktake.closed_at.is_not(None)).limit(1)).first()
         if done is None:
             yield DueItem("carrier_checks", "载体", _period_end(kind, ctx.today), period,
                           f"{period}{kind}尚未完成(保密工作制度第十条)", f"开始{kind}", Opens(place="carrier_check"))

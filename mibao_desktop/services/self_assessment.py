@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, select
 
-from mibao_desktop.db.models import CarrierCheck, RecordEvent, Stocktake
+from mibao_desktop.db.models import RecordEvent, Stocktake
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import levels
+from mibao_desktop.ledgers.carriers import CARRIER_COPIES
 from mibao_desktop.ledgers.fields import Date
 from mibao_desktop.ledgers.major_events import MAJOR_EVENT_REPORTS
 from mibao_desktop.ledgers.people import GRADES
@@ -27,6 +28,7 @@ from mibao_desktop.services.reminders import DEVICES, LABEL_EVENT, REVIEW_EVENT,
 
 AREAS = ("保密制度", "定密", "涉密人员", "载体", "信息系统和设备", "场所", "会议", "涉外", "检查", "泄密事件")
 JUDGED = ("自评情况", "存在问题", "整改措施")  # what only people can write, under every area
+CARRIER_CHECKS = CARRIER_COPIES.key  # the stocktakings that are the carriers' checks (月核对 …)
 
 
 @dataclass
@@ -171,8 +173,8 @@ def self_assessment(session, year: int, figures: list[LedgerFigures], carriers_y
     areas["载体"].lines += [
         ("本年接收(件)", cy("received")), ("本年制作(份)", cy("made_copies")), ("本年复制(份)", cy("copied")),
         ("本年销毁(份)", cy("destroy")), ("本年下落不明(份)", cy("missing")),
-        ("本年载体核对(次,已完成)", session.scalar(select(func.count()).select_from(CarrierCheck).where(
-            CarrierCheck.closed_at >= start, CarrierCheck.closed_at < end)) or 0),
+        ("本年载体核对(次,已完成)", session.scalar(select(func.count()).select_from(Stocktake).where(
+            Stocktake.ledger == CARRIER_CHECKS, Stocktake.closed_at >= start, Stocktake.closed_at < end)) or 0),
     ]
     for ledger in DEVICES:
         if ledger.key in of:
@@ -186,7 +188,7 @@ def self_assessment(session, year: int, figures: list[LedgerFigures], carriers_y
     stocktakes = session.execute(select(Stocktake.ledger, func.count()).where(
         Stocktake.closed_at >= start, Stocktake.closed_at < end).group_by(Stocktake.ledger)).all()
     areas["检查"].lines += [
-        ("本年盘点(次,已完成)", sum(n for _l, n in stocktakes)),
+        ("本年盘点(次,已完成)", sum(n for ledger, n in stocktakes if ledger != CARRIER_CHECKS)),
         ("本年载体核对(次,已完成)", dict(areas["载体"].lines)["本年载体核对(次,已完成)"]),
     ]
     areas["泄密事件"].lines += [

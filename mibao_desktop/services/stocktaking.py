@@ -1,29 +1,34 @@
-"""Stocktaking (盘点) of any ledger whose records carry a QR label (issue 15 item 2). Qt-free.
+"""Stocktaking (盘点) of any ledger whose records carry a QR label (issue 15 item 2), and the
+carriers' checks (月核对, 季检查, 年终清退归档; seed 003 保密工作制度 第十条) as stocktakings of the
+copies ledger. Qt-free.
 
-A stocktaking is opened for one labelled ledger (涉密计算机, 非涉密计算机, 移动存储介质, 办公自动化
-设备, 国家秘密载体 …: every ledger that declares a ``LabelSpec``; the label's QR code holds the
-record's number, ``printing/labels.py``) and a scope: a department (the record's 部门), a place
-(its 放置地点/存放位置) or the whole unit. It lists every record of that scope not closed (报废,
-已销毁 …); one recorded 外出, 维修, 借出 … is listed as away, one 下落不明 as such.
+A stocktaking is of a *subject*: what it lists and how a code is read. A labelled ledger
+(涉密计算机, 非涉密计算机, 移动存储介质, 办公自动化设备, 国家秘密载体 …: every ledger that declares a
+``LabelSpec``; the label's QR code holds the record's number, ``printing/labels.py``) is one, by
+its declaration (:class:`Subject`). The carriers' copies are the other
+(``services/carrier_checks.COPIES_CHECK``), which declares what is theirs alone: the expected
+list (every copy that should be in a place or with a person, inheriting its carrier's place and
+keeper), the check's kind and period, a person's scope, the 登记编号#份号 of a copy's label, and
+what a copy found missing starts (标为下落不明: the missing clock).
 
-While it is open, each scan (a USB scanner types the QR payload and Enter), typed number or tick
-is stored at once (``stocktake_items``), so that a session is saved as it goes, resumed later, and
-shared by every workstation that opens the same ledger and scope: opening it again takes up the
+A session is opened for a subject and a scope: a department, a place (a person for the copies) or
+the whole unit. It lists every record of that scope not closed (报废, 已销毁 …); one recorded
+外出, 维修, 借出, 已分发 … is listed as away, one 下落不明 as such. While it is open, each scan
+(a USB scanner types the QR payload and Enter), typed number or tick is stored at once
+(``stocktake_items``), so that a session is saved as it goes, resumed later, and shared by every
+workstation that opens the same subject, kind, period and scope: opening it again takes up the
 open one (SQLite's write transaction; on PostgreSQL an advisory lock keyed on the scope). A scan
-answers with what it found, for the desk to sound and colour: 已盘点 (found), 重复 (seen before in
-this session), 多出 (a record of MiBao not in this scope: where the record says it belongs, or
-another ledger's), 位置不符 (here while recorded away) or 未登记 (a code MiBao does not know).
+answers with what it found, for the desk to sound and colour: 已盘点 (found; 已核对 in a carriers'
+check), 重复 (seen before in this session), 多出 (a record of MiBao not in this scope: where the
+record says it belongs, or another ledger's), 位置不符 (here while recorded away) or 未登记 (a code
+MiBao does not know).
 
 完成盘点 stores every finding with the record as it was then — 已盘点, 缺失, 多出, 位置不符, 未登记,
 外出, 下落不明, and how many times each label was seen (twice or more: 重复, a label copied or
-scanned twice) — writes a 盘点 entry into each record's history, and after that nothing changes.
-The report (PDF, ``printing/stocktake_report.py``; workbook, ``excel/stocktake_report.py``) reads
-what was stored.
-
-The carriers' copies keep their own check (``services/carrier_checks.py``: a period, a person's
-scope, copies inheriting their carrier's place); what the two share is the code reading
-(``carrier_checks.parse_code`` reads a copy label's ``登记编号#份号`` here too, naming the carrier)
-and the shape of the session, its findings and its report.
+scanned twice) — writes a 盘点 entry into each record's history (where the subject keeps one:
+not for the copies, whose year-end check of a whole unit lists a million), and after that nothing
+changes but the follow-up of a missing record the subject declares. The report (PDF,
+``printing/stocktake_report.py``; workbook, ``excel/stocktake_report.py``) reads what was stored.
 """
 
 from __future__ import annotations
@@ -31,10 +36,10 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import false, insert, literal_column, select, text
+from sqlalchemy import false, insert, literal_column, select, text, update
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.models import Record, RecordEvent, Stocktake, StocktakeItem
@@ -46,6 +51,7 @@ from mibao_desktop.services import audit
 from mibao_desktop.services.ledger_service import LedgerService, _collector_paused
 
 DEPARTMENT, PLACE, ALL = SCOPES = ("部门", "存放位置", "全部")
+PERSON = "人员"  # a scope of the carriers' copies (who holds them)
 TICKED, SCANNED, TYPED = HOW = ("勾选", "扫描", "输入")
 SEEN, MISSING, EXTRA, MISPLACED, UNKNOWN, AWAY, LOST = FINDINGS = (
     "已盘点", "缺失", "多出", "位置不符", "未登记", "外出", "下落不明")
@@ -63,7 +69,7 @@ _AWAY = frozenset({"外出", "维修", "借出", "送修", "已分发"})
 _LOST = frozenset({"下落不明"})
 HISTORY_ACTION = "stocktake"  # services/views.py names it 盘点 in a record's history
 OPEN_LOCK = 0x4D42_0015  # PostgreSQL advisory lock class: openings of one session follow each other
-CLOSED_MESSAGE = "该次盘点已于 {at:%Y-%m-%d %H:%M} 完成,结果已存档,不能再修改。"
+CLOSED_MESSAGE = "该次{word}已于 {at:%Y-%m-%d %H:%M} 完成,结果已存档,不能再修改。"
 
 
 def stocktake_ledgers() -> tuple[Ledger, ...]:
@@ -79,10 +85,30 @@ def ledger_of(key: str) -> Ledger:
     raise ValidationFailed({"ledger": f"只能盘点贴有二维码标识的台账:{names}"}, {"ledger": "台账"})
 
 
-def record_state(ledger: Ledger, status: str) -> str:
+def subjects() -> tuple["Subject", ...]:
+    """What may be stocktaken: each labelled ledger, then the carriers' copies (载体核对)."""
+    from mibao_desktop.services.carrier_checks import COPIES_CHECK
+
+    return (*(Subject(l) for l in stocktake_ledgers()), COPIES_CHECK)
+
+
+def subject_of(key: str) -> "Subject":
+    from mibao_desktop.services.carrier_checks import COPIES_CHECK
+
+    if key in (COPIES_CHECK.key, COPIES_CHECK.noun):
+        return COPIES_CHECK
+    return Subject(ledger_of(key))
+
+
+def record_state(ledger: Ledger | None, status: str) -> str:
     if status in _LOST:
         return LOST
     return ABSENT if status in _AWAY else PRESENT
+
+
+def said(word: str, finding: str) -> str:
+    """A finding in the subject's word: 已盘点 is 已核对 in a carriers' check."""
+    return finding.replace(DOING, word) if word != DOING else finding
 
 
 @dataclass(frozen=True)
@@ -135,23 +161,52 @@ class StocktakeInfo:
     checkers: str | None = None
     summary: Mapping[str, int] | None = None
     note: str | None = None
+    kind: str | None = None
+    period: str | None = None
+    person_id: int | None = None
 
     @property
     def closed(self) -> bool:
         return self.closed_at is not None
 
     @property
+    def subject(self) -> "Subject":
+        return subject_of(self.ledger)
+
+    @property
     def noun(self) -> str:
-        return next((l.noun for l in stocktake_ledgers() if l.key == self.ledger), self.ledger)
+        return self.subject.noun
+
+    @property
+    def word(self) -> str:
+        """盘点, or 核对 for a carriers' check: what the session is called on screen and paper."""
+        return self.subject.word
+
+    @property
+    def unit(self) -> str:
+        """项, or 份 (the copies): what the report counts in."""
+        return self.subject.unit
+
+    @property
+    def person_title(self) -> str:
+        return self.subject.person_title
+
+    @property
+    def has_parts(self) -> bool:
+        return self.subject.has_parts
 
     @property
     def scope_text(self) -> str:
-        return "全部" if self.scope == ALL else f"{self.scope}:{self.scope_value}"
+        return self.subject.scope_text(self)
 
     @property
     def title(self) -> str:
-        """涉密计算机盘点 部门:科研一处"""
-        return f"{self.noun}盘点 {self.scope_text}"
+        """涉密计算机盘点 部门:科研一处; 月核对 2026年11月 部门:科研一处"""
+        return self.subject.title(self)
+
+    @property
+    def report_title(self) -> str:
+        return self.subject.report_title(self)
 
 
 @dataclass(slots=True)
@@ -170,20 +225,28 @@ class Line:
     times_seen: int = 0
     finding: str = ""  # at the close (or an extra line's finding while open)
     belongs: str = ""
+    part: int | None = None  # a carrier copy's 份号
+    held: bool = False  # the person a copies' check is of holds it (lent or distributed to them)
+    followed: str = ""  # what was done about it after the close (已标为下落不明)
 
     @property
     def key(self) -> Any:
         return self.record_id if self.record_id is not None else f"code:{self.number}"
 
-    def state(self, ledger: Ledger) -> str:
-        return record_state(ledger, self.status)
+    @property
+    def label(self) -> str:
+        """The number as a label names it: JM-0001, ZT-2026-001 第 2 份."""
+        return self.number if self.part is None else f"{self.number} 第 {self.part} 份"
+
+    def state(self, ledger: Ledger | None = None) -> str:
+        return PRESENT if self.held else record_state(ledger, self.status)
 
 
-def count_key(ledger: Ledger, x: Line) -> str:
+def count_key(ledger: Ledger | None, x: Line) -> str:
     """Which live count (COUNTED) a line of an open session falls in."""
     if x.finding in (EXTRA, UNKNOWN):
         return x.finding
-    state = x.state(ledger)
+    state = x.state()
     if x.seen_how:
         return SEEN if state == PRESENT else MISPLACED
     return UNCHECKED if state == PRESENT else state
@@ -195,8 +258,7 @@ class StocktakeList:
     lines: list[Line]  # the records listed, then the extra ones and the unknown codes seen
 
     def counts(self) -> dict[str, int]:
-        ledger = ledger_of(self.info.ledger)
-        tally = Counter(count_key(ledger, x) for x in self.lines)
+        tally = Counter(count_key(None, x) for x in self.lines)
         return {k: tally[k] for k in COUNTED}
 
 
@@ -221,16 +283,137 @@ class ScanResult:
     finding: str  # 已盘点, 重复, 多出, 位置不符 or 未登记: what the desk sounds and colours
     message: str
 
+    @property
+    def again(self) -> bool:
+        return self.finding == AGAIN
+
+
+# -- what is stocktaken ------------------------------------------------------------------------------
+
+
+class Subject:
+    """What a stocktaking lists and how it reads a code: a labelled ledger's records, by its
+    declaration. The carriers' copies declare their own (``carrier_checks.CopiesCheck``)."""
+
+    word = DOING  # 盘点; 核对 for the carriers' checks
+    unit = "项"  # what the report counts in
+    person_title = "责任人"  # who the line's person is
+    kinds: tuple[str, ...] = ()  # a kind and a period to choose (the carriers' 月核对 …)
+    scopes: tuple[str, ...] = SCOPES
+    history = True  # the close says the finding in each record's history
+    missing_action: str | None = None  # what a record found missing may start from the report
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.shape = Shape.of(ledger)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Subject) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @property
+    def key(self) -> str:
+        return self.ledger.key
+
+    @property
+    def noun(self) -> str:
+        return self.ledger.noun
+
+    @property
+    def choice_text(self) -> str:
+        """How the subject is offered for choice."""
+        return self.noun
+
+    @property
+    def has_parts(self) -> bool:
+        return False
+
+    def scope_text(self, info: StocktakeInfo) -> str:
+        return "全部" if info.scope == ALL else f"{info.scope}:{info.scope_value}"
+
+    def title(self, info: StocktakeInfo) -> str:
+        return f"{self.noun}盘点 {self.scope_text(info)}"
+
+    def report_title(self, info: StocktakeInfo) -> str:
+        return f"{self.noun}盘点报告"
+
+    def check_kind(self, kind: str | None, period: str | None, today: dt.date) -> dict[str, str]:
+        """What is wrong with the kind and period asked for (none for a ledger's stocktaking)."""
+        return {}
+
+    def scope_values(self, session: Session, scope: str) -> list[str]:
+        """The departments or places the ledger's records (not voided) name, sorted."""
+        name = {DEPARTMENT: DEPARTMENT_FIELD, PLACE: LOCATION}.get(scope)
+        if name is None or not self.ledger.has_field(name):
+            return []
+        t = table_of(self.ledger)
+        values = session.scalars(select(t.c[name]).where(t.c.voided == false(), t.c[name].is_not(None))
+                                 .distinct()).all()
+        return sorted(v for v in values if v)
+
+    def resolve_scope(self, session: Session, scope: str, value: str) -> tuple[str, int | None]:
+        """The scope's value as kept (and the person's id where it is one), or refused."""
+        if scope != ALL:
+            t = table_of(self.ledger)
+            column = t.c[DEPARTMENT_FIELD if scope == DEPARTMENT else LOCATION]
+            if session.scalar(select(t.c.id).where(column == value, t.c.voided == false()).limit(1)) is None:
+                raise ValidationFailed({"scope_value": f"{self.ledger.title}中没有{scope}为“{value}”的记录"},
+                                       {"scope_value": scope})
+        return value, None
+
+    def expected(self, session: Session, info: StocktakeInfo, seen: Mapping[int, str],
+                 times: Mapping[int, int]) -> Sequence[Line]:
+        """Every record the session lists, in number order, each with how it was seen (``seen``)
+        and how often (``times``). A list, or any sequence that ``append``s (the lines of a
+        list may be made as they are looked at)."""
+        rows = session.execute(_scope(self.shape, info)).all()
+        names = _labels(session, {r[5] for r in rows})
+        lines = []
+        for r in sorted(rows, key=lambda r: r[1] or ""):
+            x = _line(r, names)
+            x.seen_how, x.times_seen = seen.get(x.record_id), times.get(x.record_id, 0)
+            lines.append(x)
+        return lines
+
+    def listed(self, session: Session, info: StocktakeInfo, lines: Sequence[Line], ids: Sequence[int]) -> set[int]:
+        """Which of the records seen (``ids``) the session lists (the others are 多出)."""
+        wanted = set(ids)
+        return {x.record_id for x in lines if x.record_id in wanted}
+
+    def find(self, session: Session, info: StocktakeInfo, code: str) -> int | None:
+        """The record a code names, of this ledger first, then of any other labelled ledger."""
+        return _find(session, self.ledger, code)
+
+    def describe(self, session: Session, info: StocktakeInfo, record_id: int) -> tuple[Line, bool]:
+        """A record of this ledger as a line, and whether the session lists it (when not: the
+        line says where it belongs)."""
+        line = _describe(session, record_id, self.ledger.key)
+        voided = session.scalar(select(Record.voided).where(Record.id == record_id))
+        listed = not voided and line.status not in self.ledger.lifecycle.closing and _in_scope(info, line)
+        if not listed:
+            line.belongs = _belongs(self.ledger, self.ledger.key, line)
+        return line, listed
+
+    def who(self, x: Line) -> str:
+        """Who has a record away, as its line says it."""
+        return x.person
+
+    def follow_missing(self, actions: Any, info: StocktakeInfo, record_ids: Sequence[int], why: str) -> None:
+        raise ServiceError(f"{self.noun}盘点中缺失的记录没有可办理的后续手续,请按本单位规定查找并报告。")
+
 
 # -- the service -------------------------------------------------------------------------------------
 
 
 class StocktakeService:
-    """Stocktaking of the labelled ledgers, for the person at work (the 安全保密管理员)."""
+    """Stocktakings and the carriers' checks, for the person at work (the 安全保密管理员)."""
 
-    def __init__(self, ledgers: LedgerService) -> None:
+    def __init__(self, ledgers: LedgerService, *, actions: Any = None) -> None:
         self.ledgers = ledgers
         self.db = ledgers.db
+        self._actions = actions  # the carrier actions (下落不明 from a check's report), from the composition root
 
     @property
     def actor(self):
@@ -242,55 +425,51 @@ class StocktakeService:
     # -- choices ---------------------------------------------------------------------------
 
     def scope_values(self, ledger_key: str, scope: str) -> list[str]:
-        """The departments or places the ledger's records (not voided) name, sorted."""
-        ledger = ledger_of(ledger_key)
-        name = {DEPARTMENT: DEPARTMENT_FIELD, PLACE: LOCATION}.get(scope)
-        if name is None or not ledger.has_field(name):
-            return []
-        t = table_of(ledger)
+        """The departments or places a subject's records name, sorted."""
+        subject = subject_of(ledger_key)
         with self.ledgers._read(DOING) as session:
-            values = session.scalars(select(t.c[name]).where(t.c.voided == false(), t.c[name].is_not(None))
-                                     .distinct()).all()
-        return sorted(v for v in values if v)
+            return subject.scope_values(session, scope)
 
     # -- opening ---------------------------------------------------------------------------
 
-    def open(self, ledger_key: str, scope: str, value: str = "") -> StocktakeInfo:
-        """Open a stocktaking (or take up the open one of the same ledger and scope)."""
-        ledger = ledger_of(ledger_key)
-        errors = {}
-        if scope not in SCOPES:
-            errors["scope"] = f"盘点范围应为:{'、'.join(SCOPES)}"
+    def open(self, ledger_key: str, scope: str, value: str = "", *, kind: str | None = None,
+             period: str | None = None) -> StocktakeInfo:
+        """Open a stocktaking (or take up the open one of the same subject, kind, period and
+        scope). A carriers' check names its kind (月核对, 季检查, 年终清退归档) and period."""
+        subject = subject_of(ledger_key)
+        word = subject.word
+        errors = subject.check_kind(kind, period, self._now().date())
+        if not subject.kinds:
+            kind = period = None
+        if scope not in subject.scopes:
+            errors["scope"] = f"{word}范围应为:{'、'.join(subject.scopes)}"
         value = unicodedata.normalize("NFKC", value or "").strip() if scope != ALL else ""
-        if scope in (DEPARTMENT, PLACE) and not value:
-            errors["scope_value"] = f"请填写要盘点的{scope}"
+        if scope in subject.scopes and scope != ALL and not value:
+            errors["scope_value"] = f"请填写要{word}的{scope}"
         elif len(value) > 60:
-            errors["scope_value"] = "盘点范围不超过 60 字"
+            errors["scope_value"] = f"{word}对象不超过 60 字"
         if errors:
-            raise ValidationFailed(errors, {"scope": "盘点范围", "scope_value": "盘点对象"})
-        with self.ledgers._write(f"开始{DOING}") as session:
-            if scope != ALL:
-                t = table_of(ledger)
-                column = t.c[DEPARTMENT_FIELD if scope == DEPARTMENT else LOCATION]
-                if session.scalar(select(t.c.id).where(column == value, t.c.voided == false()).limit(1)) is None:
-                    raise ValidationFailed({"scope_value": f"{ledger.title}中没有{scope}为“{value}”的记录"},
-                                           {"scope_value": scope})
+            raise ValidationFailed(errors, {"kind": f"{word}类别", "period": "期间", "scope": f"{word}范围",
+                                            "scope_value": f"{word}对象"})
+        with self.ledgers._write(f"开始{kind or word}") as session:
+            value, person_id = subject.resolve_scope(session, scope, value)
             if session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:lock, hashtext(:scope))"),
-                                {"lock": OPEN_LOCK, "scope": "\x1f".join((ledger.key, scope, value))})
+                session.execute(text("SELECT pg_advisory_xact_lock(:lock, hashtext(:scope))"), {
+                    "lock": OPEN_LOCK, "scope": "\x1f".join((subject.key, kind or "", period or "", scope, value))})
             same = session.scalar(select(Stocktake).where(
-                Stocktake.closed_at.is_(None), Stocktake.ledger == ledger.key, Stocktake.scope == scope,
-                Stocktake.scope_value == value))
+                Stocktake.closed_at.is_(None), Stocktake.ledger == subject.key, Stocktake.kind == kind,
+                Stocktake.period == period, Stocktake.scope == scope, Stocktake.scope_value == value))
             if same is not None:  # taken up where it was left: one session of a scope at a time
                 return _info(same)
             now = self._now()
-            take = Stocktake(ledger=ledger.key, scope=scope, scope_value=value, opened_at=now,
-                             opened_by=self.actor.name)
+            take = Stocktake(ledger=subject.key, kind=kind, period=period, scope=scope, scope_value=value,
+                             person_id=person_id, opened_at=now, opened_by=self.actor.name)
             session.add(take)
             session.flush()
-            audit.append(session, self.actor, "stocktake.open", _target(take),
-                         {"盘点序号": take.id, "台账": ledger.title, "范围": _info(take).scope_text}, at=now)
-            return _info(take)
+            info = _info(take)
+            audit.append(session, self.actor, "stocktake.open", _target(info),
+                         {"盘点序号": take.id, "台账": subject.noun, **_kind_of(info), "范围": info.scope_text}, at=now)
+            return info
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -299,7 +478,7 @@ class StocktakeService:
         with self.ledgers._read(DOING) as session:
             q = select(Stocktake).order_by(Stocktake.id.desc()).limit(limit)
             if ledger_key:
-                q = q.where(Stocktake.ledger == ledger_of(ledger_key).key)
+                q = q.where(Stocktake.ledger == subject_of(ledger_key).key)
             if open_only:
                 q = q.where(Stocktake.closed_at.is_(None))
             return [_info(c) for c in session.scalars(q)]
@@ -319,49 +498,44 @@ class StocktakeService:
     def listing(self, stocktake_id: int) -> StocktakeList:
         """The records an open session lists, each with whether and how often it was seen,
         then the records and codes seen that it does not list."""
+        # the cycle collector paused while a department's 100,000 lines are made: it would walk
+        # them again and again for no garbage (a third of a carriers' list's time, measured)
         with self.ledgers._read(DOING) as session, _collector_paused():
             return self._list(session, self._take(session, stocktake_id))
 
     def _list(self, session: Session, take: Stocktake) -> StocktakeList:
         info = _info(take)
-        shape = Shape.of(ledger_of(take.ledger))
+        subject = info.subject
         items = StocktakeItem.__table__.c
         seen = {r[0]: r for r in session.execute(select(
-            items.record_id, items.seen_how, items.times_seen, items.code, items.finding, items.belongs)
-            .where(items.stocktake_id == take.id)).all()}
-        rows = session.execute(_scope(shape, info)).all()
-        names = _labels(session, {r[5] for r in rows})
-        lines = []
-        for r in sorted(rows, key=lambda r: r[1] or ""):
-            x = _line(r, names)
-            s = seen.pop(x.record_id, None)
-            if s is not None:
-                x.seen_how, x.times_seen = s[1], s[2]
-            lines.append(x)
+            items.record_id, items.seen_how, items.times_seen, items.belongs)
+            .where(items.stocktake_id == take.id, items.record_id.is_not(None))).all()}
+        lines = subject.expected(session, info, {k: r[1] for k, r in seen.items()},
+                                 {k: r[2] for k, r in seen.items()})
+        listed = subject.listed(session, info, lines, list(seen)) if seen else set()  # (nothing seen: no stray)
         extra = []
         for record_id, s in seen.items():
-            if record_id is None:
+            if record_id in listed:
                 continue
             # seen, not of this scope (or moved out of it since): 多出, with where it belongs
-            extra.append(replace(self._describe(session, record_id), seen_how=s[1], times_seen=s[2], finding=EXTRA,
-                                 belongs=s[5] or ""))
+            line = self._describe(session, info, record_id)
+            extra.append(replace(line, seen_how=s[1], times_seen=s[2], finding=EXTRA, belongs=s[3] or line.belongs))
         unknown = [Line(None, r.code, seen_how=r.seen_how, times_seen=r.times_seen, finding=UNKNOWN,
                         belongs="MiBao 中没有此编号")
                    for r in session.execute(select(items.code, items.seen_how, items.times_seen).where(
                        items.stocktake_id == take.id, items.record_id.is_(None))).all()]
-        return StocktakeList(info, [*lines, *sorted(extra, key=lambda x: x.number), *unknown])
+        for x in [*sorted(extra, key=_by_label), *unknown]:
+            lines.append(x)
+        return StocktakeList(info, lines)
 
-    def _describe(self, session: Session, record_id: int, ledger_key: str | None = None) -> Line:
-        """A record of any labelled ledger as a line (its ledger named when not this one)."""
-        if ledger_key is None:
-            ledger_key = session.scalar(select(Record.ledger).where(Record.id == record_id))
-        ledger = next((l for l in REGISTRY if l.key == ledger_key), None)
-        if ledger is None or ledger.label is None or ledger.parent is not None:
-            label = session.scalar(select(Record.label).where(Record.id == record_id)) or str(record_id)
-            return Line(record_id, label)
-        shape = Shape.of(ledger)
-        row = session.execute(select(*shape.columns()).where(table_of(ledger).c.id == record_id)).first()
-        return _line(row, _labels(session, {row[5]})) if row else Line(record_id, str(record_id))
+    def _describe(self, session: Session, info: StocktakeInfo, record_id: int) -> Line:
+        """A record seen as a line: of the subject's ledger, or of another (named there)."""
+        ledger_key = session.scalar(select(Record.ledger).where(Record.id == record_id))
+        if ledger_key == info.subject.key:
+            return info.subject.describe(session, info, record_id)[0]
+        line = _describe(session, record_id, ledger_key)
+        line.belongs = _belongs(None, ledger_key, line)
+        return line
 
     # -- ticking and scanning -------------------------------------------------------------------
 
@@ -373,7 +547,8 @@ class StocktakeService:
         code = _clean(code)
         with self.ledgers._write(DOING) as session:
             take = self._open(session, stocktake_id)
-            record_id = _find(session, ledger_of(take.ledger), code)
+            info = _info(take)
+            record_id = info.subject.find(session, info, code)
             if record_id is None:
                 return self._unknown(session, take, code, how)
             return self._mark(session, take, record_id, how)
@@ -387,12 +562,12 @@ class StocktakeService:
         answers: list[ScanResult | ServiceError | None] = []
         with self.ledgers._write(DOING) as session:
             take = self._open(session, stocktake_id)
-            ledger = ledger_of(take.ledger)
+            info = _info(take)
             for kind, what in jobs:
                 try:
                     if kind == "scan":
                         code = _clean(what)
-                        record_id = _find(session, ledger, code)
+                        record_id = info.subject.find(session, info, code)
                         answers.append(self._mark(session, take, record_id, SCANNED) if record_id is not None
                                        else self._unknown(session, take, code, SCANNED))
                     elif kind == "tick":
@@ -426,31 +601,35 @@ class StocktakeService:
         if item is None:
             return
         session.delete(item)
-        label = session.scalar(select(Record.label).where(Record.id == record_id))
-        audit.append(session, self.actor, "stocktake.unmark", _target(take),
+        info = _info(take)
+        label = self._describe(session, info, record_id).label
+        audit.append(session, self.actor, "stocktake.unmark", _target(info),
                      {"盘点序号": take.id, "record_id": record_id, "编号": label or str(record_id)}, at=self._now())
 
     def _open(self, session: Session, stocktake_id: int) -> Stocktake:
         take = self._take(session, stocktake_id, lock=True)
         if take.closed_at is not None:
-            raise ServiceError(CLOSED_MESSAGE.format(at=take.closed_at))
+            raise ServiceError(CLOSED_MESSAGE.format(word=_info(take).word, at=take.closed_at))
         return take
 
     def _mark(self, session: Session, take: Stocktake, record_id: int, how: str) -> ScanResult:
-        ledger = ledger_of(take.ledger)
         info = _info(take)
+        subject, word = info.subject, info.word
         known = session.execute(select(Record.ledger, Record.voided).where(Record.id == record_id)).first()
         if known is None:
             raise NotFound(f"找不到编号为 {record_id} 的记录。")
         ledger_key, voided = known
-        line = self._describe(session, record_id, ledger_key)
-        closed = ledger_key == ledger.key and line.status in ledger.lifecycle.closing
-        listed = ledger_key == ledger.key and not closed and not voided and _in_scope(info, line)
-        if listed:
-            finding = SEEN if line.state(ledger) == PRESENT else MISPLACED
-            belongs = "" if finding == SEEN else f"登记为“{line.status}”" + (f",{line.person}" if line.person else "")
+        if ledger_key == subject.key:
+            line, listed = subject.describe(session, info, record_id)
         else:
-            finding, belongs = EXTRA, _belongs(ledger, ledger_key, line)
+            line, listed = _describe(session, record_id, ledger_key), False
+            line.belongs = _belongs(None, ledger_key, line)
+        if listed:
+            finding = SEEN if line.state() == PRESENT else MISPLACED
+            belongs = "" if finding == SEEN else \
+                f"登记为“{line.status}”" + (f",{subject.who(line)}" if line.person else "")
+        else:
+            finding, belongs = EXTRA, line.belongs
         line.finding, line.belongs, line.seen_how = finding, belongs, how
         item = session.scalar(select(StocktakeItem).where(StocktakeItem.stocktake_id == take.id,
                                                           StocktakeItem.record_id == record_id))
@@ -458,25 +637,25 @@ class StocktakeService:
         if item is not None:
             if how == TICKED:  # a tick on a line already seen changes nothing
                 line.times_seen = item.times_seen
-                return ScanResult(line, AGAIN, f"{line.number} 已盘点过")
+                return ScanResult(line, AGAIN, f"{line.label} 已{word}过")
             item.times_seen += 1
             line.times_seen = item.times_seen
-            audit.append(session, self.actor, "stocktake.mark", _target(take),
-                         {"盘点序号": take.id, "record_id": record_id, "编号": line.number, "方式": how,
+            audit.append(session, self.actor, "stocktake.mark", _target(info),
+                         {"盘点序号": take.id, "record_id": record_id, "编号": line.label, "方式": how,
                           "结果": AGAIN, "次数": item.times_seen}, at=now)
-            return ScanResult(line, AGAIN, f"重复:{line.number} 本次盘点已扫描 {item.times_seen} 次")
+            return ScanResult(line, AGAIN, f"重复:{line.label} 本次{word}已扫描 {item.times_seen} 次")
         session.add(StocktakeItem(stocktake_id=take.id, record_id=record_id, finding=finding, seen_how=how,
                                   seen_at=now, times_seen=1, belongs=belongs[:200] or None))
         line.times_seen = 1
-        audit.append(session, self.actor, "stocktake.mark", _target(take),
-                     {"盘点序号": take.id, "record_id": record_id, "编号": line.number, "方式": how, "结果": finding},
-                     at=now)
+        audit.append(session, self.actor, "stocktake.mark", _target(info),
+                     {"盘点序号": take.id, "record_id": record_id, "编号": line.label, "方式": how,
+                      "结果": said(word, finding)}, at=now)
         if finding == SEEN:
-            message = f"已盘点:{line.number}"
+            message = f"{said(word, SEEN)}:{line.label}"
         elif finding == EXTRA:
-            message = f"不在本次盘点范围:{line.number},{belongs}"
+            message = f"多出:{line.label} 不在本次{word}范围,{belongs}"
         else:
-            message = f"位置不符:{line.number} {belongs}"
+            message = f"位置不符:{line.label} {belongs}"
         return ScanResult(line, finding, message)
 
     def _unknown(self, session: Session, take: Stocktake, code: str, how: str) -> ScanResult:
@@ -490,7 +669,7 @@ class StocktakeService:
             session.add(item)
         item.times_seen = (item.times_seen or 0) + 1
         line.times_seen = item.times_seen
-        audit.append(session, self.actor, "stocktake.mark", _target(take),
+        audit.append(session, self.actor, "stocktake.mark", _target(_info(take)),
                      {"盘点序号": take.id, "编号": code, "方式": how, "结果": UNKNOWN}, at=now)
         return ScanResult(line, UNKNOWN, f"未登记:MiBao 中没有“{code}”,请查明该物品并登记")
 
@@ -498,13 +677,14 @@ class StocktakeService:
 
     def close(self, stocktake_id: int, *, checkers: str = "", note: str = "") -> StocktakeReport:
         """完成盘点: every finding stored with the record as it is now, and said in each record's
-        history; nothing of the session changes after this."""
+        history (where the subject keeps it); nothing of the session changes after this."""
         checkers = " ".join((checkers or "").split())
         if len(checkers) > 200:
             raise ValidationFailed({"checkers": "盘点人不超过 200 字"}, {"checkers": "盘点人"})
         with self.ledgers._write(f"完成{DOING}") as session, _collector_paused():
             take = self._open(session, stocktake_id)
-            ledger = ledger_of(take.ledger)
+            info = _info(take)
+            subject = info.subject
             listing = self._list(session, take)
             now = self._now()
             findings: list[Line] = []
@@ -512,12 +692,12 @@ class StocktakeService:
                 if x.finding in (EXTRA, UNKNOWN):
                     findings.append(x)
                     continue
-                state = x.state(ledger)
+                state = x.state()
                 if x.seen_how:
                     finding = SEEN if state == PRESENT else MISPLACED
                 else:
                     finding = {PRESENT: MISSING, ABSENT: AWAY, LOST: LOST}[state]
-                belongs = f"登记为“{x.status}”" + (f",{x.person}" if x.person else "") \
+                belongs = f"登记为“{x.status}”" + (f",{subject.who(x)}" if x.person else "") \
                     if finding in (MISPLACED, AWAY, LOST) else ""
                 findings.append(replace(x, finding=finding, belongs=belongs))
             items = {(i.record_id, i.code): i for i in session.scalars(
@@ -533,23 +713,23 @@ class StocktakeService:
                     fresh.append({"stocktake_id": take.id, "record_id": x.record_id, "times_seen": 0, **values})
             for start in range(0, len(fresh), 5_000):
                 session.execute(insert(StocktakeItem.__table__), fresh[start:start + 5_000])
-            # each record's history says it was stocktaken, and what was found
-            ledgers = _ledgers_of(session, [x.record_id for x in findings])
-            title = _info(take).title
-            events = [{"record_id": x.record_id, "ledger": ledgers.get(x.record_id, take.ledger), "at": now,
-                       "actor": self.actor.name, "action": HISTORY_ACTION,
-                       "reason": _history_text(take.id, title, x), "effective_date": now.date()}
-                      for x in findings if x.record_id is not None]
-            for start in range(0, len(events), 5_000):
-                session.execute(insert(RecordEvent.__table__), events[start:start + 5_000])
-            report = StocktakeReport(_info(take), sorted(findings, key=_report_order))
+            if subject.history:  # each record's history says it was stocktaken, and what was found
+                ledgers = _ledgers_of(session, [x.record_id for x in findings])
+                events = [{"record_id": x.record_id, "ledger": ledgers.get(x.record_id, take.ledger), "at": now,
+                           "actor": self.actor.name, "action": HISTORY_ACTION,
+                           "reason": _history_text(take.id, info.title, x), "effective_date": now.date()}
+                          for x in findings if x.record_id is not None]
+                for start in range(0, len(events), 5_000):
+                    session.execute(insert(RecordEvent.__table__), events[start:start + 5_000])
+            report = StocktakeReport(info, sorted(findings, key=_report_order))
             counts = report.counts()
             take.closed_at, take.closed_by = now, self.actor.name
             take.checkers, take.note = checkers or None, (note or "").strip() or None
             take.summary = counts
             session.flush()
-            audit.append(session, self.actor, "stocktake.close", _target(take),
-                         {"盘点序号": take.id, **counts, **({"盘点人": checkers} if checkers else {})}, at=now)
+            audit.append(session, self.actor, "stocktake.close", _target(info),
+                         {"盘点序号": take.id, **{said(info.word, k): v for k, v in counts.items()},
+                          **({f"{info.word}人": checkers} if checkers else {})}, at=now)
             return StocktakeReport(_info(take), report.lines)
 
     # -- the report ------------------------------------------------------------------------
@@ -557,19 +737,49 @@ class StocktakeService:
     def report(self, stocktake_id: int) -> StocktakeReport:
         with self.ledgers._read(DOING) as session, _collector_paused():
             take = self._take(session, stocktake_id)
+            word = _info(take).word
             if take.closed_at is None:
-                raise ServiceError("该次盘点尚未完成:请先“完成盘点”,再查看或打印盘点报告。")
-            c = StocktakeItem.__table__.c
+                raise ServiceError(f"该次{word}尚未完成:请先“完成{word}”,再查看或打印{word}报告。")
+            c = StocktakeItem.__table__.c  # plain rows: a whole unit's year-end check of the copies holds a million
             rows = session.execute(select(c.record_id, c.code, c.number, c.title, c.level, c.person, c.department,
-                                          c.place, c.status, c.seen_how, c.times_seen, c.finding, c.belongs)
+                                          c.place, c.status, c.seen_how, c.times_seen, c.finding, c.belongs, c.part,
+                                          c.followed)
                                    .where(c.stocktake_id == take.id)).all()
             lines = [Line(r[0], r[2] or r[1] or "", r[3] or "", r[4], r[5] or "", r[6] or "", r[7] or "", r[8] or "",
-                          r[9], r[10] or 0, r[11], r[12] or "") for r in rows]
+                          r[9], r[10] or 0, r[11], r[12] or "", r[13], False, r[14] or "") for r in rows]
             return StocktakeReport(_info(take), sorted(lines, key=_report_order))
 
+    def mark_missing(self, stocktake_id: int, record_ids: Sequence[int], circumstances: str) -> list[int]:
+        """What the subject starts for records a closed session found 缺失 (the carriers' copies:
+        标为下落不明 through the carrier actions, which start the missing clock); each is noted on
+        its line of the report. Returns the records."""
+        ids = list(dict.fromkeys(record_ids))
+        info = self.get(stocktake_id)
+        if not ids:
+            raise ServiceError(f"请先选择{info.word}中缺失的记录。")
+        if info.subject.missing_action is None:
+            info.subject.follow_missing(None, info, ids, circumstances)  # (refuses, naming why)
+        if not info.closed:
+            raise ServiceError(f"请先完成{info.word},再将缺失的记录{info.subject.missing_action}。")
+        with self.ledgers._read(DOING) as session:
+            found = dict(session.execute(select(StocktakeItem.record_id, StocktakeItem.finding).where(
+                StocktakeItem.stocktake_id == stocktake_id, StocktakeItem.record_id.in_(ids))).all())
+        if any(found.get(i) != MISSING for i in ids):
+            raise ServiceError(f"只能将本次{info.word}中“缺失”的记录{info.subject.missing_action}。")
+        info.subject.follow_missing(self._actions() if self._actions else None, info, ids, circumstances)
+        with self.ledgers._write(DOING) as session:
+            self._take(session, stocktake_id, lock=True)
+            now = self._now()
+            session.execute(update(StocktakeItem).where(StocktakeItem.stocktake_id == stocktake_id,
+                                                        StocktakeItem.record_id.in_(ids))
+                            .values(followed=f"{now:%Y-%m-%d} 已{info.subject.missing_action}"))
+            audit.append(session, self.actor, "stocktake.follow_up", _target(info),
+                         {"盘点序号": stocktake_id, info.subject.missing_action: len(ids)}, at=now)
+        return ids
+
     def print_report(self, stocktake_id: int, target, *, printer: str = "", record: bool = True) -> int:
-        """The report as PDF (A4): the unit, ledger, scope, who took stock, the counts, each
-        finding's list, the duplicates and the signature lines. Returns its pages."""
+        """The report as PDF (A4): the unit, subject, kind and period, scope, who took stock, the
+        counts, each finding's list, the duplicates and the signature lines. Returns its pages."""
         from mibao_desktop.printing.forms import render_form
         from mibao_desktop.printing.stocktake_report import stocktake_report_form
         from mibao_desktop.services import report_facts
@@ -586,7 +796,7 @@ class StocktakeService:
             pages = render_form(out, form, anchor=anchor.label)
         if record:
             self.ledgers.record_output("ledger.print", report.info.ledger, _name(target), len(report.lines), {
-                "what": f"盘点报告({report.info.title})", "pages": pages, "printer": printer,
+                "what": f"{report.info.report_title}({report.info.title})", "pages": pages, "printer": printer,
                 "anchor": str(anchor)})
         return pages
 
@@ -603,6 +813,17 @@ def _scope(shape: Shape, info: StocktakeInfo):
     if info.scope == PLACE:
         return q.where(t.c[LOCATION] == info.scope_value)
     return q
+
+
+def _describe(session: Session, record_id: int, ledger_key: str | None) -> Line:
+    """A record of any labelled ledger as a line."""
+    ledger = next((l for l in REGISTRY if l.key == ledger_key), None)
+    if ledger is None or ledger.label is None or ledger.parent is not None:
+        label = session.scalar(select(Record.label).where(Record.id == record_id)) or str(record_id)
+        return Line(record_id, label)
+    shape = Shape.of(ledger)
+    row = session.execute(select(*shape.columns()).where(table_of(ledger).c.id == record_id)).first()
+    return _line(row, _labels(session, {row[5]})) if row else Line(record_id, str(record_id))
 
 
 def _line(r: Sequence, names: Mapping[int, str]) -> Line:
@@ -637,14 +858,14 @@ def _clean(code: str) -> str:
     return code
 
 
-def _find(session: Session, ledger: Ledger, code: str) -> int | None:
+def _find(session: Session, ledger: Ledger | None, code: str) -> int | None:
     """The record a label's code names: this ledger's first, then any other labelled ledger's
     (a medium's label scanned among the computers is named as such, not as unknown). A copy
     label's 登记编号#份号 names its carrier (``carrier_checks.parse_code``)."""
     from mibao_desktop.services.carrier_checks import parse_code
 
     readings = list(dict.fromkeys([code, *(r for r, _copy in parse_code(code))]))
-    for other in (ledger, *(l for l in stocktake_ledgers() if l is not ledger)):
+    for other in (*((ledger,) if ledger else ()), *(l for l in stocktake_ledgers() if l is not ledger)):
         key = other.field(other.key_field)
         for reading in readings:
             try:
@@ -667,9 +888,9 @@ def _in_scope(info: StocktakeInfo, x: Line) -> bool:
     return True
 
 
-def _belongs(ledger: Ledger, record_ledger: str, x: Line) -> str:
+def _belongs(ledger: Ledger | None, record_ledger: str, x: Line) -> str:
     other = next((l for l in REGISTRY if l.key == record_ledger), None)
-    if record_ledger != ledger.key:
+    if ledger is None or record_ledger != ledger.key:
         where = "·".join(p for p in (x.department, x.place) if p)
         return f"属于{other.title if other else record_ledger}" + (f",应在:{where}" if where else "")
     if x.status in ledger.lifecycle.closing:
@@ -680,7 +901,7 @@ def _belongs(ledger: Ledger, record_ledger: str, x: Line) -> str:
 
 
 def _snapshot(x: Line) -> dict[str, Any]:
-    return {"finding": x.finding, "number": x.number[:60], "title": x.title[:200] or None, "level": x.level,
+    return {"finding": x.finding, "number": x.number[:60], "part": x.part, "title": x.title[:200] or None, "level": x.level,
             "person": x.person[:60] or None, "department": x.department[:60] or None, "place": x.place[:60] or None,
             "status": x.status[:20] or None, "belongs": x.belongs[:200] or None,
             "code": None if x.record_id is not None else x.number[:200]}
@@ -697,14 +918,23 @@ def _history_text(take_id: int, title: str, x: Line) -> str:
 
 def _report_order(x: Line) -> tuple:
     rank = REPORT_ORDER.index(x.finding) if x.finding in REPORT_ORDER else len(REPORT_ORDER)
-    return (rank, x.number)
+    return (rank, x.number, x.part or 0)
 
 
-def _target(take: Stocktake) -> str:
-    return f"第 {take.id} 号{_info(take).title}"
+def _by_label(x: Line) -> tuple:
+    return (x.number, x.part or 0)
+
+
+def _target(info: StocktakeInfo) -> str:
+    return f"第 {info.id} 号{info.title}"
+
+
+def _kind_of(info: StocktakeInfo) -> dict[str, str]:
+    return {"核对类别": info.kind, "期间": info.period} if info.kind else {}
 
 
 def _info(c: Stocktake) -> StocktakeInfo:
     return StocktakeInfo(id=c.id, ledger=c.ledger, scope=c.scope, scope_value=c.scope_value or "",
                          opened_at=c.opened_at, opened_by=c.opened_by, closed_at=c.closed_at, closed_by=c.closed_by,
-                         checkers=c.checkers, summary=dict(c.summary) if c.summary else None, note=c.note)
+                         checkers=c.checkers, summary=dict(c.summary) if c.summary else None, note=c.note,
+                         kind=c.kind, period=c.period, person_id=c.person_id)

@@ -312,9 +312,11 @@ class MainWindow(QMainWindow):
         self.dialog.open()
 
     def carrier_checks(self) -> None:
-        from mibao_desktop.ui.carrier_check_dialog import CarrierCheckDialog
+        """载体核对: the stocktaking of the carriers' copies (月核对, 季检查, 年终清退归档)."""
+        from mibao_desktop.services.carrier_checks import COPIES
+        from mibao_desktop.ui.stocktake_dialog import StocktakeDialog
 
-        self.dialog = CarrierCheckDialog(self.services, self)
+        self.dialog = StocktakeDialog(self.services, self, ledger_key=COPIES.key)
         self.dialog.open()
 
     def stocktake(self) -> None:

@@ -1,6 +1,5 @@
 """What a scan box needs behind it when a USB barcode scanner types into it: a queue saved off
-the UI thread, and a sound per answer. Shared by 盘点 (ui/stocktake_dialog.py) and 载体核对
-(ui/carrier_check_dialog.py).
+the UI thread, and a sound per answer, for 盘点 and 载体核对 (ui/stocktake_dialog.py).
 
 A scanner types a code and Enter up to 20 times a second while a save takes tens of milliseconds
 (hundreds on a loaded machine). Each code is taken from the box at its Enter into the queue (the

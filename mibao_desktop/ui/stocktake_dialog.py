@@ -1,14 +1,17 @@
-"""盘点: stocktaking of a labelled ledger by scanner or by hand (issue 15 item 2).
+"""盘点: stocktaking of a labelled ledger by scanner or by hand (issue 15 item 2), and the carriers'
+checks (载体核对: 月核对, 季检查, 年终清退归档) as the stocktaking of the copies.
 
-Pick the ledger (the page's own when it has labels), the scope (a department, a place or all)
-and 开始盘点; the records that should be there are listed, each with a tick box. A USB barcode
+Pick the ledger (the page's own when it has labels; 涉密载体份 for a carriers' check, with its
+kind and period), the scope (a department, a place, a person for the copies, or all) and 开始盘点
+(开始核对); the records that should be there are listed, each with a tick box. A USB barcode
 scanner types the label's QR payload and Enter into the scan box, which keeps the focus. Each
 code is taken from the box at its Enter and queued: the queue is saved by the service off the
 UI thread, a batch at a time, so that a scanner typing 20 codes a second loses none while a save
 is under way (the box is free for the next code at once). Each answer sounds and colours the
 line above the table: 已盘点 green, 重复 blue, 多出/位置不符 orange (with where the record
 belongs), 未登记 red. 完成盘点 asks, then stores the findings; the report is then printed (PDF)
-and exported (Excel). Everything is asked of ``services.stocktaking``.
+and exported (Excel), and where the subject declares a follow-up (the copies: 标为下落不明) the
+records found missing may be chosen for it. Everything is asked of ``services.stocktaking``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from dataclasses import replace
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialog, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QFileDialog, QHBoxLayout, QHeaderView,
+                               QInputDialog, QLabel, QLineEdit, QPushButton, QSpinBox, QTableView, QVBoxLayout,
+                               QWidget)
 
 from mibao_desktop.errors import ServiceError
+from mibao_desktop.services import carrier_checks as CC
 from mibao_desktop.services import stocktaking as ST
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.scan_queue import AGAIN, ELSEWHERE, FOUND, UNKNOWN, ScanQueue, ScanSound
@@ -45,24 +50,29 @@ class StocktakeModel(QAbstractTableModel):
         super().__init__(parent)
         self.lines: list[ST.Line] = []
         self.closed = False
-        self.ledger = None
+        self.word, self.person_title = ST.DOING, "责任人"
         self.tally: Counter = Counter()
         self._row_of: dict = {}
 
-    def reset(self, lines, *, closed: bool, ledger) -> None:
+    def reset(self, lines, *, closed: bool, info: ST.StocktakeInfo | None = None) -> None:
         self.beginResetModel()
-        self.lines, self.closed, self.ledger = list(lines), closed, ledger
+        self.lines, self.closed = list(lines), closed
+        if info is not None:
+            self.word, self.person_title = info.word, info.person_title
         self._row_of = {x.key: i for i, x in enumerate(self.lines)}
         self.tally = Counter(map(self._key, self.lines))  # kept as lines change: a scan walks no list
         self.endResetModel()
 
     def _key(self, x: ST.Line) -> str:
-        return x.finding if self.closed else ST.count_key(self.ledger, x)
+        return x.finding if self.closed else ST.count_key(None, x)
 
     def counts(self) -> dict[str, int]:
+        """The counts by finding, in the session's word (已核对 in a carriers' check)."""
         if self.closed:  # (nothing changes once closed: the duplicates counted here, not kept)
-            return {**{k: self.tally[k] for k in ST.REPORT_ORDER}, ST.AGAIN: sum(x.times_seen > 1 for x in self.lines)}
-        return {k: self.tally[k] for k in ST.COUNTED}
+            counts = {**{k: self.tally[k] for k in ST.REPORT_ORDER}, ST.AGAIN: sum(x.times_seen > 1 for x in self.lines)}
+        else:
+            counts = {k: self.tally[k] for k in ST.COUNTED}
+        return {ST.said(self.word, k): v for k, v in counts.items()}
 
     def row_of(self, key) -> int | None:
         return self._row_of.get(key)
@@ -91,7 +101,9 @@ class StocktakeModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return "盘点结果" if section == 0 and self.closed else COLUMNS[section]
+            if section == 0:
+                return f"{self.word}结果" if self.closed else self.word
+            return self.person_title if section == 4 else COLUMNS[section]
         return None
 
     def finding(self, x: ST.Line) -> str:
@@ -108,8 +120,10 @@ class StocktakeModel(QAbstractTableModel):
             return Qt.CheckState.Checked if x.seen_how else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DisplayRole:
             note = x.belongs + ("(重复扫描)" if x.times_seen > 1 else "")
-            return (finding, x.number, x.title, x.level or "", x.person, x.department, x.place, x.status,
-                    x.times_seen or "", note)[col]
+            if not x.belongs and x.state() != ST.PRESENT and x.person:  # away: with whom
+                note = f"{self.person_title} {x.person}" + note
+            return (ST.said(self.word, finding), x.label, x.title, x.level or "", x.person, x.department, x.place,
+                    x.status, x.times_seen or "", ";".join(p for p in (note, x.followed) if p))[col]
         if role == Qt.ItemDataRole.ForegroundRole and col in (0, 9) and finding in COLOURS:
             return QBrush(QColor(COLOURS[finding]))
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 7, 8):
@@ -135,8 +149,9 @@ class StocktakeModel(QAbstractTableModel):
 class StocktakeDialog(QDialog):
     def __init__(self, services, parent: QWidget | None = None, *, ledger_key: str | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("盘点(扫描标识二维码或逐项勾选)")
+        self.setWindowTitle("盘点与载体核对(扫描标识二维码或逐项勾选)")
         self.stocktaking = services.stocktaking
+        self.today = services.clock().date()
         self.take: ST.StocktakeInfo | None = None
         self.task = None
         self.sound = ScanSound(self)
@@ -149,35 +164,46 @@ class StocktakeDialog(QDialog):
         self.resize(1200, 700)
 
         self.ledger = QComboBox()
-        for l in ST.stocktake_ledgers():
-            self.ledger.addItem(l.noun, l.key)
+        for subject in ST.subjects():
+            self.ledger.addItem(subject.choice_text, subject.key)
         if ledger_key:
             i = self.ledger.findData(ledger_key)
             if i >= 0:
                 self.ledger.setCurrentIndex(i)
+        # a carriers' check has a kind and a period (月核对 of a month, 季检查 of a quarter, 年终清退归档)
+        self.kind = QComboBox()
+        self.kind.addItems(CC.KINDS)
+        self.year = QSpinBox()
+        self.year.setRange(2000, 2100)
+        self.year.setValue(self.today.year)
+        self.year.setSuffix(" 年")
+        self.part = QComboBox()
+        self.kind_label = QLabel("类别")
         self.scope = QComboBox()
-        self.scope.addItems(ST.SCOPES)
         self.value = QComboBox()
         self.value.setEditable(True)
-        self.value.setMinimumWidth(220)
-        self.value.lineEdit().setPlaceholderText("部门或存放位置")
+        self.value.setMinimumWidth(200)
         self.start_button = QPushButton("开始盘点")
         self.start_button.clicked.connect(self.start)
         pick = QHBoxLayout()
-        for label, widget in (("台账", self.ledger), ("范围", self.scope), (None, self.value)):
+        for label, widget in (("台账", self.ledger), (self.kind_label, self.kind), (None, self.year),
+                              (None, self.part), ("范围", self.scope), (None, self.value)):
             if label:
-                pick.addWidget(QLabel(label))
+                pick.addWidget(QLabel(label) if isinstance(label, str) else label)
             pick.addWidget(widget)
         pick.addWidget(self.start_button)
-        pick.addSpacing(24)
+        pick.addStretch(1)
         # the sessions already made: one left unfinished is taken up, a finished one's report reprinted
         self.history = QComboBox()
-        self.history.setMinimumWidth(300)
+        self.history.setMinimumWidth(330)
         self.history_button = QPushButton("打开")
         self.history_button.clicked.connect(self.open_existing)
-        pick.addWidget(QLabel("已有的盘点"))
-        pick.addWidget(self.history, 1)
-        pick.addWidget(self.history_button)
+        self.history_label = QLabel("已有的盘点")
+        again = QHBoxLayout()
+        again.addWidget(self.history_label)
+        again.addWidget(self.history, 1)
+        again.addWidget(self.history_button)
+        again.addStretch(1)
 
         self.title = QLabel("请选择台账和范围,然后点“开始盘点”。")
         self.title.setStyleSheet("font-weight: bold;")
@@ -207,19 +233,21 @@ class StocktakeDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
 
         self.checkers = QLineEdit()
-        self.checkers.setPlaceholderText("盘点人姓名(两人以上用空格分开)")
         self.finish_button = QPushButton("完成盘点")
         self.finish_button.clicked.connect(self.finish)
         self.print_button = QPushButton("打印报告…")
         self.print_button.clicked.connect(self.print_report)
         self.export_button = QPushButton("导出Excel…")
         self.export_button.clicked.connect(self.export_report)
+        self.missing_button = QPushButton("缺失的标为下落不明…")  # (shown where the subject declares it)
+        self.missing_button.clicked.connect(self.mark_missing)
         close = QPushButton("关闭")
         close.clicked.connect(self.reject)
         foot = QHBoxLayout()
-        foot.addWidget(QLabel("盘点人"))
+        self.checkers_label = QLabel("盘点人")
+        foot.addWidget(self.checkers_label)
         foot.addWidget(self.checkers, 1)
-        for b in (self.finish_button, self.print_button, self.export_button):
+        for b in (self.finish_button, self.print_button, self.export_button, self.missing_button):
             foot.addWidget(b)
         foot.addStretch(1)
         foot.addWidget(close)
@@ -229,6 +257,7 @@ class StocktakeDialog(QDialog):
         counts.addWidget(self.queue_label)
         layout = QVBoxLayout(self)
         layout.addLayout(pick)
+        layout.addLayout(again)
         layout.addWidget(self.title)
         layout.addLayout(scan)
         layout.addLayout(counts)
@@ -236,18 +265,65 @@ class StocktakeDialog(QDialog):
         layout.addLayout(foot)
 
         self.values_read = LatestRead(self)
-        self.ledger.currentIndexChanged.connect(self._values)
+        self.ledger.currentIndexChanged.connect(self._subject)
         self.ledger.currentIndexChanged.connect(self._history)
+        self.kind.currentTextChanged.connect(self._parts)
         self.scope.currentTextChanged.connect(self._values)
         # a scanner ends each code with Enter: it belongs to the scan box, never to a button of the dialog
         for button in self.findChildren(QPushButton):
             button.setAutoDefault(False)
             button.setDefault(False)
-        self._values()
+        self._subject()
         self._history()
         self._enable()
 
     # -- choosing -------------------------------------------------------------------------
+
+    @property
+    def subject(self) -> ST.Subject:
+        return ST.subject_of(self.ledger.currentData())
+
+    def _subject(self) -> None:
+        """What the chosen subject asks: a kind and period for the copies, its scopes, its words."""
+        subject = self.subject
+        word = subject.word
+        for widget in (self.kind_label, self.kind, self.year, self.part):
+            widget.setVisible(bool(subject.kinds))
+        self._parts()
+        scope = self.scope.currentText()
+        self.scope.blockSignals(True)
+        self.scope.clear()
+        self.scope.addItems(subject.scopes)
+        if scope in subject.scopes:
+            self.scope.setCurrentText(scope)
+        self.scope.blockSignals(False)
+        self.value.lineEdit().setPlaceholderText("部门、存放位置或人员姓名" if ST.PERSON in subject.scopes
+                                                 else "部门或存放位置")
+        self.start_button.setText(f"开始{word}")
+        self.finish_button.setText(f"完成{word}")
+        self.history_label.setText(f"已有的{word}")
+        self.checkers_label.setText(f"{word}人")
+        self.checkers.setPlaceholderText(f"{word}人姓名(两人以上用空格分开)")
+        self.scan_box.setPlaceholderText("扫描封面或信封标签上的二维码,或输入登记编号和份号(如 ZT-2024-001 3)后按回车"
+                                         if subject.has_parts else "用扫描枪扫描标识上的二维码,或输入编号后按回车")
+        self.table.setColumnWidth(1, 170 if subject.has_parts else 120)  # 编号 with its 第 N 份
+        self.missing_button.setVisible(subject.missing_action is not None)
+        if subject.missing_action:
+            self.missing_button.setText(f"缺失的{subject.missing_action}…")
+        if self.take is None:
+            self.title.setText(f"请选择{'类别、期间和' if subject.kinds else '台账和'}范围,然后点“开始{word}”。")
+        self._values()
+
+    def _parts(self) -> None:
+        kind = self.kind.currentText()
+        self.part.clear()
+        if kind == CC.MONTHLY:
+            self.part.addItems([f"{m} 月" for m in range(1, 13)])
+            self.part.setCurrentIndex(self.today.month - 1)
+        elif kind == CC.QUARTERLY:
+            self.part.addItems(CC.QUARTERS)
+            self.part.setCurrentIndex((self.today.month - 1) // 3)
+        self.part.setVisible(bool(self.subject.kinds) and kind != CC.YEARLY)
 
     def _values(self) -> None:
         scope, key = self.scope.currentText(), self.ledger.currentData()
@@ -273,7 +349,7 @@ class StocktakeDialog(QDialog):
         try:
             sessions = self.stocktaking.sessions(ledger_key=self.ledger.currentData(), limit=100)
         except ServiceError as exc:
-            messages.error(self, "盘点", str(exc))
+            messages.error(self, self.subject.word, str(exc))
             return
         for c in sessions:
             self.history.addItem(f"第 {c.id} 号 {c.title}({'已完成' if c.closed else '未完成'})", c.id)
@@ -296,7 +372,7 @@ class StocktakeDialog(QDialog):
         self.scan_box.setEnabled(open_)
         self.finish_button.setEnabled(open_)
         self.checkers.setEnabled(open_)
-        for b in (self.print_button, self.export_button):
+        for b in (self.print_button, self.export_button, self.missing_button):
             b.setEnabled(closed)
 
     # -- opening and reading --------------------------------------------------------------------
@@ -310,11 +386,16 @@ class StocktakeDialog(QDialog):
     def start(self) -> None:
         if self._saving_yet():
             return
+        subject = self.subject
         try:
-            self.take = self.stocktaking.open(self.ledger.currentData(), self.scope.currentText(),
-                                              self.value.currentText())
+            kind = period = None
+            if subject.kinds:
+                kind = self.kind.currentText()
+                period = CC.period_text(kind, self.year.value(), self.part.currentIndex() + 1)
+            self.take = self.stocktaking.open(subject.key, self.scope.currentText(), self.value.currentText(),
+                                              kind=kind, period=period)
         except ServiceError as exc:
-            messages.error(self, "不能开始盘点", str(exc))
+            messages.error(self, f"不能开始{subject.word}", str(exc))
             return
         self._history()
         self.load()
@@ -322,17 +403,16 @@ class StocktakeDialog(QDialog):
     def load(self) -> None:
         """Read the list (or the report) off the UI thread."""
         take = self.take
-        for widget in (self.scan_box, self.finish_button, self.print_button, self.export_button):
+        for widget in (self.scan_box, self.finish_button, self.print_button, self.export_button, self.missing_button):
             widget.setEnabled(False)  # until the list is shown: a scan now would be lost in the list read before it
-        self.title.setText(f"第 {take.id} 号 {take.title}" + ("(已完成)" if take.closed else "(正在盘点)"))
+        self.title.setText(f"第 {take.id} 号 {take.title}" + ("(已完成)" if take.closed else f"(正在{take.word})"))
         work = (lambda _p, _c: self.stocktaking.report(take.id)) if take.closed else \
             (lambda _p, _c: self.stocktaking.listing(take.id))
-        self.task = run_in_background(self, "正在读取盘点清单……", work, on_done=self._loaded,
-                                      on_error=lambda exc: messages.error(self, "盘点", str(exc)))
+        self.task = run_in_background(self, f"正在读取{take.word}清单……", work, on_done=self._loaded,
+                                      on_error=lambda exc: messages.error(self, take.word, str(exc)))
 
     def _loaded(self, result) -> None:
-        ledger = ST.ledger_of(self.take.ledger)
-        self.model.reset(result.lines, closed=isinstance(result, ST.StocktakeReport), ledger=ledger)
+        self.model.reset(result.lines, closed=isinstance(result, ST.StocktakeReport), info=self.take)
         self._count()
         self._enable()
         if self.take and not self.take.closed:
@@ -385,7 +465,7 @@ class StocktakeDialog(QDialog):
         row = self.model.put(line)
         self.table.scrollTo(self.model.index(row, 0))
         self._say(result.message, result.finding)
-        self.sound.play(KINDS.get(result.finding, UNKNOWN), result.finding)
+        self.sound.play(KINDS.get(result.finding, UNKNOWN), ST.said(self.model.word, result.finding))
 
     def _say(self, text: str, answer: str = "") -> None:
         colour = COLOURS.get(answer)
@@ -400,60 +480,86 @@ class StocktakeDialog(QDialog):
     # -- closing and the report -------------------------------------------------------------------
 
     def finish(self) -> None:
+        word = self.take.word
         if self.busy:
-            messages.error(self, "完成盘点", "还有扫描正在保存,请稍候再完成盘点。")
+            messages.error(self, f"完成{word}", f"还有 {self.queue.waiting} 条扫描正在保存,请稍候再完成{word}。")
             return
         counts = self.counts.text()
-        if not messages.confirm(self, "完成盘点", f"{self.take.title}\n{counts}\n\n完成后盘点结果存档,不能再修改。"
-                                "未盘点到的记录将记为“缺失”。确定完成盘点吗?", action="完成盘点"):
+        if not messages.confirm(self, f"完成{word}", f"{self.take.title}\n{counts}\n\n完成后{word}结果存档,不能再修改。"
+                                f"未{word}到的记录将记为“缺失”。确定完成{word}吗?", action=f"完成{word}"):
             return
         take_id, checkers = self.take.id, self.checkers.text()
-        self.task = run_in_background(self, "正在保存盘点结果……",
+        self.task = run_in_background(self, f"正在保存{word}结果……",
                                       lambda _p, _c: self.stocktaking.close(take_id, checkers=checkers),
                                       on_done=self._finished,
-                                      on_error=lambda exc: messages.error(self, "不能完成盘点", str(exc)))
+                                      on_error=lambda exc: messages.error(self, f"不能完成{word}", str(exc)))
 
     def _finished(self, report: ST.StocktakeReport) -> None:
         self.take = report.info
+        word, each = self.take.word, self.take.unit
         self.title.setText(f"第 {self.take.id} 号 {self.take.title}(已完成)")
-        self.model.reset(report.lines, closed=True, ledger=ST.ledger_of(self.take.ledger))
+        self.model.reset(report.lines, closed=True, info=self.take)
         self._history()
         self._say("")
         self._count()
         self._enable()
         counts = report.counts()
-        messages.inform(self, "盘点已完成", f"缺失 {counts[ST.MISSING]} 项,多出 {counts[ST.EXTRA]} 项,"
-                        f"位置不符 {counts[ST.MISPLACED]} 项,未登记 {counts[ST.UNKNOWN]} 项,"
-                        f"重复 {counts[ST.AGAIN]} 项。可打印或导出盘点报告。")
+        messages.inform(self, f"{word}已完成", f"缺失 {counts[ST.MISSING]} {each},多出 {counts[ST.EXTRA]} {each},"
+                        f"位置不符 {counts[ST.MISPLACED]} {each},未登记 {counts[ST.UNKNOWN]} 项,"
+                        f"重复 {counts[ST.AGAIN]} 项。可打印或导出{word}报告。")
 
     def _save_path(self, title: str, suffix: str, kind: str) -> str:
-        default = f"{self.take.noun}盘点_{self.take.scope_value or '全部'}_{dt.date.today():%Y%m%d}.{suffix}"
+        take = self.take
+        what = f"载体{take.kind}_{take.period}" if take.kind else f"{take.noun}盘点"
+        default = f"{what}_{take.scope_value or '全部'}_{dt.date.today():%Y%m%d}.{suffix}"
         path, _ = QFileDialog.getSaveFileName(self, title, default, kind)
         return path
 
     def print_report(self) -> None:
-        path = self._save_path("打印盘点报告(另存为 PDF)", "pdf", "PDF (*.pdf)")
+        word = self.take.word
+        path = self._save_path(f"打印{word}报告(另存为 PDF)", "pdf", "PDF (*.pdf)")
         if not path:
             return
         try:
             pages = self.stocktaking.print_report(self.take.id, path)
         except ServiceError as exc:
-            messages.error(self, "不能生成盘点报告", str(exc))
+            messages.error(self, f"不能生成{word}报告", str(exc))
             return
-        self._say(f"盘点报告已保存(共 {pages} 页):{path}")
+        self._say(f"{word}报告已保存(共 {pages} 页):{path}")
 
     def export_report(self) -> None:
         from mibao_desktop.excel.stocktake_report import export_stocktake_report
 
-        path = self._save_path("导出盘点报告", "xlsx", "Excel 工作簿 (*.xlsx)")
+        word = self.take.word
+        path = self._save_path(f"导出{word}报告", "xlsx", "Excel 工作簿 (*.xlsx)")
         if not path:
             return
         try:
             rows = export_stocktake_report(self.stocktaking, self.take.id, path)
         except ServiceError as exc:
-            messages.error(self, "不能导出盘点报告", str(exc))
+            messages.error(self, f"不能导出{word}报告", str(exc))
             return
         self._say(f"已导出 {rows} 行:{path}")
+
+    def mark_missing(self) -> None:
+        """What the subject starts for the records found missing (the copies: 标为下落不明)."""
+        action = self.take.subject.missing_action
+        rows = {i.row() for i in self.table.selectionModel().selectedRows()}
+        chosen = [self.model.lines[r] for r in sorted(rows) if self.model.lines[r].finding == ST.MISSING
+                  and not self.model.lines[r].followed]
+        if not chosen:
+            messages.error(self, action, f"请先在表中选择{self.take.word}结果为“缺失”且尚未处理的记录。")
+            return
+        why, ok = QInputDialog.getText(self, action, f"{len(chosen)} {self.take.unit}{action},开始计算查找期限。\n"
+                                       "情况说明(何处未见、最后由谁保管):")
+        if not ok:
+            return
+        try:
+            self.stocktaking.mark_missing(self.take.id, [x.record_id for x in chosen], why)
+        except ServiceError as exc:
+            messages.error(self, f"不能{action}", str(exc))
+            return
+        self.load()
 
     def reject(self) -> None:
         if self.queue.saving is not None:  # the last scans are saved before the window goes: nothing is lost

@@ -1,6 +1,7 @@
-"""The 载体核对 dialog on a real SQLite file, offscreen: a department's list read off the UI
-thread, a copy typed into the scan box with Enter (as a barcode scanner does: the focus stays
-there for the next), another ticked, the counts following, and 完成核对 confirmed."""
+"""The 载体核对 (the stocktaking dialog on the carriers' copies) on a real SQLite file, offscreen: a
+department's list read off the UI thread, a copy typed into the scan box with Enter (as a barcode
+scanner does: the focus stays there for the next), another ticked, the counts following, and
+完成核对 confirmed."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from PySide6.QtCore import Qt
 
 from mibao_desktop.security import Actor
 from mibao_desktop.services.context import Services
-from mibao_desktop.ui.carrier_check_dialog import CarrierCheckDialog
+from mibao_desktop.services import stocktaking as ST
+from mibao_desktop.ui.stocktake_dialog import StocktakeDialog
 from mibao_desktop.ui.tasks import wait_for_quick_reads
 
 TODAY = dt.date.today()
@@ -23,10 +25,13 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monke
         carrier_number="ZT-2026-001", title="年度保密检查通知", level="机密", classified_on="2026-01-05", copies=3,
         scope="全体人员", source="接收", received_on=(TODAY - dt.timedelta(days=5)).isoformat(), keeper="李娜",
         department="科研一处", location="科研一处保密柜"))
-    dialog = CarrierCheckDialog(services)
+    dialog = StocktakeDialog(services, ledger_key="carrier_copies")
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
+    assert dialog.kind.isVisible() and dialog.part.currentText() == f"{TODAY.month} 月"  # this month's 月核对
+    assert dialog.start_button.text() == "开始核对" and dialog.missing_button.isVisible()
+    assert dialog.scope.findText("人员") >= 0
     dialog.scope.setCurrentText("部门")
     qtbot.waitUntil(lambda: dialog.value.count() == 1)  # the departments, read off the UI thread
     dialog.value.setCurrentText("科研一处")
@@ -41,10 +46,14 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monke
     qtbot.waitUntil(lambda: not dialog.queue.busy)  # saved off the UI thread (ui/scan_queue.py)
     assert "已核对:ZT-2026-001 第 2 份" in dialog.said.text() and dialog.sound.played == ["已核对"]
     assert "已核对 1" in dialog.counts.text() and "未核对 2" in dialog.counts.text()
-    qtbot.keyClicks(dialog.scan_box, "ZT-2026-009 1")
+    qtbot.keyClicks(dialog.scan_box, "ZT-2026-009 1")  # no such carrier: kept as unknown to MiBao
     qtbot.keyClick(dialog.scan_box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not dialog.queue.busy)
-    assert "找不到" in dialog.said.text() and dialog.sound.played[-1] == "错误"
+    assert "MiBao 中没有" in dialog.said.text() and dialog.sound.played[-1] == "未登记"
+    qtbot.keyClicks(dialog.scan_box, "ZT-2026-001-9")  # a copy its carrier does not have: refused, said
+    qtbot.keyClick(dialog.scan_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.queue.busy)
+    assert "没有第 9 份" in dialog.said.text() and dialog.sound.played[-1] == "错误"
     dialog.model.setData(dialog.model.index(0, 0), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
     qtbot.waitUntil(lambda: not dialog.queue.busy)
     assert "已核对 2" in dialog.counts.text()
@@ -53,10 +62,11 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monke
     qtbot.mouseClick(dialog.finish_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.model.closed)
     assert [t for kind, t, _ in told if kind == "confirm"] == ["完成核对"]
-    assert [dialog.model.lines[r].finding for r in range(3)] == ["缺失", "已核对", "已核对"]
+    assert [dialog.model.lines[r].finding for r in range(4)] == ["缺失", "未登记", ST.SEEN, ST.SEEN]
+    assert dialog.model.data(dialog.model.index(2, 0)) == "已核对"  # said in the check's word
     assert not dialog.scan_box.isEnabled() and dialog.print_button.isEnabled()
-    report = services.carrier_checks.report(dialog.check.id)
-    assert report.check.checkers == "李娜" and report.counts()["缺失"] == 1
+    report = services.stocktaking.report(dialog.take.id)
+    assert report.info.checkers == "李娜" and report.counts()["缺失"] == 1
 
     # the report printed and exported from the dialog, the missing copy marked 下落不明 from it
     from PySide6.QtWidgets import QFileDialog, QInputDialog
@@ -69,14 +79,14 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monke
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("柜内未找到", True))
     dialog.table.selectRow(0)
     qtbot.mouseClick(dialog.missing_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "已标为下落不明" in dialog.model.data(dialog.model.index(0, 8)))
-    assert services.ledgers.get(dialog.model.lines[0].copy_id).status == "下落不明"
+    qtbot.waitUntil(lambda: "已标为下落不明" in dialog.model.data(dialog.model.index(0, 9)))
+    assert services.ledgers.get(dialog.model.lines[0].record_id).status == "下落不明"
 
     # a finished check's report is opened again from 已有的核对 (to print it another day)
     dialog.model.reset([], closed=False)
     assert "已完成" in dialog.history.itemText(0)
     qtbot.mouseClick(dialog.history_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.model.rowCount() == 3)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 4)
     assert dialog.model.closed and dialog.print_button.isEnabled()
     wait_for_quick_reads()
 
@@ -86,6 +96,7 @@ def test_the_main_windows_menu_opens_the_check(window):
 
     action = next(a for a in window.findChildren(QAction) if a.text() == "载体核对…")
     action.trigger()
-    assert isinstance(window.dialog, CarrierCheckDialog) and window.dialog.isVisible()
+    assert isinstance(window.dialog, StocktakeDialog) and window.dialog.isVisible()
+    assert window.dialog.ledger.currentData() == "carrier_copies"
     window.dialog.reject()
     wait_for_quick_reads()
