@@ -215,3 +215,28 @@ def test_each_role_sees_the_items_of_its_job(services, clock, db):
     clock.day(16)
     [item] = of(auditor.due.due(), "audit_unverified")
     assert item.due == DAY0 + dt.timedelta(days=17)
+
+
+def test_the_people_short_of_their_training_hours_are_listed_most_short_first(services, clock):
+    """From 60 days before the year ends: each person short of the grade's minimum, the most short
+    first, each opening the person; capped as any rule (the first screen says there are more)."""
+    from mibao_desktop.ledgers.people import PEOPLE
+
+    people = {name: services.ledgers.create("people", {"name": name, "department": "科研一处", "grade": grade})
+              for name, grade in (("张伟", "核心"), ("李娜", "重要"), ("王强", "一般"), ("赵敏", "一般"))}
+    assert of(services.due.due(), "training_short") == []  # March: not yet
+    today = clock.day(290)  # 2026-12-17
+    services.training.register({"held_on": today - dt.timedelta(days=30), "subject": "保密法学习", "hours": "6",
+                                "lecturer": "保密办", "form": "集中培训"},
+                               [people[n].id for n in ("张伟", "李娜", "赵敏")])
+    services.training.register({"held_on": today - dt.timedelta(days=3), "subject": "案例警示", "hours": "1",
+                                "lecturer": "保密办", "form": "集中培训"}, [people["李娜"].id])
+    items = of(services.due.due(), "training_short")
+    # 王强 (一般) 0 of 4: short 4; 张伟 (核心) 6 of 8: short 2; 李娜 (重要) 7 of 8: short 1; 赵敏 6 of 4: not short
+    assert [(i.subject, i.opens.ledger, i.opens.record_id) for i in items] == [
+        ("王强(科研一处)", PEOPLE.key, people["王强"].id), ("张伟(科研一处)", PEOPLE.key, people["张伟"].id),
+        ("李娜(科研一处)", PEOPLE.key, people["李娜"].id)]
+    assert items[0].reason == "2026 年保密教育培训 0 学时,不足一般涉密人员的 4 学时(差 4)"
+    assert items[0].due == dt.date(2026, 12, 31) and items[0].action == "登记培训"
+    first, more = of(services.due.due(per_rule=1), "training_short")
+    assert first.subject == "王强(科研一处)" and "另有" in more.reason and more.opens.record_id is None

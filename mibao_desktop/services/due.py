@@ -76,6 +76,7 @@ class DueItem:
     reason: str  # one line, in Chinese
     action: str  # what settles it (归还, 复审, 备份 …)
     opens: Opens = Opens()
+    rank: int = 0  # among a rule's items due the same day, the rule's own order (the most short of hours first)
 
     def days(self, today: dt.date) -> int:
         return (self.due - today).days
@@ -155,10 +156,13 @@ class DueList:
         return f"截至 {self.today.isoformat()}:" + ",".join(f"{g} {n} 项" for g, n in counts.items())
 
 
+LAST = 1 << 30  # the rank of a rule's "另有…未列出" line: after the rule's items of its day, whatever they are called
+
+
 def order(items: Iterable[DueItem], rules: Sequence[Rule]) -> list[DueItem]:
-    """Most urgent first: the earliest due date, then the rules' declared order."""
+    """Most urgent first: the earliest due date, then the rules' declared order, then each rule's own."""
     rank = {r.key: n for n, r in enumerate(rules)}
-    return sorted(items, key=lambda i: (i.due, rank.get(i.rule, 99), i.subject))
+    return sorted(items, key=lambda i: (i.due, rank.get(i.rule, 99), i.rank, i.subject))
 
 
 class DueService:
@@ -237,7 +241,7 @@ class DueService:
                     found = found[:per_rule] + [DueItem(
                         rule.key, rule.area, last.due, f"{rule.title}……",
                         f"另有{rule.title}未列出(每类列出最紧急的 {per_rule} 项),请在相应台账中查看或用 mibao due 列出全部",
-                        "在台账中查看")]
+                        "在台账中查看", rank=LAST)]
                 items.extend(found)
         return DueList(today, tuple(order(items, rules)), tuple(failed))
 

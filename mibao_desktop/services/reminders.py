@@ -111,20 +111,20 @@ def carrier_check_due(ctx: DueContext) -> Iterator[DueItem]:
 # -- 人员 -----------------------------------------------------------------------------------------
 
 def training_short(ctx: DueContext) -> Iterator[DueItem]:
-    """How many of each grade are short of their hours, from ``lead`` days before the year ends:
-    one item a grade, opening 培训学时… (its list names them; the counts alone are read here)."""
+    """The people (在岗, of a grade) short of their grade's minimum hours, from ``lead`` days
+    before the year ends: the most short first, as many as the first screen lists (ordered and
+    cut in SQL: training.compliance_of), each opening the person."""
     from mibao_desktop.services.training import compliance_of
 
     year_end = dt.date(ctx.today.year, 12, 31)
     if (year_end - ctx.today).days > ctx["lead"]:
         return
-    found = compliance_of(ctx.session, ctx.today.year, ctx.today, names=False)
-    for grade, (n, short) in found.counts.items():
-        if short:
-            hours = found.minimums[grade] / 10
-            yield DueItem("training_short", "人员", year_end, f"{grade}涉密人员 {short} 人",
-                          f"{ctx.today.year} 年保密教育培训不足 {hours:g} 学时({grade}涉密人员 {n} 人中 {short} 人)",
-                          "登记培训", Opens(place="training"))
+    found = compliance_of(ctx.session, ctx.today.year, ctx.today, most_short=ctx.limit)
+    for n, x in enumerate(found.short):
+        yield DueItem("training_short", "人员", year_end, f"{x.name}({x.department})" if x.department else x.name,
+                      f"{ctx.today.year} 年保密教育培训 {x.tenths / 10:g} 学时,不足{x.grade}涉密人员的 "
+                      f"{x.minimum / 10:g} 学时(差 {x.short_by / 10:g})", "登记培训", Opens(PEOPLE.key, x.person_id),
+                      rank=n)
 
 
 def documents_out(ctx: DueContext) -> Iterator[DueItem]:
