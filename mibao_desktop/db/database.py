@@ -40,7 +40,7 @@ STREAM_CACHE_KIB = 2048
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """For Alembic's model comparison: the search indexes (SQLite FTS5 tables and their shadow
     tables, PostgreSQL trigram indexes) are written by hand in the revisions, not modelled."""
-    if type_ == "table" and "_fts" in name:
+    if type_ == "table" and ("_fts" in name or name.endswith("_search_walk")):  # (and revision 0029's walk)
         return False
     if type_ == "index" and name.endswith("_trgm"):
         return False

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from sqlalchemy import text
+from sqlalchemy import column, table, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableClause
 
 
 TEXT_END = "\n\n"  # ends every search text: its last character still starts a trigram
@@ -42,6 +43,23 @@ def vocab_table(table_name: str) -> str:
 
 def trigram_index(table_name: str) -> str:
     return f"ix_{table_name}_search_trgm"
+
+
+# ledgers whose search texts SQLite also keeps in the order shown (revision 0029): ledger key →
+# the sort column. A walk in that order reads the texts one after another from
+# ``<search table>_walk`` (sort_key, id, search_text; clustered on sort_key, id; kept by
+# triggers), instead of looking each up by id.
+WALKS = {"carriers": "carrier_number"}
+_WALK_TABLES: dict[str, TableClause] = {}
+
+
+def walk_table(table_name: str) -> TableClause:
+    """The texts of ``table_name`` (a search table of a ledger of :data:`WALKS`) in order."""
+    walk = _WALK_TABLES.get(table_name)
+    if walk is None:
+        walk = _WALK_TABLES[table_name] = table(f"{table_name}_walk", column("sort_key"), column("id"),
+                                                column("search_text"))
+    return walk
 
 
 def create(conn: Connection, table_name: str) -> None:

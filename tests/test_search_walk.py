@@ -1,0 +1,93 @@
+"""The carriers' search texts kept in 登记编号 order too (revision 0029, ``search_index.WALKS``; SQLite):
+the triggers keep them in line with the carriers and their texts whatever writes them (an import,
+a form, a renumbering, a new title, a void), and a page found by reading them in order is the
+page the rows themselves give, going up or down, from the first row or further on."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import text
+
+from mibao_desktop.db import search_index
+from mibao_desktop.ledgers import carriers as C
+from mibao_desktop.ledgers.normalize import search_terms
+from mibao_desktop.security import Actor
+from mibao_desktop.services import repository
+from mibao_desktop.services.context import Services
+from mibao_desktop.services.repository import LedgerQuery, RecordRepository
+
+pytestmark = pytest.mark.sqlite_only
+
+
+def carrier(n: int, year: int) -> dict:
+    return dict(carrier_number=f"ZT-{year}-{n:04d}", title=f"会议纪要({n})", doc_number=f"保字〔{year}〕{n}号",
+                issuer="上级机关", level="秘密", classified_on=f"{year}-03-01", form="纸质", copies=1, scope="全体人员",
+                source="接收", received_on=f"{year}-03-02", keeper="李娜", department="科研一处", location="科研一处保密柜")
+
+
+@pytest.fixture
+def ledgers(db, monkeypatch):
+    monkeypatch.setattr(search_index, "SAMPLE_CHUNK_ROWS", 5)  # a sample for a table of 150 rows and more
+    monkeypatch.setattr(RecordRepository, "SPARSE", 5)
+    monkeypatch.setattr(repository, "_SAMPLES", {})
+    monkeypatch.setattr(repository, "_EDGES", {})
+    service = Services(db, Actor.local_security_admin()).ledgers
+    rows = [carrier(n, 2016 + n % 10) for n in range(1, 301)]
+    random.Random(3).shuffle(rows)  # registered in no order: the ids do not follow the numbers
+    assert not service.create_many(C.CARRIERS.key, rows).refused
+    return service
+
+
+def in_order(db) -> list[tuple]:
+    with db.session() as session:
+        return session.execute(text("SELECT sort_key, id, search_text FROM ledger_carriers_search_walk")).all()
+
+
+def from_the_rows(db) -> list[tuple]:
+    with db.session() as session:
+        return session.execute(text("SELECT t.carrier_number, t.id, s.search_text FROM ledger_carriers t "
+                                    "JOIN ledger_carriers_search s ON s.id = t.id ORDER BY 1, 2")).all()
+
+
+def test_the_texts_in_order_follow_every_write(ledgers, db):
+    assert len(in_order(db)) == 300 and in_order(db) == from_the_rows(db)
+    one = ledgers.create(C.CARRIERS.key, carrier(999, 2026))
+    moved = ledgers.find(C.CARRIERS.key, "ZT-2016-0010")
+    ledgers.update(moved.id, {"carrier_number": "ZT-2099-0001"})  # renumbered: its place moves
+    retitled = ledgers.find(C.CARRIERS.key, "ZT-2017-0011")
+    ledgers.update(retitled.id, {"title": "型号设计图纸"})  # its text changes in place
+    ledgers.void(one.id, "登记有误")
+    assert in_order(db) == from_the_rows(db)
+    assert [r for r in in_order(db) if r[1] == moved.id][0][0] == "ZT-2099-0001"
+    assert "型号设计图纸" in [r for r in in_order(db) if r[1] == retitled.id][0][2]
+
+
+@pytest.mark.parametrize("words,read_in_order", [("zt-202", True), ("保字〔2021", False), ("会议纪要(2", False),
+                                                ("zt-2019-01", False), ("科研一处 zt-2025", False)])
+def test_a_page_read_in_order_is_the_page_of_the_rows(ledgers, db, monkeypatch, words, read_in_order):
+    walked = []
+    walk = RecordRepository._walk_in_order
+    monkeypatch.setattr(RecordRepository, "_walk_in_order", lambda self, *a: walked.append(a) or walk(self, *a))
+    with db.session() as session:
+        visible = {r[0]: (r[1], r[2]) for r in session.execute(text(
+            "SELECT t.id, t.carrier_number, s.search_text FROM ledger_carriers t JOIN ledger_carriers_search s "
+            "ON s.id = t.id WHERE NOT t.voided"))}
+    terms = search_terms(words)
+    planned = 0
+    for descending in (False, True):
+        every = sorted((number, i) for i, (number, texts) in visible.items() if all(w in texts for w in terms))
+        every = [i for _n, i in (every[::-1] if descending else every)]
+        for offset, limit in ((0, 20), (20, 15), (0, 400)):
+            query = LedgerQuery(text=words, limit=limit, offset=offset, descending=descending)
+            with db.session() as session:
+                repo = RecordRepository(session)
+                before = len(walked)
+                ids = [r["id"] for r in repo.page_with_total(C.CARRIERS, query, count=False)[0]]
+                planned += len(walked) > before
+                assert ids == every[offset:offset + limit], (words, descending, offset)
+                # and read in order whatever the plan chose
+                assert [r["id"] for r in session.execute(repo._walk_joined(C.CARRIERS, query, terms)).mappings()] \
+                    == every[offset:offset + limit]
+    assert planned or not read_in_order  # 60 % of the carriers, sorted after the other 40 %: read in order
