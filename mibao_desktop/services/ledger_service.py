@@ -1585,7 +1585,10 @@ class LedgerService:
                                             if row.parent_id is not None
                                             for name, key in unique_keys(ledger, row.values))
             # 3. what each row's right values say: references, rules, duplicates
-            seen: dict[tuple[str, str, str], int] = {}
+            # (scope, field) → key → the first row holding it: a dict per field rather than one
+            # keyed by (scope, field, key) triples, whose 400,000 tuples at 100,000 computers were
+            # 25 MB of the import's peak
+            seen: dict[tuple[str, str], dict[str, int]] = {}
             stored: list[tuple[int, tuple[Field, Any, str, int]]] = []  # clashes with the database
             people_memo: dict = {}
             good: list[_Row] = []
@@ -1609,7 +1612,8 @@ class LedgerService:
                             stored.append((len(result.refused) + len(errors) + len(clashes),
                                            (ledger.field(name), values[name], key, holder)))
                         else:
-                            first = seen.setdefault((scope, name, key), row.index)
+                            first = (seen.get((scope, name)) or seen.setdefault((scope, name), {})).setdefault(
+                                key, row.index)
                             if first == row.index:
                                 continue
                             message = names.duplicate(first)
@@ -1698,8 +1702,8 @@ class LedgerService:
             return {"record_id": rid, "ledger": ledger.key, "at": now, "actor": self.actor.name, "action": "import",
                     "reason": reason, "effective_date": None}
 
-        repo.bulk_insert(RecordEvent.__table__, [event(rid, source or None) for rid, status in stored
-                                                 if status == initial])
+        repo.insert_events(ledger.key, [rid for rid, status in stored if status == initial], now, self.actor.name,
+                           "import", source or None)
         moved = [(rid, status) for rid, status in stored if status != initial]
         if moved:
             event_ids = repo.insert_returning_ids(RecordEvent.__table__, [

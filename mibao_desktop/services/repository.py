@@ -27,7 +27,7 @@ from sqlalchemy.sql.expression import Join
 
 from mibao_desktop.db import search_index
 from mibao_desktop.db.database import CACHE_KIB
-from mibao_desktop.db.models import EventTally, FacetCount, Record, RecordLink, UniqueValue
+from mibao_desktop.db.models import EventTally, FacetCount, Record, RecordEvent, RecordLink, UniqueValue
 from mibao_desktop.db.schema import search_table_of, table_of
 from mibao_desktop.ledgers import LEDGERS, Ledger, references_to
 from mibao_desktop.ledgers.fields import Field, FieldType, Ref, Reference
@@ -1068,6 +1068,9 @@ class RecordRepository:
             search_index.add(self.session, s.name, texts)
         if links:
             self.bulk_insert(RecordLink.__table__, links)
+        # in the unique index's order: each round then fills its pages one after another instead
+        # of landing all over the index
+        keys.sort()
         self._insert_tuples(UniqueValue.__table__, ["scope", "field", "value", "record_id"], keys)
         return facets
 
@@ -1088,6 +1091,17 @@ class RecordRepository:
                     convert = _ref_id
             steps.append((column, name, convert))
         return steps
+
+    def insert_events(self, ledger_key: str, record_ids: Sequence[int], at: dt.datetime, actor: str, action: str,
+                      reason: str | None) -> None:
+        """One history event of the same kind for each record (an import's): written as
+        tuples a few thousand at a time, not a dict per event (100,000 dicts were the largest
+        thing an import held at once)."""
+        stamp = _sqlite_value(at) if self.sqlite else at
+        columns = ["record_id", "ledger", "at", "actor", "action", "reason", "effective_date"]
+        for start in range(0, len(record_ids), self.CHUNK):
+            self._insert_tuples(RecordEvent.__table__, columns, [
+                (rid, ledger_key, stamp, actor, action, reason, None) for rid in record_ids[start:start + self.CHUNK]])
 
     def insert_returning_ids(self, table, rows: list[dict[str, Any]]) -> list[int]:
         """Insert rows whose ids are generated (history events) and return their ids, in order."""
