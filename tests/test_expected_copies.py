@@ -83,7 +83,9 @@ def test_the_lines_read_a_block_at_a_time_are_those_made_at_once(services, monke
     monkeypatch.setattr(E, "BLOCK", 3)  # blocks of a few lines: a carrier's copies never split
     monkeypatch.setattr(E, "SWEEP", 4)
     seen = {copy_ids(s, "ZT-2026-005")[1]: "扫描"}
-    for scope, value, person in SCOPES:
+    # the copies away or missing read from the status index (few in the ledger), or counted by carrier
+    for (scope, value, person), few in [(x, few) for x in SCOPES for few in (E.FEW_AWAY, -1)]:
+        monkeypatch.setattr(E, "FEW_AWAY", few)
         info = SimpleNamespace(scope=scope, scope_value=value, person_id=person and person_id(s, person))
         with s.ledgers._read() as session:
             expected = E.read(session, info, seen, s.ledgers._read)
@@ -100,9 +102,11 @@ def test_the_lines_read_a_block_at_a_time_are_those_made_at_once(services, monke
             assert expected.position(other, s.ledgers.get(other).parent_id) is None
 
 
-def test_the_counts_and_the_lines_of_a_persons_check(services):
+@pytest.mark.parametrize("few", [E.FEW_AWAY, -1])
+def test_the_counts_and_the_lines_of_a_persons_check(services, monkeypatch, few):
     """Lent or distributed to the person: expected with them (在位); what went to a unit is not theirs."""
     s = services
+    monkeypatch.setattr(E, "FEW_AWAY", few)
     seven = copy_ids(s, "ZT-2026-007")
     info = SimpleNamespace(scope=CC.PERSON, scope_value="王芳", person_id=person_id(s, "王芳"))
     with s.ledgers._read() as session:

@@ -258,8 +258,25 @@ class StocktakeList:
     lines: list[Line]  # the records listed, then the extra ones and the unknown codes seen
 
     def counts(self) -> dict[str, int]:
-        tally = Counter(count_key(None, x) for x in self.lines)
+        tally = tally_of(self.lines)
         return {k: tally[k] for k in COUNTED}
+
+
+def tally_of(lines: Sequence[Line]) -> Counter:
+    """The live counts (``count_key``) of an open session's lines. Lines made as they are looked
+    at (``services/expected_copies.py``) are counted from their counts by state and the states
+    of those seen, none of them made."""
+    states = getattr(lines, "states", None)
+    if states is None:
+        return Counter(count_key(None, x) for x in lines)
+    tally: Counter = Counter()
+    for state, n in states.items():
+        tally[UNCHECKED if state == PRESENT else state] += n
+    for state in lines.seen_states.values():
+        tally[UNCHECKED if state == PRESENT else state] -= 1
+        tally[SEEN if state == PRESENT else MISPLACED] += 1
+    tally.update(count_key(None, x) for x in lines.added)
+    return tally
 
 
 @dataclass
@@ -364,10 +381,11 @@ class Subject:
         return value, None
 
     def expected(self, session: Session, info: StocktakeInfo, seen: Mapping[int, str],
-                 times: Mapping[int, int]) -> Sequence[Line]:
+                 times: Mapping[int, int], later: Any = None) -> Sequence[Line]:
         """Every record the session lists, in number order, each with how it was seen (``seen``)
         and how often (``times``). A list, or any sequence that ``append``s (the lines of a
-        list may be made as they are looked at)."""
+        list may be made as they are looked at: ``later()`` then gives a read session to make
+        them in once ``session`` has closed; None when they are all walked in ``session``)."""
         rows = session.execute(_scope(self.shape, info)).all()
         names = _labels(session, {r[5] for r in rows})
         lines = []
@@ -501,9 +519,9 @@ class StocktakeService:
         # the cycle collector paused while a department's 100,000 lines are made: it would walk
         # them again and again for no garbage (a third of a carriers' list's time, measured)
         with self.ledgers._read(DOING) as session, _collector_paused():
-            return self._list(session, self._take(session, stocktake_id))
+            return self._list(session, self._take(session, stocktake_id), later=lambda: self.ledgers._read(DOING))
 
-    def _list(self, session: Session, take: Stocktake) -> StocktakeList:
+    def _list(self, session: Session, take: Stocktake, *, later: Any = None) -> StocktakeList:
         info = _info(take)
         subject = info.subject
         items = StocktakeItem.__table__.c
@@ -511,7 +529,7 @@ class StocktakeService:
             items.record_id, items.seen_how, items.times_seen, items.belongs)
             .where(items.stocktake_id == take.id, items.record_id.is_not(None))).all()}
         lines = subject.expected(session, info, {k: r[1] for k, r in seen.items()},
-                                 {k: r[2] for k, r in seen.items()})
+                                 {k: r[2] for k, r in seen.items()}, later)
         listed = subject.listed(session, info, lines, list(seen)) if seen else set()  # (nothing seen: no stray)
         extra = []
         for record_id, s in seen.items():
