@@ -8,7 +8,8 @@ JSON object.
 The carriers come from a database already built with a million copies (bench_carriers.py's),
 copied into ``--work`` first (never written in place); the staff and devices are added there
 straight into the tables as the services would leave them (records, people with grades,
-复审 dates and a few in their 脱密期; computers and media, most labelled (a 打印标识 event), some
+复审 dates and a few in their 脱密期; computers and media, most labelled (a 打印标识 event and
+label_printed_at), some
 外出/借出 with their return date, some in 维修, a few in the charge of people who left). Then
 ``Services.due.due()`` nine times on two days: one in the middle of the year, and one in
 December when the training rule reads the year's hours (wall and CPU time, median and max, and
@@ -35,7 +36,7 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from mibao_desktop.db.database import Database  # noqa: E402
 from mibao_desktop.db.models import FieldChange, Record, RecordEvent  # noqa: E402
-from mibao_desktop.db.schema import table_of  # noqa: E402
+from mibao_desktop.db.schema import LABEL_PRINTED, table_of  # noqa: E402
 from mibao_desktop.ledgers import PEOPLE, samples  # noqa: E402
 from mibao_desktop.ledgers.computers import CLASSIFIED_COMPUTERS  # noqa: E402
 from mibao_desktop.ledgers.media import REMOVABLE_MEDIA  # noqa: E402
@@ -109,11 +110,13 @@ def build(db: Database, staff: int, devices: int) -> dict:
                     row.update(device_type="台式机", user=person, classified_on=dt.date(2024, 1, 1), network="单机")
                 else:
                     row.update(media_type="U盘")
+                row[LABEL_PRINTED] = None
                 rows.append(row)
                 records.append({"id": rid, "ledger": ledger.key, "label": number, "voided": False})
-                if rng.random() < 0.97:  # labelled
+                if rng.random() < 0.97:  # labelled: the history's event and when (as PrintService.labels)
                     events.append({"id": event_id, "record_id": rid, "ledger": ledger.key, "at": now,
                                    "actor": "bench", "action": "label", "reason": "密级标识"})
+                    row[LABEL_PRINTED] = now
                     event_id += 1
                 if status != "在用":
                     day = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 330))

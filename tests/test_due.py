@@ -136,13 +136,23 @@ def test_a_device_away_past_its_return_and_a_repair_past_the_threshold(services,
         auditor.due.set_threshold("devices_in_repair", "days", 5)
 
 
-def test_a_classified_device_unlabelled_and_one_whose_person_left(services, clock):
+def test_a_classified_device_unlabelled_and_one_whose_person_left(services, clock, tmp_path):
+    from mibao_desktop.printing import labels as L
+
     made = services.ledgers.create("computers", computer())
     [item] = of(services.due.due(), "unlabelled")
     assert item.due == DAY0 + dt.timedelta(days=7) and "尚未打印密级标识" in item.reason
-    with services.db.write() as session:  # what PrintService.labels writes into the history
-        services.ledgers._event(session, made.ledger, made.id, clock(), "label", reason="密级标识")
+    services.printing.labels(made.ledger, [made], tmp_path / "标识.pdf", L.PRESETS["a4-3x7"], record=False)
+    assert of(services.due.due(), "unlabelled")  # a preview on screen prints nothing
+    services.printing.labels(made.ledger, [made], tmp_path / "标识.pdf", L.PRESETS["a4-3x7"])
     assert of(services.due.due(), "unlabelled") == []
+    with services.db.session() as session:  # printed, said in its history and its audit entry, in one go
+        from mibao_desktop.db.models import AuditEntry, RecordEvent
+
+        event = session.scalar(select(RecordEvent).where(RecordEvent.record_id == made.id,
+                                                         RecordEvent.action == "label"))
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "ledger.print")).one()
+        assert event.at == entry.at == clock() and entry.detail["count"] == 1
     # devices brought in by an import were on the unit's books (and labelled) before MiBao
     services.ledgers.create_many("computers", [computer(asset_number="JM-0902", serial_number="SN-0902", disk_serials="WD-0902",
                                                         mac_addresses="00-1A-2B-3C-09-02")])
@@ -215,6 +225,39 @@ def test_each_role_sees_the_items_of_its_job(services, clock, db):
     clock.day(16)
     [item] = of(auditor.due.due(), "audit_unverified")
     assert item.due == DAY0 + dt.timedelta(days=17)
+
+
+def test_revision_0030_takes_when_each_label_was_last_printed_from_the_history(empty_db_target):
+    """Each record with 打印标识 events gets the latest one's time; one never labelled none; and the
+    first screen then reads the column (the labelled computer is not listed, the other is)."""
+    from sqlalchemy import text
+
+    from mibao_desktop.db.database import Database
+
+    db = Database.open(empty_db_target, migrate=False)
+    try:
+        db.upgrade(backup_dir=None, target="0029")
+        made = dt.datetime.combine(DAY0, dt.time(9, 0))
+        with db.engine.begin() as conn:
+            for rid, number in ((1, "JM-0001"), (2, "JM-0002")):
+                conn.execute(text("INSERT INTO records (id, ledger, label, voided) VALUES (:i, 'computers', :n, false)"),
+                             {"i": rid, "n": number})
+                conn.execute(text("INSERT INTO ledger_computers (id, asset_number, level, status, voided, created_at, "
+                                  "updated_at, version) VALUES (:i, :n, '机密', '在用', false, :at, :at, 1)"),
+                             {"i": rid, "n": number, "at": made})
+            for hours in (1, 5):
+                conn.execute(text("INSERT INTO record_events (record_id, ledger, at, actor, action, reason) "
+                                  "VALUES (1, 'computers', :at, 'admin', 'label', '密级标识')"),
+                             {"at": made + dt.timedelta(hours=hours)})
+        db.upgrade(backup_dir=None)
+        with db.engine.connect() as conn:
+            got = dict(conn.execute(text("SELECT id, label_printed_at FROM ledger_computers")).all())
+        printed = got[1] if isinstance(got[1], dt.datetime) else dt.datetime.fromisoformat(got[1])
+        assert printed == made + dt.timedelta(hours=5) and got[2] is None
+        s = Services(db, Actor.local_security_admin(), clock=Clock(DAY0))
+        assert [i.subject for i in of(s.due.due(), "unlabelled")] == ["JM-0002"]
+    finally:
+        db.close()
 
 
 def test_the_people_short_of_their_training_hours_are_listed_most_short_first(services, clock):

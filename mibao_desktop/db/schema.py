@@ -85,6 +85,9 @@ def _field_column(ledger: Ledger, field: F.Field) -> Column:
     return Column(field.name, column_type(field), nullable=field.name not in (ledger.key_field, "status"))
 
 
+LABEL_PRINTED = "label_printed_at"  # a labelled ledger's: when the record's label was last printed
+
+
 def build_table(ledger: Ledger, metadata) -> Table:
     columns = [Column("id", Integer, ForeignKey("records.id"), primary_key=True, autoincrement=False)]
     if ledger.parent is not None:
@@ -99,6 +102,9 @@ def build_table(ledger: Ledger, metadata) -> Table:
         Column("version", Integer, nullable=False, default=1),
     ]
     name = ledger.table_name
+    labelled = ledger.label is not None and ledger.parent is None
+    if labelled:  # when its label was last printed (PrintService.labels; none: never, revision 0030)
+        columns.append(Column(LABEL_PRINTED, DateTime, nullable=True))
     # (column, id): the table's tie-break is part of the index, so that a page sorted by any
     # column is read in index order on PostgreSQL too (SQLite's rowid is in every index anyway)
     indexes = [Index(f"ix_{name}_{f.name}", f.name, "id") for f in ledger.fields if is_indexed(f)]
@@ -106,6 +112,8 @@ def build_table(ledger: Ledger, metadata) -> Table:
     if ledger.parent is not None:
         covered = ("voided", *ledger.by_parent_index) if ledger.by_parent_index else ()
         indexes.append(Index(f"ix_{name}_parent_id", "parent_id", *covered))
+    if labelled:  # the records never labelled, by when they were registered: the 首页's range
+        indexes.append(Index(f"ix_{name}_{LABEL_PRINTED}", LABEL_PRINTED, "created_at"))
     return Table(name, metadata, *columns, *indexes)
 
 

@@ -9,11 +9,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mibao_desktop import files
 from mibao_desktop.db.models import Account
 from mibao_desktop.db.database import Database
+from mibao_desktop.db.schema import LABEL_PRINTED, table_of
 from mibao_desktop.services.holdings import PersonHoldings, collect
 from mibao_desktop.ledgers import PEOPLE, Ledger, levels
 from mibao_desktop.ledgers import carriers as carrier_fields
@@ -28,6 +29,7 @@ from mibao_desktop.services.ledger_service import LedgerService, RecordView
 from mibao_desktop.services.output_service import check_target
 
 OFFSETS, COLOURS, UNIT_NAME = "printer_offsets", "label_colours", settings.UNIT_NAME
+LABEL_EVENT = "label"  # a label printed for the record, in its history (打印标识)
 HOLDINGS = "holdings"  # the form template of a person's list (printing.templates)
 # forms that list every 领取 and 交回 of the documents chosen, from their whole histories
 WHOLE_HISTORY = ("document_register",)
@@ -130,15 +132,21 @@ class PrintService:
             raise ServiceError(str(exc)) from None
         if not record:
             return drawn
-        self.ledgers.record_output("ledger.print", ledger, medium or _name(target), len(records), {
-            "what": L.KIND_TITLES[kind], "layout": layout.title, "labels": drawn, "printer": printer,
-            "unit": unit_name, "safe_margin_mm": safe_margin, "anchor": str(anchor), "asset_numbers": [r.asset_number for r in records[:200]]})
-        # each record's history says its label was printed: the first screen lists a classified
-        # device whose label never was (services/reminders.py)
+        # the print's audit entry, each record's history (its label printed) and when it was
+        # printed (the record's label_printed_at: the first screen lists a classified device whose
+        # label never was, services/reminders.py, as an index range) in one transaction
         with self.ledgers._write("打印标识") as session:
             now = self.clock()
+            audit.append(session, self.actor, "ledger.print", medium or _name(target), {
+                "ledger": ledger.title, "count": len(records), "what": L.KIND_TITLES[kind], "layout": layout.title,
+                "labels": drawn, "printer": printer, "unit": unit_name, "safe_margin_mm": safe_margin,
+                "anchor": str(anchor), "asset_numbers": [r.asset_number for r in records[:200]]}, at=now)
             for r in records:
-                self.ledgers._event(session, ledger, r.id, now, "label", reason=L.KIND_TITLES[kind])
+                self.ledgers._event(session, ledger, r.id, now, LABEL_EVENT, reason=L.KIND_TITLES[kind])
+            t = table_of(ledger)
+            ids = sorted({r.id for r in records})
+            for start in range(0, len(ids), 500):
+                session.execute(update(t).where(t.c.id.in_(ids[start:start + 500])).values({LABEL_PRINTED: now}))
         return drawn
 
     def copy_marks(self, records: Sequence[RecordView], *, receiver: str = "", sender: str = "",

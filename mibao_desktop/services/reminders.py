@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import and_, exists, func, select
 
 from mibao_desktop.db.models import Account, AuditEntry, FieldChange, RecordEvent, Stocktake
-from mibao_desktop.db.schema import table_of
+from mibao_desktop.db.schema import LABEL_PRINTED, table_of
 from mibao_desktop.ledgers import REGISTRY, carriers, decommission, leak_events, levels
 from mibao_desktop.ledgers import exit_documents as X
 from mibao_desktop.ledgers import trips as T
@@ -31,6 +31,7 @@ from mibao_desktop.ledgers.people import GRADES, PEOPLE
 from mibao_desktop.security import Role
 from mibao_desktop.services import carrier_checks, carrier_watch, settings
 from mibao_desktop.services.due import DueContext, DueItem, Opens, Rule, Threshold
+from mibao_desktop.services.print_service import LABEL_EVENT
 
 SA, AUDITOR, SYSADMIN = Role.SECURITY_ADMIN, Role.AUDITOR, Role.SYSTEM_ADMIN
 COPIES, CARRIERS, LEAKS = carriers.CARRIER_COPIES, carriers.CARRIERS, leak_events.LEAK_EVENTS
@@ -42,7 +43,6 @@ RETURN_BY = TAKEOUT_FACTS[-1].name  # 预计返回日期
 DUE_BACK = LOAN_FACTS[-1].name  # 应还日期
 LIMIT = 2000
 REVIEW_EVENT = "review"  # a carrier's 解密审查 in its history (services/declassification.py)
-LABEL_EVENT = "label"  # a level label printed for the record (PrintService.labels)
 VERIFIED_SETTING = "audit_last_verified"  # written by AuditService.verify
 SYSTEM_LEAD = 2  # a backup or verification is listed from two days before it is due, not all week
 
@@ -295,30 +295,38 @@ def devices_of_leavers(ctx: DueContext) -> Iterator[DueItem]:
 
 def unlabelled(ctx: DueContext) -> Iterator[DueItem]:
     """A classified device or medium registered within the last ``window`` days whose level
-    label was never printed (no 打印标识 event in its history), due ``days`` after it was
-    registered (by 新增, not brought in by an import). Only recent ones: the label events exist
-    since this reminder, and a ledger kept before it would list every device as never labelled; and asking each of
-    100,000 devices for its history took half a second (bench/bench_due.py)."""
+    label was never printed (no ``label_printed_at``, written with each 打印标识), due ``days``
+    after it was registered (by 新增, not brought in by an import). Only recent ones: labels
+    were recorded from this reminder on, and a ledger kept before it would list every device as
+    never labelled. The records never labelled since a day are one index range
+    (label_printed_at, created_at), walked in its order (earliest registered, most overdue, first)
+    and asked whether they came by import only until the first screen has its items."""
     days = dt.timedelta(days=ctx["days"])
     since = dt.datetime.combine(ctx.today - dt.timedelta(days=ctx["window"]), dt.time())
-    classified = [lv for lv in levels.unit().ranked if levels.is_classified(lv)]
     for ledger in DEVICES:
         if ledger.level_field is None:
             continue
         t = table_of(ledger)
-        labelled = exists().where(and_(RecordEvent.record_id == t.c.id, RecordEvent.action == LABEL_EVENT))
-        # a record that came in with a unit's own ledger (an import) was on the unit's books, and
-        # labelled by its old process, before MiBao: the first import would otherwise fill the
-        # first screen with every device it brought
-        imported = exists().where(and_(RecordEvent.record_id == t.c.id, RecordEvent.action == "import"))
-        closed = sorted(ledger.lifecycle.closing)
-        rows = ctx.session.execute(select(t.c.id, t.c[ledger.key_field], t.c.level, t.c.created_at).where(
-            t.c.created_at >= since, t.c.level.in_(classified), t.c.status.not_in(closed), t.c.voided.is_(False),
-            ~labelled, ~imported)
-            .order_by(t.c.id).limit(ctx.limit)).all()
+        # earliest registered first (the most overdue), the index's own order: the walk stops at the limit
+        rows = ctx.session.execute(_unlabelled(ledger, since).with_only_columns(
+            t.c.id, t.c[ledger.key_field], t.c.level, t.c.created_at).order_by(t.c.created_at, t.c.id)
+            .limit(ctx.limit)).all()
         for rid, number, level, created in rows:
             yield DueItem("unlabelled", "设备和介质", created.date() + days, number,
                           f"{level}{ledger.noun}尚未打印密级标识", "打印标识", Opens(ledger.key, rid))
+
+
+def _unlabelled(ledger, since: dt.datetime, until: dt.datetime | None = None):
+    """The classified records of ``ledger`` registered from ``since`` (before ``until``), not
+    closed, whose label was never printed and that did not come by an import (a record that came
+    in with a unit's own ledger was on the unit's books, labelled by its old process, before
+    MiBao: the first import would otherwise fill the first screen with every device it brought)."""
+    t = table_of(ledger)
+    classified = [lv for lv in levels.unit().ranked if levels.is_classified(lv)]
+    imported = exists().where(and_(RecordEvent.record_id == t.c.id, RecordEvent.action == "import"))
+    q = select(t.c.id).where(t.c[LABEL_PRINTED].is_(None), t.c.created_at >= since, t.c.level.in_(classified),
+                             t.c.status.not_in(sorted(ledger.lifecycle.closing)), t.c.voided.is_(False), ~imported)
+    return q.where(t.c.created_at < until) if until is not None else q
 
 
 # -- 定密 -----------------------------------------------------------------------------------------

@@ -14,17 +14,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import func, select
 
 from mibao_desktop.db.models import RecordEvent, Stocktake
 from mibao_desktop.db.schema import table_of
-from mibao_desktop.ledgers import levels
 from mibao_desktop.ledgers.carriers import CARRIER_COPIES
 from mibao_desktop.ledgers.fields import Date
 from mibao_desktop.ledgers.major_events import MAJOR_EVENT_REPORTS
 from mibao_desktop.ledgers.people import GRADES
 from mibao_desktop.services.annual_figures import NO_LEVEL, LedgerFigures
-from mibao_desktop.services.reminders import DEVICES, LABEL_EVENT, REVIEW_EVENT, RULES
+from mibao_desktop.services.reminders import DEVICES, REVIEW_EVENT, RULES, _unlabelled
 
 AREAS = ("保密制度", "定密", "涉密人员", "载体", "信息系统和设备", "场所", "会议", "涉外", "检查", "泄密事件")
 JUDGED = ("自评情况", "存在问题", "整改措施")  # what only people can write, under every area
@@ -84,17 +83,11 @@ def _year_events(session, action: str, ledger_keys, start: dt.datetime, end: dt.
 def unlabelled_in_year(session, start: dt.datetime, end: dt.datetime) -> int:
     """Classified devices and media registered (not imported) in the year, not closed, whose
     level label was never printed: the first screen's rule over the year instead of its window."""
-    classified = [lv for lv in levels.unit().ranked if levels.is_classified(lv)]
     total = 0
     for ledger in DEVICES:
         if ledger.level_field is None:
             continue
-        t = table_of(ledger)
-        labelled = exists().where(and_(RecordEvent.record_id == t.c.id, RecordEvent.action == LABEL_EVENT))
-        imported = exists().where(and_(RecordEvent.record_id == t.c.id, RecordEvent.action == "import"))
-        total += session.scalar(select(func.count()).select_from(t).where(
-            t.c.created_at >= start, t.c.created_at < end, t.c.level.in_(classified),
-            t.c.status.not_in(sorted(ledger.lifecycle.closing)), t.c.voided.is_(False), ~labelled, ~imported)) or 0
+        total += session.scalar(select(func.count()).select_from(_unlabelled(ledger, start, end).subquery())) or 0
     return total
 
 
