@@ -36,23 +36,25 @@ def test_attendees_are_picked_imported_and_the_sheet_previewed(window, qtbot, se
     _menu_action(window, "参训人员…").trigger()
     dialog = window.dialog
     assert isinstance(dialog, AttendeesDialog)
-    qtbot.waitUntil(lambda: dialog.choices.count() == 4, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.people.rowCount() == 4, timeout=10000)
+    assert dialog.choices.model() is dialog.people  # a model: the view draws only the rows on screen
 
     dialog.filter.setText("科研一处")  # (QTest types no Chinese: an input method would)
-    shown = [dialog.choices.item(r).text() for r in range(4) if not dialog.choices.item(r).isHidden()]
-    assert [t.split()[0] for t in shown] == ["刘洋", "张伟"]
+    assert dialog.people.shown_names() == ["刘洋", "张伟"]
+    dialog.filter.setText("ＲＹ")  # full width, as the ledgers' search box folds it: every number
+    assert len(dialog.people.shown_names()) == 4
     dialog.filter.clear()
-    qtbot.keyClicks(dialog.filter, "zw")  # 张伟 by the initials of the name
-    shown = [r for r in range(4) if not dialog.choices.item(r).isHidden()]
-    assert [dialog.choices.item(r).text().split()[0] for r in shown] == ["张伟"]
-    dialog.choices.item(shown[0]).setCheckState(Qt.CheckState.Checked)
+    qtbot.keyClicks(dialog.filter, "ZW")  # 张伟 by the initials of the name, any case
+    assert dialog.people.shown_names() == ["张伟"]
+    dialog.people.tick(0)
     dialog.filter.clear()
-    li = next(r for r in range(4) if dialog.choices.item(r).text().startswith("李娜"))
-    dialog.choices.item(li).setCheckState(Qt.CheckState.Checked)
+    assert dialog.people.data(dialog.people.index(dialog.people.shown_names().index("张伟")),
+                              Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked  # kept through the filter
+    dialog.people.tick(dialog.people.shown_names().index("李娜"))
     assert dialog.chosen.text() == "已选 2 人" and dialog.add_button.isEnabled()
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.count.text() == "共 2 人", timeout=10000)
-    assert dialog.choices.count() == 2  # those on the session are no longer offered
+    assert dialog.people.rowCount() == 2  # those on the session are no longer offered
     assert {p["name"] for p in services.training.attendees(training.id)} == {"张伟", "李娜"}
 
     wb = Workbook()
@@ -150,11 +152,10 @@ def test_the_register_is_spelt_out_for_the_filter_off_the_ui_thread(window, qtbo
     spell = pinyin.initials
     monkeypatch.setattr(pinyin, "initials", lambda text: (threads.append(threading.current_thread()), spell(text))[1])
     dialog = AttendeesDialog(services, services.ledgers.get(training.id), window)
-    qtbot.waitUntil(lambda: dialog.choices.count() == 2, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.people.rowCount() == 2, timeout=10000)
     qtbot.keyClicks(dialog.filter, "zw")
-    assert [dialog.choices.item(r).text().split()[0] for r in range(2) if not dialog.choices.item(r).isHidden()] \
-        == ["张伟"]
+    assert dialog.people.shown_names() == ["张伟"]
     assert threads and threading.main_thread() not in threads
-    dialog.choices.item(0).setCheckState(Qt.CheckState.Checked)
+    dialog.people.tick(0)
     assert dialog.chosen.text() == "已选 1 人"
     dialog.close()
