@@ -151,6 +151,10 @@ class Lifecycle:
     # approved), and per status what to do instead, said with the refusal
     settled: Mapping[str, tuple[str, ...]] = dc_field(default_factory=dict)
     settled_why: Mapping[str, str] = dc_field(default_factory=dict)
+    # the recorded action through which a new record is registered where 登记 is not plain, by
+    # its key (a trip is applied for: 申请 marks a restricted one), carried out by the service of
+    # the ledger's actions; None: the 新增 form stores the record as typed
+    registered_by: str | None = None
 
     def __post_init__(self) -> None:
         wrong = {s for s in self.synonyms.values() if s not in self.statuses}

@@ -75,6 +75,7 @@ TRIP_LIFECYCLE = Lifecycle(
     synonyms={"申请": APPLIED, "审批中": APPLIED, "批准": APPROVED, "同意": APPROVED, "未批准": REFUSED,
               "不批准": REFUSED, "已返回": RETURNED, "回国": RETURNED, "已回国(境)": RETURNED, "撤销": WITHDRAWN},
     actions=TRIP_ACTIONS,
+    registered_by="apply",  # 新增 is an application (services/travel.py TravelService.apply): 限制情形 marked
     # What was approved is what goes. Once approved, a change of who, where, when, why or with whom
     # is a trip nobody approved: the briefing was held for the approved one and the document's
     # 应交回日期 was set from its return date. A security administrator expects such a change to

@@ -39,9 +39,11 @@ def is_travel(ledger: Ledger) -> bool:
 
 
 def creator(ledger: Ledger, services) -> Callable | None:
-    """How the 新增 form stores a record of this ledger when it is not a plain 登记: an
-    application goes through the travel service, which marks it (限制情形)."""
-    return services.travel.apply if ledger is T.TRIPS else None
+    """How the 新增 form stores a record of this ledger when it is not a plain 登记, as its
+    lifecycle declares (``Lifecycle.registered_by``: a trip's 申请, which marks it 限制情形),
+    through the travel service, which carries the actions of such ledgers (``is_travel``)."""
+    key = ledger.lifecycle.registered_by
+    return getattr(services.travel, key) if key and is_travel(ledger) else None
 
 
 class TravelActionDialog(QDialog):

@@ -124,3 +124,15 @@ def test_the_pages_offer_what_their_lifecycle_allows(window):
     for key, (act, status) in expected.items():
         page = window.show_ledger(key)
         assert (page.act_button.isVisible(), page.status_button.isVisible()) == (act, status), key
+
+
+def test_the_new_record_form_registers_as_the_lifecycle_declares(services):
+    """新增 of a trip is its 申请 because the trips' lifecycle says so (registered_by), not because
+    the page is the trips': the same ledger declaring none is stored as typed."""
+    from dataclasses import replace
+
+    from mibao_desktop.ui.travel_dialogs import creator
+
+    assert TRIPS.lifecycle.registered_by == "apply" and creator(TRIPS, services) == services.travel.apply
+    assert creator(EXIT_DOCUMENTS, services) is None
+    assert creator(replace(TRIPS, lifecycle=replace(TRIPS.lifecycle, registered_by=None)), services) is None
