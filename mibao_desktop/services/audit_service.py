@@ -40,8 +40,10 @@ ACTION_LABELS = {
     "account.set_person_id": "登记工号", "auth.restore_login_failed": "恢复备份时登录失败",
     "check.open": "开始载体核对", "check.mark": "核对载体份", "check.unmark": "撤销核对勾选",
     "check.close": "完成载体核对", "check.follow_up": "核对缺失标为下落不明",
-    "stocktake.open": "开始盘点", "stocktake.mark": "盘点扫描或勾选", "stocktake.unmark": "撤销盘点勾选",
-    "stocktake.close": "完成盘点", "stocktake.follow_up": "盘点或核对缺失标为下落不明",
+    # 盘点 and, since revision 0028, the carriers' 载体核对 (its entries name 核对类别 and 期间)
+    "stocktake.open": "开始盘点或载体核对", "stocktake.mark": "盘点或核对:扫描或勾选",
+    "stocktake.unmark": "撤销盘点或核对勾选", "stocktake.close": "完成盘点或载体核对",
+    "stocktake.follow_up": "核对缺失标为下落不明",
     "carrier.review": "解密审查",
 }
 
