@@ -885,6 +885,16 @@ class RecordRepository:
         for f, v in keys:
             by_field.setdefault(f, set()).add(v)
         found: dict[tuple[str, str], int] = {}
+        if self.dialect == "postgresql":
+            # one query per field, the values as one array: 500 at a time was 500 queries per
+            # 50,000 rows, each planned on the statistics of before the last batch's rows went in
+            # (a sequential scan each: 24 s of an import of 100,000 computers in two batches)
+            for f, values in by_field.items():
+                stmt = base.where(UniqueValue.field == f, UniqueValue.value == any_(
+                    literal(sorted(values), ARRAY(UniqueValue.value.type))))
+                for field_name, value, rid in self.session.execute(stmt):
+                    found[(field_name, value)] = rid
+            return found
         for f, values in by_field.items():
             values = sorted(values)
             for start in range(0, len(values), 500):  # (scope, field, value) is the unique index
