@@ -24,13 +24,13 @@ from contextlib import AbstractContextManager
 from itertools import accumulate
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from sqlalchemy import Text, cast, func, select, union_all
+from sqlalchemy import Text, cast, false, func, select, union_all
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.schema import table_of
 from mibao_desktop.ledgers import carriers as C
 from mibao_desktop.services.ledger_service import _collector_paused
-from mibao_desktop.services.repository import RecordRepository
+from mibao_desktop.services.repository import OuterFirst, RecordRepository
 
 BLOCK = 500  # lines made at a time when looked at (a screenful is 30)
 SWEEP = 5_000  # lines made at a time when every line is walked (the close)
@@ -78,7 +78,7 @@ def _read(session, info, seen, reading, decorate, CC) -> ExpectedCopies:
         # index (3 ms), and the aggregate counts only (a fifth less than counting them in it)
         rows = CC._fetch(session, q.with_only_columns(parent_id, func.max(number), func.count(), ids)
                          .group_by(parent_id))
-        odd = CC._fetch(session, CC._scope_query(info, (t.c.id, t.c.status)).where(t.c.status.in_(unusual)))
+        odd = CC._fetch(session, _unusual(info, unusual, CC))
     else:
         def among(statuses):
             return func.count().filter(status.in_(sorted(statuses)))
@@ -133,6 +133,22 @@ def _read(session, info, seen, reading, decorate, CC) -> ExpectedCopies:
             return s.scalar(select(t.c.parent_id).where(t.c.id == record_id))
 
     return ExpectedCopies([(r[0], r[2], r[3]) for r in rows], states, make, locate)
+
+
+def _unusual(info: Any, statuses: Sequence[str], CC):
+    """(id, status) of the scope's copies in ``statuses``, walked from the copies' status index
+    (CROSS JOIN: left to itself SQLite walks the scope's 100,000 copies, 64–86 ms, or a place's
+    900,000 copies naming no place of their own), the scope as ``_scope_query`` has it."""
+    t, p = table_of(C.CARRIER_COPIES), table_of(C.CARRIERS)
+    q = (select(t.c.id, t.c.status).select_from(OuterFirst(t, p, p.c.id == t.c.parent_id))
+         .where(t.c.status.in_(statuses), t.c.voided == false(), p.c.voided == false()))
+    if info.scope == CC.DEPARTMENT:
+        return q.where(p.c[CC.DEPARTMENT_FIELD] == info.scope_value)
+    if info.scope == CC.PLACE:  # its own place, else its carrier's
+        return q.where(func.coalesce(t.c[CC.LOCATION], p.c[CC.LOCATION]) == info.scope_value)
+    if info.scope == CC.PERSON:  # its own holder, else its carrier's keeper
+        return q.where(func.coalesce(t.c[CC.HOLDER], p.c[CC.KEEPER]) == info.person_id)
+    return q
 
 
 def seen_states(session: Session, info: Any, ids: Sequence[int]) -> dict[int, str]:
