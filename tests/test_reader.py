@@ -116,6 +116,22 @@ def test_row_numbers_are_the_files_own_when_the_table_starts_lower_and_to_the_ri
     assert sheet.rows == [(5, [None, None, "设备编号", None]), (9, [None, None, None, "JM-01"])]
 
 
+def test_row_numbers_of_a_xls_are_the_files_own_when_the_table_starts_lower(tmp_path):
+    """(calamine gives a .xls's rows row by row from the sheet's first row, the grid from its
+    first used row: the reader counts them against the range's height)"""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("台账")
+    ws.write(4, 2, "设备编号")
+    ws.write(8, 3, "JM-01")
+    ws.write(9, 2, 7)
+    wb.save(str(tmp_path / "o.xls"))
+    (sheet,) = read_sheets(tmp_path / "o.xls")
+    assert sheet.rows == [(5, [None, None, "设备编号", None]), (9, [None, None, None, "JM-01"]),
+                          (10, [None, None, 7, None])]
+
+
 # ---------------------------------------------------------------- what a formatted number shows
 
 def test_numbers_read_as_the_text_their_format_shows(tmp_path):

@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import python_calamine
 
@@ -232,16 +232,21 @@ def _read_calamine(path: Path, kind: str, progress, cancelled, archive: zipfile.
                 raise Cancelled()
             try:
                 calamine_sheet = workbook.get_sheet_by_name(meta.name)
-                values = calamine_sheet.to_python(skip_empty_area=True)
-                start = calamine_sheet.start
+                start, height = calamine_sheet.start, calamine_sheet.height
                 merged_ranges = calamine_sheet.merged_cell_ranges or []
-                del calamine_sheet  # calamine's own copy of the cells (~100 MB at 100,000 rows) goes now
+                # row by row, each row's texts shared as it comes (see _rows): the whole grid
+                # at once (to_python) held a copy of every repeated text until it was shared,
+                # ~30 MB more at the top of reading 60,000 rows of a .xls
+                values = calamine_sheet.iter_rows()
+                del calamine_sheet  # calamine's own copy of the cells (~100 MB at 100,000 rows) goes with the rows
+                rows = _rows(values, start, height)
             except Exception as exc:
                 raise _calamine_error(path, exc, meta.name) from None
-            sheet = Sheet(meta.name, _rows(values, start),
+            del values
+            sheet = Sheet(meta.name, rows,
                           hidden=meta.visible != python_calamine.SheetVisibleEnum.Visible,
                           merged=[(r0 + 1, c0, r1 + 1, c1) for (r0, c0), (r1, c1) in merged_ranges])
-            del values
+            del rows
             if parts and meta.name in parts:
                 _apply_scan(sheet, xlsx_styles.scan_sheet(archive, parts[meta.name], styles, cancelled), styles)
             elif meta.name in scans:
@@ -255,13 +260,18 @@ def _read_calamine(path: Path, kind: str, progress, cancelled, archive: zipfile.
 _MIDNIGHT = dt.time()
 
 
-def _rows(values: list[list[Any]], start: tuple[int, int] | None) -> list[tuple[int, list[Any]]]:
-    """calamine's grid (from its first used cell) → file row numbers and values from column A."""
+def _rows(values: Iterable[list[Any]], start: tuple[int, int] | None,
+          height: int | None = None) -> list[tuple[int, list[Any]]]:
+    """calamine's grid (from its first used column; rows from its first used row, or from the
+    sheet's first row when ``iter_rows`` gives the rows above it empty, as python-calamine 0.2
+    does: told apart by counting them against the range's ``height``) → file row numbers and
+    values from column A."""
     if not start:
         return []
     first_row, first_col = start
     pad = [None] * first_col
     rows = []
+    index = -1
     # One object per distinct short text: a ledger repeats its departments, levels, types and
     # names down 100,000 rows, and a copy of each per cell is a third of the sheet's memory.
     shared: dict[str, str] = {}
@@ -290,8 +300,13 @@ def _rows(values: list[list[Any]], start: tuple[int, int] | None) -> list[tuple[
                 continue
             kept = True
         if kept:
-            rows.append((first_row + index + 1, cells))
-    return rows
+            rows.append((index + 1, cells))
+    # the grid's first row is the sheet's row first_row (0-based) when it holds height rows;
+    # given from the sheet's first row it holds first_row more
+    above = first_row if height is None else first_row + height - (index + 1)
+    if not 0 <= above <= first_row:
+        raise ValueError(f"calamine gave {index + 1} rows for a range of {height} from row {first_row}")
+    return [(number + above, cells) for number, cells in rows] if above else rows
 
 
 def _apply_scan(sheet: Sheet, scan: xlsx_styles.Scan, styles: xlsx_styles.Styles) -> None:
