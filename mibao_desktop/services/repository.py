@@ -206,6 +206,7 @@ class RecordRepository:
         self.driver_ids: list[int] | None = None
         self.broad = False  # the last search is known to match many rows: walk them in order
         self.driver_exact = True  # whether every driver id surely holds the driver word
+        self._probed: tuple[str, str, list[int]] | None = None  # (table, word, all its ids) from _probed_first_rows
 
     # -- reading one record ----------------------------------------------------------------
 
@@ -432,6 +433,7 @@ class RecordRepository:
 
     DRIVER_MAX = 20_000  # a word in more rows than this is cheaper to find by walking the rows in order
     BROAD_SHARE = 0.01  # words together in this share of the probe's rows: walk the rows in order
+    SHORT_WALK = 3  # PostgreSQL: short words in this many texts of the sample are walked, not scanned
 
     def _pick_driver(self, ledger: Ledger, terms: list[str]) -> str | None:
         """The word whose matching ids the index gives (``driver_ids``), or None.
@@ -460,7 +462,16 @@ class RecordRepository:
         if together / known.rows * rows > self.DRIVER_MAX * 1.5:
             self.broad = True  # the index would list more ids than a walk reads rows
             return None
+        if not self.sqlite and together >= self.SHORT_WALK and all(len(t) < 3 for t in terms):
+            # words pg_trgm cannot answer, in a few thousand rows at least (zz: 1 %): a walk in
+            # order reads 200 / share rows for the page, a scan five times as many to find that
+            # it holds over SPARSE and then walks as well (zz, a million computers: 252 → 85 ms)
+            self.broad = True
+            return None
         for _n, _longer, term in sorted((known.count(t), -len(t), t) for t in terms)[:2]:
+            if self._probed is not None and self._probed[:2] == (name, term):  # every row of it, just listed
+                self.driver_ids, self.driver_exact = self._probed[2], True
+                return term
             if self.sqlite:
                 found = search_index.term_ids(conn, name, term, self.DRIVER_MAX, known, rows)
             else:
@@ -625,20 +636,32 @@ class RecordRepository:
             empty = empty.limit(query.limit - len(rows))
         return rows + list(self.session.execute(empty).mappings())
 
+    # what a walk on PostgreSQL turns off, for its one query
+    WALK_SETTINGS = {"enable_bitmapscan": "off", "enable_seqscan": "off", "enable_sort": "off",
+                     "max_parallel_workers_per_gather": "0"}
+
     def _walk(self, ledger: Ledger, query: LedgerQuery, conds) -> list[RowMapping]:
         """A page of a broad search, walked in the order shown. PostgreSQL's planner cannot
-        know how common a word is and would read every match from pg_trgm and sort them all
-        (a million for 00-1a-2b): it is told not to, for this query only."""
+        know how common a word is: it would read every match from pg_trgm and sort them all
+        (a million for 00-1a-2b), or, taking a word of one character for a rare one (黄: 42
+        rows of a million expected), read every text and sort the matches (1.9 s against 57 ms
+        walked, a million computers). It is told not to, for this query only: no bitmap, no
+        scan of the table, no sort, and no parallel workers, which cost more to start than a
+        walk that stops at its first page."""
         if self.sqlite:
             if self._walks_joined(ledger, query):
                 return list(self.session.execute(self._walk_joined(ledger, query, self.terms)).mappings())
             return self.page(ledger, query, conds)
-        setting = text("SELECT set_config('enable_bitmapscan', :value, true)")
-        before = self.session.scalar(text("SELECT current_setting('enable_bitmapscan')"))
-        self.session.execute(setting, {"value": "off"})
+        names = list(self.WALK_SETTINGS)
+        setting = text("SELECT " + ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names))))
+        before = self.session.execute(text("SELECT " + ", ".join(f"current_setting(:n{i})" for i in range(len(names)))),
+                                      {f"n{i}": n for i, n in enumerate(names)}).one()
+        self.session.execute(setting, {**{f"n{i}": n for i, n in enumerate(names)},
+                                       **{f"v{i}": self.WALK_SETTINGS[n] for i, n in enumerate(names)}})
         rows = self.page(ledger, query, conds)
         # put back what it was (a failed page leaves the transaction aborted: nothing to put back)
-        self.session.execute(setting, {"value": before})
+        self.session.execute(setting, {**{f"n{i}": n for i, n in enumerate(names)},
+                                       **{f"v{i}": v for i, v in enumerate(before)}})
         return rows
 
     SPARSE = 1000  # up to this many matches a scanning search gathers them all in one pass
@@ -721,16 +744,77 @@ class RecordRepository:
             None, None, True, True, True, terms
         return found_rows
 
-    def _edge(self, ordered, key: tuple) -> Any:
-        """The row FIRST_ROWS into ``ordered``, kept a minute like the sample (reaching it
-        walks 4,000 index entries): any row would do as the end of the first rows, which
-        then are a few more or fewer as rows are added, and the page found in them is the same."""
-        key = (str(self.session.get_bind().url), *key)
+    def _edge(self, ordered, key: tuple, rows: int | None = None) -> Any:
+        """The row FIRST_ROWS (or ``rows``) into ``ordered``, kept a minute like the sample
+        (reaching it walks 4,000 index entries): any row would do as the end of the first rows,
+        which then are a few more or fewer as rows are added, and the page found in them is the same."""
+        rows = self.FIRST_ROWS if rows is None else rows
+        key = (str(self.session.get_bind().url), *key, rows)
         now = time.monotonic()
         kept = _EDGES.get(key)
         if kept is None or now - kept[0] >= self.SAMPLE_SECONDS:
-            kept = _EDGES[key] = (now, self.session.execute(ordered.offset(self.FIRST_ROWS).limit(1)).first())
+            kept = _EDGES[key] = (now, self.session.execute(ordered.offset(rows).limit(1)).first())
         return kept[1]
+
+    PROBE_IDS = 1000  # rows of a word the index is asked for, to see where they sort
+    WALK_ROWS = 40_000  # a walk in order that surely finds its page within this many rows is taken
+    # FTS5 reads a phrase's lists whole, however few rows are asked for: a long one of common
+    # trigrams costs as much as the search (00-1a-2b-00-60: 40 ms), which term_ids answers
+    # from its two rarest trigrams instead; up to 8 characters a probe costs 1-4 ms
+    PROBE_LONGEST = 8
+
+    def _probed_first_rows(self, ledger: Ledger, query: LedgerQuery) -> list[RowMapping] | None:
+        """The first page of a one-word search, walked in the order shown within the first
+        WALK_ROWS rows, when the index shows that at least a page of its rows lies there
+        (SQLite; None otherwise, the search then going on as before).
+
+        A word in some thousands of rows costs the index its list and a look-up of each row to
+        sort them (jm-01, jmsn001: 10,000 rows, 30-50 ms at a million computers; zz 45 ms),
+        while a walk in order passes a row in about half a microsecond (a page of each of those
+        within 10,000-30,000 rows: 7-14 ms). The sample cannot tell where such rows sort (jm-01
+        is in none of its texts: its rows sort together 10,000 rows in). So the index is asked
+        for the word's first PROBE_IDS + 1 rows by id (FTS5 stops there: 1-4 ms). All of them:
+        the search is driven by those ids (``_probed``, not asked again). More: those lying within
+        the first WALK_ROWS rows in order are counted, and a page of them there means the walk
+        fills its page before the end of those rows.
+        """
+        self._probed = None
+        if not self._walks_joined(ledger, query) or query.offset or not query.limit:
+            return None
+        terms = search_terms(query.text)
+        conn = self.session.connection().connection.driver_connection
+        name = search_table_of(ledger).name
+        known = self._sample(conn, name)
+        if len(terms) != 1 or len(terms[0]) > self.PROBE_LONGEST or known is None:
+            return None
+        rows = self._facet_count(ledger, {}) or 0
+        if known.together(terms)[0] / known.rows * rows > self.DRIVER_MAX * 1.5:
+            return None  # broad: walked from the first row anyway
+        ids = search_index.first_ids(conn, name, terms[0], self.PROBE_IDS + 1)
+        if ids is None:
+            return None
+        if len(ids) <= self.PROBE_IDS:  # every row of the word: sorted as the index gives them
+            self._probed = (name, terms[0], ids)
+            return None
+        t = table_of(ledger)
+        key = t.c[ledger.field(query.sort or ledger.default_sort).sort_column]
+        order = (key.desc(), t.c.id.desc()) if query.descending else (key.asc(), t.c.id.asc())
+        first = self.session.execute(select(key, t.c.id).order_by(*order).limit(1)).first()
+        edge = self._edge(select(key, t.c.id).order_by(*order), (t.name, key.name, query.descending), self.WALK_ROWS)
+        if first is None or first[0] is None or edge is None or edge[0] is None:
+            return None  # (empty values first going up: the first rows are not a range of the index)
+        within = tuple_(key, t.c.id) >= tuple_(*edge) if query.descending else tuple_(key, t.c.id) <= tuple_(*edge)
+        shown = [self._among(t.c.id, ids), within]
+        if not query.include_voided:
+            shown.append(t.c.voided == false())
+        if (self.session.scalar(select(func.count()).select_from(t).where(*shown)) or 0) < query.limit:
+            return None
+        found = list(self.session.execute(self._walk_joined(ledger, query, terms, edge=tuple(edge))).mappings())
+        if len(found) < query.limit:
+            return None  # (rows changed since: the search goes on as before)
+        self.driver, self.driver_ids, self.driver_exact, self.scans, self.broad, self.terms = \
+            None, None, True, True, True, terms
+        return found
 
     def _walks_joined(self, ledger: Ledger, query: LedgerQuery) -> bool:
         """Whether a walk of this search is _walk_joined: SQLite, the order of a column of
@@ -801,9 +885,12 @@ class RecordRepository:
         its count is a scan of its own.
         """
         t = table_of(ledger)
+        self._probed = None
         first = self._walk_texts_in_order(ledger, query)
         if first is None:
             first = self._first_rows(ledger, query)
+        if first is None:
+            first = self._probed_first_rows(ledger, query)
         if first is not None:
             return first, (self.count(ledger, query) if count else None)
         conds = self.conditions(ledger, query)
