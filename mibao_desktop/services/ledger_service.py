@@ -435,6 +435,23 @@ class LedgerService:
             raise NotFound(f"找不到编号为 {record_id} 的记录,它可能已被删除或数据库已更换。")
         return LEDGERS[located.ledger], row
 
+    def _views_by_id(self, session: Session, ids: Collection[int]) -> dict[int, RecordView]:
+        """The records of ``ids`` that exist, read together: their ledgers from the register,
+        then each ledger's rows a few hundred per query."""
+        repo = RecordRepository(session)
+        ids = sorted(ids)
+        by_ledger: dict[str, list[int]] = {}
+        for start in range(0, len(ids), 500):
+            for rid, key in session.execute(select(Record.id, Record.ledger).where(Record.id.in_(ids[start:start + 500]))):
+                if key in LEDGERS:
+                    by_ledger.setdefault(key, []).append(rid)
+        views: dict[int, RecordView] = {}
+        for key, wanted in by_ledger.items():
+            for start in range(0, len(wanted), 500):
+                views.update((v.id, v) for v in self._views(session, LEDGERS[key],
+                                                             repo.rows_by_ids(LEDGERS[key], wanted[start:start + 500])))
+        return views
+
     def _get_view(self, session: Session, record_id: int, *, lock: bool = False) -> RecordView:
         ledger, row = self._locate(session, record_id, lock=lock)
         return self._view(session, ledger, row)
@@ -630,18 +647,21 @@ class LedgerService:
         return known[1]
 
     def _rules(self, session: Session, ledger: Ledger, values: Mapping[str, Any], record_id: int | None,
-               *, replaced: RecordView | None = None, parent_id: int | None = None) -> dict[str, str]:
+               *, replaced: RecordView | None = None, parent_id: int | None = None,
+               views: Mapping[int, RecordView] | None = None) -> dict[str, str]:
         """Run the ledger's rules; ``replaced`` stands in for the stored version of a record
-        being changed (a referring record's rules are checked against the change)."""
+        being changed (a referring record's rules are checked against the change); ``views``
+        are records read beforehand (an import's), as they are in this transaction."""
         if not ledger.rules:
             return {}
         loaded: dict[str, list[RecordView]] = {}
+        views = views or {}
 
         def referenced(name: str) -> list[RecordView]:
             if name not in loaded:
                 refs = [r for r in ledger.field(name).refs(values.get(name)) if r.id is not None]
-                loaded[name] = [replaced if replaced is not None and r.id == replaced.id else self._get_view(session, r.id)
-                                for r in refs]
+                loaded[name] = [replaced if replaced is not None and r.id == replaced.id
+                                else views.get(r.id) or self._get_view(session, r.id) for r in refs]
             return loaded[name]
 
         errors: dict[str, str] = {}
@@ -1571,6 +1591,17 @@ class LedgerService:
                             named.add(ref.text)
             resolver.prefetch_people(named)
             del named
+            views: dict[int, RecordView] = {}  # the records the rows refer to, for the rules
+            for f in ledger.reference_fields:  # the numbers the rows name, looked up together
+                if f.is_person:
+                    continue
+                name, many = f.name, f.many
+                texts = {ref.text for row in staged if (value := row.values.get(name)) is not None
+                         for ref in (value if many else (value,)) if ref.id is None and ref.text}
+                if texts:
+                    resolver.prefetch_labels(f, texts)
+            if ledger.rules and resolver.prefetched_ids():
+                views = self._views_by_id(session, resolver.prefetched_ids())
             unique = plan.unique
             # the keys the database holds already, asked for all rows at once: a child ledger's
             # keys are held within their parent's scope (份号 within its carrier), so they are
@@ -1598,7 +1629,7 @@ class LedgerService:
                 values, errors = row.values, row.errors
                 found_refs = self._resolve(ledger, values, resolver, memo=people_memo, skip=errors)
                 if ledger.rules and not errors and not found_refs:
-                    found_refs = self._rules(session, ledger, values, None, parent_id=row.parent_id)
+                    found_refs = self._rules(session, ledger, values, None, parent_id=row.parent_id, views=views)
                 for name, message in found_refs.items():
                     errors.setdefault(name, message)
                 clashes: list[RowRefusal] = []

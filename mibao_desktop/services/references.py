@@ -103,6 +103,30 @@ class Resolver:
             self._targets[key] = self.repo.find_labelled(ledger, text)
         return self._targets[key]
 
+    def prefetch_labels(self, f: Field, texts: set[str]) -> None:
+        """Look up the numbers many rows of an import name in ``f`` at once, a few hundred
+        per query and target ledger, as :meth:`_by_label` would one by one (printers naming
+        their computers: two queries a row were 20 ms a row)."""
+        for ledger in (LEDGERS[k] for k in f.type.targets):
+            label = ledger.field(ledger.label_field)
+            spelt: dict[tuple[str, str], set[str]] = {}
+            for text in texts:
+                try:
+                    stored = str(label.normalise(text))
+                except FieldError:
+                    continue
+                spelt.setdefault((ledger.key, stored.casefold()), set()).add(stored)
+            # a key spelt two ways is left to _by_label, which keeps the first it is asked
+            wanted = {next(iter(forms)): key for key, forms in spelt.items()
+                      if len(forms) == 1 and key not in self._targets}
+            found = self.repo.find_labelled_many(ledger, list(wanted))
+            for stored, key in wanted.items():
+                self._targets[key] = found.get(stored, [])[:50]
+
+    def prefetched_ids(self) -> set[int]:
+        """The records the numbers looked up so far name."""
+        return {row["id"] for rows in self._targets.values() for row in rows}
+
     # -- people ---------------------------------------------------------------------------------
 
     def prefetch_people(self, names: set[str]) -> None:

@@ -325,6 +325,18 @@ class RecordRepository:
         stmt = select(t).where(t.c.voided == False, t.c[ledger.label_field] == text).order_by(t.c.id)  # noqa: E712
         return list(self.session.execute(stmt.limit(50)).mappings())
 
+    def find_labelled_many(self, ledger: Ledger, texts: Sequence[str]) -> dict[str, list[RowMapping]]:
+        """:meth:`find_labelled` of many texts, a few hundred per query: label → its records
+        (not voided), by id."""
+        t = table_of(ledger)
+        column = t.c[ledger.label_field]
+        found: dict[str, list[RowMapping]] = {}
+        for start in range(0, len(texts), 500):
+            stmt = select(t).where(t.c.voided == False, column.in_(texts[start:start + 500])).order_by(t.c.id)  # noqa: E712
+            for row in self.session.execute(stmt).mappings():
+                found.setdefault(row[ledger.label_field], []).append(row)
+        return found
+
     def people_named(self, names: Sequence[str]) -> list[RowMapping]:
         """People (not voided) with any of these names."""
         from mibao_desktop.ledgers import PEOPLE
