@@ -91,3 +91,40 @@ def test_a_page_read_in_order_is_the_page_of_the_rows(ledgers, db, monkeypatch, 
                 assert [r["id"] for r in session.execute(repo._walk_joined(C.CARRIERS, query, terms)).mappings()] \
                     == every[offset:offset + limit]
     assert planned or not read_in_order  # 60 % of the carriers, sorted after the other 40 %: read in order
+
+
+def test_revision_0030_taken_back_keeps_the_texts_in_order_and_their_triggers(empty_db_target):
+    """Taking revision 0030 back copies ledger_carriers without label_printed_at (SQLite's batch
+    mode): revision 0029's triggers name that table, and SQLite refused to rename the copy while
+    they did (the downgrade failed); those on the table itself would go with the old table. Taken
+    back and upgraded again, every write still keeps the texts in order."""
+    from alembic import command
+
+    from mibao_desktop.db.database import Database, alembic_config
+
+    db = Database.open(empty_db_target, migrate=False)
+    try:
+        db.upgrade(backup_dir=None)
+        service = Services(db, Actor.local_security_admin()).ledgers
+        first = service.create(C.CARRIERS.key, carrier(1, 2020))
+        with db.engine.connect() as conn:
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # as Database.upgrade does
+            conn.begin()
+            triggers = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                                "AND name LIKE 'ledger_carriers_search_walk%'").scalars())
+            assert len(triggers) == 6
+            command.downgrade(alembic_config(conn), "0029")
+            conn.commit()
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        with db.engine.connect() as conn:
+            columns = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(ledger_carriers)")}
+            assert "label_printed_at" not in columns
+            assert set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                            "AND name LIKE 'ledger_carriers_search_walk%'").scalars()) == triggers
+        db.upgrade(backup_dir=None)
+        service.create(C.CARRIERS.key, carrier(2, 2021))
+        service.update(first.id, {"carrier_number": "ZT-2099-0001"})
+        service.void(service.find(C.CARRIERS.key, "ZT-2021-0002").id, "登记错误")
+        assert len(in_order(db)) == 2 and in_order(db) == from_the_rows(db)
+    finally:
+        db.close()

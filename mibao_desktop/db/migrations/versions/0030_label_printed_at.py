@@ -38,7 +38,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    bind = op.get_bind()
     for table in TABLES:
         op.drop_index(f"ix_{table}_{COLUMN}", table)
+        # SQLite's batch mode copies the table, drops it and renames the copy: the triggers that
+        # name it (revision 0029's, keeping the carriers' texts in order) would stop the rename
+        # (no such table) and those on it would go with it. Taken off first and put back as the
+        # database itself wrote them.
+        triggers = [] if bind.dialect.name != "sqlite" else bind.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE ?", (f"%{table}%",)).all()
+        for name, _sql in triggers:
+            op.execute(f'DROP TRIGGER "{name}"')
         with op.batch_alter_table(table) as batch:
             batch.drop_column(COLUMN)
+        for _name, sql in triggers:
+            op.execute(sql)
