@@ -128,3 +128,20 @@ def test_revision_0030_taken_back_keeps_the_texts_in_order_and_their_triggers(em
         assert len(in_order(db)) == 2 and in_order(db) == from_the_rows(db)
     finally:
         db.close()
+
+
+def test_the_full_check_finds_texts_in_order_out_of_line_with_the_rows(ledgers, db):
+    """``mibao check`` (storage.startup.full_check) compares the texts kept in order with the
+    carriers and their texts, as it compares each search index with its table: a text missing
+    there (the walk would never find its carrier) or another than the row's is told."""
+    from mibao_desktop.storage.startup import full_check
+
+    assert full_check(db, thorough=True) is None
+    some = ledgers.find(C.CARRIERS.key, "ZT-2017-0011").id
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE ledger_carriers_search_walk SET search_text = 'x' WHERE id = ?", (some,))
+    assert full_check(db) is None  # (as many: the quick check cannot see it)
+    assert "ledger_carriers_search" in full_check(db, thorough=True)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM ledger_carriers_search_walk WHERE id = ?", (some,))
+    assert "ledger_carriers_search" in full_check(db)

@@ -114,11 +114,16 @@ def search_problem(db: Database, *, thorough: bool = False) -> str | None:
     from mibao_desktop.db import search_index
     from mibao_desktop.db.schema import SEARCH_TABLES
 
+    from mibao_desktop.db.schema import table_of
+
     with db.engine.connect() as conn:
-        for table in SEARCH_TABLES.values():
+        for key, table in SEARCH_TABLES.items():
             problem = search_index.count_problem(conn, table.name)
             if problem is None and thorough:
                 problem = search_index.check(conn, table.name)
+            if problem is None and key in search_index.WALKS:  # (and the texts kept in order: revision 0029)
+                problem = search_index.walk_problem(conn, table.name, table_of(key).name, search_index.WALKS[key],
+                                                    thorough=thorough)
             if problem:
                 return problem
     return None
