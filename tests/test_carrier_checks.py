@@ -363,3 +363,21 @@ def test_revision_0028_moves_the_checks_into_the_stocktakings_with_nothing_lost(
         assert not [i for i in s.due.due().items if i.rule == "carrier_checks" and "月核对" in i.reason]
     finally:
         db.close()
+
+
+def test_a_copy_voided_after_the_list_was_read_is_kept_as_seen_when_scanned(services):
+    """A copy whose record was voided after the list was read, then found on the shelf and its
+    label scanned: the scan is kept, said 多出 (已作废), and reported, as a voided record of any
+    ledger is in its stocktaking; it was refused (“没有第 1 份”) and nothing said it was seen."""
+    s, checks = services, services.stocktaking
+    check = open_check(s, "月核对", CC.current_period("月核对", TODAY), "部门", "科研一处")
+    assert checks.listing(check.id).counts()[ST.UNCHECKED] == 4
+    one = copy_ids(s, "ZT-2026-001")
+    s.ledgers.void(one[0], "登记错误")
+    scanned = checks.scan(check.id, "ZT-2026-001#1")
+    assert (scanned.finding, scanned.line.record_id, scanned.line.belongs) == (ST.EXTRA, one[0], "已作废")
+    assert checks.scan(check.id, "ZT-2026-001#1").finding == ST.AGAIN
+    assert checks.listing(check.id).counts()[ST.EXTRA] == 1
+    report = checks.close(check.id)
+    assert [(x.record_id, x.times_seen) for x in report.of(ST.EXTRA)] == [(one[0], 2)]
+    assert report.counts()[ST.MISSING] == 3  # the voided copy is no longer expected

@@ -28,7 +28,7 @@ from contextlib import nullcontext
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy import false, func, select, union_all
+from sqlalchemy import false, func, select, true, union_all
 from sqlalchemy.orm import Session
 
 from mibao_desktop.db.models import Record
@@ -243,6 +243,12 @@ def _find(session: Session, info: StocktakeInfo, text: str) -> int | None:
             hit = [c.id for c in copies if c.copy_number == copy_number]
             if hit:
                 return hit[0]
+            # a copy voided (after the list was read, or long before) whose label is on the shelf:
+            # the record is named, and the scan kept as 多出 (已作废), as any ledger's voided record
+            voided = session.scalar(select(t.c.id).where(t.c.parent_id == carrier_id, number_col == copy_number,
+                                                         t.c.voided == true()).order_by(t.c.id.desc()).limit(1))
+            if voided is not None:
+                return voided
             raise ServiceError(f"{number} 没有第 {copy_number} 份(共登记 {len(copies)} 份)。")
         live = [c for c in copies if c.status not in CLOSED]
         if len(copies) == 1 or len(live) == 1:
