@@ -114,3 +114,15 @@ def test_a_plan_changed_after_the_preview_is_read_again(service, tmp_path):
     report = run_import(service, plan, preview=preview)
     assert not report.reused and report.created == 3
     assert service.find("computers", "JM-001").values["department"] is None
+
+
+def test_another_files_preview_is_never_taken_though_its_header_and_mapping_are_the_same(service, tmp_path):
+    # Same header, same mapping, other rows: only the preview of this very sheet may be taken.
+    first = plan_import(COMPUTERS, sheet(tmp_path / "一.xlsx", rows()))
+    preview = run_import(service, first, dry_run=True)
+    other_rows = rows()
+    other_rows[1][9] = "停用"
+    second = plan_import(COMPUTERS, sheet(tmp_path / "二.xlsx", other_rows))
+    report = run_import(service, second, preview=preview)
+    assert not report.reused and report.created == 3
+    assert stored(service)["JM-002"][0] == "停用"  # what the second file says, not the first's 维修

@@ -236,7 +236,8 @@ class Database:
                 return None
             with self._watcher_lock:
                 if self._watcher is None:
-                    self._watcher = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+                    self._watcher = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                                                    timeout=BUSY_TIMEOUT_MS / 1000)  # (waits as a writer does)
                 version = self._watcher.execute("PRAGMA data_version").fetchone()[0]
             return (self._watch, os.stat(self.path).st_ino, version)
         row = session.execute(text(

@@ -552,8 +552,11 @@ class _Reading:
     signature line), those left out or refused for their cells, the cells split. A preview
     keeps it, with the service's own reading (``checked``), for the import after it."""
 
-    def __init__(self, signature: tuple) -> None:
+    def __init__(self, signature: tuple, sheet: Sheet) -> None:
         self.signature = signature
+        # the sheet itself, compared by identity: an ``id()`` in the signature could be taken
+        # again by another file's sheet once this one is freed (and a Sheet's ``==`` compares cells)
+        self.sheet = sheet
         self.batch_rows: list[int] = []
         self.repeated: list[int] = []
         self.skipped: list[int] = []
@@ -567,7 +570,7 @@ def _signature(plan: ImportPlan, known: dict[str, set[str]]) -> tuple:
     """What the rows handed to the service follow from: the sheet, its header and mapping, the
     fills, the flagged rows' choice, and the names a code may be split from (read from the
     database). An import whose plan says the same reads the same rows as its preview."""
-    return (plan.ledger.key, id(plan.sheet), plan.sheet_index, plan.header.position, plan.header.depth,
+    return (plan.ledger.key, plan.sheet_index, plan.header.position, plan.header.depth,
             tuple(sorted(plan.mapping.items())), tuple(sorted(plan.fills.items())), plan.include_flagged,
             plan.with_children, tuple(sorted((k, frozenset(v)) for k, v in known.items())))
 
@@ -630,8 +633,9 @@ def _run_import(service: LedgerService, plan: ImportPlan, *, all_or_nothing: boo
     mapped_fields = {n: f for n in dict.fromkeys(mapping.values()) if (f := field_of(ledger, n)) is not None}
     known = _known_names(service, plan, mapped_fields)
     split = cell_splits.splitter(ledger, mapped_fields, known)
-    reading = _Reading(_signature(plan, known))
-    if earlier is not None and (earlier.signature != reading.signature or earlier.checked is None):
+    reading = _Reading(_signature(plan, known), plan.sheet)
+    if earlier is not None and (earlier.sheet is not plan.sheet or earlier.signature != reading.signature
+                                or earlier.checked is None):
         earlier = None
     batch_rows, repeated, splits = reading.batch_rows, reading.repeated, reading.splits
     with_children, include_flagged = plan.with_children, plan.include_flagged
