@@ -58,6 +58,7 @@ class Opens:
     ledger: str | None = None
     record_id: int | None = None
     place: str | None = None
+    choice: str = ""  # what the place opens on (载体核对: 月核对, 季检查 or 年终清退归档)
 
 
 # The places an item may open beside a record, with their names on screen.

@@ -105,7 +105,7 @@ def carrier_check_due(ctx: DueContext) -> Iterator[DueItem]:
             Stocktake.closed_at.is_not(None)).limit(1)).first()
         if done is None:
             yield DueItem("carrier_checks", "载体", _period_end(kind, ctx.today), period,
-                          f"{period}{kind}尚未完成(保密工作制度第十条)", f"开始{kind}", Opens(place="carrier_check"))
+                          f"{period}{kind}尚未完成(保密工作制度第十条)", f"开始{kind}", Opens(place="carrier_check", choice=kind))
 
 
 # -- 人员 -----------------------------------------------------------------------------------------

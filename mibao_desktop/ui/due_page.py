@@ -54,7 +54,7 @@ class _Tree(QTreeWidget):
 
 class DuePage(QWidget):
     open_record = Signal(str, int)  # ledger key, record id
-    open_place = Signal(str)  # services.due.PLACES
+    open_place = Signal(str, str)  # services.due.PLACES, and what it opens on (Opens.choice)
     settle = Signal(str, int)  # a rule whose action has a dialog of its own (解密审查), the record
     told = Signal(str)
     opened_events = Signal(int)
@@ -219,7 +219,7 @@ class DuePage(QWidget):
             self.open_record.emit(item.opens.ledger or "", item.opens.record_id)
             self.settle.emit(item.rule, item.opens.record_id)
         elif item.opens.place:
-            self.open_place.emit(item.opens.place)
+            self.open_place.emit(item.opens.place, item.opens.choice)
 
 
 __all__ = ["DuePage", "TITLE"]

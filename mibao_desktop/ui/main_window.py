@@ -165,10 +165,14 @@ class MainWindow(QMainWindow):
             self.dialog.accepted.connect(lambda: self.current_page().refresh())
             self.dialog.open()
 
-    def open_place(self, place: str) -> None:
-        """An item of the 首页 that settles elsewhere than in a record."""
-        actions = {"backup": self.backup_now, "carrier_check": self.carrier_checks,
-                   "training": self.training_compliance, "password": self.change_password_requested.emit}
+    def open_place(self, place: str, choice: str = "") -> None:
+        """An item of the 首页 that settles elsewhere than in a record (``choice``: what the
+        place opens on, e.g. the 季检查 the item is about)."""
+        if place == "carrier_check":
+            self.carrier_checks(choice)
+            return
+        actions = {"backup": self.backup_now, "training": self.training_compliance,
+                   "password": self.change_password_requested.emit}
         if place in actions:
             actions[place]()
 
@@ -311,12 +315,15 @@ class MainWindow(QMainWindow):
         self.dialog = OutputRegisterDialog(self.services.outputs, self)
         self.dialog.open()
 
-    def carrier_checks(self) -> None:
-        """载体核对: the stocktaking of the carriers' copies (月核对, 季检查, 年终清退归档)."""
+    def carrier_checks(self, kind: str = "") -> None:
+        """载体核对: the stocktaking of the carriers' copies (月核对, 季检查, 年终清退归档), on
+        ``kind`` when the 首页's item names one."""
         from mibao_desktop.services.carrier_checks import COPIES
         from mibao_desktop.ui.stocktake_dialog import StocktakeDialog
 
         self.dialog = StocktakeDialog(self.services, self, ledger_key=COPIES.key)
+        if isinstance(kind, str) and kind:  # (a menu's triggered passes its checked flag)
+            self.dialog.kind.setCurrentText(kind)
         self.dialog.open()
 
     def stocktake(self) -> None:

@@ -69,7 +69,7 @@ class RoleWindow(QMainWindow):
         self.home = DuePage(services, self, check_at_start=False)
         self.home.setMaximumHeight(190)
         places = {"audit_verify": getattr(self, "verify", None), "password": self.change_password_requested.emit}
-        self.home.open_place.connect(lambda place: places.get(place) and places[place]())
+        self.home.open_place.connect(lambda place, _choice: places.get(place) and places[place]())
         self.centralWidget().layout().insertWidget(0, self.home)
 
 

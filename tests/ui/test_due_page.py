@@ -181,3 +181,25 @@ def test_a_carrier_due_for_its_declassification_review_is_reviewed_from_the_firs
     qtbot.waitUntil(lambda: not page.busy and not [r for r in page.items_shown() if r.text(3) == "ZT-5"],
                     timeout=15_000)
     wait_for_quick_reads()
+
+
+def test_a_quarterly_check_due_opens_the_carriers_check_on_that_check(qtbot, db, data_dir, told):
+    clock = Clock(DAY0)
+    services = Services(db, Actor.local_security_admin(), data_dir=data_dir, clock=clock)
+    carrier(services, number="ZT-9", level="机密", copies=1)
+    clock.day(12)  # 2026-03-14: the month's and the quarter's checks both end on 03-31
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.home_page
+    qtbot.waitUntil(lambda: page.listed is not None, timeout=15_000)
+    rows = [g.child(i) for g in (page.tree.topLevelItem(n) for n in range(page.tree.topLevelItemCount()))
+            for i in range(g.childCount())]
+    by_action = {row.text(5): row for row in rows}
+    assert {"开始月核对", "开始季检查"} <= set(by_action)
+    page.tree.setCurrentItem(by_action["开始季检查"])
+    qtbot.keyClick(page.tree, Qt.Key.Key_Return)
+    dialog = window.dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.kind.currentText() == "季检查" and dialog.part.currentIndex() == 0  # the first quarter
+    dialog.reject()
