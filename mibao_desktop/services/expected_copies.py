@@ -66,12 +66,13 @@ def _read(session, info, seen, reading, decorate, CC) -> ExpectedCopies:
         q = select().select_from(sub)
     else:  # a department's (or all): grouped by carrier as the carriers are walked, no sort
         copy_id, parent_id, status, number = t.c.id, p.c.id, t.c.status, p.c[C.CARRIERS.key_field]
+    unusual = sorted(CC._AWAY_STATUSES | {C.MISSING})  # the statuses of copies not in their place
     if session.get_bind().dialect.name == "sqlite":
         ids = func.group_concat(copy_id)
+        odd_ids = func.group_concat(cast(copy_id, Text) + ":" + status)
     else:
         ids = func.string_agg(cast(copy_id, Text), ",")
-
-    unusual = sorted(CC._AWAY_STATUSES | {C.MISSING})  # the statuses of copies not in their place
+        odd_ids = func.string_agg(cast(copy_id, Text) + ":" + status, ",")
     facets = RecordRepository(session).facet_counts(C.CARRIER_COPIES, "status")
     if sum(facets.get(x, 0) for x in unusual) <= FEW_AWAY:
         # few copies away or missing in the whole ledger: those of the scope from the status
@@ -83,9 +84,9 @@ def _read(session, info, seen, reading, decorate, CC) -> ExpectedCopies:
         def among(statuses):
             return func.count().filter(status.in_(sorted(statuses)))
 
-        rows = [(*r[:3], r[6], *r[3:6]) for r in CC._fetch(session, q.with_only_columns(
+        rows = [(*r[:3], r[6], *r[3:6], r[7]) for r in CC._fetch(session, q.with_only_columns(
             parent_id, func.max(number), func.count(), among(CC._AWAY_STATUSES), among({C.MISSING}),
-            among(CC._WITH_HOLDER), ids).group_by(parent_id))]
+            among(CC._WITH_HOLDER), ids, odd_ids.filter(status.in_(unusual))).group_by(parent_id))]
         odd = None
     rows.sort(key=lambda r: (r[1] or "", r[0]))  # 登记编号 order (then 份号, as each line is made)
     listed = sum(r[2] for r in rows)
@@ -103,6 +104,13 @@ def _read(session, info, seen, reading, decorate, CC) -> ExpectedCopies:
         held = lent + sum(1 for r in sent if CC._held(CC.DISTRIBUTED, recipients.get(r[0])))
     states = Counter({CC.PRESENT: listed - away - lost + held, CC.ABSENT: away - held, CC.LOST: lost})
     person = info.scope == CC.PERSON
+    # each copy away or missing in the state counted (the others: 在位), given to its line made
+    # later: a copy given back or lent since still counts as the counts have it (a scan takes it
+    # off the count it is in, and the counts stay those a new read makes)
+    pairs = odd if odd is not None else [(int(i), x) for r in rows if r[7]
+                                         for i, x in (pair.split(":", 1) for pair in r[7].split(","))]
+    recipients = recipients if person else {}
+    was = {i: CC.PRESENT if person and CC._held(x, recipients.get(i)) else CC.record_state(x) for i, x in pairs}
 
     def make(parents: Sequence[int], wanted: Sequence[int]) -> dict[int, tuple[int, Any]]:
         """The lines of ``wanted``, copies of the carriers ``parents``: read by carrier, from
@@ -120,12 +128,14 @@ def _read(session, info, seen, reading, decorate, CC) -> ExpectedCopies:
                 for r, x in zip(chunk, lines):
                     if person:
                         x.held = CC._held(r[CC._STATUS], sent.get(r[0]))
+                    x.counted = was.get(r[0], CC.PRESENT)
                     if decorate is not None:
                         decorate(x)
                     made[r[0]] = (r[CC._COPY], x)
         for i in wanted:  # voided (or its carrier) since the list was read: kept in its place, said so
             if i not in made:
                 made[i] = (0, CC._line((i, "", None, "", None, "", "", "", None), {}, seen.get(i), belongs="已作废"))
+                made[i][1].counted = was.get(i, CC.PRESENT)
         return made
 
     def locate(record_id: int) -> int | None:

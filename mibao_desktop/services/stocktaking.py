@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 from sqlalchemy import false, insert, literal_column, select, text, update
@@ -228,6 +228,10 @@ class Line:
     part: int | None = None  # a carrier copy's 份号
     held: bool = False  # the person a copies' check is of holds it (lent or distributed to them)
     followed: str = ""  # what was done about it after the close (已标为下落不明)
+    # the state the live counts have it in when that is not the record's now: a line made after
+    # its list was read (services/expected_copies.py) counts as the read had it, so that a scan
+    # taking it off those counts takes it off the count it is in
+    counted: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> Any:
@@ -246,7 +250,7 @@ def count_key(ledger: Ledger | None, x: Line) -> str:
     """Which live count (COUNTED) a line of an open session falls in."""
     if x.finding in (EXTRA, UNKNOWN):
         return x.finding
-    state = x.state()
+    state = x.counted or x.state()
     if x.seen_how:
         return SEEN if state == PRESENT else MISPLACED
     return UNCHECKED if state == PRESENT else state

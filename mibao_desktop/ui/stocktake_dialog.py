@@ -473,8 +473,10 @@ class StocktakeDialog(QDialog):
         line = result.line
         row = self.model.row_of(line.key)
         if row is not None and result.finding != ST.EXTRA and line.finding != ST.UNKNOWN:
+            # counted as the scan found it (its finding), not as the list's read had it: a copy
+            # given back since is 已核对, as stored
             line = replace(self.model.lines[row], seen_how=line.seen_how, times_seen=line.times_seen,
-                           belongs=line.belongs)
+                           belongs=line.belongs, counted=line.state())
         row = self.model.put(line)
         self.table.scrollTo(self.model.index(row, 0))
         self._say(result.message, result.finding)

@@ -91,6 +91,43 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monke
     wait_for_quick_reads()
 
 
+def test_a_copy_given_back_after_the_list_was_read_is_counted_right_when_scanned(qtbot, db):
+    """Lent when the list was read (外出), given back, its line made after (scrolled away and back),
+    then scanned: the counts are those a new read has (found by this session's reviewer: 已核对 1,
+    未核对 2, 外出 1 where a new read says 已核对 1, 未核对 3, 外出 0)."""
+    services = Services(db, Actor.local_security_admin())
+    for name in ("李娜", "王芳"):
+        services.ledgers.create("people", {"name": name, "department": "科研一处"})
+    services.carrier_actions.register(dict(
+        carrier_number="ZT-2026-001", title="年度保密检查通知", level="机密", classified_on="2026-01-05", copies=4,
+        scope="全体人员", source="接收", received_on=(TODAY - dt.timedelta(days=5)).isoformat(), keeper="李娜",
+        department="科研一处", location="科研一处保密柜"))
+    carrier = services.ledgers.find("carriers", "ZT-2026-001")
+    second = services.carrier_actions.copies(carrier.id)[1].id
+    services.carrier_actions.lend([second], {"borrower": "王芳", "approver": "王处长",
+                                             "due_back": (TODAY + dt.timedelta(days=7)).isoformat()})
+    dialog = StocktakeDialog(services, ledger_key="carrier_copies")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.scope.setCurrentText("部门")
+    qtbot.waitUntil(lambda: dialog.value.count() == 1)
+    dialog.value.setCurrentText("科研一处")
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 4)
+    assert "未核对 3" in dialog.counts.text() and "外出 1" in dialog.counts.text()
+    services.carrier_actions.give_back([second], {})
+    dialog.model.lines._blocks.clear()  # as when scrolled far away and back: the lines made again, now
+
+    qtbot.keyClicks(dialog.scan_box, "ZT-2026-001-2")
+    qtbot.keyClick(dialog.scan_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.queue.busy)
+    assert "已核对:ZT-2026-001 第 2 份" in dialog.said.text()
+    counts = dialog.model.counts()
+    assert (counts["已核对"], counts["未核对"], counts["外出"]) == (1, 3, 0), dialog.counts.text()
+    wait_for_quick_reads()
+
+
 def test_the_main_windows_menu_opens_the_check(window):
     from PySide6.QtGui import QAction
 
