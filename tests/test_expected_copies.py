@@ -17,17 +17,9 @@ from mibao_desktop.security import Actor
 from mibao_desktop.services import carrier_checks as CC
 from mibao_desktop.services import expected_copies as E
 from mibao_desktop.services.context import Services
+from tests.test_carrier_checks import carrier  # (the same carrier, registered the same way)
 
 TODAY = dt.date.today()
-
-
-def carrier(number, copies, **overrides):
-    values = dict(carrier_number=number, title="年度保密检查通知", doc_number="保〔2026〕3号", issuer="上级机关",
-                  level="机密", classified_on="2026-01-05", form="纸质", copies=copies, scope="全体人员",
-                  source="接收", received_on=(TODAY - dt.timedelta(days=20)).isoformat(), keeper="李娜",
-                  department="科研一处", location="科研一处保密柜")
-    values.update(overrides)
-    return values
 
 
 @pytest.fixture
