@@ -17,7 +17,12 @@ from mibao_desktop.ledgers.carriers import RULE_COPY_TOP
 from mibao_desktop.services.carrier_actions import RuleRefused, action_label, within_scope
 from mibao_desktop.services.context import Services
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
+    return dt.date.today()
+
+
 DESTROY = {"approver": "王局长", "supervisor_1": "李娜", "supervisor_2": "赵敏", "contractor": "市保密技术服务中心",
            "contractor_licence": "涉密载体销毁资质 ZJ-2024-017", "destroy_method": "送交承销单位销毁",
            "reason": "已过保存期,经批准销毁"}
@@ -26,7 +31,7 @@ DESTROY = {"approver": "王局长", "supervisor_1": "李娜", "supervisor_2": "�
 def received(**overrides):
     values = dict(carrier_number="SW-2026-001", title="关于做好年度保密检查工作的通知", doc_number="浙保〔2026〕12号",
                   issuer="省保密局", level="机密★10年", classified_on="2026-01-05", form="纸质", copies=12, pages=6,
-                  scope="保密办、科研一处", source="接收", received_on=(TODAY - dt.timedelta(days=30)).isoformat(),
+                  scope="保密办、科研一处", source="接收", received_on=(today() - dt.timedelta(days=30)).isoformat(),
                   keeper="李娜", department="保密办", location="保密办保密柜")
     values.update(overrides)
     return values
@@ -63,17 +68,17 @@ def test_the_story_of_a_received_document_of_twelve_copies(services, db, tmp_pat
 
     # 分发: every copy to a person of the scope, approved
     sent = acts.distribute([c.id for c in copies[:11]], {"recipient": "张伟", "approver": "王局长"},
-                           effective_date=TODAY - dt.timedelta(days=25))  # before copy 6 is found missing
+                           effective_date=today() - dt.timedelta(days=25))  # before copy 6 is found missing
     assert {c.status for c in sent} == {"已分发"} and {c.display("holder") for c in sent} == {"张伟"}
     entry = ledgers.history(copies[0].id)[0]
     assert entry.status_moved == ("在管", "已分发") and entry.fact("approver") == "王局长"
     assert any(c.field == "holder" and (c.old, c.new) == ("李娜", "张伟") for c in entry.changes)
 
     # 借阅 one, due ten days ago: back late
-    lent_on = TODAY - dt.timedelta(days=20)
-    lent = acts.lend([copies[11].id], {"borrower": "刘洋", "due_back": (TODAY - dt.timedelta(days=10)).isoformat(),
+    lent_on = today() - dt.timedelta(days=20)
+    lent = acts.lend([copies[11].id], {"borrower": "刘洋", "due_back": (today() - dt.timedelta(days=10)).isoformat(),
                                        "approver": "王局长"}, effective_date=lent_on)[0]
-    assert (lent.status, lent.display("holder"), lent.values["due_on"]) == ("借出", "刘洋", TODAY - dt.timedelta(days=10))
+    assert (lent.status, lent.display("holder"), lent.values["due_on"]) == ("借出", "刘洋", today() - dt.timedelta(days=10))
     back = acts.give_back([lent.id])[0]
     assert (back.status, back.display("holder"), back.values["due_on"]) == ("在管", "李娜", None)
     returned = ledgers.history(lent.id)[0]
@@ -99,10 +104,10 @@ def test_the_story_of_a_received_document_of_twelve_copies(services, db, tmp_pat
 
     # 下落不明 one: a status change with its date in the history (the missing clock reads it)
     lost = acts.missing([copies[5].id], {"circumstances": "月核对时发现张伟处缺少第6份"},
-                        effective_date=TODAY - dt.timedelta(days=2))[0]
+                        effective_date=today() - dt.timedelta(days=2))[0]
     assert lost.status == "下落不明"
     marked = ledgers.history(lost.id)[0]
-    assert marked.status_moved == ("已分发", "下落不明") and marked.effective_date == TODAY - dt.timedelta(days=2)
+    assert marked.status_moved == ("已分发", "下落不明") and marked.effective_date == today() - dt.timedelta(days=2)
 
     # the rest come back and are destroyed together, with the filled form and list
     rest = [c.id for c in copies if c.id != copies[5].id]
@@ -175,12 +180,12 @@ def test_a_secret_copy_needs_the_issuing_units_consent(services):
 def test_a_borrower_outside_the_scope_needs_the_reason_in_the_approval(services):
     acts = services.carrier_actions
     copies = acts.copies(acts.register(received(copies=2)).id)
-    loan = {"borrower": "王芳", "due_back": (TODAY + dt.timedelta(days=7)).isoformat(), "approver": "王局长"}
+    loan = {"borrower": "王芳", "due_back": (today() + dt.timedelta(days=7)).isoformat(), "approver": "王局长"}
     with pytest.raises(ValidationFailed) as missing:
         acts.lend([copies[0].id], {"approver": "王局长"})
     assert "借阅必须填写借用人" in str(missing.value) and "借阅必须填写应还日期" in str(missing.value)
     with pytest.raises(ValidationFailed, match="早于变更日期"):
-        acts.lend([copies[0].id], {**loan, "borrower": "张伟", "due_back": (TODAY - dt.timedelta(days=1)).isoformat()})
+        acts.lend([copies[0].id], {**loan, "borrower": "张伟", "due_back": (today() - dt.timedelta(days=1)).isoformat()})
     with pytest.raises(RuleRefused) as refused:
         acts.lend([copies[0].id], loan)
     assert "王芳(科研二处)不在载体 SW-2026-001 的知悉范围内" in str(refused.value)
@@ -257,7 +262,7 @@ def test_a_copy_is_changed_only_through_its_actions_and_only_by_the_security_adm
         services.ledgers.change_status(one.id, "已销毁", reason="直接改")
     auditor = Services(db, Actor("shenji", Role.AUDITOR))
     with pytest.raises(ServiceError):
-        auditor.carrier_actions.lend([one.id], {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"})
+        auditor.carrier_actions.lend([one.id], {"borrower": "张伟", "due_back": today().isoformat(), "approver": "王局长"})
     assert [a.label for a in acts.available(one)] == ["分发", "借阅", "复制", "清退", "移交", "送修", "销毁", "下落不明"]
 
 
@@ -307,7 +312,7 @@ def test_the_audit_log_says_each_action_in_chinese(services, db):
 
     acts = services.carrier_actions
     copies = acts.copies(acts.register(received(copies=3)).id)
-    acts.lend([copies[0].id], {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"})
+    acts.lend([copies[0].id], {"borrower": "张伟", "due_back": today().isoformat(), "approver": "王局长"})
     acts.transfer([copies[1].id], {"new_holder": "赵敏", "approver": "王局长"})
     acts.copy(copies[2].id, {"copy_kind": "摘录", "copy_count": 1, "approver": "王局长", "issuer_consent": "同意"})
     with db.session() as session:
@@ -326,7 +331,7 @@ def test_a_carrier_closes_only_with_its_copies(services):
     acts, ledgers = services.carrier_actions, services.ledgers
     carrier = acts.register(received(copies=3))
     copies = acts.copies(carrier.id)
-    acts.lend([copies[0].id], {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"})
+    acts.lend([copies[0].id], {"borrower": "张伟", "due_back": today().isoformat(), "approver": "王局长"})
     with pytest.raises(LifecycleError) as err:
         ledgers.change_status(carrier.id, "清退", reason="退回发文单位")
     assert "份号 1(借出,张伟)" in str(err.value) and "份号 2(在管,李娜)" in str(err.value)
@@ -365,7 +370,7 @@ def test_a_status_change_taken_back_puts_the_holder_and_due_date_back(services):
     they were before the change taken back, in the reversal's own history event."""
     acts, ledgers = services.carrier_actions, services.ledgers
     a, b = acts.copies(acts.register(received(copies=2)).id)
-    due = TODAY + dt.timedelta(days=7)
+    due = today() + dt.timedelta(days=7)
     loan = {"borrower": "王芳", "due_back": due.isoformat(), "approver": "王局长", "beyond_scope": "经批准"}
     acts.lend([a.id], loan)
     acts.give_back([a.id])
@@ -394,7 +399,7 @@ def test_two_workstations_acting_on_the_same_copies_in_other_orders_do_not_deadl
     from mibao_desktop.db.database import Database
 
     ids = [c.id for c in services.carrier_actions.copies(services.carrier_actions.register(received(copies=40)).id)]
-    loan = {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"}
+    loan = {"borrower": "张伟", "due_back": today().isoformat(), "approver": "王局长"}
     opened = [Database.open(db_target) for _ in range(2)]
     start = threading.Barrier(2)
 
@@ -428,7 +433,7 @@ def test_a_database_error_reaches_the_user_in_chinese(services, db):
     with db.write() as session:
         session.execute(sql("ALTER TABLE record_events RENAME TO record_events_gone"))
     with pytest.raises(ServiceError) as err:
-        services.carrier_actions.lend([one.id], {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"})
+        services.carrier_actions.lend([one.id], {"borrower": "张伟", "due_back": today().isoformat(), "approver": "王局长"})
     assert "数据库" in str(err.value) and "没有保存" in str(err.value)
     assert not any("a" <= ch.lower() <= "z" for ch in str(err.value).split("(")[0]), str(err.value)
 
@@ -439,13 +444,13 @@ def test_an_action_is_not_dated_before_the_copys_latest_status_change(services):
     back does not count: the 借阅 entered again with its true, earlier date is accepted."""
     acts, ledgers = services.carrier_actions, services.ledgers
     one = acts.copies(acts.register(received(copies=1)).id)[0]
-    loan = {"borrower": "张伟", "due_back": TODAY.isoformat(), "approver": "王局长"}
-    acts.lend([one.id], loan, effective_date=TODAY - dt.timedelta(days=5))
+    loan = {"borrower": "张伟", "due_back": today().isoformat(), "approver": "王局长"}
+    acts.lend([one.id], loan, effective_date=today() - dt.timedelta(days=5))
     with pytest.raises(ServiceError, match="不能早于") as err:
-        acts.give_back([one.id], effective_date=TODAY - dt.timedelta(days=6))
-    assert "借阅" in str(err.value) and (TODAY - dt.timedelta(days=5)).isoformat() in str(err.value)
+        acts.give_back([one.id], effective_date=today() - dt.timedelta(days=6))
+    assert "借阅" in str(err.value) and (today() - dt.timedelta(days=5)).isoformat() in str(err.value)
     assert ledgers.get(one.id).status == "借出"
-    assert acts.give_back([one.id], effective_date=TODAY - dt.timedelta(days=5))[0].status == "在管"  # the same day may
-    acts.lend([one.id], loan, effective_date=TODAY - dt.timedelta(days=2))
+    assert acts.give_back([one.id], effective_date=today() - dt.timedelta(days=5))[0].status == "在管"  # the same day may
+    acts.lend([one.id], loan, effective_date=today() - dt.timedelta(days=2))
     ledgers.reverse_status(one.id, ledgers.history(one.id)[0].id)  # entered by mistake, today
-    assert acts.lend([one.id], loan, effective_date=TODAY - dt.timedelta(days=3))[0].status == "借出"
+    assert acts.lend([one.id], loan, effective_date=today() - dt.timedelta(days=3))[0].status == "借出"

@@ -23,7 +23,12 @@ from mibao_desktop.services import carrier_checks as CC
 from mibao_desktop.services import stocktaking as ST
 from mibao_desktop.services.context import Services
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
+    return dt.date.today()
+
+
 COPIES = CC.COPIES.key
 
 
@@ -34,7 +39,7 @@ def open_check(s, kind, period, scope, value=""):
 def carrier(number, copies, **overrides):
     values = dict(carrier_number=number, title="年度保密检查通知", doc_number="保〔2026〕3号", issuer="上级机关",
                   level="机密", classified_on="2026-01-05", form="纸质", copies=copies, scope="全体人员",
-                  source="接收", received_on=(TODAY - dt.timedelta(days=20)).isoformat(), keeper="李娜",
+                  source="接收", received_on=(today() - dt.timedelta(days=20)).isoformat(), keeper="李娜",
                   department="科研一处", location="科研一处保密柜")
     values.update(overrides)
     return values
@@ -74,10 +79,10 @@ def test_parse_code_reads_a_record_number_and_a_copy_number():
 def test_a_department_check_from_open_to_report(services, db, tmp_path):
     s = services
     one, two, nine = copy_ids(s, "ZT-2026-001"), copy_ids(s, "ZT-2026-002"), copy_ids(s, "ZT-2026-009")
-    s.carrier_actions.lend([one[2]], {"borrower": "张伟", "due_back": (TODAY + dt.timedelta(days=7)).isoformat(),
+    s.carrier_actions.lend([one[2]], {"borrower": "张伟", "due_back": (today() + dt.timedelta(days=7)).isoformat(),
                                       "approver": "王处长"})
     checks = s.stocktaking
-    check = open_check(s, "月核对", CC.current_period("月核对", TODAY), "部门", "科研一处")
+    check = open_check(s, "月核对", CC.current_period("月核对", today()), "部门", "科研一处")
     assert open_check(s, "月核对", check.period, "部门", "科研一处").id == check.id  # taken up, not opened twice
     assert check.title == f"月核对 {check.period} 部门:科研一处" and check.word == "核对"
     listing = checks.listing(check.id)
@@ -167,7 +172,7 @@ def test_a_person_and_a_place_check_and_the_refusals(services):
     assert [x.record_id for x in checks.listing(person.id).lines] == nine
     # a copy lent to a person is with them: their check expects it (the place's and the keeper's do not)
     one = copy_ids(s, "ZT-2026-001")
-    s.carrier_actions.lend([one[0]], {"borrower": "张伟", "due_back": (TODAY + dt.timedelta(days=3)).isoformat(),
+    s.carrier_actions.lend([one[0]], {"borrower": "张伟", "due_back": (today() + dt.timedelta(days=3)).isoformat(),
                                       "approver": "王处长"})
     borrower = open_check(s, "月核对", "2026年11月", "人员", "张伟")
     assert [(x.record_id, x.state()) for x in checks.listing(borrower.id).lines] == [(one[0], "在位")]
@@ -199,7 +204,7 @@ def test_a_distributed_copy_is_away_with_its_recipient_not_missing(services):
     one = copy_ids(s, "ZT-2026-001")
     s.carrier_actions.distribute([one[0]], {"recipient_unit": "市保密局", "approver": "王处长"})
     s.carrier_actions.distribute([one[1]], {"recipient": "王芳", "approver": "王处长"})
-    place = open_check(s, "月核对", CC.current_period("月核对", TODAY), "存放位置", "科研一处保密柜")
+    place = open_check(s, "月核对", CC.current_period("月核对", today()), "存放位置", "科研一处保密柜")
     lines = {x.record_id: x for x in checks.listing(place.id).lines}
     assert (lines[one[0]].state(), lines[one[0]].person) == ("外出", "市保密局")
     assert (lines[one[1]].state(), lines[one[1]].person) == ("外出", "王芳")
@@ -211,7 +216,7 @@ def test_a_distributed_copy_is_away_with_its_recipient_not_missing(services):
     assert [x.record_id for x in report.of("缺失")] == copy_ids(s, "ZT-2026-002")  # only what should be there
     with pytest.raises(ServiceError, match="缺失"):
         checks.mark_missing(place.id, [one[0]], "")
-    person = open_check(s, "月核对", CC.current_period("月核对", TODAY), "人员", "王芳")
+    person = open_check(s, "月核对", CC.current_period("月核对", today()), "人员", "王芳")
     held = {x.record_id: x.state() for x in checks.listing(person.id).lines}
     assert held[one[1]] == "在位"  # distributed to her: with her
     assert checks.scan(person.id, copy_code("ZT-2026-001", 1)).finding == "多出"  # went to 市保密局, not to her
@@ -229,7 +234,7 @@ def test_workstations_opening_the_same_check_at_once_share_one(services, db, db_
     from mibao_desktop.db.database import Database
     from mibao_desktop.db.models import Stocktake
 
-    period = CC.current_period("月核对", TODAY)
+    period = CC.current_period("月核对", today())
     others = [Database.open(db_target) for _ in range(6)]
     start = threading.Barrier(len(others))
 
@@ -293,7 +298,7 @@ def test_a_departments_check_list_reads_the_copies_from_their_index_alone(servic
     a department of 100,000 copies read each copy's whole row (1 s of the list's 1.05)."""
     from mibao_desktop.db.models import Stocktake
 
-    check = open_check(services, "月核对", CC.current_period("月核对", TODAY), "部门", "科研一处")
+    check = open_check(services, "月核对", CC.current_period("月核对", today()), "部门", "科研一处")
     with db.session() as session:
         info = ST._info(session.get(Stocktake, check.id))
         sql = CC._scope_copies(info).compile(db.engine, compile_kwargs={"literal_binds": True})
@@ -316,8 +321,8 @@ def test_revision_0028_moves_the_checks_into_the_stocktakings_with_nothing_lost(
     db = Database.open(empty_db_target, migrate=False)
     try:
         db.upgrade(backup_dir=None, target="0027")
-        at = dt.datetime.combine(TODAY, dt.time(9, 0))
-        period = CC.current_period("月核对", TODAY)
+        at = dt.datetime.combine(today(), dt.time(9, 0))
+        period = CC.current_period("月核对", today())
         with db.engine.begin() as conn:
             for rid, ledger, label in ((1, "carriers", "ZT-1"), (2, "carrier_copies", "1"), (3, "carrier_copies", "2")):
                 conn.execute(text("INSERT INTO records (id, ledger, label, voided) VALUES (:i, :l, :b, false)"),
@@ -337,7 +342,7 @@ def test_revision_0028_moves_the_checks_into_the_stocktakings_with_nothing_lost(
                 ":summary)"), {"p": period, "at": at, "summary": '{"已核对": 1, "缺失": 1}'})
             conn.execute(text(
                 "INSERT INTO carrier_checks (id, kind, period, scope, scope_value, opened_at, opened_by) "
-                "VALUES (2, '季检查', :p, '全部', '', :at, 'admin')"), {"p": CC.current_period("季检查", TODAY), "at": at})
+                "VALUES (2, '季检查', :p, '全部', '', :at, 'admin')"), {"p": CC.current_period("季检查", today()), "at": at})
             for check_id, copy_id, finding, how, number, followed in (
                     (1, 2, "已核对", "扫描", 1, None), (1, 3, "缺失", None, 2, "2026-11-05 已标为下落不明"),
                     (2, 3, "已核对", "勾选", None, None)):
@@ -352,7 +357,7 @@ def test_revision_0028_moves_the_checks_into_the_stocktakings_with_nothing_lost(
         s = Services(db, Actor.local_security_admin())
         moved = s.stocktaking.sessions(ledger_key=COPIES)
         assert [(c.id, c.kind, c.period, c.closed) for c in moved] == [
-            (3, "季检查", CC.current_period("季检查", TODAY), False), (2, "月核对", period, True)]
+            (3, "季检查", CC.current_period("季检查", today()), False), (2, "月核对", period, True)]
         assert moved[1].summary == {ST.SEEN: 1, "缺失": 1} and moved[1].checkers == "李娜"
         report = s.stocktaking.report(2)
         assert [(x.label, x.finding, x.seen_how, x.times_seen, x.followed) for x in report.lines] == [
@@ -370,7 +375,7 @@ def test_a_copy_voided_after_the_list_was_read_is_kept_as_seen_when_scanned(serv
     label scanned: the scan is kept, said 多出 (已作废), and reported, as a voided record of any
     ledger is in its stocktaking; it was refused (“没有第 1 份”) and nothing said it was seen."""
     s, checks = services, services.stocktaking
-    check = open_check(s, "月核对", CC.current_period("月核对", TODAY), "部门", "科研一处")
+    check = open_check(s, "月核对", CC.current_period("月核对", today()), "部门", "科研一处")
     assert checks.listing(check.id).counts()[ST.UNCHECKED] == 4
     one = copy_ids(s, "ZT-2026-001")
     s.ledgers.void(one[0], "登记错误")

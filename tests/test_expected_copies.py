@@ -19,7 +19,10 @@ from mibao_desktop.services import expected_copies as E
 from mibao_desktop.services.context import Services
 from tests.test_carrier_checks import carrier  # (the same carrier, registered the same way)
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
+    return dt.date.today()
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def services(db):
         s.carrier_actions.register(carrier(number, n))
     s.carrier_actions.register(carrier("ZT-2026-009", 2, department="科研二处", keeper="王芳", location="科研二处保密柜"))
     one, seven = copy_ids(s, "ZT-2026-001"), copy_ids(s, "ZT-2026-007")
-    s.carrier_actions.lend([seven[1]], {"borrower": "王芳", "due_back": (TODAY + dt.timedelta(days=7)).isoformat(),
+    s.carrier_actions.lend([seven[1]], {"borrower": "王芳", "due_back": (today() + dt.timedelta(days=7)).isoformat(),
                                         "approver": "王处长"})
     s.carrier_actions.distribute([seven[2]], {"recipient": "王芳", "approver": "王处长"})
     s.carrier_actions.distribute([one[0]], {"recipient_unit": "市保密局", "approver": "王处长"})
@@ -153,7 +156,7 @@ def test_a_line_made_after_its_copy_changed_counts_as_the_read_had_it(services, 
     expected.seen_states = {}
     tally = ST.tally_of(expected)
     s.carrier_actions.give_back([seven[1]], {})  # read as 外出, now 在位
-    s.carrier_actions.lend([five[0]], {"borrower": "张伟", "due_back": (TODAY + dt.timedelta(days=7)).isoformat(),
+    s.carrier_actions.lend([five[0]], {"borrower": "张伟", "due_back": (today() + dt.timedelta(days=7)).isoformat(),
                                        "approver": "王处长"})  # read as 在位, now 外出
     returned, lent = (expected[expected.position(i)] for i in (seven[1], five[0]))  # made now
     assert (returned.status, lent.status) == ("在管", "借出")  # the lines show the copies as they are

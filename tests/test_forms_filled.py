@@ -21,7 +21,13 @@ from mibao_desktop.services.print_service import PrintService
 from tests.conftest import computer
 
 UNIT = "中国航天科工集团第二研究院七〇六所保密办公室"
-TODAY = dt.date.today()
+
+
+def today() -> dt.date:
+    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
+    return dt.date.today()
+
+
 PASSWORDS = {Role.SYSTEM_ADMIN: ("xitong", "赵系统", "Qz8#mW2vLp4x"),
              Role.SECURITY_ADMIN: ("baomi", "王保密", "Rt5%nB7kPs3y"),
              Role.AUDITOR: ("shenji", "钱审计", "Hv9@cX6jDf2u")}
@@ -75,14 +81,14 @@ def test_a_unit_name_too_long_at_the_first_start_makes_no_account(db):
 
 def test_takeout_form_prints_the_trip_the_carrier_the_unit_and_the_handler(ledgers, printing, tmp_path):
     pc = machines(ledgers, 1)[0]
-    back = TODAY + dt.timedelta(days=6)
+    back = today() + dt.timedelta(days=6)
     ledgers.change_status(pc.id, "外出", facts={"destination": "北京航天城", "trip_purpose": "参加型号方案评审会",
                                                 "carried_by": "李娜", "return_by": back})
     out = tmp_path / "takeout.pdf"
     printing.form("takeout", pc.ledger, [ledgers.get(pc.id)], out)
     text = pdftotext(out)
     for word in ("涉密信息设备外出审核表", f"单位:{UNIT}", "经办人:王保密", "外出地点北京航天城", "携带人李娜",
-                 "参加型号方案评审会", f"{TODAY:%Y年%m月%d日}至{back:%Y年%m月%d日}", "JM-2024-001", "携带人:"):
+                 "参加型号方案评审会", f"{today():%Y年%m月%d日}至{back:%Y年%m月%d日}", "JM-2024-001", "携带人:"):
         assert word in text, word
     assert "baomi" not in text and "注意" not in text  # the 姓名, not the login; nothing to warn of
     assert printing.form_warnings("takeout", [ledgers.get(pc.id)]) == []
@@ -116,7 +122,7 @@ def test_maintenance_record_takes_its_kind_and_facts_from_the_last_change(ledger
 
 def test_destruction_form_lists_many_records_with_the_reason_and_date_of_their_retirement(ledgers, printing, tmp_path):
     pcs = machines(ledgers)
-    retired_on = TODAY - dt.timedelta(days=3)
+    retired_on = today() - dt.timedelta(days=3)
     for pc in pcs[:2]:
         ledgers.change_status(pc.id, "报废", facts={"reason": "超过使用年限,主板损坏"}, effective_date=retired_on)
     records = [ledgers.get(pc.id) for pc in pcs]
@@ -138,7 +144,7 @@ def test_destruction_form_lists_many_records_with_the_reason_and_date_of_their_r
     out2 = tmp_path / "destruction2.pdf"
     printing.form("destruction", pcs[0].ledger, [ledgers.get(pc.id) for pc in pcs[:2]], out2)
     text = pdftotext(out2)
-    assert f"销毁日期{TODAY:%Y年%m月%d日}" in text and "注意" not in text
+    assert f"销毁日期{today():%Y年%m月%d日}" in text and "注意" not in text
 
 
 def test_every_form_carries_the_unit_name(ledgers, printing, tmp_path):
@@ -161,13 +167,13 @@ def test_borrowing_register_fills_the_line_of_a_record_on_loan(ledgers, printing
 
     lent, kept = ledgers.create("media", medium()), ledgers.create("media", medium(asset_number="JMU-0002",
                                                                                    serial_number="M2"))
-    due = TODAY + dt.timedelta(days=10)
+    due = today() + dt.timedelta(days=10)
     ledgers.change_status(lent.id, "借出", facts={"borrower": "赵敏", "due_back": due})
     out = tmp_path / "borrowing.pdf"
     printing.form("borrowing", lent.ledger, [ledgers.get(lent.id), ledgers.get(kept.id)], out)
     lines = [line for line in pdftotext(out).splitlines() if "JMU-000" in line]
-    assert "赵敏" in lines[0] and TODAY.isoformat() in lines[0] and due.isoformat() in lines[0]
-    assert "赵敏" not in lines[1] and TODAY.isoformat() not in lines[1]  # not lent: left to fill by hand
+    assert "赵敏" in lines[0] and today().isoformat() in lines[0] and due.isoformat() in lines[0]
+    assert "赵敏" not in lines[1] and today().isoformat() not in lines[1]  # not lent: left to fill by hand
 
 
 def test_a_printed_line_never_begins_with_a_closing_mark():

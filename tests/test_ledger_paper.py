@@ -30,8 +30,17 @@ from tests.conftest import computer, medium
 
 COMPUTERS = LEDGERS["computers"]
 UNIT = "某市某研究所"
-TODAY = dt.date.today()
-LAST_YEAR = TODAY.replace(year=TODAY.year - 1, month=6, day=1)
+
+
+def today() -> dt.date:
+    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
+    return dt.date.today()
+
+
+def last_year() -> dt.date:
+    return today().replace(year=today().year - 1, month=6, day=1)
+
+
 PASSWORD = "Paper-Test-2026"
 
 
@@ -106,7 +115,7 @@ def test_the_ledger_export_is_laid_out_as_the_paper_ledger(baomi, tmp_path, empt
     signoff = ws.cell(ws.max_row, 1).value
     assert ws.max_row == 9 and ws.cell(8, 1).value is None
     assert signoff.startswith("填表人:李保密") and "审核人:" in signoff
-    assert f"日期:{TODAY.year} 年 {TODAY.month} 月 {TODAY.day} 日" in signoff
+    assert f"日期:{today().year} 年 {today().month} 月 {today().day} 日" in signoff
     assert f"A9:{last}9" in {str(r) for r in ws.merged_cells.ranges}
     assert not _ruled(ws.cell(9, 1))
 
@@ -155,19 +164,19 @@ def _summary(ws):
 
 
 def test_the_annual_summary_is_one_table_counted_by_in_service_date(baomi, tmp_path):
-    new_jan = baomi.create("computers", _pc(1, level="机密", start_date=TODAY.replace(month=1, day=1)))
-    old = baomi.create("computers", _pc(2, level="秘密", start_date=LAST_YEAR))  # entered this year, in use since last
+    new_jan = baomi.create("computers", _pc(1, level="机密", start_date=today().replace(month=1, day=1)))
+    old = baomi.create("computers", _pc(2, level="秘密", start_date=last_year()))  # entered this year, in use since last
     baomi.create("computers", _pc(3, level="绝密"))  # no 启用日期: registered through the form this year
-    baomi.create_many("computers", [_pc(4, level="秘密", start_date=LAST_YEAR), _pc(5, level="秘密")])  # imported
-    wrong = baomi.create("computers", _pc(6, level="秘密", start_date=TODAY.replace(month=1, day=1)))
+    baomi.create_many("computers", [_pc(4, level="秘密", start_date=last_year()), _pc(5, level="秘密")])  # imported
+    wrong = baomi.create("computers", _pc(6, level="秘密", start_date=today().replace(month=1, day=1)))
     baomi.change_status(new_jan.id, "停用", reason="暂不使用")
     baomi.change_status(old.id, "报废", reason="超过使用年限")
     baomi.void(wrong.id, "重复登记")
-    baomi.create("media", medium(level="秘密", start_date=TODAY.replace(month=1, day=1)))
-    baomi.create("media", medium(asset_number="JMU-0002", serial_number="K2", level="非涉密", start_date=LAST_YEAR))
+    baomi.create("media", medium(level="秘密", start_date=today().replace(month=1, day=1)))
+    baomi.create("media", medium(asset_number="JMU-0002", serial_number="K2", level="非涉密", start_date=last_year()))
 
     out = tmp_path / "年度.xlsx"
-    export_annual_report(baomi, TODAY.year, out)
+    export_annual_report(baomi, today().year, out)
     ws = openpyxl.load_workbook(out)["汇总"]
     rows = _summary(ws)
     pcs = {lv: rows[("涉密计算机台账", lv)] for lv in ("绝密", "机密", "秘密", "小计")}
@@ -215,7 +224,7 @@ def test_the_report_is_marked_by_the_highest_level_it_lists(service, tmp_path):
     service.void(top.id, "登记有误")  # no longer listed
     assert report_marking(service) == "秘密"
     out = tmp_path / "年度.xlsx"
-    export_annual_report(service, TODAY.year, out)
+    export_annual_report(service, today().year, out)
     assert openpyxl.load_workbook(out)["汇总"]["A1"].value == "秘密★"
 
 
@@ -256,7 +265,7 @@ def test_a_printed_ledger_has_the_marking_and_page_numbers_on_every_page(baomi, 
         assert text.count("秘密★") >= 2, number  # page header and footer
         assert f"第{number}页共{len(pages)}页" in text
         assert "涉密计算机台账" in text and "序号" in text and "设备编号" in text  # repeated on every page
-    assert "填表人:李保密" in pages[-1] and "审核人:" in pages[-1] and f"日期:{TODAY.year}年" in pages[-1]
+    assert "填表人:李保密" in pages[-1] and "审核人:" in pages[-1] and f"日期:{today().year}年" in pages[-1]
     assert f"填报单位:{UNIT}" in pages[0] and "填表人" not in pages[0]
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
     pngs = sorted(tmp_path.glob("page-*.png"))
@@ -265,13 +274,13 @@ def test_a_printed_ledger_has_the_marking_and_page_numbers_on_every_page(baomi, 
 
 def test_the_printed_annual_summary_fits_one_a4_page(baomi, tmp_path, libreoffice_profile):
     soffice = _tools()
-    baomi.create("computers", _pc(1, level="机密", start_date=TODAY.replace(month=1, day=1)))
+    baomi.create("computers", _pc(1, level="机密", start_date=today().replace(month=1, day=1)))
     baomi.create("media", medium())
     out = tmp_path / "年度.xlsx"
-    export_annual_report(baomi, TODAY.year, out)
+    export_annual_report(baomi, today().year, out)
     pdf, (width, height), pages = _pdf(soffice, out, tmp_path, libreoffice_profile)
     assert (round(width), round(height)) == (842, 595)
-    summary = [i for i, text in enumerate(pages) if f"{TODAY.year}年度保密台账汇总表" in text]
+    summary = [i for i, text in enumerate(pages) if f"{today().year}年度保密台账汇总表" in text]
     assert summary == [0]  # the whole table, its note and the sign-off on the first page
     assert "说明" in pages[0] and "填表人:李保密" in pages[0] and "人员名册" in pages[0]
     assert all("机密★" in text and f"第{i}页共{len(pages)}页" in text for i, text in enumerate(pages, start=1))
@@ -296,7 +305,7 @@ def _import_without_levels(service, tmp_path, count: int) -> None:
     """Computers from a paper ledger kept without a 密级 column: stored 待补充 (level empty)."""
     from tests.test_import_layouts import save
 
-    day = TODAY.replace(month=1, day=1).isoformat()
+    day = today().replace(month=1, day=1).isoformat()
     header = ["设备编号", "品牌型号", "定密时间", "使用人", "责任人", "部门", "硬盘序列号", "MAC地址", "机器序列号", "启用日期"]
     rows = [header] + [[f"JM-{n:04d}", "联想", day, "张伟", "张伟", "保密办", f"WD-{n}", f"00-1A-2B-3C-4D-{n:02X}",
                         f"SN-{n}", day] for n in range(11, 11 + count)]
@@ -320,7 +329,7 @@ def test_records_whose_level_is_pending_are_counted_and_not_under_marked(baomi, 
     baomi.change_status(baomi.find("computers", "JM-0012").id, "停用", reason="暂不使用")  # read by the status index
     baomi.void(baomi.find("computers", "JM-0013").id, "重复登记")  # no longer held
     out = tmp_path / "年度.xlsx"
-    export_annual_report(baomi, TODAY.year, out)
+    export_annual_report(baomi, today().year, out)
     ws = openpyxl.load_workbook(out)["汇总"]
     rows = _summary(ws)
     pcs = {lv: rows[("涉密计算机台账", lv)] for lv in ("秘密", "密级待补充", "小计")}
@@ -354,7 +363,7 @@ def test_the_printed_self_assessment_is_upright_a4_with_its_header_on_each_page(
     soffice = _tools()
     baomi.create("computers", _pc(1, level="机密"))
     out = tmp_path / "年度.xlsx"
-    export_annual_report(baomi, TODAY.year, out)
+    export_annual_report(baomi, today().year, out)
     wb = load_workbook(out)
     for name in wb.sheetnames:  # the 自查自评 alone, as printed from its sheet
         if name != "自查自评":
@@ -362,7 +371,7 @@ def test_the_printed_self_assessment_is_upright_a4_with_its_header_on_each_page(
     wb.save(out)
     pdf, (width, height), pages = _pdf(soffice, out, tmp_path, libreoffice_profile)
     assert (round(width), round(height)) == (595, 842)  # A4 portrait
-    assert f"{TODAY.year}年度保密工作自查自评表" in pages[0] and "填报单位" in pages[0]
+    assert f"{today().year}年度保密工作自查自评表" in pages[0] and "填报单位" in pages[0]
     assert all("检查项目" in text and "机密★" in text for text in pages)  # header and marking on each page
     assert "十、泄密事件" in "".join(pages) and "填表人:李保密" in pages[-1]
     assert sum(text.count("整改措施") for text in pages) == 10 + 1  # a row under each area, and the note

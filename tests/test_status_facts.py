@@ -15,9 +15,15 @@ from mibao_desktop.ledgers.declaration import DEVICE_LIFECYCLE, MEDIA_LIFECYCLE
 from mibao_desktop.services.ledger_service import LedgerQuery
 from tests.conftest import computer
 
-TODAY = dt.date.today()
-TRIP = {"destination": "北京航天城", "trip_purpose": "型号评审会汇报", "carried_by": "李娜",
-        "return_by": (TODAY + dt.timedelta(days=5)).isoformat()}
+
+def today() -> dt.date:
+    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
+    return dt.date.today()
+
+
+def trip() -> dict:
+    return {"destination": "北京航天城", "trip_purpose": "型号评审会汇报", "carried_by": "李娜",
+            "return_by": (today() + dt.timedelta(days=5)).isoformat()}
 
 
 def _audit(db, action="record.status"):
@@ -48,20 +54,20 @@ def test_takeout_facts_required_in_chinese(service):
     assert "外出地点" not in message
     assert service.get(view.id).status == "在用"  # nothing stored
     with pytest.raises(ValidationFailed, match="早于变更日期"):
-        service.change_status(view.id, "外出", facts={**TRIP, "return_by": "2020-01-01"})
+        service.change_status(view.id, "外出", facts={**trip(), "return_by": "2020-01-01"})
     with pytest.raises(ValidationFailed, match="不填写"):
-        service.change_status(view.id, "外出", facts={**TRIP, "borrower": "王芳"})
+        service.change_status(view.id, "外出", facts={**trip(), "borrower": "王芳"})
 
 
 def test_takeout_facts_stored_read_back_and_audited(service, db):
     view = service.create("computers", computer())
-    moved = service.change_status(view.id, "外出", facts=TRIP, effective_date=TODAY)
+    moved = service.change_status(view.id, "外出", facts=trip(), effective_date=today())
     assert moved.status == "外出"
     entry = service.history(view.id)[0]
     assert entry.status_moved == ("在用", "外出")
     assert [(c.label, c.new) for c in entry.facts] == [
         ("外出地点", "北京航天城"), ("外出事由", "型号评审会汇报"), ("携带人", "李娜"),
-        ("预计返回日期", TRIP["return_by"])]
+        ("预计返回日期", trip()["return_by"])]
     assert entry.fact("carried_by") == "李娜" and entry.reason is None
     # the carrier is a person of the register (added, as any person named anew)
     people = service.query("people", LedgerQuery(text="李娜")).rows
@@ -73,7 +79,7 @@ def test_takeout_facts_stored_read_back_and_audited(service, db):
 
 def test_carrier_is_the_registered_person_by_id(service):
     view = service.create("computers", computer())
-    service.change_status(view.id, "外出", facts=TRIP)
+    service.change_status(view.id, "外出", facts=trip())
     person = service.query("people", LedgerQuery(text="李娜")).rows[0]
     service.update(person.id, {"name": "李娜娜"})  # renamed since: the history keeps what it showed
     assert service.history(view.id)[0].fact("carried_by") == "李娜"
@@ -97,13 +103,13 @@ def test_repair_and_loan_and_closing_facts(service):
                                       "level": "秘密", "responsible_person": "张伟", "department": "保密办"})
     with pytest.raises(ValidationFailed, match="借用人"):
         service.change_status(medium.id, "借出")
-    service.change_status(medium.id, "借出", facts={"borrower": "赵强", "due_back": TODAY + dt.timedelta(days=3)})
-    assert service.history(medium.id)[0].fact("due_back") == (TODAY + dt.timedelta(days=3)).isoformat()
+    service.change_status(medium.id, "借出", facts={"borrower": "赵强", "due_back": today() + dt.timedelta(days=3)})
+    assert service.history(medium.id)[0].fact("due_back") == (today() + dt.timedelta(days=3)).isoformat()
 
 
 def test_reversal_is_a_new_recorded_change(service, db):
     view = service.create("computers", computer())
-    service.change_status(view.id, "外出", facts=TRIP)
+    service.change_status(view.id, "外出", facts=trip())
     out = service.history(view.id)[0]
     assert out.reversible
     back = service.reverse_status(view.id, out.id)
@@ -125,7 +131,7 @@ def test_reversal_is_a_new_recorded_change(service, db):
 
 def test_reversal_of_a_return_brings_back_the_trip_facts(service):
     view = service.create("computers", computer())
-    service.change_status(view.id, "外出", facts=TRIP)
+    service.change_status(view.id, "外出", facts=trip())
     service.change_status(view.id, "在用")  # came back, entered too early
     back = service.reverse_status(view.id, service.history(view.id)[0].id)
     assert back.status == "外出"

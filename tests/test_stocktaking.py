@@ -23,7 +23,10 @@ from mibao_desktop.services import stocktaking as ST
 from mibao_desktop.services.context import Services
 from tests.conftest import computer, medium
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
+    return dt.date.today()
 
 
 @pytest.fixture
@@ -62,7 +65,7 @@ def test_a_department_stocktake_from_open_to_report(services, db, tmp_path):
     s = services
     s.ledgers.change_status(rid(s, "computers", "JM-0004"), "外出", facts={
         "destination": "北京", "trip_purpose": "参加会议", "carried_by": "张伟",
-        "return_by": (TODAY + dt.timedelta(days=3)).isoformat()})
+        "return_by": (today() + dt.timedelta(days=3)).isoformat()})
     st = s.stocktaking
     assert st.scope_values("computers", "部门") == ["科研一处", "科研二处"]
     with pytest.raises(ValidationFailed):
@@ -187,7 +190,7 @@ def test_a_copy_labels_code_names_its_carrier_in_a_stocktaking_of_the_carriers(s
     s = services
     s.carrier_actions.register(dict(
         carrier_number="ZT-2026-001", title="年度保密检查通知", level="机密", classified_on="2026-01-05", copies=3,
-        scope="全体人员", source="接收", received_on=(TODAY - dt.timedelta(days=5)).isoformat(), keeper="李娜",
+        scope="全体人员", source="接收", received_on=(today() - dt.timedelta(days=5)).isoformat(), keeper="李娜",
         department="科研一处", location="科研一处保密柜"))
     take = s.stocktaking.open("carriers", "存放位置", "科研一处保密柜")
     listing = s.stocktaking.listing(take.id)

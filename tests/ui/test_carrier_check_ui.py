@@ -15,7 +15,10 @@ from mibao_desktop.services import stocktaking as ST
 from mibao_desktop.ui.stocktake_dialog import StocktakeDialog
 from mibao_desktop.ui.tasks import wait_for_quick_reads
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
+    return dt.date.today()
 
 
 def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monkeypatch):
@@ -23,13 +26,13 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monke
     services.ledgers.create("people", {"name": "李娜", "department": "科研一处"})
     services.carrier_actions.register(dict(
         carrier_number="ZT-2026-001", title="年度保密检查通知", level="机密", classified_on="2026-01-05", copies=3,
-        scope="全体人员", source="接收", received_on=(TODAY - dt.timedelta(days=5)).isoformat(), keeper="李娜",
+        scope="全体人员", source="接收", received_on=(today() - dt.timedelta(days=5)).isoformat(), keeper="李娜",
         department="科研一处", location="科研一处保密柜"))
     dialog = StocktakeDialog(services, ledger_key="carrier_copies")
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
-    assert dialog.kind.isVisible() and dialog.part.currentText() == f"{TODAY.month} 月"  # this month's 月核对
+    assert dialog.kind.isVisible() and dialog.part.currentText() == f"{today().month} 月"  # this month's 月核对
     assert dialog.start_button.text() == "开始核对" and dialog.missing_button.isVisible()
     assert dialog.scope.findText("人员") >= 0
     dialog.scope.setCurrentText("部门")
@@ -100,12 +103,12 @@ def test_a_copy_given_back_after_the_list_was_read_is_counted_right_when_scanned
         services.ledgers.create("people", {"name": name, "department": "科研一处"})
     services.carrier_actions.register(dict(
         carrier_number="ZT-2026-001", title="年度保密检查通知", level="机密", classified_on="2026-01-05", copies=4,
-        scope="全体人员", source="接收", received_on=(TODAY - dt.timedelta(days=5)).isoformat(), keeper="李娜",
+        scope="全体人员", source="接收", received_on=(today() - dt.timedelta(days=5)).isoformat(), keeper="李娜",
         department="科研一处", location="科研一处保密柜"))
     carrier = services.ledgers.find("carriers", "ZT-2026-001")
     second = services.carrier_actions.copies(carrier.id)[1].id
     services.carrier_actions.lend([second], {"borrower": "王芳", "approver": "王处长",
-                                             "due_back": (TODAY + dt.timedelta(days=7)).isoformat()})
+                                             "due_back": (today() + dt.timedelta(days=7)).isoformat()})
     dialog = StocktakeDialog(services, ledger_key="carrier_copies")
     qtbot.addWidget(dialog)
     dialog.show()

@@ -13,8 +13,14 @@ from PySide6.QtCore import Qt
 from mibao_desktop.ledgers.trainings import TRAININGS
 from mibao_desktop.ui.training_dialogs import AttendeesDialog, ComplianceDialog, CompliancePrintDialog, SignInPrintDialog
 
-YEAR = dt.date.today().year
-HELD = dt.date(YEAR, 1, 2).isoformat()
+
+def year() -> int:
+    """Read at each call: a run that crosses the new year must not ask for last year's hours."""
+    return dt.date.today().year
+
+
+def held() -> str:
+    return dt.date(year(), 1, 2).isoformat()
 
 
 def _menu_action(window, text):
@@ -25,7 +31,7 @@ def test_attendees_are_picked_imported_and_the_sheet_previewed(window, qtbot, se
     for name, dept, grade in (("张伟", "科研一处", "核心"), ("刘洋", "科研一处", "一般"), ("李娜", "保密办", "重要"),
                               ("赵敏", "办公室", "一般")):
         services.ledgers.create("people", {"name": name, "department": dept, "grade": grade})
-    training = services.training.register({"held_on": HELD, "subject": "保密法学习", "hours": "2"})
+    training = services.training.register({"held_on": held(), "subject": "保密法学习", "hours": "2"})
 
     _menu_action(window, "参训人员…").trigger()  # nothing chosen: told to choose a session
     assert told[-1] == ("inform", "参训人员", f"请先在“{TRAININGS.title}”中选择一次培训。")
@@ -81,7 +87,7 @@ def test_attendees_are_picked_imported_and_the_sheet_previewed(window, qtbot, se
 def test_the_list_of_who_is_short_is_read_off_the_ui_thread_and_previewed(window, qtbot, services):
     made = {name: services.ledgers.create("people", {"name": name, "department": "保密办", "grade": grade})
             for name, grade in (("张伟", "核心"), ("李娜", "一般"), ("赵敏", None))}
-    services.training.register({"held_on": HELD, "subject": "保密法学习", "hours": "4.5"}, [made["李娜"].id, made["张伟"].id])
+    services.training.register({"held_on": held(), "subject": "保密法学习", "hours": "4.5"}, [made["李娜"].id, made["张伟"].id])
     _menu_action(window, "培训学时…").trigger()
     dialog = window.dialog
     assert isinstance(dialog, ComplianceDialog)
@@ -90,8 +96,8 @@ def test_the_list_of_who_is_short_is_read_off_the_ui_thread_and_previewed(window
     assert dialog.table.rowCount() == 1
     assert [dialog.table.item(0, c).text() for c in range(8)] == [made["张伟"].values["person_number"], "张伟", "保密办",
                                                                  "核心", "1", "4.5", "8", "3.5"]
-    dialog.year.setValue(YEAR - 1)  # last year: nobody trained
-    qtbot.waitUntil(lambda: dialog.compliance.year == YEAR - 1, timeout=10000)
+    dialog.year.setValue(year() - 1)  # last year: nobody trained
+    qtbot.waitUntil(lambda: dialog.compliance.year == year() - 1, timeout=10000)
     assert dialog.table.rowCount() == 2
     dialog.print_button.click()
     preview = dialog.print_dialog
@@ -108,8 +114,8 @@ def test_the_minimum_hours_are_set_in_the_system_menu(window, qtbot, services):
     from mibao_desktop.ui.settings_dialog import TrainingMinimumsDialog
 
     person = services.ledgers.create("people", {"name": "刘洋", "department": "科研一处", "grade": "一般"})
-    services.training.register({"held_on": HELD, "subject": "保密法学习", "hours": "3"}, [person.id])
-    assert [ln.name for ln in services.training.compliance(YEAR).short] == ["刘洋"]  # 3 of the seed's 4
+    services.training.register({"held_on": held(), "subject": "保密法学习", "hours": "3"}, [person.id])
+    assert [ln.name for ln in services.training.compliance(year()).short] == ["刘洋"]  # 3 of the seed's 4
 
     _menu_action(window, "培训最低学时…").trigger()
     dialog = window.dialog
@@ -132,7 +138,7 @@ def test_the_minimum_hours_are_set_in_the_system_menu(window, qtbot, services):
         entry = read.scalars(select(AuditEntry).where(AuditEntry.action == "settings.change")
                              .order_by(AuditEntry.id.desc())).first()
     assert entry.detail["changed"] == {"重要": ["8", "6.5"], "一般": ["4", "2.5"]}
-    assert services.training.compliance(YEAR).short == []  # 3 ≥ 2.5
+    assert services.training.compliance(year()).short == []  # 3 ≥ 2.5
     _menu_action(window, "培训最低学时…").trigger()  # opened again: what was saved
     assert window.dialog.spins["重要"].value() == 6.5
 
@@ -147,7 +153,7 @@ def test_the_register_is_spelt_out_for_the_filter_off_the_ui_thread(window, qtbo
 
     for name in ("张伟", "刘洋"):
         services.ledgers.create("people", {"name": name, "department": "科研一处", "grade": "一般"})
-    training = services.training.register({"held_on": HELD, "subject": "保密法学习", "hours": "2"})
+    training = services.training.register({"held_on": held(), "subject": "保密法学习", "hours": "2"})
     threads = []
     spell = pinyin.initials
     monkeypatch.setattr(pinyin, "initials", lambda text: (threads.append(threading.current_thread()), spell(text))[1])

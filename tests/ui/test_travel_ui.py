@@ -10,7 +10,10 @@ from mibao_desktop.ledgers.exit_documents import EXIT_DOCUMENTS
 from mibao_desktop.ledgers.trips import TRIPS
 from mibao_desktop.ui.travel_dialogs import DocumentWatchDialog, TravelActionDialog
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
+    return dt.date.today()
 
 
 def _menu(page):
@@ -21,9 +24,9 @@ def _menu(page):
 def test_a_passport_is_refused_before_the_briefing_and_handed_out_after(window, qtbot, services, told):
     who = services.ledgers.create("people", {"name": "李娜", "department": "科研一处", "grade": "重要"})
     doc = services.ledgers.create(EXIT_DOCUMENTS.key, {"document_number": "E12345678", "holder": who.label,
-                                                       "kind": "护照", "expires_on": TODAY.replace(year=TODAY.year + 5)})
+                                                       "kind": "护照", "expires_on": today().replace(year=today().year + 5)})
     trip = services.travel.apply({"traveller": who.label, "kind": "因私", "destinations": "日本", "purpose": "旅游",
-                                  "leave_on": TODAY, "return_on": TODAY + dt.timedelta(days=7)})
+                                  "leave_on": today(), "return_on": today() + dt.timedelta(days=7)})
 
     # 审批 through the trips page's 办理 ▸ 审批同意
     page = window.show_ledger(TRIPS.key)
@@ -61,7 +64,7 @@ def test_a_passport_is_refused_before_the_briefing_and_handed_out_after(window, 
     page.dialog.editors["briefed_by"].set_text("保密办 刘洋")
     page.dialog.save()
     assert page.dialog is None or page.dialog.saved is not None
-    assert services.ledgers.get(trip.id).values["briefed_on"] == TODAY
+    assert services.ledgers.get(trip.id).values["briefed_on"] == today()
 
     window.show_ledger(EXIT_DOCUMENTS.key)
     qtbot.waitUntil(lambda: docs.select_record(doc.id))
@@ -71,7 +74,7 @@ def test_a_passport_is_refused_before_the_briefing_and_handed_out_after(window, 
     handing.save()
     assert handing.saved is not None, handing.error.text()
     stored = services.ledgers.get(doc.id)
-    assert stored.status == "已领取" and stored.values["due_on"] == TODAY + dt.timedelta(days=17)
+    assert stored.status == "已领取" and stored.values["due_on"] == today() + dt.timedelta(days=17)
 
     # the watch list reads off the UI thread; nothing overdue yet, the person listed nowhere
     _menu(docs)["证件逾期、到期与未登记…"].trigger()
@@ -79,7 +82,7 @@ def test_a_passport_is_refused_before_the_briefing_and_handed_out_after(window, 
     assert isinstance(watch, DocumentWatchDialog)
     qtbot.waitUntil(lambda: watch.watch is not None)
     assert watch.overdue.topLevelItemCount() == 0 and watch.tabs.tabText(2) == "未登记证件(0)"
-    assert services.travel.overdue(TODAY + dt.timedelta(days=18))[0].number == "E12345678"
+    assert services.travel.overdue(today() + dt.timedelta(days=18))[0].number == "E12345678"
 
 
 def test_an_application_entered_in_the_form_is_marked_for_a_core_persons_private_travel(window, qtbot, services):
@@ -88,8 +91,8 @@ def test_an_application_entered_in_the_form_is_marked_for_a_core_persons_private
     page.add_button.click()
     form = page.dialog
     for name, value in (("traveller", "赵强"), ("kind", "因私"), ("destinations", "泰国"), ("purpose", "探亲"),
-                        ("leave_on", (TODAY + dt.timedelta(days=20)).isoformat()),
-                        ("return_on", (TODAY + dt.timedelta(days=27)).isoformat())):
+                        ("leave_on", (today() + dt.timedelta(days=20)).isoformat()),
+                        ("return_on", (today() + dt.timedelta(days=27)).isoformat())):
         form.editors[name].set_text(value)
     form.save()
     assert form.saved is not None, form.banner.text()
