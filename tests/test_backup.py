@@ -112,6 +112,19 @@ def test_rotation_keeps_seven_days_four_weeks_twelve_months(tmp_path):
     assert (tmp_path / "mibao-manual-20250101-080000.sqlite").exists()
 
 
+def test_rotation_keeps_the_three_newest_copies_made_before_an_upgrade(tmp_path):
+    start = dt.datetime(2026, 1, 1, 8, 0)
+    for i in range(5):
+        (tmp_path / f"mibao-before-upgrade-{start + dt.timedelta(days=30 * i):%Y%m%d-%H%M%S}.sqlite").write_bytes(b"x")
+    (tmp_path / "mibao-before-restore-20250101-080000.sqlite").write_bytes(b"x")
+    (tmp_path / "mibao-manual-20250101-080000.sqlite").write_bytes(b"x")
+    backup.rotate(tmp_path, Rotation(), now=start + dt.timedelta(days=200))
+    left = sorted(b.made_at.date() for b in backup.list_backups(tmp_path) if b.kind == "before-upgrade")
+    assert left == [(start + dt.timedelta(days=30 * i)).date() for i in (2, 3, 4)]
+    assert (tmp_path / "mibao-before-restore-20250101-080000.sqlite").exists()
+    assert (tmp_path / "mibao-manual-20250101-080000.sqlite").exists()
+
+
 def test_the_daily_backup_is_made_once_a_day(db, service, tmp_path):
     service.create("computers", computer())
     morning = dt.datetime(2026, 11, 23, 8, 0)

@@ -244,6 +244,10 @@ class Rotation:
     daily: int = 7
     weekly: int = 4
     monthly: int = 12
+    # Each upgrade copies the whole file aside (2 GB at a million records): without a limit a
+    # few versions fill the classified computer's disk. The newest ones are what a failed
+    # upgrade needs; the dailies keep the older states.
+    upgrades: int = 3
 
 
 def integrity_problem(path: Path, *, quick: bool = False) -> str | None:
@@ -407,8 +411,11 @@ def daily_backup_if_due(db_path: Path, backup_dir: Path, rotation: Rotation = Ro
 
 def rotate(backup_dir: Path, rotation: Rotation = Rotation(), *, now: dt.datetime | None = None) -> list[Path]:
     """Keep the newest daily backup of each of the last ``daily`` days, ``weekly`` ISO weeks
-    and ``monthly`` months that have one; delete the other daily backups. Other kinds stay."""
-    daily = [b for b in list_backups(backup_dir) if b.kind == "daily"]  # newest first
+    and ``monthly`` months that have one, and the newest ``upgrades`` copies made before an
+    upgrade; delete the other daily and before-upgrade backups. Manual and before-restore
+    copies stay: a person chose to make them."""
+    every = list_backups(backup_dir)  # newest first
+    daily = [b for b in every if b.kind == "daily"]
     keep: set[Path] = set()
     for count, period in ((rotation.daily, lambda d: d.date()),
                           (rotation.weekly, lambda d: d.isocalendar()[:2]),
@@ -422,10 +429,11 @@ def rotate(backup_dir: Path, rotation: Rotation = Rotation(), *, now: dt.datetim
                 break
             seen.append(key)
             keep.add(b.path)
+    keep.update(b.path for b in [b for b in every if b.kind == "before-upgrade"][:rotation.upgrades])
     deleted = []
-    for b in daily:
-        if b.path not in keep:
-            b.path.unlink(missing_ok=True)
+    for b in every:
+        if b.kind in ("daily", "before-upgrade") and b.path not in keep:
+            _remove(b.path)
             deleted.append(b.path)
     return deleted
 
