@@ -535,12 +535,11 @@ class StocktakeDialog(QDialog):
         path = self._save_path(f"打印{word}报告(另存为 PDF)", "pdf", "PDF (*.pdf)")
         if not path:
             return
-        try:
-            pages = self.stocktaking.print_report(self.take.id, path)
-        except ServiceError as exc:
-            messages.error(self, f"不能生成{word}报告", str(exc))
-            return
-        self._say(f"{word}报告已保存(共 {pages} 页):{path}")
+        take_id = self.take.id  # a department's report runs to thousands of lines: off the UI thread
+        self.task = run_in_background(self, f"正在生成{word}报告……",
+                                      lambda _p, _c: self.stocktaking.print_report(take_id, path),
+                                      on_done=lambda pages: self._say(f"{word}报告已保存(共 {pages} 页):{path}"),
+                                      on_error=lambda exc: messages.show_error(self, f"不能生成{word}报告", exc))
 
     def export_report(self) -> None:
         from mibao_desktop.excel.stocktake_report import export_stocktake_report
@@ -549,12 +548,11 @@ class StocktakeDialog(QDialog):
         path = self._save_path(f"导出{word}报告", "xlsx", "Excel 工作簿 (*.xlsx)")
         if not path:
             return
-        try:
-            rows = export_stocktake_report(self.stocktaking, self.take.id, path)
-        except ServiceError as exc:
-            messages.error(self, f"不能导出{word}报告", str(exc))
-            return
-        self._say(f"已导出 {rows} 行:{path}")
+        take_id = self.take.id
+        self.task = run_in_background(self, f"正在导出{word}报告……",
+                                      lambda _p, _c: export_stocktake_report(self.stocktaking, take_id, path),
+                                      on_done=lambda rows: self._say(f"已导出 {rows} 行:{path}"),
+                                      on_error=lambda exc: messages.show_error(self, f"不能导出{word}报告", exc))
 
     def mark_missing(self) -> None:
         """What the subject starts for the records found missing (the copies: 标为下落不明)."""
@@ -569,14 +567,16 @@ class StocktakeDialog(QDialog):
                                        "情况说明(何处未见、最后由谁保管):")
         if not ok:
             return
-        try:
-            self.stocktaking.mark_missing(self.take.id, [x.record_id for x in chosen], why)
-        except ServiceError as exc:
-            messages.error(self, f"不能{action}", str(exc))
-            return
-        self.load()
+        take_id, ids = self.take.id, [x.record_id for x in chosen]  # each copy is a recorded action: off the UI thread
+        self.task = run_in_background(self, f"正在将 {len(ids)} {self.take.unit}{action}……",
+                                      lambda _p, _c: self.stocktaking.mark_missing(take_id, ids, why),
+                                      on_done=lambda _ids: self.load(),
+                                      on_error=lambda exc: messages.show_error(self, f"不能{action}", exc))
 
     def reject(self) -> None:
+        if self.task is not None and self.task.running:  # a read, report or follow-up under way: it ends first
+            self._say("正在处理,请稍候再关闭。", "错误")
+            return
         if self.queue.saving is not None:  # the last scans are saved before the window goes: nothing is lost
             self._say("还有扫描正在保存,请稍候再关闭。", "错误")
             return

@@ -77,7 +77,9 @@ def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monke
     saved = iter([str(tmp_path / "报告.pdf"), str(tmp_path / "报告.xlsx")])
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (next(saved), ""))
     qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "报告已保存" in dialog.said.text(), timeout=10000)
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已导出" in dialog.said.text(), timeout=10000)
     assert (tmp_path / "报告.pdf").stat().st_size > 0 and (tmp_path / "报告.xlsx").stat().st_size > 0
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("柜内未找到", True))
     dialog.table.selectRow(0)

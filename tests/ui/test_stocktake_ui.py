@@ -93,7 +93,9 @@ def test_a_scanner_at_more_than_20_codes_a_second_loses_no_scan(qtbot, db, told,
     saved = iter([str(tmp_path / "盘点.pdf"), str(tmp_path / "盘点.xlsx")])
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (next(saved), ""))
     qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "报告已保存" in dialog.said.text(), timeout=10000)
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已导出" in dialog.said.text(), timeout=10000)
     assert (tmp_path / "盘点.pdf").stat().st_size > 0 and (tmp_path / "盘点.xlsx").stat().st_size > 0
     print(f"burst {burst_rate:.0f} codes/s, paced {paced_rate:.1f} codes/s")
     wait_for_quick_reads()
