@@ -96,8 +96,8 @@ def test_a_record_stored_elsewhere_after_the_preview_is_still_refused_as_a_clash
 
 
 def test_a_clash_is_refused_even_when_the_preview_is_reused(service, tmp_path):
-    """The checks against the database are asked again even when the rows are not read again:
-    a clash stored before the preview is refused by the import too, row by row."""
+    """A clash stored before the preview is refused by the import too, row by row (its checks
+    taken from the preview on SQLite, asked again on PostgreSQL)."""
     service.create("computers", computer(asset_number="JM-003", serial_number="SN-900", disk_serials="WD-900",
                                          mac_addresses="00-1A-2B-3C-4D-90"))
     plan = plan_import(COMPUTERS, sheet(tmp_path / "台账.xlsx", rows()))
@@ -126,3 +126,22 @@ def test_another_files_preview_is_never_taken_though_its_header_and_mapping_are_
     report = run_import(service, second, preview=preview)
     assert not report.reused and report.created == 3
     assert stored(service)["JM-002"][0] == "停用"  # what the second file says, not the first's 维修
+
+
+def test_the_import_takes_the_previews_checks_whole_on_sqlite_when_nothing_changed(service, monkeypatch, tmp_path):
+    """An exact preview (SQLite) resolves the references to the ids the import gives: the import
+    after it, nothing committed since, stores its outcome without asking the database again,
+    and the records name the people the import added. PostgreSQL's ids come from a sequence
+    (another workstation's too): there the checks are made again."""
+    plan = plan_import(COMPUTERS, sheet(tmp_path / "台账.xlsx", rows()))
+    preview = run_import(service, plan, dry_run=True)
+    assert preview.people_added == ["王新", "李娜"]
+    asked = []
+    resolve = LedgerService._resolve
+    monkeypatch.setattr(LedgerService, "_resolve", lambda self, *a, **k: asked.append(a) or resolve(self, *a, **k))
+    report = run_import(service, plan, preview=preview)
+    assert report.reused and report.created == 3 and report.people_added == ["王新", "李娜"]
+    assert bool(asked) == (not service.db.is_sqlite)
+    assert stored(service)["JM-003"] == ("在用", "李娜", "王新", ["00-1A-2B-3C-4D-03"])
+    user = service.find("computers", "JM-003").values["user"]
+    assert service.get(user.id).values["name"] == "李娜" and service.count("people") == 2

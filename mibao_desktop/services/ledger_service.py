@@ -168,11 +168,14 @@ class CheckedRows:
     ``checked``). Used only when the database's change mark is the one read by the preview
     (nothing committed by anyone in between), on the same day, with the same levels of the
     unit; what the checks ask of the database (references, people, rules, clashes with
-    records held) is asked again by the import all the same. Used once."""
+    records held) is asked again by the import all the same, unless the preview was exact
+    (SQLite: ids and new people as the import gives them): its checks' outcome is then kept
+    too (:meth:`keep_outcome`) and stored as it is, the database being as the preview saw it
+    (100,000 computers: 2.5-3 s of the import's CPU). Used once."""
 
     def __init__(self, mark: tuple, ledger: Ledger, pending: frozenset, staged: list[_Row], refused: list,
                  notes: list, children_raw: dict, waiting: list, seen_rows: int,
-                 row_numbers: Sequence[int] | None) -> None:
+                 row_numbers: Sequence[int] | None, *, exact: bool = False) -> None:
         names = [f.name for f in ledger.reference_fields]
         self.mark, self.ledger, self.pending = mark, ledger, pending
         self.day, self.levels = dt.date.today(), levels_in_use()
@@ -180,13 +183,31 @@ class CheckedRows:
         self.children_raw, self.waiting, self.seen_rows, self.row_numbers = children_raw, waiting, seen_rows, row_numbers
         # what the checks after this change in a row, put back before they run again: the
         # references as read (resolved to records later) and the faults the row had alone
-        self.names = names
-        self.refs = [tuple(row.values.get(n, _MISSING) for n in names) for row in staged] if names else None
-        self.errors = [dict(row.errors) if row.errors else None for row in staged]
+        # (not kept by an exact preview, whose checks are not made again: see keep_outcome)
+        self.names = names if not exact else []
+        self.refs = [tuple(row.values.get(n, _MISSING) for n in names) for row in staged] if self.names else None
+        self.errors = [dict(row.errors) if row.errors else None for row in staged] if not exact else None
+        self.exact = exact
+        self.outcome: tuple | None = None
 
     def fits(self, ledger: Ledger, mark: tuple | None, pending: frozenset) -> bool:
-        return (self.staged is not None and mark is not None and mark == self.mark and ledger is self.ledger
-                and pending == self.pending and self.day == dt.date.today() and self.levels == levels_in_use())
+        return ((self.staged is not None or self.outcome is not None) and mark is not None and mark == self.mark
+                and ledger is self.ledger and pending == self.pending and self.day == dt.date.today()
+                and self.levels == levels_in_use())
+
+    def keep_outcome(self, good: list[_Row], children: list, new_people: list, result: BatchResult) -> None:
+        """An exact preview's checks as they ended: the rows kept (their references resolved
+        to the ids the import gives), their children, the new people, what was refused and
+        noted. The database being as it was (the change mark), the import's checks would
+        find the same, so it stores these."""
+        self.outcome = (good, children, new_people, list(result.refused), list(result.notes), result.accepted,
+                        list(result.rows), list(result.people_added))
+        self.staged, self.waiting, self.children_raw = None, [], {}
+
+    def take_outcome(self) -> tuple:
+        """The exact preview's outcome (once)."""
+        outcome, self.outcome = self.outcome, None
+        return outcome
 
     def take(self) -> list[_Row]:
         """The rows as the preview read them (once)."""
@@ -1493,7 +1514,10 @@ class LedgerService:
         committed to the database since the preview (its change mark), the rows are not read
         again (``rows`` is left unread, the result says ``reused``): only what the checks ask of
         the database (references, people, rules, clashes with records held) is asked again, so
-        that a record another workstation stored in between is still refused as a clash.
+        that a record another workstation stored in between is still refused as a clash. On
+        SQLite the preview is exact: it hands out the ids and new people the import will (the
+        write transaction holds the database, so the next ids are the same), and the import
+        stores its outcome without asking again (the database is as the preview saw it).
         """
         ledger = self.ledger(ledger_key)
         pending = frozenset(pending)
@@ -1517,162 +1541,181 @@ class LedgerService:
             initial, computed = ledger.lifecycle.initial, ledger.computed_fields
             waiting: list[tuple[_Row, Any]] = []  # child rows, their parents looked up together after the pass
             seen_rows = 0
+            # an exact preview (SQLite) hands out ids and new people as the import will, so that an
+            # import after it, nothing committed since, may take its checks' outcome whole
+            exact = dry_run and keep and mark is not None and self.db.is_sqlite
+            outcome = None
             if checked is not None and checked.fits(ledger, mark, pending):
                 # the preview's reading of the rows, nothing committed since: not read again
                 result.reused = True
-                staged = checked.take()
-                result.refused.extend(checked.refused)
-                result.notes.extend(checked.notes)
-                children_raw, waiting, seen_rows = checked.children_raw, checked.waiting, checked.seen_rows
-                row_numbers = checked.row_numbers
+                seen_rows, row_numbers = checked.seen_rows, checked.row_numbers
                 names = _RowNames(row_numbers)
                 tick.rows = count = max(count, seen_rows)
                 rows = ()
-            for index, raw in enumerate(rows):
-                seen_rows = index + 1
-                if index % 500 == 0:
-                    tick(0, index)
-                status_cell = parent_text = None
-                may_be_empty = pending
-                if "status" in raw or "_parent" in raw or "_children" in raw or "_pending" in raw:
-                    status_cell, parent_text = raw.get("status"), raw.get("_parent")
-                    if "_children" in raw:
-                        children_raw[index] = list(raw["_children"] or ())
-                    if "_pending" in raw:  # this row's cells that say 待补充 (an export of such a record)
-                        may_be_empty = pending | frozenset(raw["_pending"] or ())
-                    raw = dict(raw)  # (a copy, then the few special keys taken out: cheaper than a filter)
-                    for k in _SPECIAL:
-                        raw.pop(k, None)
-                try:
-                    values, errors = self.normalise(ledger, raw, notes=found, memo=memo, may_be_empty=may_be_empty)
-                except ServiceError as exc:
-                    result.refused.append(RowRefusal(index, "", str(exc)))
-                    found.clear()
-                    continue
-                _take_status(values, errors, found, statuses(status_cell))
-                if not errors and values.get("status", initial) != initial:
-                    for f in computed:  # computed from the status too (a leaver's 下次复审日期: none)
-                        values[f.name] = f.compute(values)
-                if found:
-                    result.notes.extend(RowNote(index, labels.get(n, n), m) for n, m in found)
-                    found.clear()
-                staged.append(_Row(index, values, errors, None))
-                if ledger.parent is not None:
-                    waiting.append((staged[-1], parent_text))
-            if row_numbers is not None and len(row_numbers) < seen_rows:
-                raise ValueError(f"row_numbers: {len(row_numbers)} numbers for {seen_rows} rows")
-            tick.rows = seen_rows
-            memo.clear()
-            if keep and mark is not None and not result.reused:
-                result.checked = CheckedRows(mark, ledger, pending, staged, list(result.refused), list(result.notes),
-                                             children_raw, waiting, seen_rows, row_numbers)
-            if waiting:
-                self._find_parents(session, ledger, waiting)
-            waiting = []
-            # 2. ids for the new records, so that rows may refer to rows further down (and a
-            # reference to a row that is refused is told as such)
-            ids = repo.allocate_ids(len(staged)) if not dry_run else range(-len(staged), 0)
-            batch: dict[tuple[str, str], int] = {}
-            key_field, label_field = ledger.key_field, ledger.label_field
-            for row, rid in zip(staged, ids):
-                row.rid = rid
-                if row.values.get(key_field) and row.values.get(label_field):
-                    batch.setdefault((ledger.key, str(row.values[label_field]).casefold()), rid)
-            pending: dict[int, tuple[str, str | None]] = {}  # new people, stored if a row kept names them
-            resolver = self._resolver(session, preview=dry_run, batch=batch, pending=pending)
-            named: set[str] = set()
-            for f in plan.people:  # (field by field: a loop over the rows with no call per row)
-                name, many = f.name, f.many
-                for value in [row.values.get(name) for row in staged]:
-                    if value is None:
-                        continue
-                    for ref in (value if many else (value,)):
-                        if ref.id is None and ref.text:
-                            named.add(ref.text)
-            resolver.prefetch_people(named)
-            del named
-            views: dict[int, RecordView] = {}  # the records the rows refer to, for the rules
-            for f in ledger.reference_fields:  # the numbers the rows name, looked up together
-                if f.is_person:
-                    continue
-                name, many = f.name, f.many
-                texts = {ref.text for row in staged if (value := row.values.get(name)) is not None
-                         for ref in (value if many else (value,)) if ref.id is None and ref.text}
-                if texts:
-                    resolver.prefetch_labels(f, texts)
-            if ledger.rules and resolver.prefetched_ids():
-                views = self._views_by_id(session, resolver.prefetched_ids())
-            unique = plan.unique
-            # the keys the database holds already, asked for all rows at once: a child ledger's
-            # keys are held within their parent's scope (份号 within its carrier), so they are
-            # asked for with their scope (one query per few hundred parents, not per row)
-            if not unique:
-                held_all = {}
-            elif ledger.parent is None:
-                held_all = repo.all_keys(ledger.unique_scope, (
-                    key for row in staged for key in unique_keys(ledger, row.values)))
-            else:
-                held_all = repo.scoped_keys((self._scope(ledger, row.parent_id), name, key) for row in staged
-                                            if row.parent_id is not None
-                                            for name, key in unique_keys(ledger, row.values))
-            # 3. what each row's right values say: references, rules, duplicates
-            # (scope, field) → key → the first row holding it: a dict per field rather than one
-            # keyed by (scope, field, key) triples, whose 400,000 tuples at 100,000 computers were
-            # 25 MB of the import's peak
-            seen: dict[tuple[str, str], dict[str, int]] = {}
-            stored: list[tuple[int, tuple[Field, Any, str, int]]] = []  # clashes with the database
-            people_memo: dict = {}
-            good: list[_Row] = []
-            for n, row in enumerate(staged):
-                if n % 500 == 0:
-                    tick(1, n)
-                values, errors = row.values, row.errors
-                found_refs = self._resolve(ledger, values, resolver, memo=people_memo, skip=errors)
-                if ledger.rules and not errors and not found_refs:
-                    found_refs = self._rules(session, ledger, values, None, parent_id=row.parent_id, views=views)
-                for name, message in found_refs.items():
-                    errors.setdefault(name, message)
-                clashes: list[RowRefusal] = []
-                if unique and (ledger.parent is None or row.parent_id is not None):
-                    scope = self._scope(ledger, row.parent_id)
-                    keys = unique_keys(ledger, values)
-                    for name, key in keys:
-                        holder = held_all.get((name, key) if ledger.parent is None else (scope, name, key))
-                        if holder is not None:  # told below, with the records that hold them read together
-                            message = ""
-                            stored.append((len(result.refused) + len(errors) + len(clashes),
-                                           (ledger.field(name), values[name], key, holder)))
-                        else:
-                            first = (seen.get((scope, name)) or seen.setdefault((scope, name), {})).setdefault(
-                                key, row.index)
-                            if first == row.index:
-                                continue
-                            message = names.duplicate(first)
-                        clashes.append(RowRefusal(row.index, labels[name], message))
-                if errors or clashes:
-                    result.refused.extend(RowRefusal(row.index, labels.get(k, k), m) for k, m in errors.items())
-                    result.refused.extend(clashes)
+                if checked.outcome is not None:  # and what the database said of them: not asked again
+                    outcome = checked.take_outcome()
                 else:
-                    good.append(row)
-            if stored:
-                for (at, _clash), message in zip(stored, self._clash_messages(session, [c for _a, c in stored])):
-                    r = result.refused[at]
-                    result.refused[at] = RowRefusal(r.index, r.field, message)
-            held_all = seen = people_memo = stored = None  # type: ignore[assignment]
-            good = self._drop_dangling(ledger, good, staged, result, labels, names)
-            children: list[tuple[Ledger, int, dict[str, Any], int]] = []
-            if children_raw:
-                good, children = self._stage_children(session, ledger, good, children_raw, resolver, result,
-                                                      dry_run)
-            result.accepted = len(good)
-            result.rows = [(row.index, row.values) for row in good]
-            named = [ref for owner, values in [(ledger, row.values) for row in good] + [(c, v) for c, _, v, _ in children]
-                     for f in owner.reference_fields if f.is_person for ref in f.refs(values.get(f.name))]
-            used = {ref.id for ref in named}
-            new_people = [(pid, name, department) for pid, (name, department) in pending.items() if pid in used]
-            result.people_added = (list(dict.fromkeys(ref.text for ref in named if ref.id is None)) if dry_run
-                                   else [name for _, name, _ in new_people])
-            del named, used
+                    staged = checked.take()
+                    result.refused.extend(checked.refused)
+                    result.notes.extend(checked.notes)
+                    children_raw, waiting = checked.children_raw, checked.waiting
+            key_field = ledger.key_field
+            if outcome is None:
+                for index, raw in enumerate(rows):
+                    seen_rows = index + 1
+                    if index % 500 == 0:
+                        tick(0, index)
+                    status_cell = parent_text = None
+                    may_be_empty = pending
+                    if "status" in raw or "_parent" in raw or "_children" in raw or "_pending" in raw:
+                        status_cell, parent_text = raw.get("status"), raw.get("_parent")
+                        if "_children" in raw:
+                            children_raw[index] = list(raw["_children"] or ())
+                        if "_pending" in raw:  # this row's cells that say 待补充 (an export of such a record)
+                            may_be_empty = pending | frozenset(raw["_pending"] or ())
+                        raw = dict(raw)  # (a copy, then the few special keys taken out: cheaper than a filter)
+                        for k in _SPECIAL:
+                            raw.pop(k, None)
+                    try:
+                        values, errors = self.normalise(ledger, raw, notes=found, memo=memo, may_be_empty=may_be_empty)
+                    except ServiceError as exc:
+                        result.refused.append(RowRefusal(index, "", str(exc)))
+                        found.clear()
+                        continue
+                    _take_status(values, errors, found, statuses(status_cell))
+                    if not errors and values.get("status", initial) != initial:
+                        for f in computed:  # computed from the status too (a leaver's 下次复审日期: none)
+                            values[f.name] = f.compute(values)
+                    if found:
+                        result.notes.extend(RowNote(index, labels.get(n, n), m) for n, m in found)
+                        found.clear()
+                    staged.append(_Row(index, values, errors, None))
+                    if ledger.parent is not None:
+                        waiting.append((staged[-1], parent_text))
+                if row_numbers is not None and len(row_numbers) < seen_rows:
+                    raise ValueError(f"row_numbers: {len(row_numbers)} numbers for {seen_rows} rows")
+                tick.rows = seen_rows
+                memo.clear()
+                if keep and mark is not None and not result.reused:
+                    result.checked = CheckedRows(mark, ledger, pending, staged, list(result.refused), list(result.notes),
+                                                 children_raw, waiting, seen_rows, row_numbers, exact=exact)
+                if waiting:
+                    self._find_parents(session, ledger, waiting)
+                waiting = []
+                # 2. ids for the new records, so that rows may refer to rows further down (and a
+                # reference to a row that is refused is told as such)
+                ids = repo.allocate_ids(len(staged)) if not dry_run or exact else range(-len(staged), 0)
+                batch: dict[tuple[str, str], int] = {}
+                label_field = ledger.label_field
+                for row, rid in zip(staged, ids):
+                    row.rid = rid
+                    if row.values.get(key_field) and row.values.get(label_field):
+                        batch.setdefault((ledger.key, str(row.values[label_field]).casefold()), rid)
+                # new people, stored if a row kept names them (not ``pending``: that names the fields
+                # left 待补充, which the audit entry counts)
+                people_waiting: dict[int, tuple[str, str | None]] = {}
+                resolver = self._resolver(session, preview=dry_run and not exact, batch=batch, pending=people_waiting)
+                named: set[str] = set()
+                for f in plan.people:  # (field by field: a loop over the rows with no call per row)
+                    name, many = f.name, f.many
+                    for value in [row.values.get(name) for row in staged]:
+                        if value is None:
+                            continue
+                        for ref in (value if many else (value,)):
+                            if ref.id is None and ref.text:
+                                named.add(ref.text)
+                resolver.prefetch_people(named)
+                del named
+                views: dict[int, RecordView] = {}  # the records the rows refer to, for the rules
+                for f in ledger.reference_fields:  # the numbers the rows name, looked up together
+                    if f.is_person:
+                        continue
+                    name, many = f.name, f.many
+                    texts = {ref.text for row in staged if (value := row.values.get(name)) is not None
+                             for ref in (value if many else (value,)) if ref.id is None and ref.text}
+                    if texts:
+                        resolver.prefetch_labels(f, texts)
+                if ledger.rules and resolver.prefetched_ids():
+                    views = self._views_by_id(session, resolver.prefetched_ids())
+                unique = plan.unique
+                # the keys the database holds already, asked for all rows at once: a child ledger's
+                # keys are held within their parent's scope (份号 within its carrier), so they are
+                # asked for with their scope (one query per few hundred parents, not per row)
+                if not unique:
+                    held_all = {}
+                elif ledger.parent is None:
+                    held_all = repo.all_keys(ledger.unique_scope, (
+                        key for row in staged for key in unique_keys(ledger, row.values)))
+                else:
+                    held_all = repo.scoped_keys((self._scope(ledger, row.parent_id), name, key) for row in staged
+                                                if row.parent_id is not None
+                                                for name, key in unique_keys(ledger, row.values))
+                # 3. what each row's right values say: references, rules, duplicates
+                # (scope, field) → key → the first row holding it: a dict per field rather than one
+                # keyed by (scope, field, key) triples, whose 400,000 tuples at 100,000 computers were
+                # 25 MB of the import's peak
+                seen: dict[tuple[str, str], dict[str, int]] = {}
+                stored: list[tuple[int, tuple[Field, Any, str, int]]] = []  # clashes with the database
+                people_memo: dict = {}
+                good: list[_Row] = []
+                for n, row in enumerate(staged):
+                    if n % 500 == 0:
+                        tick(1, n)
+                    values, errors = row.values, row.errors
+                    found_refs = self._resolve(ledger, values, resolver, memo=people_memo, skip=errors)
+                    if ledger.rules and not errors and not found_refs:
+                        found_refs = self._rules(session, ledger, values, None, parent_id=row.parent_id, views=views)
+                    for name, message in found_refs.items():
+                        errors.setdefault(name, message)
+                    clashes: list[RowRefusal] = []
+                    if unique and (ledger.parent is None or row.parent_id is not None):
+                        scope = self._scope(ledger, row.parent_id)
+                        keys = unique_keys(ledger, values)
+                        for name, key in keys:
+                            holder = held_all.get((name, key) if ledger.parent is None else (scope, name, key))
+                            if holder is not None:  # told below, with the records that hold them read together
+                                message = ""
+                                stored.append((len(result.refused) + len(errors) + len(clashes),
+                                               (ledger.field(name), values[name], key, holder)))
+                            else:
+                                first = (seen.get((scope, name)) or seen.setdefault((scope, name), {})).setdefault(
+                                    key, row.index)
+                                if first == row.index:
+                                    continue
+                                message = names.duplicate(first)
+                            clashes.append(RowRefusal(row.index, labels[name], message))
+                    if errors or clashes:
+                        result.refused.extend(RowRefusal(row.index, labels.get(k, k), m) for k, m in errors.items())
+                        result.refused.extend(clashes)
+                    else:
+                        good.append(row)
+                if stored:
+                    for (at, _clash), message in zip(stored, self._clash_messages(session, [c for _a, c in stored])):
+                        r = result.refused[at]
+                        result.refused[at] = RowRefusal(r.index, r.field, message)
+                held_all = seen = people_memo = stored = None  # type: ignore[assignment]
+                good = self._drop_dangling(ledger, good, staged, result, labels, names)
+                children: list[tuple[Ledger, int, dict[str, Any], int]] = []
+                if children_raw:
+                    good, children = self._stage_children(session, ledger, good, children_raw, resolver, result,
+                                                          dry_run and not exact)
+                result.accepted = len(good)
+                result.rows = [(row.index, row.values) for row in good]
+                named = [ref for owner, values in [(ledger, row.values) for row in good] + [(c, v) for c, _, v, _ in children]
+                         for f in owner.reference_fields if f.is_person for ref in f.refs(values.get(f.name))]
+                used = {ref.id for ref in named}
+                new_people = [(pid, name, department) for pid, (name, department) in people_waiting.items() if pid in used]
+                result.people_added = (list(dict.fromkeys(ref.text for ref in named
+                                                          if ref.id is None or ref.id in people_waiting))
+                                       if dry_run else [name for _, name, _ in new_people])
+                del named, used
+                if exact and result.checked is not None:
+                    result.checked.keep_outcome(good, children, new_people, result)
+            else:
+                good, children, new_people, refused, notes, result.accepted, result.rows, result.people_added = outcome
+                result.refused.extend(refused)
+                result.notes.extend(notes)
+                del outcome, refused, notes
             if dry_run or (all_or_nothing and result.refused):
                 session.rollback()
                 tick.done()
