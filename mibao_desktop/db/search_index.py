@@ -198,17 +198,31 @@ class Sample:
         self.chunks = chunks
         self.rows = sum(len(c) for c in chunks)
         self._joined = ["\0".join(c) for c in chunks]
+        # answers already read from the sample, which never changes: a keystroke asks the counts
+        # of the word and of each of its trigrams several times, and the next keystroke most of
+        # them again (a count reads the whole sample, ~40 µs a stretch: 5 ms a keystroke)
+        self.memo: dict = {}
 
     def count(self, text: str) -> int:
         """Occurrences of ``text`` in the sample (close to the rows holding it)."""
-        return sum(j.count(text) for j in self._joined)
+        return sum(self._counts(text))
+
+    def _counts(self, text: str) -> list[int]:
+        counts = self.memo.get(("count", text))
+        if counts is None:
+            counts = self.memo[("count", text)] = [j.count(text) for j in self._joined]
+        return counts
 
     def together(self, terms: Sequence[str]) -> tuple[int, int]:
         """(rows of the sample holding every word, stretches those rows are in)."""
         if len(terms) == 1:
-            counts = [j.count(terms[0]) for j in self._joined]
+            counts = self._counts(terms[0])
         else:
-            counts = [sum(1 for t in chunk if all(w in t for w in terms)) for chunk in self.chunks]
+            key = ("together", tuple(terms))
+            counts = self.memo.get(key)
+            if counts is None:
+                counts = self.memo[key] = [sum(1 for t in chunk if all(w in t for w in terms))
+                                           for chunk in self.chunks]
         return sum(counts), sum(1 for n in counts if n)
 
 
