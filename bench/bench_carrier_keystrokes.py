@@ -1,6 +1,8 @@
 """Benchmark: the filter keystrokes of bench_carriers.py (issue 13 item 8: p95 ≤ 50 ms at 100,000
-carriers with 1,000,000 copies), with the carriers' texts read in order (revision 0029) and
-without, one after the other in this one process. Prints one JSON object.
+carriers with 1,000,000 copies), with the carriers' texts read in order (revision 0029), read in
+order but each walk from the first row (not from where the word typed before began,
+``RecordRepository.WALK_FROM_NARROWER``), and without, one after the other in this one process.
+Prints one JSON object.
 
     .venv/bin/python bench/bench_carrier_keystrokes.py --reuse DIR [--passes 3]
 
@@ -28,7 +30,8 @@ from mibao_desktop.db.database import Database  # noqa: E402
 from mibao_desktop.ledgers import carriers as C  # noqa: E402
 from mibao_desktop.security import Actor, Role  # noqa: E402
 from mibao_desktop.services.context import Services  # noqa: E402
-from mibao_desktop.services.repository import LedgerQuery  # noqa: E402
+from mibao_desktop.services import repository  # noqa: E402
+from mibao_desktop.services.repository import LedgerQuery, RecordRepository  # noqa: E402
 
 
 def ms(seconds: float) -> float:
@@ -67,9 +70,12 @@ def main() -> None:
                                        holder)] + [(C.CARRIER_COPIES, w) for w in (holder, "借出")]
     figures: dict = {"words": [w for _, w in words]}
     walks = dict(search_index.WALKS)
-    for name, kept in (("in_order", walks), ("by_id", {}), ("in_order_again", walks)):
+    for name, kept, narrower in (("in_order", walks, True), ("in_order_from_the_first_row", walks, False),
+                                 ("by_id", {}, True), ("in_order_again", walks, True)):
         search_index.WALKS.clear()
         search_index.WALKS.update(kept)
+        RecordRepository.WALK_FROM_NARROWER = narrower
+        repository._WALK_STARTS.clear()
         times = keystrokes(service, words, args.passes)
         cpu, wall = [c for c, _ in times.values()], [w for _, w in times.values()]
         figures[name] = {"keystrokes": len(times), "cpu_p50_ms": ms(statistics.median(cpu)), "cpu_p95_ms": p95(cpu),
