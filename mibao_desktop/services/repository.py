@@ -971,11 +971,20 @@ class RecordRepository:
         has committed; total_changes counts this connection's own changes, committed or not.
         Equal marks of one connection: the same rows. None in a write transaction (its changes
         may yet be rolled back) and on PostgreSQL."""
-        conn = self.session.connection()
-        if not self.sqlite or conn.get_execution_options().get("mibao_write"):
+        if not self.sqlite:
             return None
-        raw = conn.connection.driver_connection
-        return raw, (raw.execute("PRAGMA data_version").fetchone()[0], raw.total_changes)
+        # read once a transaction (a search asks up to three times; it cannot change in a read)
+        transaction = self.session.get_transaction()
+        kept = self.__dict__.get("_walk_marked")
+        if kept is not None and transaction is not None and kept[0] is transaction:
+            return kept[1]
+        conn = self.session.connection()
+        marked = None
+        if not conn.get_execution_options().get("mibao_write"):
+            raw = conn.connection.driver_connection
+            marked = raw, (raw.execute("PRAGMA data_version").fetchone()[0], raw.total_changes)
+        self.__dict__["_walk_marked"] = (self.session.get_transaction(), marked)
+        return marked
 
     def _walk_key(self, ledger: Ledger, query: LedgerQuery) -> tuple:
         return (search_table_of(ledger).name, query.descending, query.include_voided)
@@ -1031,12 +1040,16 @@ class RecordRepository:
             at = len(firsts) - bisect.bisect_right(firsts[::-1], begin)
         else:
             at = bisect.bisect_left(firsts, begin)
-        need, found, read = (query.offset + query.limit) / rows * known.rows, 0, len(texts) - at
-        for read, text in enumerate(texts[at:], 1):
-            if all(term in text for term in terms):
-                found += 1
-                if found >= need:
-                    break
+        need = (query.offset + query.limit) / rows * known.rows
+        read = known.memo.get(("read in order from", tuple(terms), query.descending, need, at))
+        if read is None:
+            found, read = 0, len(texts) - at
+            for read, text in enumerate(texts[at:], 1):
+                if all(term in text for term in terms):
+                    found += 1
+                    if found >= need:
+                        break
+            known.memo[("read in order from", tuple(terms), query.descending, need, at)] = read
         if read / known.rows * rows > self.NARROWER_ROWS:
             return None
         t = table_of(ledger)
