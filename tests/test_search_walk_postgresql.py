@@ -51,7 +51,7 @@ def test_the_texts_in_order_follow_every_write(db):
     assert len(in_order(db)) == 61 and in_order(db) == from_the_rows(db)
     assert [r for r in in_order(db) if r[1] == numbers[0]][0][0] == "JM-9999-0001"
     assert "新建档案楼" in [r for r in in_order(db) if r[1] == numbers[1]][0][2]
-    with db.engine.begin() as conn:  # rows deleted take their text in order with them
+    with db.engine.begin() as conn:  # a text deleted (before its computer: it refers to it) goes in order too
         for record_id in (numbers[2], one.id):
             conn.exec_driver_sql(f"DELETE FROM ledger_computers_search WHERE id = {record_id}")
             conn.exec_driver_sql(f"DELETE FROM ledger_computers WHERE id = {record_id}")
