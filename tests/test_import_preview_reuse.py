@@ -4,7 +4,10 @@ and a record another workstation stored in between is still refused as a clash."
 
 from __future__ import annotations
 
+import sqlite3
+
 import openpyxl
+import pytest
 
 from mibao_desktop.db.database import Database
 from mibao_desktop.excel.importer import plan_import, run_import
@@ -145,3 +148,31 @@ def test_the_import_takes_the_previews_checks_whole_on_sqlite_when_nothing_chang
     assert stored(service)["JM-003"] == ("在用", "李娜", "王新", ["00-1A-2B-3C-4D-03"])
     user = service.find("computers", "JM-003").values["user"]
     assert service.get(user.id).values["name"] == "李娜" and service.count("people") == 2
+
+
+@pytest.mark.sqlite_only
+def test_the_change_mark_is_read_once_the_write_transaction_holds_the_database(service, db_target, monkeypatch,
+                                                                               tmp_path):
+    # read before BEGIN IMMEDIATE, another workstation could commit between the mark and the
+    # transaction's first read: the import would then store a preview's outcome made on a
+    # database that has changed since
+    plan = plan_import(COMPUTERS, sheet(tmp_path / "台账.xlsx", rows()))
+    others_could_write = []
+    mark = type(service.db).change_mark
+
+    def change_mark(db, session):
+        other = sqlite3.connect(db_target, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            others_could_write.append(True)
+        except sqlite3.OperationalError:  # database is locked: the import holds it
+            others_could_write.append(False)
+        finally:
+            other.close()
+        return mark(db, session)
+
+    monkeypatch.setattr(type(service.db), "change_mark", change_mark)
+    preview = run_import(service, plan, dry_run=True)
+    report = run_import(service, plan, preview=preview)
+    assert report.reused and others_could_write == [False, False]

@@ -1531,6 +1531,10 @@ class LedgerService:
         tick = _Ticker(progress, cancelled, total or count, count)
         with _collector_paused(), self._write(f"导入{ledger.noun}") as session:
             repo = RecordRepository(session)
+            if keep or checked is not None:
+                # the write transaction begun first (SQLite: BEGIN IMMEDIATE, holding the write lock), so
+                # that no one commits between the mark and what this transaction reads
+                session.connection()
             mark = self.db.change_mark(session) if keep or checked is not None else None
             # 1. each row on its own: types, required fields, computed values, status
             staged: list[_Row] = []
