@@ -768,8 +768,8 @@ class RecordRepository:
         if read is None:  # (the sample's texts read once a minute for these words, not each keystroke)
             texts = _in_order(known, query.descending)
             found, read = 0, len(texts)
-            for read, text in enumerate(texts, 1):
-                if all(term in text for term in terms):
+            for read, seen in enumerate(texts, 1):
+                if all(term in seen for term in terms):
                     found += 1
                     if found >= need:
                         break
@@ -1017,7 +1017,7 @@ class RecordRepository:
         shows the words in SPARSE rows or more; None when not found so (the search then goes
         on as before, its walks in order still beginning there). A word typed further is found a
         few rows on: zt-2021-04's 1,000 carriers begin 4,000 rows after zt-2021-0's first row and
-        fill a page in 5,000 texts, which the index would list and look up one by one to sort."""
+        fill their page within 4,200 texts, where the index would list them and look each up to sort."""
         if not self._walks_joined(ledger, query) or not query.limit or self._texts_in_order(ledger, query) is None:
             return None
         terms = search_terms(query.text)
@@ -1025,12 +1025,12 @@ class RecordRepository:
         if start is None:
             return None
         known = self._sample(self.session.connection().connection.driver_connection, search_table_of(ledger).name)
-        if known is None or not known.rows or \
-                known.together(terms)[0] / known.rows * self._ledger_rows(ledger) < max(self.SPARSE, query.offset + query.limit)                 or not self._ledger_rows(ledger):
+        rows = self._ledger_rows(ledger)
+        if known is None or not known.rows or not rows or \
+                known.together(terms)[0] / known.rows * rows < max(self.SPARSE, query.offset + query.limit):
             return None  # a rare word: the index has it at once (and a walk would read on to the end)
         # the texts read from there to the page, as the sample in order has it: far (zt-202, begun
         # at zt-20's first row, has 40,000 texts before its first), and the search goes on as before
-        rows = self._ledger_rows(ledger)
         texts = _in_order(known, query.descending)
         firsts = known.memo.get(("first lines", query.descending))
         if firsts is None:
@@ -1044,8 +1044,8 @@ class RecordRepository:
         read = known.memo.get(("read in order from", tuple(terms), query.descending, need, at))
         if read is None:
             found, read = 0, len(texts) - at
-            for read, text in enumerate(texts[at:], 1):
-                if all(term in text for term in terms):
+            for read, seen in enumerate(texts[at:], 1):
+                if all(term in seen for term in terms):
                     found += 1
                     if found >= need:
                         break
