@@ -8,8 +8,10 @@ import sqlite3
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from mibao_desktop.db.database import Database
+from mibao_desktop.db.models import AuditEntry
 from mibao_desktop.excel.importer import plan_import, run_import
 from mibao_desktop.ledgers import LEDGERS
 from mibao_desktop.security import Actor
@@ -176,3 +178,18 @@ def test_the_change_mark_is_read_once_the_write_transaction_holds_the_database(s
     preview = run_import(service, plan, dry_run=True)
     report = run_import(service, plan, preview=preview)
     assert report.reused and others_could_write == [False, False]
+
+
+def test_an_import_after_its_preview_says_every_person_it_added_as_a_fresh_import_does(service, db, tmp_path):
+    # Two namesakes told apart by their departments are two people added: the preview's names
+    # (one 张伟) were stored as the import's, so the audit entry and 已在人员台账中新增 N 人 said one
+    lines = rows(2)
+    lines[0][3], lines[1][3] = "张伟(科研一处)", "张伟(财务处)"
+    plan = plan_import(COMPUTERS, sheet(tmp_path / "台账.xlsx", lines))
+    preview = run_import(service, plan, dry_run=True)
+    report = run_import(service, plan, preview=preview)
+    assert report.reused and report.created == 2 and service.count("people") == 3
+    assert sorted(report.people_added) == ["张伟", "张伟", "王新"]
+    with db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "record.import")).one()
+    assert entry.detail["people_added"] == report.people_added

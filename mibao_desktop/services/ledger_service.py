@@ -1717,6 +1717,8 @@ class LedgerService:
                     result.checked.keep_outcome(good, children, new_people, result)
             else:
                 good, children, new_people, refused, notes, result.accepted, result.rows, result.people_added = outcome
+                if not dry_run:  # the people stored, as a fresh import says (the preview's names: one a name)
+                    result.people_added = [name for _, name, _ in new_people]
                 result.refused.extend(refused)
                 result.notes.extend(notes)
                 del outcome, refused, notes
