@@ -247,3 +247,19 @@ def test_people_added_by_an_import_are_numbered_recorded_and_audited_once(servic
     assert entries[0].detail["count"] == 7 and len(entries[0].detail["people"]) == 7
     assert Counter(v.status for v in service.get_many(result.created)) == {"在用": 6}
     check_derived(service, db)
+
+
+def test_a_carrier_refused_for_its_copies_refuses_the_rows_that_copy_it(service):
+    # ZT-1 is refused for a copy given twice, after the rows naming a refused row were dropped:
+    # ZT-2 (its 复制来源) was stored naming an id never stored, and the whole import failed
+    # on the foreign key (数据库未能完成…), its preview saying every other row would be imported
+    rows = [{**carrier(carrier_number="ZT-1"), "_children": [{"copy_number": 1}, {"copy_number": 1}]},
+            {**carrier(carrier_number="ZT-2", copies=1), "source_carrier": "ZT-1", "_children": [{"copy_number": 1}]},
+            {**carrier(carrier_number="ZT-3", copies=1), "_children": [{"copy_number": 1}]}]
+    for dry_run in (True, False):
+        result = service.create_many("carriers", [dict(r) for r in rows], dry_run=dry_run)
+        assert result.accepted == 1 and [index for index, _v in result.rows] == [2]
+        assert (1, "复制来源", "引用的“ZT-1”在本批第 1 条,该条未能导入") in [(r.index, r.field, r.message)
+                                                                         for r in result.refused]
+    assert [service.find("carriers", n) is not None for n in ("ZT-1", "ZT-2", "ZT-3")] == [False, False, True]
+    assert len(service.children(service.find("carriers", "ZT-3").id)) == 1

@@ -1701,8 +1701,13 @@ class LedgerService:
                 good = self._drop_dangling(ledger, good, staged, result, labels, names)
                 children: list[tuple[Ledger, int, dict[str, Any], int]] = []
                 if children_raw:
+                    parents = len(good)
                     good, children = self._stage_children(session, ledger, good, children_raw, resolver, result,
                                                           dry_run and not exact)
+                    if len(good) < parents:  # a row naming a parent refused for its children: refused too
+                        good = self._drop_dangling(ledger, good, staged, result, labels, names)
+                        kept = {row.rid for row in good}
+                        children = [c for c in children if c[3] in kept]
                 result.accepted = len(good)
                 result.rows = [(row.index, row.values) for row in good]
                 named = [ref for owner, values in [(ledger, row.values) for row in good] + [(c, v) for c, _, v, _ in children]
