@@ -4,6 +4,7 @@ and a record another workstation stored in between is still refused as a clash."
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import openpyxl
@@ -193,3 +194,24 @@ def test_an_import_after_its_preview_says_every_person_it_added_as_a_fresh_impor
     with db.session() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "record.import")).one()
     assert entry.detail["people_added"] == report.people_added
+
+
+def test_a_preview_whose_rows_were_read_before_midnight_is_not_taken_after_it(service, monkeypatch):
+    # A row's date checks (not after today) ran on the day the rows were read: a preview that
+    # crossed midnight kept the day after, and the import on that day took refusals made the day before
+    from types import SimpleNamespace
+
+    from mibao_desktop.services import ledger_service
+
+    day = [dt.date(2026, 12, 1)]
+    monkeypatch.setattr(ledger_service, "dt", SimpleNamespace(date=SimpleNamespace(today=lambda: day[0]),
+                                                              datetime=dt.datetime))
+
+    def rows():
+        yield computer(asset_number="JM-001")
+        day[0] += dt.timedelta(days=1)  # midnight, once the last row was read
+
+    preview = service.create_many("computers", rows(), dry_run=True, keep=True)
+    assert preview.checked is not None and preview.accepted == 1
+    result = service.create_many("computers", rows(), checked=preview.checked)
+    assert not result.reused and len(result.created) == 1

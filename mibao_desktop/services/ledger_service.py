@@ -175,10 +175,11 @@ class CheckedRows:
 
     def __init__(self, mark: tuple, ledger: Ledger, pending: frozenset, staged: list[_Row], refused: list,
                  notes: list, children_raw: dict, waiting: list, seen_rows: int,
-                 row_numbers: Sequence[int] | None, *, exact: bool = False) -> None:
+                 row_numbers: Sequence[int] | None, *, exact: bool = False, day: dt.date | None = None) -> None:
         names = [f.name for f in ledger.reference_fields]
         self.mark, self.ledger, self.pending = mark, ledger, pending
-        self.day, self.levels = dt.date.today(), levels_in_use()
+        # the day the rows were read (their dates checked against it), not the day they ended
+        self.day, self.levels = day or dt.date.today(), levels_in_use()
         self.staged, self.refused, self.notes = staged, refused, notes
         self.children_raw, self.waiting, self.seen_rows, self.row_numbers = children_raw, waiting, seen_rows, row_numbers
         # what the checks after this change in a row, put back before they run again: the
@@ -1548,6 +1549,7 @@ class LedgerService:
             # an exact preview (SQLite) hands out ids and new people as the import will, so that an
             # import after it, nothing committed since, may take its checks' outcome whole
             exact = dry_run and keep and mark is not None and self.db.is_sqlite
+            day = dt.date.today()  # (before the rows: a preview crossing midnight is not taken the day after)
             outcome = None
             if checked is not None and checked.fits(ledger, mark, pending):
                 # the preview's reading of the rows, nothing committed since: not read again
@@ -1602,7 +1604,7 @@ class LedgerService:
                 memo.clear()
                 if keep and mark is not None and not result.reused:
                     result.checked = CheckedRows(mark, ledger, pending, staged, list(result.refused), list(result.notes),
-                                                 children_raw, waiting, seen_rows, row_numbers, exact=exact)
+                                                 children_raw, waiting, seen_rows, row_numbers, exact=exact, day=day)
                 if waiting:
                     self._find_parents(session, ledger, waiting)
                 waiting = []
