@@ -1716,16 +1716,15 @@ class LedgerService:
                          for f in owner.reference_fields if f.is_person for ref in f.refs(values.get(f.name))]
                 used = {ref.id for ref in named}
                 new_people = [(pid, name, department) for pid, (name, department) in people_waiting.items() if pid in used]
-                result.people_added = (list(dict.fromkeys(ref.text for ref in named
-                                                          if ref.id is None or ref.id in people_waiting))
-                                       if dry_run else [name for _, name, _ in new_people])
+                # (an exact preview knows the people as the import adds them: two namesakes told apart
+                # by their departments are two; another preview knows only the names)
+                result.people_added = (list(dict.fromkeys(ref.text for ref in named if ref.id is None))
+                                       if dry_run and not exact else [name for _, name, _ in new_people])
                 del named, used
                 if exact and result.checked is not None:
                     result.checked.keep_outcome(good, children, new_people, result)
             else:
                 good, children, new_people, refused, notes, result.accepted, result.rows, result.people_added = outcome
-                if not dry_run:  # the people stored, as a fresh import says (the preview's names: one a name)
-                    result.people_added = [name for _, name, _ in new_people]
                 result.refused.extend(refused)
                 result.notes.extend(notes)
                 del outcome, refused, notes
