@@ -507,7 +507,8 @@ class StocktakeDialog(QDialog):
         self.task = run_in_background(self, f"正在保存{word}结果……",
                                       lambda _p, _c: self.stocktaking.close(take_id, checkers=checkers),
                                       on_done=self._finished,
-                                      on_error=lambda exc: messages.error(self, f"不能完成{word}", str(exc)))
+                                      on_error=lambda exc: messages.error(self, f"不能完成{word}", str(exc)),
+                                      cancellable=False)
 
     def _finished(self, report: ST.StocktakeReport) -> None:
         self.take = report.info
@@ -539,7 +540,8 @@ class StocktakeDialog(QDialog):
         self.task = run_in_background(self, f"正在生成{word}报告……",
                                       lambda _p, _c: self.stocktaking.print_report(take_id, path),
                                       on_done=lambda pages: self._say(f"{word}报告已保存(共 {pages} 页):{path}"),
-                                      on_error=lambda exc: messages.show_error(self, f"不能生成{word}报告", exc))
+                                      on_error=lambda exc: messages.show_error(self, f"不能生成{word}报告", exc),
+                                      cancellable=False)
 
     def export_report(self) -> None:
         from mibao_desktop.excel.stocktake_report import export_stocktake_report
@@ -552,7 +554,8 @@ class StocktakeDialog(QDialog):
         self.task = run_in_background(self, f"正在导出{word}报告……",
                                       lambda _p, _c: export_stocktake_report(self.stocktaking, take_id, path),
                                       on_done=lambda rows: self._say(f"已导出 {rows} 行:{path}"),
-                                      on_error=lambda exc: messages.show_error(self, f"不能导出{word}报告", exc))
+                                      on_error=lambda exc: messages.show_error(self, f"不能导出{word}报告", exc),
+                                      cancellable=False)
 
     def mark_missing(self) -> None:
         """What the subject starts for the records found missing (the copies: 标为下落不明)."""
@@ -571,7 +574,8 @@ class StocktakeDialog(QDialog):
         self.task = run_in_background(self, f"正在将 {len(ids)} {self.take.unit}{action}……",
                                       lambda _p, _c: self.stocktaking.mark_missing(take_id, ids, why),
                                       on_done=lambda _ids: self.load(),
-                                      on_error=lambda exc: messages.show_error(self, f"不能{action}", exc))
+                                      on_error=lambda exc: messages.show_error(self, f"不能{action}", exc),
+                                      cancellable=False)
 
     def reject(self) -> None:
         if self.task is not None and self.task.running:  # a read, report or follow-up under way: it ends first

@@ -48,10 +48,11 @@ class BackgroundTask(QObject):
     finished = Signal()
 
     def __init__(self, parent: QWidget | None, label: str, work: Work, *, show_after_ms: int = 300,
-                 quiet: bool = False) -> None:
+                 quiet: bool = False, cancellable: bool = True) -> None:
         super().__init__(parent)
         self._stop = threading.Event()
         self.dialog: QProgressDialog | None = None
+        self.cancellable = cancellable
         if not quiet:
             self.dialog = QProgressDialog(label, "取消", 0, 0, parent)
             self.dialog.setWindowTitle("请稍候")
@@ -59,7 +60,10 @@ class BackgroundTask(QObject):
             self.dialog.setMinimumDuration(show_after_ms)
             self.dialog.setAutoClose(False)
             self.dialog.setAutoReset(False)
-            self.dialog.canceled.connect(self.cancel)
+            if cancellable:
+                self.dialog.canceled.connect(self.cancel)
+            else:  # one transaction that never looks at 取消: no button (nor Esc) that would not stop it
+                self.dialog.setCancelButton(None)
         self.worker = _Worker(work, self._stop)
         self.worker.progressed.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_success)
@@ -95,7 +99,8 @@ class BackgroundTask(QObject):
         self.running = False
         self.worker.wait()
         if self.dialog is not None:
-            self.dialog.canceled.disconnect(self.cancel)
+            if self.cancellable:
+                self.dialog.canceled.disconnect(self.cancel)
             self.dialog.close()
             self.dialog.deleteLater()
         self.finished.emit()
@@ -112,8 +117,9 @@ class BackgroundTask(QObject):
 
 
 def run_in_background(parent: QWidget | None, label: str, work: Work, *,
-                      on_done: Callable[[Any], None], on_error: Callable[[BaseException], None]) -> BackgroundTask:
-    task = BackgroundTask(parent, label, work)
+                      on_done: Callable[[Any], None], on_error: Callable[[BaseException], None],
+                      cancellable: bool = True) -> BackgroundTask:
+    task = BackgroundTask(parent, label, work, cancellable=cancellable)
     task.done.connect(on_done)
     task.failed.connect(on_error)
     return task.start()

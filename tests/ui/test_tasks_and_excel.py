@@ -54,6 +54,26 @@ def test_cancel_stops_the_work_and_says_so(qtbot):
     assert not task.running
 
 
+def test_work_that_cannot_stop_offers_no_cancel_and_esc_does_not_ask_it_to(qtbot):
+    """One transaction that never looks at 取消 (标为下落不明, completing a stocktake): a 取消 that
+    said 正在取消…… and then did it all would mislead."""
+    release = threading.Event()
+
+    def work(progress, cancelled):
+        assert release.wait(5)
+        return cancelled()
+
+    task = BackgroundTask(None, "测试", work, show_after_ms=0, cancellable=False)
+    with qtbot.waitSignal(task.done, timeout=5000) as blocker:
+        task.start()
+        qtbot.waitUntil(task.dialog.isVisible)
+        assert task.dialog.findChild(QPushButton) is None
+        qtbot.keyClick(task.dialog, Qt.Key.Key_Escape)
+        task.dialog.close()
+        release.set()
+    assert blocker.args[0] is False
+
+
 def test_a_failure_in_the_work_reaches_the_ui(qtbot):
     def work(progress, cancelled):
         raise OSError(28, "No space left on device", "/media/usb/台账.xlsx")
