@@ -574,7 +574,8 @@ class StocktakeDialog(QDialog):
         self.task = run_in_background(self, f"正在将 {len(ids)} {self.take.unit}{action}……",
                                       lambda _p, _c: self.stocktaking.mark_missing(take_id, ids, why),
                                       on_done=lambda _ids: self.load(),
-                                      on_error=lambda exc: messages.show_error(self, f"不能{action}", exc),
+                                      on_error=lambda exc: (messages.show_error(self, f"不能{action}", exc),
+                                                            self.load()),  # what was marked before the failure shows
                                       cancellable=False)
 
     def reject(self) -> None:
