@@ -125,6 +125,16 @@ def test_rotation_keeps_the_three_newest_copies_made_before_an_upgrade(tmp_path)
     assert (tmp_path / "mibao-manual-20250101-080000.sqlite").exists()
 
 
+def test_the_copy_made_before_todays_upgrade_stays_when_the_clock_was_set_back(tmp_path):
+    future = dt.datetime(2027, 6, 1, 8, 0)
+    for i in range(3):  # made while the clock was ahead
+        (tmp_path / f"mibao-before-upgrade-{future + dt.timedelta(days=i):%Y%m%d-%H%M%S}.sqlite").write_bytes(b"x")
+    now = dt.datetime(2026, 12, 1, 9, 0)
+    (tmp_path / f"mibao-before-upgrade-{now:%Y%m%d-%H%M%S}.sqlite").write_bytes(b"x")
+    backup.rotate(tmp_path, Rotation(), now=now + dt.timedelta(minutes=1))
+    assert (tmp_path / f"mibao-before-upgrade-{now:%Y%m%d-%H%M%S}.sqlite").exists()
+
+
 def test_the_daily_backup_is_made_once_a_day(db, service, tmp_path):
     service.create("computers", computer())
     morning = dt.datetime(2026, 11, 23, 8, 0)

@@ -429,7 +429,12 @@ def rotate(backup_dir: Path, rotation: Rotation = Rotation(), *, now: dt.datetim
                 break
             seen.append(key)
             keep.add(b.path)
-    keep.update(b.path for b in [b for b in every if b.kind == "before-upgrade"][:rotation.upgrades])
+    upgrades = [b for b in every if b.kind == "before-upgrade"]
+    keep.update(b.path for b in upgrades[:rotation.upgrades])
+    # "newest" is read from the names' times: on a computer whose clock was set back, the copy
+    # just made would sort behind older ones and go at the same start. Today's stay.
+    now = now or dt.datetime.now()
+    keep.update(b.path for b in upgrades if b.made_at >= now - dt.timedelta(days=1))
     deleted = []
     for b in every:
         if b.kind in ("daily", "before-upgrade") and b.path not in keep:
