@@ -40,7 +40,7 @@ def carrier(rng: random.Random, n: int) -> dict:
 
 
 def computer(rng: random.Random, n: int) -> dict:
-    row = next(iter(computer_rows(1, seed=n, start=n)))
+    row = next(iter(computer_rows(1, seed=n, start=n, people=["张伟", "李娜", "王芳"])))
     row["asset_number"] = f"JM-{rng.choice([2016, 2021, 2021])}-{n:04d}"
     row["location"] = f"{rng.choice(['档案室', '库房3', '科研楼'])} {rng.choice(ODD)}"
     return row
@@ -71,7 +71,10 @@ def reference(db, ledger, query: LedgerQuery) -> list[int]:
             and query.filters.get("level") in (None, level)]
 
 
-SEEDS = [int(s) for s in os.environ.get("MIBAO_SEARCH_SEEDS", "1").split()]  # more seeds: a longer hunt
+# seed 1 fails with any trigger of either engine dropped and with the mark ignored, 3 with the
+# connection's own writes left out of it (total_changes); more seeds: a longer hunt
+SEEDS = [int(s) for s in os.environ.get(
+    "MIBAO_SEARCH_SEEDS", "1" if os.environ.get("MIBAO_TEST_DATABASE", "").startswith("postgresql") else "1 3").split()]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -79,6 +82,7 @@ def test_every_fast_search_page_is_the_page_of_every_row(db, db_target, on_postg
     key = "computers" if on_postgresql else "carriers"  # the ledger whose texts are kept in order there
     ledger = LEDGERS[key]
     make = computer if key == "computers" else carrier
+    field = "location" if key == "computers" else "title"  # a text field of its
     monkeypatch.setattr(search_index, "SAMPLE_CHUNK_ROWS", 5)  # a sample of a table of 150 rows and more
     monkeypatch.setattr(repository, "_SAMPLES", {})
     monkeypatch.setattr(repository, "_EDGES", {})
@@ -99,16 +103,20 @@ def test_every_fast_search_page_is_the_page_of_every_row(db, db_target, on_postg
             writer = others if rng.random() < 0.4 else service
             write, written = WRITES[(_step + seed) % len(WRITES)], ""  # each kind in turn
             try:
-                if write == "import":
-                    writer.create_many(ledger.key, [make(rng, numbers.pop()) for _ in range(rng.randint(1, 12))])
-                elif write == "create":
-                    writer.create(ledger.key, make(rng, numbers.pop()))
+                if write in ("import", "create"):  # a few rows imported, or one registered
+                    rows = [make(rng, numbers.pop()) for _ in range(rng.randint(2, 6) if write == "import" else 1)]
+                    written = rows[0][field] = f"新{rng.choice(ODD)}{_step}"
+                    if write == "import":
+                        writer.create_many(ledger.key, rows)
+                    else:
+                        writer.create(ledger.key, rows[0])
                 elif write == "renumber":  # its place in the order moves
                     fresh = make(rng, numbers.pop())[ledger.key_field]
-                    writer.update(record, {ledger.key_field: rng.choice([fresh, "AB-0001", "ZY-9999"]) + str(_step)})
+                    written = rng.choice([fresh, "AB-0001", "ZY-9999"]) + str(_step)
+                    writer.update(record, {ledger.key_field: written})
                 elif write == "retitle":
                     written = f"新{rng.choice(ODD)}{_step}"
-                    writer.update(record, {("location" if key == "computers" else "title"): written})
+                    writer.update(record, {field: written})
                 elif write == "void":
                     writer.void(record, "登记有误")
                 elif write == "restore" and voided:
@@ -122,28 +130,30 @@ def test_every_fast_search_page_is_the_page_of_every_row(db, db_target, on_postg
                 texts = dict(session.execute(text(f"SELECT id, search_text FROM {ledger.table_name}_search")).all())
             chosen = texts[record] if rng.random() < 0.5 else rng.choice(list(texts.values()))
             begin = rng.randrange(len(chosen))
-            word = chosen[begin:begin + rng.randint(3, 9)].strip() or "zt"
-            if write == "retitle":
-                word = written  # the text just changed
+            word = chosen[begin:begin + rng.randint(3, 7)].strip() or "zt"
+            if written and (write == "retitle" or rng.random() < 0.7):
+                word = written  # what was just written
             if rng.random() < 0.3:
                 word = word.upper()
             if rng.random() < 0.3:  # and a second word
                 word = rng.choice(["科研 ", "2021 ", "a_ ", "秘 "]) + word
             descending, voided, offset = rng.random() < 0.4, rng.random() < 0.2, rng.choice([0, 0, 3])
             level = rng.choice([None, None, None, "秘密"])
-            between = rng.randrange(2, len(word) + 2)  # a keystroke after which a write comes
+            between = rng.randrange(2, len(word) + 1) if len(word) > 1 else 0  # a keystroke after which a write comes
             for end in range(1, len(word) + 1):
                 if end == between:
                     # a record holding the whole word, sorting before every other (or after, going
                     # down): a walk begun where a narrower word's first row was would pass it by
                     first = make(rng, numbers.pop())
                     first[ledger.key_field] = f"{'ZZ' if descending else 'AA'}-{_step:02d}{end:02d}"
-                    first["location" if key == "computers" else "title"] = f"见{word}"
-                    (others if rng.random() < 0.5 else service).create(ledger.key, first)
+                    first[field] = f"见{word}"
+                    (others if _step % 2 else service).create(ledger.key, first)  # another workstation, or this one
                 # thresholds drawn anew at each keystroke: they steer the plan, never the answer,
                 # and small ones make 200 rows take every way a million do
                 for name, choices in KNOBS.items():
                     monkeypatch.setattr(RecordRepository, name, rng.choice(choices))
+                if rng.random() < 0.2:  # the order turned, the voided shown or hidden, as the word is typed
+                    descending, voided = (not descending, voided) if rng.random() < 0.5 else (descending, not voided)
                 query = LedgerQuery(text=word[:end], limit=5, offset=offset, descending=descending,
                                     include_voided=voided, filters={"level": level} if level else {})
                 want = reference(db, ledger, query)
