@@ -132,3 +132,20 @@ def test_a_page_read_in_order_is_the_page_of_the_rows(db, monkeypatch):
                 assert [r["id"] for r in got] == want[offset:offset + 5], (words, descending, offset)
     assert voided[1] not in expected(service, "jm-202")
     assert {"walked", "probed", "index"} <= set(ways), ways
+
+
+def test_mibao_check_compares_the_texts_in_order_with_the_rows(db, data_dir, capsys):
+    """``mibao check`` on PostgreSQL: the server checks its own pages and indexes, but the texts
+    kept in order are the app's (its triggers): one out of line is a row no search in 编号 order
+    finds, and the check says so, as it does for the carriers' on SQLite (found in review: it
+    said nothing of them)."""
+    from mibao_desktop import cli
+
+    service = Services(db, Actor.local_security_admin()).ledgers
+    assert not service.create_many("computers", list(computer_rows(20, seed=12))).refused
+    assert cli._check(db, data_dir) == cli.EXIT_OK
+    with db.engine.begin() as conn:  # (as a data fix with the triggers off would leave it)
+        conn.exec_driver_sql("UPDATE ledger_computers_search_walk SET search_text = 'x' "
+                             "WHERE id = (SELECT min(id) FROM ledger_computers)")
+    assert cli._check(db, data_dir) == cli.EXIT_REFUSED
+    assert "ledger_computers_search 按顺序保存的搜索文字与数据不一致" in capsys.readouterr().err

@@ -143,19 +143,18 @@ def count_problem(conn: Connection, table_name: str) -> str | None:
 
 def walk_problem(conn: Connection, table_name: str, rows_table: str, column: str, *,
                  thorough: bool = False) -> str | None:
-    """The texts kept in order (``<table_name>_walk``, a ledger of :data:`WALKS`) against the
-    rows and their texts: as many (read-only, milliseconds), and with ``thorough`` each one the
-    same (sort key, id, text). A walk reads nothing else: a text missing there is a row no
-    search in that order finds. None when they agree (SQLite only)."""
-    if conn.dialect.name != "sqlite":
-        return None
+    """The texts kept in order (``<table_name>_walk``, a ledger of :data:`WALKS` on SQLite or of
+    :data:`PG_WALKS` on PostgreSQL) against the rows and their texts: as many (read-only,
+    milliseconds on SQLite), and with ``thorough`` each one the same (sort key, id, text). A walk
+    reads nothing else: a text missing there is a row no search in that order finds. None when
+    they agree."""
     walk = f"{table_name}_walk"
     rows = f"SELECT t.{column}, t.id, s.search_text FROM {rows_table} AS t JOIN {table_name} AS s ON s.id = t.id"
     kept = conn.exec_driver_sql(f"SELECT count(*) FROM {walk}").scalar()
-    there = conn.exec_driver_sql(f"SELECT count(*) FROM ({rows})").scalar()
+    there = conn.exec_driver_sql(f"SELECT count(*) FROM ({rows}) AS r").scalar()
     if kept == there and thorough:
         kept = there - conn.exec_driver_sql(
-            f"SELECT count(*) FROM ({rows} EXCEPT SELECT sort_key, id, search_text FROM {walk})").scalar()
+            f"SELECT count(*) FROM ({rows} EXCEPT SELECT sort_key, id, search_text FROM {walk}) AS r").scalar()
     if kept != there:
         return f"{table_name} 按顺序保存的搜索文字与数据不一致(一致 {kept} 条,数据 {there} 条)"
     return None
