@@ -142,3 +142,26 @@ def test_the_main_windows_menu_opens_the_check(window):
     assert window.dialog.ledger.currentData() == "carrier_copies"
     window.dialog.reject()
     wait_for_quick_reads()
+
+
+def test_esc_while_its_work_runs_keeps_the_dialog_open_until_the_work_ends(qtbot, db):
+    """A report or 标为下落不明 under way: Esc does not close the dialog over it (the work would
+    go on against a dialog that is gone); once the work ends, Esc closes."""
+    import threading
+
+    from mibao_desktop.ui.tasks import run_in_background
+
+    dialog = StocktakeDialog(Services(db, Actor.local_security_admin()), ledger_key="carrier_copies")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    release = threading.Event()
+    dialog.task = run_in_background(dialog, "正在生成核对报告……", lambda _p, _c: release.wait(5),
+                                    on_done=lambda _r: None, on_error=lambda _e: None, cancellable=False)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.isVisible() and "请稍候" in dialog.said.text()
+    release.set()
+    qtbot.waitUntil(lambda: not dialog.task.running)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    wait_for_quick_reads()
