@@ -27,6 +27,7 @@ tests, which run the app on a data folder) carries the marker ``sqlite_only`` (p
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import shutil
@@ -250,6 +251,12 @@ def db(request, db_target):
 @pytest.fixture
 def service(db: Database) -> LedgerService:
     return LedgerService(db, Actor.local_security_admin())
+
+
+def today() -> dt.date:
+    """Read at each call, never once at import: a run that crosses midnight must not compare
+    yesterday with the services' today."""
+    return dt.date.today()
 
 
 def computer(**overrides):

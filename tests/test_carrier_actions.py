@@ -16,11 +16,7 @@ from mibao_desktop.security import Actor, Role
 from mibao_desktop.ledgers.carriers import RULE_COPY_TOP
 from mibao_desktop.services.carrier_actions import RuleRefused, action_label, within_scope
 from mibao_desktop.services.context import Services
-
-
-def today() -> dt.date:
-    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
-    return dt.date.today()
+from tests.conftest import today
 
 
 DESTROY = {"approver": "王局长", "supervisor_1": "李娜", "supervisor_2": "赵敏", "contractor": "市保密技术服务中心",

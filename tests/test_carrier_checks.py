@@ -22,11 +22,7 @@ from mibao_desktop.security import Actor, Role
 from mibao_desktop.services import carrier_checks as CC
 from mibao_desktop.services import stocktaking as ST
 from mibao_desktop.services.context import Services
-
-
-def today() -> dt.date:
-    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
-    return dt.date.today()
+from tests.conftest import today
 
 
 COPIES = CC.COPIES.key

@@ -18,11 +18,7 @@ from mibao_desktop.services import carrier_checks as CC
 from mibao_desktop.services import expected_copies as E
 from mibao_desktop.services.context import Services
 from tests.test_carrier_checks import carrier  # (the same carrier, registered the same way)
-
-
-def today() -> dt.date:
-    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
-    return dt.date.today()
+from tests.conftest import today
 
 
 @pytest.fixture

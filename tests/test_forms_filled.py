@@ -18,14 +18,9 @@ from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.ledger_service import LedgerService
 from mibao_desktop.services.print_service import PrintService
-from tests.conftest import computer
+from tests.conftest import computer, today
 
 UNIT = "中国航天科工集团第二研究院七〇六所保密办公室"
-
-
-def today() -> dt.date:
-    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
-    return dt.date.today()
 
 
 PASSWORDS = {Role.SYSTEM_ADMIN: ("xitong", "赵系统", "Qz8#mW2vLp4x"),

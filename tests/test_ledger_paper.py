@@ -26,15 +26,10 @@ from mibao_desktop.security import Actor, Role
 from mibao_desktop.services.accounts import AccountService
 from mibao_desktop.services.context import Services
 from mibao_desktop.services.ledger_service import LedgerService
-from tests.conftest import computer, medium
+from tests.conftest import computer, medium, today
 
 COMPUTERS = LEDGERS["computers"]
 UNIT = "某市某研究所"
-
-
-def today() -> dt.date:
-    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
-    return dt.date.today()
 
 
 def last_year() -> dt.date:

@@ -13,12 +13,7 @@ from mibao_desktop.errors import LifecycleError, ValidationFailed
 from mibao_desktop.ledgers import LEDGERS
 from mibao_desktop.ledgers.declaration import DEVICE_LIFECYCLE, MEDIA_LIFECYCLE
 from mibao_desktop.services.ledger_service import LedgerQuery
-from tests.conftest import computer
-
-
-def today() -> dt.date:
-    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
-    return dt.date.today()
+from tests.conftest import computer, today
 
 
 def trip() -> dict:

@@ -21,12 +21,7 @@ from mibao_desktop.printing.labels import content_of
 from mibao_desktop.security import Actor, Role
 from mibao_desktop.services import stocktaking as ST
 from mibao_desktop.services.context import Services
-from tests.conftest import computer, medium
-
-
-def today() -> dt.date:
-    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
-    return dt.date.today()
+from tests.conftest import computer, medium, today
 
 
 @pytest.fixture

@@ -14,11 +14,7 @@ from mibao_desktop.services.context import Services
 from mibao_desktop.services import stocktaking as ST
 from mibao_desktop.ui.stocktake_dialog import StocktakeDialog
 from mibao_desktop.ui.tasks import wait_for_quick_reads
-
-
-def today() -> dt.date:
-    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
-    return dt.date.today()
+from tests.conftest import today
 
 
 def test_scan_by_typing_and_enter_then_complete(qtbot, db, told, tmp_path, monkeypatch):

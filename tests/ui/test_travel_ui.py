@@ -9,11 +9,7 @@ import datetime as dt
 from mibao_desktop.ledgers.exit_documents import EXIT_DOCUMENTS
 from mibao_desktop.ledgers.trips import TRIPS
 from mibao_desktop.ui.travel_dialogs import DocumentWatchDialog, TravelActionDialog
-
-
-def today() -> dt.date:
-    """Read at each call: a run that crosses midnight must not compare yesterday with the services' today."""
-    return dt.date.today()
+from tests.conftest import today
 
 
 def _menu(page):
