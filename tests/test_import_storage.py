@@ -78,3 +78,25 @@ def test_a_large_import_merges_index_segments_sixteen_at_a_time_and_puts_the_usu
         assert [r.asset_number for r in found] == [row["asset_number"]]
     with service.db.engine.connect() as conn:
         assert search_index.check(conn, "ledger_computers_search") is None
+
+
+def test_on_postgresql_the_key_lookups_of_import_after_import_are_each_planned_for_their_values(
+        service, on_postgresql):
+    """PostgreSQL: psycopg prepares a statement run five times, and the server may then keep
+    one generic plan for every set of values. The keys an import asks about (value = ANY of
+    50,000 keys) got a sequential scan comparing each row with every key in turn: two minutes a
+    field at 150,000 computers. Each execution is planned with its values (plan_cache_mode)."""
+    if not on_postgresql:
+        pytest.skip("PostgreSQL's plan cache")
+    service.create_many("computers", list(computer_rows(50, seed=5)))
+    wanted = [("serial_number", f"sn-{n}") for n in range(300)] + [("asset_number", "jm-000001")]
+    with service.db.session() as session:
+        repo = RecordRepository(session)
+        for _ in range(12):  # several imports' lookups, on one connection
+            repo.all_keys(COMPUTERS.unique_scope, wanted)
+        assert session.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+        plans = session.execute(text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%FROM unique_values%ANY%'")).all()
+    assert plans, "the lookup is prepared after five runs (psycopg): else this test sees nothing"
+    assert all(generic == 0 and custom > 0 for generic, custom in plans), plans
