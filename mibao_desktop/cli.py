@@ -538,7 +538,8 @@ def _import(service, ledger, args, settings=None) -> int:
                                                            else value.strip())
     report = run_import(service, plan, all_or_nothing=args.all_or_nothing, dry_run=args.dry_run)
     columns = "、".join(c.replace("\n", "") for c in report.columns)  # a header broken over lines, on one
-    print(f"工作表“{report.sheet}”,表头在第 {report.header_row} 行;识别的列:{columns}")
+    hidden = "(隐藏)" if plan.sheet.hidden else ""  # taken though hidden (no visible sheet names the ledger)
+    print(f"工作表“{report.sheet}”{hidden},表头在第 {report.header_row} 行;识别的列:{columns}")
     if report.unmapped:
         print(f"未导入的列:{'、'.join(report.unmapped)}(没有对应的字段;如需导入,请在导入向导中指定对应的列)")
     if report.other_sheets:

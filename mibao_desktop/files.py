@@ -167,6 +167,10 @@ def explain(exc: OSError, path: Path) -> str:
         return f"磁盘空间不足,文件 {path} 未写入。请清理磁盘或换一个位置后重试。"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"没有权限写入 {path}({exc.strerror})。请换一个文件夹。"
+    if exc.errno == errno.EISDIR:
+        return f"无法写入 {path}:这是一个文件夹。请另给一个文件名。文件未写入。"
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EEXIST):
+        return f"无法写入 {path}:所在的文件夹不存在或不能在其中建立文件。请换一个文件夹。文件未写入。"
     return f"无法写入 {path}({exc.strerror or exc})。文件未写入。"
 
 

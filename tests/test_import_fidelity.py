@@ -417,3 +417,54 @@ def test_a_large_first_import_rebuilds_the_indexes_and_search_and_a_cancel_keeps
     assert loads and all(loads)
     with service.db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_a_refused_rows_file_that_cannot_be_written_is_told_without_a_traceback(service, tmp_path, capsys,
+                                                                                  monkeypatch):
+    """--refused (or an export) to a folder that cannot hold the file: one plain sentence and exit
+    2. openpyxl's write-only sheet had its rows half written when the temporary file could not
+    be made, and its generators, collected later, printed two lxml tracebacks ("Exception
+    ignored in ... LxmlSyntaxError") after the message; the errno's English text was in it."""
+    import gc
+    import sys
+
+    from mibao_desktop import cli
+
+    header = BASE + ["MAC地址"]
+    bad = save(tmp_path / "bad.xlsx", [header, [*row(2).values(), "00-1A-2B-3C-4D"]])
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("x")
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    monkeypatch.setattr(cli, "_login", lambda db, args: service.actor)
+    monkeypatch.setattr(cli, "_ledger_service", lambda db, actor: service)
+    monkeypatch.setattr("mibao_desktop.storage.startup.open_database", lambda *a, **k: service.db)
+    for target in (not_a_folder / "未导入.xlsx", tmp_path):
+        assert cli.main(["--data-dir", str(tmp_path), "--user", "baomi", "import", "computers", str(bad),
+                         "--refused", str(target)]) == 2
+        gc.collect()
+        assert unraisable == []
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "文件未写入" in err
+        assert not any(word in err for word in ("File exists", "Not a directory", "Is a directory", "No such file"))
+
+
+def test_the_command_line_says_when_the_sheet_it_takes_is_hidden(service, tmp_path, capsys, monkeypatch):
+    """A workbook whose only ledger sheet is hidden (a cover sheet in front): the command line
+    takes it, and says it is hidden, as the wizard's list of sheets does (it named the sheet only)."""
+    from mibao_desktop import cli
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "封面"
+    wb.active.append(["某单位保密台账汇编"])
+    kept = wb.create_sheet("计算机")
+    kept.append(BASE + ["MAC地址"])
+    kept.append([*row(1).values(), "00-1A-2B-3C-4D-01"])
+    kept.sheet_state = "hidden"
+    wb.save(tmp_path / "a.xlsx")
+    monkeypatch.setattr(cli, "_login", lambda db, args: service.actor)
+    monkeypatch.setattr(cli, "_ledger_service", lambda db, actor: service)
+    monkeypatch.setattr("mibao_desktop.storage.startup.open_database", lambda *a, **k: service.db)
+    assert cli.main(["--data-dir", str(tmp_path), "--user", "baomi", "import", "computers", str(tmp_path / "a.xlsx"),
+                     "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith("工作表“计算机”(隐藏),表头在第 1 行")

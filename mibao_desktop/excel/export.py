@@ -67,9 +67,16 @@ def _as_os_error(exc: BaseException) -> OSError:
 
 def _drop_sheet_temps(wb: Workbook) -> None:
     """openpyxl's write-only sheets keep their rows in temporary files until saved; a failed
-    save leaves them (ledger rows) behind until the process exits, or for ever if it is killed."""
+    save leaves them (ledger rows) behind until the process exits, or for ever if it is killed.
+    A sheet never saved (no temporary file could be made beside the target) has its writers
+    closed here, rows first: left to the garbage collector they end in lxml's "inconsistent
+    exit action" printed as two tracebacks after the message."""
     for ws in getattr(wb, "_sheets", []):
         writer = getattr(ws, "_writer", None)
+        for stream in (getattr(ws, "_rows", None), getattr(writer, "xf", None)):
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close()
         out = getattr(writer, "out", None)
         if out and os.path.exists(out):
             with contextlib.suppress(OSError, ValueError):
