@@ -425,3 +425,39 @@ def test_the_combo_boxes_are_the_plans_choices(window, qtbot, tmp_path):
     combo: QComboBox = wizard.mapping_page.combos[0]
     marked = {combo.itemText(i)[:-2] for i in range(combo.count()) if combo.itemText(i).endswith(" *")}
     assert marked == required
+
+
+def test_the_preview_runs_off_the_ui_thread_with_progress_and_can_be_cancelled(window, qtbot, service, tmp_path,
+                                                                                 monkeypatch):
+    """Issue 10 item 4: the dry run, like the reading, is off the UI thread, shows its progress and
+    stops at 取消; the page then says so and 重新检查 runs it again."""
+    source = workbook(tmp_path / "台账.xlsx", ("台账", [HEADER, row("JM-0101"), row("JM-0102")], False))
+    wizard = open_wizard(window, qtbot, source)
+    wizard.next()
+    real = excel_dialogs.run_import
+    started, threads, steps = threading.Event(), [], []
+
+    def slow(service_, plan, *, all_or_nothing=False, dry_run=False, progress=None, cancelled=None, preview=None):
+        threads.append(threading.get_ident())
+        steps.append(dry_run)
+        started.set()
+        progress(1, 10)
+        while not cancelled():
+            time.sleep(0.01)
+        raise Cancelled()
+
+    monkeypatch.setattr(excel_dialogs, "run_import", slow)
+    wizard.next()  # the preview
+    page = wizard.preview_page
+    assert started.wait(10) and wizard.busy and not page.isComplete()
+    assert isinstance(wizard.task.dialog, QProgressDialog)
+    cancel_button(wizard.task).click()
+    wait(qtbot, wizard)
+    assert threads[0] != threading.get_ident() and steps == [True]
+    assert wizard.preview is None and not page.isComplete() and wizard.currentPage() is page
+    assert "检查已取消" in page.summary.text() and page.retry.isVisible()
+    assert service.count("computers") == 0
+    monkeypatch.setattr(excel_dialogs, "run_import", real)
+    page.retry.click()
+    wait(qtbot, wizard)
+    assert page.isComplete() and wizard.preview.accepted == 2 and service.count("computers") == 0
