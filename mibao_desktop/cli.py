@@ -520,6 +520,16 @@ def _own_levels(settings, given: list[str], *, dry_run: bool) -> None:
               + (f"(按涉密管理:{'、'.join(sorted(made.classified))})" if made.classified else ""))
 
 
+def _worked_out_columns(ledger, headers: list[str]) -> list[str]:
+    """The headers among ``headers`` naming a field the app works out itself (a carrier's 解密时间,
+    a copy's 下落不明日期): a field, though no column fills it."""
+    from mibao_desktop.excel.mapping import STATUS, header_key
+
+    own = {header_key(name) for f in ledger.fields if not (f.editable or f.recorded or f.name == STATUS)
+           for name in f.header_names}
+    return [t for t in headers if header_key(t) in own]
+
+
 def _import(service, ledger, args, settings=None) -> int:
     from mibao_desktop.excel.importer import FROM, PENDING, VALUE, Fill, plan_import, run_import, write_refused
     from mibao_desktop.excel.reader import SpreadsheetError
@@ -540,8 +550,12 @@ def _import(service, ledger, args, settings=None) -> int:
     columns = "、".join(c.replace("\n", "") for c in report.columns)  # a header broken over lines, on one
     hidden = "(隐藏)" if plan.sheet.hidden else ""  # taken though hidden (no visible sheet names the ledger)
     print(f"工作表“{report.sheet}”{hidden},表头在第 {report.header_row} 行;识别的列:{columns}")
-    if report.unmapped:
-        print(f"未导入的列:{'、'.join(report.unmapped)}(没有对应的字段;如需导入,请在导入向导中指定对应的列)")
+    worked_out = _worked_out_columns(ledger, report.unmapped)
+    unmapped = [t for t in report.unmapped if t not in worked_out]
+    if unmapped:
+        print(f"未导入的列:{'、'.join(unmapped)}(没有对应的字段;如需导入,请在导入向导中指定对应的列)")
+    if worked_out:
+        print(f"未导入的列:{'、'.join(worked_out)}(由密保根据其他各列算出或在登记操作时记下,不从文件读取)")
     if report.other_sheets:
         print(f"另有工作表也像{ledger.title}:{'、'.join(report.other_sheets)}(本次未导入,可用 --sheet 指定)")
     for line in report.form_lines:

@@ -468,3 +468,22 @@ def test_the_command_line_says_when_the_sheet_it_takes_is_hidden(service, tmp_pa
     assert cli.main(["--data-dir", str(tmp_path), "--user", "baomi", "import", "computers", str(tmp_path / "a.xlsx"),
                      "--dry-run"]) == 0
     assert capsys.readouterr().out.startswith("工作表“计算机”(隐藏),表头在第 1 行")
+
+
+def test_a_column_the_app_works_out_itself_is_not_said_to_have_no_field(service, tmp_path, capsys, monkeypatch):
+    """A carrier ledger exported by 密保 and imported again: its 解密时间 column is worked out from
+    定密时间 and 保密期限, never read from a file. The command line said of it "没有对应的字段;如需
+    导入,请在导入向导中指定对应的列", though the wizard offers no such choice."""
+    from mibao_desktop import cli
+
+    service.create("carriers", dict(carrier_number="ZT-5", title="会议纪要", level="机密", secrecy_period="10年",
+                                    classified_on="2026-01-05", copies=1, keeper="李娜", department="保密办"))
+    exported = tmp_path / "载体.xlsx"
+    export_ledger(service, LEDGERS["carriers"], exported)
+    monkeypatch.setattr(cli, "_login", lambda db, args: service.actor)
+    monkeypatch.setattr(cli, "_ledger_service", lambda db, actor: service)
+    monkeypatch.setattr("mibao_desktop.storage.startup.open_database", lambda *a, **k: service.db)
+    cli.main(["--data-dir", str(tmp_path), "--user", "baomi", "import", "carriers", str(exported), "--dry-run"])
+    out = capsys.readouterr().out
+    assert "未导入的列:序号(没有对应的字段;如需导入,请在导入向导中指定对应的列)" in out
+    assert "未导入的列:解密时间(由密保根据其他各列算出或在登记操作时记下,不从文件读取)" in out
