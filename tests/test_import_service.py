@@ -199,6 +199,23 @@ def test_invisible_characters_are_removed_from_identifiers_before_uniqueness(ser
                      (2, "设备编号"): "设备编号中的不可见字符(软连字符)已去除"}
 
 
+
+def test_a_no_break_space_in_an_identifier_is_removed_and_said_so(service):
+    """A number copied from a web page carries &nbsp;: 'JM-00\u00a006' is JM-0006, a duplicate
+    of the JM-0006 above it, and the preview says the no-break space was removed (it was read
+    as a plain space before: JM-00 06, a number of its own). Free text keeps it as a space."""
+    result = service.create_many("computers", [
+        nth(5, asset_number="JM-0006"), nth(6, asset_number="JM-00\u00a006"),
+        nth(7, asset_number="\u00a0JM-0007", serial_number="SN\u00a07007", location="综合楼\u00a0301室")],
+        row_numbers=[5, 6, 7])
+    assert refusals(result) == {(1, "设备编号"): "与第 5 行重复"}
+    notes = {(n.index, n.field): n.message for n in result.notes}
+    assert notes[(1, "设备编号")] == "设备编号中的不可见字符(不换行空格)已去除"
+    assert notes[(2, "机器序列号")] == "机器序列号中的不可见字符(不换行空格)已去除"
+    stored = service.get(result.created[1]).values
+    assert (stored["asset_number"], stored["serial_number"], stored["location"]) == ("JM-0007", "SN7007", "综合楼 301室")
+    assert clean_text("JM-1\u3000 2") == "JM-1 2"  # the ideographic space, which a person types, is a space
+
 def test_clean_text_folds_only_when_asked():
     assert clean_text("②Ⅱ㎡℃ ＡＢ") == "2IIm2°C AB"
     assert clean_text("②Ⅱ㎡℃\u3000ＡＢ", fold=False) == "②Ⅱ㎡℃ ＡＢ"  # the ideographic space is a space

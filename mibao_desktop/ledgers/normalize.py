@@ -22,13 +22,18 @@ _PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")  # printable ASCII words with single 
 
 # Characters that show as nothing (or as a plain space) but make two identifiers differ: a
 # number copied from a web page or a Word table often carries one. Removed from identifiers
-# before they are compared; the no-break and ideographic spaces count as spaces.
-INVISIBLE = {
+# before they are compared, and the preview says so. The no-break space is one of them: it
+# comes from a web page's &nbsp;, never from a person typing a space into a number (JM-2019 001
+# with a no-break space is JM-2019001, and a duplicate of it). The ideographic space (全角空格),
+# which a person does type, counts as a space.
+_ZERO_WIDTH = {
     "\u200b": "零宽空格", "\u200c": "零宽非连接符", "\u200d": "零宽连接符", "\u2060": "零宽不换行符",
     "\ufeff": "BOM字符", "\u00ad": "软连字符",
 }
+INVISIBLE = {**_ZERO_WIDTH, "\u00a0": "不换行空格"}
 _INVISIBLE = re.compile("[" + "".join(INVISIBLE) + "]")
-_ODD_SPACES = re.compile("[\u00a0\u3000]")
+# (search texts drop only what shows as nothing: a no-break space in free text stays a space there)
+_ZERO_WIDTH_RE = re.compile("[" + "".join(_ZERO_WIDTH) + "]")
 
 
 def invisible_in(text: object) -> list[str]:
@@ -213,7 +218,7 @@ def search_form(text: str) -> str:
     (NFKC, case, no invisible characters), so that ＪＭ－００１ and ② are found as JM-001 and 2
     while the record itself keeps them as typed."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+        text = unicodedata.normalize("NFKC", _ZERO_WIDTH_RE.sub("", text))
     return text.casefold()
 
 
