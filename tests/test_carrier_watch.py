@@ -12,6 +12,7 @@ from sqlalchemy import select
 from mibao_desktop.db.models import AuditEntry
 from mibao_desktop.security import Actor
 from mibao_desktop.services.context import Services
+from mibao_desktop.services.repository import LedgerQuery
 
 DAY0 = dt.date(2026, 3, 2)  # the day copies are marked missing (the validation of dates wants the past)
 
@@ -234,6 +235,85 @@ def test_a_copy_imported_as_missing_is_listed_without_a_clock(services, clock):
     clock.day(90)
     assert services.carrier_watch.open_due_events() == []
 
+
+
+def test_an_exported_missing_copy_imported_again_keeps_its_clock_and_its_leak_event(services, clock, empty_db_target,
+                                                                                   tmp_path):
+    """Round trip (issue 10 item 5): a copy missing past its deadline, its leak event opened,
+    exported and imported into an empty database with the people, carriers and leak events: it
+    keeps its 下落不明日期, 查找期限 and 泄密事件 (they were dropped, and the copy was listed as
+    未计时 there), so the check there neither forgets it nor opens a second event."""
+    from mibao_desktop.db.database import Database
+    from mibao_desktop.excel import export_ledger, import_ledger
+    from mibao_desktop.ledgers import LEDGERS
+
+    _made, (first, _second) = carrier(services, level="绝密", copies=2)
+    mark_missing(services, [first], DAY0)
+    clock.day(11)
+    (event,) = services.carrier_watch.open_due_events()
+    before = services.ledgers.get(first).values
+    assert before["leak_event"].id == event.id
+    other = Database.open(empty_db_target)
+    try:
+        there = Services(other, Actor.local_security_admin(), clock=clock)
+        for key in ("people", "carriers", "leak_events", "carrier_copies"):  # each after what it names
+            path = tmp_path / f"{key}.xlsx"
+            export_ledger(services.ledgers, LEDGERS[key], path)
+            report = import_ledger(there.ledgers, LEDGERS[key], path)
+            assert not report.refused, (key, report.refused)
+        (copy,) = [v for v in there.ledgers.query("carrier_copies", LedgerQuery()).rows
+                   if v.values["status"] == "下落不明"]
+        values = copy.values
+        assert (values["missing_since"], values["search_until"]) == (DAY0, DAY0 + dt.timedelta(days=10))
+        assert values["leak_event"].text == before["leak_event"].text
+        (listed,) = there.carrier_watch.watch().missing
+        assert listed.days is not None
+        assert there.carrier_watch.open_due_events() == []  # its event came with it: not opened twice
+    finally:
+        other.close()
+
+
+def test_a_register_listing_a_copy_missing_since_a_day_starts_its_clock_and_a_day_beside_another_status_is_refused(
+        services, clock):
+    """A hand-kept register gives 下落不明日期 and no 查找期限: the deadline is worked out from the
+    carrier's 密级 (机密: 60 days). A 下落不明日期 beside 在管, or a 查找期限 without a day or
+    before it, is a mistake in the file: the row is refused with the reason, not stored halfway."""
+    services.ledgers.create("carriers", dict(carrier_number="ZT-7", title="会议纪要", level="机密", classified_on="2026-01-05",
+                                             copies=4, keeper="李娜", department="保密办"))
+    result = services.ledgers.create_many("carrier_copies", [
+        {"_parent": "ZT-7", "copy_number": 1, "status": "下落不明", "missing_since": "2026-03-02"},
+        {"_parent": "ZT-7", "copy_number": 2, "status": "在管", "missing_since": "2026-03-02"},
+        {"_parent": "ZT-7", "copy_number": 3, "status": "下落不明", "search_until": "2026-05-01"},
+        {"_parent": "ZT-7", "copy_number": 4, "status": "下落不明", "missing_since": "2026-03-02",
+         "search_until": "2026-03-01"},
+    ], row_numbers=[5, 6, 7, 8])
+    reasons = {(r.index, r.field): r.message for r in result.refused}
+    assert reasons == {
+        (1, "下落不明日期"): "状态为“在管”的载体份不记下落不明日期和查找期限(找到、清退时已停止计时),请核对状态或删去该日期",
+        (2, "查找期限"): "有查找期限而无下落不明日期,请填写下落不明日期",
+        (3, "查找期限"): "查找期限 2026-03-01 早于下落不明日期 2026-03-02,请核对"}
+    stored = services.ledgers.get(result.created[0]).values
+    assert (stored["missing_since"], stored["search_until"]) == (DAY0, DAY0 + dt.timedelta(days=60))
+    clock.day(61)
+    (event,) = services.carrier_watch.open_due_events()
+    assert services.ledgers.get(result.created[0]).values["leak_event"].id == event.id
+
+
+def test_a_persons_edit_does_not_read_the_copies_they_hold_for_a_rule_of_their_own_values(services, monkeypatch):
+    """The copies' rule reads the copy's own values only: renaming the holder of many copies
+    reads none of them to run it (each read was one query per copy)."""
+    made, copy_ids = carrier(services, copies=4)
+    holder = services.ledgers.get(copy_ids[0]).values["holder"].id
+    read = []
+    real = type(services.ledgers)._get_view
+
+    def spy(self, session, record_id, *args, **kwargs):
+        read.append(record_id)
+        return real(self, session, record_id, *args, **kwargs)
+
+    monkeypatch.setattr(type(services.ledgers), "_get_view", spy)
+    services.ledgers.update(holder, {"department": "科研二处"})
+    assert not set(read) & set(copy_ids)
 
 def test_revision_0016_starts_the_clock_of_copies_already_missing(empty_db_target):
     """A copy 下落不明 before the clock existed takes the day of its change into it from its

@@ -14,7 +14,8 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from mibao_desktop.ledgers import common, levels, samples
 from mibao_desktop.ledgers.declaration import (CLOSING_FACTS, LOAN_FACTS, REPAIR_FACTS, TAKEOUT_FACTS, Action,
-                                                LabelSpec, Ledger, Lifecycle, SampleContext)
+                                                LabelSpec, Ledger, Lifecycle, RuleContext, SampleContext,
+                                                own_values_only)
 from mibao_desktop.ledgers.fields import Choice, Date, Field, Integer, Person, Reference, SecrecyPeriod, Text
 
 CARRIER_LIFECYCLE = Lifecycle(
@@ -213,11 +214,37 @@ MISSING = "下落不明"
 DUE_BACK = ("借出",)  # statuses in which a copy is due back by its 应归还日期
 DUE_ON, TITLE = "due_on", "title"  # the copy's 应归还日期 and its carrier's 标题, as the watch list shows them
 DOC_NUMBER = "doc_number"  # the carrier's 文号, as its copies' cover and envelope labels show it
-MISSING_SINCE = Field("missing_since", "下落不明日期", Date(), editable=False,
-                      help="标为下落不明之日(按状态变更记录)")
-SEARCH_UNTIL = Field("search_until", "查找期限", Date(not_future=False), editable=False, indexed=True,
+# The three are read from an imported register (recorded): a copy a unit's ledger lists as
+# missing since a day keeps its clock, and the leak event already opened for it stays named, so
+# that the check neither forgets the copy nor opens a second event. A copy imported missing
+# with its day and no 查找期限 gets the deadline of its carrier's 密级 (missing_clock.imported).
+MISSING_SINCE = Field("missing_since", "下落不明日期", Date(), editable=False, recorded=True,
+                      help="标为下落不明之日(按状态变更记录;导入时取自台账)")
+SEARCH_UNTIL = Field("search_until", "查找期限", Date(not_future=False), editable=False, indexed=True, recorded=True,
                      help="绝密10日、机密和秘密60日内查无下落的,按泄密事件处理")
-LEAK_EVENT = Field("leak_event", "泄密事件", Reference(("leak_events",)), editable=False)
+LEAK_EVENT = Field("leak_event", "泄密事件", Reference(("leak_events",)), editable=False, recorded=True)
+
+
+@own_values_only
+def _clock_only_when_missing(ctx: RuleContext) -> dict[str, str]:
+    """A copy registered (imported) with a missing clock must be 下落不明: 找到 or 清退 stopped
+    the clock and cleared both days, so a day beside another status is a mistake in the file,
+    not something to keep or to drop silently. (Of a record already held, the service itself
+    keeps the clock: not looked at.)"""
+    if ctx.record_id is not None:
+        return {}
+    since, until = ctx.values.get(MISSING_SINCE.name), ctx.values.get(SEARCH_UNTIL.name)
+    status = ctx.values.get("status")
+    if status != MISSING and (since or until):
+        name = MISSING_SINCE.name if since else SEARCH_UNTIL.name
+        return {name: f"状态为“{status}”的载体份不记{MISSING_SINCE.label}和{SEARCH_UNTIL.label}"
+                      f"(找到、清退时已停止计时),请核对状态或删去该日期"}
+    if until and not since:
+        return {SEARCH_UNTIL.name: f"有{SEARCH_UNTIL.label}而无{MISSING_SINCE.label},请填写{MISSING_SINCE.label}"}
+    if since and until and until < since:
+        return {SEARCH_UNTIL.name: f"{SEARCH_UNTIL.label} {until.isoformat()} 早于{MISSING_SINCE.label} "
+                                   f"{since.isoformat()},请核对"}
+    return {}
 
 
 def missing_report(carrier: Mapping[str, Any], copies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -262,5 +289,6 @@ CARRIER_COPIES = Ledger(
     counted_by="copies",
     # what a check lists of each copy (services/carrier_checks.py): 份号, status, place, holder
     by_parent_index=("copy_number", "status", "location", "holder"),
+    rules=(_clock_only_when_missing,),
     sample=_copy_sample,
 )

@@ -31,6 +31,14 @@ class RuleContext:
 Rule = Callable[[RuleContext], Mapping[str, str]]
 
 
+def own_values_only(rule: Rule) -> Rule:
+    """Marks a rule that reads only the record's own values (no ``referenced``, no ``parent``):
+    a change to a record it refers to cannot break it, so such a change does not read every
+    referring record to run it (a person's edit, with the thousand copies they hold)."""
+    rule.own_values_only = True  # type: ignore[attr-defined]
+    return rule
+
+
 @dataclass(frozen=True)
 class SampleContext:
     """What a ledger's sample rows (演示数据) are made from: a seeded random generator, a size

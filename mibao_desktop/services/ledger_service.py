@@ -702,7 +702,7 @@ class LedgerService:
         errors = {}
         repo = RecordRepository(session)
         for ledger, _f, rid in repo.referrers(changed.id):
-            if not ledger.rules:
+            if not ledger.rules or all(getattr(rule, "own_values_only", False) for rule in ledger.rules):
                 continue
             other = self._get_view(session, rid)
             found = self._rules(session, ledger, other.values, rid, replaced=changed)
@@ -1746,10 +1746,12 @@ class LedgerService:
             repo.insert(ledger, [(row.rid, row.values, row.parent_id) for row in good], now,
                         lambda p: self._scope(ledger, p), progress=lambda done: tick(2, done))
             self._import_events(session, ledger, [(row.rid, row.values["status"]) for row in good], now, source)
+            missing_clock.imported(session, ledger, [(row.rid, row.values, row.parent_id) for row in good])
             for child in {c.key: c for c, _, _, _ in children}.values():
                 mine = [(rid, v, pid) for c, rid, v, pid in children if c is child]
                 repo.insert(child, mine, now, lambda p, c=child: self._scope(c, p))
                 self._import_events(session, child, [(rid, v["status"]) for rid, v, _ in mine], now, source)
+                missing_clock.imported(session, child, mine)
             for owner, filed in ((ledger, [(row.parent_id, row.values) for row in good]),
                                  (staff_files.STAFF_FILES, [(pid, v) for c, _rid, v, pid in children
                                                             if c.key == staff_files.STAFF_FILES.key])):

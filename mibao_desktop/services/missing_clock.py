@@ -17,7 +17,7 @@ missing copies with it (:func:`follow_level`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -81,3 +81,27 @@ def follow_level(session: Session, ledger: Ledger, record_id: int, old: Mapping[
     for copy_id, since in rows:
         session.execute(update(t).where(t.c.id == copy_id)
                         .values({UNTIL: leak_events.search_until(since, new.get(name))}))
+
+
+def imported(session: Session, ledger: Ledger, rows: Sequence[tuple[int, Mapping[str, Any], int | None]]) -> None:
+    """Copies an import stored (id, values, carrier id): one a unit's register lists 下落不明
+    since a day, with no 查找期限 beside it, counts to the deadline of its carrier's 密级 as if
+    it had been marked here that day. (A 查找期限 the file gives is kept as written; a copy
+    listed missing with no day stays without a clock, listed as such.)"""
+    if ledger.key != COPIES.key:
+        return
+    waiting = [(rid, values[SINCE], parent_id) for rid, values, parent_id in rows
+               if values.get(SINCE) is not None and values.get(UNTIL) is None
+               and values.get("status") == carriers.MISSING and parent_id is not None]
+    if not waiting:
+        return
+    t, c = table_of(COPIES), table_of(CARRIERS)
+    parents = sorted({parent_id for _, _, parent_id in waiting})
+    level_of: dict[int, str | None] = {}
+    for start in range(0, len(parents), 500):
+        level_of.update(session.execute(select(c.c.id, c.c[CARRIERS.level_field.name])
+                                        .where(c.c.id.in_(parents[start:start + 500]))).all())
+    for rid, since, parent_id in waiting:
+        until = leak_events.search_until(since, level_of.get(parent_id))
+        if until is not None:
+            session.execute(update(t).where(t.c.id == rid).values({UNTIL: until}))
