@@ -285,6 +285,7 @@ def _command(data_dir: Path, args) -> int:
     from mibao_desktop.errors import ServiceError
 
     try:
+        _check_output_names(args)
         if args.command == "restore":
             return _restore(data_dir, args)
         from mibao_desktop.storage.startup import open_database
@@ -335,6 +336,22 @@ def _command(data_dir: Path, args) -> int:
         print(f"错误:操作未完成,数据未改动(内部错误 {type(exc).__name__}: {exc})。"
               + (f"详细信息已写入“{log}”。" if log else ""), file=sys.stderr)
         return EXIT_ERROR
+
+
+def _check_output_names(args) -> None:
+    """A file a command will write must be named for what it is, before anything is done: an
+    Excel workbook under out.csv opens in Excel as garbage, and a refused-rows file named wrong
+    was found out only after the import had run."""
+    from mibao_desktop.excel import SpreadsheetError
+
+    suffix = {"export": ".xlsx", "report": ".xlsx", "labels": ".pdf", "form": ".pdf"}.get(args.command)
+    if args.command == "audit" and args.audit_command == "export":
+        suffix = ".xlsx"
+    for path, wanted in ((getattr(args, "output", None), suffix), (getattr(args, "refused", None), ".xlsx")):
+        if path is None or wanted is None or Path(path).suffix.lower() == wanted:
+            continue
+        kind = "Excel 工作簿" if wanted == ".xlsx" else "PDF 文件"
+        raise SpreadsheetError(f"“{path}”:写出的是{kind},文件名须以 {wanted} 结尾,如“{Path(path).with_suffix(wanted).name}”")
 
 
 def _log_failure(data_dir: Path) -> Path | None:

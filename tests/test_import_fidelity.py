@@ -439,7 +439,9 @@ def test_a_refused_rows_file_that_cannot_be_written_is_told_without_a_traceback(
     monkeypatch.setattr(cli, "_login", lambda db, args: service.actor)
     monkeypatch.setattr(cli, "_ledger_service", lambda db, actor: service)
     monkeypatch.setattr("mibao_desktop.storage.startup.open_database", lambda *a, **k: service.db)
-    for target in (not_a_folder / "未导入.xlsx", tmp_path):
+    a_folder = tmp_path / "未导入的行.xlsx"  # a folder of that name
+    a_folder.mkdir()
+    for target in (not_a_folder / "未导入.xlsx", a_folder):
         assert cli.main(["--data-dir", str(tmp_path), "--user", "baomi", "import", "computers", str(bad),
                          "--refused", str(target)]) == 2
         gc.collect()
@@ -448,6 +450,28 @@ def test_a_refused_rows_file_that_cannot_be_written_is_told_without_a_traceback(
         assert "Traceback" not in err and "文件未写入" in err
         assert not any(word in err for word in ("File exists", "Not a directory", "Is a directory", "No such file"))
 
+
+
+def test_a_file_the_command_line_writes_must_be_named_for_what_it_is_before_anything_runs(service, tmp_path, capsys,
+                                                                                          monkeypatch):
+    """mibao export … out.csv wrote an Excel workbook under a .csv name (Excel then shows garbage),
+    and --refused out.csv was found wrong only after the import had run. Each is refused first,
+    in a sentence naming the name to use; nothing is imported."""
+    from mibao_desktop import cli
+
+    header = BASE + ["MAC地址"]
+    bad = save(tmp_path / "bad.xlsx", [header, [*row(2).values(), "00-1A-2B-3C-4D"], [*row(3).values(), "坏"]])
+    monkeypatch.setattr(cli, "_login", lambda db, args: service.actor)
+    monkeypatch.setattr(cli, "_ledger_service", lambda db, actor: service)
+    monkeypatch.setattr("mibao_desktop.storage.startup.open_database", lambda *a, **k: service.db)
+    base = ["--data-dir", str(tmp_path), "--user", "baomi"]
+    for args, name in ((["import", "computers", str(bad), "--refused", str(tmp_path / "未导入.csv")], "未导入.xlsx"),
+                       (["export", "computers", str(tmp_path / "台账.csv")], "台账.xlsx"),
+                       (["labels", "computers", "-o", str(tmp_path / "标识.png")], "标识.pdf")):
+        assert cli.main(base + args) == 2
+        err = capsys.readouterr().err
+        assert f"如“{name}”" in err and "Traceback" not in err, err
+    assert service.count("computers") == 0 and not list(tmp_path.glob("*.csv")) and not list(tmp_path.glob("*.png"))
 
 def test_the_command_line_says_when_the_sheet_it_takes_is_hidden(service, tmp_path, capsys, monkeypatch):
     """A workbook whose only ledger sheet is hidden (a cover sheet in front): the command line
