@@ -236,6 +236,8 @@ def test_a_control_character_pasted_into_the_search_box_is_refused_in_words(qtbo
 
 def test_a_session_disabled_under_the_idle_lock_ends_instead_of_waiting_at_it(qtbot, ready, db, data_dir, told,
                                                                                monkeypatch):
+    import shiboken6
+
     from mibao_desktop.ui.app import AppSession
 
     ready.create_account(XITONG, "shenji2", "审计员乙", "GH-0003", "Temp-Pass-2026")
@@ -248,7 +250,7 @@ def test_a_session_disabled_under_the_idle_lock_ends_instead_of_waiting_at_it(qt
     logins = []
     monkeypatch.setattr(AppSession, "login", lambda self: logins.append(True) or True)
     session.show_window(session.accounts().login("shenji2", "Own-Secret-2026"))
-    qtbot.addWidget(session.window)
+    window = session.window  # (not given to qtbot: the session deletes it, and qtbot's closing it then fails)
     idle = session.idle
     idle.lock()
     prompt = idle.prompt
@@ -257,7 +259,10 @@ def test_a_session_disabled_under_the_idle_lock_ends_instead_of_waiting_at_it(qt
     prompt.password.setText("Own-Secret-2026")
     qtbot.mouseClick(ok_button(prompt), Qt.MouseButton.LeftButton)
     assert "本次登录已结束" in prompt.error.text()
-    qtbot.waitUntil(lambda: session.window is None and not prompt.isVisible(), timeout=5000)
+    # the window and the prompt closed and deleted (deleteLater: at once on a fast machine)
+    qtbot.waitUntil(lambda: session.window is None
+                    and (not shiboken6.isValid(prompt) or not prompt.isVisible()), timeout=5000)
+    assert not shiboken6.isValid(window) or not window.isVisible()
     assert logins == [True]
     QApplication.instance().setQuitOnLastWindowClosed(True)
 
