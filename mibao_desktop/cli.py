@@ -342,13 +342,17 @@ def _check_output_names(args) -> None:
     """A file a command will write must be named for what it is, before anything is done: an
     Excel workbook under out.csv opens in Excel as garbage, and a refused-rows file named wrong
     was found out only after the import had run."""
+    from mibao_desktop import files
     from mibao_desktop.excel import SpreadsheetError
 
     suffix = {"export": ".xlsx", "report": ".xlsx", "labels": ".pdf", "form": ".pdf"}.get(args.command)
     if args.command == "audit" and args.audit_command == "export":
         suffix = ".xlsx"
     for path, wanted in ((getattr(args, "output", None), suffix), (getattr(args, "refused", None), ".xlsx")):
-        if path is None or wanted is None or Path(path).suffix.lower() == wanted:
+        if path is None or wanted is None:
+            continue
+        files.refuse_overwrite(path)  # a database named as the output is told as such first
+        if Path(path).suffix.lower() == wanted:
             continue
         kind = "Excel 工作簿" if wanted == ".xlsx" else "PDF 文件"
         raise SpreadsheetError(f"“{path}”:写出的是{kind},文件名须以 {wanted} 结尾,如“{Path(path).with_suffix(wanted).name}”")
