@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -255,6 +256,9 @@ class Database:
         self.engine.dispose()
 
 
+_SERVER_SETTINGS = (("jit", "off"), ("plan_cache_mode", "force_custom_plan"))  # (see _server_engine)
+
+
 def _server_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
@@ -268,10 +272,19 @@ def _server_engine(url: str) -> Engine:
     # "value = ANY(50,000 keys)" that plan was a sequential scan comparing each row with each
     # key in turn (no hashing for a parameter): two minutes per field at 150,000 computers,
     # where the plan made for the values takes 0.1 s
-    options = {} if "options" in parsed.query else {
-        "connect_args": {"options": "-c jit=off -c plan_cache_mode=force_custom_plan"}}
+    # Server options the URL gives (database.ini: ?options=-c statement_timeout=…) are kept, and
+    # these added beside them unless the URL names the setting itself: connect_args replaces the
+    # URL's options, and taking the URL's alone lost both settings, and the import's speed with them
+    given = parsed.query.get("options") or ""
+    if not isinstance(given, str):  # the parameter given twice: both, in order
+        given = " ".join(given)
+    parts = [given] if given.strip() else []
+    parts += [f"-c {name}={value}" for name, value in _SERVER_SETTINGS
+              if not re.search(rf"(?:-c\s*|--){name}\s*=", given)]
+    options = " ".join(parts)
     try:
-        engine = create_engine(parsed, json_serializer=_json, pool_pre_ping=True, **options)
+        engine = create_engine(parsed, json_serializer=_json, pool_pre_ping=True,
+                               connect_args={"options": options})
         with engine.connect():
             pass
     except Exception as exc:  # psycopg's own message names host, port and what failed
