@@ -163,6 +163,29 @@ def test_a_row_per_copy_s_problems_are_each_named_by_row(service, tmp_path):
     assert service.count("carrier_copies", LedgerQuery()) == 1
 
 
+def test_a_row_per_copy_s_missing_day_starts_its_clock_and_a_day_beside_another_status_is_refused(service, tmp_path):
+    """A book listing a copy 下落不明 since a day (issue 10 item 5, as the copies' own register
+    does since 797ce29): the day is the copy's 下落不明日期 and its 查找期限 is worked out from the
+    carrier's 密级 (机密: 60 days). It was left out as a column with no field (the copy listed as
+    未计时), and a day beside 在管 was not looked at; it is refused with the copy's own rule."""
+    header = [*COPY_HEADER, "下落不明日期"]
+    path = book(tmp_path / "分份登记.xlsx", [
+        ["ZT-1", "通知", "机密", 2, "李娜", 1, "李娜", "在管", None],
+        ["ZT-1", "通知", "机密", 2, "李娜", 2, "王芳", "下落不明", dt.datetime(2026, 3, 2)],
+        ["ZT-2", "计划", "秘密", 1, "王芳", 1, "赵强", "在管", dt.datetime(2026, 3, 2)],
+    ], header=header)
+    plan = plan_import(CARRIERS, path)
+    assert plan.mapping[header.index("下落不明日期")] == "child:missing_since"
+    plan.set_column(COPY_HEADER.index("状态"), "child:status")
+    report = run_import(service, plan)
+    assert (report.created, report.children) == (1, 2)
+    assert [(r.row, r.column) for r in report.refused if "下落不明日期" in r.message] == [(6, "下落不明日期")]
+    assert "状态为“在管”的载体份不记下落不明日期和查找期限" in report.refused[0].message
+    carrier = service.find("carriers", "ZT-1")
+    missing = [c.values for c in service.children(carrier.id) if c.status == "下落不明"]
+    assert [(v["missing_since"], v["search_until"]) for v in missing] == [(dt.date(2026, 3, 2), dt.date(2026, 5, 1))]
+
+
 def test_copies_keyed_by_文号_are_grouped_under_one_carrier_numbered_by_it(service, tmp_path):
     header = ["文号", "标题", "密级", "份数", "保管人", "份号", "持有人"]
     path = book(tmp_path / "收文.xlsx", [

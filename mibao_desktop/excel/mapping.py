@@ -64,7 +64,8 @@ def columns(ledger: Ledger) -> list[tuple[str, str, tuple[str, ...], bool]]:
         out.append((PARENT, label, (label, *parent.field(parent.key_field).header_names), True))
     for child in children_of(ledger):
         for f in child.fields:
-            if f.editable or f.name == STATUS:  # a copy's own 状态 (借出) on a row per copy
+            # a copy's own 状态 (借出) on a row per copy, and what its register records (下落不明日期)
+            if f.editable or f.recorded or f.name == STATUS:
                 out.append((CHILD + f.name, f"{f.label}({child.noun})", f.header_names, False))
     return out
 

@@ -1838,6 +1838,7 @@ class LedgerService:
         child = kinds[0]
         labels = _labels(child)
         statuses = _StatusReader(child)
+        own_rules = tuple(rule for rule in child.rules if getattr(rule, "own_values_only", False))
         kept, out = [], []
         held: list[tuple[int, list[dict[str, Any]]]] = []  # (parent's id, its children's values)
         for row in good:
@@ -1854,6 +1855,11 @@ class LedgerService:
                 result.notes.extend(RowNote(index, labels.get(n, n), m, child=position) for n, m in found)
                 errors.update({k: m for k, m in self._resolve(child, cvalues, resolver, skip=errors).items()
                                if k not in errors})
+                if own_rules and not errors:  # (its parent is not stored yet: the rules of its own values)
+                    context = RuleContext(values=cvalues, record_id=None, referenced=lambda _name: ())
+                    for rule in own_rules:
+                        for name, message in rule(context).items():
+                            errors.setdefault(name, message)
                 if row.values["status"] in ledger.lifecycle.closing and "status" not in errors \
                         and cvalues["status"] not in child.lifecycle.closing:
                     # a carrier 清退 or 已销毁 comes with no copy still held (see _refuse_if_children_held)
