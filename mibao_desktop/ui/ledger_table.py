@@ -35,6 +35,9 @@ class LedgerTableView(QTableView):
         self.corner = QLabel("序号", self)
         self.corner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.corner.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        # The row numbers' column is at least as wide as its title: sized to its numbers alone,
+        # a ledger or a search of fewer than 100 rows cut 序号 to half a character.
+        self.verticalHeader().setMinimumWidth(self.corner.sizeHint().width() + 6)
         self.setCornerButtonEnabled(False)
         self.horizontalHeader().sectionResized.connect(self._section_resized)
         self.horizontalHeader().sectionMoved.connect(lambda *_a: self._keep_frozen_first())
