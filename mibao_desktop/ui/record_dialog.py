@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from mibao_desktop.ledgers import Ledger
-from mibao_desktop.ledgers.fields import Ref
+from mibao_desktop.ledgers.fields import MacAddress, Ref
 from mibao_desktop.ledgers.normalize import FieldError
 from mibao_desktop.errors import ServiceError, ValidationFailed
 from mibao_desktop.services.ledger_service import LedgerService, RecordView
@@ -31,6 +31,19 @@ from mibao_desktop.ui import messages
 from mibao_desktop.ui.editors import FieldEditor, editor_for
 
 from mibao_desktop.ui.messages import ERROR_STYLE  # noqa: E402 (kept importable from here)
+
+
+def form_hint(ledger: Ledger) -> str:
+    """The line over a form: what is required, and which of its fields take any usual spelling.
+    Only the kinds the form has: it said “日期、MAC地址、密级” over every form, a MAC address
+    over a carrier's or a person's, and 密级, which is chosen from a list, not typed."""
+    typed = [kind for kind, present in (
+        ("日期", any(f.type.editor == "date" for f in ledger.form_fields)),
+        ("MAC地址", any(isinstance(f.type, MacAddress) for f in ledger.form_fields))) if present]
+    hint = "带 * 的为必填项。"
+    if typed:
+        hint += f"{'、'.join(typed)}可按常见写法填写,保存时自动规范。"
+    return hint
 
 
 class RecordDialog(QDialog):
@@ -118,7 +131,7 @@ class RecordDialog(QDialog):
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
 
         layout = QVBoxLayout(self)
-        hint = QLabel("带 * 的为必填项。日期、MAC地址、密级可按常见写法填写,保存时自动规范。")
+        hint = QLabel(form_hint(ledger))
         hint.setStyleSheet("color: #555;")
         layout.addWidget(hint)
         layout.addWidget(scroll, 1)

@@ -3,6 +3,8 @@ would (review of the screens): what was cut off, misleading or left in English."
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QLabel
+
 from tests.conftest import computer
 
 
@@ -18,3 +20,23 @@ def test_the_row_numbers_title_is_not_cut_off_in_a_short_ledger(window, qtbot, s
     corner = page.table.corner
     assert corner.text() == "序号"
     assert corner.width() >= corner.fontMetrics().horizontalAdvance("序号") + 4, corner.width()
+
+
+def test_a_form_s_hint_names_only_the_kinds_of_field_it_has(qtbot, service):
+    """The line over every form said “日期、MAC地址、密级可按常见写法填写”: a carrier's and a
+    person's form have no MAC address, and 密级 is chosen from a list, not typed."""
+    from mibao_desktop.ledgers import LEDGERS
+    from mibao_desktop.ledgers.fields import Level
+    from mibao_desktop.ui.record_dialog import RecordDialog
+
+    def hint(key):
+        dialog = RecordDialog(service, LEDGERS[key])
+        qtbot.addWidget(dialog)
+        for f in LEDGERS[key].form_fields:
+            if isinstance(f.type, Level):  # 密级 is picked, never typed
+                assert not dialog.editors[f.name].focus_widget().isEditable()
+        return next(label.text() for label in dialog.findChildren(QLabel) if label.text().startswith("带 *"))
+
+    assert hint("computers") == "带 * 的为必填项。日期、MAC地址可按常见写法填写,保存时自动规范。"
+    assert hint("carriers") == "带 * 的为必填项。日期可按常见写法填写,保存时自动规范。"
+    assert "MAC" not in hint("people") and "密级" not in hint("media")
