@@ -113,6 +113,9 @@ class ImportWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.BackButton, "< 上一步")
         self.setButtonText(QWizard.WizardButton.FinishButton, "完成")
         self.setButtonText(QWizard.WizardButton.CancelButton, "取消")
+        # The last page comes after the import: a 取消 beside 完成 there read as undoing it
+        # (nothing is undone; Esc still closes the wizard).
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.file_page, self.mapping_page = FilePage(self), MappingPage(self)
         self.preview_page, self.done_page = PreviewPage(self), DonePage(self)
         for page in (self.file_page, self.mapping_page, self.preview_page, self.done_page):
@@ -610,7 +613,7 @@ class PreviewPage(QWizardPage):
         if report.form_lines:
             text += f"\n表头上下的 {len(report.form_lines)} 项文字(填表人、合计、签字等)不作为记录导入,随本次导入记录保存。"
         if report.people_added:
-            text += f"\n人员台账中没有的 {len(report.people_added)} 人将新增:{_names(report.people_added)}。"
+            text += f"\n人员名册中没有的 {len(report.people_added)} 人将加入名册:{_names(report.people_added)}。"
         if report.other_sheets:
             text += ("\n另有工作表 " + "、".join(f"“{s}”" for s in report.other_sheets)
                      + f" 也像{title},这次不导入。")
@@ -731,7 +734,7 @@ class DonePage(QWizardPage):
             text += (f"\n其中 {report.pending_records} 条标为“待补充”(缺少" + "、".join(report.pending)
                      + "),可在台账页勾选“只看待补充”逐条补全。")
         if report.people_added:
-            text += f"\n已在人员台账中新增 {len(report.people_added)} 人:{_names(report.people_added)}。"
+            text += f"\n已在人员名册中新增 {len(report.people_added)} 人:{_names(report.people_added)}。"
         self.summary.setText(text)
         self.save_button.setEnabled(bool(report.refused))  # the rows with errors (those left out were the user's choice)
 

@@ -3,7 +3,7 @@ would (review of the screens): what was cut off, misleading or left in English."
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWizard
 
 from tests.conftest import computer
 
@@ -40,3 +40,25 @@ def test_a_form_s_hint_names_only_the_kinds_of_field_it_has(qtbot, service):
     assert hint("computers") == "带 * 的为必填项。日期、MAC地址可按常见写法填写,保存时自动规范。"
     assert hint("carriers") == "带 * 的为必填项。日期可按常见写法填写,保存时自动规范。"
     assert "MAC" not in hint("people") and "密级" not in hint("media")
+
+
+def test_after_the_import_the_wizard_offers_no_cancel_and_names_the_register_of_people(window, qtbot, service,
+                                                                                        tmp_path):
+    """The import's last page showed 取消 beside 完成, when nothing can be cancelled any more,
+    and it and the preview called the 人员名册 “人员台账”."""
+    from tests.ui.test_import_wizard import HEADER, open_wizard, row, wait, workbook
+
+    source = workbook(tmp_path / "台账.xlsx", ("涉密计算机", [HEADER, row("JM-0001", user="新来的")], False))
+    wizard = open_wizard(window, qtbot, source)
+    wizard.next()
+    wizard.next()
+    wait(qtbot, wizard)
+    assert any("人员名册中没有的 1 人将加入名册:新来的" in label.text()
+               for label in wizard.preview_page.findChildren(QLabel))
+    assert wizard.button(QWizard.WizardButton.CancelButton).isVisible()  # before the import: 取消 stops it
+    wizard.next()  # 导入
+    qtbot.waitUntil(lambda: wizard.result_ is not None, timeout=30000)
+    assert wizard.currentPage() is wizard.done_page
+    assert "已在人员名册中新增 1 人:新来的" in wizard.done_page.summary.text()
+    assert wizard.button(QWizard.WizardButton.FinishButton).isVisible()
+    assert not wizard.button(QWizard.WizardButton.CancelButton).isVisible()
