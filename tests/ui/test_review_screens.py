@@ -62,3 +62,19 @@ def test_after_the_import_the_wizard_offers_no_cancel_and_names_the_register_of_
     assert "已在人员名册中新增 1 人:新来的" in wizard.done_page.summary.text()
     assert wizard.button(QWizard.WizardButton.FinishButton).isVisible()
     assert not wizard.button(QWizard.WizardButton.CancelButton).isVisible()
+
+
+def test_qt_s_file_dialog_calls_a_folder_a_folder_in_chinese(qapp, qtbot, tmp_path):
+    """Qt's own file dialog (选择文件…, 另存为) showed “Folder” in its 类型 column: qtbase_zh_CN
+    lacks the word."""
+    from PySide6.QtWidgets import QFileSystemModel
+
+    from mibao_desktop.ui.translations import install_qt_chinese
+
+    assert install_qt_chinese(qapp)
+    (tmp_path / "台账").mkdir()
+    model = QFileSystemModel()
+    model.setRootPath(str(tmp_path))
+    folder = model.index(str(tmp_path / "台账"))
+    qtbot.waitUntil(lambda: model.data(model.index(folder.row(), 2, folder.parent())) not in (None, ""), timeout=5000)
+    assert model.data(model.index(folder.row(), 2, folder.parent())) == "文件夹"
