@@ -360,7 +360,16 @@ class LedgerPage(QWidget):
         else:
             self.table.clearSelection()
             self.detail.show_record(None)
+        self.table.set_empty_text("" if total else self._empty_text(filtered))
         self._update_actions()
+
+    def _empty_text(self, filtered: bool) -> str:
+        """What an empty table means: nothing found (what to change), or no record yet (how to
+        enter the first). It was a blank table."""
+        if filtered:
+            return "没有找到符合条件的记录。请换个词查找,或把筛选改回“全部”。"
+        return (f"台账中还没有{self.ledger.noun}。点“{self.add_button.text()}”(Ctrl+N)逐条登记,"
+                f"或点“从Excel导入…”(Ctrl+I)导入原有的台账。")
 
     def _search_to_table(self) -> None:
         """Enter in the search box: to the first row of what was searched for. Until that

@@ -39,6 +39,15 @@ class LedgerTableView(QTableView):
         # a ledger or a search of fewer than 100 rows cut 序号 to half a character.
         self.verticalHeader().setMinimumWidth(self.corner.sizeHint().width() + 6)
         self.setCornerButtonEnabled(False)
+        # What an empty table means (no record yet, or none found), over the blank rows; set by
+        # the page, which knows which (ledger_page.LedgerPage._after_refresh).
+        self.empty = QLabel(self)
+        self.empty.setObjectName("empty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("QLabel#empty { color: #666; padding: 24px 12px; }")
+        self.empty.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.empty.hide()
         self.horizontalHeader().sectionResized.connect(self._section_resized)
         self.horizontalHeader().sectionMoved.connect(lambda *_a: self._keep_frozen_first())
         self.horizontalHeader().sortIndicatorChanged.connect(
@@ -112,6 +121,17 @@ class LedgerTableView(QTableView):
                                 self.viewport().height() + self.horizontalHeader().height())
         self.frozen.horizontalHeader().setFixedHeight(self.horizontalHeader().height())
         self.corner.setGeometry(frame, frame, self.verticalHeader().width(), self.horizontalHeader().height())
+        beside = self.viewport().geometry()  # right of the number's column, which lies over the rows
+        if self.frozen.isVisible():
+            beside.setLeft(max(beside.left(), self.frozen.geometry().right() + 1))
+        self.empty.setGeometry(beside)
+        self.empty.raise_()
+
+    def set_empty_text(self, text: str) -> None:
+        """Shown over the table while it has no rows; an empty text shows nothing."""
+        self.empty.setText(text)
+        self.empty.setVisible(bool(text))
+        self._place_frozen()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

@@ -78,3 +78,23 @@ def test_qt_s_file_dialog_calls_a_folder_a_folder_in_chinese(qapp, qtbot, tmp_pa
     folder = model.index(str(tmp_path / "台账"))
     qtbot.waitUntil(lambda: model.data(model.index(folder.row(), 2, folder.parent())) not in (None, ""), timeout=5000)
     assert model.data(model.index(folder.row(), 2, folder.parent())) == "文件夹"
+
+
+def test_an_empty_table_says_why_and_what_to_do(window, qtbot, service):
+    """A ledger with no record yet and a search that finds nothing showed a blank table."""
+    page = window.current_page()
+    empty = page.table.empty
+    assert empty.isVisible() and f"台账中还没有{page.ledger.noun}" in empty.text()
+    assert f"“新增{page.ledger.noun}”(Ctrl+N)" in empty.text() and "从Excel导入" in empty.text()
+    assert empty.geometry().intersects(page.table.viewport().geometry())
+    service.create("computers", computer(asset_number="JM-0001", serial_number="S1", disk_serials="D1",
+                                         mac_addresses="00-00-00-00-04-01"))
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.total == 1)
+    assert not empty.isVisible()
+    page.search.setText("没有这个词")
+    qtbot.waitUntil(lambda: page.model.query.text == "没有这个词" and page.model.total == 0, timeout=5000)
+    assert empty.isVisible() and "没有找到符合条件的记录" in empty.text()
+    page.search.clear()
+    qtbot.waitUntil(lambda: page.model.total == 1, timeout=5000)
+    assert not empty.isVisible()
