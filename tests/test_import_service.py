@@ -216,6 +216,18 @@ def test_a_no_break_space_in_an_identifier_is_removed_and_said_so(service):
     assert (stored["asset_number"], stored["serial_number"], stored["location"]) == ("JM-0007", "SN7007", "综合楼 301室")
     assert clean_text("JM-1\u3000 2") == "JM-1 2"  # the ideographic space, which a person types, is a space
 
+
+def test_a_no_break_space_in_a_name_or_a_listed_word_stays_a_space():
+    """Only an identifier loses the no-break space (985b65d took it from every folded text: the
+    unit's name 'Beijing Institute' became 'BeijingInstitute', Windows 10 read as Windows10)."""
+    from mibao_desktop.ledgers import LEDGERS
+    from mibao_desktop.services.settings import clean_unit_name
+
+    assert clean_unit_name("Beijing\u00a0Institute 某所") == "Beijing Institute 某所"
+    assert clean_text("Windows\u00a010") == "Windows 10" and clean_text("JM-00\u00a006", identifier=True) == "JM-0006"
+    os_field = LEDGERS["computers"].field("os")
+    assert os_field.normalise("Windows\u00a010") == os_field.normalise("Windows 10")
+
 def test_clean_text_folds_only_when_asked():
     assert clean_text("②Ⅱ㎡℃ ＡＢ") == "2IIm2°C AB"
     assert clean_text("②Ⅱ㎡℃\u3000ＡＢ", fold=False) == "②Ⅱ㎡℃ ＡＢ"  # the ideographic space is a space

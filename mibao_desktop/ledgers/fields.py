@@ -83,7 +83,7 @@ class Text(FieldType):
     def normalise(self, raw: Any) -> str:
         if raw.__class__ is not str:
             raw = exact_number(raw)  # 2023001.0 → 2023001; an 18-digit number has lost its end
-        text = clean_text(raw, multiline=self.multiline, fold=self.identifier)
+        text = clean_text(raw, multiline=self.multiline, fold=self.identifier, identifier=self.identifier)
         if self.upper:
             text = text.upper()
         if len(text) > self.max_length:
@@ -318,7 +318,7 @@ class Reference(FieldType):
             return Ref(raw)
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)  # a number such as 2023001 read from a spreadsheet cell
-        text = clean_text(raw, fold=self.identifier)
+        text = clean_text(raw, fold=self.identifier, identifier=self.identifier)
         if len(text) > self.max_length:
             raise FieldError(f"内容过长:最多 {self.max_length} 个字")
         match = _QUALIFIED.match(text)

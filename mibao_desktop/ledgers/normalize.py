@@ -32,7 +32,7 @@ _ZERO_WIDTH = {
 }
 INVISIBLE = {**_ZERO_WIDTH, "\u00a0": "不换行空格"}
 _INVISIBLE = re.compile("[" + "".join(INVISIBLE) + "]")
-# (search texts drop only what shows as nothing: a no-break space in free text stays a space there)
+# (what shows as nothing: dropped from search texts and from folded text that is no identifier)
 _ZERO_WIDTH_RE = re.compile("[" + "".join(_ZERO_WIDTH) + "]")
 
 
@@ -43,10 +43,11 @@ def invisible_in(text: object) -> list[str]:
     return list(dict.fromkeys(INVISIBLE[c] for c in _INVISIBLE.findall(text)))
 
 
-def clean_text(raw: object, *, multiline: bool = False, fold: bool = True) -> str:
+def clean_text(raw: object, *, multiline: bool = False, fold: bool = True, identifier: bool = False) -> str:
     """Trim, refuse control characters, normalise line breaks and (on one-line text) collapse
     spaces; with ``fold`` (identifiers, and text matched against a list) also remove invisible
-    characters and fold full-width letters/digits/spaces to half width (NFKC).
+    characters and fold full-width letters/digits/spaces to half width (NFKC); an ``identifier``
+    (a number, a serial) loses a no-break space as well, a name or a listed word keeps it as a space.
 
     Hand-kept Chinese spreadsheets mix ``ＪＭ－００１`` with ``JM-001``; NFKC makes them the
     same string so that uniqueness and matching behave. Free text (``fold=False``: remarks,
@@ -58,8 +59,11 @@ def clean_text(raw: object, *, multiline: bool = False, fold: bool = True) -> st
     if _PLAIN.fullmatch(text):
         return text
     if fold and not text.isascii():
-        if _INVISIBLE.search(text):
-            text = _INVISIBLE.sub("", text)
+        # an identifier loses a no-break space too; text matched against a list (Windows 10)
+        # or a name keeps it as a space
+        hidden = _INVISIBLE if identifier else _ZERO_WIDTH_RE
+        if hidden.search(text):
+            text = hidden.sub("", text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
     if "\r" in text:
