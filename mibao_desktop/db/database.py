@@ -256,7 +256,7 @@ class Database:
         self.engine.dispose()
 
 
-_SERVER_SETTINGS = (("jit", "off"), ("plan_cache_mode", "force_custom_plan"))  # (see _server_engine)
+_SERVER_SETTINGS = (("jit", "off"),)  # (see _server_engine)
 
 
 def _server_engine(url: str) -> Engine:
@@ -266,15 +266,13 @@ def _server_engine(url: str) -> Engine:
     # No JIT compilation: PostgreSQL compiles a query whose estimated cost is high, and a walk
     # of a million rows that stops at its first page is estimated so (the search box: 0.8 s
     # of compiling for a 57 ms page of 黄 at a million computers); nothing here runs long
-    # enough to win it back.
-    # Every statement planned with its own parameters: psycopg prepares a statement run five
-    # times, and PostgreSQL may then keep one generic plan for all values. For an import's
-    # "value = ANY(50,000 keys)" that plan was a sequential scan comparing each row with each
-    # key in turn (no hashing for a parameter): two minutes per field at 150,000 computers,
-    # where the plan made for the values takes 0.1 s
+    # enough to win it back. (Plans are left to the server's plan cache: forcing a custom plan
+    # for every statement doubled the cost of row-by-row inserts and of the statements inside
+    # row triggers, the training-hours tally's; the one statement whose generic plan was a
+    # disaster, an import's key lookup, is never prepared: RecordRepository.all_keys.)
     # Server options the URL gives (database.ini: ?options=-c statement_timeout=…) are kept, and
-    # these added beside them unless the URL names the setting itself: connect_args replaces the
-    # URL's options, and taking the URL's alone lost both settings, and the import's speed with them
+    # ours added beside them unless the URL names the setting itself: connect_args replaces the
+    # URL's options, and taking the URL's alone lost ours
     given = parsed.query.get("options") or ""
     if not isinstance(given, str):  # the parameter given twice: both, in order
         given = " ".join(given)
