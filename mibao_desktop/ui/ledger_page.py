@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMenu,
     QPushButton,
     QSplitter,
@@ -41,7 +40,7 @@ from mibao_desktop.ui.table_model import PAGE_SIZE, LedgerTableModel, read_rows
 from mibao_desktop.ui.tasks import BackgroundTask, LatestRead, run_in_background
 from mibao_desktop.ui.travel_dialogs import WATCH_TITLE, DocumentWatchDialog, TravelActionDialog, is_travel
 from mibao_desktop.ui.travel_dialogs import creator as travel_creator
-from mibao_desktop.ui.widgets import key_on
+from mibao_desktop.ui.widgets import FittingLineEdit, key_on
 
 SEARCH_DELAY_MS = 150  # wait for a pause in typing, so a fast typist is not slowed by each key
 ALL = "全部"
@@ -73,10 +72,14 @@ class LedgerPage(QWidget):
         self.task: BackgroundTask | None = None
         self.model = LedgerTableModel(service, ledger, self)
 
-        self.search = QLineEdit()
         words = [f.label for f in ledger.searchable_fields if f.type.editor != "choice"][:6]
-        # the box is narrow at 1366×768: the pinyin hint would be cut off, so it is the tooltip
-        self.search.setPlaceholderText(f"输入即查找:{'、'.join(words[:2])}……或拼音首字母(Ctrl+F)")
+        # the box is narrow at 1366×768 beside many filter lists: the longest hint that fits is
+        # shown (the pinyin hint is also the tooltip's)
+        self.search = FittingLineEdit([f"输入即查找:{'、'.join(words[:2])}……或拼音首字母(Ctrl+F)",
+                                       f"输入即查找:{'、'.join(words[:2])}……(Ctrl+F)",
+                                       f"查找{'、'.join(words[:2])}……(Ctrl+F)",
+                                       f"查找{words[0]}……(Ctrl+F)" if words else "查找(Ctrl+F)",
+                                       "查找(Ctrl+F)"])
         self.search.setToolTip("按空格分隔多个词;姓名、部门等可输拼音首字母,如 zw 找张伟、kyyc 找科研一处;"
                                "按 Enter 到表中第一行")
         self.search.setClearButtonEnabled(True)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractItemView, QDateEdit, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QLineEdit,
+    QStyle,
+    QStyleOptionFrame,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 
 def read_only_table(headers: list[str], *, select_rows: bool = True) -> QTableWidget:
@@ -45,3 +54,29 @@ class DateEdit(QDateEdit):
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002,N802 (Qt's names)
         return QWidget.focusNextPrevChild(self, next)
+
+
+class FittingLineEdit(QLineEdit):
+    """A line edit whose placeholder is the longest of several, longest first, that fits its
+    width: Qt cuts one too long with “…” (the search box at 1366×768 is narrow beside a
+    ledger's filter lists, and showed 输入即查找:设备编号、品牌型号…)."""
+
+    def __init__(self, placeholders: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.placeholders = placeholders
+        self.setPlaceholderText(placeholders[0])
+
+    def placeholder_room(self) -> int:
+        """The width the placeholder is drawn in: the contents less the text margins and Qt's
+        two pixels each side (a clear button takes no room while the box is empty)."""
+        option = QStyleOptionFrame()
+        self.initStyleOption(option)
+        contents = self.style().subElementRect(QStyle.SubElement.SE_LineEditContents, option, self)
+        margins = self.textMargins()
+        return contents.width() - margins.left() - margins.right() - 4
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        room, metrics = self.placeholder_room(), self.fontMetrics()
+        fits = [text for text in self.placeholders if metrics.horizontalAdvance(text) <= room]
+        self.setPlaceholderText(fits[0] if fits else self.placeholders[-1])

@@ -98,3 +98,27 @@ def test_an_empty_table_says_why_and_what_to_do(window, qtbot, service):
     page.search.clear()
     qtbot.waitUntil(lambda: page.model.total == 1, timeout=5000)
     assert not empty.isVisible()
+
+
+def test_the_search_box_s_hint_is_never_cut_off_at_1366(window, qtbot):
+    """At 1366×768 the search box beside a ledger's filter lists is narrow: its hint was cut
+    with “…” (涉密计算机: 输入即查找:设备编号、品牌型号…, 涉密载体: …或拼…). The longest hint
+    that fits is shown; a wide box keeps the whole one."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionFrame
+
+    from mibao_desktop.ledgers import top_level
+
+    def room(search):  # where Qt draws the hint: the contents less 2 px each side (the box is empty)
+        option = QStyleOptionFrame()
+        search.initStyleOption(option)
+        return search.style().subElementRect(QStyle.SubElement.SE_LineEditContents, option, search).width() - 4
+
+    for ledger in top_level():
+        page = window.show_ledger(ledger.key)
+        qtbot.waitUntil(page.search.isVisible)
+        search = page.search
+        assert search.fontMetrics().horizontalAdvance(search.placeholderText()) <= room(search), (
+            ledger.key, search.placeholderText(), search.width())
+        assert search.placeholderText().endswith("(Ctrl+F)")
+    search.resize(900, search.height())
+    assert "拼音首字母" in search.placeholderText()
