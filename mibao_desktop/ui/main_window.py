@@ -426,9 +426,12 @@ class MainWindow(QMainWindow):
             self.restore_requested.emit(Path(path), unregistered)
 
     def _show_shortcuts(self) -> None:
+        # every key of the menus is here (打印标识 and 退出登录 were not); 退出's is the system's (Ctrl+Q on Linux)
+        quit_key = QKeySequence(QKeySequence.StandardKey.Quit).toString(QKeySequence.SequenceFormat.PortableText)
         messages.inform(self, "快捷键", "Ctrl+N 新增记录\nCtrl+F 查找(在查找框按 Enter 到第一行)\n"
                                          "Enter 修改所选记录\nDel 作废所选记录\nCtrl+T 变更状态\nCtrl+H 查找替换\n"
-                                         "Ctrl+C 复制所选行\nAlt+↓ 日期框打开日历\nF5 刷新\nCtrl+I 导入  Ctrl+E 导出")
+                                         "Ctrl+C 复制所选行\nAlt+↓ 日期框打开日历\nF5 刷新\nCtrl+I 导入  Ctrl+E 导出\n"
+                                         "Ctrl+P 打印标识\nCtrl+L 退出登录" + (f"  {quit_key} 退出" if quit_key else ""))
 
     def _about(self) -> None:
         from mibao_desktop.ui.about import AboutDialog

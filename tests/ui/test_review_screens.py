@@ -122,3 +122,15 @@ def test_the_search_box_s_hint_is_never_cut_off_at_1366(window, qtbot):
         assert search.placeholderText().endswith("(Ctrl+F)")
     search.resize(900, search.height())
     assert "拼音首字母" in search.placeholderText()
+
+
+def test_the_shortcut_help_names_every_key_of_the_menus(window, told):
+    """帮助 ▸ 快捷键 left out Ctrl+P (打印标识) and Ctrl+L (退出登录), which the menus have."""
+    from PySide6.QtGui import QAction, QKeySequence
+
+    window._show_shortcuts()
+    text = told[-1][2]
+    keys = {action.shortcut().toString(QKeySequence.SequenceFormat.PortableText)
+            for action in window.findChildren(QAction) if not action.shortcut().isEmpty()}
+    assert {"Ctrl+P", "Ctrl+L", "Ctrl+N", "F5"} <= keys
+    assert [key for key in sorted(keys) if key not in text] == []
