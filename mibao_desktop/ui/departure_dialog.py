@@ -119,6 +119,7 @@ class DepartureDialog(QDialog):
         self.held_table = QTableWidget(0, len(HELD_HEADERS))
         self.held_table.setHorizontalHeaderLabels(HELD_HEADERS)
         self.held_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.held_table.setTabKeyNavigation(False)  # Tab goes on to the buttons, not round the cells
         self.held_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.held_table.setAlternatingRowColors(True)
         self.held_table.verticalHeader().setVisible(False)

@@ -16,6 +16,10 @@ class LedgerTableView(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.frozen_column = 0
+        # Tab leaves the table for the record's pane (its history, 撤销, the copies' 办理, a
+        # person's 打印清单 and 离岗离职…): it went from cell to cell round a read-only table and
+        # never left it, and the arrows already move between cells
+        self.setTabKeyNavigation(False)
         self.frozen = QTableView(self)
         self.frozen.setObjectName("frozen")
         self.frozen.setFocusPolicy(Qt.FocusPolicy.NoFocus)

@@ -139,6 +139,7 @@ def people_view(model: PeopleModel) -> QTableView:
     view.verticalHeader().hide()
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     view.setShowGrid(False)
+    view.setTabKeyNavigation(False)  # one column: Tab goes on to the next control
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     return view
@@ -309,6 +310,7 @@ class ComplianceDialog(QDialog):
         self.table = QTableWidget(0, len(SHORT_HEADERS))
         self.table.setHorizontalHeaderLabels(SHORT_HEADERS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab goes on to the buttons, not round the cells
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

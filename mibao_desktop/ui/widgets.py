@@ -24,6 +24,7 @@ def read_only_table(headers: list[str], *, select_rows: bool = True) -> QTableWi
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setTabKeyNavigation(False)  # Tab goes on to the next control, as from any list; the arrows move in it
     table.setAlternatingRowColors(True)
     table.verticalHeader().setVisible(False)
     table.horizontalHeader().setStretchLastSection(True)

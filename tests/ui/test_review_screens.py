@@ -134,3 +134,35 @@ def test_the_shortcut_help_names_every_key_of_the_menus(window, told):
             for action in window.findChildren(QAction) if not action.shortcut().isEmpty()}
     assert {"Ctrl+P", "Ctrl+L", "Ctrl+N", "F5"} <= keys
     assert [key for key in sorted(keys) if key not in text] == []
+
+
+def test_tab_leaves_the_ledger_table_for_the_record_s_pane_and_comes_round(window, qtbot, service):
+    """Tab went from cell to cell round the ledger's table (and the copies' table in the pane)
+    and never left it: the record's pane (its history, 撤销, the copies' 办理, a person's
+    打印清单 and 离岗离职…) and the navigation could not be reached from the keyboard."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QAbstractItemView, QApplication
+
+    for i in range(2):
+        service.create("computers", computer(asset_number=f"JM-{i:04d}", serial_number=f"S{i}", disk_serials=f"D{i}",
+                                             mac_addresses=f"00-00-00-00-05-{i:02X}"))
+    page = window.current_page()
+    page.refresh()
+    qtbot.waitUntil(lambda: page.model.total == 2)
+    page.search.setFocus()
+    stops = []
+    for _ in range(80):
+        widget = QApplication.focusWidget()
+        if stops and widget is page.search:
+            break
+        stops.append(widget)
+        qtbot.keyClick(widget, Qt.Key.Key_Tab)
+    assert page.table in stops
+    after = stops[stops.index(page.table) + 1:]
+    assert after and page.detail.isAncestorOf(after[0]), [type(w).__name__ for w in after[:3]]
+    assert widget is page.search  # round the window and back to the search box
+    for key in ("people", "carriers"):  # the pages with tables in their record's pane
+        window.show_ledger(key)
+    tables = [view for view in window.findChildren(QAbstractItemView)
+              if view.focusPolicy() & Qt.FocusPolicy.TabFocus and view.tabKeyNavigation()]
+    assert tables == []
