@@ -33,8 +33,40 @@ from mibao_desktop import __version__, files, paths
 
 EXIT_OK, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
 
+# argparse's own words (its usage line, its headings, its errors) in Chinese: Python ships no
+# Chinese catalogue for them, and "error: the following arguments are required" was the one
+# English sentence a user of the command line met. argparse looks each up through its module's
+# ``_`` when it says it; a text not listed here (a later Python's new wording) stays as it is.
+_ARGPARSE_WORDS = {
+    "usage: ": "用法:",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "show program's version number and exit": "显示版本号并退出",
+    "%(prog)s: error: %(message)s\n": "%(prog)s:错误:%(message)s(用 -h 查看用法)\n",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s:%(message)s",
+    "the following arguments are required: %s": "缺少以下参数:%s",
+    "unrecognized arguments: %s": "无法识别的参数:%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "“%(value)s”不是可选的值(可选:%(choices)s)",
+    "invalid %(type)s value: %(value)r": "“%(value)s”不是有效的值",
+    "expected one argument": "需要一个值",
+    "expected at most one argument": "最多一个值",
+    "expected at least one argument": "至少需要一个值",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "需要参数 %s 之一",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 不明确,可能是 %(matches)s",
+    "ignored explicit argument %r": "多余的值 %r",
+}
+
+
+def _argparse_in_chinese() -> None:
+    import gettext
+
+    argparse._ = lambda text: _ARGPARSE_WORDS.get(text) or gettext.gettext(text)  # type: ignore[attr-defined]
+
 
 def _parser() -> argparse.ArgumentParser:
+    _argparse_in_chinese()
     from mibao_desktop.ledgers import ALL_LEDGERS, levels
     from mibao_desktop.security import Role
 

@@ -226,3 +226,24 @@ def test_the_auditors_export_leaves_out_auditor_entries_and_verify_still_checks_
         conn.execute("UPDATE audit_log SET target = 'x' WHERE id = ?", (own,))
     assert as_user(monkeypatch, passwords, "shenji", "--data-dir", str(tmp_path), "audit", "verify") == 1
     assert f"第 {own} 条" in capsys.readouterr().out
+
+
+def test_the_command_line_s_own_usage_and_errors_are_in_chinese(capsys):
+    """argparse's usage line, headings and errors were English ("error: the following arguments
+    are required: output", "usage:", "show this help message and exit"): the one English a
+    user of the command line met. They are in Chinese, with the way to the usage."""
+    from mibao_desktop import cli
+
+    for args, said in ((["export", "computers"], "mibao export:错误:缺少以下参数:output(用 -h 查看用法)"),
+                       (["report", "annual", "--year", "x", "-o", "a.xlsx"], "参数 --year:“x”不是有效的值"),
+                       (["frob"], "参数 command:“frob”不是可选的值")):
+        with pytest.raises(SystemExit) as exited:
+            cli.main(args)
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert said in err and err.startswith("用法:mibao"), err
+        assert "error" not in err and "usage" not in err and "invalid" not in err
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("用法:mibao") and "位置参数:" in out and "显示本帮助并退出" in out and "options" not in out
