@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -357,7 +357,7 @@ class LedgerPage(QWidget):
             row = 0 if select_id is None or (filtered and not keep_place) else None
         if row is not None:
             sideways = self.table.horizontalScrollBar().value()
-            self.table.selectRow(row)
+            self._select_row(row)
             self.table.scrollTo(self.model.index(row, self.table.frozen_column))
             self.table.horizontalScrollBar().setValue(sideways)  # the columns scrolled to stay in view
         else:
@@ -423,10 +423,17 @@ class LedgerPage(QWidget):
             row = self.model.row_of(record_id)
         if row is None:
             return False
-        self.table.selectRow(row)
+        self._select_row(row)
         self.table.scrollTo(self.model.index(row, 0))
         self.table.setFocus()
         return True
+
+    def _select_row(self, row: int) -> None:
+        """The row made the one current and selected, whatever keys are held: selectRow reads
+        the keyboard's modifiers, and with Ctrl down (a shortcut just pressed) it toggled the
+        row off, so a jump or a save left nothing selected."""
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.table.selectionModel().setCurrentIndex(self.model.index(row, 0), flags)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.detail.show_record(self.model.record_at(current.row()) if current.isValid() else None)
