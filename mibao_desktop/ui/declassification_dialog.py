@@ -19,9 +19,10 @@ from mibao_desktop.errors import ServiceError
 from mibao_desktop.ledgers import levels
 from mibao_desktop.services.declassification import EXTEND, OUTCOMES, RELEVEL
 from mibao_desktop.ui import messages
+from mibao_desktop.ui.widgets import AsksBeforeDiscarding
 
 
-class DeclassificationDialog(QDialog):
+class DeclassificationDialog(AsksBeforeDiscarding, QDialog):
     def __init__(self, services, carrier_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = services.declassification

@@ -7,9 +7,10 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from mibao_desktop.ui import messages
+from mibao_desktop.ui.widgets import AsksBeforeDiscarding
 
 
-class DueSettingsDialog(QDialog):
+class DueSettingsDialog(AsksBeforeDiscarding, QDialog):
     def __init__(self, due, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.due = due

@@ -41,7 +41,7 @@ from mibao_desktop.errors import Cancelled, ServiceError
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.login import _buttons, _error_label, _password_field
 from mibao_desktop.ui.tasks import BackgroundTask, LatestRead, run_in_background
-from mibao_desktop.ui.widgets import fill_table, read_only_table
+from mibao_desktop.ui.widgets import AsksBeforeDiscarding, fill_table, read_only_table
 
 
 class RoleWindow(QMainWindow):
@@ -73,7 +73,7 @@ class RoleWindow(QMainWindow):
         self.centralWidget().layout().insertWidget(0, self.home)
 
 
-class NewAccountDialog(QDialog):
+class NewAccountDialog(AsksBeforeDiscarding, QDialog):
     """新建账户: no role here. The security administrator grants it (三员分立: two people for
     every grant); until then the account cannot log in."""
 
@@ -107,7 +107,7 @@ class NewAccountDialog(QDialog):
         self.accept()
 
 
-class ResetPasswordDialog(QDialog):
+class ResetPasswordDialog(AsksBeforeDiscarding, QDialog):
     def __init__(self, accounts: AccountService, actor: Actor, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.accounts, self.actor, self.name = accounts, actor, name
@@ -131,7 +131,7 @@ class ResetPasswordDialog(QDialog):
         self.accept()
 
 
-class PersonIdDialog(QDialog):
+class PersonIdDialog(AsksBeforeDiscarding, QDialog):
     """登记工号 of an account made before 工号 were asked for: the one-person-one-role check
     needs it. The service refuses one that an account of another role holds."""
 

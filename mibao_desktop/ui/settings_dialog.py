@@ -11,9 +11,10 @@ from mibao_desktop.errors import ServiceError
 from mibao_desktop.services.settings import SettingsService
 from mibao_desktop.ui import messages
 from mibao_desktop.ui.login import _buttons, _error_label
+from mibao_desktop.ui.widgets import AsksBeforeDiscarding
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(AsksBeforeDiscarding, QDialog):
     def __init__(self, settings: SettingsService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
@@ -51,7 +52,7 @@ class SettingsDialog(QDialog):
         self.accept()
 
 
-class PrintSettingsDialog(QDialog):
+class PrintSettingsDialog(AsksBeforeDiscarding, QDialog):
     """打印设置: the unit's name on forms, and the colour of each level on labels."""
 
     def __init__(self, printing, parent: QWidget | None = None) -> None:
@@ -110,7 +111,7 @@ class PrintSettingsDialog(QDialog):
         self.accept()
 
 
-class UnitLevelsDialog(QDialog):
+class UnitLevelsDialog(AsksBeforeDiscarding, QDialog):
     """本单位密级: the levels the unit uses beyond the three (涉密专用, 内部), each ranked where
     the security administrator puts it. The list is the unit's order, highest first: the
     three and 非涉密 stay in their places; an own level is added under the level chosen, moved
@@ -274,7 +275,7 @@ class UnitLevelsDialog(QDialog):
         self.accept()
 
 
-class _PerGradeDialog(QDialog):
+class _PerGradeDialog(AsksBeforeDiscarding, QDialog):
     """One number per grade of 涉密人员 (复审周期, 脱密期, 培训最低学时): a note saying what it
     governs, a spin box per grade, and 保存 through the service that checks, stores and audits it;
     a refusal is shown in the dialog, nothing typed lost."""
@@ -351,7 +352,7 @@ class DecommissionDialog(_PerGradeDialog):
                          "{grade}涉密人员", departure.set_periods, parent)
 
 
-class ExitDocumentPeriodsDialog(QDialog):
+class ExitDocumentPeriodsDialog(AsksBeforeDiscarding, QDialog):
     """出入境证件: the days after a trip's 回国(境)日期 within which the document is due back (10 by
     default, seed 000: 回国(境)10天内交组织人事部门集中保管), and how many days before expiry a
     document is listed. A document already handed out keeps the day it was due when handed out."""

@@ -5,15 +5,22 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
+    QComboBox,
     QDateEdit,
     QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
     QStyle,
     QStyleOptionFrame,
     QTableWidget,
     QTableWidgetItem,
+    QTextEdit,
     QWidget,
 )
+
+from mibao_desktop.ui import messages
 
 
 def read_only_table(headers: list[str], *, select_rows: bool = True) -> QTableWidget:
@@ -81,3 +88,43 @@ class FittingLineEdit(QLineEdit):
         room, metrics = self.placeholder_room(), self.fontMetrics()
         fits = [text for text in self.placeholders if metrics.horizontalAdvance(text) <= room]
         self.setPlaceholderText(fits[0] if fits else self.placeholders[-1])
+
+
+def form_state(root: QWidget) -> list:
+    """What can be typed or chosen in a dialog, comparable: the texts of its fields (a spin
+    box's and an editable list's too), its choices, ticks, lists and the buttons' texts (a
+    colour picked shows there)."""
+    state = []
+    for widget in root.findChildren(QWidget):
+        if isinstance(widget, QLineEdit):
+            state.append(widget.text())
+        elif isinstance(widget, (QPlainTextEdit, QTextEdit)):
+            state.append(widget.toPlainText())
+        elif isinstance(widget, QComboBox):
+            state.append(widget.currentIndex())
+        elif isinstance(widget, QAbstractButton):
+            state.append((widget.text(), widget.isChecked()))
+        elif isinstance(widget, QListWidget):
+            state.append([widget.item(i).text() for i in range(widget.count())])
+    return state
+
+
+class AsksBeforeDiscarding:
+    """A dialog (before QDialog in its bases) whose Esc asks first when something was changed
+    since it opened, as the record form's does: a stray Esc lost what was typed. Only the key
+    asks: 取消 is a choice made, and a close by the app (the idle lock, 注销, the window's end)
+    must never wait on a question."""
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if getattr(self, "_state_at_open", None) is None:
+            self._state_at_open = form_state(self)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if event.key() == Qt.Key.Key_Escape and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            opened = getattr(self, "_state_at_open", None)
+            if opened is not None and form_state(self) != opened and not messages.confirm(
+                    self, "放弃修改", "已填写的内容尚未保存,确定放弃吗?", action="放弃修改", cancel="继续编辑"):
+                event.accept()
+                return
+        super().keyPressEvent(event)

@@ -166,3 +166,35 @@ def test_tab_leaves_the_ledger_table_for_the_record_s_pane_and_comes_round(windo
     tables = [view for view in window.findChildren(QAbstractItemView)
               if view.focusPolicy() & Qt.FocusPolicy.TabFocus and view.tabKeyNavigation()]
     assert tables == []
+
+
+def test_esc_on_a_changed_settings_form_asks_first(window, qtbot, told):
+    """Esc on 系统 ▸ 安全策略… (or any settings form, 新建账户 …) with a value changed closed it
+    and lost the change without a word; the record form already asked. A close by the app (the
+    window's end, the idle lock) asks nothing."""
+    from PySide6.QtCore import Qt
+
+    window.edit_policy()
+    dialog = window.dialog
+    qtbot.waitExposed(dialog)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # nothing changed: closes without a question
+    assert not dialog.isVisible() and told == []
+
+    window.edit_policy()
+    dialog = window.dialog
+    qtbot.waitExposed(dialog)
+    spin = next(iter(dialog.spins.values()))
+    spin.setValue(spin.value() + 1)
+    told.answers.append(False)  # 继续编辑
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert told[-1][:2] == ("confirm", "放弃修改") and dialog.isVisible()
+    told.answers.append(True)  # 放弃修改
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and len(told) == 2
+    window.edit_policy()
+    dialog = window.dialog
+    qtbot.waitExposed(dialog)
+    spin = next(iter(dialog.spins.values()))
+    spin.setValue(spin.value() + 1)
+    dialog.close()  # closed by the app, not by the key
+    assert not dialog.isVisible() and len(told) == 2
