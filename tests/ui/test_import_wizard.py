@@ -82,20 +82,28 @@ def hostile_workbook(path):
     return path
 
 
-def test_reading_runs_off_the_ui_thread_and_can_be_cancelled(window, qtbot, tmp_path, monkeypatch):
-    source = workbook(tmp_path / "台账.xlsx", ("台账", [HEADER, row("JM-0101")], False))
-    started, threads = threading.Event(), []
-    real = excel_dialogs.plan_import
 
-    def slow(ledger, path, saved, *, progress=None, cancelled=None, sheet=None):
+def held_until_cancelled(threads, started, steps=None):
+    """A stand-in for the reading or the dry run: notes its thread (and whether it is a dry
+    run), reports some progress, and runs until 取消 is pressed."""
+    def slow(*_args, progress=None, cancelled=None, dry_run=False, **_kwargs):
         threads.append(threading.get_ident())
+        if steps is not None:
+            steps.append(dry_run)
         started.set()
         progress(1, 10)
         while not cancelled():
             time.sleep(0.01)
         raise Cancelled()
 
-    monkeypatch.setattr(excel_dialogs, "plan_import", slow)
+    return slow
+
+def test_reading_runs_off_the_ui_thread_and_can_be_cancelled(window, qtbot, tmp_path, monkeypatch):
+    source = workbook(tmp_path / "台账.xlsx", ("台账", [HEADER, row("JM-0101")], False))
+    started, threads = threading.Event(), []
+    real = excel_dialogs.plan_import
+
+    monkeypatch.setattr(excel_dialogs, "plan_import", held_until_cancelled(threads, started))
     page = window.current_page()
     page.import_file(source)
     wizard = page.dialog
@@ -437,16 +445,7 @@ def test_the_preview_runs_off_the_ui_thread_with_progress_and_can_be_cancelled(w
     real = excel_dialogs.run_import
     started, threads, steps = threading.Event(), [], []
 
-    def slow(service_, plan, *, all_or_nothing=False, dry_run=False, progress=None, cancelled=None, preview=None):
-        threads.append(threading.get_ident())
-        steps.append(dry_run)
-        started.set()
-        progress(1, 10)
-        while not cancelled():
-            time.sleep(0.01)
-        raise Cancelled()
-
-    monkeypatch.setattr(excel_dialogs, "run_import", slow)
+    monkeypatch.setattr(excel_dialogs, "run_import", held_until_cancelled(threads, started, steps))
     wizard.next()  # the preview
     page = wizard.preview_page
     assert started.wait(10) and wizard.busy and not page.isComplete()

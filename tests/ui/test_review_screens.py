@@ -8,15 +8,21 @@ from PySide6.QtWidgets import QLabel, QWizard
 from tests.conftest import computer
 
 
-def test_the_row_numbers_title_is_not_cut_off_in_a_short_ledger(window, qtbot, service):
-    """A ledger (or a search) of fewer than 100 rows: the 序号 over the row numbers was cut to
-    half a character (the column was as wide as two digits)."""
-    for i in range(3):
+
+def computers_shown(window, qtbot, service, count):
+    """``count`` computers registered and the ledger's page showing them."""
+    for i in range(count):
         service.create("computers", computer(asset_number=f"JM-{i:04d}", serial_number=f"S{i}", disk_serials=f"D{i}",
                                              mac_addresses=f"00-00-00-00-03-{i:02X}"))
     page = window.current_page()
     page.refresh()
-    qtbot.waitUntil(lambda: page.model.total == 3)
+    qtbot.waitUntil(lambda: page.model.total == count)
+    return page
+
+def test_the_row_numbers_title_is_not_cut_off_in_a_short_ledger(window, qtbot, service):
+    """A ledger (or a search) of fewer than 100 rows: the 序号 over the row numbers was cut to
+    half a character (the column was as wide as two digits)."""
+    page = computers_shown(window, qtbot, service, 3)
     corner = page.table.corner
     assert corner.text() == "序号"
     assert corner.width() >= corner.fontMetrics().horizontalAdvance("序号") + 4, corner.width()
@@ -143,12 +149,7 @@ def test_tab_leaves_the_ledger_table_for_the_record_s_pane_and_comes_round(windo
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QAbstractItemView, QApplication
 
-    for i in range(2):
-        service.create("computers", computer(asset_number=f"JM-{i:04d}", serial_number=f"S{i}", disk_serials=f"D{i}",
-                                             mac_addresses=f"00-00-00-00-05-{i:02X}"))
-    page = window.current_page()
-    page.refresh()
-    qtbot.waitUntil(lambda: page.model.total == 2)
+    page = computers_shown(window, qtbot, service, 2)
     page.search.setFocus()
     stops = []
     for _ in range(80):
