@@ -1746,7 +1746,7 @@ class LedgerService:
             repo.insert(ledger, [(row.rid, row.values, row.parent_id) for row in good], now,
                         lambda p: self._scope(ledger, p), progress=lambda done: tick(2, done))
             self._import_events(session, ledger, [(row.rid, row.values["status"]) for row in good], now, source)
-            missing_clock.imported(session, ledger, [(row.rid, row.values, row.parent_id) for row in good])
+            missing_clock.imported(session, ledger, ((row.rid, row.values, row.parent_id) for row in good))
             for child in {c.key: c for c, _, _, _ in children}.values():
                 mine = [(rid, v, pid) for c, rid, v, pid in children if c is child]
                 repo.insert(child, mine, now, lambda p, c=child: self._scope(c, p))

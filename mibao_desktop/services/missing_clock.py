@@ -17,7 +17,7 @@ missing copies with it (:func:`follow_level`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -83,11 +83,12 @@ def follow_level(session: Session, ledger: Ledger, record_id: int, old: Mapping[
                         .values({UNTIL: leak_events.search_until(since, new.get(name))}))
 
 
-def imported(session: Session, ledger: Ledger, rows: Sequence[tuple[int, Mapping[str, Any], int | None]]) -> None:
+def imported(session: Session, ledger: Ledger, rows: Iterable[tuple[int, Mapping[str, Any], int | None]]) -> None:
     """Copies an import stored (id, values, carrier id): one a unit's register lists 下落不明
     since a day, with no 查找期限 beside it, counts to the deadline of its carrier's 密级 as if
     it had been marked here that day. (A 查找期限 the file gives is kept as written; a copy
-    listed missing with no day stays without a clock, listed as such.)"""
+    listed missing with no day stays without a clock, listed as such.) ``rows`` is read only for
+    the copies' ledger: an import of any other builds nothing for it."""
     if ledger.key != COPIES.key:
         return
     waiting = [(rid, values[SINCE], parent_id) for rid, values, parent_id in rows
