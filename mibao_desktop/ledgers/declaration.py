@@ -404,6 +404,17 @@ class Ledger:
         return f"ledger_{self.key}"
 
     @cached_property
+    def own_value_rules(self) -> tuple[Rule, ...]:
+        """Its rules that read only the record's own values (``own_values_only``)."""
+        return tuple(rule for rule in self.rules if getattr(rule, "own_values_only", False))
+
+    @cached_property
+    def rules_read_others(self) -> bool:
+        """Whether any of its rules reads other records (what its references point to, its
+        parent): only then does a change to one of those, or an import, read them for it."""
+        return len(self.own_value_rules) < len(self.rules)
+
+    @cached_property
     def reference_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.is_reference)
 

@@ -702,7 +702,7 @@ class LedgerService:
         errors = {}
         repo = RecordRepository(session)
         for ledger, _f, rid in repo.referrers(changed.id):
-            if not ledger.rules or all(getattr(rule, "own_values_only", False) for rule in ledger.rules):
+            if not ledger.rules_read_others:
                 continue
             other = self._get_view(session, rid)
             found = self._rules(session, ledger, other.values, rid, replaced=changed)
@@ -1641,7 +1641,7 @@ class LedgerService:
                              for ref in (value if many else (value,)) if ref.id is None and ref.text}
                     if texts:
                         resolver.prefetch_labels(f, texts)
-                if ledger.rules and resolver.prefetched_ids():
+                if ledger.rules_read_others and resolver.prefetched_ids():  # (the records they point to, read once)
                     views = self._views_by_id(session, resolver.prefetched_ids())
                 unique = plan.unique
                 # the keys the database holds already, asked for all rows at once: a child ledger's
@@ -1838,7 +1838,7 @@ class LedgerService:
         child = kinds[0]
         labels = _labels(child)
         statuses = _StatusReader(child)
-        own_rules = tuple(rule for rule in child.rules if getattr(rule, "own_values_only", False))
+        own_rules = child.own_value_rules
         kept, out = [], []
         held: list[tuple[int, list[dict[str, Any]]]] = []  # (parent's id, its children's values)
         for row in good:
