@@ -41,6 +41,13 @@ remove_root() {
   rm -rf "$1"
 }
 
+# need_tool TOOL : installs Debian's package of that name when the command is missing. The CI
+# makes its clean root (ci-check.sh --prepare) before scripts/package runs, so each script that
+# uses debootstrap installs it itself: on a new machine the root's debootstrap was not found.
+need_tool() {
+  command -v "$1" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null; }
+}
+
 # debian_root NAME PACKAGES : prints the directory of a root of Debian 11 with PACKAGES
 # installed, making it (debootstrap, then apt-get) when the cache has none for this list.
 # Made under a temporary name and renamed when complete: an interrupted run leaves no half root.
@@ -52,6 +59,7 @@ debian_root() {
     for old in "$CACHE/$name"-*; do [ -d "$old" ] && remove_root "$old"; done
     tmp="$dir.partial"
     step "debootstrap $SUITE ($name)" >&2
+    need_tool debootstrap >&2
     debootstrap --variant=minbase "$SUITE" "$tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
       || { tail -20 "$CACHE/debootstrap.log" >&2; return 1; }
     step "apt-get install ($name)" >&2
